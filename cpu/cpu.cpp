@@ -1,0 +1,269 @@
+// Shared CPU operations: reset, registers, operands, segmented memory and the stack.
+#include "cpu/cpu.h"
+
+namespace xlat {
+
+Cpu::Cpu(Mmu& m, IoBus& bus, const Tracer& t) : mmu(m), io(bus), trace(t) { reset(); }
+
+void Cpu::reset() {
+    s = CpuState{};
+    // Intel SDM Vol. 3A, 9.1.1, Table 9-1: IA-32 processor states following power-up or RESET.
+    s.eflags = FIXED1;
+    s.eip = 0xFFF0;
+    s.cr0 = CR0_CD | CR0_NW | CR0_ET;
+    for (unsigned i = 0; i < kSegCount; ++i)
+        s.seg[i] = SegmentCache{0, 0xFFFF, 0, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED)};
+    s.seg[CS].selector = 0xF000;
+    s.seg[CS].base = 0xFFFF0000u;
+    s.ldtr = SegmentCache{0, 0xFFFF, 0, uint16_t(SEG_P | 0x2)};  // LDT, present
+    s.tr = SegmentCache{0, 0xFFFF, 0, uint16_t(SEG_P | 0xB)};    // busy 32-bit TSS, present
+    s.gdtr = TableRegister{0, 0xFFFF};
+    s.idtr = TableRegister{0, 0xFFFF};
+    s.regs[EDX] = 0x00000619;  // processor signature: family 6, model 1, stepping 9 (as CPUID 1)
+    s.dr[6] = 0xFFFF0FF0u;
+    s.dr[7] = 0x00000400u;
+    s.apic_base = 0xFEE00900ull;  // BSP, enabled, default base
+    delivering_ = -1;
+    mode_changed();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registers
+
+uint32_t Cpu::get(ZydisRegister r) const {
+    if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) return reg8(unsigned(r - ZYDIS_REGISTER_AL));
+    if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return reg16(unsigned(r - ZYDIS_REGISTER_AX));
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return s.regs[r - ZYDIS_REGISTER_EAX];
+    if (r >= ZYDIS_REGISTER_ES && r <= ZYDIS_REGISTER_GS) return s.seg[r - ZYDIS_REGISTER_ES].selector;
+    switch (r) {
+    case ZYDIS_REGISTER_CR0: return s.cr0;
+    case ZYDIS_REGISTER_CR2: return s.cr2;
+    case ZYDIS_REGISTER_CR3: return s.cr3;
+    case ZYDIS_REGISTER_CR4: return s.cr4;
+    case ZYDIS_REGISTER_FLAGS: return s.eflags & 0xFFFF;
+    case ZYDIS_REGISTER_EFLAGS: return s.eflags;
+    case ZYDIS_REGISTER_IP: return s.eip & 0xFFFF;
+    case ZYDIS_REGISTER_EIP: return s.eip;
+    default: break;
+    }
+    if (r >= ZYDIS_REGISTER_DR0 && r <= ZYDIS_REGISTER_DR7) return s.dr[r - ZYDIS_REGISTER_DR0];
+    raise_fault(kUD);
+}
+
+void Cpu::set(ZydisRegister r, uint32_t v) {
+    if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) return set_reg8(unsigned(r - ZYDIS_REGISTER_AL), uint8_t(v));
+    if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return set_reg16(unsigned(r - ZYDIS_REGISTER_AX), uint16_t(v));
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) { s.regs[r - ZYDIS_REGISTER_EAX] = v; return; }
+    // Segment, control and debug registers have semantics of their own (MOV Sreg/CRn/DRn rows).
+    undefined(nullptr);
+}
+
+bool Cpu::cond(unsigned cc) const {
+    uint32_t f = s.eflags;
+    bool r;
+    switch (cc >> 1) {
+    case 0: r = f & OF; break;                                    // O
+    case 1: r = f & CF; break;                                    // B/C
+    case 2: r = f & ZF; break;                                    // Z/E
+    case 3: r = f & (CF | ZF); break;                             // BE
+    case 4: r = f & SF; break;                                    // S
+    case 5: r = f & PF; break;                                    // P
+    case 6: r = bool(f & SF) != bool(f & OF); break;              // L
+    default: r = (f & ZF) || bool(f & SF) != bool(f & OF); break; // LE
+    }
+    return (cc & 1) ? !r : r;
+}
+
+void Cpu::write_eflags(uint32_t v, uint32_t changeable) {
+    s.eflags = ((s.eflags & ~changeable) | (v & changeable)) | FIXED1;
+    // Bits 3, 5, 15 and 22-31 are reserved and read as 0 (SDM Vol. 1, 3.4.3).
+    s.eflags &= ~((1u << 3) | (1u << 5) | (1u << 15) | 0xFFC00000u);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Operands
+
+uint32_t Cpu::ea(const Insn& in, unsigned i) const {
+    const ZydisDecodedOperandMem& m = in.op[i].mem;
+    uint32_t a = uint32_t(m.disp.value);
+    if (m.base != ZYDIS_REGISTER_NONE) a += get(m.base);
+    if (m.index != ZYDIS_REGISTER_NONE) a += get(m.index) * m.scale;
+    return in.d.address_width == 16 ? a & 0xFFFF : a;
+}
+
+uint32_t Cpu::rd_op(const Insn& in, unsigned i) {
+    const ZydisDecodedOperand& o = in.op[i];
+    switch (o.type) {
+    case ZYDIS_OPERAND_TYPE_REGISTER: return get(o.reg.value);
+    case ZYDIS_OPERAND_TYPE_MEMORY: return rd(seg_of(in, i), ea(in, i), o.size / 8);
+    case ZYDIS_OPERAND_TYPE_IMMEDIATE: return uint32_t(o.imm.value.u) & size_mask(o.size / 8);
+    default: undefined(&in);
+    }
+}
+
+void Cpu::wr_op(const Insn& in, unsigned i, uint32_t v) {
+    const ZydisDecodedOperand& o = in.op[i];
+    if (o.type == ZYDIS_OPERAND_TYPE_REGISTER) return set(o.reg.value, v);
+    if (o.type == ZYDIS_OPERAND_TYPE_MEMORY) return wr(seg_of(in, i), ea(in, i), o.size / 8, v);
+    undefined(&in);
+}
+
+void Cpu::probe_op(const Insn& in, unsigned i) {
+    if (in.op[i].type == ZYDIS_OPERAND_TYPE_MEMORY) probe_wr(seg_of(in, i), ea(in, i), in.op[i].size / 8);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segmented memory
+
+uint32_t Cpu::linear_slow(SegReg sr, uint32_t off, unsigned size, Access acc) {
+    const SegmentCache& c = s.seg[sr];
+    const uint8_t vec = sr == SS ? kSS : kGP;
+    if (protected_mode() && !v86()) {
+        // SDM Vol. 3A, 5.4-5.5: type checks on the cached descriptor.
+        if (!(c.attr & SEG_P)) raise_fault(vec, 0);  // null selector loaded (or not present)
+        bool code = c.attr & SEG_CODE;
+        if (acc == Access::Write && (code || !(c.attr & SEG_RW))) raise_fault(vec, 0);
+        if (acc == Access::Read && code && !(c.attr & SEG_RW)) raise_fault(vec, 0);
+        if (acc == Access::Exec && !code) raise_fault(vec, 0);
+    }
+    uint64_t last = uint64_t(off) + size - 1;
+    bool expand_down = (c.attr & (SEG_S | SEG_CODE | SEG_DC)) == (SEG_S | SEG_DC);
+    if (expand_down) {
+        // Valid offsets run from limit + 1 to 0xFFFF or 0xFFFFFFFF (SDM Vol. 3A, 5.3).
+        uint32_t upper = (c.attr & SEG_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+        if (off <= c.limit || last > upper) raise_fault(vec, 0);
+    } else if (last > c.limit) {
+        raise_fault(vec, 0);
+    }
+    return c.base + off;
+}
+
+uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
+    uint32_t lin = linear(sr, off, size, Access::Read);
+    switch (size) {
+    case 1: return mmu.read<uint8_t>(lin, user());
+    case 2: return mmu.read<uint16_t>(lin, user());
+    default: return mmu.read<uint32_t>(lin, user());
+    }
+}
+
+void Cpu::wr(SegReg sr, uint32_t off, unsigned size, uint32_t v) {
+    uint32_t lin = linear(sr, off, size, Access::Write);
+    switch (size) {
+    case 1: return mmu.write<uint8_t>(lin, uint8_t(v), user());
+    case 2: return mmu.write<uint16_t>(lin, uint16_t(v), user());
+    default: return mmu.write<uint32_t>(lin, v, user());
+    }
+}
+
+void Cpu::probe_wr(SegReg sr, uint32_t off, unsigned size) {
+    mmu.probe_write(linear(sr, off, size, Access::Write), size, user());
+}
+
+uint32_t Cpu::sys_rd(uint32_t lin, unsigned size) {
+    switch (size) {
+    case 1: return mmu.read<uint8_t>(lin, false);
+    case 2: return mmu.read<uint16_t>(lin, false);
+    default: return mmu.read<uint32_t>(lin, false);
+    }
+}
+
+void Cpu::sys_wr(uint32_t lin, unsigned size, uint32_t v) {
+    switch (size) {
+    case 1: return mmu.write<uint8_t>(lin, uint8_t(v), false);
+    case 2: return mmu.write<uint16_t>(lin, uint16_t(v), false);
+    default: return mmu.write<uint32_t>(lin, v, false);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stack
+
+uint32_t Cpu::push_at(uint32_t sp, unsigned size, uint32_t v) {
+    uint32_t m = sp_mask();
+    uint32_t nsp = (sp & ~m) | ((sp - size) & m);
+    wr(SS, nsp & m, size, v);
+    return nsp;
+}
+
+uint32_t Cpu::pop_at(uint32_t sp, unsigned size, uint32_t& v) {
+    uint32_t m = sp_mask();
+    v = rd(SS, sp & m, size);
+    return (sp & ~m) | ((sp + size) & m);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segments and modes
+
+void Cpu::seg_changed(SegReg sr) {
+    const SegmentCache& c = s.seg[sr];
+    constexpr uint8_t R = 1u << unsigned(Access::Read), W = 1u << unsigned(Access::Write),
+                      X = 1u << unsigned(Access::Exec);
+    bool expand_down = (c.attr & (SEG_S | SEG_CODE | SEG_DC)) == (SEG_S | SEG_DC);
+    if (expand_down) { seg_ok_[sr] = 0; return; }  // the slow path knows the inverted limit
+    if (!protected_mode() || v86()) { seg_ok_[sr] = R | W | X; return; }
+    if (!(c.attr & SEG_P)) { seg_ok_[sr] = 0; return; }
+    if (c.attr & SEG_CODE) seg_ok_[sr] = uint8_t(X | ((c.attr & SEG_RW) ? R : 0));
+    else seg_ok_[sr] = uint8_t(R | ((c.attr & SEG_RW) ? W : 0));
+}
+
+void Cpu::mode_changed() {
+    if (!protected_mode()) s.cpl = 0;
+    else if (v86()) s.cpl = 3;
+    for (unsigned i = 0; i < kSegCount; ++i) seg_changed(SegReg(i));
+}
+
+void Cpu::load_seg_real(SegReg sr, uint16_t sel) {
+    s.seg[sr].selector = sel;
+    s.seg[sr].base = uint32_t(sel) << 4;
+    if (v86()) {
+        // In V86 mode every segment is a 64 KiB, DPL 3, read/write data segment.
+        s.seg[sr].limit = 0xFFFF;
+        s.seg[sr].attr = uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | (3u << SEG_DPL_SHIFT));
+    }
+    seg_changed(sr);
+}
+
+void Cpu::jump_near(uint32_t target) {
+    // SDM: #GP(0) if the target is beyond the CS limit (in every mode).
+    if (target > s.seg[CS].limit) raise_fault(kGP, 0);
+    s.eip = target;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ports
+
+void Cpu::check_io_permission(uint16_t port, unsigned size) {
+    if (!protected_mode() || (!v86() && s.cpl <= iopl())) return;
+    // SDM Vol. 1, 19.5.2: consult the I/O permission bitmap of a 32-bit TSS.
+    unsigned type = s.tr.attr & 0xF;
+    if ((type != 0x9 && type != 0xB) || s.tr.limit < 103) raise_fault(kGP, 0);
+    uint32_t map = sys_rd(s.tr.base + 102, 2);
+    uint32_t byte = map + port / 8;
+    if (byte + 1 > s.tr.limit) raise_fault(kGP, 0);
+    uint32_t bits = sys_rd(s.tr.base + byte, 2);
+    if ((bits >> (port & 7)) & ((1u << size) - 1)) raise_fault(kGP, 0);
+}
+
+uint32_t Cpu::port_in(uint16_t port, unsigned size) {
+    check_io_permission(port, size);
+    return io.read(port, size);
+}
+
+void Cpu::port_out(uint16_t port, unsigned size, uint32_t v) {
+    check_io_permission(port, size);
+    io.write(port, size, v);
+}
+
+[[noreturn]] void Cpu::undefined(const Insn* in) {
+    if (in) {
+        ++stats.unimplemented[in->d.mnemonic];
+        trace.log(kTraceCpu, "#UD: %s not implemented at %04x:%08x", ZydisMnemonicGetString(in->d.mnemonic),
+                  s.seg[CS].selector, s.insn_eip);
+    } else {
+        ++stats.undecodable;
+    }
+    raise_fault(kUD);
+}
+
+} // namespace xlat

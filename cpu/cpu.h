@@ -1,0 +1,205 @@
+// The CPU of one machine: its architectural state plus the operations every semantics function
+// shares (operand plumbing, segmented memory access, the stack, segment loads, control transfers,
+// interrupt delivery). The instruction semantics live in the category files (alu.cpp, ...).
+#pragma once
+#include <Zydis/Zydis.h>
+
+#include <array>
+#include <cstdint>
+
+#include "cpu/flags.h"
+#include "cpu/insn.h"
+#include "cpu/state.h"
+#include "devices/device.h"
+#include "memory/fault.h"
+#include "memory/mmu.h"
+#include "memory/trace.h"
+
+namespace xlat {
+
+// Why the run loop stopped; set in CpuState::pending_exit.
+enum class StopReason : uint8_t {
+    None = 0,
+    ExitPort,     // the guest wrote the exit port
+    MaxInsns,     // --max-insns reached
+    TripleFault,  // shutdown (a fault while delivering a double fault)
+    HaltForever,  // HLT with interrupts disabled and no device that could wake the CPU
+    Reset,        // the machine asked for a reset
+};
+
+struct CpuStats {
+    std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> executed{};  // retired, per mnemonic
+    std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> unimplemented{};  // #UD raised for lack of a row
+    uint64_t undecodable = 0;   // #UD raised because the bytes are not an instruction
+    uint64_t exceptions[32] = {};  // exceptions delivered, per vector
+    uint64_t interrupts = 0;    // INT n and external interrupts delivered
+};
+
+// How an interrupt was raised: it decides the pushed EIP, the DPL check and the error code.
+enum class IntSource : uint8_t {
+    Exception,  // a fault or trap raised by the CPU
+    Software,   // INT n, INT3, INTO: gate DPL checked against CPL, EIP after the instruction
+    External,   // a hardware interrupt (PIC, APIC)
+    Icebp,      // INT1 (F1): like an exception, but EIP after the instruction
+};
+
+class Cpu {
+public:
+    Cpu(Mmu& mmu, IoBus& io, const Tracer& trace);
+
+    CpuState s;          // architectural state
+    Mmu& mmu;            // linear address space
+    IoBus& io;           // port address space
+    const Tracer& trace; // --trace
+    CpuStats stats;      // --stats
+
+    // Puts the CPU in the power-on state of the Intel SDM (Vol. 3A, 9.1.1, Table 9-1).
+    void reset();
+
+    // ---- modes ----
+    bool protected_mode() const { return s.cr0 & CR0_PE; }
+    bool v86() const { return s.eflags & VM; }
+    bool real_mode() const { return !(s.cr0 & CR0_PE); }
+    bool user() const { return s.cpl == 3; }
+    bool code32() const { return s.seg[CS].attr & SEG_DB; }
+    bool stack32() const { return s.seg[SS].attr & SEG_DB; }
+    uint8_t iopl() const { return uint8_t((s.eflags >> 12) & 3); }
+
+    // ---- registers ----
+    uint8_t reg8(unsigned i) const {  // AL CL DL BL AH CH DH BH
+        return i < 4 ? uint8_t(s.regs[i]) : uint8_t(s.regs[i - 4] >> 8);
+    }
+    void set_reg8(unsigned i, uint8_t v) {
+        if (i < 4) s.regs[i] = (s.regs[i] & ~0xFFu) | v;
+        else s.regs[i - 4] = (s.regs[i - 4] & ~0xFF00u) | (uint32_t(v) << 8);
+    }
+    uint16_t reg16(unsigned i) const { return uint16_t(s.regs[i]); }
+    void set_reg16(unsigned i, uint16_t v) { s.regs[i] = (s.regs[i] & ~0xFFFFu) | v; }
+    // A general register by size (1, 2, 4): 16-bit writes keep the upper half.
+    uint32_t reg(unsigned i, unsigned size) const {
+        return size == 1 ? reg8(i) : size == 2 ? reg16(i) : s.regs[i];
+    }
+    void set_reg(unsigned i, unsigned size, uint32_t v) {
+        if (size == 1) set_reg8(i, uint8_t(v));
+        else if (size == 2) set_reg16(i, uint16_t(v));
+        else s.regs[i] = v;
+    }
+    // A Zydis register operand: general registers, segment selectors, CR/DR.
+    uint32_t get(ZydisRegister r) const;
+    void set(ZydisRegister r, uint32_t v);
+    // The size-masked value of (E)CX, (E)SI, (E)DI for an address size of 2 or 4 bytes, and
+    // writes that keep the upper half for 16-bit addressing.
+    uint32_t areg(Gpr g, unsigned asize) const { return asize == 2 ? s.regs[g] & 0xFFFF : s.regs[g]; }
+    void set_areg(Gpr g, unsigned asize, uint32_t v) {
+        if (asize == 2) set_reg16(g, uint16_t(v)); else s.regs[g] = v;
+    }
+
+    // ---- flags ----
+    bool flag(uint32_t f) const { return s.eflags & f; }
+    void set_flag(uint32_t f, bool on) { s.eflags = on ? s.eflags | f : s.eflags & ~f; }
+    // Replaces the six arithmetic flags (CF PF AF ZF SF OF) with f.
+    void set_arith(uint32_t f) { s.eflags = (s.eflags & ~kArithFlags) | (f & kArithFlags); }
+    // Condition code cc (0-15, the low nibble of Jcc/SETcc/CMOVcc opcodes).
+    bool cond(unsigned cc) const;
+    // Writes EFLAGS as POPF/IRET do, keeping the bits `keep` (e.g. VM, IOPL, IF by privilege).
+    void write_eflags(uint32_t v, uint32_t changeable);
+
+    // ---- operands (explicit operand i of insn) ----
+    // Effective address (offset within the segment) of a memory operand, from current registers.
+    uint32_t ea(const Insn& in, unsigned i) const;
+    SegReg seg_of(const Insn& in, unsigned i) const { return segreg(in.op[i].mem.segment); }
+    // Reads operand i (register, memory or immediate), zero-extended to 32 bits.
+    uint32_t rd_op(const Insn& in, unsigned i);
+    // Writes operand i (register or memory), truncated to its size.
+    void wr_op(const Insn& in, unsigned i, uint32_t v);
+    // For read-modify-write: checks that operand i can be written (segment and page) before it
+    // is read, so that a failing write leaves nothing committed.
+    void probe_op(const Insn& in, unsigned i);
+
+    // ---- segmented memory ----
+    // Linear address of [seg:off] for an access of `size` bytes, after the segment checks
+    // (limit, type, presence): #GP(0), or #SS(0) for SS.
+    uint32_t linear(SegReg sr, uint32_t off, unsigned size, Access acc) {
+        const SegmentCache& c = s.seg[sr];
+        if ((seg_ok_[sr] & (1u << unsigned(acc))) && off <= c.limit && c.limit - off >= size - 1)
+            return c.base + off;
+        return linear_slow(sr, off, size, acc);
+    }
+    uint32_t rd(SegReg sr, uint32_t off, unsigned size);
+    void wr(SegReg sr, uint32_t off, unsigned size, uint32_t v);
+    uint8_t rd8(SegReg sr, uint32_t off) { return uint8_t(rd(sr, off, 1)); }
+    uint16_t rd16(SegReg sr, uint32_t off) { return uint16_t(rd(sr, off, 2)); }
+    uint32_t rd32(SegReg sr, uint32_t off) { return rd(sr, off, 4); }
+    void wr8(SegReg sr, uint32_t off, uint8_t v) { wr(sr, off, 1, v); }
+    void wr16(SegReg sr, uint32_t off, uint16_t v) { wr(sr, off, 2, v); }
+    void wr32(SegReg sr, uint32_t off, uint32_t v) { wr(sr, off, 4, v); }
+    // Checks a write of size bytes at seg:off without doing it.
+    void probe_wr(SegReg sr, uint32_t off, unsigned size);
+    // Linear-address accesses with supervisor rights (descriptor tables, TSS, IDT).
+    uint32_t sys_rd(uint32_t lin, unsigned size);
+    void sys_wr(uint32_t lin, unsigned size, uint32_t v);
+
+    // ---- stack ----
+    // The stack pointer is ESP or SP by SS.B. Pushes and pops work on a local copy `sp` so that a
+    // multi-word transfer commits ESP only after every access succeeded: 
+    //   uint32_t sp = c.s.regs[ESP]; sp = c.push_at(sp, 2, v1); sp = c.push_at(sp, 2, v2); c.set_sp(sp);
+    uint32_t sp_mask() const { return stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
+    uint32_t push_at(uint32_t sp, unsigned size, uint32_t v);   // returns the new sp
+    uint32_t pop_at(uint32_t sp, unsigned size, uint32_t& v);   // returns the new sp
+    void set_sp(uint32_t sp) {
+        if (stack32()) s.regs[ESP] = sp; else set_reg16(ESP, uint16_t(sp));
+    }
+    void push(unsigned size, uint32_t v) { set_sp(push_at(s.regs[ESP], size, v)); }
+    uint32_t pop(unsigned size) { uint32_t v; set_sp(pop_at(s.regs[ESP], size, v)); return v; }
+
+    // ---- segments ----
+    // Loads a segment register as MOV/POP/LDS do: in real and V86 mode base = sel * 16 and the
+    // rest of the cache stays; in protected mode the descriptor is checked and loaded.
+    void load_seg(SegReg sr, uint16_t sel);
+    // Sets a segment register in real-mode fashion (base = sel << 4), keeping limit and attributes.
+    void load_seg_real(SegReg sr, uint16_t sel);
+    // Recomputes what a segment allows after its cache or the mode changed.
+    void seg_changed(SegReg sr);
+    void mode_changed();  // CR0.PE, EFLAGS.VM or CPL changed
+
+    // ---- control transfer ----
+    // Near jump to `target` (already masked to the operand size): #GP(0) beyond the CS limit.
+    void jump_near(uint32_t target);
+    // Far jump/call/return target: loads CS and EIP (real mode; protected mode checks in issue 4).
+    void jump_far(uint16_t sel, uint32_t off);
+
+    // ---- interrupts ----
+    // Delivers vector `vec` now: through the IVT in real mode, the IDT in protected mode.
+    // `ret_eip` is the EIP pushed (the instruction for faults, the next one for INT n).
+    void interrupt(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error = false,
+                   uint32_t error = 0);
+    // Delivers a fault caught by the run loop, applying the double- and triple-fault rules.
+    void deliver_fault(const GuestFault& f);
+    // Raises #UD for an instruction we cannot run, counting it.
+    [[noreturn]] void undefined(const Insn* in);
+
+    // ---- ports ----
+    // IN/OUT with the protected-mode permission checks (IOPL, then the TSS I/O bitmap).
+    uint32_t port_in(uint16_t port, unsigned size);
+    void port_out(uint16_t port, unsigned size, uint32_t v);
+
+    // ---- run control ----
+    void request_stop(StopReason r) { if (!s.pending_exit) s.pending_exit = uint8_t(r); }
+    int exit_status = 0;  // for StopReason::ExitPort
+
+    static SegReg segreg(ZydisRegister r) { return SegReg(r - ZYDIS_REGISTER_ES); }
+
+private:
+    uint32_t linear_slow(SegReg sr, uint32_t off, unsigned size, Access acc);
+    void check_io_permission(uint16_t port, unsigned size);
+    void deliver_real(uint8_t vec, uint32_t ret_eip);
+    void deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error, uint32_t error);
+
+    // Per segment register: bit per Access kind (Read, Write, Exec) that the fast path of
+    // linear() may take without further checks; the limit is always checked.
+    uint8_t seg_ok_[kSegCount] = {};
+    // Exception being delivered, for the double-fault rules (-1: none).
+    int delivering_ = -1;
+};
+
+} // namespace xlat

@@ -1,0 +1,101 @@
+// xlat: command-line entry point.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits.h>
+
+#include "frontend/machine.h"
+#include "frontend/options.h"
+
+using namespace xlat;
+
+namespace {
+
+constexpr const char* kVersion = "xlat 0.1.0";
+
+std::string default_firmware() {
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) return {};
+    std::string dir(exe, size_t(n));
+    dir.erase(dir.find_last_of('/'));
+    return dir + "/../roms/demo.bin";
+}
+
+std::vector<uint8_t> read_firmware(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError("cannot read firmware '" + path + "': " + std::strerror(errno));
+    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (in.bad()) throw UsageError("cannot read firmware '" + path + "'");
+    std::string problem = firmware_size_problem(data.size());
+    if (!problem.empty()) throw UsageError("'" + path + "': " + problem);
+    return data;
+}
+
+int run(int argc, char** argv) {
+    Options opt = parse_options(argc, argv);
+    if (opt.help) { std::fputs(opt.help_text.c_str(), stdout); return 0; }
+    if (opt.version) { std::puts(kVersion); return 0; }
+
+    MachineConfig cfg;
+    cfg.ram_bytes = opt.ram_bytes;
+    std::string bios = opt.bios.empty() ? default_firmware() : opt.bios;
+    if (opt.bios.empty() && access(bios.c_str(), R_OK) != 0)
+        throw UsageError("no firmware given and the demo ROM is not at " + bios + ": use -bios FILE");
+    cfg.firmware = read_firmware(bios);
+    FILE* con = nullptr;
+    if (opt.debugcon == "stdio") con = stdout;
+    else if (opt.debugcon.rfind("file:", 0) == 0) {
+        std::string path = opt.debugcon.substr(5);
+        con = std::fopen(path.c_str(), "wb");
+        if (!con) throw UsageError("cannot open debugcon file '" + path + "': " + std::strerror(errno));
+    }
+    if (con) cfg.debugcon = [con](char ch) { std::fputc(ch, con); };
+    cfg.no_reboot = opt.no_reboot;
+    cfg.trace_mask = opt.trace_mask;
+
+    Machine m(cfg);
+    Machine::Result r = m.run(opt.max_insns);
+    if (con) std::fflush(con);
+    if (con && con != stdout) std::fclose(con);
+    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.post.last());
+    if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
+
+    switch (r.reason) {
+    case StopReason::ExitPort: return r.exit_status;
+    case StopReason::MaxInsns:
+        std::fprintf(stderr, "xlat: stopped after --max-insns %llu instructions\n", (unsigned long long)opt.max_insns);
+        return 124;
+    case StopReason::TripleFault:
+        std::fprintf(stderr, "xlat: triple fault (-no-reboot given); CPU state:\n%s", m.describe_cpu().c_str());
+        return 125;
+    case StopReason::HaltForever:
+        std::fprintf(stderr, "xlat: the CPU halted with nothing that could wake it (at %04x:%08x)\n",
+                     m.cpu.s.seg[CS].selector, m.cpu.s.eip);
+        return 3;
+    default:
+        std::fprintf(stderr, "xlat: internal error: run stopped for no reason\n");
+        return 2;
+    }
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const UsageError& e) {
+        std::fprintf(stderr, "xlat: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "xlat: out of host memory\n");
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "xlat: internal error: %s\n", e.what());
+        return 2;
+    }
+}

@@ -1,0 +1,132 @@
+#include "frontend/options.h"
+
+#include <boost/program_options.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "memory/phys.h"
+#include "memory/trace.h"
+
+namespace po = boost::program_options;
+
+namespace xlat {
+
+uint64_t parse_size(const std::string& text) {
+    size_t pos = 0;
+    uint64_t n = 0;
+    bool digits = false;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+        n = n * 10 + uint64_t(text[pos++] - '0');
+        digits = true;
+        if (n > (1ull << 40)) throw UsageError("memory size '" + text + "' is too large");
+    }
+    std::string suffix = text.substr(pos);
+    uint64_t unit;
+    if (suffix.empty() || suffix == "M" || suffix == "m" || suffix == "MB" || suffix == "MiB") unit = 1ull << 20;
+    else if (suffix == "G" || suffix == "g" || suffix == "GB" || suffix == "GiB") unit = 1ull << 30;
+    else if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB") unit = 1ull << 10;
+    else digits = false;
+    if (!digits)
+        throw UsageError("invalid memory size '" + text + "': use a number with an optional K, M or G suffix");
+    return n * unit;
+}
+
+uint32_t parse_trace(const std::string& text) {
+    uint32_t mask = 0;
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (item.empty()) continue;
+        bool found = false;
+        for (const TraceName& t : kTraceNames)
+            if (item == t.name) { mask |= t.flag; found = true; }
+        if (!found) {
+            std::string known;
+            for (const TraceName& t : kTraceNames) known += std::string(known.empty() ? "" : ", ") + t.name;
+            throw UsageError("unknown trace '" + item + "' (known: " + known + ")");
+        }
+    }
+    return mask;
+}
+
+namespace {
+
+po::options_description describe() {
+    std::string traces;
+    for (const TraceName& t : kTraceNames) traces += std::string("\n  ") + t.name + ": " + t.help;
+    po::options_description d("Usage: xlat [options]\n\nOptions (QEMU's single-dash spellings work too: -bios, -m, -debugcon, -no-reboot)");
+    d.add_options()
+        ("help,h", "print this help and exit")
+        ("version", "print the version and exit")
+        ("bios", po::value<std::string>()->value_name("FILE"),
+         "firmware image, 64 to 256 KiB, mapped at the top of 1 MiB and of 4 GiB "
+         "(default: the demo ROM built beside xlat)")
+        ("memory,m", po::value<std::string>()->value_name("SIZE"),
+         "guest RAM: 128M, 1G, ... (no suffix: MiB; at most 3G; default 128M)")
+        ("debugcon", po::value<std::string>()->value_name("DEV"),
+         "where port 0xE9 output goes: stdio (default), file:PATH or none")
+        ("no-reboot", po::bool_switch(), "exit with status 125 on a triple fault instead of resetting")
+        ("cpu-mode", po::value<std::string>()->value_name("MODE"),
+         "interp (the reference interpreter, default) or jit (the translator: not built yet)")
+        ("max-insns", po::value<uint64_t>()->value_name("N"), "stop after N instructions (exit status 124)")
+        ("stats", po::bool_switch(), "print execution statistics at exit")
+        ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
+        ("config", po::value<std::string>()->value_name("FILE"),
+         "read options from FILE, one 'name = value' per line (the names above, without dashes)");
+    return d;
+}
+
+} // namespace
+
+Options parse_options(int argc, const char* const* argv) {
+    po::options_description desc = describe();
+    po::variables_map vm;
+    const int style = (po::command_line_style::default_style & ~po::command_line_style::allow_guessing) |
+                      po::command_line_style::allow_long_disguise;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(desc).style(style).run(), vm);
+        if (vm.count("config")) {
+            const std::string path = vm["config"].as<std::string>();
+            std::ifstream in(path);
+            if (!in) throw UsageError("cannot read config file '" + path + "'");
+            po::store(po::parse_config_file(in, desc), vm);
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw UsageError(e.what());
+    }
+    Options o;
+    if (vm.count("help")) {
+        std::ostringstream ss;
+        ss << desc << "\nExit status: (v << 1) | 1 when the guest writes v to port 0xF4; 124 when --max-insns is\n"
+                      "reached; 125 on a triple fault with -no-reboot; 3 when the CPU halts with nothing to wake\n"
+                      "it; 1 for bad input; 2 for an internal error.\n";
+        o.help = true;
+        o.help_text = ss.str();
+        return o;
+    }
+    o.version = vm.count("version") > 0;
+    if (vm.count("bios")) o.bios = vm["bios"].as<std::string>();
+    if (vm.count("memory")) o.ram_bytes = parse_size(vm["memory"].as<std::string>());
+    if (o.ram_bytes < (1ull << 20) || o.ram_bytes > kMaxRamBytes || (o.ram_bytes & (kPageSize - 1)))
+        throw UsageError("memory size must be between 1M and 3G in whole 4 KiB pages");
+    if (vm.count("debugcon")) {
+        o.debugcon = vm["debugcon"].as<std::string>();
+        if (o.debugcon != "stdio" && o.debugcon != "none" &&
+            !(o.debugcon.rfind("file:", 0) == 0 && o.debugcon.size() > 5))
+            throw UsageError("invalid -debugcon '" + o.debugcon + "': use stdio, file:PATH or none");
+    }
+    o.no_reboot = vm["no-reboot"].as<bool>();
+    if (vm.count("cpu-mode")) {
+        o.cpu_mode = vm["cpu-mode"].as<std::string>();
+        if (o.cpu_mode == "jit")
+            throw UsageError("--cpu-mode jit: the translator is not built yet; use --cpu-mode interp");
+        if (o.cpu_mode != "interp") throw UsageError("invalid --cpu-mode '" + o.cpu_mode + "': use interp or jit");
+    }
+    if (vm.count("max-insns")) o.max_insns = vm["max-insns"].as<uint64_t>();
+    o.stats = vm["stats"].as<bool>();
+    if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>());
+    return o;
+}
+
+} // namespace xlat

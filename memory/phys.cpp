@@ -1,0 +1,138 @@
+#include "memory/phys.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <stdexcept>
+
+namespace xlat {
+
+namespace {
+constexpr uint32_t kVgaBase = 0xA0000, kVgaEnd = 0xC0000;
+}
+
+PhysMem::PhysMem(uint64_t ram_bytes) : ram_size_(ram_bytes) {
+    if (ram_bytes == 0 || ram_bytes > kMaxRamBytes || (ram_bytes & (kPageSize - 1)))
+        throw std::invalid_argument("RAM size must be a whole number of pages, at most 3 GiB");
+    // calloc of a large block maps fresh zero pages lazily: a 3 GiB guest costs nothing until
+    // it touches its memory.
+    ram_ = static_cast<uint8_t*>(std::calloc(ram_bytes, 1));
+    if (!ram_) throw std::bad_alloc();
+}
+
+PhysMem::~PhysMem() { std::free(ram_); }
+
+void PhysMem::check_overlap(uint32_t base, uint32_t size, const std::string& name) const {
+    if (size == 0 || uint64_t(base) + size > 0x100000000ull)
+        throw std::invalid_argument("region " + name + " does not fit in 4 GiB");
+    for (const Region& r : regions_)
+        if (base < uint64_t(r.base) + r.size && r.base < uint64_t(base) + size)
+            throw std::invalid_argument("region " + name + " overlaps " + r.name);
+}
+
+void PhysMem::map_rom(uint32_t base, const std::vector<uint8_t>& image, const std::string& name) {
+    check_overlap(base, uint32_t(image.size()), name);
+    Region r{base, uint32_t(image.size()), RegionKind::Rom, nullptr, nullptr, 1, 4, name, nullptr};
+    r.storage.reset(new uint8_t[image.size()]);
+    std::memcpy(r.storage.get(), image.data(), image.size());
+    r.host = r.storage.get();
+    regions_.push_back(std::move(r));
+    ++generation_;
+}
+
+void PhysMem::map_mmio(uint32_t base, uint32_t size, MmioHandler* handler, unsigned min_size,
+                       unsigned max_size, const std::string& name) {
+    check_overlap(base, size, name);
+    regions_.push_back(Region{base, size, RegionKind::Mmio, nullptr, handler, min_size, max_size,
+                              name, nullptr});
+    ++generation_;
+}
+
+const PhysMem::Region* PhysMem::find(uint32_t paddr) const {
+    for (const Region& r : regions_)
+        if (paddr - r.base < r.size) return &r;
+    return nullptr;
+}
+
+PageInfo PhysMem::page(uint32_t paddr) const {
+    paddr &= kPageMask;
+    if (const Region* r = find(paddr)) {
+        if (r->kind == RegionKind::Rom && (paddr - r->base) + kPageSize <= r->size)
+            return {RegionKind::Rom, r->host + (paddr - r->base)};
+        return {r->kind == RegionKind::Rom ? RegionKind::Mmio : r->kind, nullptr};
+    }
+    if (paddr >= kVgaBase && paddr < kVgaEnd) return {};
+    if (paddr < ram_size_) return {RegionKind::Ram, ram_ + paddr};
+    return {};
+}
+
+uint32_t PhysMem::mmio_read(const Region& r, uint32_t off, unsigned size) {
+    if (size < r.min_size) {
+        uint32_t aligned = off & ~(r.min_size - 1);
+        uint32_t wide = r.mmio->mmio_read(aligned, r.min_size);
+        uint32_t v = wide >> (8 * (off - aligned));
+        return size == 4 ? v : v & ((1u << (8 * size)) - 1);
+    }
+    if (size > r.max_size) {
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; i += r.max_size)
+            v |= mmio_read(r, off + i, r.max_size) << (8 * i);
+        return v;
+    }
+    return r.mmio->mmio_read(off, size);
+}
+
+void PhysMem::mmio_write(const Region& r, uint32_t off, unsigned size, uint32_t value) {
+    if (size < r.min_size) {
+        uint32_t aligned = off & ~(r.min_size - 1);
+        unsigned shift = 8 * (off - aligned);
+        uint32_t mask = (size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1) << shift;
+        uint32_t wide = r.mmio->mmio_read(aligned, r.min_size);
+        r.mmio->mmio_write(aligned, r.min_size, (wide & ~mask) | ((value << shift) & mask));
+        return;
+    }
+    if (size > r.max_size) {
+        for (unsigned i = 0; i < size; i += r.max_size)
+            mmio_write(r, off + i, r.max_size, value >> (8 * i));
+        return;
+    }
+    r.mmio->mmio_write(off, size, value);
+}
+
+uint32_t PhysMem::read(uint32_t paddr, unsigned size) {
+    if (const Region* r = find(paddr)) {
+        if (r->kind == RegionKind::Mmio) return mmio_read(*r, paddr - r->base, size);
+        uint32_t v = 0;
+        for (unsigned i = 0; i < size; ++i) {
+            uint32_t off = paddr + i - r->base;
+            v |= uint32_t(off < r->size ? r->host[off] : 0xFF) << (8 * i);
+        }
+        return v;
+    }
+    if ((paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_)
+        return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    uint32_t v = 0;
+    std::memcpy(&v, ram_ + paddr, size);  // little-endian host (x86-64, aarch64)
+    return v;
+}
+
+void PhysMem::write(uint32_t paddr, unsigned size, uint32_t value) {
+    if (const Region* r = find(paddr)) {
+        if (r->kind == RegionKind::Mmio) mmio_write(*r, paddr - r->base, size, value);
+        return;  // ROM: writes are dropped
+    }
+    if ((paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_) return;
+    std::memcpy(ram_ + paddr, &value, size);
+}
+
+void PhysMem::write_bytes(uint32_t paddr, const void* data, size_t len) {
+    const uint8_t* p = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < len; ++i) write(uint32_t(paddr + i), 1, p[i]);
+}
+
+void PhysMem::read_bytes(uint32_t paddr, void* data, size_t len) {
+    uint8_t* p = static_cast<uint8_t*>(data);
+    for (size_t i = 0; i < len; ++i) p[i] = uint8_t(read(uint32_t(paddr + i), 1));
+}
+
+} // namespace xlat

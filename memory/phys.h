@@ -1,0 +1,99 @@
+// The guest physical address space of one machine: RAM, ROM, MMIO regions and the A20 gate.
+//
+// Layout, as on a PC (and as QEMU's i440FX machine lays it out):
+//   0x00000000 .. ram_size          RAM (at most 3 GiB: the rest of the 4 GiB is the PCI hole)
+//   0x000A0000 .. 0x000BFFFF        legacy VGA window: nothing until a VGA device maps it
+//   top of 1 MiB (last 128 KiB)     the last min(size, 128 KiB) of the firmware image (ROM)
+//   top of 4 GiB                    the whole firmware image (ROM)
+// ROM and MMIO regions lie over RAM. Reads of nothing return all ones, writes to nothing and to
+// ROM are dropped (SDM-independent PC behaviour; QEMU does the same).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace xlat {
+
+constexpr uint32_t kPageBits = 12;
+constexpr uint32_t kPageSize = 1u << kPageBits;
+constexpr uint32_t kPageMask = ~(kPageSize - 1);
+constexpr uint64_t kMaxRamBytes = 3ull << 30;  // 3 GiB: the 32-bit PC memory hole starts there
+
+// A device's memory-mapped registers. The bus splits accesses wider than max_size and widens
+// narrower ones than min_size (read-modify-write for writes), so a device sees only the sizes it
+// declares.
+class MmioHandler {
+public:
+    virtual ~MmioHandler() = default;
+    virtual uint32_t mmio_read(uint32_t offset, unsigned size) = 0;
+    virtual void mmio_write(uint32_t offset, unsigned size, uint32_t value) = 0;
+};
+
+enum class RegionKind : uint8_t { None, Ram, Rom, Mmio };
+
+// What the physical page containing an address is.
+struct PageInfo {
+    RegionKind kind = RegionKind::None;
+    uint8_t* host = nullptr;  // host address of the page's first byte (RAM and ROM only)
+};
+
+class PhysMem {
+public:
+    explicit PhysMem(uint64_t ram_bytes);
+    ~PhysMem();
+    PhysMem(const PhysMem&) = delete;
+    PhysMem& operator=(const PhysMem&) = delete;
+
+    uint64_t ram_size() const { return ram_size_; }
+    uint8_t* ram() { return ram_; }
+
+    // Maps a copy of `image` read-only at `base`. Throws std::invalid_argument on overlap.
+    void map_rom(uint32_t base, const std::vector<uint8_t>& image, const std::string& name);
+    // Maps a device at [base, base+size); accesses narrower than min_size or wider than
+    // max_size are merged or split by the bus.
+    void map_mmio(uint32_t base, uint32_t size, MmioHandler* handler, unsigned min_size,
+                  unsigned max_size, const std::string& name);
+
+    // The A20 gate: when off, bit 20 of every physical address reads as 0 (8086 wrap-around).
+    void set_a20(bool enabled) { a20_mask_ = enabled ? 0xFFFFFFFFu : ~(1u << 20); ++generation_; }
+    bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
+    uint32_t a20_mask() const { return a20_mask_; }
+    // Bumped whenever the map or the A20 gate changes, so TLBs know to flush.
+    uint64_t generation() const { return generation_; }
+
+    PageInfo page(uint32_t paddr) const;
+
+    // Slow-path accesses of 1, 2 or 4 bytes that do not cross a page. The A20 mask must already
+    // be applied.
+    uint32_t read(uint32_t paddr, unsigned size);
+    void write(uint32_t paddr, unsigned size, uint32_t value);
+    // Bulk helpers for loaders and tests: byte by byte through the map.
+    void write_bytes(uint32_t paddr, const void* data, size_t len);
+    void read_bytes(uint32_t paddr, void* data, size_t len);
+
+private:
+    struct Region {
+        uint32_t base;
+        uint32_t size;
+        RegionKind kind;
+        uint8_t* host;           // ROM bytes
+        MmioHandler* mmio;
+        unsigned min_size, max_size;
+        std::string name;
+        std::unique_ptr<uint8_t[]> storage;  // owned ROM copy
+    };
+    const Region* find(uint32_t paddr) const;
+    void check_overlap(uint32_t base, uint32_t size, const std::string& name) const;
+    uint32_t mmio_read(const Region& r, uint32_t off, unsigned size);
+    void mmio_write(const Region& r, uint32_t off, unsigned size, uint32_t value);
+
+    uint8_t* ram_ = nullptr;
+    uint64_t ram_size_ = 0;
+    uint32_t a20_mask_ = 0xFFFFFFFFu;
+    uint64_t generation_ = 0;
+    std::vector<Region> regions_;
+};
+
+} // namespace xlat

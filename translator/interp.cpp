@@ -1,0 +1,105 @@
+#include "translator/interp.h"
+
+#include <cinttypes>
+#include <cstdio>
+
+namespace xlat {
+
+Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu), table_(instruction_table()) {
+    ZydisDecoderInit(&real16_, ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16);
+    ZydisDecoderInit(&prot16_, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
+    ZydisDecoderInit(&prot32_, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
+    ZydisFormatterInit(&formatter_, ZYDIS_FORMATTER_STYLE_INTEL);
+}
+
+void Interpreter::decode(Insn& in) {
+    CpuState& s = cpu_.s;
+    const ZydisDecoder* dec = (!cpu_.protected_mode() || cpu_.v86()) ? &real16_
+                              : cpu_.code32()                         ? &prot32_
+                                                                      : &prot16_;
+    // Instruction bytes must lie within the CS limit: the first one decides #GP(0) at once, the
+    // decoder asks for more only as far as the instruction really extends.
+    uint32_t eip = s.eip;
+    uint32_t lin = cpu_.linear(CS, eip, 1, Access::Exec);
+    uint32_t room = s.seg[CS].limit - eip;  // bytes after the first one inside the limit
+    unsigned avail = room >= ZYDIS_MAX_INSTRUCTION_LENGTH - 1 ? ZYDIS_MAX_INSTRUCTION_LENGTH : room + 1;
+    uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
+    unsigned have = cpu_.mmu.fetch(lin, buf, avail, cpu_.user());
+    for (;;) {
+        ZyanStatus st = ZydisDecoderDecodeFull(dec, buf, have, &in.d, in.op);
+        if (ZYAN_SUCCESS(st)) break;
+        if (st == ZYDIS_STATUS_NO_MORE_DATA) {
+            if (have < avail) {  // the instruction continues on the next page
+                have += cpu_.mmu.fetch(lin + have, buf + have, avail - have, cpu_.user());
+                continue;
+            }
+            // Runs past the CS limit (or past 15 bytes: #GP(0) on P6 too).
+            raise_fault(kGP, 0);
+        }
+        if (st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG) raise_fault(kGP, 0);
+        cpu_.undefined(nullptr);
+    }
+    in.next_eip = eip + in.d.length;
+    if (!cpu_.code32() || cpu_.real_mode() || cpu_.v86()) in.next_eip &= 0xFFFF;
+    Form form = Form::Any;
+    for (unsigned i = 0; i < in.d.operand_count_visible; ++i) {
+        if (in.op[i].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
+        ZydisRegisterClass rc = ZydisRegisterGetClass(in.op[i].reg.value);
+        if (rc == ZYDIS_REGCLASS_SEGMENT && in.d.mnemonic == ZYDIS_MNEMONIC_MOV) form = Form::Sreg;
+        else if (rc == ZYDIS_REGCLASS_CONTROL) form = Form::Cr;
+        else if (rc == ZYDIS_REGCLASS_DEBUG) form = Form::Dr;
+    }
+    in.row = table_.find(in.d.mnemonic, form);
+}
+
+void Interpreter::step() {
+    CpuState& s = cpu_.s;
+    s.insn_eip = s.eip;
+    Insn in;
+    try {
+        decode(in);
+        if (cpu_.trace.on(kTraceInsn)) {
+            cpu_.trace.log(kTraceInsn, "%04x:%08x  %-32s eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x fl=%08x",
+                           s.seg[CS].selector, s.eip, disassemble(in).c_str(), s.regs[EAX], s.regs[EBX],
+                           s.regs[ECX], s.regs[EDX], s.regs[ESI], s.regs[EDI], s.regs[EBP], s.regs[ESP],
+                           s.eflags);
+        }
+        if (!in.row) cpu_.undefined(&in);
+        s.eip = in.next_eip;
+        in.row->fn(cpu_, in);
+        ++cpu_.stats.executed[in.d.mnemonic];
+    } catch (const GuestFault& f) {
+        s.eip = s.insn_eip;
+        cpu_.deliver_fault(f);
+    }
+    ++s.icount;
+    ++s.tsc;
+}
+
+StopReason Interpreter::run(uint64_t max_insns) {
+    CpuState& s = cpu_.s;
+    const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
+    for (;;) {
+        if (s.pending_exit) break;
+        if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
+        if (s.halted) {
+            // No device can raise an interrupt yet (the chipset issue adds the PIC and timers),
+            // so a halted CPU sleeps forever: say so instead of hanging.
+            cpu_.request_stop(StopReason::HaltForever);
+            break;
+        }
+        step();
+    }
+    StopReason r = StopReason(s.pending_exit);
+    s.pending_exit = 0;
+    return r;
+}
+
+std::string Interpreter::disassemble(const Insn& in) const {
+    char text[128];
+    ZydisFormatterFormatInstruction(&formatter_, &in.d, in.op, in.d.operand_count_visible, text, sizeof text,
+                                    cpu_.s.seg[CS].base + cpu_.s.insn_eip, nullptr);
+    return text;
+}
+
+} // namespace xlat
