@@ -11,7 +11,7 @@ namespace {
 constexpr uint32_t kVgaBase = 0xA0000, kVgaEnd = 0xC0000;
 }
 
-PhysMem::PhysMem(uint64_t ram_bytes) : ram_size_(ram_bytes) {
+PhysMem::PhysMem(uint64_t ram_bytes, bool pc_layout) : ram_size_(ram_bytes), vga_hole_(pc_layout) {
     if (ram_bytes == 0 || ram_bytes > kMaxRamBytes || (ram_bytes & (kPageSize - 1)))
         throw std::invalid_argument("RAM size must be a whole number of pages, at most 3 GiB");
     // calloc of a large block maps fresh zero pages lazily: a 3 GiB guest costs nothing until
@@ -61,7 +61,7 @@ PageInfo PhysMem::page(uint32_t paddr) const {
             return {RegionKind::Rom, r->host + (paddr - r->base)};
         return {r->kind == RegionKind::Rom ? RegionKind::Mmio : r->kind, nullptr};
     }
-    if (paddr >= kVgaBase && paddr < kVgaEnd) return {};
+    if (vga_hole_ && paddr >= kVgaBase && paddr < kVgaEnd) return {};
     if (paddr < ram_size_) return {RegionKind::Ram, ram_ + paddr};
     return {};
 }
@@ -109,7 +109,7 @@ uint32_t PhysMem::read(uint32_t paddr, unsigned size) {
         }
         return v;
     }
-    if ((paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_)
+    if ((vga_hole_ && paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_)
         return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
     uint32_t v = 0;
     std::memcpy(&v, ram_ + paddr, size);  // little-endian host (x86-64, aarch64)
@@ -121,7 +121,7 @@ void PhysMem::write(uint32_t paddr, unsigned size, uint32_t value) {
         if (r->kind == RegionKind::Mmio) mmio_write(*r, paddr - r->base, size, value);
         return;  // ROM: writes are dropped
     }
-    if ((paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_) return;
+    if ((vga_hole_ && paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_) return;
     std::memcpy(ram_ + paddr, &value, size);
 }
 

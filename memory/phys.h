@@ -41,7 +41,9 @@ struct PageInfo {
 
 class PhysMem {
 public:
-    explicit PhysMem(uint64_t ram_bytes);
+    // pc_layout: leave the legacy VGA window (0xA0000-0xBFFFF) empty, as on a PC. Without it,
+    // RAM is contiguous (for the instruction-conformance rig, which had plain RAM there).
+    explicit PhysMem(uint64_t ram_bytes, bool pc_layout = true);
     ~PhysMem();
     PhysMem(const PhysMem&) = delete;
     PhysMem& operator=(const PhysMem&) = delete;
@@ -91,6 +93,7 @@ private:
 
     uint8_t* ram_ = nullptr;
     uint64_t ram_size_ = 0;
+    bool vga_hole_ = true;
     uint32_t a20_mask_ = 0xFFFFFFFFu;
     uint64_t generation_ = 0;
     std::vector<Region> regions_;
