@@ -51,31 +51,27 @@ template <bool IDT> void Sxdt(Cpu& c, const Insn& in) {
 constexpr uint32_t kCr0Implemented = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP |
                                      CR0_AM | CR0_NW | CR0_CD | CR0_PG;
 // CR4 bits whose features exist (and CPUID reports). Setting any other bit raises #GP(0).
-constexpr uint32_t kCr4Implemented = CR4_TSD | CR4_DE | CR4_PCE;
+constexpr uint32_t kCr4Implemented = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE;
 
 void write_cr0(Cpu& c, uint32_t v) {
     if ((v & CR0_PG) && !(v & CR0_PE)) raise_fault(kGP, 0);
     if ((v & CR0_NW) && !(v & CR0_CD)) raise_fault(kGP, 0);
     v = (v & kCr0Implemented) | CR0_ET;  // ET is hardwired to 1 since the 486
-    if (v & CR0_PG) {
-        // Paging is the MMU issue's work; until the page walker exists, refuse it loudly
-        // instead of running with a wrong address space.
-        c.trace.log(kTraceCpu, "CR0.PG=1: paging not implemented yet");
-        raise_fault(kGP, 0);
-    }
     uint32_t old = c.s.cr0;
     c.s.cr0 = v;
     if ((old ^ v) & (CR0_PE | CR0_PG | CR0_WP)) {
         c.trace.log(kTraceCpu, "CR0 %08x -> %08x", old, v);
         c.mode_changed();
-        c.mmu.flush_all();
+        c.update_paging();
     }
 }
 
 void write_cr4(Cpu& c, uint32_t v) {
     if (v & ~kCr4Implemented) raise_fault(kGP, 0);
+    // Clearing PAE while paging is on is not allowed (SDM Vol. 3A, 4.1.2).
+    if ((c.s.cr0 & CR0_PG) && (c.s.cr4 & CR4_PAE) && !(v & CR4_PAE)) raise_fault(kGP, 0);
     c.s.cr4 = v;
-    c.mmu.flush_all();
+    c.update_paging();
 }
 
 void MOV_Cr(Cpu& c, const Insn& in) {
@@ -86,7 +82,7 @@ void MOV_Cr(Cpu& c, const Insn& in) {
         switch (in.op[0].reg.value) {
         case ZYDIS_REGISTER_CR0: write_cr0(c, v); break;
         case ZYDIS_REGISTER_CR2: c.s.cr2 = v; break;
-        case ZYDIS_REGISTER_CR3: c.s.cr3 = v & 0xFFFFF018u; c.mmu.flush_all(); break;
+        case ZYDIS_REGISTER_CR3: c.s.cr3 = v; c.update_paging(); break;
         case ZYDIS_REGISTER_CR4: write_cr4(c, v); break;
         default: raise_fault(kUD);  // CR1, CR5-CR7 do not exist
         }
@@ -244,15 +240,15 @@ void INVD(Cpu& c, const Insn&) { require_cpl0(c); }
 void INVLPG(Cpu& c, const Insn& in) {
     if (!in.is_mem(0)) raise_fault(kUD);
     require_cpl0(c);
-    (void)c.linear(c.seg_of(in, 0), c.ea(in, 0), 1, Access::Read);
-    c.mmu.flush_all();  // a per-page invalidation comes with the page walker
+    // The address is a linear one: segment base added, no limit check or fault (SDM INVLPG).
+    c.mmu.invalidate_page(c.s.seg[c.seg_of(in, 0)].base + c.ea(in, 0));
 }
 
 // ---- model-specific registers ----
 
 enum Msr : uint32_t {
     kMsrTsc = 0x10, kMsrApicBase = 0x1B, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
-    kMsrSysenterEip = 0x176,
+    kMsrSysenterEip = 0x176, kMsrEfer = 0xC0000080,
 };
 
 void RDMSR(Cpu& c, const Insn&) {
@@ -264,6 +260,7 @@ void RDMSR(Cpu& c, const Insn&) {
     case kMsrSysenterCs: v = c.s.sysenter_cs; break;
     case kMsrSysenterEsp: v = c.s.sysenter_esp; break;
     case kMsrSysenterEip: v = c.s.sysenter_eip; break;
+    case kMsrEfer: v = c.s.efer; break;
     default: raise_fault(kGP, 0);
     }
     c.s.regs[EAX] = uint32_t(v);
@@ -283,6 +280,11 @@ void WRMSR(Cpu& c, const Insn&) {
     case kMsrSysenterCs: c.s.sysenter_cs = uint32_t(v); break;
     case kMsrSysenterEsp: c.s.sysenter_esp = uint32_t(v); break;
     case kMsrSysenterEip: c.s.sysenter_eip = uint32_t(v); break;
+    case kMsrEfer:
+        if (v & ~kEferNxe) raise_fault(kGP, 0);  // only NXE exists (no long mode, no SYSCALL)
+        c.s.efer = v;
+        c.update_paging();
+        break;
     default: raise_fault(kGP, 0);
     }
 }
