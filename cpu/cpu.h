@@ -205,6 +205,14 @@ public:
     int exit_status = 0;  // for StopReason::ExitPort
     bool pending_task_trap = false;  // a task switch hit a TSS with T=1: #DB after it
 
+    // ---- debug registers ----
+    void debug_regs_changed();  // after DR7 (or DR0-DR3) changed
+    // Records in debug_hits the data breakpoints an access of `size` bytes at `lin` matches.
+    void check_data_breakpoints(uint32_t lin, unsigned size, bool write);
+    // DR6 B0-B3 bits of the instruction breakpoints set at linear address `lin`.
+    uint32_t code_breakpoint_hits(uint32_t lin) const;
+    uint32_t debug_hits = 0;  // data breakpoints hit by the current instruction (DR6 B0-B3)
+
     static SegReg segreg(ZydisRegister r) { return SegReg(r - ZYDIS_REGISTER_ES); }
 
 private:
@@ -227,6 +235,8 @@ private:
     uint8_t seg_ok_[kSegCount] = {};
     // Exception being delivered, for the double-fault rules (-1: none).
     int delivering_ = -1;
+    bool data_breakpoints_ = false;  // some DR0-DR3 watches data writes or reads
+    bool code_breakpoints_ = false;  // some DR0-DR3 watches instruction fetches
 };
 
 } // namespace xlat
