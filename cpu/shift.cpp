@@ -1,9 +1,166 @@
-// Category: shift.
+// Shifts and rotates: ROL ROR RCL RCR SHL (= SAL) SHR SAR, and the double shifts SHLD SHRD
+// (SDM Vol. 2B, "RCL/RCR/ROL/ROR", "SAL/SAR/SHL/SHR", "SHLD", "SHRD").
+//
+// The count (1, CL or imm8) is masked to 5 bits. A masked count of 0 changes neither the operand
+// nor any flag. Zydis names D0-D3/C0/C1 /6 (the undocumented alias of /4) SHL too, so one SHL
+// row covers SAL and both encodings.
+//
+// Flags the SDM leaves undefined, and what we do (the P6 family and its descendants behave this
+// way; Bochs and QEMU model the same; tests/alu_oracle_test.cpp checks it against the host CPU):
+//  - OF for counts above 1: the count-1 formula applied to the final result, i.e.
+//    ROL/RCL/SHL/SHLD: OF = MSB(result) XOR CF;  ROR/RCR/SHRD: OF = MSB(result) XOR bit w-2 of
+//    result;  SHR: OF = MSB(result) XOR bit w-2 (0 for counts >= 2);  SAR: OF = 0.
+//  - AF after SHL/SHR/SAR/SHLD/SHRD with a nonzero count: cleared.
+//  - CF after SHL/SHR of an 8- or 16-bit operand by a count >= the width: the last bit shifted
+//    out of the operand, as if it sat in a wider register (0 once the count exceeds the width).
+//  - SHLD/SHRD r/m16 with a count above 16: the P6 shifts the 48-bit value DEST:SRC:DEST (DEST
+//    in the top and bottom words) and keeps the 16 bits that land in DEST's place; CF is the last
+//    bit shifted out of that value. (The Pentium used DEST:SRC:SRC instead; QEMU and Bochs also
+//    model the P6 way.)
 #include "cpu/cpu.h"
 #include "cpu/table.h"
 
 namespace xlat {
 
-void register_shift(InsnTable& t) { (void)t; }
+namespace {
+
+constexpr uint32_t bit(uint64_t v, unsigned i) { return uint32_t(v >> i) & 1; }
+
+// The masked count. Operand 1 is 1 (D0/D1, an implicit immediate), CL, or imm8.
+unsigned shift_count(Cpu& c, const Insn& in, unsigned i) { return c.rd_op(in, i) & 0x1F; }
+
+// OF per the rules above, from the result and the new CF.
+uint32_t of_msb_xor_cf(uint32_t res, uint32_t cf, unsigned w) { return (bit(res, w - 1) ^ cf) ? OF : 0; }
+uint32_t of_top_two(uint32_t res, unsigned w) { return (bit(res, w - 1) ^ bit(res, w - 2)) ? OF : 0; }
+
+// ROL/ROR/RCL/RCR change only CF and OF (SDM: "The SF, ZF, AF, and PF flags are not affected").
+void set_cf_of(Cpu& c, uint32_t cf, uint32_t of) {
+    c.s.eflags = (c.s.eflags & ~(CF | OF)) | (cf ? CF : 0) | of;
+}
+
+enum class Kind { Rol, Ror, Rcl, Rcr, Shl, Shr, Sar };
+
+template <Kind K> void shift(Cpu& c, const Insn& in) {
+    const unsigned n = in.size(0), w = 8 * n;
+    const uint32_t m = size_mask(n);
+    const unsigned count = shift_count(c, in, 1);
+    c.probe_op(in, 0);
+    const uint32_t v = c.rd_op(in, 0);  // read even for a count of 0: the access may fault
+    if (count == 0) return;
+    uint32_t res;
+    switch (K) {
+    case Kind::Rol: {
+        // The rotation is by count mod width, but CF and OF are updated for any nonzero masked
+        // count (8-bit ROL by 8: the value is unchanged, CF = its bit 0).
+        const unsigned r = count % w;
+        res = r ? ((v << r) | (v >> (w - r))) & m : v;
+        const uint32_t cf = bit(res, 0);
+        c.wr_op(in, 0, res);
+        set_cf_of(c, cf, of_msb_xor_cf(res, cf, w));
+        return;
+    }
+    case Kind::Ror: {
+        const unsigned r = count % w;
+        res = r ? ((v >> r) | (v << (w - r))) & m : v;
+        c.wr_op(in, 0, res);
+        set_cf_of(c, bit(res, w - 1), of_top_two(res, w));
+        return;
+    }
+    case Kind::Rcl:
+    case Kind::Rcr: {
+        // Rotate the (w+1)-bit value CF:operand by count mod (w+1) (9 for bytes, 17 for words;
+        // 32-bit counts are below 33 already). A count that is a multiple of w+1 leaves the value
+        // and CF as they were; OF is then computed from them as for any count above 1.
+        const unsigned r = count % (w + 1);
+        const uint64_t wide = (uint64_t(c.flag(CF) ? 1 : 0) << w) | v;
+        const uint64_t wmask = (uint64_t(1) << (w + 1)) - 1;
+        uint64_t rot = wide;
+        if (r) {
+            rot = K == Kind::Rcl ? (wide << r) | (wide >> (w + 1 - r)) : (wide >> r) | (wide << (w + 1 - r));
+            rot &= wmask;
+        }
+        res = uint32_t(rot) & m;
+        const uint32_t cf = bit(rot, w);
+        c.wr_op(in, 0, res);
+        set_cf_of(c, cf, K == Kind::Rcl ? of_msb_xor_cf(res, cf, w) : of_top_two(res, w));
+        return;
+    }
+    case Kind::Shl: {
+        const uint64_t wide = uint64_t(v) << count;
+        res = uint32_t(wide) & m;
+        const uint32_t cf = bit(wide, w);
+        c.wr_op(in, 0, res);
+        c.set_arith(szp_flags(res, n) | (cf ? CF : 0) | of_msb_xor_cf(res, cf, w));
+        return;
+    }
+    case Kind::Shr: {
+        res = v >> count;  // count <= 31
+        const uint32_t cf = bit(v, count - 1);
+        c.wr_op(in, 0, res);
+        c.set_arith(szp_flags(res, n) | (cf ? CF : 0) | of_top_two(res, w));
+        return;
+    }
+    default: {  // SAR
+        const int32_t sv = sext(v, n);
+        res = uint32_t(sv >> count) & m;
+        const uint32_t cf = uint32_t(sv >> (count - 1)) & 1;
+        c.wr_op(in, 0, res);
+        c.set_arith(szp_flags(res, n) | (cf ? CF : 0));  // OF = 0: the sign never changes
+        return;
+    }
+    }
+}
+
+// SHLD r/m, r, imm8/CL: DEST shifted left, vacated bits filled from the top of SRC.
+void SHLD(Cpu& c, const Insn& in) {
+    const unsigned n = in.size(0), w = 8 * n;
+    const unsigned count = shift_count(c, in, 2);
+    c.probe_op(in, 0);
+    const uint32_t dest = c.rd_op(in, 0), src = c.rd_op(in, 1);
+    if (count == 0) return;
+    uint32_t res, cf;
+    if (w == 32) {
+        const uint64_t wide = (uint64_t(dest) << 32) | src;  // DEST:SRC
+        res = uint32_t((wide << count) >> 32);
+        cf = bit(wide, 64 - count);
+    } else {
+        // DEST:SRC:DEST (48 bits), see the file comment; for counts <= 16 this is DEST:SRC.
+        const uint64_t wide = (uint64_t(dest) << 32) | (uint64_t(src) << 16) | dest;
+        res = uint32_t(wide >> (32 - count)) & 0xFFFF;
+        cf = bit(wide, 48 - count);
+    }
+    c.wr_op(in, 0, res);
+    c.set_arith(szp_flags(res, n) | (cf ? CF : 0) | of_msb_xor_cf(res, cf, w));
+}
+
+// SHRD r/m, r, imm8/CL: DEST shifted right, vacated bits filled from the bottom of SRC.
+void SHRD(Cpu& c, const Insn& in) {
+    const unsigned n = in.size(0), w = 8 * n;
+    const unsigned count = shift_count(c, in, 2);
+    c.probe_op(in, 0);
+    const uint32_t dest = c.rd_op(in, 0), src = c.rd_op(in, 1);
+    if (count == 0) return;
+    uint64_t wide;
+    if (w == 32) wide = (uint64_t(src) << 32) | dest;                                    // SRC:DEST
+    else wide = (uint64_t(dest) << 32) | (uint64_t(src) << 16) | dest;                  // DEST:SRC:DEST
+    const uint32_t res = uint32_t(wide >> count) & size_mask(n);
+    const uint32_t cf = bit(wide, count - 1);
+    c.wr_op(in, 0, res);
+    c.set_arith(szp_flags(res, n) | (cf ? CF : 0) | of_top_two(res, w));
+}
+
+} // namespace
+
+void register_shift(InsnTable& t) {
+    t.add(ZYDIS_MNEMONIC_ROL, shift<Kind::Rol>, "shift");
+    t.add(ZYDIS_MNEMONIC_ROR, shift<Kind::Ror>, "shift");
+    t.add(ZYDIS_MNEMONIC_RCL, shift<Kind::Rcl>, "shift");
+    t.add(ZYDIS_MNEMONIC_RCR, shift<Kind::Rcr>, "shift");
+    t.add(ZYDIS_MNEMONIC_SHL, shift<Kind::Shl>, "shift");  // SAL and /6 too: Zydis says SHL
+    t.add(ZYDIS_MNEMONIC_SHR, shift<Kind::Shr>, "shift");
+    t.add(ZYDIS_MNEMONIC_SAR, shift<Kind::Sar>, "shift");
+    t.add(ZYDIS_MNEMONIC_SHLD, SHLD, "shift");
+    t.add(ZYDIS_MNEMONIC_SHRD, SHRD, "shift");
+}
 
 } // namespace xlat
