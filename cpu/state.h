@@ -34,6 +34,9 @@ enum Cr4 : uint32_t {
     CR4_OSFXSR = 1u << 9, CR4_OSXMMEXCPT = 1u << 10,
 };
 
+// IA32_EFER bits (SDM Vol. 3A, 2.2.1): only NXE exists on a 32-bit CPU with PAE and NX.
+constexpr uint64_t kEferNxe = 1ull << 11;
+
 // Access-rights word of a segment cache: bits 0-7 are byte 5 of the descriptor (type, S, DPL,
 // P), bits 12-15 the flags nibble of byte 6 (AVL, L, D/B, G), as in the VMX guest-state format.
 enum SegAttr : uint16_t {
@@ -58,6 +61,10 @@ struct TableRegister {
     uint16_t limit;  // limit in bytes
 };
 
+// Bits of CpuState::inhibit_irq: what the next instruction boundary holds back.
+constexpr uint8_t kShadowIrq = 1;    // external interrupts (after STI, MOV SS, POP SS)
+constexpr uint8_t kShadowDebug = 2;  // debug traps as well (after MOV SS, POP SS)
+
 struct CpuState {
     uint32_t regs[8];            // EAX ECX EDX EBX ESP EBP ESI EDI, indexed by Gpr
     uint32_t eip;                // offset of the next instruction to run in CS
@@ -80,7 +87,7 @@ struct CpuState {
     uint64_t apic_base;          // IA32_APIC_BASE
     uint8_t cpl;                 // current privilege level (0 in real mode, 3 in V86 mode)
     uint8_t halted;              // 1 after HLT until an interrupt or reset
-    uint8_t inhibit_irq;         // 1 for the instruction after STI, MOV SS or POP SS (shadow)
+    uint8_t inhibit_irq;         // interrupt shadow after STI (kShadowIrq) or MOV/POP SS (both bits)
     uint8_t pending_exit;        // nonzero: stop the run loop after this instruction
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
     uint64_t icount;             // instructions retired since reset
