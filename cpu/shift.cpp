@@ -2,7 +2,8 @@
 // (SDM Vol. 2B, "RCL/RCR/ROL/ROR", "SAL/SAR/SHL/SHR", "SHLD", "SHRD").
 //
 // The count (1, CL or imm8) is masked to 5 bits. A masked count of 0 changes neither the operand
-// nor any flag. Zydis names D0-D3/C0/C1 /6 (the undocumented alias of /4) SHL too, so one SHL
+// nor any flag; a memory operand is still checked for writing and read first, so it can fault
+// (the access is a read-modify-write whatever the count; QEMU only reads, Bochs checks both). Zydis names D0-D3/C0/C1 /6 (the undocumented alias of /4) SHL too, so one SHL
 // row covers SAL and both encodings.
 //
 // Flags the SDM leaves undefined, and what we do. No P6 measurements were at hand; Intel
