@@ -1,9 +1,254 @@
-// Category: control.
+// Control transfers: JMP, Jcc, CALL, RET, LOOP/LOOPE/LOOPNE, JCXZ/JECXZ, INT n, INT3, INTO,
+// INT1 (ICEBP), IRET/IRETD, and BOUND (SDM Vol. 2A/2B under each mnemonic).
+//
+// Every target is checked against the CS limit by Cpu::jump_near / Cpu::jump_far before anything
+// is committed; pushes and pops work on a local stack pointer that is committed last. With a
+// 16-bit operand size EIP is masked to 16 bits (SDM Vol. 2A, JMP: "tempEIP AND 0000FFFFH").
+//
+// Protected mode covers transfers at the same privilege level. Call gates, task gates, task
+// switches, returns to an outer privilege level and to V86 mode belong to the protected-mode
+// issue: they raise #GP and say so through the kTraceCpu trace.
 #include "cpu/cpu.h"
 #include "cpu/table.h"
 
 namespace xlat {
 
-void register_control(InsnTable& t) { (void)t; }
+namespace {
+
+// EIP + rel of a relative branch (rel8, rel16 or rel32), truncated to the operand size.
+uint32_t relative_target(const Insn& in) {
+    return (in.next_eip + uint32_t(in.op[0].imm.value.s)) & size_mask(in.opsize());
+}
+
+// The far pointer m16:16 or m16:32 of operand i: offset first, then selector (SDM Vol. 2A, JMP).
+// The whole pointer is checked against the segment limit before either half is read.
+void read_far_pointer(Cpu& c, const Insn& in, unsigned i, uint16_t& sel, uint32_t& off) {
+    if (!in.is_mem(i)) c.undefined(&in);  // FF /3 and FF /5 with a register operand: #UD
+    const unsigned osz = in.opsize();
+    const SegReg sr = c.seg_of(in, i);
+    const uint32_t ea = c.ea(in, i);
+    c.linear(sr, ea, osz + 2, Access::Read);
+    off = c.rd(sr, ea, osz);
+    sel = c.rd16(sr, in.addrsize() == 2 ? (ea + osz) & 0xFFFF : ea + osz);
+}
+
+// The target of a far JMP or CALL: a direct ptr16:16/ptr16:32 or an indirect m16:16/m16:32.
+void far_operand(Cpu& c, const Insn& in, uint16_t& sel, uint32_t& off) {
+    if (in.op[0].type == ZYDIS_OPERAND_TYPE_POINTER) {
+        sel = in.op[0].ptr.segment;
+        off = in.op[0].ptr.offset & size_mask(in.opsize());
+    } else {
+        read_far_pointer(c, in, 0, sel, off);
+    }
+}
+
+bool is_far(const Insn& in) { return in.d.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR; }
+
+// The target of an indirect near JMP or CALL (r/m16 or r/m32: already the operand size).
+uint32_t indirect_target(Cpu& c, const Insn& in) {
+    // Zydis reads a last 3E prefix on an indirect near branch as CET's NOTRACK and drops it as a
+    // segment override; a P6 knows no CET, so it is a DS override (it matters with a BP base).
+    if (in.is_mem(0) && (in.d.attributes & ZYDIS_ATTRIB_HAS_NOTRACK)) return c.rd(DS, c.ea(in, 0), in.size(0));
+    return c.rd_op(in, 0);
+}
+
+// A far return or IRET in protected mode may only go to the same privilege level here: RPL < CPL
+// is #GP(selector) (SDM Vol. 2B, RET: "IF return code segment selector RPL < CPL THEN #GP");
+// RPL > CPL is a return to an outer level, not implemented yet.
+void check_far_return(Cpu& c, uint16_t sel, const char* what) {
+    if (!c.protected_mode() || c.v86()) return;
+    if ((sel & 0xFFFC) == 0) raise_fault(kGP, 0);
+    const unsigned rpl = sel & 3;
+    if (rpl < c.s.cpl) raise_fault(kGP, sel & 0xFFFCu);
+    if (rpl > c.s.cpl) {
+        c.trace.log(kTraceCpu, "%s to an outer privilege level (CPL %u -> %u) not implemented", what, c.s.cpl, rpl);
+        raise_fault(kGP, sel & 0xFFFCu);
+    }
+}
+
+// ---- JMP, Jcc ----
+
+void JMP(Cpu& c, const Insn& in) {
+    if (is_far(in)) {
+        uint16_t sel;
+        uint32_t off;
+        far_operand(c, in, sel, off);
+        c.jump_far(sel, off);
+        return;
+    }
+    if (in.is_imm(0)) return c.jump_near(relative_target(in));
+    c.jump_near(indirect_target(c, in));
+}
+
+void Jcc(Cpu& c, const Insn& in) {
+    if (c.cond(in.d.opcode & 0xF)) c.jump_near(relative_target(in));
+}
+
+// ---- CALL, RET ----
+
+void CALL(Cpu& c, const Insn& in) {
+    const unsigned osz = in.opsize();
+    uint32_t sp = c.s.regs[ESP];
+    if (is_far(in)) {
+        // The pointer is read before anything is pushed (an ESP-based operand sees the old ESP).
+        uint16_t sel;
+        uint32_t off;
+        far_operand(c, in, sel, off);
+        // CS is pushed zero-extended to the operand size (SDM: "padded with 16 high-order bits"),
+        // then the return offset. jump_far checks the target; ESP is committed only after it.
+        sp = c.push_at(sp, osz, c.s.seg[CS].selector);
+        sp = c.push_at(sp, osz, in.next_eip);
+        c.jump_far(sel, off);
+        c.set_sp(sp);
+        return;
+    }
+    uint32_t target = in.is_imm(0) ? relative_target(in) : indirect_target(c, in);
+    sp = c.push_at(sp, osz, in.next_eip);
+    c.jump_near(target);
+    c.set_sp(sp);
+}
+
+// The stack pointer after RET imm16 releases imm16 more bytes.
+uint32_t release(const Cpu& c, uint32_t sp, const Insn& in) {
+    if (in.nops() == 0) return sp;
+    const uint32_t m = c.sp_mask();
+    return (sp & ~m) | ((sp + (in.imm(0) & 0xFFFF)) & m);
+}
+
+void RET(Cpu& c, const Insn& in) {
+    const unsigned osz = in.opsize();
+    uint32_t sp = c.s.regs[ESP], off;
+    sp = c.pop_at(sp, osz, off);
+    if (!is_far(in)) {
+        c.jump_near(off);  // pop_at returns only osz bytes: already masked
+        c.set_sp(release(c, sp, in));
+        return;
+    }
+    uint32_t sel;
+    sp = c.pop_at(sp, osz, sel);
+    check_far_return(c, uint16_t(sel), "far RET");
+    c.jump_far(uint16_t(sel), off);
+    c.set_sp(release(c, sp, in));
+}
+
+// ---- LOOP, JCXZ ----
+
+// LOOP, LOOPE, LOOPNE: the address size picks CX or ECX (SDM Vol. 2A, LOOP/LOOPcc). The count is
+// committed after the jump succeeded, so a target beyond the CS limit leaves it unchanged.
+template <int ZF_WANTED>  // -1: LOOP, 1: LOOPE, 0: LOOPNE
+void LOOPcc(Cpu& c, const Insn& in) {
+    const unsigned asz = in.addrsize();
+    const uint32_t count = (c.areg(ECX, asz) - 1) & size_mask(asz);
+    bool take = count != 0 && (ZF_WANTED < 0 || c.flag(ZF) == bool(ZF_WANTED));
+    if (take) c.jump_near(relative_target(in));
+    c.set_areg(ECX, asz, count);
+}
+
+// JCXZ (address size 16) and JECXZ (address size 32).
+void JCXZ(Cpu& c, const Insn& in) {
+    if (c.areg(ECX, in.addrsize()) == 0) c.jump_near(relative_target(in));
+}
+
+// ---- interrupts ----
+
+// INT n (SDM Vol. 2A, INT n/INTO/INT3/INT1). In V86 mode with IOPL < 3 it raises #GP(0); the
+// CR4.VME redirection bitmap is the V86 issue's work.
+void INT(Cpu& c, const Insn& in) {
+    if (c.v86() && c.iopl() < 3) {
+        if (c.s.cr4 & CR4_VME) c.trace.log(kTraceCpu, "INT n with CR4.VME in V86 mode not implemented");
+        raise_fault(kGP, 0);
+    }
+    c.interrupt(uint8_t(in.imm(0)), IntSource::Software, in.next_eip);
+}
+
+// INT3 and INTO are not IOPL-sensitive in V86 mode (SDM Vol. 3A, 20.3.1.1).
+void INT3(Cpu& c, const Insn& in) { c.interrupt(kBP, IntSource::Software, in.next_eip); }
+
+void INTO(Cpu& c, const Insn& in) {
+    if (c.flag(OF)) c.interrupt(kOF, IntSource::Software, in.next_eip);
+}
+
+// INT1 (F1, ICEBP): a #DB delivered like a hardware exception (no gate DPL check), returning
+// after the instruction (SDM Vol. 2A, INT1).
+void INT1(Cpu& c, const Insn& in) { c.interrupt(kDB, IntSource::Icebp, in.next_eip); }
+
+// IRET/IRETD (SDM Vol. 2A, IRET/IRETD).
+void IRET(Cpu& c, const Insn& in) {
+    const unsigned osz = in.opsize();
+    if (c.protected_mode() && !c.v86() && c.flag(NT)) {
+        c.trace.log(kTraceCpu, "IRET with NT set (task return) not implemented");
+        raise_fault(kGP, 0);
+    }
+    if (c.v86() && c.iopl() < 3) {
+        if (c.s.cr4 & CR4_VME) c.trace.log(kTraceCpu, "IRET with CR4.VME in V86 mode not implemented");
+        raise_fault(kGP, 0);
+    }
+    uint32_t sp = c.s.regs[ESP], eip, cs, fl;
+    sp = c.pop_at(sp, osz, eip);
+    sp = c.pop_at(sp, osz, cs);
+    sp = c.pop_at(sp, osz, fl);
+
+    // Flags IRET may change: all of FLAGS with a 16-bit operand; with a 32-bit one also RF, AC
+    // and ID, but never VM, VIF, VIP here (SDM: "EFLAGS <- (tempEFLAGS AND 257FD5H) OR (EFLAGS
+    // AND 1A0000H)").
+    uint32_t changeable = osz == 2 ? 0xFFFFu : 0x257FD5u;
+    if (c.v86()) {
+        changeable &= ~IOPL;  // V86 with IOPL 3: IOPL stays
+    } else if (c.protected_mode()) {
+        if (osz == 4 && (fl & VM) && c.s.cpl == 0) {
+            c.trace.log(kTraceCpu, "IRET to V86 mode not implemented");
+            raise_fault(kGP, 0);
+        }
+        check_far_return(c, uint16_t(cs), "IRET");
+        // Same privilege level: IOPL only at CPL 0, IF only when CPL <= IOPL, VIF and VIP at
+        // CPL 0 with a 32-bit operand.
+        if (c.s.cpl != 0) changeable &= ~IOPL;
+        if (c.s.cpl > c.iopl()) changeable &= ~IF;
+        if (c.s.cpl == 0 && osz == 4) changeable |= VIF | VIP;
+    }
+    c.jump_far(uint16_t(cs), eip);
+    c.write_eflags(fl, changeable);
+    c.set_sp(sp);
+}
+
+// BOUND r16, m16&16 / r32, m32&32: #BR when the signed index lies outside [lower, upper]
+// (SDM Vol. 2A, BOUND). A register second operand is #UD.
+void BOUND(Cpu& c, const Insn& in) {
+    if (!in.is_mem(1)) c.undefined(&in);
+    const unsigned osz = in.opsize();
+    const SegReg sr = c.seg_of(in, 1);
+    const uint32_t ea = c.ea(in, 1);
+    c.linear(sr, ea, 2 * osz, Access::Read);
+    int32_t lower = sext(c.rd(sr, ea, osz), osz);
+    int32_t upper = sext(c.rd(sr, in.addrsize() == 2 ? (ea + osz) & 0xFFFF : ea + osz, osz), osz);
+    int32_t index = sext(c.rd_op(in, 0), osz);
+    if (index < lower || index > upper) raise_fault(kBR);
+}
+
+} // namespace
+
+void register_control(InsnTable& t) {
+    const uint16_t f = kEndsBlock;
+    t.add(ZYDIS_MNEMONIC_JMP, JMP, "control", f);
+    for (ZydisMnemonic m : {ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB, ZYDIS_MNEMONIC_JNB,
+                            ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
+                            ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP, ZYDIS_MNEMONIC_JNP,
+                            ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE})
+        t.add(m, Jcc, "control", f);
+    t.add(ZYDIS_MNEMONIC_CALL, CALL, "control", f);
+    t.add(ZYDIS_MNEMONIC_RET, RET, "control", f);
+    t.add(ZYDIS_MNEMONIC_LOOP, LOOPcc<-1>, "control", f);
+    t.add(ZYDIS_MNEMONIC_LOOPE, LOOPcc<1>, "control", f);
+    t.add(ZYDIS_MNEMONIC_LOOPNE, LOOPcc<0>, "control", f);
+    t.add(ZYDIS_MNEMONIC_JCXZ, JCXZ, "control", f);
+    t.add(ZYDIS_MNEMONIC_JECXZ, JCXZ, "control", f);
+    t.add(ZYDIS_MNEMONIC_INT, INT, "control", f | kSensitive);
+    t.add(ZYDIS_MNEMONIC_INT3, INT3, "control", f);
+    t.add(ZYDIS_MNEMONIC_INTO, INTO, "control", f);
+    t.add(ZYDIS_MNEMONIC_INT1, INT1, "control", f);
+    t.add(ZYDIS_MNEMONIC_IRET, IRET, "control", f | kSensitive);
+    t.add(ZYDIS_MNEMONIC_IRETD, IRET, "control", f | kSensitive);
+    t.add(ZYDIS_MNEMONIC_BOUND, BOUND, "control");
+}
 
 } // namespace xlat
