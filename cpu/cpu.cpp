@@ -25,6 +25,7 @@ void Cpu::reset() {
     s.apic_base = 0xFEE00900ull;  // BSP, enabled, default base
     delivering_ = -1;
     mode_changed();
+    update_paging();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,6 +212,18 @@ void Cpu::mode_changed() {
     if (!protected_mode()) s.cpl = 0;
     else if (v86()) s.cpl = 3;
     for (unsigned i = 0; i < kSegCount; ++i) seg_changed(SegReg(i));
+}
+
+void Cpu::update_paging() {
+    Mmu::Paging p;
+    p.enabled = s.cr0 & CR0_PG;
+    p.wp = s.cr0 & CR0_WP;
+    p.pse = s.cr4 & CR4_PSE;
+    p.pae = s.cr4 & CR4_PAE;
+    p.pge = s.cr4 & CR4_PGE;
+    p.nxe = s.efer & kEferNxe;
+    p.cr3 = s.cr3;
+    mmu.set_paging(p);
 }
 
 void Cpu::load_seg_real(SegReg sr, uint16_t sel) {

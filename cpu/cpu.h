@@ -161,6 +161,8 @@ public:
     // Recomputes what a segment allows after its cache or the mode changed.
     void seg_changed(SegReg sr);
     void mode_changed();  // CR0.PE, EFLAGS.VM or CPL changed
+    // Hands CR0.PG/WP, CR3, CR4.PSE/PAE/PGE and EFER.NXE to the MMU (after any of them changed).
+    void update_paging();
 
     // ---- control transfer ----
     // Near jump to `target` (already masked to the operand size): #GP(0) beyond the CS limit.

@@ -34,6 +34,9 @@ enum Cr4 : uint32_t {
     CR4_OSFXSR = 1u << 9, CR4_OSXMMEXCPT = 1u << 10,
 };
 
+// IA32_EFER bits (SDM Vol. 3A, 2.2.1): only NXE exists on a 32-bit CPU with PAE and NX.
+constexpr uint64_t kEferNxe = 1ull << 11;
+
 // Access-rights word of a segment cache: bits 0-7 are byte 5 of the descriptor (type, S, DPL,
 // P), bits 12-15 the flags nibble of byte 6 (AVL, L, D/B, G), as in the VMX guest-state format.
 enum SegAttr : uint16_t {

@@ -22,6 +22,11 @@ PhysMem::PhysMem(uint64_t ram_bytes, bool pc_layout) : ram_size_(ram_bytes), vga
 
 PhysMem::~PhysMem() { std::free(ram_); }
 
+void PhysMem::remove_listener(void* ctx) {
+    for (size_t i = 0; i < listeners_.size(); ++i)
+        if (listeners_[i].second == ctx) listeners_.erase(listeners_.begin() + long(i--));
+}
+
 void PhysMem::check_overlap(uint32_t base, uint32_t size, const std::string& name) const {
     if (size == 0 || uint64_t(base) + size > 0x100000000ull)
         throw std::invalid_argument("region " + name + " does not fit in 4 GiB");
@@ -37,7 +42,7 @@ void PhysMem::map_rom(uint32_t base, const std::vector<uint8_t>& image, const st
     std::memcpy(r.storage.get(), image.data(), image.size());
     r.host = r.storage.get();
     regions_.push_back(std::move(r));
-    ++generation_;
+    changed();
 }
 
 void PhysMem::map_mmio(uint32_t base, uint32_t size, MmioHandler* handler, unsigned min_size,
@@ -45,7 +50,7 @@ void PhysMem::map_mmio(uint32_t base, uint32_t size, MmioHandler* handler, unsig
     check_overlap(base, size, name);
     regions_.push_back(Region{base, size, RegionKind::Mmio, nullptr, handler, min_size, max_size,
                               name, nullptr});
-    ++generation_;
+    changed();
 }
 
 const PhysMem::Region* PhysMem::find(uint32_t paddr) const {
