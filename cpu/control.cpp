@@ -23,7 +23,7 @@ uint32_t relative_target(const Insn& in) {
 // The far pointer m16:16 or m16:32 of operand i: offset first, then selector (SDM Vol. 2A, JMP).
 // The whole pointer is checked against the segment limit before either half is read.
 void read_far_pointer(Cpu& c, const Insn& in, unsigned i, uint16_t& sel, uint32_t& off) {
-    if (!in.is_mem(i)) c.undefined(&in);  // FF /3 and FF /5 with a register operand: #UD
+    if (!in.is_mem(i)) raise_fault(kUD);  // FF /3 and FF /5 with a register operand are invalid
     const unsigned osz = in.opsize();
     const SegReg sr = c.seg_of(in, i);
     const uint32_t ea = c.ea(in, i);
@@ -94,18 +94,25 @@ void CALL(Cpu& c, const Insn& in) {
         uint16_t sel;
         uint32_t off;
         far_operand(c, in, sel, off);
-        // CS is pushed zero-extended to the operand size (SDM: "padded with 16 high-order bits"),
-        // then the return offset. jump_far checks the target; ESP is committed only after it.
-        sp = c.push_at(sp, osz, c.s.seg[CS].selector);
-        sp = c.push_at(sp, osz, in.next_eip);
+        // The target is checked (and loaded) first, as the SDM orders it; then CS, zero-extended
+        // to the operand size ("padded with 16 high-order bits"), and the return offset are
+        // pushed. If a push faults, CS is put back (the run loop rewinds EIP itself).
+        const SegmentCache old_cs = c.s.seg[CS];
         c.jump_far(sel, off);
+        try {
+            sp = c.push_at(sp, osz, old_cs.selector);
+            sp = c.push_at(sp, osz, in.next_eip);
+        } catch (const GuestFault&) {
+            c.s.seg[CS] = old_cs;
+            c.seg_changed(CS);
+            throw;
+        }
         c.set_sp(sp);
         return;
     }
-    uint32_t target = in.is_imm(0) ? relative_target(in) : indirect_target(c, in);
-    sp = c.push_at(sp, osz, in.next_eip);
-    c.jump_near(target);
-    c.set_sp(sp);
+    // Near: the target is checked before the push; a faulting push leaves EIP to the run loop.
+    c.jump_near(in.is_imm(0) ? relative_target(in) : indirect_target(c, in));
+    c.set_sp(c.push_at(sp, osz, in.next_eip));
 }
 
 // The stack pointer after RET imm16 releases imm16 more bytes.
@@ -214,7 +221,7 @@ void IRET(Cpu& c, const Insn& in) {
 // BOUND r16, m16&16 / r32, m32&32: #BR when the signed index lies outside [lower, upper]
 // (SDM Vol. 2A, BOUND). A register second operand is #UD.
 void BOUND(Cpu& c, const Insn& in) {
-    if (!in.is_mem(1)) c.undefined(&in);
+    if (!in.is_mem(1)) raise_fault(kUD);  // invalid form (Zydis does not decode it either)
     const unsigned osz = in.opsize();
     const SegReg sr = c.seg_of(in, 1);
     const uint32_t ea = c.ea(in, 1);

@@ -51,7 +51,7 @@ void POP(Cpu& c, const Insn& in) {
     const uint32_t sp = c.pop_at(old_esp, osz, v);
     if (is_segment(in, 0)) {
         const SegReg sr = Cpu::segreg(in.op[0].reg.value);
-        if (sr == CS) c.undefined(&in);  // POP CS does not exist (0F is the two-byte escape)
+        if (sr == CS) raise_fault(kUD);  // POP CS does not exist (0F is the two-byte escape)
         c.load_seg(sr, uint16_t(v));
         c.set_sp(sp);
         // POP SS inhibits interrupts and debug traps until after the next instruction.

@@ -383,6 +383,20 @@ TEST_CASE("far CALL and RETF imm16 in real mode", "[flow][control]") {
     CHECK(r.sp() == 0x1000);
 }
 
+TEST_CASE("a far CALL whose push faults leaves CS and SP as they were", "[flow][control]") {
+    Rig r;
+    r.s.regs[ESP] = 3;  // CS goes to SS:0001, IP would straddle SS:FFFF: #SS
+    r.code({0x9A, 0x00, 0x01, 0x00, 0x20});
+    r.step();
+    // Delivering the #SS needs the same stack and fails too: the run ends in a triple fault
+    // with the state of before the CALL.
+    CHECK(r.s.pending_exit == uint8_t(StopReason::TripleFault));
+    CHECK(r.s.seg[CS].selector == 0x1000);
+    CHECK(r.s.seg[CS].base == 0x10000);
+    CHECK(r.s.eip == 0);
+    CHECK(r.sp() == 3);
+}
+
 TEST_CASE("far CALL through memory with a 32-bit operand size, and RETF", "[flow][control]") {
     Rig r;
     r.wr32(0x30000 + 0x80, 0x00000200);
