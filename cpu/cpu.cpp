@@ -24,6 +24,9 @@ void Cpu::reset() {
     s.dr[7] = 0x00000400u;
     s.apic_base = 0xFEE00900ull;  // BSP, enabled, default base
     delivering_ = -1;
+    debug_hits = 0;
+    pending_task_trap = false;
+    debug_regs_changed();
     mode_changed();
     update_paging();
 }
@@ -141,6 +144,7 @@ uint32_t Cpu::linear_slow(SegReg sr, uint32_t off, unsigned size, Access acc) {
 
 uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
     uint32_t lin = linear(sr, off, size, Access::Read);
+    if (data_breakpoints_) check_data_breakpoints(lin, size, false);
     switch (size) {
     case 1: return mmu.read<uint8_t>(lin, user());
     case 2: return mmu.read<uint16_t>(lin, user());
@@ -150,6 +154,7 @@ uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
 
 void Cpu::wr(SegReg sr, uint32_t off, unsigned size, uint32_t v) {
     uint32_t lin = linear(sr, off, size, Access::Write);
+    if (data_breakpoints_) check_data_breakpoints(lin, size, true);
     switch (size) {
     case 1: return mmu.write<uint8_t>(lin, uint8_t(v), user());
     case 2: return mmu.write<uint16_t>(lin, uint16_t(v), user());
@@ -266,6 +271,49 @@ uint32_t Cpu::port_in(uint16_t port, unsigned size) {
 void Cpu::port_out(uint16_t port, unsigned size, uint32_t v) {
     check_io_permission(port, size);
     io.write(port, size, v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debug registers (SDM Vol. 3A, 17.2)
+
+namespace {
+// DR7 fields of breakpoint n: enabled (L or G), R/W kind, length in bytes.
+bool bp_enabled(uint32_t dr7, unsigned n) { return (dr7 >> (2 * n)) & 3; }
+unsigned bp_kind(uint32_t dr7, unsigned n) { return (dr7 >> (16 + 4 * n)) & 3; }  // 0 exec, 1 write, 3 rw
+unsigned bp_len(uint32_t dr7, unsigned n) {
+    static const unsigned len[4] = {1, 2, 8, 4};
+    return len[(dr7 >> (18 + 4 * n)) & 3];
+}
+} // namespace
+
+void Cpu::debug_regs_changed() {
+    data_breakpoints_ = false;
+    code_breakpoints_ = false;
+    for (unsigned n = 0; n < 4; ++n) {
+        if (!bp_enabled(s.dr[7], n)) continue;
+        unsigned k = bp_kind(s.dr[7], n);
+        if (k == 0) code_breakpoints_ = true;
+        else if (k == 1 || k == 3) data_breakpoints_ = true;
+    }
+}
+
+void Cpu::check_data_breakpoints(uint32_t lin, unsigned size, bool write) {
+    for (unsigned n = 0; n < 4; ++n) {
+        if (!bp_enabled(s.dr[7], n)) continue;
+        unsigned k = bp_kind(s.dr[7], n);
+        if (!(k == 3 || (k == 1 && write))) continue;
+        unsigned len = bp_len(s.dr[7], n);
+        uint32_t start = s.dr[n] & ~(len - 1);
+        if (lin <= start + len - 1 && start <= lin + size - 1) debug_hits |= 1u << n;
+    }
+}
+
+uint32_t Cpu::code_breakpoint_hits(uint32_t lin) const {
+    uint32_t hits = 0;
+    if (!code_breakpoints_) return 0;
+    for (unsigned n = 0; n < 4; ++n)
+        if (bp_enabled(s.dr[7], n) && bp_kind(s.dr[7], n) == 0 && s.dr[n] == lin) hits |= 1u << n;
+    return hits;
 }
 
 [[noreturn]] void Cpu::undefined(const Insn* in) {

@@ -61,6 +61,10 @@ struct TableRegister {
     uint16_t limit;  // limit in bytes
 };
 
+// Bits of CpuState::inhibit_irq: what the next instruction boundary holds back.
+constexpr uint8_t kShadowIrq = 1;    // external interrupts (after STI, MOV SS, POP SS)
+constexpr uint8_t kShadowDebug = 2;  // debug traps as well (after MOV SS, POP SS)
+
 struct CpuState {
     uint32_t regs[8];            // EAX ECX EDX EBX ESP EBP ESI EDI, indexed by Gpr
     uint32_t eip;                // offset of the next instruction to run in CS
@@ -83,7 +87,7 @@ struct CpuState {
     uint64_t apic_base;          // IA32_APIC_BASE
     uint8_t cpl;                 // current privilege level (0 in real mode, 3 in V86 mode)
     uint8_t halted;              // 1 after HLT until an interrupt or reset
-    uint8_t inhibit_irq;         // 1 for the instruction after STI, MOV SS or POP SS (shadow)
+    uint8_t inhibit_irq;         // interrupt shadow after STI (kShadowIrq) or MOV/POP SS (both bits)
     uint8_t pending_exit;        // nonzero: stop the run loop after this instruction
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
     uint64_t icount;             // instructions retired since reset

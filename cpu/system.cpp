@@ -99,6 +99,12 @@ void MOV_Cr(Cpu& c, const Insn& in) {
 void MOV_Dr(Cpu& c, const Insn& in) {
     require_cpl0(c);
     if (c.v86()) raise_fault(kGP, 0);
+    if (c.s.dr[7] & (1u << 13)) {
+        // DR7.GD: general detect. #DB (a fault) with DR6.BD, and GD cleared for the handler.
+        c.s.dr[6] |= 1u << 13;
+        c.s.dr[7] &= ~(1u << 13);
+        raise_fault(kDB);
+    }
     bool to_dr = ZydisRegisterGetClass(in.op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
     unsigned n = unsigned((to_dr ? in.op[0].reg.value : in.op[1].reg.value) - ZYDIS_REGISTER_DR0);
     if (n == 4 || n == 5) {
@@ -113,6 +119,7 @@ void MOV_Dr(Cpu& c, const Insn& in) {
     if (n == 6) v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;       // reserved bits read as fixed values
     else if (n == 7) v = (v & 0xFFFF2BFFu) | 0x00000400u;
     c.s.dr[n] = v;
+    c.debug_regs_changed();
 }
 
 // LMSW loads PE, MP, EM and TS from a 16-bit source; it can set PE but not clear it.

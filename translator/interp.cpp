@@ -55,8 +55,20 @@ void Interpreter::decode(Insn& in) {
 void Interpreter::step() {
     CpuState& s = cpu_.s;
     s.insn_eip = s.eip;
+    s.inhibit_irq = 0;  // the shadow of STI / MOV SS covered only the boundary before this one
+    const bool single_step = s.eflags & TF;  // TF as the instruction starts (SDM Vol. 3A, 17.3.1.4)
+    const uint64_t interrupts_before = cpu_.stats.interrupts;
+    cpu_.debug_hits = 0;
     Insn in;
     try {
+        // Instruction breakpoints fault before the instruction runs, unless RF says the
+        // handler returned to it already (SDM Vol. 3A, 17.3.1.1).
+        if (!(s.eflags & RF)) {
+            if (uint32_t hits = cpu_.code_breakpoint_hits(s.seg[CS].base + s.eip)) {
+                s.dr[6] |= hits;
+                raise_fault(kDB);
+            }
+        }
         decode(in);
         if (cpu_.trace.on(kTraceInsn)) {
             cpu_.trace.log(kTraceInsn, "%04x:%08x  %-32s eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x fl=%08x",
@@ -71,9 +83,31 @@ void Interpreter::step() {
     } catch (const GuestFault& f) {
         s.eip = s.insn_eip;
         cpu_.deliver_fault(f);
+        ++s.icount;
+        ++s.tsc;
+        return;
     }
     ++s.icount;
     ++s.tsc;
+    s.eflags &= ~RF;
+
+    // Debug traps after the instruction: data breakpoints, single step (not after INT n, INT3
+    // or INTO, which clear TF on the way into their handler), the T bit of a new task.
+    uint32_t dr6 = cpu_.debug_hits | held_dr6_;
+    held_dr6_ = 0;
+    if (single_step && cpu_.stats.interrupts == interrupts_before) dr6 |= 1u << 14;  // DR6.BS
+    bool task_trap = cpu_.pending_task_trap;
+    cpu_.pending_task_trap = false;
+    if (!dr6 && !task_trap) return;
+    if (s.inhibit_irq & kShadowDebug) {
+        // MOV SS / POP SS hold debug traps until after the next instruction.
+        held_dr6_ = dr6;
+        cpu_.pending_task_trap = task_trap;
+        return;
+    }
+    s.dr[6] |= dr6;
+    s.insn_eip = s.eip;  // a trap reports the next instruction
+    cpu_.deliver_fault(GuestFault{kDB, 0, 0});
 }
 
 StopReason Interpreter::run(uint64_t max_insns) {

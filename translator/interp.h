@@ -29,6 +29,7 @@ private:
     const InsnTable& table_;
     ZydisDecoder real16_, prot16_, prot32_;
     ZydisFormatter formatter_;
+    uint32_t held_dr6_ = 0;  // debug traps held back by a MOV SS / POP SS shadow
 };
 
 } // namespace xlat
