@@ -1,13 +1,11 @@
 // Control transfers: JMP, Jcc, CALL, RET, LOOP/LOOPE/LOOPNE, JCXZ/JECXZ, INT n, INT3, INTO,
 // INT1 (ICEBP), IRET/IRETD, and BOUND (SDM Vol. 2A/2B under each mnemonic).
 //
-// Every target is checked against the CS limit by Cpu::jump_near / Cpu::jump_far before anything
-// is committed; pushes and pops work on a local stack pointer that is committed last. With a
-// 16-bit operand size EIP is masked to 16 bits (SDM Vol. 2A, JMP: "tempEIP AND 0000FFFFH").
-//
-// Protected mode covers transfers at the same privilege level. Call gates, task gates, task
-// switches, returns to an outer privilege level and to V86 mode belong to the protected-mode
-// issue: they raise #GP and say so through the kTraceCpu trace.
+// Near targets are checked against the CS limit by Cpu::jump_near before anything is committed;
+// pushes and pops work on a local stack pointer that is committed last. With a 16-bit operand
+// size EIP is masked to 16 bits (SDM Vol. 2A, JMP: "tempEIP AND 0000FFFFH"). Far transfers go
+// through Cpu::far_jmp, far_call, far_ret and iret (cpu/transfer.cpp), which apply the rules of
+// every mode: code segments, call gates, task gates, privilege changes, V86 mode.
 #include "cpu/cpu.h"
 #include "cpu/table.h"
 
@@ -52,20 +50,6 @@ uint32_t indirect_target(Cpu& c, const Insn& in) {
     return c.rd_op(in, 0);
 }
 
-// A far return or IRET in protected mode may only go to the same privilege level here: RPL < CPL
-// is #GP(selector) (SDM Vol. 2B, RET: "IF return code segment selector RPL < CPL THEN #GP");
-// RPL > CPL is a return to an outer level, not implemented yet.
-void check_far_return(Cpu& c, uint16_t sel, const char* what) {
-    if (!c.protected_mode() || c.v86()) return;
-    if ((sel & 0xFFFC) == 0) raise_fault(kGP, 0);
-    const unsigned rpl = sel & 3;
-    if (rpl < c.s.cpl) raise_fault(kGP, sel & 0xFFFCu);
-    if (rpl > c.s.cpl) {
-        c.trace.log(kTraceCpu, "%s to an outer privilege level (CPL %u -> %u) not implemented", what, c.s.cpl, rpl);
-        raise_fault(kGP, sel & 0xFFFCu);
-    }
-}
-
 // ---- JMP, Jcc ----
 
 void JMP(Cpu& c, const Insn& in) {
@@ -73,7 +57,7 @@ void JMP(Cpu& c, const Insn& in) {
         uint16_t sel;
         uint32_t off;
         far_operand(c, in, sel, off);
-        c.jump_far(sel, off);
+        c.far_jmp(sel, off, in.opsize(), in.next_eip);
         return;
     }
     if (in.is_imm(0)) return c.jump_near(relative_target(in));
@@ -88,54 +72,31 @@ void Jcc(Cpu& c, const Insn& in) {
 
 void CALL(Cpu& c, const Insn& in) {
     const unsigned osz = in.opsize();
-    uint32_t sp = c.s.regs[ESP];
     if (is_far(in)) {
         // The pointer is read before anything is pushed (an ESP-based operand sees the old ESP).
+        // far_call pushes CS zero-extended to the operand size ("padded with 16 high-order
+        // bits"), then the return offset.
         uint16_t sel;
         uint32_t off;
         far_operand(c, in, sel, off);
-        // The target is checked (and loaded) first, as the SDM orders it; then CS, zero-extended
-        // to the operand size ("padded with 16 high-order bits"), and the return offset are
-        // pushed. If a push faults, CS is put back (the run loop rewinds EIP itself).
-        const SegmentCache old_cs = c.s.seg[CS];
-        c.jump_far(sel, off);
-        try {
-            sp = c.push_at(sp, osz, old_cs.selector);
-            sp = c.push_at(sp, osz, in.next_eip);
-        } catch (const GuestFault&) {
-            c.s.seg[CS] = old_cs;
-            c.seg_changed(CS);
-            throw;
-        }
-        c.set_sp(sp);
+        c.far_call(sel, off, osz, in.next_eip);
         return;
     }
     // Near: the target is checked before the push; a faulting push leaves EIP to the run loop.
     c.jump_near(in.is_imm(0) ? relative_target(in) : indirect_target(c, in));
-    c.set_sp(c.push_at(sp, osz, in.next_eip));
+    c.set_sp(c.push_at(c.s.regs[ESP], osz, in.next_eip));
 }
 
-// The stack pointer after RET imm16 releases imm16 more bytes.
-uint32_t release(const Cpu& c, uint32_t sp, const Insn& in) {
-    if (in.nops() == 0) return sp;
-    const uint32_t m = c.sp_mask();
-    return (sp & ~m) | ((sp + (in.imm(0) & 0xFFFF)) & m);
-}
-
+// RET and RET imm16: the immediate releases that many more bytes of stack.
 void RET(Cpu& c, const Insn& in) {
     const unsigned osz = in.opsize();
-    uint32_t sp = c.s.regs[ESP], off;
-    sp = c.pop_at(sp, osz, off);
-    if (!is_far(in)) {
-        c.jump_near(off);  // pop_at returns only osz bytes: already masked
-        c.set_sp(release(c, sp, in));
-        return;
-    }
-    uint32_t sel;
-    sp = c.pop_at(sp, osz, sel);
-    check_far_return(c, uint16_t(sel), "far RET");
-    c.jump_far(uint16_t(sel), off);
-    c.set_sp(release(c, sp, in));
+    const uint16_t release = in.nops() ? uint16_t(in.imm(0)) : 0;
+    if (is_far(in)) return c.far_ret(osz, release);
+    uint32_t off;
+    uint32_t sp = c.pop_at(c.s.regs[ESP], osz, off);
+    c.jump_near(off);  // pop_at returns only osz bytes: already masked
+    const uint32_t m = c.sp_mask();
+    c.set_sp((sp & ~m) | ((sp + release) & m));
 }
 
 // ---- LOOP, JCXZ ----
@@ -179,43 +140,13 @@ void INTO(Cpu& c, const Insn& in) {
 // after the instruction (SDM Vol. 2A, INT1).
 void INT1(Cpu& c, const Insn& in) { c.interrupt(kDB, IntSource::Icebp, in.next_eip); }
 
-// IRET/IRETD (SDM Vol. 2A, IRET/IRETD).
+// IRET/IRETD (SDM Vol. 2A, IRET/IRETD): Cpu::iret covers real mode, V86 mode with IOPL 3, nested
+// task returns (NT), same- and outer-level returns and returns to V86 mode. In V86 mode with
+// IOPL < 3 it raises #GP(0); CR4.VME's virtual interrupt flag is the V86 issue's work.
 void IRET(Cpu& c, const Insn& in) {
-    const unsigned osz = in.opsize();
-    if (c.protected_mode() && !c.v86() && c.flag(NT)) {
-        c.trace.log(kTraceCpu, "IRET with NT set (task return) not implemented");
-        raise_fault(kGP, 0);
-    }
-    if (c.v86() && c.iopl() < 3) {
-        if (c.s.cr4 & CR4_VME) c.trace.log(kTraceCpu, "IRET with CR4.VME in V86 mode not implemented");
-        raise_fault(kGP, 0);
-    }
-    uint32_t sp = c.s.regs[ESP], eip, cs, fl;
-    sp = c.pop_at(sp, osz, eip);
-    sp = c.pop_at(sp, osz, cs);
-    sp = c.pop_at(sp, osz, fl);
-
-    // Flags IRET may change: all of FLAGS with a 16-bit operand; with a 32-bit one also RF, AC
-    // and ID, but never VM, VIF, VIP here (SDM: "EFLAGS <- (tempEFLAGS AND 257FD5H) OR (EFLAGS
-    // AND 1A0000H)").
-    uint32_t changeable = osz == 2 ? 0xFFFFu : 0x257FD5u;
-    if (c.v86()) {
-        changeable &= ~IOPL;  // V86 with IOPL 3: IOPL stays
-    } else if (c.protected_mode()) {
-        if (osz == 4 && (fl & VM) && c.s.cpl == 0) {
-            c.trace.log(kTraceCpu, "IRET to V86 mode not implemented");
-            raise_fault(kGP, 0);
-        }
-        check_far_return(c, uint16_t(cs), "IRET");
-        // Same privilege level: IOPL only at CPL 0, IF only when CPL <= IOPL, VIF and VIP at
-        // CPL 0 with a 32-bit operand.
-        if (c.s.cpl != 0) changeable &= ~IOPL;
-        if (c.s.cpl > c.iopl()) changeable &= ~IF;
-        if (c.s.cpl == 0 && osz == 4) changeable |= VIF | VIP;
-    }
-    c.jump_far(uint16_t(cs), eip);
-    c.write_eflags(fl, changeable);
-    c.set_sp(sp);
+    if (c.v86() && c.iopl() < 3 && (c.s.cr4 & CR4_VME))
+        c.trace.log(kTraceCpu, "IRET with CR4.VME in V86 mode not implemented");
+    c.iret(in.opsize());
 }
 
 // BOUND r16, m16&16 / r32, m32&32: #BR when the signed index lies outside [lower, upper]

@@ -38,7 +38,7 @@ void STI(Cpu& c, const Insn&) {
     check_if_privilege(c, "STI");
     // Setting IF delays interrupts until after the next instruction (SDM Vol. 2B, STI); an STI
     // with IF already set does not.
-    if (!c.flag(IF)) c.s.inhibit_irq = 1;
+    if (!c.flag(IF)) c.s.inhibit_irq = kShadowIrq;
     c.set_flag(IF, true);
 }
 

@@ -55,7 +55,7 @@ void POP(Cpu& c, const Insn& in) {
         c.load_seg(sr, uint16_t(v));
         c.set_sp(sp);
         // POP SS inhibits interrupts and debug traps until after the next instruction.
-        if (sr == SS) c.s.inhibit_irq = 1;
+        if (sr == SS) c.s.inhibit_irq = kShadowIrq | kShadowDebug;
         return;
     }
     if (in.is_reg(0)) {
