@@ -18,6 +18,9 @@ namespace {
 // next step resumes the loop (exactly as after an interrupt between iterations). This keeps the
 // run loop responsive to interrupts, the instruction limit and the exit port.
 constexpr unsigned kRepBurst = 1024;
+// Debug traps come between iterations too: with TF set a REP instruction runs one iteration per
+// single-step trap, and a data breakpoint traps after the iteration that hit it (SDM Vol. 3A,
+// 17.3.1.2 and 17.3.1.4; EIP stays on the instruction while iterations remain).
 
 enum class Op { MOVS, CMPS, SCAS, LODS, STOS, INS, OUTS };
 
@@ -101,9 +104,10 @@ void string_op(Cpu& c, const Insn& in) {
     // REP: F3 and F2 both repeat the non-comparing instructions (a P6 treats F2 as REP there);
     // for CMPS/SCAS F3 is REPE (stop when ZF = 0) and F2 is REPNE (stop when ZF = 1).
     const bool stop_on_zf = in.repne();
+    const unsigned burst = c.flag(TF) ? 1 : kRepBurst;
     uint32_t count = c.areg(ECX, asz);
     for (unsigned n = 0; count != 0; ++n) {
-        if (n == kRepBurst) {
+        if (n == burst || c.debug_hits) {
             c.s.eip = c.s.insn_eip;  // yield: resume the loop at this instruction
             return;
         }

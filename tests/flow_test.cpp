@@ -287,6 +287,37 @@ TEST_CASE("a long REP loop yields with EIP on itself and resumes", "[flow][strin
     CHECK(r.rd8(0x40000 + 3000) == 0);
 }
 
+TEST_CASE("with TF set a REP loop traps after each iteration", "[flow][string]") {
+    Rig r;
+    r.s.eflags |= TF;
+    r.s.regs[EAX] = 0x99;
+    r.s.regs[ECX] = 3;
+    r.s.regs[EDI] = 0x10;
+    r.code({0xF3, 0xAA});  // rep stosb
+    r.step();
+    CHECK(r.delivered(kDB));
+    CHECK(r.s.regs[ECX] == 2);
+    CHECK(r.s.regs[EDI] == 0x11);
+    CHECK(r.rd16(r.ss_top()) == 0);  // the trap returns to the REP instruction
+    CHECK((r.s.dr[6] & (1u << 14)) != 0);  // DR6.BS
+}
+
+TEST_CASE("a data breakpoint stops a REP loop after the iteration that hit it", "[flow][string]") {
+    Rig r;
+    r.s.dr[0] = 0x40011;                // ES:0011
+    r.s.dr[7] = 0x400 | 1 | (1u << 16);  // L0, write, 1 byte
+    r.c.debug_regs_changed();
+    r.s.regs[ECX] = 5;
+    r.s.regs[EDI] = 0x10;
+    r.code({0xF3, 0xAA});  // rep stosb
+    r.step();
+    CHECK(r.delivered(kDB));
+    CHECK(r.s.regs[ECX] == 3);
+    CHECK(r.s.regs[EDI] == 0x12);
+    CHECK(r.rd16(r.ss_top()) == 0);  // resumes at the REP instruction
+    CHECK((r.s.dr[6] & 1) != 0);     // DR6.B0
+}
+
 TEST_CASE("LODS, INS and OUTS", "[flow][string]") {
     Rig r;
     Probe p;
