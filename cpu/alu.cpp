@@ -11,14 +11,6 @@ namespace xlat {
 
 namespace {
 
-// Source operand i: immediates are sign-extended to the destination's size (83 /r ib, 6B: the
-// SDM's "imm8 sign-extended"); Zydis keeps the sign in imm.value but rd_op masks an immediate to
-// its own encoded size, so an imm8 of -1 would otherwise read as 0xFF.
-uint32_t source(Cpu& c, const Insn& in, unsigned i) {
-    if (in.is_imm(i)) return uint32_t(in.op[i].imm.value.u) & size_mask(in.size(0));
-    return c.rd_op(in, i);
-}
-
 // The two-operand arithmetic forms share one shape: dest = dest OP src, flags from the result.
 enum class Op { Add, Adc, Sub, Sbb, Cmp, And, Or, Xor, Test };
 
@@ -26,7 +18,7 @@ template <Op OP> void arith(Cpu& c, const Insn& in) {
     const unsigned n = in.size(0);
     constexpr bool writes = OP != Op::Cmp && OP != Op::Test;
     if (writes) c.probe_op(in, 0);
-    const uint32_t a = c.rd_op(in, 0), b = source(c, in, 1);
+    const uint32_t a = c.rd_op(in, 0), b = c.rd_op(in, 1);
     const uint32_t cf = c.flag(CF) ? 1 : 0;
     uint32_t res, f;
     switch (OP) {

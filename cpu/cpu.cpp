@@ -100,7 +100,10 @@ uint32_t Cpu::rd_op(const Insn& in, unsigned i) {
     switch (o.type) {
     case ZYDIS_OPERAND_TYPE_REGISTER: return get(o.reg.value);
     case ZYDIS_OPERAND_TYPE_MEMORY: return rd(seg_of(in, i), ea(in, i), o.size / 8);
-    case ZYDIS_OPERAND_TYPE_IMMEDIATE: return uint32_t(o.imm.value.u) & size_mask(o.size / 8);
+    case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+        // A sign-extended immediate (83 /x ib, 6A, 6B ...) takes the instruction's operand size;
+        // Zydis reports the size of the encoded field.
+        return uint32_t(o.imm.value.u) & size_mask(o.imm.is_signed ? in.opsize() : o.size / 8);
     default: undefined(&in);
     }
 }

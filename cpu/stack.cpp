@@ -32,15 +32,10 @@ void PUSH(Cpu& c, const Insn& in) {
         c.set_sp(nsp);
         return;
     }
-    uint32_t v;
-    if (in.is_imm(0)) {
-        // PUSH imm8 is sign-extended to the operand size (rd_op would mask it to 8 bits).
-        v = uint32_t(in.op[0].imm.value.s) & size_mask(osz);
-    } else {
-        // PUSH ESP pushes the value before the push; an ESP-based memory operand is addressed
-        // with the old ESP too (SDM Vol. 2B, PUSH): both come from reading before the push.
-        v = c.rd_op(in, 0);
-    }
+    // PUSH imm8 is sign-extended to the operand size by rd_op. PUSH ESP pushes the value before
+    // the push, and an ESP-based memory operand is addressed with the old ESP too (SDM Vol. 2B,
+    // PUSH): both come from reading before the push.
+    const uint32_t v = c.rd_op(in, 0);
     c.push(osz, v);
 }
 

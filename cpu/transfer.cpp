@@ -122,10 +122,10 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         if (!d.code() || (d.conforming() ? d.dpl() > s.cpl : ((sel & 3u) > s.cpl || d.dpl() != s.cpl)))
             raise_fault(kGP, err);
         if (!d.present()) raise_fault(kNP, err);
+        if (off > d.limit()) raise_fault(kGP, 0);
         uint32_t sp = s.regs[ESP];
         sp = push_at(sp, osz, s.seg[CS].selector);
         sp = push_at(sp, osz, ret_eip);
-        if (off > d.limit()) raise_fault(kGP, 0);
         set_sp(sp);
         set_accessed(*this, sel, d);
         set_cs(d.cache(sel), s.cpl);

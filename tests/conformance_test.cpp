@@ -65,6 +65,7 @@ const char* kSegNames[] = {"es", "cs", "ss", "ds"};                            /
 struct FileResult {
     std::string opcode, status;
     int tests = 0, passed = 0, uncertain = 0, uncertain_passed = 0;
+    int string_faults = 0;  // tests compared without SI/DI/CX (is_286_string_fault)
     std::vector<std::string> failures;  // details of the first few
 };
 
@@ -75,8 +76,20 @@ uint64_t unimplemented_count(const Cpu& c) {
     return n;
 }
 
+// Word string instructions (INSW, OUTSW, MOVSW, CMPSW, STOSW, LODSW, SCASW) that raise #GP for a
+// word at offset 0xFFFF: the 286 has already advanced SI, DI and (under REP) CX for the faulting
+// iteration, irregularly (REP STOSW takes 2 from CX, REPNE INSW runs on), while a P6 faults
+// before the iteration so it can restart (SDM Vol. 2B, REP: "the registers reflect the
+// completed iterations"). For these tests SI, DI and CX are left out of the comparison; the
+// vector, the stack frame, CS:IP, the other registers and memory are still compared.
+bool is_286_string_fault(const std::string& opcode, const json& t) {
+    static const std::set<std::string> word_string = {"6D", "6F", "A5", "A7", "AB", "AD", "AF"};
+    return word_string.count(opcode) && t.contains("exception") && t["exception"]["number"].get<int>() == 13;
+}
+
 // Runs one test; returns an empty string when it passes, else what differed.
-std::string run_test(Rig& r, const json& t, uint32_t flags_mask, uint32_t de_mask, bool is_hlt_file) {
+std::string run_test(Rig& r, const json& t, uint32_t flags_mask, uint32_t de_mask, bool is_hlt_file,
+                     bool skip_string_regs) {
     Cpu& c = r.cpu;
     uint8_t* ram = r.phys.ram();
     const json& ini = t["initial"];
@@ -125,6 +138,7 @@ std::string run_test(Rig& r, const json& t, uint32_t flags_mask, uint32_t de_mas
         return fregs.contains(name) ? fregs[name].get<uint32_t>() : iregs[name].get<uint32_t>();
     };
     for (unsigned i = 0; i < 8; ++i) {
+        if (skip_string_regs && (i == ECX || i == ESI || i == EDI)) continue;
         uint32_t want = expect_reg(kRegNames[i]), got = c.reg16(i);
         if (want != got) err << kRegNames[i] << " " << std::hex << got << " want " << want << "; ";
         if (c.s.regs[i] >> 16) err << kRegNames[i] << " upper half " << std::hex << (c.s.regs[i] >> 16) << "; ";
@@ -198,7 +212,9 @@ TEST_CASE("80286 real-mode conformance: every opcode passes 99.5% of its tests",
         const uint32_t mask = f["flags_compare_mask"].get<uint32_t>();
         const bool hlt = fr.opcode == "F4";
         for (const json& t : tests) {
-            std::string e = run_test(rig, t, mask, de_mask, hlt);
+            const bool string_fault = is_286_string_fault(fr.opcode, t);
+            fr.string_faults += string_fault;
+            std::string e = run_test(rig, t, mask, de_mask, hlt, string_fault);
             bool uncertain = t.contains("p6_uncertain");
             if (uncertain) {
                 ++fr.uncertain;
@@ -216,21 +232,24 @@ TEST_CASE("80286 real-mode conformance: every opcode passes 99.5% of its tests",
 
     // The per-opcode table.
     std::printf("\n%-6s %-12s %6s %6s %8s  %s\n", "opcode", "status", "tests", "passed", "rate", "p6-uncertain");
-    int total = 0, passed = 0;
+    int total = 0, passed = 0, string_faults = 0;
     std::vector<const FileResult*> below;
     for (const FileResult& fr : results) {
         double rate = fr.tests ? 100.0 * fr.passed / fr.tests : 100.0;
         std::printf("%-6s %-12s %6d %6d %7.2f%%", fr.opcode.c_str(), fr.status.c_str(), fr.tests, fr.passed, rate);
         if (fr.uncertain) std::printf("  %d/%d", fr.uncertain_passed, fr.uncertain);
+        if (fr.string_faults) std::printf("  (%d #GP tests without SI/DI/CX)", fr.string_faults);
         std::printf("\n");
+        string_faults += fr.string_faults;
         total += fr.tests;
         passed += fr.passed;
         if (rate < 99.5) below.push_back(&fr);
         if (verbose)
             for (const std::string& s : fr.failures) std::printf("    FAIL %s\n", s.c_str());
     }
-    std::printf("total: %d/%d passed (%.3f%%), %zu of %zu opcode files below 99.5%%\n", passed, total,
-                total ? 100.0 * passed / total : 0.0, below.size(), results.size());
+    std::printf("total: %d/%d passed (%.3f%%), %zu of %zu opcode files below 99.5%%; "
+                "%d word-string #GP tests compared without SI/DI/CX\n",
+                passed, total, total ? 100.0 * passed / total : 0.0, below.size(), results.size(), string_faults);
     for (const FileResult* fr : below) {
         std::ostringstream msg;
         msg << "opcode " << fr->opcode << ": " << fr->passed << "/" << fr->tests << " passed";

@@ -63,7 +63,10 @@ void Interpreter::step() {
     try {
         // Instruction breakpoints fault before the instruction runs, unless RF says the
         // handler returned to it already (SDM Vol. 3A, 17.3.1.1).
-        if (!(s.eflags & RF)) {
+        // RF covers this instruction only; an IRET or POPF that sets it keeps it for the next.
+        const bool resume = s.eflags & RF;
+        s.eflags &= ~RF;
+        if (!resume) {
             if (uint32_t hits = cpu_.code_breakpoint_hits(s.seg[CS].base + s.eip)) {
                 s.dr[6] |= hits;
                 raise_fault(kDB);
@@ -89,7 +92,6 @@ void Interpreter::step() {
     }
     ++s.icount;
     ++s.tsc;
-    s.eflags &= ~RF;
 
     // Debug traps after the instruction: data breakpoints, single step (not after INT n, INT3
     // or INTO, which clear TF on the way into their handler), the T bit of a new task.
