@@ -133,7 +133,7 @@ void load_multiboot(Machine& m, const std::vector<uint8_t>& image, const std::st
     std::memset(m.phys.ram() + mbi, 0, 0x1000);
     uint32_t at = mbi + 0x80;
     uint32_t info_flags = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9);  // mem, cmdline, mmap, loader name
-    w32(mbi + 4, 640);                                                    // mem_lower, KiB
+    w32(mbi + 4, 639);                                                    // mem_lower, KiB (below the EBDA)
     w32(mbi + 8, uint32_t((m.phys.ram_size() - 0x100000) >> 10));        // mem_upper, KiB above 1 MiB
     w32(mbi + 16, put_string(at, cmdline));
     w32(mbi + 64, put_string(at, "xlat"));
