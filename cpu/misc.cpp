@@ -44,10 +44,19 @@ void STI(Cpu& c, const Insn&) {
 
 // CPUID (SDM Vol. 2A, CPUID). The vendor is "XlatEmulator"; the signature is the one RESET puts
 // in EDX (family 6, model 1, stepping 9: a Pentium Pro). The feature flags list exactly what the
-// CPU implements now: TSC, CX8 and CMOV (no FPU, no MMX, ...); they grow with the CPU.
+// CPU implements now, and grow with it: no FPU, VME, MMX, APIC, MTRR, PAT yet.
 constexpr uint32_t kMaxBasicLeaf = 1;
+constexpr uint32_t kMaxExtendedLeaf = 0x80000001u;
 constexpr uint32_t kSignature = 0x00000619;
-constexpr uint32_t kFeatureEdx = (1u << 4) /* TSC */ | (1u << 8) /* CX8 */ | (1u << 15) /* CMOV */;
+constexpr uint32_t kFeatureEdx = (1u << 3)     // PSE: 4 MiB pages
+                                 | (1u << 4)   // TSC: RDTSC, CR4.TSD
+                                 | (1u << 5)   // MSR: RDMSR, WRMSR
+                                 | (1u << 6)   // PAE: 64-bit page-table entries
+                                 | (1u << 8)   // CX8: CMPXCHG8B
+                                 | (1u << 11)  // SEP: SYSENTER, SYSEXIT
+                                 | (1u << 13)  // PGE: global pages
+                                 | (1u << 15); // CMOV: CMOVcc
+constexpr uint32_t kExtFeatureEdx = 1u << 20;  // NX: EFER.NXE and the execute-disable bit
 
 constexpr uint32_t fourcc(const char* s) {
     return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
@@ -56,22 +65,19 @@ constexpr uint32_t fourcc(const char* s) {
 
 void CPUID(Cpu& c, const Insn&) {
     uint32_t leaf = c.s.regs[EAX];
-    // A leaf above the maximum returns the data of the highest basic leaf (SDM Vol. 2A, CPUID:
-    // "If a value entered for CPUID.EAX is higher than the maximum input value ... the data for
-    // the highest basic information leaf is returned"). With no extended leaves that includes
-    // 80000000H, whose EAX then does not look like an extended maximum.
-    if (leaf > kMaxBasicLeaf) leaf = kMaxBasicLeaf;
-    if (leaf == 0) {
-        c.s.regs[EAX] = kMaxBasicLeaf;
-        c.s.regs[EBX] = fourcc("Xlat");
-        c.s.regs[EDX] = fourcc("Emul");
-        c.s.regs[ECX] = fourcc("ator");
-    } else {
-        c.s.regs[EAX] = kSignature;
-        c.s.regs[EBX] = 0;
-        c.s.regs[ECX] = 0;
-        c.s.regs[EDX] = kFeatureEdx;
+    // A leaf above the maximum (basic or extended) returns the data of the highest basic leaf
+    // (SDM Vol. 2A, CPUID: "If a value entered for CPUID.EAX is higher than the maximum input
+    // value for basic or extended function ... the data for the highest basic information leaf
+    // is returned").
+    if ((leaf > kMaxBasicLeaf && leaf < 0x80000000u) || leaf > kMaxExtendedLeaf) leaf = kMaxBasicLeaf;
+    uint32_t a = 0, b = 0, cx = 0, d = 0;
+    switch (leaf) {
+    case 0: a = kMaxBasicLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
+    case 1: a = kSignature, d = kFeatureEdx; break;
+    case 0x80000000u: a = kMaxExtendedLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
+    case 0x80000001u: a = kSignature, d = kExtFeatureEdx; break;
     }
+    c.s.regs[EAX] = a, c.s.regs[EBX] = b, c.s.regs[ECX] = cx, c.s.regs[EDX] = d;
 }
 
 // RDTSC: #GP(0) when CR4.TSD is set and CPL > 0 (SDM Vol. 2B, RDTSC).
