@@ -20,6 +20,9 @@ void Cpu::reset() {
     s.gdtr = TableRegister{0, 0xFFFF};
     s.idtr = TableRegister{0, 0xFFFF};
     s.regs[EDX] = 0x00000619;  // processor signature: family 6, model 1, stepping 9 (as CPUID 1)
+    s.fpu.fcw = 0x0040;    // x87 after RESET: registers +0.0 tagged zero (FINIT gives 037FH, FFFFH)
+    s.fpu.ftw = 0x5555;
+    s.fpu.mxcsr = 0x1F80;
     s.dr[6] = 0xFFFF0FF0u;
     s.dr[7] = 0x00000400u;
     s.apic_base = 0xFEE00900ull;  // BSP, enabled, default base

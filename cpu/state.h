@@ -61,6 +61,27 @@ struct TableRegister {
     uint16_t limit;  // limit in bytes
 };
 
+// An x87 register: the 80-bit extended format (SDM Vol. 1, 4.2.2, Figure 4-3). MMX register n
+// is the significand of physical register n.
+struct Float80 {
+    uint64_t mant;  // significand, with the explicit integer bit (bit 63)
+    uint16_t sexp;  // sign (bit 15) and biased exponent (bits 0-14)
+};
+
+// The x87 FPU environment and register stack (SDM Vol. 1, chapter 8).
+struct FpuState {
+    Float80 st[8];  // physical registers R0-R7; ST(i) is st[(TOP + i) & 7]
+    uint16_t fcw;   // control word: exception masks, precision (PC) and rounding (RC) control
+    uint16_t fsw;   // status word: exception flags, SF, ES, C0-C3, TOP (bits 11-13), B
+    uint16_t ftw;   // full tag word, 2 bits per physical register: 0 valid, 1 zero, 2 special, 3 empty
+    uint16_t fop;   // last non-control instruction's opcode (11 bits)
+    uint32_t fip;   // last non-control instruction's offset
+    uint16_t fcs;   // ... and its code segment selector
+    uint32_t fdp;   // last memory operand's offset
+    uint16_t fds;   // ... and its segment selector
+    uint32_t mxcsr; // SSE control and status (FXSAVE image; SSE itself comes later)
+};
+
 // Bits of CpuState::inhibit_irq: what the next instruction boundary holds back.
 constexpr uint8_t kShadowIrq = 1;    // external interrupts (after STI, MOV SS, POP SS)
 constexpr uint8_t kShadowDebug = 2;  // debug traps as well (after MOV SS, POP SS)
@@ -89,6 +110,7 @@ struct CpuState {
     uint8_t halted;              // 1 after HLT until an interrupt or reset
     uint8_t inhibit_irq;         // interrupt shadow after STI (kShadowIrq) or MOV/POP SS (both bits)
     uint8_t pending_exit;        // nonzero: stop the run loop after this instruction
+    FpuState fpu;                // x87 FPU and MMX state
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
     uint64_t icount;             // instructions retired since reset
 };
