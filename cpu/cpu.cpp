@@ -148,8 +148,15 @@ uint32_t Cpu::linear_slow(SegReg sr, uint32_t off, unsigned size, Access acc) {
     return c.base + off;
 }
 
+// #AC(0): an unaligned access at CPL 3 with CR0.AM and EFLAGS.AC set (SDM Vol. 3A, 6.15,
+// interrupt 17). Descriptor-table and TSS accesses (sys_rd/sys_wr) are never checked.
+inline void check_alignment(const CpuState& s, uint32_t lin, unsigned size) {
+    if (s.cpl == 3 && (lin & (size - 1)) && (s.eflags & AC) && (s.cr0 & CR0_AM)) raise_fault(kAC, 0);
+}
+
 uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
     uint32_t lin = linear(sr, off, size, Access::Read);
+    check_alignment(s, lin, size);
     if (data_breakpoints_) check_data_breakpoints(lin, size, false);
     switch (size) {
     case 1: return mmu.read<uint8_t>(lin, user());
@@ -160,6 +167,7 @@ uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
 
 void Cpu::wr(SegReg sr, uint32_t off, unsigned size, uint32_t v) {
     uint32_t lin = linear(sr, off, size, Access::Write);
+    check_alignment(s, lin, size);
     if (data_breakpoints_) check_data_breakpoints(lin, size, true);
     switch (size) {
     case 1: return mmu.write<uint8_t>(lin, uint8_t(v), user());

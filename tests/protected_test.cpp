@@ -424,3 +424,26 @@ TEST_CASE("SYSENTER and SYSEXIT", "[pm]") {
     CHECK(p.at_handler(kGP));
     CHECK(p.stack(0) == 0);
 }
+
+TEST_CASE("#AC: unaligned accesses at CPL 3 with CR0.AM and EFLAGS.AC", "[pm]") {
+    Pm p;
+    p.s.cr0 |= CR0_AM;
+    p.enter(3);
+    p.s.eflags |= AC;
+    p.code(0x5000, {0x8B, 0x05, 0x00, 0x71, 0x00, 0x00,    // mov eax, [0x7100]: aligned
+                    0x8B, 0x05, 0x01, 0x71, 0x00, 0x00});  // mov eax, [0x7101]: #AC(0)
+    p.step();
+    CHECK(p.s.eip == 0x5006);
+    p.step();
+    CHECK(p.at_handler(kAC));
+    CHECK(p.stack(0) == 0);
+    CHECK(p.stack(1) == 0x5006);
+    CHECK(p.stack(2) == CODE3);
+    // The same access at CPL 0, or with AC clear, is not checked.
+    Pm q;
+    q.s.cr0 |= CR0_AM;
+    q.s.eflags |= AC;
+    q.code(0x5000, {0x8B, 0x05, 0x01, 0x71, 0x00, 0x00});
+    q.step();
+    CHECK(q.s.eip == 0x5006);
+}
