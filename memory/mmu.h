@@ -105,6 +105,17 @@ public:
     // (so that a fault on the next page is raised only if the decoder needs it). Returns the count.
     unsigned fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user);
 
+    // Host address of the instruction byte at `lin` when it lies in RAM or ROM (through the TLB,
+    // filling it on a miss and faulting like a fetch); nullptr for MMIO or nothing.
+    const uint8_t* exec_host(uint32_t lin, bool user) {
+        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        if ((lin & kPageMask) != e.tag[int(Access::Exec)]) {
+            fill(lin, Access::Exec, user);
+            if ((lin & kPageMask) != e.tag[int(Access::Exec)]) return nullptr;
+        }
+        return reinterpret_cast<const uint8_t*>(lin + e.addend);
+    }
+
     const MmuStats& stats() const { return stats_; }
 
 private:

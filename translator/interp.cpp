@@ -2,10 +2,11 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 namespace xlat {
 
-Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu), table_(instruction_table()) {
+Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu), table_(instruction_table()), cache_(kCacheEntries) {
     ZydisDecoderInit(&real16_, ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16);
     ZydisDecoderInit(&prot16_, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
     ZydisDecoderInit(&prot32_, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
@@ -52,6 +53,38 @@ void Interpreter::decode(Insn& in) {
     in.row = table_.find(in.d.mnemonic, form);
 }
 
+const Insn& Interpreter::fetch() {
+    CpuState& s = cpu_.s;
+    const uint32_t lin = cpu_.linear(CS, s.eip, 1, Access::Exec);
+    const uint8_t* host = (lin & ~kPageMask) <= kPageSize - 16 ? cpu_.mmu.exec_host(lin, cpu_.user()) : nullptr;
+    if (!host) {
+        decode(scratch_);
+        return scratch_;
+    }
+    const uint8_t mode = (!cpu_.protected_mode() || cpu_.v86()) ? 0 : cpu_.code32() ? 2 : 1;
+    CachedInsn& e = cache_[(reinterpret_cast<uintptr_t>(host) ^ (reinterpret_cast<uintptr_t>(host) >> 12)) &
+                           (kCacheEntries - 1)];
+    uint64_t now[2];
+    std::memcpy(now, host, 16);
+    if (e.host == host && e.mode == mode && (now[0] & e.mask[0]) == e.bytes[0] && (now[1] & e.mask[1]) == e.bytes[1]) {
+        // Still the same bytes: only the limit check and the next EIP depend on where it runs.
+        const uint32_t last = s.eip + e.insn.d.length - 1u;
+        if (last < s.eip || last > s.seg[CS].limit) raise_fault(kGP, 0);
+        e.insn.next_eip = s.eip + e.insn.d.length;
+        if (mode != 2) e.insn.next_eip &= 0xFFFF;
+        return e.insn;
+    }
+    decode(e.insn);
+    const unsigned len = e.insn.d.length;
+    e.host = host;
+    e.mode = mode;
+    e.mask[0] = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+    e.mask[1] = len <= 8 ? 0 : len >= 16 ? ~0ull : (1ull << (8 * (len - 8))) - 1;
+    e.bytes[0] = now[0] & e.mask[0];
+    e.bytes[1] = now[1] & e.mask[1];
+    return e.insn;
+}
+
 void Interpreter::step() {
     CpuState& s = cpu_.s;
     s.insn_eip = s.eip;
@@ -59,7 +92,6 @@ void Interpreter::step() {
     const bool single_step = s.eflags & TF;  // TF as the instruction starts (SDM Vol. 3A, 17.3.1.4)
     const uint64_t interrupts_before = cpu_.stats.interrupts;
     cpu_.debug_hits = 0;
-    Insn in;
     try {
         // Instruction breakpoints fault before the instruction runs, unless RF says the
         // handler returned to it already (SDM Vol. 3A, 17.3.1.1).
@@ -72,7 +104,7 @@ void Interpreter::step() {
                 raise_fault(kDB);
             }
         }
-        decode(in);
+        const Insn& in = fetch();
         if (cpu_.trace.on(kTraceInsn)) {
             cpu_.trace.log(kTraceInsn, "%04x:%08x  %-32s eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x fl=%08x",
                            s.seg[CS].selector, s.eip, disassemble(in).c_str(), s.regs[EAX], s.regs[EBX],
