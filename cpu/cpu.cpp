@@ -29,6 +29,7 @@ void Cpu::reset() {
     delivering_ = -1;
     debug_hits = 0;
     pending_task_trap = false;
+    if (ferr) set_ferr(false);  // the x87 status word is clear again
     debug_regs_changed();
     mode_changed();
     update_paging();

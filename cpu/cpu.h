@@ -200,6 +200,18 @@ public:
     uint32_t port_in(uint16_t port, unsigned size);
     void port_out(uint16_t port, unsigned size, uint32_t v);
 
+    // ---- x87 errors in MS-DOS compatibility mode (CR0.NE=0; SDM Vol. 1, Appendix D) ----
+    // An unmasked x87 exception asserts FERR# when the instruction that caused it completes; the
+    // next waiting x87 instruction then freezes until an interrupt arrives, unless IGNNE# is
+    // asserted. The chipset wires `ferr_hook` to IRQ13 and drives `ignne` (port F0h). Until it
+    // does (no hook), waiting instructions go on as if IGNNE# were asserted, logged under
+    // --trace cpu. Defined in cpu/x87.cpp.
+    void (*ferr_hook)(void* ctx, bool asserted) = nullptr;
+    void* ferr_ctx = nullptr;
+    bool ferr = false;   // FERR# is asserted
+    bool ignne = false;  // IGNNE# is asserted
+    void set_ferr(bool asserted);
+
     // ---- run control ----
     void request_stop(StopReason r) { if (!s.pending_exit) s.pending_exit = uint8_t(r); }
     int exit_status = 0;  // for StopReason::ExitPort

@@ -1,5 +1,5 @@
 // Miscellaneous: HLT, flag instructions (CLC STC CMC CLD STD CLI STI), CPUID, RDTSC, IN/OUT,
-// UD0/UD1/UD2, WAIT/FWAIT, PAUSE (SDM Vol. 2 under each mnemonic).
+// UD0/UD1/UD2, PAUSE (WAIT/FWAIT is in x87.cpp) (SDM Vol. 2 under each mnemonic).
 #include "cpu/cpu.h"
 #include "cpu/table.h"
 
@@ -104,12 +104,6 @@ void OUT(Cpu& c, const Insn& in) {
 // UD0, UD1, UD2: defined to raise #UD (SDM Vol. 2B, UD). Implemented, so not counted as missing.
 void UD(Cpu&, const Insn&) { raise_fault(kUD); }
 
-// WAIT/FWAIT: with no x87 yet, only the #NM check remains: CR0.MP and CR0.TS both set (SDM
-// Vol. 3A, 2.5, Table 2-2).
-void FWAIT(Cpu& c, const Insn&) {
-    if ((c.s.cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) raise_fault(kNM);
-}
-
 // PAUSE (F3 90) is REP NOP on processors before the Pentium 4: a plain NOP.
 void PAUSE(Cpu&, const Insn&) {}
 
@@ -131,7 +125,6 @@ void register_misc(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_UD0, UD, "misc", kEndsBlock);
     t.add(ZYDIS_MNEMONIC_UD1, UD, "misc", kEndsBlock);
     t.add(ZYDIS_MNEMONIC_UD2, UD, "misc", kEndsBlock);
-    t.add(ZYDIS_MNEMONIC_FWAIT, FWAIT, "misc");
     t.add(ZYDIS_MNEMONIC_PAUSE, PAUSE, "misc");
 }
 

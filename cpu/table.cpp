@@ -36,6 +36,7 @@ const InsnTable& instruction_table() {
         register_stack(t);
         register_system(t);
         register_misc(t);
+        register_x87(t);
         return t;
     }();
     return table;

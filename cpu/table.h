@@ -67,5 +67,6 @@ void register_control(InsnTable&);
 void register_stack(InsnTable&);
 void register_system(InsnTable&);
 void register_misc(InsnTable&);
+void register_x87(InsnTable&);
 
 } // namespace xlat

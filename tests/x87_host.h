@@ -9,6 +9,9 @@
 #pragma once
 #include <sys/mman.h>
 
+#include <csetjmp>
+#include <csignal>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -54,20 +57,45 @@ constexpr unsigned kOffOut = 108, kOffRegs = 216, kOffFlags = 248;
 static_assert(offsetof(HostState, out) == kOffOut && offsetof(HostState, r) == kOffRegs &&
               offsetof(HostState, flags) == kOffFlags, "thunk offsets");
 
+inline sigjmp_buf& trap_env() {
+    static sigjmp_buf env;
+    return env;
+}
+inline void on_trap(int sig) { siglongjmp(trap_env(), sig); }
+
 class HostThunk {
 public:
     HostThunk() {
         mem_ = static_cast<uint8_t*>(mmap(nullptr, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
                                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
         if (mem_ == MAP_FAILED) mem_ = nullptr;
+        struct sigaction sa {};
+        sa.sa_handler = on_trap;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGFPE, &sa, &old_fpe_);
+        sigaction(SIGSEGV, &sa, &old_segv_);
     }
-    ~HostThunk() { if (mem_) munmap(mem_, 4096); }
+    ~HostThunk() {
+        sigaction(SIGFPE, &old_fpe_, nullptr);
+        sigaction(SIGSEGV, &old_segv_, nullptr);
+        if (mem_) munmap(mem_, 4096);
+    }
     bool ok() const { return mem_ != nullptr; }
 
-    // Runs `insn` with r9 pointing at `operand` (memory forms use [r9]).
-    void run(const std::vector<uint8_t>& insn, HostState& st, uint8_t* operand) {
+    // Runs `insn` with r9 pointing at `operand` (memory forms use [r9]). Returns 0, or the
+    // signal the bytes raised: SIGFPE for #MF, SIGSEGV for #GP (`st` is then not updated).
+    int run(const std::vector<uint8_t>& insn, HostState& st, uint8_t* operand) {
         if (insn != last_) build(insn);
+        // FXRSTOR loads MXCSR: keep the test process's own.
+        uint32_t mxcsr;
+        __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
+        if (int sig = sigsetjmp(trap_env(), 1)) {
+            __asm__ volatile("fninit\n\tldmxcsr %0" : : "m"(mxcsr));
+            return sig;
+        }
         reinterpret_cast<void (*)(HostState*, uint8_t*)>(mem_)(&st, operand);
+        __asm__ volatile("ldmxcsr %0" : : "m"(mxcsr));
+        return 0;
     }
 
 private:
@@ -93,6 +121,7 @@ private:
 
     uint8_t* mem_;
     std::vector<uint8_t> last_;
+    struct sigaction old_fpe_ {}, old_segv_ {};
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -166,12 +166,15 @@ bool special2(Context& c, Float80 a, Float80 b, Class ca, Class cb, Float80& out
     return propagate_nan(c, a, b, out);
 }
 
+// A pseudo-denormal in its canonical encoding (exponent 1, the same value); anything else as is.
+Float80 canonical(Float80 a) { return classify(a) == Class::PseudoDenormal ? make(sign(a), 1, a.mant) : a; }
+
 bool either_denormal(Class ca, Class cb) { return is_denormal(ca) || is_denormal(cb); }
 
 // Raises the denormal-operand exception when an operand is denormal. Returns true when it is
 // unmasked: the x87 then stops before computing anything (SDM Vol. 1, 8.5.2).
 bool denormal_stops(Context& c, Class ca, Class cb = Class::Zero) {
-    if (!either_denormal(ca, cb)) return false;
+    if (!either_denormal(ca, cb) && !c.denormal_operand) return false;
     c.raise(kDenormal);
     return !c.masked(kDenormal);
 }
@@ -468,18 +471,15 @@ int64_t to_int(Context& c, Float80 a, unsigned bits) {
 // ---------------------------------------------------------------------------------------------
 // Single and double precision
 
-Float80 from_f32(Context& c, uint32_t v) {
+Float80 extend_f32(uint32_t v, bool& denormal) {
     const bool s = v >> 31;
     const unsigned e = (v >> 23) & 0xFF;
     const uint64_t f = v & 0x7FFFFF;
-    if (e == 0xFF) {
-        if (f == 0) return infinity(s);
-        Float80 n = make(s, kMaxExp, kIntBit | (f << 40));
-        return quiet_nan(c, n);
-    }
+    denormal = false;
+    if (e == 0xFF) return f == 0 ? infinity(s) : make(s, kMaxExp, kIntBit | (f << 40));
     if (e == 0) {
         if (f == 0) return zero(s);
-        c.raise(kDenormal);
+        denormal = true;
         const int z = clz64(f);
         // f × 2^-149: the top set bit of f is bit 63 - z.
         return make(s, unsigned(kBias - 149 + 63 - z), f << z);
@@ -487,22 +487,33 @@ Float80 from_f32(Context& c, uint32_t v) {
     return make(s, unsigned(e - 127 + kBias), kIntBit | (f << 40));
 }
 
-Float80 from_f64(Context& c, uint64_t v) {
+Float80 extend_f64(uint64_t v, bool& denormal) {
     const bool s = v >> 63;
     const unsigned e = unsigned(v >> 52) & 0x7FF;
     const uint64_t f = v & ((1ull << 52) - 1);
-    if (e == 0x7FF) {
-        if (f == 0) return infinity(s);
-        Float80 n = make(s, kMaxExp, kIntBit | (f << 11));
-        return quiet_nan(c, n);
-    }
+    denormal = false;
+    if (e == 0x7FF) return f == 0 ? infinity(s) : make(s, kMaxExp, kIntBit | (f << 11));
     if (e == 0) {
         if (f == 0) return zero(s);
-        c.raise(kDenormal);
+        denormal = true;
         const int z = clz64(f);
         return make(s, unsigned(kBias - 1074 + 63 - z), f << z);
     }
     return make(s, unsigned(e - 1023 + kBias), kIntBit | (f << 11));
+}
+
+Float80 from_f32(Context& c, uint32_t v) {
+    bool denormal;
+    const Float80 r = extend_f32(v, denormal);
+    if (denormal) c.raise(kDenormal);
+    return is_nan(classify(r)) ? quiet_nan(c, r) : r;
+}
+
+Float80 from_f64(Context& c, uint64_t v) {
+    bool denormal;
+    const Float80 r = extend_f64(v, denormal);
+    if (denormal) c.raise(kDenormal);
+    return is_nan(classify(r)) ? quiet_nan(c, r) : r;
 }
 
 uint32_t to_f32(Context& c, Float80 a) {
@@ -610,7 +621,7 @@ int compare(Context& c, Float80 a, Float80 b, bool quiet) {
         return 2;
     }
     // A denormal operand is flagged; the condition codes are set even when it is unmasked.
-    if (either_denormal(ca, cb)) c.raise(kDenormal);
+    if (either_denormal(ca, cb) || c.denormal_operand) c.raise(kDenormal);
     if (ca == Class::Zero && cb == Class::Zero) return 0;
     const bool sa = sign(a), sb = sign(b);
     if (ca == Class::Zero) return sb ? 1 : -1;
@@ -633,7 +644,7 @@ int partial_bits(int32_t d) { return 32 + (d & 31); }
 
 Float80 remainder(Context& c, Float80 a, Float80 b, bool ieee, unsigned& quotient, bool& partial) {
     c.rounded_up = false;
-    quotient = 0;
+    quotient = kNoQuotient;
     partial = false;
     const Class ca = classify(a), cb = classify(b);
     Float80 out;
@@ -643,9 +654,10 @@ Float80 remainder(Context& c, Float80 a, Float80 b, bool ieee, unsigned& quotien
         return kIndefinite;
     }
     if (denormal_stops(c, ca, cb)) return a;
+    quotient = 0;
     // A finite dividend over an infinite divisor is the remainder; a pseudo-denormal comes out
     // in its canonical (normal) encoding, a denormal unchanged.
-    if (ca == Class::Zero || cb == Class::Infinity) return ca == Class::PseudoDenormal ? make(sign(a), 1, a.mant) : a;
+    if (ca == Class::Zero || cb == Class::Infinity) return canonical(a);
     const Wide x = unpack(a), y = unpack(b);
     const uint64_t mx = uint64_t(x.sig >> 64), my = uint64_t(y.sig >> 64);
     const int32_t d = x.exp - y.exp;
@@ -686,7 +698,9 @@ Float80 scale(Context& c, Float80 a, Float80 b) {
         return sign(b) ? zero(sign(a)) : infinity(sign(a));
     }
     if (denormal_stops(c, ca, cb)) return a;
-    if (ca == Class::Zero || ca == Class::Infinity) return a;
+    // A zero scale leaves the operand as it is, even a denormal (no underflow), unlike a scale
+    // that truncates to zero (as the hardware does).
+    if (ca == Class::Zero || ca == Class::Infinity || cb == Class::Zero) return canonical(a);
     // trunc(b), clamped far beyond any exponent that can still produce a finite result.
     int32_t n = 0;
     if (cb != Class::Zero && biased_exp(b) >= kBias) {

@@ -41,6 +41,9 @@ struct Context {
     uint16_t masks = kAllExceptions;  // FCW exception masks
     uint16_t flags = 0;           // exceptions raised so far
     bool rounded_up = false;      // the last rounding increased the magnitude (x87 C1)
+    // An operand came from a denormal single or double: it widens to a normal extended value
+    // but counts as a denormal operand (set by the instruction before the operation).
+    bool denormal_operand = false;
 
     // From an x87 control word (precision control 1 is reserved and behaves as 64 bits here).
     static Context from_fcw(uint16_t fcw) {
@@ -123,7 +126,9 @@ Float80 scale(Context& c, Float80 a, Float80 b);
 void extract(Context& c, Float80 a, Float80& exponent, Float80& significand);
 
 // FPREM (ieee false) and FPREM1 (ieee true). `quotient` receives the low three bits of the
-// quotient, `partial` whether the reduction is incomplete (C2).
+// quotient, or kNoQuotient when the result is a NaN or nothing was computed; `partial` whether
+// the reduction is incomplete (C2).
+constexpr unsigned kNoQuotient = ~0u;
 Float80 remainder(Context& c, Float80 a, Float80 b, bool ieee, unsigned& quotient, bool& partial);
 
 // Compares a with b: -1 less, 0 equal, 1 greater, 2 unordered. A quiet compare (FUCOM) flags
@@ -137,8 +142,14 @@ Float80 from_int(int64_t v);
 // infinity or unsupported: invalid, and the integer indefinite (the most negative value).
 int64_t to_int(Context& c, Float80 a, unsigned bits);
 
+// FLD m32/m64: exact, a signaling NaN quieted (invalid), a denormal source flagged.
 Float80 from_f32(Context& c, uint32_t v);
 Float80 from_f64(Context& c, uint64_t v);
+// The same values widened without any exception, a signaling NaN left signaling: the operand
+// of an arithmetic instruction, which applies the NaN rules itself. `denormal` tells whether
+// the source was a denormal of its format.
+Float80 extend_f32(uint32_t v, bool& denormal);
+Float80 extend_f64(uint64_t v, bool& denormal);
 // Rounds to single or double precision (memory formats). The result is meaningless when an
 // unmasked exception occurred: the x87 then stores nothing.
 uint32_t to_f32(Context& c, Float80 a);
