@@ -356,3 +356,76 @@ TEST_CASE("soft x87 core: loads, BCD and partial remainders agree with the host"
     }
     CHECK(t.bad == 0);
 }
+
+#include "cpu/fpu/transcendental.h"
+
+namespace {
+
+// Within one unit in the last place (same sign), on the scale of the 64-bit significand.
+bool within_ulp(Float80 a, Float80 b) {
+    if (fp80::same(a, b)) return true;
+    if ((a.sexp ^ b.sexp) & 0x8000) return false;
+    const unsigned __int128 x = (static_cast<unsigned __int128>(a.sexp & 0x7FFF) << 63) + (a.mant & ~(1ull << 63));
+    const unsigned __int128 y = (static_cast<unsigned __int128>(b.sexp & 0x7FFF) << 63) + (b.mant & ~(1ull << 63));
+    return (x > y ? x - y : y - x) <= 1;
+}
+
+} // namespace
+
+TEST_CASE("soft x87 core: the constants at 128 bits", "[x87][softfloat]") {
+    // pi and ln 2 rounded to 64 bits are the x87's FLDPI and FLDLN2.
+    fp80::Context c;
+    const Float80 pi = fp80::round_pack(c, fp80::pi128(), 64);
+    CHECK(pi.sexp == 0x4000);
+    CHECK(pi.mant == 0xC90FDAA22168C235ull);
+    c = fp80::Context{};
+    const Float80 ln2 = fp80::round_pack(c, fp80::ln2_128(), 64);
+    CHECK(ln2.sexp == 0x3FFE);
+    CHECK(ln2.mant == 0xB17217F7D1CF79ACull);
+    // ln 2 to 128 bits: B17217F7 D1CF79AB C9E3B398 03F2F6AF.
+    const fp80::Wide w = fp80::ln2_128();
+    CHECK(uint64_t(w.sig >> 64) == 0xB17217F7D1CF79ABull);
+    CHECK((uint64_t(w.sig) >> 8) == (0xC9E3B39803F2F6AFull >> 8));
+}
+
+// The trigonometric instructions reduce with the x87's 66-bit pi: near the zeros of sine and
+// cosine (multiples of pi/2, up to 2^63) the results are the hardware's only with that
+// reduction. Each case runs FSIN, FCOS and FPTAN on the host and in the soft core.
+TEST_CASE("soft x87 core: sine, cosine and tangent near multiples of pi/2 agree with the host", "[x87][softfloat]") {
+    HostThunk thunk;
+    REQUIRE(thunk.ok());
+    std::mt19937_64 rng(77);
+    unsigned bad = 0, exact = 0, total = 0;
+    const Float80 pi = {0xC90FDAA22168C235ull, 0x4000};
+    for (unsigned i = 0; i < 3000; ++i) {
+        fp80::Context c;
+        const int shift = int(rng() % 62);
+        const int64_t k = int64_t((rng() >> (63 - shift)) | 1);
+        Float80 x = fp80::mul(c, fp80::mul(c, pi, fp80::from_int(k)), Float80{0x8000000000000000ull, 0x3FFE});
+        x.mant += rng() % 7 - 3;
+        if (rng() % 2) x.sexp |= 0x8000;
+        const uint16_t fcw = uint16_t(0x037F | (rng() % 4) << 10);
+        for (uint8_t op : {uint8_t(0xFE), uint8_t(0xFF), uint8_t(0xF2)}) {
+            HostState hs{};
+            hs.in = image(fcw, x, Float80{}, false);
+            hs.flags = 0x202;
+            uint8_t mem[16] = {};
+            thunk.run({0xD9, op}, hs, mem);
+            const Float80 host = hs.out.st(0 + (op == 0xF2 ? 1 : 0));
+            fp80::Context ctx = fp80::Context::from_fcw(fcw);
+            Float80 mine{};
+            if (op == 0xFE) fp80::sin(ctx, x, mine);
+            else if (op == 0xFF) fp80::cos(ctx, x, mine);
+            else fp80::tan(ctx, x, mine);
+            ++total;
+            if (fp80::same(host, mine)) ++exact;
+            if (!within_ulp(host, mine)) {
+                if (++bad <= 10)
+                    FAIL_CHECK("op d9 " << std::hex << int(op) << " fcw " << fcw << " x " << hex80(x) << " host "
+                                        << hex80(host) << " soft " << hex80(mine));
+            }
+        }
+    }
+    INFO("exactly equal: " << exact << " of " << total);
+    CHECK(bad == 0);
+}
