@@ -37,6 +37,7 @@ const InsnTable& instruction_table() {
         register_system(t);
         register_misc(t);
         register_x87(t);
+        register_mmx(t);
         return t;
     }();
     return table;

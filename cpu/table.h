@@ -68,5 +68,6 @@ void register_stack(InsnTable&);
 void register_system(InsnTable&);
 void register_misc(InsnTable&);
 void register_x87(InsnTable&);
+void register_mmx(InsnTable&);
 
 } // namespace xlat
