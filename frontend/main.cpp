@@ -1,4 +1,5 @@
 // xlat: command-line entry point.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -27,9 +28,17 @@ std::string default_firmware() {
 }
 
 std::vector<uint8_t> read_firmware(const std::string& path) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw UsageError("cannot read firmware '" + path + "': it is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UsageError("cannot read firmware '" + path + "': " + std::strerror(errno));
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> data;
+    try {
+        data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {  // libstdc++ throws from underflow on a read error
+        throw UsageError("cannot read firmware '" + path + "': " + std::strerror(errno));
+    }
     if (in.bad()) throw UsageError("cannot read firmware '" + path + "'");
     std::string problem = firmware_size_problem(data.size());
     if (!problem.empty()) throw UsageError("'" + path + "': " + problem);
