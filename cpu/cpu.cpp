@@ -20,11 +20,18 @@ void Cpu::reset() {
     s.gdtr = TableRegister{0, 0xFFFF};
     s.idtr = TableRegister{0, 0xFFFF};
     s.regs[EDX] = 0x00000619;  // processor signature: family 6, model 1, stepping 9 (as CPUID 1)
+    s.fpu.fcw = 0x0040;    // x87 after RESET: registers +0.0 tagged zero (FINIT gives 037FH, FFFFH)
+    s.fpu.ftw = 0x5555;
+    s.fpu.mxcsr = 0x1F80;
     s.dr[6] = 0xFFFF0FF0u;
     s.dr[7] = 0x00000400u;
     s.apic_base = 0xFEE00900ull;  // BSP, enabled, default base
     delivering_ = -1;
+    debug_hits = 0;
+    pending_task_trap = false;
+    debug_regs_changed();
     mode_changed();
+    update_paging();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,7 +103,10 @@ uint32_t Cpu::rd_op(const Insn& in, unsigned i) {
     switch (o.type) {
     case ZYDIS_OPERAND_TYPE_REGISTER: return get(o.reg.value);
     case ZYDIS_OPERAND_TYPE_MEMORY: return rd(seg_of(in, i), ea(in, i), o.size / 8);
-    case ZYDIS_OPERAND_TYPE_IMMEDIATE: return uint32_t(o.imm.value.u) & size_mask(o.size / 8);
+    case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+        // A sign-extended immediate (83 /x ib, 6A, 6B ...) takes the instruction's operand size;
+        // Zydis reports the size of the encoded field.
+        return uint32_t(o.imm.value.u) & size_mask(o.imm.is_signed ? in.opsize() : o.size / 8);
     default: undefined(&in);
     }
 }
@@ -138,8 +148,16 @@ uint32_t Cpu::linear_slow(SegReg sr, uint32_t off, unsigned size, Access acc) {
     return c.base + off;
 }
 
+// #AC(0): an unaligned access at CPL 3 with CR0.AM and EFLAGS.AC set (SDM Vol. 3A, 6.15,
+// interrupt 17). Descriptor-table and TSS accesses (sys_rd/sys_wr) are never checked.
+inline void check_alignment(const CpuState& s, uint32_t lin, unsigned size) {
+    if (s.cpl == 3 && (lin & (size - 1)) && (s.eflags & AC) && (s.cr0 & CR0_AM)) raise_fault(kAC, 0);
+}
+
 uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
     uint32_t lin = linear(sr, off, size, Access::Read);
+    check_alignment(s, lin, size);
+    if (data_breakpoints_) check_data_breakpoints(lin, size, false);
     switch (size) {
     case 1: return mmu.read<uint8_t>(lin, user());
     case 2: return mmu.read<uint16_t>(lin, user());
@@ -149,6 +167,8 @@ uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
 
 void Cpu::wr(SegReg sr, uint32_t off, unsigned size, uint32_t v) {
     uint32_t lin = linear(sr, off, size, Access::Write);
+    check_alignment(s, lin, size);
+    if (data_breakpoints_) check_data_breakpoints(lin, size, true);
     switch (size) {
     case 1: return mmu.write<uint8_t>(lin, uint8_t(v), user());
     case 2: return mmu.write<uint16_t>(lin, uint16_t(v), user());
@@ -213,6 +233,18 @@ void Cpu::mode_changed() {
     for (unsigned i = 0; i < kSegCount; ++i) seg_changed(SegReg(i));
 }
 
+void Cpu::update_paging() {
+    Mmu::Paging p;
+    p.enabled = s.cr0 & CR0_PG;
+    p.wp = s.cr0 & CR0_WP;
+    p.pse = s.cr4 & CR4_PSE;
+    p.pae = s.cr4 & CR4_PAE;
+    p.pge = s.cr4 & CR4_PGE;
+    p.nxe = s.efer & kEferNxe;
+    p.cr3 = s.cr3;
+    mmu.set_paging(p);
+}
+
 void Cpu::load_seg_real(SegReg sr, uint16_t sel) {
     s.seg[sr].selector = sel;
     s.seg[sr].base = uint32_t(sel) << 4;
@@ -253,6 +285,49 @@ uint32_t Cpu::port_in(uint16_t port, unsigned size) {
 void Cpu::port_out(uint16_t port, unsigned size, uint32_t v) {
     check_io_permission(port, size);
     io.write(port, size, v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Debug registers (SDM Vol. 3A, 17.2)
+
+namespace {
+// DR7 fields of breakpoint n: enabled (L or G), R/W kind, length in bytes.
+bool bp_enabled(uint32_t dr7, unsigned n) { return (dr7 >> (2 * n)) & 3; }
+unsigned bp_kind(uint32_t dr7, unsigned n) { return (dr7 >> (16 + 4 * n)) & 3; }  // 0 exec, 1 write, 3 rw
+unsigned bp_len(uint32_t dr7, unsigned n) {
+    static const unsigned len[4] = {1, 2, 8, 4};
+    return len[(dr7 >> (18 + 4 * n)) & 3];
+}
+} // namespace
+
+void Cpu::debug_regs_changed() {
+    data_breakpoints_ = false;
+    code_breakpoints_ = false;
+    for (unsigned n = 0; n < 4; ++n) {
+        if (!bp_enabled(s.dr[7], n)) continue;
+        unsigned k = bp_kind(s.dr[7], n);
+        if (k == 0) code_breakpoints_ = true;
+        else if (k == 1 || k == 3) data_breakpoints_ = true;
+    }
+}
+
+void Cpu::check_data_breakpoints(uint32_t lin, unsigned size, bool write) {
+    for (unsigned n = 0; n < 4; ++n) {
+        if (!bp_enabled(s.dr[7], n)) continue;
+        unsigned k = bp_kind(s.dr[7], n);
+        if (!(k == 3 || (k == 1 && write))) continue;
+        unsigned len = bp_len(s.dr[7], n);
+        uint32_t start = s.dr[n] & ~(len - 1);
+        if (lin <= start + len - 1 && start <= lin + size - 1) debug_hits |= 1u << n;
+    }
+}
+
+uint32_t Cpu::code_breakpoint_hits(uint32_t lin) const {
+    uint32_t hits = 0;
+    if (!code_breakpoints_) return 0;
+    for (unsigned n = 0; n < 4; ++n)
+        if (bp_enabled(s.dr[7], n) && bp_kind(s.dr[7], n) == 0 && s.dr[n] == lin) hits |= 1u << n;
+    return hits;
 }
 
 [[noreturn]] void Cpu::undefined(const Insn* in) {

@@ -161,12 +161,29 @@ public:
     // Recomputes what a segment allows after its cache or the mode changed.
     void seg_changed(SegReg sr);
     void mode_changed();  // CR0.PE, EFLAGS.VM or CPL changed
+    // Hands CR0.PG/WP, CR3, CR4.PSE/PAE/PGE and EFER.NXE to the MMU (after any of them changed).
+    void update_paging();
 
     // ---- control transfer ----
     // Near jump to `target` (already masked to the operand size): #GP(0) beyond the CS limit.
     void jump_near(uint32_t target);
     // Far jump/call/return target: loads CS and EIP (real mode; protected mode checks in issue 4).
     void jump_far(uint16_t sel, uint32_t off);
+
+    // Far transfers with every real-, V86- and protected-mode rule: code segments, call gates
+    // (with parameter copying and stack switch), task gates and TSS descriptors (SDM Vol. 2A
+    // JMP/CALL, Vol. 2B RET/IRET). `osz` is the operand size in bytes (2 or 4); `ret_eip` is
+    // the offset of the next instruction.
+    void far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip);
+    void far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip);
+    void far_ret(unsigned osz, uint16_t imm);
+    void iret(unsigned osz);
+
+    // Hardware task switch to the TSS selected by `sel` (SDM Vol. 3A, 7.3). `ret_eip` is saved
+    // as the old task's EIP. For exceptions, `error` is pushed on the new task's stack.
+    enum class TaskSwitch : uint8_t { Jmp, Call, Iret, Int };
+    void task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_error = false,
+                     uint32_t error = 0);
 
     // ---- interrupts ----
     // Delivers vector `vec` now: through the IVT in real mode, the IDT in protected mode.
@@ -186,6 +203,15 @@ public:
     // ---- run control ----
     void request_stop(StopReason r) { if (!s.pending_exit) s.pending_exit = uint8_t(r); }
     int exit_status = 0;  // for StopReason::ExitPort
+    bool pending_task_trap = false;  // a task switch hit a TSS with T=1: #DB after it
+
+    // ---- debug registers ----
+    void debug_regs_changed();  // after DR7 (or DR0-DR3) changed
+    // Records in debug_hits the data breakpoints an access of `size` bytes at `lin` matches.
+    void check_data_breakpoints(uint32_t lin, unsigned size, bool write);
+    // DR6 B0-B3 bits of the instruction breakpoints set at linear address `lin`.
+    uint32_t code_breakpoint_hits(uint32_t lin) const;
+    uint32_t debug_hits = 0;  // data breakpoints hit by the current instruction (DR6 B0-B3)
 
     static SegReg segreg(ZydisRegister r) { return SegReg(r - ZYDIS_REGISTER_ES); }
 
@@ -194,12 +220,23 @@ private:
     void check_io_permission(uint16_t port, unsigned size);
     void deliver_real(uint8_t vec, uint32_t ret_eip);
     void deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error, uint32_t error);
+    // Loads SS:ESP for privilege level `dpl` from the current TSS (SDM Vol. 3A, 5.8.5).
+    void inner_stack(unsigned dpl, uint16_t& ss, uint32_t& esp);
+    // Checks a new stack segment for a privilege change to `dpl`; raises `vec` (#TS or #GP)
+    // with the selector, or #SS when not present. Returns its descriptor.
+    SegmentCache check_new_ss(uint16_t ss, unsigned dpl, uint8_t vec);
+    // After a return to an outer level: data segments the new CPL may not use become null.
+    void null_inaccessible_segments();
+    // Loads CS from a checked descriptor cache at privilege `cpl`.
+    void set_cs(const SegmentCache& cache, unsigned cpl);
 
     // Per segment register: bit per Access kind (Read, Write, Exec) that the fast path of
     // linear() may take without further checks; the limit is always checked.
     uint8_t seg_ok_[kSegCount] = {};
     // Exception being delivered, for the double-fault rules (-1: none).
     int delivering_ = -1;
+    bool data_breakpoints_ = false;  // some DR0-DR3 watches data writes or reads
+    bool code_breakpoints_ = false;  // some DR0-DR3 watches instruction fetches
 };
 
 } // namespace xlat

@@ -39,3 +39,18 @@ enum SysType : uint8_t {
 };
 
 } // namespace xlat
+
+namespace xlat {
+
+// True when [off, off + size) lies within the segment, for expand-up and expand-down data
+// segments alike (SDM Vol. 3A, 5.3).
+inline bool within_limit(const SegmentCache& c, uint32_t off, unsigned size) {
+    uint64_t last = uint64_t(off) + size - 1;
+    if ((c.attr & (SEG_S | SEG_CODE | SEG_DC)) == (SEG_S | SEG_DC)) {
+        uint32_t upper = (c.attr & SEG_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+        return off > c.limit && last <= upper;
+    }
+    return last <= c.limit;
+}
+
+} // namespace xlat

@@ -48,47 +48,84 @@ void Cpu::deliver_real(uint8_t vec, uint32_t ret_eip) {
 }
 
 void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error, uint32_t error) {
-    // SDM Vol. 3A, 6.12: interrupt and trap gates. External events set EXT (bit 0) in error codes.
-    const uint32_t ext = src == IntSource::Software ? 0 : 1;
+    // SDM Vol. 3A, 6.12: interrupt, trap and task gates. Errors raised while delivering an event
+    // that software did not cause carry EXT (bit 0).
+    const uint32_t ext = (src == IntSource::Software) ? 0 : 1;
     const uint32_t idt_err = uint32_t(vec) * 8 + 2 + ext;
     if (uint32_t(vec) * 8 + 7 > s.idtr.limit) raise_fault(kGP, idt_err);
     Descriptor gate{sys_rd(s.idtr.base + vec * 8u, 4), sys_rd(s.idtr.base + vec * 8u + 4, 4)};
-    unsigned type = gate.type();
+    const unsigned type = gate.type();
     bool gate_ok = gate.system() && (type == kIntGate16 || type == kTrapGate16 || type == kIntGate32 ||
                                      type == kTrapGate32 || type == kTaskGate);
     if (!gate_ok) raise_fault(kGP, idt_err);
+    // INT n, INT3 and INTO check the gate's DPL; in V86 mode with IOPL < 3, INT n faults
+    // before that (SDM Vol. 3A, 20.3.3, without VME).
+    if (src == IntSource::Software && v86() && iopl() < 3) raise_fault(kGP, 0);
     if (src == IntSource::Software && gate.dpl() < s.cpl) raise_fault(kGP, idt_err);
     if (!gate.present()) raise_fault(kNP, idt_err);
-    if (type == kTaskGate || v86()) {
-        trace.log(kTraceCpu, "interrupt through %s not implemented", v86() ? "V86 mode" : "a task gate");
-        raise_fault(kGP, idt_err);
+    if (type == kTaskGate) {
+        const uint16_t tss = gate.gate_selector();
+        return task_switch(tss, TaskSwitch::Int, ret_eip, has_error, error);
     }
-    uint16_t sel = gate.gate_selector();
+    const uint16_t sel = gate.gate_selector(), cerr = uint16_t((sel & 0xFFFC) + ext);
     if ((sel & 0xFFFC) == 0) raise_fault(kGP, ext);
     Descriptor cd = read_descriptor(*this, sel, kGP);
-    if (!cd.code() || cd.dpl() > s.cpl) raise_fault(kGP, (sel & 0xFFFC) + ext);
-    if (!cd.present()) raise_fault(kNP, (sel & 0xFFFC) + ext);
-    if (!cd.conforming() && cd.dpl() < s.cpl) {
-        trace.log(kTraceCpu, "interrupt to an inner privilege level not implemented");
-        raise_fault(kGP, (sel & 0xFFFC) + ext);
+    if (!cd.code() || cd.dpl() > s.cpl) raise_fault(kGP, cerr);
+    if (!cd.present()) raise_fault(kNP, cerr);
+    const bool gate32 = type & 8;
+    const unsigned sz = gate32 ? 4 : 2;
+    const uint32_t target = gate32 ? gate.gate_offset() : gate.gate_offset() & 0xFFFF;
+    const bool from_v86 = v86();
+    const bool inner = !cd.conforming() && cd.dpl() < s.cpl;
+    // From V86 mode the handler must be a ring-0, non-conforming code segment.
+    if (from_v86 && (!inner || cd.dpl() != 0)) raise_fault(kGP, cerr);
+    const uint32_t old_flags = s.eflags;
+
+    if (inner) {
+        const unsigned dpl = cd.dpl();
+        uint16_t nss;
+        uint32_t nesp;
+        inner_stack(dpl, nss, nesp);
+        SegmentCache ssc = check_new_ss(nss, dpl, kTS);
+        NewStack ns{*this, ssc, nesp, false};
+        if (from_v86) {
+            ns.push(sz, s.seg[GS].selector);
+            ns.push(sz, s.seg[FS].selector);
+            ns.push(sz, s.seg[DS].selector);
+            ns.push(sz, s.seg[ES].selector);
+        }
+        ns.push(sz, s.seg[SS].selector);
+        ns.push(sz, s.regs[ESP]);
+        ns.push(sz, old_flags);
+        ns.push(sz, s.seg[CS].selector);
+        ns.push(sz, ret_eip);
+        if (has_error) ns.push(sz, error);
+        if (target > cd.limit()) raise_fault(kGP, ext);
+        set_accessed(*this, sel, cd);
+        if (from_v86)
+            for (SegReg sr : {ES, DS, FS, GS}) s.seg[sr] = SegmentCache{0, 0, 0, 0};
+        s.eflags &= ~(TF | NT | RF | VM);
+        if (!(type & 1)) s.eflags &= ~IF;  // interrupt gates clear IF, trap gates keep it
+        s.seg[SS] = ssc;
+        s.regs[ESP] = ns.sp;
+        set_cs(cd.cache(sel), dpl);
+        mode_changed();
+        s.eip = target;
+        return;
     }
     // Same privilege: push on the current stack.
-    bool gate32 = type & 8;
-    unsigned sz = gate32 ? 4 : 2;
-    uint32_t target = gate32 ? gate.gate_offset() : gate.gate_offset() & 0xFFFF;
-    if (target > cd.limit()) raise_fault(kGP, ext);
     uint32_t sp = s.regs[ESP];
-    sp = push_at(sp, sz, s.eflags);
+    sp = push_at(sp, sz, old_flags);
     sp = push_at(sp, sz, s.seg[CS].selector);
     sp = push_at(sp, sz, ret_eip);
     if (has_error) sp = push_at(sp, sz, error);
+    if (target > cd.limit()) raise_fault(kGP, ext);
     set_sp(sp);
     set_accessed(*this, sel, cd);
-    s.seg[CS] = cd.cache(uint16_t((sel & ~3u) | s.cpl));
-    seg_changed(CS);
+    set_cs(cd.cache(sel), s.cpl);
     s.eip = target;
     s.eflags &= ~(TF | NT | RF | VM);
-    if (!(type & 1)) s.eflags &= ~IF;  // interrupt gates clear IF, trap gates keep it
+    if (!(type & 1)) s.eflags &= ~IF;
 }
 
 void Cpu::deliver_fault(const GuestFault& first) {

@@ -1,9 +1,138 @@
-// Category: misc.
+// Miscellaneous: HLT, flag instructions (CLC STC CMC CLD STD CLI STI), CPUID, RDTSC, IN/OUT,
+// UD0/UD1/UD2, WAIT/FWAIT, PAUSE (SDM Vol. 2 under each mnemonic).
 #include "cpu/cpu.h"
 #include "cpu/table.h"
 
 namespace xlat {
 
-void register_misc(InsnTable& t) { (void)t; }
+namespace {
+
+// HLT: privileged (#GP(0) at CPL > 0, V86 mode included). The CPU sleeps until an interrupt.
+void HLT(Cpu& c, const Insn&) {
+    if (c.s.cpl != 0) raise_fault(kGP, 0);
+    c.s.halted = 1;
+}
+
+void CLC(Cpu& c, const Insn&) { c.set_flag(CF, false); }
+void STC(Cpu& c, const Insn&) { c.set_flag(CF, true); }
+void CMC(Cpu& c, const Insn&) { c.set_flag(CF, !c.flag(CF)); }
+void CLD(Cpu& c, const Insn&) { c.set_flag(DF, false); }
+void STD(Cpu& c, const Insn&) { c.set_flag(DF, true); }
+
+// CLI/STI need CPL <= IOPL in protected mode and IOPL = 3 in V86 mode, else #GP(0) (SDM Vol. 2A,
+// CLI, Table 3-7). The virtual-interrupt forms (CR4.PVI at CPL 3, CR4.VME in V86 mode, which
+// change VIF instead) belong to the V86 issue.
+void check_if_privilege(Cpu& c, const char* what) {
+    if (!c.protected_mode() || c.s.cpl <= c.iopl()) return;
+    if ((c.v86() && (c.s.cr4 & CR4_VME)) || (!c.v86() && c.s.cpl == 3 && (c.s.cr4 & CR4_PVI)))
+        c.trace.log(kTraceCpu, "%s with virtual interrupts (CR4.VME/PVI) not implemented", what);
+    raise_fault(kGP, 0);
+}
+
+void CLI(Cpu& c, const Insn&) {
+    check_if_privilege(c, "CLI");
+    c.set_flag(IF, false);
+}
+
+void STI(Cpu& c, const Insn&) {
+    check_if_privilege(c, "STI");
+    // Setting IF delays interrupts until after the next instruction (SDM Vol. 2B, STI); an STI
+    // with IF already set does not.
+    if (!c.flag(IF)) c.s.inhibit_irq = kShadowIrq;
+    c.set_flag(IF, true);
+}
+
+// CPUID (SDM Vol. 2A, CPUID). The vendor is "XlatEmulator"; the signature is the one RESET puts
+// in EDX (family 6, model 1, stepping 9: a Pentium Pro). The feature flags list exactly what the
+// CPU implements now, and grow with it: no FPU, VME, MMX, APIC, MTRR, PAT yet.
+constexpr uint32_t kMaxBasicLeaf = 1;
+constexpr uint32_t kMaxExtendedLeaf = 0x80000001u;
+constexpr uint32_t kSignature = 0x00000619;
+constexpr uint32_t kFeatureEdx = (1u << 3)     // PSE: 4 MiB pages
+                                 | (1u << 4)   // TSC: RDTSC, CR4.TSD
+                                 | (1u << 5)   // MSR: RDMSR, WRMSR
+                                 | (1u << 6)   // PAE: 64-bit page-table entries
+                                 | (1u << 8)   // CX8: CMPXCHG8B
+                                 | (1u << 11)  // SEP: SYSENTER, SYSEXIT
+                                 | (1u << 13)  // PGE: global pages
+                                 | (1u << 15); // CMOV: CMOVcc
+constexpr uint32_t kExtFeatureEdx = 1u << 20;  // NX: EFER.NXE and the execute-disable bit
+
+constexpr uint32_t fourcc(const char* s) {
+    return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
+           uint32_t(uint8_t(s[3])) << 24;
+}
+
+void CPUID(Cpu& c, const Insn&) {
+    uint32_t leaf = c.s.regs[EAX];
+    // A leaf above the maximum (basic or extended) returns the data of the highest basic leaf
+    // (SDM Vol. 2A, CPUID: "If a value entered for CPUID.EAX is higher than the maximum input
+    // value for basic or extended function ... the data for the highest basic information leaf
+    // is returned").
+    if ((leaf > kMaxBasicLeaf && leaf < 0x80000000u) || leaf > kMaxExtendedLeaf) leaf = kMaxBasicLeaf;
+    uint32_t a = 0, b = 0, cx = 0, d = 0;
+    switch (leaf) {
+    case 0: a = kMaxBasicLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
+    case 1: a = kSignature, d = kFeatureEdx; break;
+    case 0x80000000u: a = kMaxExtendedLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
+    case 0x80000001u: a = kSignature, d = kExtFeatureEdx; break;
+    }
+    c.s.regs[EAX] = a, c.s.regs[EBX] = b, c.s.regs[ECX] = cx, c.s.regs[EDX] = d;
+}
+
+// RDTSC: #GP(0) when CR4.TSD is set and CPL > 0 (SDM Vol. 2B, RDTSC).
+void RDTSC(Cpu& c, const Insn&) {
+    if ((c.s.cr4 & CR4_TSD) && c.s.cpl != 0) raise_fault(kGP, 0);
+    c.s.regs[EAX] = uint32_t(c.s.tsc);
+    c.s.regs[EDX] = uint32_t(c.s.tsc >> 32);
+}
+
+// IN AL/AX/EAX, imm8 or DX; OUT imm8 or DX, AL/AX/EAX. Cpu::port_in/port_out apply IOPL and the
+// TSS I/O permission bitmap.
+void IN(Cpu& c, const Insn& in) {
+    const unsigned sz = in.size(0);
+    const uint16_t port = uint16_t(c.rd_op(in, 1));
+    c.set_reg(EAX, sz, c.port_in(port, sz));
+}
+
+void OUT(Cpu& c, const Insn& in) {
+    const unsigned sz = in.size(1);
+    const uint16_t port = uint16_t(c.rd_op(in, 0));
+    c.port_out(port, sz, c.reg(EAX, sz));
+}
+
+// UD0, UD1, UD2: defined to raise #UD (SDM Vol. 2B, UD). Implemented, so not counted as missing.
+void UD(Cpu&, const Insn&) { raise_fault(kUD); }
+
+// WAIT/FWAIT: with no x87 yet, only the #NM check remains: CR0.MP and CR0.TS both set (SDM
+// Vol. 3A, 2.5, Table 2-2).
+void FWAIT(Cpu& c, const Insn&) {
+    if ((c.s.cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)) raise_fault(kNM);
+}
+
+// PAUSE (F3 90) is REP NOP on processors before the Pentium 4: a plain NOP.
+void PAUSE(Cpu&, const Insn&) {}
+
+} // namespace
+
+void register_misc(InsnTable& t) {
+    t.add(ZYDIS_MNEMONIC_HLT, HLT, "misc", kPrivileged | kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_CLC, CLC, "misc");
+    t.add(ZYDIS_MNEMONIC_STC, STC, "misc");
+    t.add(ZYDIS_MNEMONIC_CMC, CMC, "misc");
+    t.add(ZYDIS_MNEMONIC_CLD, CLD, "misc");
+    t.add(ZYDIS_MNEMONIC_STD, STD, "misc");
+    t.add(ZYDIS_MNEMONIC_CLI, CLI, "misc", kSensitive | kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_STI, STI, "misc", kSensitive | kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_CPUID, CPUID, "misc");
+    t.add(ZYDIS_MNEMONIC_RDTSC, RDTSC, "misc", kSensitive);
+    t.add(ZYDIS_MNEMONIC_IN, IN, "misc", kSensitive);
+    t.add(ZYDIS_MNEMONIC_OUT, OUT, "misc", kSensitive);
+    t.add(ZYDIS_MNEMONIC_UD0, UD, "misc", kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_UD1, UD, "misc", kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_UD2, UD, "misc", kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_FWAIT, FWAIT, "misc");
+    t.add(ZYDIS_MNEMONIC_PAUSE, PAUSE, "misc");
+}
 
 } // namespace xlat

@@ -16,7 +16,7 @@ void MOV_Sreg(Cpu& c, const Insn& in) {
         if (sr == CS) c.undefined(&in);  // MOV CS is invalid (#UD)
         c.load_seg(sr, uint16_t(c.rd_op(in, 1)));
         // MOV SS inhibits interrupts and debug traps until after the next instruction.
-        if (sr == SS) c.s.inhibit_irq = 1;
+        if (sr == SS) c.s.inhibit_irq = kShadowIrq | kShadowDebug;
         return;
     }
     uint16_t sel = c.s.seg[Cpu::segreg(in.op[1].reg.value)].selector;

@@ -22,6 +22,16 @@ void set_accessed(Cpu& c, uint16_t sel, Descriptor& d) {
     c.sys_wr(base + (sel & ~7u) + 5, 1, (d.hi >> 8) & 0xFF);
 }
 
+void NewStack::push(unsigned size, uint32_t v) {
+    uint32_t mask = (seg.attr & SEG_DB) ? 0xFFFFFFFFu : 0xFFFFu;
+    uint32_t nsp = (sp - size) & mask;
+    if (!within_limit(seg, nsp, size)) raise_fault(kSS, seg.selector & 0xFFFC);
+    uint32_t lin = seg.base + nsp;
+    if (size == 2) c.mmu.write<uint16_t>(lin, uint16_t(v), user);
+    else c.mmu.write<uint32_t>(lin, v, user);
+    sp = (sp & ~mask) | nsp;
+}
+
 void Cpu::load_seg(SegReg sr, uint16_t sel) {
     if (!protected_mode() || v86()) return load_seg_real(sr, sel);
     // SDM Vol. 2B, MOV/POP: protected-mode segment register loads.

@@ -34,6 +34,9 @@ enum Cr4 : uint32_t {
     CR4_OSFXSR = 1u << 9, CR4_OSXMMEXCPT = 1u << 10,
 };
 
+// IA32_EFER bits (SDM Vol. 3A, 2.2.1): only NXE exists on a 32-bit CPU with PAE and NX.
+constexpr uint64_t kEferNxe = 1ull << 11;
+
 // Access-rights word of a segment cache: bits 0-7 are byte 5 of the descriptor (type, S, DPL,
 // P), bits 12-15 the flags nibble of byte 6 (AVL, L, D/B, G), as in the VMX guest-state format.
 enum SegAttr : uint16_t {
@@ -58,6 +61,31 @@ struct TableRegister {
     uint16_t limit;  // limit in bytes
 };
 
+// An x87 register: the 80-bit extended format (SDM Vol. 1, 4.2.2, Figure 4-3). MMX register n
+// is the significand of physical register n.
+struct Float80 {
+    uint64_t mant;  // significand, with the explicit integer bit (bit 63)
+    uint16_t sexp;  // sign (bit 15) and biased exponent (bits 0-14)
+};
+
+// The x87 FPU environment and register stack (SDM Vol. 1, chapter 8).
+struct FpuState {
+    Float80 st[8];  // physical registers R0-R7; ST(i) is st[(TOP + i) & 7]
+    uint16_t fcw;   // control word: exception masks, precision (PC) and rounding (RC) control
+    uint16_t fsw;   // status word: exception flags, SF, ES, C0-C3, TOP (bits 11-13), B
+    uint16_t ftw;   // full tag word, 2 bits per physical register: 0 valid, 1 zero, 2 special, 3 empty
+    uint16_t fop;   // last non-control instruction's opcode (11 bits)
+    uint32_t fip;   // last non-control instruction's offset
+    uint16_t fcs;   // ... and its code segment selector
+    uint32_t fdp;   // last memory operand's offset
+    uint16_t fds;   // ... and its segment selector
+    uint32_t mxcsr; // SSE control and status (FXSAVE image; SSE itself comes later)
+};
+
+// Bits of CpuState::inhibit_irq: what the next instruction boundary holds back.
+constexpr uint8_t kShadowIrq = 1;    // external interrupts (after STI, MOV SS, POP SS)
+constexpr uint8_t kShadowDebug = 2;  // debug traps as well (after MOV SS, POP SS)
+
 struct CpuState {
     uint32_t regs[8];            // EAX ECX EDX EBX ESP EBP ESI EDI, indexed by Gpr
     uint32_t eip;                // offset of the next instruction to run in CS
@@ -80,8 +108,9 @@ struct CpuState {
     uint64_t apic_base;          // IA32_APIC_BASE
     uint8_t cpl;                 // current privilege level (0 in real mode, 3 in V86 mode)
     uint8_t halted;              // 1 after HLT until an interrupt or reset
-    uint8_t inhibit_irq;         // 1 for the instruction after STI, MOV SS or POP SS (shadow)
+    uint8_t inhibit_irq;         // interrupt shadow after STI (kShadowIrq) or MOV/POP SS (both bits)
     uint8_t pending_exit;        // nonzero: stop the run loop after this instruction
+    FpuState fpu;                // x87 FPU and MMX state
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
     uint64_t icount;             // instructions retired since reset
 };

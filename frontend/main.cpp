@@ -10,6 +10,7 @@
 #include <limits.h>
 
 #include "frontend/machine.h"
+#include "frontend/multiboot.h"
 #include "frontend/options.h"
 
 using namespace xlat;
@@ -27,19 +28,24 @@ std::string default_firmware() {
     return dir + "/../roms/demo.bin";
 }
 
-std::vector<uint8_t> read_firmware(const std::string& path) {
+std::vector<uint8_t> read_file(const std::string& path, const char* what) {
     struct stat st;
     if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw UsageError("cannot read firmware '" + path + "': it is a directory");
+        throw UsageError(std::string("cannot read ") + what + " '" + path + "': it is a directory");
     std::ifstream in(path, std::ios::binary);
-    if (!in) throw UsageError("cannot read firmware '" + path + "': " + std::strerror(errno));
+    if (!in) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
     std::vector<uint8_t> data;
     try {
         data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     } catch (const std::exception&) {  // libstdc++ throws from underflow on a read error
-        throw UsageError("cannot read firmware '" + path + "': " + std::strerror(errno));
+        throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
     }
-    if (in.bad()) throw UsageError("cannot read firmware '" + path + "'");
+    if (in.bad()) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
+    return data;
+}
+
+std::vector<uint8_t> read_firmware(const std::string& path) {
+    std::vector<uint8_t> data = read_file(path, "firmware");
     std::string problem = firmware_size_problem(data.size());
     if (!problem.empty()) throw UsageError("'" + path + "': " + problem);
     return data;
@@ -67,7 +73,27 @@ int run(int argc, char** argv) {
     cfg.no_reboot = opt.no_reboot;
     cfg.trace_mask = opt.trace_mask;
 
+    // A Multiboot kernel and its modules are read (and checked) before the machine is built.
+    std::vector<uint8_t> kernel;
+    std::vector<BootModule> modules;
+    if (!opt.kernel.empty()) {
+        kernel = read_file(opt.kernel, "kernel");
+        if (!is_multiboot(kernel))
+            throw UsageError("'" + opt.kernel + "' is not a Multiboot kernel (no Multiboot header in its first 8 KiB)");
+        for (const std::string& item : opt.initrd) {
+            std::string file = item.substr(0, item.find(' '));
+            modules.push_back(BootModule{read_file(file, "module"), item});
+        }
+    }
+
     Machine m(cfg);
+    if (!opt.kernel.empty()) {
+        try {
+            load_multiboot(m, kernel, opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
+        } catch (const BootError& e) {
+            throw UsageError("'" + opt.kernel + "': " + e.what());
+        }
+    }
     Machine::Result r = m.run(opt.max_insns);
     if (con) std::fflush(con);
     if (con && con != stdout) std::fclose(con);

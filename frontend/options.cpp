@@ -71,6 +71,11 @@ po::options_description describe() {
         ("max-insns", po::value<uint64_t>()->value_name("N"), "stop after N instructions (exit status 124)")
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
+        ("kernel", po::value<std::string>()->value_name("FILE"),
+         "boot a Multiboot (v1) kernel, ELF or a.out kludge, in flat 32-bit protected mode")
+        ("append", po::value<std::string>()->value_name("STR"), "the kernel's command line (with -kernel)")
+        ("initrd", po::value<std::string>()->value_name("FILES"),
+         "Multiboot modules, comma-separated; each is a file name and optional arguments (with -kernel)")
         ("config", po::value<std::string>()->value_name("FILE"),
          "read options from FILE, one 'name = value' per line (the names above, without dashes)");
     return d;
@@ -132,6 +137,16 @@ Options parse_options(int argc, const char* const* argv) {
     if (vm.count("max-insns")) o.max_insns = vm["max-insns"].as<uint64_t>();
     o.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>());
+    if (vm.count("kernel")) o.kernel = vm["kernel"].as<std::string>();
+    if (vm.count("append")) o.append = vm["append"].as<std::string>();
+    if (vm.count("initrd")) {
+        std::stringstream ss(vm["initrd"].as<std::string>());
+        std::string item;
+        while (std::getline(ss, item, ','))
+            if (!item.empty()) o.initrd.push_back(item);
+    }
+    if (o.kernel.empty() && (vm.count("append") || vm.count("initrd")))
+        throw UsageError("-append and -initrd need -kernel");
     return o;
 }
 

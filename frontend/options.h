@@ -25,6 +25,9 @@ struct Options {
     uint64_t max_insns = 0;         // 0: no limit
     bool stats = false;
     uint32_t trace_mask = 0;
+    std::string kernel;             // -kernel FILE: a Multiboot kernel
+    std::string append;             // -append STR: its command line
+    std::vector<std::string> initrd;  // -initrd "FILE [ARGS],FILE [ARGS]": Multiboot modules
 };
 
 // Parses argv (and a --config file). Throws UsageError naming the problem.

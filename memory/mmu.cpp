@@ -2,33 +2,191 @@
 
 namespace xlat {
 
-Mmu::Mmu(PhysMem& phys) : phys_(phys) { flush_all(); stats_.flushes = 0; }
+namespace {
+
+// Paging-structure entry bits (SDM Vol. 3A, 4.3 and 4.4).
+constexpr uint64_t PTE_P = 1u << 0, PTE_W = 1u << 1, PTE_U = 1u << 2, PTE_A = 1u << 5, PTE_D = 1u << 6,
+                   PTE_PS = 1u << 7, PTE_G = 1u << 8, PTE_NX = 1ull << 63;
+// Page-fault error code bits (SDM Vol. 3A, 4.7).
+constexpr uint32_t PF_P = 1u << 0, PF_W = 1u << 1, PF_U = 1u << 2, PF_RSVD = 1u << 3, PF_ID = 1u << 4;
+// PAE entries may address 36 physical bits (the P6 family's MAXPHYADDR); bits 62:36 are reserved.
+constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
+
+} // namespace
+
+Mmu::Mmu(PhysMem& phys) : phys_(phys), code_pages_(size_t(phys.ram_size() >> kPageBits), 0) {
+    flush_all();
+    stats_.flushes = 0;
+    phys_.add_listener([](void* self) { static_cast<Mmu*>(self)->flush_all(); }, this);
+}
+
+Mmu::~Mmu() { phys_.remove_listener(this); }
+
+void Mmu::set_paging(const Paging& p) {
+    bool only_cr3 = p.enabled == paging_.enabled && p.wp == paging_.wp && p.pse == paging_.pse &&
+                    p.pae == paging_.pae && p.pge == paging_.pge && p.nxe == paging_.nxe;
+    paging_ = p;
+    if (only_cr3 && p.pge) flush_nonglobal();
+    else flush_all();
+}
 
 void Mmu::flush_all() {
     for (auto& set : tlb_)
-        for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0};
-    phys_generation_ = phys_.generation();
+        for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
 }
 
-uint32_t Mmu::translate(uint32_t lin, Access acc, bool user) {
-    (void)acc;
-    (void)user;
-    if (phys_generation_ != phys_.generation()) flush_all();
-    // Paging off: linear = physical, through the A20 gate.
-    return lin & phys_.a20_mask();
+void Mmu::flush_nonglobal() {
+    for (auto& set : tlb_)
+        for (TlbEntry& e : set)
+            if (!e.global) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
+    ++stats_.flushes;
 }
 
-uint32_t Mmu::fill(uint32_t lin, Access acc, bool user) {
+void Mmu::invalidate_page(uint32_t lin) {
+    uint32_t page = lin & kPageMask;
+    for (auto& set : tlb_) {
+        TlbEntry& e = set[(lin >> kPageBits) & (kTlbEntries - 1)];
+        if (e.tag[0] == page || e.tag[1] == page || e.tag[2] == page)
+            e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
+    }
+}
+
+void Mmu::set_code_page(uint32_t paddr, bool holds_code) {
+    size_t i = paddr >> kPageBits;
+    if (i >= code_pages_.size()) return;  // only RAM holds translated code
+    code_pages_[i] = holds_code;
+    if (holds_code)  // no write may take the host-pointer path to it any more
+        for (auto& set : tlb_)
+            for (TlbEntry& e : set) e.tag[int(Access::Write)] = kTlbInvalid;
+}
+
+bool Mmu::is_code_page(uint32_t paddr) const {
+    size_t i = paddr >> kPageBits;
+    return i < code_pages_.size() && code_pages_[i];
+}
+
+Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
+    ++stats_.walks;
+    const bool write = acc == Access::Write, fetch = acc == Access::Exec;
+    const bool pae = paging_.pae, nxe = pae && paging_.nxe;
+    auto fault = [&](uint32_t why) {
+        uint32_t code = why | (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && nxe ? PF_ID : 0);
+        raise_fault(kPF, code, lin);
+    };
+    auto read_entry = [&](uint32_t addr) -> uint64_t {
+        return pae ? uint64_t(phys_.read(addr, 4)) | (uint64_t(phys_.read(addr + 4, 4)) << 32)
+                   : phys_.read(addr, 4);
+    };
+    // Up to three levels: PDPTE (PAE only), PDE, PTE. Rights are the AND of U and W over the
+    // levels that have them; NX is the OR.
+    uint32_t addrs[3];
+    uint64_t entries[3];
+    unsigned n = 0;
+    uint64_t paddr;
+    bool large = false;
+    if (!pae) {
+        addrs[0] = (paging_.cr3 & 0xFFFFF000u) | ((lin >> 20) & 0xFFC);
+        entries[0] = read_entry(addrs[0]);
+        n = 1;
+        if (!(entries[0] & PTE_P)) fault(0);
+        if ((entries[0] & PTE_PS) && paging_.pse) {
+            // 4 MiB page. Bits 21:13 would be PSE-36 address bits, which this CPU lacks.
+            if (entries[0] & 0x003FE000u) fault(PF_P | PF_RSVD);
+            large = true;
+            paddr = (entries[0] & 0xFFC00000u) | (lin & 0x003FFFFFu);
+        } else {
+            addrs[1] = uint32_t(entries[0] & 0xFFFFF000u) | ((lin >> 10) & 0xFFC);
+            entries[1] = read_entry(addrs[1]);
+            n = 2;
+            if (!(entries[1] & PTE_P)) fault(0);
+            paddr = (entries[1] & 0xFFFFF000u) | (lin & 0xFFF);
+        }
+    } else {
+        uint32_t pdpte_addr = (paging_.cr3 & 0xFFFFFFE0u) + ((lin >> 30) << 3);
+        uint64_t pdpte = read_entry(pdpte_addr);
+        if (!(pdpte & PTE_P)) fault(0);
+        // PDPTE bits 1, 2, 5-8 and 63:36 are reserved (SDM Vol. 3A, 4.4.1).
+        if (pdpte & (0x1E6ull | kPaeReserved | PTE_NX)) fault(PF_P | PF_RSVD);
+        addrs[0] = uint32_t(pdpte & 0xFFFFF000u) + (((lin >> 21) & 0x1FF) << 3);
+        entries[0] = read_entry(addrs[0]);
+        n = 1;
+        auto reserved = [&](uint64_t e) { return (e & kPaeReserved) || (!nxe && (e & PTE_NX)); };
+        if (!(entries[0] & PTE_P)) fault(0);
+        if (reserved(entries[0])) fault(PF_P | PF_RSVD);
+        if (entries[0] & PTE_PS) {
+            if (entries[0] & 0x1FE000u) fault(PF_P | PF_RSVD);  // bits 20:13 reserved in a 2 MiB PDE
+            large = true;
+            paddr = (entries[0] & 0xFFFFFE00000ull) | (lin & 0x1FFFFFu);
+        } else {
+            addrs[1] = uint32_t(entries[0] & 0xFFFFF000u) + (((lin >> 12) & 0x1FF) << 3);
+            entries[1] = read_entry(addrs[1]);
+            n = 2;
+            if (!(entries[1] & PTE_P)) fault(0);
+            if (reserved(entries[1])) fault(PF_P | PF_RSVD);
+            paddr = (entries[1] & 0xFFFFFFFF000ull) | (lin & 0xFFF);
+        }
+    }
+    // Access rights (SDM Vol. 3A, 4.6): user accesses need U at every level; writes need W at
+    // every level for user accesses, and for supervisor accesses when CR0.WP is set.
+    bool u = true, w = true, nx = false;
+    for (unsigned i = 0; i < n; ++i) {
+        u &= bool(entries[i] & PTE_U);
+        w &= bool(entries[i] & PTE_W);
+        nx |= nxe && (entries[i] & PTE_NX);
+    }
+    if (user && !u) fault(PF_P);
+    if (write && !w && (user || paging_.wp)) fault(PF_P);
+    if (fetch && nx) fault(PF_P);
+    // The access succeeds: set A at every level and D in the final entry of a write.
+    for (unsigned i = 0; set_ad && i < n; ++i) {
+        uint32_t lo = uint32_t(entries[i]);
+        uint32_t want = lo | uint32_t(PTE_A) | (write && i == n - 1 ? uint32_t(PTE_D) : 0);
+        if (want != lo) phys_.write(addrs[i], 4, want);
+    }
+    (void)large;
+    return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G)};
+}
+
+uint64_t Mmu::translate(uint32_t lin, Access acc, bool user) {
+    if (!paging_.enabled) return lin & phys_.a20_mask();
+    return walk(lin, acc, user).paddr & (0xF00000000ull | phys_.a20_mask());
+}
+
+uint32_t Mmu::phys_read(uint64_t paddr, unsigned size) {
+    if (paddr >> 32) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;  // nothing above 4 GiB
+    return phys_.read(uint32_t(paddr), size);
+}
+
+void Mmu::phys_write(uint64_t paddr, unsigned size, uint32_t value) {
+    if (paddr >> 32) return;
+    phys_.write(uint32_t(paddr), size, value);
+    if (on_code_write && is_code_page(uint32_t(paddr))) on_code_write(on_code_write_ctx, uint32_t(paddr), size);
+}
+
+uint64_t Mmu::fill(uint32_t lin, Access acc, bool user) {
     ++stats_.misses;
-    uint32_t paddr = translate(lin, acc, user);
-    PageInfo pi = phys_.page(paddr);
+    bool global = false;
+    uint64_t paddr;
+    if (!paging_.enabled) {
+        paddr = lin & phys_.a20_mask();
+    } else {
+        Walk w = walk(lin, acc, user);
+        paddr = w.paddr & (0xF00000000ull | phys_.a20_mask());
+        global = w.global;
+    }
+    if (paddr >> 32) return paddr;  // nothing there: always the slow path
+    PageInfo pi = phys_.page(uint32_t(paddr));
     bool direct = pi.kind == RegionKind::Ram || (pi.kind == RegionKind::Rom && acc != Access::Write);
+    if (direct && acc == Access::Write && is_code_page(uint32_t(paddr))) direct = false;
     if (direct) {
         TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
         uintptr_t addend = reinterpret_cast<uintptr_t>(pi.host) - (lin & kPageMask);
-        if (e.addend != addend) e.tag[0] = e.tag[1] = e.tag[2] = kTlbInvalid;
+        bool same_page = e.tag[0] == (lin & kPageMask) || e.tag[1] == (lin & kPageMask) ||
+                         e.tag[2] == (lin & kPageMask);
+        if (!same_page || e.addend != addend) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
         e.addend = addend;
+        e.global = global;
         e.tag[int(acc)] = lin & kPageMask;
     }
     return paddr;
@@ -36,35 +194,33 @@ uint32_t Mmu::fill(uint32_t lin, Access acc, bool user) {
 
 uint32_t Mmu::read_slow(uint32_t lin, unsigned size, bool user, Access acc) {
     uint32_t first = kPageSize - (lin & ~kPageMask);
-    if (first >= size) return phys_.read(fill(lin, acc, user), size);
-    // Crosses a page: translate both pages before reading either.
-    uint32_t p0 = fill(lin, acc, user), p1 = fill(lin + first, acc, user);
+    if (first >= size) return phys_read(fill(lin, acc, user), size);
+    // Crosses a page: check the second page, then translate both before reading either.
+    if (paging_.enabled) walk(lin + first, acc, user, false);
+    uint64_t p0 = fill(lin, acc, user), p1 = fill(lin + first, acc, user);
     uint32_t v = 0;
-    for (unsigned i = 0; i < size; ++i)
-        v |= phys_.read(i < first ? p0 + i : p1 + (i - first), 1) << (8 * i);
+    for (unsigned i = 0; i < size; ++i) v |= phys_read(i < first ? p0 + i : p1 + (i - first), 1) << (8 * i);
     return v;
 }
 
 void Mmu::write_slow(uint32_t lin, unsigned size, uint32_t value, bool user) {
     uint32_t first = kPageSize - (lin & ~kPageMask);
-    if (first >= size) {
-        phys_.write(fill(lin, Access::Write, user), size, value);
-        return;
-    }
+    if (first >= size) return phys_write(fill(lin, Access::Write, user), size, value);
     // Crosses a page: both translations must succeed before any byte is written, so a fault on
-    // the second page leaves the first unchanged.
-    uint32_t p0 = fill(lin, Access::Write, user), p1 = fill(lin + first, Access::Write, user);
-    for (unsigned i = 0; i < size; ++i)
-        phys_.write(i < first ? p0 + i : p1 + (i - first), 1, (value >> (8 * i)) & 0xFF);
+    // the second page leaves the first unchanged (its dirty bit included).
+    if (paging_.enabled) walk(lin + first, Access::Write, user, false);
+    uint64_t p0 = fill(lin, Access::Write, user), p1 = fill(lin + first, Access::Write, user);
+    for (unsigned i = 0; i < size; ++i) phys_write(i < first ? p0 + i : p1 + (i - first), 1, (value >> (8 * i)) & 0xFF);
 }
 
 void Mmu::probe_write(uint32_t lin, unsigned size, bool user) {
     const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
     if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size)
         return;
-    translate(lin, Access::Write, user);
     uint32_t first = kPageSize - (lin & ~kPageMask);
-    if (first < size) translate(lin + first, Access::Write, user);
+    if (first < size && paging_.enabled) walk(lin + first, Access::Write, user, false);
+    fill(lin, Access::Write, user);
+    if (first < size) fill(lin + first, Access::Write, user);
 }
 
 unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
@@ -76,8 +232,8 @@ unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
         std::memcpy(buf, reinterpret_cast<const void*>(lin + e.addend), n);
         return n;
     }
-    uint32_t paddr = fill(lin, Access::Exec, user);
-    phys_.read_bytes(paddr, buf, n);
+    uint64_t paddr = fill(lin, Access::Exec, user);
+    for (unsigned i = 0; i < n; ++i) buf[i] = uint8_t(phys_read(paddr + i, 1));
     return n;
 }
 

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "memory/fault.h"
 #include "memory/phys.h"
@@ -19,6 +20,7 @@ enum class Access : uint8_t { Read = 0, Write = 1, Exec = 2 };
 
 struct TlbEntry {
     uint32_t tag[3];   // linear page address per Access kind, or kTlbInvalid
+    uint32_t global;   // 1 when the page is global (kept across CR3 loads with CR4.PGE)
     uintptr_t addend;  // host pointer minus linear address, valid where a tag matches
 };
 
@@ -33,20 +35,45 @@ struct MmuStats {
 class Mmu {
 public:
     explicit Mmu(PhysMem& phys);
+    ~Mmu();
+    Mmu(const Mmu&) = delete;
+    Mmu& operator=(const Mmu&) = delete;
 
     PhysMem& phys() { return phys_; }
 
     // Paging control, set by the CPU when CR0, CR3, CR4 or EFER change.
     struct Paging {
         bool enabled = false;  // CR0.PG
+        bool wp = false;       // CR0.WP: supervisor writes honour read-only pages
+        bool pse = false;      // CR4.PSE: 4 MiB pages in 32-bit paging
+        bool pae = false;      // CR4.PAE: 64-bit entries, 2 MiB pages, PDPT
+        bool pge = false;      // CR4.PGE: global pages survive CR3 loads
+        bool nxe = false;      // EFER.NXE: bit 63 of PAE entries forbids instruction fetch
+        uint32_t cr3 = 0;      // page-directory (or PDPT) base
     };
-    void set_paging(const Paging& p) { paging_ = p; flush_all(); }
+    // Installs new paging state. Changing anything but CR3 flushes the whole TLB; a CR3 load
+    // alone keeps global pages when CR4.PGE is set (SDM Vol. 3A, 4.10.4.1).
+    void set_paging(const Paging& p);
+    const Paging& paging() const { return paging_; }
 
     void flush_all();
+    // Drops every non-global translation (a CR3 load with CR4.PGE).
+    void flush_nonglobal();
+    // INVLPG: drops the translations of the page holding `lin`, global or not.
+    void invalidate_page(uint32_t lin);
 
     // Translates a linear address for an access of the given kind at the given privilege,
-    // raising #PF through GuestFault when paging forbids it.
-    uint32_t translate(uint32_t lin, Access acc, bool user);
+    // raising #PF through GuestFault when paging forbids it. Sets accessed and dirty bits only
+    // when the access succeeds.
+    // The result has up to 36 bits with PAE; nothing is mapped above 4 GiB.
+    uint64_t translate(uint32_t lin, Access acc, bool user);
+
+    // Code-page tracking: pages marked here never take the host-pointer path for writes, and
+    // every write to them is reported to on_code_write (the block cache invalidates there).
+    void set_code_page(uint32_t paddr, bool holds_code);
+    bool is_code_page(uint32_t paddr) const;
+    void (*on_code_write)(void* ctx, uint32_t paddr, unsigned size) = nullptr;
+    void* on_code_write_ctx = nullptr;
 
     template <typename T> T read(uint32_t lin, bool user, Access acc = Access::Read) {
         const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
@@ -78,19 +105,40 @@ public:
     // (so that a fault on the next page is raised only if the decoder needs it). Returns the count.
     unsigned fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user);
 
+    // Host address of the instruction byte at `lin` when it lies in RAM or ROM (through the TLB,
+    // filling it on a miss and faulting like a fetch); nullptr for MMIO or nothing.
+    const uint8_t* exec_host(uint32_t lin, bool user) {
+        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        if ((lin & kPageMask) != e.tag[int(Access::Exec)]) {
+            fill(lin, Access::Exec, user);
+            if ((lin & kPageMask) != e.tag[int(Access::Exec)]) return nullptr;
+        }
+        return reinterpret_cast<const uint8_t*>(lin + e.addend);
+    }
+
     const MmuStats& stats() const { return stats_; }
 
 private:
+    struct Walk {
+        uint64_t paddr;  // physical address of lin
+        bool global;     // the mapping is global
+    };
+    // Walks the page tables; with set_ad it also sets the accessed and dirty bits (only ever
+    // after every check passed). A page-crossing access checks its second page first.
+    Walk walk(uint32_t lin, Access acc, bool user, bool set_ad = true);
     uint32_t read_slow(uint32_t lin, unsigned size, bool user, Access acc);
     void write_slow(uint32_t lin, unsigned size, uint32_t value, bool user);
     // Translates and, for RAM and ROM pages, fills the TLB entry for this access kind.
-    uint32_t fill(uint32_t lin, Access acc, bool user);
+    uint64_t fill(uint32_t lin, Access acc, bool user);
+    // Physical accesses that know there is nothing above 4 GiB and report code-page writes.
+    uint32_t phys_read(uint64_t paddr, unsigned size);
+    void phys_write(uint64_t paddr, unsigned size, uint32_t value);
 
     PhysMem& phys_;
     Paging paging_;
-    uint64_t phys_generation_ = 0;
     MmuStats stats_;
     TlbEntry tlb_[2][kTlbEntries];
+    std::vector<uint8_t> code_pages_;  // per physical page of RAM: holds translated code
 };
 
 } // namespace xlat

@@ -11,7 +11,7 @@ namespace {
 constexpr uint32_t kVgaBase = 0xA0000, kVgaEnd = 0xC0000;
 }
 
-PhysMem::PhysMem(uint64_t ram_bytes) : ram_size_(ram_bytes) {
+PhysMem::PhysMem(uint64_t ram_bytes, bool pc_layout) : ram_size_(ram_bytes), vga_hole_(pc_layout) {
     if (ram_bytes == 0 || ram_bytes > kMaxRamBytes || (ram_bytes & (kPageSize - 1)))
         throw std::invalid_argument("RAM size must be a whole number of pages, at most 3 GiB");
     // calloc of a large block maps fresh zero pages lazily: a 3 GiB guest costs nothing until
@@ -21,6 +21,11 @@ PhysMem::PhysMem(uint64_t ram_bytes) : ram_size_(ram_bytes) {
 }
 
 PhysMem::~PhysMem() { std::free(ram_); }
+
+void PhysMem::remove_listener(void* ctx) {
+    for (size_t i = 0; i < listeners_.size(); ++i)
+        if (listeners_[i].second == ctx) listeners_.erase(listeners_.begin() + long(i--));
+}
 
 void PhysMem::check_overlap(uint32_t base, uint32_t size, const std::string& name) const {
     if (size == 0 || uint64_t(base) + size > 0x100000000ull)
@@ -37,7 +42,7 @@ void PhysMem::map_rom(uint32_t base, const std::vector<uint8_t>& image, const st
     std::memcpy(r.storage.get(), image.data(), image.size());
     r.host = r.storage.get();
     regions_.push_back(std::move(r));
-    ++generation_;
+    changed();
 }
 
 void PhysMem::map_mmio(uint32_t base, uint32_t size, MmioHandler* handler, unsigned min_size,
@@ -45,7 +50,7 @@ void PhysMem::map_mmio(uint32_t base, uint32_t size, MmioHandler* handler, unsig
     check_overlap(base, size, name);
     regions_.push_back(Region{base, size, RegionKind::Mmio, nullptr, handler, min_size, max_size,
                               name, nullptr});
-    ++generation_;
+    changed();
 }
 
 const PhysMem::Region* PhysMem::find(uint32_t paddr) const {
@@ -61,7 +66,7 @@ PageInfo PhysMem::page(uint32_t paddr) const {
             return {RegionKind::Rom, r->host + (paddr - r->base)};
         return {r->kind == RegionKind::Rom ? RegionKind::Mmio : r->kind, nullptr};
     }
-    if (paddr >= kVgaBase && paddr < kVgaEnd) return {};
+    if (vga_hole_ && paddr >= kVgaBase && paddr < kVgaEnd) return {};
     if (paddr < ram_size_) return {RegionKind::Ram, ram_ + paddr};
     return {};
 }
@@ -109,7 +114,7 @@ uint32_t PhysMem::read(uint32_t paddr, unsigned size) {
         }
         return v;
     }
-    if ((paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_)
+    if ((vga_hole_ && paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_)
         return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
     uint32_t v = 0;
     std::memcpy(&v, ram_ + paddr, size);  // little-endian host (x86-64, aarch64)
@@ -121,7 +126,7 @@ void PhysMem::write(uint32_t paddr, unsigned size, uint32_t value) {
         if (r->kind == RegionKind::Mmio) mmio_write(*r, paddr - r->base, size, value);
         return;  // ROM: writes are dropped
     }
-    if ((paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_) return;
+    if ((vga_hole_ && paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_) return;
     std::memcpy(ram_ + paddr, &value, size);
 }
 

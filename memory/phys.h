@@ -41,7 +41,9 @@ struct PageInfo {
 
 class PhysMem {
 public:
-    explicit PhysMem(uint64_t ram_bytes);
+    // pc_layout: leave the legacy VGA window (0xA0000-0xBFFFF) empty, as on a PC. Without it,
+    // RAM is contiguous (for the instruction-conformance rig, which had plain RAM there).
+    explicit PhysMem(uint64_t ram_bytes, bool pc_layout = true);
     ~PhysMem();
     PhysMem(const PhysMem&) = delete;
     PhysMem& operator=(const PhysMem&) = delete;
@@ -57,11 +59,16 @@ public:
                   unsigned max_size, const std::string& name);
 
     // The A20 gate: when off, bit 20 of every physical address reads as 0 (8086 wrap-around).
-    void set_a20(bool enabled) { a20_mask_ = enabled ? 0xFFFFFFFFu : ~(1u << 20); ++generation_; }
+    void set_a20(bool enabled) {
+        uint32_t mask = enabled ? 0xFFFFFFFFu : ~(1u << 20);
+        if (mask != a20_mask_) { a20_mask_ = mask; changed(); }
+    }
     bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
     uint32_t a20_mask() const { return a20_mask_; }
-    // Bumped whenever the map or the A20 gate changes, so TLBs know to flush.
-    uint64_t generation() const { return generation_; }
+    // Whoever caches translations (each CPU's TLB) registers here and is called whenever the
+    // map or the A20 gate changes.
+    void add_listener(void (*fn)(void*), void* ctx) { listeners_.emplace_back(fn, ctx); }
+    void remove_listener(void* ctx);
 
     PageInfo page(uint32_t paddr) const;
 
@@ -91,9 +98,13 @@ private:
 
     uint8_t* ram_ = nullptr;
     uint64_t ram_size_ = 0;
+    bool vga_hole_ = true;
     uint32_t a20_mask_ = 0xFFFFFFFFu;
-    uint64_t generation_ = 0;
     std::vector<Region> regions_;
+    std::vector<std::pair<void (*)(void*), void*>> listeners_;
+    void changed() {
+        for (auto& [fn, ctx] : listeners_) fn(ctx);
+    }
 };
 
 } // namespace xlat

@@ -2,10 +2,11 @@
 
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 
 namespace xlat {
 
-Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu), table_(instruction_table()) {
+Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu), table_(instruction_table()), cache_(kCacheEntries) {
     ZydisDecoderInit(&real16_, ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16);
     ZydisDecoderInit(&prot16_, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
     ZydisDecoderInit(&prot32_, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
@@ -52,12 +53,58 @@ void Interpreter::decode(Insn& in) {
     in.row = table_.find(in.d.mnemonic, form);
 }
 
+const Insn& Interpreter::fetch() {
+    CpuState& s = cpu_.s;
+    const uint32_t lin = cpu_.linear(CS, s.eip, 1, Access::Exec);
+    const uint8_t* host = (lin & ~kPageMask) <= kPageSize - 16 ? cpu_.mmu.exec_host(lin, cpu_.user()) : nullptr;
+    if (!host) {
+        decode(scratch_);
+        return scratch_;
+    }
+    const uint8_t mode = (!cpu_.protected_mode() || cpu_.v86()) ? 0 : cpu_.code32() ? 2 : 1;
+    CachedInsn& e = cache_[(reinterpret_cast<uintptr_t>(host) ^ (reinterpret_cast<uintptr_t>(host) >> 12)) &
+                           (kCacheEntries - 1)];
+    uint64_t now[2];
+    std::memcpy(now, host, 16);
+    if (e.host == host && e.mode == mode && (now[0] & e.mask[0]) == e.bytes[0] && (now[1] & e.mask[1]) == e.bytes[1]) {
+        // Still the same bytes: only the limit check and the next EIP depend on where it runs.
+        const uint32_t last = s.eip + e.insn.d.length - 1u;
+        if (last < s.eip || last > s.seg[CS].limit) raise_fault(kGP, 0);
+        e.insn.next_eip = s.eip + e.insn.d.length;
+        if (mode != 2) e.insn.next_eip &= 0xFFFF;
+        return e.insn;
+    }
+    decode(e.insn);
+    const unsigned len = e.insn.d.length;
+    e.host = host;
+    e.mode = mode;
+    e.mask[0] = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
+    e.mask[1] = len <= 8 ? 0 : len >= 16 ? ~0ull : (1ull << (8 * (len - 8))) - 1;
+    e.bytes[0] = now[0] & e.mask[0];
+    e.bytes[1] = now[1] & e.mask[1];
+    return e.insn;
+}
+
 void Interpreter::step() {
     CpuState& s = cpu_.s;
     s.insn_eip = s.eip;
-    Insn in;
+    s.inhibit_irq = 0;  // the shadow of STI / MOV SS covered only the boundary before this one
+    const bool single_step = s.eflags & TF;  // TF as the instruction starts (SDM Vol. 3A, 17.3.1.4)
+    const uint64_t interrupts_before = cpu_.stats.interrupts;
+    cpu_.debug_hits = 0;
     try {
-        decode(in);
+        // Instruction breakpoints fault before the instruction runs, unless RF says the
+        // handler returned to it already (SDM Vol. 3A, 17.3.1.1).
+        // RF covers this instruction only; an IRET or POPF that sets it keeps it for the next.
+        const bool resume = s.eflags & RF;
+        s.eflags &= ~RF;
+        if (!resume) {
+            if (uint32_t hits = cpu_.code_breakpoint_hits(s.seg[CS].base + s.eip)) {
+                s.dr[6] |= hits;
+                raise_fault(kDB);
+            }
+        }
+        const Insn& in = fetch();
         if (cpu_.trace.on(kTraceInsn)) {
             cpu_.trace.log(kTraceInsn, "%04x:%08x  %-32s eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x fl=%08x",
                            s.seg[CS].selector, s.eip, disassemble(in).c_str(), s.regs[EAX], s.regs[EBX],
@@ -71,9 +118,30 @@ void Interpreter::step() {
     } catch (const GuestFault& f) {
         s.eip = s.insn_eip;
         cpu_.deliver_fault(f);
+        ++s.icount;
+        ++s.tsc;
+        return;
     }
     ++s.icount;
     ++s.tsc;
+
+    // Debug traps after the instruction: data breakpoints, single step (not after INT n, INT3
+    // or INTO, which clear TF on the way into their handler), the T bit of a new task.
+    uint32_t dr6 = cpu_.debug_hits | held_dr6_;
+    held_dr6_ = 0;
+    if (single_step && cpu_.stats.interrupts == interrupts_before) dr6 |= 1u << 14;  // DR6.BS
+    bool task_trap = cpu_.pending_task_trap;
+    cpu_.pending_task_trap = false;
+    if (!dr6 && !task_trap) return;
+    if (s.inhibit_irq & kShadowDebug) {
+        // MOV SS / POP SS hold debug traps until after the next instruction.
+        held_dr6_ = dr6;
+        cpu_.pending_task_trap = task_trap;
+        return;
+    }
+    s.dr[6] |= dr6;
+    s.insn_eip = s.eip;  // a trap reports the next instruction
+    cpu_.deliver_fault(GuestFault{kDB, 0, 0});
 }
 
 StopReason Interpreter::run(uint64_t max_insns) {

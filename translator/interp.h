@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "cpu/cpu.h"
 #include "cpu/table.h"
@@ -21,6 +22,8 @@ public:
     void step();
     // Decodes the instruction at CS:EIP without running it; faults as a fetch would.
     void decode(Insn& in);
+    // The decoded instruction at CS:EIP, from the decode cache when its bytes are unchanged.
+    const Insn& fetch();
     // Text of an instruction, for traces.
     std::string disassemble(const Insn& in) const;
 
@@ -29,6 +32,23 @@ private:
     const InsnTable& table_;
     ZydisDecoder real16_, prot16_, prot32_;
     ZydisFormatter formatter_;
+    uint32_t held_dr6_ = 0;  // debug traps held back by a MOV SS / POP SS shadow
+
+    // Decode cache: direct-mapped by the host address of the instruction's first byte. An entry
+    // keeps the bytes it was decoded from and is used only while memory still holds them, so
+    // self-modifying code, DMA and loaders need no invalidation. Only instructions that start
+    // at least 16 bytes before the end of their page are cached (a 16-byte compare stays inside
+    // the page).
+    struct CachedInsn {
+        const uint8_t* host = nullptr;  // where the bytes were
+        uint8_t mode = 0xFF;            // decoder: 0 real/V86, 1 16-bit protected, 2 32-bit
+        uint64_t bytes[2] = {};         // the instruction bytes, zero beyond its length
+        uint64_t mask[2] = {};          // which of the 16 bytes belong to it
+        Insn insn;
+    };
+    static constexpr size_t kCacheEntries = 4096;
+    std::vector<CachedInsn> cache_;
+    Insn scratch_;  // for instructions the cache does not hold
 };
 
 } // namespace xlat

@@ -1,0 +1,345 @@
+// Far transfers: JMP, CALL, RET and IRET across segments, privilege levels, gates and tasks
+// (SDM Vol. 2A JMP and CALL, Vol. 2B RET and IRET, Vol. 3A 5.8 and chapter 7).
+#include <array>
+
+#include "cpu/cpu.h"
+#include "cpu/descriptor.h"
+#include "cpu/segment.h"
+
+namespace xlat {
+
+namespace {
+
+bool rpl_dpl_allow_gate(const Descriptor& gate, uint16_t sel, unsigned cpl) {
+    return gate.dpl() >= cpl && gate.dpl() >= (sel & 3u);
+}
+
+} // namespace
+
+void Cpu::set_cs(const SegmentCache& cache, unsigned cpl) {
+    s.seg[CS] = cache;
+    s.seg[CS].selector = uint16_t((cache.selector & ~3u) | cpl);
+    s.cpl = uint8_t(cpl);
+    seg_changed(CS);
+}
+
+void Cpu::inner_stack(unsigned dpl, uint16_t& ss, uint32_t& esp) {
+    const unsigned type = s.tr.attr & 0xF;
+    const uint16_t err = s.tr.selector & 0xFFFC;
+    if (type == kTss32Avail || type == kTss32Busy) {
+        uint32_t off = 4 + 8 * dpl;
+        if (off + 5 > s.tr.limit) raise_fault(kTS, err);
+        esp = sys_rd(s.tr.base + off, 4);
+        ss = uint16_t(sys_rd(s.tr.base + off + 4, 2));
+    } else {
+        uint32_t off = 2 + 4 * dpl;
+        if (off + 3 > s.tr.limit) raise_fault(kTS, err);
+        esp = sys_rd(s.tr.base + off, 2);
+        ss = uint16_t(sys_rd(s.tr.base + off + 2, 2));
+    }
+}
+
+SegmentCache Cpu::check_new_ss(uint16_t ss, unsigned dpl, uint8_t vec) {
+    const uint16_t err = ss & 0xFFFC;
+    if (err == 0) raise_fault(vec, 0);
+    if ((ss & 3u) != dpl) raise_fault(vec, err);
+    Descriptor d = read_descriptor(*this, ss, vec);
+    if (d.dpl() != dpl || !d.writable()) raise_fault(vec, err);
+    if (!d.present()) raise_fault(kSS, err);
+    set_accessed(*this, ss, d);
+    return d.cache(ss);
+}
+
+void Cpu::null_inaccessible_segments() {
+    // SDM Vol. 2B, RET: data and non-conforming code segments more privileged than the new CPL
+    // are made unusable, so the outer level cannot keep using them.
+    for (SegReg sr : {ES, DS, FS, GS}) {
+        const SegmentCache& c = s.seg[sr];
+        bool conforming_code = (c.attr & (SEG_CODE | SEG_DC)) == (SEG_CODE | SEG_DC);
+        unsigned dpl = (c.attr >> SEG_DPL_SHIFT) & 3;
+        if ((c.attr & SEG_P) && !conforming_code && dpl < s.cpl) {
+            s.seg[sr] = SegmentCache{0, 0, 0, 0};
+            seg_changed(sr);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+void Cpu::far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
+    (void)osz;
+    if (!protected_mode() || v86()) return jump_far(sel, off);
+    const uint16_t err = sel & 0xFFFC;
+    if (err == 0) raise_fault(kGP, 0);
+    Descriptor d = read_descriptor(*this, sel, kGP);
+    if (!d.system()) return jump_far(sel, off);  // code segment: checks in jump_far
+    switch (d.type()) {
+    case kCallGate16:
+    case kCallGate32: {
+        if (!rpl_dpl_allow_gate(d, sel, s.cpl)) raise_fault(kGP, err);
+        if (!d.present()) raise_fault(kNP, err);
+        const uint16_t csel = d.gate_selector(), cerr = csel & 0xFFFC;
+        if (cerr == 0) raise_fault(kGP, 0);
+        Descriptor cd = read_descriptor(*this, csel, kGP);
+        // A JMP through a call gate never changes privilege.
+        if (!cd.code() || (cd.conforming() ? cd.dpl() > s.cpl : cd.dpl() != s.cpl)) raise_fault(kGP, cerr);
+        if (!cd.present()) raise_fault(kNP, cerr);
+        uint32_t target = d.type() == kCallGate32 ? d.gate_offset() : d.gate_offset() & 0xFFFF;
+        if (target > cd.limit()) raise_fault(kGP, 0);
+        set_accessed(*this, csel, cd);
+        set_cs(cd.cache(csel), s.cpl);
+        s.eip = target;
+        return;
+    }
+    case kTaskGate:
+    case kTss16Avail:
+    case kTss32Avail:
+        if (!rpl_dpl_allow_gate(d, sel, s.cpl)) raise_fault(kGP, err);
+        if (!d.present()) raise_fault(kNP, err);
+        return task_switch(d.type() == kTaskGate ? d.gate_selector() : sel, TaskSwitch::Jmp, ret_eip);
+    default:
+        raise_fault(kGP, err);
+    }
+}
+
+void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
+    if (!protected_mode() || v86()) {
+        // Real and V86 mode: push CS and the return offset, then jump.
+        if (off > s.seg[CS].limit) raise_fault(kGP, 0);
+        uint32_t sp = s.regs[ESP];
+        sp = push_at(sp, osz, s.seg[CS].selector);
+        sp = push_at(sp, osz, ret_eip);
+        set_sp(sp);
+        load_seg_real(CS, sel);
+        s.eip = off;
+        return;
+    }
+    const uint16_t err = sel & 0xFFFC;
+    if (err == 0) raise_fault(kGP, 0);
+    Descriptor d = read_descriptor(*this, sel, kGP);
+    if (!d.system()) {
+        // Direct call to a code segment at the same privilege.
+        if (!d.code() || (d.conforming() ? d.dpl() > s.cpl : ((sel & 3u) > s.cpl || d.dpl() != s.cpl)))
+            raise_fault(kGP, err);
+        if (!d.present()) raise_fault(kNP, err);
+        if (off > d.limit()) raise_fault(kGP, 0);
+        uint32_t sp = s.regs[ESP];
+        sp = push_at(sp, osz, s.seg[CS].selector);
+        sp = push_at(sp, osz, ret_eip);
+        set_sp(sp);
+        set_accessed(*this, sel, d);
+        set_cs(d.cache(sel), s.cpl);
+        s.eip = off;
+        return;
+    }
+    switch (d.type()) {
+    case kCallGate16:
+    case kCallGate32: break;
+    case kTaskGate:
+    case kTss16Avail:
+    case kTss32Avail:
+        if (!rpl_dpl_allow_gate(d, sel, s.cpl)) raise_fault(kGP, err);
+        if (!d.present()) raise_fault(kNP, err);
+        return task_switch(d.type() == kTaskGate ? d.gate_selector() : sel, TaskSwitch::Call, ret_eip);
+    default:
+        raise_fault(kGP, err);
+    }
+    // Call gate (SDM Vol. 3A, 5.8.5).
+    if (!rpl_dpl_allow_gate(d, sel, s.cpl)) raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kNP, err);
+    const uint16_t csel = d.gate_selector(), cerr = csel & 0xFFFC;
+    if (cerr == 0) raise_fault(kGP, 0);
+    Descriptor cd = read_descriptor(*this, csel, kGP);
+    if (!cd.code() || cd.dpl() > s.cpl) raise_fault(kGP, cerr);
+    if (!cd.present()) raise_fault(kNP, cerr);
+    const bool gate32 = d.type() == kCallGate32;
+    const unsigned gsz = gate32 ? 4 : 2;
+    const uint32_t target = gate32 ? d.gate_offset() : d.gate_offset() & 0xFFFF;
+
+    if (!cd.conforming() && cd.dpl() < s.cpl) {
+        // To a more privileged level: switch to the inner stack from the TSS and copy the
+        // gate's parameter count of words or dwords from the caller's stack.
+        const unsigned dpl = cd.dpl();
+        uint16_t nss;
+        uint32_t nesp;
+        inner_stack(dpl, nss, nesp);
+        SegmentCache ssc = check_new_ss(nss, dpl, kTS);
+        const unsigned nparams = d.gate_params();
+        std::array<uint32_t, 32> params{};
+        const uint32_t old_esp = s.regs[ESP], m = sp_mask();
+        for (unsigned i = 0; i < nparams; ++i) params[i] = rd(SS, (old_esp + i * gsz) & m, gsz);
+        NewStack ns{*this, ssc, nesp, dpl == 3};
+        ns.push(gsz, s.seg[SS].selector);
+        ns.push(gsz, old_esp);
+        for (unsigned i = nparams; i-- > 0;) ns.push(gsz, params[i]);
+        ns.push(gsz, s.seg[CS].selector);
+        ns.push(gsz, ret_eip);
+        if (target > cd.limit()) raise_fault(kGP, 0);
+        set_accessed(*this, csel, cd);
+        s.seg[SS] = ssc;
+        seg_changed(SS);
+        s.regs[ESP] = ns.sp;
+        set_cs(cd.cache(csel), dpl);
+        s.eip = target;
+        return;
+    }
+    // Same privilege through the gate.
+    uint32_t sp = s.regs[ESP];
+    sp = push_at(sp, gsz, s.seg[CS].selector);
+    sp = push_at(sp, gsz, ret_eip);
+    if (target > cd.limit()) raise_fault(kGP, 0);
+    set_sp(sp);
+    set_accessed(*this, csel, cd);
+    set_cs(cd.cache(csel), s.cpl);
+    s.eip = target;
+}
+
+void Cpu::far_ret(unsigned osz, uint16_t imm) {
+    uint32_t sp = s.regs[ESP], neip, ncs;
+    const uint32_t m = sp_mask();
+    sp = pop_at(sp, osz, neip);
+    sp = pop_at(sp, osz, ncs);
+    if (osz == 2) neip &= 0xFFFF;
+    const uint16_t sel = uint16_t(ncs);
+    if (!protected_mode() || v86()) {
+        if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
+        set_sp((sp & ~m) | ((sp + imm) & m));
+        load_seg_real(CS, sel);
+        s.eip = neip;
+        return;
+    }
+    const uint16_t err = sel & 0xFFFC;
+    const unsigned rpl = sel & 3u;
+    if (err == 0) raise_fault(kGP, 0);
+    Descriptor d = read_descriptor(*this, sel, kGP);
+    if (!d.code() || rpl < s.cpl) raise_fault(kGP, err);
+    if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kNP, err);
+    sp = (sp & ~m) | ((sp + imm) & m);
+    if (rpl == s.cpl) {
+        if (neip > d.limit()) raise_fault(kGP, 0);
+        set_sp(sp);
+        set_accessed(*this, sel, d);
+        set_cs(d.cache(sel), rpl);
+        s.eip = neip;
+        return;
+    }
+    // Return to an outer level: the caller's SS:ESP follows on the stack.
+    uint32_t nesp, nss;
+    sp = pop_at(sp, osz, nesp);
+    sp = pop_at(sp, osz, nss);
+    const uint16_t sserr = uint16_t(nss) & 0xFFFC;
+    if (sserr == 0) raise_fault(kGP, 0);
+    if ((nss & 3u) != rpl) raise_fault(kGP, sserr);
+    Descriptor sd = read_descriptor(*this, uint16_t(nss), kGP);
+    if (!sd.writable() || sd.dpl() != rpl) raise_fault(kGP, sserr);
+    if (!sd.present()) raise_fault(kSS, sserr);
+    if (neip > d.limit()) raise_fault(kGP, 0);
+    set_accessed(*this, sel, d);
+    set_accessed(*this, uint16_t(nss), sd);
+    set_cs(d.cache(sel), rpl);
+    s.seg[SS] = sd.cache(uint16_t(nss));
+    seg_changed(SS);
+    if (osz == 2) nesp &= 0xFFFF;
+    // The immediate releases parameters on the outer stack too.
+    set_sp(stack32() ? nesp + imm : ((nesp + imm) & 0xFFFF) | (s.regs[ESP] & 0xFFFF0000u));
+    s.eip = neip;
+    null_inaccessible_segments();
+}
+
+void Cpu::iret(unsigned osz) {
+    const uint32_t m = sp_mask();
+    uint32_t sp = s.regs[ESP], neip, ncs, nfl;
+    if (protected_mode() && !v86() && (s.eflags & NT)) {
+        // Return from a nested task: switch back to the task in the back link.
+        uint16_t back = uint16_t(sys_rd(s.tr.base, 2));
+        return task_switch(back, TaskSwitch::Iret, s.eip);
+    }
+    if (v86() && iopl() < 3) raise_fault(kGP, 0);  // V86 mode without IOPL 3 (no VME yet)
+    sp = pop_at(sp, osz, neip);
+    sp = pop_at(sp, osz, ncs);
+    sp = pop_at(sp, osz, nfl);
+    if (osz == 2) neip &= 0xFFFF;
+
+    if (!protected_mode() || v86()) {
+        if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
+        set_sp(sp);
+        load_seg_real(CS, uint16_t(ncs));
+        s.eip = neip;
+        // Real mode: every flag but VM, VIP, VIF (32-bit) may change. V86 (IOPL 3): IOPL too is kept.
+        uint32_t changeable = osz == 4 ? 0x257FD5u : 0x7FD5u;
+        if (v86()) changeable &= ~IOPL;
+        write_eflags(nfl, changeable);
+        return;
+    }
+
+    if (osz == 4 && (nfl & VM) && s.cpl == 0) {
+        // Return to virtual-8086 mode (SDM Vol. 2B, IRET: RETURN-TO-VIRTUAL-8086-MODE).
+        uint32_t nesp, nss, nes, nds, nfs, ngs;
+        sp = pop_at(sp, 4, nesp);
+        sp = pop_at(sp, 4, nss);
+        sp = pop_at(sp, 4, nes);
+        sp = pop_at(sp, 4, nds);
+        sp = pop_at(sp, 4, nfs);
+        sp = pop_at(sp, 4, ngs);
+        write_eflags(nfl, 0x3F7FD5u);  // everything, VM included
+        s.cpl = 3;
+        mode_changed();
+        load_seg_real(CS, uint16_t(ncs));
+        load_seg_real(SS, uint16_t(nss));
+        load_seg_real(ES, uint16_t(nes));
+        load_seg_real(DS, uint16_t(nds));
+        load_seg_real(FS, uint16_t(nfs));
+        load_seg_real(GS, uint16_t(ngs));
+        s.regs[ESP] = nesp;
+        s.eip = neip & 0xFFFF;
+        return;
+    }
+
+    const uint16_t sel = uint16_t(ncs), err = sel & 0xFFFC;
+    const unsigned rpl = sel & 3u;
+    if (err == 0) raise_fault(kGP, 0);
+    Descriptor d = read_descriptor(*this, sel, kGP);
+    if (!d.code() || rpl < s.cpl) raise_fault(kGP, err);
+    if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kNP, err);
+
+    // Which flags may change depends on the privilege before the return (SDM IRET).
+    uint32_t changeable = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
+    if (osz == 4) changeable |= RF | AC | ID;
+    if (s.cpl <= iopl()) changeable |= IF;
+    if (s.cpl == 0) changeable |= IOPL | (osz == 4 ? VIF | VIP : 0);
+
+    if (rpl == s.cpl) {
+        if (neip > d.limit()) raise_fault(kGP, 0);
+        set_sp(sp);
+        set_accessed(*this, sel, d);
+        set_cs(d.cache(sel), rpl);
+        s.eip = neip;
+        write_eflags(nfl, changeable);
+        return;
+    }
+    uint32_t nesp, nss;
+    sp = pop_at(sp, osz, nesp);
+    sp = pop_at(sp, osz, nss);
+    const uint16_t sserr = uint16_t(nss) & 0xFFFC;
+    if (sserr == 0) raise_fault(kGP, 0);
+    if ((nss & 3u) != rpl) raise_fault(kGP, sserr);
+    Descriptor sd = read_descriptor(*this, uint16_t(nss), kGP);
+    if (!sd.writable() || sd.dpl() != rpl) raise_fault(kGP, sserr);
+    if (!sd.present()) raise_fault(kSS, sserr);
+    if (neip > d.limit()) raise_fault(kGP, 0);
+    (void)m;
+    write_eflags(nfl, changeable);
+    set_accessed(*this, sel, d);
+    set_accessed(*this, uint16_t(nss), sd);
+    set_cs(d.cache(sel), rpl);
+    s.seg[SS] = sd.cache(uint16_t(nss));
+    seg_changed(SS);
+    if (stack32()) s.regs[ESP] = nesp;
+    else set_reg16(ESP, uint16_t(nesp));
+    s.eip = neip;
+    null_inaccessible_segments();
+}
+
+} // namespace xlat

@@ -1,0 +1,26 @@
+; Entry of the Multiboot test kernel (ELF): the Multiboot header, a stack, and a call to kmain.
+        bits 32
+        section .multiboot
+        align 4
+MB_MAGIC equ 0x1BADB002
+MB_FLAGS equ 0x00000003             ; page-align modules, memory information
+        dd MB_MAGIC, MB_FLAGS, -(MB_MAGIC + MB_FLAGS)
+
+        section .text
+        global _start
+        extern kmain
+_start:
+        mov esp, stack_top
+        push ebx                    ; Multiboot information structure
+        push eax                    ; magic
+        call kmain
+.hang:  cli
+        hlt
+        jmp .hang
+
+        section .bss
+        align 16
+        resb 16384
+stack_top:
+
+        section .note.GNU-stack noalloc noexec nowrite progbits

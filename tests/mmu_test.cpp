@@ -1,0 +1,256 @@
+// The software MMU and the physical address space, tested over hand-built page tables.
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <vector>
+
+#include "memory/fault.h"
+#include "memory/mmu.h"
+#include "memory/phys.h"
+
+using namespace xlat;
+
+namespace {
+
+constexpr uint32_t P = 1, W = 2, U = 4, A = 0x20, D = 0x40, PS = 0x80, G = 0x100;
+
+struct Rig {
+    PhysMem phys{16u << 20};
+    Mmu mmu{phys};
+    uint32_t rd32(uint32_t pa) { return phys.read(pa, 4); }
+    void wr32(uint32_t pa, uint32_t v) { phys.write(pa, 4, v); }
+    void wr64(uint32_t pa, uint64_t v) { wr32(pa, uint32_t(v)); wr32(pa + 4, uint32_t(v >> 32)); }
+    void paging32(uint32_t cr3, bool wp = false, bool pse = false, bool pge = false) {
+        Mmu::Paging p;
+        p.enabled = true, p.wp = wp, p.pse = pse, p.pge = pge, p.cr3 = cr3;
+        mmu.set_paging(p);
+    }
+    void paging_pae(uint32_t cr3, bool nxe) {
+        Mmu::Paging p;
+        p.enabled = true, p.pae = true, p.nxe = nxe, p.cr3 = cr3;
+        mmu.set_paging(p);
+    }
+};
+
+// Runs f and returns the #PF it raised (vector 0xFF when it raised nothing).
+template <typename F> GuestFault fault_of(F f) {
+    try {
+        f();
+    } catch (const GuestFault& g) {
+        return g;
+    }
+    return GuestFault{0xFF, 0, 0};
+}
+
+} // namespace
+
+TEST_CASE("32-bit paging: every U/S, R/W, WP and privilege combination", "[mmu]") {
+    // SDM Vol. 3A, 4.6: a user access needs U=1 in the PDE and the PTE; a write needs R/W=1 in
+    // both, except a supervisor write with CR0.WP=0, which may write read-only pages.
+    for (unsigned bits = 0; bits < 128; ++bits) {
+        bool pde_u = bits & 1, pde_w = bits & 2, pte_u = bits & 4, pte_w = bits & 8, wp = bits & 16,
+             user = bits & 32, write = bits & 64;
+        CAPTURE(pde_u, pde_w, pte_u, pte_w, wp, user, write);
+        Rig r;
+        r.wr32(0x1000 + 4 * 1, 0x2000 | P | (pde_u ? U : 0) | (pde_w ? W : 0));    // PDE for 4 MiB..8 MiB
+        r.wr32(0x2000 + 4 * 5, 0x9000 | P | (pte_u ? U : 0) | (pte_w ? W : 0));    // PTE for 0x405000
+        r.wr32(0x9123, 0x11223344);
+        r.paging32(0x1000, wp);
+        const uint32_t lin = 0x405123;
+        bool denied = (user && !(pde_u && pte_u)) || (write && !(pde_w && pte_w) && (user || wp));
+        uint32_t got = 0;
+        GuestFault f = fault_of([&] {
+            if (write) r.mmu.write<uint32_t>(lin, 0xCAFEF00D, user);
+            else got = r.mmu.read<uint32_t>(lin, user);
+        });
+        if (denied) {
+            REQUIRE(f.vector == kPF);
+            CHECK(f.address == lin);
+            CHECK(f.error_code == (1u | (write ? 2u : 0u) | (user ? 4u : 0u)));
+            CHECK((r.rd32(0x1004) & A) == 0);  // a faulting access sets no accessed bit
+            CHECK((r.rd32(0x2014) & (A | D)) == 0);
+            CHECK(r.rd32(0x9123) == 0x11223344);
+        } else {
+            REQUIRE(f.vector == 0xFF);
+            CHECK((r.rd32(0x1004) & A) == A);
+            CHECK((r.rd32(0x2014) & A) == A);
+            CHECK(bool(r.rd32(0x2014) & D) == write);  // dirty only on a write
+            CHECK((r.rd32(0x1004) & D) == 0);          // never in a PDE that maps a table
+            if (write) CHECK(r.rd32(0x9123) == 0xCAFEF00D);
+            else CHECK(got == 0x11223344);
+        }
+    }
+}
+
+TEST_CASE("not-present entries fault without the P bit and set CR2's address", "[mmu]") {
+    Rig r;
+    r.paging32(0x1000);
+    GuestFault f = fault_of([&] { r.mmu.read<uint8_t>(0x00ABC123, false); });
+    CHECK(f.vector == kPF);
+    CHECK(f.error_code == 0);
+    CHECK(f.address == 0x00ABC123);
+    r.wr32(0x1000, 0x2000 | P | W | U);  // PDE present, PTE not
+    f = fault_of([&] { r.mmu.write<uint16_t>(0x3FFE, 1, true); });
+    CHECK(f.error_code == (2u | 4u));
+    CHECK(f.address == 0x3FFE);
+}
+
+TEST_CASE("4 MiB pages with CR4.PSE, and PS ignored without it", "[mmu]") {
+    Rig r;
+    r.wr32(0x1000 + 4 * 2, 0x00400000 | P | W | PS);  // 8 MiB..12 MiB -> physical 4 MiB..8 MiB
+    r.wr32(0x00400000 + 0x12344, 0xABCD0123);
+    r.paging32(0x1000, false, true);
+    CHECK(r.mmu.read<uint32_t>(0x00812344, false) == 0xABCD0123);
+    r.mmu.write<uint8_t>(0x00812344, 0x55, false);
+    CHECK(r.rd32(0x1008) == (0x00400000u | P | W | PS | A | D));
+    // Without PSE the PDE points at a page table at 0x400000 (whose entry 0x12 is 0: not present).
+    r.paging32(0x1000, false, false);
+    GuestFault f = fault_of([&] { r.mmu.read<uint32_t>(0x00812344, false); });
+    CHECK(f.vector == kPF);
+    CHECK(f.error_code == 0);
+}
+
+TEST_CASE("PAE: 4 KiB and 2 MiB pages, NX, reserved bits", "[mmu]") {
+    Rig r;
+    const uint32_t pdpt = 0x1000, pd = 0x2000, pt = 0x3000;
+    r.wr64(pdpt + 8 * 0, pd | P);
+    r.wr64(pd + 8 * 0, pt | P | W | U);                              // 0..2 MiB through a table
+    r.wr64(pd + 8 * 1, 0x00600000 | P | W | U | PS);                 // 2..4 MiB -> 6 MiB
+    r.wr64(pd + 8 * 2, 0x00800000 | P | W | U | PS | (1ull << 63));  // 4..6 MiB, NX
+    r.wr64(pt + 8 * 7, 0x00009000 | P | U);                          // 0x7000 -> 0x9000 read-only
+    r.wr32(0x9010, 0x01020304);
+    r.wr32(0x00600020, 0x0A0B0C0D);
+    r.wr32(0x00800000, 0x90909090);
+    r.paging_pae(pdpt, true);
+    CHECK(r.mmu.read<uint32_t>(0x7010, true) == 0x01020304);
+    CHECK(r.mmu.read<uint32_t>(0x00200020, true) == 0x0A0B0C0D);
+    GuestFault f = fault_of([&] { r.mmu.write<uint32_t>(0x7010, 0, true); });
+    CHECK(f.error_code == (1u | 2u | 4u));
+    // NX: data reads are fine, instruction fetches fault with I/D set.
+    CHECK(r.mmu.read<uint32_t>(0x00400000, false) == 0x90909090);
+    uint8_t buf[4];
+    f = fault_of([&] { r.mmu.fetch(0x00400000, buf, 4, false); });
+    CHECK(f.vector == kPF);
+    CHECK(f.error_code == (1u | 16u));
+    CHECK(r.mmu.fetch(0x00200020, buf, 4, false) == 4);
+    // Without EFER.NXE, bit 63 is a reserved bit: #PF with P and RSVD.
+    r.paging_pae(pdpt, false);
+    f = fault_of([&] { r.mmu.read<uint32_t>(0x00400000, false); });
+    CHECK(f.error_code == (1u | 8u));
+}
+
+TEST_CASE("global pages survive a CR3 load with PGE; INVLPG drops them", "[mmu]") {
+    Rig r;
+    r.wr32(0x1000, 0x2000 | P | W);
+    r.wr32(0x2000 + 4 * 1, 0x5000 | P | W | G);  // 0x1000 -> 0x5000, global
+    r.wr32(0x2000 + 4 * 2, 0x6000 | P | W);      // 0x2000 -> 0x6000
+    r.wr32(0x5000, 0x55);
+    r.wr32(0x6000, 0x66);
+    r.wr32(0x7000, 0x77);
+    r.paging32(0x1000, false, false, true);
+    CHECK(r.mmu.read<uint32_t>(0x1000, false) == 0x55);
+    CHECK(r.mmu.read<uint32_t>(0x2000, false) == 0x66);
+    // Remap both pages to 0x7000 behind the TLB's back, then reload CR3.
+    r.wr32(0x2004, 0x7000 | P | W | G);
+    r.wr32(0x2008, 0x7000 | P | W);
+    r.paging32(0x1000, false, false, true);
+    CHECK(r.mmu.read<uint32_t>(0x1000, false) == 0x55);  // global: still the old translation
+    CHECK(r.mmu.read<uint32_t>(0x2000, false) == 0x77);  // not global: walked again
+    r.mmu.invalidate_page(0x1FFF);
+    CHECK(r.mmu.read<uint32_t>(0x1000, false) == 0x77);
+}
+
+TEST_CASE("a page-crossing store that faults on its second page changes nothing", "[mmu]") {
+    Rig r;
+    r.wr32(0x1000, 0x2000 | P | W | U);
+    r.wr32(0x2000 + 4 * 4, 0x8000 | P | W | U);  // 0x4000 writable
+    r.wr32(0x2000 + 4 * 5, 0x9000 | P | U);      // 0x5000 read-only
+    r.wr32(0x8FFC, 0xAAAAAAAA);
+    r.wr32(0x9000, 0xBBBBBBBB);
+    r.paging32(0x1000, true);
+    GuestFault f = fault_of([&] { r.mmu.write<uint32_t>(0x4FFE, 0x12345678, true); });
+    CHECK(f.vector == kPF);
+    CHECK(f.address == 0x5000);  // the fault names the second page
+    CHECK(f.error_code == 7);
+    CHECK(r.rd32(0x8FFC) == 0xAAAAAAAA);
+    CHECK(r.rd32(0x9000) == 0xBBBBBBBB);
+    CHECK((r.rd32(0x2010) & D) == 0);
+    // The same store within writable pages succeeds and splits across them.
+    r.wr32(0x2014, 0x9000 | P | W | U);
+    r.mmu.invalidate_page(0x5000);
+    r.mmu.write<uint32_t>(0x4FFE, 0x12345678, true);
+    CHECK(r.rd32(0x8FFC) == 0x5678AAAA);
+    CHECK((r.rd32(0x9000) & 0xFFFF) == 0x1234);
+}
+
+TEST_CASE("an instruction fetch stops at the page end and faults on the right page", "[mmu]") {
+    Rig r;
+    r.wr32(0x1000, 0x2000 | P | W);
+    r.wr32(0x2000 + 4 * 3, 0x3000 | P | W);  // 0x3000 present, 0x4000 not
+    r.phys.write_bytes(0x3FFD, "\x66\xB8\x34", 3);
+    r.paging32(0x1000);
+    uint8_t buf[15];
+    CHECK(r.mmu.fetch(0x3FFD, buf, 15, false) == 3);
+    CHECK(std::memcmp(buf, "\x66\xB8\x34", 3) == 0);
+    GuestFault f = fault_of([&] { r.mmu.fetch(0x4000, buf, 12, false); });
+    CHECK(f.vector == kPF);
+    CHECK(f.address == 0x4000);
+}
+
+TEST_CASE("code pages never take the host-pointer path for writes and report each write", "[mmu]") {
+    Rig r;
+    std::vector<std::pair<uint32_t, unsigned>> seen;
+    r.mmu.on_code_write_ctx = &seen;
+    r.mmu.on_code_write = [](void* ctx, uint32_t pa, unsigned size) {
+        static_cast<std::vector<std::pair<uint32_t, unsigned>>*>(ctx)->emplace_back(pa, size);
+    };
+    r.mmu.write<uint32_t>(0x7000, 1, false);  // fills the TLB's write tag for the page
+    r.mmu.set_code_page(0x7000, true);
+    r.mmu.write<uint32_t>(0x7004, 2, false);
+    r.mmu.write<uint16_t>(0x7FFF, 3, false);  // crosses into 0x8000, not a code page
+    r.mmu.write<uint32_t>(0x9000, 4, false);
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0] == std::make_pair(0x7004u, 4u));
+    CHECK(seen[1] == std::make_pair(0x7FFFu, 1u));
+    CHECK(r.mmu.is_code_page(0x7ABC));
+    r.mmu.set_code_page(0x7000, false);
+    r.mmu.write<uint32_t>(0x7008, 5, false);
+    CHECK(seen.size() == 2);
+}
+
+TEST_CASE("the physical address space: A20, nothing, ROM and MMIO access sizes", "[mmu][phys]") {
+    Rig r;
+    r.phys.write(0x000123, 1, 0x5A);
+    r.phys.set_a20(false);
+    CHECK(r.mmu.read<uint8_t>(0x100123, false) == 0x5A);  // wraps at 1 MiB like an 8086
+    r.phys.set_a20(true);
+    CHECK(r.mmu.read<uint8_t>(0x100123, false) == 0x00);
+    CHECK(r.mmu.read<uint32_t>(0xA0000, false) == 0xFFFFFFFFu);   // VGA window: nothing yet
+    CHECK(r.mmu.read<uint16_t>(0x20000000, false) == 0xFFFF);     // beyond RAM: nothing
+    r.mmu.write<uint32_t>(0x20000000, 0, false);                  // dropped, no crash
+    std::vector<uint8_t> rom(0x1000, 0xEE);
+    r.phys.map_rom(0xFFFFF000u, rom, "rom");
+    r.mmu.write<uint8_t>(0xFFFFF010u, 0x11, false);
+    CHECK(r.mmu.read<uint8_t>(0xFFFFF010u, false) == 0xEE);       // ROM ignores writes
+
+    struct Dev : MmioHandler {
+        std::vector<std::tuple<uint32_t, unsigned, uint32_t, bool>> log;
+        uint32_t reg[4] = {0x03020100, 0x07060504, 0, 0};
+        uint32_t mmio_read(uint32_t off, unsigned size) override {
+            log.emplace_back(off, size, 0, false);
+            return size == 4 ? reg[off / 4] : (reg[off / 4] >> (8 * (off & 3))) & 0xFF;
+        }
+        void mmio_write(uint32_t off, unsigned size, uint32_t v) override {
+            log.emplace_back(off, size, v, true);
+            if (size == 4) reg[off / 4] = v;
+        }
+    } dword_dev;
+    r.phys.map_mmio(0xFEC00000u, 0x1000, &dword_dev, 4, 4, "dword-only");
+    CHECK(r.mmu.read<uint8_t>(0xFEC00005u, false) == 0x05);  // merged: one 4-byte read
+    r.mmu.write<uint8_t>(0xFEC00001u, 0xAA, false);           // read-modify-write of the dword
+    CHECK(dword_dev.reg[0] == 0x0302AA00u);
+    CHECK(dword_dev.log.size() == 3);
+    Dev byte_dev;
+    r.phys.map_mmio(0xFED00000u, 0x1000, &byte_dev, 1, 1, "byte-only");
+    CHECK(r.mmu.read<uint32_t>(0xFED00004u, false) == 0x07060504u);  // split into four bytes
+    CHECK(byte_dev.log.size() == 4);
+}

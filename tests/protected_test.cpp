@@ -1,0 +1,449 @@
+// Protected mode: segment loads, gates, privilege changes, tasks, V86 mode, exceptions and debug
+// traps, each checked for vector, error code, the saved CS:EIP and the stack (SDM Vol. 3A,
+// chapters 5-7, 17 and 20).
+#include <catch2/catch.hpp>
+
+#include <initializer_list>
+#include <vector>
+
+#include "cpu/descriptor.h"
+#include "frontend/machine.h"
+
+using namespace xlat;
+
+namespace {
+
+constexpr uint32_t kGdt = 0x1000, kIdt = 0x2000, kTssA = 0x3000, kTssB = 0x3100;
+constexpr uint32_t kHandlers = 0x8000;  // vector v's handler: 0x8000 + 16 * v (a HLT)
+constexpr uint32_t kStack0 = 0x9000;    // ring-0 stack top (TSS A's ESP0)
+
+enum Sel : uint16_t {
+    CODE0 = 0x08, DATA0 = 0x10, CODE3 = 0x1B, DATA3 = 0x23, TSS_A = 0x28, TSS_B = 0x30,
+    CALLGATE3 = 0x3B, TASKGATE3 = 0x43, DATA_NP = 0x48, DATA_RO = 0x50, CODE16 = 0x58,
+};
+
+uint64_t seg(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags) {
+    uint32_t lo = (limit & 0xFFFF) | (base << 16);
+    uint32_t hi = ((base >> 16) & 0xFF) | (uint32_t(access) << 8) | (limit & 0xF0000) | (uint32_t(flags) << 20) |
+                  (base & 0xFF000000u);
+    return uint64_t(hi) << 32 | lo;
+}
+uint64_t gate(uint16_t sel, uint32_t off, uint8_t access, uint8_t params = 0) {
+    uint32_t lo = (off & 0xFFFF) | (uint32_t(sel) << 16);
+    uint32_t hi = (off & 0xFFFF0000u) | (uint32_t(access) << 8) | params;
+    return uint64_t(hi) << 32 | lo;
+}
+
+struct Pm {
+    Machine m{[] {
+        MachineConfig cfg;
+        cfg.ram_bytes = 16u << 20;
+        cfg.firmware.assign(64 << 10, 0xF4);
+        return cfg;
+    }()};
+    Cpu& c = m.cpu;
+    CpuState& s = m.cpu.s;
+
+    void w8(uint32_t pa, uint8_t v) { m.phys.write_bytes(pa, &v, 1); }
+    void w16(uint32_t pa, uint16_t v) { m.phys.write_bytes(pa, &v, 2); }
+    void w32(uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); }
+    void w64(uint32_t pa, uint64_t v) { m.phys.write_bytes(pa, &v, 8); }
+    uint16_t r16(uint32_t pa) { uint16_t v; m.phys.read_bytes(pa, &v, 2); return v; }
+    uint32_t r32(uint32_t pa) { uint32_t v; m.phys.read_bytes(pa, &v, 4); return v; }
+    void code(uint32_t pa, std::initializer_list<uint8_t> b) {
+        std::vector<uint8_t> v(b);
+        m.phys.write_bytes(pa, v.data(), v.size());
+    }
+    void step(int n = 1) { for (int i = 0; i < n; ++i) m.interp.step(); }
+
+    Pm() {
+        w64(kGdt + CODE0, seg(0, 0xFFFFF, 0x9A, 0xC));
+        w64(kGdt + DATA0, seg(0, 0xFFFFF, 0x92, 0xC));
+        w64(kGdt + (CODE3 & ~3), seg(0, 0xFFFFF, 0xFA, 0xC));
+        w64(kGdt + (DATA3 & ~3), seg(0, 0xFFFFF, 0xF2, 0xC));
+        w64(kGdt + TSS_A, seg(kTssA, 0x68 + 0x20, 0x89, 0));  // room for ports 0-0xFF
+        w64(kGdt + TSS_B, seg(kTssB, 0x67, 0x89, 0));
+        w64(kGdt + (CALLGATE3 & ~3), gate(CODE0, 0x6000, 0xEC, 2));  // 32-bit call gate, DPL 3, 2 dwords
+        w64(kGdt + (TASKGATE3 & ~3), gate(TSS_B, 0, 0xE5));
+        w64(kGdt + DATA_NP, seg(0, 0xFFFFF, 0x12, 0xC));              // not present
+        w64(kGdt + DATA_RO, seg(0, 0xFFFFF, 0x90, 0xC));              // read-only data
+        w64(kGdt + CODE16, seg(0, 0xFFFF, 0x9A, 0x0));
+        for (unsigned v = 0; v < 256; ++v) {
+            w64(kIdt + 8 * v, gate(CODE0, kHandlers + 16 * v, 0x8E));  // interrupt gates, DPL 0
+            w8(kHandlers + 16 * v, 0xF4);
+        }
+        w64(kIdt + 8 * 0x80, gate(CODE0, kHandlers + 16 * 0x80, 0xEF));  // trap gate, DPL 3
+        w32(kTssA + 4, kStack0);
+        w32(kTssA + 8, DATA0);
+        w16(kTssA + 0x66, 0x68);  // the I/O permission bitmap follows the TSS at offset 0x68
+        s.gdtr = TableRegister{kGdt, 0x5F};
+        s.idtr = TableRegister{kIdt, 0x7FF};
+        s.cr0 |= CR0_PE;
+        load(TSS_A);
+        enter(0);
+    }
+    Descriptor desc(uint16_t sel) { return Descriptor{r32(kGdt + (sel & ~7u)), r32(kGdt + (sel & ~7u) + 4)}; }
+    void load(uint16_t tss) {
+        s.tr = desc(tss).cache(tss);
+        s.tr.attr |= 2;
+        w8(kGdt + tss + 5, uint8_t(0x8B));
+    }
+    // Flat segments at privilege `cpl`, EIP 0x5000, ESP 0x7000.
+    void enter(unsigned cpl) {
+        uint16_t cs = cpl ? CODE3 : CODE0, ds = cpl ? DATA3 : DATA0;
+        s.seg[CS] = desc(cs).cache(cs);
+        for (SegReg sr : {ES, SS, DS, FS, GS}) s.seg[sr] = desc(ds).cache(ds);
+        s.cpl = uint8_t(cpl);
+        c.mode_changed();
+        s.eip = 0x5000;
+        s.regs[ESP] = 0x7000;
+    }
+    // After a fault: delivered to vector v's handler, with the frame on the ring-0 stack.
+    bool at_handler(unsigned v) const { return s.seg[CS].selector == CODE0 && s.eip == kHandlers + 16 * v; }
+    uint32_t stack(unsigned i) { return r32(s.regs[ESP] + 4 * i); }
+};
+
+} // namespace
+
+TEST_CASE("segment loads raise #GP, #NP and #SS with the selector as error code", "[pm]") {
+    struct Case { uint16_t sel; bool ss; uint8_t vec; uint32_t err; };
+    const Case cases[] = {
+        {0x0100, false, kGP, 0x0100},        // beyond the GDT limit
+        {DATA_NP, false, kNP, DATA_NP},      // not present
+        {DATA_RO, true, kGP, DATA_RO},       // SS must be writable
+        {TSS_A, false, kGP, TSS_A},          // a system descriptor
+        {0, true, kGP, 0},                   // SS may not be null
+        {DATA3, true, kGP, DATA3 & ~3},      // SS: RPL 3 != CPL 0
+    };
+    for (const Case& k : cases) {
+        CAPTURE(k.sel, k.ss);
+        Pm p;
+        p.s.regs[EAX] = k.sel;
+        p.code(0x5000, {0x8E, uint8_t(k.ss ? 0xD0 : 0xD8)});  // mov ss/ds, ax
+        p.step();
+        CHECK(p.at_handler(k.vec));
+        CHECK(p.stack(0) == k.err);
+        CHECK(p.stack(1) == 0x5000);  // the faulting instruction
+        CHECK(p.stack(2) == CODE0);
+        CHECK(p.s.regs[ESP] == 0x7000 - 16);
+    }
+    Pm p;
+    p.w64(kGdt + DATA_NP, seg(0, 0xFFFFF, 0x12, 0xC));
+    p.s.regs[EAX] = DATA_NP;
+    p.code(0x5000, {0x8E, 0xD0});  // mov ss, ax: a not-present stack segment is #SS(sel)
+    p.step();
+    CHECK(p.at_handler(kSS));
+    CHECK(p.stack(0) == DATA_NP);
+}
+
+TEST_CASE("a far call through a call gate switches to the inner stack and copies parameters", "[pm]") {
+    Pm p;
+    p.enter(3);
+    p.s.regs[ESP] = 0x7000 - 8;
+    p.w32(0x7000 - 8, 0x11111111);  // parameter 1 (at ESP)
+    p.w32(0x7000 - 4, 0x22222222);  // parameter 2
+    p.code(0x5000, {0x9A, 0x00, 0x00, 0x00, 0x00, CALLGATE3, 0x00});  // call far 003b:00000000
+    p.code(0x6000, {0xCA, 0x08, 0x00});                             // retf 8
+    p.step();
+    CHECK(p.s.cpl == 0);
+    CHECK(p.s.seg[CS].selector == CODE0);
+    CHECK(p.s.eip == 0x6000);
+    CHECK(p.s.seg[SS].selector == DATA0);
+    CHECK(p.s.regs[ESP] == kStack0 - 24);
+    CHECK(p.r32(kStack0 - 4) == DATA3);         // old SS
+    CHECK(p.r32(kStack0 - 8) == 0x7000 - 8);    // old ESP
+    CHECK(p.r32(kStack0 - 12) == 0x22222222);   // parameters, same order
+    CHECK(p.r32(kStack0 - 16) == 0x11111111);
+    CHECK(p.r32(kStack0 - 20) == CODE3);        // return CS
+    CHECK(p.r32(kStack0 - 24) == 0x5007);       // return EIP
+    // DS holds a ring-3 segment; make it ring 0 to see RETF to an outer level null it.
+    p.s.seg[DS] = p.desc(DATA0).cache(DATA0);
+    p.step();
+    CHECK(p.s.cpl == 3);
+    CHECK(p.s.seg[CS].selector == CODE3);
+    CHECK(p.s.eip == 0x5007);
+    CHECK(p.s.seg[SS].selector == DATA3);
+    CHECK(p.s.regs[ESP] == 0x7000);  // the 8 bytes of parameters released on the outer stack
+    CHECK(p.s.seg[DS].selector == 0);
+    CHECK(p.s.seg[ES].selector == DATA3);
+}
+
+TEST_CASE("INT from ring 3 goes to ring 0 on the TSS stack; IRET returns", "[pm]") {
+    Pm p;
+    p.enter(3);
+    p.s.eflags |= IF;
+    p.code(0x5000, {0xCD, 0x80});  // int 0x80 (trap gate, DPL 3)
+    p.code(kHandlers + 16 * 0x80, {0xCF});  // iretd
+    p.step();
+    CHECK(p.at_handler(0x80));
+    CHECK(p.s.cpl == 0);
+    CHECK(p.s.regs[ESP] == kStack0 - 20);
+    CHECK(p.stack(0) == 0x5002);
+    CHECK(p.stack(1) == CODE3);
+    CHECK((p.stack(2) & IF) == IF);
+    CHECK(p.stack(3) == 0x7000);
+    CHECK(p.stack(4) == DATA3);
+    CHECK((p.s.eflags & IF) == IF);  // a trap gate keeps IF
+    p.step();
+    CHECK(p.s.cpl == 3);
+    CHECK(p.s.eip == 0x5002);
+    CHECK(p.s.regs[ESP] == 0x7000);
+    // INT 0x21 through a DPL 0 gate from ring 3: #GP(vector * 8 + 2).
+    p.code(0x5002, {0xCD, 0x21});
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(0) == 0x21 * 8 + 2);
+    CHECK(p.stack(1) == 0x5002);
+    CHECK(p.stack(2) == CODE3);
+}
+
+TEST_CASE("a fault while delivering a fault is a double fault; a third is a shutdown", "[pm]") {
+    Pm p;
+    // #GP's gate is not present: delivering #GP raises #NP (contributory after contributory).
+    p.w64(kIdt + 8 * kGP, gate(CODE0, kHandlers + 16 * kGP, 0x0E));
+    p.s.regs[EAX] = 0x0100;
+    p.code(0x5000, {0x8E, 0xD8});  // mov ds, ax: #GP(0x100)
+    p.step();
+    CHECK(p.at_handler(kDF));
+    CHECK(p.stack(0) == 0);       // #DF's error code is 0
+    CHECK(p.stack(1) == 0x5000);  // the instruction that caused the first fault
+    // A benign exception during delivery is not escalated: #UD with its gate absent gives #NP.
+    Pm q;
+    q.w64(kIdt + 8 * kUD, gate(CODE0, 0, 0x0E));
+    q.code(0x5000, {0x0F, 0x0B});  // ud2
+    q.step();
+    CHECK(q.at_handler(kNP));
+    CHECK(q.stack(0) == kUD * 8 + 2 + 1);  // IDT entry, EXT set
+    // No usable IDT at all: #GP -> #DF -> shutdown.
+    Pm t;
+    t.s.idtr.limit = 0;
+    t.code(0x5000, {0x0F, 0x0B});
+    Machine::Result r = t.m.run(10);
+    (void)r;
+    CHECK(t.s.icount <= 10);
+}
+
+TEST_CASE("a triple fault stops the machine under -no-reboot and resets it otherwise", "[pm]") {
+    for (bool no_reboot : {true, false}) {
+        MachineConfig cfg;
+        cfg.ram_bytes = 4u << 20;
+        cfg.firmware.assign(64 << 10, 0xF4);  // HLT everywhere: after a reset the CPU halts
+        cfg.no_reboot = no_reboot;
+        Machine m(cfg);
+        m.cpu.s.idtr = TableRegister{0, 0};  // real mode, IVT limit 0: INT3 cannot be delivered
+        m.cpu.s.eip = 0;
+        m.cpu.load_seg_real(CS, 0x1000);
+        uint8_t int3 = 0xCC;
+        m.phys.write_bytes(0x10000, &int3, 1);
+        Machine::Result r = m.run(1000);
+        if (no_reboot) {
+            CHECK(r.reason == StopReason::TripleFault);
+        } else {
+            CHECK(r.resets == 1);
+            CHECK(r.reason == StopReason::HaltForever);  // the reset firmware's HLT
+        }
+    }
+}
+
+TEST_CASE("hardware task switches: JMP to a TSS, CALL through a task gate, IRET back", "[pm]") {
+    Pm p;
+    // Task B: its own registers and EIP 0x6100, flat ring-0 segments.
+    p.w32(kTssB + 0x20, 0x6100);
+    p.w32(kTssB + 0x24, 0x2 | CF);
+    p.w32(kTssB + 0x28, 0xAAAA0001);  // EAX
+    p.w32(kTssB + 0x38, 0x8000);      // ESP
+    p.w32(kTssB + 0x48, DATA0);
+    p.w32(kTssB + 0x4C, CODE0);
+    p.w32(kTssB + 0x50, DATA0);
+    p.w32(kTssB + 0x54, DATA0);
+    p.s.regs[EBX] = 0x12345678;
+    p.code(0x5000, {0x9A, 0, 0, 0, 0, TASKGATE3, 0});  // call far 0043:0 (task gate)
+    p.code(0x6100, {0xCF});                            // iretd (NT set: back to A)
+    p.step();
+    CHECK(p.s.tr.selector == TSS_B);
+    CHECK(p.s.eip == 0x6100);
+    CHECK(p.s.regs[EAX] == 0xAAAA0001);
+    CHECK((p.s.eflags & (NT | CF)) == (NT | CF));
+    CHECK(p.r16(kTssB) == TSS_A);                     // back link
+    CHECK((p.desc(TSS_B).type()) == kTss32Busy);
+    CHECK((p.desc(TSS_A).type()) == kTss32Busy);      // CALL keeps the old task busy
+    CHECK(p.r32(kTssA + 0x20) == 0x5007);             // old EIP saved
+    CHECK(p.r32(kTssA + 0x34) == 0x12345678);         // old EBX saved
+    CHECK((p.s.cr0 & CR0_TS) == CR0_TS);
+    p.step();
+    CHECK(p.s.tr.selector == TSS_A);
+    CHECK(p.s.eip == 0x5007);
+    CHECK(p.s.regs[EBX] == 0x12345678);
+    CHECK(p.desc(TSS_B).type() == kTss32Avail);       // IRET frees the nested task
+    CHECK((p.r32(kTssB + 0x24) & NT) == 0);
+    // JMP to a busy TSS is #GP(selector).
+    p.code(0x5007, {0xEA, 0, 0, 0, 0, TSS_A, 0});
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(0) == TSS_A);
+}
+
+TEST_CASE("virtual-8086 mode: IRET into it, IOPL-sensitive faults, the I/O bitmap", "[pm][v86]") {
+    Pm p;
+    // IRETD to V86 mode: EIP, CS, EFLAGS(VM, IOPL 0), ESP, SS, ES, DS, FS, GS.
+    const uint32_t frame[] = {0x0100, 0x2000, 0x00020002, 0x0FFE, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000};
+    p.s.regs[ESP] = 0x7000 - sizeof frame;
+    for (unsigned i = 0; i < 9; ++i) p.w32(0x7000 - sizeof frame + 4 * i, frame[i]);
+    p.code(0x5000, {0xCF});
+    p.step();
+    REQUIRE(p.c.v86());
+    CHECK(p.s.cpl == 3);
+    CHECK(p.s.seg[CS].base == 0x20000);
+    CHECK(p.s.seg[SS].base == 0x30000);
+    CHECK(p.s.eip == 0x100);
+    // CLI with IOPL 0 in V86 mode: #GP(0) to the ring-0 handler with the V86 frame.
+    p.code(0x20100, {0xFA});
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(!p.c.v86());
+    CHECK(p.s.regs[ESP] == kStack0 - 40);
+    CHECK(p.stack(0) == 0);        // error code
+    CHECK(p.stack(1) == 0x100);    // EIP
+    CHECK(p.stack(2) == 0x2000);   // CS
+    CHECK((p.stack(3) & VM) == VM);
+    CHECK(p.stack(4) == 0x0FFE);   // ESP
+    CHECK(p.stack(5) == 0x3000);   // SS
+    CHECK(p.stack(6) == 0x4000);   // ES
+    CHECK(p.stack(7) == 0x5000);   // DS
+    CHECK(p.stack(8) == 0x6000);   // FS
+    CHECK(p.stack(9) == 0x7000);   // GS
+    CHECK(p.s.seg[DS].selector == 0);  // data segments are null in the handler
+    // Back to V86 (skip the CLI), then IN from a port the bitmap allows and one it denies.
+    p.w32(p.s.regs[ESP] + 4, 0x101);
+    p.code(kHandlers + 16 * kGP, {0x83, 0xC4, 0x04, 0xCF});  // add esp, 4; iretd
+    p.w8(kTssA + 0x68 + (0x61 / 8), 0x00);
+    p.w8(kTssA + 0x68 + (0x60 / 8), uint8_t(1u << (0x64 & 7)));  // port 0x64 denied
+    p.code(0x20101, {0xE4, 0x61, 0xE4, 0x64});  // in al, 0x61; in al, 0x64
+    p.step(2);
+    REQUIRE(p.c.v86());
+    CHECK(p.s.eip == 0x101);
+    p.step();
+    CHECK(p.s.eip == 0x103);  // allowed by the bitmap (IOPL does not matter in V86 mode)
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(1) == 0x103);
+}
+
+TEST_CASE("#PF with paging: error code, CR2, saved EIP", "[pm][mmu]") {
+    Pm p;
+    // Identity-map the first 4 MiB with a 4 KiB table, leaving page 0x00400000.. absent and
+    // page 0x6000 read-only for user.
+    const uint32_t pd = 0x100000, pt = 0x101000;
+    p.w32(pd, pt | 7);
+    for (uint32_t i = 0; i < 1024; ++i) p.w32(pt + 4 * i, (i << 12) | 7);
+    p.w32(pt + 4 * 6, 0x6000 | 5);  // present, user, read-only
+    p.s.cr3 = pd;
+    p.s.cr0 |= CR0_PG | CR0_WP;
+    p.c.update_paging();
+    p.enter(3);
+    p.code(0x5000, {0xC6, 0x05, 0x10, 0x60, 0x00, 0x00, 0x01});  // mov byte [0x6010], 1
+    p.step();
+    CHECK(p.at_handler(kPF));
+    CHECK(p.s.cr2 == 0x6010);
+    CHECK(p.stack(0) == 7);  // present, write, user
+    CHECK(p.stack(1) == 0x5000);
+    CHECK(p.stack(2) == CODE3);
+    p.enter(0);
+    p.s.regs[ESP] = 0x7800;  // below it lies the read-only page: with CR0.WP ring 0 may not push there
+    p.code(0x5000, {0xA1, 0x00, 0x00, 0x80, 0x00});  // mov eax, [0x800000]: no page table
+    p.step();
+    CHECK(p.at_handler(kPF));
+    CHECK(p.s.cr2 == 0x800000);
+    CHECK(p.stack(0) == 0);
+}
+
+TEST_CASE("debug: single step, instruction and data breakpoints, RF", "[pm][debug]") {
+    Pm p;
+    p.w8(kHandlers + 16 * kDB, 0xCF);  // the #DB handler: iretd
+    p.s.eflags |= TF;
+    p.code(0x5000, {0x90, 0x90});
+    p.step();
+    CHECK(p.at_handler(kDB));
+    CHECK(p.stack(0) == 0x5001);  // a trap: the next instruction
+    CHECK((p.s.dr[6] & (1u << 14)) != 0);
+    // Data breakpoint 0: writes to the dword at 0x7100.
+    Pm q;
+    q.s.dr[0] = 0x7100;
+    q.s.dr[7] = 0x400 | 0x1 | (1u << 16) | (3u << 18);
+    q.c.debug_regs_changed();
+    q.code(0x5000, {0xC6, 0x05, 0x02, 0x71, 0x00, 0x00, 0x5A,   // mov byte [0x7102], 0x5a
+                    0xA1, 0x00, 0x71, 0x00, 0x00});             // mov eax, [0x7100]: a read, no hit
+    q.step();
+    CHECK(q.at_handler(kDB));
+    CHECK(q.stack(0) == 0x5007);
+    CHECK((q.s.dr[6] & 0xF) == 1);
+    // Instruction breakpoint 1 at 0x5000: a fault before the instruction; RF skips it once.
+    Pm r;
+    r.s.dr[1] = 0x5000;
+    r.s.dr[7] = 0x400 | 0x4;
+    r.c.debug_regs_changed();
+    r.code(0x5000, {0x40});  // inc eax
+    r.code(kHandlers + 16 * kDB, {0x81, 0x4C, 0x24, 0x08, 0x00, 0x00, 0x01, 0x00,  // or dword [esp+8], RF
+                                  0xCF});
+    r.step();
+    CHECK(r.at_handler(kDB));
+    CHECK(r.stack(0) == 0x5000);  // a fault: the instruction itself
+    CHECK(r.s.regs[EAX] == 0);
+    r.step(2);  // set RF in the image, IRETD
+    CHECK(r.s.eip == 0x5000);
+    r.step();   // the breakpoint is skipped once
+    CHECK(r.s.eip == 0x5001);
+    CHECK(r.s.regs[EAX] == 1);
+    CHECK((r.s.eflags & RF) == 0);
+}
+
+TEST_CASE("SYSENTER and SYSEXIT", "[pm]") {
+    Pm p;
+    p.s.sysenter_cs = CODE0;
+    p.s.sysenter_esp = 0x8800;
+    p.s.sysenter_eip = 0x6200;
+    p.enter(3);
+    p.code(0x5000, {0x0F, 0x34});  // sysenter
+    p.code(0x6200, {0x0F, 0x35});  // sysexit
+    p.step();
+    CHECK(p.s.cpl == 0);
+    CHECK(p.s.seg[CS].selector == CODE0);
+    CHECK(p.s.seg[SS].selector == DATA0);
+    CHECK(p.s.regs[ESP] == 0x8800);
+    CHECK(p.s.eip == 0x6200);
+    p.s.regs[EDX] = 0x5002;
+    p.s.regs[ECX] = 0x7000;
+    p.step();
+    CHECK(p.s.cpl == 3);
+    CHECK(p.s.seg[CS].selector == CODE3);
+    CHECK(p.s.seg[SS].selector == DATA3);
+    CHECK(p.s.eip == 0x5002);
+    CHECK(p.s.regs[ESP] == 0x7000);
+    p.code(0x5002, {0x0F, 0x35});  // SYSEXIT at CPL 3: #GP(0)
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(0) == 0);
+}
+
+TEST_CASE("#AC: unaligned accesses at CPL 3 with CR0.AM and EFLAGS.AC", "[pm]") {
+    Pm p;
+    p.s.cr0 |= CR0_AM;
+    p.enter(3);
+    p.s.eflags |= AC;
+    p.code(0x5000, {0x8B, 0x05, 0x00, 0x71, 0x00, 0x00,    // mov eax, [0x7100]: aligned
+                    0x8B, 0x05, 0x01, 0x71, 0x00, 0x00});  // mov eax, [0x7101]: #AC(0)
+    p.step();
+    CHECK(p.s.eip == 0x5006);
+    p.step();
+    CHECK(p.at_handler(kAC));
+    CHECK(p.stack(0) == 0);
+    CHECK(p.stack(1) == 0x5006);
+    CHECK(p.stack(2) == CODE3);
+    // The same access at CPL 0, or with AC clear, is not checked.
+    Pm q;
+    q.s.cr0 |= CR0_AM;
+    q.s.eflags |= AC;
+    q.code(0x5000, {0x8B, 0x05, 0x01, 0x71, 0x00, 0x00});
+    q.step();
+    CHECK(q.s.eip == 0x5006);
+}
