@@ -134,7 +134,8 @@ uint32_t Cpu::linear_slow(SegReg sr, uint32_t off, unsigned size, Access acc) {
         bool code = c.attr & SEG_CODE;
         if (acc == Access::Write && (code || !(c.attr & SEG_RW))) raise_fault(vec, 0);
         if (acc == Access::Read && code && !(c.attr & SEG_RW)) raise_fault(vec, 0);
-        if (acc == Access::Exec && !code) raise_fault(vec, 0);
+        // Instruction fetches check only the limit: CS was checked as a code segment when it was
+        // loaded, and right after CR0.PE is set it still holds its real-mode cache.
     }
     uint64_t last = uint64_t(off) + size - 1;
     bool expand_down = (c.attr & (SEG_S | SEG_CODE | SEG_DC)) == (SEG_S | SEG_DC);
@@ -224,7 +225,7 @@ void Cpu::seg_changed(SegReg sr) {
     if (!protected_mode() || v86()) { seg_ok_[sr] = R | W | X; return; }
     if (!(c.attr & SEG_P)) { seg_ok_[sr] = 0; return; }
     if (c.attr & SEG_CODE) seg_ok_[sr] = uint8_t(X | ((c.attr & SEG_RW) ? R : 0));
-    else seg_ok_[sr] = uint8_t(R | ((c.attr & SEG_RW) ? W : 0));
+    else seg_ok_[sr] = uint8_t(R | X | ((c.attr & SEG_RW) ? W : 0));  // X: see linear_slow
 }
 
 void Cpu::mode_changed() {
