@@ -447,3 +447,29 @@ TEST_CASE("#AC: unaligned accesses at CPL 3 with CR0.AM and EFLAGS.AC", "[pm]") 
     q.step();
     CHECK(q.s.eip == 0x5006);
 }
+
+TEST_CASE("an instruction running onto a not-present page faults on that page", "[pm][mmu]") {
+    Pm p;
+    const uint32_t pd = 0x100000, pt = 0x101000;
+    p.w32(pd, pt | 3);
+    for (uint32_t i = 0; i < 1024; ++i) p.w32(pt + 4 * i, (i << 12) | 3);
+    p.w32(pt + 4 * 0x51, 0);  // page 0x51000 not present
+    p.s.cr3 = pd;
+    p.s.cr0 |= CR0_PG;
+    p.c.update_paging();
+    p.s.eip = 0x50FFE;
+    p.code(0x50FFE, {0xB8, 0x01});  // mov eax, imm32: the last 3 bytes would be on page 0x51000
+    p.step();
+    CHECK(p.at_handler(kPF));
+    CHECK(p.s.cr2 == 0x51000);
+    CHECK(p.stack(0) == 0);        // not present, read (a fetch without NX), supervisor
+    CHECK(p.stack(1) == 0x50FFE);  // the instruction's first byte
+    // The same with the page present runs through.
+    p.w32(pt + 4 * 0x51, 0x51000 | 3);
+    p.c.mmu.invalidate_page(0x51000);
+    p.code(0x51000, {0x02, 0x03, 0x04});
+    p.s.eip = 0x50FFE;
+    p.step();
+    CHECK(p.s.regs[EAX] == 0x04030201u);
+    CHECK(p.s.eip == 0x51003);
+}
