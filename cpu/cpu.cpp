@@ -26,7 +26,6 @@ void Cpu::reset() {
     s.dr[6] = 0xFFFF0FF0u;
     s.dr[7] = 0x00000400u;
     s.apic_base = 0xFEE00900ull;  // BSP, enabled, default base
-    delivering_ = -1;
     debug_hits = 0;
     pending_task_trap = false;
     debug_regs_changed();

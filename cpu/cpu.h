@@ -238,8 +238,6 @@ private:
     // Per segment register: bit per Access kind (Read, Write, Exec) that the fast path of
     // linear() may take without further checks; the limit is always checked.
     uint8_t seg_ok_[kSegCount] = {};
-    // Exception being delivered, for the double-fault rules (-1: none).
-    int delivering_ = -1;
     bool data_breakpoints_ = false;  // some DR0-DR3 watches data writes or reads
     bool code_breakpoints_ = false;  // some DR0-DR3 watches instruction fetches
 };

@@ -132,19 +132,15 @@ void Cpu::deliver_fault(const GuestFault& first) {
     GuestFault f = first;
     for (;;) {
         if (f.vector == kPF) s.cr2 = f.address;
-        int prev = delivering_;
-        delivering_ = f.vector;
         try {
             bool err = protected_mode() && vector_has_error_code(f.vector);
             interrupt(f.vector, IntSource::Exception, s.insn_eip, err, f.error_code);
-            delivering_ = -1;
             return;
         } catch (const GuestFault& again) {
             // A fault while delivering: SDM Vol. 3A, 6.15, Table 6-5.
+            // Faults raised while delivering are contributory or page faults, so this ends.
             FaultClass a = classify(uint8_t(f.vector)), b = classify(again.vector);
-            delivering_ = prev;
             if (a == FaultClass::DoubleFault) {
-                delivering_ = -1;
                 request_stop(StopReason::TripleFault);
                 return;
             }
