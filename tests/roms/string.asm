@@ -142,16 +142,14 @@ rom_main:
         HEX32 ecx
         SHOWSTR BUF
         NL
-;> a32 rep movsb esi=000f0003 edi=00000603 ecx=00000000 'hel.............'
+;> a32 rep movsb esi=00000003 edi=00000603 ecx=00000000 'hel.............'
+        ; 32-bit addressing: ESI, EDI and ECX. The offsets must stay below the real-mode limit
+        ; of 64 KiB (the CPU raises #GP beyond it; QEMU does not check real-mode limits).
         FILLBUF '.'
-        push ds
-        mov ax, 0
-        mov ds, ax
-        mov esi, hello + 0xF0000        ; 32-bit addressing: ESI and EDI are whole offsets
+        mov esi, hello
         mov edi, BUF
         mov ecx, 3
         a32 rep movsb
-        pop ds
         sub esi, hello
         PRINT "a32 rep movsb esi="
         HEX32 esi
