@@ -134,10 +134,8 @@ uint32_t Cpu::linear_slow(SegReg sr, uint32_t off, unsigned size, Access acc) {
         bool code = c.attr & SEG_CODE;
         if (acc == Access::Write && (code || !(c.attr & SEG_RW))) raise_fault(vec, 0);
         if (acc == Access::Read && code && !(c.attr & SEG_RW)) raise_fault(vec, 0);
-        // No type check for fetches: in protected mode CS is only ever loaded with a code
-        // descriptor, and the real-mode cache that MOV CR0 (PE = 1) leaves in place is fetched
-        // through by the far JMP that must follow it (SDM Vol. 3A, 9.9.1), although after reset
-        // it has the type of a read/write data segment (Table 9-1: "Present, R/W, Accessed").
+        // Instruction fetches check only the limit: CS was checked as a code segment when it was
+        // loaded, and right after CR0.PE is set it still holds its real-mode cache.
     }
     uint64_t last = uint64_t(off) + size - 1;
     bool expand_down = (c.attr & (SEG_S | SEG_CODE | SEG_DC)) == (SEG_S | SEG_DC);
@@ -227,9 +225,7 @@ void Cpu::seg_changed(SegReg sr) {
     if (!protected_mode() || v86()) { seg_ok_[sr] = R | W | X; return; }
     if (!(c.attr & SEG_P)) { seg_ok_[sr] = 0; return; }
     if (c.attr & SEG_CODE) seg_ok_[sr] = uint8_t(X | ((c.attr & SEG_RW) ? R : 0));
-    else seg_ok_[sr] = uint8_t(R | ((c.attr & SEG_RW) ? W : 0));
-    // Fetches are not type-checked: see linear_slow.
-    if (sr == CS) seg_ok_[sr] |= X;
+    else seg_ok_[sr] = uint8_t(R | X | ((c.attr & SEG_RW) ? W : 0));  // X: see linear_slow
 }
 
 void Cpu::mode_changed() {

@@ -143,9 +143,9 @@ rom_main:
         SHOWSTR BUF
         NL
 ;> a32 rep movsb esi=00000003 edi=00000603 ecx=00000000 'hel.............'
-        ; 32-bit addressing: ESI, EDI and ECX. The offsets must stay below the real-mode limit
-        ; of 64 KiB (the CPU raises #GP beyond it; QEMU does not check real-mode limits).
         FILLBUF '.'
+        ; 32-bit addressing: ESI, EDI and ECX are used whole (offsets stay below the 64 KiB
+        ; real-mode limit: beyond it the SDM raises #GP, which QEMU does not model).
         mov esi, hello
         mov edi, BUF
         mov ecx, 3
