@@ -7,6 +7,7 @@
 #include <array>
 #include <cstdint>
 
+#include "cpu/descriptor.h"
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/state.h"
@@ -167,8 +168,6 @@ public:
     // ---- control transfer ----
     // Near jump to `target` (already masked to the operand size): #GP(0) beyond the CS limit.
     void jump_near(uint32_t target);
-    // Far jump/call/return target: loads CS and EIP (real mode; protected mode checks in issue 4).
-    void jump_far(uint16_t sel, uint32_t off);
 
     // Far transfers with every real-, V86- and protected-mode rule: code segments, call gates
     // (with parameter copying and stack switch), task gates and TSS descriptors (SDM Vol. 2A
@@ -229,6 +228,12 @@ private:
     void null_inaccessible_segments();
     // Loads CS from a checked descriptor cache at privilege `cpl`.
     void set_cs(const SegmentCache& cache, unsigned cpl);
+    // The checks of a direct far JMP or CALL to a code segment at the current privilege.
+    void check_direct_code(uint16_t sel, const Descriptor& d);
+    // The checks of the CS popped by RET or IRET; returns its descriptor.
+    Descriptor check_return_cs(uint16_t sel);
+    // The checks of the SS popped by a return to outer level `rpl`; returns it loaded.
+    SegmentCache check_outer_ss(uint16_t ss, unsigned rpl);
 
     // Per segment register: bit per Access kind (Read, Write, Exec) that the fast path of
     // linear() may take without further checks; the limit is always checked.

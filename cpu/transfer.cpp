@@ -39,6 +39,38 @@ void Cpu::inner_stack(unsigned dpl, uint16_t& ss, uint32_t& esp) {
     }
 }
 
+void Cpu::check_direct_code(uint16_t sel, const Descriptor& d) {
+    // SDM Vol. 2A, JMP and CALL: a conforming segment needs DPL <= CPL; a non-conforming one
+    // RPL <= CPL and DPL = CPL. The privilege level never changes.
+    const uint16_t err = sel & 0xFFFC;
+    if (!d.code() || (d.conforming() ? d.dpl() > s.cpl : ((sel & 3u) > s.cpl || d.dpl() != s.cpl)))
+        raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kNP, err);
+}
+
+Descriptor Cpu::check_return_cs(uint16_t sel) {
+    // SDM Vol. 2B, RET and IRET: the return CS may not be more privileged than CPL.
+    const uint16_t err = sel & 0xFFFC;
+    const unsigned rpl = sel & 3u;
+    if (err == 0) raise_fault(kGP, 0);
+    Descriptor d = read_descriptor(*this, sel, kGP);
+    if (!d.code() || rpl < s.cpl) raise_fault(kGP, err);
+    if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kNP, err);
+    return d;
+}
+
+SegmentCache Cpu::check_outer_ss(uint16_t ss, unsigned rpl) {
+    const uint16_t err = ss & 0xFFFC;
+    if (err == 0) raise_fault(kGP, 0);
+    if ((ss & 3u) != rpl) raise_fault(kGP, err);
+    Descriptor d = read_descriptor(*this, ss, kGP);
+    if (!d.writable() || d.dpl() != rpl) raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kSS, err);
+    set_accessed(*this, ss, d);
+    return d.cache(ss);
+}
+
 SegmentCache Cpu::check_new_ss(uint16_t ss, unsigned dpl, uint8_t vec) {
     const uint16_t err = ss & 0xFFFC;
     if (err == 0) raise_fault(vec, 0);
@@ -68,11 +100,24 @@ void Cpu::null_inaccessible_segments() {
 
 void Cpu::far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
     (void)osz;
-    if (!protected_mode() || v86()) return jump_far(sel, off);
+    if (!protected_mode() || v86()) {
+        // Real and V86 mode: the target offset is checked against the CS limit.
+        if (off > s.seg[CS].limit) raise_fault(kGP, 0);
+        load_seg_real(CS, sel);
+        s.eip = off;
+        return;
+    }
     const uint16_t err = sel & 0xFFFC;
     if (err == 0) raise_fault(kGP, 0);
     Descriptor d = read_descriptor(*this, sel, kGP);
-    if (!d.system()) return jump_far(sel, off);  // code segment: checks in jump_far
+    if (!d.system()) {
+        check_direct_code(sel, d);
+        if (off > d.limit()) raise_fault(kGP, 0);
+        set_accessed(*this, sel, d);
+        set_cs(d.cache(sel), s.cpl);
+        s.eip = off;
+        return;
+    }
     switch (d.type()) {
     case kCallGate16:
     case kCallGate32: {
@@ -119,9 +164,7 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
     Descriptor d = read_descriptor(*this, sel, kGP);
     if (!d.system()) {
         // Direct call to a code segment at the same privilege.
-        if (!d.code() || (d.conforming() ? d.dpl() > s.cpl : ((sel & 3u) > s.cpl || d.dpl() != s.cpl)))
-            raise_fault(kGP, err);
-        if (!d.present()) raise_fault(kNP, err);
+        check_direct_code(sel, d);
         if (off > d.limit()) raise_fault(kGP, 0);
         uint32_t sp = s.regs[ESP];
         sp = push_at(sp, osz, s.seg[CS].selector);
@@ -208,13 +251,8 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
         s.eip = neip;
         return;
     }
-    const uint16_t err = sel & 0xFFFC;
     const unsigned rpl = sel & 3u;
-    if (err == 0) raise_fault(kGP, 0);
-    Descriptor d = read_descriptor(*this, sel, kGP);
-    if (!d.code() || rpl < s.cpl) raise_fault(kGP, err);
-    if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) raise_fault(kGP, err);
-    if (!d.present()) raise_fault(kNP, err);
+    Descriptor d = check_return_cs(sel);
     sp = (sp & ~m) | ((sp + imm) & m);
     if (rpl == s.cpl) {
         if (neip > d.limit()) raise_fault(kGP, 0);
@@ -228,17 +266,11 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
     uint32_t nesp, nss;
     sp = pop_at(sp, osz, nesp);
     sp = pop_at(sp, osz, nss);
-    const uint16_t sserr = uint16_t(nss) & 0xFFFC;
-    if (sserr == 0) raise_fault(kGP, 0);
-    if ((nss & 3u) != rpl) raise_fault(kGP, sserr);
-    Descriptor sd = read_descriptor(*this, uint16_t(nss), kGP);
-    if (!sd.writable() || sd.dpl() != rpl) raise_fault(kGP, sserr);
-    if (!sd.present()) raise_fault(kSS, sserr);
     if (neip > d.limit()) raise_fault(kGP, 0);
+    SegmentCache ssc = check_outer_ss(uint16_t(nss), rpl);
     set_accessed(*this, sel, d);
-    set_accessed(*this, uint16_t(nss), sd);
     set_cs(d.cache(sel), rpl);
-    s.seg[SS] = sd.cache(uint16_t(nss));
+    s.seg[SS] = ssc;
     seg_changed(SS);
     if (osz == 2) nesp &= 0xFFFF;
     // The immediate releases parameters on the outer stack too.
@@ -248,7 +280,6 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
 }
 
 void Cpu::iret(unsigned osz) {
-    const uint32_t m = sp_mask();
     uint32_t sp = s.regs[ESP], neip, ncs, nfl;
     if (protected_mode() && !v86() && (s.eflags & NT)) {
         // Return from a nested task: switch back to the task in the back link.
@@ -296,13 +327,9 @@ void Cpu::iret(unsigned osz) {
         return;
     }
 
-    const uint16_t sel = uint16_t(ncs), err = sel & 0xFFFC;
+    const uint16_t sel = uint16_t(ncs);
     const unsigned rpl = sel & 3u;
-    if (err == 0) raise_fault(kGP, 0);
-    Descriptor d = read_descriptor(*this, sel, kGP);
-    if (!d.code() || rpl < s.cpl) raise_fault(kGP, err);
-    if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) raise_fault(kGP, err);
-    if (!d.present()) raise_fault(kNP, err);
+    Descriptor d = check_return_cs(sel);
 
     // Which flags may change depends on the privilege before the return (SDM IRET).
     uint32_t changeable = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
@@ -322,19 +349,12 @@ void Cpu::iret(unsigned osz) {
     uint32_t nesp, nss;
     sp = pop_at(sp, osz, nesp);
     sp = pop_at(sp, osz, nss);
-    const uint16_t sserr = uint16_t(nss) & 0xFFFC;
-    if (sserr == 0) raise_fault(kGP, 0);
-    if ((nss & 3u) != rpl) raise_fault(kGP, sserr);
-    Descriptor sd = read_descriptor(*this, uint16_t(nss), kGP);
-    if (!sd.writable() || sd.dpl() != rpl) raise_fault(kGP, sserr);
-    if (!sd.present()) raise_fault(kSS, sserr);
     if (neip > d.limit()) raise_fault(kGP, 0);
-    (void)m;
+    SegmentCache ssc = check_outer_ss(uint16_t(nss), rpl);
     write_eflags(nfl, changeable);
     set_accessed(*this, sel, d);
-    set_accessed(*this, uint16_t(nss), sd);
     set_cs(d.cache(sel), rpl);
-    s.seg[SS] = sd.cache(uint16_t(nss));
+    s.seg[SS] = ssc;
     seg_changed(SS);
     if (stack32()) s.regs[ESP] = nesp;
     else set_reg16(ESP, uint16_t(nesp));
