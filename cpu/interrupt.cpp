@@ -18,6 +18,18 @@ FaultClass classify(uint8_t v) {
     }
 }
 
+// Fault-class exceptions: the pushed EFLAGS image has RF set so that the faulting instruction,
+// restarted by IRET, does not hit its own instruction breakpoint again (SDM Vol. 3A, 17.3.1.1).
+// #DB is left out: its instruction-breakpoint form must push RF as it was, its other forms are
+// traps (DR7.GD, a fault, is the one exception this misses).
+bool pushes_rf(uint8_t v) {
+    switch (v) {
+    case kDE: case kBR: case kUD: case kNM: case kTS: case kNP: case kSS: case kGP: case kPF:
+    case kMF: case kAC: case kXM: return true;
+    default: return false;
+    }
+}
+
 } // namespace
 
 void Cpu::interrupt(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error, uint32_t error) {
@@ -133,6 +145,7 @@ void Cpu::deliver_fault(const GuestFault& first) {
     for (;;) {
         if (f.vector == kPF) s.cr2 = f.address;
         try {
+            if (pushes_rf(f.vector)) s.eflags |= RF;
             bool err = protected_mode() && vector_has_error_code(f.vector);
             interrupt(f.vector, IntSource::Exception, s.insn_eip, err, f.error_code);
             return;

@@ -181,6 +181,7 @@ TEST_CASE("INT from ring 3 goes to ring 0 on the TSS stack; IRET returns", "[pm]
     CHECK(p.stack(0) == 0x5002);
     CHECK(p.stack(1) == CODE3);
     CHECK((p.stack(2) & IF) == IF);
+    CHECK((p.stack(2) & RF) == 0);  // INT n pushes RF as 0
     CHECK(p.stack(3) == 0x7000);
     CHECK(p.stack(4) == DATA3);
     CHECK((p.s.eflags & IF) == IF);  // a trap gate keeps IF
@@ -195,6 +196,8 @@ TEST_CASE("INT from ring 3 goes to ring 0 on the TSS stack; IRET returns", "[pm]
     CHECK(p.stack(0) == 0x21 * 8 + 2);
     CHECK(p.stack(1) == 0x5002);
     CHECK(p.stack(2) == CODE3);
+    CHECK((p.stack(3) & RF) == RF);  // a fault pushes RF set (SDM Vol. 3A, 17.3.1.1)
+    CHECK((p.s.eflags & RF) == 0);   // and the handler runs with RF clear
 }
 
 TEST_CASE("a fault while delivering a fault is a double fault; a third is a shutdown", "[pm]") {
