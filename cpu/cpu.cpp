@@ -279,11 +279,13 @@ void Cpu::check_io_permission(uint16_t port, unsigned size) {
 
 uint32_t Cpu::port_in(uint16_t port, unsigned size) {
     check_io_permission(port, size);
+    if (io_breakpoints_) check_io_breakpoints(port, size);
     return io.read(port, size);
 }
 
 void Cpu::port_out(uint16_t port, unsigned size, uint32_t v) {
     check_io_permission(port, size);
+    if (io_breakpoints_) check_io_breakpoints(port, size);
     io.write(port, size, v);
 }
 
@@ -303,11 +305,24 @@ unsigned bp_len(uint32_t dr7, unsigned n) {
 void Cpu::debug_regs_changed() {
     data_breakpoints_ = false;
     code_breakpoints_ = false;
+    io_breakpoints_ = false;
     for (unsigned n = 0; n < 4; ++n) {
         if (!bp_enabled(s.dr[7], n)) continue;
         unsigned k = bp_kind(s.dr[7], n);
         if (k == 0) code_breakpoints_ = true;
         else if (k == 1 || k == 3) data_breakpoints_ = true;
+        else if (s.cr4 & CR4_DE) io_breakpoints_ = true;  // R/W = 10: I/O, only with CR4.DE
+    }
+}
+
+void Cpu::check_io_breakpoints(uint16_t port, unsigned size) {
+    // SDM Vol. 3A, 17.2.5: an I/O breakpoint matches any access overlapping its port range;
+    // the #DB trap follows the instruction.
+    for (unsigned n = 0; n < 4; ++n) {
+        if (!bp_enabled(s.dr[7], n) || bp_kind(s.dr[7], n) != 2) continue;
+        unsigned len = bp_len(s.dr[7], n);
+        uint32_t start = s.dr[n] & 0xFFFF & ~(len - 1);
+        if (port <= start + len - 1 && start <= uint32_t(port) + size - 1) debug_hits |= 1u << n;
     }
 }
 

@@ -208,6 +208,8 @@ public:
     void debug_regs_changed();  // after DR7 (or DR0-DR3) changed
     // Records in debug_hits the data breakpoints an access of `size` bytes at `lin` matches.
     void check_data_breakpoints(uint32_t lin, unsigned size, bool write);
+    // Records in debug_hits the I/O breakpoints (CR4.DE) a port access matches.
+    void check_io_breakpoints(uint16_t port, unsigned size);
     // DR6 B0-B3 bits of the instruction breakpoints set at linear address `lin`.
     uint32_t code_breakpoint_hits(uint32_t lin) const;
     uint32_t debug_hits = 0;  // data breakpoints hit by the current instruction (DR6 B0-B3)
@@ -240,6 +242,7 @@ private:
     uint8_t seg_ok_[kSegCount] = {};
     bool data_breakpoints_ = false;  // some DR0-DR3 watches data writes or reads
     bool code_breakpoints_ = false;  // some DR0-DR3 watches instruction fetches
+    bool io_breakpoints_ = false;    // some DR0-DR3 watches ports (CR4.DE)
 };
 
 } // namespace xlat

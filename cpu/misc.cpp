@@ -48,7 +48,8 @@ void STI(Cpu& c, const Insn&) {
 constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000001u;
 constexpr uint32_t kSignature = 0x00000619;
-constexpr uint32_t kFeatureEdx = (1u << 3)     // PSE: 4 MiB pages
+constexpr uint32_t kFeatureEdx = (1u << 2)     // DE: CR4.DE, I/O breakpoints
+                                 | (1u << 3)   // PSE: 4 MiB pages
                                  | (1u << 4)   // TSC: RDTSC, CR4.TSD
                                  | (1u << 5)   // MSR: RDMSR, WRMSR
                                  | (1u << 6)   // PAE: 64-bit page-table entries

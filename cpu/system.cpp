@@ -51,8 +51,7 @@ template <bool IDT> void Sxdt(Cpu& c, const Insn& in) {
 constexpr uint32_t kCr0Implemented = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP |
                                      CR0_AM | CR0_NW | CR0_CD | CR0_PG;
 // CR4 bits whose features exist (and CPUID reports). Setting any other bit raises #GP(0).
-// DE is left out: it also enables I/O breakpoints, which the debug unit does not have yet.
-constexpr uint32_t kCr4Implemented = CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE;
+constexpr uint32_t kCr4Implemented = CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE;
 
 void write_cr0(Cpu& c, uint32_t v) {
     if ((v & CR0_PG) && !(v & CR0_PE)) raise_fault(kGP, 0);
@@ -72,6 +71,7 @@ void write_cr4(Cpu& c, uint32_t v) {
     // Clearing PAE while paging is on is not allowed (SDM Vol. 3A, 4.1.2).
     if ((c.s.cr0 & CR0_PG) && (c.s.cr4 & CR4_PAE) && !(v & CR4_PAE)) raise_fault(kGP, 0);
     c.s.cr4 = v;
+    c.debug_regs_changed();  // CR4.DE turns I/O breakpoints on and off
     c.update_paging();
 }
 

@@ -476,3 +476,31 @@ TEST_CASE("an instruction running onto a not-present page faults on that page", 
     CHECK(p.s.regs[EAX] == 0x04030201u);
     CHECK(p.s.eip == 0x51003);
 }
+
+TEST_CASE("I/O breakpoints with CR4.DE trap after the access; DR4/DR5 become #UD", "[pm][debug]") {
+    Pm p;
+    p.s.cr4 |= CR4_DE;
+    p.s.dr[2] = 0x80;
+    p.s.dr[7] = 0x400 | (1u << 4) | (2u << 24);  // L2, R/W = 10 (I/O), LEN = 1
+    p.c.debug_regs_changed();
+    p.code(0x5000, {0xE6, 0x81,                   // out 0x81, al: no hit
+                    0xE6, 0x80,                   // out 0x80, al: hit
+                    0x0F, 0x21, 0xE0});           // mov eax, dr4 with CR4.DE: #UD
+    p.step();
+    CHECK(p.s.eip == 0x5002);
+    p.step();
+    CHECK(p.at_handler(kDB));
+    CHECK(p.stack(0) == 0x5004);
+    CHECK((p.s.dr[6] & 0xF) == 4);
+    p.s.eip = 0x5004;
+    p.step();
+    CHECK(p.at_handler(kUD));
+    // Without CR4.DE the same breakpoint never fires (R/W = 10 is undefined then).
+    Pm q;
+    q.s.dr[2] = 0x80;
+    q.s.dr[7] = 0x400 | (1u << 4) | (2u << 24);
+    q.c.debug_regs_changed();
+    q.code(0x5000, {0xE6, 0x80});
+    q.step();
+    CHECK(q.s.eip == 0x5002);
+}
