@@ -65,6 +65,12 @@ public:
     bool code32() const { return s.seg[CS].attr & SEG_DB; }
     bool stack32() const { return s.seg[SS].attr & SEG_DB; }
     uint8_t iopl() const { return uint8_t((s.eflags >> 12) & 3); }
+    // True when CLI, STI, PUSHF, POPF and IRET work on VIF instead of IF: V86 mode with CR4.VME,
+    // or CPL 3 with CR4.PVI, and IOPL < 3 (SDM Vol. 3A, 20.3 and 20.4).
+    bool virtual_if() const {
+        if (!protected_mode() || iopl() == 3) return false;
+        return v86() ? (s.cr4 & CR4_VME) : (s.cpl == 3 && (s.cr4 & CR4_PVI));
+    }
 
     // ---- registers ----
     uint8_t reg8(unsigned i) const {  // AL CL DL BL AH CH DH BH
@@ -177,6 +183,10 @@ public:
     void far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip);
     void far_ret(unsigned osz, uint16_t imm);
     void iret(unsigned osz);
+
+    // CR4.VME: whether INT n in V86 mode goes to the V86 task's IVT, and that delivery.
+    bool v86_redirected(uint8_t vec);
+    void v86_interrupt(uint8_t vec, uint32_t ret_eip);
 
     // Hardware task switch to the TSS selected by `sel` (SDM Vol. 3A, 7.3). `ret_eip` is saved
     // as the old task's EIP. For exceptions, `error` is pushed on the new task's stack.

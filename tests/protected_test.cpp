@@ -504,3 +504,68 @@ TEST_CASE("I/O breakpoints with CR4.DE trap after the access; DR4/DR5 become #UD
     q.step();
     CHECK(q.s.eip == 0x5002);
 }
+
+TEST_CASE("CR4.VME: virtual IF in V86 mode, INT n redirected through the task's IVT", "[pm][v86]") {
+    Pm p;
+    p.s.cr4 |= CR4_VME;
+    p.w16(kTssA + 0x66, 0x88);  // redirection bitmap at 0x68..0x87, I/O bitmap from 0x88
+    for (uint32_t i = 0; i < 32; ++i) p.w8(kTssA + 0x68 + i, 0);
+    p.w8(kTssA + 0x68 + 0x22 / 8, uint8_t(1u << (0x22 & 7)));  // INT 22h is not redirected
+    // The V86 task's IVT entry for 21h: 3000:0100.
+    p.w16(0x21 * 4, 0x0100);
+    p.w16(0x21 * 4 + 2, 0x3000);
+    // IRETD into V86 mode with IOPL 0, IF 1, VIF 0.
+    const uint32_t frame[] = {0x0100, 0x2000, 0x00020202, 0x0FFE, 0x3000, 0, 0, 0, 0};
+    p.s.regs[ESP] = 0x7000 - sizeof frame;
+    for (unsigned i = 0; i < 9; ++i) p.w32(0x7000 - sizeof frame + 4 * i, frame[i]);
+    p.code(0x5000, {0xCF});
+    p.step();
+    REQUIRE(p.c.v86());
+    p.code(0x20100, {0xFB,         // sti: sets VIF, not IF's... IF is already 1
+                     0x9C,         // pushf: IF in the image is VIF, IOPL shows 3
+                     0xFA,         // cli: clears VIF only
+                     0xCD, 0x21,   // int 21h: redirected to 3000:0100
+                     0xCD, 0x22}); // int 22h: not redirected, IOPL 0: #GP
+    p.step();
+    CHECK((p.s.eflags & VIF) == VIF);
+    p.step();
+    const uint32_t ss_base = 0x30000;
+    CHECK(p.r16(ss_base + 0x0FFC) == ((0x0202 & ~IF) | IOPL | IF));  // IF from VIF, IOPL 3
+    p.step();
+    CHECK((p.s.eflags & VIF) == 0);
+    CHECK((p.s.eflags & IF) == IF);  // the real IF stays
+    p.step();
+    CHECK(p.c.v86());
+    CHECK(p.s.seg[CS].selector == 0x3000);
+    CHECK(p.s.eip == 0x0100);
+    CHECK(p.r16(ss_base + 0x0FFA) == (((0x0202 & ~IF) | IOPL)));  // VIF was 0: IF 0 in the image
+    CHECK(p.r16(ss_base + 0x0FF8) == 0x2000);
+    CHECK(p.r16(ss_base + 0x0FF6) == 0x0105);
+    // Back with a 16-bit IRET: VIF takes the popped IF.
+    p.w16(ss_base + 0x0FFA, 0x0202);
+    p.code(0x30100, {0xCF});
+    p.step();
+    CHECK(p.s.seg[CS].selector == 0x2000);
+    CHECK(p.s.eip == 0x0105);
+    CHECK((p.s.eflags & VIF) == VIF);
+    // INT 22h is not redirected and IOPL is 0: #GP(0) to the monitor.
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(1) == 0x0105);
+}
+
+TEST_CASE("CR4.PVI: CLI and STI at CPL 3 work on VIF", "[pm]") {
+    Pm p;
+    p.s.cr4 |= CR4_PVI;
+    p.enter(3);
+    p.s.eflags |= IF;
+    p.code(0x5000, {0xFA, 0xFB});  // cli; sti
+    p.step();
+    CHECK((p.s.eflags & (IF | VIF)) == IF);
+    p.step();
+    CHECK((p.s.eflags & (IF | VIF)) == (IF | VIF));
+    p.s.eflags |= VIP;
+    p.s.eip = 0x5001;
+    p.step();
+    CHECK(p.at_handler(kGP));  // STI with an interrupt pending
+}
