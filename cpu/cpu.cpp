@@ -233,15 +233,17 @@ void Cpu::mode_changed() {
     for (unsigned i = 0; i < kSegCount; ++i) seg_changed(SegReg(i));
 }
 
-void Cpu::update_paging() {
+void Cpu::load_paging_regs(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer) {
     Mmu::Paging p;
-    p.enabled = s.cr0 & CR0_PG;
-    p.wp = s.cr0 & CR0_WP;
-    p.pse = s.cr4 & CR4_PSE;
-    p.pae = s.cr4 & CR4_PAE;
-    p.pge = s.cr4 & CR4_PGE;
-    p.nxe = s.efer & kEferNxe;
-    p.cr3 = s.cr3;
+    p.enabled = cr0 & CR0_PG;
+    p.wp = cr0 & CR0_WP;
+    p.pse = cr4 & CR4_PSE;
+    p.pae = cr4 & CR4_PAE;
+    p.pge = cr4 & CR4_PGE;
+    p.nxe = efer & kEferNxe;
+    p.cr3 = cr3;
+    if (p.enabled && p.pae && !mmu.load_pdptes(cr3, p.pdpte)) raise_fault(kGP, 0);
+    s.cr0 = cr0, s.cr3 = cr3, s.cr4 = cr4, s.efer = efer;
     mmu.set_paging(p);
 }
 

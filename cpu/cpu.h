@@ -168,8 +168,11 @@ public:
     // Recomputes what a segment allows after its cache or the mode changed.
     void seg_changed(SegReg sr);
     void mode_changed();  // CR0.PE, EFLAGS.VM or CPL changed
-    // Hands CR0.PG/WP, CR3, CR4.PSE/PAE/PGE and EFER.NXE to the MMU (after any of them changed).
-    void update_paging();
+    // Installs new CR0, CR3, CR4 and EFER values and hands the paging state to the MMU. With PAE
+    // paging this loads the PDPTEs, raising #GP(0) (and changing nothing) when one has a
+    // reserved bit set.
+    void load_paging_regs(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer);
+    void update_paging() { load_paging_regs(s.cr0, s.cr3, s.cr4, s.efer); }
 
     // ---- control transfer ----
     // Near jump to `target` (already masked to the operand size): #GP(0) beyond the CS limit.

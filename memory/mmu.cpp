@@ -22,6 +22,17 @@ Mmu::Mmu(PhysMem& phys) : phys_(phys), code_pages_(size_t(phys.ram_size() >> kPa
 
 Mmu::~Mmu() { phys_.remove_listener(this); }
 
+bool Mmu::load_pdptes(uint32_t cr3, uint64_t (&out)[4]) {
+    bool ok = true;
+    for (unsigned i = 0; i < 4; ++i) {
+        uint32_t at = (cr3 & 0xFFFFFFE0u) + 8 * i;
+        out[i] = uint64_t(phys_read(at, 4)) | (uint64_t(phys_read(at + 4, 4)) << 32);
+        // Bits 1, 2, 5-8 and 63:36 are reserved in a present PDPTE.
+        if ((out[i] & PTE_P) && (out[i] & (0x1E6ull | kPaeReserved | PTE_NX))) ok = false;
+    }
+    return ok;
+}
+
 void Mmu::set_paging(const Paging& p) {
     bool only_cr3 = p.enabled == paging_.enabled && p.wp == paging_.wp && p.pse == paging_.pse &&
                     p.pae == paging_.pae && p.pge == paging_.pge && p.nxe == paging_.nxe;
@@ -103,11 +114,9 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
             paddr = (entries[1] & 0xFFFFF000u) | (lin & 0xFFF);
         }
     } else {
-        uint32_t pdpte_addr = (paging_.cr3 & 0xFFFFFFE0u) + ((lin >> 30) << 3);
-        uint64_t pdpte = read_entry(pdpte_addr);
+        // The PDPTEs come from the registers loaded with CR3 (checked for reserved bits then).
+        uint64_t pdpte = paging_.pdpte[lin >> 30];
         if (!(pdpte & PTE_P)) fault(0);
-        // PDPTE bits 1, 2, 5-8 and 63:36 are reserved (SDM Vol. 3A, 4.4.1).
-        if (pdpte & (0x1E6ull | kPaeReserved | PTE_NX)) fault(PF_P | PF_RSVD);
         addrs[0] = uint32_t(pdpte & 0xFFFFF000u) + (((lin >> 21) & 0x1FF) << 3);
         entries[0] = read_entry(addrs[0]);
         n = 1;

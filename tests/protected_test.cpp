@@ -569,3 +569,41 @@ TEST_CASE("CR4.PVI: CLI and STI at CPL 3 work on VIF", "[pm]") {
     p.step();
     CHECK(p.at_handler(kGP));  // STI with an interrupt pending
 }
+
+TEST_CASE("PAE: PDPTEs are loaded with CR3 and checked then", "[pm][mmu]") {
+    Pm p;
+    const uint32_t pdpt = 0x100000, pd0 = 0x101000, pd1 = 0x102000, pd2 = 0x103000;
+    p.w32(pdpt, pd0 | 1);      // 0..1 GiB: identity (code, stacks, tables)
+    p.w32(pdpt + 8, pd1 | 1);  // 1..2 GiB: data through pd1
+    p.w32(pd0, 0x00000000 | 0x83);
+    p.w32(pd1, 0x00000000 | 0x83);  // 0x40000000 -> 0
+    p.w32(pd2, 0x00200000 | 0x83);  // the replacement: 0x40000000 -> 2 MiB
+    p.w32(0x7100, 0x11111111);
+    p.w32(0x207100, 0x22222222);
+    p.s.cr4 |= CR4_PAE;
+    p.s.regs[EAX] = pdpt;
+    p.s.regs[EBX] = CR0_PG;
+    p.code(0x5000, {0x0F, 0x22, 0xD8,        // mov cr3, eax
+                    0x0F, 0x20, 0xC1,        // mov ecx, cr0
+                    0x09, 0xD9,              // or ecx, ebx
+                    0x0F, 0x22, 0xC1,        // mov cr0, ecx: paging on, PDPTEs loaded
+                    0x8B, 0x15, 0x00, 0x71, 0x00, 0x40,   // mov edx, [0x40007100]
+                    0x8B, 0x15, 0x00, 0x71, 0x00, 0x40,   // (after the PDPT changed)
+                    0x0F, 0x22, 0xD8,        // mov cr3, eax: reloads the PDPTEs
+                    0x8B, 0x15, 0x00, 0x71, 0x00, 0x40}); // mov edx, [0x40007100]
+    p.step(5);
+    CHECK(p.s.regs[EDX] == 0x11111111);
+    p.w32(pdpt + 8, pd2 | 1);  // change the PDPT behind the CPU's back
+    p.c.mmu.flush_all();       // even with an empty TLB the loaded PDPTE stays in use
+    p.step();
+    CHECK(p.s.regs[EDX] == 0x11111111);
+    p.step(2);
+    CHECK(p.s.regs[EDX] == 0x22222222);
+    // A reserved bit in a present PDPTE: MOV CR3 raises #GP(0) and CR3 keeps its value.
+    p.w32(pdpt + 16, pd1 | 1 | 0x4);  // bit 2 is reserved
+    p.code(p.s.eip, {0x0F, 0x22, 0xD8});
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(0) == 0);
+    CHECK(p.s.cr3 == pdpt);
+}
