@@ -14,7 +14,7 @@ constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
 
 } // namespace
 
-Mmu::Mmu(PhysMem& phys) : phys_(phys), code_pages_(size_t(phys.ram_size() >> kPageBits), 0) {
+Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace), code_pages_(size_t(phys.ram_size() >> kPageBits), 0) {
     flush_all();
     stats_.flushes = 0;
     phys_.add_listener([](void* self) { static_cast<Mmu*>(self)->flush_all(); }, this);
@@ -42,12 +42,14 @@ void Mmu::set_paging(const Paging& p) {
 }
 
 void Mmu::flush_all() {
+    if (trace_) trace_->log(kTraceMmu, "TLB flush (all)");
     for (auto& set : tlb_)
         for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
 }
 
 void Mmu::flush_nonglobal() {
+    if (trace_) trace_->log(kTraceMmu, "TLB flush (non-global)");
     for (auto& set : tlb_)
         for (TlbEntry& e : set)
             if (!e.global) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
@@ -56,6 +58,7 @@ void Mmu::flush_nonglobal() {
 
 void Mmu::invalidate_page(uint32_t lin) {
     uint32_t page = lin & kPageMask;
+    if (trace_) trace_->log(kTraceMmu, "TLB flush of page %08x", page);
     for (auto& set : tlb_) {
         TlbEntry& e = set[(lin >> kPageBits) & (kTlbEntries - 1)];
         if (e.tag[0] == page || e.tag[1] == page || e.tag[2] == page)

@@ -13,6 +13,7 @@
 
 #include "memory/fault.h"
 #include "memory/phys.h"
+#include "memory/trace.h"
 
 namespace xlat {
 
@@ -34,7 +35,7 @@ struct MmuStats {
 
 class Mmu {
 public:
-    explicit Mmu(PhysMem& phys);
+    explicit Mmu(PhysMem& phys, const Tracer* trace = nullptr);
     ~Mmu();
     Mmu(const Mmu&) = delete;
     Mmu& operator=(const Mmu&) = delete;
@@ -139,6 +140,7 @@ private:
     void phys_write(uint64_t paddr, unsigned size, uint32_t value);
 
     PhysMem& phys_;
+    const Tracer* trace_;  // "mmu" trace: flushes
     Paging paging_;
     MmuStats stats_;
     TlbEntry tlb_[2][kTlbEntries];
