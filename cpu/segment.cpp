@@ -63,30 +63,4 @@ void Cpu::load_seg(SegReg sr, uint16_t sel) {
     seg_changed(sr);
 }
 
-void Cpu::jump_far(uint16_t sel, uint32_t off) {
-    if (!protected_mode() || v86()) {
-        // Real and V86 mode: the target offset is checked against the CS limit.
-        if (off > s.seg[CS].limit) raise_fault(kGP, 0);
-        load_seg_real(CS, sel);
-        s.eip = off;
-        return;
-    }
-    // Protected mode, direct transfer to a code segment of the same privilege (SDM Vol. 2A, JMP).
-    const uint16_t err = sel & 0xFFFC;
-    if (err == 0) raise_fault(kGP, 0);
-    Descriptor d = read_descriptor(*this, sel, kGP);
-    if (!d.code()) {
-        // Call gates, task gates and TSS descriptors are the protected-mode issue's work.
-        trace.log(kTraceCpu, "far transfer through system descriptor type %u not implemented", d.type());
-        raise_fault(kGP, err);
-    }
-    if (d.conforming() ? d.dpl() > s.cpl : ((sel & 3) > s.cpl || d.dpl() != s.cpl)) raise_fault(kGP, err);
-    if (!d.present()) raise_fault(kNP, err);
-    if (off > d.limit()) raise_fault(kGP, 0);
-    set_accessed(*this, sel, d);
-    s.seg[CS] = d.cache(uint16_t((sel & ~3u) | s.cpl));
-    s.eip = off;
-    seg_changed(CS);
-}
-
 } // namespace xlat

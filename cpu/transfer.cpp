@@ -39,6 +39,38 @@ void Cpu::inner_stack(unsigned dpl, uint16_t& ss, uint32_t& esp) {
     }
 }
 
+void Cpu::check_direct_code(uint16_t sel, const Descriptor& d) {
+    // SDM Vol. 2A, JMP and CALL: a conforming segment needs DPL <= CPL; a non-conforming one
+    // RPL <= CPL and DPL = CPL. The privilege level never changes.
+    const uint16_t err = sel & 0xFFFC;
+    if (!d.code() || (d.conforming() ? d.dpl() > s.cpl : ((sel & 3u) > s.cpl || d.dpl() != s.cpl)))
+        raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kNP, err);
+}
+
+Descriptor Cpu::check_return_cs(uint16_t sel) {
+    // SDM Vol. 2B, RET and IRET: the return CS may not be more privileged than CPL.
+    const uint16_t err = sel & 0xFFFC;
+    const unsigned rpl = sel & 3u;
+    if (err == 0) raise_fault(kGP, 0);
+    Descriptor d = read_descriptor(*this, sel, kGP);
+    if (!d.code() || rpl < s.cpl) raise_fault(kGP, err);
+    if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kNP, err);
+    return d;
+}
+
+SegmentCache Cpu::check_outer_ss(uint16_t ss, unsigned rpl) {
+    const uint16_t err = ss & 0xFFFC;
+    if (err == 0) raise_fault(kGP, 0);
+    if ((ss & 3u) != rpl) raise_fault(kGP, err);
+    Descriptor d = read_descriptor(*this, ss, kGP);
+    if (!d.writable() || d.dpl() != rpl) raise_fault(kGP, err);
+    if (!d.present()) raise_fault(kSS, err);
+    set_accessed(*this, ss, d);
+    return d.cache(ss);
+}
+
 SegmentCache Cpu::check_new_ss(uint16_t ss, unsigned dpl, uint8_t vec) {
     const uint16_t err = ss & 0xFFFC;
     if (err == 0) raise_fault(vec, 0);
@@ -68,11 +100,24 @@ void Cpu::null_inaccessible_segments() {
 
 void Cpu::far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
     (void)osz;
-    if (!protected_mode() || v86()) return jump_far(sel, off);
+    if (!protected_mode() || v86()) {
+        // Real and V86 mode: the target offset is checked against the CS limit.
+        if (off > s.seg[CS].limit) raise_fault(kGP, 0);
+        load_seg_real(CS, sel);
+        s.eip = off;
+        return;
+    }
     const uint16_t err = sel & 0xFFFC;
     if (err == 0) raise_fault(kGP, 0);
     Descriptor d = read_descriptor(*this, sel, kGP);
-    if (!d.system()) return jump_far(sel, off);  // code segment: checks in jump_far
+    if (!d.system()) {
+        check_direct_code(sel, d);
+        if (off > d.limit()) raise_fault(kGP, 0);
+        set_accessed(*this, sel, d);
+        set_cs(d.cache(sel), s.cpl);
+        s.eip = off;
+        return;
+    }
     switch (d.type()) {
     case kCallGate16:
     case kCallGate32: {
@@ -119,9 +164,7 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
     Descriptor d = read_descriptor(*this, sel, kGP);
     if (!d.system()) {
         // Direct call to a code segment at the same privilege.
-        if (!d.code() || (d.conforming() ? d.dpl() > s.cpl : ((sel & 3u) > s.cpl || d.dpl() != s.cpl)))
-            raise_fault(kGP, err);
-        if (!d.present()) raise_fault(kNP, err);
+        check_direct_code(sel, d);
         if (off > d.limit()) raise_fault(kGP, 0);
         uint32_t sp = s.regs[ESP];
         sp = push_at(sp, osz, s.seg[CS].selector);
@@ -208,13 +251,8 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
         s.eip = neip;
         return;
     }
-    const uint16_t err = sel & 0xFFFC;
     const unsigned rpl = sel & 3u;
-    if (err == 0) raise_fault(kGP, 0);
-    Descriptor d = read_descriptor(*this, sel, kGP);
-    if (!d.code() || rpl < s.cpl) raise_fault(kGP, err);
-    if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) raise_fault(kGP, err);
-    if (!d.present()) raise_fault(kNP, err);
+    Descriptor d = check_return_cs(sel);
     sp = (sp & ~m) | ((sp + imm) & m);
     if (rpl == s.cpl) {
         if (neip > d.limit()) raise_fault(kGP, 0);
@@ -228,17 +266,11 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
     uint32_t nesp, nss;
     sp = pop_at(sp, osz, nesp);
     sp = pop_at(sp, osz, nss);
-    const uint16_t sserr = uint16_t(nss) & 0xFFFC;
-    if (sserr == 0) raise_fault(kGP, 0);
-    if ((nss & 3u) != rpl) raise_fault(kGP, sserr);
-    Descriptor sd = read_descriptor(*this, uint16_t(nss), kGP);
-    if (!sd.writable() || sd.dpl() != rpl) raise_fault(kGP, sserr);
-    if (!sd.present()) raise_fault(kSS, sserr);
     if (neip > d.limit()) raise_fault(kGP, 0);
+    SegmentCache ssc = check_outer_ss(uint16_t(nss), rpl);
     set_accessed(*this, sel, d);
-    set_accessed(*this, uint16_t(nss), sd);
     set_cs(d.cache(sel), rpl);
-    s.seg[SS] = sd.cache(uint16_t(nss));
+    s.seg[SS] = ssc;
     seg_changed(SS);
     if (osz == 2) nesp &= 0xFFFF;
     // The immediate releases parameters on the outer stack too.
@@ -248,18 +280,31 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
 }
 
 void Cpu::iret(unsigned osz) {
-    const uint32_t m = sp_mask();
     uint32_t sp = s.regs[ESP], neip, ncs, nfl;
     if (protected_mode() && !v86() && (s.eflags & NT)) {
         // Return from a nested task: switch back to the task in the back link.
         uint16_t back = uint16_t(sys_rd(s.tr.base, 2));
         return task_switch(back, TaskSwitch::Iret, s.eip);
     }
-    if (v86() && iopl() < 3) raise_fault(kGP, 0);  // V86 mode without IOPL 3 (no VME yet)
+    // V86 mode with IOPL < 3: #GP(0), unless CR4.VME lets a 16-bit IRET work on VIF.
+    const bool virt = v86() && iopl() < 3;
+    if (virt && !(virtual_if() && osz == 2)) raise_fault(kGP, 0);
     sp = pop_at(sp, osz, neip);
     sp = pop_at(sp, osz, ncs);
     sp = pop_at(sp, osz, nfl);
     if (osz == 2) neip &= 0xFFFF;
+    if (virt) {
+        // SDM Vol. 2B, IRET, the VME branch: a popped TF, or IF with VIP, is #GP(0); IF goes to
+        // VIF and IF and IOPL themselves stay.
+        if ((nfl & TF) || ((nfl & IF) && (s.eflags & VIP))) raise_fault(kGP, 0);
+        if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
+        set_sp(sp);
+        load_seg_real(CS, uint16_t(ncs));
+        s.eip = neip;
+        write_eflags(nfl, 0xFFFF & ~(IF | IOPL));
+        set_flag(VIF, nfl & IF);
+        return;
+    }
 
     if (!protected_mode() || v86()) {
         if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
@@ -296,13 +341,9 @@ void Cpu::iret(unsigned osz) {
         return;
     }
 
-    const uint16_t sel = uint16_t(ncs), err = sel & 0xFFFC;
+    const uint16_t sel = uint16_t(ncs);
     const unsigned rpl = sel & 3u;
-    if (err == 0) raise_fault(kGP, 0);
-    Descriptor d = read_descriptor(*this, sel, kGP);
-    if (!d.code() || rpl < s.cpl) raise_fault(kGP, err);
-    if (d.conforming() ? d.dpl() > rpl : d.dpl() != rpl) raise_fault(kGP, err);
-    if (!d.present()) raise_fault(kNP, err);
+    Descriptor d = check_return_cs(sel);
 
     // Which flags may change depends on the privilege before the return (SDM IRET).
     uint32_t changeable = CF | PF | AF | ZF | SF | TF | DF | OF | NT;
@@ -322,24 +363,53 @@ void Cpu::iret(unsigned osz) {
     uint32_t nesp, nss;
     sp = pop_at(sp, osz, nesp);
     sp = pop_at(sp, osz, nss);
-    const uint16_t sserr = uint16_t(nss) & 0xFFFC;
-    if (sserr == 0) raise_fault(kGP, 0);
-    if ((nss & 3u) != rpl) raise_fault(kGP, sserr);
-    Descriptor sd = read_descriptor(*this, uint16_t(nss), kGP);
-    if (!sd.writable() || sd.dpl() != rpl) raise_fault(kGP, sserr);
-    if (!sd.present()) raise_fault(kSS, sserr);
     if (neip > d.limit()) raise_fault(kGP, 0);
-    (void)m;
+    SegmentCache ssc = check_outer_ss(uint16_t(nss), rpl);
     write_eflags(nfl, changeable);
     set_accessed(*this, sel, d);
-    set_accessed(*this, uint16_t(nss), sd);
     set_cs(d.cache(sel), rpl);
-    s.seg[SS] = sd.cache(uint16_t(nss));
+    s.seg[SS] = ssc;
     seg_changed(SS);
     if (stack32()) s.regs[ESP] = nesp;
     else set_reg16(ESP, uint16_t(nesp));
     s.eip = neip;
     null_inaccessible_segments();
+}
+
+} // namespace xlat
+
+namespace xlat {
+
+bool Cpu::v86_redirected(uint8_t vec) {
+    // The interrupt redirection bitmap: the 32 bytes just below the I/O permission bitmap of a
+    // 32-bit TSS; a clear bit sends INT n to the V86 task's IVT (SDM Vol. 3A, 20.3.3).
+    const unsigned type = s.tr.attr & 0xF;
+    if (type != 0x9 && type != 0xB) raise_fault(kGP, 0);
+    if (s.tr.limit < 103) raise_fault(kGP, 0);
+    const uint32_t iomap = sys_rd(s.tr.base + 102, 2);
+    const uint32_t byte = iomap - 32 + vec / 8;
+    if (iomap < 32 || byte > s.tr.limit) raise_fault(kGP, 0);
+    return !((sys_rd(s.tr.base + byte, 1) >> (vec & 7)) & 1);
+}
+
+void Cpu::v86_interrupt(uint8_t vec, uint32_t ret_eip) {
+    // Through the V86 task's IVT at linear 0, as real mode would, with the virtual interrupt
+    // flag standing in for IF when IOPL < 3 (SDM Vol. 3A, 20.3.3.5).
+    uint32_t image = s.eflags & 0xFFFF;
+    if (iopl() < 3) image = (image & ~IF) | IOPL | ((s.eflags & VIF) ? IF : 0);
+    uint32_t sp = s.regs[ESP];
+    sp = push_at(sp, 2, image);
+    sp = push_at(sp, 2, s.seg[CS].selector);
+    sp = push_at(sp, 2, ret_eip & 0xFFFF);
+    uint16_t ip = mmu.read<uint16_t>(uint32_t(vec) * 4, true);
+    uint16_t cs = mmu.read<uint16_t>(uint32_t(vec) * 4 + 2, true);
+    set_sp(sp);
+    s.eflags &= ~(TF | RF);
+    if (iopl() == 3) s.eflags &= ~IF;
+    else s.eflags &= ~VIF;
+    load_seg_real(CS, cs);
+    s.eip = ip;
+    ++stats.interrupts;
 }
 
 } // namespace xlat

@@ -1,4 +1,5 @@
 // xlat: command-line entry point.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -28,9 +29,17 @@ std::string default_firmware() {
 }
 
 std::vector<uint8_t> read_file(const std::string& path, const char* what) {
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        throw UsageError(std::string("cannot read ") + what + " '" + path + "': it is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
-    std::vector<uint8_t> data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::vector<uint8_t> data;
+    try {
+        data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    } catch (const std::exception&) {  // libstdc++ throws from underflow on a read error
+        throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
+    }
     if (in.bad()) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
     return data;
 }

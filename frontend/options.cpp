@@ -89,7 +89,13 @@ Options parse_options(int argc, const char* const* argv) {
     const int style = (po::command_line_style::default_style & ~po::command_line_style::allow_guessing) |
                       po::command_line_style::allow_long_disguise;
     try {
-        po::store(po::command_line_parser(argc, argv).options(desc).style(style).run(), vm);
+        po::parsed_options parsed = po::command_line_parser(argc, argv).options(desc).style(style).run();
+        // Without a positional description Boost keeps bare arguments and store() drops them:
+        // say so instead of ignoring e.g. a firmware file given without -bios.
+        for (const po::option& o : parsed.options)
+            if (o.position_key >= 0 && !o.value.empty())
+                throw UsageError("unexpected argument '" + o.value.front() + "' (give firmware with -bios FILE)");
+        po::store(parsed, vm);
         if (vm.count("config")) {
             const std::string path = vm["config"].as<std::string>();
             std::ifstream in(path);

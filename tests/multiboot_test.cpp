@@ -85,7 +85,7 @@ TEST_CASE("a Multiboot a.out-kludge kernel is entered with the magic", "[multibo
     }
 }
 
-TEST_CASE("-kernel refuses what is not a kernel, with one clear line", "[multiboot][cli]") {
+TEST_CASE("multiboot: -kernel refuses what is not a kernel, with one clear line", "[multiboot][cli]") {
     Run r = run(kXlat + " -kernel " + kBin + "/roms/demo.bin");
     CHECK(r.status == 1);
     CHECK(r.out.find("is not a Multiboot kernel") != std::string::npos);
@@ -103,4 +103,14 @@ TEST_CASE("-kernel refuses what is not a kernel, with one clear line", "[multibo
     r = run(kXlat + " -kernel " + kElf + " -m 1M");
     CHECK(r.status == 1);
     CHECK(r.out.find("outside guest RAM") != std::string::npos);
+}
+
+TEST_CASE("compiler-generated code: the benchmark workload agrees with the native build", "[multiboot][differential]") {
+    // The same C file built for the host and as a 686 Multiboot kernel; every checksum must match.
+    Run native = run(kBin + "/bench/workload-native");
+    REQUIRE(native.status == 0);
+    REQUIRE(native.out.find("crc32") != std::string::npos);
+    Run r = run(kXlat + " -m 64M -kernel " + kBin + "/bench/workload.elf");
+    CHECK(r.status == 1);
+    CHECK(r.out == native.out);
 }

@@ -1,0 +1,125 @@
+// Test helpers: running a program as a child process with a time limit, and finding programs on
+// PATH. Used by the command-line tests (the built xlat binary) and the ROM tests (QEMU).
+#pragma once
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace xlat_test {
+
+struct ProcessResult {
+    bool started = false;    // the program could be run at all
+    bool timed_out = false;  // killed after the time limit
+    int exit_status = -1;    // the exit status when it exited normally
+    int term_signal = 0;     // the signal that ended it, if one did
+    std::string out;         // everything written to stdout
+    std::string err;         // everything written to stderr
+};
+
+// Runs argv[0] (searched on PATH when it has no '/') with stdin from /dev/null, collecting stdout
+// and stderr, and kills it (and its process group) after timeout_s seconds.
+inline ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s) {
+    ProcessResult r;
+    int out_pipe[2], err_pipe[2], exec_pipe[2];
+    if (pipe(out_pipe) != 0) return r;
+    if (pipe(err_pipe) != 0) { close(out_pipe[0]); close(out_pipe[1]); return r; }
+    if (pipe2(exec_pipe, O_CLOEXEC) != 0) {
+        close(out_pipe[0]); close(out_pipe[1]); close(err_pipe[0]); close(err_pipe[1]);
+        return r;
+    }
+    std::vector<char*> args;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0) dup2(devnull, 0);
+        dup2(out_pipe[1], 1);
+        dup2(err_pipe[1], 2);
+        close(out_pipe[0]); close(out_pipe[1]); close(err_pipe[0]); close(err_pipe[1]);
+        close(exec_pipe[0]);
+        execvp(args[0], args.data());
+        int e = errno;  // tell the parent that exec failed
+        ssize_t ignored = write(exec_pipe[1], &e, sizeof e);
+        (void)ignored;
+        _exit(127);
+    }
+    close(out_pipe[1]); close(err_pipe[1]); close(exec_pipe[1]);
+    if (pid < 0) { close(out_pipe[0]); close(err_pipe[0]); close(exec_pipe[0]); return r; }
+    int exec_errno = 0;
+    r.started = read(exec_pipe[0], &exec_errno, sizeof exec_errno) != sizeof exec_errno;
+    close(exec_pipe[0]);
+
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);
+    pollfd fds[2] = {{out_pipe[0], POLLIN, 0}, {err_pipe[0], POLLIN, 0}};
+    std::string* sinks[2] = {&r.out, &r.err};
+    int open_fds = 2;
+    while (open_fds > 0) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) { r.timed_out = true; break; }
+        int n = poll(fds, 2, int(left.count()));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            char buf[4096];
+            ssize_t got = read(fds[i].fd, buf, sizeof buf);
+            if (got > 0) sinks[i]->append(buf, size_t(got));
+            else if (got == 0 || errno != EINTR) { close(fds[i].fd); fds[i].fd = -1; --open_fds; }
+        }
+    }
+    if (r.timed_out) {
+        kill(-pid, SIGKILL);
+        kill(pid, SIGKILL);
+    }
+    for (pollfd& f : fds)
+        if (f.fd >= 0) close(f.fd);
+    int status = 0;
+    // The pipes closed: the child is exiting. Wait for it, but not past the deadline.
+    for (;;) {
+        pid_t w = waitpid(pid, &status, WNOHANG);
+        if (w == pid) break;
+        if (w < 0 && errno != EINTR) return r;
+        if (!r.timed_out && std::chrono::steady_clock::now() > deadline) {
+            r.timed_out = true;
+            kill(-pid, SIGKILL);
+            kill(pid, SIGKILL);
+        }
+        usleep(1000);
+    }
+    if (WIFEXITED(status)) r.exit_status = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) r.term_signal = WTERMSIG(status);
+    return r;
+}
+
+// The full path of an executable named `name` on PATH, or "" when there is none.
+inline std::string find_on_path(const std::string& name) {
+    const char* path = std::getenv("PATH");
+    if (!path) return {};
+    std::string p(path);
+    size_t start = 0;
+    while (start <= p.size()) {
+        size_t end = p.find(':', start);
+        if (end == std::string::npos) end = p.size();
+        std::string dir = p.substr(start, end - start);
+        if (dir.empty()) dir = ".";
+        std::string full = dir + "/" + name;
+        struct stat st;
+        if (stat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(full.c_str(), X_OK) == 0) return full;
+        start = end + 1;
+    }
+    return {};
+}
+
+} // namespace xlat_test
