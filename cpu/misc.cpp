@@ -47,11 +47,12 @@ void STI(Cpu& c, const Insn&) {
 
 // CPUID (SDM Vol. 2A, CPUID). The vendor is "XlatEmulator"; the signature is the one RESET puts
 // in EDX (family 6, model 1, stepping 9: a Pentium Pro). The feature flags list exactly what the
-// CPU implements now, and grow with it: no FPU, MMX, APIC, MTRR, PAT yet.
+// CPU implements now, and grow with it: no APIC, MTRR, PAT, SSE yet.
 constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000001u;
 constexpr uint32_t kSignature = 0x00000619;
-constexpr uint32_t kFeatureEdx = (1u << 1)     // VME: CR4.VME and CR4.PVI
+constexpr uint32_t kFeatureEdx = (1u << 0)     // FPU: the x87
+                                 | (1u << 1)   // VME: CR4.VME and CR4.PVI
                                  | (1u << 2)   // DE: CR4.DE, I/O breakpoints
                                  | (1u << 3)   // PSE: 4 MiB pages
                                  | (1u << 4)   // TSC: RDTSC, CR4.TSD
@@ -60,7 +61,9 @@ constexpr uint32_t kFeatureEdx = (1u << 1)     // VME: CR4.VME and CR4.PVI
                                  | (1u << 8)   // CX8: CMPXCHG8B
                                  | (1u << 11)  // SEP: SYSENTER, SYSEXIT
                                  | (1u << 13)  // PGE: global pages
-                                 | (1u << 15); // CMOV: CMOVcc
+                                 | (1u << 15)  // CMOV: CMOVcc (and FCMOVcc, FCOMI with the FPU)
+                                 | (1u << 23)  // MMX
+                                 | (1u << 24); // FXSR: FXSAVE, FXRSTOR, CR4.OSFXSR
 constexpr uint32_t kExtFeatureEdx = 1u << 20;  // NX: EFER.NXE and the execute-disable bit
 
 constexpr uint32_t fourcc(const char* s) {

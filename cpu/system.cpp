@@ -52,7 +52,7 @@ constexpr uint32_t kCr0Implemented = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET 
                                      CR0_AM | CR0_NW | CR0_CD | CR0_PG;
 // CR4 bits whose features exist (and CPUID reports). Setting any other bit raises #GP(0).
 constexpr uint32_t kCr4Implemented =
-    CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE;
+    CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE | CR4_OSFXSR;
 
 void write_cr0(Cpu& c, uint32_t v) {
     if ((v & CR0_PG) && !(v & CR0_PE)) raise_fault(kGP, 0);

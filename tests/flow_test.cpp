@@ -792,9 +792,9 @@ TEST_CASE("CPUID leaves 0 and 1, and leaves above the maximum", "[flow][misc]") 
     CHECK(r.s.regs[EAX] == 0x619);
     CHECK(r.s.regs[EBX] == 0);
     CHECK(r.s.regs[ECX] == 0);
-    // VME DE PSE TSC MSR PAE CX8 SEP PGE CMOV, and nothing the CPU lacks (FPU, APIC, MMX...).
-    CHECK(r.s.regs[EDX] == ((1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) | (1u << 11) |
-                            (1u << 13) | (1u << 15)));
+    // FPU VME DE PSE TSC MSR PAE CX8 SEP PGE CMOV MMX FXSR, and nothing the CPU lacks (APIC, MTRR...).
+    CHECK(r.s.regs[EDX] == ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+                            (1u << 11) | (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24)));
     r.s.regs[EAX] = 0x80000000u;
     r.step();
     CHECK(r.s.regs[EAX] == 0x80000001u);  // the highest extended leaf

@@ -21,6 +21,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
+#include <tuple>
 #include <map>
 
 #include "cpu/fpu/softfloat80.h"

@@ -130,3 +130,64 @@ TEST_CASE("x87 instructions agree with the host CPU (long)", "[.x87-long]") {
     INFO("cases run " << t.run << ", transcendental results one ulp from the host " << t.inexact_ulp);
     CHECK(t.bad == 0);
 }
+
+// Which instructions report a pending unmasked exception (#MF, SIGFPE on the host) before they
+// run: the waiting ones, MMX included, but not the no-wait forms nor FXSAVE/FXRSTOR.
+TEST_CASE("x87: the instructions that report a pending exception are the host's", "[x87][oracle]") {
+    HostThunk thunk;
+    REQUIRE(thunk.ok());
+    Guest g;
+    struct Probe { const char* name; std::vector<uint8_t> host, guest; };
+    const uint8_t m = 0x05, a0 = 0x00, a1 = 0x08, a2 = 0x01, a3 = 0x00;  // guest [0x10800]
+    auto memop = [&](std::vector<uint8_t> opc, unsigned digit) {
+        std::vector<uint8_t> h = {0x41}, gb;
+        h.insert(h.end(), opc.begin(), opc.end());
+        h.push_back(uint8_t(digit << 3 | 1));
+        gb = opc;
+        gb.insert(gb.end(), {uint8_t(digit << 3 | m), a0, a1, a2, a3});
+        return std::make_pair(h, gb);
+    };
+    std::vector<Probe> probes = {
+        {"fadd st0,st1", {0xD8, 0xC1}, {0xD8, 0xC1}}, {"fld1", {0xD9, 0xE8}, {0xD9, 0xE8}},
+        {"fwait", {0x9B}, {0x9B}},                    {"fnstsw ax", {0xDF, 0xE0}, {0xDF, 0xE0}},
+        {"fnclex", {0xDB, 0xE2}, {0xDB, 0xE2}},      {"fninit", {0xDB, 0xE3}, {0xDB, 0xE3}},
+        {"fnop", {0xD9, 0xD0}, {0xD9, 0xD0}},        {"ffree", {0xDD, 0xC0}, {0xDD, 0xC0}},
+        {"fincstp", {0xD9, 0xF7}, {0xD9, 0xF7}},     {"fxch", {0xD9, 0xC9}, {0xD9, 0xC9}},
+        {"fsetpm", {0xDB, 0xE4}, {0xDB, 0xE4}},      {"fdisi", {0xDB, 0xE1}, {0xDB, 0xE1}},
+        {"pxor", {0x0F, 0xEF, 0xC0}, {0x0F, 0xEF, 0xC0}}, {"emms", {0x0F, 0x77}, {0x0F, 0x77}},
+    };
+    for (auto [n, opc, digit] : {std::tuple<const char*, std::vector<uint8_t>, unsigned>{"fnstenv", {0xD9}, 6},
+                                 {"fldenv", {0xD9}, 4}, {"fnstcw", {0xD9}, 7}, {"fldcw", {0xD9}, 5},
+                                 {"fnsave", {0xDD}, 6}, {"frstor", {0xDD}, 4}, {"fnstsw m16", {0xDD}, 7},
+                                 {"fst m32", {0xD9}, 2}, {"fxsave", {0x0F, 0xAE}, 0}, {"fxrstor", {0x0F, 0xAE}, 1}}) {
+        auto [h, gb] = memop(opc, digit);
+        probes.push_back(Probe{n, h, gb});
+    }
+    for (const Probe& p : probes) {
+        // A pending zero-divide: ZE set and unmasked, ES and B set.
+        State s{};
+        s.fcw = 0x037B;
+        s.fsw = 0x8084 | 6u << 11;
+        s.ftw = 0x0FFF;
+        s.phys[6] = s.phys[7] = Float80{0x8000000000000000ull, 0x3FFF};
+        alignas(16) uint8_t host_mem[512] = {};
+        host_mem[0] = 0x7F;  // an FCW of 037F for FLDCW, FLDENV, FRSTOR, FXRSTOR
+        host_mem[1] = 0x03;
+        HostState hs{};
+        hs.in = to_image(s);
+        hs.flags = 0x202;
+        const int sig = thunk.run(p.host, hs, host_mem);
+        Cpu& c = g.cpu();
+        c.s.fpu.fcw = s.fcw;
+        c.s.fpu.fsw = s.fsw;
+        c.s.fpu.ftw = s.ftw;
+        std::memcpy(c.s.fpu.st, s.phys, sizeof s.phys);
+        c.s.fpu.mxcsr = 0x1F80;
+        std::memset(g.data() + kMemOff, 0, 512);
+        std::memcpy(g.data() + kMemOff, host_mem, 2);
+        const int vec = g.run_fault(p.guest);
+        INFO(p.name << ": host signal " << sig << ", guest vector " << vec);
+        CHECK((sig == SIGFPE) == (vec == kMF));
+        CHECK((sig == 0) == (vec == -1));
+    }
+}
