@@ -30,8 +30,8 @@ void init(Cpu& c) {
     update_es(c);
 }
 
-// FNINIT (DB E3): the FPU state of SDM Vol. 1, 8.1.11, Table 8-? (FINIT); the registers keep
-// their contents.
+// FNINIT (DB E3): the initial FPU state of SDM Vol. 2A, FINIT/FNINIT (control word 037FH, status
+// 0, all tags empty, pointers 0); the registers keep their contents.
 void FNINIT(Cpu& c, const Insn&) {
     if (!begin(c, false)) return;
     init(c);
@@ -292,7 +292,7 @@ void FXRSTOR(Cpu& c, const Insn& in) {
 }
 
 // FENI, FDISI (8087 interrupt control) and FSETPM (287 protected mode): no-ops since the 387
-// (SDM Vol. 3A, 22.18.?: "treated as FNOP"); they are no-wait forms.
+// (SDM Vol. 3A, chapter 22: the 387 and later treat them as FNOP); they are no-wait forms.
 void FNOP_LEGACY(Cpu& c, const Insn&) {
     if (!begin(c, false)) return;
 }

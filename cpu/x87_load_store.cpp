@@ -247,6 +247,14 @@ void FBSTP(Cpu& c, const Insn& in) {
     finish(c, ctx);
 }
 
+// FISTTP (DF /1, DB /1, DD /1) came with SSE3: on a P6 it is an undefined x87 opcode, which
+// raises #NM like any x87 opcode while CR0.EM or CR0.TS is set, and #UD otherwise (SDM Vol. 3A,
+// chapter 22, "x87 FPU Error Signals"). It stays counted as unimplemented.
+void FISTTP(Cpu& c, const Insn& in) {
+    if (c.s.cr0 & (CR0_EM | CR0_TS)) raise_fault(kNM);
+    c.undefined(&in);
+}
+
 } // namespace
 
 void register_x87_load_store(InsnTable& t) {
@@ -266,6 +274,7 @@ void register_x87_load_store(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_FIST, FIST, "x87");
     t.add(ZYDIS_MNEMONIC_FISTP, FIST, "x87");
     t.add(ZYDIS_MNEMONIC_FBSTP, FBSTP, "x87");
+    t.add(ZYDIS_MNEMONIC_FISTTP, FISTTP, "x87");
 }
 
 } // namespace xlat::x87

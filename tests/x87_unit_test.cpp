@@ -113,8 +113,15 @@ TEST_CASE("x87: #NM from CR0.EM and CR0.TS, WAIT only with MP and TS", "[x87]") 
     CHECK(vm.exec(kFwait) == -1);  // TS without MP
     c.s.cr0 |= CR0_MP;
     CHECK(vm.exec(kFwait) == kNM);
+    // Undefined x87 opcodes (D9 D1, DB /4, FISTTP of SSE3) are #NM too, #UD otherwise.
+    CHECK(vm.exec({0xD9, 0xD1}) == kNM);
+    CHECK(vm.exec({0x66, 0xDB, 0x20}) == kNM);
+    CHECK(vm.exec({0xDB, 0x08}) == kNM);
     c.s.cr0 &= ~(CR0_TS | CR0_MP);
     CHECK(vm.exec(kFld1) == -1);
+    CHECK(top(c) == 7);
+    CHECK(vm.exec({0xD9, 0xD1}) == kUD);
+    CHECK(vm.exec({0xDB, 0x08}) == kUD);
     CHECK(top(c) == 7);
 }
 

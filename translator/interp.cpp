@@ -38,6 +38,16 @@ void Interpreter::decode(Insn& in) {
             raise_fault(kGP, 0);
         }
         if (st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG) raise_fault(kGP, 0);
+        // An undefined x87 opcode (escape D8-DF) raises #NM, not #UD, while CR0.EM or CR0.TS is
+        // set (SDM Vol. 3A, chapter 22, "x87 FPU Error Signals": undefined floating-point opcodes).
+        if (cpu_.s.cr0 & (CR0_EM | CR0_TS)) {
+            unsigned i = 0;
+            while (i < have && (buf[i] == 0x26 || buf[i] == 0x2E || buf[i] == 0x36 || buf[i] == 0x3E ||
+                                buf[i] == 0x64 || buf[i] == 0x65 || buf[i] == 0x66 || buf[i] == 0x67 ||
+                                buf[i] == 0xF0 || buf[i] == 0xF2 || buf[i] == 0xF3))
+                ++i;
+            if (i < have && buf[i] >= 0xD8 && buf[i] <= 0xDF) raise_fault(kNM);
+        }
         cpu_.undefined(nullptr);
     }
     in.next_eip = eip + in.d.length;

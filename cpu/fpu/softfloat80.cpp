@@ -208,7 +208,7 @@ Float80 add_sub(Context& c, Float80 a, Float80 b, bool subtract) {
     // One bit of headroom for the carry; the low 64 bits of both are zero, so nothing is lost.
     const u128 X = x.sig >> 1, Y = shr_sticky(y.sig >> 1, unsigned(x.exp - y.exp));
     Wide r{x.sign, x.exp + 1, x.sign == y.sign ? X + Y : X - Y};
-    // An exact zero difference is +0, or -0 when rounding down (SDM Vol. 1, 4.8.3.? Table 4-?).
+    // An exact zero difference is +0, or -0 when rounding down (IEEE 754, as the x87 does).
     if (r.sig == 0) return zero(c.rc == Rounding::Down);
     return round_pack(c, r, c.precision);
 }
