@@ -447,3 +447,16 @@ TEST_CASE("#AC: unaligned accesses at CPL 3 with CR0.AM and EFLAGS.AC", "[pm]") 
     q.step();
     CHECK(q.s.eip == 0x5006);
 }
+
+TEST_CASE("a far JMP sets the accessed bit of the new code segment's descriptor", "[pm]") {
+    // SDM Vol. 3A, 3.4.5.1: the processor sets A when it loads the selector into a segment
+    // register, CS included. (QEMU 7.2 does not for far JMPs, so tests/roms/pm_descriptors.asm
+    // cannot check it.)
+    Pm p;
+    p.w64(kGdt + CODE16, seg(0, 0xFFFFF, 0x9A, 0xC));  // flat 32-bit code, A = 0
+    p.code(0x5000, {0xEA, 0x00, 0x51, 0x00, 0x00, CODE16, 0x00});  // jmp far 0058:00005100
+    p.step();
+    CHECK(p.s.seg[CS].selector == CODE16);
+    CHECK(p.s.eip == 0x5100);
+    CHECK(p.r32(kGdt + CODE16 + 4) == uint32_t(seg(0, 0xFFFFF, 0x9B, 0xC) >> 32));
+}
