@@ -460,3 +460,21 @@ TEST_CASE("a far JMP sets the accessed bit of the new code segment's descriptor"
     CHECK(p.s.eip == 0x5100);
     CHECK(p.r32(kGdt + CODE16 + 4) == uint32_t(seg(0, 0xFFFFF, 0x9B, 0xC) >> 32));
 }
+
+TEST_CASE("a call gate to a conforming segment keeps CPL and the stack; CS.RPL = CPL", "[pm]") {
+    // SDM Vol. 2A, CALL, SAME-PRIVILEGE through a call gate: "CS(RPL) <- CPL". (QEMU 7.2 loads
+    // the segment's DPL into CS.RPL instead, so tests/roms/pm_gates.asm does not print CS there.)
+    Pm p;
+    p.w64(kGdt + CODE16, seg(0, 0xFFFFF, 0x9E, 0xC));                  // conforming code, DPL 0
+    p.w64(kGdt + (CALLGATE3 & ~3), gate(CODE16, 0x6000, 0xEC, 0));      // 32-bit call gate, DPL 3
+    p.enter(3);
+    p.code(0x5000, {0x9A, 0x00, 0x00, 0x00, 0x00, CALLGATE3, 0x00});  // call far 003b:0
+    p.step();
+    CHECK(p.s.cpl == 3);
+    CHECK(p.s.seg[CS].selector == (CODE16 | 3));
+    CHECK(p.s.eip == 0x6000);
+    CHECK(p.s.seg[SS].selector == DATA3);
+    CHECK(p.s.regs[ESP] == 0x7000 - 8);
+    CHECK(p.r32(0x7000 - 4) == CODE3);
+    CHECK(p.r32(0x7000 - 8) == 0x5007);
+}
