@@ -478,3 +478,53 @@ TEST_CASE("a call gate to a conforming segment keeps CPL and the stack; CS.RPL =
     CHECK(p.r32(0x7000 - 4) == CODE3);
     CHECK(p.r32(0x7000 - 8) == 0x5007);
 }
+
+TEST_CASE("a stack switch to a stack segment that is not present is #SS(selector)", "[pm]") {
+    // SDM Vol. 2A, CALL (MORE-PRIVILEGE) and INT n (INTER-PRIVILEGE-LEVEL-INTERRUPT): a new SS
+    // marked not present raises #SS with its selector. (QEMU 7.2 raises #TS, so
+    // tests/roms/pm_exceptions.asm leaves this out.) The target is ring 1, whose SS1 is not
+    // present; the #SS goes to ring 0 on the usable SS0.
+    constexpr uint16_t CODE1 = DATA_RO, DATA1_NP = DATA_NP;
+    for (bool by_int : {false, true}) {
+        CAPTURE(by_int);
+        Pm p;
+        p.w64(kGdt + CODE1, seg(0, 0xFFFFF, 0xBA, 0xC));      // code, DPL 1
+        p.w64(kGdt + DATA1_NP, seg(0, 0xFFFFF, 0x32, 0xC));   // data, DPL 1, not present
+        p.w32(kTssA + 0x0C, 0x8000);                          // ESP1
+        p.w32(kTssA + 0x10, DATA1_NP | 1);                    // SS1
+        p.w64(kGdt + (CALLGATE3 & ~3), gate(CODE1, 0x6000, 0xEC, 0));
+        p.w64(kIdt + 8 * 0x80, gate(CODE1, 0x6000, 0xEF));
+        p.enter(3);
+        if (by_int) p.code(0x5000, {0xCD, 0x80});                                  // int 0x80
+        else p.code(0x5000, {0x9A, 0x00, 0x00, 0x00, 0x00, CALLGATE3, 0x00});      // call 003b:0
+        p.step();
+        CHECK(p.at_handler(kSS));
+        CHECK(p.stack(0) == DATA1_NP);
+        CHECK(p.stack(1) == 0x5000);
+        CHECK(p.stack(2) == CODE3);
+    }
+}
+
+TEST_CASE("MOV CR0/CR4 with invalid bits and WRMSR/RDMSR of an unknown MSR are #GP(0)", "[pm]") {
+    // SDM Vol. 2B, MOV (control registers): NW without CD, PG without PE and reserved CR4 bits;
+    // WRMSR/RDMSR: an MSR that does not exist. (QEMU 7.2 ignores the first and the last and
+    // hangs on a reserved CR4 bit, so tests/roms/pm_exceptions.asm leaves them out.)
+    struct Case { uint32_t eax; uint32_t ecx; std::initializer_list<uint8_t> code; };
+    const Case cases[] = {
+        {CR0_PE | CR0_NW | CR0_ET, 0, {0x0F, 0x22, 0xC0}},  // mov cr0, eax: NW without CD
+        {CR0_PG | CR0_ET, 0, {0x0F, 0x22, 0xC0}},           // mov cr0, eax: PG without PE
+        {0x80000000u, 0, {0x0F, 0x22, 0xE0}},               // mov cr4, eax: bit 31 reserved
+        {0, 0xBAD, {0x0F, 0x30}},                           // wrmsr 0xBAD
+        {0, 0xBAD, {0x0F, 0x32}},                           // rdmsr 0xBAD
+    };
+    for (const Case& k : cases) {
+        Pm p;
+        p.s.regs[EAX] = k.eax;
+        p.s.regs[ECX] = k.ecx;
+        p.code(0x5000, k.code);
+        p.step();
+        CHECK(p.at_handler(kGP));
+        CHECK(p.stack(0) == 0);
+        CHECK(p.stack(1) == 0x5000);
+    }
+}
