@@ -528,3 +528,33 @@ TEST_CASE("MOV CR0/CR4 with invalid bits and WRMSR/RDMSR of an unknown MSR are #
         CHECK(p.stack(1) == 0x5000);
     }
 }
+
+TEST_CASE("V86 mode with IOPL 0: INT3 and INTO go through the IDT, INT 3 (CD 03) is #GP(0)", "[pm][v86]") {
+    // SDM Vol. 2A, INT n/INTO/INT3/INT1, Operation: only INT n is IOPL-sensitive in V86 mode;
+    // INT3 and INTO reach the protected-mode handler through a DPL 3 gate (Vol. 3A, 20.3.1.1).
+    struct Case { std::initializer_list<uint8_t> code; uint8_t vec; uint32_t eip; };
+    const Case cases[] = {
+        {{0xCC}, kBP, 0x101},        // int3: a trap through gate 3
+        {{0xCE}, kOF, 0x101},        // into with OF = 1: through gate 4
+        {{0xCD, 0x03}, kGP, 0x100},  // int 3: #GP(0), a fault
+    };
+    for (const Case& k : cases) {
+        Pm p;
+        p.w64(kIdt + 8 * kBP, gate(CODE0, kHandlers + 16 * kBP, 0xEE));  // DPL 3
+        p.w64(kIdt + 8 * kOF, gate(CODE0, kHandlers + 16 * kOF, 0xEE));
+        // IRETD to V86 mode, IOPL 0, OF set: EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS.
+        const uint32_t frame[] = {0x0100, 0x2000, 0x00020802, 0x0FFE, 0x3000, 0, 0, 0, 0};
+        p.s.regs[ESP] = 0x7000 - sizeof frame;
+        for (unsigned i = 0; i < 9; ++i) p.w32(0x7000 - sizeof frame + 4 * i, frame[i]);
+        p.code(0x5000, {0xCF});
+        p.code(0x20100, k.code);
+        p.step(2);
+        CHECK(p.at_handler(k.vec));
+        CHECK(!p.c.v86());
+        uint32_t err = vector_has_error_code(k.vec) ? 1 : 0;
+        if (err) CHECK(p.stack(0) == 0);
+        CHECK(p.stack(err) == k.eip);
+        CHECK(p.stack(err + 1) == 0x2000);
+        CHECK((p.stack(err + 2) & VM) == VM);
+    }
+}

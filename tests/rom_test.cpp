@@ -24,7 +24,7 @@ namespace {
 // Every ROM in tests/roms (the test below checks that this list and the folder agree).
 const char* const kRoms[] = {"alu",    "shift", "muldiv",  "bcd",  "bit",        "string",
                              "control", "stack", "move",   "misc", "exceptions", "pm32",
-                             "pm_descriptors", "pm_gates", "pm_tasks", "pm_exceptions"};
+                             "pm_descriptors", "pm_gates", "pm_tasks", "pm_exceptions", "pm_v86"};
 
 constexpr double kQemuTimeoutSeconds = 60;
 
@@ -94,6 +94,7 @@ ROM_TEST(pm_descriptors)
 ROM_TEST(pm_gates)
 ROM_TEST(pm_tasks)
 ROM_TEST(pm_exceptions)
+ROM_TEST(pm_v86)
 
 TEST_CASE("every ROM in tests/roms has a test case and expected lines", "[rom]") {
     std::set<std::string> listed(std::begin(kRoms), std::end(kRoms)), found;
