@@ -24,7 +24,8 @@ namespace {
 // Every ROM in tests/roms (the test below checks that this list and the folder agree).
 const char* const kRoms[] = {"alu",    "shift", "muldiv",  "bcd",  "bit",        "string",
                              "control", "stack", "move",   "misc", "exceptions", "pm32",
-                             "pm_descriptors", "pm_gates", "pm_tasks", "pm_exceptions", "pm_v86"};
+                             "pm_descriptors", "pm_gates", "pm_tasks", "pm_exceptions", "pm_v86",
+                             "pm_io"};
 
 constexpr double kQemuTimeoutSeconds = 60;
 
@@ -95,6 +96,7 @@ ROM_TEST(pm_gates)
 ROM_TEST(pm_tasks)
 ROM_TEST(pm_exceptions)
 ROM_TEST(pm_v86)
+ROM_TEST(pm_io)
 
 TEST_CASE("every ROM in tests/roms has a test case and expected lines", "[rom]") {
     std::set<std::string> listed(std::begin(kRoms), std::end(kRoms)), found;
