@@ -558,3 +558,56 @@ TEST_CASE("V86 mode with IOPL 0: INT3 and INTO go through the IDT, INT 3 (CD 03)
         CHECK((p.stack(err + 2) & VM) == VM);
     }
 }
+
+TEST_CASE("debug: DR7.GD, the TSS T bit, ICEBP, single step with a data breakpoint", "[pm][debug]") {
+    // QEMU 7.2 implements neither GD nor T, raises #UD for ICEBP and mishandles a data breakpoint
+    // hit while single-stepping, so tests/roms/pm_debug.asm leaves these out.
+    // DR7.GD: the next MOV DRn is a #DB fault with DR6.BD; GD is cleared for the handler
+    // (SDM Vol. 3A, 17.2.4).
+    Pm p;
+    p.s.dr[7] = 0x400 | (1u << 13);
+    p.c.debug_regs_changed();
+    p.code(0x5000, {0x0F, 0x21, 0xC0});  // mov eax, dr0
+    p.step();
+    CHECK(p.at_handler(kDB));
+    CHECK(p.stack(0) == 0x5000);
+    CHECK((p.s.dr[6] & (1u << 13)) != 0);
+    CHECK((p.s.dr[7] & (1u << 13)) == 0);
+    // The T bit of the new task's TSS: a #DB trap with DR6.BT once the switch is done, before
+    // the new task's first instruction (SDM Vol. 3A, 7.2.1 and 17.3.1.5).
+    Pm t;
+    t.w32(kTssB + 0x20, 0x6100);
+    t.w32(kTssB + 0x24, 0x2);
+    t.w32(kTssB + 0x38, 0x8000);
+    for (uint32_t off : {0x48u, 0x50u, 0x54u, 0x58u, 0x5Cu}) t.w32(kTssB + off, DATA0);
+    t.w32(kTssB + 0x4C, CODE0);
+    t.w16(kTssB + 0x64, 1);
+    t.code(0x5000, {0xEA, 0, 0, 0, 0, TSS_B, 0});  // jmp far 0030:0
+    t.step();
+    CHECK(t.s.tr.selector == TSS_B);
+    CHECK(t.at_handler(kDB));
+    CHECK(t.stack(0) == 0x6100);
+    CHECK((t.s.dr[6] & (1u << 15)) != 0);
+    // ICEBP (F1) at CPL 3: a #DB trap after the instruction, through a DPL 0 gate (no gate
+    // DPL check: it is not INT n), DR6 untouched (SDM Vol. 2A, INT1).
+    Pm i;
+    i.enter(3);
+    i.code(0x5000, {0xF1});
+    i.step();
+    CHECK(i.at_handler(kDB));
+    CHECK(i.stack(0) == 0x5001);
+    CHECK(i.stack(1) == CODE3);
+    CHECK(i.s.dr[6] == 0xFFFF0FF0u);
+    // Single step and a data breakpoint on the same instruction: one #DB trap with BS and B1.
+    Pm d;
+    d.s.dr[1] = 0x7100;
+    d.s.dr[7] = 0x400 | 0x4 | (1u << 20) | (3u << 22);  // L1, write, 4 bytes
+    d.c.debug_regs_changed();
+    d.s.eflags |= TF;
+    d.code(0x5000, {0xA3, 0x00, 0x71, 0x00, 0x00});  // mov [0x7100], eax
+    d.step();
+    CHECK(d.at_handler(kDB));
+    CHECK(d.stack(0) == 0x5005);
+    CHECK((d.s.dr[6] & 0xF00F) == 0x4002);
+    CHECK(d.c.stats.exceptions[kDB] == 1);
+}

@@ -25,7 +25,7 @@ namespace {
 const char* const kRoms[] = {"alu",    "shift", "muldiv",  "bcd",  "bit",        "string",
                              "control", "stack", "move",   "misc", "exceptions", "pm32",
                              "pm_descriptors", "pm_gates", "pm_tasks", "pm_exceptions", "pm_v86",
-                             "pm_io"};
+                             "pm_io",          "pm_debug"};
 
 constexpr double kQemuTimeoutSeconds = 60;
 
@@ -97,6 +97,7 @@ ROM_TEST(pm_tasks)
 ROM_TEST(pm_exceptions)
 ROM_TEST(pm_v86)
 ROM_TEST(pm_io)
+ROM_TEST(pm_debug)
 
 TEST_CASE("every ROM in tests/roms has a test case and expected lines", "[rom]") {
     std::set<std::string> listed(std::begin(kRoms), std::end(kRoms)), found;
