@@ -25,7 +25,7 @@ namespace {
 const char* const kRoms[] = {"alu",    "shift", "muldiv",  "bcd",  "bit",        "string",
                              "control", "stack", "move",   "misc", "exceptions", "pm32",
                              "pm_descriptors", "pm_gates", "pm_tasks", "pm_exceptions", "pm_v86",
-                             "pm_io",          "pm_debug"};
+                             "pm_io",          "pm_debug", "paging"};
 
 constexpr double kQemuTimeoutSeconds = 60;
 
@@ -98,6 +98,7 @@ ROM_TEST(pm_exceptions)
 ROM_TEST(pm_v86)
 ROM_TEST(pm_io)
 ROM_TEST(pm_debug)
+ROM_TEST(paging)
 
 TEST_CASE("every ROM in tests/roms has a test case and expected lines", "[rom]") {
     std::set<std::string> listed(std::begin(kRoms), std::end(kRoms)), found;
