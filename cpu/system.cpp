@@ -59,6 +59,11 @@ void write_cr0(Cpu& c, uint32_t v) {
     if ((v & CR0_NW) && !(v & CR0_CD)) raise_fault(kGP, 0);
     v = (v & kCr0Implemented) | CR0_ET;  // ET is hardwired to 1 since the 486
     uint32_t old = c.s.cr0;
+    // PAE paging in use afterwards and CD, NW or PG changed: the PDPTEs are loaded, #GP(0) if
+    // one has a reserved bit set (SDM Vol. 3A, 4.4.1).
+    if ((v & CR0_PG) && (c.s.cr4 & CR4_PAE) && ((old ^ v) & (CR0_CD | CR0_NW | CR0_PG)) &&
+        !c.mmu.pdptes_loadable(c.s.cr3))
+        raise_fault(kGP, 0);
     c.s.cr0 = v;
     if ((old ^ v) & (CR0_PE | CR0_PG | CR0_WP)) {
         c.trace.log(kTraceCpu, "CR0 %08x -> %08x", old, v);
@@ -71,6 +76,10 @@ void write_cr4(Cpu& c, uint32_t v) {
     if (v & ~kCr4Implemented) raise_fault(kGP, 0);
     // Clearing PAE while paging is on is not allowed (SDM Vol. 3A, 4.1.2).
     if ((c.s.cr0 & CR0_PG) && (c.s.cr4 & CR4_PAE) && !(v & CR4_PAE)) raise_fault(kGP, 0);
+    // PAE paging in use afterwards and PAE, PGE or PSE changed: the PDPTEs are loaded (4.4.1).
+    if ((c.s.cr0 & CR0_PG) && (v & CR4_PAE) && ((c.s.cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE)) &&
+        !c.mmu.pdptes_loadable(c.s.cr3))
+        raise_fault(kGP, 0);
     c.s.cr4 = v;
     c.update_paging();
 }
@@ -83,7 +92,12 @@ void MOV_Cr(Cpu& c, const Insn& in) {
         switch (in.op[0].reg.value) {
         case ZYDIS_REGISTER_CR0: write_cr0(c, v); break;
         case ZYDIS_REGISTER_CR2: c.s.cr2 = v; break;
-        case ZYDIS_REGISTER_CR3: c.s.cr3 = v; c.update_paging(); break;
+        case ZYDIS_REGISTER_CR3:
+            // With PAE paging, MOV to CR3 loads the PDPTEs: #GP(0) for a reserved bit (4.4.1).
+            if ((c.s.cr0 & CR0_PG) && (c.s.cr4 & CR4_PAE) && !c.mmu.pdptes_loadable(v)) raise_fault(kGP, 0);
+            c.s.cr3 = v;
+            c.update_paging();
+            break;
         case ZYDIS_REGISTER_CR4: write_cr4(c, v); break;
         default: raise_fault(kUD);  // CR1, CR5-CR7 do not exist
         }

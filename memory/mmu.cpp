@@ -148,6 +148,17 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
     return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G)};
 }
 
+bool Mmu::pdptes_loadable(uint32_t cr3) {
+    // PDPTE bits 2:1 and 8:5 are reserved, and 63:36 (beyond MAXPHYADDR, with XD: a PDPTE has
+    // none) (SDM Vol. 3A, Table 4-8).
+    for (uint32_t i = 0; i < 4; ++i) {
+        uint32_t addr = (cr3 & 0xFFFFFFE0u) + 8 * i;
+        uint64_t e = uint64_t(phys_.read(addr, 4)) | (uint64_t(phys_.read(addr + 4, 4)) << 32);
+        if ((e & PTE_P) && (e & (0x1E6ull | kPaeReserved | PTE_NX))) return false;
+    }
+    return true;
+}
+
 uint64_t Mmu::translate(uint32_t lin, Access acc, bool user) {
     if (!paging_.enabled) return lin & phys_.a20_mask();
     return walk(lin, acc, user).paddr & (0xF00000000ull | phys_.a20_mask());

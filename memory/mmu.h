@@ -68,6 +68,12 @@ public:
     // The result has up to 36 bits with PAE; nothing is mapped above 4 GiB.
     uint64_t translate(uint32_t lin, Access acc, bool user);
 
+    // With PAE, MOV to CR3 (and the CR0/CR4 writes that turn PAE paging on or change how it
+    // works) load the four PDPTEs of the table at cr3; a present one with a reserved bit set
+    // makes the instruction fail with #GP(0) (SDM Vol. 3A, 4.4.1). False in that case. (The
+    // walk still reads the PDPTEs from memory: the PDPTE registers themselves are not modelled.)
+    bool pdptes_loadable(uint32_t cr3);
+
     // Code-page tracking: pages marked here never take the host-pointer path for writes, and
     // every write to them is reported to on_code_write (the block cache invalidates there).
     void set_code_page(uint32_t paddr, bool holds_code);

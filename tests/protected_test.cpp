@@ -611,3 +611,53 @@ TEST_CASE("debug: DR7.GD, the TSS T bit, ICEBP, single step with a data breakpoi
     CHECK((d.s.dr[6] & 0xF00F) == 0x4002);
     CHECK(d.c.stats.exceptions[kDB] == 1);
 }
+
+TEST_CASE("PAE: loading a PDPTE with a reserved bit set is #GP(0), not a later #PF", "[pm][mmu]") {
+    // SDM Vol. 3A, 4.4.1: MOV to CR3 with PAE paging on, and MOV to CR0/CR4 that turns PAE
+    // paging on, load the PDPTEs; a present one with a reserved bit set is #GP(0) and the
+    // register keeps its value. (QEMU 7.2 reads PDPTEs on every walk and raises #PF with RSVD,
+    // so tests/roms/paging_pae.asm leaves this out.)
+    const uint32_t pdpt = 0x100000, bad = 0x100020, pd = 0x101000, pt = 0x102000;
+    for (int how = 0; how < 3; ++how) {
+        CAPTURE(how);
+        Pm p;
+        p.w64(pdpt, pd | 1);
+        p.w64(bad, pd | 1);
+        p.w64(bad + 8, pd | 1 | 2);  // PDPTE 1: bit 1 is reserved
+        p.w64(pd, pt | 7);
+        for (uint32_t i = 0; i < 512; ++i) p.w64(pt + 8 * i, (i << 12) | 7);
+        if (how == 0) {
+            // Paging on with the good table, then MOV CR3 to the bad one.
+            p.s.cr3 = pdpt;
+            p.s.cr4 |= CR4_PAE;
+            p.s.cr0 |= CR0_PG;
+            p.c.update_paging();
+            p.s.regs[EAX] = bad;
+            p.code(0x5000, {0x0F, 0x22, 0xD8});  // mov cr3, eax
+        } else if (how == 1) {
+            // CR4.PAE set, CR3 at the bad table: MOV CR0 that sets PG.
+            p.s.cr3 = bad;
+            p.s.cr4 |= CR4_PAE;
+            p.c.update_paging();
+            p.s.regs[EAX] = p.s.cr0 | CR0_PG;
+            p.code(0x5000, {0x0F, 0x22, 0xC0});  // mov cr0, eax
+        } else {
+            // PAE paging on with the bad table loaded behind the CPU's back: MOV CR4 that
+            // changes PGE reloads the PDPTEs.
+            p.s.cr3 = bad;
+            p.s.cr4 |= CR4_PAE;
+            p.s.cr0 |= CR0_PG;
+            p.c.update_paging();
+            p.s.regs[EAX] = p.s.cr4 | CR4_PGE;
+            p.code(0x5000, {0x0F, 0x22, 0xE0});  // mov cr4, eax
+        }
+        const uint32_t cr0 = p.s.cr0, cr3 = p.s.cr3, cr4 = p.s.cr4;
+        p.step();
+        CHECK(p.at_handler(kGP));
+        CHECK(p.stack(0) == 0);
+        CHECK(p.stack(1) == 0x5000);
+        CHECK(p.s.cr0 == cr0);
+        CHECK(p.s.cr3 == cr3);
+        CHECK(p.s.cr4 == cr4);
+    }
+}
