@@ -119,14 +119,14 @@ void JCXZ(Cpu& c, const Insn& in) {
 
 // ---- interrupts ----
 
-// INT n (SDM Vol. 2A, INT n/INTO/INT3/INT1). In V86 mode with IOPL < 3 it raises #GP(0); the
-// CR4.VME redirection bitmap is the V86 issue's work.
+// INT n (SDM Vol. 2A, INT n/INTO/INT3/INT1). In V86 mode with CR4.VME the TSS's interrupt
+// redirection bitmap may send it to the V86 task's own IVT; otherwise, with IOPL < 3, it
+// raises #GP(0).
 void INT(Cpu& c, const Insn& in) {
-    if (c.v86() && c.iopl() < 3) {
-        if (c.s.cr4 & CR4_VME) c.trace.log(kTraceCpu, "INT n with CR4.VME in V86 mode not implemented");
-        raise_fault(kGP, 0);
-    }
-    c.interrupt(uint8_t(in.imm(0)), IntSource::Software, in.next_eip);
+    const uint8_t vec = uint8_t(in.imm(0));
+    if (c.v86() && (c.s.cr4 & CR4_VME) && c.v86_redirected(vec)) return c.v86_interrupt(vec, in.next_eip);
+    if (c.v86() && c.iopl() < 3) raise_fault(kGP, 0);
+    c.interrupt(vec, IntSource::Software, in.next_eip);
 }
 
 // INT3 and INTO are not IOPL-sensitive in V86 mode (SDM Vol. 3A, 20.3.1.1).
@@ -140,14 +140,10 @@ void INTO(Cpu& c, const Insn& in) {
 // after the instruction (SDM Vol. 2A, INT1).
 void INT1(Cpu& c, const Insn& in) { c.interrupt(kDB, IntSource::Icebp, in.next_eip); }
 
-// IRET/IRETD (SDM Vol. 2A, IRET/IRETD): Cpu::iret covers real mode, V86 mode with IOPL 3, nested
-// task returns (NT), same- and outer-level returns and returns to V86 mode. In V86 mode with
-// IOPL < 3 it raises #GP(0); CR4.VME's virtual interrupt flag is the V86 issue's work.
-void IRET(Cpu& c, const Insn& in) {
-    if (c.v86() && c.iopl() < 3 && (c.s.cr4 & CR4_VME))
-        c.trace.log(kTraceCpu, "IRET with CR4.VME in V86 mode not implemented");
-    c.iret(in.opsize());
-}
+// IRET/IRETD (SDM Vol. 2A, IRET/IRETD): Cpu::iret covers real mode, V86 mode (IOPL 3, or
+// CR4.VME's virtual interrupt flag), nested task returns (NT), same- and outer-level returns and
+// returns to V86 mode.
+void IRET(Cpu& c, const Insn& in) { c.iret(in.opsize()); }
 
 // BOUND r16, m16&16 / r32, m32&32: #BR when the signed index lies outside [lower, upper]
 // (SDM Vol. 2A, BOUND). A register second operand is #UD.

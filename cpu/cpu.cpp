@@ -26,7 +26,6 @@ void Cpu::reset() {
     s.dr[6] = 0xFFFF0FF0u;
     s.dr[7] = 0x00000400u;
     s.apic_base = 0xFEE00900ull;  // BSP, enabled, default base
-    delivering_ = -1;
     debug_hits = 0;
     pending_task_trap = false;
     debug_regs_changed();
@@ -234,15 +233,17 @@ void Cpu::mode_changed() {
     for (unsigned i = 0; i < kSegCount; ++i) seg_changed(SegReg(i));
 }
 
-void Cpu::update_paging() {
+void Cpu::load_paging_regs(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer) {
     Mmu::Paging p;
-    p.enabled = s.cr0 & CR0_PG;
-    p.wp = s.cr0 & CR0_WP;
-    p.pse = s.cr4 & CR4_PSE;
-    p.pae = s.cr4 & CR4_PAE;
-    p.pge = s.cr4 & CR4_PGE;
-    p.nxe = s.efer & kEferNxe;
-    p.cr3 = s.cr3;
+    p.enabled = cr0 & CR0_PG;
+    p.wp = cr0 & CR0_WP;
+    p.pse = cr4 & CR4_PSE;
+    p.pae = cr4 & CR4_PAE;
+    p.pge = cr4 & CR4_PGE;
+    p.nxe = efer & kEferNxe;
+    p.cr3 = cr3;
+    if (p.enabled && p.pae && !mmu.load_pdptes(cr3, p.pdpte)) raise_fault(kGP, 0);
+    s.cr0 = cr0, s.cr3 = cr3, s.cr4 = cr4, s.efer = efer;
     mmu.set_paging(p);
 }
 
@@ -280,11 +281,13 @@ void Cpu::check_io_permission(uint16_t port, unsigned size) {
 
 uint32_t Cpu::port_in(uint16_t port, unsigned size) {
     check_io_permission(port, size);
+    if (io_breakpoints_) check_io_breakpoints(port, size);
     return io.read(port, size);
 }
 
 void Cpu::port_out(uint16_t port, unsigned size, uint32_t v) {
     check_io_permission(port, size);
+    if (io_breakpoints_) check_io_breakpoints(port, size);
     io.write(port, size, v);
 }
 
@@ -304,11 +307,24 @@ unsigned bp_len(uint32_t dr7, unsigned n) {
 void Cpu::debug_regs_changed() {
     data_breakpoints_ = false;
     code_breakpoints_ = false;
+    io_breakpoints_ = false;
     for (unsigned n = 0; n < 4; ++n) {
         if (!bp_enabled(s.dr[7], n)) continue;
         unsigned k = bp_kind(s.dr[7], n);
         if (k == 0) code_breakpoints_ = true;
         else if (k == 1 || k == 3) data_breakpoints_ = true;
+        else if (s.cr4 & CR4_DE) io_breakpoints_ = true;  // R/W = 10: I/O, only with CR4.DE
+    }
+}
+
+void Cpu::check_io_breakpoints(uint16_t port, unsigned size) {
+    // SDM Vol. 3A, 17.2.5: an I/O breakpoint matches any access overlapping its port range;
+    // the #DB trap follows the instruction.
+    for (unsigned n = 0; n < 4; ++n) {
+        if (!bp_enabled(s.dr[7], n) || bp_kind(s.dr[7], n) != 2) continue;
+        unsigned len = bp_len(s.dr[7], n);
+        uint32_t start = s.dr[n] & 0xFFFF & ~(len - 1);
+        if (port <= start + len - 1 && start <= uint32_t(port) + size - 1) debug_hits |= 1u << n;
     }
 }
 

@@ -65,6 +65,12 @@ public:
     bool code32() const { return s.seg[CS].attr & SEG_DB; }
     bool stack32() const { return s.seg[SS].attr & SEG_DB; }
     uint8_t iopl() const { return uint8_t((s.eflags >> 12) & 3); }
+    // True when CLI, STI, PUSHF, POPF and IRET work on VIF instead of IF: V86 mode with CR4.VME,
+    // or CPL 3 with CR4.PVI, and IOPL < 3 (SDM Vol. 3A, 20.3 and 20.4).
+    bool virtual_if() const {
+        if (!protected_mode() || iopl() == 3) return false;
+        return v86() ? (s.cr4 & CR4_VME) : (s.cpl == 3 && (s.cr4 & CR4_PVI));
+    }
 
     // ---- registers ----
     uint8_t reg8(unsigned i) const {  // AL CL DL BL AH CH DH BH
@@ -162,8 +168,11 @@ public:
     // Recomputes what a segment allows after its cache or the mode changed.
     void seg_changed(SegReg sr);
     void mode_changed();  // CR0.PE, EFLAGS.VM or CPL changed
-    // Hands CR0.PG/WP, CR3, CR4.PSE/PAE/PGE and EFER.NXE to the MMU (after any of them changed).
-    void update_paging();
+    // Installs new CR0, CR3, CR4 and EFER values and hands the paging state to the MMU. With PAE
+    // paging this loads the PDPTEs, raising #GP(0) (and changing nothing) when one has a
+    // reserved bit set.
+    void load_paging_regs(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer);
+    void update_paging() { load_paging_regs(s.cr0, s.cr3, s.cr4, s.efer); }
 
     // ---- control transfer ----
     // Near jump to `target` (already masked to the operand size): #GP(0) beyond the CS limit.
@@ -177,6 +186,10 @@ public:
     void far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip);
     void far_ret(unsigned osz, uint16_t imm);
     void iret(unsigned osz);
+
+    // CR4.VME: whether INT n in V86 mode goes to the V86 task's IVT, and that delivery.
+    bool v86_redirected(uint8_t vec);
+    void v86_interrupt(uint8_t vec, uint32_t ret_eip);
 
     // Hardware task switch to the TSS selected by `sel` (SDM Vol. 3A, 7.3). `ret_eip` is saved
     // as the old task's EIP. For exceptions, `error` is pushed on the new task's stack.
@@ -208,6 +221,8 @@ public:
     void debug_regs_changed();  // after DR7 (or DR0-DR3) changed
     // Records in debug_hits the data breakpoints an access of `size` bytes at `lin` matches.
     void check_data_breakpoints(uint32_t lin, unsigned size, bool write);
+    // Records in debug_hits the I/O breakpoints (CR4.DE) a port access matches.
+    void check_io_breakpoints(uint16_t port, unsigned size);
     // DR6 B0-B3 bits of the instruction breakpoints set at linear address `lin`.
     uint32_t code_breakpoint_hits(uint32_t lin) const;
     uint32_t debug_hits = 0;  // data breakpoints hit by the current instruction (DR6 B0-B3)
@@ -238,10 +253,9 @@ private:
     // Per segment register: bit per Access kind (Read, Write, Exec) that the fast path of
     // linear() may take without further checks; the limit is always checked.
     uint8_t seg_ok_[kSegCount] = {};
-    // Exception being delivered, for the double-fault rules (-1: none).
-    int delivering_ = -1;
     bool data_breakpoints_ = false;  // some DR0-DR3 watches data writes or reads
     bool code_breakpoints_ = false;  // some DR0-DR3 watches instruction fetches
+    bool io_breakpoints_ = false;    // some DR0-DR3 watches ports (CR4.DE)
 };
 
 } // namespace xlat

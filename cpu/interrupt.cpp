@@ -18,6 +18,18 @@ FaultClass classify(uint8_t v) {
     }
 }
 
+// Fault-class exceptions: the pushed EFLAGS image has RF set so that the faulting instruction,
+// restarted by IRET, does not hit its own instruction breakpoint again (SDM Vol. 3A, 17.3.1.1).
+// #DB is left out: its instruction-breakpoint form must push RF as it was, its other forms are
+// traps (DR7.GD, a fault, is the one exception this misses).
+bool pushes_rf(uint8_t v) {
+    switch (v) {
+    case kDE: case kBR: case kUD: case kNM: case kTS: case kNP: case kSS: case kGP: case kPF:
+    case kMF: case kAC: case kXM: return true;
+    default: return false;
+    }
+}
+
 } // namespace
 
 void Cpu::interrupt(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error, uint32_t error) {
@@ -134,19 +146,16 @@ void Cpu::deliver_fault(const GuestFault& first) {
     GuestFault f = first;
     for (;;) {
         if (f.vector == kPF) s.cr2 = f.address;
-        int prev = delivering_;
-        delivering_ = f.vector;
         try {
+            if (pushes_rf(f.vector)) s.eflags |= RF;
             bool err = protected_mode() && vector_has_error_code(f.vector);
             interrupt(f.vector, IntSource::Exception, s.insn_eip, err, f.error_code);
-            delivering_ = -1;
             return;
         } catch (const GuestFault& again) {
             // A fault while delivering: SDM Vol. 3A, 6.15, Table 6-5.
+            // Faults raised while delivering are contributory or page faults, so this ends.
             FaultClass a = classify(uint8_t(f.vector)), b = classify(again.vector);
-            delivering_ = prev;
             if (a == FaultClass::DoubleFault) {
-                delivering_ = -1;
                 request_stop(StopReason::TripleFault);
                 return;
             }

@@ -20,22 +20,25 @@ void CLD(Cpu& c, const Insn&) { c.set_flag(DF, false); }
 void STD(Cpu& c, const Insn&) { c.set_flag(DF, true); }
 
 // CLI/STI need CPL <= IOPL in protected mode and IOPL = 3 in V86 mode, else #GP(0) (SDM Vol. 2A,
-// CLI, Table 3-7). The virtual-interrupt forms (CR4.PVI at CPL 3, CR4.VME in V86 mode, which
-// change VIF instead) belong to the V86 issue.
-void check_if_privilege(Cpu& c, const char* what) {
-    if (!c.protected_mode() || c.s.cpl <= c.iopl()) return;
-    if ((c.v86() && (c.s.cr4 & CR4_VME)) || (!c.v86() && c.s.cpl == 3 && (c.s.cr4 & CR4_PVI)))
-        c.trace.log(kTraceCpu, "%s with virtual interrupts (CR4.VME/PVI) not implemented", what);
+// CLI, Table 3-7) -- unless virtual interrupts apply (CR4.VME in V86 mode, CR4.PVI at CPL 3):
+// then they clear and set VIF, and STI faults when an interrupt is pending (VIP).
+bool acts_on_vif(Cpu& c) {
+    if (!c.protected_mode() || c.s.cpl <= c.iopl()) return false;
+    if (c.virtual_if()) return true;
     raise_fault(kGP, 0);
 }
 
 void CLI(Cpu& c, const Insn&) {
-    check_if_privilege(c, "CLI");
-    c.set_flag(IF, false);
+    if (acts_on_vif(c)) c.set_flag(VIF, false);
+    else c.set_flag(IF, false);
 }
 
 void STI(Cpu& c, const Insn&) {
-    check_if_privilege(c, "STI");
+    if (acts_on_vif(c)) {
+        if (c.flag(VIP)) raise_fault(kGP, 0);
+        c.set_flag(VIF, true);
+        return;
+    }
     // Setting IF delays interrupts until after the next instruction (SDM Vol. 2B, STI); an STI
     // with IF already set does not.
     if (!c.flag(IF)) c.s.inhibit_irq = kShadowIrq;
@@ -44,11 +47,13 @@ void STI(Cpu& c, const Insn&) {
 
 // CPUID (SDM Vol. 2A, CPUID). The vendor is "XlatEmulator"; the signature is the one RESET puts
 // in EDX (family 6, model 1, stepping 9: a Pentium Pro). The feature flags list exactly what the
-// CPU implements now, and grow with it: no FPU, VME, MMX, APIC, MTRR, PAT yet.
+// CPU implements now, and grow with it: no FPU, MMX, APIC, MTRR, PAT yet.
 constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000001u;
 constexpr uint32_t kSignature = 0x00000619;
-constexpr uint32_t kFeatureEdx = (1u << 3)     // PSE: 4 MiB pages
+constexpr uint32_t kFeatureEdx = (1u << 1)     // VME: CR4.VME and CR4.PVI
+                                 | (1u << 2)   // DE: CR4.DE, I/O breakpoints
+                                 | (1u << 3)   // PSE: 4 MiB pages
                                  | (1u << 4)   // TSC: RDTSC, CR4.TSD
                                  | (1u << 5)   // MSR: RDMSR, WRMSR
                                  | (1u << 6)   // PAE: 64-bit page-table entries

@@ -98,24 +98,39 @@ void POPA(Cpu& c, const Insn& in) {
 
 // ---- PUSHF, POPF ----
 
-// V86 mode with IOPL < 3: PUSHF/POPF raise #GP(0) (CR4.VME's virtual IF is the V86 issue's).
-void check_v86_iopl(Cpu& c, const char* what) {
-    if (!c.v86() || c.iopl() == 3) return;
-    if (c.s.cr4 & CR4_VME) c.trace.log(kTraceCpu, "%s with CR4.VME in V86 mode not implemented", what);
+// In V86 mode with IOPL < 3, PUSHF/POPF raise #GP(0), unless CR4.VME gives them the virtual
+// interrupt flag (16-bit forms only: SDM Vol. 3A, 20.3.1.1 and Vol. 2B, PUSHF/POPF).
+bool v86_virtual(Cpu& c, const Insn& in) {
+    if (!c.v86() || c.iopl() == 3) return false;
+    if (c.virtual_if() && in.opsize() == 2) return true;
     raise_fault(kGP, 0);
 }
 
 void PUSHF(Cpu& c, const Insn& in) {
-    check_v86_iopl(c, "PUSHF");
+    if (v86_virtual(c, in)) {
+        // The image shows VIF as IF and IOPL as 3.
+        uint32_t v = (c.s.eflags & 0xFFFF & ~IF) | IOPL | ((c.s.eflags & VIF) ? IF : 0);
+        c.push(2, v);
+        return;
+    }
     // PUSHFD clears VM and RF in the pushed image (SDM Vol. 2B, PUSHF/PUSHFD).
     c.push(in.opsize(), c.s.eflags & ~(VM | RF));
 }
 
 void POPF(Cpu& c, const Insn& in) {
-    check_v86_iopl(c, "POPF");
+    const bool virt = v86_virtual(c, in);
     const unsigned osz = in.opsize();
     uint32_t v;
     const uint32_t sp = c.pop_at(c.s.regs[ESP], osz, v);
+    if (virt) {
+        // CR4.VME: a popped TF, or IF while an interrupt is pending, is #GP(0); IF goes to VIF,
+        // and IF and IOPL themselves stay (SDM Vol. 2B, POPF, "VME" branch).
+        if ((v & TF) || ((v & IF) && c.flag(VIP))) raise_fault(kGP, 0);
+        c.write_eflags(v, 0xFFFF & ~(IF | IOPL));
+        c.set_flag(VIF, v & IF);
+        c.set_sp(sp);
+        return;
+    }
     // SDM Vol. 2B, POPF, Table 4-16: every non-reserved flag but VM, RF, VIF and VIP at CPL 0
     // (and in real mode); IOPL only at CPL 0; IF only when CPL <= IOPL (in V86 mode IOPL is 3
     // here, so IF changes and IOPL does not). A 16-bit POPF changes only the low word.

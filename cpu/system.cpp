@@ -51,24 +51,20 @@ template <bool IDT> void Sxdt(Cpu& c, const Insn& in) {
 constexpr uint32_t kCr0Implemented = CR0_PE | CR0_MP | CR0_EM | CR0_TS | CR0_ET | CR0_NE | CR0_WP |
                                      CR0_AM | CR0_NW | CR0_CD | CR0_PG;
 // CR4 bits whose features exist (and CPUID reports). Setting any other bit raises #GP(0).
-// DE is left out: it also enables I/O breakpoints, which the debug unit does not have yet.
-constexpr uint32_t kCr4Implemented = CR4_TSD | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE;
+constexpr uint32_t kCr4Implemented =
+    CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_PGE | CR4_PCE;
 
 void write_cr0(Cpu& c, uint32_t v) {
     if ((v & CR0_PG) && !(v & CR0_PE)) raise_fault(kGP, 0);
     if ((v & CR0_NW) && !(v & CR0_CD)) raise_fault(kGP, 0);
     v = (v & kCr0Implemented) | CR0_ET;  // ET is hardwired to 1 since the 486
     uint32_t old = c.s.cr0;
-    // PAE paging in use afterwards and CD, NW or PG changed: the PDPTEs are loaded, #GP(0) if
-    // one has a reserved bit set (SDM Vol. 3A, 4.4.1).
-    if ((v & CR0_PG) && (c.s.cr4 & CR4_PAE) && ((old ^ v) & (CR0_CD | CR0_NW | CR0_PG)) &&
-        !c.mmu.pdptes_loadable(c.s.cr3))
-        raise_fault(kGP, 0);
-    c.s.cr0 = v;
     if ((old ^ v) & (CR0_PE | CR0_PG | CR0_WP)) {
         c.trace.log(kTraceCpu, "CR0 %08x -> %08x", old, v);
+        c.load_paging_regs(v, c.s.cr3, c.s.cr4, c.s.efer);
         c.mode_changed();
-        c.update_paging();
+    } else {
+        c.s.cr0 = v;
     }
 }
 
@@ -76,12 +72,8 @@ void write_cr4(Cpu& c, uint32_t v) {
     if (v & ~kCr4Implemented) raise_fault(kGP, 0);
     // Clearing PAE while paging is on is not allowed (SDM Vol. 3A, 4.1.2).
     if ((c.s.cr0 & CR0_PG) && (c.s.cr4 & CR4_PAE) && !(v & CR4_PAE)) raise_fault(kGP, 0);
-    // PAE paging in use afterwards and PAE, PGE or PSE changed: the PDPTEs are loaded (4.4.1).
-    if ((c.s.cr0 & CR0_PG) && (v & CR4_PAE) && ((c.s.cr4 ^ v) & (CR4_PAE | CR4_PGE | CR4_PSE)) &&
-        !c.mmu.pdptes_loadable(c.s.cr3))
-        raise_fault(kGP, 0);
-    c.s.cr4 = v;
-    c.update_paging();
+    c.load_paging_regs(c.s.cr0, c.s.cr3, v, c.s.efer);
+    c.debug_regs_changed();  // CR4.DE turns I/O breakpoints on and off
 }
 
 void MOV_Cr(Cpu& c, const Insn& in) {
@@ -92,12 +84,7 @@ void MOV_Cr(Cpu& c, const Insn& in) {
         switch (in.op[0].reg.value) {
         case ZYDIS_REGISTER_CR0: write_cr0(c, v); break;
         case ZYDIS_REGISTER_CR2: c.s.cr2 = v; break;
-        case ZYDIS_REGISTER_CR3:
-            // With PAE paging, MOV to CR3 loads the PDPTEs: #GP(0) for a reserved bit (4.4.1).
-            if ((c.s.cr0 & CR0_PG) && (c.s.cr4 & CR4_PAE) && !c.mmu.pdptes_loadable(v)) raise_fault(kGP, 0);
-            c.s.cr3 = v;
-            c.update_paging();
-            break;
+        case ZYDIS_REGISTER_CR3: c.load_paging_regs(c.s.cr0, v, c.s.cr4, c.s.efer); break;
         case ZYDIS_REGISTER_CR4: write_cr4(c, v); break;
         default: raise_fault(kUD);  // CR1, CR5-CR7 do not exist
         }
@@ -304,8 +291,7 @@ void WRMSR(Cpu& c, const Insn&) {
     case kMsrSysenterEip: c.s.sysenter_eip = uint32_t(v); break;
     case kMsrEfer:
         if (v & ~kEferNxe) raise_fault(kGP, 0);  // only NXE exists (no long mode, no SYSCALL)
-        c.s.efer = v;
-        c.update_paging();
+        c.load_paging_regs(c.s.cr0, c.s.cr3, c.s.cr4, v);
         break;
     default: raise_fault(kGP, 0);
     }

@@ -80,7 +80,7 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
     if (type & 8) {
         s.eflags = nfl | FIXED1;
         for (unsigned i = 0; i < 8; ++i) s.regs[i] = nregs[i];
-        if ((s.cr0 & CR0_PG) && ncr3 != s.cr3) { s.cr3 = ncr3; update_paging(); }
+        if ((s.cr0 & CR0_PG) && ncr3 != s.cr3) load_paging_regs(s.cr0, ncr3, s.cr4, s.efer);
     } else {
         s.eflags = (nfl & 0xFFFF) | FIXED1;
         for (unsigned i = 0; i < 8; ++i) set_reg16(i, uint16_t(nregs[i]));

@@ -286,11 +286,25 @@ void Cpu::iret(unsigned osz) {
         uint16_t back = uint16_t(sys_rd(s.tr.base, 2));
         return task_switch(back, TaskSwitch::Iret, s.eip);
     }
-    if (v86() && iopl() < 3) raise_fault(kGP, 0);  // V86 mode without IOPL 3 (no VME yet)
+    // V86 mode with IOPL < 3: #GP(0), unless CR4.VME lets a 16-bit IRET work on VIF.
+    const bool virt = v86() && iopl() < 3;
+    if (virt && !(virtual_if() && osz == 2)) raise_fault(kGP, 0);
     sp = pop_at(sp, osz, neip);
     sp = pop_at(sp, osz, ncs);
     sp = pop_at(sp, osz, nfl);
     if (osz == 2) neip &= 0xFFFF;
+    if (virt) {
+        // SDM Vol. 2B, IRET, the VME branch: a popped TF, or IF with VIP, is #GP(0); IF goes to
+        // VIF and IF and IOPL themselves stay.
+        if ((nfl & TF) || ((nfl & IF) && (s.eflags & VIP))) raise_fault(kGP, 0);
+        if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
+        set_sp(sp);
+        load_seg_real(CS, uint16_t(ncs));
+        s.eip = neip;
+        write_eflags(nfl, 0xFFFF & ~(IF | IOPL));
+        set_flag(VIF, nfl & IF);
+        return;
+    }
 
     if (!protected_mode() || v86()) {
         if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
@@ -360,6 +374,42 @@ void Cpu::iret(unsigned osz) {
     else set_reg16(ESP, uint16_t(nesp));
     s.eip = neip;
     null_inaccessible_segments();
+}
+
+} // namespace xlat
+
+namespace xlat {
+
+bool Cpu::v86_redirected(uint8_t vec) {
+    // The interrupt redirection bitmap: the 32 bytes just below the I/O permission bitmap of a
+    // 32-bit TSS; a clear bit sends INT n to the V86 task's IVT (SDM Vol. 3A, 20.3.3).
+    const unsigned type = s.tr.attr & 0xF;
+    if (type != 0x9 && type != 0xB) raise_fault(kGP, 0);
+    if (s.tr.limit < 103) raise_fault(kGP, 0);
+    const uint32_t iomap = sys_rd(s.tr.base + 102, 2);
+    const uint32_t byte = iomap - 32 + vec / 8;
+    if (iomap < 32 || byte > s.tr.limit) raise_fault(kGP, 0);
+    return !((sys_rd(s.tr.base + byte, 1) >> (vec & 7)) & 1);
+}
+
+void Cpu::v86_interrupt(uint8_t vec, uint32_t ret_eip) {
+    // Through the V86 task's IVT at linear 0, as real mode would, with the virtual interrupt
+    // flag standing in for IF when IOPL < 3 (SDM Vol. 3A, 20.3.3.5).
+    uint32_t image = s.eflags & 0xFFFF;
+    if (iopl() < 3) image = (image & ~IF) | IOPL | ((s.eflags & VIF) ? IF : 0);
+    uint32_t sp = s.regs[ESP];
+    sp = push_at(sp, 2, image);
+    sp = push_at(sp, 2, s.seg[CS].selector);
+    sp = push_at(sp, 2, ret_eip & 0xFFFF);
+    uint16_t ip = mmu.read<uint16_t>(uint32_t(vec) * 4, true);
+    uint16_t cs = mmu.read<uint16_t>(uint32_t(vec) * 4 + 2, true);
+    set_sp(sp);
+    s.eflags &= ~(TF | RF);
+    if (iopl() == 3) s.eflags &= ~IF;
+    else s.eflags &= ~VIF;
+    load_seg_real(CS, cs);
+    s.eip = ip;
+    ++stats.interrupts;
 }
 
 } // namespace xlat

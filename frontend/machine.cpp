@@ -16,7 +16,7 @@ std::string firmware_size_problem(size_t size) {
 
 Machine::Machine(const MachineConfig& cfg)
     : phys(cfg.ram_bytes),
-      mmu(phys),
+      mmu(phys, &tracer),
       cpu(mmu, io, tracer),
       interp(cpu),
       debugcon(cfg.debugcon),

@@ -14,13 +14,24 @@ constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
 
 } // namespace
 
-Mmu::Mmu(PhysMem& phys) : phys_(phys), code_pages_(size_t(phys.ram_size() >> kPageBits), 0) {
+Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace), code_pages_(size_t(phys.ram_size() >> kPageBits), 0) {
     flush_all();
     stats_.flushes = 0;
     phys_.add_listener([](void* self) { static_cast<Mmu*>(self)->flush_all(); }, this);
 }
 
 Mmu::~Mmu() { phys_.remove_listener(this); }
+
+bool Mmu::load_pdptes(uint32_t cr3, uint64_t (&out)[4]) {
+    bool ok = true;
+    for (unsigned i = 0; i < 4; ++i) {
+        uint32_t at = (cr3 & 0xFFFFFFE0u) + 8 * i;
+        out[i] = uint64_t(phys_read(at, 4)) | (uint64_t(phys_read(at + 4, 4)) << 32);
+        // Bits 1, 2, 5-8 and 63:36 are reserved in a present PDPTE.
+        if ((out[i] & PTE_P) && (out[i] & (0x1E6ull | kPaeReserved | PTE_NX))) ok = false;
+    }
+    return ok;
+}
 
 void Mmu::set_paging(const Paging& p) {
     bool only_cr3 = p.enabled == paging_.enabled && p.wp == paging_.wp && p.pse == paging_.pse &&
@@ -31,12 +42,14 @@ void Mmu::set_paging(const Paging& p) {
 }
 
 void Mmu::flush_all() {
+    if (trace_) trace_->log(kTraceMmu, "TLB flush (all)");
     for (auto& set : tlb_)
         for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
 }
 
 void Mmu::flush_nonglobal() {
+    if (trace_) trace_->log(kTraceMmu, "TLB flush (non-global)");
     for (auto& set : tlb_)
         for (TlbEntry& e : set)
             if (!e.global) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
@@ -45,6 +58,7 @@ void Mmu::flush_nonglobal() {
 
 void Mmu::invalidate_page(uint32_t lin) {
     uint32_t page = lin & kPageMask;
+    if (trace_) trace_->log(kTraceMmu, "TLB flush of page %08x", page);
     for (auto& set : tlb_) {
         TlbEntry& e = set[(lin >> kPageBits) & (kTlbEntries - 1)];
         if (e.tag[0] == page || e.tag[1] == page || e.tag[2] == page)
@@ -103,11 +117,9 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
             paddr = (entries[1] & 0xFFFFF000u) | (lin & 0xFFF);
         }
     } else {
-        uint32_t pdpte_addr = (paging_.cr3 & 0xFFFFFFE0u) + ((lin >> 30) << 3);
-        uint64_t pdpte = read_entry(pdpte_addr);
+        // The PDPTEs come from the registers loaded with CR3 (checked for reserved bits then).
+        uint64_t pdpte = paging_.pdpte[lin >> 30];
         if (!(pdpte & PTE_P)) fault(0);
-        // PDPTE bits 1, 2, 5-8 and 63:36 are reserved (SDM Vol. 3A, 4.4.1).
-        if (pdpte & (0x1E6ull | kPaeReserved | PTE_NX)) fault(PF_P | PF_RSVD);
         addrs[0] = uint32_t(pdpte & 0xFFFFF000u) + (((lin >> 21) & 0x1FF) << 3);
         entries[0] = read_entry(addrs[0]);
         n = 1;
@@ -146,17 +158,6 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
     }
     (void)large;
     return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G)};
-}
-
-bool Mmu::pdptes_loadable(uint32_t cr3) {
-    // PDPTE bits 2:1 and 8:5 are reserved, and 63:36 (beyond MAXPHYADDR, with XD: a PDPTE has
-    // none) (SDM Vol. 3A, Table 4-8).
-    for (uint32_t i = 0; i < 4; ++i) {
-        uint32_t addr = (cr3 & 0xFFFFFFE0u) + 8 * i;
-        uint64_t e = uint64_t(phys_.read(addr, 4)) | (uint64_t(phys_.read(addr + 4, 4)) << 32);
-        if ((e & PTE_P) && (e & (0x1E6ull | kPaeReserved | PTE_NX))) return false;
-    }
-    return true;
 }
 
 uint64_t Mmu::translate(uint32_t lin, Access acc, bool user) {

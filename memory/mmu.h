@@ -13,6 +13,7 @@
 
 #include "memory/fault.h"
 #include "memory/phys.h"
+#include "memory/trace.h"
 
 namespace xlat {
 
@@ -34,7 +35,7 @@ struct MmuStats {
 
 class Mmu {
 public:
-    explicit Mmu(PhysMem& phys);
+    explicit Mmu(PhysMem& phys, const Tracer* trace = nullptr);
     ~Mmu();
     Mmu(const Mmu&) = delete;
     Mmu& operator=(const Mmu&) = delete;
@@ -50,7 +51,11 @@ public:
         bool pge = false;      // CR4.PGE: global pages survive CR3 loads
         bool nxe = false;      // EFER.NXE: bit 63 of PAE entries forbids instruction fetch
         uint32_t cr3 = 0;      // page-directory (or PDPT) base
+        uint64_t pdpte[4] = {};  // PAE: the PDPTEs, loaded when CR3, CR0 or CR4 is written
     };
+    // Reads the four PDPTEs at the PDPT that `cr3` points at; false when one that is present has
+    // a reserved bit set (the MOV to CRn then raises #GP(0): SDM Vol. 3A, 4.4.1).
+    bool load_pdptes(uint32_t cr3, uint64_t (&out)[4]);
     // Installs new paging state. Changing anything but CR3 flushes the whole TLB; a CR3 load
     // alone keeps global pages when CR4.PGE is set (SDM Vol. 3A, 4.10.4.1).
     void set_paging(const Paging& p);
@@ -67,12 +72,6 @@ public:
     // when the access succeeds.
     // The result has up to 36 bits with PAE; nothing is mapped above 4 GiB.
     uint64_t translate(uint32_t lin, Access acc, bool user);
-
-    // With PAE, MOV to CR3 (and the CR0/CR4 writes that turn PAE paging on or change how it
-    // works) load the four PDPTEs of the table at cr3; a present one with a reserved bit set
-    // makes the instruction fail with #GP(0) (SDM Vol. 3A, 4.4.1). False in that case. (The
-    // walk still reads the PDPTEs from memory: the PDPTE registers themselves are not modelled.)
-    bool pdptes_loadable(uint32_t cr3);
 
     // Code-page tracking: pages marked here never take the host-pointer path for writes, and
     // every write to them is reported to on_code_write (the block cache invalidates there).
@@ -141,6 +140,7 @@ private:
     void phys_write(uint64_t paddr, unsigned size, uint32_t value);
 
     PhysMem& phys_;
+    const Tracer* trace_;  // "mmu" trace: flushes
     Paging paging_;
     MmuStats stats_;
     TlbEntry tlb_[2][kTlbEntries];

@@ -27,6 +27,7 @@ struct Rig {
     void paging_pae(uint32_t cr3, bool nxe) {
         Mmu::Paging p;
         p.enabled = true, p.pae = true, p.nxe = nxe, p.cr3 = cr3;
+        REQUIRE(mmu.load_pdptes(cr3, p.pdpte));
         mmu.set_paging(p);
     }
 };

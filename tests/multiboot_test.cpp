@@ -85,7 +85,7 @@ TEST_CASE("a Multiboot a.out-kludge kernel is entered with the magic", "[multibo
     }
 }
 
-TEST_CASE("-kernel refuses what is not a kernel, with one clear line", "[multiboot][cli]") {
+TEST_CASE("multiboot: -kernel refuses what is not a kernel, with one clear line", "[multiboot][cli]") {
     Run r = run(kXlat + " -kernel " + kBin + "/roms/demo.bin");
     CHECK(r.status == 1);
     CHECK(r.out.find("is not a Multiboot kernel") != std::string::npos);

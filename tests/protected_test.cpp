@@ -181,6 +181,7 @@ TEST_CASE("INT from ring 3 goes to ring 0 on the TSS stack; IRET returns", "[pm]
     CHECK(p.stack(0) == 0x5002);
     CHECK(p.stack(1) == CODE3);
     CHECK((p.stack(2) & IF) == IF);
+    CHECK((p.stack(2) & RF) == 0);  // INT n pushes RF as 0
     CHECK(p.stack(3) == 0x7000);
     CHECK(p.stack(4) == DATA3);
     CHECK((p.s.eflags & IF) == IF);  // a trap gate keeps IF
@@ -195,6 +196,8 @@ TEST_CASE("INT from ring 3 goes to ring 0 on the TSS stack; IRET returns", "[pm]
     CHECK(p.stack(0) == 0x21 * 8 + 2);
     CHECK(p.stack(1) == 0x5002);
     CHECK(p.stack(2) == CODE3);
+    CHECK((p.stack(3) & RF) == RF);  // a fault pushes RF set (SDM Vol. 3A, 17.3.1.1)
+    CHECK((p.s.eflags & RF) == 0);   // and the handler runs with RF clear
 }
 
 TEST_CASE("a fault while delivering a fault is a double fault; a third is a shutdown", "[pm]") {
@@ -613,12 +616,12 @@ TEST_CASE("debug: DR7.GD, the TSS T bit, ICEBP, single step with a data breakpoi
 }
 
 TEST_CASE("PAE: loading a PDPTE with a reserved bit set is #GP(0), not a later #PF", "[pm][mmu]") {
-    // SDM Vol. 3A, 4.4.1: MOV to CR3 with PAE paging on, and MOV to CR0/CR4 that turns PAE
-    // paging on, load the PDPTEs; a present one with a reserved bit set is #GP(0) and the
-    // register keeps its value. (QEMU 7.2 reads PDPTEs on every walk and raises #PF with RSVD,
-    // so tests/roms/paging_pae.asm leaves this out.)
+    // SDM Vol. 3A, 4.4.1: MOV to CR3 with PAE paging on, and MOV to CR0 that turns PAE paging
+    // on, load the PDPTEs; a present one with a reserved bit set is #GP(0) and the register
+    // keeps its value. (QEMU 7.2 reads PDPTEs on every walk and raises #PF with RSVD, so
+    // tests/roms/paging_pae.asm leaves this out.)
     const uint32_t pdpt = 0x100000, bad = 0x100020, pd = 0x101000, pt = 0x102000;
-    for (int how = 0; how < 3; ++how) {
+    for (int how = 0; how < 2; ++how) {
         CAPTURE(how);
         Pm p;
         p.w64(pdpt, pd | 1);
@@ -634,22 +637,13 @@ TEST_CASE("PAE: loading a PDPTE with a reserved bit set is #GP(0), not a later #
             p.c.update_paging();
             p.s.regs[EAX] = bad;
             p.code(0x5000, {0x0F, 0x22, 0xD8});  // mov cr3, eax
-        } else if (how == 1) {
+        } else {
             // CR4.PAE set, CR3 at the bad table: MOV CR0 that sets PG.
             p.s.cr3 = bad;
             p.s.cr4 |= CR4_PAE;
             p.c.update_paging();
             p.s.regs[EAX] = p.s.cr0 | CR0_PG;
             p.code(0x5000, {0x0F, 0x22, 0xC0});  // mov cr0, eax
-        } else {
-            // PAE paging on with the bad table loaded behind the CPU's back: MOV CR4 that
-            // changes PGE reloads the PDPTEs.
-            p.s.cr3 = bad;
-            p.s.cr4 |= CR4_PAE;
-            p.s.cr0 |= CR0_PG;
-            p.c.update_paging();
-            p.s.regs[EAX] = p.s.cr4 | CR4_PGE;
-            p.code(0x5000, {0x0F, 0x22, 0xE0});  // mov cr4, eax
         }
         const uint32_t cr0 = p.s.cr0, cr3 = p.s.cr3, cr4 = p.s.cr4;
         p.step();
@@ -660,4 +654,161 @@ TEST_CASE("PAE: loading a PDPTE with a reserved bit set is #GP(0), not a later #
         CHECK(p.s.cr3 == cr3);
         CHECK(p.s.cr4 == cr4);
     }
+}
+
+TEST_CASE("an instruction running onto a not-present page faults on that page", "[pm][mmu]") {
+    Pm p;
+    const uint32_t pd = 0x100000, pt = 0x101000;
+    p.w32(pd, pt | 3);
+    for (uint32_t i = 0; i < 1024; ++i) p.w32(pt + 4 * i, (i << 12) | 3);
+    p.w32(pt + 4 * 0x51, 0);  // page 0x51000 not present
+    p.s.cr3 = pd;
+    p.s.cr0 |= CR0_PG;
+    p.c.update_paging();
+    p.s.eip = 0x50FFE;
+    p.code(0x50FFE, {0xB8, 0x01});  // mov eax, imm32: the last 3 bytes would be on page 0x51000
+    p.step();
+    CHECK(p.at_handler(kPF));
+    CHECK(p.s.cr2 == 0x51000);
+    CHECK(p.stack(0) == 0);        // not present, read (a fetch without NX), supervisor
+    CHECK(p.stack(1) == 0x50FFE);  // the instruction's first byte
+    // The same with the page present runs through.
+    p.w32(pt + 4 * 0x51, 0x51000 | 3);
+    p.c.mmu.invalidate_page(0x51000);
+    p.code(0x51000, {0x02, 0x03, 0x04});
+    p.s.eip = 0x50FFE;
+    p.step();
+    CHECK(p.s.regs[EAX] == 0x04030201u);
+    CHECK(p.s.eip == 0x51003);
+}
+
+TEST_CASE("I/O breakpoints with CR4.DE trap after the access; DR4/DR5 become #UD", "[pm][debug]") {
+    Pm p;
+    p.s.cr4 |= CR4_DE;
+    p.s.dr[2] = 0x80;
+    p.s.dr[7] = 0x400 | (1u << 4) | (2u << 24);  // L2, R/W = 10 (I/O), LEN = 1
+    p.c.debug_regs_changed();
+    p.code(0x5000, {0xE6, 0x81,                   // out 0x81, al: no hit
+                    0xE6, 0x80,                   // out 0x80, al: hit
+                    0x0F, 0x21, 0xE0});           // mov eax, dr4 with CR4.DE: #UD
+    p.step();
+    CHECK(p.s.eip == 0x5002);
+    p.step();
+    CHECK(p.at_handler(kDB));
+    CHECK(p.stack(0) == 0x5004);
+    CHECK((p.s.dr[6] & 0xF) == 4);
+    p.s.eip = 0x5004;
+    p.step();
+    CHECK(p.at_handler(kUD));
+    // Without CR4.DE the same breakpoint never fires (R/W = 10 is undefined then).
+    Pm q;
+    q.s.dr[2] = 0x80;
+    q.s.dr[7] = 0x400 | (1u << 4) | (2u << 24);
+    q.c.debug_regs_changed();
+    q.code(0x5000, {0xE6, 0x80});
+    q.step();
+    CHECK(q.s.eip == 0x5002);
+}
+
+TEST_CASE("CR4.VME: virtual IF in V86 mode, INT n redirected through the task's IVT", "[pm][v86]") {
+    Pm p;
+    p.s.cr4 |= CR4_VME;
+    p.w16(kTssA + 0x66, 0x88);  // redirection bitmap at 0x68..0x87, I/O bitmap from 0x88
+    for (uint32_t i = 0; i < 32; ++i) p.w8(kTssA + 0x68 + i, 0);
+    p.w8(kTssA + 0x68 + 0x22 / 8, uint8_t(1u << (0x22 & 7)));  // INT 22h is not redirected
+    // The V86 task's IVT entry for 21h: 3000:0100.
+    p.w16(0x21 * 4, 0x0100);
+    p.w16(0x21 * 4 + 2, 0x3000);
+    // IRETD into V86 mode with IOPL 0, IF 1, VIF 0.
+    const uint32_t frame[] = {0x0100, 0x2000, 0x00020202, 0x0FFE, 0x3000, 0, 0, 0, 0};
+    p.s.regs[ESP] = 0x7000 - sizeof frame;
+    for (unsigned i = 0; i < 9; ++i) p.w32(0x7000 - sizeof frame + 4 * i, frame[i]);
+    p.code(0x5000, {0xCF});
+    p.step();
+    REQUIRE(p.c.v86());
+    p.code(0x20100, {0xFB,         // sti: sets VIF, not IF's... IF is already 1
+                     0x9C,         // pushf: IF in the image is VIF, IOPL shows 3
+                     0xFA,         // cli: clears VIF only
+                     0xCD, 0x21,   // int 21h: redirected to 3000:0100
+                     0xCD, 0x22}); // int 22h: not redirected, IOPL 0: #GP
+    p.step();
+    CHECK((p.s.eflags & VIF) == VIF);
+    p.step();
+    const uint32_t ss_base = 0x30000;
+    CHECK(p.r16(ss_base + 0x0FFC) == ((0x0202 & ~IF) | IOPL | IF));  // IF from VIF, IOPL 3
+    p.step();
+    CHECK((p.s.eflags & VIF) == 0);
+    CHECK((p.s.eflags & IF) == IF);  // the real IF stays
+    p.step();
+    CHECK(p.c.v86());
+    CHECK(p.s.seg[CS].selector == 0x3000);
+    CHECK(p.s.eip == 0x0100);
+    CHECK(p.r16(ss_base + 0x0FFA) == (((0x0202 & ~IF) | IOPL)));  // VIF was 0: IF 0 in the image
+    CHECK(p.r16(ss_base + 0x0FF8) == 0x2000);
+    CHECK(p.r16(ss_base + 0x0FF6) == 0x0105);
+    // Back with a 16-bit IRET: VIF takes the popped IF.
+    p.w16(ss_base + 0x0FFA, 0x0202);
+    p.code(0x30100, {0xCF});
+    p.step();
+    CHECK(p.s.seg[CS].selector == 0x2000);
+    CHECK(p.s.eip == 0x0105);
+    CHECK((p.s.eflags & VIF) == VIF);
+    // INT 22h is not redirected and IOPL is 0: #GP(0) to the monitor.
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(1) == 0x0105);
+}
+
+TEST_CASE("CR4.PVI: CLI and STI at CPL 3 work on VIF", "[pm]") {
+    Pm p;
+    p.s.cr4 |= CR4_PVI;
+    p.enter(3);
+    p.s.eflags |= IF;
+    p.code(0x5000, {0xFA, 0xFB});  // cli; sti
+    p.step();
+    CHECK((p.s.eflags & (IF | VIF)) == IF);
+    p.step();
+    CHECK((p.s.eflags & (IF | VIF)) == (IF | VIF));
+    p.s.eflags |= VIP;
+    p.s.eip = 0x5001;
+    p.step();
+    CHECK(p.at_handler(kGP));  // STI with an interrupt pending
+}
+
+TEST_CASE("PAE: PDPTEs are loaded with CR3 and checked then", "[pm][mmu]") {
+    Pm p;
+    const uint32_t pdpt = 0x100000, pd0 = 0x101000, pd1 = 0x102000, pd2 = 0x103000;
+    p.w32(pdpt, pd0 | 1);      // 0..1 GiB: identity (code, stacks, tables)
+    p.w32(pdpt + 8, pd1 | 1);  // 1..2 GiB: data through pd1
+    p.w32(pd0, 0x00000000 | 0x83);
+    p.w32(pd1, 0x00000000 | 0x83);  // 0x40000000 -> 0
+    p.w32(pd2, 0x00200000 | 0x83);  // the replacement: 0x40000000 -> 2 MiB
+    p.w32(0x7100, 0x11111111);
+    p.w32(0x207100, 0x22222222);
+    p.s.cr4 |= CR4_PAE;
+    p.s.regs[EAX] = pdpt;
+    p.s.regs[EBX] = CR0_PG;
+    p.code(0x5000, {0x0F, 0x22, 0xD8,        // mov cr3, eax
+                    0x0F, 0x20, 0xC1,        // mov ecx, cr0
+                    0x09, 0xD9,              // or ecx, ebx
+                    0x0F, 0x22, 0xC1,        // mov cr0, ecx: paging on, PDPTEs loaded
+                    0x8B, 0x15, 0x00, 0x71, 0x00, 0x40,   // mov edx, [0x40007100]
+                    0x8B, 0x15, 0x00, 0x71, 0x00, 0x40,   // (after the PDPT changed)
+                    0x0F, 0x22, 0xD8,        // mov cr3, eax: reloads the PDPTEs
+                    0x8B, 0x15, 0x00, 0x71, 0x00, 0x40}); // mov edx, [0x40007100]
+    p.step(5);
+    CHECK(p.s.regs[EDX] == 0x11111111);
+    p.w32(pdpt + 8, pd2 | 1);  // change the PDPT behind the CPU's back
+    p.c.mmu.flush_all();       // even with an empty TLB the loaded PDPTE stays in use
+    p.step();
+    CHECK(p.s.regs[EDX] == 0x11111111);
+    p.step(2);
+    CHECK(p.s.regs[EDX] == 0x22222222);
+    // A reserved bit in a present PDPTE: MOV CR3 raises #GP(0) and CR3 keeps its value.
+    p.w32(pdpt + 16, pd1 | 1 | 0x4);  // bit 2 is reserved
+    p.code(p.s.eip, {0x0F, 0x22, 0xD8});
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(0) == 0);
+    CHECK(p.s.cr3 == pdpt);
 }

@@ -156,7 +156,7 @@ pm_entry:
         HEX32 eax
         FL FL_ARITH
         NL
-;> imul eax,ebx,imm32: 00012345*00010000 = 23450000 fl=0801; mul: 0000ffff:fffe0001 ... ffffffff*ffffffff = fffffffe:00000001 fl=0801
+;> imul eax,ebx,imm32: 00012345*00010000 = 23450000 fl=0801; mul ffffffff*ffffffff = fffffffe:00000001 fl=0801
         mov ebx, 0x00012345
         SETFL 0
         imul eax, ebx, 0x00010000
@@ -164,7 +164,7 @@ pm_entry:
         PRINT "imul eax,ebx,imm32: 00012345*00010000 = "
         HEX32 eax
         FL FL_OF | FL_CF
-        PRINT "; mul: 0000ffff:fffe0001 ... ffffffff*ffffffff = "
+        PRINT "; mul ffffffff*ffffffff = "
         mov eax, 0xffffffff
         mov ecx, eax
         SETFL 0
