@@ -10,6 +10,9 @@
 ; The TSS's I/O bitmap allows the debug console and the exit port, so that V86 code prints
 ; itself while IOPL is 3 (the print macros use PUSHF and POPF: with IOPL 0 only the monitor
 ; prints).
+;
+; The frames' EFLAGS are printed without RF (bit 16): a fault pushes it set (SDM Vol. 3A,
+; 17.3.1.1), QEMU 7.2 pushes it clear; tests/protected_test.cpp checks it.
 %include "rom.inc"
 %include "pm.inc"
         ROM_BEGIN
@@ -242,7 +245,9 @@ probe:
         PRINT " cs="
         HEX16 [ebp + 12]
         PRINT " eflags="
-        HEX32 [ebp + 16]
+        mov eax, [ebp + 16]
+        and eax, ~0x10000
+        HEX32 eax
         PRINT " esp="
         HEX32 [ebp + 20]
         PRINT " ss="
@@ -335,7 +340,9 @@ v86_monitor:
         PRINT " cs="
         HEX16 [ebp + 12]
         PRINT " eflags="
-        HEX32 [ebp + 16]
+        mov eax, [ebp + 16]
+        and eax, ~0x10000
+        HEX32 eax
         PRINT " esp="
         HEX32 [ebp + 20]
         PRINT " ss="
