@@ -3,8 +3,7 @@
 ; another event), the saved CS:EIP (the instruction for faults, the next one for traps) and the
 ; stack (the outer SS:ESP when the exception changes privilege); #DE #DB #BP #OF #BR #UD #NP #SS
 ; #GP #PF #TS #DF; and the double-fault rules of Table 6-5: contributory then contributory, page
-; fault then contributory and page fault then page fault give #DF (error code 0, the first
-; instruction saved); benign then contributory and contributory then page fault are handled one
+; fault then contributory and page fault then page fault give #DF (error code 0); benign then contributory and contributory then page fault are handled one
 ; after the other.
 ;
 ; Not here (tests/protected_test.cpp covers them):
@@ -39,6 +38,15 @@ PAGE_SUP   equ 0xB000   ;   supervisor
         TRY %%i, %%r
 %%i:    %2
 %%r:    NL
+%endmacro
+
+%macro DFTRY 2
+        mov dword [EXC_QUIET], 1
+        TRY %1, %2
+%endmacro
+%macro DFSHOW 0
+        mov dword [EXC_QUIET], 0
+        call dfshow
 %endmacro
 
 ; TSS32 base, eip, esp: a flat ring-0 task (CR3 = PD).
@@ -275,46 +283,52 @@ ring3_pf:
 ring0_pf:
 
         ; ---- double faults and the rules of Table 6-5 ----
-;> mov es,0800 with gate 0d not present: #DF(0000) at 0008:insn+00 (contributory, contributory)
+        ; After a #DF the saved CS:EIP, and the program state, are undefined (SDM Vol. 3A, 6.15,
+        ; Interrupt 8): only the vector and the error code are printed (DFTRY, DFSHOW).
+;> mov es,0800 with gate 0d not present: #DF(0000) (contributory, contributory)
         PRINT "mov es,0800 with gate 0d not present:"
         mov byte [IDT_BASE + 13 * 8 + 5], 0x0E
         mov ax, 0x800
-        TRY .df1, .df1r
+        DFTRY .df1, .df1r
 .df1:   mov es, ax
-.df1r:  PRINT " (contributory, contributory)", 10
+.df1r:  DFSHOW
+        PRINT " (contributory, contributory)", 10
         mov byte [IDT_BASE + 13 * 8 + 5], 0x8E
-;> read of a page not present with gate 0e not present: #DF(0000) at 0008:insn+00 (page fault, contributory)
+;> read of a page not present with gate 0e not present: #DF(0000) (page fault, contributory)
         PRINT "read of a page not present with gate 0e not present:"
         mov byte [IDT_BASE + 14 * 8 + 5], 0x0E
-        TRY .df2, .df2r
+        DFTRY .df2, .df2r
 .df2:   mov eax, [PAGE_NP]
-.df2r:  PRINT " (page fault, contributory)", 10
+.df2r:  DFSHOW
+        PRINT " (page fault, contributory)", 10
         mov byte [IDT_BASE + 14 * 8 + 5], 0x8E
-;> div by 0 with gate 00 not present: #DF(0000) at 0008:insn+00; int3 with gate 03 not present: #NP(001a) at 0008:insn+00 (software: EXT clear)
+;> div by 0 with gate 00 not present: #DF(0000); int3 with gate 03 not present: #NP(001a) at 0008:insn+00 (software: EXT clear)
         PRINT "div by 0 with gate 00 not present:"
         mov byte [IDT_BASE + 0 * 8 + 5], 0x0E
         mov ecx, 0
-        TRY .df3, .df3r
+        DFTRY .df3, .df3r
 .df3:   div ecx
-.df3r:  PRINT "; int3 with gate 03 not present:"
+.df3r:  DFSHOW
+        PRINT "; int3 with gate 03 not present:"
         mov byte [IDT_BASE + 3 * 8 + 5], 0x0E
         TRY .df4, .df4r
 .df4:   int3
 .df4r:  PRINT " (software: EXT clear)", 10
-;> ud2 with gates 06 and 0b not present: #DF(0000) at 0008:insn+00 (#UD, then #NP while delivering #NP)
+;> ud2 with gates 06 and 0b not present: #DF(0000) (#UD, then #NP while delivering #NP)
         PRINT "ud2 with gates 06 and 0b not present:"
         mov byte [IDT_BASE + 6 * 8 + 5], 0x0E
         mov byte [IDT_BASE + 11 * 8 + 5], 0x0E
-        TRY .df7, .df7r
+        DFTRY .df7, .df7r
 .df7:   ud2
-.df7r:  PRINT " (#UD, then #NP while delivering #NP)", 10
+.df7r:  DFSHOW
+        PRINT " (#UD, then #NP while delivering #NP)", 10
         mov byte [IDT_BASE + 0 * 8 + 5], 0x8E
         mov byte [IDT_BASE + 3 * 8 + 5], 0x8E
         mov byte [IDT_BASE + 6 * 8 + 5], 0x8E
         mov byte [IDT_BASE + 11 * 8 + 5], 0x8E
         ; A page fault while pushing the frame of a page fault: #DF, handled by a task (the stack
         ; is still unusable).
-;> read of a page not present with ESP in that page -> task DF: error=0000 link=0038 TSS0 eip=insn+00 esp=00009800 (page fault, page fault)
+;> read of a page not present with ESP in that page -> task DF: error=0000 link=0038 (page fault, page fault)
         IDT_GATE 8, TSS_DF, 0, 0x85
         PRINT "read of a page not present with ESP in that page"
         TRY .df5, .df5r
@@ -349,13 +363,30 @@ never:                                  ; (CG_RING2 never gets here)
         retf
 
 ; task_df / task_pf: print what they got and make the ROM's task resume at EXC_RESUME with
-; the ESP that TRY saved.
+; the ESP that TRY saved (after a #DF, the saved EIP and ESP are undefined: not printed).
+
+; DFTRY insn, resume: TRY without the handler's report; DFSHOW prints " #XX(EEEE)".
+dfshow:
+        PRINT " #"
+        push eax
+        mov eax, [EXC_VEC]
+        mov ax, [exc_names + ROM_LINEAR + eax * 2]
+        call putc32
+        mov al, ah
+        call putc32
+        PRINT "("
+        HEX16 [EXC_ERR]
+        PRINT ")"
+        pop eax
+        ret
+
 task_df:
         pop ecx
-        mov ebx, TSS_DF_BASE
         PRINT " -> task DF: error="
         HEX16 cx
-        jmp task_common
+        PRINT " link="
+        HEX16 [TSS_DF_BASE]
+        jmp task_resume
 task_pf:
         pop ecx
         mov ebx, TSS_PF_BASE
@@ -364,7 +395,6 @@ task_pf:
         PRINT " cr2="
         mov eax, cr2
         HEX32 eax
-task_common:
         PRINT " link="
         HEX16 [ebx]
         PRINT " TSS0 eip=insn+"
@@ -373,6 +403,7 @@ task_common:
         HEX8 al
         PRINT " esp="
         HEX32 [TSS0_BASE + 0x38]
+task_resume:
         mov eax, [EXC_RESUME]
         mov [TSS0_BASE + 0x20], eax
         mov eax, [TRY_ESP]
