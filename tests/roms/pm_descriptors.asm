@@ -1,6 +1,7 @@
 ; pm_descriptors.asm: segment descriptors in protected mode (SDM Vol. 3A, chapters 3 and 5;
 ; Vol. 2, MOV, LLDT, LAR, LSL, VERR/VERW, ARPL, JMP): loads into DS, ES, FS, GS and SS with every
-; check and its exception (#GP, #NP, #SS) and error code, at CPL 0 and CPL 3; the check order
+; check and its exception (#GP, #NP, #SS) and error code, at CPL 0 and CPL 3, through MOV, POP,
+; LDS, LSS, LFS and LGS (nothing committed on a fault), MOV CS (#UD); the check order
 ; (privilege before presence); code, data, conforming and expand-down segments; the accessed bit
 ; set in the descriptor by a load; an LDT (LLDT, SLDT, loads through it); limits as LSL reports
 ; them (byte and page granularity), the GDT and LDT limits, a far JMP beyond the CS limit;
@@ -426,6 +427,68 @@ pm_main:
         jmp SEL_CODE0:(.j9 + ROM_LINEAR)
 .j9:    NL
 
+        ; ---- the other ways to load a segment register: same checks, nothing committed ----
+;> mov cs,ax (8e c8): #UD at 0008:insn+00
+        PRINT "mov cs,ax (8e c8):"
+        mov ax, SEL_CODE0
+        TRY .m1, .m1r
+.m1:    db 0x8E, 0xC8
+.m1r:   NL
+;> pop ds (0048, not present): #NP(0048) at 0008:insn+00; esp at the fault unchanged: yes
+        PRINT "pop ds (0048, not present):"
+        push dword DATA_NP
+        mov ebx, esp
+        TRY .m2, .m2r
+.m2:    pop ds
+.m2r:   PRINT "; esp at the fault unchanged: "
+        call yes_if_ebx_esp
+        add esp, 4
+        NL
+;> pop ss (0050, read-only): #GP(0050) at 0008:insn+00; esp at the fault unchanged: yes
+        PRINT "pop ss (0050, read-only):"
+        push dword DATA_RO
+        mov ebx, esp
+        TRY .m3, .m3r
+.m3:    pop ss
+.m3r:   PRINT "; esp at the fault unchanged: "
+        call yes_if_ebx_esp
+        add esp, 4
+        NL
+;> lds eax,[0000000c:0048]: #NP(0048) at 0008:insn+00, eax=11111111; lss esp,[...:0048]: #SS(0048) at 0008:insn+00
+        mov dword [BUF], 0x0000000C
+        mov word [BUF + 4], DATA_NP
+        mov eax, 0x11111111
+        PRINT "lds eax,[0000000c:0048]:"
+        TRY .m4, .m4r
+.m4:    lds eax, [BUF]
+.m4r:   PRINT ", eax="
+        HEX32 eax
+        PRINT "; lss esp,[...:0048]:"
+        TRY .m5, .m5r
+.m5:    lss esp, [BUF]
+.m5r:   NL
+;> lfs eax,[0000000c:0033] (DPL 3): ok, fs=0033 eax=0000000c; lgs ax,[...:0010]: ok, gs=0010
+        mov word [BUF + 4], SEL_DATA3
+        PRINT "lfs eax,[0000000c:0033] (DPL 3):"
+        TRY .m6, .m6r
+.m6:    lfs eax, [BUF]
+        mov bx, fs
+        PRINT " ok, fs="
+        HEX16 bx
+        PRINT " eax="
+        HEX32 eax
+.m6r:   mov word [BUF + 2], SEL_DATA0
+        PRINT "; lgs ax,[...:0010]:"
+        TRY .m7, .m7r
+.m7:    lgs ax, [BUF]
+        mov bx, gs
+        PRINT " ok, gs="
+        HEX16 bx
+.m7r:   NL
+        mov ax, SEL_DATA0
+        mov fs, ax
+        mov gs, ax
+
         ; ---- CPL 3 ----
         TO_RING3 ring3
 ring3:
@@ -528,6 +591,20 @@ real16:
 real_idtr:
         dw 0x03FF
         dd 0
+
+        bits 32
+; yes_if_ebx_esp: prints "yes" when EBX = the ESP the last exception found (its frame of EIP,
+; CS, EFLAGS was pushed right below it), else "no".
+yes_if_ebx_esp:
+        mov ecx, [EXC_HESP]
+        add ecx, 12
+        cmp ebx, ecx
+        jne .no
+        PRINT "yes"
+        ret
+.no:    PRINT "no"
+        ret
+        bits 16
 
         bits 16
         ROM_END
