@@ -75,7 +75,6 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
     // IOPL-sensitive and come here (SDM Vol. 2A, INT n/INTO/INT3/INT1, Operation: the #GP(0) is
     // for "INT n" only; Vol. 3A, 20.3.1.1).
     if (src == IntSource::Software && gate.dpl() < s.cpl) raise_fault(kGP, idt_err);
-
     if (!gate.present()) raise_fault(kNP, idt_err);
     if (type == kTaskGate) {
         const uint16_t tss = gate.gate_selector();
