@@ -70,9 +70,10 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
     bool gate_ok = gate.system() && (type == kIntGate16 || type == kTrapGate16 || type == kIntGate32 ||
                                      type == kTrapGate32 || type == kTaskGate);
     if (!gate_ok) raise_fault(kGP, idt_err);
-    // INT n, INT3 and INTO check the gate's DPL; in V86 mode with IOPL < 3, INT n faults
-    // before that (SDM Vol. 3A, 20.3.3, without VME).
-    if (src == IntSource::Software && v86() && iopl() < 3) raise_fault(kGP, 0);
+    // INT n, INT3 and INTO check the gate's DPL. In V86 mode with IOPL < 3, INT n has raised
+    // #GP(0) already (in its semantics function, before the IDT is read); INT3 and INTO are not
+    // IOPL-sensitive and come here (SDM Vol. 2A, INT n/INTO/INT3/INT1, Operation: the #GP(0) is
+    // for "INT n" only; Vol. 3A, 20.3.1.1).
     if (src == IntSource::Software && gate.dpl() < s.cpl) raise_fault(kGP, idt_err);
     if (!gate.present()) raise_fault(kNP, idt_err);
     if (type == kTaskGate) {

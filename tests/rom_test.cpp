@@ -22,11 +22,27 @@ using namespace xlat_test;
 namespace {
 
 // Every ROM in tests/roms (the test below checks that this list and the folder agree).
-const char* const kRoms[] = {"alu",    "shift", "muldiv",  "bcd",  "bit",        "string",
-                             "control", "stack", "move",   "misc", "exceptions", "pm32",
-                             "fpu",     "fpu_exc", "fpu_hw"};
+const char* const kRoms[] = {"alu",  "shift", "muldiv", "bcd", "bit", "string", "control", "stack", "move",
+                             "misc", "exceptions", "pm32", "pm_descriptors", "pm_gates", "pm_tasks",
+                             "pm_exceptions", "pm_v86", "pm_io", "pm_debug", "paging", "paging_pae",
+                             "fpu", "fpu_exc", "fpu_hw"};
 
 constexpr double kQemuTimeoutSeconds = 60;
+
+// Extra QEMU arguments a ROM asks for with a line ";! qemu-args: ARGS" (split at spaces), for
+// CPU features the default QEMU CPU lacks (NX: "-cpu qemu32,+nx"). xlat needs none.
+std::vector<std::string> qemu_args(const std::string& name) {
+    std::ifstream in(rom_source(name));
+    std::vector<std::string> args;
+    std::string line;
+    const std::string key = ";! qemu-args:";
+    while (std::getline(in, line)) {
+        if (line.rfind(key, 0) != 0) continue;
+        std::istringstream words(line.substr(key.size()));
+        for (std::string w; words >> w;) args.push_back(w);
+    }
+    return args;
+}
 
 void check_on_xlat(const std::string& name) {
     const std::string want = expected_output(name);
@@ -52,10 +68,11 @@ void check_on_qemu(const std::string& name) {
     int fd = mkstemp(out_path);
     REQUIRE(fd >= 0);
     close(fd);
-    ProcessResult r = run_process({qemu, "-bios", rom_image(name), "-debugcon", std::string("file:") + out_path,
-                                   "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-display", "none",
-                                   "-nodefaults", "-no-reboot"},
-                                  kQemuTimeoutSeconds);
+    std::vector<std::string> argv = {qemu, "-bios", rom_image(name), "-debugcon", std::string("file:") + out_path,
+                                     "-device", "isa-debug-exit,iobase=0xf4,iosize=4", "-display", "none",
+                                     "-nodefaults", "-no-reboot"};
+    for (const std::string& a : qemu_args(name)) argv.push_back(a);
+    ProcessResult r = run_process(argv, kQemuTimeoutSeconds);
     std::vector<uint8_t> bytes;
     try {
         bytes = read_binary(out_path);
@@ -94,6 +111,15 @@ ROM_TEST(move)
 ROM_TEST(misc)
 ROM_TEST(exceptions)
 ROM_TEST(pm32)
+ROM_TEST(pm_descriptors)
+ROM_TEST(pm_gates)
+ROM_TEST(pm_tasks)
+ROM_TEST(pm_exceptions)
+ROM_TEST(pm_v86)
+ROM_TEST(pm_io)
+ROM_TEST(pm_debug)
+ROM_TEST(paging)
+ROM_TEST(paging_pae)
 ROM_TEST(fpu)
 ROM_TEST(fpu_exc)
 ROM_TEST_XLAT_ONLY(fpu_hw)

@@ -242,6 +242,11 @@ def expected(name):
     with open(os.path.join(HERE, name + '.asm')) as f:
         return [l.rstrip('\n')[2:].removeprefix(' ') for l in f if l.startswith(';>')]
 
+def qemu_args(name):
+    """The extra QEMU arguments of the ROM's ';! qemu-args:' lines (as tests/rom_test.cpp)."""
+    with open(os.path.join(HERE, name + '.asm')) as f:
+        return [w for l in f if l.startswith(';! qemu-args:') for w in l[len(';! qemu-args:'):].split()]
+
 def run_qemu(name):
     """Assembles the ROM and runs it under QEMU; returns (output lines, exit status)."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -252,7 +257,7 @@ def run_qemu(name):
         try:
             st = subprocess.run(['qemu-system-i386', '-bios', rom, '-debugcon', 'file:' + out,
                                  '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-display', 'none',
-                                 '-nodefaults', '-no-reboot'], timeout=60).returncode
+                                 '-nodefaults', '-no-reboot'] + qemu_args(name), timeout=60).returncode
         except subprocess.TimeoutExpired:
             st = 'timeout'
         text = open(out, errors='replace').read() if os.path.exists(out) else ''
