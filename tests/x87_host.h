@@ -180,7 +180,8 @@ inline Float80 pick_f80(std::mt19937_64& rng) {
     case 19: {                                                       // tie patterns for each precision
         static const unsigned pos[] = {40, 39, 11, 10, 0, 1};
         uint64_t m = (r | J) & ~((1ull << pos[rng() % 6]) - 1);
-        if (rng() % 2) m |= 1ull << (pos[rng() % 6] ? pos[rng() % 6] - 1 : 0);
+        const unsigned p = pos[rng() % 6];
+        if (rng() % 2) m |= 1ull << (p ? p - 1 : 0);
         return f80(s, 16383 - 20 + rng() % 40, m | J);
     }
     case 20: return f80(s, 16383 + 63 - rng() % 3, r | J);          // near 2^63 (integer limits)
