@@ -19,7 +19,7 @@ void Cpu::reset() {
     s.tr = SegmentCache{0, 0xFFFF, 0, uint16_t(SEG_P | 0xB)};    // busy 32-bit TSS, present
     s.gdtr = TableRegister{0, 0xFFFF};
     s.idtr = TableRegister{0, 0xFFFF};
-    s.regs[EDX] = 0x00000619;  // processor signature: family 6, model 1, stepping 9 (as CPUID 1)
+    s.regs[EDX] = 0x00000652;  // processor signature: family 6, model 5, stepping 2 (as CPUID 1)
     s.fpu.fcw = 0x0040;    // x87 after RESET: registers +0.0 tagged zero (FINIT gives 037FH, FFFFH)
     s.fpu.ftw = 0x5555;
     s.fpu.mxcsr = 0x1F80;

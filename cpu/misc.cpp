@@ -46,11 +46,11 @@ void STI(Cpu& c, const Insn&) {
 }
 
 // CPUID (SDM Vol. 2A, CPUID). The vendor is "XlatEmulator"; the signature is the one RESET puts
-// in EDX (family 6, model 1, stepping 9: a Pentium Pro). The feature flags list exactly what the
-// CPU implements now, and grow with it: no APIC, MTRR, PAT, SSE yet.
+// in EDX (family 6, model 5, stepping 2: a Pentium II, which has MMX and FXSAVE). The feature
+// flags list exactly what the CPU implements now, and grow with it: no APIC, MTRR, PAT, SSE yet.
 constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000001u;
-constexpr uint32_t kSignature = 0x00000619;
+constexpr uint32_t kSignature = 0x00000652;
 constexpr uint32_t kFeatureEdx = (1u << 0)     // FPU: the x87
                                  | (1u << 1)   // VME: CR4.VME and CR4.PVI
                                  | (1u << 2)   // DE: CR4.DE, I/O breakpoints
