@@ -36,6 +36,15 @@ struct CpuStats {
     uint64_t interrupts = 0;    // INT n and external interrupts delivered
 };
 
+// The interrupt controller as the CPU sees it: the INTR pin and the INTA cycle that fetches the
+// vector (the 8259 PIC or the local APIC of the chipset issue plug in here).
+class InterruptSource {
+public:
+    virtual ~InterruptSource() = default;
+    virtual bool intr() const = 0;      // INTR asserted: an interrupt is waiting
+    virtual uint8_t acknowledge() = 0;  // the INTA cycle: the vector to deliver
+};
+
 // How an interrupt was raised: it decides the pushed EIP, the DPL check and the error code.
 enum class IntSource : uint8_t {
     Exception,  // a fault or trap raised by the CPU
@@ -204,6 +213,12 @@ public:
                    uint32_t error = 0);
     // Delivers a fault caught by the run loop, applying the double- and triple-fault rules.
     void deliver_fault(const GuestFault& f);
+    // At an instruction boundary: takes a pending NMI or (with IF set and no interrupt shadow)
+    // an INTR from the interrupt source; wakes a halted CPU. Returns true when one was taken.
+    bool accept_interrupts();
+    InterruptSource* intr_source = nullptr;  // the interrupt controller, if any
+    bool nmi_pending = false;                // the NMI pin was asserted
+    bool nmi_blocked = false;                // an NMI handler runs (until its IRET)
     // Raises #UD for an instruction we cannot run, counting it.
     [[noreturn]] void undefined(const Insn* in);
 

@@ -141,6 +141,32 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
     if (!(type & 1)) s.eflags &= ~IF;
 }
 
+bool Cpu::accept_interrupts() {
+    // SDM Vol. 3A, 6.7-6.8: events are recognised between instructions, NMI before INTR, INTR
+    // only with IF set, neither in the shadow of STI, MOV SS or POP SS.
+    if (s.inhibit_irq) return false;
+    uint8_t vec;
+    if (nmi_pending && !nmi_blocked) {
+        nmi_pending = false;
+        nmi_blocked = true;  // until the handler's IRET
+        vec = kNMI;
+    } else if ((s.eflags & IF) && intr_source && intr_source->intr()) {
+        vec = intr_source->acknowledge();
+    } else {
+        return false;
+    }
+    s.halted = 0;
+    s.insn_eip = s.eip;  // the interrupted instruction is the next one to run
+    try {
+        interrupt(vec, IntSource::External, s.eip);
+    } catch (const GuestFault& f) {
+        // A fault while delivering an external interrupt is delivered itself (the interrupt is
+        // benign for the double-fault rules); its error code carries EXT.
+        deliver_fault(f);
+    }
+    return true;
+}
+
 void Cpu::deliver_fault(const GuestFault& first) {
     GuestFault f = first;
     for (;;) {

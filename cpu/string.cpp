@@ -108,7 +108,11 @@ void string_op(Cpu& c, const Insn& in) {
     uint32_t count = c.areg(ECX, asz);
     for (unsigned n = 0; count != 0; ++n) {
         if (n == burst || c.debug_hits) {
-            c.s.eip = c.s.insn_eip;  // yield: resume the loop at this instruction
+            // Yield: resume the loop at this instruction. RF is set, so an interrupt taken
+            // here pushes it set and the resumed loop does not hit its own instruction
+            // breakpoint again (SDM Vol. 3A, 17.3.1.1).
+            c.s.eip = c.s.insn_eip;
+            c.s.eflags |= RF;
             return;
         }
         iteration<OP>(c, sz, asz, src);

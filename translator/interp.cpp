@@ -160,9 +160,13 @@ StopReason Interpreter::run(uint64_t max_insns) {
     for (;;) {
         if (s.pending_exit) break;
         if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
+        if (cpu_.accept_interrupts()) {
+            ++s.icount;  // a delivery counts as a step, so --max-insns bounds an interrupt storm
+            continue;
+        }
         if (s.halted) {
-            // No device can raise an interrupt yet (the chipset issue adds the PIC and timers),
-            // so a halted CPU sleeps forever: say so instead of hanging.
+            // Nothing woke the CPU, and without timed devices (the chipset issue adds them and
+            // will wait for the next event here) nothing will: say so instead of hanging.
             cpu_.request_stop(StopReason::HaltForever);
             break;
         }
