@@ -340,9 +340,8 @@ void Cpu::check_data_breakpoints(uint32_t lin, unsigned size, bool write) {
     }
 }
 
-uint32_t Cpu::code_breakpoint_hits(uint32_t lin) const {
+uint32_t Cpu::code_breakpoint_hits_slow(uint32_t lin) const {
     uint32_t hits = 0;
-    if (!code_breakpoints_) return 0;
     for (unsigned n = 0; n < 4; ++n)
         if (bp_enabled(s.dr[7], n) && bp_kind(s.dr[7], n) == 0 && s.dr[n] == lin) hits |= 1u << n;
     return hits;

@@ -251,7 +251,9 @@ public:
     // Records in debug_hits the I/O breakpoints (CR4.DE) a port access matches.
     void check_io_breakpoints(uint16_t port, unsigned size);
     // DR6 B0-B3 bits of the instruction breakpoints set at linear address `lin`.
-    uint32_t code_breakpoint_hits(uint32_t lin) const;
+    uint32_t code_breakpoint_hits(uint32_t lin) const {
+        return code_breakpoints_ ? code_breakpoint_hits_slow(lin) : 0;
+    }
     uint32_t debug_hits = 0;  // data breakpoints hit by the current instruction (DR6 B0-B3)
 
     static SegReg segreg(ZydisRegister r) { return SegReg(r - ZYDIS_REGISTER_ES); }
@@ -280,6 +282,7 @@ private:
     // Per segment register: bit per Access kind (Read, Write, Exec) that the fast path of
     // linear() may take without further checks; the limit is always checked.
     uint8_t seg_ok_[kSegCount] = {};
+    uint32_t code_breakpoint_hits_slow(uint32_t lin) const;
     bool data_breakpoints_ = false;  // some DR0-DR3 watches data writes or reads
     bool code_breakpoints_ = false;  // some DR0-DR3 watches instruction fetches
     bool io_breakpoints_ = false;    // some DR0-DR3 watches ports (CR4.DE)

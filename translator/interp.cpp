@@ -160,7 +160,9 @@ StopReason Interpreter::run(uint64_t max_insns) {
     for (;;) {
         if (s.pending_exit) break;
         if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
-        if (cpu_.accept_interrupts()) {
+        // Most boundaries have nothing to take: test that inline before the call.
+        if (!s.inhibit_irq && (cpu_.nmi_pending || ((s.eflags & IF) && cpu_.intr_source)) &&
+            cpu_.accept_interrupts()) {
             ++s.icount;  // a delivery counts as a step, so --max-insns bounds an interrupt storm
             continue;
         }
