@@ -28,16 +28,24 @@ std::string default_firmware() {
     return dir + "/../roms/demo.bin";
 }
 
-std::vector<uint8_t> read_file(const std::string& path, const char* what) {
+// Reads a whole file of at most `limit` bytes (a device such as /dev/zero or a huge file is
+// refused instead of read forever).
+std::vector<uint8_t> read_file(const std::string& path, const char* what, uint64_t limit) {
     struct stat st;
     if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
         throw UsageError(std::string("cannot read ") + what + " '" + path + "': it is a directory");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
     std::vector<uint8_t> data;
+    char buf[1 << 16];
     try {
-        data.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    } catch (const std::exception&) {  // libstdc++ throws from underflow on a read error
+        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+            data.insert(data.end(), buf, buf + in.gcount());
+            if (data.size() > limit)
+                throw UsageError(std::string(what) + " '" + path + "' is larger than " + std::to_string(limit >> 10) +
+                                 " KiB (the most this machine could use)");
+        }
+    } catch (const std::ios_base::failure&) {  // libstdc++ may throw from underflow on a read error
         throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
     }
     if (in.bad()) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
@@ -45,7 +53,7 @@ std::vector<uint8_t> read_file(const std::string& path, const char* what) {
 }
 
 std::vector<uint8_t> read_firmware(const std::string& path) {
-    std::vector<uint8_t> data = read_file(path, "firmware");
+    std::vector<uint8_t> data = read_file(path, "firmware", 256u << 10);
     std::string problem = firmware_size_problem(data.size());
     if (!problem.empty()) throw UsageError("'" + path + "': " + problem);
     return data;
@@ -77,12 +85,12 @@ int run(int argc, char** argv) {
     std::vector<uint8_t> kernel;
     std::vector<BootModule> modules;
     if (!opt.kernel.empty()) {
-        kernel = read_file(opt.kernel, "kernel");
+        kernel = read_file(opt.kernel, "kernel", opt.ram_bytes);
         if (!is_multiboot(kernel))
             throw UsageError("'" + opt.kernel + "' is not a Multiboot kernel (no Multiboot header in its first 8 KiB)");
         for (const std::string& item : opt.initrd) {
             std::string file = item.substr(0, item.find(' '));
-            modules.push_back(BootModule{read_file(file, "module"), item});
+            modules.push_back(BootModule{read_file(file, "module", opt.ram_bytes), item});
         }
     }
 

@@ -144,8 +144,10 @@ TEST_CASE("cli: bad firmware is rejected with one line naming the problem", "[cl
     }
     SECTION("1000 bytes") { check_rejected({"-bios", s.file("small.bin", std::string(1000, '\xff'))}, "1000 bytes"); }
     SECTION("300 KiB") {
-        check_rejected({"-bios", s.file("big.bin", std::string(300 * 1024, '\xff'))}, "307200 bytes");
+        check_rejected({"-bios", s.file("big.bin", std::string(300 * 1024, '\xff'))}, "larger than 256 KiB");
     }
+    SECTION("an endless device") { check_rejected({"-bios", "/dev/zero"}, "larger than 256 KiB"); }
+    SECTION("an endless kernel") { check_rejected({"-kernel", "/dev/zero", "-m", "4M"}, "larger than 4096 KiB"); }
     SECTION("empty file") { check_rejected({"-bios", s.file("empty.bin", "")}, "0 bytes"); }
     SECTION("-debugcon file: in a missing folder") {
         check_rejected({"-bios", kDemo, "-debugcon", "file:/nonexistent-dir/x"}, "/nonexistent-dir/x");
