@@ -1,5 +1,7 @@
 #include "frontend/options.h"
 
+#include <sys/stat.h>
+
 #include <boost/program_options.hpp>
 #include <fstream>
 #include <sstream>
@@ -98,6 +100,11 @@ Options parse_options(int argc, const char* const* argv) {
         po::store(parsed, vm);
         if (vm.count("config")) {
             const std::string path = vm["config"].as<std::string>();
+            // A regular file of sensible size: a device such as /dev/zero would be read forever.
+            struct stat st;
+            if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+                throw UsageError("cannot read config file '" + path + "': not a regular file");
+            if (st.st_size > (1 << 20)) throw UsageError("config file '" + path + "' is larger than 1 MiB");
             std::ifstream in(path);
             if (!in) throw UsageError("cannot read config file '" + path + "'");
             po::store(po::parse_config_file(in, desc), vm);

@@ -127,6 +127,7 @@ TEST_CASE("cli: bad options are rejected with one line naming the problem", "[cl
     SECTION("unknown name in a --config file") {
         check_rejected({"--config", s.file("unknown.cfg", "colour = blue\n")}, "colour");
     }
+    SECTION("a device as --config file") { check_rejected({"--config", "/dev/zero"}, "not a regular file"); }
 }
 
 TEST_CASE("cli: bad firmware is rejected with one line naming the problem", "[cli]") {
