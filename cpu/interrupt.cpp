@@ -100,6 +100,7 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
         uint32_t nesp;
         inner_stack(dpl, nss, nesp);
         SegmentCache ssc = check_new_ss(nss, dpl, kTS);
+        if (target > cd.limit()) raise_fault(kGP, ext);  // checked before anything is pushed
         NewStack ns{*this, ssc, nesp, false};
         if (from_v86) {
             ns.push(sz, s.seg[GS].selector);
@@ -113,7 +114,6 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
         ns.push(sz, s.seg[CS].selector);
         ns.push(sz, ret_eip);
         if (has_error) ns.push(sz, error);
-        if (target > cd.limit()) raise_fault(kGP, ext);
         set_accessed(*this, sel, cd);
         if (from_v86)
             for (SegReg sr : {ES, DS, FS, GS}) s.seg[sr] = SegmentCache{0, 0, 0, 0};
@@ -127,12 +127,12 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
         return;
     }
     // Same privilege: push on the current stack.
+    if (target > cd.limit()) raise_fault(kGP, ext);
     uint32_t sp = s.regs[ESP];
     sp = push_at(sp, sz, old_flags);
     sp = push_at(sp, sz, s.seg[CS].selector);
     sp = push_at(sp, sz, ret_eip);
     if (has_error) sp = push_at(sp, sz, error);
-    if (target > cd.limit()) raise_fault(kGP, ext);
     set_sp(sp);
     set_accessed(*this, sel, cd);
     set_cs(cd.cache(sel), s.cpl);
@@ -169,7 +169,15 @@ bool Cpu::accept_interrupts() {
 
 void Cpu::deliver_fault(const GuestFault& first) {
     GuestFault f = first;
-    for (;;) {
+    // Benign exceptions raised while delivering benign ones (#AC on a misaligned CPL-3 stack,
+    // say) could repeat forever; after this many the CPU shuts down instead of hanging the host.
+    constexpr int kMaxNested = 16;
+    for (int nested = 0;; ++nested) {
+        if (nested == kMaxNested) {
+            trace.log(kTraceCpu, "exceptions keep faulting during delivery: shutdown");
+            request_stop(StopReason::TripleFault);
+            return;
+        }
         if (f.vector == kPF) s.cr2 = f.address;
         try {
             if (pushes_rf(f.vector)) s.eflags |= RF;
@@ -178,7 +186,6 @@ void Cpu::deliver_fault(const GuestFault& first) {
             return;
         } catch (const GuestFault& again) {
             // A fault while delivering: SDM Vol. 3A, 6.15, Table 6-5.
-            // Faults raised while delivering are contributory or page faults, so this ends.
             FaultClass a = classify(uint8_t(f.vector)), b = classify(again.vector);
             if (a == FaultClass::DoubleFault) {
                 request_stop(StopReason::TripleFault);

@@ -70,8 +70,8 @@ void write_cr0(Cpu& c, uint32_t v) {
 
 void write_cr4(Cpu& c, uint32_t v) {
     if (v & ~kCr4Implemented) raise_fault(kGP, 0);
-    // Clearing PAE while paging is on is not allowed (SDM Vol. 3A, 4.1.2).
-    if ((c.s.cr0 & CR0_PG) && (c.s.cr4 & CR4_PAE) && !(v & CR4_PAE)) raise_fault(kGP, 0);
+    // Switching between 32-bit and PAE paging with MOV to CR4 is allowed while paging is on
+    // (SDM Vol. 3A, 4.1.2; the #GP applies only to IA-32e paging, which this CPU lacks).
     c.load_paging_regs(c.s.cr0, c.s.cr3, v, c.s.efer);
     c.debug_regs_changed();  // CR4.DE turns I/O breakpoints on and off
 }

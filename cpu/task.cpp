@@ -78,9 +78,11 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
     s.tr.attr |= 2u;  // busy
     s.cr0 |= CR0_TS;
     if (type & 8) {
-        s.eflags = nfl | FIXED1;
+        // Reserved EFLAGS bits (3, 5, 15, 22-31) read as 0 whatever the TSS holds.
+        s.eflags = (nfl & ~((1u << 3) | (1u << 5) | (1u << 15) | 0xFFC00000u)) | FIXED1;
         for (unsigned i = 0; i < 8; ++i) s.regs[i] = nregs[i];
-        if ((s.cr0 & CR0_PG) && ncr3 != s.cr3) load_paging_regs(s.cr0, ncr3, s.cr4, s.efer);
+        // CR3 is loaded (and the TLB flushed) even when it does not change (SDM Vol. 3A, 7.3).
+        load_paging_regs(s.cr0, ncr3, s.cr4, s.efer);
     } else {
         s.eflags = (nfl & 0xFFFF) | FIXED1;
         for (unsigned i = 0; i < 8; ++i) set_reg16(i, uint16_t(nregs[i]));
@@ -93,23 +95,25 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
         s.seg[i].attr = 0;
     }
     s.ldtr = SegmentCache{0, 0, nldt, 0};
+    // DR7's local enables end with the task (SDM Vol. 3A, 17.2.4).
+    s.dr[7] &= ~0x55u;
+    debug_regs_changed();
 
+    // The LDT first, in V86 tasks too, raising #TS with its selector.
+    s.cpl = uint8_t((s.eflags & VM) ? 3 : (nsegs[CS] & 3u));
+    mode_changed();
+    if (nldt & 0xFFFC) {
+        if (nldt & 4) raise_fault(kTS, nldt & 0xFFFC);
+        Descriptor ld = read_descriptor(*this, nldt, kTS);
+        if (!ld.system() || ld.type() != kLdt) raise_fault(kTS, nldt & 0xFFFC);
+        if (!ld.present()) raise_fault(kTS, nldt & 0xFFFC);
+        s.ldtr = ld.cache(nldt);
+    }
     if (s.eflags & VM) {
-        s.cpl = 3;
-        mode_changed();
         for (unsigned i = 0; i < kSegCount; ++i) load_seg_real(SegReg(i), nsegs[i]);
     } else {
-        const unsigned cpl = nsegs[CS] & 3u;
-        s.cpl = uint8_t(cpl);
-        mode_changed();
-        // LDT, then CS, SS and the data segments, each raising #TS with its selector.
-        if (nldt & 0xFFFC) {
-            if (nldt & 4) raise_fault(kTS, nldt & 0xFFFC);
-            Descriptor ld = read_descriptor(*this, nldt, kTS);
-            if (!ld.system() || ld.type() != kLdt) raise_fault(kTS, nldt & 0xFFFC);
-            if (!ld.present()) raise_fault(kTS, nldt & 0xFFFC);
-            s.ldtr = ld.cache(nldt);
-        }
+        const unsigned cpl = s.cpl;
+        // Then CS, SS and the data segments, each raising #TS with its selector.
         const uint16_t cs = nsegs[CS];
         if ((cs & 0xFFFC) == 0) raise_fault(kTS, 0);
         Descriptor cd = read_descriptor(*this, cs, kTS);

@@ -211,13 +211,13 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         std::array<uint32_t, 32> params{};
         const uint32_t old_esp = s.regs[ESP], m = sp_mask();
         for (unsigned i = 0; i < nparams; ++i) params[i] = rd(SS, (old_esp + i * gsz) & m, gsz);
+        if (target > cd.limit()) raise_fault(kGP, 0);  // checked before anything is pushed
         NewStack ns{*this, ssc, nesp, dpl == 3};
         ns.push(gsz, s.seg[SS].selector);
         ns.push(gsz, old_esp);
         for (unsigned i = nparams; i-- > 0;) ns.push(gsz, params[i]);
         ns.push(gsz, s.seg[CS].selector);
         ns.push(gsz, ret_eip);
-        if (target > cd.limit()) raise_fault(kGP, 0);
         set_accessed(*this, csel, cd);
         s.seg[SS] = ssc;
         seg_changed(SS);
@@ -227,10 +227,10 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         return;
     }
     // Same privilege through the gate.
+    if (target > cd.limit()) raise_fault(kGP, 0);
     uint32_t sp = s.regs[ESP];
     sp = push_at(sp, gsz, s.seg[CS].selector);
     sp = push_at(sp, gsz, ret_eip);
-    if (target > cd.limit()) raise_fault(kGP, 0);
     set_sp(sp);
     set_accessed(*this, csel, cd);
     set_cs(cd.cache(csel), s.cpl);

@@ -88,13 +88,14 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
         uint32_t code = why | (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && nxe ? PF_ID : 0);
         raise_fault(kPF, code, lin);
     };
-    auto read_entry = [&](uint32_t addr) -> uint64_t {
-        return pae ? uint64_t(phys_.read(addr, 4)) | (uint64_t(phys_.read(addr + 4, 4)) << 32)
-                   : phys_.read(addr, 4);
+    // Table entries above 4 GiB (PAE addresses have 36 bits) read as all ones: nothing is there.
+    auto read_entry = [&](uint64_t addr) -> uint64_t {
+        return pae ? uint64_t(phys_read(addr, 4)) | (uint64_t(phys_read(addr + 4, 4)) << 32)
+                   : phys_read(addr, 4);
     };
     // Up to three levels: PDPTE (PAE only), PDE, PTE. Rights are the AND of U and W over the
     // levels that have them; NX is the OR.
-    uint32_t addrs[3];
+    uint64_t addrs[3];
     uint64_t entries[3];
     unsigned n = 0;
     uint64_t paddr;
@@ -120,7 +121,7 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
         // The PDPTEs come from the registers loaded with CR3 (checked for reserved bits then).
         uint64_t pdpte = paging_.pdpte[lin >> 30];
         if (!(pdpte & PTE_P)) fault(0);
-        addrs[0] = uint32_t(pdpte & 0xFFFFF000u) + (((lin >> 21) & 0x1FF) << 3);
+        addrs[0] = (pdpte & 0xFFFFFF000ull) + (((lin >> 21) & 0x1FF) << 3);
         entries[0] = read_entry(addrs[0]);
         n = 1;
         auto reserved = [&](uint64_t e) { return (e & kPaeReserved) || (!nxe && (e & PTE_NX)); };
@@ -131,7 +132,7 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
             large = true;
             paddr = (entries[0] & 0xFFFFFE00000ull) | (lin & 0x1FFFFFu);
         } else {
-            addrs[1] = uint32_t(entries[0] & 0xFFFFF000u) + (((lin >> 12) & 0x1FF) << 3);
+            addrs[1] = (entries[0] & 0xFFFFFF000ull) + (((lin >> 12) & 0x1FF) << 3);
             entries[1] = read_entry(addrs[1]);
             n = 2;
             if (!(entries[1] & PTE_P)) fault(0);
@@ -154,7 +155,7 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
     for (unsigned i = 0; set_ad && i < n; ++i) {
         uint32_t lo = uint32_t(entries[i]);
         uint32_t want = lo | uint32_t(PTE_A) | (write && i == n - 1 ? uint32_t(PTE_D) : 0);
-        if (want != lo) phys_.write(addrs[i], 4, want);
+        if (want != lo) phys_write(addrs[i], 4, want);
     }
     (void)large;
     return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G)};

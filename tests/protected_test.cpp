@@ -812,3 +812,58 @@ TEST_CASE("PAE: PDPTEs are loaded with CR3 and checked then", "[pm][mmu]") {
     CHECK(p.stack(0) == 0);
     CHECK(p.s.cr3 == pdpt);
 }
+
+TEST_CASE("review fixes: PAE toggled under paging, DR7 local enables and the LDT across task switches, #AC storms", "[pm]") {
+    SECTION("MOV CR4 may leave PAE paging while CR0.PG is set (no IA-32e here)") {
+        Pm p;
+        const uint32_t pdpt = 0x100000, pd = 0x101000;
+        p.w32(pdpt, pd | 1);
+        p.w32(pd, 0x00000083);  // 0..2 MiB: a 2 MiB page
+        p.s.cr4 |= CR4_PAE | CR4_PSE;
+        p.s.cr3 = pdpt;
+        p.s.cr0 |= CR0_PG;
+        p.c.update_paging();
+        p.s.regs[EDX] = CR4_PSE;
+        p.code(0x5000, {0x0F, 0x22, 0xE2});  // mov cr4, edx: PAE off
+        p.step();
+        CHECK(p.c.stats.exceptions[kGP] == 0);
+        CHECK((p.s.cr4 & CR4_PAE) == 0);
+        CHECK(p.s.eip == 0x5003);
+        CHECK(!p.c.mmu.paging().pae);
+    }
+    SECTION("a task switch clears DR7's local enables and loads the LDT of a V86 task") {
+        Pm p;
+        const uint16_t LDT_SEL = 0x60;
+        p.w64(kGdt + LDT_SEL, seg(0x4000, 0x0F, 0x82, 0));  // an LDT with two entries
+        p.s.gdtr.limit = 0x67;
+        p.w32(kTssB + 0x20, 0x0100);        // EIP
+        p.w32(kTssB + 0x24, 0x00020002);    // EFLAGS: VM
+        p.w32(kTssB + 0x38, 0x0FFE);        // ESP
+        for (unsigned i = 0; i < 6; ++i) p.w32(kTssB + 0x48 + 4 * i, 0x2000);
+        p.w32(kTssB + 0x60, LDT_SEL);
+        p.s.dr[0] = 0x20100;
+        p.s.dr[7] = 0x400 | 0x1 | 0x2;  // L0 and G0
+        p.c.debug_regs_changed();
+        p.code(0x5000, {0xEA, 0, 0, 0, 0, TSS_B, 0});  // jmp far TSS B
+        p.step();
+        CHECK(p.c.v86());
+        CHECK(p.s.ldtr.selector == LDT_SEL);
+        CHECK(p.s.ldtr.base == 0x4000);
+        CHECK((p.s.ldtr.attr & SEG_P) != 0);
+        CHECK((p.s.dr[7] & 0x55) == 0);  // L0 cleared
+        CHECK((p.s.dr[7] & 0x2) == 0x2); // G0 kept
+    }
+    SECTION("#AC raised again and again while delivering ends in a shutdown, not a hang") {
+        Pm p;
+        // A DPL-3 conforming handler for #AC runs at CPL 3 on the same misaligned stack.
+        p.w64(kGdt + CODE16, seg(0, 0xFFFFF, 0x9E, 0xC));  // conforming code, DPL 0
+        for (unsigned v = 0; v < 32; ++v) p.w64(kIdt + 8 * v, gate(CODE16, kHandlers + 16 * v, 0xEF));
+        p.s.cr0 |= CR0_AM;
+        p.enter(3);
+        p.s.eflags |= AC;
+        p.s.regs[ESP] = 0x7002;  // misaligned: every 4-byte push raises #AC
+        p.code(0x5000, {0x0F, 0x0B});  // ud2
+        Machine::Result r = p.m.run(100);
+        CHECK(r.reason != StopReason::MaxInsns);
+    }
+}
