@@ -39,8 +39,17 @@ void Cpu::interrupt(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error
     if (src == IntSource::Exception) ++stats.exceptions[vec & 31];
     else ++stats.interrupts;
     s.halted = 0;
-    if (!protected_mode()) deliver_real(vec, ret_eip);
-    else deliver_protected(vec, src, ret_eip, has_error, error);
+    if (!protected_mode()) return deliver_real(vec, ret_eip);
+    try {
+        deliver_protected(vec, src, ret_eip, has_error, error);
+    } catch (GuestFault& f) {
+        // A fault while delivering an event the program did not ask for (an exception, an
+        // external interrupt, INT1) sets EXT in its selector error code (SDM Vol. 3A, 6.13):
+        // #TS, #NP, #SS and #GP; #PF's error code has another format.
+        if (src != IntSource::Software && (f.vector == kTS || f.vector == kNP || f.vector == kSS || f.vector == kGP))
+            f.error_code |= 1;
+        throw;
+    }
 }
 
 void Cpu::deliver_real(uint8_t vec, uint32_t ret_eip) {

@@ -867,3 +867,19 @@ TEST_CASE("review fixes: PAE toggled under paging, DR7 local enables and the LDT
         CHECK(r.reason != StopReason::MaxInsns);
     }
 }
+
+TEST_CASE("faults while delivering an exception carry EXT in their error code", "[pm]") {
+    Pm p;
+    p.w64(kIdt + 8 * kUD, gate(0x0100, kHandlers + 16 * kUD, 0x8E));  // selector beyond the GDT
+    p.code(0x5000, {0x0F, 0x0B});  // ud2
+    p.step();
+    CHECK(p.at_handler(kGP));
+    CHECK(p.stack(0) == (0x0100u | 1u));
+    // The same through INT n (software): no EXT.
+    Pm q;
+    q.w64(kIdt + 8 * 0x40, gate(0x0100, kHandlers, 0x8E));
+    q.code(0x5000, {0xCD, 0x40});
+    q.step();
+    CHECK(q.at_handler(kGP));
+    CHECK(q.stack(0) == 0x0100u);
+}
