@@ -266,8 +266,8 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
     uint32_t nesp, nss;
     sp = pop_at(sp, osz, nesp);
     sp = pop_at(sp, osz, nss);
-    if (neip > d.limit()) raise_fault(kGP, 0);
     SegmentCache ssc = check_outer_ss(uint16_t(nss), rpl);
+    if (neip > d.limit()) raise_fault(kGP, 0);  // after the SS checks, as the SDM orders them
     set_accessed(*this, sel, d);
     set_cs(d.cache(sel), rpl);
     s.seg[SS] = ssc;
@@ -364,8 +364,8 @@ void Cpu::iret(unsigned osz) {
     uint32_t nesp, nss;
     sp = pop_at(sp, osz, nesp);
     sp = pop_at(sp, osz, nss);
-    if (neip > d.limit()) raise_fault(kGP, 0);
     SegmentCache ssc = check_outer_ss(uint16_t(nss), rpl);
+    if (neip > d.limit()) raise_fault(kGP, 0);  // after the SS checks, as the SDM orders them
     write_eflags(nfl, changeable);
     set_accessed(*this, sel, d);
     set_cs(d.cache(sel), rpl);
