@@ -1,29 +1,31 @@
 // -kernel: Multiboot loading end to end, through the xlat binary, and the same kernels under
 // QEMU where qemu-system-i386 is installed.
-#include <sys/wait.h>
-
+#include <algorithm>
 #include <catch2/catch.hpp>
-#include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
+
+#include "process_util.h"
 
 namespace {
 
+using Args = std::vector<std::string>;
+
 struct Run {
     int status;
-    std::string out;  // stdout and stderr together
+    std::string out;  // stdout, then stderr
 };
 
-Run run(const std::string& cmd) {
-    Run r{-1, {}};
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    if (!p) return r;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-    int st = pclose(p);
-    r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    return r;
+// Runs a program (the built xlat, QEMU, the native workload) with a time limit.
+Run run(const Args& argv) {
+    xlat_test::ProcessResult p = xlat_test::run_process(argv, 120);
+    return Run{p.timed_out ? -1 : p.exit_status, p.out + p.err};
+}
+
+Args operator+(Args a, const Args& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
 }
 
 const std::string kBin = XLAT_BINARY_DIR;
@@ -37,8 +39,9 @@ std::string module_file() {
     return path;
 }
 
-bool have_qemu() { return std::system("command -v qemu-system-i386 >/dev/null 2>&1") == 0; }
-const std::string kQemuArgs = " -debugcon stdio -device isa-debug-exit,iobase=0xf4,iosize=4 -display none -nodefaults";
+bool have_qemu() { return !xlat_test::find_on_path("qemu-system-i386").empty(); }
+const Args kQemu = {"qemu-system-i386", "-debugcon", "stdio", "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+                    "-display", "none", "-nodefaults"};
 
 // Drops the line starting with `prefix` (a field where two loaders legitimately differ).
 std::string without_line(std::string s, const std::string& prefix) {
@@ -51,8 +54,8 @@ std::string without_line(std::string s, const std::string& prefix) {
 
 TEST_CASE("a Multiboot ELF kernel gets its command line, modules and memory", "[multiboot]") {
     const std::string mod = module_file();
-    const std::string args = " -kernel " + kElf + " -append 'root=/dev/xyz quiet' -initrd '" + mod + " arg1," + mod + "' -m 64M";
-    Run r = run(kXlat + args);
+    const Args args = {"-kernel", kElf, "-append", "root=/dev/xyz quiet", "-initrd", mod + " arg1," + mod, "-m", "64M"};
+    Run r = run(Args{kXlat} + args);
     CHECK(r.status == ((0x10 << 1) | 1));
     const std::string expected =
         "magic 2badb002\n"
@@ -66,7 +69,7 @@ TEST_CASE("a Multiboot ELF kernel gets its command line, modules and memory", "[
     CHECK(r.out == expected);
     if (have_qemu()) {
         // QEMU's memory fields come from SeaBIOS's e820 map, which reserves more: leave them out.
-        Run q = run("timeout 60 qemu-system-i386" + args + kQemuArgs);
+        Run q = run(kQemu + args);
         CHECK(q.status == r.status);
         CHECK(without_line(q.out, "mem_lower") == without_line(r.out, "mem_lower"));
     } else {
@@ -75,42 +78,42 @@ TEST_CASE("a Multiboot ELF kernel gets its command line, modules and memory", "[
 }
 
 TEST_CASE("a Multiboot a.out-kludge kernel is entered with the magic", "[multiboot]") {
-    Run r = run(kXlat + " -kernel " + kAout);
+    Run r = run({kXlat, "-kernel", kAout});
     CHECK(r.status == ((0x11 << 1) | 1));  // 0x12 would mean a wrong EAX
     CHECK(r.out == "a.out kludge kernel entered\n");
     if (have_qemu()) {
-        Run q = run("timeout 60 qemu-system-i386 -kernel " + kAout + kQemuArgs);
+        Run q = run(kQemu + Args{"-kernel", kAout});
         CHECK(q.status == r.status);
         CHECK(q.out == r.out);
     }
 }
 
 TEST_CASE("multiboot: -kernel refuses what is not a kernel, with one clear line", "[multiboot][cli]") {
-    Run r = run(kXlat + " -kernel " + kBin + "/roms/demo.bin");
+    Run r = run({kXlat, "-kernel", kBin + "/roms/demo.bin"});
     CHECK(r.status == 1);
     CHECK(r.out.find("is not a Multiboot kernel") != std::string::npos);
     CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 1);
-    r = run(kXlat + " -kernel /nonexistent/kernel");
+    r = run({kXlat, "-kernel", "/nonexistent/kernel"});
     CHECK(r.status == 1);
     CHECK(r.out.find("cannot read kernel") != std::string::npos);
-    r = run(kXlat + " -kernel " + kElf + " -initrd /nonexistent/module");
+    r = run({kXlat, "-kernel", kElf, "-initrd", "/nonexistent/module"});
     CHECK(r.status == 1);
     CHECK(r.out.find("cannot read module") != std::string::npos);
-    r = run(kXlat + " -append 'x=1'");
+    r = run({kXlat, "-append", "x=1"});
     CHECK(r.status == 1);
     CHECK(r.out.find("need -kernel") != std::string::npos);
     // An ELF kernel that does not fit in a tiny guest.
-    r = run(kXlat + " -kernel " + kElf + " -m 1M");
+    r = run({kXlat, "-kernel", kElf, "-m", "1M"});
     CHECK(r.status == 1);
     CHECK(r.out.find("outside guest RAM") != std::string::npos);
 }
 
 TEST_CASE("compiler-generated code: the benchmark workload agrees with the native build", "[multiboot][differential]") {
     // The same C file built for the host and as a 686 Multiboot kernel; every checksum must match.
-    Run native = run(kBin + "/bench/workload-native");
+    Run native = run({kBin + "/bench/workload-native"});
     REQUIRE(native.status == 0);
     REQUIRE(native.out.find("crc32") != std::string::npos);
-    Run r = run(kXlat + " -m 64M -kernel " + kBin + "/bench/workload.elf");
+    Run r = run({kXlat, "-m", "64M", "-kernel", kBin + "/bench/workload.elf"});
     CHECK(r.status == 1);
     CHECK(r.out == native.out);
 }
