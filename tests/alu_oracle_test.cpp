@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 using namespace xlat;
 
@@ -78,13 +79,6 @@ private:
 // The guest side: a machine with code at linear 0x1000 and a 64 KiB data window at 0x10000.
 
 enum class Mode { Real16, Prot32 };
-
-MachineConfig small_config() {
-    MachineConfig cfg;
-    cfg.ram_bytes = 4u << 20;
-    cfg.firmware.assign(64 << 10, 0xF4);
-    return cfg;
-}
 
 class Guest {
 public:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 using namespace xlat;
 
@@ -16,13 +17,6 @@ namespace {
 constexpr uint32_t kCode = 0x1000;      // guest code at 0000:1000
 constexpr uint32_t kHandler = 0x2000;   // #DE handler at 0000:2000 (real mode)
 constexpr uint32_t kArith = CF | PF | AF | ZF | SF | OF;
-
-MachineConfig small_config() {
-    MachineConfig cfg;
-    cfg.ram_bytes = 4u << 20;
-    cfg.firmware.assign(64 << 10, 0xF4);
-    return cfg;
-}
 
 // A real-mode machine: CS = DS = ES = 0, SS = 0x3000, SP = 0xFFF0, every IVT entry pointing at
 // 0000:2000.

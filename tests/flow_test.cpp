@@ -11,17 +11,11 @@
 
 #include "cpu/descriptor.h"
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 using namespace xlat;
 
 namespace {
-
-MachineConfig small_config() {
-    MachineConfig cfg;
-    cfg.ram_bytes = 4u << 20;
-    cfg.firmware.assign(64 << 10, 0xF4);
-    return cfg;
-}
 
 // A machine in real mode with CS=1000 SS=2000 DS=3000 ES=4000, SP=1000, IP=0, and an IVT whose
 // vector v points at 0500:v*16 (so a delivered vector can be told from CS:IP).

@@ -2,16 +2,12 @@
 #include <catch2/catch.hpp>
 
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 using namespace xlat;
 
 namespace {
-Machine make() {
-    MachineConfig cfg;
-    cfg.ram_bytes = 4u << 20;
-    cfg.firmware.assign(64 << 10, 0xF4);
-    return Machine(cfg);
-}
+Machine make() { return Machine(small_config()); }
 } // namespace
 
 TEST_CASE("self-modifying code runs the bytes it wrote", "[interp]") {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 using namespace xlat;
 
@@ -22,12 +23,7 @@ struct FakePic : InterruptSource {
 };
 
 struct Rig {
-    Machine m{[] {
-        MachineConfig cfg;
-        cfg.ram_bytes = 4u << 20;
-        cfg.firmware.assign(64 << 10, 0xF4);
-        return cfg;
-    }()};
+    Machine m{small_config()};
     Cpu& c = m.cpu;
     CpuState& s = m.cpu.s;
     FakePic pic;

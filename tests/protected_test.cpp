@@ -8,6 +8,7 @@
 
 #include "cpu/descriptor.h"
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 using namespace xlat;
 
@@ -35,12 +36,7 @@ uint64_t gate(uint16_t sel, uint32_t off, uint8_t access, uint8_t params = 0) {
 }
 
 struct Pm {
-    Machine m{[] {
-        MachineConfig cfg;
-        cfg.ram_bytes = 16u << 20;
-        cfg.firmware.assign(64 << 10, 0xF4);
-        return cfg;
-    }()};
+    Machine m{small_config(16u << 20)};
     Cpu& c = m.cpu;
     CpuState& s = m.cpu.s;
 

@@ -26,6 +26,7 @@
 
 #include "cpu/fpu/softfloat80.h"
 #include "frontend/machine.h"
+#include "test_machine.h"
 #include "tests/x87_host.h"
 
 namespace x87test {
@@ -38,13 +39,6 @@ constexpr uint32_t kDataBase = 0x10000;  // guest data window, 64 KiB at linear 
 constexpr uint32_t kDataSize = 0x1000;   // compared part of it
 constexpr uint32_t kMemOff = 0x800;      // the memory operand (16-byte aligned)
 constexpr uint32_t kArith = CF | PF | AF | ZF | SF | OF;
-
-inline MachineConfig small_config() {
-    MachineConfig cfg;
-    cfg.ram_bytes = 4u << 20;
-    cfg.firmware.assign(64 << 10, 0xF4);
-    return cfg;
-}
 
 // The guest: flat 32-bit protected mode, CR0.NE set, code at 0x1000, data at 0x10000.
 class Guest {

@@ -9,6 +9,7 @@
 
 #include "cpu/fpu/softfloat80.h"
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 using namespace xlat;
 
@@ -16,13 +17,6 @@ namespace {
 
 constexpr uint32_t kCode = 0x1000;
 constexpr uint32_t kData = 0x10000;  // DS base in real mode; a flat address in protected mode
-
-MachineConfig small_config() {
-    MachineConfig cfg;
-    cfg.ram_bytes = 4u << 20;
-    cfg.firmware.assign(64 << 10, 0xF4);
-    return cfg;
-}
 
 // A machine in real mode (CS = 0, DS = 0x1000) or flat 32-bit protected mode (CS 0x08, DS 0x10).
 class Vm {
