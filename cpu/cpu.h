@@ -270,8 +270,8 @@ private:
     SegmentCache check_new_ss(uint16_t ss, unsigned dpl, uint8_t vec);
     // After a return to an outer level: data segments the new CPL may not use become null.
     void null_inaccessible_segments();
-    // Loads CS from a checked descriptor cache at privilege `cpl`.
-    void set_cs(const SegmentCache& cache, unsigned cpl);
+    // Loads CS from a checked code descriptor at privilege `cpl` (RPL = CPL), marking it accessed.
+    void load_cs(uint16_t sel, Descriptor& d, unsigned cpl);
     // The checks of a direct far JMP or CALL to a code segment at the current privilege.
     void check_direct_code(uint16_t sel, const Descriptor& d);
     // The checks of the CS popped by RET or IRET; returns its descriptor.

@@ -123,14 +123,13 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
         ns.push(sz, s.seg[CS].selector);
         ns.push(sz, ret_eip);
         if (has_error) ns.push(sz, error);
-        set_accessed(*this, sel, cd);
+        load_cs(sel, cd, dpl);  // first: marking the descriptor accessed can still fault
         if (from_v86)
             for (SegReg sr : {ES, DS, FS, GS}) s.seg[sr] = SegmentCache{0, 0, 0, 0};
         s.eflags &= ~(TF | NT | RF | VM);
         if (!(type & 1)) s.eflags &= ~IF;  // interrupt gates clear IF, trap gates keep it
         s.seg[SS] = ssc;
         s.regs[ESP] = ns.sp;
-        set_cs(cd.cache(sel), dpl);
         mode_changed();
         s.eip = target;
         return;
@@ -143,8 +142,7 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
     sp = push_at(sp, sz, ret_eip);
     if (has_error) sp = push_at(sp, sz, error);
     set_sp(sp);
-    set_accessed(*this, sel, cd);
-    set_cs(cd.cache(sel), s.cpl);
+    load_cs(sel, cd, s.cpl);
     s.eip = target;
     s.eflags &= ~(TF | NT | RF | VM);
     if (!(type & 1)) s.eflags &= ~IF;

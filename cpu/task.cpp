@@ -119,8 +119,7 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
         Descriptor cd = read_descriptor(*this, cs, kTS);
         if (!cd.code() || (cd.conforming() ? cd.dpl() > cpl : cd.dpl() != cpl)) raise_fault(kTS, cs & 0xFFFC);
         if (!cd.present()) raise_fault(kNP, cs & 0xFFFC);
-        set_accessed(*this, cs, cd);
-        set_cs(cd.cache(cs), cpl);
+        load_cs(cs, cd, cpl);
         s.seg[SS] = check_new_ss(nsegs[SS], cpl, kTS);
         seg_changed(SS);
         for (SegReg sr : {ES, DS, FS, GS}) {

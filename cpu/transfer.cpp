@@ -16,9 +16,10 @@ bool rpl_dpl_allow_gate(const Descriptor& gate, uint16_t sel, unsigned cpl) {
 
 } // namespace
 
-void Cpu::set_cs(const SegmentCache& cache, unsigned cpl) {
-    s.seg[CS] = cache;
-    s.seg[CS].selector = uint16_t((cache.selector & ~3u) | cpl);
+void Cpu::load_cs(uint16_t sel, Descriptor& d, unsigned cpl) {
+    set_accessed(*this, sel, d);  // the one step here that can fault (a #PF on the table)
+    s.seg[CS] = d.cache(sel);
+    s.seg[CS].selector = uint16_t((sel & ~3u) | cpl);
     s.cpl = uint8_t(cpl);
     seg_changed(CS);
 }
@@ -113,8 +114,7 @@ void Cpu::far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
     if (!d.system()) {
         check_direct_code(sel, d);
         if (off > d.limit()) raise_fault(kGP, 0);
-        set_accessed(*this, sel, d);
-        set_cs(d.cache(sel), s.cpl);
+        load_cs(sel, d, s.cpl);
         s.eip = off;
         return;
     }
@@ -131,8 +131,7 @@ void Cpu::far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         if (!cd.present()) raise_fault(kNP, cerr);
         uint32_t target = d.type() == kCallGate32 ? d.gate_offset() : d.gate_offset() & 0xFFFF;
         if (target > cd.limit()) raise_fault(kGP, 0);
-        set_accessed(*this, csel, cd);
-        set_cs(cd.cache(csel), s.cpl);
+        load_cs(csel, cd, s.cpl);
         s.eip = target;
         return;
     }
@@ -170,8 +169,7 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         sp = push_at(sp, osz, s.seg[CS].selector);
         sp = push_at(sp, osz, ret_eip);
         set_sp(sp);
-        set_accessed(*this, sel, d);
-        set_cs(d.cache(sel), s.cpl);
+        load_cs(sel, d, s.cpl);
         s.eip = off;
         return;
     }
@@ -218,11 +216,10 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         for (unsigned i = nparams; i-- > 0;) ns.push(gsz, params[i]);
         ns.push(gsz, s.seg[CS].selector);
         ns.push(gsz, ret_eip);
-        set_accessed(*this, csel, cd);
+        load_cs(csel, cd, dpl);
         s.seg[SS] = ssc;
         seg_changed(SS);
         s.regs[ESP] = ns.sp;
-        set_cs(cd.cache(csel), dpl);
         s.eip = target;
         return;
     }
@@ -232,8 +229,7 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
     sp = push_at(sp, gsz, s.seg[CS].selector);
     sp = push_at(sp, gsz, ret_eip);
     set_sp(sp);
-    set_accessed(*this, csel, cd);
-    set_cs(cd.cache(csel), s.cpl);
+    load_cs(csel, cd, s.cpl);
     s.eip = target;
 }
 
@@ -257,8 +253,7 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
     if (rpl == s.cpl) {
         if (neip > d.limit()) raise_fault(kGP, 0);
         set_sp(sp);
-        set_accessed(*this, sel, d);
-        set_cs(d.cache(sel), rpl);
+        load_cs(sel, d, rpl);
         s.eip = neip;
         return;
     }
@@ -268,8 +263,7 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
     sp = pop_at(sp, osz, nss);
     SegmentCache ssc = check_outer_ss(uint16_t(nss), rpl);
     if (neip > d.limit()) raise_fault(kGP, 0);  // after the SS checks, as the SDM orders them
-    set_accessed(*this, sel, d);
-    set_cs(d.cache(sel), rpl);
+    load_cs(sel, d, rpl);
     s.seg[SS] = ssc;
     seg_changed(SS);
     if (osz == 2) nesp &= 0xFFFF;
@@ -355,8 +349,7 @@ void Cpu::iret(unsigned osz) {
     if (rpl == s.cpl) {
         if (neip > d.limit()) raise_fault(kGP, 0);
         set_sp(sp);
-        set_accessed(*this, sel, d);
-        set_cs(d.cache(sel), rpl);
+        load_cs(sel, d, rpl);
         s.eip = neip;
         write_eflags(nfl, changeable);
         return;
@@ -367,8 +360,7 @@ void Cpu::iret(unsigned osz) {
     SegmentCache ssc = check_outer_ss(uint16_t(nss), rpl);
     if (neip > d.limit()) raise_fault(kGP, 0);  // after the SS checks, as the SDM orders them
     write_eflags(nfl, changeable);
-    set_accessed(*this, sel, d);
-    set_cs(d.cache(sel), rpl);
+    load_cs(sel, d, rpl);
     s.seg[SS] = ssc;
     seg_changed(SS);
     if (stack32()) s.regs[ESP] = nesp;
