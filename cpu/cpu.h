@@ -5,6 +5,7 @@
 #include <Zydis/Zydis.h>
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 
 #include "cpu/descriptor.h"
@@ -239,8 +240,20 @@ public:
     bool ignne = false;  // IGNNE# is asserted
     void set_ferr(bool asserted);
 
-    // ---- run control ----
-    void request_stop(StopReason r) { if (!s.pending_exit) s.pending_exit = uint8_t(r); }
+    // ---- run control (docs/runloop.md) ----
+    void request_stop(StopReason r) {
+        if (!s.pending_exit) s.pending_exit = uint8_t(r);
+        request_exit(kExitStop);
+    }
+    // The exit request: one word that the executor (interpreter or translated block) tests at
+    // every block entry; any thread may set bits in it. It is not architectural state: it only
+    // says "leave the block loop and look". Bits:
+    static constexpr uint32_t kExitStop = 1;   // a stop reason is pending (CpuState::pending_exit)
+    static constexpr uint32_t kExitIrq = 2;    // INTR or NMI may have changed: look at the controller
+    static constexpr uint32_t kExitTimer = 4;  // the clock's earliest deadline has passed
+    static constexpr uint32_t kExitAsync = 8;  // another thread (monitor, GDB stub, signal) asks
+    std::atomic<uint32_t> exit_request{0};
+    void request_exit(uint32_t bits) { exit_request.fetch_or(bits, std::memory_order_release); }
     int exit_status = 0;  // for StopReason::ExitPort
     bool pending_task_trap = false;  // a task switch hit a TSS with T=1: #DB after it
 
