@@ -143,7 +143,7 @@ TEST_CASE("loader: an ELF is checked as an ELF", "[multiboot][loader]") {
         CHECK(refusal(k) == "kernel segments 0x100000-0x101fff and 0x101000-0x101002 overlap");
     }
     SECTION("a segment past the end of the file") {
-        std::vector<uint8_t> k = mbimage::elf({Seg{0x100000, mbimage::exit_code(1), 0, 1, 0x10000}}, 0x100000);
+        std::vector<uint8_t> k = mbimage::elf({Seg{0x100000, mbimage::exit_code(1), 0x20000, 1, 0x10000}}, 0x100000);
         CHECK(refusal(k).find("runs past the end of the file") != std::string::npos);
     }
     SECTION("an x86-64 ELF") {

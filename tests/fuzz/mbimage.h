@@ -1,5 +1,5 @@
 // Builds small Multiboot kernel images in memory: an ELF32 i386 executable with the Multiboot
-// header right after its program headers, or an a.out-kludge image. The loader tests build the
+// header right after its ELF header, or an a.out-kludge image. The loader tests build the
 // broken and absurd kernels of issue 14 with it, and the fuzz targets their seed inputs.
 #pragma once
 #include <cstdint>
@@ -34,8 +34,10 @@ inline void put_header(std::vector<uint8_t>& b, size_t at, uint32_t flags) {
 // header (for the many-headers cases) without storing their data again.
 inline std::vector<uint8_t> elf(const std::vector<Seg>& segs, uint32_t entry, uint32_t phnum_extra = 0) {
     const uint32_t phnum = uint32_t(segs.size()) + phnum_extra;
-    const size_t phoff = 52, hdr = phoff + size_t(phnum) * 32;
-    std::vector<uint8_t> b(hdr + 12, 0);
+    // The Multiboot header right after the ELF header, so that it stays in the first 8 KiB however
+    // many program headers follow.
+    const size_t hdr = 52, phoff = hdr + 12;
+    std::vector<uint8_t> b(phoff + size_t(phnum) * 32, 0);
     std::memcpy(&b[0], "\x7F" "ELF", 4);
     b[4] = 1;  // ELFCLASS32
     b[5] = 1;  // little-endian
