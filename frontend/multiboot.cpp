@@ -343,7 +343,11 @@ void load_multiboot(Machine& m, const BootFile& kernel, const std::string& cmdli
         store_file(m, s.addr, kernel, s.off, s.filesz);
         store_zero(m, s.addr + s.filesz, s.memsz - s.filesz);
     }
-    for (size_t i = 0; i < modules.size(); ++i) store_file(m, mod_start[i], modules[i].file, 0, modules[i].file.size());
+    kernel.release();
+    for (size_t i = 0; i < modules.size(); ++i) {
+        store_file(m, mod_start[i], modules[i].file, 0, modules[i].file.size());
+        modules[i].file.release();
+    }
     // A flat GDT for the entry state: 0x08 code, 0x10 data, both base 0 limit 4 GiB.
     const uint64_t gdt[3] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull};
     static_assert(sizeof gdt == kGdtBytes, "GDT size");
