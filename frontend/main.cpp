@@ -1,12 +1,9 @@
 // xlat: command-line entry point.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits.h>
 
 #include "frontend/machine.h"
@@ -28,34 +25,15 @@ std::string default_firmware() {
     return dir + "/../roms/demo.bin";
 }
 
-// Reads a whole file of at most `limit` bytes (a device such as /dev/zero or a huge file is
-// refused instead of read forever).
-std::vector<uint8_t> read_file(const std::string& path, const char* what, uint64_t limit) {
-    struct stat st;
-    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw UsageError(std::string("cannot read ") + what + " '" + path + "': it is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
-    std::vector<uint8_t> data;
-    char buf[1 << 16];
-    try {
-        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-            data.insert(data.end(), buf, buf + in.gcount());
-            if (data.size() > limit)
-                throw UsageError(std::string(what) + " '" + path + "' is larger than " + std::to_string(limit >> 10) +
-                                 " KiB (the most this machine could use)");
-        }
-    } catch (const std::ios_base::failure&) {  // libstdc++ may throw from underflow on a read error
-        throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
-    }
-    if (in.bad()) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
-    return data;
-}
-
+// Reads a firmware image, checking its size before reading it.
 std::vector<uint8_t> read_firmware(const std::string& path) {
-    std::vector<uint8_t> data = read_file(path, "firmware", 256u << 10);
-    std::string problem = firmware_size_problem(data.size());
+    BootFile f = BootFile::open(path, "firmware");
+    if (f.size() > (256u << 10))
+        throw UsageError("firmware '" + path + "' is larger than 256 KiB (" + std::to_string(f.size()) + " bytes)");
+    std::string problem = firmware_size_problem(size_t(f.size()));
     if (!problem.empty()) throw UsageError("'" + path + "': " + problem);
+    std::vector<uint8_t> data(size_t(f.size()));
+    f.read(0, data.data(), data.size());
     return data;
 }
 
@@ -81,23 +59,20 @@ int run(int argc, char** argv) {
     cfg.no_reboot = opt.no_reboot;
     cfg.trace_mask = opt.trace_mask;
 
-    // A Multiboot kernel and its modules are read (and checked) before the machine is built.
-    std::vector<uint8_t> kernel;
+    // A Multiboot kernel and its modules are opened (and refused when they are not regular files)
+    // before the machine is built; the loader reads what it needs from them into guest RAM.
+    std::vector<BootFile> kernel;  // zero or one
     std::vector<BootModule> modules;
     if (!opt.kernel.empty()) {
-        kernel = read_file(opt.kernel, "kernel", opt.ram_bytes);
-        if (!is_multiboot(kernel))
-            throw UsageError("'" + opt.kernel + "' is not a Multiboot kernel (no Multiboot header in its first 8 KiB)");
-        for (const std::string& item : opt.initrd) {
-            std::string file = item.substr(0, item.find(' '));
-            modules.push_back(BootModule{read_file(file, "module", opt.ram_bytes), item});
-        }
+        kernel.push_back(BootFile::open(opt.kernel, "kernel"));
+        for (const std::string& item : opt.initrd)
+            modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
     }
 
     Machine m(cfg);
-    if (!opt.kernel.empty()) {
+    if (!kernel.empty()) {
         try {
-            load_multiboot(m, kernel, opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
+            load_multiboot(m, kernel[0], opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
         } catch (const BootError& e) {
             throw UsageError("'" + opt.kernel + "': " + e.what());
         }
@@ -131,6 +106,9 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
     try {
         return run(argc, argv);
+    } catch (const BootError& e) {  // a file that cannot be used, named in the message
+        std::fprintf(stderr, "xlat: %s\n", e.what());
+        return 1;
     } catch (const UsageError& e) {
         std::fprintf(stderr, "xlat: %s\n", e.what());
         return 1;
