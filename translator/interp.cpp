@@ -56,7 +56,11 @@ void Interpreter::decode(Insn& in) {
     for (unsigned i = 0; i < in.d.operand_count_visible; ++i) {
         if (in.op[i].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
         ZydisRegisterClass rc = ZydisRegisterGetClass(in.op[i].reg.value);
-        if (rc == ZYDIS_REGCLASS_SEGMENT && in.d.mnemonic == ZYDIS_MNEMONIC_MOV) form = Form::Sreg;
+        if (rc == ZYDIS_REGCLASS_SEGMENT) {
+            const bool mov = in.d.mnemonic == ZYDIS_MNEMONIC_MOV;
+            if (i == 0 && (mov || in.d.mnemonic == ZYDIS_MNEMONIC_POP)) form = Form::SregLoad;
+            else if (mov) form = Form::Sreg;
+        }
         else if (rc == ZYDIS_REGCLASS_CONTROL) form = Form::Cr;
         else if (rc == ZYDIS_REGCLASS_DEBUG) form = Form::Dr;
     }
