@@ -12,8 +12,9 @@
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/state.h"
-#include "devices/device.h"
 #include "memory/fault.h"
+#include "memory/iobus.h"
+#include "memory/irq.h"
 #include "memory/mmu.h"
 #include "memory/trace.h"
 
@@ -35,15 +36,6 @@ struct CpuStats {
     uint64_t undecodable = 0;   // #UD raised because the bytes are not an instruction
     uint64_t exceptions[32] = {};  // exceptions delivered, per vector
     uint64_t interrupts = 0;    // INT n and external interrupts delivered
-};
-
-// The interrupt controller as the CPU sees it: the INTR pin and the INTA cycle that fetches the
-// vector (the 8259 PIC or the local APIC of the chipset issue plug in here).
-class InterruptSource {
-public:
-    virtual ~InterruptSource() = default;
-    virtual bool intr() const = 0;      // INTR asserted: an interrupt is waiting
-    virtual uint8_t acknowledge() = 0;  // the INTA cycle: the vector to deliver
 };
 
 // How an interrupt was raised: it decides the pushed EIP, the DPL check and the error code.

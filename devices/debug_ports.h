@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "devices/device.h"
+#include "memory/iobus.h"
 
 namespace xlat {
 

@@ -9,7 +9,7 @@
 
 #include "cpu/cpu.h"
 #include "devices/debug_ports.h"
-#include "devices/device.h"
+#include "memory/iobus.h"
 #include "memory/mmu.h"
 #include "memory/phys.h"
 #include "memory/trace.h"

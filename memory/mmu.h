@@ -128,9 +128,13 @@ private:
         uint64_t paddr;  // physical address of lin
         bool global;     // the mapping is global
     };
-    // Walks the page tables; with set_ad it also sets the accessed and dirty bits (only ever
-    // after every check passed). A page-crossing access checks its second page first.
+    // Walks the page tables. Entries that map a table get their accessed bit as the walk uses
+    // them; with set_ad the entry that maps the page gets A (and D for a write) once every check
+    // passed.
     Walk walk(uint32_t lin, Access acc, bool user, bool set_ad = true);
+    // The checks of an access that crosses from the page of `lin` into the next one, `first`
+    // bytes into it: both walks, the lower page first, without A/D in the page-mapping entries.
+    void check_crossing(uint32_t lin, uint32_t first, Access acc, bool user);
     uint32_t read_slow(uint32_t lin, unsigned size, bool user, Access acc);
     void write_slow(uint32_t lin, unsigned size, uint32_t value, bool user);
     // Translates and, for RAM and ROM pages, fills the TLB entry for this access kind.
