@@ -152,9 +152,9 @@ void register_string(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_INSB, string_op<Op::INS>, "string", f | kSensitive);
     t.add(ZYDIS_MNEMONIC_INSW, string_op<Op::INS>, "string", f | kSensitive);
     t.add(ZYDIS_MNEMONIC_INSD, string_op<Op::INS>, "string", f | kSensitive);
-    t.add(ZYDIS_MNEMONIC_OUTSB, string_op<Op::OUTS>, "string", f | kSensitive);
-    t.add(ZYDIS_MNEMONIC_OUTSW, string_op<Op::OUTS>, "string", f | kSensitive);
-    t.add(ZYDIS_MNEMONIC_OUTSD, string_op<Op::OUTS>, "string", f | kSensitive);
+    t.add(ZYDIS_MNEMONIC_OUTSB, string_op<Op::OUTS>, "string", f | kSensitive | kEndsBlock);  // as OUT
+    t.add(ZYDIS_MNEMONIC_OUTSW, string_op<Op::OUTS>, "string", f | kSensitive | kEndsBlock);  // as OUT
+    t.add(ZYDIS_MNEMONIC_OUTSD, string_op<Op::OUTS>, "string", f | kSensitive | kEndsBlock);  // as OUT
 }
 
 } // namespace xlat
