@@ -126,8 +126,10 @@ void Interpreter::step() {
         }
         if (!in.row) cpu_.undefined(&in);
         s.eip = in.next_eip;
+        const uint64_t counted_before = s.icount;
         in.row->fn(cpu_, in);
-        ++cpu_.stats.executed[in.d.mnemonic];
+        // A REP string instruction counts its further iterations itself (cpu/string.cpp).
+        cpu_.stats.executed[in.d.mnemonic] += 1 + (s.icount - counted_before);
     } catch (const GuestFault& f) {
         s.eip = s.insn_eip;
         s.single_step = 0;  // a fault leaves no single-step trap behind (its handler runs with TF clear)
@@ -162,6 +164,7 @@ void Interpreter::step() {
 StopReason Interpreter::run(uint64_t max_insns) {
     CpuState& s = cpu_.s;
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
+    cpu_.icount_end = end;  // REP string instructions stop between iterations there
     for (;;) {
         if (s.pending_exit) break;
         if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
@@ -181,6 +184,8 @@ StopReason Interpreter::run(uint64_t max_insns) {
     }
     StopReason r = StopReason(s.pending_exit);
     s.pending_exit = 0;
+    cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_relaxed);  // the stop is taken
+    cpu_.icount_end = UINT64_MAX;
     return r;
 }
 
