@@ -175,7 +175,7 @@ TEST_CASE("multiboot: -kernel refuses what is not a kernel, with one clear line"
 
 // True when xlat accepts --cpu-mode jit (it refuses with one line and status 1 until the
 // translator is built).
-bool have_jit() {
+static bool have_jit() {
     Run r = run({kXlat, "--cpu-mode", "jit", "--max-insns", "1", "-kernel", kElf});
     return !(r.status == 1 && r.out.find("--cpu-mode jit") != std::string::npos);
 }
