@@ -87,6 +87,15 @@ struct FpuState {
 constexpr uint8_t kShadowIrq = 1;    // external interrupts (after STI, MOV SS, POP SS)
 constexpr uint8_t kShadowDebug = 2;  // debug traps as well (after MOV SS, POP SS)
 
+// A guest exception that a helper called from translated code caught, for the dispatcher to
+// deliver (no C++ exception crosses emitted code: docs/translator.md).
+struct PendingFault {
+    uint8_t pending;      // 1: a fault waits for delivery
+    uint8_t vector;       // exception vector
+    uint32_t error_code;  // error code, where the vector has one
+    uint32_t address;     // faulting linear address (#PF: becomes CR2)
+};
+
 struct CpuState {
     // The general registers and the instruction pointer are 64 bits wide, as in long mode, so
     // that long mode adds semantics without moving what emitted code addresses. Only 32-bit
@@ -125,6 +134,7 @@ struct CpuState {
     uint32_t held_dr6;           // debug traps (DR6 bits) held back by a MOV SS / POP SS shadow
     uint64_t pdpte[4];           // PAE PDPTE registers, loaded with CR3/CR0/CR4 (SDM Vol. 3A, 4.4.1)
     FpuState fpu;                // x87 FPU and MMX state
+    PendingFault fault;          // raised by a helper of a translated block, not yet delivered
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
     uint64_t icount;             // instructions retired since reset
 

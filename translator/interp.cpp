@@ -1,5 +1,7 @@
 #include "translator/interp.h"
 
+#include "translator/helpers.h"
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -126,12 +128,18 @@ void Interpreter::step() {
         }
         if (!in.row) cpu_.undefined(&in);
         s.set_eip(in.next_eip);
-        in.row->fn(cpu_, in);
+        // The same non-throwing call a translated block makes for a row without an emitter.
+        if (helper_semantics(&cpu_, &in) != kBlockNext) {
+            deliver_pending_fault(cpu_);
+            ++s.icount;
+            ++s.tsc;
+            return;
+        }
         ++cpu_.stats.executed[in.d.mnemonic];
     } catch (const GuestFault& f) {
-        s.set_eip(s.insn_eip);
-        s.single_step = 0;  // a fault leaves no single-step trap behind (its handler runs with TF clear)
-        cpu_.deliver_fault(f);
+        // Faults of the fetch and decode, and instruction breakpoints.
+        s.fault = PendingFault{1, f.vector, f.error_code, f.address};
+        deliver_pending_fault(cpu_);
         ++s.icount;
         ++s.tsc;
         return;
