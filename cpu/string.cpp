@@ -163,7 +163,7 @@ void string_op(Cpu& c, const Insn& in) {
             // Resume the loop at this instruction. RF is set, so an interrupt taken here pushes
             // it set and the resumed loop does not hit its own instruction breakpoint again
             // (SDM Vol. 3A, 17.3.1.1).
-            c.s.eip = c.s.insn_eip;
+            c.s.set_eip(c.s.insn_eip);
             c.s.eflags |= RF;
             return;
         }

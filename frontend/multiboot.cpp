@@ -367,10 +367,10 @@ void load_multiboot(Machine& m, const BootFile& kernel, const std::string& cmdli
     const uint16_t data_attr = uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G);
     s.seg[CS] = SegmentCache{0, 0xFFFFFFFFu, 0x08, code_attr};
     for (SegReg sr : {ES, SS, DS, FS, GS}) s.seg[sr] = SegmentCache{0, 0xFFFFFFFFu, 0x10, data_attr};
-    s.regs[EAX] = kMultibootMagic;
-    s.regs[EBX] = mbi;
-    s.regs[ESP] = 0x7C00;  // undefined by the spec; somewhere harmless in conventional memory
-    s.eip = k.entry;
+    s.set_reg32(EAX, kMultibootMagic);
+    s.set_reg32(EBX, mbi);
+    s.set_reg32(ESP, 0x7C00);  // undefined by the spec; somewhere harmless in conventional memory
+    s.set_eip(k.entry);
     c.mode_changed();
     c.update_paging();
 }
