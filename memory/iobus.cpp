@@ -1,4 +1,4 @@
-#include "devices/device.h"
+#include "memory/iobus.h"
 
 #include <stdexcept>
 

@@ -1,4 +1,5 @@
-// The device interface and the I/O port bus.
+// The I/O port bus and the device interface it calls: the bus layer, below cpu/ (which does IN
+// and OUT through it) and devices/ (which implement Device).
 #pragma once
 #include <cstdint>
 #include <string>
