@@ -5,7 +5,10 @@
 // host inside a small generated thunk (x86-64 executes these legacy encodings with the same
 // semantics), from the same registers, memory operand and input flags. Results and the flags the
 // SDM defines for that instruction and count must agree; the undefined ones are masked out (the
-// hidden test "[.alu-info]" lists where our choices differ from the host there).
+// hidden test "[.alu-info]" lists where our choices differ from the host there) and compared
+// with data recorded on an Intel host instead (the end of this file), on every host. ZF after
+// BT*, which Intel defines and AMD does not, is checked by the SDM's rule everywhere and with the
+// host only when it is an Intel (tests/host_cpu.h; docs/testing.md, "Host vendors").
 //
 // Memory forms use [r9] on the host (a buffer) and a disp16/disp32 operand in the guest, so the
 // memory plumbing, RMW probing and the BT bit-string addressing are compared too.
