@@ -270,12 +270,16 @@ TEST_CASE("a long REP loop yields with EIP on itself and resumes", "[flow][strin
     r.s.regs[EDI] = 0;
     r.s.regs[ECX] = 3000;
     r.code({0xF3, 0xAA, 0x90});
+    const uint64_t icount = r.s.icount;
     r.step();
     CHECK(r.s.eip == 0);
     CHECK(r.s.regs[ECX] == 3000 - 1024);
+    CHECK(r.s.icount == icount + 1024);  // each iteration counts one, the yield none
     r.step(2);
     CHECK(r.s.eip == 2);
     CHECK(r.s.regs[ECX] == 0);
+    r.step();  // the NOP
+    CHECK(r.s.icount == icount + 3000 + 1);
     CHECK(r.s.regs[EDI] == 3000);
     CHECK(r.rd8(0x40000 + 2999) == 0x77);
     CHECK(r.rd8(0x40000 + 3000) == 0);
