@@ -27,7 +27,7 @@ namespace {
 //   - a debug trap is due: with TF set a REP instruction runs one iteration per single-step trap,
 //     and a data breakpoint traps after the iteration that hit it (SDM Vol. 3A, 17.3.1.2 and
 //     17.3.1.4; EIP stays on the instruction while iterations remain).
-constexpr unsigned kRepBurst = 4096;
+constexpr unsigned kRepBurst = 1024;
 
 enum class Op { MOVS, CMPS, SCAS, LODS, STOS, INS, OUTS };
 
