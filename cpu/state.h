@@ -101,7 +101,7 @@ struct CpuState {
     uint32_t cr4;                // CR4: VME, PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE, ...
     uint32_t dr[8];              // DR0-DR7 (DR4/DR5 alias DR6/DR7 when CR4.DE=0)
     uint64_t efer;               // IA32_EFER (NXE)
-    uint64_t tsc;                // time-stamp counter
+    uint64_t tsc;                // time-stamp counter minus the clock's ns (Cpu::tsc() reads it)
     uint32_t sysenter_cs;        // IA32_SYSENTER_CS
     uint32_t sysenter_esp;       // IA32_SYSENTER_ESP
     uint32_t sysenter_eip;       // IA32_SYSENTER_EIP
@@ -112,7 +112,7 @@ struct CpuState {
     uint8_t pending_exit;        // nonzero: stop the run loop after this instruction
     FpuState fpu;                // x87 FPU and MMX state
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
-    uint64_t icount;             // instructions retired since reset
+    uint64_t icount;             // instructions retired since power-on (kept across resets)
 };
 
 static_assert(std::is_standard_layout_v<CpuState>, "CpuState must stay offsetof-reachable");

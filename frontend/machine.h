@@ -10,6 +10,7 @@
 #include "cpu/cpu.h"
 #include "devices/debug_ports.h"
 #include "memory/iobus.h"
+#include "memory/clock.h"
 #include "memory/mmu.h"
 #include "memory/phys.h"
 #include "memory/trace.h"
@@ -24,6 +25,7 @@ struct MachineConfig {
     bool no_reboot = false;                // a triple fault ends the run instead of resetting
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
+    int icount_shift = -1;                 // >= 0: --icount, each instruction 2^shift ns; -1: host time
 };
 
 // Checks a firmware image's size; returns an empty string or the reason it is unusable.
@@ -42,6 +44,16 @@ public:
     Result run(uint64_t max_insns);
     // Power-on reset of the CPU and the devices (RAM keeps its contents, as on a warm reset).
     void reset();
+    // From another thread (monitor, GDB stub, a device's host thread): sets exit-request bits
+    // and wakes the machine if it sleeps in HLT.
+    void request_exit_async(uint32_t bits) {
+        cpu.request_exit(bits);
+        clock.notify();
+    }
+
+    // Host mode: the executor runs at most this many instructions before Machine::run reads the
+    // host clock again (see Machine::run).
+    static constexpr uint64_t kHostSlice = 20000;
 
     // The CPU registers and mode, for the triple-fault report and --stats.
     std::string describe_cpu() const;
@@ -49,6 +61,7 @@ public:
     std::string describe_stats() const;
 
     Tracer tracer;
+    Clock clock;
     PhysMem phys;
     Mmu mmu;
     IoBus io;
@@ -59,6 +72,9 @@ public:
     PostPort post;
 
 private:
+    // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when
+    // nothing can ever wake it.
+    bool sleep_while_halted();
     bool no_reboot_;
     uint64_t resets_ = 0;
 };

@@ -79,6 +79,7 @@ int run(int argc, char** argv) {
     }
     if (con) cfg.debugcon = [con](char ch) { std::fputc(ch, con); };
     cfg.no_reboot = opt.no_reboot;
+    cfg.icount_shift = opt.icount_shift;
     cfg.trace_mask = opt.trace_mask;
 
     // A Multiboot kernel and its modules are read (and checked) before the machine is built.

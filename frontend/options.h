@@ -23,6 +23,7 @@ struct Options {
     bool no_reboot = false;
     std::string cpu_mode = "interp";
     uint64_t max_insns = 0;         // 0: no limit
+    int icount_shift = -1;          // --icount / -icount shift=N: N (0-10); -1: host time
     bool stats = false;
     uint32_t trace_mask = 0;
     std::string kernel;             // -kernel FILE: a Multiboot kernel
@@ -34,6 +35,8 @@ struct Options {
 Options parse_options(int argc, const char* const* argv);
 // Parses a size such as 128M, 1G, 512K, 64 (MiB when no suffix, as QEMU's -m).
 uint64_t parse_size(const std::string& text);
+// Parses an --icount value: "", "N" or "shift=N" (QEMU's spelling), N from 0 to 10.
+int parse_icount(const std::string& text);
 // Parses a trace list such as "post,insn" into TraceFlag bits.
 uint32_t parse_trace(const std::string& text);
 

@@ -120,6 +120,9 @@ TEST_CASE("cli: bad options are rejected with one line naming the problem", "[cl
     SECTION("--cpu-mode bogus") { check_rejected({"--cpu-mode", "bogus"}, "bogus"); }
     SECTION("--trace bogus") { check_rejected({"--trace", "post,bogus"}, "bogus"); }
     SECTION("-debugcon bogus") { check_rejected({"-debugcon", "bogus"}, "bogus"); }
+    SECTION("-icount shift=11") { check_rejected({"-icount", "shift=11"}, "shift=11"); }
+    SECTION("-icount shift=auto") { check_rejected({"-icount", "shift=auto"}, "auto"); }
+    SECTION("--icount=x") { check_rejected({"--icount=x"}, "'x'"); }
     SECTION("missing --config file") { check_rejected({"--config", (s.dir / "none.cfg").string()}, "none.cfg"); }
     SECTION("bad value in a --config file") {
         check_rejected({"--config", s.file("bad.cfg", "memory = 4G\n")}, "memory size");
@@ -220,6 +223,19 @@ TEST_CASE("cli: --max-insns stops a looping ROM with status 124", "[cli]") {
     CHECK(r.exit_status == 124);
     CHECK(count_lines(r.err) == 1);
     CHECK(r.err.find("--max-insns 1000") != std::string::npos);
+}
+
+TEST_CASE("cli: -icount shift=N and --icount run a ROM the same", "[cli]") {
+    Scratch s;
+    for (std::vector<std::string> icount : {std::vector<std::string>{"-icount", "shift=3"},
+                                            std::vector<std::string>{"--icount"},
+                                            std::vector<std::string>{"--icount=2"}}) {
+        std::vector<std::string> args{"-bios", s.rom("loop.bin", kLoopCode), "--max-insns", "1000"};
+        args.insert(args.end(), icount.begin(), icount.end());
+        ProcessResult r = xlat(args);
+        INFO(describe(r));
+        CHECK(r.exit_status == 124);
+    }
 }
 
 TEST_CASE("cli: -no-reboot ends a triple fault with status 125 and the CPU state", "[cli]") {
