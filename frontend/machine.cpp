@@ -19,12 +19,6 @@ Machine::Machine(const MachineConfig& cfg)
       mmu(phys, &tracer),
       cpu(mmu, io, tracer),
       interp(cpu),
-      debugcon(cfg.debugcon),
-      exit_port([this](int status) {
-          cpu.exit_status = status;
-          cpu.request_stop(StopReason::ExitPort);
-      }),
-      post([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
     if (cfg.icount_shift >= 0) clock.use_icount(&cpu.s.icount, unsigned(cfg.icount_shift));
@@ -42,9 +36,12 @@ Machine::Machine(const MachineConfig& cfg)
     const uint32_t low = std::min<uint32_t>(size, 128u << 10);
     std::vector<uint8_t> tail(cfg.firmware.end() - low, cfg.firmware.end());
     phys.map_rom(0x100000 - low, tail, "isa-bios");
-    io.claim(0xE9, 1, &debugcon);
-    io.claim(0xF4, 1, &exit_port);
-    io.claim(0x80, 1, &post);
+    io.claim(0xE9, 1, &devices.add<DebugConsole>(cfg.debugcon));
+    io.claim(0xF4, 4, &devices.add<ExitPort>([this](int status) {
+        cpu.exit_status = status;
+        cpu.request_stop(StopReason::ExitPort);
+    }));
+    io.claim(0x80, 1, &devices.add<PostPort>([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }));
     io.on_unclaimed_ctx = &tracer;
     io.on_unclaimed = [](void* ctx, uint16_t port, bool write) {
         static_cast<Tracer*>(ctx)->log(kTraceIo, "%s of unclaimed port %04x", write ? "write" : "read", port);
@@ -56,7 +53,7 @@ void Machine::reset() {
     cpu.reset();
     mmu.flush_all();
     phys.set_a20(true);
-    post.reset();
+    devices.reset_all();
     tracer.log(kTraceCpu, "reset");
 }
 

@@ -9,8 +9,9 @@
 
 #include "cpu/cpu.h"
 #include "devices/debug_ports.h"
-#include "memory/iobus.h"
 #include "memory/clock.h"
+#include "memory/device.h"
+#include "memory/iobus.h"
 #include "memory/mmu.h"
 #include "memory/phys.h"
 #include "memory/trace.h"
@@ -67,9 +68,9 @@ public:
     IoBus io;
     Cpu cpu;
     Interpreter interp;
-    DebugConsole debugcon;
-    ExitPort exit_port;
-    PostPort post;
+    // Every device of the machine (reset together, saved through their state lists); declared
+    // last so that devices go before the clock and buses they use.
+    DeviceRegistry devices;
 
 private:
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when

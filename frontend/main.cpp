@@ -106,7 +106,7 @@ int run(int argc, char** argv) {
     Machine::Result r = m.run(opt.max_insns);
     if (con) std::fflush(con);
     if (con && con != stdout) std::fclose(con);
-    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.post.last());
+    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
 
     switch (r.reason) {

@@ -188,7 +188,12 @@ TEST_CASE("host time: a busy CPU still runs its due events", "[clock]") {
     const uint64_t t0 = r.m.clock.now();
     while (fired < 5 && r.m.clock.now() - t0 < 5000000000ull) r.m.run(100000);
     CHECK(fired == 5);
-    CHECK(r.s.regs[EBX] == 5);
+    r.m.run(1000);
+    // Each event raised the line; events that fell due together (a host that did not run us
+    // for a while) make one interrupt, as edges on one wire do.
+    CHECK(r.s.regs[EBX] >= 1);
+    CHECK(r.s.regs[EBX] == uint32_t(r.pic.acks));
+    CHECK(!r.pic.line);
 }
 
 TEST_CASE("an interrupt held back by IF is taken once STI, POPF or IRET sets IF", "[clock][interrupt]") {

@@ -100,12 +100,12 @@ struct Probe : Device {
     uint32_t next = 0x11;
     std::vector<uint32_t> written;
     const char* name() const override { return "probe"; }
-    uint32_t io_read(uint16_t, unsigned size) override {
+    uint32_t read(unsigned, uint32_t, unsigned size) override {
         uint32_t v = next;
         next += 0x11;
         return v & size_mask(size);
     }
-    void io_write(uint16_t, unsigned, uint32_t v) override { written.push_back(v); }
+    void write(unsigned, uint32_t, unsigned, uint32_t v) override { written.push_back(v); }
 };
 
 } // namespace
