@@ -42,6 +42,22 @@ Machine::Machine(const MachineConfig& cfg)
         cpu.request_stop(StopReason::ExitPort);
     }));
     io.claim(0x80, 1, &devices.add<PostPort>([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }));
+    // The two 8259s as on every PC: the slave's INT on the master's IR2, the master's INT to the
+    // CPU; ELCRs at 0x4D0/0x4D1 as the PIIX3 has them. The 8254's OUT0 is IRQ0.
+    pic_master = &devices.add<Pic8259>("pic-master", true, uint8_t(0xF8));
+    pic_slave = &devices.add<Pic8259>("pic-slave", false, uint8_t(0xDE));
+    io.claim(0x20, 2, pic_master, 0, 1, 1);
+    io.claim(0xA0, 2, pic_slave, 0, 1, 1);
+    io.claim(0x4D0, 1, pic_master, 1, 1, 1);
+    io.claim(0x4D1, 1, pic_slave, 1, 1, 1);
+    pic_slave->int_out.connect(pic_master, 2);
+    pic_master->attach_slave(2, pic_slave);
+    pic_master->on_intr([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitIrq); }, &cpu);
+    cpu.intr_source = pic_master;
+    pit = &devices.add<Pit8254>(clock);
+    io.claim(0x40, 4, pit, 0, 1, 1);
+    io.claim(0x61, 1, pit, 1, 1, 1);
+    pit->irq0.connect(pic_master, 0);
     io.on_unclaimed_ctx = &tracer;
     io.on_unclaimed = [](void* ctx, uint16_t port, bool write) {
         static_cast<Tracer*>(ctx)->log(kTraceIo, "%s of unclaimed port %04x", write ? "write" : "read", port);

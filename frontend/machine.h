@@ -9,6 +9,8 @@
 
 #include "cpu/cpu.h"
 #include "devices/debug_ports.h"
+#include "devices/pic.h"
+#include "devices/pit.h"
 #include "memory/clock.h"
 #include "memory/device.h"
 #include "memory/iobus.h"
@@ -71,6 +73,10 @@ public:
     // Every device of the machine (reset together, saved through their state lists); declared
     // last so that devices go before the clock and buses they use.
     DeviceRegistry devices;
+    // The chips the CPU and the tests talk to directly (all of them are in `devices` too).
+    Pic8259* pic_master = nullptr;
+    Pic8259* pic_slave = nullptr;
+    Pit8254* pit = nullptr;
 
 private:
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when

@@ -42,7 +42,9 @@ uint64_t Clock::now() const {
 }
 
 void Clock::use_icount(const uint64_t* counter, unsigned shift) {
-    base_ns_ = now();
+    // A machine picks its time source before it runs: from host time, icount time starts at 0,
+    // so two runs see the same times.
+    base_ns_ = mode_ == Mode::Host ? 0 : now();
     mode_ = Mode::Icount;
     counter_ = counter;
     shift_ = shift;
@@ -50,7 +52,7 @@ void Clock::use_icount(const uint64_t* counter, unsigned shift) {
 }
 
 void Clock::use_manual() {
-    base_ns_ = now();
+    base_ns_ = mode_ == Mode::Host ? 0 : now();
     mode_ = Mode::Manual;
 }
 

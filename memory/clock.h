@@ -58,7 +58,8 @@ public:
     Clock& operator=(const Clock&) = delete;
 
     // Switches to instruction counting: `counter` is the CPU's retired-instruction count, which
-    // must only grow. Time goes on from its current value.
+    // must only grow. From host mode time starts again at 0 (choose before running); from
+    // the others it goes on.
     void use_icount(const uint64_t* counter, unsigned shift);
     // Switches to a clock only advance() moves (device tests).
     void use_manual();

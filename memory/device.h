@@ -24,7 +24,7 @@ class ClockEvent;
 enum class FieldType : uint8_t { U8, U16, U32, U64, Bool, Bytes, Event };
 
 struct StateField {
-    const char* name;
+    std::string name;
     FieldType type;
     void* ptr;
     uint32_t size;  // bytes, for Bytes; else implied by the type
@@ -32,6 +32,11 @@ struct StateField {
 
 class StateList {
 public:
+    // A prefix for the names that follow ("ch0." for a counter's fields); "" ends it.
+    StateList& prefix(std::string p) {
+        prefix_ = std::move(p);
+        return *this;
+    }
     StateList& u8(const char* n, uint8_t& v) { return add(n, FieldType::U8, &v, 1); }
     StateList& u16(const char* n, uint16_t& v) { return add(n, FieldType::U16, &v, 2); }
     StateList& u32(const char* n, uint32_t& v) { return add(n, FieldType::U32, &v, 4); }
@@ -44,10 +49,11 @@ public:
 
 private:
     StateList& add(const char* n, FieldType t, void* p, uint32_t size) {
-        fields_.push_back(StateField{n, t, p, size});
+        fields_.push_back(StateField{prefix_ + n, t, p, size});
         return *this;
     }
     std::vector<StateField> fields_;
+    std::string prefix_;
 };
 
 class Device {

@@ -170,8 +170,11 @@ TEST_CASE("host time: HLT sleeps until the deadline instead of spinning or stopp
     CHECK(r.s.regs[EBX] == 1);
     CHECK(ms >= 29.5);
     CHECK(cpu_ms < 15);  // it slept
-    // IF set but nothing scheduled and INTR low: nothing can wake it either.
+    // IF set but nothing scheduled and INTR low: nothing can wake it either. (The PIT runs
+    // from power-on; mode 0 without a count stops it.)
     Rig q;
+    q.m.io.write(0x43, 1, 0x30);
+    CHECK(q.m.clock.idle());
     q.code({0xFB, 0xF4});
     CHECK(q.m.run(0).reason == StopReason::HaltForever);
 }
