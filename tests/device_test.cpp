@@ -131,3 +131,57 @@ TEST_CASE("machine: the registry holds the devices and a reset resets them all",
     m.io.write(0xF6, 1, 3);
     CHECK(m.cpu.exit_status == 7);
 }
+
+TEST_CASE("state lists: a running machine's devices carried into a fresh machine run on the same", "[device]") {
+    auto config = [] {
+        MachineConfig cfg = small_config();
+        cfg.icount_shift = 0;  // 1 ns per instruction: both machines keep the same time
+        return cfg;
+    };
+    auto prepare = [](Machine& m) {
+        const uint8_t loop[] = {0xEB, 0xFE};  // jmp $ with IF clear: requests pile up in the PIC
+        m.phys.write_bytes(0x10000, loop, sizeof loop);
+        m.cpu.load_seg_real(CS, 0x1000);
+        m.cpu.s.eip = 0;
+    };
+    Machine a(config());
+    prepare(a);
+    // Program the chips as a BIOS would, then let the machine run 2.5 ms.
+    for (auto [port, v] : std::initializer_list<std::pair<uint16_t, uint8_t>>{
+             {0x20, 0x11}, {0x21, 0x08}, {0x21, 0x04}, {0x21, 0x01}, {0xA0, 0x11}, {0xA1, 0x70},
+             {0xA1, 0x02}, {0xA1, 0x01}, {0x21, 0xB8}, {0x4D1, 0x0C},
+             {0x43, 0x34}, {0x40, 0xA9}, {0x40, 0x04},   // counter 0: 1 kHz
+             {0x43, 0xB6}, {0x42, 0x00}, {0x42, 0x10},   // counter 2: square wave, gated below
+             {0x61, 0x03}, {0x80, 0x5A}})
+        a.io.write(port, 1, v);
+    REQUIRE(a.run(2500000).reason == StopReason::MaxInsns);
+    REQUIRE(a.pic_master->irr() == 0x01);  // IRQ0 came and waits
+
+    Machine b(config());
+    prepare(b);
+    b.cpu.s.icount = a.cpu.s.icount;  // the same moment
+    REQUIRE(b.clock.now() == a.clock.now());
+    size_t with_state = 0;
+    for (const auto& dev : a.devices.all()) {
+        Device* twin = b.devices.find(dev->name());
+        REQUIRE(twin);
+        const std::vector<uint8_t> image = save_state(*dev);
+        CHECK((save_state(*twin) != image || dev->state_version() == 0));  // b was not there yet
+        load_state(*twin, image);
+        CHECK(save_state(*twin) == image);
+        if (dev->state_version()) ++with_state;
+    }
+    CHECK(with_state == 4);  // post, two PICs, PIT
+    // Both run on and stay the same, timers included.
+    REQUIRE(a.run(3300000).reason == StopReason::MaxInsns);
+    REQUIRE(b.run(3300000).reason == StopReason::MaxInsns);
+    for (const auto& dev : a.devices.all()) {
+        INFO(dev->name());
+        CHECK(save_state(*dev) == save_state(*b.devices.find(dev->name())));
+    }
+    for (uint16_t port : {0x20, 0x21, 0xA1, 0x4D1, 0x61, 0x80}) CHECK(a.io.read(port, 1) == b.io.read(port, 1));
+    a.io.write(0x43, 1, 0x00);
+    b.io.write(0x43, 1, 0x00);
+    CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
+    CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
+}
