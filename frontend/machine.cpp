@@ -58,6 +58,23 @@ Machine::Machine(const MachineConfig& cfg)
     io.claim(0x40, 4, pit, 0, 1, 1);
     io.claim(0x61, 1, pit, 1, 1, 1);
     pit->irq0.connect(pic_master, 0);
+    rtc = &devices.add<Rtc146818>(clock, cfg.rtc_start == INT64_MIN ? rtc_start_time("utc") : cfg.rtc_start);
+    io.claim(0x70, 2, rtc, 0, 1, 1);
+    rtc->irq8.connect(pic_slave, 0);
+    // The CMOS bytes a PC BIOS reads (IBM PC AT technical reference; SeaBIOS reads the same
+    // from QEMU): base memory in KiB (15h-16h), memory from 1 MiB in KiB up to 64 MiB
+    // (17h-18h, and 30h-31h), memory above 16 MiB in 64 KiB units (34h-35h), the equipment
+    // byte (14h: bit 1, a math coprocessor; no floppy; video 00 = EGA/VGA).
+    const uint64_t kib = cfg.ram_bytes >> 10;
+    const uint32_t ext = uint32_t(std::min<uint64_t>(kib > 1024 ? kib - 1024 : 0, 0xFFFF));
+    const uint32_t high = uint32_t(std::min<uint64_t>(cfg.ram_bytes > (16u << 20) ? (cfg.ram_bytes - (16u << 20)) >> 16 : 0, 0xFFFF));
+    rtc->cmos(0x14) = 0x02;
+    rtc->cmos(0x15) = 0x80;  // 640 KiB
+    rtc->cmos(0x16) = 0x02;
+    rtc->cmos(0x17) = rtc->cmos(0x30) = uint8_t(ext);
+    rtc->cmos(0x18) = rtc->cmos(0x31) = uint8_t(ext >> 8);
+    rtc->cmos(0x34) = uint8_t(high);
+    rtc->cmos(0x35) = uint8_t(high >> 8);
     io.on_unclaimed_ctx = &tracer;
     io.on_unclaimed = [](void* ctx, uint16_t port, bool write) {
         static_cast<Tracer*>(ctx)->log(kTraceIo, "%s of unclaimed port %04x", write ? "write" : "read", port);

@@ -11,6 +11,7 @@
 #include "devices/debug_ports.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
+#include "devices/rtc.h"
 #include "memory/clock.h"
 #include "memory/device.h"
 #include "memory/iobus.h"
@@ -29,6 +30,7 @@ struct MachineConfig {
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
     int icount_shift = -1;                 // >= 0: --icount, each instruction 2^shift ns; -1: host time
+    int64_t rtc_start = INT64_MIN;         // the RTC's time at power-on (-rtc base=); INT64_MIN: host UTC
 };
 
 // Checks a firmware image's size; returns an empty string or the reason it is unusable.
@@ -77,6 +79,7 @@ public:
     Pic8259* pic_master = nullptr;
     Pic8259* pic_slave = nullptr;
     Pit8254* pit = nullptr;
+    Rtc146818* rtc = nullptr;
 
 private:
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when

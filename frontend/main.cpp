@@ -80,6 +80,11 @@ int run(int argc, char** argv) {
     if (con) cfg.debugcon = [con](char ch) { std::fputc(ch, con); };
     cfg.no_reboot = opt.no_reboot;
     cfg.icount_shift = opt.icount_shift;
+    try {
+        cfg.rtc_start = rtc_start_time(opt.rtc_base);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
     cfg.trace_mask = opt.trace_mask;
 
     // A Multiboot kernel and its modules are read (and checked) before the machine is built.

@@ -82,6 +82,9 @@ po::options_description describe() {
         ("cpu-mode", po::value<std::string>()->value_name("MODE"),
          "interp (the reference interpreter, default) or jit (the translator: not built yet)")
         ("max-insns", po::value<uint64_t>()->value_name("N"), "stop after N instructions (exit status 124)")
+        ("rtc", po::value<std::string>()->value_name("base=B"),
+         "the RTC's time at power-on: base=utc (default), base=localtime or base=DATE "
+         "(2006-06-17T16:01:21 or 2006-06-17), as QEMU's -rtc")
         ("icount", po::value<std::string>()->implicit_value("")->value_name("shift=N"),
          "guest time from the instruction count, each instruction 2^N ns (N 0-10, default 0), as "
          "QEMU's -icount shift=N: runs repeat to the instruction (default: the host's clock)")
@@ -168,6 +171,12 @@ Options parse_options(int argc, const char* const* argv) {
         if (o.cpu_mode != "interp") throw UsageError("invalid --cpu-mode '" + o.cpu_mode + "': use interp or jit");
     }
     if (vm.count("max-insns")) o.max_insns = vm["max-insns"].as<uint64_t>();
+    if (vm.count("rtc")) {
+        const std::string v = vm["rtc"].as<std::string>();
+        if (v.rfind("base=", 0) != 0 || v.find(',') != std::string::npos)
+            throw UsageError("invalid -rtc '" + v + "': use base=utc, base=localtime or base=DATE");
+        o.rtc_base = v.substr(5);
+    }
     if (vm.count("icount")) o.icount_shift = parse_icount(vm["icount"].as<std::string>());
     o.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>());

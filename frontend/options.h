@@ -24,6 +24,7 @@ struct Options {
     std::string cpu_mode = "interp";
     uint64_t max_insns = 0;         // 0: no limit
     int icount_shift = -1;          // --icount / -icount shift=N: N (0-10); -1: host time
+    std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
     bool stats = false;
     uint32_t trace_mask = 0;
     std::string kernel;             // -kernel FILE: a Multiboot kernel

@@ -123,6 +123,9 @@ TEST_CASE("cli: bad options are rejected with one line naming the problem", "[cl
     SECTION("-icount shift=11") { check_rejected({"-icount", "shift=11"}, "shift=11"); }
     SECTION("-icount shift=auto") { check_rejected({"-icount", "shift=auto"}, "auto"); }
     SECTION("--icount=x") { check_rejected({"--icount=x"}, "'x'"); }
+    SECTION("-rtc base=yesterday") { check_rejected({"-rtc", "base=yesterday"}, "yesterday"); }
+    SECTION("-rtc base=2006-13-01") { check_rejected({"-rtc", "base=2006-13-01"}, "2006-13-01"); }
+    SECTION("-rtc clock=vm") { check_rejected({"-rtc", "clock=vm"}, "clock=vm"); }
     SECTION("missing --config file") { check_rejected({"--config", (s.dir / "none.cfg").string()}, "none.cfg"); }
     SECTION("bad value in a --config file") {
         check_rejected({"--config", s.file("bad.cfg", "memory = 4G\n")}, "memory size");

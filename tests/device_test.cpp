@@ -136,6 +136,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     auto config = [] {
         MachineConfig cfg = small_config();
         cfg.icount_shift = 0;  // 1 ns per instruction: both machines keep the same time
+        cfg.rtc_start = 1149782400;  // 2006-06-08
         return cfg;
     };
     auto prepare = [](Machine& m) {
@@ -152,10 +153,11 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
              {0xA1, 0x02}, {0xA1, 0x01}, {0x21, 0xB8}, {0x4D1, 0x0C},
              {0x43, 0x34}, {0x40, 0xA9}, {0x40, 0x04},   // counter 0: 1 kHz
              {0x43, 0xB6}, {0x42, 0x00}, {0x42, 0x10},   // counter 2: square wave, gated below
-             {0x61, 0x03}, {0x80, 0x5A}})
+             {0x61, 0x03}, {0x80, 0x5A},
+             {0x70, 0x0B}, {0x71, 0x52}, {0x70, 0x40}, {0x71, 0x77}})  // RTC: PIE and UIE; a CMOS byte
         a.io.write(port, 1, v);
     REQUIRE(a.run(2500000).reason == StopReason::MaxInsns);
-    REQUIRE(a.pic_master->irr() == 0x01);  // IRQ0 came and waits
+    REQUIRE(a.pic_master->irr() == 0x05);  // IRQ0 came and waits, and IRQ8 through the cascade
 
     Machine b(config());
     prepare(b);
@@ -171,7 +173,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
         CHECK(save_state(*twin) == image);
         if (dev->state_version()) ++with_state;
     }
-    CHECK(with_state == 4);  // post, two PICs, PIT
+    CHECK(with_state == 5);  // post, two PICs, PIT, RTC
     // Both run on and stay the same, timers included.
     REQUIRE(a.run(3300000).reason == StopReason::MaxInsns);
     REQUIRE(b.run(3300000).reason == StopReason::MaxInsns);
@@ -180,6 +182,12 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
         CHECK(save_state(*dev) == save_state(*b.devices.find(dev->name())));
     }
     for (uint16_t port : {0x20, 0x21, 0xA1, 0x4D1, 0x61, 0x80}) CHECK(a.io.read(port, 1) == b.io.read(port, 1));
+    for (uint8_t reg : {0x00, 0x0A, 0x0C, 0x40}) {
+        a.io.write(0x70, 1, reg);
+        b.io.write(0x70, 1, reg);
+        CHECK(a.io.read(0x71, 1) == b.io.read(0x71, 1));
+    }
+    CHECK(a.pic_slave->irr() == 0x01);  // the RTC's IRQ8 waits too
     a.io.write(0x43, 1, 0x00);
     b.io.write(0x43, 1, 0x00);
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
