@@ -280,10 +280,13 @@ unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
 
 uint64_t Mmu::run_page(PageRun& run, uint32_t lin, Access acc, bool user) {
     const uint32_t page = lin & kPageMask;
-    if (run.page != page || run.epoch != tlb_epoch_) {
+    if (run.page != page || run.epoch != tlb_epoch_ || run.acc != acc || run.user != user) {
+        run.page = kTlbInvalid;  // a walk that faults leaves no run behind
         run.paddr = fill(lin, acc, user) & ~uint64_t(kPageSize - 1);
         run.page = page;
         run.epoch = tlb_epoch_;
+        run.acc = acc;
+        run.user = user;
     } else {
         ++stats_.hits;
     }
