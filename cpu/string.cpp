@@ -46,8 +46,9 @@ SegReg source_segment(const Insn& in) {
 // The memory accesses of a string instruction. A REP instruction keeps, per operand, the
 // translation of the page it walks through (Mmu::PageRun), so a run of elements inside one page
 // is translated once, not once per element nor once per yield, also where the TLB cannot hold
-// the page (MMIO or nothing behind the address). The segment checks stay per element. With an armed data
-// breakpoint or possible alignment checking every access takes Cpu::rd/wr, which check those.
+// the page (MMIO or nothing behind the address). The segment checks stay per element. With an
+// armed data breakpoint or possible alignment checking every access takes Cpu::rd/wr, which
+// check those.
 struct StringMem {
     Cpu& c;
     bool runs;  // use the page runs below
@@ -166,7 +167,7 @@ void string_op(Cpu& c, const Insn& in) {
             // Resume the loop at this instruction. RF is set, so an interrupt taken here pushes
             // it set and the resumed loop does not hit its own instruction breakpoint again
             // (SDM Vol. 3A, 17.3.1.1).
-            c.s.eip = c.s.insn_eip;
+            c.s.set_eip(c.s.insn_eip);
             c.s.eflags |= RF;
             return;
         }

@@ -156,6 +156,24 @@ po::options_description describe() {
     return d;
 }
 
+// Boost.Program_options 1.74 builds an error message by replacing placeholders such as %value%
+// with the user's text until none is left, so a value or option name that itself contains one
+// (`--max-insns %value%`) never ends (found by tests/fuzz/fuzz_options.cpp). Breaking the
+// placeholders in the substituted texts first makes what() end.
+struct PoMessage : po::error_with_option_name {
+    static std::string of(const po::error& e) {
+        const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
+        if (!named) return e.what();
+        po::error_with_option_name copy = *named;
+        auto subs = &PoMessage::m_substitutions;  // a protected member, reached through the base
+        for (auto& kv : copy.*subs)
+            if (std::count(kv.second.begin(), kv.second.end(), '%') >= 2)  // one '%' is no placeholder
+                for (char& c : kv.second)
+                    if (c == '%') c = '?';
+        return copy.what();
+    }
+};
+
 // Reads the --config file `path` into `out`, following "config = FILE" lines. `open_files` holds
 // the files being read (device and inode), so that a file including itself is caught however
 // it is named.
@@ -247,7 +265,7 @@ Options parse_options(int argc, const char* const* argv) {
         }
         po::notify(vm);
     } catch (const po::error& e) {
-        throw UsageError(one_line(e.what()));
+        throw UsageError(one_line(PoMessage::of(e)));
     }
     Options o;
     if (vm.count("help")) {
