@@ -274,8 +274,8 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
 }
 
 void Cpu::iret(unsigned osz) {
-    if (nmi_blocked) {
-        nmi_blocked = false;  // IRET ends the blocking of NMIs (SDM Vol. 3A, 6.7.1)
+    if (s.nmi_blocked) {
+        s.nmi_blocked = 0;  // IRET ends the blocking of NMIs (SDM Vol. 3A, 6.7.1)
         interrupt_window_opened();
     }
     uint32_t sp = s.regs[ESP], neip, ncs, nfl;
@@ -406,6 +406,7 @@ void Cpu::v86_interrupt(uint8_t vec, uint32_t ret_eip) {
     load_seg_real(CS, cs);
     s.eip = ip;
     ++stats.interrupts;
+    s.single_step = 0;  // the handler runs with TF clear: no single-step trap after INT n
 }
 
 } // namespace xlat

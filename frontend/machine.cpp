@@ -21,7 +21,10 @@ Machine::Machine(const MachineConfig& cfg)
       interp(cpu),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
-    if (cfg.icount_shift >= 0) clock.use_icount(&cpu.s.icount, unsigned(cfg.icount_shift));
+    // icount time counts what retired() counts: every instruction since power-on, over resets.
+    if (cfg.icount_shift >= 0)
+        clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
+                         unsigned(cfg.icount_shift));
     // An event scheduled before the deadline the executor's run was measured against (an OUT
     // that programs a timer) ends that run, so the budget is measured again.
     clock.on_earlier_deadline([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitTimer); }, &cpu);
@@ -37,10 +40,10 @@ Machine::Machine(const MachineConfig& cfg)
     std::vector<uint8_t> tail(cfg.firmware.end() - low, cfg.firmware.end());
     phys.map_rom(0x100000 - low, tail, "isa-bios");
     io.claim(0xE9, 1, &devices.add<DebugConsole>(cfg.debugcon));
-    io.claim(0xF4, 4, &devices.add<ExitPort>([this](int status) {
+    io.claim(0xF4, ExitPort::kPorts, &devices.add<ExitPort>(0xF4, [this](int status) {
         cpu.exit_status = status;
         cpu.request_stop(StopReason::ExitPort);
-    }));
+    }), 0, 1, 4, true);
     io.claim(0x80, 1, &devices.add<PostPort>([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }));
     // The two 8259s as on every PC: the slave's INT on the master's IR2, the master's INT to the
     // CPU; ELCRs at 0x4D0/0x4D1 as the PIIX3 has them. The 8254's OUT0 is IRQ0.
@@ -83,6 +86,7 @@ Machine::Machine(const MachineConfig& cfg)
 }
 
 void Machine::reset() {
+    retired_before_reset_ += cpu.s.icount;
     cpu.reset();
     mmu.flush_all();
     phys.set_a20(true);
@@ -104,12 +108,12 @@ void Machine::reset() {
 //             expect. kExitTimer still ends a run early when a device schedules an event
 //             before the deadline the run was measured against.
 Machine::Result Machine::run(uint64_t max_insns) {
-    const uint64_t start = cpu.s.icount;
+    const uint64_t start = retired();
     for (;;) {
         clock.run_due();
         uint64_t left = 0;
         if (max_insns) {
-            uint64_t done = cpu.s.icount - start;
+            uint64_t done = retired() - start;
             left = done >= max_insns ? 0 : max_insns - done;
             if (!left) return {StopReason::MaxInsns, 0, resets_};
         }
@@ -125,7 +129,7 @@ Machine::Result Machine::run(uint64_t max_insns) {
         if (left && (!budget || left < budget)) budget = left;
         clock.set_budget_deadline(deadline);
         StopReason r = interp.run(budget);
-        clock.set_budget_deadline(Clock::kNever);
+        clock.set_budget_deadline(0);
         switch (r) {
         case StopReason::None:      // an exit request, or HLT
         case StopReason::MaxInsns:  // the budget is spent; the limit itself is checked above
@@ -152,7 +156,7 @@ bool Machine::sleep_while_halted() {
     // yet; with IF set an interrupt needs INTR already asserted or a timer still to fire.
     // Either way, when nothing can come the run ends instead of hanging (status 3).
     const bool intr = cpu.intr_source && cpu.intr_source->intr();
-    if (cpu.nmi_pending) return true;
+    if (cpu.s.nmi_pending) return true;
     if (!(cpu.s.eflags & IF)) return false;
     if (intr) {
         cpu.request_exit(Cpu::kExitIrq);
@@ -195,7 +199,12 @@ std::string Machine::describe_stats() const {
     for (size_t m = 0; m < st.executed.size(); ++m)
         if (st.executed[m]) { total += st.executed[m]; mix.emplace_back(st.executed[m], int(m)); }
     std::sort(mix.rbegin(), mix.rend());
-    std::snprintf(buf, sizeof buf, "instructions retired: %" PRIu64 "\n", total);
+    std::snprintf(buf, sizeof buf, "instructions retired: %" PRIu64 " (each REP iteration counts one)\n", total);
+    out += buf;
+    // What --max-insns counts: the retired instructions, plus faulting ones and interrupt
+    // deliveries, over every reset.
+    std::snprintf(buf, sizeof buf, "instructions counted: %" PRIu64 " (--max-insns: also faults and interrupt deliveries)\n",
+                  retired());
     out += buf;
     for (auto& [count, m] : mix) {
         std::snprintf(buf, sizeof buf, "  %-12s %12" PRIu64 "\n", ZydisMnemonicGetString(ZydisMnemonic(m)), count);

@@ -46,6 +46,7 @@ void Mmu::flush_all() {
     for (auto& set : tlb_)
         for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
+    ++tlb_epoch_;
 }
 
 void Mmu::flush_nonglobal() {
@@ -54,11 +55,13 @@ void Mmu::flush_nonglobal() {
         for (TlbEntry& e : set)
             if (!e.global) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
+    ++tlb_epoch_;
 }
 
 void Mmu::invalidate_page(uint32_t lin) {
     uint32_t page = lin & kPageMask;
     if (trace_) trace_->log(kTraceMmu, "TLB flush of page %08x", page);
+    ++tlb_epoch_;
     for (auto& set : tlb_) {
         TlbEntry& e = set[(lin >> kPageBits) & (kTlbEntries - 1)];
         if (e.tag[0] == page || e.tag[1] == page || e.tag[2] == page)
@@ -93,6 +96,14 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
         return pae ? uint64_t(phys_read(addr, 4)) | (uint64_t(phys_read(addr + 4, 4)) << 32)
                    : phys_read(addr, 4);
     };
+    // A paging-structure entry that maps a table (not a page) is "used" once it is known to be
+    // present with no reserved bit set: its accessed bit is set then, before the next level is
+    // read, also when the walk faults further down or on the rights check (SDM Vol. 3A, 4.8; the
+    // Pentium 4 and P6 set the PDE's A bit on a not-present PTE or a rights violation and leave
+    // the PTE's alone). The entry that maps the page gets A (and D) only when the access succeeds.
+    auto used_table_entry = [&](uint64_t addr, uint64_t entry) {
+        if (!(entry & PTE_A)) phys_write(addr, 4, uint32_t(entry) | uint32_t(PTE_A));
+    };
     // Up to three levels: PDPTE (PAE only), PDE, PTE. Rights are the AND of U and W over the
     // levels that have them; NX is the OR.
     uint64_t addrs[3];
@@ -111,6 +122,8 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
             large = true;
             paddr = (entries[0] & 0xFFC00000u) | (lin & 0x003FFFFFu);
         } else {
+            used_table_entry(addrs[0], entries[0]);
+            entries[0] |= PTE_A;
             addrs[1] = uint32_t(entries[0] & 0xFFFFF000u) | ((lin >> 10) & 0xFFC);
             entries[1] = read_entry(addrs[1]);
             n = 2;
@@ -132,6 +145,8 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
             large = true;
             paddr = (entries[0] & 0xFFFFFE00000ull) | (lin & 0x1FFFFFu);
         } else {
+            used_table_entry(addrs[0], entries[0]);
+            entries[0] |= PTE_A;
             addrs[1] = (entries[0] & 0xFFFFFF000ull) + (((lin >> 12) & 0x1FF) << 3);
             entries[1] = read_entry(addrs[1]);
             n = 2;
@@ -151,11 +166,12 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
     if (user && !u) fault(PF_P);
     if (write && !w && (user || paging_.wp)) fault(PF_P);
     if (fetch && nx) fault(PF_P);
-    // The access succeeds: set A at every level and D in the final entry of a write.
-    for (unsigned i = 0; set_ad && i < n; ++i) {
-        uint32_t lo = uint32_t(entries[i]);
-        uint32_t want = lo | uint32_t(PTE_A) | (write && i == n - 1 ? uint32_t(PTE_D) : 0);
-        if (want != lo) phys_write(addrs[i], 4, want);
+    // The access succeeds: A (and D for a write) in the entry that maps the page. The entries
+    // above it got their A bits as the walk used them.
+    if (set_ad) {
+        uint32_t lo = uint32_t(entries[n - 1]);
+        uint32_t want = lo | uint32_t(PTE_A) | (write ? uint32_t(PTE_D) : 0);
+        if (want != lo) phys_write(addrs[n - 1], 4, want);
     }
     (void)large;
     return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G)};
@@ -205,11 +221,19 @@ uint64_t Mmu::fill(uint32_t lin, Access acc, bool user) {
     return paddr;
 }
 
+void Mmu::check_crossing(uint32_t lin, uint32_t first, Access acc, bool user) {
+    // Neither walk sets the accessed or dirty bit of the entry that maps a page: those come with
+    // the fills after both checks passed.
+    walk(lin, acc, user, false);
+    walk(lin + first, acc, user, false);
+}
+
 uint32_t Mmu::read_slow(uint32_t lin, unsigned size, bool user, Access acc) {
     uint32_t first = kPageSize - (lin & ~kPageMask);
     if (first >= size) return phys_read(fill(lin, acc, user), size);
-    // Crosses a page: check the second page, then translate both before reading either.
-    if (paging_.enabled) walk(lin + first, acc, user, false);
+    // Crosses a page: check both pages, the lower first (its fault is the one reported when both
+    // fault, as on hardware), then translate both before reading either.
+    if (paging_.enabled) check_crossing(lin, first, acc, user);
     uint64_t p0 = fill(lin, acc, user), p1 = fill(lin + first, acc, user);
     uint32_t v = 0;
     for (unsigned i = 0; i < size; ++i) v |= phys_read(i < first ? p0 + i : p1 + (i - first), 1) << (8 * i);
@@ -220,8 +244,9 @@ void Mmu::write_slow(uint32_t lin, unsigned size, uint32_t value, bool user) {
     uint32_t first = kPageSize - (lin & ~kPageMask);
     if (first >= size) return phys_write(fill(lin, Access::Write, user), size, value);
     // Crosses a page: both translations must succeed before any byte is written, so a fault on
-    // the second page leaves the first unchanged (its dirty bit included).
-    if (paging_.enabled) walk(lin + first, Access::Write, user, false);
+    // the second page leaves the first unchanged (its dirty bit included). When both pages fault,
+    // the lower page's fault is reported.
+    if (paging_.enabled) check_crossing(lin, first, Access::Write, user);
     uint64_t p0 = fill(lin, Access::Write, user), p1 = fill(lin + first, Access::Write, user);
     for (unsigned i = 0; i < size; ++i) phys_write(i < first ? p0 + i : p1 + (i - first), 1, (value >> (8 * i)) & 0xFF);
 }
@@ -231,7 +256,7 @@ void Mmu::probe_write(uint32_t lin, unsigned size, bool user) {
     if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size)
         return;
     uint32_t first = kPageSize - (lin & ~kPageMask);
-    if (first < size && paging_.enabled) walk(lin + first, Access::Write, user, false);
+    if (first < size && paging_.enabled) check_crossing(lin, first, Access::Write, user);
     fill(lin, Access::Write, user);
     if (first < size) fill(lin + first, Access::Write, user);
 }
@@ -248,6 +273,51 @@ unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
     uint64_t paddr = fill(lin, Access::Exec, user);
     for (unsigned i = 0; i < n; ++i) buf[i] = uint8_t(phys_read(paddr + i, 1));
     return n;
+}
+
+
+// ---- runs of accesses within one page (REP string instructions) ----
+
+uint64_t Mmu::run_page(PageRun& run, uint32_t lin, Access acc, bool user) {
+    const uint32_t page = lin & kPageMask;
+    if (run.page != page || run.epoch != tlb_epoch_) {
+        run.paddr = fill(lin, acc, user) & ~uint64_t(kPageSize - 1);
+        run.page = page;
+        run.epoch = tlb_epoch_;
+    } else {
+        ++stats_.hits;
+    }
+    return run.paddr | (lin & ~kPageMask);
+}
+
+uint32_t Mmu::read_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & ~kPageMask) > kPageSize - size) return read_slow(lin, size, user, Access::Read);
+    if ((lin & kPageMask) == e.tag[int(Access::Read)]) {
+        ++stats_.hits;
+        uint32_t v = 0;
+        std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), size);
+        return v;
+    }
+    return phys_read(run_page(run, lin, Access::Read, user), size);
+}
+
+void Mmu::write_run(PageRun& run, uint32_t lin, unsigned size, uint32_t value, bool user) {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & ~kPageMask) > kPageSize - size) return write_slow(lin, size, value, user);
+    if ((lin & kPageMask) == e.tag[int(Access::Write)]) {
+        ++stats_.hits;
+        std::memcpy(reinterpret_cast<void*>(lin + e.addend), &value, size);
+        return;
+    }
+    phys_write(run_page(run, lin, Access::Write, user), size, value);
+}
+
+void Mmu::probe_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & ~kPageMask) > kPageSize - size) return probe_write(lin, size, user);
+    if ((lin & kPageMask) == e.tag[int(Access::Write)]) return;
+    run_page(run, lin, Access::Write, user);
 }
 
 } // namespace xlat

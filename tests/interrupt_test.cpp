@@ -30,6 +30,10 @@ struct Rig {
 
     Rig() {
         c.intr_source = &pic;
+        // The machine's own PIC raised INTR at power-on (the PIT runs from reset and the IMR is
+        // 0): drop that request, which this rig's controller replaces.
+        m.pic_master->on_intr(nullptr, nullptr);
+        c.exit_request.store(0);
         c.load_seg_real(CS, 0x1000);
         c.load_seg_real(SS, 0x2000);
         s.regs[ESP] = 0x1000;
@@ -114,10 +118,10 @@ TEST_CASE("HLT sleeps until an interrupt; with nothing to wake it the run stops"
 TEST_CASE("NMI is taken with IF clear and blocked until IRET", "[interrupt]") {
     Rig r;
     r.code({0x90, 0x90});
-    r.c.nmi_pending = true;
+    r.c.s.nmi_pending = 1;
     r.boundary();
     CHECK(r.in_handler(kNMI));
-    r.c.nmi_pending = true;  // a second NMI waits for the handler's IRET
+    r.c.s.nmi_pending = 1;  // a second NMI waits for the handler's IRET
     uint8_t iret = 0xCF;
     r.m.phys.write_bytes(0x5000 + kNMI * 16, &iret, 1);
     r.boundary();  // IRET

@@ -67,7 +67,9 @@ TEST_CASE("32-bit paging: every U/S, R/W, WP and privilege combination", "[mmu]"
             REQUIRE(f.vector == kPF);
             CHECK(f.address == lin);
             CHECK(f.error_code == (1u | (write ? 2u : 0u) | (user ? 4u : 0u)));
-            CHECK((r.rd32(0x1004) & A) == 0);  // a faulting access sets no accessed bit
+            // The PDE was used before the rights check failed: its A bit is set; the PTE, which
+            // maps the page, keeps A and D clear (SDM Vol. 3A, 4.8).
+            CHECK((r.rd32(0x1004) & (A | D)) == A);
             CHECK((r.rd32(0x2014) & (A | D)) == 0);
             CHECK(r.rd32(0x9123) == 0x11223344);
         } else {
@@ -93,6 +95,57 @@ TEST_CASE("not-present entries fault without the P bit and set CR2's address", "
     f = fault_of([&] { r.mmu.write<uint16_t>(0x3FFE, 1, true); });
     CHECK(f.error_code == (2u | 4u));
     CHECK(f.address == 0x3FFE);
+}
+
+TEST_CASE("a walk sets the A bit of each table-mapping entry it uses, also when it then faults", "[mmu]") {
+    SECTION("32-bit paging: not-present PTE") {
+        Rig r;
+        r.wr32(0x1000 + 4 * 1, 0x2000 | P | W | U);  // PDE present, PTE for 0x405000 not
+        r.paging32(0x1000);
+        GuestFault f = fault_of([&] { r.mmu.read<uint32_t>(0x405000, false); });
+        CHECK(f.vector == kPF);
+        CHECK(f.error_code == 0);
+        CHECK(r.rd32(0x1004) == (0x2000u | P | W | U | A));
+        CHECK(r.rd32(0x2014) == 0);
+    }
+    SECTION("32-bit paging: not-present PDE changes nothing") {
+        Rig r;
+        r.wr32(0x1000 + 4 * 1, 0x2000 | W | U);
+        r.paging32(0x1000);
+        CHECK(fault_of([&] { r.mmu.read<uint32_t>(0x405000, false); }).vector == kPF);
+        CHECK(r.rd32(0x1004) == (0x2000u | W | U));
+    }
+    SECTION("32-bit paging: a 4 MiB page is the page-mapping entry: A only on success") {
+        Rig r;
+        r.wr32(0x1000 + 4 * 2, 0x00400000 | P | PS);  // read-only, supervisor
+        r.paging32(0x1000, false, true);
+        CHECK(fault_of([&] { r.mmu.read<uint32_t>(0x00812344, true); }).error_code == (1u | 4u));
+        CHECK(r.rd32(0x1008) == (0x00400000u | P | PS));
+        r.mmu.read<uint32_t>(0x00812344, false);
+        CHECK(r.rd32(0x1008) == (0x00400000u | P | PS | A));
+    }
+    SECTION("PAE: not-present PTE and a rights violation set the PDE's A bit only") {
+        Rig r;
+        r.wr64(0x1000, 0x2000 | P);
+        r.wr64(0x2000 + 8 * 0, 0x3000 | P | W);  // supervisor table for 0..2 MiB
+        r.wr64(0x3000 + 8 * 7, 0x9000 | P | W);  // 0x7000 supervisor page; 0x8000 not present
+        r.paging_pae(0x1000, false);
+        CHECK(fault_of([&] { r.mmu.read<uint32_t>(0x8000, false); }).error_code == 0);
+        CHECK(r.rd32(0x2000) == (0x3000u | P | W | A));
+        r.wr32(0x2000, 0x3000 | P | W);
+        CHECK(fault_of([&] { r.mmu.write<uint32_t>(0x7000, 1, true); }).error_code == (1u | 2u | 4u));
+        CHECK(r.rd32(0x2000) == (0x3000u | P | W | A));
+        CHECK(r.rd32(0x3038) == (0x9000u | P | W));
+        CHECK(r.rd32(0x1000) == (0x2000u | P));  // PDPTEs are registers: nothing written
+    }
+    SECTION("PAE: an entry with a reserved bit is not used: no A bit") {
+        Rig r;
+        r.wr64(0x1000, 0x2000 | P);
+        r.wr64(0x2000, 0x3000 | P | W | (1ull << 40));  // bit 40 is beyond 36 physical bits
+        r.paging_pae(0x1000, false);
+        CHECK(fault_of([&] { r.mmu.read<uint32_t>(0x0, false); }).error_code == (1u | 8u));
+        CHECK(r.rd32(0x2000) == (0x3000u | P | W));
+    }
 }
 
 TEST_CASE("4 MiB pages with CR4.PSE, and PS ignored without it", "[mmu]") {
@@ -181,6 +234,41 @@ TEST_CASE("a page-crossing store that faults on its second page changes nothing"
     r.mmu.write<uint32_t>(0x4FFE, 0x12345678, true);
     CHECK(r.rd32(0x8FFC) == 0x5678AAAA);
     CHECK((r.rd32(0x9000) & 0xFFFF) == 0x1234);
+}
+
+TEST_CASE("a page-crossing access that faults on both pages reports the lower page", "[mmu]") {
+    Rig r;
+    r.wr32(0x1000, 0x2000 | P | W | U);
+    r.wr32(0x2000 + 4 * 4, 0x8000 | P | U);  // 0x4000 read-only
+    r.wr32(0x2000 + 4 * 5, 0x9000 | P);      // 0x5000 supervisor only
+    r.wr32(0x2000 + 4 * 6, 0xA000 | P | W | U);  // 0x6000 writable; 0x7000 not present
+    r.wr32(0x8FFC, 0xAAAAAAAA);
+    r.paging32(0x1000, true);
+    // A user write: the lower page is read-only (P W U), the upper one supervisor (P W U).
+    GuestFault f = fault_of([&] { r.mmu.write<uint32_t>(0x4FFE, 0x12345678, true); });
+    CHECK(f.vector == kPF);
+    CHECK(f.address == 0x4FFE);
+    CHECK(f.error_code == 7);
+    CHECK(r.rd32(0x8FFC) == 0xAAAAAAAA);
+    CHECK((r.rd32(0x2010) & (A | D)) == 0);
+    CHECK((r.rd32(0x2014) & (A | D)) == 0);
+    // A user read: the lower page readable, the upper one not: the upper page's fault.
+    f = fault_of([&] { r.mmu.read<uint32_t>(0x4FFE, true); });
+    CHECK(f.address == 0x5000);
+    CHECK(f.error_code == 5);
+    // A supervisor read from a present page into a missing one: the fault names the missing page
+    // and the present page's PTE stays unaccessed.
+    f = fault_of([&] { r.mmu.read<uint16_t>(0x6FFF, false); });
+    CHECK(f.address == 0x7000);
+    CHECK(f.error_code == 0);
+    CHECK((r.rd32(0x2018) & A) == 0);
+    // Both missing: the lower one is reported.
+    f = fault_of([&] { r.mmu.read<uint16_t>(0x7FFF, false); });
+    CHECK(f.address == 0x7FFF);
+    // probe_write (read-modify-write) follows the same order.
+    f = fault_of([&] { r.mmu.probe_write(0x4FFF, 2, true); });
+    CHECK(f.address == 0x4FFF);
+    CHECK(f.error_code == 7);
 }
 
 TEST_CASE("an instruction fetch stops at the page end and faults on the right page", "[mmu]") {

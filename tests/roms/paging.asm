@@ -6,10 +6,11 @@
 ; over both levels), an instruction fetch; INVLPG and a CR3 load after a PTE changes (and the
 ; stale translation used before them); a self-referencing page directory (PDE 1023 -> the
 ; directory: the PTEs at FFC00000, the PDEs at FFFFF000); a page-crossing store and load whose
-; second page faults, leaving the first page alone.
+; second page faults, leaving the first page alone, and accesses faulting on both pages (the
+; lower page's fault is reported); the accessed bit of a PDE used by a walk that then faults on a
+; not-present PTE or on the rights check (set, SDM Vol. 3A, 4.8), and of the PTE (left clear).
 ;
-; Not here (the SDM does not say, and QEMU 7.2 and xlat differ): whether an access that faults
-; sets the accessed bit of the PDE above the faulting PTE, and whether a page-crossing store
+; Not here (the SDM does not say, and QEMU 7.2 and xlat differ): whether a page-crossing store
 ; that faults on its second page sets the dirty bit of the first.
 %include "rom.inc"
 %include "pm.inc"
@@ -25,6 +26,9 @@ PAGE_SUP equ 0x23000    ; read/write, supervisor
 PAGE_NP  equ 0x24000    ; not present
 PAGE_X   equ 0x25000    ; read/write, user; the next page (26000) is not present
 PAGE_Y   equ 0x27000    ; remapped to 28000 for INVLPG
+PAGE_NP2 equ 0x2A000    ; not present, and so is the next page
+PT4      equ 0x13000    ; PDE 4 (supervisor, writable): entry 0 -> PAGE_ROS, entry 1 not present
+PDE4_LIN equ 0x01000000
 ALIAS    equ 0x00400000 ; PT1 entry 0 -> PAGE_A
 BIG      equ 0x00800000 ; PDE 2: a 4 MiB page -> physical 0
 RO_PDE   equ 0x00C00000 ; PDE 3 (user, read-only) -> PT1
@@ -51,6 +55,14 @@ pm_main:
         mov dword [PTE(PAGE_SUP)], PAGE_SUP | 3
         mov dword [PTE(PAGE_NP)], 0
         mov dword [PTE(PAGE_X + 0x1000)], 0
+        mov dword [PTE(PAGE_NP2)], 0
+        mov dword [PTE(PAGE_NP2 + 0x1000)], 0
+        mov edi, PT4
+        xor eax, eax
+        mov ecx, 1024
+        rep stosd
+        mov dword [PT4], PAGE_ROS | 1
+        mov dword [PD + 4 * 4], PT4 | 3
         mov dword [PT1], PAGE_A | 7
         mov dword [PD + 0 * 4], PT0 | 7
         mov dword [PD + 1 * 4], PT1 | 7
@@ -187,6 +199,32 @@ pm_main:
         HEX32 [EXC_CR2]
         NL
 
+        ; ---- the accessed bit of a PDE whose walk then faults ----
+;> PDE 4: 00013003; read through it of a page not present: #PF(0000) at 0008:insn+00 cr2=01001000, PDE 4 00013023
+        PRINT "PDE 4: "
+        HEX32 [PD + 4 * 4]
+        PRINT "; read through it of a page not present:"
+        TRY .a1, .a1r
+.a1:    mov eax, [PDE4_LIN + 0x1000]
+.a1r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
+        PRINT ", PDE 4 "
+        HEX32 [PD + 4 * 4]
+        NL
+;> write to its read-only page (CR0.WP=1): #PF(0003) at 0008:insn+00 cr2=01000010, PDE 4 00013023, PTE 00021001
+        mov dword [PD + 4 * 4], PT4 | 3
+        invlpg [PDE4_LIN]
+        PRINT "write to its read-only page (CR0.WP=1):"
+        TRY .a2, .a2r
+.a2:    mov dword [PDE4_LIN + 0x10], 1
+.a2r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
+        PRINT ", PDE 4 "
+        HEX32 [PD + 4 * 4]
+        PRINT ", PTE "
+        HEX32 [PT4]
+        NL
+
         ; ---- #PF error codes at CPL 3 ----
         TO_RING3 ring3
 ring3:
@@ -220,6 +258,13 @@ ring3:
         TRY .u7, .u7r
 .u7:    mov eax, [RO_PDE + 0x20]
 .u7r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
+        NL
+;> CPL 3: mov [22ffe],eax (read-only user page, then a supervisor page): #PF(0007) at 002b:insn+00 stack 0033:00005000 cr2=00022ffe
+        PRINT "CPL 3: mov [22ffe],eax (read-only user page, then a supervisor page):"
+        TRY .u8, .u8r
+.u8:    mov [PAGE_ROU + 0xFFE], eax
+.u8r:   PRINT " cr2="
         HEX32 [EXC_CR2]
         NL
         TO_RING0 ring0
@@ -281,6 +326,20 @@ ring0:
         HEX32 [EXC_CR2]
         PRINT "; eax="
         HEX32 eax
+        NL
+;> mov eax,[2affe] (both pages not present): #PF(0000) at 0008:insn+00 cr2=0002affe
+        PRINT "mov eax,[2affe] (both pages not present):"
+        TRY .x3, .x3r
+.x3:    mov eax, [PAGE_NP2 + 0xFFE]
+.x3r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
+        NL
+;> mov [2afff],dword 1 (both pages not present): #PF(0002) at 0008:insn+00 cr2=0002afff
+        PRINT "mov [2afff],dword 1 (both pages not present):"
+        TRY .x4, .x4r
+.x4:    mov dword [PAGE_NP2 + 0xFFF], 1
+.x4r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
         NL
 
 ;> paging done

@@ -4,7 +4,9 @@
 ; #PF with the I/D bit (11), reads are fine, and I/D is set for a fetch from a page not present;
 ; without NXE, bit 63 is reserved (#PF with RSVD); other reserved bits (62, bits 20:13 of a
 ; 2 MiB PDE); a PDPTE not present; global pages with CR4.PGE: clearing CR4.PGE and INVLPG drop
-; them from the TLB.
+; them from the TLB; the accessed bit of a PDE that maps a table, set by walks that then fault
+; (on a not-present PTE or on the rights check), while the PTE's stays clear (SDM Vol. 3A, 4.8);
+; accesses that cross into the next page faulting on both pages report the lower one.
 ;
 ; Not here:
 ; - that a global translation survives a CR3 load: QEMU 7.2 flushes its whole TLB on every CR3
@@ -28,6 +30,8 @@ PAGE_C   equ 0x30000    ; code (a RET) in RAM
 BIG1     equ 0x00200000 ; PDE 1: 2 MiB page -> physical 0
 BIG2     equ 0x00400000 ; PDE 2: 2 MiB page -> physical 0, NX
 BIG3     equ 0x00600000 ; PDE 3: 2 MiB page with bit 13 set (reserved)
+PT4      equ 0x13000    ; PDE 4 (linear 800000, supervisor): entry 0 -> 21000 read-only, 1 and 2 not present
+PDE4_LIN equ 0x00800000
 EFER     equ 0xC0000080
 
 %define PTE(lin) (PT0 + ((lin) >> 12) * 8)
@@ -78,6 +82,12 @@ pm_main:
         mov dword [PD0 + 2 * 8], 0x00000087
         mov dword [PD0 + 2 * 8 + 4], 0x80000000 ; NX
         mov dword [PD0 + 3 * 8], 0x00002087     ; bit 13: reserved in a 2 MiB PDE
+        mov edi, PT4
+        xor eax, eax
+        mov ecx, 1024
+        rep stosd
+        mov dword [PT4], 0x21000 | 1
+        mov dword [PD0 + 4 * 8], PT4 | 3
         mov dword [PDPT], PD0 | 1
         mov dword [PAGE_A], 0x11111111
         mov byte [PAGE_C], 0xC3                 ; ret
@@ -160,6 +170,44 @@ pm_main:
         TRY .r4, .r4r
 .r4:    mov al, [0x40000000]
 .r4r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
+        NL
+
+        ; ---- the accessed bit of a PDE whose walk then faults; crossing accesses ----
+;> PDE 4: 00000000:00013003; read of a page not present through it: #PF(0000) at 0008:insn+00 cr2=00801000, PDE 4 00000000:00013023
+        PRINT "PDE 4: "
+        SHOWQ PD0 + 4 * 8
+        PRINT "; read of a page not present through it:"
+        TRY .a1, .a1r
+.a1:    mov eax, [PDE4_LIN + 0x1000]
+.a1r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
+        PRINT ", PDE 4 "
+        SHOWQ PD0 + 4 * 8
+        NL
+;> write to its read-only page: #PF(0003) at 0008:insn+00 cr2=00800008, PDE 4 00000000:00013023, PTE 00000000:00021001
+        mov dword [PD0 + 4 * 8], PT4 | 3
+        invlpg [PDE4_LIN]
+        PRINT "write to its read-only page:"
+        TRY .a2, .a2r
+.a2:    mov dword [PDE4_LIN + 8], 1
+.a2r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
+        PRINT ", PDE 4 "
+        SHOWQ PD0 + 4 * 8
+        PRINT ", PTE "
+        SHOWQ PT4
+        NL
+;> mov [800ffe],eax (read-only page, then one not present): #PF(0003) at 0008:insn+00 cr2=00800ffe; mov eax,[801ffd] (both not present): #PF(0000) at 0008:insn+00 cr2=00801ffd
+        PRINT "mov [800ffe],eax (read-only page, then one not present):"
+        TRY .a3, .a3r
+.a3:    mov [PDE4_LIN + 0xFFE], eax
+.a3r:   PRINT " cr2="
+        HEX32 [EXC_CR2]
+        PRINT "; mov eax,[801ffd] (both not present):"
+        TRY .a4, .a4r
+.a4:    mov eax, [PDE4_LIN + 0x1FFD]
+.a4r:   PRINT " cr2="
         HEX32 [EXC_CR2]
         NL
 
