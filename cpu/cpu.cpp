@@ -7,9 +7,7 @@ Cpu::Cpu(Mmu& m, IoBus& bus, const Tracer& t) : mmu(m), io(bus), trace(t) { rese
 
 void Cpu::reset() {
     const bool ferr = s.ferr;
-    const uint64_t retired = s.icount;  // the instruction count (and so icount time) goes on
     s = CpuState{};
-    s.icount = retired;
     set_tsc(0);  // RESET clears the TSC (SDM Vol. 3B, 17.17)
     // Intel SDM Vol. 3A, 9.1.1, Table 9-1: IA-32 processor states following power-up or RESET.
     s.eflags = FIXED1;

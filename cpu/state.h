@@ -136,7 +136,7 @@ struct CpuState {
     FpuState fpu;                // x87 FPU and MMX state
     PendingFault fault;          // raised by a helper of a translated block, not yet delivered
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
-    uint64_t icount;             // instructions retired since power-on (kept across resets)
+    uint64_t icount;             // instructions retired since reset
 
     uint32_t reg32(unsigned i) const { return uint32_t(gpr[i]); }
     void set_reg32(unsigned i, uint32_t v) { gpr[i] = v; }

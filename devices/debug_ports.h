@@ -31,23 +31,23 @@ class ExitPort : public Device {
 public:
     static constexpr unsigned kPorts = 4;  // iosize=4: ports base .. base+3
     // on_exit receives the exit status (v << 1) | 1.
-    explicit ExitPort(std::function<void(int)> on_exit) : on_exit_(std::move(on_exit)) {}
+    ExitPort(uint16_t base, std::function<void(int)> on_exit) : base_(base), on_exit_(std::move(on_exit)) {}
     const char* name() const override { return "isa-debug-exit"; }
+    uint16_t base() const { return base_; }
     // QEMU's device reads as 0 (its read callback returns 0; measured with QEMU 7.2).
     uint32_t read(unsigned, uint32_t, unsigned) override { return 0; }
-    // Any naturally aligned write of 1, 2 or 4 bytes inside the window exits with the value
-    // written (so a byte 5 written to 0xF5 exits with 11, a word to 0xF6 with its value). QEMU
-    // declares the region for aligned accesses only and drops the others: a word at 0xF5 or
-    // 0xF7, a dword anywhere but 0xF4 (checked against qemu-system-i386 7.2 by the cli tests).
-    // The machine claims the window aligned-only (IoBus::require_alignment), so an unaligned
-    // access never reaches here, also one that runs past the window's end.
-    void write(unsigned, uint32_t offset, unsigned size, uint32_t value) override {
-        if (offset % size != 0) return;
+    // Any write of 1, 2 or 4 bytes inside the window exits with the value written (so a byte 5
+    // written to 0xF5 exits with 11, a word to 0xF6 with its value). QEMU declares the region
+    // for naturally aligned accesses only and drops the others (a word at 0xF5 or 0xF7, a dword
+    // anywhere but 0xF4: checked against qemu-system-i386 7.2 by the cli tests); the machine
+    // claims the window with `aligned` set, so the bus drops them before they come here.
+    void write(unsigned, uint32_t, unsigned size, uint32_t value) override {
         const uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
         on_exit_(int(((value & mask) << 1) | 1));
     }
 
 private:
+    uint16_t base_;
     std::function<void(int)> on_exit_;
 };
 

@@ -21,7 +21,10 @@ Machine::Machine(const MachineConfig& cfg)
       interp(cpu),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
-    if (cfg.icount_shift >= 0) clock.use_icount(&cpu.s.icount, unsigned(cfg.icount_shift));
+    // icount time counts what retired() counts: every instruction since power-on, over resets.
+    if (cfg.icount_shift >= 0)
+        clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
+                         unsigned(cfg.icount_shift));
     // An event scheduled before the deadline the executor's run was measured against (an OUT
     // that programs a timer) ends that run, so the budget is measured again.
     clock.on_earlier_deadline([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitTimer); }, &cpu);
@@ -37,11 +40,10 @@ Machine::Machine(const MachineConfig& cfg)
     std::vector<uint8_t> tail(cfg.firmware.end() - low, cfg.firmware.end());
     phys.map_rom(0x100000 - low, tail, "isa-bios");
     io.claim(0xE9, 1, &devices.add<DebugConsole>(cfg.debugcon));
-    io.claim(0xF4, ExitPort::kPorts, &devices.add<ExitPort>([this](int status) {
+    io.claim(0xF4, ExitPort::kPorts, &devices.add<ExitPort>(0xF4, [this](int status) {
         cpu.exit_status = status;
         cpu.request_stop(StopReason::ExitPort);
-    }));
-    io.require_alignment(0xF4);  // as QEMU's isa-debug-exit: unaligned accesses are dropped
+    }), 0, 1, 4, true);
     io.claim(0x80, 1, &devices.add<PostPort>([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }));
     // The two 8259s as on every PC: the slave's INT on the master's IR2, the master's INT to the
     // CPU; ELCRs at 0x4D0/0x4D1 as the PIIX3 has them. The 8254's OUT0 is IRQ0.
@@ -84,6 +86,7 @@ Machine::Machine(const MachineConfig& cfg)
 }
 
 void Machine::reset() {
+    retired_before_reset_ += cpu.s.icount;
     cpu.reset();
     mmu.flush_all();
     phys.set_a20(true);
@@ -131,7 +134,7 @@ Machine::Result Machine::run(uint64_t max_insns) {
         if (left && (!budget || left < budget)) budget = left;
         clock.set_budget_deadline(deadline);
         StopReason r = interp.run(budget);
-        clock.set_budget_deadline(Clock::kNever);
+        clock.set_budget_deadline(0);
         switch (r) {
         case StopReason::None:      // an exit request, or HLT
         case StopReason::MaxInsns:  // the budget is spent; the limit itself is checked above

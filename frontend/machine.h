@@ -51,9 +51,9 @@ public:
     Result run(uint64_t max_insns);
     // Power-on reset of the CPU and the devices (RAM keeps its contents, as on a warm reset).
     void reset();
-    // Instructions retired since the machine was built, across resets (a reset keeps
-    // CpuState::icount, which is also the time base of --icount).
-    uint64_t retired() const { return cpu.s.icount; }
+    // Instructions retired since the machine was built, across resets (CpuState::icount starts
+    // again at 0 on every reset).
+    uint64_t retired() const { return retired_before_reset_ + cpu.s.icount; }
     // From another thread (monitor, GDB stub, a device's host thread): sets exit-request bits
     // and wakes the machine if it sleeps in HLT.
     void request_exit_async(uint32_t bits) {
@@ -92,6 +92,7 @@ private:
     bool sleep_while_halted();
     bool no_reboot_;
     uint64_t resets_ = 0;
+    uint64_t retired_before_reset_ = 0;  // icount of the CPU before its resets, summed
 };
 
 } // namespace xlat

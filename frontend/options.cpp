@@ -128,7 +128,7 @@ int parse_icount(const std::string& text) {
     if (v == "auto")
         throw UsageError("-icount shift=auto (adaptive) is not supported: give a fixed shift, 0 to 10");
     if (v.size() > 2 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) > 10)
-        throw UsageError("invalid -icount '" + text + "': use shift=N with N from 0 to 10");
+        throw UsageError("invalid -icount " + quote(text) + ": use shift=N with N from 0 to 10");
     return std::stoi(v);
 }
 

@@ -52,6 +52,8 @@ struct Options {
 Options parse_options(int argc, const char* const* argv);
 // Parses a size such as 128M, 1G, 512K, 64 (MiB when no suffix, as QEMU's -m).
 uint64_t parse_size(const std::string& text);
+// Parses an --icount value: "", "N" or "shift=N" (QEMU's spelling), N from 0 to 10.
+int parse_icount(const std::string& text);
 // Parses --max-insns: a decimal count from 1 to 2^64-1 (0 is refused: leave the option out for
 // no limit).
 uint64_t parse_max_insns(const std::string& text);
@@ -61,8 +63,6 @@ std::string quote(const std::string& text);
 // An error message made fit for one line: line breaks and control bytes escaped, at most a few
 // hundred bytes.
 std::string one_line(const std::string& text);
-// Parses an --icount value: "", "N" or "shift=N" (QEMU's spelling), N from 0 to 10.
-int parse_icount(const std::string& text);
 // Parses a trace list such as "post,insn" into TraceFlag bits.
 uint32_t parse_trace(const std::string& text);
 

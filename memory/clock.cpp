@@ -35,20 +35,21 @@ Clock::Clock() : origin_(host_ns()) {}
 uint64_t Clock::now() const {
     switch (mode_) {
     case Mode::Host: return base_ns_ + (host_ns() - origin_);
-    case Mode::Icount: return base_ns_ + ((*counter_ - origin_) << shift_);
+    case Mode::Icount: return base_ns_ + ((count_(count_ctx_) - origin_) << shift_);
     case Mode::Manual: break;
     }
     return base_ns_;
 }
 
-void Clock::use_icount(const uint64_t* counter, unsigned shift) {
+void Clock::use_icount(uint64_t (*count)(const void*), const void* ctx, unsigned shift) {
     // A machine picks its time source before it runs: from host time, icount time starts at 0,
     // so two runs see the same times.
     base_ns_ = mode_ == Mode::Host ? 0 : now();
     mode_ = Mode::Icount;
-    counter_ = counter;
+    count_ = count;
+    count_ctx_ = ctx;
     shift_ = shift;
-    origin_ = *counter;
+    origin_ = count(ctx);
 }
 
 void Clock::use_manual() {
@@ -85,7 +86,7 @@ unsigned Clock::run_due() {
 void Clock::advance_to(uint64_t t) {
     // In icount mode time is tied to the instruction count; moving it means moving the base.
     auto set_now = [&](uint64_t v) {
-        if (mode_ == Mode::Icount) origin_ = *counter_;
+        if (mode_ == Mode::Icount) origin_ = count_(count_ctx_);
         base_ns_ = v;
     };
     while (!queue_.empty() && queue_.front()->deadline_ <= t) {

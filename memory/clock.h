@@ -57,10 +57,10 @@ public:
     Clock(const Clock&) = delete;
     Clock& operator=(const Clock&) = delete;
 
-    // Switches to instruction counting: `counter` is the CPU's retired-instruction count, which
-    // must only grow. From host mode time starts again at 0 (choose before running); from
-    // the others it goes on.
-    void use_icount(const uint64_t* counter, unsigned shift);
+    // Switches to instruction counting: `count(ctx)` is the machine's retired-instruction
+    // count, which must only grow (over resets too). From host mode time starts again at 0
+    // (choose before running); from the others it goes on.
+    void use_icount(uint64_t (*count)(const void*), const void* ctx, unsigned shift);
     // Switches to a clock only advance() moves (device tests).
     void use_manual();
     Mode mode() const { return mode_; }
@@ -84,7 +84,8 @@ public:
     // ---- the executor's budget ----
     // The run loop tells the clock which deadline the executor's current run was measured
     // against; an event scheduled before it (a device programmed by an OUT in that run) calls
-    // the hook, which sets the CPU's kExitTimer so the loop measures again.
+    // the hook, which sets the CPU's kExitTimer so the loop measures again. Between runs it is
+    // 0: events scheduled then (by due events, by tests poking ports) need no hook.
     void set_budget_deadline(uint64_t t) { budget_deadline_ = t; }
     void on_earlier_deadline(void (*fn)(void*), void* ctx) {
         earlier_fn_ = fn;
@@ -109,11 +110,12 @@ private:
 
     Mode mode_ = Mode::Host;
     unsigned shift_ = 0;
-    const uint64_t* counter_ = nullptr;
+    uint64_t (*count_)(const void*) = nullptr;
+    const void* count_ctx_ = nullptr;
     uint64_t base_ns_ = 0;       // time at the origin of the current source
-    uint64_t origin_ = 0;        // host_ns() or *counter_ at that origin
+    uint64_t origin_ = 0;        // host_ns() or the instruction count at that origin
     std::vector<ClockEvent*> queue_;  // pending events, earliest deadline first
-    uint64_t budget_deadline_ = kNever;
+    uint64_t budget_deadline_ = 0;  // 0: no executor run is measured against the queue
     void (*earlier_fn_)(void*) = nullptr;
     void* earlier_ctx_ = nullptr;
     std::mutex sleep_mutex_;

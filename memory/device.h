@@ -84,7 +84,7 @@ struct Window {
     unsigned id = 0;       // the device's number for it
     uint32_t base = 0, size = 0;
     uint8_t min_size = 1, max_size = 4;
-    bool aligned_only = false;  // accesses not aligned to their size are dropped (reads: all ones)
+    bool aligned = false;  // accesses not naturally aligned are dropped (reads: all ones), as QEMU's valid.unaligned = false
     std::string name;
 };
 uint32_t window_read(const Window& w, uint32_t offset, unsigned size);

@@ -6,7 +6,8 @@ namespace xlat {
 
 IoBus::IoBus() : slot_(0x10000, 0), windows_(1), reported_(0x10000, 0) {}
 
-void IoBus::claim(uint16_t first, uint16_t count, Device* dev, unsigned id, unsigned min_size, unsigned max_size) {
+void IoBus::claim(uint16_t first, uint16_t count, Device* dev, unsigned id, unsigned min_size, unsigned max_size,
+                  bool aligned) {
     if (windows_.size() >= 0xFFFF) throw std::length_error("too many port windows");
     if (count == 0 || uint32_t(first) + count > 0x10000)
         throw std::invalid_argument(std::string(dev->name()) + ": ports beyond 0xFFFF");
@@ -19,6 +20,7 @@ void IoBus::claim(uint16_t first, uint16_t count, Device* dev, unsigned id, unsi
     w.size = count;
     w.min_size = uint8_t(min_size);
     w.max_size = uint8_t(max_size);
+    w.aligned = aligned;
     w.name = dev->name();
     windows_.push_back(std::move(w));
     for (uint32_t p = first; p < uint32_t(first) + count; ++p) slot_[p] = uint16_t(windows_.size() - 1);
@@ -27,7 +29,7 @@ void IoBus::claim(uint16_t first, uint16_t count, Device* dev, unsigned id, unsi
 uint32_t IoBus::read(uint16_t port, unsigned size) {
     const Window& w = windows_[slot_[port]];
     if (w.dev) {
-        if (w.aligned_only && (port - w.base) % size) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+        if (w.aligned && (port - w.base) % size) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
         if (port - w.base + size <= w.size) return window_read(w, port - w.base, size);
     } else if (size == 1) {
         if (!reported_[port] && on_unclaimed) { reported_[port] = 1; on_unclaimed(on_unclaimed_ctx, port, false); }
@@ -42,7 +44,7 @@ uint32_t IoBus::read(uint16_t port, unsigned size) {
 void IoBus::write(uint16_t port, unsigned size, uint32_t value) {
     const Window& w = windows_[slot_[port]];
     if (w.dev) {
-        if (w.aligned_only && (port - w.base) % size) return;
+        if (w.aligned && (port - w.base) % size) return;
         if (port - w.base + size <= w.size) return window_write(w, port - w.base, size, value);
     } else if (size == 1) {
         if (!reported_[port] && on_unclaimed) { reported_[port] = 1; on_unclaimed(on_unclaimed_ctx, port, true); }

@@ -17,13 +17,11 @@ class IoBus {
 public:
     IoBus();
     // Claims ports [first, first+count) for `dev`, which sees them as window `id` at offsets
-    // 0..count-1, in accesses of min_size to max_size bytes. Throws std::invalid_argument when a
+    // 0..count-1, in accesses of min_size to max_size bytes; with `aligned`, an access not
+    // naturally aligned within the window is dropped (a read gives all ones). Throws std::invalid_argument when a
     // port is taken already.
     void claim(uint16_t first, uint16_t count, Device* dev, unsigned id = 0, unsigned min_size = 1,
-               unsigned max_size = 4);
-    // Makes the window holding `port` drop accesses not aligned to their size, whole, as QEMU's
-    // regions without valid.unaligned do (isa-debug-exit): also one that would run past its end.
-    void require_alignment(uint16_t port) { windows_[slot_[port]].aligned_only = true; }
+               unsigned max_size = 4, bool aligned = false);
     uint32_t read(uint16_t port, unsigned size);
     void write(uint16_t port, unsigned size, uint32_t value);
     Device* owner(uint16_t port) const { return windows_[slot_[port]].dev; }

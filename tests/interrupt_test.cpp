@@ -30,6 +30,10 @@ struct Rig {
 
     Rig() {
         c.intr_source = &pic;
+        // The machine's own PIC raised INTR at power-on (the PIT runs from reset and the IMR is
+        // 0): drop that request, which this rig's controller replaces.
+        m.pic_master->on_intr(nullptr, nullptr);
+        c.exit_request.store(0);
         c.load_seg_real(CS, 0x1000);
         c.load_seg_real(SS, 0x2000);
         s.set_reg32(ESP, 0x1000);
