@@ -53,8 +53,8 @@ void place(Machine& m, uint32_t addr, const uint8_t* data, uint32_t filesz, uint
     if (addr < 0x100000 || uint64_t(addr) + memsz > m.phys.ram_size())
         throw BootError("kernel segment at " + std::to_string(addr) + " (+" + std::to_string(memsz) +
                         " bytes) lies outside guest RAM above 1 MiB; give more memory with -m");
-    std::memcpy(m.phys.ram() + addr, data, filesz);
-    std::memset(m.phys.ram() + addr + filesz, 0, memsz - filesz);
+    m.phys.write_bytes(addr, data, filesz);
+    m.phys.fill_bytes(uint32_t(addr + filesz), 0, memsz - filesz);
 }
 
 Loaded load_elf(Machine& m, const std::vector<uint8_t>& img) {
@@ -107,11 +107,11 @@ void load_multiboot(Machine& m, const std::vector<uint8_t>& image, const std::st
     if (unknown) throw BootError("Multiboot kernel requires features xlat does not know (flags " + std::to_string(flags) + ")");
     Loaded l = (flags & kFlagAddresses) ? load_kludge(m, image, size_t(hdr)) : load_elf(m, image);
 
-    auto w32 = [&](uint32_t a, uint32_t v) { std::memcpy(m.phys.ram() + a, &v, 4); };
-    auto w64 = [&](uint32_t a, uint64_t v) { std::memcpy(m.phys.ram() + a, &v, 8); };
+    auto w32 = [&](uint32_t a, uint32_t v) { m.phys.write_bytes(a, &v, 4); };
+    auto w64 = [&](uint32_t a, uint64_t v) { m.phys.write_bytes(a, &v, 8); };
     auto put_string = [&](uint32_t& at, const std::string& str) {
         uint32_t start = at;
-        std::memcpy(m.phys.ram() + at, str.c_str(), str.size() + 1);
+        m.phys.write_bytes(at, str.c_str(), str.size() + 1);
         at += uint32_t(str.size() + 1);
         return start;
     };
@@ -123,14 +123,14 @@ void load_multiboot(Machine& m, const std::vector<uint8_t>& image, const std::st
         uint32_t size = uint32_t(mod.data.size());
         if (uint64_t(next) + size > m.phys.ram_size())
             throw BootError("modules do not fit in guest RAM; give more memory with -m");
-        std::memcpy(m.phys.ram() + next, mod.data.data(), size);
+        m.phys.write_bytes(next, mod.data.data(), size);
         placed.emplace_back(next, next + size);
         next = (next + size + 0xFFF) & ~0xFFFu;
     }
 
     // The information structure (Multiboot 0.6.96, 3.3) and what it points at.
     const uint32_t mbi = kMultibootInfo;
-    std::memset(m.phys.ram() + mbi, 0, 0x1000);
+    m.phys.fill_bytes(mbi, 0, 0x1000);
     uint32_t at = mbi + 0x80;
     uint32_t info_flags = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9);  // mem, cmdline, mmap, loader name
     w32(mbi + 4, 639);                                                    // mem_lower, KiB (below the EBDA)
@@ -175,7 +175,7 @@ void load_multiboot(Machine& m, const std::vector<uint8_t>& image, const std::st
 
     // A flat GDT for the entry state: 0x08 code, 0x10 data, both base 0 limit 4 GiB.
     const uint64_t gdt[3] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull};
-    std::memcpy(m.phys.ram() + kMultibootGdt, gdt, sizeof gdt);
+    m.phys.write_bytes(kMultibootGdt, gdt, sizeof gdt);
 
     // The machine state at entry (Multiboot 0.6.96, 3.2).
     Cpu& c = m.cpu;
