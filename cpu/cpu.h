@@ -28,6 +28,7 @@ enum class StopReason : uint8_t {
     TripleFault,  // shutdown (a fault while delivering a double fault)
     HaltForever,  // HLT with interrupts disabled and no device that could wake the CPU
     Reset,        // the machine asked for a reset
+    OutputError,  // the host could not write the guest's output (the debug console)
 };
 
 struct CpuStats {
@@ -247,6 +248,9 @@ public:
     static constexpr uint32_t kExitAsync = 8;  // another thread (monitor, GDB stub, signal) asks
     std::atomic<uint32_t> exit_request{0};
     void request_exit(uint32_t bits) { exit_request.fetch_or(bits, std::memory_order_release); }
+    // The executor's budget: the CpuState::icount at which it stops. A REP string instruction
+    // counts one per iteration and stops between iterations when it gets there (cpu/string.cpp).
+    uint64_t icount_end = UINT64_MAX;
     int exit_status = 0;  // for StopReason::ExitPort
 
     // ---- debug registers ----

@@ -268,17 +268,21 @@ TEST_CASE("a long REP loop yields with EIP on itself and resumes", "[flow][strin
     Rig r;
     r.s.set_reg32(EAX, 0x77);
     r.s.set_reg32(EDI, 0);
-    r.s.set_reg32(ECX, 3000);
+    r.s.set_reg32(ECX, 5000);  // several bursts (1024 iterations: cpu/string.cpp kRepBurst)
     r.code({0xF3, 0xAA, 0x90});
+    const uint64_t icount = r.s.icount;
     r.step();
     CHECK(r.s.eip() == 0);
-    CHECK(r.s.reg32(ECX) == 3000 - 1024);
-    r.step(2);
+    CHECK(r.s.reg32(ECX) == 5000 - 1024);
+    CHECK(r.s.icount == icount + 1024);  // each iteration counts one, the yield none
+    r.step(4);
     CHECK(r.s.eip() == 2);
     CHECK(r.s.reg32(ECX) == 0);
-    CHECK(r.s.reg32(EDI) == 3000);
-    CHECK(r.rd8(0x40000 + 2999) == 0x77);
-    CHECK(r.rd8(0x40000 + 3000) == 0);
+    r.step();  // the NOP
+    CHECK(r.s.icount == icount + 5000 + 1);
+    CHECK(r.s.reg32(EDI) == 5000);
+    CHECK(r.rd8(0x40000 + 4999) == 0x77);
+    CHECK(r.rd8(0x40000 + 5000) == 0);
 }
 
 TEST_CASE("with TF set a REP loop traps after each iteration", "[flow][string]") {

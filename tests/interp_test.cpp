@@ -132,7 +132,7 @@ TEST_CASE("writes to code pages are reported whoever writes: CPU, DMA-style bulk
     std::vector<uint8_t> kernel((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     REQUIRE(kernel.size() > 0);
     m.phys.set_code_page(0x100000, true);  // the kernel loads at 1 MiB (tests/kernels/link.ld)
-    load_multiboot(m, kernel, "", {});
+    load_multiboot(m, BootFile::from_bytes("multiboot.elf", kernel), "", {});
     CHECK(!seen.empty());
     CHECK(std::all_of(seen.begin(), seen.end(), [](auto& w) { return (w.first & kPageMask) == 0x100000; }));
 }

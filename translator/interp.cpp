@@ -97,6 +97,7 @@ void Interpreter::step() {
         }
         if (!in.row) cpu_.undefined(&in);
         s.set_eip(in.next_eip);
+        const uint64_t counted_before = s.icount;
         // The same non-throwing call a translated block makes for a row without an emitter.
         if (helper_semantics(&cpu_, &in) != kBlockNext) {
             deliver_pending_fault(cpu_);
@@ -104,7 +105,8 @@ void Interpreter::step() {
             ++s.tsc;
             return;
         }
-        ++cpu_.stats.executed[in.mnemonic];
+        // A REP string instruction counts its further iterations itself (cpu/string.cpp).
+        cpu_.stats.executed[in.mnemonic] += 1 + (s.icount - counted_before);
     } catch (const GuestFault& f) {
         // Faults of the fetch and decode, and instruction breakpoints.
         s.fault = PendingFault{1, f.vector, f.error_code, f.address};
@@ -139,6 +141,7 @@ void Interpreter::step() {
 StopReason Interpreter::run(uint64_t max_insns) {
     CpuState& s = cpu_.s;
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
+    cpu_.icount_end = end;  // REP string instructions stop between iterations there
     for (;;) {
         if (s.pending_exit) break;
         if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
@@ -158,6 +161,8 @@ StopReason Interpreter::run(uint64_t max_insns) {
     }
     StopReason r = StopReason(s.pending_exit);
     s.pending_exit = 0;
+    cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_relaxed);  // the stop is taken
+    cpu_.icount_end = UINT64_MAX;
     return r;
 }
 
