@@ -7,7 +7,10 @@ Cpu::Cpu(Mmu& m, IoBus& bus, const Tracer& t) : mmu(m), io(bus), trace(t) { rese
 
 void Cpu::reset() {
     const bool ferr = s.ferr;
+    const uint64_t retired = s.icount;  // the instruction count (and so icount time) goes on
     s = CpuState{};
+    s.icount = retired;
+    set_tsc(0);  // RESET clears the TSC (SDM Vol. 3B, 17.17)
     // Intel SDM Vol. 3A, 9.1.1, Table 9-1: IA-32 processor states following power-up or RESET.
     s.eflags = FIXED1;
     s.set_eip(0xFFF0);
@@ -82,9 +85,11 @@ bool Cpu::cond(unsigned cc) const {
 }
 
 void Cpu::write_eflags(uint32_t v, uint32_t changeable) {
+    const uint32_t old = s.eflags;
     s.eflags = ((s.eflags & ~changeable) | (v & changeable)) | FIXED1;
     // Bits 3, 5, 15 and 22-31 are reserved and read as 0 (SDM Vol. 1, 3.4.3).
     s.eflags &= ~((1u << 3) | (1u << 5) | (1u << 15) | 0xFFC00000u);
+    if (s.eflags & ~old & IF) interrupt_window_opened();
 }
 
 // ---------------------------------------------------------------------------------------------

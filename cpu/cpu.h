@@ -12,6 +12,7 @@
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/state.h"
+#include "memory/clock.h"
 #include "memory/fault.h"
 #include "memory/iobus.h"
 #include "memory/irq.h"
@@ -51,7 +52,7 @@ class Cpu {
 public:
     Cpu(Mmu& mmu, IoBus& io, const Tracer& trace);
 
-    CpuState s;          // architectural state
+    CpuState s{};        // architectural state
     Mmu& mmu;            // linear address space
     IoBus& io;           // port address space
     const Tracer& trace; // --trace
@@ -216,6 +217,12 @@ public:
     // an INTR from the interrupt source; wakes a halted CPU. Returns true when one was taken.
     bool accept_interrupts();
     InterruptSource* intr_source = nullptr;  // the interrupt controller, if any
+    // After IF rose (STI, POPF, IRET, a task switch) or NMI blocking ended: an interrupt held
+    // back until now is taken at the next boundary. The run loop only looks when the exit
+    // request says so (docs/runloop.md), and a controller signals only when INTR rises.
+    void interrupt_window_opened() {
+        if (s.nmi_pending || (intr_source && intr_source->intr())) request_exit(kExitIrq);
+    }
     // Raises #UD for an instruction we cannot run, counting it.
     [[noreturn]] void undefined(const Insn* in);
 
@@ -233,6 +240,14 @@ public:
     void (*ferr_hook)(void* ctx, bool asserted) = nullptr;
     void* ferr_ctx = nullptr;
     void set_ferr(bool asserted);
+
+    // ---- time ----
+    // The machine's clock (null in bare test rigs: time is then the instruction count). The TSC
+    // counts at 1 GHz of that clock: CpuState::tsc holds its offset from the clock's reading.
+    Clock* clock = nullptr;
+    uint64_t time_ns() const { return clock ? clock->now() : s.icount; }
+    uint64_t tsc() const { return s.tsc + time_ns(); }
+    void set_tsc(uint64_t v) { s.tsc = v - time_ns(); }
 
     // ---- run control (docs/runloop.md) ----
     void request_stop(StopReason r) {

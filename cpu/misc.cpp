@@ -41,8 +41,11 @@ void STI(Cpu& c, const Insn&) {
     }
     // Setting IF delays interrupts until after the next instruction (SDM Vol. 2B, STI); an STI
     // with IF already set does not.
-    if (!c.flag(IF)) c.s.inhibit_irq = kShadowIrq;
-    c.set_flag(IF, true);
+    if (!c.flag(IF)) {
+        c.s.inhibit_irq = kShadowIrq;
+        c.set_flag(IF, true);
+        c.interrupt_window_opened();
+    }
 }
 
 // CPUID (SDM Vol. 2A, CPUID). The vendor is "XlatEmulator"; the signature is the one RESET puts
@@ -91,8 +94,9 @@ void CPUID(Cpu& c, const Insn&) {
 // RDTSC: #GP(0) when CR4.TSD is set and CPL > 0 (SDM Vol. 2B, RDTSC).
 void RDTSC(Cpu& c, const Insn&) {
     if ((c.s.cr4 & CR4_TSD) && c.s.cpl != 0) raise_fault(kGP, 0);
-    c.s.set_reg32(EAX, uint32_t(c.s.tsc));
-    c.s.set_reg32(EDX, uint32_t(c.s.tsc >> 32));
+    const uint64_t tsc = c.tsc();
+    c.s.set_reg32(EAX, uint32_t(tsc));
+    c.s.set_reg32(EDX, uint32_t(tsc >> 32));
 }
 
 // IN AL/AX/EAX, imm8 or DX; OUT imm8 or DX, AL/AX/EAX. Cpu::port_in/port_out apply IOPL and the

@@ -115,7 +115,7 @@ struct CpuState {
     uint32_t cr4;                // CR4: VME, PVI, TSD, DE, PSE, PAE, MCE, PGE, PCE, ...
     uint32_t dr[8];              // DR0-DR7 (DR4/DR5 alias DR6/DR7 when CR4.DE=0)
     uint64_t efer;               // IA32_EFER (NXE)
-    uint64_t tsc;                // time-stamp counter
+    uint64_t tsc;                // time-stamp counter minus the clock's ns (Cpu::tsc() reads it)
     uint32_t sysenter_cs;        // IA32_SYSENTER_CS
     uint32_t sysenter_esp;       // IA32_SYSENTER_ESP
     uint32_t sysenter_eip;       // IA32_SYSENTER_EIP
@@ -136,7 +136,7 @@ struct CpuState {
     FpuState fpu;                // x87 FPU and MMX state
     PendingFault fault;          // raised by a helper of a translated block, not yet delivered
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
-    uint64_t icount;             // instructions retired since reset
+    uint64_t icount;             // instructions retired since power-on (kept across resets)
 
     uint32_t reg32(unsigned i) const { return uint32_t(gpr[i]); }
     void set_reg32(unsigned i, uint32_t v) { gpr[i] = v; }

@@ -128,7 +128,10 @@ bool rep_must_yield(Cpu& c, unsigned done_in_step) {
     if (done_in_step >= kRepBurst || c.debug_hits || c.flag(TF)) return true;
     const uint32_t req = c.exit_request.load(std::memory_order_relaxed);
     if (req & ~Cpu::kExitIrq) return true;
-    return (req & Cpu::kExitIrq) && (c.flag(IF) || c.s.nmi_pending);
+    // Only for an interrupt that can be taken now: kExitIrq may stay set after the window
+    // opened with nothing waiting any more.
+    return (req & Cpu::kExitIrq) && ((c.s.nmi_pending && !c.s.nmi_blocked) ||
+                                     (c.flag(IF) && c.intr_source && c.intr_source->intr()));
 }
 
 template <Op OP>

@@ -264,7 +264,7 @@ void RDMSR(Cpu& c, const Insn&) {
     require_cpl0(c);
     uint64_t v;
     switch (c.s.reg32(ECX)) {
-    case kMsrTsc: v = c.s.tsc; break;
+    case kMsrTsc: v = c.tsc(); break;
     case kMsrApicBase: v = c.s.apic_base; break;
     case kMsrSysenterCs: v = c.s.sysenter_cs; break;
     case kMsrSysenterEsp: v = c.s.sysenter_esp; break;
@@ -280,7 +280,7 @@ void WRMSR(Cpu& c, const Insn&) {
     require_cpl0(c);
     uint64_t v = (uint64_t(c.s.reg32(EDX)) << 32) | c.s.reg32(EAX);
     switch (c.s.reg32(ECX)) {
-    case kMsrTsc: c.s.tsc = v; break;
+    case kMsrTsc: c.set_tsc(v); break;
     case kMsrApicBase:
         // Base (bits 12-35), enable (11) and BSP (8); anything else reserved.
         if (v & ~0xFFFFFF900ull) raise_fault(kGP, 0);

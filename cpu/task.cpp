@@ -87,6 +87,7 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
         s.eflags = (nfl & 0xFFFF) | FIXED1;
         for (unsigned i = 0; i < 8; ++i) set_reg16(i, uint16_t(nregs[i]));
     }
+    if (s.eflags & ~ofl & IF) interrupt_window_opened();
     s.set_eip(neip);
     s.insn_eip = neip;
     // Selectors first, with unusable caches, so a fault while loading them reports the new ones.

@@ -274,7 +274,10 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
 }
 
 void Cpu::iret(unsigned osz) {
-    s.nmi_blocked = 0;  // IRET ends the blocking of NMIs (SDM Vol. 3A, 6.7.1)
+    if (s.nmi_blocked) {
+        s.nmi_blocked = 0;  // IRET ends the blocking of NMIs (SDM Vol. 3A, 6.7.1)
+        interrupt_window_opened();
+    }
     uint32_t sp = s.reg32(ESP), neip, ncs, nfl;
     if (protected_mode() && !v86() && (s.eflags & NT)) {
         // Return from a nested task: switch back to the task in the back link.

@@ -91,6 +91,12 @@ int run(int argc, char** argv) {
     }
     if (con.file) cfg.debugcon = [&con](char ch) { con.put(ch); };
     cfg.no_reboot = opt.no_reboot;
+    cfg.icount_shift = opt.icount_shift;
+    try {
+        cfg.rtc_start = rtc_start_time(opt.rtc_base);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
     cfg.trace_mask = opt.trace_mask;
 
     // A Multiboot kernel and its modules are opened (and refused when they are not regular files)
@@ -114,7 +120,7 @@ int run(int argc, char** argv) {
     }
     Machine::Result r = m.run(opt.max_insns);
     con.close();
-    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.post.last());
+    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
     if (con.error) {  // whatever ended the run, its output is incomplete: say so first
         std::fprintf(stderr, "xlat: cannot write the debug console output to %s: %s\n", con.name.c_str(),

@@ -321,25 +321,26 @@ TEST_CASE("the physical address space: A20, nothing, ROM and MMIO access sizes",
     r.mmu.write<uint8_t>(0xFFFFF010u, 0x11, false);
     CHECK(r.mmu.read<uint8_t>(0xFFFFF010u, false) == 0xEE);       // ROM ignores writes
 
-    struct Dev : MmioHandler {
+    struct Dev : Device {
         std::vector<std::tuple<uint32_t, unsigned, uint32_t, bool>> log;
         uint32_t reg[4] = {0x03020100, 0x07060504, 0, 0};
-        uint32_t mmio_read(uint32_t off, unsigned size) override {
+        const char* name() const override { return "mmio-probe"; }
+        uint32_t read(unsigned, uint32_t off, unsigned size) override {
             log.emplace_back(off, size, 0, false);
             return size == 4 ? reg[off / 4] : (reg[off / 4] >> (8 * (off & 3))) & 0xFF;
         }
-        void mmio_write(uint32_t off, unsigned size, uint32_t v) override {
+        void write(unsigned, uint32_t off, unsigned size, uint32_t v) override {
             log.emplace_back(off, size, v, true);
             if (size == 4) reg[off / 4] = v;
         }
     } dword_dev;
-    r.phys.map_mmio(0xFEC00000u, 0x1000, &dword_dev, 4, 4, "dword-only");
+    r.phys.map_mmio(0xFEC00000u, 0x1000, &dword_dev, 0, 4, 4, "dword-only");
     CHECK(r.mmu.read<uint8_t>(0xFEC00005u, false) == 0x05);  // merged: one 4-byte read
     r.mmu.write<uint8_t>(0xFEC00001u, 0xAA, false);           // read-modify-write of the dword
     CHECK(dword_dev.reg[0] == 0x0302AA00u);
     CHECK(dword_dev.log.size() == 3);
     Dev byte_dev;
-    r.phys.map_mmio(0xFED00000u, 0x1000, &byte_dev, 1, 1, "byte-only");
+    r.phys.map_mmio(0xFED00000u, 0x1000, &byte_dev, 0, 1, 1, "byte-only");
     CHECK(r.mmu.read<uint32_t>(0xFED00004u, false) == 0x07060504u);  // split into four bytes
     CHECK(byte_dev.log.size() == 4);
 }

@@ -102,7 +102,6 @@ void Interpreter::step() {
         if (helper_semantics(&cpu_, &in) != kBlockNext) {
             deliver_pending_fault(cpu_);
             ++s.icount;
-            ++s.tsc;
             return;
         }
         // A REP string instruction counts its further iterations itself (cpu/string.cpp).
@@ -112,11 +111,9 @@ void Interpreter::step() {
         s.fault = PendingFault{1, f.vector, f.error_code, f.address};
         deliver_pending_fault(cpu_);
         ++s.icount;
-        ++s.tsc;
         return;
     }
     ++s.icount;
-    ++s.tsc;
 
     // Debug traps after the instruction: data breakpoints, single step (not after INT n, INT3
     // or INTO, which clear TF on the way into their handler), the T bit of a new task.
@@ -143,25 +140,33 @@ StopReason Interpreter::run(uint64_t max_insns) {
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
     cpu_.icount_end = end;  // REP string instructions stop between iterations there
     for (;;) {
-        if (s.pending_exit) break;
+        // One load per boundary (docs/runloop.md): interrupts, stops, timers and other threads
+        // all come through the exit request; nothing is polled here.
+        if (const uint32_t req = cpu_.exit_request.load(std::memory_order_acquire)) {
+            if (req & Cpu::kExitIrq) {
+                // Clear first, so that an INTR rising while we look sets it again.
+                cpu_.exit_request.fetch_and(~Cpu::kExitIrq, std::memory_order_acq_rel);
+                if (cpu_.accept_interrupts()) {
+                    ++s.icount;  // a delivery counts as a step, so a budget bounds an interrupt storm
+                    cpu_.request_exit(Cpu::kExitIrq);  // another may be waiting behind it
+                    continue;
+                }
+                // In an STI / MOV SS shadow: look again after the next instruction. Otherwise
+                // nothing can be taken (IF clear, NMI blocked, INTR gone) until something
+                // that sets the bit again: INTR rising, IF rising (STI, POPF, IRET, a task
+                // switch: Cpu::interrupt_window_opened), the IRET that ends NMI blocking.
+                if (s.inhibit_irq) cpu_.request_exit(Cpu::kExitIrq);
+            }
+            if (req & ~Cpu::kExitIrq) break;  // a stop, a timer, another thread: Machine::run
+        }
         if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
-        // Most boundaries have nothing to take: test that inline before the call.
-        if (!s.inhibit_irq && (s.nmi_pending || ((s.eflags & IF) && cpu_.intr_source)) &&
-            cpu_.accept_interrupts()) {
-            ++s.icount;  // a delivery counts as a step, so --max-insns bounds an interrupt storm
-            continue;
-        }
-        if (s.halted) {
-            // Nothing woke the CPU, and without timed devices (the chipset issue adds them and
-            // will wait for the next event here) nothing will: say so instead of hanging.
-            cpu_.request_stop(StopReason::HaltForever);
-            break;
-        }
+        // A halted CPU sleeps in Machine::run, until its next deadline or an interrupt.
+        if (s.halted) break;
         step();
     }
     StopReason r = StopReason(s.pending_exit);
     s.pending_exit = 0;
-    cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_relaxed);  // the stop is taken
+    cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_acq_rel);  // the stop is taken
     cpu_.icount_end = UINT64_MAX;
     return r;
 }
