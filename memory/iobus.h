@@ -32,6 +32,8 @@ class IoBus {
 public:
     IoBus();
     void claim(uint16_t first, uint16_t count, Device* dev);
+    // Gives back the ports of [first, first + count) that `dev` owns (PCI BARs move).
+    void release(uint16_t first, uint16_t count, Device* dev);
     uint32_t read(uint16_t port, unsigned size);
     void write(uint16_t port, unsigned size, uint32_t value);
     Device* owner(uint16_t port) const { return devices_[slot_[port]]; }
