@@ -6,6 +6,7 @@ namespace xlat {
 Cpu::Cpu(Mmu& m, IoBus& bus, const Tracer& t) : mmu(m), io(bus), trace(t) { reset(); }
 
 void Cpu::reset() {
+    const bool ferr = s.ferr;
     s = CpuState{};
     // Intel SDM Vol. 3A, 9.1.1, Table 9-1: IA-32 processor states following power-up or RESET.
     s.eflags = FIXED1;
@@ -27,7 +28,6 @@ void Cpu::reset() {
     s.dr[7] = 0x00000400u;
     s.apic_base = 0xFEE00900ull;  // BSP, enabled, default base
     debug_hits = 0;
-    pending_task_trap = false;
     if (ferr) set_ferr(false);  // the x87 status word is clear again
     debug_regs_changed();
     mode_changed();
@@ -234,7 +234,8 @@ void Cpu::mode_changed() {
     for (unsigned i = 0; i < kSegCount; ++i) seg_changed(SegReg(i));
 }
 
-void Cpu::load_paging_regs(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer) {
+namespace {
+Mmu::Paging paging_of(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer) {
     Mmu::Paging p;
     p.enabled = cr0 & CR0_PG;
     p.wp = cr0 & CR0_WP;
@@ -243,8 +244,23 @@ void Cpu::load_paging_regs(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t ef
     p.pge = cr4 & CR4_PGE;
     p.nxe = efer & kEferNxe;
     p.cr3 = cr3;
+    return p;
+}
+} // namespace
+
+void Cpu::load_paging_regs(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer) {
+    Mmu::Paging p = paging_of(cr0, cr3, cr4, efer);
     if (p.enabled && p.pae && !mmu.load_pdptes(cr3, p.pdpte)) raise_fault(kGP, 0);
     s.cr0 = cr0, s.cr3 = cr3, s.cr4 = cr4, s.efer = efer;
+    for (unsigned i = 0; i < 4; ++i) s.pdpte[i] = p.pdpte[i];
+    mmu.set_paging(p);
+}
+
+void Cpu::state_loaded() {
+    mode_changed();
+    debug_regs_changed();
+    Mmu::Paging p = paging_of(s.cr0, s.cr3, s.cr4, s.efer);
+    for (unsigned i = 0; i < 4; ++i) p.pdpte[i] = s.pdpte[i];
     mmu.set_paging(p);
 }
 

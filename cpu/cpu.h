@@ -28,6 +28,7 @@ enum class StopReason : uint8_t {
     TripleFault,  // shutdown (a fault while delivering a double fault)
     HaltForever,  // HLT with interrupts disabled and no device that could wake the CPU
     Reset,        // the machine asked for a reset
+    OutputError,  // the host could not write the guest's output (the debug console)
 };
 
 struct CpuStats {
@@ -175,6 +176,10 @@ public:
     // reserved bit set.
     void load_paging_regs(uint32_t cr0, uint32_t cr3, uint32_t cr4, uint64_t efer);
     void update_paging() { load_paging_regs(s.cr0, s.cr3, s.cr4, s.efer); }
+    // After CpuState was written as a whole (a snapshot loaded, a test's setup): rebuilds what
+    // is derived from it (segment rights, breakpoint summaries, the MMU's paging state with the
+    // PDPTE registers as they are in the state, not reread from memory).
+    void state_loaded();
 
     // ---- control transfer ----
     // Near jump to `target` (already masked to the operand size): #GP(0) beyond the CS limit.
@@ -210,8 +215,6 @@ public:
     // an INTR from the interrupt source; wakes a halted CPU. Returns true when one was taken.
     bool accept_interrupts();
     InterruptSource* intr_source = nullptr;  // the interrupt controller, if any
-    bool nmi_pending = false;                // the NMI pin was asserted
-    bool nmi_blocked = false;                // an NMI handler runs (until its IRET)
     // Raises #UD for an instruction we cannot run, counting it.
     [[noreturn]] void undefined(const Insn* in);
 
@@ -223,13 +226,11 @@ public:
     // ---- x87 errors in MS-DOS compatibility mode (CR0.NE=0; SDM Vol. 1, Appendix D) ----
     // An unmasked x87 exception asserts FERR# when the instruction that caused it completes; the
     // next waiting x87 instruction then freezes until an interrupt arrives, unless IGNNE# is
-    // asserted. The chipset wires `ferr_hook` to IRQ13 and drives `ignne` (port F0h). Until it
+    // asserted. The chipset wires `ferr_hook` to IRQ13 and drives `s.ignne` (port F0h). Until it
     // does (no hook), waiting instructions go on as if IGNNE# were asserted, logged under
-    // --trace cpu. Defined in cpu/x87.cpp.
+    // --trace cpu. The pins' states are CpuState::ferr and ::ignne. Defined in cpu/x87.cpp.
     void (*ferr_hook)(void* ctx, bool asserted) = nullptr;
     void* ferr_ctx = nullptr;
-    bool ferr = false;   // FERR# is asserted
-    bool ignne = false;  // IGNNE# is asserted
     void set_ferr(bool asserted);
 
     // ---- run control (docs/runloop.md) ----
@@ -246,8 +247,10 @@ public:
     static constexpr uint32_t kExitAsync = 8;  // another thread (monitor, GDB stub, signal) asks
     std::atomic<uint32_t> exit_request{0};
     void request_exit(uint32_t bits) { exit_request.fetch_or(bits, std::memory_order_release); }
+    // The executor's budget: the CpuState::icount at which it stops. A REP string instruction
+    // counts one per iteration and stops between iterations when it gets there (cpu/string.cpp).
+    uint64_t icount_end = UINT64_MAX;
     int exit_status = 0;  // for StopReason::ExitPort
-    bool pending_task_trap = false;  // a task switch hit a TSS with T=1: #DB after it
 
     // ---- debug registers ----
     void debug_regs_changed();  // after DR7 (or DR0-DR3) changed
@@ -259,7 +262,9 @@ public:
     uint32_t code_breakpoint_hits(uint32_t lin) const {
         return code_breakpoints_ ? code_breakpoint_hits_slow(lin) : 0;
     }
-    uint32_t debug_hits = 0;  // data breakpoints hit by the current instruction (DR6 B0-B3)
+    // Data and I/O breakpoints hit by the current instruction (DR6 B0-B3): scratch of one
+    // instruction, cleared as it begins and turned into a #DB (or CpuState::held_dr6) as it ends.
+    uint32_t debug_hits = 0;
 
     static SegReg segreg(ZydisRegister r) { return SegReg(r - ZYDIS_REGISTER_ES); }
 

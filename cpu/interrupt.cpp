@@ -36,8 +36,14 @@ void Cpu::interrupt(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error
     trace.log(kTraceInt, "vector %u (%s) at %04x:%08x ret %08x err %x", vec,
               src == IntSource::Software ? "soft" : src == IntSource::External ? "ext" : "exc",
               s.seg[CS].selector, s.insn_eip, ret_eip, has_error ? error : 0);
-    if (src == IntSource::Exception) ++stats.exceptions[vec & 31];
-    else ++stats.interrupts;
+    if (src == IntSource::Exception) {
+        ++stats.exceptions[vec & 31];
+    } else {
+        ++stats.interrupts;
+        // INT n, INT3, INTO and INT1 clear TF on the way into their handler: no single-step
+        // trap follows them (SDM Vol. 3A, 17.3.1.4).
+        s.single_step = 0;
+    }
     s.halted = 0;
     if (!protected_mode()) return deliver_real(vec, ret_eip);
     try {
@@ -153,9 +159,9 @@ bool Cpu::accept_interrupts() {
     // only with IF set, neither in the shadow of STI, MOV SS or POP SS.
     if (s.inhibit_irq) return false;
     uint8_t vec;
-    if (nmi_pending && !nmi_blocked) {
-        nmi_pending = false;
-        nmi_blocked = true;  // until the handler's IRET
+    if (s.nmi_pending && !s.nmi_blocked) {
+        s.nmi_pending = 0;
+        s.nmi_blocked = 1;  // until the handler's IRET
         vec = kNMI;
     } else if ((s.eflags & IF) && intr_source && intr_source->intr()) {
         vec = intr_source->acknowledge();

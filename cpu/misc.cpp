@@ -129,7 +129,9 @@ void register_misc(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_CPUID, CPUID, "misc");
     t.add(ZYDIS_MNEMONIC_RDTSC, RDTSC, "misc", kSensitive);
     t.add(ZYDIS_MNEMONIC_IN, IN, "misc", kSensitive);
-    t.add(ZYDIS_MNEMONIC_OUT, OUT, "misc", kSensitive);
+    // A port write may remap memory (A20, PAM) or raise an interrupt that must be taken at the
+    // next boundary: the block ends so that the dispatcher looks.
+    t.add(ZYDIS_MNEMONIC_OUT, OUT, "misc", kSensitive | kEndsBlock);
     t.add(ZYDIS_MNEMONIC_UD0, UD, "misc", kEndsBlock);
     t.add(ZYDIS_MNEMONIC_UD1, UD, "misc", kEndsBlock);
     t.add(ZYDIS_MNEMONIC_UD2, UD, "misc", kEndsBlock);

@@ -105,7 +105,9 @@ void NOP(Cpu&, const Insn&) {}
 
 void register_move(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_MOV, MOV, "move");
-    t.add(ZYDIS_MNEMONIC_MOV, MOV_Sreg, "move", kSensitive, Form::Sreg);
+    t.add(ZYDIS_MNEMONIC_MOV, MOV_Sreg, "move", 0, Form::Sreg);
+    // Loading a segment register changes CS.D/SS.B or the flatness of the mode key (cpu/mode.h).
+    t.add(ZYDIS_MNEMONIC_MOV, MOV_Sreg, "move", kSensitive | kEndsBlock, Form::SregLoad);
     t.add(ZYDIS_MNEMONIC_MOVZX, MOVZX, "move");
     t.add(ZYDIS_MNEMONIC_MOVSX, MOVSX, "move");
     t.add(ZYDIS_MNEMONIC_XCHG, XCHG, "move", kLockable);
@@ -128,11 +130,11 @@ void register_move(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_CDQ, CDQ, "move");
     t.add(ZYDIS_MNEMONIC_LAHF, LAHF, "move");
     t.add(ZYDIS_MNEMONIC_SAHF, SAHF, "move");
-    t.add(ZYDIS_MNEMONIC_LDS, Lseg<DS>, "move", kSensitive);
-    t.add(ZYDIS_MNEMONIC_LES, Lseg<ES>, "move", kSensitive);
-    t.add(ZYDIS_MNEMONIC_LFS, Lseg<FS>, "move", kSensitive);
-    t.add(ZYDIS_MNEMONIC_LGS, Lseg<GS>, "move", kSensitive);
-    t.add(ZYDIS_MNEMONIC_LSS, Lseg<SS>, "move", kSensitive);
+    t.add(ZYDIS_MNEMONIC_LDS, Lseg<DS>, "move", kSensitive | kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_LES, Lseg<ES>, "move", kSensitive | kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_LFS, Lseg<FS>, "move", kSensitive | kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_LGS, Lseg<GS>, "move", kSensitive | kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_LSS, Lseg<SS>, "move", kSensitive | kEndsBlock);
     t.add(ZYDIS_MNEMONIC_NOP, NOP, "move");
 }
 

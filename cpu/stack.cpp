@@ -190,15 +190,17 @@ void LEAVE(Cpu& c, const Insn& in) {
 
 void register_stack(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_PUSH, PUSH, "stack");
-    t.add(ZYDIS_MNEMONIC_POP, POP, "stack", kSensitive);  // POP SS/DS/ES/FS/GS load segments
+    t.add(ZYDIS_MNEMONIC_POP, POP, "stack");
+    t.add(ZYDIS_MNEMONIC_POP, POP, "stack", kSensitive | kEndsBlock, Form::SregLoad);  // POP SS/DS/ES/FS/GS
     t.add(ZYDIS_MNEMONIC_PUSHA, PUSHA, "stack");
     t.add(ZYDIS_MNEMONIC_PUSHAD, PUSHA, "stack");
     t.add(ZYDIS_MNEMONIC_POPA, POPA, "stack");
     t.add(ZYDIS_MNEMONIC_POPAD, POPA, "stack");
     t.add(ZYDIS_MNEMONIC_PUSHF, PUSHF, "stack", kSensitive);
     t.add(ZYDIS_MNEMONIC_PUSHFD, PUSHF, "stack", kSensitive);
-    t.add(ZYDIS_MNEMONIC_POPF, POPF, "stack", kSensitive);
-    t.add(ZYDIS_MNEMONIC_POPFD, POPF, "stack", kSensitive);
+    // POPF may change TF, AC and IOPL, which the mode key holds.
+    t.add(ZYDIS_MNEMONIC_POPF, POPF, "stack", kSensitive | kEndsBlock);
+    t.add(ZYDIS_MNEMONIC_POPFD, POPF, "stack", kSensitive | kEndsBlock);
     t.add(ZYDIS_MNEMONIC_ENTER, ENTER, "stack");
     t.add(ZYDIS_MNEMONIC_LEAVE, LEAVE, "stack");
 }

@@ -110,6 +110,15 @@ struct CpuState {
     uint8_t halted;              // 1 after HLT until an interrupt or reset
     uint8_t inhibit_irq;         // interrupt shadow after STI (kShadowIrq) or MOV/POP SS (both bits)
     uint8_t pending_exit;        // nonzero: stop the run loop after this instruction
+    uint8_t nmi_pending;         // the NMI pin was asserted and the NMI is not delivered yet
+    uint8_t nmi_blocked;         // an NMI handler runs: further NMIs wait for its IRET (SDM 6.7.1)
+    uint8_t task_trap;           // a task switch loaded a TSS with T=1: #DB after the instruction
+    uint8_t single_step;         // TF was set as this instruction began: #DB (DR6.BS) after it,
+                                 // unless it delivered a software interrupt (SDM Vol. 3A, 17.3.1.4)
+    uint8_t ferr;                // FERR# output asserted (unmasked x87 error with CR0.NE=0)
+    uint8_t ignne;               // IGNNE# input asserted: x87 errors are ignored (port F0h)
+    uint32_t held_dr6;           // debug traps (DR6 bits) held back by a MOV SS / POP SS shadow
+    uint64_t pdpte[4];           // PAE PDPTE registers, loaded with CR3/CR0/CR4 (SDM Vol. 3A, 4.4.1)
     FpuState fpu;                // x87 FPU and MMX state
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
     uint64_t icount;             // instructions retired since reset

@@ -346,10 +346,10 @@ void register_system(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_SGDT, Sxdt<false>, "system");
     t.add(ZYDIS_MNEMONIC_SIDT, Sxdt<true>, "system");
     t.add(ZYDIS_MNEMONIC_MOV, MOV_Cr, "system", P | kEndsBlock, Form::Cr);
-    t.add(ZYDIS_MNEMONIC_MOV, MOV_Dr, "system", P, Form::Dr);
+    t.add(ZYDIS_MNEMONIC_MOV, MOV_Dr, "system", P | kEndsBlock, Form::Dr);  // DR7 arms breakpoints
     t.add(ZYDIS_MNEMONIC_LMSW, LMSW, "system", P | kEndsBlock);
     t.add(ZYDIS_MNEMONIC_SMSW, SMSW, "system");
-    t.add(ZYDIS_MNEMONIC_CLTS, CLTS, "system", P);
+    t.add(ZYDIS_MNEMONIC_CLTS, CLTS, "system", P | kEndsBlock);  // CR0.TS is in the mode key
     t.add(ZYDIS_MNEMONIC_LLDT, LLDT, "system", P);
     t.add(ZYDIS_MNEMONIC_LTR, LTR, "system", P);
     t.add(ZYDIS_MNEMONIC_SLDT, Sxtr<false>, "system");
@@ -361,7 +361,8 @@ void register_system(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_ARPL, ARPL, "system");
     t.add(ZYDIS_MNEMONIC_INVD, INVD, "system", P);
     t.add(ZYDIS_MNEMONIC_WBINVD, INVD, "system", P);
-    t.add(ZYDIS_MNEMONIC_INVLPG, INVLPG, "system", P);
+    // INVLPG may remap the page the rest of the block was fetched from.
+    t.add(ZYDIS_MNEMONIC_INVLPG, INVLPG, "system", P | kEndsBlock);
     t.add(ZYDIS_MNEMONIC_RDMSR, RDMSR, "system", P);
     t.add(ZYDIS_MNEMONIC_WRMSR, WRMSR, "system", P | kEndsBlock);
     t.add(ZYDIS_MNEMONIC_RDPMC, RDPMC, "system", kSensitive);

@@ -19,8 +19,15 @@ using SemanticsFn = void (*)(Cpu&, const Insn&);
 
 // Which operand form of a mnemonic a row covers. Most mnemonics have one row (Any); MOV has
 // separate rows for segment, control and debug registers because those are privileged or change
-// the translator's mode key.
-enum class Form : uint8_t { Any, Sreg, Cr, Dr, kCount };
+// the translator's mode key, and POP one for segment registers.
+enum class Form : uint8_t {
+    Any,
+    Sreg,      // MOV r/m, Sreg: reads a selector
+    SregLoad,  // MOV Sreg, r/m and POP Sreg: loads a segment register (changes the mode key)
+    Cr,        // MOV to or from a control register
+    Dr,        // MOV to or from a debug register
+    kCount
+};
 
 enum RowFact : uint16_t {
     kEndsBlock = 1u << 0,   // control transfer or mode change: the block ends after it

@@ -138,7 +138,7 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
     if (s.eip > s.seg[CS].limit) raise_fault(kGP, 0);
     if (trap) {
         s.dr[6] |= 1u << 15;  // DR6.BT: the debug trap flag of the new TSS
-        pending_task_trap = true;
+        s.task_trap = 1;
     }
 }
 

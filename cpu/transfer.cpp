@@ -274,7 +274,7 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
 }
 
 void Cpu::iret(unsigned osz) {
-    nmi_blocked = false;  // IRET ends the blocking of NMIs (SDM Vol. 3A, 6.7.1)
+    s.nmi_blocked = 0;  // IRET ends the blocking of NMIs (SDM Vol. 3A, 6.7.1)
     uint32_t sp = s.regs[ESP], neip, ncs, nfl;
     if (protected_mode() && !v86() && (s.eflags & NT)) {
         // Return from a nested task: switch back to the task in the back link.
@@ -403,6 +403,7 @@ void Cpu::v86_interrupt(uint8_t vec, uint32_t ret_eip) {
     load_seg_real(CS, cs);
     s.eip = ip;
     ++stats.interrupts;
+    s.single_step = 0;  // the handler runs with TF clear: no single-step trap after INT n
 }
 
 } // namespace xlat

@@ -9,7 +9,7 @@
 namespace xlat {
 
 void Cpu::set_ferr(bool asserted) {
-    ferr = asserted;
+    s.ferr = asserted;
     trace.log(kTraceCpu, "x87 FERR# %s%s", asserted ? "asserted" : "deasserted",
               ferr_hook ? "" : " (not wired to IRQ13 yet)");
     if (ferr_hook) ferr_hook(ferr_ctx, asserted);
@@ -26,7 +26,7 @@ bool check_pending(Cpu& c) {
     // MS-DOS compatibility mode: FERR# is already asserted (update_es). With IGNNE# the
     // instruction runs; without, the CPU freezes on it until the FERR# interrupt (IRQ13) comes,
     // and runs it again after the handler returns: a halt with EIP on the instruction.
-    if (c.ignne) return true;
+    if (c.s.ignne) return true;
     if (!c.ferr_hook) {
         c.trace.log(kTraceCpu, "x87 error pending with CR0.NE=0 at %04x:%08x: no IRQ13 yet, running as if IGNNE#",
                     c.s.seg[CS].selector, c.s.insn_eip);
@@ -84,7 +84,7 @@ void update_es(Cpu& c) {
     const bool es = fsw & ~c.s.fpu.fcw & kFswExceptions;
     fsw = es ? uint16_t(fsw | FSW_ES | FSW_B) : uint16_t(fsw & ~(FSW_ES | FSW_B));
     const bool ferr = es && !(c.s.cr0 & CR0_NE);
-    if (ferr != c.ferr) c.set_ferr(ferr);
+    if (ferr != bool(c.s.ferr)) c.set_ferr(ferr);
 }
 
 void raise(Cpu& c, uint16_t flags) {

@@ -1,8 +1,8 @@
 // The debug ports shared with QEMU and Bochs, so one test ROM runs under all three:
 //   0xE9  debug console (QEMU -debugcon, Bochs port E9 hack): each byte written is output;
 //         a read returns 0xE9 so a guest can detect it.
-//   0xF4  exit port (QEMU isa-debug-exit, iosize 4): writing v ends the run with status
-//         (v << 1) | 1.
+//   0xF4-0xF7  exit port (QEMU -device isa-debug-exit,iobase=0xf4,iosize=4): writing v to any of
+//         the four ports ends the run with status (v << 1) | 1.
 //   0x80  POST code port: keeps the last value written (shown by --trace post).
 #pragma once
 #include <cstdio>
@@ -31,16 +31,25 @@ private:
 
 class ExitPort : public Device {
 public:
+    static constexpr unsigned kPorts = 4;  // iosize=4: ports base .. base+3
     // on_exit receives the exit status (v << 1) | 1.
-    explicit ExitPort(std::function<void(int)> on_exit) : on_exit_(std::move(on_exit)) {}
+    ExitPort(uint16_t base, std::function<void(int)> on_exit) : base_(base), on_exit_(std::move(on_exit)) {}
     const char* name() const override { return "isa-debug-exit"; }
-    uint32_t io_read(uint16_t, unsigned size) override { return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1; }
-    void io_write(uint16_t, unsigned size, uint32_t value) override {
-        uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    // QEMU's device reads as 0 (its read callback returns 0; measured with QEMU 7.2).
+    uint32_t io_read(uint16_t, unsigned) override { return 0; }
+    // Any naturally aligned write of 1, 2 or 4 bytes inside the window exits with the value
+    // written (so a byte 5 written to 0xF5 exits with 11, a word to 0xF6 with its value). QEMU
+    // declares the region for aligned accesses only and drops the others: a word at 0xF5 or
+    // 0xF7, a dword anywhere but 0xF4 (checked against qemu-system-i386 7.2 by the cli tests).
+    void io_write(uint16_t port, unsigned size, uint32_t value) override {
+        const unsigned offset = unsigned(port - base_);
+        if (offset % size != 0) return;
+        const uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
         on_exit_(int(((value & mask) << 1) | 1));
     }
 
 private:
+    uint16_t base_;
     std::function<void(int)> on_exit_;
 };
 

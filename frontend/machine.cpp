@@ -20,7 +20,7 @@ Machine::Machine(const MachineConfig& cfg)
       cpu(mmu, io, tracer),
       interp(cpu),
       debugcon(cfg.debugcon),
-      exit_port([this](int status) {
+      exit_port(0xF4, [this](int status) {
           cpu.exit_status = status;
           cpu.request_stop(StopReason::ExitPort);
       }),
@@ -38,7 +38,7 @@ Machine::Machine(const MachineConfig& cfg)
     std::vector<uint8_t> tail(cfg.firmware.end() - low, cfg.firmware.end());
     phys.map_rom(0x100000 - low, tail, "isa-bios");
     io.claim(0xE9, 1, &debugcon);
-    io.claim(0xF4, 1, &exit_port);
+    io.claim(0xF4, ExitPort::kPorts, &exit_port);
     io.claim(0x80, 1, &post);
     io.on_unclaimed_ctx = &tracer;
     io.on_unclaimed = [](void* ctx, uint16_t port, bool write) {
@@ -48,6 +48,7 @@ Machine::Machine(const MachineConfig& cfg)
 }
 
 void Machine::reset() {
+    retired_before_reset_ += cpu.s.icount;
     cpu.reset();
     mmu.flush_all();
     phys.set_a20(true);
@@ -56,11 +57,11 @@ void Machine::reset() {
 }
 
 Machine::Result Machine::run(uint64_t max_insns) {
-    const uint64_t start = cpu.s.icount;
+    const uint64_t start = retired();
     for (;;) {
         uint64_t left = 0;
         if (max_insns) {
-            uint64_t done = cpu.s.icount - start;
+            uint64_t done = retired() - start;
             left = done >= max_insns ? 0 : max_insns - done;
             if (!left) return {StopReason::MaxInsns, 0, resets_};
         }
@@ -106,7 +107,12 @@ std::string Machine::describe_stats() const {
     for (size_t m = 0; m < st.executed.size(); ++m)
         if (st.executed[m]) { total += st.executed[m]; mix.emplace_back(st.executed[m], int(m)); }
     std::sort(mix.rbegin(), mix.rend());
-    std::snprintf(buf, sizeof buf, "instructions retired: %" PRIu64 "\n", total);
+    std::snprintf(buf, sizeof buf, "instructions retired: %" PRIu64 " (each REP iteration counts one)\n", total);
+    out += buf;
+    // What --max-insns counts: the retired instructions, plus faulting ones and interrupt
+    // deliveries, over every reset.
+    std::snprintf(buf, sizeof buf, "instructions counted: %" PRIu64 " (--max-insns: also faults and interrupt deliveries)\n",
+                  retired());
     out += buf;
     for (auto& [count, m] : mix) {
         std::snprintf(buf, sizeof buf, "  %-12s %12" PRIu64 "\n", ZydisMnemonicGetString(ZydisMnemonic(m)), count);

@@ -38,10 +38,15 @@ public:
         int exit_status;   // for StopReason::ExitPort: (v << 1) | 1
         uint64_t resets;   // resets performed after triple faults (without -no-reboot)
     };
-    // Runs the CPU until the guest stops the machine or max_insns instructions ran (0: no limit).
+    // Runs the CPU until the guest stops the machine or max_insns more instructions ran (0: no
+    // limit). The limit counts over the whole call, across the resets after triple faults, so a
+    // guest that resets forever still ends there.
     Result run(uint64_t max_insns);
     // Power-on reset of the CPU and the devices (RAM keeps its contents, as on a warm reset).
     void reset();
+    // Instructions retired since the machine was built, across resets (CpuState::icount starts
+    // again at 0 on every reset).
+    uint64_t retired() const { return retired_before_reset_ + cpu.s.icount; }
 
     // The CPU registers and mode, for the triple-fault report and --stats.
     std::string describe_cpu() const;
@@ -61,6 +66,7 @@ public:
 private:
     bool no_reboot_;
     uint64_t resets_ = 0;
+    uint64_t retired_before_reset_ = 0;  // icount of the CPU before its resets, summed
 };
 
 } // namespace xlat

@@ -1,12 +1,10 @@
 // xlat: command-line entry point.
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <limits.h>
 
 #include "frontend/machine.h"
@@ -19,6 +17,33 @@ namespace {
 
 constexpr const char* kVersion = "xlat 0.1.0";
 
+// Where the debug console's bytes go on the host, and the first write error (errno), after which
+// the rest is dropped and the run is stopped.
+struct ConsoleOut {
+    FILE* file = nullptr;
+    std::string name;   // "stdout" or the file's path, for the error line
+    int error = 0;      // errno of the first failed write or flush
+    Cpu* cpu = nullptr; // stopped on the first error
+    void fail() {
+        if (error) return;
+        error = errno ? errno : EIO;
+        if (cpu) cpu->request_stop(StopReason::OutputError);
+    }
+    void put(char ch) {
+        if (error) return;
+        errno = 0;
+        if (std::fputc(ch, file) == EOF) fail();
+    }
+    // Flushes (and closes a file): buffered bytes can fail only now.
+    void close() {
+        if (!file) return;
+        errno = 0;
+        if (std::fflush(file) != 0) fail();
+        if (file != stdout && std::fclose(file) != 0) fail();
+        file = nullptr;
+    }
+};
+
 std::string default_firmware() {
     char exe[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
@@ -28,34 +53,15 @@ std::string default_firmware() {
     return dir + "/../roms/demo.bin";
 }
 
-// Reads a whole file of at most `limit` bytes (a device such as /dev/zero or a huge file is
-// refused instead of read forever).
-std::vector<uint8_t> read_file(const std::string& path, const char* what, uint64_t limit) {
-    struct stat st;
-    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-        throw UsageError(std::string("cannot read ") + what + " '" + path + "': it is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
-    std::vector<uint8_t> data;
-    char buf[1 << 16];
-    try {
-        while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-            data.insert(data.end(), buf, buf + in.gcount());
-            if (data.size() > limit)
-                throw UsageError(std::string(what) + " '" + path + "' is larger than " + std::to_string(limit >> 10) +
-                                 " KiB (the most this machine could use)");
-        }
-    } catch (const std::ios_base::failure&) {  // libstdc++ may throw from underflow on a read error
-        throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
-    }
-    if (in.bad()) throw UsageError(std::string("cannot read ") + what + " '" + path + "': " + std::strerror(errno));
-    return data;
-}
-
+// Reads a firmware image, checking its size before reading it.
 std::vector<uint8_t> read_firmware(const std::string& path) {
-    std::vector<uint8_t> data = read_file(path, "firmware", 256u << 10);
-    std::string problem = firmware_size_problem(data.size());
+    BootFile f = BootFile::open(path, "firmware");
+    if (f.size() > (256u << 10))
+        throw UsageError("firmware '" + path + "' is larger than 256 KiB (" + std::to_string(f.size()) + " bytes)");
+    std::string problem = firmware_size_problem(size_t(f.size()));
     if (!problem.empty()) throw UsageError("'" + path + "': " + problem);
+    std::vector<uint8_t> data(size_t(f.size()));
+    f.read(0, data.data(), data.size());
     return data;
 }
 
@@ -70,75 +76,88 @@ int run(int argc, char** argv) {
     if (opt.bios.empty() && access(bios.c_str(), R_OK) != 0)
         throw UsageError("no firmware given and the demo ROM is not at " + bios + ": use -bios FILE");
     cfg.firmware = read_firmware(bios);
-    FILE* con = nullptr;
-    if (opt.debugcon == "stdio") con = stdout;
-    else if (opt.debugcon.rfind("file:", 0) == 0) {
-        std::string path = opt.debugcon.substr(5);
-        con = std::fopen(path.c_str(), "wb");
-        if (!con) throw UsageError("cannot open debugcon file '" + path + "': " + std::strerror(errno));
+    // The debug console's host side. A write that fails (a closed pipe: SIGPIPE is ignored, so
+    // it fails with EPIPE; a full disk; file:/dev/full) ends the run with one line and status
+    // kExitOutputError: the guest's output is what the run is for, and `xlat | head` should end
+    // when head does.
+    ConsoleOut con;
+    if (opt.debugcon == "stdio") {
+        con.file = stdout;
+        con.name = "stdout";
+    } else if (opt.debugcon.rfind("file:", 0) == 0) {
+        con.name = opt.debugcon.substr(5);
+        con.file = std::fopen(con.name.c_str(), "wb");
+        if (!con.file) throw UsageError("cannot open debugcon file " + quote(con.name) + ": " + std::strerror(errno));
     }
-    if (con) cfg.debugcon = [con](char ch) { std::fputc(ch, con); };
+    if (con.file) cfg.debugcon = [&con](char ch) { con.put(ch); };
     cfg.no_reboot = opt.no_reboot;
     cfg.trace_mask = opt.trace_mask;
 
-    // A Multiboot kernel and its modules are read (and checked) before the machine is built.
-    std::vector<uint8_t> kernel;
+    // A Multiboot kernel and its modules are opened (and refused when they are not regular files)
+    // before the machine is built; the loader reads what it needs from them into guest RAM.
+    std::vector<BootFile> kernel;  // zero or one
     std::vector<BootModule> modules;
     if (!opt.kernel.empty()) {
-        kernel = read_file(opt.kernel, "kernel", opt.ram_bytes);
-        if (!is_multiboot(kernel))
-            throw UsageError("'" + opt.kernel + "' is not a Multiboot kernel (no Multiboot header in its first 8 KiB)");
-        for (const std::string& item : opt.initrd) {
-            std::string file = item.substr(0, item.find(' '));
-            modules.push_back(BootModule{read_file(file, "module", opt.ram_bytes), item});
-        }
+        kernel.push_back(BootFile::open(opt.kernel, "kernel"));
+        for (const std::string& item : opt.initrd)
+            modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
     }
 
     Machine m(cfg);
-    if (!opt.kernel.empty()) {
+    con.cpu = &m.cpu;
+    if (!kernel.empty()) {
         try {
-            load_multiboot(m, kernel, opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
+            load_multiboot(m, kernel[0], opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
         } catch (const BootError& e) {
             throw UsageError("'" + opt.kernel + "': " + e.what());
         }
     }
     Machine::Result r = m.run(opt.max_insns);
-    if (con) std::fflush(con);
-    if (con && con != stdout) std::fclose(con);
+    con.close();
     if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.post.last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
+    if (con.error) {  // whatever ended the run, its output is incomplete: say so first
+        std::fprintf(stderr, "xlat: cannot write the debug console output to %s: %s\n", con.name.c_str(),
+                     std::strerror(con.error));
+        return kExitOutputError;
+    }
 
     switch (r.reason) {
     case StopReason::ExitPort: return r.exit_status;
     case StopReason::MaxInsns:
         std::fprintf(stderr, "xlat: stopped after --max-insns %llu instructions\n", (unsigned long long)opt.max_insns);
-        return 124;
+        return kExitMaxInsns;
     case StopReason::TripleFault:
         std::fprintf(stderr, "xlat: triple fault (-no-reboot given); CPU state:\n%s", m.describe_cpu().c_str());
-        return 125;
+        return kExitTripleFault;
     case StopReason::HaltForever:
         std::fprintf(stderr, "xlat: the CPU halted with nothing that could wake it (at %04x:%08x)\n",
                      m.cpu.s.seg[CS].selector, m.cpu.s.eip);
-        return 3;
+        return kExitHaltForever;
     default:
         std::fprintf(stderr, "xlat: internal error: run stopped for no reason\n");
-        return 2;
+        return kExitInternal;
     }
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
+    // Writes to a closed pipe fail with EPIPE instead of killing xlat: ConsoleOut reports them.
+    std::signal(SIGPIPE, SIG_IGN);
     try {
         return run(argc, argv);
+    } catch (const BootError& e) {  // a file that cannot be used, named in the message
+        std::fprintf(stderr, "xlat: %s\n", one_line(e.what()).c_str());
+        return kExitBadInput;
     } catch (const UsageError& e) {
-        std::fprintf(stderr, "xlat: %s\n", e.what());
-        return 1;
+        std::fprintf(stderr, "xlat: %s\n", one_line(e.what()).c_str());
+        return kExitBadInput;
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr, "xlat: out of host memory\n");
-        return 2;
+        return kExitInternal;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "xlat: internal error: %s\n", e.what());
-        return 2;
+        std::fprintf(stderr, "xlat: internal error: %s\n", one_line(e.what()).c_str());
+        return kExitInternal;
     }
 }

@@ -1,6 +1,7 @@
 #include "frontend/multiboot.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "frontend/machine.h"
@@ -10,179 +11,356 @@ namespace xlat {
 namespace {
 
 constexpr uint32_t kHeaderMagic = 0x1BADB002;
-constexpr uint32_t kSearchBytes = 8192;
+constexpr uint32_t kSearchBytes = 8192;  // the header lies in the first 8 KiB (Multiboot 0.6.96, 3.1)
+constexpr uint32_t kHeaderBytes = 32;    // magic, flags, checksum and the five address fields
 // Header flags (Multiboot 0.6.96, 3.1.2): bits 0-15 must be honoured or the load refused.
 constexpr uint32_t kFlagPageAlign = 1u << 0, kFlagMemInfo = 1u << 1, kFlagVideo = 1u << 2,
                    kFlagAddresses = 1u << 16;
+constexpr uint64_t kOneMiB = 0x100000;
+constexpr uint64_t k4GiB = 0x100000000ull;
+// The low area for the GDT and the information structure: from kMultibootGdt up to the EBDA,
+// which the memory map reports as reserved from 0x9FC00.
+constexpr uint64_t kLowAreaEnd = 0x9FC00;
+constexpr uint32_t kGdtBytes = 24;
 
-uint32_t le32(const std::vector<uint8_t>& b, size_t off) {
-    if (off + 4 > b.size()) throw BootError("kernel image is truncated");
+std::string hex(uint64_t v) {
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
+    return buf;
+}
+
+// The smallest -m, in MiB, that holds [0, end).
+std::string needed_ram(uint64_t end) { return std::to_string((end + kOneMiB - 1) / kOneMiB) + "M"; }
+
+uint64_t page_up(uint64_t v) { return (v + kPageSize - 1) & ~uint64_t(kPageSize - 1); }
+
+uint32_t le32(const uint8_t* p) {
     uint32_t v;
-    std::memcpy(&v, b.data() + off, 4);
+    std::memcpy(&v, p, 4);
     return v;
 }
-uint16_t le16(const std::vector<uint8_t>& b, size_t off) {
-    if (off + 2 > b.size()) throw BootError("kernel image is truncated");
+uint16_t le16(const uint8_t* p) {
     uint16_t v;
-    std::memcpy(&v, b.data() + off, 2);
+    std::memcpy(&v, p, 2);
     return v;
 }
 
-// Offset of the Multiboot header, or -1.
-long find_header(const std::vector<uint8_t>& image) {
-    size_t limit = std::min<size_t>(image.size(), kSearchBytes);
+// Offset of the Multiboot header in `head` (the file's first bytes), or -1.
+long find_header(const std::vector<uint8_t>& head) {
+    const size_t limit = std::min<size_t>(head.size(), kSearchBytes);  // the 12 bytes lie within it
     for (size_t off = 0; off + 12 <= limit; off += 4) {
-        uint32_t magic, flags, sum;
-        std::memcpy(&magic, image.data() + off, 4);
-        if (magic != kHeaderMagic) continue;
-        std::memcpy(&flags, image.data() + off + 4, 4);
-        std::memcpy(&sum, image.data() + off + 8, 4);
-        if (uint32_t(magic + flags + sum) == 0) return long(off);
+        uint32_t magic = le32(&head[off]), flags = le32(&head[off + 4]), sum = le32(&head[off + 8]);
+        if (magic == kHeaderMagic && uint32_t(magic + flags + sum) == 0) return long(off);
     }
     return -1;
 }
 
-struct Loaded {
-    uint32_t entry;
-    uint32_t end;  // first byte past everything loaded (bss included)
+// A Linux kernel image (boot protocol 2.00 or later): the boot sector signature and "HdrS"
+// (Documentation/x86/boot.rst, "The real-mode kernel header").
+bool is_linux_bzimage(const std::vector<uint8_t>& head) {
+    return head.size() >= 0x206 && head[0x1FE] == 0x55 && head[0x1FF] == 0xAA && std::memcmp(&head[0x202], "HdrS", 4) == 0;
+}
+
+// One piece of the kernel: memsz bytes at guest physical addr, the first filesz of them from the
+// file at offset off, the rest zero.
+struct Segment {
+    uint32_t addr;
+    uint64_t off;
+    uint32_t filesz;
+    uint32_t memsz;
 };
 
-// Copies [data, data+filesz) to guest physical `addr` and zero-fills up to memsz.
-void place(Machine& m, uint32_t addr, const uint8_t* data, uint32_t filesz, uint32_t memsz) {
-    if (memsz < filesz) memsz = filesz;
-    if (addr < 0x100000 || uint64_t(addr) + memsz > m.phys.ram_size())
-        throw BootError("kernel segment at " + std::to_string(addr) + " (+" + std::to_string(memsz) +
-                        " bytes) lies outside guest RAM above 1 MiB; give more memory with -m");
-    std::memcpy(m.phys.ram() + addr, data, filesz);
-    std::memset(m.phys.ram() + addr + filesz, 0, memsz - filesz);
-}
+struct Kernel {
+    uint32_t entry = 0;
+    std::vector<Segment> segments;
+};
 
-Loaded load_elf(Machine& m, const std::vector<uint8_t>& img) {
-    // ELF32, little-endian, x86 executable (System V ABI, ELF header and program headers).
-    if (img.size() < 52 || img[4] != 1 || img[5] != 1) throw BootError("kernel is not a 32-bit little-endian ELF file");
-    if (le16(img, 16) != 2 || le16(img, 18) != 3) throw BootError("kernel ELF is not an i386 executable");
-    uint32_t phoff = le32(img, 28);
-    uint16_t phentsize = le16(img, 42), phnum = le16(img, 44);
-    if (phentsize < 32 || phnum == 0) throw BootError("kernel ELF has no program headers");
-    Loaded l{le32(img, 24), 0};
-    bool any = false;
-    for (unsigned i = 0; i < phnum; ++i) {
-        size_t ph = size_t(phoff) + size_t(i) * phentsize;
-        if (le32(img, ph) != 1) continue;  // PT_LOAD only
-        uint32_t off = le32(img, ph + 4), paddr = le32(img, ph + 12), filesz = le32(img, ph + 16),
-                 memsz = le32(img, ph + 20);
-        if (uint64_t(off) + filesz > img.size()) throw BootError("kernel ELF segment runs past the end of the file");
-        place(m, paddr, img.data() + off, filesz, memsz);
-        l.end = std::max(l.end, paddr + std::max(filesz, memsz));
-        any = true;
+Kernel plan_elf(const BootFile& f) {
+    // ELF32, little-endian, i386 executable (System V ABI, "ELF Header" and "Program Header").
+    uint8_t eh[52];
+    if (f.size() < sizeof eh) throw BootError("not an ELF file (too short for an ELF header), and its Multiboot header gives no load addresses");
+    f.read(0, eh, sizeof eh);
+    if (std::memcmp(eh, "\x7F" "ELF", 4) != 0)
+        throw BootError("not an ELF file (no ELF magic), and its Multiboot header gives no load addresses (flag 16)");
+    if (eh[4] != 1 || eh[5] != 1) throw BootError("not a 32-bit little-endian ELF file");
+    if (le16(eh + 18) == 62) throw BootError("a 64-bit (x86-64) ELF kernel; Multiboot loads 32-bit i386 kernels");
+    if (le16(eh + 16) != 2 || le16(eh + 18) != 3) throw BootError("the ELF file is not an i386 executable");
+    Kernel k;
+    k.entry = le32(eh + 24);
+    const uint64_t phoff = le32(eh + 28);
+    const uint32_t phentsize = le16(eh + 42), phnum = le16(eh + 44);
+    if (phentsize < 32 || phnum == 0) throw BootError("the ELF kernel has no program headers");
+    if (phoff + uint64_t(phnum) * phentsize > f.size()) throw BootError("the ELF program headers run past the end of the file");
+    // The table is at most 65,535 entries; read it at once when the entries are packed, one by one
+    // when a large e_phentsize spreads them out.
+    std::vector<uint8_t> table;
+    const bool packed = uint64_t(phnum) * phentsize <= (4u << 20);
+    if (packed) {
+        table.resize(size_t(phnum) * phentsize);
+        f.read(phoff, table.data(), table.size());
     }
-    if (!any) throw BootError("kernel ELF has no loadable segment");
-    return l;
+    bool any = false;
+    for (uint32_t i = 0; i < phnum; ++i) {
+        uint8_t one[32];
+        const uint8_t* ph = one;
+        if (packed) ph = &table[size_t(i) * phentsize];
+        else f.read(phoff + uint64_t(i) * phentsize, one, sizeof one);
+        if (le32(ph) != 1) continue;  // PT_LOAD only
+        Segment s{le32(ph + 12), le32(ph + 4), le32(ph + 16), le32(ph + 20)};
+        const std::string which = "ELF segment " + std::to_string(i) + " (at " + hex(s.addr) + ")";
+        if (s.filesz > s.memsz)
+            throw BootError(which + " has more bytes in the file (" + hex(s.filesz) + ") than in memory (" + hex(s.memsz) + ")");
+        if (s.off + s.filesz > f.size()) throw BootError(which + " runs past the end of the file");
+        any = true;
+        if (s.memsz) k.segments.push_back(s);  // an empty segment loads nothing
+    }
+    if (!any) throw BootError("the ELF kernel has no loadable segment");
+    return k;
 }
 
-Loaded load_kludge(Machine& m, const std::vector<uint8_t>& img, size_t hdr) {
-    // The a.out kludge (header flag 16): the header gives the load addresses itself.
-    uint32_t header_addr = le32(img, hdr + 12), load_addr = le32(img, hdr + 16),
-             load_end = le32(img, hdr + 20), bss_end = le32(img, hdr + 24), entry = le32(img, hdr + 28);
-    if (load_addr > header_addr || header_addr - load_addr > hdr) throw BootError("Multiboot header addresses are inconsistent");
-    size_t file_off = hdr - (header_addr - load_addr);
-    uint32_t filesz = load_end ? load_end - load_addr : uint32_t(img.size() - file_off);
+Kernel plan_kludge(const BootFile& f, const std::vector<uint8_t>& head, size_t hdr) {
+    // The a.out kludge (header flag 16): the header gives the load addresses itself (3.1.3).
+    if (hdr + kHeaderBytes > head.size()) throw BootError("the Multiboot header is cut off by the end of the file");
+    const uint8_t* h = &head[hdr];
+    const uint32_t header_addr = le32(h + 12), load_addr = le32(h + 16), load_end = le32(h + 20),
+                   bss_end = le32(h + 24);
+    if (load_addr > header_addr || header_addr - load_addr > hdr)
+        throw BootError("Multiboot header_addr " + hex(header_addr) + " and load_addr " + hex(load_addr) +
+                        " do not match where the header is in the file");
+    const uint64_t file_off = hdr - (header_addr - load_addr);
     if (load_end && load_end < load_addr) throw BootError("Multiboot load_end_addr is below load_addr");
-    if (file_off + filesz > img.size()) throw BootError("Multiboot image is shorter than its header says");
-    uint32_t memsz = bss_end > load_addr + filesz ? bss_end - load_addr : filesz;
-    place(m, load_addr, img.data() + file_off, filesz, memsz);
-    return Loaded{entry, load_addr + memsz};
+    const uint64_t filesz = load_end ? uint64_t(load_end - load_addr) : f.size() - file_off;
+    if (file_off + filesz > f.size()) throw BootError("the Multiboot image is shorter than its header says");
+    if (load_addr + filesz > k4GiB) throw BootError("the Multiboot image at " + hex(load_addr) + " runs past 4 GiB");
+    if (bss_end && bss_end < load_addr + filesz) throw BootError("Multiboot bss_end_addr is below load_end_addr");
+    const uint32_t memsz = bss_end ? bss_end - load_addr : uint32_t(filesz);
+    Kernel k;
+    k.entry = le32(h + 28);
+    if (memsz) k.segments.push_back(Segment{load_addr, file_off, uint32_t(filesz), memsz});
+    return k;
+}
+
+// Every segment lies in guest RAM and no two overlap.
+void check_segments(std::vector<Segment>& segs, uint64_t ram) {
+    for (const Segment& s : segs) {
+        const uint64_t end = uint64_t(s.addr) + s.memsz;
+        const std::string range = "kernel segment " + hex(s.addr) + "-" + hex(end - 1);
+        if (end > k4GiB) throw BootError("kernel segment at " + hex(s.addr) + " (" + hex(s.memsz) + " bytes) runs past 4 GiB");
+        if (end > kMaxRamBytes)
+            throw BootError(range + " is not in RAM: a guest has at most 3 GiB of RAM, up to " + hex(kMaxRamBytes - 1));
+        if (end > ram)
+            throw BootError(range + " ends past guest RAM (" + hex(ram) + " bytes, up to " + hex(ram - 1) +
+                            "); it needs -m " + needed_ram(end) + " or more");
+    }
+    std::sort(segs.begin(), segs.end(), [](const Segment& a, const Segment& b) { return a.addr < b.addr; });
+    for (size_t i = 1; i < segs.size(); ++i)
+        if (uint64_t(segs[i - 1].addr) + segs[i - 1].memsz > segs[i].addr)
+            throw BootError("kernel segments " + hex(segs[i - 1].addr) + "-" + hex(uint64_t(segs[i - 1].addr) + segs[i - 1].memsz - 1) +
+                            " and " + hex(segs[i].addr) + "-" + hex(uint64_t(segs[i].addr) + segs[i].memsz - 1) + " overlap");
+}
+
+bool overlaps_any(const std::vector<Segment>& segs, uint64_t base, uint64_t end) {
+    for (const Segment& s : segs)
+        if (s.addr < end && base < uint64_t(s.addr) + s.memsz) return true;
+    return false;
+}
+
+// Writes [addr, addr+len) of guest physical memory as the CPU would store to it: RAM takes the
+// bytes, while the firmware ROM and the empty VGA window drop them (QEMU's Multiboot option ROM
+// copies the image with ordinary stores after SeaBIOS made its own area read-only, so a segment
+// there, such as the ELF headers GNU ld places just below a kernel linked at 1 MiB, lands nowhere
+// there either). fill(host, n, offset) produces n bytes at host for the piece starting at offset.
+// The caller checked that the range lies in RAM; the page lookup keeps every byte inside it.
+template <class Fill>
+void store(Machine& m, uint32_t addr, uint64_t len, Fill fill) {
+    if (uint64_t(addr) + len > m.phys.ram_size()) throw BootError("internal error: loader write past guest RAM");
+    uint64_t done = 0;
+    while (done < len) {
+        const uint32_t a = uint32_t(addr + done);
+        const PageInfo p = m.phys.page(a);
+        uint64_t n = std::min<uint64_t>(len - done, kPageSize - (a & (kPageSize - 1)));
+        if (p.kind == RegionKind::Ram) {
+            // Extend over the following RAM pages: one read or fill for the whole run.
+            uint8_t* host = p.host + (a & (kPageSize - 1));
+            while (done + n < len) {
+                const PageInfo q = m.phys.page(uint32_t(addr + done + n));
+                if (q.kind != RegionKind::Ram || q.host != host + n) break;
+                n += std::min<uint64_t>(len - done - n, kPageSize);
+            }
+            fill(host, n, done);
+        }
+        done += n;
+    }
+}
+
+void store_file(Machine& m, uint32_t addr, const BootFile& f, uint64_t off, uint64_t len) {
+    store(m, addr, len, [&](uint8_t* host, uint64_t n, uint64_t at) { f.read(off + at, host, size_t(n)); });
+}
+void store_zero(Machine& m, uint32_t addr, uint64_t len) {
+    store(m, addr, len, [](uint8_t* host, uint64_t n, uint64_t) { std::memset(host, 0, size_t(n)); });
+}
+void store_bytes(Machine& m, uint32_t addr, const std::vector<uint8_t>& bytes) {
+    store(m, addr, bytes.size(), [&](uint8_t* host, uint64_t n, uint64_t at) { std::memcpy(host, bytes.data() + at, size_t(n)); });
+}
+
+// The information structure (Multiboot 0.6.96, 3.3) and everything it points at, built in a
+// host buffer for guest address `mbi` once its size is known.
+class InfoBuilder {
+public:
+    InfoBuilder(uint32_t mbi, uint64_t size) : mbi_(mbi), buf_(size_t(size), 0) {}
+    void w32(uint64_t a, uint32_t v) { put(a, &v, 4); }
+    void w64(uint64_t a, uint64_t v) { put(a, &v, 8); }
+    uint32_t string(uint64_t& at, const std::string& s) {
+        const uint64_t start = at;
+        put(at, s.c_str(), s.size() + 1);
+        at += s.size() + 1;
+        return uint32_t(start);
+    }
+    const std::vector<uint8_t>& bytes() const { return buf_; }
+
+private:
+    void put(uint64_t a, const void* p, size_t n) {
+        // Sizes were computed before the buffer was made; a mistake there must not write past it.
+        if (a < mbi_ || a - mbi_ + n > buf_.size()) throw BootError("internal error: Multiboot information larger than computed");
+        std::memcpy(buf_.data() + (a - mbi_), p, n);
+    }
+    uint64_t mbi_;
+    std::vector<uint8_t> buf_;
+};
+
+constexpr uint64_t kInfoFixed = 0x80;  // the fixed part (88 bytes), then strings from +0x80
+constexpr uint64_t kMmapEntries = 5;
+
+uint64_t align16(uint64_t v) { return (v + 15) & ~uint64_t(15); }
+
+// Bytes of the information structure with everything it points at.
+uint64_t info_size(const std::string& cmdline, const std::vector<BootModule>& modules) {
+    uint64_t n = kInfoFixed + cmdline.size() + 1 + 5;  // + "xlat"
+    n = align16(n);
+    if (!modules.empty()) {
+        n += 16 * uint64_t(modules.size());
+        for (const BootModule& mod : modules) n += mod.cmdline.size() + 1;
+        n = align16(n);
+    }
+    return n + 24 * kMmapEntries;
 }
 
 } // namespace
 
-bool is_multiboot(const std::vector<uint8_t>& image) { return find_header(image) >= 0; }
-
-void load_multiboot(Machine& m, const std::vector<uint8_t>& image, const std::string& cmdline,
+void load_multiboot(Machine& m, const BootFile& kernel, const std::string& cmdline,
                     const std::vector<BootModule>& modules) {
-    long hdr = find_header(image);
-    if (hdr < 0) throw BootError("not a Multiboot kernel: no Multiboot header in its first 8 KiB");
-    uint32_t flags = le32(image, size_t(hdr) + 4);
-    uint32_t unknown = flags & 0xFFFFu & ~(kFlagPageAlign | kFlagMemInfo | kFlagVideo);
-    if (unknown) throw BootError("Multiboot kernel requires features xlat does not know (flags " + std::to_string(flags) + ")");
-    Loaded l = (flags & kFlagAddresses) ? load_kludge(m, image, size_t(hdr)) : load_elf(m, image);
-
-    auto w32 = [&](uint32_t a, uint32_t v) { std::memcpy(m.phys.ram() + a, &v, 4); };
-    auto w64 = [&](uint32_t a, uint64_t v) { std::memcpy(m.phys.ram() + a, &v, 8); };
-    auto put_string = [&](uint32_t& at, const std::string& str) {
-        uint32_t start = at;
-        std::memcpy(m.phys.ram() + at, str.c_str(), str.size() + 1);
-        at += uint32_t(str.size() + 1);
-        return start;
-    };
-
-    // Modules after the kernel, each page aligned (the spec asks for it with flag 0; we always do).
-    uint32_t next = (l.end + 0xFFF) & ~0xFFFu;
-    std::vector<std::pair<uint32_t, uint32_t>> placed;
-    for (const BootModule& mod : modules) {
-        uint32_t size = uint32_t(mod.data.size());
-        if (uint64_t(next) + size > m.phys.ram_size())
-            throw BootError("modules do not fit in guest RAM; give more memory with -m");
-        std::memcpy(m.phys.ram() + next, mod.data.data(), size);
-        placed.emplace_back(next, next + size);
-        next = (next + size + 0xFFF) & ~0xFFFu;
+    const uint64_t ram = m.phys.ram_size();
+    // 1. What the kernel is: only its first 8 KiB are read to find out.
+    const std::vector<uint8_t> head = kernel.head(kSearchBytes + kHeaderBytes);
+    const long hdr = find_header(head);
+    if (hdr < 0) {
+        if (is_linux_bzimage(head))
+            throw BootError("a Linux kernel (bzImage): the Linux boot protocol is not supported yet; xlat boots Multiboot kernels");
+        throw BootError("not a Multiboot kernel: no Multiboot header in its first 8 KiB");
     }
+    const uint32_t flags = le32(&head[size_t(hdr) + 4]);
+    const uint32_t unknown = flags & 0xFFFFu & ~(kFlagPageAlign | kFlagMemInfo | kFlagVideo);
+    if (unknown) throw BootError("the Multiboot kernel requires features xlat does not know (header flags " + hex(flags) + ")");
+    Kernel k = (flags & kFlagAddresses) ? plan_kludge(kernel, head, size_t(hdr)) : plan_elf(kernel);
 
-    // The information structure (Multiboot 0.6.96, 3.3) and what it points at.
-    const uint32_t mbi = kMultibootInfo;
-    std::memset(m.phys.ram() + mbi, 0, 0x1000);
-    uint32_t at = mbi + 0x80;
+    // 2. Where everything goes, checked before the first byte is written.
+    check_segments(k.segments, ram);
+    uint64_t kernel_end = 0;
+    for (const Segment& s : k.segments) kernel_end = std::max(kernel_end, uint64_t(s.addr) + s.memsz);
+    // Modules after the kernel, page aligned (the spec asks for it with flag 0; we always do), and
+    // above 1 MiB even for a kernel loaded low, so that they never run into the VGA window.
+    uint64_t next = page_up(std::max(kernel_end, kOneMiB));
+    std::vector<uint32_t> mod_start;
+    for (const BootModule& mod : modules) {
+        const uint64_t end = next + mod.file.size();
+        if (end > ram)
+            throw BootError("the modules do not fit in guest RAM: '" + mod.file.name() + "' (" + hex(mod.file.size()) +
+                            " bytes) would end at " + hex(end - 1) + ", past the end of RAM at " + hex(ram - 1) +
+                            (end <= kMaxRamBytes ? "; it needs -m " + needed_ram(end) + " or more" : ""));
+        mod_start.push_back(uint32_t(next));
+        next = page_up(end);
+    }
+    // The GDT and the information structure: in conventional memory below the EBDA when the
+    // kernel leaves that free, else after the last module.
+    const uint64_t info_bytes = info_size(cmdline, modules);
+    uint64_t base = kMultibootGdt;
+    if (kMultibootInfo + info_bytes > kLowAreaEnd || overlaps_any(k.segments, base, kMultibootInfo + info_bytes)) {
+        base = next;
+        if (base + kPageSize + info_bytes > ram)
+            throw BootError("the Multiboot information (" + std::to_string(info_bytes) +
+                            " bytes: the command line, module names and module table) fits neither below " +
+                            hex(kLowAreaEnd) + " nor after the modules in guest RAM; give more memory with -m or a shorter command line");
+    }
+    const uint32_t gdt_addr = uint32_t(base), mbi = uint32_t(base + kPageSize);
+
+    // 3. The information structure, in a host buffer of the size computed above.
+    InfoBuilder info(mbi, info_bytes);
+    uint64_t at = mbi + kInfoFixed;
     uint32_t info_flags = (1u << 0) | (1u << 2) | (1u << 6) | (1u << 9);  // mem, cmdline, mmap, loader name
-    w32(mbi + 4, 639);                                                    // mem_lower, KiB (below the EBDA)
-    w32(mbi + 8, uint32_t((m.phys.ram_size() - 0x100000) >> 10));        // mem_upper, KiB above 1 MiB
-    w32(mbi + 16, put_string(at, cmdline));
-    w32(mbi + 64, put_string(at, "xlat"));
-    at = (at + 15) & ~15u;
+    info.w32(mbi + 4, 639);                                               // mem_lower, KiB (below the EBDA)
+    info.w32(mbi + 8, uint32_t((ram - kOneMiB) >> 10));                  // mem_upper, KiB above 1 MiB
+    info.w32(mbi + 16, info.string(at, cmdline));
+    info.w32(mbi + 64, info.string(at, "xlat"));
+    at = align16(at);
     if (!modules.empty()) {
         info_flags |= 1u << 3;
-        uint32_t mods = at;
-        at += uint32_t(16 * modules.size());
+        const uint64_t mods = at;
+        at += 16 * uint64_t(modules.size());
         for (size_t i = 0; i < modules.size(); ++i) {
-            w32(mods + 16 * uint32_t(i), placed[i].first);
-            w32(mods + 16 * uint32_t(i) + 4, placed[i].second);
-            w32(mods + 16 * uint32_t(i) + 8, put_string(at, modules[i].cmdline));
+            info.w32(mods + 16 * i, mod_start[i]);
+            info.w32(mods + 16 * i + 4, uint32_t(mod_start[i] + modules[i].file.size()));
+            info.w32(mods + 16 * i + 8, info.string(at, modules[i].cmdline));
         }
-        w32(mbi + 20, uint32_t(modules.size()));
-        w32(mbi + 24, mods);
-        at = (at + 15) & ~15u;
+        info.w32(mbi + 20, uint32_t(modules.size()));
+        info.w32(mbi + 24, uint32_t(mods));
+        at = align16(at);
     }
     // The memory map: conventional memory, the EBDA and BIOS area, RAM above 1 MiB, the firmware.
     struct Range { uint64_t base, len; uint32_t type; };
-    const Range ranges[] = {
+    const Range ranges[kMmapEntries] = {
         {0, 0x9FC00, 1},
         {0x9FC00, 0x400, 2},
         {0xF0000, 0x10000, 2},
-        {0x100000, m.phys.ram_size() - 0x100000, 1},
+        {kOneMiB, ram - kOneMiB, 1},
         {0xFFFC0000ull, 0x40000, 2},
     };
-    uint32_t mmap = at;
+    const uint64_t mmap = at;
     for (const Range& r : ranges) {
-        w32(at, 20);
-        w64(at + 4, r.base);
-        w64(at + 12, r.len);
-        w32(at + 20, r.type);
+        info.w32(at, 20);
+        info.w64(at + 4, r.base);
+        info.w64(at + 12, r.len);
+        info.w32(at + 20, r.type);
         at += 24;
     }
-    w32(mbi + 44, at - mmap);
-    w32(mbi + 48, mmap);
-    w32(mbi, info_flags);
-    if (at > mbi + 0x1000) throw BootError("kernel command line and module names are too long");
+    info.w32(mbi + 44, uint32_t(at - mmap));
+    info.w32(mbi + 48, uint32_t(mmap));
+    info.w32(mbi, info_flags);
 
+    // 4. Write: each piece read from its file straight into guest RAM. Guest RAM starts zeroed,
+    // but the loader does not rely on it: each byte of bss is zeroed once (segments do not overlap).
+    m.phys.set_a20(true);
+    for (const Segment& s : k.segments) {
+        store_file(m, s.addr, kernel, s.off, s.filesz);
+        store_zero(m, s.addr + s.filesz, s.memsz - s.filesz);
+    }
+    kernel.release();
+    for (size_t i = 0; i < modules.size(); ++i) {
+        store_file(m, mod_start[i], modules[i].file, 0, modules[i].file.size());
+        modules[i].file.release();
+    }
     // A flat GDT for the entry state: 0x08 code, 0x10 data, both base 0 limit 4 GiB.
     const uint64_t gdt[3] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull};
-    std::memcpy(m.phys.ram() + kMultibootGdt, gdt, sizeof gdt);
+    static_assert(sizeof gdt == kGdtBytes, "GDT size");
+    std::vector<uint8_t> gdt_bytes(kPageSize, 0);
+    std::memcpy(gdt_bytes.data(), gdt, sizeof gdt);
+    store_bytes(m, gdt_addr, gdt_bytes);
+    store_bytes(m, mbi, info.bytes());
 
     // The machine state at entry (Multiboot 0.6.96, 3.2).
     Cpu& c = m.cpu;
     CpuState& s = c.s;
-    m.phys.set_a20(true);
     s.cr0 = (s.cr0 & ~(CR0_PG | CR0_CD | CR0_NW)) | CR0_PE | CR0_ET;
-    s.gdtr = TableRegister{kMultibootGdt, sizeof gdt - 1};
+    s.gdtr = TableRegister{gdt_addr, sizeof gdt - 1};
     s.eflags = FIXED1;
     s.cpl = 0;
     const uint16_t code_attr = uint16_t(SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G);
@@ -192,7 +370,7 @@ void load_multiboot(Machine& m, const std::vector<uint8_t>& image, const std::st
     s.regs[EAX] = kMultibootMagic;
     s.regs[EBX] = mbi;
     s.regs[ESP] = 0x7C00;  // undefined by the spec; somewhere harmless in conventional memory
-    s.eip = l.entry;
+    s.eip = k.entry;
     c.mode_changed();
     c.update_paging();
 }

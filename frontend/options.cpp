@@ -3,7 +3,10 @@
 #include <sys/stat.h>
 
 #include <boost/program_options.hpp>
-#include <fstream>
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include "memory/phys.h"
@@ -13,6 +16,45 @@ namespace po = boost::program_options;
 
 namespace xlat {
 
+std::string quote(const std::string& text) {
+    constexpr size_t kShown = 60;
+    std::string out = "'";
+    size_t n = std::min(text.size(), kShown);
+    // Do not cut a UTF-8 sequence in half: back up to the start of the character.
+    if (n < text.size())
+        while (n > 0 && (uint8_t(text[n]) & 0xC0) == 0x80) --n;
+    for (size_t i = 0; i < n; ++i) {
+        const uint8_t c = uint8_t(text[i]);
+        if (c < 0x20 || c == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += char(c);
+        }
+    }
+    out += "'";
+    if (n < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
+    return out;
+}
+
+std::string one_line(const std::string& text) {
+    constexpr size_t kMax = 400;
+    std::string out;
+    for (size_t i = 0; i < text.size() && out.size() < kMax; ++i) {
+        const uint8_t c = uint8_t(text[i]);
+        if (c < 0x20 || c == 0x7F) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += char(c);
+        }
+    }
+    if (out.size() >= kMax) out += "...";
+    return out;
+}
+
 uint64_t parse_size(const std::string& text) {
     size_t pos = 0;
     uint64_t n = 0;
@@ -20,7 +62,7 @@ uint64_t parse_size(const std::string& text) {
     while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
         n = n * 10 + uint64_t(text[pos++] - '0');
         digits = true;
-        if (n > (1ull << 40)) throw UsageError("memory size '" + text + "' is too large");
+        if (n > (1ull << 40)) throw UsageError("memory size " + quote(text) + " is too large (at most 3G)");
     }
     std::string suffix = text.substr(pos);
     uint64_t unit;
@@ -29,8 +71,26 @@ uint64_t parse_size(const std::string& text) {
     else if (suffix == "K" || suffix == "k" || suffix == "KB" || suffix == "KiB") unit = 1ull << 10;
     else digits = false;
     if (!digits)
-        throw UsageError("invalid memory size '" + text + "': use a number with an optional K, M or G suffix");
+        throw UsageError("invalid memory size " + quote(text) + ": use a number with an optional K, M or G suffix");
+    // n * unit must not wrap (17179869185G is 2^64 + 1 GiB).
+    if (n > UINT64_MAX / unit) throw UsageError("memory size " + quote(text) + " is too large (at most 3G)");
     return n * unit;
+}
+
+uint64_t parse_max_insns(const std::string& text) {
+    uint64_t n = 0;
+    for (char ch : text) {
+        if (ch < '0' || ch > '9')
+            throw UsageError("invalid --max-insns " + quote(text) + ": use a count of instructions, 1 or more");
+        const unsigned d = unsigned(ch - '0');
+        if (n > (UINT64_MAX - d) / 10)
+            throw UsageError("--max-insns " + quote(text) + " is too large (at most 18446744073709551615)");
+        n = n * 10 + d;
+    }
+    if (text.empty())
+        throw UsageError("invalid --max-insns '': use a count of instructions, 1 or more");
+    if (n == 0) throw UsageError("--max-insns 0 would stop before the first instruction: give 1 or more, or leave it out for no limit");
+    return n;
 }
 
 uint32_t parse_trace(const std::string& text) {
@@ -45,7 +105,7 @@ uint32_t parse_trace(const std::string& text) {
         if (!found) {
             std::string known;
             for (const TraceName& t : kTraceNames) known += std::string(known.empty() ? "" : ", ") + t.name;
-            throw UsageError("unknown trace '" + item + "' (known: " + known + ")");
+            throw UsageError("unknown trace " + quote(item) + " (known: " + known + ")");
         }
     }
     return mask;
@@ -67,10 +127,12 @@ po::options_description describe() {
          "guest RAM: 128M, 1G, ... (no suffix: MiB; at most 3G; default 128M)")
         ("debugcon", po::value<std::string>()->value_name("DEV"),
          "where port 0xE9 output goes: stdio (default), file:PATH or none")
-        ("no-reboot", po::bool_switch(), "exit with status 125 on a triple fault instead of resetting")
+        ("no-reboot", po::bool_switch(), "exit with status 6 on a triple fault instead of resetting")
         ("cpu-mode", po::value<std::string>()->value_name("MODE"),
          "interp (the reference interpreter, default) or jit (the translator: not built yet)")
-        ("max-insns", po::value<uint64_t>()->value_name("N"), "stop after N instructions (exit status 124)")
+        ("max-insns", po::value<std::string>()->value_name("N"),
+         "stop after N instructions, 1 or more, counted over the whole run (resets included; each "
+         "iteration of a REP string instruction counts as one); exit status 124")
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
         ("kernel", po::value<std::string>()->value_name("FILE"),
@@ -79,8 +141,75 @@ po::options_description describe() {
         ("initrd", po::value<std::string>()->value_name("FILES"),
          "Multiboot modules, comma-separated; each is a file name and optional arguments (with -kernel)")
         ("config", po::value<std::string>()->value_name("FILE"),
-         "read options from FILE, one 'name = value' per line (the names above, without dashes)");
+         "read options from FILE, one 'name = value' per line (the names above, without dashes; "
+         "'#' starts a comment); the command line wins over the file");
     return d;
+}
+
+// Reads the --config file `path` into `out`, following "config = FILE" lines. `open_files` holds
+// the files being read (device and inode), so that a file including itself is caught however
+// it is named.
+void read_config(const std::string& path, const po::options_description& desc, std::vector<po::option>& out,
+                 std::vector<std::pair<dev_t, ino_t>>& open_files) {
+    const std::string shown = quote(path);
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0)
+        throw UsageError("cannot read config file " + shown + ": " + std::strerror(errno));
+    // A regular file of sensible size: a device such as /dev/zero would be read forever.
+    if (!S_ISREG(st.st_mode)) throw UsageError("cannot read config file " + shown + ": not a regular file");
+    constexpr long kMaxConfig = 1 << 20;
+    if (st.st_size > kMaxConfig) throw UsageError("config file " + shown + " is larger than 1 MiB");
+    for (const auto& f : open_files)
+        if (f.first == st.st_dev && f.second == st.st_ino)
+            throw UsageError("config file " + shown + " includes itself (directly or through another config file)");
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (!f) throw UsageError("cannot read config file " + shown + ": " + std::strerror(errno));
+    std::string text(size_t(kMaxConfig) + 1, '\0');
+    const size_t got = std::fread(&text[0], 1, text.size(), f);
+    const bool failed = std::ferror(f);
+    const int err = errno;
+    std::fclose(f);
+    if (failed) throw UsageError("cannot read config file " + shown + ": " + std::strerror(err));
+    if (got > size_t(kMaxConfig)) throw UsageError("config file " + shown + " is larger than 1 MiB");
+    text.resize(got);
+    if (text.compare(0, 3, "\xEF\xBB\xBF") == 0) text.erase(0, 3);  // a UTF-8 byte-order mark
+
+    open_files.emplace_back(st.st_dev, st.st_ino);
+    const auto trim = [](std::string t) {
+        const char* ws = " \t\r\v\f";
+        t.erase(0, t.find_first_not_of(ws));
+        t.erase(t.find_last_not_of(ws) + 1);
+        return t;
+    };
+    size_t line_no = 0;
+    for (size_t at = 0; at < text.size();) {
+        size_t eol = text.find('\n', at);
+        if (eol == std::string::npos) eol = text.size();
+        std::string line = text.substr(at, eol - at);
+        at = eol + 1;
+        ++line_no;
+        const std::string where = "config file " + shown + ", line " + std::to_string(line_no) + ": ";
+        line = trim(line.substr(0, line.find('#')));
+        if (line.empty()) continue;
+        const size_t eq = line.find('=');
+        const std::string name = eq == std::string::npos ? std::string() : trim(line.substr(0, eq));
+        if (name.empty()) throw UsageError(where + "expected 'name = value', found " + quote(line));
+        const std::string value = trim(line.substr(eq + 1));
+        if (!desc.find_nothrow(name, false)) throw UsageError(where + "unknown option " + quote(name));
+        if (name == "config") {
+            std::string next = value;
+            if (!next.empty() && next[0] != '/') {
+                const size_t slash = path.find_last_of('/');
+                if (slash != std::string::npos) next = path.substr(0, slash + 1) + next;
+            }
+            read_config(next, desc, out, open_files);
+            continue;
+        }
+        po::option opt(name, {value});
+        opt.original_tokens = {name};
+        out.push_back(std::move(opt));
+    }
+    open_files.pop_back();
 }
 
 } // namespace
@@ -96,52 +225,57 @@ Options parse_options(int argc, const char* const* argv) {
         // say so instead of ignoring e.g. a firmware file given without -bios.
         for (const po::option& o : parsed.options)
             if (o.position_key >= 0 && !o.value.empty())
-                throw UsageError("unexpected argument '" + o.value.front() + "' (give firmware with -bios FILE)");
+                throw UsageError("unexpected argument " + quote(o.value.front()) + " (give firmware with -bios FILE)");
         po::store(parsed, vm);
         if (vm.count("config")) {
-            const std::string path = vm["config"].as<std::string>();
-            // A regular file of sensible size: a device such as /dev/zero would be read forever.
-            struct stat st;
-            if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-                throw UsageError("cannot read config file '" + path + "': not a regular file");
-            if (st.st_size > (1 << 20)) throw UsageError("config file '" + path + "' is larger than 1 MiB");
-            std::ifstream in(path);
-            if (!in) throw UsageError("cannot read config file '" + path + "'");
-            po::store(po::parse_config_file(in, desc), vm);
+            std::vector<po::option> read;
+            std::vector<std::pair<dev_t, ino_t>> open_files;
+            read_config(vm["config"].as<std::string>(), desc, read, open_files);
+            po::parsed_options from_file(&desc);
+            from_file.options = std::move(read);
+            po::store(from_file, vm);
         }
         po::notify(vm);
     } catch (const po::error& e) {
-        throw UsageError(e.what());
+        throw UsageError(one_line(e.what()));
     }
     Options o;
     if (vm.count("help")) {
         std::ostringstream ss;
-        ss << desc << "\nExit status: (v << 1) | 1 when the guest writes v to port 0xF4; 124 when --max-insns is\n"
-                      "reached; 125 on a triple fault with -no-reboot; 3 when the CPU halts with nothing to wake\n"
-                      "it; 1 for bad input; 2 for an internal error.\n";
+        ss << desc << "\nExit status: (v << 1) | 1, always odd, when the guest writes v to ports 0xF4-0xF7 (as QEMU's\n"
+                      "isa-debug-exit); xlat's own statuses are even: " << kExitMaxInsns << " when --max-insns is reached, "
+           << kExitTripleFault << " on a triple\nfault with -no-reboot, " << kExitHaltForever
+           << " when the CPU halts with nothing to wake it, " << kExitOutputError << " when the debug\nconsole output "
+              "cannot be written (a closed pipe, a full disk), " << kExitInternal << " for an internal error; and "
+           << kExitBadInput << " for\nbad input, with one line on stderr.\n";
         o.help = true;
         o.help_text = ss.str();
         return o;
     }
     o.version = vm.count("version") > 0;
+    // An empty file name is a mistake (an unset shell variable), not "the default".
+    for (const char* name : {"bios", "kernel", "initrd"})
+        if (vm.count(name) && vm[name].as<std::string>().empty())
+            throw UsageError(std::string("-") + name + " needs a file name, not an empty string");
     if (vm.count("bios")) o.bios = vm["bios"].as<std::string>();
     if (vm.count("memory")) o.ram_bytes = parse_size(vm["memory"].as<std::string>());
     if (o.ram_bytes < (1ull << 20) || o.ram_bytes > kMaxRamBytes || (o.ram_bytes & (kPageSize - 1)))
-        throw UsageError("memory size must be between 1M and 3G in whole 4 KiB pages");
+        throw UsageError("memory size " + quote(vm["memory"].as<std::string>()) +
+                         " is not between 1M and 3G in whole 4 KiB pages");
     if (vm.count("debugcon")) {
         o.debugcon = vm["debugcon"].as<std::string>();
         if (o.debugcon != "stdio" && o.debugcon != "none" &&
             !(o.debugcon.rfind("file:", 0) == 0 && o.debugcon.size() > 5))
-            throw UsageError("invalid -debugcon '" + o.debugcon + "': use stdio, file:PATH or none");
+            throw UsageError("invalid -debugcon " + quote(o.debugcon) + ": use stdio, file:PATH or none");
     }
     o.no_reboot = vm["no-reboot"].as<bool>();
     if (vm.count("cpu-mode")) {
         o.cpu_mode = vm["cpu-mode"].as<std::string>();
         if (o.cpu_mode == "jit")
             throw UsageError("--cpu-mode jit: the translator is not built yet; use --cpu-mode interp");
-        if (o.cpu_mode != "interp") throw UsageError("invalid --cpu-mode '" + o.cpu_mode + "': use interp or jit");
+        if (o.cpu_mode != "interp") throw UsageError("invalid --cpu-mode " + quote(o.cpu_mode) + ": use interp or jit");
     }
-    if (vm.count("max-insns")) o.max_insns = vm["max-insns"].as<uint64_t>();
+    if (vm.count("max-insns")) o.max_insns = parse_max_insns(vm["max-insns"].as<std::string>());
     o.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>());
     if (vm.count("kernel")) o.kernel = vm["kernel"].as<std::string>();

@@ -13,6 +13,18 @@ struct UsageError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// xlat's own exit statuses. A guest ends a run with (v << 1) | 1, always odd, so the statuses of
+// a run that ended for another reason are even and never taken for a guest's; bad input is 1, as
+// in QEMU. Listed by --help and README.md.
+enum ExitStatus : int {
+    kExitBadInput = 1,      // the command line, a file or a value is unusable (one line on stderr)
+    kExitInternal = 2,      // an internal error of xlat (out of host memory included)
+    kExitHaltForever = 4,   // the CPU halted with nothing that could wake it
+    kExitTripleFault = 6,   // a triple fault with -no-reboot
+    kExitOutputError = 8,   // the debug console output could not be written (a closed pipe, a full disk)
+    kExitMaxInsns = 124,    // --max-insns reached (as timeout(1) says 124)
+};
+
 struct Options {
     bool help = false;
     bool version = false;
@@ -31,9 +43,22 @@ struct Options {
 };
 
 // Parses argv (and a --config file). Throws UsageError naming the problem.
+// A --config file holds one "name = value" per line (the long option names without dashes; '#'
+// starts a comment; a UTF-8 byte-order mark is skipped). "config = FILE" in it reads FILE there,
+// a relative name taken from the including file's folder; a file that includes itself, directly
+// or through others, is refused. What the command line sets wins over the file.
 Options parse_options(int argc, const char* const* argv);
 // Parses a size such as 128M, 1G, 512K, 64 (MiB when no suffix, as QEMU's -m).
 uint64_t parse_size(const std::string& text);
+// Parses --max-insns: a decimal count from 1 to 2^64-1 (0 is refused: leave the option out for
+// no limit).
+uint64_t parse_max_insns(const std::string& text);
+// User input for an error line: in quotes, control bytes as \xNN, and cut to a short excerpt
+// with its length when it is long (a 900 KiB line is not echoed whole).
+std::string quote(const std::string& text);
+// An error message made fit for one line: line breaks and control bytes escaped, at most a few
+// hundred bytes.
+std::string one_line(const std::string& text);
 // Parses a trace list such as "post,insn" into TraceFlag bits.
 uint32_t parse_trace(const std::string& text);
 

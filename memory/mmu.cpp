@@ -46,6 +46,7 @@ void Mmu::flush_all() {
     for (auto& set : tlb_)
         for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
+    ++tlb_epoch_;
 }
 
 void Mmu::flush_nonglobal() {
@@ -54,11 +55,13 @@ void Mmu::flush_nonglobal() {
         for (TlbEntry& e : set)
             if (!e.global) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
+    ++tlb_epoch_;
 }
 
 void Mmu::invalidate_page(uint32_t lin) {
     uint32_t page = lin & kPageMask;
     if (trace_) trace_->log(kTraceMmu, "TLB flush of page %08x", page);
+    ++tlb_epoch_;
     for (auto& set : tlb_) {
         TlbEntry& e = set[(lin >> kPageBits) & (kTlbEntries - 1)];
         if (e.tag[0] == page || e.tag[1] == page || e.tag[2] == page)
@@ -270,6 +273,51 @@ unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
     uint64_t paddr = fill(lin, Access::Exec, user);
     for (unsigned i = 0; i < n; ++i) buf[i] = uint8_t(phys_read(paddr + i, 1));
     return n;
+}
+
+
+// ---- runs of accesses within one page (REP string instructions) ----
+
+uint64_t Mmu::run_page(PageRun& run, uint32_t lin, Access acc, bool user) {
+    const uint32_t page = lin & kPageMask;
+    if (run.page != page || run.epoch != tlb_epoch_) {
+        run.paddr = fill(lin, acc, user) & ~uint64_t(kPageSize - 1);
+        run.page = page;
+        run.epoch = tlb_epoch_;
+    } else {
+        ++stats_.hits;
+    }
+    return run.paddr | (lin & ~kPageMask);
+}
+
+uint32_t Mmu::read_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & ~kPageMask) > kPageSize - size) return read_slow(lin, size, user, Access::Read);
+    if ((lin & kPageMask) == e.tag[int(Access::Read)]) {
+        ++stats_.hits;
+        uint32_t v = 0;
+        std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), size);
+        return v;
+    }
+    return phys_read(run_page(run, lin, Access::Read, user), size);
+}
+
+void Mmu::write_run(PageRun& run, uint32_t lin, unsigned size, uint32_t value, bool user) {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & ~kPageMask) > kPageSize - size) return write_slow(lin, size, value, user);
+    if ((lin & kPageMask) == e.tag[int(Access::Write)]) {
+        ++stats_.hits;
+        std::memcpy(reinterpret_cast<void*>(lin + e.addend), &value, size);
+        return;
+    }
+    phys_write(run_page(run, lin, Access::Write, user), size, value);
+}
+
+void Mmu::probe_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & ~kPageMask) > kPageSize - size) return probe_write(lin, size, user);
+    if ((lin & kPageMask) == e.tag[int(Access::Write)]) return;
+    run_page(run, lin, Access::Write, user);
 }
 
 } // namespace xlat

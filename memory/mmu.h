@@ -106,6 +106,22 @@ public:
     // read-modify-write so that the read side does not commit anything a failing write would not.
     void probe_write(uint32_t lin, unsigned size, bool user);
 
+    // A run of accesses of one kind (read or write) and privilege through one linear page, as a
+    // REP string instruction makes: the page is translated once (a walk with the accessed and
+    // dirty bits of a normal access) and the later accesses inside it use that translation
+    // instead of walking again for every element where the TLB cannot hold the page (MMIO,
+    // nothing mapped). Pages the TLB holds take its fast path as usual; an access that crosses a
+    // page takes the ordinary slow path. A TLB flush or INVLPG ends the run's page.
+    struct PageRun {
+        uint32_t page = kTlbInvalid;  // the linear page translated, or kTlbInvalid
+        uint64_t paddr = 0;           // its physical address
+        uint64_t epoch = 0;           // tlb_epoch_ when it was translated
+    };
+    uint32_t read_run(PageRun& run, uint32_t lin, unsigned size, bool user);
+    void write_run(PageRun& run, uint32_t lin, unsigned size, uint32_t value, bool user);
+    // Checks that the write would succeed (as probe_write), keeping the translation in `run`.
+    void probe_run(PageRun& run, uint32_t lin, unsigned size, bool user);
+
     // Copies up to `len` instruction bytes at `lin` into `buf`, stopping at the end of the page
     // (so that a fault on the next page is raised only if the decoder needs it). Returns the count.
     unsigned fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user);
@@ -139,6 +155,8 @@ private:
     void write_slow(uint32_t lin, unsigned size, uint32_t value, bool user);
     // Translates and, for RAM and ROM pages, fills the TLB entry for this access kind.
     uint64_t fill(uint32_t lin, Access acc, bool user);
+    // The physical address of `lin` through `run`, translating its page when the run is elsewhere.
+    uint64_t run_page(PageRun& run, uint32_t lin, Access acc, bool user);
     // Physical accesses that know there is nothing above 4 GiB and report code-page writes.
     uint32_t phys_read(uint64_t paddr, unsigned size);
     void phys_write(uint64_t paddr, unsigned size, uint32_t value);
@@ -148,6 +166,7 @@ private:
     Paging paging_;
     MmuStats stats_;
     TlbEntry tlb_[2][kTlbEntries];
+    uint64_t tlb_epoch_ = 0;  // counts flushes and INVLPGs: a PageRun from an older epoch is stale
     std::vector<uint8_t> code_pages_;  // per physical page of RAM: holds translated code
 };
 

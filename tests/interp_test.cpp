@@ -1,5 +1,6 @@
 // The interpreter loop: the decode cache never runs stale bytes.
 #include <catch2/catch.hpp>
+#include <cstring>
 
 #include "frontend/machine.h"
 #include "test_machine.h"
@@ -55,4 +56,38 @@ TEST_CASE("a cached instruction still checks the CS limit where it runs", "[inte
     m.cpu.s.regs[ESP] = 0x1000;
     m.interp.step();
     CHECK(m.cpu.stats.exceptions[kGP] == 1);
+}
+
+TEST_CASE("CpuState is the whole CPU: a copy restored runs on as the original did", "[interp]") {
+    // PAE paging whose PDPTE registers are loaded, then the PDPT in memory is rewritten: the CPU
+    // keeps using the registers until CR3 is loaded again (SDM Vol. 3A, 4.4.1). A snapshot of
+    // CpuState alone must carry them, and the NMI and debug-trap state, to a second machine.
+    Machine a(small_config()), b(small_config());
+    for (Machine* m : {&a, &b}) {
+        const uint32_t pdpt = 0x1000, pd = 0x2000;
+        const uint64_t pdpte = pd | 1, pde = 0x87;  // 2 MiB identity page at 0, present, user, writable
+        m->phys.write_bytes(pdpt, &pdpte, 8);
+        m->phys.write_bytes(pd, &pde, 8);
+        const uint8_t code[] = {0x40, 0x40, 0xF4};  // inc eax; inc eax; hlt
+        m->phys.write_bytes(0x10000, code, sizeof code);
+    }
+    CpuState& s = a.cpu.s;
+    s.cr0 |= CR0_PE;
+    s.seg[CS] = SegmentCache{0, 0xFFFFFFFFu, 0x08, uint16_t(SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_DB | SEG_G)};
+    s.seg[SS] = SegmentCache{0, 0xFFFFFFFFu, 0x10, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_DB | SEG_G)};
+    s.eip = 0x10000;
+    a.cpu.mode_changed();
+    a.cpu.load_paging_regs(s.cr0 | CR0_PG, 0x1000, CR4_PAE, 0);
+    s.nmi_blocked = 1;
+    s.held_dr6 = 1u << 14;
+    const uint64_t zero = 0;
+    b.phys.write_bytes(0x1000, &zero, 8);  // b's PDPT in memory no longer maps anything
+    b.cpu.s = s;
+    b.cpu.state_loaded();
+    CHECK(b.cpu.s.pdpte[0] == (0x2000 | 1));
+    a.interp.step();
+    b.interp.step();
+    CHECK(std::memcmp(&a.cpu.s, &b.cpu.s, sizeof(CpuState)) == 0);
+    CHECK(b.cpu.s.regs[EAX] == 1);
+    CHECK(b.cpu.stats.exceptions[kPF] == 0);
 }

@@ -114,10 +114,10 @@ TEST_CASE("HLT sleeps until an interrupt; with nothing to wake it the run stops"
 TEST_CASE("NMI is taken with IF clear and blocked until IRET", "[interrupt]") {
     Rig r;
     r.code({0x90, 0x90});
-    r.c.nmi_pending = true;
+    r.c.s.nmi_pending = 1;
     r.boundary();
     CHECK(r.in_handler(kNMI));
-    r.c.nmi_pending = true;  // a second NMI waits for the handler's IRET
+    r.c.s.nmi_pending = 1;  // a second NMI waits for the handler's IRET
     uint8_t iret = 0xCF;
     r.m.phys.write_bytes(0x5000 + kNMI * 16, &iret, 1);
     r.boundary();  // IRET

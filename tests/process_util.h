@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,13 +23,15 @@ struct ProcessResult {
     bool timed_out = false;  // killed after the time limit
     int exit_status = -1;    // the exit status when it exited normally
     int term_signal = 0;     // the signal that ended it, if one did
+    long max_rss_kb = 0;     // its peak resident memory (getrusage's ru_maxrss)
     std::string out;         // everything written to stdout
     std::string err;         // everything written to stderr
 };
 
 // Runs argv[0] (searched on PATH when it has no '/') with stdin from /dev/null, collecting stdout
-// and stderr, and kills it (and its process group) after timeout_s seconds.
-inline ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s) {
+// and stderr, and kills it (and its process group) after timeout_s seconds. A non-empty cwd is
+// the directory it runs in.
+inline ProcessResult run_process(const std::vector<std::string>& argv, double timeout_s, const std::string& cwd = "") {
     ProcessResult r;
     int out_pipe[2], err_pipe[2], exec_pipe[2];
     if (pipe(out_pipe) != 0) return r;
@@ -49,6 +52,12 @@ inline ProcessResult run_process(const std::vector<std::string>& argv, double ti
         dup2(err_pipe[1], 2);
         close(out_pipe[0]); close(out_pipe[1]); close(err_pipe[0]); close(err_pipe[1]);
         close(exec_pipe[0]);
+        if (!cwd.empty() && chdir(cwd.c_str()) != 0) {
+            int e = errno;
+            ssize_t ignored = write(exec_pipe[1], &e, sizeof e);
+            (void)ignored;
+            _exit(127);
+        }
         execvp(args[0], args.data());
         int e = errno;  // tell the parent that exec failed
         ssize_t ignored = write(exec_pipe[1], &e, sizeof e);
@@ -88,7 +97,9 @@ inline ProcessResult run_process(const std::vector<std::string>& argv, double ti
     int status = 0;
     // The pipes closed: the child is exiting. Wait for it, but not past the deadline.
     for (;;) {
-        pid_t w = waitpid(pid, &status, WNOHANG);
+        struct rusage ru {};
+        pid_t w = wait4(pid, &status, WNOHANG, &ru);
+        if (w == pid) r.max_rss_kb = ru.ru_maxrss;
         if (w == pid) break;
         if (w < 0 && errno != EINTR) return r;
         if (!r.timed_out && std::chrono::steady_clock::now() > deadline) {

@@ -60,6 +60,7 @@ inline const char* stop_reason_name(xlat::StopReason r) {
     case xlat::StopReason::TripleFault: return "triple fault";
     case xlat::StopReason::HaltForever: return "HLT with nothing to wake the CPU";
     case xlat::StopReason::Reset: return "reset";
+    case xlat::StopReason::OutputError: return "the debug console output could not be written";
     }
     return "?";
 }

@@ -166,12 +166,12 @@ TEST_CASE("x87: with CR0.NE=0, FERR# and IGNNE# instead of #MF", "[x87]") {
     REQUIRE(vm.exec(kFld1) == -1);
     SECTION("no chipset: FERR# is asserted but goes nowhere; the next instruction runs") {
         REQUIRE(vm.exec(kFdiv) == -1);
-        CHECK(c.ferr);
+        CHECK(c.s.ferr);
         const unsigned t = top(c);
         CHECK(vm.exec(kFld1) == -1);
         CHECK(top(c) == ((t - 1) & 7));
         CHECK(vm.exec(kFnclex) == -1);
-        CHECK_FALSE(c.ferr);
+        CHECK_FALSE(c.s.ferr);
     }
     SECTION("wired to IRQ13: FERR# when the instruction completes, then a freeze until IGNNE#") {
         struct Line { int raised = 0, lowered = 0; } line;
@@ -184,14 +184,14 @@ TEST_CASE("x87: with CR0.NE=0, FERR# and IGNNE# instead of #MF", "[x87]") {
         CHECK(c.s.halted == 1);          // frozen on the instruction, waiting for the interrupt
         CHECK(c.s.eip == kCode);
         CHECK(std::memcmp(&c.s.fpu, &before, sizeof before) == 0);
-        c.ignne = true;                  // the IRQ13 handler wrote port F0h
+        c.s.ignne = 1;                  // the IRQ13 handler wrote port F0h
         CHECK(vm.exec(kFld1) == -1);
         CHECK(c.s.halted == 0);
         CHECK(top(c) == (((before.fsw >> 11) - 1) & 7));
-        c.ignne = false;
+        c.s.ignne = 0;
         CHECK(vm.exec(kFnclex) == -1);
         CHECK(line.lowered == 1);
-        CHECK_FALSE(c.ferr);
+        CHECK_FALSE(c.s.ferr);
     }
 }
 

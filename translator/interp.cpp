@@ -56,7 +56,11 @@ void Interpreter::decode(Insn& in) {
     for (unsigned i = 0; i < in.d.operand_count_visible; ++i) {
         if (in.op[i].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
         ZydisRegisterClass rc = ZydisRegisterGetClass(in.op[i].reg.value);
-        if (rc == ZYDIS_REGCLASS_SEGMENT && in.d.mnemonic == ZYDIS_MNEMONIC_MOV) form = Form::Sreg;
+        if (rc == ZYDIS_REGCLASS_SEGMENT) {
+            const bool mov = in.d.mnemonic == ZYDIS_MNEMONIC_MOV;
+            if (i == 0 && (mov || in.d.mnemonic == ZYDIS_MNEMONIC_POP)) form = Form::SregLoad;
+            else if (mov) form = Form::Sreg;
+        }
         else if (rc == ZYDIS_REGCLASS_CONTROL) form = Form::Cr;
         else if (rc == ZYDIS_REGCLASS_DEBUG) form = Form::Dr;
     }
@@ -99,8 +103,7 @@ void Interpreter::step() {
     CpuState& s = cpu_.s;
     s.insn_eip = s.eip;
     s.inhibit_irq = 0;  // the shadow of STI / MOV SS covered only the boundary before this one
-    const bool single_step = s.eflags & TF;  // TF as the instruction starts (SDM Vol. 3A, 17.3.1.4)
-    const uint64_t interrupts_before = cpu_.stats.interrupts;
+    s.single_step = (s.eflags & TF) ? 1 : 0;  // TF as the instruction starts (SDM Vol. 3A, 17.3.1.4)
     cpu_.debug_hits = 0;
     try {
         // Instruction breakpoints fault before the instruction runs, unless RF says the
@@ -123,10 +126,13 @@ void Interpreter::step() {
         }
         if (!in.row) cpu_.undefined(&in);
         s.eip = in.next_eip;
+        const uint64_t counted_before = s.icount;
         in.row->fn(cpu_, in);
-        ++cpu_.stats.executed[in.d.mnemonic];
+        // A REP string instruction counts its further iterations itself (cpu/string.cpp).
+        cpu_.stats.executed[in.d.mnemonic] += 1 + (s.icount - counted_before);
     } catch (const GuestFault& f) {
         s.eip = s.insn_eip;
+        s.single_step = 0;  // a fault leaves no single-step trap behind (its handler runs with TF clear)
         cpu_.deliver_fault(f);
         ++s.icount;
         ++s.tsc;
@@ -137,16 +143,17 @@ void Interpreter::step() {
 
     // Debug traps after the instruction: data breakpoints, single step (not after INT n, INT3
     // or INTO, which clear TF on the way into their handler), the T bit of a new task.
-    uint32_t dr6 = cpu_.debug_hits | held_dr6_;
-    held_dr6_ = 0;
-    if (single_step && cpu_.stats.interrupts == interrupts_before) dr6 |= 1u << 14;  // DR6.BS
-    bool task_trap = cpu_.pending_task_trap;
-    cpu_.pending_task_trap = false;
+    uint32_t dr6 = cpu_.debug_hits | s.held_dr6;
+    s.held_dr6 = 0;
+    if (s.single_step) dr6 |= 1u << 14;  // DR6.BS
+    s.single_step = 0;
+    const uint8_t task_trap = s.task_trap;
+    s.task_trap = 0;
     if (!dr6 && !task_trap) return;
     if (s.inhibit_irq & kShadowDebug) {
         // MOV SS / POP SS hold debug traps until after the next instruction.
-        held_dr6_ = dr6;
-        cpu_.pending_task_trap = task_trap;
+        s.held_dr6 = dr6;
+        s.task_trap = task_trap;
         return;
     }
     s.dr[6] |= dr6;
@@ -157,11 +164,12 @@ void Interpreter::step() {
 StopReason Interpreter::run(uint64_t max_insns) {
     CpuState& s = cpu_.s;
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
+    cpu_.icount_end = end;  // REP string instructions stop between iterations there
     for (;;) {
         if (s.pending_exit) break;
         if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
         // Most boundaries have nothing to take: test that inline before the call.
-        if (!s.inhibit_irq && (cpu_.nmi_pending || ((s.eflags & IF) && cpu_.intr_source)) &&
+        if (!s.inhibit_irq && (s.nmi_pending || ((s.eflags & IF) && cpu_.intr_source)) &&
             cpu_.accept_interrupts()) {
             ++s.icount;  // a delivery counts as a step, so --max-insns bounds an interrupt storm
             continue;
@@ -176,6 +184,8 @@ StopReason Interpreter::run(uint64_t max_insns) {
     }
     StopReason r = StopReason(s.pending_exit);
     s.pending_exit = 0;
+    cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_relaxed);  // the stop is taken
+    cpu_.icount_end = UINT64_MAX;
     return r;
 }
 

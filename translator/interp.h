@@ -32,7 +32,6 @@ private:
     const InsnTable& table_;
     ZydisDecoder real16_, prot16_, prot32_;
     ZydisFormatter formatter_;
-    uint32_t held_dr6_ = 0;  // debug traps held back by a MOV SS / POP SS shadow
 
     // Decode cache: direct-mapped by the host address of the instruction's first byte. An entry
     // keeps the bytes it was decoded from and is used only while memory still holds them, so

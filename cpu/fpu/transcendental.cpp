@@ -489,6 +489,22 @@ bool tan(Context& c, Float80 a, Float80& r) {
 // ---------------------------------------------------------------------------------------------
 // FPATAN
 
+namespace {
+
+// Below 2^-40 the hardware returns atan(y / x) as the quotient y / x itself (measured on an
+// Intel host: tests/data/x87_transcendental_intel.txt): rounded as a division (C1 = rounded
+// up), always reported inexact, so an exact but tiny quotient underflows too. atan q differs
+// from q by less than q^3 / 3, 2^-80 of q, which only decides the result when q is exact (or
+// nearly so) and the rounding directed: there the hardware does not round below q.
+Float80 tiny_atan(Context& c, const Big& q) {
+    const Float80 r = round(c, q);
+    c.raise(kInexact);
+    if (c.masked(kUnderflow) && biased_exp(r) == 0 && r.mant != 0) c.raise(kUnderflow);
+    return r;
+}
+
+} // namespace
+
 Float80 atan2(Context& c, Float80 y, Float80 x) {
     c.rounded_up = false;
     const Class cy = classify(y), cx = classify(x);
@@ -519,7 +535,9 @@ Float80 atan2(Context& c, Float80 y, Float80 x) {
     } else {
         const Big by = abs(from_f80(y)), bx = abs(from_f80(x));
         const bool swap = less_abs(bx, by);
-        v = atan01(swap ? div(bx, by) : div(by, bx));
+        const Big q = swap ? div(bx, by) : div(by, bx);
+        if (!swap && !sx && q.e + 127 < -40) return tiny_atan(c, sy ? neg(q) : q);
+        v = atan01(q);
         if (swap) v = sub(kHalfPi, v);
         if (sx) v = sub(kPi, v);
     }

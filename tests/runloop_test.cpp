@@ -1,0 +1,189 @@
+// The run loop on a Machine: --max-insns counts over resets, a REP string instruction counts
+// one per iteration and stops between iterations exactly at the budget (and resumes), a fault
+// inside a REP keeps the registers of the completed iterations, a REP over memory with nothing
+// behind it translates once per page, and the exit port answers on 0xF4-0xF7 as QEMU's.
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+#include "frontend/machine.h"
+#include "runloop_roms.h"
+
+using namespace xlat;
+using namespace xlat_test;
+
+namespace {
+
+std::unique_ptr<Machine> machine(const std::vector<uint8_t>& firmware, bool no_reboot = true) {
+    MachineConfig cfg;
+    cfg.ram_bytes = 16u << 20;
+    cfg.firmware = firmware;
+    cfg.no_reboot = no_reboot;
+    return std::make_unique<Machine>(cfg);
+}
+
+// LIDT with limit 0, then INT3: #BP, #GP and #DF find no IDT entry: a triple fault.
+const std::vector<uint8_t> kTripleCode = {0x2E, 0x0F, 0x01, 0x1E, 0xFA, 0xFF, 0xCC, 0xEB, 0xFE, 0x00,
+                                          0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+
+// The payload's tail: mov al, 0 / out 0F4h, al (exit status 1).
+void emit_exit(std::vector<uint8_t>& code) { emit(code, {0xB0, 0x00, 0xE6, 0xF4}); }
+
+} // namespace
+
+TEST_CASE("runloop: --max-insns counts over the resets of a triple-fault loop", "[runloop]") {
+    auto m = machine(reset_vector_rom(kTripleCode), /*no_reboot=*/false);
+    Machine::Result r = m->run(100000);
+    CHECK(r.reason == StopReason::MaxInsns);
+    CHECK(m->retired() == 100000);
+    CHECK(r.resets > 1000);  // three instructions (LIDT, INT3 and its faults) per reset
+    // A second run gets a budget of its own.
+    r = m->run(500);
+    CHECK(r.reason == StopReason::MaxInsns);
+    CHECK(m->retired() == 100500);
+}
+
+TEST_CASE("runloop: the protected-mode test ROM reaches its payload", "[runloop]") {
+    std::vector<uint8_t> code;
+    emit_exit(code);
+    auto m = machine(pm_paging_rom(code));
+    Machine::Result r = m->run(1000);
+    REQUIRE(r.reason == StopReason::ExitPort);
+    CHECK(r.exit_status == 1);
+    CHECK(m->retired() == kPmSetupInsns + 2);
+}
+
+TEST_CASE("runloop: each REP iteration counts one instruction", "[runloop]") {
+    // mov ecx, N / mov esi, 0x2000 / mov edi, 0x3000 / cld / <rep op> / exit
+    auto counted = [](std::initializer_list<uint8_t> rep_op, uint32_t n, bool equal_bytes = true) {
+        std::vector<uint8_t> code;
+        emit_mov(code, kMovEcx, n);
+        emit_mov(code, kMovEsi, 0x2000);
+        emit_mov(code, kMovEdi, equal_bytes ? 0x2000 : 0x3000);
+        emit(code, {0xFC});
+        emit(code, rep_op);
+        emit_exit(code);
+        auto m = machine(pm_paging_rom(code));
+        Machine::Result r = m->run(1000000);
+        REQUIRE(r.reason == StopReason::ExitPort);
+        return m->retired() - (kPmSetupInsns + 4 + 2);
+    };
+    CHECK(counted({0xF3, 0xA4}, 0) == 1);       // rep movsb, ECX = 0: no iteration, one instruction
+    CHECK(counted({0xF3, 0xA4}, 1) == 1);
+    CHECK(counted({0xF3, 0xA4}, 5) == 5);
+    CHECK(counted({0xF3, 0xAB}, 70000) == 70000);  // rep stosd, across many bursts
+    CHECK(counted({0xF3, 0xA6}, 9) == 9);          // repe cmpsb over equal bytes: all nine
+    // repe cmpsb over zeros and 0xFF... bytes: the first compare differs, one iteration.
+    std::vector<uint8_t> code;
+    emit_mov(code, kMovEcx, 9);
+    emit_mov(code, kMovEsi, 0x2000);   // RAM: zeros
+    emit_mov(code, kMovEdi, 0x400000); // nothing there: 0xFF
+    emit(code, {0xFC, 0xF3, 0xA6});
+    emit_exit(code);
+    auto m = machine(pm_paging_rom(code));
+    REQUIRE(m->run(1000000).reason == StopReason::ExitPort);
+    CHECK(m->retired() - (kPmSetupInsns + 4 + 2) == 1);
+    CHECK(m->cpu.s.regs[ECX] == 8);
+}
+
+TEST_CASE("runloop: a REP over memory with nothing behind it stops exactly at the budget", "[runloop]") {
+    // mov edi, 0x400000 / mov ecx, 0xFFFFFFF0 / cld / rep stosb / exit
+    std::vector<uint8_t> code;
+    emit_mov(code, kMovEdi, 0x400000);
+    emit_mov(code, kMovEcx, 0xFFFFFFF0u);
+    emit(code, {0xFC});
+    const uint32_t rep_eip = kPmPayload + uint32_t(code.size());
+    emit(code, {0xF3, 0xAA});
+    emit_exit(code);
+    auto m = machine(pm_paging_rom(code));
+    const uint64_t before_rep = kPmSetupInsns + 3;
+    const uint64_t walks_before = m->mmu.stats().walks;
+
+    Machine::Result r = m->run(200000);
+    REQUIRE(r.reason == StopReason::MaxInsns);
+    CHECK(m->retired() == 200000);
+    const uint32_t done = uint32_t(200000 - before_rep);  // iterations of the REP
+    CHECK(m->cpu.s.regs[EDI] == 0x400000 + done);
+    CHECK(m->cpu.s.regs[ECX] == 0xFFFFFFF0u - done);
+    CHECK(m->cpu.s.eip == rep_eip);  // between iterations: still on the instruction
+    // Translated once per 4 KiB page (49 pages), not once per byte.
+    CHECK(m->mmu.stats().walks - walks_before < 200);
+
+    // Resumed, it goes on where it stopped.
+    r = m->run(12345);
+    CHECK(r.reason == StopReason::MaxInsns);
+    CHECK(m->cpu.s.regs[EDI] == 0x400000 + done + 12345);
+    CHECK(m->cpu.s.regs[ECX] == 0xFFFFFFF0u - done - 12345);
+    CHECK(m->cpu.s.eip == rep_eip);
+}
+
+TEST_CASE("runloop: a fault inside a REP leaves the registers of the completed iterations", "[runloop]") {
+    // rep movsb from 10 bytes below the not-present 0x800000 into nothing: iteration 11 faults
+    // (#PF at 0x800000), no IDT makes that a triple fault (-no-reboot), and the state is kept.
+    std::vector<uint8_t> code;
+    emit_mov(code, kMovEsi, 0x800000 - 10);
+    emit_mov(code, kMovEdi, 0x400000);
+    emit_mov(code, kMovEcx, 100);
+    emit(code, {0xFC});
+    const uint32_t rep_eip = kPmPayload + uint32_t(code.size());
+    emit(code, {0xF3, 0xA4});
+    emit_exit(code);
+    auto m = machine(pm_paging_rom(code));
+    Machine::Result r = m->run(100000);
+    REQUIRE(r.reason == StopReason::TripleFault);
+    CHECK(m->cpu.s.regs[ECX] == 90);
+    CHECK(m->cpu.s.regs[ESI] == 0x800000);
+    CHECK(m->cpu.s.regs[EDI] == 0x40000A);
+    CHECK(m->cpu.s.cr2 == 0x800000);
+    CHECK(m->cpu.s.eip == rep_eip);
+}
+
+TEST_CASE("runloop: the budget ends a REP inside a page and the next run finishes it", "[runloop]") {
+    // rep movsb of 3 pages of RAM, cut by budgets of 1000: the copy is complete and exact.
+    std::vector<uint8_t> code;
+    emit_mov(code, kMovEsi, 0x10000);
+    emit_mov(code, kMovEdi, 0x20000);
+    emit_mov(code, kMovEcx, 3 * 4096);
+    emit(code, {0xFC, 0xF3, 0xA4});
+    emit_exit(code);
+    auto m = machine(pm_paging_rom(code));
+    for (uint32_t i = 0; i < 3 * 4096; ++i) m->phys.write(0x10000 + i, 1, (i * 7 + 3) & 0xFF);
+    Machine::Result r{};
+    unsigned runs = 0;
+    do {
+        r = m->run(1000);
+        ++runs;
+    } while (r.reason == StopReason::MaxInsns && runs < 100);
+    REQUIRE(r.reason == StopReason::ExitPort);
+    CHECK(m->retired() == kPmSetupInsns + 4 + 3 * 4096 + 2);
+    for (uint32_t i = 0; i < 3 * 4096; ++i) REQUIRE(m->phys.read(0x20000 + i, 1) == ((i * 7 + 3) & 0xFFu));
+}
+
+TEST_CASE("runloop: the exit port answers on 0xF4-0xF7 as QEMU's isa-debug-exit", "[runloop]") {
+    // Written with each size at each port: an aligned write exits with its value, an unaligned
+    // one is dropped (then the fallback exits with 0x20: status 65). Measured on QEMU 7.2; the
+    // cli test compares with qemu-system-i386 when it is installed.
+    struct Case { uint8_t port; unsigned size; int status; };
+    const Case cases[] = {{0xF4, 1, 9}, {0xF4, 2, 9}, {0xF4, 4, 9},  {0xF5, 1, 11}, {0xF5, 2, 65}, {0xF5, 4, 65},
+                          {0xF6, 1, 13}, {0xF6, 2, 13}, {0xF6, 4, 65}, {0xF7, 1, 15}, {0xF7, 2, 65}, {0xF7, 4, 65}};
+    for (const Case& c : cases) {
+        INFO("port " << std::hex << int(c.port) << std::dec << ", " << c.size << " bytes");
+        const uint8_t v = uint8_t(c.port - 0xF0);  // 4..7: the status says which write exited
+        std::vector<uint8_t> code;
+        if (c.size == 1) code = {0xB0, v, 0xE6, c.port};                    // mov al, v / out port, al
+        if (c.size == 2) code = {0xB8, v, 0x01, 0xE7, c.port};              // mov ax, 01vv / out port, ax
+        if (c.size == 4) code = {0x66, 0xB8, v, 0x01, 0x02, 0x03, 0x66, 0xE7, c.port};  // eax
+        const std::vector<uint8_t> fallback = {0xB0, 0x20, 0xE6, 0xF4};
+        code.insert(code.end(), fallback.begin(), fallback.end());
+        std::vector<uint8_t> image = reset_vector_rom({0xEA, 0x00, 0x00, 0x00, 0xF0});
+        std::copy(code.begin(), code.end(), image.begin());
+        auto m = machine(image);
+        Machine::Result r = m->run(1000);
+        REQUIRE(r.reason == StopReason::ExitPort);
+        CHECK((r.exit_status & 0xFF) == c.status);
+    }
+    // Reads give 0, as QEMU's.
+    auto m = machine(reset_vector_rom({0xF4}));
+    CHECK(m->io.read(0xF4, 1) == 0);
+    CHECK(m->io.read(0xF6, 2) == 0);
+}
