@@ -132,7 +132,7 @@ bool rep_must_yield(Cpu& c, unsigned done_in_step) {
     if (done_in_step >= kRepBurst || c.debug_hits || c.flag(TF)) return true;
     const uint32_t req = c.exit_request.load(std::memory_order_relaxed);
     if (req & ~Cpu::kExitIrq) return true;
-    return (req & Cpu::kExitIrq) && (c.flag(IF) || c.nmi_pending);
+    return (req & Cpu::kExitIrq) && (c.flag(IF) || c.s.nmi_pending);
 }
 
 template <Op OP>

@@ -57,6 +57,7 @@ public:
     PciFunction& operator=(const PciFunction&) = delete;
 
     const char* name() const { return name_; }
+    void set_tracer(const Tracer* t) { log_.set_tracer(t); }
     // Accesses of 1, 2 or 4 bytes; an access past offset 0xFF reads 0xFF bytes / drops bytes.
     uint32_t config_read(uint8_t offset, unsigned size);
     void config_write(uint8_t offset, unsigned size, uint32_t value);

@@ -1,6 +1,7 @@
 #include "frontend/machine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <stdexcept>
@@ -25,6 +26,18 @@ Machine::Machine(const MachineConfig& cfg)
           cpu.request_stop(StopReason::ExitPort);
       }),
       post([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }),
+      board(io, tracer,
+            {// Until the machine has its Clock: host monotonic time since the machine was built.
+             [t0 = std::chrono::steady_clock::now()] {
+                 return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                     std::chrono::steady_clock::now() - t0).count());
+             },
+             // ACPI soft-off (S5) ends the run with status 0.
+             [this] {
+                 cpu.exit_status = 0;
+                 cpu.request_stop(StopReason::ExitPort);
+             },
+             [this] { cpu.request_stop(StopReason::Reset); }}),
       no_reboot_(cfg.no_reboot) {
     tracer.mask = cfg.trace_mask;
     tracer.out = cfg.trace_out;
@@ -53,6 +66,7 @@ void Machine::reset() {
     mmu.flush_all();
     phys.set_a20(true);
     post.reset();
+    board.reset();
     tracer.log(kTraceCpu, "reset");
 }
 

@@ -9,6 +9,7 @@
 
 #include "cpu/cpu.h"
 #include "devices/debug_ports.h"
+#include "frontend/pc_board.h"
 #include "memory/iobus.h"
 #include "memory/mmu.h"
 #include "memory/phys.h"
@@ -62,6 +63,7 @@ public:
     DebugConsole debugcon;
     ExitPort exit_port;
     PostPort post;
+    PcBoard board;  // the chipset: PCI, PIIX (frontend/pc_board.h)
 
 private:
     bool no_reboot_;

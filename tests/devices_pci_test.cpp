@@ -338,3 +338,28 @@ TEST_CASE("pci: a reset returns the functions to power-on state", "[devices]") {
     CHECK(r.io.read(0x608, 4) == 0);
     CHECK((r.io.read(0x604, 2) & Piix4Pm::kSciEn) == 0);
 }
+
+#include "test_machine.h"
+
+TEST_CASE("pci: a guest that programs the PM block and enters S5 ends the run with status 0", "[devices]") {
+    xlat::MachineConfig cfg = small_config();
+    // Real-mode firmware at 0xF0000: PMBA = 0x600, PM I/O enable, then PM1_CNT = SLP_EN | SLP_TYP 0.
+    const std::vector<uint8_t> code = {
+        0xBA, 0xF8, 0x0C, 0x66, 0xB8, 0x40, 0x0B, 0x00, 0x80, 0x66, 0xEF,  // CONFIG_ADDRESS = 1.3, reg 40h
+        0xBA, 0xFC, 0x0C, 0x66, 0xB8, 0x01, 0x06, 0x00, 0x00, 0x66, 0xEF,  // PMBA = 0x601
+        0xBA, 0xF8, 0x0C, 0x66, 0xB8, 0x80, 0x0B, 0x00, 0x80, 0x66, 0xEF,  // CONFIG_ADDRESS = 1.3, reg 80h
+        0xBA, 0xFC, 0x0C, 0xB0, 0x01, 0xEE,                                // PMREGMISC = 1
+        0xBA, 0x04, 0x06, 0xB8, 0x00, 0x20, 0xEF,                          // out 0x604, 0x2000
+        0xF4, 0xEB, 0xFD,                                                  // hlt; jmp back
+    };
+    std::copy(code.begin(), code.end(), cfg.firmware.begin());
+    const uint8_t reset_vector[] = {0xEA, 0x00, 0x00, 0x00, 0xF0};  // jmp F000:0000
+    std::copy(std::begin(reset_vector), std::end(reset_vector), cfg.firmware.end() - 16);
+    xlat::Machine m(cfg);
+    const xlat::Machine::Result r = m.run(1000);
+    CHECK(r.reason == xlat::StopReason::ExitPort);
+    CHECK(r.exit_status == 0);
+    CHECK(m.board.piix4_pm.pm_io_base() == 0x600);
+    m.reset();
+    CHECK(m.board.piix4_pm.pm_io_base() == 0);
+}

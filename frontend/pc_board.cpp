@@ -1,0 +1,30 @@
+#include "frontend/pc_board.h"
+
+namespace xlat {
+
+PcBoard::PcBoard(IoBus& io, const Tracer& tracer, PcBoardHooks hooks)
+    : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io) {
+    pci.attach(0, 0, &i440fx);
+    pci.attach(1, 0, &piix3);
+    pci.attach(1, 1, &piix3_ide);
+    pci.attach(1, 3, &piix4_pm);
+    io.claim(0xCF8, 8, &pci_host);
+    pci_host.isa_ports = &piix3.rcr;
+    io.claim(0xB2, 2, &piix4_pm.apm);
+    pci.pirq_sink = [this](unsigned pirq, bool level) { piix3.set_pirq(pirq, level); };
+    piix3.on_reset = [this](bool) { hooks_.reset(); };  // a CPU-only (soft) reset resets everything too
+    piix4_pm.power_off = [this] { hooks_.power_off(); };
+    for (PciFunction* f : {static_cast<PciFunction*>(&i440fx), static_cast<PciFunction*>(&piix3),
+                           static_cast<PciFunction*>(&piix3_ide), static_cast<PciFunction*>(&piix4_pm)})
+        f->set_tracer(&tracer);
+    // Not wired yet: the PAM/SMRAM effect on the memory map (i440fx.on_map_change), the PIRQ
+    // router's and the SCI's ISA IRQ inputs (the 8259s): see the issue note.
+    reset();
+}
+
+void PcBoard::reset() {
+    pci_host.reset();
+    pci.reset();
+}
+
+} // namespace xlat

@@ -1,0 +1,44 @@
+// The chipset of the PC board around the CPU, as QEMU's "pc" machine (i440FX + PIIX3, with the
+// PIIX4 power management function) lays it out, so that SeaBIOS recognises it:
+//   bus 0 device 0   i440FX host bridge            ports 0xCF8-0xCFF (config mechanism #1)
+//   bus 0 device 1   PIIX3 ISA (fn 0), IDE (fn 1), PIIX4 PM (fn 3; PM block where firmware puts it)
+//   0xCF9            PIIX3 reset control           0xB2-0xB3   APM control and status
+// The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
+// machine only through the hooks it is given.
+#pragma once
+#include <cstdint>
+#include <functional>
+
+#include "devices/i440fx.h"
+#include "devices/pci.h"
+#include "devices/piix.h"
+#include "memory/iobus.h"
+#include "memory/trace.h"
+
+namespace xlat {
+
+struct PcBoardHooks {
+    std::function<uint64_t()> now_ns;        // the machine's time
+    std::function<void()> power_off;         // the guest powered the machine off (S5)
+    std::function<void()> reset;             // the guest asked for a system reset
+};
+
+class PcBoard {
+    PcBoardHooks hooks_;  // first: the devices built below call them
+
+public:
+    PcBoard(IoBus& io, const Tracer& tracer, PcBoardHooks hooks);
+    PcBoard(const PcBoard&) = delete;
+    PcBoard& operator=(const PcBoard&) = delete;
+    // Power-on state of every device on the board.
+    void reset();
+
+    PciBus pci;
+    PciHostPorts pci_host{pci};
+    I440fxHost i440fx;
+    Piix3Isa piix3;
+    Piix3Ide piix3_ide;
+    Piix4Pm piix4_pm;
+};
+
+} // namespace xlat
