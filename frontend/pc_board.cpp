@@ -2,8 +2,8 @@
 
 namespace xlat {
 
-PcBoard::PcBoard(IoBus& io, const Tracer& tracer, PcBoardHooks hooks)
-    : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io) {
+PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, PcBoardHooks hooks)
+    : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer) {
     pci.attach(0, 0, &i440fx);
     pci.attach(1, 0, &piix3);
     pci.attach(1, 1, &piix3_ide);
@@ -17,6 +17,9 @@ PcBoard::PcBoard(IoBus& io, const Tracer& tracer, PcBoardHooks hooks)
     for (PciFunction* f : {static_cast<PciFunction*>(&i440fx), static_cast<PciFunction*>(&piix3),
                            static_cast<PciFunction*>(&piix3_ide), static_cast<PciFunction*>(&piix4_pm)})
         f->set_tracer(&tracer);
+    io.claim(FwCfg::kSelectorPort, 2, &fw_cfg);
+    io.claim(FwCfg::kDmaPort, 8, &fw_cfg);
+    fw_cfg_pc_items(fw_cfg, {phys.ram_size(), 1, -1, {}});
     // Not wired yet: the PAM/SMRAM effect on the memory map (i440fx.on_map_change), the PIRQ
     // router's and the SCI's ISA IRQ inputs (the 8259s): see the issue note.
     reset();
@@ -25,6 +28,7 @@ PcBoard::PcBoard(IoBus& io, const Tracer& tracer, PcBoardHooks hooks)
 void PcBoard::reset() {
     pci_host.reset();
     pci.reset();
+    fw_cfg.reset();
 }
 
 } // namespace xlat

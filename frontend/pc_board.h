@@ -3,16 +3,20 @@
 //   bus 0 device 0   i440FX host bridge            ports 0xCF8-0xCFF (config mechanism #1)
 //   bus 0 device 1   PIIX3 ISA (fn 0), IDE (fn 1), PIIX4 PM (fn 3; PM block where firmware puts it)
 //   0xCF9            PIIX3 reset control           0xB2-0xB3   APM control and status
+//   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings)
 // The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
 // machine only through the hooks it is given.
 #pragma once
 #include <cstdint>
 #include <functional>
 
+#include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/pci.h"
 #include "devices/piix.h"
+#include "memory/dma.h"
 #include "memory/iobus.h"
+#include "memory/phys.h"
 #include "memory/trace.h"
 
 namespace xlat {
@@ -27,7 +31,7 @@ class PcBoard {
     PcBoardHooks hooks_;  // first: the devices built below call them
 
 public:
-    PcBoard(IoBus& io, const Tracer& tracer, PcBoardHooks hooks);
+    PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, PcBoardHooks hooks);
     PcBoard(const PcBoard&) = delete;
     PcBoard& operator=(const PcBoard&) = delete;
     // Power-on state of every device on the board.
@@ -39,6 +43,8 @@ public:
     Piix3Isa piix3;
     Piix3Ide piix3_ide;
     Piix4Pm piix4_pm;
+    DmaTarget dma;  // the devices' only way into guest RAM
+    FwCfg fw_cfg;
 };
 
 } // namespace xlat
