@@ -16,42 +16,52 @@ namespace po = boost::program_options;
 
 namespace xlat {
 
-std::string quote(const std::string& text) {
-    constexpr size_t kShown = 60;
-    std::string out = "'";
-    size_t n = std::min(text.size(), kShown);
-    // Do not cut a UTF-8 sequence in half: back up to the start of the character.
-    if (n < text.size())
-        while (n > 0 && (uint8_t(text[n]) & 0xC0) == 0x80) --n;
-    for (size_t i = 0; i < n; ++i) {
+namespace {
+
+// Length of the valid UTF-8 sequence at text[i] (0 when it is not one: a stray or invalid byte).
+size_t utf8_length(const std::string& text, size_t i) {
+    const uint8_t c = uint8_t(text[i]);
+    const size_t n = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (n == 0 || i + n > text.size()) return 0;
+    for (size_t k = 1; k < n; ++k)
+        if ((uint8_t(text[i + k]) & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+// Appends text[0, limit) to out with control bytes and bytes that are not UTF-8 as \xNN, so that
+// nothing reaching the terminal is a control sequence. Returns how many bytes of text it used.
+size_t escape_into(std::string& out, const std::string& text, size_t limit) {
+    size_t i = 0;
+    while (i < text.size() && i < limit) {
         const uint8_t c = uint8_t(text[i]);
-        if (c < 0x20 || c == 0x7F) {
+        size_t n = c < 0x80 ? (c < 0x20 || c == 0x7F ? 0 : 1) : utf8_length(text, i);
+        if (n != 0 && i + n > limit) break;  // do not cut a character in half
+        if (n == 0) {
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\x%02x", c);
             out += buf;
+            n = 1;
         } else {
-            out += char(c);
+            out.append(text, i, n);
         }
+        i += n;
     }
+    return i;
+}
+
+} // namespace
+
+std::string quote(const std::string& text) {
+    std::string out = "'";
+    const size_t used = escape_into(out, text, 60);
     out += "'";
-    if (n < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
+    if (used < text.size()) out += "... (" + std::to_string(text.size()) + " bytes)";
     return out;
 }
 
 std::string one_line(const std::string& text) {
-    constexpr size_t kMax = 400;
     std::string out;
-    for (size_t i = 0; i < text.size() && out.size() < kMax; ++i) {
-        const uint8_t c = uint8_t(text[i]);
-        if (c < 0x20 || c == 0x7F) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += char(c);
-        }
-    }
-    if (out.size() >= kMax) out += "...";
+    if (escape_into(out, text, 400) < text.size()) out += "...";
     return out;
 }
 
@@ -146,6 +156,24 @@ po::options_description describe() {
     return d;
 }
 
+// Boost.Program_options 1.74 builds an error message by replacing placeholders such as %value%
+// with the user's text until none is left, so a value or option name that itself contains one
+// (`--max-insns %value%`) never ends (found by tests/fuzz/fuzz_options.cpp). Breaking the
+// placeholders in the substituted texts first makes what() end.
+struct PoMessage : po::error_with_option_name {
+    static std::string of(const po::error& e) {
+        const auto* named = dynamic_cast<const po::error_with_option_name*>(&e);
+        if (!named) return e.what();
+        po::error_with_option_name copy = *named;
+        auto subs = &PoMessage::m_substitutions;  // a protected member, reached through the base
+        for (auto& kv : copy.*subs)
+            if (std::count(kv.second.begin(), kv.second.end(), '%') >= 2)  // one '%' is no placeholder
+                for (char& c : kv.second)
+                    if (c == '%') c = '?';
+        return copy.what();
+    }
+};
+
 // Reads the --config file `path` into `out`, following "config = FILE" lines. `open_files` holds
 // the files being read (device and inode), so that a file including itself is caught however
 // it is named.
@@ -237,7 +265,7 @@ Options parse_options(int argc, const char* const* argv) {
         }
         po::notify(vm);
     } catch (const po::error& e) {
-        throw UsageError(one_line(e.what()));
+        throw UsageError(one_line(PoMessage::of(e)));
     }
     Options o;
     if (vm.count("help")) {

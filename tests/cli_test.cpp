@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "process_util.h"
+#include "runloop_roms.h"
 
 using namespace xlat_test;
 namespace fs = std::filesystem;
@@ -89,7 +90,7 @@ const std::vector<uint8_t> kTripleCode = {
 
 // Checks the bad-input contract: exit status 1, one line on stderr starting "xlat: " that
 // contains `names`, nothing on stdout.
-void check_rejected(const std::vector<std::string>& args, const std::string& names) {
+ProcessResult check_rejected(const std::vector<std::string>& args, const std::string& names) {
     ProcessResult r = xlat(args);
     std::string shown;
     for (const std::string& a : args) shown += " " + a;
@@ -103,6 +104,7 @@ void check_rejected(const std::vector<std::string>& args, const std::string& nam
     CHECK(r.err.rfind("xlat: ", 0) == 0);
     CHECK(r.err.find(names) != std::string::npos);
     CHECK(r.out.empty());
+    return r;
 }
 
 } // namespace
@@ -128,6 +130,59 @@ TEST_CASE("cli: bad options are rejected with one line naming the problem", "[cl
         check_rejected({"--config", s.file("unknown.cfg", "colour = blue\n")}, "colour");
     }
     SECTION("a device as --config file") { check_rejected({"--config", "/dev/zero"}, "not a regular file"); }
+    // Absurd values are refused, not wrapped (issue 14).
+    SECTION("-m 17179869185G (2^64 + 1 GiB)") { check_rejected({"-m", "17179869185G"}, "too large"); }
+    SECTION("-m 99999999999999999999") { check_rejected({"-m", "99999999999999999999"}, "too large"); }
+    SECTION("--max-insns -1") { check_rejected({"--max-insns", "-1"}, "'-1'"); }
+    SECTION("--max-insns 0") { check_rejected({"--max-insns", "0"}, "--max-insns 0"); }
+    SECTION("--max-insns 2^64") { check_rejected({"--max-insns", "18446744073709551616"}, "too large"); }
+    SECTION("--max-insns 12k") { check_rejected({"--max-insns", "12k"}, "'12k'"); }
+    SECTION("-bios ''") { check_rejected({"-bios", ""}, "-bios needs a file name"); }
+    SECTION("-kernel ''") { check_rejected({"-kernel", ""}, "-kernel needs a file name"); }
+    SECTION("missing --config file says so") {
+        check_rejected({"--config", (s.dir / "none.cfg").string()}, "No such file or directory");
+    }
+    SECTION("unreadable --config file says why") {
+        std::string path = s.file("secret.cfg", "memory = 64M\n");
+        chmod(path.c_str(), 0);
+        if (geteuid() == 0) {
+            WARN("running as root: a mode-000 file is still readable; skipped");
+        } else {
+            check_rejected({"--config", path}, "Permission denied");
+        }
+    }
+    SECTION("a 900 KiB line in a --config file is not echoed whole") {
+        ProcessResult r = check_rejected({"--config", s.file("long.cfg", std::string(900 * 1024, 'x') + "\n")}, "line 1");
+        CHECK(r.err.size() < 300);
+        CHECK(r.err.find("921600 bytes") != std::string::npos);
+    }
+    SECTION("a 900 KiB value in a --config file is not echoed whole") {
+        ProcessResult r = check_rejected({"--config", s.file("value.cfg", "memory = " + std::string(900 * 1024, '7') + "\n")},
+                                         "memory size");
+        CHECK(r.err.size() < 300);
+    }
+    SECTION("a garbage line in a --config file is shown escaped") {
+        // Bytes that are not UTF-8, then control bytes: all shown as \xNN.
+        std::string garbage = "memory = 64M\n\x80\xC3\xFF\xFE\x1B[31m";
+        for (int i = 1; i < 256; ++i) garbage += char(i == 10 || i == '=' || i == '#' ? 1 : i);
+        ProcessResult r = check_rejected({"--config", s.file("garbage.cfg", garbage)}, "line 2");
+        CHECK(r.err.size() < 300);
+        CHECK(r.err.find("'\\x80\\xc3\\xff\\xfe\\x1b[31m\\x01\\x02\\x03") != std::string::npos);
+        for (char c : r.err.substr(0, r.err.size() - 1)) {  // no raw control or non-UTF-8 byte reaches the terminal
+            CHECK(uint8_t(c) >= 0x20);
+            CHECK(uint8_t(c) < 0x7F);
+        }
+    }
+    SECTION("a --config file that includes itself") {
+        std::string path = (s.dir / "self.cfg").string();
+        s.file("self.cfg", "config = " + path + "\n");
+        check_rejected({"--config", path}, "includes itself");
+    }
+    SECTION("two --config files that include each other") {
+        s.file("a.cfg", "memory = 64M\nconfig = b.cfg\n");
+        s.file("b.cfg", "config = a.cfg\n");
+        check_rejected({"--config", (s.dir / "a.cfg").string()}, "includes itself");
+    }
 }
 
 TEST_CASE("cli: bad firmware is rejected with one line naming the problem", "[cli]") {
@@ -161,7 +216,8 @@ TEST_CASE("cli: --help and --version", "[cli]") {
     CHECK(r.exit_status == 0);
     CHECK(r.out.find("Usage: xlat") != std::string::npos);
     for (const char* opt : {"--bios", "--memory", "--debugcon", "--no-reboot", "--cpu-mode", "--max-insns", "--trace",
-                            "--config", "Exit status"})
+                            "--config", "Exit status", "124 when --max-insns", "6 on a triple", "4 when the CPU halts",
+                            "8 when the debug", "2 for an internal", "1 for"})
         CHECK(r.out.find(opt) != std::string::npos);
     CHECK(r.err.empty());
 
@@ -249,6 +305,120 @@ TEST_CASE("cli: --config FILE sets the options", "[cli]") {
         INFO(describe(r));
         CHECK(r.exit_status == 124);
         CHECK(r.err.find("--max-insns 700") != std::string::npos);
+    }
+}
+
+TEST_CASE("cli: --config skips a UTF-8 byte-order mark and follows nested files", "[cli]") {
+    Scratch s;
+    std::string rom = s.rom("loop.bin", kLoopCode);
+    SECTION("byte-order mark") {
+        std::string cfg = s.file("bom.cfg", "\xEF\xBB\xBF" "bios = " + rom + "\r\nmax-insns = 500\r\n");
+        ProcessResult r = xlat({"--config", cfg});
+        INFO(describe(r));
+        CHECK(r.exit_status == 124);
+        CHECK(r.err.find("--max-insns 500") != std::string::npos);
+    }
+    SECTION("config = FILE, relative to the including file") {
+        s.file("inner.cfg", "max-insns = 600\n");
+        std::string cfg = s.file("outer.cfg", "bios = " + rom + "\nconfig = inner.cfg\n");
+        ProcessResult r = xlat({"--config", cfg});
+        INFO(describe(r));
+        CHECK(r.exit_status == 124);
+        CHECK(r.err.find("--max-insns 600") != std::string::npos);
+    }
+}
+
+TEST_CASE("cli: --max-insns ends a guest that resets forever", "[cli]") {
+    // Without -no-reboot every triple fault resets the machine: the limit counts over them all.
+    Scratch s;
+    ProcessResult r = xlat({"-bios", s.rom("triple.bin", kTripleCode), "--max-insns", "100000", "--stats"});
+    INFO(describe(r));
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.exit_status == 124);
+    CHECK(r.err.find("instructions counted: 100000 ") != std::string::npos);
+}
+
+TEST_CASE("cli: a REP over 4 G of nothing ends at --max-insns, one count per iteration", "[cli]") {
+    // Flat protected mode with paging; linear 0x400000 maps to physical 0xC0000000, where nothing
+    // is: rep stosb with ECX = 0xFFFFFFF0 there. Each iteration counts one instruction and the
+    // pages are translated once each, not once per byte.
+    Scratch s;
+    std::vector<uint8_t> code;
+    emit_mov(code, kMovEdi, 0x400000);
+    emit_mov(code, kMovEcx, 0xFFFFFFF0u);
+    emit(code, {0xFC, 0xF3, 0xAA, 0xB0, 0x00, 0xE6, 0xF4});  // cld / rep stosb / mov al, 0 / out 0F4h, al
+    std::vector<uint8_t> image = pm_paging_rom(code);
+    std::string rom = s.file("rep.bin", std::string(image.begin(), image.end()));
+    ProcessResult r = xlat({"-bios", rom, "--max-insns", "200000", "--stats"});
+    INFO(describe(r));
+    CHECK_FALSE(r.timed_out);
+    CHECK(r.exit_status == 124);
+    CHECK(r.err.find("instructions counted: 200000 ") != std::string::npos);
+    const size_t at = r.err.find(" page walks");
+    REQUIRE(at != std::string::npos);
+    const size_t start = r.err.rfind(' ', at - 1) + 1;
+    const unsigned long walks = std::stoul(r.err.substr(start, at - start));
+    CHECK(walks < 200);  // 49 pages of 4 KiB, and the setup's
+}
+
+TEST_CASE("cli: the exit port answers on 0xF4-0xF7 as QEMU's isa-debug-exit", "[cli]") {
+    // A write of each size to each port, then a fallback exit with 0x20 (status 65) for a write
+    // that did not exit. Compared with qemu-system-i386 when it is installed.
+    const std::string qemu = find_on_path("qemu-system-i386");
+    if (qemu.empty()) WARN("qemu-system-i386 is not on PATH: only xlat is checked");
+    Scratch s;
+    for (uint8_t port : {0xF4, 0xF5, 0xF6, 0xF7}) {
+        for (unsigned size : {1u, 2u, 4u}) {
+            const uint8_t v = uint8_t(port - 0xF0);
+            std::vector<uint8_t> code;
+            if (size == 1) code = {0xB0, v, 0xE6, port};
+            if (size == 2) code = {0xB8, v, 0x01, 0xE7, port};
+            if (size == 4) code = {0x66, 0xB8, v, 0x01, 0x02, 0x03, 0x66, 0xE7, port};
+            for (uint8_t b : {0xB0, 0x20, 0xE6, 0xF4, 0xF4}) code.push_back(b);  // mov al, 20h / out 0F4h, al / hlt
+            std::vector<uint8_t> image = reset_vector_rom({0xEA, 0x00, 0x00, 0x00, 0xF0});
+            std::copy(code.begin(), code.end(), image.begin());
+            const std::string rom = s.file("exit.bin", std::string(image.begin(), image.end()));
+            INFO("port " << std::hex << int(port) << std::dec << ", " << size << " bytes");
+            ProcessResult x = xlat({"-bios", rom, "--max-insns", "1000"});
+            INFO(describe(x));
+            const bool aligned = (port - 0xF4) % size == 0;
+            CHECK(x.exit_status == (aligned ? (v << 1) | 1 : 65));
+            if (qemu.empty()) continue;
+            ProcessResult q = run_process({qemu, "-bios", rom, "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+                                           "-display", "none", "-nodefaults", "-no-reboot"}, 60);
+            INFO("QEMU: " << describe(q));
+            CHECK(q.exit_status == x.exit_status);
+        }
+    }
+}
+
+TEST_CASE("cli: debug console output that cannot be written ends the run with one line", "[cli]") {
+    // A ROM that prints forever: mov al, 'x' / out 0E9h, al / jmp back.
+    Scratch s;
+    const std::string rom = s.rom("chatter.bin", {0xB0, 0x78, 0xE6, 0xE9, 0xEB, 0xFA});
+    SECTION("stdout into a pipe that was closed (xlat | head)") {
+        // The shell reports xlat's status; killed by SIGPIPE it would be 141.
+        const std::string cmd = "{ '" + kXlat + "' -bios '" + rom + "' --max-insns " + kGuard +
+                                "; echo \"status=$?\" >&2; } | head -c 100 >/dev/null";
+        ProcessResult r = run_process({"/bin/sh", "-c", cmd}, 60);
+        INFO(describe(r));
+        CHECK(r.err.find("status=8\n") != std::string::npos);
+        CHECK(r.err.rfind("xlat: cannot write the debug console output to stdout: Broken pipe\n", 0) == 0);
+        CHECK(count_lines(r.err) == 2);
+    }
+    SECTION("-debugcon file:/dev/full, while running") {
+        ProcessResult r = xlat({"-bios", rom, "-debugcon", "file:/dev/full", "--max-insns", kGuard});
+        INFO(describe(r));
+        CHECK(r.exit_status == 8);
+        CHECK(count_lines(r.err) == 1);
+        CHECK(r.err.find("/dev/full: No space left on device") != std::string::npos);
+    }
+    SECTION("-debugcon file:/dev/full, short output found at the end") {
+        ProcessResult r = xlat({"-bios", kDemo, "-debugcon", "file:/dev/full", "--max-insns", kGuard});
+        INFO(describe(r));
+        CHECK(r.exit_status == 8);
+        CHECK(count_lines(r.err) == 1);
+        CHECK(r.err.find("No space left on device") != std::string::npos);
     }
 }
 

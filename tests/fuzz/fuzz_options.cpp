@@ -41,6 +41,10 @@ std::vector<std::vector<uint8_t>> fuzz_seeds(const std::vector<std::string>&) {
         {"--config", "/dev/null", "-m", "3G"},
         {"-m", "17179869185G"},
         {"--max-insns", "-1", "-bios", ""},
+        // Boost 1.74 looped forever building the message for these (found by libFuzzer).
+        {"--max-insns", "%value%"},
+        {"--bogus%canonical_option%"},
+        {"--memory", "%option%%prefix%%original_token%"},
     };
     std::vector<std::vector<uint8_t>> seeds;
     for (const auto& line : lines) {
