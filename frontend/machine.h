@@ -1,6 +1,7 @@
 // Machine: one whole VM. It owns the CPU, the physical address space, the I/O port bus, the
 // devices and the tracer; nothing is global, so several machines run side by side in one process.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -25,6 +26,7 @@ struct MachineConfig {
     bool no_reboot = false;                // a triple fault ends the run instead of resetting
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
+    std::array<std::shared_ptr<BlockDevice>, 4> ide_disks;  // primary master/slave, secondary master/slave
 };
 
 // Checks a firmware image's size; returns an empty string or the reason it is unusable.

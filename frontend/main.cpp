@@ -90,6 +90,7 @@ int run(int argc, char** argv) {
         if (!con.file) throw UsageError("cannot open debugcon file " + quote(con.name) + ": " + std::strerror(errno));
     }
     if (con.file) cfg.debugcon = [&con](char ch) { con.put(ch); };
+    cfg.ide_disks = open_drives(opt.drives);
     cfg.no_reboot = opt.no_reboot;
     cfg.trace_mask = opt.trace_mask;
 

@@ -2,8 +2,9 @@
 
 namespace xlat {
 
-PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, PcBoardHooks hooks)
-    : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer) {
+PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks_, PcBoardHooks hooks)
+    : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer),
+      disks(std::move(disks_)), ide0("ide0", 0x1F0, 0x3F6, 0, &tracer), ide1("ide1", 0x170, 0x376, 1, &tracer) {
     pci.attach(0, 0, &i440fx);
     pci.attach(1, 0, &piix3);
     pci.attach(1, 1, &piix3_ide);
@@ -20,8 +21,13 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, PcBoardHooks ho
     io.claim(FwCfg::kSelectorPort, 2, &fw_cfg);
     io.claim(FwCfg::kDmaPort, 8, &fw_cfg);
     fw_cfg_pc_items(fw_cfg, {phys.ram_size(), 1, -1, {}});
+    for (unsigned i = 0; i < 4; ++i) (i < 2 ? ide0 : ide1).attach(i & 1, disks[i].get());
+    io.claim(0x1F0, 8, &ide0);
+    io.claim(0x3F6, 1, &ide0);
+    io.claim(0x170, 8, &ide1);
+    io.claim(0x376, 1, &ide1);
     // Not wired yet: the PAM/SMRAM effect on the memory map (i440fx.on_map_change), the PIRQ
-    // router's and the SCI's ISA IRQ inputs (the 8259s): see the issue note.
+    // router's, the SCI's and the IDE channels' ISA IRQ inputs (the 8259s): see the issue note.
     reset();
 }
 
@@ -29,6 +35,8 @@ void PcBoard::reset() {
     pci_host.reset();
     pci.reset();
     fw_cfg.reset();
+    ide0.reset();
+    ide1.reset();
 }
 
 } // namespace xlat

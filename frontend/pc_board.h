@@ -4,12 +4,17 @@
 //   bus 0 device 1   PIIX3 ISA (fn 0), IDE (fn 1), PIIX4 PM (fn 3; PM block where firmware puts it)
 //   0xCF9            PIIX3 reset control           0xB2-0xB3   APM control and status
 //   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings)
+//   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15)
 // The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
 // machine only through the hooks it is given.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 
+#include "devices/ata.h"
+#include "devices/block/block.h"
 #include "devices/fw_cfg.h"
 #include "devices/i440fx.h"
 #include "devices/pci.h"
@@ -31,7 +36,8 @@ class PcBoard {
     PcBoardHooks hooks_;  // first: the devices built below call them
 
 public:
-    PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, PcBoardHooks hooks);
+    using Disks = std::array<std::shared_ptr<BlockDevice>, 4>;
+    PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks, PcBoardHooks hooks);
     PcBoard(const PcBoard&) = delete;
     PcBoard& operator=(const PcBoard&) = delete;
     // Power-on state of every device on the board.
@@ -45,6 +51,8 @@ public:
     Piix4Pm piix4_pm;
     DmaTarget dma;  // the devices' only way into guest RAM
     FwCfg fw_cfg;
+    Disks disks;
+    AtaChannel ide0, ide1;  // primary, secondary
 };
 
 } // namespace xlat
