@@ -26,7 +26,7 @@ Machine::Machine(const MachineConfig& cfg)
           cpu.request_stop(StopReason::ExitPort);
       }),
       post([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }),
-      board(io, phys, tracer, cfg.ide_disks,
+      board(io, phys, tracer, cfg.ide_disks, cfg.serial_out,
             {// Until the machine has its Clock: host monotonic time since the machine was built.
              [t0 = std::chrono::steady_clock::now()] {
                  return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(

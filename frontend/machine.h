@@ -27,6 +27,7 @@ struct MachineConfig {
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
     std::array<std::shared_ptr<BlockDevice>, 4> ide_disks;  // primary master/slave, secondary master/slave
+    std::array<std::function<void(uint8_t)>, 4> serial_out;  // what COM1-COM4 transmit goes here
 };
 
 // Checks a firmware image's size; returns an empty string or the reason it is unusable.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "frontend/disk_options.h"
+#include "frontend/serial_options.h"
 
 namespace xlat {
 
@@ -43,6 +44,7 @@ struct Options {
     std::string append;             // -append STR: its command line
     std::vector<std::string> initrd;  // -initrd "FILE [ARGS],FILE [ARGS]": Multiboot modules
     std::vector<DriveSpec> drives;  // -hda ... -hdd, -drive, with -snapshot applied
+    std::vector<std::string> serial;  // -serial DEV per COM port, COM1 first
 };
 
 // Parses argv (and a --config file). Throws UsageError naming the problem.

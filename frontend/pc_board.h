@@ -5,6 +5,7 @@
 //   0xCF9            PIIX3 reset control           0xB2-0xB3   APM control and status
 //   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings)
 //   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15)
+//   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3)
 // The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
 // machine only through the hooks it is given.
 #pragma once
@@ -19,6 +20,7 @@
 #include "devices/i440fx.h"
 #include "devices/pci.h"
 #include "devices/piix.h"
+#include "devices/uart.h"
 #include "memory/dma.h"
 #include "memory/iobus.h"
 #include "memory/phys.h"
@@ -37,7 +39,8 @@ class PcBoard {
 
 public:
     using Disks = std::array<std::shared_ptr<BlockDevice>, 4>;
-    PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks, PcBoardHooks hooks);
+    using SerialOut = std::array<std::function<void(uint8_t)>, 4>;
+    PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks, SerialOut serial, PcBoardHooks hooks);
     PcBoard(const PcBoard&) = delete;
     PcBoard& operator=(const PcBoard&) = delete;
     // Power-on state of every device on the board.
@@ -53,6 +56,7 @@ public:
     FwCfg fw_cfg;
     Disks disks;
     AtaChannel ide0, ide1;  // primary, secondary
+    Uart16550 com1, com2, com3, com4;
 };
 
 } // namespace xlat

@@ -114,3 +114,17 @@ TEST_CASE("cli disks: -hda, -drive and -snapshot place and open the disks", "[cl
     CHECK(r.exit_status == 1);  // the demo ROM's own "success"
     CHECK(r.err.empty());
 }
+
+TEST_CASE("cli serial: -serial back ends and bad ones", "[cli]") {
+    Scratch s;
+    check_rejected({"-serial", "telnet:1"}, "invalid -serial 'telnet:1'");
+    check_rejected({"-serial", "tcp:localhost:4444,server"}, "not supported yet");
+    check_rejected({"-serial", "none", "-serial", "none", "-serial", "none", "-serial", "none", "-serial", "none"},
+                   "more than four");
+    check_rejected({"-serial", "stdio", "-serial", "stdio"}, "more than one port");
+    check_rejected({"-serial", "file:/nonexistent-dir/com1"}, "/nonexistent-dir/com1");
+    const std::string path = (s.dir / "com1.txt").string();
+    ProcessResult r = run_xlat({"-serial", "file:" + path, "-serial", "none"});
+    CHECK(r.exit_status == 1);  // the demo ROM ran
+    CHECK(fs::exists(path));
+}

@@ -180,3 +180,22 @@ TEST_CASE("uart: modem status interrupt from the line", "[devices]") {
     CHECK(r.in(6) == (Uart16550::kMsrCts | Uart16550::kMsrDsr | Uart16550::kMsrDdcd));
     CHECK_FALSE(r.irq4.level);
 }
+
+#include "test_machine.h"
+
+TEST_CASE("uart: the machine's COM ports reach their back ends and reset with the machine", "[devices]") {
+    xlat::MachineConfig cfg = small_config();
+    std::string com1, com4;
+    cfg.serial_out[0] = [&](uint8_t b) { com1 += char(b); };
+    cfg.serial_out[3] = [&](uint8_t b) { com4 += char(b); };
+    xlat::Machine m(cfg);
+    for (char c : std::string("ok\n")) m.io.write(0x3F8, 1, uint8_t(c));
+    m.io.write(0x2E8, 1, '4');
+    m.io.write(0x2F8, 1, '2');  // COM2 has no back end: dropped
+    CHECK(com1 == "ok\n");
+    CHECK(com4 == "4");
+    m.io.write(0x3FF, 1, 0x5A);
+    CHECK(m.io.read(0x3FF, 1) == 0x5A);
+    m.reset();
+    CHECK(m.io.read(0x3FF, 1) == 0);
+}
