@@ -37,7 +37,8 @@ Machine::Machine(const MachineConfig& cfg)
                  cpu.exit_status = 0;
                  cpu.request_stop(StopReason::ExitPort);
              },
-             [this] { cpu.request_stop(StopReason::Reset); }}),
+             [this] { cpu.request_stop(StopReason::Reset); },
+             [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
     tracer.mask = cfg.trace_mask;
     tracer.out = cfg.trace_out;

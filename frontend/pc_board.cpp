@@ -6,7 +6,7 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks_, S
     : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer),
       disks(std::move(disks_)), ide0("ide0", 0x1F0, 0x3F6, 0, &tracer), ide1("ide1", 0x170, 0x376, 1, &tracer),
       com1("com1", 0x3F8, hooks_.now_ns, serial[0]), com2("com2", 0x2F8, hooks_.now_ns, serial[1]),
-      com3("com3", 0x3E8, hooks_.now_ns, serial[2]), com4("com4", 0x2E8, hooks_.now_ns, serial[3]) {
+      com3("com3", 0x3E8, hooks_.now_ns, serial[2]), com4("com4", 0x2E8, hooks_.now_ns, serial[3]), kbc(&tracer) {
     pci.attach(0, 0, &i440fx);
     pci.attach(1, 0, &piix3);
     pci.attach(1, 1, &piix3_ide);
@@ -29,8 +29,14 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks_, S
     io.claim(0x170, 8, &ide1);
     io.claim(0x376, 1, &ide1);
     for (Uart16550* u : {&com1, &com2, &com3, &com4}) io.claim(u->base(), 8, u);
+    io.claim(0x60, 1, &kbc);
+    io.claim(0x64, 1, &kbc);
+    io.claim(0x92, 1, &kbc);
+    kbc.set_a20 = [this](bool on) { hooks_.set_a20(on); };
+    kbc.reset_cpu = [this] { hooks_.reset(); };
     // Not wired yet: the PAM/SMRAM effect on the memory map (i440fx.on_map_change), the PIRQ
-    // router's, the SCI's, the IDE channels' and the UARTs' ISA IRQ inputs (the 8259s): see the issue note.
+    // router's, the SCI's, the IDE channels', the UARTs' and the 8042's ISA IRQ inputs (the 8259s): see the
+    // issue note.
     reset();
 }
 
@@ -41,6 +47,7 @@ void PcBoard::reset() {
     ide0.reset();
     ide1.reset();
     for (Uart16550* u : {&com1, &com2, &com3, &com4}) u->reset();
+    kbc.reset();
 }
 
 } // namespace xlat

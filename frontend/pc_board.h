@@ -6,6 +6,7 @@
 //   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings)
 //   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15)
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3)
+//   0x60, 0x64, 0x92                           the 8042 keyboard controller, port A (A20, reset)
 // The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
 // machine only through the hooks it is given.
 #pragma once
@@ -17,6 +18,7 @@
 #include "devices/ata.h"
 #include "devices/block/block.h"
 #include "devices/fw_cfg.h"
+#include "devices/i8042.h"
 #include "devices/i440fx.h"
 #include "devices/pci.h"
 #include "devices/piix.h"
@@ -32,6 +34,7 @@ struct PcBoardHooks {
     std::function<uint64_t()> now_ns;        // the machine's time
     std::function<void()> power_off;         // the guest powered the machine off (S5)
     std::function<void()> reset;             // the guest asked for a system reset
+    std::function<void(bool)> set_a20;       // the A20 gate (8042 output port, port 0x92)
 };
 
 class PcBoard {
@@ -57,6 +60,7 @@ public:
     Disks disks;
     AtaChannel ide0, ide1;  // primary, secondary
     Uart16550 com1, com2, com3, com4;
+    I8042 kbc;
 };
 
 } // namespace xlat

@@ -152,3 +152,20 @@ TEST_CASE("i8042: A20 through the output port and port 0x92; CPU reset through 0
     CHECK(r.status() == I8042::kUnlocked);
     CHECK(r.io.read(0x92, 1) == 0);
 }
+
+#include "test_machine.h"
+
+TEST_CASE("i8042: the machine's A20 gate follows the controller, and a reset restores it", "[devices]") {
+    xlat::Machine m(small_config());
+    CHECK(m.phys.a20());
+    m.io.write(0x64, 1, 0xDD);
+    CHECK_FALSE(m.phys.a20());
+    m.io.write(0x92, 1, 0x02);
+    CHECK(m.phys.a20());
+    m.io.write(0x92, 1, 0x00);
+    CHECK_FALSE(m.phys.a20());
+    m.reset();
+    CHECK(m.phys.a20());
+    m.io.write(0x64, 1, 0xAA);
+    CHECK(m.io.read(0x60, 1) == 0x55);
+}
