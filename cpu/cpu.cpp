@@ -7,10 +7,13 @@ Cpu::Cpu(Mmu& m, IoBus& bus, const Tracer& t) : mmu(m), io(bus), trace(t) { rese
 
 void Cpu::reset() {
     const bool ferr = s.ferr;
+    const uint64_t retired = s.icount;  // the instruction count (and so icount time) goes on
     s = CpuState{};
+    s.icount = retired;
+    set_tsc(0);  // RESET clears the TSC (SDM Vol. 3B, 17.17)
     // Intel SDM Vol. 3A, 9.1.1, Table 9-1: IA-32 processor states following power-up or RESET.
     s.eflags = FIXED1;
-    s.eip = 0xFFF0;
+    s.set_eip(0xFFF0);
     s.cr0 = CR0_CD | CR0_NW | CR0_ET;
     for (unsigned i = 0; i < kSegCount; ++i)
         s.seg[i] = SegmentCache{0, 0xFFFF, 0, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED)};
@@ -20,7 +23,7 @@ void Cpu::reset() {
     s.tr = SegmentCache{0, 0xFFFF, 0, uint16_t(SEG_P | 0xB)};    // busy 32-bit TSS, present
     s.gdtr = TableRegister{0, 0xFFFF};
     s.idtr = TableRegister{0, 0xFFFF};
-    s.regs[EDX] = 0x00000652;  // processor signature: family 6, model 5, stepping 2 (as CPUID 1)
+    s.set_reg32(EDX, 0x00000652);  // processor signature: family 6, model 5, stepping 2 (as CPUID 1)
     s.fpu.fcw = 0x0040;    // x87 after RESET: registers +0.0 tagged zero (FINIT gives 037FH, FFFFH)
     s.fpu.ftw = 0x5555;
     s.fpu.mxcsr = 0x1F80;
@@ -40,7 +43,7 @@ void Cpu::reset() {
 uint32_t Cpu::get(ZydisRegister r) const {
     if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) return reg8(unsigned(r - ZYDIS_REGISTER_AL));
     if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return reg16(unsigned(r - ZYDIS_REGISTER_AX));
-    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return s.regs[r - ZYDIS_REGISTER_EAX];
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return s.reg32(r - ZYDIS_REGISTER_EAX);
     if (r >= ZYDIS_REGISTER_ES && r <= ZYDIS_REGISTER_GS) return s.seg[r - ZYDIS_REGISTER_ES].selector;
     switch (r) {
     case ZYDIS_REGISTER_CR0: return s.cr0;
@@ -49,8 +52,8 @@ uint32_t Cpu::get(ZydisRegister r) const {
     case ZYDIS_REGISTER_CR4: return s.cr4;
     case ZYDIS_REGISTER_FLAGS: return s.eflags & 0xFFFF;
     case ZYDIS_REGISTER_EFLAGS: return s.eflags;
-    case ZYDIS_REGISTER_IP: return s.eip & 0xFFFF;
-    case ZYDIS_REGISTER_EIP: return s.eip;
+    case ZYDIS_REGISTER_IP: return s.eip() & 0xFFFF;
+    case ZYDIS_REGISTER_EIP: return s.eip();
     default: break;
     }
     if (r >= ZYDIS_REGISTER_DR0 && r <= ZYDIS_REGISTER_DR7) return s.dr[r - ZYDIS_REGISTER_DR0];
@@ -60,7 +63,7 @@ uint32_t Cpu::get(ZydisRegister r) const {
 void Cpu::set(ZydisRegister r, uint32_t v) {
     if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) return set_reg8(unsigned(r - ZYDIS_REGISTER_AL), uint8_t(v));
     if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return set_reg16(unsigned(r - ZYDIS_REGISTER_AX), uint16_t(v));
-    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) { s.regs[r - ZYDIS_REGISTER_EAX] = v; return; }
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) { s.set_reg32(r - ZYDIS_REGISTER_EAX, v); return; }
     // Segment, control and debug registers have semantics of their own (MOV Sreg/CRn/DRn rows).
     undefined(nullptr);
 }
@@ -82,9 +85,11 @@ bool Cpu::cond(unsigned cc) const {
 }
 
 void Cpu::write_eflags(uint32_t v, uint32_t changeable) {
+    const uint32_t old = s.eflags;
     s.eflags = ((s.eflags & ~changeable) | (v & changeable)) | FIXED1;
     // Bits 3, 5, 15 and 22-31 are reserved and read as 0 (SDM Vol. 1, 3.4.3).
     s.eflags &= ~((1u << 3) | (1u << 5) | (1u << 15) | 0xFFC00000u);
+    if (s.eflags & ~old & IF) interrupt_window_opened();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -278,7 +283,7 @@ void Cpu::load_seg_real(SegReg sr, uint16_t sel) {
 void Cpu::jump_near(uint32_t target) {
     // SDM: #GP(0) if the target is beyond the CS limit (in every mode).
     if (target > s.seg[CS].limit) raise_fault(kGP, 0);
-    s.eip = target;
+    s.set_eip(target);
 }
 
 // ---------------------------------------------------------------------------------------------

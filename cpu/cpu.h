@@ -12,6 +12,7 @@
 #include "cpu/flags.h"
 #include "cpu/insn.h"
 #include "cpu/state.h"
+#include "memory/clock.h"
 #include "memory/fault.h"
 #include "memory/iobus.h"
 #include "memory/irq.h"
@@ -51,7 +52,7 @@ class Cpu {
 public:
     Cpu(Mmu& mmu, IoBus& io, const Tracer& trace);
 
-    CpuState s;          // architectural state
+    CpuState s{};        // architectural state
     Mmu& mmu;            // linear address space
     IoBus& io;           // port address space
     const Tracer& trace; // --trace
@@ -77,31 +78,31 @@ public:
 
     // ---- registers ----
     uint8_t reg8(unsigned i) const {  // AL CL DL BL AH CH DH BH
-        return i < 4 ? uint8_t(s.regs[i]) : uint8_t(s.regs[i - 4] >> 8);
+        return i < 4 ? uint8_t(s.reg32(i)) : uint8_t(s.reg32(i - 4) >> 8);
     }
     void set_reg8(unsigned i, uint8_t v) {
-        if (i < 4) s.regs[i] = (s.regs[i] & ~0xFFu) | v;
-        else s.regs[i - 4] = (s.regs[i - 4] & ~0xFF00u) | (uint32_t(v) << 8);
+        if (i < 4) s.set_reg32(i, (s.reg32(i) & ~0xFFu) | v);
+        else s.set_reg32(i - 4, (s.reg32(i - 4) & ~0xFF00u) | (uint32_t(v) << 8));
     }
-    uint16_t reg16(unsigned i) const { return uint16_t(s.regs[i]); }
-    void set_reg16(unsigned i, uint16_t v) { s.regs[i] = (s.regs[i] & ~0xFFFFu) | v; }
+    uint16_t reg16(unsigned i) const { return uint16_t(s.reg32(i)); }
+    void set_reg16(unsigned i, uint16_t v) { s.set_reg32(i, (s.reg32(i) & ~0xFFFFu) | v); }
     // A general register by size (1, 2, 4): 16-bit writes keep the upper half.
     uint32_t reg(unsigned i, unsigned size) const {
-        return size == 1 ? reg8(i) : size == 2 ? reg16(i) : s.regs[i];
+        return size == 1 ? reg8(i) : size == 2 ? reg16(i) : s.reg32(i);
     }
     void set_reg(unsigned i, unsigned size, uint32_t v) {
         if (size == 1) set_reg8(i, uint8_t(v));
         else if (size == 2) set_reg16(i, uint16_t(v));
-        else s.regs[i] = v;
+        else s.set_reg32(i, v);
     }
     // A Zydis register operand: general registers, segment selectors, CR/DR.
     uint32_t get(ZydisRegister r) const;
     void set(ZydisRegister r, uint32_t v);
     // The size-masked value of (E)CX, (E)SI, (E)DI for an address size of 2 or 4 bytes, and
     // writes that keep the upper half for 16-bit addressing.
-    uint32_t areg(Gpr g, unsigned asize) const { return asize == 2 ? s.regs[g] & 0xFFFF : s.regs[g]; }
+    uint32_t areg(Gpr g, unsigned asize) const { return asize == 2 ? s.reg32(g) & 0xFFFF : s.reg32(g); }
     void set_areg(Gpr g, unsigned asize, uint32_t v) {
-        if (asize == 2) set_reg16(g, uint16_t(v)); else s.regs[g] = v;
+        if (asize == 2) set_reg16(g, uint16_t(v)); else s.set_reg32(g, v);
     }
 
     // ---- flags ----
@@ -152,15 +153,15 @@ public:
     // ---- stack ----
     // The stack pointer is ESP or SP by SS.B. Pushes and pops work on a local copy `sp` so that a
     // multi-word transfer commits ESP only after every access succeeded: 
-    //   uint32_t sp = c.s.regs[ESP]; sp = c.push_at(sp, 2, v1); sp = c.push_at(sp, 2, v2); c.set_sp(sp);
+    //   uint32_t sp = c.s.reg32(ESP); sp = c.push_at(sp, 2, v1); sp = c.push_at(sp, 2, v2); c.set_sp(sp);
     uint32_t sp_mask() const { return stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
     uint32_t push_at(uint32_t sp, unsigned size, uint32_t v);   // returns the new sp
     uint32_t pop_at(uint32_t sp, unsigned size, uint32_t& v);   // returns the new sp
     void set_sp(uint32_t sp) {
-        if (stack32()) s.regs[ESP] = sp; else set_reg16(ESP, uint16_t(sp));
+        if (stack32()) s.set_reg32(ESP, sp); else set_reg16(ESP, uint16_t(sp));
     }
-    void push(unsigned size, uint32_t v) { set_sp(push_at(s.regs[ESP], size, v)); }
-    uint32_t pop(unsigned size) { uint32_t v; set_sp(pop_at(s.regs[ESP], size, v)); return v; }
+    void push(unsigned size, uint32_t v) { set_sp(push_at(s.reg32(ESP), size, v)); }
+    uint32_t pop(unsigned size) { uint32_t v; set_sp(pop_at(s.reg32(ESP), size, v)); return v; }
 
     // ---- segments ----
     // Loads a segment register as MOV/POP/LDS do: in real and V86 mode base = sel * 16 and the
@@ -215,6 +216,12 @@ public:
     // an INTR from the interrupt source; wakes a halted CPU. Returns true when one was taken.
     bool accept_interrupts();
     InterruptSource* intr_source = nullptr;  // the interrupt controller, if any
+    // After IF rose (STI, POPF, IRET, a task switch) or NMI blocking ended: an interrupt held
+    // back until now is taken at the next boundary. The run loop only looks when the exit
+    // request says so (docs/runloop.md), and a controller signals only when INTR rises.
+    void interrupt_window_opened() {
+        if (s.nmi_pending || (intr_source && intr_source->intr())) request_exit(kExitIrq);
+    }
     // Raises #UD for an instruction we cannot run, counting it.
     [[noreturn]] void undefined(const Insn* in);
 
@@ -232,6 +239,14 @@ public:
     void (*ferr_hook)(void* ctx, bool asserted) = nullptr;
     void* ferr_ctx = nullptr;
     void set_ferr(bool asserted);
+
+    // ---- time ----
+    // The machine's clock (null in bare test rigs: time is then the instruction count). The TSC
+    // counts at 1 GHz of that clock: CpuState::tsc holds its offset from the clock's reading.
+    Clock* clock = nullptr;
+    uint64_t time_ns() const { return clock ? clock->now() : s.icount; }
+    uint64_t tsc() const { return s.tsc + time_ns(); }
+    void set_tsc(uint64_t v) { s.tsc = v - time_ns(); }
 
     // ---- run control (docs/runloop.md) ----
     void request_stop(StopReason r) {

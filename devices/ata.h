@@ -17,12 +17,12 @@
 
 #include "devices/block/block.h"
 #include "devices/devlog.h"
-#include "memory/iobus.h"
+#include "devices/port_device.h"
 #include "memory/irq.h"
 
 namespace xlat {
 
-class AtaChannel : public Device {
+class AtaChannel : public PortDevice {
 public:
     // Status register (7.15) and error register (7.9) bits.
     enum : uint8_t { kBsy = 0x80, kDrdy = 0x40, kDf = 0x20, kDsc = 0x10, kDrq = 0x08, kErr = 0x01 };

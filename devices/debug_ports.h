@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "memory/iobus.h"
+#include "memory/device.h"
 
 namespace xlat {
 
@@ -18,10 +18,8 @@ public:
     // sink receives every byte the guest writes; nullptr discards them.
     explicit DebugConsole(std::function<void(char)> sink) : sink_(std::move(sink)) {}
     const char* name() const override { return "debugcon"; }
-    uint32_t io_read(uint16_t, unsigned) override { return 0xE9; }
-    void io_write(uint16_t, unsigned size, uint32_t value) override {
-        // A wider write sends its low byte, as QEMU's debugcon does.
-        (void)size;
+    uint32_t read(unsigned, uint32_t, unsigned) override { return 0xE9; }
+    void write(unsigned, uint32_t, unsigned, uint32_t value) override {
         if (sink_) sink_(char(value & 0xFF));
     }
 
@@ -33,23 +31,23 @@ class ExitPort : public Device {
 public:
     static constexpr unsigned kPorts = 4;  // iosize=4: ports base .. base+3
     // on_exit receives the exit status (v << 1) | 1.
-    ExitPort(uint16_t base, std::function<void(int)> on_exit) : base_(base), on_exit_(std::move(on_exit)) {}
+    explicit ExitPort(std::function<void(int)> on_exit) : on_exit_(std::move(on_exit)) {}
     const char* name() const override { return "isa-debug-exit"; }
     // QEMU's device reads as 0 (its read callback returns 0; measured with QEMU 7.2).
-    uint32_t io_read(uint16_t, unsigned) override { return 0; }
+    uint32_t read(unsigned, uint32_t, unsigned) override { return 0; }
     // Any naturally aligned write of 1, 2 or 4 bytes inside the window exits with the value
     // written (so a byte 5 written to 0xF5 exits with 11, a word to 0xF6 with its value). QEMU
     // declares the region for aligned accesses only and drops the others: a word at 0xF5 or
     // 0xF7, a dword anywhere but 0xF4 (checked against qemu-system-i386 7.2 by the cli tests).
-    void io_write(uint16_t port, unsigned size, uint32_t value) override {
-        const unsigned offset = unsigned(port - base_);
+    // The machine claims the window aligned-only (IoBus::require_alignment), so an unaligned
+    // access never reaches here, also one that runs past the window's end.
+    void write(unsigned, uint32_t offset, unsigned size, uint32_t value) override {
         if (offset % size != 0) return;
         const uint32_t mask = size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
         on_exit_(int(((value & mask) << 1) | 1));
     }
 
 private:
-    uint16_t base_;
     std::function<void(int)> on_exit_;
 };
 
@@ -57,12 +55,14 @@ class PostPort : public Device {
 public:
     explicit PostPort(std::function<void(uint8_t)> on_post) : on_post_(std::move(on_post)) {}
     const char* name() const override { return "post"; }
-    uint32_t io_read(uint16_t, unsigned) override { return last_; }
-    void io_write(uint16_t, unsigned, uint32_t value) override {
+    uint32_t read(unsigned, uint32_t, unsigned) override { return last_; }
+    void write(unsigned, uint32_t, unsigned, uint32_t value) override {
         last_ = uint8_t(value);
         if (on_post_) on_post_(last_);
     }
     void reset() override { last_ = 0; }
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override { out.u8("last", last_); }
     uint8_t last() const { return last_; }
 
 private:

@@ -17,11 +17,11 @@
 
 #include "devices/devlog.h"
 #include "memory/dma.h"
-#include "memory/iobus.h"
+#include "devices/port_device.h"
 
 namespace xlat {
 
-class FwCfg : public Device {
+class FwCfg : public PortDevice {
 public:
     // Well-known keys (QEMU's fw_cfg_keys.h numbering, which SeaBIOS uses).
     enum Key : uint16_t {

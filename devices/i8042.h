@@ -12,12 +12,12 @@
 #include <functional>
 
 #include "devices/devlog.h"
-#include "memory/iobus.h"
+#include "devices/port_device.h"
 #include "memory/irq.h"
 
 namespace xlat {
 
-class I8042 : public Device {
+class I8042 : public PortDevice {
 public:
     // Status register bits.
     enum : uint8_t { kObf = 0x01, kIbf = 0x02, kSys = 0x04, kCmdData = 0x08, kUnlocked = 0x10, kAuxObf = 0x20,

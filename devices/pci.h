@@ -11,7 +11,7 @@
 #include <functional>
 
 #include "devices/devlog.h"
-#include "memory/iobus.h"
+#include "devices/port_device.h"
 
 namespace xlat {
 
@@ -141,7 +141,7 @@ private:
 
 // Configuration mechanism #1. Byte and word accesses to 0xCF8-0xCFB are not CONFIG_ADDRESS (PCI
 // 2.1 section 3.7.4.1): they pass to `isa_ports` (the PIIX3's reset control register at 0xCF9).
-class PciHostPorts : public Device {
+class PciHostPorts : public PortDevice {
 public:
     explicit PciHostPorts(PciBus& bus) : bus_(bus) {}
     const char* name() const override { return "pci-host"; }
@@ -149,7 +149,7 @@ public:
     uint32_t io_read(uint16_t port, unsigned size) override;
     void io_write(uint16_t port, unsigned size, uint32_t value) override;
     uint32_t config_address() const { return address_; }
-    Device* isa_ports = nullptr;
+    PortDevice* isa_ports = nullptr;
 
 private:
     PciBus& bus_;

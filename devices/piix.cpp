@@ -160,7 +160,7 @@ void Piix4Pm::remap() {
         bool free = true;
         for (unsigned p = base; p < base + 64u; ++p) free &= io_->owner(uint16_t(p)) == nullptr;
         if (free) {
-            io_->claim(base, 64, &pm_io);
+            claim_ports(*io_, base, 64, &pm_io);
             mapped_base_ = base;
         } else {
             log_.unimplemented(name(), "PM base over ports owned by another device", base);

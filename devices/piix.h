@@ -29,7 +29,7 @@ public:
 
     // Port 0xCF9, the reset control register (PIIX3 datasheet 4.1.24): a 0->1 transition of bit 2
     // (RCPU) resets; bit 1 (SRST) selects a hard reset of the system (true) or a CPU-only one.
-    class ResetControl : public Device {
+    class ResetControl : public PortDevice {
     public:
         explicit ResetControl(Piix3Isa& isa) : isa_(isa) {}
         const char* name() const override { return "piix3-rcr"; }
@@ -95,7 +95,7 @@ public:
     std::function<void()> power_off;   // SLP_EN with SLP_TYP 0 (soft off, S5)
 
     // The PM register block (64 ports at PMBA).
-    class PmIo : public Device {
+    class PmIo : public PortDevice {
     public:
         explicit PmIo(Piix4Pm& pm) : pm_(pm) {}
         const char* name() const override { return "piix4-pm"; }
@@ -109,7 +109,7 @@ public:
     };
     // The APM control and status ports 0xB2/0xB3 (PIIX4 datasheet 7.1.4). Without SMM the
     // control port does what firmware's SMI handler would: switch SCI_EN.
-    class Apm : public Device {
+    class Apm : public PortDevice {
     public:
         explicit Apm(Piix4Pm& pm) : pm_(pm) {}
         const char* name() const override { return "apm"; }

@@ -14,12 +14,12 @@
 #include <cstdint>
 #include <functional>
 
-#include "memory/iobus.h"
+#include "devices/port_device.h"
 #include "memory/irq.h"
 
 namespace xlat {
 
-class Uart16550 : public Device {
+class Uart16550 : public PortDevice {
 public:
     // IER, IIR, FCR, LCR, MCR, LSR, MSR bits (datasheet section 8).
     enum : uint8_t { kIerRda = 0x01, kIerThre = 0x02, kIerRls = 0x04, kIerMs = 0x08 };

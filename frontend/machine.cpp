@@ -20,18 +20,8 @@ Machine::Machine(const MachineConfig& cfg)
       mmu(phys, &tracer),
       cpu(mmu, io, tracer),
       interp(cpu),
-      debugcon(cfg.debugcon),
-      exit_port(0xF4, [this](int status) {
-          cpu.exit_status = status;
-          cpu.request_stop(StopReason::ExitPort);
-      }),
-      post([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }),
       board(io, phys, tracer, cfg.ide_disks, cfg.serial_out,
-            {// Until the machine has its Clock: host monotonic time since the machine was built.
-             [t0 = std::chrono::steady_clock::now()] {
-                 return uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                     std::chrono::steady_clock::now() - t0).count());
-             },
+            {[this] { return clock.now(); },
              // ACPI soft-off (S5) ends the run with status 0.
              [this] {
                  cpu.exit_status = 0;
@@ -40,6 +30,11 @@ Machine::Machine(const MachineConfig& cfg)
              [this] { cpu.request_stop(StopReason::Reset); },
              [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
+    cpu.clock = &clock;
+    if (cfg.icount_shift >= 0) clock.use_icount(&cpu.s.icount, unsigned(cfg.icount_shift));
+    // An event scheduled before the deadline the executor's run was measured against (an OUT
+    // that programs a timer) ends that run, so the budget is measured again.
+    clock.on_earlier_deadline([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitTimer); }, &cpu);
     tracer.mask = cfg.trace_mask;
     tracer.out = cfg.trace_out;
     std::string problem = firmware_size_problem(cfg.firmware.size());
@@ -51,9 +46,47 @@ Machine::Machine(const MachineConfig& cfg)
     const uint32_t low = std::min<uint32_t>(size, 128u << 10);
     std::vector<uint8_t> tail(cfg.firmware.end() - low, cfg.firmware.end());
     phys.map_rom(0x100000 - low, tail, "isa-bios");
-    io.claim(0xE9, 1, &debugcon);
-    io.claim(0xF4, ExitPort::kPorts, &exit_port);
-    io.claim(0x80, 1, &post);
+    io.claim(0xE9, 1, &devices.add<DebugConsole>(cfg.debugcon));
+    io.claim(0xF4, ExitPort::kPorts, &devices.add<ExitPort>([this](int status) {
+        cpu.exit_status = status;
+        cpu.request_stop(StopReason::ExitPort);
+    }));
+    io.require_alignment(0xF4);  // as QEMU's isa-debug-exit: unaligned accesses are dropped
+    io.claim(0x80, 1, &devices.add<PostPort>([this](uint8_t v) { tracer.log(kTracePost, "POST code %02x", v); }));
+    // The two 8259s as on every PC: the slave's INT on the master's IR2, the master's INT to the
+    // CPU; ELCRs at 0x4D0/0x4D1 as the PIIX3 has them. The 8254's OUT0 is IRQ0.
+    pic_master = &devices.add<Pic8259>("pic-master", true, uint8_t(0xF8));
+    pic_slave = &devices.add<Pic8259>("pic-slave", false, uint8_t(0xDE));
+    io.claim(0x20, 2, pic_master, 0, 1, 1);
+    io.claim(0xA0, 2, pic_slave, 0, 1, 1);
+    io.claim(0x4D0, 1, pic_master, 1, 1, 1);
+    io.claim(0x4D1, 1, pic_slave, 1, 1, 1);
+    pic_slave->int_out.connect(pic_master, 2);
+    pic_master->attach_slave(2, pic_slave);
+    pic_master->on_intr([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitIrq); }, &cpu);
+    cpu.intr_source = pic_master;
+    pit = &devices.add<Pit8254>(clock);
+    io.claim(0x40, 4, pit, 0, 1, 1);
+    io.claim(0x61, 1, pit, 1, 1, 1);
+    pit->irq0.connect(pic_master, 0);
+    rtc = &devices.add<Rtc146818>(clock, cfg.rtc_start == INT64_MIN ? rtc_start_time("utc") : cfg.rtc_start);
+    io.claim(0x70, 2, rtc, 0, 1, 1);
+    rtc->irq8.connect(pic_slave, 0);
+    board.connect_irqs(*pic_master, *pic_slave);
+    // The CMOS bytes a PC BIOS reads (IBM PC AT technical reference; SeaBIOS reads the same
+    // from QEMU): base memory in KiB (15h-16h), memory from 1 MiB in KiB up to 64 MiB
+    // (17h-18h, and 30h-31h), memory above 16 MiB in 64 KiB units (34h-35h), the equipment
+    // byte (14h: bit 1, a math coprocessor; no floppy; video 00 = EGA/VGA).
+    const uint64_t kib = cfg.ram_bytes >> 10;
+    const uint32_t ext = uint32_t(std::min<uint64_t>(kib > 1024 ? kib - 1024 : 0, 0xFFFF));
+    const uint32_t high = uint32_t(std::min<uint64_t>(cfg.ram_bytes > (16u << 20) ? (cfg.ram_bytes - (16u << 20)) >> 16 : 0, 0xFFFF));
+    rtc->cmos(0x14) = 0x02;
+    rtc->cmos(0x15) = 0x80;  // 640 KiB
+    rtc->cmos(0x16) = 0x02;
+    rtc->cmos(0x17) = rtc->cmos(0x30) = uint8_t(ext);
+    rtc->cmos(0x18) = rtc->cmos(0x31) = uint8_t(ext >> 8);
+    rtc->cmos(0x34) = uint8_t(high);
+    rtc->cmos(0x35) = uint8_t(high >> 8);
     io.on_unclaimed_ctx = &tracer;
     io.on_unclaimed = [](void* ctx, uint16_t port, bool write) {
         static_cast<Tracer*>(ctx)->log(kTraceIo, "%s of unclaimed port %04x", write ? "write" : "read", port);
@@ -62,34 +95,92 @@ Machine::Machine(const MachineConfig& cfg)
 }
 
 void Machine::reset() {
-    retired_before_reset_ += cpu.s.icount;
     cpu.reset();
     mmu.flush_all();
     phys.set_a20(true);
-    post.reset();
+    devices.reset_all();
     board.reset();
+    // The devices' power-on events were scheduled before any run measured a budget against the
+    // clock, so they need no early exit: Machine::run measures its first budget afresh. (Left
+    // set, it would make REP string instructions yield after every iteration when a test steps
+    // the CPU without Machine::run.)
+    cpu.exit_request.fetch_and(~Cpu::kExitTimer, std::memory_order_relaxed);
     tracer.log(kTraceCpu, "reset");
 }
 
+// The outer loop (docs/runloop.md): due clock events, the executor for a budget, resets, and
+// HLT. How a deadline interrupts running guest code depends on where time comes from:
+//   --icount  time is the instruction count, so the budget is exactly the instructions until
+//             the earliest deadline: the run ends on it, to the instruction, every time.
+//   host      the executor runs slices of at most kHostSlice instructions and the host clock is
+//             read between them (one vDSO clock_gettime, about 20 ns, per slice). We chose this
+//             over a timer thread that sets kExitTimer: no second thread per machine, no lock
+//             on the deadline queue (only this thread touches it), and nothing for the executor
+//             to do beyond honouring its budget, which it must do anyway. The cost is latency:
+//             an event runs up to one slice late (about 0.1-0.5 ms in the interpreter, less
+//             in translated code), well under the 1 ms tick of the fastest guest timers we
+//             expect. kExitTimer still ends a run early when a device schedules an event
+//             before the deadline the run was measured against.
 Machine::Result Machine::run(uint64_t max_insns) {
     const uint64_t start = retired();
     for (;;) {
+        clock.run_due();
         uint64_t left = 0;
         if (max_insns) {
             uint64_t done = retired() - start;
             left = done >= max_insns ? 0 : max_insns - done;
             if (!left) return {StopReason::MaxInsns, 0, resets_};
         }
-        StopReason r = interp.run(left);
-        if (r == StopReason::TripleFault && !no_reboot_) {
+        cpu.exit_request.fetch_and(~(Cpu::kExitTimer | Cpu::kExitAsync), std::memory_order_acq_rel);
+        if (cpu.s.halted && !(cpu.exit_request.load(std::memory_order_acquire) & (Cpu::kExitIrq | Cpu::kExitStop))) {
+            if (!sleep_while_halted()) return {StopReason::HaltForever, 0, resets_};
+            continue;
+        }
+        const uint64_t deadline = clock.next_deadline();
+        uint64_t budget = clock.mode() == Clock::Mode::Icount
+                              ? (deadline == Clock::kNever ? 0 : clock.insns_until(deadline))
+                              : kHostSlice;
+        if (left && (!budget || left < budget)) budget = left;
+        clock.set_budget_deadline(deadline);
+        StopReason r = interp.run(budget);
+        clock.set_budget_deadline(Clock::kNever);
+        switch (r) {
+        case StopReason::None:      // an exit request, or HLT
+        case StopReason::MaxInsns:  // the budget is spent; the limit itself is checked above
+            continue;
+        case StopReason::TripleFault:
+            if (no_reboot_) break;
             tracer.log(kTraceCpu, "triple fault: resetting");
             ++resets_;
             reset();
             continue;
+        case StopReason::Reset:
+            ++resets_;
+            reset();
+            continue;
+        default:
+            break;
         }
-        if (r == StopReason::Reset) { ++resets_; reset(); continue; }
         return {r, cpu.exit_status, resets_};
     }
+}
+
+bool Machine::sleep_while_halted() {
+    // Only an interrupt ends HLT. With IF clear only an NMI could, and no device raises NMI
+    // yet; with IF set an interrupt needs INTR already asserted or a timer still to fire.
+    // Either way, when nothing can come the run ends instead of hanging (status 3).
+    const bool intr = cpu.intr_source && cpu.intr_source->intr();
+    if (cpu.s.nmi_pending) return true;
+    if (!(cpu.s.eflags & IF)) return false;
+    if (intr) {
+        cpu.request_exit(Cpu::kExitIrq);
+        return true;
+    }
+    if (clock.idle()) return false;
+    const uint64_t deadline = clock.next_deadline();
+    if (clock.mode() == Clock::Mode::Host) clock.sleep_until(deadline, cpu.exit_request);
+    else clock.advance_to(deadline);  // icount: HLT skips the time; the events run on the way
+    return true;
 }
 
 std::string Machine::describe_cpu() const {
@@ -99,8 +190,8 @@ std::string Machine::describe_cpu() const {
     int n = std::snprintf(buf, sizeof buf,
                           "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\nESI=%08x EDI=%08x EBP=%08x ESP=%08x\n"
                           "EIP=%08x EFL=%08x CPL=%u CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n",
-                          s.regs[EAX], s.regs[EBX], s.regs[ECX], s.regs[EDX], s.regs[ESI], s.regs[EDI],
-                          s.regs[EBP], s.regs[ESP], s.eip, s.eflags, s.cpl, s.cr0, s.cr2, s.cr3, s.cr4);
+                          s.reg32(EAX), s.reg32(EBX), s.reg32(ECX), s.reg32(EDX), s.reg32(ESI), s.reg32(EDI),
+                          s.reg32(EBP), s.reg32(ESP), s.eip(), s.eflags, s.cpl, s.cr0, s.cr2, s.cr3, s.cr4);
     std::string out(buf, size_t(n));
     for (unsigned i = 0; i < kSegCount; ++i) {
         n = std::snprintf(buf, sizeof buf, "%s =%04x %08x %08x %04x\n", names[i], s.seg[i].selector,

@@ -94,6 +94,12 @@ int run(int argc, char** argv) {
     SerialBackends serial(opt.serial);
     for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
+    cfg.icount_shift = opt.icount_shift;
+    try {
+        cfg.rtc_start = rtc_start_time(opt.rtc_base);
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
+    }
     cfg.trace_mask = opt.trace_mask;
 
     // A Multiboot kernel and its modules are opened (and refused when they are not regular files)
@@ -117,7 +123,7 @@ int run(int argc, char** argv) {
     }
     Machine::Result r = m.run(opt.max_insns);
     con.close();
-    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.post.last());
+    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
     if (con.error) {  // whatever ended the run, its output is incomplete: say so first
         std::fprintf(stderr, "xlat: cannot write the debug console output to %s: %s\n", con.name.c_str(),
@@ -139,7 +145,7 @@ int run(int argc, char** argv) {
         return kExitTripleFault;
     case StopReason::HaltForever:
         std::fprintf(stderr, "xlat: the CPU halted with nothing that could wake it (at %04x:%08x)\n",
-                     m.cpu.s.seg[CS].selector, m.cpu.s.eip);
+                     m.cpu.s.seg[CS].selector, m.cpu.s.eip());
         return kExitHaltForever;
     default:
         std::fprintf(stderr, "xlat: internal error: run stopped for no reason\n");

@@ -121,12 +121,23 @@ uint32_t parse_trace(const std::string& text) {
     return mask;
 }
 
+int parse_icount(const std::string& text) {
+    std::string v = text;
+    if (v.rfind("shift=", 0) == 0) v = v.substr(6);
+    if (v.empty()) return 0;
+    if (v == "auto")
+        throw UsageError("-icount shift=auto (adaptive) is not supported: give a fixed shift, 0 to 10");
+    if (v.size() > 2 || v.find_first_not_of("0123456789") != std::string::npos || std::stoi(v) > 10)
+        throw UsageError("invalid -icount '" + text + "': use shift=N with N from 0 to 10");
+    return std::stoi(v);
+}
+
 namespace {
 
 po::options_description describe() {
     std::string traces;
     for (const TraceName& t : kTraceNames) traces += std::string("\n  ") + t.name + ": " + t.help;
-    po::options_description d("Usage: xlat [options]\n\nOptions (QEMU's single-dash spellings work too: -bios, -m, -debugcon, -no-reboot)");
+    po::options_description d("Usage: xlat [options]\n\nOptions (QEMU's single-dash spellings work too: -bios, -m, -debugcon, -no-reboot, -icount)");
     d.add_options()
         ("help,h", "print this help and exit")
         ("version", "print the version and exit")
@@ -143,6 +154,12 @@ po::options_description describe() {
         ("max-insns", po::value<std::string>()->value_name("N"),
          "stop after N instructions, 1 or more, counted over the whole run (resets included; each "
          "iteration of a REP string instruction counts as one); exit status 124")
+        ("rtc", po::value<std::string>()->value_name("base=B"),
+         "the RTC's time at power-on: base=utc (default), base=localtime or base=DATE "
+         "(2006-06-17T16:01:21 or 2006-06-17), as QEMU's -rtc")
+        ("icount", po::value<std::string>()->implicit_value("")->value_name("shift=N"),
+         "guest time from the instruction count, each instruction 2^N ns (N 0-10, default 0), as "
+         "QEMU's -icount shift=N: runs repeat to the instruction (default: the host's clock)")
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
         ("kernel", po::value<std::string>()->value_name("FILE"),
@@ -246,6 +263,18 @@ void read_config(const std::string& path, const po::options_description& desc, s
 
 Options parse_options(int argc, const char* const* argv) {
     po::options_description desc = describe();
+    // QEMU writes `-icount shift=N` as two words; an option with an optional value takes only
+    // the `--icount=V` form, so join the two here.
+    std::vector<std::string> words(argv, argv + argc);
+    for (size_t i = 1; i + 1 < words.size(); ++i)
+        if ((words[i] == "-icount" || words[i] == "--icount") && !words[i + 1].empty() && words[i + 1][0] != '-') {
+            words[i] = "--icount=" + words[i + 1];
+            words.erase(words.begin() + long(i) + 1);
+        }
+    std::vector<const char*> args;
+    for (const std::string& w : words) args.push_back(w.c_str());
+    argc = int(args.size());
+    argv = args.data();
     po::variables_map vm;
     const int style = (po::command_line_style::default_style & ~po::command_line_style::allow_guessing) |
                       po::command_line_style::allow_long_disguise;
@@ -308,6 +337,13 @@ Options parse_options(int argc, const char* const* argv) {
         if (o.cpu_mode != "interp") throw UsageError("invalid --cpu-mode " + quote(o.cpu_mode) + ": use interp or jit");
     }
     if (vm.count("max-insns")) o.max_insns = parse_max_insns(vm["max-insns"].as<std::string>());
+    if (vm.count("rtc")) {
+        const std::string v = vm["rtc"].as<std::string>();
+        if (v.rfind("base=", 0) != 0 || v.find(',') != std::string::npos)
+            throw UsageError("invalid -rtc " + quote(v) + ": use base=utc, base=localtime or base=DATE");
+        o.rtc_base = v.substr(5);
+    }
+    if (vm.count("icount")) o.icount_shift = parse_icount(vm["icount"].as<std::string>());
     o.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>());
     if (vm.count("kernel")) o.kernel = vm["kernel"].as<std::string>();

@@ -38,6 +38,8 @@ struct Options {
     bool no_reboot = false;
     std::string cpu_mode = "interp";
     uint64_t max_insns = 0;         // 0: no limit
+    int icount_shift = -1;          // --icount / -icount shift=N: N (0-10); -1: host time
+    std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
     bool stats = false;
     uint32_t trace_mask = 0;
     std::string kernel;             // -kernel FILE: a Multiboot kernel
@@ -64,6 +66,8 @@ std::string quote(const std::string& text);
 // An error message made fit for one line: line breaks and control bytes escaped, at most a few
 // hundred bytes.
 std::string one_line(const std::string& text);
+// Parses an --icount value: "", "N" or "shift=N" (QEMU's spelling), N from 0 to 10.
+int parse_icount(const std::string& text);
 // Parses a trace list such as "post,insn" into TraceFlag bits.
 uint32_t parse_trace(const std::string& text);
 

@@ -39,6 +39,12 @@ struct PcBoardHooks {
 
 class PcBoard {
     PcBoardHooks hooks_;  // first: the devices built below call them
+    // ISA IRQ n as the PIRQ router drives it: the master 8259's input n, or the slave's n - 8.
+    struct IsaIrqs : IrqSink {
+        IrqSink* master = nullptr;
+        IrqSink* slave = nullptr;
+        void set_irq(unsigned n, bool level) override { n < 8 ? master->set_irq(n, level) : slave->set_irq(n - 8, level); }
+    } isa_irqs_;
 
 public:
     using Disks = std::array<std::shared_ptr<BlockDevice>, 4>;
@@ -48,6 +54,8 @@ public:
     PcBoard& operator=(const PcBoard&) = delete;
     // Power-on state of every device on the board.
     void reset();
+    // Wires the interrupt outputs to the two 8259s (ISA IRQ 0-7 on the master, 8-15 on the slave).
+    void connect_irqs(IrqSink& master, IrqSink& slave);
 
     PciBus pci;
     PciHostPorts pci_host{pci};

@@ -4,35 +4,56 @@
 
 namespace xlat {
 
-IoBus::IoBus() : slot_(0x10000, 0), devices_{nullptr}, reported_(0x10000, 0) {}
+IoBus::IoBus() : slot_(0x10000, 0), windows_(1), reported_(0x10000, 0) {}
 
-void IoBus::claim(uint16_t first, uint16_t count, Device* dev) {
+void IoBus::claim(uint16_t first, uint16_t count, Device* dev, unsigned id, unsigned min_size, unsigned max_size) {
+    if (windows_.size() >= 0xFFFF) throw std::length_error("too many port windows");
+    if (count == 0 || uint32_t(first) + count > 0x10000)
+        throw std::invalid_argument(std::string(dev->name()) + ": ports beyond 0xFFFF");
     for (uint32_t p = first; p < uint32_t(first) + count; ++p)
-        if (slot_[p & 0xFFFF]) throw std::invalid_argument(std::string(dev->name()) + ": port already claimed");
-    // A device that claims again (a PCI function whose I/O base moved) keeps its slot.
-    size_t index = 1;
-    while (index < devices_.size() && devices_[index] != dev) ++index;
-    if (index == devices_.size()) {
-        if (devices_.size() >= 255) throw std::length_error("too many port devices");
-        devices_.push_back(dev);
-    }
-    for (uint32_t p = first; p < uint32_t(first) + count; ++p) slot_[p & 0xFFFF] = uint8_t(index);
+        if (slot_[p]) throw std::invalid_argument(std::string(dev->name()) + ": port already claimed");
+    Window w;
+    w.dev = dev;
+    w.id = id;
+    w.base = first;
+    w.size = count;
+    w.min_size = uint8_t(min_size);
+    w.max_size = uint8_t(max_size);
+    w.name = dev->name();
+    windows_.push_back(std::move(w));
+    for (uint32_t p = first; p < uint32_t(first) + count; ++p) slot_[p] = uint16_t(windows_.size() - 1);
 }
 
 void IoBus::release(uint16_t first, uint16_t count, Device* dev) {
-    for (uint32_t p = first; p < uint32_t(first) + count; ++p)
-        if (devices_[slot_[p & 0xFFFF]] == dev) slot_[p & 0xFFFF] = 0;
+    for (uint32_t p = first; p < uint32_t(first) + count && p < 0x10000; ++p)
+        if (windows_[slot_[p]].dev == dev) slot_[p] = 0;
 }
 
 uint32_t IoBus::read(uint16_t port, unsigned size) {
-    if (Device* d = devices_[slot_[port]]) return d->io_read(port, size);
-    if (!reported_[port] && on_unclaimed) { reported_[port] = 1; on_unclaimed(on_unclaimed_ctx, port, false); }
-    return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+    const Window& w = windows_[slot_[port]];
+    if (w.dev) {
+        if (w.aligned_only && (port - w.base) % size) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
+        if (port - w.base + size <= w.size) return window_read(w, port - w.base, size);
+    } else if (size == 1) {
+        if (!reported_[port] && on_unclaimed) { reported_[port] = 1; on_unclaimed(on_unclaimed_ctx, port, false); }
+        return 0xFF;
+    }
+    // Past the window's end, or unclaimed: port by port.
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; ++i) v |= read(uint16_t(port + i), 1) << (8 * i);
+    return v;
 }
 
 void IoBus::write(uint16_t port, unsigned size, uint32_t value) {
-    if (Device* d = devices_[slot_[port]]) { d->io_write(port, size, value); return; }
-    if (!reported_[port] && on_unclaimed) { reported_[port] = 1; on_unclaimed(on_unclaimed_ctx, port, true); }
+    const Window& w = windows_[slot_[port]];
+    if (w.dev) {
+        if (w.aligned_only && (port - w.base) % size) return;
+        if (port - w.base + size <= w.size) return window_write(w, port - w.base, size, value);
+    } else if (size == 1) {
+        if (!reported_[port] && on_unclaimed) { reported_[port] = 1; on_unclaimed(on_unclaimed_ctx, port, true); }
+        return;
+    }
+    for (unsigned i = 0; i < size; ++i) write(uint16_t(port + i), 1, value >> (8 * i));
 }
 
 } // namespace xlat

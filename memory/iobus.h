@@ -1,50 +1,42 @@
-// The I/O port bus and the device interface it calls: the bus layer, below cpu/ (which does IN
-// and OUT through it) and devices/ (which implement Device).
+// The I/O port bus: 64 Ki byte-wide ports in windows claimed by devices (memory/device.h). The
+// bus layer, below cpu/ (which does IN and OUT through it) and devices/ (which claim ports).
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "memory/device.h"
+
 namespace xlat {
 
-// One chip or peripheral. Ports are claimed on the IoBus; accesses arrive with their size (1, 2
-// or 4 bytes). A device with timed events reports when the next one is due (in nanoseconds of
-// guest time; kNever when none) and is called back then.
-class Device {
-public:
-    static constexpr uint64_t kNever = ~0ull;
-    virtual ~Device() = default;
-    virtual const char* name() const = 0;
-    virtual void reset() {}
-    virtual uint32_t io_read(uint16_t port, unsigned size) {
-        (void)port;
-        return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
-    }
-    virtual void io_write(uint16_t port, unsigned size, uint32_t value) { (void)port, (void)size, (void)value; }
-    virtual uint64_t next_event_ns() const { return kNever; }
-    virtual void on_event(uint64_t now_ns) { (void)now_ns; }
-};
-
-// Port address space: 64 Ki byte-wide ports. A 16- or 32-bit access goes to the device that owns
-// its first port; reads of unclaimed ports return all ones and writes to them are dropped (each
-// unclaimed port is logged once when the "io" trace is on).
+// An access inside one window is split or widened to the sizes the window declares; an access
+// that runs past the end of its window (a 16-bit IN at the last port of a device) goes byte by
+// byte to whoever owns each port. Reads of unclaimed ports return all ones and writes to them
+// are dropped (each unclaimed port is logged once when the "io" trace is on).
 class IoBus {
 public:
     IoBus();
-    void claim(uint16_t first, uint16_t count, Device* dev);
-    // Gives back the ports of [first, first + count) that `dev` owns (PCI BARs move).
+    // Claims ports [first, first+count) for `dev`, which sees them as window `id` at offsets
+    // 0..count-1, in accesses of min_size to max_size bytes. Throws std::invalid_argument when a
+    // port is taken already.
+    void claim(uint16_t first, uint16_t count, Device* dev, unsigned id = 0, unsigned min_size = 1,
+               unsigned max_size = 4);
+    // Makes the window holding `port` drop accesses not aligned to their size, whole, as QEMU's
+    // regions without valid.unaligned do (isa-debug-exit): also one that would run past its end.
+    // Gives back the ports of [first, first + count) that `dev` owns (a PCI function's I/O base moves).
     void release(uint16_t first, uint16_t count, Device* dev);
+    void require_alignment(uint16_t port) { windows_[slot_[port]].aligned_only = true; }
     uint32_t read(uint16_t port, unsigned size);
     void write(uint16_t port, unsigned size, uint32_t value);
-    Device* owner(uint16_t port) const { return devices_[slot_[port]]; }
+    Device* owner(uint16_t port) const { return windows_[slot_[port]].dev; }
     // Called once per unclaimed port touched (for the "io" trace); may be empty.
     void (*on_unclaimed)(void* ctx, uint16_t port, bool write) = nullptr;
     void* on_unclaimed_ctx = nullptr;
 
 private:
-    std::vector<uint8_t> slot_;          // port -> index into devices_ (0: nobody)
-    std::vector<Device*> devices_;
-    std::vector<uint8_t> reported_;      // unclaimed ports already reported
+    std::vector<uint16_t> slot_;  // port -> index into windows_ (0: nobody)
+    std::vector<Window> windows_;
+    std::vector<uint8_t> reported_;  // unclaimed ports already reported
 };
 
 } // namespace xlat

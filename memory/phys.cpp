@@ -37,7 +37,7 @@ void PhysMem::check_overlap(uint32_t base, uint32_t size, const std::string& nam
 
 void PhysMem::map_rom(uint32_t base, const std::vector<uint8_t>& image, const std::string& name) {
     check_overlap(base, uint32_t(image.size()), name);
-    Region r{base, uint32_t(image.size()), RegionKind::Rom, nullptr, nullptr, 1, 4, name, nullptr};
+    Region r{base, uint32_t(image.size()), RegionKind::Rom, nullptr, Window{}, name, nullptr};
     r.storage.reset(new uint8_t[image.size()]);
     std::memcpy(r.storage.get(), image.data(), image.size());
     r.host = r.storage.get();
@@ -45,11 +45,18 @@ void PhysMem::map_rom(uint32_t base, const std::vector<uint8_t>& image, const st
     changed();
 }
 
-void PhysMem::map_mmio(uint32_t base, uint32_t size, MmioHandler* handler, unsigned min_size,
+void PhysMem::map_mmio(uint32_t base, uint32_t size, Device* dev, unsigned id, unsigned min_size,
                        unsigned max_size, const std::string& name) {
     check_overlap(base, size, name);
-    regions_.push_back(Region{base, size, RegionKind::Mmio, nullptr, handler, min_size, max_size,
-                              name, nullptr});
+    Window w;
+    w.dev = dev;
+    w.id = id;
+    w.base = base;
+    w.size = size;
+    w.min_size = uint8_t(min_size);
+    w.max_size = uint8_t(max_size);
+    w.name = name;
+    regions_.push_back(Region{base, size, RegionKind::Mmio, nullptr, std::move(w), name, nullptr});
     changed();
 }
 
@@ -71,42 +78,9 @@ PageInfo PhysMem::page(uint32_t paddr) const {
     return {};
 }
 
-uint32_t PhysMem::mmio_read(const Region& r, uint32_t off, unsigned size) {
-    if (size < r.min_size) {
-        uint32_t aligned = off & ~(r.min_size - 1);
-        uint32_t wide = r.mmio->mmio_read(aligned, r.min_size);
-        uint32_t v = wide >> (8 * (off - aligned));
-        return size == 4 ? v : v & ((1u << (8 * size)) - 1);
-    }
-    if (size > r.max_size) {
-        uint32_t v = 0;
-        for (unsigned i = 0; i < size; i += r.max_size)
-            v |= mmio_read(r, off + i, r.max_size) << (8 * i);
-        return v;
-    }
-    return r.mmio->mmio_read(off, size);
-}
-
-void PhysMem::mmio_write(const Region& r, uint32_t off, unsigned size, uint32_t value) {
-    if (size < r.min_size) {
-        uint32_t aligned = off & ~(r.min_size - 1);
-        unsigned shift = 8 * (off - aligned);
-        uint32_t mask = (size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1) << shift;
-        uint32_t wide = r.mmio->mmio_read(aligned, r.min_size);
-        r.mmio->mmio_write(aligned, r.min_size, (wide & ~mask) | ((value << shift) & mask));
-        return;
-    }
-    if (size > r.max_size) {
-        for (unsigned i = 0; i < size; i += r.max_size)
-            mmio_write(r, off + i, r.max_size, value >> (8 * i));
-        return;
-    }
-    r.mmio->mmio_write(off, size, value);
-}
-
 uint32_t PhysMem::read(uint32_t paddr, unsigned size) {
     if (const Region* r = find(paddr)) {
-        if (r->kind == RegionKind::Mmio) return mmio_read(*r, paddr - r->base, size);
+        if (r->kind == RegionKind::Mmio) return window_read(r->mmio, paddr - r->base, size);
         uint32_t v = 0;
         for (unsigned i = 0; i < size; ++i) {
             uint32_t off = paddr + i - r->base;
@@ -123,7 +97,7 @@ uint32_t PhysMem::read(uint32_t paddr, unsigned size) {
 
 void PhysMem::write(uint32_t paddr, unsigned size, uint32_t value) {
     if (const Region* r = find(paddr)) {
-        if (r->kind == RegionKind::Mmio) mmio_write(*r, paddr - r->base, size, value);
+        if (r->kind == RegionKind::Mmio) window_write(r->mmio, paddr - r->base, size, value);
         return;  // ROM: writes are dropped
     }
     if ((vga_hole_ && paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_) return;

@@ -14,22 +14,14 @@
 #include <string>
 #include <vector>
 
+#include "memory/device.h"
+
 namespace xlat {
 
 constexpr uint32_t kPageBits = 12;
 constexpr uint32_t kPageSize = 1u << kPageBits;
 constexpr uint32_t kPageMask = ~(kPageSize - 1);
 constexpr uint64_t kMaxRamBytes = 3ull << 30;  // 3 GiB: the 32-bit PC memory hole starts there
-
-// A device's memory-mapped registers. The bus splits accesses wider than max_size and widens
-// narrower ones than min_size (read-modify-write for writes), so a device sees only the sizes it
-// declares.
-class MmioHandler {
-public:
-    virtual ~MmioHandler() = default;
-    virtual uint32_t mmio_read(uint32_t offset, unsigned size) = 0;
-    virtual void mmio_write(uint32_t offset, unsigned size, uint32_t value) = 0;
-};
 
 enum class RegionKind : uint8_t { None, Ram, Rom, Mmio };
 
@@ -53,9 +45,9 @@ public:
 
     // Maps a copy of `image` read-only at `base`. Throws std::invalid_argument on overlap.
     void map_rom(uint32_t base, const std::vector<uint8_t>& image, const std::string& name);
-    // Maps a device at [base, base+size); accesses narrower than min_size or wider than
-    // max_size are merged or split by the bus.
-    void map_mmio(uint32_t base, uint32_t size, MmioHandler* handler, unsigned min_size,
+    // Maps window `id` of a device at [base, base+size); accesses narrower than min_size or
+    // wider than max_size are merged or split by the bus (memory/device.h).
+    void map_mmio(uint32_t base, uint32_t size, Device* dev, unsigned id, unsigned min_size,
                   unsigned max_size, const std::string& name);
 
     // The A20 gate: when off, bit 20 of every physical address reads as 0 (8086 wrap-around).
@@ -86,15 +78,12 @@ private:
         uint32_t size;
         RegionKind kind;
         uint8_t* host;           // ROM bytes
-        MmioHandler* mmio;
-        unsigned min_size, max_size;
+        Window mmio;             // MMIO: the device window
         std::string name;
         std::unique_ptr<uint8_t[]> storage;  // owned ROM copy
     };
     const Region* find(uint32_t paddr) const;
     void check_overlap(uint32_t base, uint32_t size, const std::string& name) const;
-    uint32_t mmio_read(const Region& r, uint32_t off, unsigned size);
-    void mmio_write(const Region& r, uint32_t off, unsigned size, uint32_t value);
 
     uint8_t* ram_ = nullptr;
     uint64_t ram_size_ = 0;

@@ -86,8 +86,8 @@ struct Rig {
         INFO(err);
         REQUIRE(disk);
         ch.attach(0, disk.get());
-        io.claim(0x1F0, 8, &ch);
-        io.claim(0x3F6, 1, &ch);
+        claim_ports(io, 0x1F0, 8, &ch);
+        claim_ports(io, 0x3F6, 1, &ch);
         ch.irq.connect(&irqs, 14);
     }
     uint8_t status() { return uint8_t(io.read(0x1F7, 1)); }
@@ -401,8 +401,8 @@ TEST_CASE("ata: soft reset, nIEN, an absent slave and an empty channel", "[devic
     CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
     // A channel with no device floats: all ones.
     AtaChannel empty("ide1", 0x170, 0x376, 1);
-    r.io.claim(0x170, 8, &empty);
-    r.io.claim(0x376, 1, &empty);
+    claim_ports(r.io, 0x170, 8, &empty);
+    claim_ports(r.io, 0x376, 1, &empty);
     CHECK(r.io.read(0x177, 1) == 0xFF);
     CHECK(r.io.read(0x376, 1) == 0xFF);
 }

@@ -19,8 +19,8 @@ struct Rig {
     FwCfg fw{dma};
     IoBus io;
     Rig() {
-        io.claim(FwCfg::kSelectorPort, 2, &fw);
-        io.claim(FwCfg::kDmaPort, 8, &fw);
+        claim_ports(io, FwCfg::kSelectorPort, 2, &fw);
+        claim_ports(io, FwCfg::kDmaPort, 8, &fw);
         fw_cfg_pc_items(fw, {4u << 20, 2, 5000, {"/pci@i0cf8/ide@1,1/drive@0/disk@0"}});
     }
     std::string read_item(uint16_t key, size_t n) {

@@ -23,9 +23,9 @@ struct Rig {
     std::vector<bool> a20;
     int resets = 0;
     Rig() {
-        io.claim(0x60, 1, &kbc);
-        io.claim(0x64, 1, &kbc);
-        io.claim(0x92, 1, &kbc);
+        claim_ports(io, 0x60, 1, &kbc);
+        claim_ports(io, 0x64, 1, &kbc);
+        claim_ports(io, 0x92, 1, &kbc);
         kbc.irq1.connect(&irq1, 1);
         kbc.set_a20 = [this](bool on) { a20.push_back(on); };
         kbc.reset_cpu = [this] { ++resets; };

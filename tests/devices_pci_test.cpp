@@ -55,9 +55,9 @@ struct Rig {
         bus.attach(1, 1, &ide);
         bus.attach(1, 3, &pm);
         bus.attach(3, 0, &nic);
-        io.claim(0xCF8, 8, &host);
+        claim_ports(io, 0xCF8, 8, &host);
         host.isa_ports = &isa.rcr;
-        io.claim(0xB2, 2, &pm.apm);
+        claim_ports(io, 0xB2, 2, &pm.apm);
         bus.pirq_sink = [this](unsigned p, bool l) { isa.set_pirq(p, l); };
         isa.isa_irqs = &isa_irqs;
         pm.sci.connect(&sci_irq, 9);
@@ -255,7 +255,7 @@ TEST_CASE("pci: PM timer overflow sets TMROF_STS and raises SCI in ACPI mode", "
     Rig r;
     r.enable_pm(0x600);
     r.io.write(0x602, 2, Piix4Pm::kTmrOf);  // PMEN: TMROF_EN
-    CHECK(r.pm.pm_io.next_event_ns() == Device::kNever);  // SCI_EN clear: nothing to deliver
+    CHECK(r.pm.pm_io.next_event_ns() == PortDevice::kNever);  // SCI_EN clear: nothing to deliver
     r.io.write(0xB2, 1, Piix4Pm::kAcpiEnable);  // the OS switches to ACPI mode through SMI_CMD
     CHECK(r.io.read(0x604, 2) & Piix4Pm::kSciEn);
     // Bit 23 first toggles after 2^23 ticks = 2.3434844372... s.

@@ -27,7 +27,7 @@ struct Rig {
     Uart16550 com1{"com1", 0x3F8, [this] { return now; }, [this](uint8_t b) { sent += char(b); }};
     Line irq4;
     Rig() {
-        io.claim(0x3F8, 8, &com1);
+        claim_ports(io, 0x3F8, 8, &com1);
         com1.irq.connect(&irq4, 4);
     }
     uint8_t in(unsigned reg) { return uint8_t(io.read(uint16_t(0x3F8 + reg), 1)); }

@@ -321,25 +321,54 @@ TEST_CASE("the physical address space: A20, nothing, ROM and MMIO access sizes",
     r.mmu.write<uint8_t>(0xFFFFF010u, 0x11, false);
     CHECK(r.mmu.read<uint8_t>(0xFFFFF010u, false) == 0xEE);       // ROM ignores writes
 
-    struct Dev : MmioHandler {
+    struct Dev : Device {
         std::vector<std::tuple<uint32_t, unsigned, uint32_t, bool>> log;
         uint32_t reg[4] = {0x03020100, 0x07060504, 0, 0};
-        uint32_t mmio_read(uint32_t off, unsigned size) override {
+        const char* name() const override { return "mmio-probe"; }
+        uint32_t read(unsigned, uint32_t off, unsigned size) override {
             log.emplace_back(off, size, 0, false);
             return size == 4 ? reg[off / 4] : (reg[off / 4] >> (8 * (off & 3))) & 0xFF;
         }
-        void mmio_write(uint32_t off, unsigned size, uint32_t v) override {
+        void write(unsigned, uint32_t off, unsigned size, uint32_t v) override {
             log.emplace_back(off, size, v, true);
             if (size == 4) reg[off / 4] = v;
         }
     } dword_dev;
-    r.phys.map_mmio(0xFEC00000u, 0x1000, &dword_dev, 4, 4, "dword-only");
+    r.phys.map_mmio(0xFEC00000u, 0x1000, &dword_dev, 0, 4, 4, "dword-only");
     CHECK(r.mmu.read<uint8_t>(0xFEC00005u, false) == 0x05);  // merged: one 4-byte read
     r.mmu.write<uint8_t>(0xFEC00001u, 0xAA, false);           // read-modify-write of the dword
     CHECK(dword_dev.reg[0] == 0x0302AA00u);
     CHECK(dword_dev.log.size() == 3);
     Dev byte_dev;
-    r.phys.map_mmio(0xFED00000u, 0x1000, &byte_dev, 1, 1, "byte-only");
+    r.phys.map_mmio(0xFED00000u, 0x1000, &byte_dev, 0, 1, 1, "byte-only");
     CHECK(r.mmu.read<uint32_t>(0xFED00004u, false) == 0x07060504u);  // split into four bytes
     CHECK(byte_dev.log.size() == 4);
+}
+
+TEST_CASE("page runs: one walk per page, and only for the kind and privilege they were made for", "[mmu]") {
+    // A supervisor-only, read-only page mapped to physical 0xC0000000, where nothing is (the TLB
+    // cannot hold it): a REP's page run translates it once, and neither a user access nor a
+    // write may use what a supervisor read translated.
+    Rig r;
+    r.wr32(0x1000 + 4 * 1, 0x2000 | P | W | U);  // PDE for 4 MiB..8 MiB
+    r.wr32(0x2000 + 4 * 5, 0xC0000000u | P);     // PTE for 0x405000: supervisor, read-only
+    r.paging32(0x1000, /*wp=*/true);
+    Mmu::PageRun run;
+    const uint64_t walks = r.mmu.stats().walks;
+    for (uint32_t i = 0; i < 4096; ++i) CHECK(r.mmu.read_run(run, 0x405000 + i, 1, false) == 0xFF);
+    CHECK(r.mmu.stats().walks == walks + 1);
+    GuestFault user_read = fault_of([&] { r.mmu.read_run(run, 0x405010, 1, true); });
+    CHECK(user_read.vector == kPF);
+    CHECK(user_read.error_code == (1u | 4u));  // present, user
+    Mmu::PageRun wrun;
+    GuestFault write = fault_of([&] { r.mmu.write_run(wrun, 0x405010, 1, 0, false); });
+    CHECK(write.vector == kPF);
+    CHECK(write.error_code == (1u | 2u));  // present, write (CR0.WP)
+    // Like a TLB entry, the run keeps its translation until INVLPG of the page.
+    CHECK(r.mmu.read_run(run, 0x405010, 4, false) == 0xFFFFFFFFu);
+    r.wr32(0x2000 + 4 * 5, 0x9000 | P);
+    r.wr32(0x9010, 0x12345678);
+    CHECK(r.mmu.read_run(run, 0x405010, 4, false) == 0xFFFFFFFFu);  // still the old translation
+    r.mmu.invalidate_page(0x405010);
+    CHECK(r.mmu.read_run(run, 0x405010, 4, false) == 0x12345678u);
 }

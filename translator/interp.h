@@ -16,7 +16,9 @@ class Interpreter {
 public:
     explicit Interpreter(Cpu& cpu);
 
-    // Runs until a stop is requested or `max_insns` instructions have run (0: no limit).
+    // Runs until a stop is requested or `max_insns` instructions have run (0: no limit): then
+    // returns the stop reason (MaxInsns when the budget is spent). Returns None when the exit
+    // request asks for Machine::run (kExitTimer, kExitAsync) or the CPU is halted.
     StopReason run(uint64_t max_insns);
     // Decodes and executes exactly one instruction (or delivers the fault it raises).
     void step();
