@@ -1,6 +1,7 @@
 #include "frontend/machine.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <stdexcept>
@@ -19,6 +20,15 @@ Machine::Machine(const MachineConfig& cfg)
       mmu(phys, &tracer),
       cpu(mmu, io, tracer),
       interp(cpu),
+      board(io, phys, tracer, cfg.ide_disks, cfg.serial_out,
+            {[this] { return clock.now(); },
+             // ACPI soft-off (S5) ends the run with status 0.
+             [this] {
+                 cpu.exit_status = 0;
+                 cpu.request_stop(StopReason::ExitPort);
+             },
+             [this] { cpu.request_stop(StopReason::Reset); },
+             [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
     // icount time counts what retired() counts: every instruction since power-on, over resets.
@@ -64,6 +74,7 @@ Machine::Machine(const MachineConfig& cfg)
     rtc = &devices.add<Rtc146818>(clock, cfg.rtc_start == INT64_MIN ? rtc_start_time("utc") : cfg.rtc_start);
     io.claim(0x70, 2, rtc, 0, 1, 1);
     rtc->irq8.connect(pic_slave, 0);
+    board.connect_irqs(*pic_master, *pic_slave);
     // The CMOS bytes a PC BIOS reads (IBM PC AT technical reference; SeaBIOS reads the same
     // from QEMU): base memory in KiB (15h-16h), memory from 1 MiB in KiB up to 64 MiB
     // (17h-18h, and 30h-31h), memory above 16 MiB in 64 KiB units (34h-35h), the equipment
@@ -91,6 +102,7 @@ void Machine::reset() {
     mmu.flush_all();
     phys.set_a20(true);
     devices.reset_all();
+    board.reset();
     // The devices' power-on events were scheduled before any run measured a budget against the
     // clock, so they need no early exit: Machine::run measures its first budget afresh. (Left
     // set, it would make REP string instructions yield after every iteration when a test steps

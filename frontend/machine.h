@@ -1,6 +1,7 @@
 // Machine: one whole VM. It owns the CPU, the physical address space, the I/O port bus, the
 // devices and the tracer; nothing is global, so several machines run side by side in one process.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -9,6 +10,7 @@
 
 #include "cpu/cpu.h"
 #include "devices/debug_ports.h"
+#include "frontend/pc_board.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/rtc.h"
@@ -29,6 +31,8 @@ struct MachineConfig {
     bool no_reboot = false;                // a triple fault ends the run instead of resetting
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
+    std::array<std::shared_ptr<BlockDevice>, 4> ide_disks;  // primary master/slave, secondary master/slave
+    std::array<std::function<void(uint8_t)>, 4> serial_out;  // what COM1-COM4 transmit goes here
     int icount_shift = -1;                 // >= 0: --icount, each instruction 2^shift ns; -1: host time
     int64_t rtc_start = INT64_MIN;         // the RTC's time at power-on (-rtc base=); INT64_MIN: host UTC
 };
@@ -85,6 +89,7 @@ public:
     Pic8259* pic_slave = nullptr;
     Pit8254* pit = nullptr;
     Rtc146818* rtc = nullptr;
+    PcBoard board;  // the chipset: PCI, PIIX, fw_cfg, IDE, UARTs, 8042 (frontend/pc_board.h)
 
 private:
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when

@@ -90,6 +90,9 @@ int run(int argc, char** argv) {
         if (!con.file) throw UsageError("cannot open debugcon file " + quote(con.name) + ": " + std::strerror(errno));
     }
     if (con.file) cfg.debugcon = [&con](char ch) { con.put(ch); };
+    cfg.ide_disks = open_drives(opt.drives);
+    SerialBackends serial(opt.serial);
+    for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
     cfg.icount_shift = opt.icount_shift;
     try {
@@ -125,6 +128,10 @@ int run(int argc, char** argv) {
     if (con.error) {  // whatever ended the run, its output is incomplete: say so first
         std::fprintf(stderr, "xlat: cannot write the debug console output to %s: %s\n", con.name.c_str(),
                      std::strerror(con.error));
+        return kExitOutputError;
+    }
+    if (const int err = serial.close()) {
+        std::fprintf(stderr, "xlat: cannot write the serial output: %s\n", std::strerror(err));
         return kExitOutputError;
     }
 

@@ -170,6 +170,8 @@ po::options_description describe() {
         ("config", po::value<std::string>()->value_name("FILE"),
          "read options from FILE, one 'name = value' per line (the names above, without dashes; "
          "'#' starts a comment); the command line wins over the file");
+    add_disk_options(d);
+    add_serial_options(d);
     return d;
 }
 
@@ -315,6 +317,8 @@ Options parse_options(int argc, const char* const* argv) {
         if (vm.count(name) && vm[name].as<std::string>().empty())
             throw UsageError(std::string("-") + name + " needs a file name, not an empty string");
     if (vm.count("bios")) o.bios = vm["bios"].as<std::string>();
+    o.drives = parse_disk_options(vm);
+    o.serial = parse_serial_options(vm);
     if (vm.count("memory")) o.ram_bytes = parse_size(vm["memory"].as<std::string>());
     if (o.ram_bytes < (1ull << 20) || o.ram_bytes > kMaxRamBytes || (o.ram_bytes & (kPageSize - 1)))
         throw UsageError("memory size " + quote(vm["memory"].as<std::string>()) +

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "frontend/disk_options.h"
+#include "frontend/serial_options.h"
+
 namespace xlat {
 
 // Bad input from the user: main prints what() on one line and exits with status 1.
@@ -42,6 +45,8 @@ struct Options {
     std::string kernel;             // -kernel FILE: a Multiboot kernel
     std::string append;             // -append STR: its command line
     std::vector<std::string> initrd;  // -initrd "FILE [ARGS],FILE [ARGS]": Multiboot modules
+    std::vector<DriveSpec> drives;  // -hda ... -hdd, -drive, with -snapshot applied
+    std::vector<std::string> serial;  // -serial DEV per COM port, COM1 first
 };
 
 // Parses argv (and a --config file). Throws UsageError naming the problem.

@@ -26,6 +26,11 @@ void IoBus::claim(uint16_t first, uint16_t count, Device* dev, unsigned id, unsi
     for (uint32_t p = first; p < uint32_t(first) + count; ++p) slot_[p] = uint16_t(windows_.size() - 1);
 }
 
+void IoBus::release(uint16_t first, uint16_t count, Device* dev) {
+    for (uint32_t p = first; p < uint32_t(first) + count && p < 0x10000; ++p)
+        if (windows_[slot_[p]].dev == dev) slot_[p] = 0;
+}
+
 uint32_t IoBus::read(uint16_t port, unsigned size) {
     const Window& w = windows_[slot_[port]];
     if (w.dev) {

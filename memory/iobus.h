@@ -22,6 +22,8 @@ public:
     // port is taken already.
     void claim(uint16_t first, uint16_t count, Device* dev, unsigned id = 0, unsigned min_size = 1,
                unsigned max_size = 4, bool aligned = false);
+    // Gives back the ports of [first, first + count) that `dev` owns (a PCI function's I/O base moves).
+    void release(uint16_t first, uint16_t count, Device* dev);
     uint32_t read(uint16_t port, unsigned size);
     void write(uint16_t port, unsigned size, uint32_t value);
     Device* owner(uint16_t port) const { return windows_[slot_[port]].dev; }

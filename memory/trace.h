@@ -15,6 +15,7 @@ enum TraceFlag : uint32_t {
     kTraceInt = 1u << 3,    // "int": interrupts and exceptions delivered
     kTraceCpu = 1u << 4,    // "cpu": mode changes, resets, #UD of unimplemented instructions
     kTraceMmu = 1u << 5,    // "mmu": TLB flushes
+    kTraceDev = 1u << 6,    // "dev": device registers and commands not implemented (once each)
 };
 
 struct TraceName {
@@ -29,6 +30,7 @@ inline constexpr TraceName kTraceNames[] = {
     {"int", kTraceInt, "interrupts and exceptions as they are delivered"},
     {"cpu", kTraceCpu, "resets, mode switches, unimplemented instructions"},
     {"mmu", kTraceMmu, "TLB flushes"},
+    {"dev", kTraceDev, "device registers and commands that are not implemented (once each)"},
 };
 
 class Tracer {

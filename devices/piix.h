@@ -1,0 +1,149 @@
+// The south bridge functions of QEMU's "pc" board (Intel 82371SB PIIX3 datasheet, order 290550;
+// 82371AB PIIX4 datasheet, order 290562):
+//   Piix3Isa       device 1 function 0 (8086:7000): the PCI-to-ISA bridge, its PIRQ router
+//                  (registers 60h-63h) and the reset control register at port 0xCF9
+//   Piix3Ide       device 1 function 1 (8086:7010): the IDE controller in legacy mode (the ATA
+//                  channels themselves are devices/ata.h)
+//   Piix4Pm        device 1 function 3 (8086:7113): power management: the ACPI PM1 registers and
+//                  PM timer at PMBA, the APM control port 0xB2, sleep control (S5: power off)
+// The ELCR (ports 0x4D0/0x4D1) belongs to the 8259 model.
+#pragma once
+#include <functional>
+
+#include "devices/pci.h"
+#include "memory/irq.h"
+
+namespace xlat {
+
+class Piix3Isa : public PciFunction {
+public:
+    Piix3Isa() : PciFunction("piix3-isa", 0x8086, 0x7000, 0x00, 0x060100, true), rcr(*this) { reset(); }
+    void reset() override;
+
+    // The ISA interrupt inputs the PIRQ router drives (the 8259 pair, later the I/O APIC too).
+    IrqSink* isa_irqs = nullptr;
+    // PciBus::pirq_sink points here: PIRQ n (0-3, A-D) is now at `level`.
+    void set_pirq(unsigned pirq, bool level);
+    // The ISA IRQ PIRQ n reaches, or -1 when its routing is disabled or reserved.
+    int pirq_route(unsigned pirq) const;
+
+    // Port 0xCF9, the reset control register (PIIX3 datasheet 4.1.24): a 0->1 transition of bit 2
+    // (RCPU) resets; bit 1 (SRST) selects a hard reset of the system (true) or a CPU-only one.
+    class ResetControl : public PortDevice {
+    public:
+        explicit ResetControl(Piix3Isa& isa) : isa_(isa) {}
+        const char* name() const override { return "piix3-rcr"; }
+        uint32_t io_read(uint16_t port, unsigned size) override;
+        void io_write(uint16_t port, unsigned size, uint32_t value) override;
+        void reset() override { rcr_ = 0; }
+
+    private:
+        Piix3Isa& isa_;
+        uint8_t rcr_ = 0;  // state: SRST (bit 1); RCPU reads back as written
+    };
+    ResetControl rcr;
+    std::function<void(bool hard)> on_reset;
+
+protected:
+    void init_config() override;
+    void config_written(uint8_t offset, unsigned size) override;
+
+private:
+    void update_irqs();
+    // State: the PIRQ input levels; derived: the ISA IRQs the router drives high now.
+    uint8_t pirq_levels_ = 0;
+    uint16_t driven_ = 0;
+};
+
+class Piix3Ide : public PciFunction {
+public:
+    Piix3Ide() : PciFunction("piix3-ide", 0x8086, 0x7010, 0x00, 0x010180) { reset(); }
+    // IDETIM bit 15 (IDE decode enable) of channel 0 (primary) or 1 (secondary).
+    bool channel_decode(unsigned ch) const { return config16(uint8_t(0x40 + 2 * ch)) & 0x8000; }
+
+protected:
+    void init_config() override;
+    void config_written(uint8_t offset, unsigned size) override;
+};
+
+class Piix4Pm : public PciFunction {
+public:
+    // ns: the machine's time in nanoseconds (the Clock when it lands); io: where the PM register
+    // block is mapped when firmware enables it (null: nowhere).
+    Piix4Pm(std::function<uint64_t()> ns, IoBus* io);
+    ~Piix4Pm() override;
+    void reset() override;
+
+    static constexpr uint64_t kPmTimerHz = 3579545;  // ACPI 1.0 section 4.7.2.1
+    enum : uint8_t { kPmBase = 0x40, kPmRegMisc = 0x80, kSmbBase = 0x90, kSmbHstCfg = 0xD2 };
+    // PM1 registers, offsets in the PMBA block (PIIX4 datasheet 7.2).
+    enum : uint8_t { kPmSts = 0x00, kPmEn = 0x02, kPmCntrl = 0x04, kPmTmr = 0x08 };
+    enum : uint16_t {
+        kTmrOf = 1u << 0, kBm = 1u << 4, kGbl = 1u << 5, kPwrBtn = 1u << 8, kRtc = 1u << 10, kWak = 1u << 15,
+        kSciEn = 1u << 0, kBrldEnBm = 1u << 1, kGblRls = 1u << 2, kSusTypShift = 10, kSusEn = 1u << 13,
+    };
+    // The APM control value that switches to ACPI mode (sets SCI_EN) and back, as the FADT's
+    // ACPI_ENABLE/ACPI_DISABLE say (the values QEMU's tables use).
+    enum : uint8_t { kAcpiEnable = 0xF1, kAcpiDisable = 0xF0 };
+
+    // The 24-bit PM timer now.
+    uint32_t pm_timer() const;
+    // Where the PM block is mapped, or 0 when it is not.
+    uint16_t pm_io_base() const { return mapped_base_; }
+
+    IrqLine sci;                       // the SCI (ISA IRQ 9 on this board)
+    std::function<void()> power_off;   // SLP_EN with SLP_TYP 0 (soft off, S5)
+
+    // The PM register block (64 ports at PMBA).
+    class PmIo : public PortDevice {
+    public:
+        explicit PmIo(Piix4Pm& pm) : pm_(pm) {}
+        const char* name() const override { return "piix4-pm"; }
+        uint32_t io_read(uint16_t port, unsigned size) override;
+        void io_write(uint16_t port, unsigned size, uint32_t value) override;
+        uint64_t next_event_ns() const override;
+        void on_event(uint64_t now_ns) override;
+
+    private:
+        Piix4Pm& pm_;
+    };
+    // The APM control and status ports 0xB2/0xB3 (PIIX4 datasheet 7.1.4). Without SMM the
+    // control port does what firmware's SMI handler would: switch SCI_EN.
+    class Apm : public PortDevice {
+    public:
+        explicit Apm(Piix4Pm& pm) : pm_(pm) {}
+        const char* name() const override { return "apm"; }
+        uint32_t io_read(uint16_t port, unsigned size) override;
+        void io_write(uint16_t port, unsigned size, uint32_t value) override;
+        void reset() override { apmc_ = apms_ = 0; }
+
+    private:
+        Piix4Pm& pm_;
+        uint8_t apmc_ = 0, apms_ = 0;  // state
+    };
+    PmIo pm_io;
+    Apm apm;
+
+protected:
+    void init_config() override;
+    void config_written(uint8_t offset, unsigned size) override;
+
+private:
+    uint64_t ticks() const;     // PM timer ticks since power-on
+    void latch_overflow();      // sets TMROF_STS when bit 23 toggled since the last look
+    void update_sci();
+    void remap();
+    uint32_t pm_read(unsigned off, unsigned size);
+    void pm_write(unsigned off, unsigned size, uint32_t value);
+
+    std::function<uint64_t()> ns_;
+    IoBus* io_;
+    // State.
+    uint16_t pmsts_ = 0, pmen_ = 0, pmcntrl_ = 0;
+    uint64_t timer_origin_ns_ = 0;  // time of the power-on reset: the timer counted from 0 there
+    uint64_t timer_epoch_ = 0;      // ticks >> 23 when TMROF_STS was last brought up to date
+    // Derived: where the PM block is claimed on the port bus.
+    uint16_t mapped_base_ = 0;
+};
+
+} // namespace xlat

@@ -1,0 +1,66 @@
+#include "frontend/pc_board.h"
+
+namespace xlat {
+
+PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks_, SerialOut serial, PcBoardHooks hooks)
+    : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer),
+      disks(std::move(disks_)), ide0("ide0", 0x1F0, 0x3F6, 0, &tracer), ide1("ide1", 0x170, 0x376, 1, &tracer),
+      com1("com1", 0x3F8, hooks_.now_ns, serial[0]), com2("com2", 0x2F8, hooks_.now_ns, serial[1]),
+      com3("com3", 0x3E8, hooks_.now_ns, serial[2]), com4("com4", 0x2E8, hooks_.now_ns, serial[3]), kbc(&tracer) {
+    pci.attach(0, 0, &i440fx);
+    pci.attach(1, 0, &piix3);
+    pci.attach(1, 1, &piix3_ide);
+    pci.attach(1, 3, &piix4_pm);
+    claim_ports(io, 0xCF8, 8, &pci_host);
+    pci_host.isa_ports = &piix3.rcr;
+    claim_ports(io, 0xB2, 2, &piix4_pm.apm);
+    pci.pirq_sink = [this](unsigned pirq, bool level) { piix3.set_pirq(pirq, level); };
+    piix3.on_reset = [this](bool) { hooks_.reset(); };  // a CPU-only (soft) reset resets everything too
+    piix4_pm.power_off = [this] { hooks_.power_off(); };
+    for (PciFunction* f : {static_cast<PciFunction*>(&i440fx), static_cast<PciFunction*>(&piix3),
+                           static_cast<PciFunction*>(&piix3_ide), static_cast<PciFunction*>(&piix4_pm)})
+        f->set_tracer(&tracer);
+    claim_ports(io, FwCfg::kSelectorPort, 2, &fw_cfg);
+    claim_ports(io, FwCfg::kDmaPort, 8, &fw_cfg);
+    fw_cfg_pc_items(fw_cfg, {phys.ram_size(), 1, -1, {}});
+    for (unsigned i = 0; i < 4; ++i) (i < 2 ? ide0 : ide1).attach(i & 1, disks[i].get());
+    claim_ports(io, 0x1F0, 8, &ide0);
+    claim_ports(io, 0x3F6, 1, &ide0);
+    claim_ports(io, 0x170, 8, &ide1);
+    claim_ports(io, 0x376, 1, &ide1);
+    for (Uart16550* u : {&com1, &com2, &com3, &com4}) claim_ports(io, u->base(), 8, u);
+    claim_ports(io, 0x60, 1, &kbc);
+    claim_ports(io, 0x64, 1, &kbc);
+    claim_ports(io, 0x92, 1, &kbc);
+    kbc.set_a20 = [this](bool on) { hooks_.set_a20(on); };
+    kbc.reset_cpu = [this] { hooks_.reset(); };
+    // Not wired yet: the PAM/SMRAM effect on the memory map (i440fx.on_map_change): see the issue note.
+    reset();
+}
+
+void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave) {
+    isa_irqs_.master = &master;
+    isa_irqs_.slave = &slave;
+    piix3.isa_irqs = &isa_irqs_;      // PIRQA-D, routed by firmware (SeaBIOS: IRQ 10 and 11)
+    piix4_pm.sci.connect(&slave, 1);  // SCI: IRQ 9
+    ide0.irq.connect(&slave, 6);      // IRQ 14
+    ide1.irq.connect(&slave, 7);      // IRQ 15
+    com1.irq.connect(&master, 4);
+    com2.irq.connect(&master, 3);
+    // COM3 and COM4 share IRQ 4 and 3 with COM1 and COM2 on a PC; the 8259 input takes one
+    // driver, so they stay unconnected (polled) until lines can be shared.
+    kbc.irq1.connect(&master, 1);
+    kbc.irq12.connect(&slave, 4);     // IRQ 12
+}
+
+void PcBoard::reset() {
+    pci_host.reset();
+    pci.reset();
+    fw_cfg.reset();
+    ide0.reset();
+    ide1.reset();
+    for (Uart16550* u : {&com1, &com2, &com3, &com4}) u->reset();
+    kbc.reset();
+}
+
+} // namespace xlat

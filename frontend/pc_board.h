@@ -1,0 +1,74 @@
+// The chipset of the PC board around the CPU, as QEMU's "pc" machine (i440FX + PIIX3, with the
+// PIIX4 power management function) lays it out, so that SeaBIOS recognises it:
+//   bus 0 device 0   i440FX host bridge            ports 0xCF8-0xCFF (config mechanism #1)
+//   bus 0 device 1   PIIX3 ISA (fn 0), IDE (fn 1), PIIX4 PM (fn 3; PM block where firmware puts it)
+//   0xCF9            PIIX3 reset control           0xB2-0xB3   APM control and status
+//   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings)
+//   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15)
+//   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3)
+//   0x60, 0x64, 0x92                           the 8042 keyboard controller, port A (A20, reset)
+// The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
+// machine only through the hooks it is given.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+#include "devices/ata.h"
+#include "devices/block/block.h"
+#include "devices/fw_cfg.h"
+#include "devices/i8042.h"
+#include "devices/i440fx.h"
+#include "devices/pci.h"
+#include "devices/piix.h"
+#include "devices/uart.h"
+#include "memory/dma.h"
+#include "memory/iobus.h"
+#include "memory/phys.h"
+#include "memory/trace.h"
+
+namespace xlat {
+
+struct PcBoardHooks {
+    std::function<uint64_t()> now_ns;        // the machine's time
+    std::function<void()> power_off;         // the guest powered the machine off (S5)
+    std::function<void()> reset;             // the guest asked for a system reset
+    std::function<void(bool)> set_a20;       // the A20 gate (8042 output port, port 0x92)
+};
+
+class PcBoard {
+    PcBoardHooks hooks_;  // first: the devices built below call them
+    // ISA IRQ n as the PIRQ router drives it: the master 8259's input n, or the slave's n - 8.
+    struct IsaIrqs : IrqSink {
+        IrqSink* master = nullptr;
+        IrqSink* slave = nullptr;
+        void set_irq(unsigned n, bool level) override { n < 8 ? master->set_irq(n, level) : slave->set_irq(n - 8, level); }
+    } isa_irqs_;
+
+public:
+    using Disks = std::array<std::shared_ptr<BlockDevice>, 4>;
+    using SerialOut = std::array<std::function<void(uint8_t)>, 4>;
+    PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks, SerialOut serial, PcBoardHooks hooks);
+    PcBoard(const PcBoard&) = delete;
+    PcBoard& operator=(const PcBoard&) = delete;
+    // Power-on state of every device on the board.
+    void reset();
+    // Wires the interrupt outputs to the two 8259s (ISA IRQ 0-7 on the master, 8-15 on the slave).
+    void connect_irqs(IrqSink& master, IrqSink& slave);
+
+    PciBus pci;
+    PciHostPorts pci_host{pci};
+    I440fxHost i440fx;
+    Piix3Isa piix3;
+    Piix3Ide piix3_ide;
+    Piix4Pm piix4_pm;
+    DmaTarget dma;  // the devices' only way into guest RAM
+    FwCfg fw_cfg;
+    Disks disks;
+    AtaChannel ide0, ide1;  // primary, secondary
+    Uart16550 com1, com2, com3, com4;
+    I8042 kbc;
+};
+
+} // namespace xlat

@@ -1,0 +1,457 @@
+// ATA through the legacy IDE ports, as a driver does it (poll status, read/write the data port
+// 256 words per sector), on raw image files in a scratch folder: IDENTIFY, LBA28 and CHS reads,
+// writes that reach the file, READ/WRITE MULTIPLE, LBA48 past 2^28 on a sparse file, the
+// -snapshot overlay, soft reset, nIEN, and images that cannot be used.
+#include <catch2/catch.hpp>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "devices/ata.h"
+#include "devices/block/block.h"
+
+using namespace xlat;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Scratch {
+    fs::path dir;
+    Scratch() {
+        char tmpl[] = "/tmp/xlat-ata-XXXXXX";
+        const char* d = mkdtemp(tmpl);
+        if (!d) throw std::runtime_error("mkdtemp failed");
+        dir = d;
+    }
+    ~Scratch() {
+        std::error_code ec;
+        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ec);
+        for (const auto& e : fs::directory_iterator(dir, ec))
+            fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
+        fs::remove_all(dir, ec);
+    }
+};
+
+// Sector i holds "SECT" + i (le32) and then bytes (i + j) & 0xFF.
+std::vector<uint8_t> pattern(uint64_t lba) {
+    std::vector<uint8_t> s(512);
+    std::memcpy(s.data(), "SECT", 4);
+    for (int b = 0; b < 4; ++b) s[4 + b] = uint8_t(lba >> (8 * b));
+    for (size_t j = 8; j < 512; ++j) s[j] = uint8_t(lba + j);
+    return s;
+}
+
+std::string make_image(const Scratch& s, const std::string& name, uint64_t sectors) {
+    const std::string path = (s.dir / name).string();
+    const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
+    REQUIRE(fd >= 0);
+    for (uint64_t i = 0; i < sectors; ++i) REQUIRE(::pwrite(fd, pattern(i).data(), 512, off_t(i * 512)) == 512);
+    ::close(fd);
+    return path;
+}
+
+std::vector<uint8_t> file_sector(const std::string& path, uint64_t lba) {
+    std::vector<uint8_t> s(512);
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    REQUIRE(::pread(fd, s.data(), 512, off_t(lba * 512)) == 512);
+    ::close(fd);
+    return s;
+}
+
+struct Irqs : IrqSink {
+    unsigned rises = 0;
+    bool level = false;
+    void set_irq(unsigned, bool l) override {
+        if (l && !level) ++rises;
+        level = l;
+    }
+};
+
+struct Rig {
+    IoBus io;
+    AtaChannel ch{"ide0", 0x1F0, 0x3F6, 0};
+    Irqs irqs;
+    std::unique_ptr<RawImage> disk;
+    explicit Rig(const std::string& path, ImageOptions opt = {}) {
+        std::string err;
+        disk = RawImage::open(path, opt, err);
+        INFO(err);
+        REQUIRE(disk);
+        ch.attach(0, disk.get());
+        claim_ports(io, 0x1F0, 8, &ch);
+        claim_ports(io, 0x3F6, 1, &ch);
+        ch.irq.connect(&irqs, 14);
+    }
+    uint8_t status() { return uint8_t(io.read(0x1F7, 1)); }
+    uint8_t alt_status() { return uint8_t(io.read(0x3F6, 1)); }
+    void lba28(uint32_t lba, uint8_t count) {
+        io.write(0x1F6, 1, 0xE0 | (lba >> 24 & 0x0F));
+        io.write(0x1F2, 1, count);
+        io.write(0x1F3, 1, lba & 0xFF);
+        io.write(0x1F4, 1, lba >> 8 & 0xFF);
+        io.write(0x1F5, 1, lba >> 16 & 0xFF);
+    }
+    void lba48(uint64_t lba, uint16_t count) {
+        io.write(0x1F6, 1, 0x40);
+        // High-order bytes first: each register keeps the previous byte written as its HOB half.
+        io.write(0x1F2, 1, count >> 8);
+        io.write(0x1F3, 1, lba >> 24 & 0xFF);
+        io.write(0x1F4, 1, lba >> 32 & 0xFF);
+        io.write(0x1F5, 1, lba >> 40 & 0xFF);
+        io.write(0x1F2, 1, count & 0xFF);
+        io.write(0x1F3, 1, lba & 0xFF);
+        io.write(0x1F4, 1, lba >> 8 & 0xFF);
+        io.write(0x1F5, 1, lba >> 16 & 0xFF);
+    }
+    std::vector<uint8_t> read_block(unsigned sectors) {
+        REQUIRE((alt_status() & (AtaChannel::kDrq | AtaChannel::kBsy)) == AtaChannel::kDrq);
+        std::vector<uint8_t> out;
+        for (unsigned i = 0; i < 256 * sectors; ++i) {
+            const uint16_t w = uint16_t(io.read(0x1F0, 2));
+            out.push_back(uint8_t(w));
+            out.push_back(uint8_t(w >> 8));
+        }
+        return out;
+    }
+    void write_block(const std::vector<uint8_t>& data) {
+        REQUIRE((alt_status() & AtaChannel::kDrq) != 0);
+        for (size_t i = 0; i < data.size(); i += 4)  // 32-bit accesses move two words
+            io.write(0x1F0, 4, uint32_t(data[i] | data[i + 1] << 8 | data[i + 2] << 16 | uint32_t(data[i + 3]) << 24));
+    }
+    std::string ata_string(const std::vector<uint8_t>& id, unsigned word, unsigned words) {
+        std::string s;
+        for (unsigned i = 0; i < words; ++i) {
+            s += char(id[2 * (word + i) + 1]);
+            s += char(id[2 * (word + i)]);
+        }
+        return s;
+    }
+};
+
+uint16_t word(const std::vector<uint8_t>& id, unsigned w) { return uint16_t(id[2 * w] | id[2 * w + 1] << 8); }
+
+} // namespace
+
+TEST_CASE("ata: IDENTIFY DEVICE reports model, serial, capacities and multiple support", "[devices]") {
+    Scratch s;
+    Rig r(make_image(s, "disk.img", 2048));  // 1 MiB
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    // The ATA signature after reset.
+    CHECK(r.io.read(0x1F2, 1) == 1);
+    CHECK(r.io.read(0x1F3, 1) == 1);
+    CHECK(r.io.read(0x1F4, 1) == 0);
+    CHECK(r.io.read(0x1F5, 1) == 0);
+    r.io.write(0x1F6, 1, 0xA0);
+    r.io.write(0x1F7, 1, 0xEC);
+    CHECK(r.irqs.level);
+    const std::vector<uint8_t> id = r.read_block(1);
+    CHECK(r.alt_status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    CHECK(r.ata_string(id, 27, 20) == "XLAT HARDDISK                           ");
+    CHECK(r.ata_string(id, 10, 10).substr(0, 4) == "XLAT");
+    CHECK((word(id, 60) | word(id, 61) << 16) == 2048);  // LBA28 capacity
+    CHECK((word(id, 100) | word(id, 101) << 16) == 2048);  // LBA48 capacity
+    CHECK(word(id, 49) & 0x0200);   // LBA
+    CHECK(word(id, 83) & 0x0400);   // 48-bit feature set
+    CHECK((word(id, 47) & 0xFF) == 16);  // up to 16 sectors per READ/WRITE MULTIPLE block
+    CHECK(word(id, 3) == 16);
+    CHECK(word(id, 6) == 63);
+    CHECK(word(id, 1) == 2);
+    uint8_t sum = 0;
+    for (uint8_t b : id) sum = uint8_t(sum + b);
+    CHECK(sum == 0);  // integrity word
+    CHECK(id[510] == 0xA5);
+    // Reading the status register acknowledged the interrupt.
+    CHECK(r.irqs.level);
+    r.status();
+    CHECK_FALSE(r.irqs.level);
+}
+
+TEST_CASE("ata: READ SECTORS by LBA28 and by CHS, WRITE SECTORS reaching the file", "[devices]") {
+    Scratch s;
+    const std::string path = make_image(s, "disk.img", 2048);
+    Rig r(path);
+    r.lba28(5, 2);
+    r.io.write(0x1F7, 1, 0x20);
+    CHECK(r.irqs.rises == 1);
+    r.status();
+    CHECK(r.read_block(1) == pattern(5));
+    CHECK(r.irqs.rises == 2);  // the second block is announced too
+    CHECK(r.read_block(1) == pattern(6));
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    CHECK(r.irqs.rises == 2);  // no interrupt after the last block of a read
+
+    // CHS: cylinder 1, head 2, sector 3 with 16 heads and 63 sectors: (1 * 16 + 2) * 63 + 2.
+    r.io.write(0x1F6, 1, 0xA0 | 2);
+    r.io.write(0x1F2, 1, 1);
+    r.io.write(0x1F3, 1, 3);
+    r.io.write(0x1F4, 1, 1);
+    r.io.write(0x1F5, 1, 0);
+    r.io.write(0x1F7, 1, 0x20);
+    CHECK(r.read_block(1) == pattern(18 * 63 + 2));
+    // INITIALIZE DEVICE PARAMETERS changes the translation: 4 heads, 17 sectors.
+    r.io.write(0x1F6, 1, 0xA0 | 3);
+    r.io.write(0x1F2, 1, 17);
+    r.io.write(0x1F7, 1, 0x91);
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    r.io.write(0x1F6, 1, 0xA0 | 2);
+    r.io.write(0x1F2, 1, 1);
+    r.io.write(0x1F3, 1, 3);
+    r.io.write(0x1F4, 1, 1);
+    r.io.write(0x1F5, 1, 0);
+    r.io.write(0x1F7, 1, 0x20);
+    CHECK(r.read_block(1) == pattern((1 * 4 + 2) * 17 + 2));
+    // Sector 0 does not exist in CHS.
+    r.io.write(0x1F3, 1, 0);
+    r.io.write(0x1F7, 1, 0x20);
+    CHECK(r.status() & AtaChannel::kErr);
+    CHECK(r.io.read(0x1F1, 1) == AtaChannel::kIdnf);
+
+    // WRITE SECTORS: no interrupt before the first block, one at completion; the file has it.
+    std::vector<uint8_t> data(1024);
+    for (size_t i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 13 + 1);
+    const unsigned before = r.irqs.rises;
+    r.lba28(100, 2);
+    r.io.write(0x1F7, 1, 0x30);
+    CHECK(r.irqs.rises == before);
+    r.write_block(std::vector<uint8_t>(data.begin(), data.begin() + 512));
+    CHECK(r.irqs.rises == before + 1);  // the second block is asked for
+    r.status();
+    r.write_block(std::vector<uint8_t>(data.begin() + 512, data.end()));
+    CHECK(r.irqs.rises == before + 2);
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    CHECK(file_sector(path, 100) == std::vector<uint8_t>(data.begin(), data.begin() + 512));
+    CHECK(file_sector(path, 101) == std::vector<uint8_t>(data.begin() + 512, data.end()));
+    CHECK(file_sector(path, 102) == pattern(102));
+    r.io.write(0x1F7, 1, 0xE7);  // FLUSH CACHE
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    // Past the end of the disk.
+    r.lba28(2047, 2);
+    r.io.write(0x1F7, 1, 0x20);
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc | AtaChannel::kErr));
+    CHECK(r.io.read(0x1F1, 1) == AtaChannel::kIdnf);
+}
+
+TEST_CASE("ata: SET MULTIPLE MODE, READ and WRITE MULTIPLE, SET FEATURES", "[devices]") {
+    Scratch s;
+    const std::string path = make_image(s, "disk.img", 2048);
+    Rig r(path);
+    r.lba28(0, 8);
+    r.io.write(0x1F7, 1, 0xC4);  // multiple mode not set yet: aborted
+    CHECK(r.status() & AtaChannel::kErr);
+    CHECK(r.io.read(0x1F1, 1) == AtaChannel::kAbrt);
+    r.io.write(0x1F2, 1, 3);  // not a power of two
+    r.io.write(0x1F7, 1, 0xC6);
+    CHECK(r.status() & AtaChannel::kErr);
+    r.io.write(0x1F2, 1, 4);
+    r.io.write(0x1F7, 1, 0xC6);
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    const unsigned before = r.irqs.rises;
+    r.lba28(20, 10);
+    r.io.write(0x1F7, 1, 0xC4);
+    // Blocks of 4, 4 and 2 sectors; the driver's interrupt handler reads the status each time.
+    r.status();
+    std::vector<uint8_t> got = r.read_block(4);
+    r.status();
+    std::vector<uint8_t> more = r.read_block(4);
+    got.insert(got.end(), more.begin(), more.end());
+    r.status();
+    more = r.read_block(2);
+    got.insert(got.end(), more.begin(), more.end());
+    CHECK(r.irqs.rises == before + 3);  // one interrupt per block
+    for (unsigned i = 0; i < 10; ++i)
+        CHECK(std::vector<uint8_t>(got.begin() + 512 * i, got.begin() + 512 * (i + 1)) == pattern(20 + i));
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+
+    std::vector<uint8_t> data(6 * 512, 0x5A);
+    r.lba28(200, 6);
+    r.io.write(0x1F7, 1, 0xC5);
+    r.write_block(std::vector<uint8_t>(data.begin(), data.begin() + 4 * 512));
+    r.write_block(std::vector<uint8_t>(data.begin() + 4 * 512, data.end()));
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    for (unsigned i = 0; i < 6; ++i) CHECK(file_sector(path, 200 + i) == std::vector<uint8_t>(512, 0x5A));
+    CHECK(file_sector(path, 206) == pattern(206));
+
+    // IDENTIFY shows the multiple setting; SET FEATURES takes a PIO mode, refuses UDMA.
+    r.io.write(0x1F7, 1, 0xEC);
+    CHECK(word(r.read_block(1), 59) == 0x0104);
+    r.io.write(0x1F1, 1, 0x03);
+    r.io.write(0x1F2, 1, 0x0C);  // PIO mode 4
+    r.io.write(0x1F7, 1, 0xEF);
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    r.io.write(0x1F1, 1, 0x03);
+    r.io.write(0x1F2, 1, 0x45);  // UDMA mode 5
+    r.io.write(0x1F7, 1, 0xEF);
+    CHECK(r.status() & AtaChannel::kErr);
+    r.io.write(0x1F7, 1, 0xB0);  // SMART: not implemented, aborted
+    CHECK(r.io.read(0x1F1, 1) == AtaChannel::kAbrt);
+}
+
+TEST_CASE("ata: LBA48 beyond 2^28 sectors on a sparse image", "[devices]") {
+    Scratch s;
+    const std::string path = (s.dir / "big.img").string();
+    const uint64_t sectors = (1ull << 28) + 64;  // a little over 128 GiB, sparse
+    {
+        const int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_TRUNC, 0644);
+        REQUIRE(fd >= 0);
+        if (::ftruncate(fd, off_t(sectors * 512)) != 0) {
+            ::close(fd);
+            WARN("the scratch filesystem cannot hold a 128 GiB sparse file; skipped");
+            return;
+        }
+        ::close(fd);
+    }
+    Rig r(path);
+    r.io.write(0x1F7, 1, 0xEC);
+    const std::vector<uint8_t> id = r.read_block(1);
+    CHECK((word(id, 60) | word(id, 61) << 16) == 0x0FFFFFFF);  // LBA28 capacity saturates
+    CHECK((uint64_t(word(id, 100)) | uint64_t(word(id, 101)) << 16 | uint64_t(word(id, 102)) << 32) == sectors);
+
+    const uint64_t lba = (1ull << 28) + 33;
+    r.lba48(lba, 2);
+    // With HOB set the registers read back the high-order bytes.
+    r.io.write(0x3F6, 1, AtaChannel::kHob);
+    CHECK(r.io.read(0x1F3, 1) == ((lba >> 24) & 0xFF));
+    CHECK(r.io.read(0x1F2, 1) == 0);
+    r.io.write(0x3F6, 1, 0);
+    CHECK(r.io.read(0x1F3, 1) == (lba & 0xFF));
+    CHECK(r.io.read(0x1F2, 1) == 2);
+    r.io.write(0x1F7, 1, 0x34);  // WRITE SECTORS EXT
+    r.write_block(pattern(lba));
+    r.write_block(pattern(lba + 1));
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    CHECK(file_sector(path, lba) == pattern(lba));
+    CHECK(file_sector(path, lba + 1) == pattern(lba + 1));
+    r.lba48(lba + 1, 1);
+    r.io.write(0x1F7, 1, 0x24);  // READ SECTORS EXT
+    CHECK(r.read_block(1) == pattern(lba + 1));
+    // The same address through LBA28 is cut to 28 bits: a different sector.
+    r.lba28(uint32_t(lba & 0x0FFFFFFF), 1);
+    r.io.write(0x1F7, 1, 0x20);
+    CHECK(r.read_block(1) == std::vector<uint8_t>(512, 0));
+    CHECK(r.disk->sectors() == sectors);
+}
+
+TEST_CASE("ata: with -snapshot writes stay in memory and the image file is unchanged", "[devices]") {
+    Scratch s;
+    const std::string path = make_image(s, "disk.img", 64);
+    std::vector<uint8_t> before(64 * 512);
+    {
+        const int fd = ::open(path.c_str(), O_RDONLY);
+        REQUIRE(::pread(fd, before.data(), before.size(), 0) == ssize_t(before.size()));
+        ::close(fd);
+    }
+    {
+        Rig r(path, ImageOptions{false, true});
+        r.lba28(7, 1);
+        r.io.write(0x1F7, 1, 0x30);
+        r.write_block(std::vector<uint8_t>(512, 0xC3));
+        CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+        r.lba28(6, 2);
+        r.io.write(0x1F7, 1, 0x20);
+        CHECK(r.read_block(1) == pattern(6));
+        CHECK(r.read_block(1) == std::vector<uint8_t>(512, 0xC3));  // the guest sees its write
+        CHECK(r.disk->overlay_sectors() == 1);
+    }
+    std::vector<uint8_t> after(64 * 512);
+    const int fd = ::open(path.c_str(), O_RDONLY);
+    REQUIRE(::pread(fd, after.data(), after.size(), 0) == ssize_t(after.size()));
+    ::close(fd);
+    CHECK(after == before);
+    // A read-only drive refuses writes.
+    Rig ro(path, ImageOptions{true, false});
+    ro.lba28(7, 1);
+    ro.io.write(0x1F7, 1, 0x30);
+    CHECK(ro.status() & AtaChannel::kErr);
+    CHECK(ro.io.read(0x1F1, 1) == AtaChannel::kAbrt);
+}
+
+TEST_CASE("ata: soft reset, nIEN, an absent slave and an empty channel", "[devices]") {
+    Scratch s;
+    Rig r(make_image(s, "disk.img", 64));
+    r.io.write(0x3F6, 1, AtaChannel::kNien);
+    r.io.write(0x1F7, 1, 0xEC);
+    CHECK_FALSE(r.irqs.level);  // masked by nIEN
+    r.io.write(0x3F6, 1, 0);
+    CHECK(r.irqs.level);        // still pending: shows once unmasked
+    r.status();
+    // SRST: busy while set; afterwards the signature and diagnostic code, no transfer left.
+    r.lba28(9, 1);
+    r.io.write(0x3F6, 1, AtaChannel::kSrst);
+    CHECK(r.alt_status() == AtaChannel::kBsy);
+    r.io.write(0x3F6, 1, 0);
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    CHECK(r.io.read(0x1F1, 1) == 0x01);
+    CHECK(r.io.read(0x1F2, 1) == 1);
+    CHECK(r.io.read(0x1F3, 1) == 1);
+    CHECK(r.io.read(0x1F0, 2) == 0xFFFF);  // no data
+    // Selecting the absent slave: status 0, commands ignored.
+    r.io.write(0x1F6, 1, 0xB0);
+    CHECK(r.status() == 0);
+    r.io.write(0x1F7, 1, 0xEC);
+    CHECK(r.status() == 0);
+    r.io.write(0x1F6, 1, 0xA0);
+    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    // A channel with no device floats: all ones.
+    AtaChannel empty("ide1", 0x170, 0x376, 1);
+    claim_ports(r.io, 0x170, 8, &empty);
+    claim_ports(r.io, 0x376, 1, &empty);
+    CHECK(r.io.read(0x177, 1) == 0xFF);
+    CHECK(r.io.read(0x376, 1) == 0xFF);
+}
+
+TEST_CASE("ata: images that cannot be used are refused with one line", "[devices]") {
+    Scratch s;
+    std::string err;
+    CHECK_FALSE(RawImage::open((s.dir / "missing.img").string(), {}, err));
+    CHECK(err.find("missing.img") != std::string::npos);
+    CHECK(err.find('\n') == std::string::npos);
+    CHECK_FALSE(RawImage::open(s.dir.string(), {}, err));
+    CHECK(err.find("is a directory") != std::string::npos);
+    const std::string tiny = (s.dir / "tiny.img").string();
+    {
+        const int fd = ::open(tiny.c_str(), O_CREAT | O_WRONLY, 0644);
+        REQUIRE(::write(fd, "abc", 3) == 3);
+        ::close(fd);
+    }
+    CHECK_FALSE(RawImage::open(tiny, {}, err));
+    CHECK(err.find("smaller than one") != std::string::npos);
+    // An ISO 9660 image is not a hard disk.
+    const std::string iso = (s.dir / "cd.iso").string();
+    {
+        std::vector<uint8_t> img(40 * 1024, 0);
+        std::memcpy(&img[0x8001], "CD001", 5);
+        const int fd = ::open(iso.c_str(), O_CREAT | O_WRONLY, 0644);
+        REQUIRE(::write(fd, img.data(), img.size()) == ssize_t(img.size()));
+        ::close(fd);
+    }
+    CHECK_FALSE(RawImage::open(iso, {}, err));
+    CHECK(err.find("ISO 9660") != std::string::npos);
+    // A FIFO is no disk (and reading it would block).
+    const std::string fifo = (s.dir / "pipe").string();
+    REQUIRE(::mkfifo(fifo.c_str(), 0644) == 0);
+    CHECK_FALSE(RawImage::open(fifo, {}, err));
+    CHECK(err.find("not a regular file") != std::string::npos);
+    // Unreadable (only meaningful when not running as root, who reads everything).
+    const std::string locked = make_image(s, "locked.img", 4);
+    ::chmod(locked.c_str(), 0);
+    if (::geteuid() != 0) {
+        CHECK_FALSE(RawImage::open(locked, {}, err));
+        CHECK(err.find("Permission denied") != std::string::npos);
+        CHECK(err.find('\n') == std::string::npos);
+    }
+    // Read-only file opened for writing: the message says what to do.
+    ::chmod(locked.c_str(), 0444);
+    if (::geteuid() != 0) {
+        CHECK_FALSE(RawImage::open(locked, {}, err));
+        CHECK(err.find("readonly=on") != std::string::npos);
+        CHECK(RawImage::open(locked, ImageOptions{false, true}, err));  // -snapshot only reads it
+    }
+}

@@ -1,0 +1,201 @@
+// The 16550A through its ports, as a serial driver programs it: divisor latch, loopback with the
+// modem lines, THR-empty and received-data interrupts through OUT2, FIFO trigger levels, the
+// character timeout on a stepped clock, overrun and interrupt priorities.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "devices/uart.h"
+
+using namespace xlat;
+
+namespace {
+
+struct Line : IrqSink {
+    bool level = false;
+    unsigned rises = 0;
+    void set_irq(unsigned, bool l) override {
+        if (l && !level) ++rises;
+        level = l;
+    }
+};
+
+struct Rig {
+    uint64_t now = 0;
+    std::string sent;
+    IoBus io;
+    Uart16550 com1{"com1", 0x3F8, [this] { return now; }, [this](uint8_t b) { sent += char(b); }};
+    Line irq4;
+    Rig() {
+        claim_ports(io, 0x3F8, 8, &com1);
+        com1.irq.connect(&irq4, 4);
+    }
+    uint8_t in(unsigned reg) { return uint8_t(io.read(uint16_t(0x3F8 + reg), 1)); }
+    void out(unsigned reg, uint8_t v) { io.write(uint16_t(0x3F8 + reg), 1, v); }
+};
+
+} // namespace
+
+TEST_CASE("uart: power-on registers, divisor latch and scratch", "[devices]") {
+    Rig r;
+    CHECK(r.in(2) == Uart16550::kIirNone);
+    CHECK(r.in(5) == (Uart16550::kLsrThre | Uart16550::kLsrTemt));
+    CHECK((r.in(6) & 0xF0) == (Uart16550::kMsrCts | Uart16550::kMsrDsr | Uart16550::kMsrDcd));
+    // 115200 baud, 8N1, as Linux programs the console.
+    r.out(3, 0x80);
+    r.out(0, 0x01);
+    r.out(1, 0x00);
+    r.out(3, 0x03);
+    CHECK(r.com1.divisor() == 1);
+    r.out(1, 0x05);  // with DLAB clear, offset 1 is IER again
+    CHECK(r.in(1) == 0x05);
+    r.out(3, 0x83);
+    CHECK(r.in(0) == 0x01);  // DLL reads back
+    CHECK(r.in(1) == 0x00);  // DLM
+    r.out(3, 0x03);
+    r.out(7, 0xA5);
+    CHECK(r.in(7) == 0xA5);
+    r.out(0, 'h');
+    r.out(0, 'i');
+    CHECK(r.sent == "hi");
+    r.com1.reset();
+    CHECK(r.in(7) == 0);
+    CHECK(r.in(1) == 0);
+    CHECK(r.com1.divisor() == 0);
+}
+
+TEST_CASE("uart: loopback sends THR to RBR and the modem outputs to the inputs", "[devices]") {
+    Rig r;
+    r.out(4, Uart16550::kMcrLoop);
+    r.in(6);  // clear the deltas of entering loopback (all inputs dropped)
+    CHECK((r.in(6) & 0xF0) == 0);
+    r.out(0, 'A');
+    CHECK(r.sent.empty());  // nothing reaches the line
+    CHECK(r.in(5) & Uart16550::kLsrDr);
+    CHECK(r.in(0) == 'A');
+    CHECK_FALSE(r.in(5) & Uart16550::kLsrDr);
+    CHECK_FALSE(r.com1.receive('z'));  // the line is disconnected in loopback
+    CHECK_FALSE(r.in(5) & Uart16550::kLsrDr);
+    // RTS -> CTS, DTR -> DSR, OUT1 -> RI, OUT2 -> DCD, with their delta bits.
+    r.out(4, Uart16550::kMcrLoop | Uart16550::kMcrRts | Uart16550::kMcrDtr | Uart16550::kMcrOut1 | Uart16550::kMcrOut2);
+    CHECK(r.in(6) == (0xF0 | Uart16550::kMsrDcts | Uart16550::kMsrDdsr | Uart16550::kMsrDdcd));
+    CHECK(r.in(6) == 0xF0);  // deltas cleared by the read
+    r.out(4, Uart16550::kMcrLoop | Uart16550::kMcrRts);
+    CHECK(r.in(6) == (Uart16550::kMsrCts | Uart16550::kMsrDdsr | Uart16550::kMsrTeri | Uart16550::kMsrDdcd));
+    // Interrupts are generated but the IRQ pin stays quiet in loopback (OUT2 is not driven out).
+    r.out(1, Uart16550::kIerRda);
+    r.out(0, 'B');
+    CHECK((r.in(2) & 0x0F) == Uart16550::kIirRda);
+    CHECK_FALSE(r.irq4.level);
+}
+
+TEST_CASE("uart: THR-empty and received-data interrupts through OUT2", "[devices]") {
+    Rig r;
+    r.out(1, Uart16550::kIerThre);
+    CHECK_FALSE(r.irq4.level);  // OUT2 clear: the card's IRQ driver is off
+    r.out(4, Uart16550::kMcrOut2);
+    CHECK(r.irq4.level);  // enabling ETBEI with THR empty raised it
+    CHECK(r.in(2) == Uart16550::kIirThre);
+    CHECK_FALSE(r.irq4.level);  // acknowledged by reading IIR
+    CHECK(r.in(2) == Uart16550::kIirNone);
+    r.out(0, 'x');
+    CHECK(r.irq4.level);  // sent: THR empty again
+    CHECK(r.sent == "x");
+    r.out(1, 0);
+    CHECK_FALSE(r.irq4.level);
+
+    r.out(1, Uart16550::kIerRda);
+    CHECK(r.com1.receive('k'));
+    CHECK(r.irq4.level);
+    CHECK(r.in(2) == Uart16550::kIirRda);
+    CHECK(r.irq4.level);  // still: the data is there
+    CHECK(r.in(0) == 'k');
+    CHECK_FALSE(r.irq4.level);
+    // Without FIFOs a second byte before the read overruns and replaces the first.
+    CHECK(r.com1.receive('1'));
+    CHECK_FALSE(r.com1.receive('2'));
+    CHECK(r.in(5) == (Uart16550::kLsrDr | Uart16550::kLsrOe | Uart16550::kLsrThre | Uart16550::kLsrTemt));
+    CHECK((r.in(5) & Uart16550::kLsrOe) == 0);  // cleared by the read
+    CHECK(r.in(0) == '2');
+}
+
+TEST_CASE("uart: FIFO trigger level, character timeout and overrun", "[devices]") {
+    Rig r;
+    r.out(3, 0x80);
+    r.out(0, 1);  // 115200 baud: a 10-bit character takes 86.8 us
+    r.out(3, 0x03);
+    r.out(4, Uart16550::kMcrOut2);
+    r.out(2, Uart16550::kFcrEnable | Uart16550::kFcrClearRx | 0x80);  // trigger at 8 bytes
+    r.out(1, Uart16550::kIerRda | Uart16550::kIerRls);
+    CHECK(r.in(2) == (Uart16550::kIirFifo | Uart16550::kIirNone));
+    for (int i = 0; i < 7; ++i) r.com1.receive(uint8_t('a' + i));
+    CHECK_FALSE(r.irq4.level);  // below the trigger level
+    CHECK(r.com1.rx_space() == 9);
+    r.com1.receive('h');
+    CHECK(r.irq4.level);
+    CHECK(r.in(2) == (Uart16550::kIirFifo | Uart16550::kIirRda));
+    CHECK(r.in(0) == 'a');  // 7 left: below the trigger again
+    CHECK_FALSE(r.irq4.level);
+    // Four character times later with no activity: the timeout interrupt.
+    const uint64_t due = r.com1.next_event_ns();
+    CHECK(due == 4 * (10 * 16 * 1000000000ull / 1843200));
+    r.now = due - 1;
+    r.com1.on_event(r.now);
+    CHECK_FALSE(r.irq4.level);
+    r.now = due;
+    r.com1.on_event(r.now);
+    CHECK(r.irq4.level);
+    CHECK(r.in(2) == (Uart16550::kIirFifo | Uart16550::kIirTimeout));
+    std::string got;
+    while (r.in(5) & Uart16550::kLsrDr) got += char(r.in(0));
+    CHECK(got == "bcdefgh");
+    CHECK_FALSE(r.irq4.level);  // reading cleared the timeout
+    // Sixteen bytes fill the FIFO; the seventeenth is lost and reported with top priority.
+    for (int i = 0; i < 17; ++i) r.com1.receive(uint8_t('A' + i));
+    CHECK(r.in(2) == (Uart16550::kIirFifo | Uart16550::kIirRls));
+    CHECK(r.in(5) & Uart16550::kLsrOe);
+    CHECK(r.in(2) == (Uart16550::kIirFifo | Uart16550::kIirRda));  // next in priority
+    got.clear();
+    while (r.in(5) & Uart16550::kLsrDr) got += char(r.in(0));
+    CHECK(got == "ABCDEFGHIJKLMNOP");
+    // Trigger level 14; clearing the receive FIFO drops what it holds.
+    r.out(2, Uart16550::kFcrEnable | 0xC0);
+    for (int i = 0; i < 13; ++i) r.com1.receive('x');
+    CHECK((r.in(2) & 0x0F) == Uart16550::kIirNone);
+    r.com1.receive('x');
+    CHECK((r.in(2) & 0x0F) == Uart16550::kIirRda);
+    r.out(2, Uart16550::kFcrEnable | Uart16550::kFcrClearRx | 0xC0);
+    CHECK_FALSE(r.in(5) & Uart16550::kLsrDr);
+    CHECK_FALSE(r.irq4.level);
+}
+
+TEST_CASE("uart: modem status interrupt from the line", "[devices]") {
+    Rig r;
+    r.out(4, Uart16550::kMcrOut2);
+    r.out(1, Uart16550::kIerMs | Uart16550::kIerThre);
+    CHECK(r.in(2) == Uart16550::kIirThre);  // THRE outranks modem status
+    r.com1.set_modem_inputs(Uart16550::kMsrCts | Uart16550::kMsrDsr);  // carrier lost
+    CHECK(r.irq4.level);
+    CHECK(r.in(2) == Uart16550::kIirMs);
+    CHECK(r.in(6) == (Uart16550::kMsrCts | Uart16550::kMsrDsr | Uart16550::kMsrDdcd));
+    CHECK_FALSE(r.irq4.level);
+}
+
+#include "test_machine.h"
+
+TEST_CASE("uart: the machine's COM ports reach their back ends and reset with the machine", "[devices]") {
+    xlat::MachineConfig cfg = small_config();
+    std::string com1, com4;
+    cfg.serial_out[0] = [&](uint8_t b) { com1 += char(b); };
+    cfg.serial_out[3] = [&](uint8_t b) { com4 += char(b); };
+    xlat::Machine m(cfg);
+    for (char c : std::string("ok\n")) m.io.write(0x3F8, 1, uint8_t(c));
+    m.io.write(0x2E8, 1, '4');
+    m.io.write(0x2F8, 1, '2');  // COM2 has no back end: dropped
+    CHECK(com1 == "ok\n");
+    CHECK(com4 == "4");
+    m.io.write(0x3FF, 1, 0x5A);
+    CHECK(m.io.read(0x3FF, 1) == 0x5A);
+    m.reset();
+    CHECK(m.io.read(0x3FF, 1) == 0);
+}
