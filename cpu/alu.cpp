@@ -106,15 +106,15 @@ void CMPXCHG8B(Cpu& c, const Insn& in) {
     const SegReg sr = c.seg_of(in, 0);
     const uint32_t off = c.ea(in, 0);
     const uint32_t lo = c.rd32(sr, off), hi = c.rd32(sr, off + 4);
-    const bool equal = lo == c.s.regs[EAX] && hi == c.s.regs[EDX];
+    const bool equal = lo == c.s.reg32(EAX) && hi == c.s.reg32(EDX);
     if (equal) {
-        c.wr32(sr, off, c.s.regs[EBX]);
-        c.wr32(sr, off + 4, c.s.regs[ECX]);
+        c.wr32(sr, off, c.s.reg32(EBX));
+        c.wr32(sr, off + 4, c.s.reg32(ECX));
     } else {
         c.wr32(sr, off, lo);
         c.wr32(sr, off + 4, hi);
-        c.s.regs[EAX] = lo;
-        c.s.regs[EDX] = hi;
+        c.s.set_reg32(EAX, lo);
+        c.s.set_reg32(EDX, hi);
     }
     c.set_flag(ZF, equal);
 }

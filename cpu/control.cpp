@@ -84,7 +84,7 @@ void CALL(Cpu& c, const Insn& in) {
     }
     // Near: the target is checked before the push; a faulting push leaves EIP to the run loop.
     c.jump_near(in.is_imm(0) ? relative_target(in) : indirect_target(c, in));
-    c.set_sp(c.push_at(c.s.regs[ESP], osz, in.next_eip));
+    c.set_sp(c.push_at(c.s.reg32(ESP), osz, in.next_eip));
 }
 
 // RET and RET imm16: the immediate releases that many more bytes of stack.
@@ -93,7 +93,7 @@ void RET(Cpu& c, const Insn& in) {
     const uint16_t release = in.nops() ? uint16_t(in.imm(0)) : 0;
     if (is_far(in)) return c.far_ret(osz, release);
     uint32_t off;
-    uint32_t sp = c.pop_at(c.s.regs[ESP], osz, off);
+    uint32_t sp = c.pop_at(c.s.reg32(ESP), osz, off);
     c.jump_near(off);  // pop_at returns only osz bytes: already masked
     const uint32_t m = c.sp_mask();
     c.set_sp((sp & ~m) | ((sp + release) & m));

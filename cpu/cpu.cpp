@@ -11,7 +11,7 @@ void Cpu::reset() {
     set_tsc(0);  // RESET clears the TSC (SDM Vol. 3B, 17.17)
     // Intel SDM Vol. 3A, 9.1.1, Table 9-1: IA-32 processor states following power-up or RESET.
     s.eflags = FIXED1;
-    s.eip = 0xFFF0;
+    s.set_eip(0xFFF0);
     s.cr0 = CR0_CD | CR0_NW | CR0_ET;
     for (unsigned i = 0; i < kSegCount; ++i)
         s.seg[i] = SegmentCache{0, 0xFFFF, 0, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED)};
@@ -21,7 +21,7 @@ void Cpu::reset() {
     s.tr = SegmentCache{0, 0xFFFF, 0, uint16_t(SEG_P | 0xB)};    // busy 32-bit TSS, present
     s.gdtr = TableRegister{0, 0xFFFF};
     s.idtr = TableRegister{0, 0xFFFF};
-    s.regs[EDX] = 0x00000652;  // processor signature: family 6, model 5, stepping 2 (as CPUID 1)
+    s.set_reg32(EDX, 0x00000652);  // processor signature: family 6, model 5, stepping 2 (as CPUID 1)
     s.fpu.fcw = 0x0040;    // x87 after RESET: registers +0.0 tagged zero (FINIT gives 037FH, FFFFH)
     s.fpu.ftw = 0x5555;
     s.fpu.mxcsr = 0x1F80;
@@ -41,7 +41,7 @@ void Cpu::reset() {
 uint32_t Cpu::get(ZydisRegister r) const {
     if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) return reg8(unsigned(r - ZYDIS_REGISTER_AL));
     if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return reg16(unsigned(r - ZYDIS_REGISTER_AX));
-    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return s.regs[r - ZYDIS_REGISTER_EAX];
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return s.reg32(r - ZYDIS_REGISTER_EAX);
     if (r >= ZYDIS_REGISTER_ES && r <= ZYDIS_REGISTER_GS) return s.seg[r - ZYDIS_REGISTER_ES].selector;
     switch (r) {
     case ZYDIS_REGISTER_CR0: return s.cr0;
@@ -50,8 +50,8 @@ uint32_t Cpu::get(ZydisRegister r) const {
     case ZYDIS_REGISTER_CR4: return s.cr4;
     case ZYDIS_REGISTER_FLAGS: return s.eflags & 0xFFFF;
     case ZYDIS_REGISTER_EFLAGS: return s.eflags;
-    case ZYDIS_REGISTER_IP: return s.eip & 0xFFFF;
-    case ZYDIS_REGISTER_EIP: return s.eip;
+    case ZYDIS_REGISTER_IP: return s.eip() & 0xFFFF;
+    case ZYDIS_REGISTER_EIP: return s.eip();
     default: break;
     }
     if (r >= ZYDIS_REGISTER_DR0 && r <= ZYDIS_REGISTER_DR7) return s.dr[r - ZYDIS_REGISTER_DR0];
@@ -61,7 +61,7 @@ uint32_t Cpu::get(ZydisRegister r) const {
 void Cpu::set(ZydisRegister r, uint32_t v) {
     if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) return set_reg8(unsigned(r - ZYDIS_REGISTER_AL), uint8_t(v));
     if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return set_reg16(unsigned(r - ZYDIS_REGISTER_AX), uint16_t(v));
-    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) { s.regs[r - ZYDIS_REGISTER_EAX] = v; return; }
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) { s.set_reg32(r - ZYDIS_REGISTER_EAX, v); return; }
     // Segment, control and debug registers have semantics of their own (MOV Sreg/CRn/DRn rows).
     undefined(nullptr);
 }
@@ -281,7 +281,7 @@ void Cpu::load_seg_real(SegReg sr, uint16_t sel) {
 void Cpu::jump_near(uint32_t target) {
     // SDM: #GP(0) if the target is beyond the CS limit (in every mode).
     if (target > s.seg[CS].limit) raise_fault(kGP, 0);
-    s.eip = target;
+    s.set_eip(target);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -78,31 +78,31 @@ public:
 
     // ---- registers ----
     uint8_t reg8(unsigned i) const {  // AL CL DL BL AH CH DH BH
-        return i < 4 ? uint8_t(s.regs[i]) : uint8_t(s.regs[i - 4] >> 8);
+        return i < 4 ? uint8_t(s.reg32(i)) : uint8_t(s.reg32(i - 4) >> 8);
     }
     void set_reg8(unsigned i, uint8_t v) {
-        if (i < 4) s.regs[i] = (s.regs[i] & ~0xFFu) | v;
-        else s.regs[i - 4] = (s.regs[i - 4] & ~0xFF00u) | (uint32_t(v) << 8);
+        if (i < 4) s.set_reg32(i, (s.reg32(i) & ~0xFFu) | v);
+        else s.set_reg32(i - 4, (s.reg32(i - 4) & ~0xFF00u) | (uint32_t(v) << 8));
     }
-    uint16_t reg16(unsigned i) const { return uint16_t(s.regs[i]); }
-    void set_reg16(unsigned i, uint16_t v) { s.regs[i] = (s.regs[i] & ~0xFFFFu) | v; }
+    uint16_t reg16(unsigned i) const { return uint16_t(s.reg32(i)); }
+    void set_reg16(unsigned i, uint16_t v) { s.set_reg32(i, (s.reg32(i) & ~0xFFFFu) | v); }
     // A general register by size (1, 2, 4): 16-bit writes keep the upper half.
     uint32_t reg(unsigned i, unsigned size) const {
-        return size == 1 ? reg8(i) : size == 2 ? reg16(i) : s.regs[i];
+        return size == 1 ? reg8(i) : size == 2 ? reg16(i) : s.reg32(i);
     }
     void set_reg(unsigned i, unsigned size, uint32_t v) {
         if (size == 1) set_reg8(i, uint8_t(v));
         else if (size == 2) set_reg16(i, uint16_t(v));
-        else s.regs[i] = v;
+        else s.set_reg32(i, v);
     }
     // A Zydis register operand: general registers, segment selectors, CR/DR.
     uint32_t get(ZydisRegister r) const;
     void set(ZydisRegister r, uint32_t v);
     // The size-masked value of (E)CX, (E)SI, (E)DI for an address size of 2 or 4 bytes, and
     // writes that keep the upper half for 16-bit addressing.
-    uint32_t areg(Gpr g, unsigned asize) const { return asize == 2 ? s.regs[g] & 0xFFFF : s.regs[g]; }
+    uint32_t areg(Gpr g, unsigned asize) const { return asize == 2 ? s.reg32(g) & 0xFFFF : s.reg32(g); }
     void set_areg(Gpr g, unsigned asize, uint32_t v) {
-        if (asize == 2) set_reg16(g, uint16_t(v)); else s.regs[g] = v;
+        if (asize == 2) set_reg16(g, uint16_t(v)); else s.set_reg32(g, v);
     }
 
     // ---- flags ----
@@ -153,15 +153,15 @@ public:
     // ---- stack ----
     // The stack pointer is ESP or SP by SS.B. Pushes and pops work on a local copy `sp` so that a
     // multi-word transfer commits ESP only after every access succeeded: 
-    //   uint32_t sp = c.s.regs[ESP]; sp = c.push_at(sp, 2, v1); sp = c.push_at(sp, 2, v2); c.set_sp(sp);
+    //   uint32_t sp = c.s.reg32(ESP); sp = c.push_at(sp, 2, v1); sp = c.push_at(sp, 2, v2); c.set_sp(sp);
     uint32_t sp_mask() const { return stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
     uint32_t push_at(uint32_t sp, unsigned size, uint32_t v);   // returns the new sp
     uint32_t pop_at(uint32_t sp, unsigned size, uint32_t& v);   // returns the new sp
     void set_sp(uint32_t sp) {
-        if (stack32()) s.regs[ESP] = sp; else set_reg16(ESP, uint16_t(sp));
+        if (stack32()) s.set_reg32(ESP, sp); else set_reg16(ESP, uint16_t(sp));
     }
-    void push(unsigned size, uint32_t v) { set_sp(push_at(s.regs[ESP], size, v)); }
-    uint32_t pop(unsigned size) { uint32_t v; set_sp(pop_at(s.regs[ESP], size, v)); return v; }
+    void push(unsigned size, uint32_t v) { set_sp(push_at(s.reg32(ESP), size, v)); }
+    uint32_t pop(unsigned size) { uint32_t v; set_sp(pop_at(s.reg32(ESP), size, v)); return v; }
 
     // ---- segments ----
     // Loads a segment register as MOV/POP/LDS do: in real and V86 mode base = sel * 16 and the

@@ -62,7 +62,7 @@ void Cpu::deliver_real(uint8_t vec, uint32_t ret_eip) {
     // The IVT entry must lie within the IDTR limit, else #GP (SDM Vol. 3A, 20.1.4).
     uint32_t entry = uint32_t(vec) * 4;
     if (entry + 3 > s.idtr.limit) raise_fault(kGP, uint32_t(vec) * 8 + 2);
-    uint32_t sp = s.regs[ESP];
+    uint32_t sp = s.reg32(ESP);
     sp = push_at(sp, 2, s.eflags & 0xFFFF);
     sp = push_at(sp, 2, s.seg[CS].selector);
     sp = push_at(sp, 2, ret_eip & 0xFFFF);
@@ -71,7 +71,7 @@ void Cpu::deliver_real(uint8_t vec, uint32_t ret_eip) {
     set_sp(sp);
     s.eflags &= ~(IF | TF | AC | RF);
     load_seg_real(CS, cs);
-    s.eip = ip;
+    s.set_eip(ip);
 }
 
 void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error, uint32_t error) {
@@ -124,7 +124,7 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
             ns.push(sz, s.seg[ES].selector);
         }
         ns.push(sz, s.seg[SS].selector);
-        ns.push(sz, s.regs[ESP]);
+        ns.push(sz, s.reg32(ESP));
         ns.push(sz, old_flags);
         ns.push(sz, s.seg[CS].selector);
         ns.push(sz, ret_eip);
@@ -135,21 +135,21 @@ void Cpu::deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool h
         s.eflags &= ~(TF | NT | RF | VM);
         if (!(type & 1)) s.eflags &= ~IF;  // interrupt gates clear IF, trap gates keep it
         s.seg[SS] = ssc;
-        s.regs[ESP] = ns.sp;
+        s.set_reg32(ESP, ns.sp);
         mode_changed();
-        s.eip = target;
+        s.set_eip(target);
         return;
     }
     // Same privilege: push on the current stack.
     if (target > cd.limit()) raise_fault(kGP, ext);
-    uint32_t sp = s.regs[ESP];
+    uint32_t sp = s.reg32(ESP);
     sp = push_at(sp, sz, old_flags);
     sp = push_at(sp, sz, s.seg[CS].selector);
     sp = push_at(sp, sz, ret_eip);
     if (has_error) sp = push_at(sp, sz, error);
     set_sp(sp);
     load_cs(sel, cd, s.cpl);
-    s.eip = target;
+    s.set_eip(target);
     s.eflags &= ~(TF | NT | RF | VM);
     if (!(type & 1)) s.eflags &= ~IF;
 }
@@ -169,9 +169,9 @@ bool Cpu::accept_interrupts() {
         return false;
     }
     s.halted = 0;
-    s.insn_eip = s.eip;  // the interrupted instruction is the next one to run
+    s.insn_eip = s.eip();  // the interrupted instruction is the next one to run
     try {
-        interrupt(vec, IntSource::External, s.eip);
+        interrupt(vec, IntSource::External, s.eip());
     } catch (const GuestFault& f) {
         // A fault while delivering an external interrupt is delivered itself (the interrupt is
         // benign for the double-fault rules); its error code carries EXT.

@@ -75,7 +75,7 @@ constexpr uint32_t fourcc(const char* s) {
 }
 
 void CPUID(Cpu& c, const Insn&) {
-    uint32_t leaf = c.s.regs[EAX];
+    uint32_t leaf = c.s.reg32(EAX);
     // A leaf above the maximum (basic or extended) returns the data of the highest basic leaf
     // (SDM Vol. 2A, CPUID: "If a value entered for CPUID.EAX is higher than the maximum input
     // value for basic or extended function ... the data for the highest basic information leaf
@@ -88,15 +88,15 @@ void CPUID(Cpu& c, const Insn&) {
     case 0x80000000u: a = kMaxExtendedLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
     case 0x80000001u: a = kSignature, d = kExtFeatureEdx; break;
     }
-    c.s.regs[EAX] = a, c.s.regs[EBX] = b, c.s.regs[ECX] = cx, c.s.regs[EDX] = d;
+    c.s.set_reg32(EAX, a), c.s.set_reg32(EBX, b), c.s.set_reg32(ECX, cx), c.s.set_reg32(EDX, d);
 }
 
 // RDTSC: #GP(0) when CR4.TSD is set and CPL > 0 (SDM Vol. 2B, RDTSC).
 void RDTSC(Cpu& c, const Insn&) {
     if ((c.s.cr4 & CR4_TSD) && c.s.cpl != 0) raise_fault(kGP, 0);
     const uint64_t tsc = c.tsc();
-    c.s.regs[EAX] = uint32_t(tsc);
-    c.s.regs[EDX] = uint32_t(tsc >> 32);
+    c.s.set_reg32(EAX, uint32_t(tsc));
+    c.s.set_reg32(EDX, uint32_t(tsc >> 32));
 }
 
 // IN AL/AX/EAX, imm8 or DX; OUT imm8 or DX, AL/AX/EAX. Cpu::port_in/port_out apply IOPL and the

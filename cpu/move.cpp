@@ -23,7 +23,7 @@ void MOV_Sreg(Cpu& c, const Insn& in) {
     if (in.is_reg(0)) {
         // A register destination of 32 bits receives the selector zero-extended (P6 and later).
         ZydisRegister r = in.op[0].reg.value;
-        if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) c.s.regs[r - ZYDIS_REGISTER_EAX] = sel;
+        if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) c.s.set_reg32(r - ZYDIS_REGISTER_EAX, sel);
         else c.set(r, sel);
     } else {
         c.wr(c.seg_of(in, 0), c.ea(in, 0), 2, sel);  // memory destination: always 16 bits
@@ -73,9 +73,9 @@ void XLAT(Cpu& c, const Insn& in) {
 }
 
 void CBW(Cpu& c, const Insn&) { c.set_reg16(EAX, uint16_t(int16_t(int8_t(c.reg8(0))))); }
-void CWDE(Cpu& c, const Insn&) { c.s.regs[EAX] = uint32_t(int32_t(int16_t(c.reg16(EAX)))); }
+void CWDE(Cpu& c, const Insn&) { c.s.set_reg32(EAX, uint32_t(int32_t(int16_t(c.reg16(EAX))))); }
 void CWD(Cpu& c, const Insn&) { c.set_reg16(EDX, (c.reg16(EAX) & 0x8000) ? 0xFFFF : 0); }
-void CDQ(Cpu& c, const Insn&) { c.s.regs[EDX] = (c.s.regs[EAX] & 0x80000000u) ? 0xFFFFFFFFu : 0; }
+void CDQ(Cpu& c, const Insn&) { c.s.set_reg32(EDX, (c.s.reg32(EAX) & 0x80000000u) ? 0xFFFFFFFFu : 0); }
 
 // LAHF: AH = SF:ZF:0:AF:0:PF:1:CF. SAHF: the reverse.
 void LAHF(Cpu& c, const Insn&) { c.set_reg8(4, uint8_t((c.s.eflags & 0xD5) | FIXED1)); }

@@ -100,7 +100,7 @@ void IDIV(Cpu& c, const Insn& in) {
     int64_t dividend;
     if (n == 1) dividend = int16_t(c.reg16(EAX));
     else if (n == 2) dividend = int32_t((uint32_t(c.reg16(EDX)) << 16) | c.reg16(EAX));
-    else dividend = int64_t((uint64_t(c.s.regs[EDX]) << 32) | c.s.regs[EAX]);
+    else dividend = int64_t((uint64_t(c.s.reg32(EDX)) << 32) | c.s.reg32(EAX));
     // -2^63 / -1 overflows the host division too; its quotient is far out of range anyway.
     if (dividend == INT64_MIN && divisor == -1) raise_fault(kDE);
     const int64_t q = dividend / divisor, r = dividend % divisor;

@@ -26,7 +26,7 @@ void PUSH(Cpu& c, const Insn& in) {
         // the upper half of the slot keeps its old contents. The SDM (Vol. 2B, PUSH) allows this
         // or a zero-extended push and says recent processors do the 16-bit move; P6-family
         // processors do too (so does Bochs).
-        const uint32_t m = c.sp_mask(), sp = c.s.regs[ESP];
+        const uint32_t m = c.sp_mask(), sp = c.s.reg32(ESP);
         const uint32_t nsp = (sp & ~m) | ((sp - 4) & m);
         c.wr(SS, nsp & m, 2, sel);
         c.set_sp(nsp);
@@ -42,7 +42,7 @@ void PUSH(Cpu& c, const Insn& in) {
 void POP(Cpu& c, const Insn& in) {
     const unsigned osz = in.opsize();
     uint32_t v;
-    const uint32_t old_esp = c.s.regs[ESP];
+    const uint32_t old_esp = c.s.reg32(ESP);
     const uint32_t sp = c.pop_at(old_esp, osz, v);
     if (is_segment(in, 0)) {
         const SegReg sr = Cpu::segreg(in.op[0].reg.value);
@@ -65,7 +65,7 @@ void POP(Cpu& c, const Insn& in) {
     try {
         c.wr_op(in, 0, v);
     } catch (const GuestFault&) {
-        c.s.regs[ESP] = old_esp;
+        c.s.set_reg32(ESP, old_esp);
         throw;
     }
 }
@@ -80,16 +80,16 @@ void PUSHA(Cpu& c, const Insn& in) {
         const uint16_t sp16 = c.reg16(ESP);
         if (sp16 >= 7 && sp16 <= 15 && (sp16 & 1)) raise_fault(kGP, 0);
     }
-    const uint32_t original = c.s.regs[ESP];
+    const uint32_t original = c.s.reg32(ESP);
     uint32_t sp = original;
     for (unsigned r = EAX; r <= EDI; ++r)
-        sp = c.push_at(sp, osz, r == ESP ? original : c.s.regs[r]);  // push_at truncates to osz
+        sp = c.push_at(sp, osz, r == ESP ? original : c.s.reg32(r));  // push_at truncates to osz
     c.set_sp(sp);
 }
 
 void POPA(Cpu& c, const Insn& in) {
     const unsigned osz = in.opsize();
-    uint32_t sp = c.s.regs[ESP], v[8];
+    uint32_t sp = c.s.reg32(ESP), v[8];
     for (int r = EDI; r >= int(EAX); --r) sp = c.pop_at(sp, osz, v[r]);
     for (unsigned r = EAX; r <= EDI; ++r)
         if (r != ESP) c.set_reg(r, osz, v[r]);  // the popped (E)SP is discarded
@@ -121,7 +121,7 @@ void POPF(Cpu& c, const Insn& in) {
     const bool virt = v86_virtual(c, in);
     const unsigned osz = in.opsize();
     uint32_t v;
-    const uint32_t sp = c.pop_at(c.s.regs[ESP], osz, v);
+    const uint32_t sp = c.pop_at(c.s.reg32(ESP), osz, v);
     if (virt) {
         // CR4.VME: a popped TF, or IF while an interrupt is pending, is #GP(0); IF goes to VIF,
         // and IF and IOPL themselves stay (SDM Vol. 2B, POPF, "VME" branch).
@@ -156,11 +156,11 @@ void ENTER(Cpu& c, const Insn& in) {
     const uint32_t alloc = in.imm(0) & 0xFFFF;
     const unsigned level = in.imm(1) & 31;  // nesting level MOD 32
     const uint32_t m = c.sp_mask();
-    uint32_t sp = c.push_at(c.s.regs[ESP], osz, c.s.regs[EBP]);
+    uint32_t sp = c.push_at(c.s.reg32(ESP), osz, c.s.reg32(EBP));
     const uint32_t frame = sp;
     if (level > 0) {
         // (E)BP walks the enclosing frame's display, addressed by the stack size.
-        uint32_t bp = c.s.regs[EBP];
+        uint32_t bp = c.s.reg32(EBP);
         for (unsigned i = 1; i < level; ++i) {
             bp = (bp & ~m) | ((bp - osz) & m);
             sp = c.push_at(sp, osz, c.rd(SS, bp & m, osz));
@@ -180,7 +180,7 @@ void ENTER(Cpu& c, const Insn& in) {
 void LEAVE(Cpu& c, const Insn& in) {
     const unsigned osz = in.opsize();
     const uint32_t m = c.sp_mask();
-    uint32_t sp = (c.s.regs[ESP] & ~m) | (c.s.regs[EBP] & m), v;
+    uint32_t sp = (c.s.reg32(ESP) & ~m) | (c.s.reg32(EBP) & m), v;
     sp = c.pop_at(sp, osz, v);
     c.set_sp(sp);
     c.set_reg(EBP, osz, v);

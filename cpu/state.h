@@ -9,8 +9,9 @@
 
 namespace xlat {
 
-// General registers, in the order of the ModRM encoding (SDM Vol. 2A, Table 2-1).
-enum Gpr : uint8_t { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
+// General registers, in the order of the ModRM encoding (SDM Vol. 2A, Table 2-1); R8-R15 exist
+// only in long mode.
+enum Gpr : uint8_t { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI, kGprCount = 16 };
 
 // Segment registers, in the order of the sreg encoding (SDM Vol. 2A, 3.1.1.3).
 enum SegReg : uint8_t { ES, CS, SS, DS, FS, GS, kSegCount };
@@ -86,9 +87,22 @@ struct FpuState {
 constexpr uint8_t kShadowIrq = 1;    // external interrupts (after STI, MOV SS, POP SS)
 constexpr uint8_t kShadowDebug = 2;  // debug traps as well (after MOV SS, POP SS)
 
+// A guest exception that a helper called from translated code caught, for the dispatcher to
+// deliver (no C++ exception crosses emitted code: docs/translator.md).
+struct PendingFault {
+    uint8_t pending;      // 1: a fault waits for delivery
+    uint8_t vector;       // exception vector
+    uint32_t error_code;  // error code, where the vector has one
+    uint32_t address;     // faulting linear address (#PF: becomes CR2)
+};
+
 struct CpuState {
-    uint32_t regs[8];            // EAX ECX EDX EBX ESP EBP ESI EDI, indexed by Gpr
-    uint32_t eip;                // offset of the next instruction to run in CS
+    // The general registers and the instruction pointer are 64 bits wide, as in long mode, so
+    // that long mode adds semantics without moving what emitted code addresses. Only 32-bit
+    // code runs today: it goes through the 32-bit accessors below, and a 32-bit write
+    // zero-extends as it does in 64-bit mode.
+    uint64_t gpr[kGprCount];     // RAX RCX RDX RBX RSP RBP RSI RDI R8-R15, indexed by Gpr
+    uint64_t rip;                // offset of the next instruction to run in CS
     uint32_t eflags;             // EFLAGS, all bits kept current (no lazy flags here)
     SegmentCache seg[kSegCount]; // ES CS SS DS FS GS, indexed by SegReg
     SegmentCache ldtr;           // LDT register: selector and cached descriptor
@@ -120,8 +134,14 @@ struct CpuState {
     uint32_t held_dr6;           // debug traps (DR6 bits) held back by a MOV SS / POP SS shadow
     uint64_t pdpte[4];           // PAE PDPTE registers, loaded with CR3/CR0/CR4 (SDM Vol. 3A, 4.4.1)
     FpuState fpu;                // x87 FPU and MMX state
+    PendingFault fault;          // raised by a helper of a translated block, not yet delivered
     uint32_t insn_eip;           // EIP of the instruction being executed (for faults)
     uint64_t icount;             // instructions retired since reset
+
+    uint32_t reg32(unsigned i) const { return uint32_t(gpr[i]); }
+    void set_reg32(unsigned i, uint32_t v) { gpr[i] = v; }
+    uint32_t eip() const { return uint32_t(rip); }
+    void set_eip(uint32_t v) { rip = v; }
 };
 
 static_assert(std::is_standard_layout_v<CpuState>, "CpuState must stay offsetof-reachable");

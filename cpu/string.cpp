@@ -27,7 +27,7 @@ namespace {
 //   - a debug trap is due: with TF set a REP instruction runs one iteration per single-step trap,
 //     and a data breakpoint traps after the iteration that hit it (SDM Vol. 3A, 17.3.1.2 and
 //     17.3.1.4; EIP stays on the instruction while iterations remain).
-constexpr unsigned kRepBurst = 4096;
+constexpr unsigned kRepBurst = 1024;
 
 enum class Op { MOVS, CMPS, SCAS, LODS, STOS, INS, OUTS };
 
@@ -163,12 +163,11 @@ void string_op(Cpu& c, const Insn& in) {
             // Resume the loop at this instruction. RF is set, so an interrupt taken here pushes
             // it set and the resumed loop does not hit its own instruction breakpoint again
             // (SDM Vol. 3A, 17.3.1.1).
-            c.s.eip = c.s.insn_eip;
+            c.s.set_eip(c.s.insn_eip);
             c.s.eflags |= RF;
             return;
         }
         ++c.s.icount;
-        ++c.s.tsc;
     }
 }
 

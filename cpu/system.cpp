@@ -263,7 +263,7 @@ enum Msr : uint32_t {
 void RDMSR(Cpu& c, const Insn&) {
     require_cpl0(c);
     uint64_t v;
-    switch (c.s.regs[ECX]) {
+    switch (c.s.reg32(ECX)) {
     case kMsrTsc: v = c.tsc(); break;
     case kMsrApicBase: v = c.s.apic_base; break;
     case kMsrSysenterCs: v = c.s.sysenter_cs; break;
@@ -272,14 +272,14 @@ void RDMSR(Cpu& c, const Insn&) {
     case kMsrEfer: v = c.s.efer; break;
     default: raise_fault(kGP, 0);
     }
-    c.s.regs[EAX] = uint32_t(v);
-    c.s.regs[EDX] = uint32_t(v >> 32);
+    c.s.set_reg32(EAX, uint32_t(v));
+    c.s.set_reg32(EDX, uint32_t(v >> 32));
 }
 
 void WRMSR(Cpu& c, const Insn&) {
     require_cpl0(c);
-    uint64_t v = (uint64_t(c.s.regs[EDX]) << 32) | c.s.regs[EAX];
-    switch (c.s.regs[ECX]) {
+    uint64_t v = (uint64_t(c.s.reg32(EDX)) << 32) | c.s.reg32(EAX);
+    switch (c.s.reg32(ECX)) {
     case kMsrTsc: c.set_tsc(v); break;
     case kMsrApicBase:
         // Base (bits 12-35), enable (11) and BSP (8); anything else reserved.
@@ -300,8 +300,9 @@ void WRMSR(Cpu& c, const Insn&) {
 // RDPMC: no performance counters are emulated; counters 0 and 1 read as zero.
 void RDPMC(Cpu& c, const Insn&) {
     if (c.protected_mode() && c.s.cpl != 0 && !(c.s.cr4 & CR4_PCE)) raise_fault(kGP, 0);
-    if (c.s.regs[ECX] > 1) raise_fault(kGP, 0);
-    c.s.regs[EAX] = c.s.regs[EDX] = 0;
+    if (c.s.reg32(ECX) > 1) raise_fault(kGP, 0);
+    c.s.set_reg32(EAX, 0);
+    c.s.set_reg32(EDX, 0);
 }
 
 // ---- SYSENTER / SYSEXIT (SDM Vol. 2B): flat segments derived from IA32_SYSENTER_CS ----
@@ -320,8 +321,8 @@ void SYSENTER(Cpu& c, const Insn&) {
     c.s.seg[CS] = flat(cs & 0xFFFC, true, 0);
     c.s.seg[SS] = flat(uint16_t((cs + 8) & 0xFFFC), false, 0);
     c.s.cpl = 0;
-    c.s.regs[ESP] = c.s.sysenter_esp;
-    c.s.eip = c.s.sysenter_eip;
+    c.s.set_reg32(ESP, c.s.sysenter_esp);
+    c.s.set_eip(c.s.sysenter_eip);
     c.mode_changed();
 }
 
@@ -332,8 +333,8 @@ void SYSEXIT(Cpu& c, const Insn&) {
     c.s.seg[CS] = flat(uint16_t((cs + 16) | 3), true, 3);
     c.s.seg[SS] = flat(uint16_t((cs + 24) | 3), false, 3);
     c.s.cpl = 3;
-    c.s.regs[ESP] = c.s.regs[ECX];
-    c.s.eip = c.s.regs[EDX];
+    c.s.set_reg32(ESP, c.s.reg32(ECX));
+    c.s.set_eip(c.s.reg32(EDX));
     c.mode_changed();
 }
 

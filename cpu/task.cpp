@@ -62,7 +62,7 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
     if (kind == TaskSwitch::Iret) ofl &= ~NT;
     sys_wr(obase + ol.eip, ol.width, ret_eip);
     sys_wr(obase + ol.eflags, ol.width, ofl);
-    for (unsigned i = 0; i < 8; ++i) sys_wr(obase + ol.regs + i * ol.width, ol.width, s.regs[i]);
+    for (unsigned i = 0; i < 8; ++i) sys_wr(obase + ol.regs + i * ol.width, ol.width, s.reg32(i));
     unsigned oseg_count = (otype & 8) ? 6 : 4;
     for (unsigned i = 0; i < oseg_count; ++i) sys_wr(obase + ol.segs + i * ol.width, 2, s.seg[i].selector);
 
@@ -80,7 +80,7 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
     if (type & 8) {
         // Reserved EFLAGS bits (3, 5, 15, 22-31) read as 0 whatever the TSS holds.
         s.eflags = (nfl & ~((1u << 3) | (1u << 5) | (1u << 15) | 0xFFC00000u)) | FIXED1;
-        for (unsigned i = 0; i < 8; ++i) s.regs[i] = nregs[i];
+        for (unsigned i = 0; i < 8; ++i) s.set_reg32(i, nregs[i]);
         // CR3 is loaded (and the TLB flushed) even when it does not change (SDM Vol. 3A, 7.3).
         load_paging_regs(s.cr0, ncr3, s.cr4, s.efer);
     } else {
@@ -88,7 +88,7 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
         for (unsigned i = 0; i < 8; ++i) set_reg16(i, uint16_t(nregs[i]));
     }
     if (s.eflags & ~ofl & IF) interrupt_window_opened();
-    s.eip = neip;
+    s.set_eip(neip);
     s.insn_eip = neip;
     // Selectors first, with unusable caches, so a fault while loading them reports the new ones.
     for (unsigned i = 0; i < kSegCount; ++i) {
@@ -136,7 +136,7 @@ void Cpu::task_switch(uint16_t sel, TaskSwitch kind, uint32_t ret_eip, bool has_
         }
     }
     if (has_error) push((type & 8) ? 4 : 2, error);
-    if (s.eip > s.seg[CS].limit) raise_fault(kGP, 0);
+    if (s.eip() > s.seg[CS].limit) raise_fault(kGP, 0);
     if (trap) {
         s.dr[6] |= 1u << 15;  // DR6.BT: the debug trap flag of the new TSS
         s.task_trap = 1;

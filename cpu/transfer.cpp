@@ -105,7 +105,7 @@ void Cpu::far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         // Real and V86 mode: the target offset is checked against the CS limit.
         if (off > s.seg[CS].limit) raise_fault(kGP, 0);
         load_seg_real(CS, sel);
-        s.eip = off;
+        s.set_eip(off);
         return;
     }
     const uint16_t err = sel & 0xFFFC;
@@ -115,7 +115,7 @@ void Cpu::far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         check_direct_code(sel, d);
         if (off > d.limit()) raise_fault(kGP, 0);
         load_cs(sel, d, s.cpl);
-        s.eip = off;
+        s.set_eip(off);
         return;
     }
     switch (d.type()) {
@@ -132,7 +132,7 @@ void Cpu::far_jmp(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         uint32_t target = d.type() == kCallGate32 ? d.gate_offset() : d.gate_offset() & 0xFFFF;
         if (target > cd.limit()) raise_fault(kGP, 0);
         load_cs(csel, cd, s.cpl);
-        s.eip = target;
+        s.set_eip(target);
         return;
     }
     case kTaskGate:
@@ -150,12 +150,12 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
     if (!protected_mode() || v86()) {
         // Real and V86 mode: push CS and the return offset, then jump.
         if (off > s.seg[CS].limit) raise_fault(kGP, 0);
-        uint32_t sp = s.regs[ESP];
+        uint32_t sp = s.reg32(ESP);
         sp = push_at(sp, osz, s.seg[CS].selector);
         sp = push_at(sp, osz, ret_eip);
         set_sp(sp);
         load_seg_real(CS, sel);
-        s.eip = off;
+        s.set_eip(off);
         return;
     }
     const uint16_t err = sel & 0xFFFC;
@@ -165,12 +165,12 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         // Direct call to a code segment at the same privilege.
         check_direct_code(sel, d);
         if (off > d.limit()) raise_fault(kGP, 0);
-        uint32_t sp = s.regs[ESP];
+        uint32_t sp = s.reg32(ESP);
         sp = push_at(sp, osz, s.seg[CS].selector);
         sp = push_at(sp, osz, ret_eip);
         set_sp(sp);
         load_cs(sel, d, s.cpl);
-        s.eip = off;
+        s.set_eip(off);
         return;
     }
     switch (d.type()) {
@@ -207,7 +207,7 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         SegmentCache ssc = check_new_ss(nss, dpl, kTS);
         const unsigned nparams = d.gate_params();
         std::array<uint32_t, 32> params{};
-        const uint32_t old_esp = s.regs[ESP], m = sp_mask();
+        const uint32_t old_esp = s.reg32(ESP), m = sp_mask();
         for (unsigned i = 0; i < nparams; ++i) params[i] = rd(SS, (old_esp + i * gsz) & m, gsz);
         if (target > cd.limit()) raise_fault(kGP, 0);  // checked before anything is pushed
         NewStack ns{*this, ssc, nesp, dpl == 3};
@@ -219,22 +219,22 @@ void Cpu::far_call(uint16_t sel, uint32_t off, unsigned osz, uint32_t ret_eip) {
         load_cs(csel, cd, dpl);
         s.seg[SS] = ssc;
         seg_changed(SS);
-        s.regs[ESP] = ns.sp;
-        s.eip = target;
+        s.set_reg32(ESP, ns.sp);
+        s.set_eip(target);
         return;
     }
     // Same privilege through the gate.
     if (target > cd.limit()) raise_fault(kGP, 0);
-    uint32_t sp = s.regs[ESP];
+    uint32_t sp = s.reg32(ESP);
     sp = push_at(sp, gsz, s.seg[CS].selector);
     sp = push_at(sp, gsz, ret_eip);
     set_sp(sp);
     load_cs(csel, cd, s.cpl);
-    s.eip = target;
+    s.set_eip(target);
 }
 
 void Cpu::far_ret(unsigned osz, uint16_t imm) {
-    uint32_t sp = s.regs[ESP], neip, ncs;
+    uint32_t sp = s.reg32(ESP), neip, ncs;
     const uint32_t m = sp_mask();
     sp = pop_at(sp, osz, neip);
     sp = pop_at(sp, osz, ncs);
@@ -244,7 +244,7 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
         if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
         set_sp((sp & ~m) | ((sp + imm) & m));
         load_seg_real(CS, sel);
-        s.eip = neip;
+        s.set_eip(neip);
         return;
     }
     const unsigned rpl = sel & 3u;
@@ -254,7 +254,7 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
         if (neip > d.limit()) raise_fault(kGP, 0);
         set_sp(sp);
         load_cs(sel, d, rpl);
-        s.eip = neip;
+        s.set_eip(neip);
         return;
     }
     // Return to an outer level: the caller's SS:ESP follows on the stack.
@@ -268,8 +268,8 @@ void Cpu::far_ret(unsigned osz, uint16_t imm) {
     seg_changed(SS);
     if (osz == 2) nesp &= 0xFFFF;
     // The immediate releases parameters on the outer stack too.
-    set_sp(stack32() ? nesp + imm : ((nesp + imm) & 0xFFFF) | (s.regs[ESP] & 0xFFFF0000u));
-    s.eip = neip;
+    set_sp(stack32() ? nesp + imm : ((nesp + imm) & 0xFFFF) | (s.reg32(ESP) & 0xFFFF0000u));
+    s.set_eip(neip);
     null_inaccessible_segments();
 }
 
@@ -278,11 +278,11 @@ void Cpu::iret(unsigned osz) {
         s.nmi_blocked = 0;  // IRET ends the blocking of NMIs (SDM Vol. 3A, 6.7.1)
         interrupt_window_opened();
     }
-    uint32_t sp = s.regs[ESP], neip, ncs, nfl;
+    uint32_t sp = s.reg32(ESP), neip, ncs, nfl;
     if (protected_mode() && !v86() && (s.eflags & NT)) {
         // Return from a nested task: switch back to the task in the back link.
         uint16_t back = uint16_t(sys_rd(s.tr.base, 2));
-        return task_switch(back, TaskSwitch::Iret, s.eip);
+        return task_switch(back, TaskSwitch::Iret, s.eip());
     }
     // V86 mode with IOPL < 3: #GP(0), unless CR4.VME lets a 16-bit IRET work on VIF.
     const bool virt = v86() && iopl() < 3;
@@ -298,7 +298,7 @@ void Cpu::iret(unsigned osz) {
         if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
         set_sp(sp);
         load_seg_real(CS, uint16_t(ncs));
-        s.eip = neip;
+        s.set_eip(neip);
         write_eflags(nfl, 0xFFFF & ~(IF | IOPL));
         set_flag(VIF, nfl & IF);
         return;
@@ -308,7 +308,7 @@ void Cpu::iret(unsigned osz) {
         if (neip > s.seg[CS].limit) raise_fault(kGP, 0);
         set_sp(sp);
         load_seg_real(CS, uint16_t(ncs));
-        s.eip = neip;
+        s.set_eip(neip);
         // Real mode: every flag but VM, VIP, VIF (32-bit) may change. V86 (IOPL 3): IOPL too is kept.
         uint32_t changeable = osz == 4 ? 0x257FD5u : 0x7FD5u;
         if (v86()) changeable &= ~IOPL;
@@ -334,8 +334,8 @@ void Cpu::iret(unsigned osz) {
         load_seg_real(DS, uint16_t(nds));
         load_seg_real(FS, uint16_t(nfs));
         load_seg_real(GS, uint16_t(ngs));
-        s.regs[ESP] = nesp;
-        s.eip = neip & 0xFFFF;
+        s.set_reg32(ESP, nesp);
+        s.set_eip(neip & 0xFFFF);
         return;
     }
 
@@ -353,7 +353,7 @@ void Cpu::iret(unsigned osz) {
         if (neip > d.limit()) raise_fault(kGP, 0);
         set_sp(sp);
         load_cs(sel, d, rpl);
-        s.eip = neip;
+        s.set_eip(neip);
         write_eflags(nfl, changeable);
         return;
     }
@@ -366,9 +366,9 @@ void Cpu::iret(unsigned osz) {
     load_cs(sel, d, rpl);
     s.seg[SS] = ssc;
     seg_changed(SS);
-    if (stack32()) s.regs[ESP] = nesp;
+    if (stack32()) s.set_reg32(ESP, nesp);
     else set_reg16(ESP, uint16_t(nesp));
-    s.eip = neip;
+    s.set_eip(neip);
     null_inaccessible_segments();
 }
 
@@ -393,7 +393,7 @@ void Cpu::v86_interrupt(uint8_t vec, uint32_t ret_eip) {
     // flag standing in for IF when IOPL < 3 (SDM Vol. 3A, 20.3.3.5).
     uint32_t image = s.eflags & 0xFFFF;
     if (iopl() < 3) image = (image & ~IF) | IOPL | ((s.eflags & VIF) ? IF : 0);
-    uint32_t sp = s.regs[ESP];
+    uint32_t sp = s.reg32(ESP);
     sp = push_at(sp, 2, image);
     sp = push_at(sp, 2, s.seg[CS].selector);
     sp = push_at(sp, 2, ret_eip & 0xFFFF);
@@ -404,7 +404,7 @@ void Cpu::v86_interrupt(uint8_t vec, uint32_t ret_eip) {
     if (iopl() == 3) s.eflags &= ~IF;
     else s.eflags &= ~VIF;
     load_seg_real(CS, cs);
-    s.eip = ip;
+    s.set_eip(ip);
     ++stats.interrupts;
     s.single_step = 0;  // the handler runs with TF clear: no single-step trap after INT n
 }

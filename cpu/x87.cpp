@@ -32,7 +32,7 @@ bool check_pending(Cpu& c) {
                     c.s.seg[CS].selector, c.s.insn_eip);
         return true;
     }
-    c.s.eip = c.s.insn_eip;
+    c.s.set_eip(c.s.insn_eip);
     c.s.halted = 1;
     return false;
 }

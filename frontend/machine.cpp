@@ -176,8 +176,8 @@ std::string Machine::describe_cpu() const {
     int n = std::snprintf(buf, sizeof buf,
                           "EAX=%08x EBX=%08x ECX=%08x EDX=%08x\nESI=%08x EDI=%08x EBP=%08x ESP=%08x\n"
                           "EIP=%08x EFL=%08x CPL=%u CR0=%08x CR2=%08x CR3=%08x CR4=%08x\n",
-                          s.regs[EAX], s.regs[EBX], s.regs[ECX], s.regs[EDX], s.regs[ESI], s.regs[EDI],
-                          s.regs[EBP], s.regs[ESP], s.eip, s.eflags, s.cpl, s.cr0, s.cr2, s.cr3, s.cr4);
+                          s.reg32(EAX), s.reg32(EBX), s.reg32(ECX), s.reg32(EDX), s.reg32(ESI), s.reg32(EDI),
+                          s.reg32(EBP), s.reg32(ESP), s.eip(), s.eflags, s.cpl, s.cr0, s.cr2, s.cr3, s.cr4);
     std::string out(buf, size_t(n));
     for (unsigned i = 0; i < kSegCount; ++i) {
         n = std::snprintf(buf, sizeof buf, "%s =%04x %08x %08x %04x\n", names[i], s.seg[i].selector,

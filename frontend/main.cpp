@@ -138,7 +138,7 @@ int run(int argc, char** argv) {
         return kExitTripleFault;
     case StopReason::HaltForever:
         std::fprintf(stderr, "xlat: the CPU halted with nothing that could wake it (at %04x:%08x)\n",
-                     m.cpu.s.seg[CS].selector, m.cpu.s.eip);
+                     m.cpu.s.seg[CS].selector, m.cpu.s.eip());
         return kExitHaltForever;
     default:
         std::fprintf(stderr, "xlat: internal error: run stopped for no reason\n");

@@ -196,8 +196,24 @@ void store(Machine& m, uint32_t addr, uint64_t len, Fill fill) {
 void store_file(Machine& m, uint32_t addr, const BootFile& f, uint64_t off, uint64_t len) {
     store(m, addr, len, [&](uint8_t* host, uint64_t n, uint64_t at) { f.read(off + at, host, size_t(n)); });
 }
+// Zeroes guest memory, skipping what is zero already: fresh guest RAM is (calloc maps zero pages
+// lazily), and writing 3 GiB of bss again would commit 3 GB of host memory for nothing. Reading
+// an untouched page maps the shared zero page, which costs no memory.
 void store_zero(Machine& m, uint32_t addr, uint64_t len) {
-    store(m, addr, len, [](uint8_t* host, uint64_t n, uint64_t) { std::memset(host, 0, size_t(n)); });
+    store(m, addr, len, [](uint8_t* host, uint64_t n, uint64_t) {
+        for (uint64_t done = 0; done < n;) {
+            const size_t step = size_t(std::min<uint64_t>(n - done, kPageSize));
+            uint8_t* p = host + done;
+            bool zero = true;
+            for (size_t i = 0; i < step && zero; i += 8) {
+                uint64_t w = 0;
+                std::memcpy(&w, p + i, std::min<size_t>(8, step - i));
+                zero = w == 0;
+            }
+            if (!zero) std::memset(p, 0, step);
+            done += step;
+        }
+    });
 }
 void store_bytes(Machine& m, uint32_t addr, const std::vector<uint8_t>& bytes) {
     store(m, addr, bytes.size(), [&](uint8_t* host, uint64_t n, uint64_t at) { std::memcpy(host, bytes.data() + at, size_t(n)); });
@@ -337,7 +353,8 @@ void load_multiboot(Machine& m, const BootFile& kernel, const std::string& cmdli
     info.w32(mbi, info_flags);
 
     // 4. Write: each piece read from its file straight into guest RAM. Guest RAM starts zeroed,
-    // but the loader does not rely on it: each byte of bss is zeroed once (segments do not overlap).
+    // but the loader does not rely on it: bss that is not zero is zeroed, once (segments do not
+    // overlap).
     m.phys.set_a20(true);
     for (const Segment& s : k.segments) {
         store_file(m, s.addr, kernel, s.off, s.filesz);
@@ -367,10 +384,10 @@ void load_multiboot(Machine& m, const BootFile& kernel, const std::string& cmdli
     const uint16_t data_attr = uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G);
     s.seg[CS] = SegmentCache{0, 0xFFFFFFFFu, 0x08, code_attr};
     for (SegReg sr : {ES, SS, DS, FS, GS}) s.seg[sr] = SegmentCache{0, 0xFFFFFFFFu, 0x10, data_attr};
-    s.regs[EAX] = kMultibootMagic;
-    s.regs[EBX] = mbi;
-    s.regs[ESP] = 0x7C00;  // undefined by the spec; somewhere harmless in conventional memory
-    s.eip = k.entry;
+    s.set_reg32(EAX, kMultibootMagic);
+    s.set_reg32(EBX, mbi);
+    s.set_reg32(ESP, 0x7C00);  // undefined by the spec; somewhere harmless in conventional memory
+    s.set_eip(k.entry);
     c.mode_changed();
     c.update_paging();
 }

@@ -43,6 +43,11 @@ struct GuestFault {
     uint32_t address;    // faulting linear address, for #PF (becomes CR2)
 };
 
+// The non-throwing paths (the ones translated code calls: no C++ exception may cross emitted
+// code, ../shared/DESIGN.md point 7) return false and fill a GuestFault instead of throwing one.
+// The interpreter's throwing paths are thin wrappers over them.
+[[noreturn]] inline void rethrow_fault(const GuestFault& f) { throw f; }
+
 [[noreturn]] inline void raise_fault(uint8_t vector, uint32_t error_code = 0, uint32_t address = 0) {
     throw GuestFault{vector, error_code, address};
 }

@@ -83,13 +83,13 @@ bool Mmu::is_code_page(uint32_t paddr) const {
     return i < code_pages_.size() && code_pages_[i];
 }
 
-Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
+Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) noexcept {
     ++stats_.walks;
     const bool write = acc == Access::Write, fetch = acc == Access::Exec;
     const bool pae = paging_.pae, nxe = pae && paging_.nxe;
     auto fault = [&](uint32_t why) {
         uint32_t code = why | (write ? PF_W : 0) | (user ? PF_U : 0) | (fetch && nxe ? PF_ID : 0);
-        raise_fault(kPF, code, lin);
+        return Walk{0, false, false, code};
     };
     // Table entries above 4 GiB (PAE addresses have 36 bits) read as all ones: nothing is there.
     auto read_entry = [&](uint64_t addr) -> uint64_t {
@@ -115,10 +115,10 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
         addrs[0] = (paging_.cr3 & 0xFFFFF000u) | ((lin >> 20) & 0xFFC);
         entries[0] = read_entry(addrs[0]);
         n = 1;
-        if (!(entries[0] & PTE_P)) fault(0);
+        if (!(entries[0] & PTE_P)) return fault(0);
         if ((entries[0] & PTE_PS) && paging_.pse) {
             // 4 MiB page. Bits 21:13 would be PSE-36 address bits, which this CPU lacks.
-            if (entries[0] & 0x003FE000u) fault(PF_P | PF_RSVD);
+            if (entries[0] & 0x003FE000u) return fault(PF_P | PF_RSVD);
             large = true;
             paddr = (entries[0] & 0xFFC00000u) | (lin & 0x003FFFFFu);
         } else {
@@ -127,21 +127,21 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
             addrs[1] = uint32_t(entries[0] & 0xFFFFF000u) | ((lin >> 10) & 0xFFC);
             entries[1] = read_entry(addrs[1]);
             n = 2;
-            if (!(entries[1] & PTE_P)) fault(0);
+            if (!(entries[1] & PTE_P)) return fault(0);
             paddr = (entries[1] & 0xFFFFF000u) | (lin & 0xFFF);
         }
     } else {
         // The PDPTEs come from the registers loaded with CR3 (checked for reserved bits then).
         uint64_t pdpte = paging_.pdpte[lin >> 30];
-        if (!(pdpte & PTE_P)) fault(0);
+        if (!(pdpte & PTE_P)) return fault(0);
         addrs[0] = (pdpte & 0xFFFFFF000ull) + (((lin >> 21) & 0x1FF) << 3);
         entries[0] = read_entry(addrs[0]);
         n = 1;
         auto reserved = [&](uint64_t e) { return (e & kPaeReserved) || (!nxe && (e & PTE_NX)); };
-        if (!(entries[0] & PTE_P)) fault(0);
-        if (reserved(entries[0])) fault(PF_P | PF_RSVD);
+        if (!(entries[0] & PTE_P)) return fault(0);
+        if (reserved(entries[0])) return fault(PF_P | PF_RSVD);
         if (entries[0] & PTE_PS) {
-            if (entries[0] & 0x1FE000u) fault(PF_P | PF_RSVD);  // bits 20:13 reserved in a 2 MiB PDE
+            if (entries[0] & 0x1FE000u) return fault(PF_P | PF_RSVD);  // bits 20:13 reserved in a 2 MiB PDE
             large = true;
             paddr = (entries[0] & 0xFFFFFE00000ull) | (lin & 0x1FFFFFu);
         } else {
@@ -150,8 +150,8 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
             addrs[1] = (entries[0] & 0xFFFFFF000ull) + (((lin >> 12) & 0x1FF) << 3);
             entries[1] = read_entry(addrs[1]);
             n = 2;
-            if (!(entries[1] & PTE_P)) fault(0);
-            if (reserved(entries[1])) fault(PF_P | PF_RSVD);
+            if (!(entries[1] & PTE_P)) return fault(0);
+            if (reserved(entries[1])) return fault(PF_P | PF_RSVD);
             paddr = (entries[1] & 0xFFFFFFFF000ull) | (lin & 0xFFF);
         }
     }
@@ -163,9 +163,9 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
         w &= bool(entries[i] & PTE_W);
         nx |= nxe && (entries[i] & PTE_NX);
     }
-    if (user && !u) fault(PF_P);
-    if (write && !w && (user || paging_.wp)) fault(PF_P);
-    if (fetch && nx) fault(PF_P);
+    if (user && !u) return fault(PF_P);
+    if (write && !w && (user || paging_.wp)) return fault(PF_P);
+    if (fetch && nx) return fault(PF_P);
     // The access succeeds: A (and D for a write) in the entry that maps the page. The entries
     // above it got their A bits as the walk used them.
     if (set_ad) {
@@ -174,37 +174,46 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) {
         if (want != lo) phys_write(addrs[n - 1], 4, want);
     }
     (void)large;
-    return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G)};
+    return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G), true, 0};
 }
 
 uint64_t Mmu::translate(uint32_t lin, Access acc, bool user) {
     if (!paging_.enabled) return lin & phys_.a20_mask();
-    return walk(lin, acc, user).paddr & (0xF00000000ull | phys_.a20_mask());
+    Walk w = walk(lin, acc, user);
+    if (!w.ok) raise_fault(kPF, w.error, lin);
+    return w.paddr & (0xF00000000ull | phys_.a20_mask());
 }
 
-uint32_t Mmu::phys_read(uint64_t paddr, unsigned size) {
+bool Mmu::try_translate(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault& f) noexcept {
+    return fill(lin, acc, user, paddr, f);
+}
+
+uint32_t Mmu::phys_read(uint64_t paddr, unsigned size) noexcept {
     if (paddr >> 32) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;  // nothing above 4 GiB
     return phys_.read(uint32_t(paddr), size);
 }
 
-void Mmu::phys_write(uint64_t paddr, unsigned size, uint32_t value) {
+void Mmu::phys_write(uint64_t paddr, unsigned size, uint32_t value) noexcept {
     if (paddr >> 32) return;
     phys_.write(uint32_t(paddr), size, value);
     if (on_code_write && is_code_page(uint32_t(paddr))) on_code_write(on_code_write_ctx, uint32_t(paddr), size);
 }
 
-uint64_t Mmu::fill(uint32_t lin, Access acc, bool user) {
+bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault& f) noexcept {
     ++stats_.misses;
     bool global = false;
-    uint64_t paddr;
     if (!paging_.enabled) {
         paddr = lin & phys_.a20_mask();
     } else {
         Walk w = walk(lin, acc, user);
+        if (!w.ok) {
+            f = GuestFault{kPF, w.error, lin};
+            return false;
+        }
         paddr = w.paddr & (0xF00000000ull | phys_.a20_mask());
         global = w.global;
     }
-    if (paddr >> 32) return paddr;  // nothing there: always the slow path
+    if (paddr >> 32) return true;  // nothing there: always the slow path
     PageInfo pi = phys_.page(uint32_t(paddr));
     bool direct = pi.kind == RegionKind::Ram || (pi.kind == RegionKind::Rom && acc != Access::Write);
     if (direct && acc == Access::Write && is_code_page(uint32_t(paddr))) direct = false;
@@ -218,47 +227,99 @@ uint64_t Mmu::fill(uint32_t lin, Access acc, bool user) {
         e.global = global;
         e.tag[int(acc)] = lin & kPageMask;
     }
-    return paddr;
+    return true;
 }
 
-void Mmu::check_crossing(uint32_t lin, uint32_t first, Access acc, bool user) {
+bool Mmu::check_crossing(uint32_t lin, uint32_t first, Access acc, bool user, GuestFault& f) noexcept {
     // Neither walk sets the accessed or dirty bit of the entry that maps a page: those come with
     // the fills after both checks passed.
-    walk(lin, acc, user, false);
-    walk(lin + first, acc, user, false);
+    for (uint32_t at : {lin, lin + first}) {
+        Walk w = walk(at, acc, user, false);
+        if (!w.ok) {
+            f = GuestFault{kPF, w.error, at};
+            return false;
+        }
+    }
+    return true;
 }
 
-uint32_t Mmu::read_slow(uint32_t lin, unsigned size, bool user, Access acc) {
+bool Mmu::try_read(uint32_t lin, unsigned size, bool user, Access acc, uint32_t& value, GuestFault& f) noexcept {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & kPageMask) == e.tag[int(acc)] && (lin & ~kPageMask) <= kPageSize - size) {
+        ++stats_.hits;
+        uint32_t v = 0;
+        std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), size);  // little-endian host
+        value = v;
+        return true;
+    }
     uint32_t first = kPageSize - (lin & ~kPageMask);
-    if (first >= size) return phys_read(fill(lin, acc, user), size);
+    uint64_t p0, p1;
+    if (first >= size) {
+        if (!fill(lin, acc, user, p0, f)) return false;
+        value = phys_read(p0, size);
+        return true;
+    }
     // Crosses a page: check both pages, the lower first (its fault is the one reported when both
     // fault, as on hardware), then translate both before reading either.
-    if (paging_.enabled) check_crossing(lin, first, acc, user);
-    uint64_t p0 = fill(lin, acc, user), p1 = fill(lin + first, acc, user);
+    if (paging_.enabled && !check_crossing(lin, first, acc, user, f)) return false;
+    if (!fill(lin, acc, user, p0, f) || !fill(lin + first, acc, user, p1, f)) return false;
     uint32_t v = 0;
     for (unsigned i = 0; i < size; ++i) v |= phys_read(i < first ? p0 + i : p1 + (i - first), 1) << (8 * i);
+    value = v;
+    return true;
+}
+
+bool Mmu::try_write(uint32_t lin, unsigned size, uint32_t value, bool user, GuestFault& f) noexcept {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size) {
+        ++stats_.hits;
+        std::memcpy(reinterpret_cast<void*>(lin + e.addend), &value, size);  // little-endian host
+        return true;
+    }
+    uint32_t first = kPageSize - (lin & ~kPageMask);
+    uint64_t p0, p1;
+    if (first >= size) {
+        if (!fill(lin, Access::Write, user, p0, f)) return false;
+        phys_write(p0, size, value);
+        return true;
+    }
+    // Crosses a page: both translations must succeed before any byte is written, so a fault on
+    // the second page leaves the first unchanged (its dirty bit included). When both pages fault,
+    // the lower page's fault is reported.
+    if (paging_.enabled && !check_crossing(lin, first, Access::Write, user, f)) return false;
+    if (!fill(lin, Access::Write, user, p0, f) || !fill(lin + first, Access::Write, user, p1, f)) return false;
+    for (unsigned i = 0; i < size; ++i) phys_write(i < first ? p0 + i : p1 + (i - first), 1, (value >> (8 * i)) & 0xFF);
+    return true;
+}
+
+bool Mmu::try_probe_write(uint32_t lin, unsigned size, bool user, GuestFault& f) noexcept {
+    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size)
+        return true;
+    uint32_t first = kPageSize - (lin & ~kPageMask);
+    uint64_t p;
+    if (first < size && paging_.enabled && !check_crossing(lin, first, Access::Write, user, f)) return false;
+    if (!fill(lin, Access::Write, user, p, f)) return false;
+    return first >= size || fill(lin + first, Access::Write, user, p, f);
+}
+
+// The interpreter's throwing forms.
+
+uint32_t Mmu::read_slow(uint32_t lin, unsigned size, bool user, Access acc) {
+    uint32_t v;
+    GuestFault f;
+    if (!try_read(lin, size, user, acc, v, f)) rethrow_fault(f);
     return v;
 }
 
 void Mmu::write_slow(uint32_t lin, unsigned size, uint32_t value, bool user) {
-    uint32_t first = kPageSize - (lin & ~kPageMask);
-    if (first >= size) return phys_write(fill(lin, Access::Write, user), size, value);
-    // Crosses a page: both translations must succeed before any byte is written, so a fault on
-    // the second page leaves the first unchanged (its dirty bit included). When both pages fault,
-    // the lower page's fault is reported.
-    if (paging_.enabled) check_crossing(lin, first, Access::Write, user);
-    uint64_t p0 = fill(lin, Access::Write, user), p1 = fill(lin + first, Access::Write, user);
-    for (unsigned i = 0; i < size; ++i) phys_write(i < first ? p0 + i : p1 + (i - first), 1, (value >> (8 * i)) & 0xFF);
+    GuestFault f;
+    if (!try_write(lin, size, value, user, f)) rethrow_fault(f);
 }
 
 void Mmu::probe_write(uint32_t lin, unsigned size, bool user) {
-    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
-    if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size)
-        return;
-    uint32_t first = kPageSize - (lin & ~kPageMask);
-    if (first < size && paging_.enabled) check_crossing(lin, first, Access::Write, user);
-    fill(lin, Access::Write, user);
-    if (first < size) fill(lin + first, Access::Write, user);
+    GuestFault f;
+    if (!try_probe_write(lin, size, user, f)) rethrow_fault(f);
 }
 
 unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
@@ -270,7 +331,9 @@ unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
         std::memcpy(buf, reinterpret_cast<const void*>(lin + e.addend), n);
         return n;
     }
-    uint64_t paddr = fill(lin, Access::Exec, user);
+    uint64_t paddr;
+    GuestFault f;
+    if (!fill(lin, Access::Exec, user, paddr, f)) rethrow_fault(f);
     for (unsigned i = 0; i < n; ++i) buf[i] = uint8_t(phys_read(paddr + i, 1));
     return n;
 }
@@ -281,7 +344,10 @@ unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
 uint64_t Mmu::run_page(PageRun& run, uint32_t lin, Access acc, bool user) {
     const uint32_t page = lin & kPageMask;
     if (run.page != page || run.epoch != tlb_epoch_) {
-        run.paddr = fill(lin, acc, user) & ~uint64_t(kPageSize - 1);
+        uint64_t paddr;
+        GuestFault f;
+        if (!fill(lin, acc, user, paddr, f)) rethrow_fault(f);
+        run.paddr = paddr & ~uint64_t(kPageSize - 1);
         run.page = page;
         run.epoch = tlb_epoch_;
     } else {

@@ -73,6 +73,15 @@ public:
     // The result has up to 36 bits with PAE; nothing is mapped above 4 GiB.
     uint64_t translate(uint32_t lin, Access acc, bool user);
 
+    // The non-throwing forms of translate, read, write and probe_write, for the helpers that
+    // translated code calls: false (with the #PF in `f`) instead of a throw. Each fills the TLB
+    // like its throwing form.
+    [[nodiscard]] bool try_translate(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault& f) noexcept;
+    [[nodiscard]] bool try_read(uint32_t lin, unsigned size, bool user, Access acc, uint32_t& value,
+                                GuestFault& f) noexcept;
+    [[nodiscard]] bool try_write(uint32_t lin, unsigned size, uint32_t value, bool user, GuestFault& f) noexcept;
+    [[nodiscard]] bool try_probe_write(uint32_t lin, unsigned size, bool user, GuestFault& f) noexcept;
+
     // Code-page tracking: pages marked here never take the host-pointer path for writes, and
     // every write to them is reported to on_code_write (the block cache invalidates there).
     void set_code_page(uint32_t paddr, bool holds_code);
@@ -131,7 +140,9 @@ public:
     const uint8_t* exec_host(uint32_t lin, bool user) {
         const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
         if ((lin & kPageMask) != e.tag[int(Access::Exec)]) {
-            fill(lin, Access::Exec, user);
+            uint64_t paddr;
+            GuestFault f;
+            if (!fill(lin, Access::Exec, user, paddr, f)) rethrow_fault(f);
             if ((lin & kPageMask) != e.tag[int(Access::Exec)]) return nullptr;
         }
         return reinterpret_cast<const uint8_t*>(lin + e.addend);
@@ -141,25 +152,27 @@ public:
 
 private:
     struct Walk {
-        uint64_t paddr;  // physical address of lin
-        bool global;     // the mapping is global
+        uint64_t paddr;     // physical address of lin
+        bool global;        // the mapping is global
+        bool ok;            // false: the walk faults with #PF(error)
+        uint32_t error;     // the #PF error code when !ok
     };
     // Walks the page tables. Entries that map a table get their accessed bit as the walk uses
     // them; with set_ad the entry that maps the page gets A (and D for a write) once every check
     // passed.
-    Walk walk(uint32_t lin, Access acc, bool user, bool set_ad = true);
+    Walk walk(uint32_t lin, Access acc, bool user, bool set_ad = true) noexcept;
     // The checks of an access that crosses from the page of `lin` into the next one, `first`
     // bytes into it: both walks, the lower page first, without A/D in the page-mapping entries.
-    void check_crossing(uint32_t lin, uint32_t first, Access acc, bool user);
+    [[nodiscard]] bool check_crossing(uint32_t lin, uint32_t first, Access acc, bool user, GuestFault& f) noexcept;
     uint32_t read_slow(uint32_t lin, unsigned size, bool user, Access acc);
     void write_slow(uint32_t lin, unsigned size, uint32_t value, bool user);
     // Translates and, for RAM and ROM pages, fills the TLB entry for this access kind.
-    uint64_t fill(uint32_t lin, Access acc, bool user);
+    [[nodiscard]] bool fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault& f) noexcept;
     // The physical address of `lin` through `run`, translating its page when the run is elsewhere.
     uint64_t run_page(PageRun& run, uint32_t lin, Access acc, bool user);
     // Physical accesses that know there is nothing above 4 GiB and report code-page writes.
-    uint32_t phys_read(uint64_t paddr, unsigned size);
-    void phys_write(uint64_t paddr, unsigned size, uint32_t value);
+    uint32_t phys_read(uint64_t paddr, unsigned size) noexcept;
+    void phys_write(uint64_t paddr, unsigned size, uint32_t value) noexcept;
 
     PhysMem& phys_;
     const Tracer* trace_;  // "mmu" trace: flushes

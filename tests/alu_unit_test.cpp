@@ -27,7 +27,7 @@ struct RealMachine {
     RealMachine() {
         for (unsigned i = 0; i < kSegCount; ++i) c.load_seg_real(SegReg(i), 0);
         c.load_seg_real(SS, 0x3000);
-        c.s.regs[ESP] = 0xFFF0;
+        c.s.set_reg32(ESP, 0xFFF0);
         for (uint32_t v = 0; v < 256; ++v) {
             const uint8_t entry[4] = {uint8_t(kHandler), uint8_t(kHandler >> 8), 0, 0};
             m.phys.write_bytes(v * 4, entry, 4);
@@ -37,12 +37,12 @@ struct RealMachine {
     // Places `bytes` at 0000:1000 and runs one instruction.
     void run(const std::vector<uint8_t>& bytes) {
         m.phys.write_bytes(kCode, bytes.data(), bytes.size());
-        c.s.eip = kCode;
+        c.s.set_eip(kCode);
         m.interp.step();
     }
     uint16_t stack_word(unsigned i) {  // i-th word from SS:SP
         uint16_t v;
-        m.phys.read_bytes(0x30000 + ((c.s.regs[ESP] + 2 * i) & 0xFFFF), &v, 2);
+        m.phys.read_bytes(0x30000 + ((c.s.reg32(ESP) + 2 * i) & 0xFFFF), &v, 2);
         return v;
     }
 };
@@ -50,10 +50,10 @@ struct RealMachine {
 // Expects the last instruction to have raised #DE: CS:IP at the handler, the return address the
 // faulting instruction (0000:1000), and FLAGS pushed as they were (`flags`).
 void check_divide_error(RealMachine& r, uint32_t flags) {
-    CHECK(r.c.s.eip == kHandler);
+    CHECK(r.c.s.eip() == kHandler);
     CHECK(r.c.s.seg[CS].selector == 0);
     CHECK(r.c.stats.exceptions[kDE] == 1);
-    CHECK(r.c.s.regs[ESP] == 0xFFF0 - 6);
+    CHECK(r.c.s.reg32(ESP) == 0xFFF0 - 6);
     CHECK(r.stack_word(0) == kCode);         // IP of the faulting instruction
     CHECK(r.stack_word(1) == 0);             // CS
     CHECK(r.stack_word(2) == (flags & 0xFFFF));  // FLAGS before the fault, untouched
@@ -87,15 +87,15 @@ TEST_CASE("DIV and IDIV raise #DE on a zero divisor and on quotient overflow", "
     for (const Case& k : cases) {
         SECTION(k.what) {
             RealMachine r;
-            r.c.s.regs[EAX] = k.eax;
-            r.c.s.regs[EDX] = k.edx;
-            r.c.s.regs[EBX] = k.ebx;
+            r.c.s.set_reg32(EAX, k.eax);
+            r.c.s.set_reg32(EDX, k.edx);
+            r.c.s.set_reg32(EBX, k.ebx);
             r.c.s.eflags = FIXED1 | CF | ZF | OF;
             r.run(k.bytes);
             check_divide_error(r, FIXED1 | CF | ZF | OF);
-            CHECK(r.c.s.regs[EAX] == k.eax);  // nothing written
-            CHECK(r.c.s.regs[EDX] == k.edx);
-            CHECK(r.c.s.regs[EBX] == k.ebx);
+            CHECK(r.c.s.reg32(EAX) == k.eax);  // nothing written
+            CHECK(r.c.s.reg32(EDX) == k.edx);
+            CHECK(r.c.s.reg32(EBX) == k.ebx);
         }
     }
 }
@@ -103,48 +103,48 @@ TEST_CASE("DIV and IDIV raise #DE on a zero divisor and on quotient overflow", "
 TEST_CASE("IDIV accepts the most negative quotient", "[alu][muldiv]") {
     RealMachine r;
     SECTION("8-bit: -256 / 2 = -128") {
-        r.c.s.regs[EAX] = 0xFF00;
-        r.c.s.regs[EBX] = 2;
+        r.c.s.set_reg32(EAX, 0xFF00);
+        r.c.s.set_reg32(EBX, 2);
         r.run({0xF6, 0xFB});
-        CHECK(r.c.s.eip == kCode + 2);
-        CHECK(r.c.s.regs[EAX] == 0x0080);  // AL = -128, AH = 0
+        CHECK(r.c.s.eip() == kCode + 2);
+        CHECK(r.c.s.reg32(EAX) == 0x0080);  // AL = -128, AH = 0
     }
     SECTION("8-bit: -129 / 1 faults but -128 / 1 does not, remainder keeps the dividend's sign") {
-        r.c.s.regs[EAX] = 0xFF80;
-        r.c.s.regs[EBX] = 1;
+        r.c.s.set_reg32(EAX, 0xFF80);
+        r.c.s.set_reg32(EBX, 1);
         r.run({0xF6, 0xFB});
-        CHECK(r.c.s.regs[EAX] == 0x0080);
-        r.c.s.regs[EAX] = uint16_t(-7);
-        r.c.s.regs[EBX] = 2;
+        CHECK(r.c.s.reg32(EAX) == 0x0080);
+        r.c.s.set_reg32(EAX, uint16_t(-7));
+        r.c.s.set_reg32(EBX, 2);
         r.run({0xF6, 0xFB});
-        CHECK(r.c.s.regs[EAX] == 0xFFFD);  // AL = -3, AH = -1
+        CHECK(r.c.s.reg32(EAX) == 0xFFFD);  // AL = -3, AH = -1
     }
     SECTION("16-bit: -65536 / 2 = -32768") {
-        r.c.s.regs[EAX] = 0;
-        r.c.s.regs[EDX] = 0xFFFF;
-        r.c.s.regs[EBX] = 2;
+        r.c.s.set_reg32(EAX, 0);
+        r.c.s.set_reg32(EDX, 0xFFFF);
+        r.c.s.set_reg32(EBX, 2);
         r.run({0xF7, 0xFB});
-        CHECK(r.c.s.regs[EAX] == 0x8000);
-        CHECK(r.c.s.regs[EDX] == 0);
+        CHECK(r.c.s.reg32(EAX) == 0x8000);
+        CHECK(r.c.s.reg32(EDX) == 0);
     }
     SECTION("32-bit: -2^32 / 2 = -2^31") {
-        r.c.s.regs[EAX] = 0;
-        r.c.s.regs[EDX] = 0xFFFFFFFFu;
-        r.c.s.regs[EBX] = 2;
+        r.c.s.set_reg32(EAX, 0);
+        r.c.s.set_reg32(EDX, 0xFFFFFFFFu);
+        r.c.s.set_reg32(EBX, 2);
         r.run({0x66, 0xF7, 0xFB});
-        CHECK(r.c.s.regs[EAX] == 0x80000000u);
-        CHECK(r.c.s.regs[EDX] == 0);
+        CHECK(r.c.s.reg32(EAX) == 0x80000000u);
+        CHECK(r.c.s.reg32(EDX) == 0);
     }
     CHECK(r.c.stats.exceptions[kDE] == 0);
 }
 
 TEST_CASE("AAM 0 raises #DE and changes nothing", "[alu][bcd]") {
     RealMachine r;
-    r.c.s.regs[EAX] = 0xABCD1234u;
+    r.c.s.set_reg32(EAX, 0xABCD1234u);
     r.c.s.eflags = FIXED1 | SF | AF;
     r.run({0xD4, 0x00});
     check_divide_error(r, FIXED1 | SF | AF);
-    CHECK(r.c.s.regs[EAX] == 0xABCD1234u);
+    CHECK(r.c.s.reg32(EAX) == 0xABCD1234u);
 }
 
 namespace {
@@ -155,12 +155,12 @@ struct Bcd {
     uint16_t ax = 0;
     uint32_t flags = 0;
     void run(std::vector<uint8_t> bytes, uint16_t ax_in, uint32_t flags_in) {
-        r.c.s.regs[EAX] = 0x55AA0000u | ax_in;
+        r.c.s.set_reg32(EAX, 0x55AA0000u | ax_in);
         r.c.s.eflags = FIXED1 | (flags_in & kArith);
         r.run(bytes);
-        REQUIRE(r.c.s.eip == kCode + bytes.size());
-        REQUIRE((r.c.s.regs[EAX] >> 16) == 0x55AA);  // the upper half stays
-        ax = uint16_t(r.c.s.regs[EAX]);
+        REQUIRE(r.c.s.eip() == kCode + bytes.size());
+        REQUIRE((r.c.s.reg32(EAX) >> 16) == 0x55AA);  // the upper half stays
+        ax = uint16_t(r.c.s.reg32(EAX));
         flags = r.c.s.eflags & kArith;
     }
 };
@@ -195,7 +195,7 @@ TEST_CASE("DAA and DAS give decimal sums and differences for every pair of BCD b
         for (unsigned y = 0; y < 100; ++y) {
             for (unsigned cin = 0; cin < 2; ++cin) {
                 // ADC AL, BL then DAA
-                b.r.c.s.regs[EBX] = bcd(y);
+                b.r.c.s.set_reg32(EBX, bcd(y));
                 b.run({0x12, 0xC3}, bcd(x), cin ? CF : 0);  // adc al, bl
                 b.run({0x27}, b.ax, b.flags);
                 const unsigned sum = x + y + cin;
@@ -203,7 +203,7 @@ TEST_CASE("DAA and DAS give decimal sums and differences for every pair of BCD b
                 REQUIRE(bool(b.flags & CF) == (sum >= 100));
                 REQUIRE(bool(b.flags & ZF) == (sum % 100 == 0));
                 // SBB AL, BL then DAS
-                b.r.c.s.regs[EBX] = bcd(y);
+                b.r.c.s.set_reg32(EBX, bcd(y));
                 b.run({0x1A, 0xC3}, bcd(x), cin ? CF : 0);  // sbb al, bl
                 b.run({0x2F}, b.ax, b.flags);
                 const int diff = int(x) - int(y) - int(cin);
@@ -243,12 +243,12 @@ TEST_CASE("AAA and AAS: unpacked digits, with the 286/P6 carry from AL into AH",
     // Every pair of unpacked digits: ADD AL, BL; AAA gives the decimal sum in AH:AL.
     for (unsigned x = 0; x < 10; ++x) {
         for (unsigned y = 0; y < 10; ++y) {
-            b.r.c.s.regs[EBX] = y;
+            b.r.c.s.set_reg32(EBX, y);
             b.run({0x02, 0xC3}, uint16_t(0x0300 | x), 0);  // add al, bl
             b.run({0x37}, b.ax, b.flags);
             CHECK(b.ax == uint16_t(((3 + (x + y) / 10) << 8) | (x + y) % 10));
             CHECK(bool(b.flags & CF) == (x + y >= 10));
-            b.r.c.s.regs[EBX] = y;
+            b.r.c.s.set_reg32(EBX, y);
             b.run({0x2A, 0xC3}, uint16_t(0x0300 | x), 0);  // sub al, bl
             b.run({0x3F}, b.ax, b.flags);
             CHECK(b.ax == uint16_t(((x >= y ? 3 : 2) << 8) | (x + 10 - y) % 10));
@@ -302,8 +302,8 @@ TEST_CASE("CMPXCHG8B compares EDX:EAX with m64", "[alu]") {
     auto get = [&](unsigned i) { uint32_t v; r.m.phys.read_bytes(addr + 4 * i, &v, 4); return v; };
     SECTION("equal: m64 = ECX:EBX, ZF = 1") {
         put(0x11111111u, 0x22222222u);
-        r.c.s.regs[EAX] = 0x11111111u; r.c.s.regs[EDX] = 0x22222222u;
-        r.c.s.regs[EBX] = 0x33333333u; r.c.s.regs[ECX] = 0x44444444u;
+        r.c.s.set_reg32(EAX, 0x11111111u); r.c.s.set_reg32(EDX, 0x22222222u);
+        r.c.s.set_reg32(EBX, 0x33333333u); r.c.s.set_reg32(ECX, 0x44444444u);
         r.c.s.eflags = FIXED1 | CF;
         r.run({0x0F, 0xC7, 0x0E, 0x00, 0x05});  // cmpxchg8b [0x500]
         CHECK(get(0) == 0x33333333u);
@@ -312,11 +312,11 @@ TEST_CASE("CMPXCHG8B compares EDX:EAX with m64", "[alu]") {
     }
     SECTION("unequal: EDX:EAX = m64, ZF = 0") {
         put(0x11111111u, 0x22222222u);
-        r.c.s.regs[EAX] = 0x11111111u; r.c.s.regs[EDX] = 0x22222223u;
+        r.c.s.set_reg32(EAX, 0x11111111u); r.c.s.set_reg32(EDX, 0x22222223u);
         r.c.s.eflags = FIXED1 | ZF | SF;
         r.run({0x0F, 0xC7, 0x0E, 0x00, 0x05});
-        CHECK(r.c.s.regs[EAX] == 0x11111111u);
-        CHECK(r.c.s.regs[EDX] == 0x22222222u);
+        CHECK(r.c.s.reg32(EAX) == 0x11111111u);
+        CHECK(r.c.s.reg32(EDX) == 0x22222222u);
         CHECK(get(0) == 0x11111111u);
         CHECK(get(1) == 0x22222222u);
         CHECK(r.c.s.eflags == (FIXED1 | SF));
@@ -324,14 +324,14 @@ TEST_CASE("CMPXCHG8B compares EDX:EAX with m64", "[alu]") {
     SECTION("a register operand is #UD") {
         r.run({0x0F, 0xC7, 0xC8});
         CHECK(r.c.stats.exceptions[kUD] == 1);
-        CHECK(r.c.s.eip == kHandler);
+        CHECK(r.c.s.eip() == kHandler);
     }
     SECTION("m64 past the segment limit is #GP, nothing written") {
         put(0, 0);
-        r.c.s.regs[EAX] = 0; r.c.s.regs[EDX] = 0;
+        r.c.s.set_reg32(EAX, 0); r.c.s.set_reg32(EDX, 0);
         r.run({0x0F, 0xC7, 0x0E, 0xFC, 0xFF});  // cmpxchg8b [0xFFFC]: 8 bytes past 0xFFFF
         CHECK(r.c.stats.exceptions[kGP] == 1);
-        CHECK(r.c.s.regs[EAX] == 0);
+        CHECK(r.c.s.reg32(EAX) == 0);
     }
 }
 
@@ -355,12 +355,12 @@ struct ReadOnlyData {
     // Returns the vector raised, or -1.
     int run(const std::vector<uint8_t>& bytes) {
         m.phys.write_bytes(kCode, bytes.data(), bytes.size());
-        c.s.eip = kCode;
+        c.s.set_eip(kCode);
         Insn in;
         try {
             m.interp.decode(in);
             REQUIRE(in.row);
-            c.s.eip = in.next_eip;
+            c.s.set_eip(in.next_eip);
             in.row->fn(c, in);
         } catch (const GuestFault& f) {
             return f.vector;
@@ -393,16 +393,16 @@ TEST_CASE("read-modify-write forms fault on a read-only destination before chang
     };
     for (uint32_t cl : {0u, 5u}) {
         for (const auto& bytes : forms) {
-            d.c.s.regs[EAX] = 0x12345678u;
-            d.c.s.regs[ECX] = cl;
-            d.c.s.regs[EDX] = 0;
+            d.c.s.set_reg32(EAX, 0x12345678u);
+            d.c.s.set_reg32(ECX, cl);
+            d.c.s.set_reg32(EDX, 0);
             d.c.s.eflags = FIXED1 | OF | CF;
             CHECK(d.run(bytes) == kGP);
             uint32_t now;
             d.m.phys.read_bytes(addr, &now, 4);
             CHECK(now == word);
-            CHECK(d.c.s.regs[EAX] == 0x12345678u);
-            CHECK(d.c.s.regs[EDX] == 0);
+            CHECK(d.c.s.reg32(EAX) == 0x12345678u);
+            CHECK(d.c.s.reg32(EDX) == 0);
             CHECK(d.c.s.eflags == (FIXED1 | OF | CF));
         }
     }
@@ -418,13 +418,13 @@ TEST_CASE("BT with a register offset addresses the bit string around a memory op
     std::vector<uint8_t> zero(64, 0);
     r.m.phys.write_bytes(0x600 - 32, zero.data(), zero.size());
     // bts word [0x600], ax with AX = -1: bit 15 of the word at 0x5FE.
-    r.c.s.regs[EAX] = 0xFFFF;
+    r.c.s.set_reg32(EAX, 0xFFFF);
     r.run({0x0F, 0xAB, 0x06, 0x00, 0x06});
     uint8_t b[2];
     r.m.phys.read_bytes(0x5FE, b, 2);
     CHECK(b[1] == 0x80);
     // bts dword [0x600], eax with EAX = 67: bit 3 of the dword at 0x608.
-    r.c.s.regs[EAX] = 67;
+    r.c.s.set_reg32(EAX, 67);
     r.run({0x66, 0x0F, 0xAB, 0x06, 0x00, 0x06});
     r.m.phys.read_bytes(0x608, b, 1);
     CHECK(b[0] == 0x08);

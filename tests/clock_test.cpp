@@ -93,9 +93,9 @@ struct Rig {
         pic.on_intr([](void* cpu) { static_cast<Cpu*>(cpu)->request_exit(Cpu::kExitIrq); }, &c);
         c.load_seg_real(CS, 0x1000);
         c.load_seg_real(SS, 0x2000);
-        s.regs[ESP] = 0x1000;
+        s.set_reg32(ESP, 0x1000);
         s.idtr = TableRegister{0, 0x3FF};
-        s.eip = 0;
+        s.set_eip(0);
         // Vector 0x20: 0500:0000, which counts in BX and returns (inc bx; iret).
         uint16_t e[2] = {0x0000, 0x0500};
         m.phys.write_bytes(0x20 * 4, e, 4);
@@ -109,7 +109,7 @@ struct Rig {
     }
     void code(std::initializer_list<uint8_t> b) {
         std::vector<uint8_t> v(b);
-        m.phys.write_bytes(s.seg[CS].base + s.eip, v.data(), v.size());
+        m.phys.write_bytes(s.seg[CS].base + s.eip(), v.data(), v.size());
     }
 };
 
@@ -132,7 +132,7 @@ TEST_CASE("icount: the run stops at each deadline to the instruction, and the TS
     Rig t(2);
     t.code({0x0F, 0x31, 0x89, 0xC3, 0x90, 0x0F, 0x31, 0xEB, 0xFE});  // rdtsc; mov bx,ax; nop; rdtsc; jmp $
     CHECK(t.m.run(4).reason == StopReason::MaxInsns);
-    CHECK(uint16_t(t.s.regs[EAX] - t.s.regs[EBX]) == 12);
+    CHECK(uint16_t(t.s.reg32(EAX) - t.s.reg32(EBX)) == 12);
 }
 
 TEST_CASE("icount: HLT skips to the next deadline, whose interrupt wakes the CPU", "[clock]") {
@@ -140,7 +140,7 @@ TEST_CASE("icount: HLT skips to the next deadline, whose interrupt wakes the CPU
     r.code({0xFB, 0xF4, 0xF4, 0xFA, 0xF4});  // sti; hlt; hlt; cli; hlt
     ClockEvent irq(r.m.clock, "irq", [&](uint64_t due) {
         r.pic.raise();
-        if (r.s.regs[EBX] == 0) irq.schedule(due + 1000000);  // a second one, 1 ms later
+        if (r.s.reg32(EBX) == 0) irq.schedule(due + 1000000);  // a second one, 1 ms later
     });
     const uint64_t t0 = r.m.clock.now();
     irq.schedule(t0 + 1000000);
@@ -148,7 +148,7 @@ TEST_CASE("icount: HLT skips to the next deadline, whose interrupt wakes the CPU
     Machine::Result res = r.m.run(1000);
     // Both interrupts were taken, each after a HLT, then CLI; HLT can never wake.
     CHECK(res.reason == StopReason::HaltForever);
-    CHECK(r.s.regs[EBX] == 2);
+    CHECK(r.s.reg32(EBX) == 2);
     CHECK(r.pic.acks == 2);
     CHECK(r.m.clock.now() >= t0 + 2000000);  // two milliseconds of guest time...
     CHECK(r.s.icount < 20);                  // ...in a handful of instructions
@@ -167,7 +167,7 @@ TEST_CASE("host time: HLT sleeps until the deadline instead of spinning or stopp
     const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - h0).count();
     const double cpu_ms = 1000.0 * double(std::clock() - cpu0) / CLOCKS_PER_SEC;
     CHECK(res.reason == StopReason::HaltForever);
-    CHECK(r.s.regs[EBX] == 1);
+    CHECK(r.s.reg32(EBX) == 1);
     CHECK(ms >= 29.5);
     CHECK(cpu_ms < 15);  // it slept
     // IF set but nothing scheduled and INTR low: nothing can wake it either. (The PIT runs
@@ -194,8 +194,8 @@ TEST_CASE("host time: a busy CPU still runs its due events", "[clock]") {
     r.m.run(1000);
     // Each event raised the line; events that fell due together (a host that did not run us
     // for a while) make one interrupt, as edges on one wire do.
-    CHECK(r.s.regs[EBX] >= 1);
-    CHECK(r.s.regs[EBX] == uint32_t(r.pic.acks));
+    CHECK(r.s.reg32(EBX) >= 1);
+    CHECK(r.s.reg32(EBX) == uint32_t(r.pic.acks));
     CHECK(!r.pic.line);
 }
 
@@ -224,7 +224,7 @@ TEST_CASE("an interrupt held back by IF is taken once STI, POPF or IRET sets IF"
         r.pic.raise();
         r.m.run(100);
         CHECK(r.pic.acks == 1);
-        CHECK(r.s.regs[EBX] == 1);
-        CHECK(r.s.eip == loop);
+        CHECK(r.s.reg32(EBX) == 1);
+        CHECK(r.s.eip() == loop);
     }
 }

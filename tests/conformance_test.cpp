@@ -96,12 +96,12 @@ std::string run_test(Rig& r, const json& t, uint32_t flags_mask, uint32_t de_mas
     const json& iregs = ini["regs"];
     c.reset();
     c.s.cr0 &= ~(CR0_PE | CR0_TS | CR0_EM);
-    for (unsigned i = 0; i < 8; ++i) c.s.regs[i] = iregs[kRegNames[i]].get<uint32_t>();
+    for (unsigned i = 0; i < 8; ++i) c.s.set_reg32(i, iregs[kRegNames[i]].get<uint32_t>());
     for (unsigned i = 0; i < 4; ++i) {
         uint16_t sel = iregs[kSegNames[i]].get<uint16_t>();
         c.s.seg[i] = SegmentCache{uint32_t(sel) << 4, 0xFFFF, sel, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED)};
     }
-    c.s.eip = iregs["ip"].get<uint32_t>();
+    c.s.set_eip(iregs["ip"].get<uint32_t>());
     c.s.eflags = (iregs["flags"].get<uint32_t>() & 0x0FFF) | FIXED1;
     c.s.idtr = TableRegister{0, 0x3FF};
     c.mode_changed();
@@ -118,13 +118,13 @@ std::string run_test(Rig& r, const json& t, uint32_t flags_mask, uint32_t de_mas
     for (unsigned i = 0; i < 4; ++i) windows.insert(c.s.seg[i].base);
 
     const uint64_t unimpl_before = unimplemented_count(c);
-    const uint32_t start_ip = c.s.eip;
+    const uint32_t start_ip = c.s.eip();
     const uint16_t start_cs = c.s.seg[CS].selector;
     r.interp.step();
     // A REP string instruction may yield after a bounded number of iterations, leaving EIP on
     // itself so that interrupts can come in; run it to completion (the data's counts are small).
     const bool rep = t["name"].get<std::string>().find("rep") != std::string::npos;
-    for (int guard = 0; rep && guard < 100000 && c.s.eip == start_ip && c.s.seg[CS].selector == start_cs &&
+    for (int guard = 0; rep && guard < 100000 && c.s.eip() == start_ip && c.s.seg[CS].selector == start_cs &&
                         c.reg16(ECX) != 0;
          ++guard)
         r.interp.step();
@@ -141,7 +141,7 @@ std::string run_test(Rig& r, const json& t, uint32_t flags_mask, uint32_t de_mas
         if (skip_string_regs && (i == ECX || i == ESI || i == EDI)) continue;
         uint32_t want = expect_reg(kRegNames[i]), got = c.reg16(i);
         if (want != got) err << kRegNames[i] << " " << std::hex << got << " want " << want << "; ";
-        if (c.s.regs[i] >> 16) err << kRegNames[i] << " upper half " << std::hex << (c.s.regs[i] >> 16) << "; ";
+        if (c.s.reg32(i) >> 16) err << kRegNames[i] << " upper half " << std::hex << (c.s.reg32(i) >> 16) << "; ";
     }
     for (unsigned i = 0; i < 4; ++i) {
         uint32_t want = expect_reg(kSegNames[i]), got = c.s.seg[i].selector;
@@ -149,7 +149,7 @@ std::string run_test(Rig& r, const json& t, uint32_t flags_mask, uint32_t de_mas
     }
     uint32_t want_ip = fregs.contains("ip") ? fregs["ip"].get<uint32_t>() : iregs["ip"].get<uint32_t>();
     if (!is_hlt_file) want_ip = (want_ip - 1) & 0xFFFF;
-    if (c.s.eip != want_ip) err << "ip " << std::hex << c.s.eip << " want " << want_ip << "; ";
+    if (c.s.eip() != want_ip) err << "ip " << std::hex << c.s.eip() << " want " << want_ip << "; ";
     const bool has_exc = t.contains("exception");
     const uint32_t m = (has_exc && t["exception"]["number"].get<int>() == 0) ? de_mask : flags_mask;
     uint32_t want_fl = expect_reg("flags") & m, got_fl = c.s.eflags & m;

@@ -143,7 +143,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
         const uint8_t loop[] = {0xEB, 0xFE};  // jmp $ with IF clear: requests pile up in the PIC
         m.phys.write_bytes(0x10000, loop, sizeof loop);
         m.cpu.load_seg_real(CS, 0x1000);
-        m.cpu.s.eip = 0;
+        m.cpu.s.set_eip(0);
     };
     Machine a(config());
     prepare(a);

@@ -31,8 +31,8 @@ struct Rig {
         c.load_seg_real(SS, 0x2000);
         c.load_seg_real(DS, 0x3000);
         c.load_seg_real(ES, 0x4000);
-        s.eip = 0;
-        s.regs[ESP] = 0x1000;
+        s.set_eip(0);
+        s.set_reg32(ESP, 0x1000);
         s.idtr = TableRegister{0, 0x3FF};
         for (unsigned v = 0; v < 256; ++v) {
             wr16(v * 4, uint16_t(v * 16));
@@ -52,13 +52,13 @@ struct Rig {
         m.phys.write_bytes(pa, v.data(), v.size());
     }
     // Code at CS:EIP.
-    void code(std::initializer_list<uint8_t> b) { bytes(s.seg[CS].base + s.eip, b); }
+    void code(std::initializer_list<uint8_t> b) { bytes(s.seg[CS].base + s.eip(), b); }
     void step(int n = 1) { for (int i = 0; i < n; ++i) m.interp.step(); }
 
-    uint16_t sp() const { return uint16_t(s.regs[ESP]); }
-    uint32_t ss_top(unsigned off = 0) const { return s.seg[SS].base + uint16_t(s.regs[ESP] + off); }
+    uint16_t sp() const { return uint16_t(s.reg32(ESP)); }
+    uint32_t ss_top(unsigned off = 0) const { return s.seg[SS].base + uint16_t(s.reg32(ESP) + off); }
     // True when vector v was delivered through the IVT (CS:IP at its handler).
-    bool delivered(unsigned v) const { return s.seg[CS].selector == kHandlerSeg && s.eip == v * 16; }
+    bool delivered(unsigned v) const { return s.seg[CS].selector == kHandlerSeg && s.eip() == v * 16; }
 };
 
 // Protected mode with flat 32-bit segments (GDT at 0x500: null, code 08, data 10) and an IDT at
@@ -89,10 +89,10 @@ struct Flat32 : Rig {
         for (SegReg r : {ES, SS, DS, FS, GS}) s.seg[r] = desc_at(0x510).cache(0x10);
         c.mode_changed();
         m.mmu.flush_all();
-        s.eip = 0x10000;
-        s.regs[ESP] = 0x90000;
+        s.set_eip(0x10000);
+        s.set_reg32(ESP, 0x90000);
     }
-    bool delivered32(unsigned v) const { return s.seg[CS].selector == 0x08 && s.eip == 0x7000 + v * 16; }
+    bool delivered32(unsigned v) const { return s.seg[CS].selector == 0x08 && s.eip() == 0x7000 + v * 16; }
 };
 
 // A port device that returns an incrementing byte pattern and records what it is sent.
@@ -116,15 +116,15 @@ struct Probe : Device {
 TEST_CASE("REP MOVSB copies forward with 16-bit addressing", "[flow][string]") {
     Rig r;
     r.bytes(0x30000 + 0x100, {1, 2, 3, 4, 5});
-    r.s.regs[ESI] = 0xABCD0100;  // the upper halves are not used and stay
-    r.s.regs[EDI] = 0x12340200;
-    r.s.regs[ECX] = 0x55550005;
+    r.s.set_reg32(ESI, 0xABCD0100);  // the upper halves are not used and stay
+    r.s.set_reg32(EDI, 0x12340200);
+    r.s.set_reg32(ECX, 0x55550005);
     r.code({0xF3, 0xA4});  // rep movsb
     r.step();
-    CHECK(r.s.eip == 2);
-    CHECK(r.s.regs[ECX] == 0x55550000);
-    CHECK(r.s.regs[ESI] == 0xABCD0105);
-    CHECK(r.s.regs[EDI] == 0x12340205);
+    CHECK(r.s.eip() == 2);
+    CHECK(r.s.reg32(ECX) == 0x55550000);
+    CHECK(r.s.reg32(ESI) == 0xABCD0105);
+    CHECK(r.s.reg32(EDI) == 0x12340205);
     for (unsigned i = 0; i < 5; ++i) CHECK(r.rd8(0x40000 + 0x200 + i) == i + 1);
 }
 
@@ -133,14 +133,14 @@ TEST_CASE("MOVSW with DF=1 and a segment override copies backward", "[flow][stri
     r.s.eflags |= DF;
     r.wr16(0x40000 + 0x100, 0xBEEF);  // ES:0100 as the source (ES override)
     r.wr16(0x40000 + 0x0FE, 0xCAFE);
-    r.s.regs[ESI] = 0x100;
-    r.s.regs[EDI] = 0x300;
-    r.s.regs[ECX] = 2;
+    r.s.set_reg32(ESI, 0x100);
+    r.s.set_reg32(EDI, 0x300);
+    r.s.set_reg32(ECX, 2);
     r.code({0xF3, 0x26, 0xA5});  // rep movsw es:[si] -> es:[di]
     r.step();
-    CHECK(r.s.regs[ECX] == 0);
-    CHECK(r.s.regs[ESI] == 0xFC);
-    CHECK(r.s.regs[EDI] == 0x2FC);
+    CHECK(r.s.reg32(ECX) == 0);
+    CHECK(r.s.reg32(ESI) == 0xFC);
+    CHECK(r.s.reg32(EDI) == 0x2FC);
     CHECK(r.rd16(0x40000 + 0x300) == 0xBEEF);
     CHECK(r.rd16(0x40000 + 0x2FE) == 0xCAFE);
 }
@@ -148,38 +148,38 @@ TEST_CASE("MOVSW with DF=1 and a segment override copies backward", "[flow][stri
 TEST_CASE("16-bit addressing wraps SI and DI within 64 KiB", "[flow][string]") {
     Rig r;
     r.wr8(0x30000 + 0xFFFF, 0x5A);
-    r.s.regs[ESI] = 0x0001FFFF;
-    r.s.regs[EDI] = 0x0000FFFF;
+    r.s.set_reg32(ESI, 0x0001FFFF);
+    r.s.set_reg32(EDI, 0x0000FFFF);
     r.code({0xA4});  // movsb
     r.step();
-    CHECK(r.s.regs[ESI] == 0x00010000);
-    CHECK(r.s.regs[EDI] == 0);
+    CHECK(r.s.reg32(ESI) == 0x00010000);
+    CHECK(r.s.reg32(EDI) == 0);
     CHECK(r.rd8(0x40000 + 0xFFFF) == 0x5A);
 }
 
 TEST_CASE("REP with a zero count does nothing", "[flow][string]") {
     Rig r;
-    r.s.regs[ECX] = 0xFFFF0000;  // CX = 0
-    r.s.regs[EDI] = 0x10;
+    r.s.set_reg32(ECX, 0xFFFF0000);  // CX = 0
+    r.s.set_reg32(EDI, 0x10);
     r.code({0xF3, 0xAA});  // rep stosb
     r.step();
-    CHECK(r.s.eip == 2);
-    CHECK(r.s.regs[EDI] == 0x10);
-    CHECK(r.s.regs[ECX] == 0xFFFF0000);
+    CHECK(r.s.eip() == 2);
+    CHECK(r.s.reg32(EDI) == 0x10);
+    CHECK(r.s.reg32(ECX) == 0xFFFF0000);
 }
 
 TEST_CASE("REPE CMPSB stops at the first difference", "[flow][string]") {
     Rig r;
     r.bytes(0x30000 + 0x10, {'a', 'b', 'c', 'd'});
     r.bytes(0x40000 + 0x20, {'a', 'b', 'x', 'd'});
-    r.s.regs[ESI] = 0x10;
-    r.s.regs[EDI] = 0x20;
-    r.s.regs[ECX] = 4;
+    r.s.set_reg32(ESI, 0x10);
+    r.s.set_reg32(EDI, 0x20);
+    r.s.set_reg32(ECX, 4);
     r.code({0xF3, 0xA6});  // repe cmpsb
     r.step();
-    CHECK(r.s.regs[ECX] == 1);
-    CHECK(r.s.regs[ESI] == 0x13);
-    CHECK(r.s.regs[EDI] == 0x23);
+    CHECK(r.s.reg32(ECX) == 1);
+    CHECK(r.s.reg32(ESI) == 0x13);
+    CHECK(r.s.reg32(EDI) == 0x23);
     CHECK(!r.c.flag(ZF));
     CHECK(r.c.flag(CF));  // 'c' - 'x' borrows
 }
@@ -187,59 +187,59 @@ TEST_CASE("REPE CMPSB stops at the first difference", "[flow][string]") {
 TEST_CASE("REPNE SCASB finds a byte, forward and with DF=1", "[flow][string]") {
     Rig r;
     r.bytes(0x40000 + 0x40, {1, 2, 3, 0, 5, 6});
-    r.s.regs[EAX] = 0;
-    r.s.regs[EDI] = 0x40;
-    r.s.regs[ECX] = 100;
+    r.s.set_reg32(EAX, 0);
+    r.s.set_reg32(EDI, 0x40);
+    r.s.set_reg32(ECX, 100);
     r.code({0xF2, 0xAE, 0xFD, 0xF2, 0xAE});  // repne scasb; std; repne scasb
     r.step();
     CHECK(r.c.flag(ZF));
-    CHECK(r.s.regs[EDI] == 0x44);  // one past the zero
-    CHECK(r.s.regs[ECX] == 96);
-    r.s.regs[EAX] = 1;
+    CHECK(r.s.reg32(EDI) == 0x44);  // one past the zero
+    CHECK(r.s.reg32(ECX) == 96);
+    r.s.set_reg32(EAX, 1);
     r.step(2);
     CHECK(r.c.flag(ZF));
-    CHECK(r.s.regs[EDI] == 0x3F);  // one before the 1 at 0x40
-    CHECK(r.s.regs[ECX] == 91);
+    CHECK(r.s.reg32(EDI) == 0x3F);  // one before the 1 at 0x40
+    CHECK(r.s.reg32(ECX) == 91);
 }
 
 TEST_CASE("REP SCASW with 32-bit addressing uses ECX, EDI", "[flow][string]") {
     Flat32 r;
     r.wr16(0x123456, 0x7777);
     r.wr16(0x123458, 0x1234);
-    r.s.regs[EAX] = 0x1234;
-    r.s.regs[EDI] = 0x123456;
-    r.s.regs[ECX] = 0x10005;
+    r.s.set_reg32(EAX, 0x1234);
+    r.s.set_reg32(EDI, 0x123456);
+    r.s.set_reg32(ECX, 0x10005);
     r.code({0x66, 0xF2, 0xAF});  // repne scasw
     r.step();
     CHECK(r.c.flag(ZF));
-    CHECK(r.s.regs[EDI] == 0x12345A);
-    CHECK(r.s.regs[ECX] == 0x10003);
+    CHECK(r.s.reg32(EDI) == 0x12345A);
+    CHECK(r.s.reg32(ECX) == 0x10003);
 }
 
 TEST_CASE("REP MOVSB with 16-bit addressing in 32-bit code (67 prefix)", "[flow][string]") {
     Flat32 r;
-    r.s.regs[ESI] = 0x0001FFFF;  // only SI = FFFF counts: DS:FFFF
-    r.s.regs[EDI] = 0x00050010;
-    r.s.regs[ECX] = 0x00070001;
+    r.s.set_reg32(ESI, 0x0001FFFF);  // only SI = FFFF counts: DS:FFFF
+    r.s.set_reg32(EDI, 0x00050010);
+    r.s.set_reg32(ECX, 0x00070001);
     r.bytes(0xFFFF, {0x42});
     r.code({0x67, 0xF3, 0xA4});
     r.step();
     CHECK(r.rd8(0x0010) == 0x42);
-    CHECK(r.s.regs[ESI] == 0x00010000);
-    CHECK(r.s.regs[EDI] == 0x00050011);
-    CHECK(r.s.regs[ECX] == 0x00070000);
+    CHECK(r.s.reg32(ESI) == 0x00010000);
+    CHECK(r.s.reg32(EDI) == 0x00050011);
+    CHECK(r.s.reg32(ECX) == 0x00070000);
 }
 
 TEST_CASE("a fault in the middle of REP STOSW leaves the completed iterations", "[flow][string]") {
     Rig r;
-    r.s.regs[EAX] = 0xA55A;
-    r.s.regs[EDI] = 0xFFF9;  // words at FFF9, FFFB, FFFD, then FFFF crosses the limit
-    r.s.regs[ECX] = 10;
+    r.s.set_reg32(EAX, 0xA55A);
+    r.s.set_reg32(EDI, 0xFFF9);  // words at FFF9, FFFB, FFFD, then FFFF crosses the limit
+    r.s.set_reg32(ECX, 10);
     r.code({0xF3, 0xAB});
     r.step();
     CHECK(r.delivered(kGP));
-    CHECK(r.s.regs[ECX] == 7);
-    CHECK(r.s.regs[EDI] == 0xFFFF);
+    CHECK(r.s.reg32(ECX) == 7);
+    CHECK(r.s.reg32(EDI) == 0xFFFF);
     CHECK(r.rd16(0x40000 + 0xFFFD) == 0xA55A);
     CHECK(r.rd16(r.ss_top()) == 0);        // pushed IP: the REP prefix
     CHECK(r.rd16(r.ss_top(2)) == 0x1000);  // pushed CS
@@ -249,34 +249,38 @@ TEST_CASE("a fault in the middle of REP MOVSD (32-bit) leaves ECX, ESI, EDI exac
     Flat32 r;
     r.s.seg[DS].limit = 0x2000B;  // the dword at 0x2000C is beyond the limit
     r.c.seg_changed(DS);
-    r.s.regs[ESI] = 0x20000;
-    r.s.regs[EDI] = 0x30000;
-    r.s.regs[ECX] = 8;
+    r.s.set_reg32(ESI, 0x20000);
+    r.s.set_reg32(EDI, 0x30000);
+    r.s.set_reg32(ECX, 8);
     r.wr32(0x20008, 0xDEADBEEF);
     r.code({0xF3, 0xA5});
     r.step();
     CHECK(r.delivered32(kGP));
-    CHECK(r.s.regs[ECX] == 5);
-    CHECK(r.s.regs[ESI] == 0x2000C);
-    CHECK(r.s.regs[EDI] == 0x3000C);
+    CHECK(r.s.reg32(ECX) == 5);
+    CHECK(r.s.reg32(ESI) == 0x2000C);
+    CHECK(r.s.reg32(EDI) == 0x3000C);
     CHECK(r.rd32(0x30008) == 0xDEADBEEF);
-    CHECK(r.rd32(r.s.regs[ESP]) == 0);         // error code
-    CHECK(r.rd32(r.s.regs[ESP] + 4) == 0x10000);  // EIP of the REP MOVSD
+    CHECK(r.rd32(r.s.reg32(ESP)) == 0);         // error code
+    CHECK(r.rd32(r.s.reg32(ESP) + 4) == 0x10000);  // EIP of the REP MOVSD
 }
 
 TEST_CASE("a long REP loop yields with EIP on itself and resumes", "[flow][string]") {
     Rig r;
-    r.s.regs[EAX] = 0x77;
-    r.s.regs[EDI] = 0;
-    r.s.regs[ECX] = 5000;  // more than one burst (4096 iterations: cpu/string.cpp kRepBurst)
+    r.s.set_reg32(EAX, 0x77);
+    r.s.set_reg32(EDI, 0);
+    r.s.set_reg32(ECX, 5000);  // several bursts (1024 iterations: cpu/string.cpp kRepBurst)
     r.code({0xF3, 0xAA, 0x90});
+    const uint64_t icount = r.s.icount;
     r.step();
-    CHECK(r.s.eip == 0);
-    CHECK(r.s.regs[ECX] == 5000 - 4096);
-    r.step();
-    CHECK(r.s.eip == 2);
-    CHECK(r.s.regs[ECX] == 0);
-    CHECK(r.s.regs[EDI] == 5000);
+    CHECK(r.s.eip() == 0);
+    CHECK(r.s.reg32(ECX) == 5000 - 1024);
+    CHECK(r.s.icount == icount + 1024);  // each iteration counts one, the yield none
+    r.step(4);
+    CHECK(r.s.eip() == 2);
+    CHECK(r.s.reg32(ECX) == 0);
+    r.step();  // the NOP
+    CHECK(r.s.icount == icount + 5000 + 1);
+    CHECK(r.s.reg32(EDI) == 5000);
     CHECK(r.rd8(0x40000 + 4999) == 0x77);
     CHECK(r.rd8(0x40000 + 5000) == 0);
 }
@@ -284,14 +288,14 @@ TEST_CASE("a long REP loop yields with EIP on itself and resumes", "[flow][strin
 TEST_CASE("with TF set a REP loop traps after each iteration", "[flow][string]") {
     Rig r;
     r.s.eflags |= TF;
-    r.s.regs[EAX] = 0x99;
-    r.s.regs[ECX] = 3;
-    r.s.regs[EDI] = 0x10;
+    r.s.set_reg32(EAX, 0x99);
+    r.s.set_reg32(ECX, 3);
+    r.s.set_reg32(EDI, 0x10);
     r.code({0xF3, 0xAA});  // rep stosb
     r.step();
     CHECK(r.delivered(kDB));
-    CHECK(r.s.regs[ECX] == 2);
-    CHECK(r.s.regs[EDI] == 0x11);
+    CHECK(r.s.reg32(ECX) == 2);
+    CHECK(r.s.reg32(EDI) == 0x11);
     CHECK(r.rd16(r.ss_top()) == 0);  // the trap returns to the REP instruction
     CHECK((r.s.dr[6] & (1u << 14)) != 0);  // DR6.BS
 }
@@ -301,13 +305,13 @@ TEST_CASE("a data breakpoint stops a REP loop after the iteration that hit it", 
     r.s.dr[0] = 0x40011;                // ES:0011
     r.s.dr[7] = 0x400 | 1 | (1u << 16);  // L0, write, 1 byte
     r.c.debug_regs_changed();
-    r.s.regs[ECX] = 5;
-    r.s.regs[EDI] = 0x10;
+    r.s.set_reg32(ECX, 5);
+    r.s.set_reg32(EDI, 0x10);
     r.code({0xF3, 0xAA});  // rep stosb
     r.step();
     CHECK(r.delivered(kDB));
-    CHECK(r.s.regs[ECX] == 3);
-    CHECK(r.s.regs[EDI] == 0x12);
+    CHECK(r.s.reg32(ECX) == 3);
+    CHECK(r.s.reg32(EDI) == 0x12);
     CHECK(r.rd16(r.ss_top()) == 0);  // resumes at the REP instruction
     CHECK((r.s.dr[6] & 1) != 0);     // DR6.B0
 }
@@ -316,28 +320,28 @@ TEST_CASE("LODS, INS and OUTS", "[flow][string]") {
     Rig r;
     Probe p;
     r.m.io.claim(0x300, 4, &p);
-    r.s.regs[EDX] = 0x300;
+    r.s.set_reg32(EDX, 0x300);
     r.bytes(0x30000 + 0x50, {0xA1, 0xB2, 0xC3});
-    r.s.regs[ESI] = 0x50;
-    r.s.regs[EDI] = 0x60;
-    r.s.regs[ECX] = 3;
+    r.s.set_reg32(ESI, 0x50);
+    r.s.set_reg32(EDI, 0x60);
+    r.s.set_reg32(ECX, 3);
     r.code({0xF3, 0x6E,   // rep outsb
             0xF3, 0x6C,   // rep insb (CX = 0 now: nothing)
             0xAC});       // lodsb
     r.step();
     CHECK(p.written == std::vector<uint32_t>{0xA1, 0xB2, 0xC3});
-    CHECK(r.s.regs[ESI] == 0x53);
+    CHECK(r.s.reg32(ESI) == 0x53);
     r.step();
-    CHECK(r.s.regs[EDI] == 0x60);
-    r.s.regs[ESI] = 0x51;
+    CHECK(r.s.reg32(EDI) == 0x60);
+    r.s.set_reg32(ESI, 0x51);
     r.step();
     CHECK(r.c.reg8(0) == 0xB2);
-    r.s.regs[ECX] = 2;
+    r.s.set_reg32(ECX, 2);
     r.code({0x66, 0xF3, 0x6D});  // rep insd
     r.step();
     CHECK(r.rd32(0x40000 + 0x60) == 0x11);
     CHECK(r.rd32(0x40000 + 0x64) == 0x22);
-    CHECK(r.s.regs[EDI] == 0x68);
+    CHECK(r.s.reg32(EDI) == 0x68);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,21 +351,21 @@ TEST_CASE("near JMP, Jcc, and a 32-bit target beyond the CS limit", "[flow][cont
     Rig r;
     r.code({0xEB, 0x10});  // jmp short +0x10
     r.step();
-    CHECK(r.s.eip == 0x12);
+    CHECK(r.s.eip() == 0x12);
     r.s.eflags |= ZF;
     r.code({0x75, 0x10});  // jnz: not taken
     r.step();
-    CHECK(r.s.eip == 0x14);
+    CHECK(r.s.eip() == 0x14);
     r.code({0x0F, 0x84, 0x00, 0x01});  // jz near +0x100
     r.step();
-    CHECK(r.s.eip == 0x118);
+    CHECK(r.s.eip() == 0x118);
     r.code({0xE9, 0xE5, 0xFE});  // jmp near -0x11B
     r.step();
-    CHECK(r.s.eip == 0);
+    CHECK(r.s.eip() == 0);
     r.code({0xEB, 0xFC});  // jmp short -4: IP wraps to FFFE
     r.step();
-    CHECK(r.s.eip == 0xFFFE);
-    r.s.eip = 0x20;
+    CHECK(r.s.eip() == 0xFFFE);
+    r.s.set_eip(0x20);
     r.code({0x66, 0xE9, 0x00, 0x00, 0x01, 0x00});  // jmp near32 +0x10000: beyond the 64 KiB limit
     r.step();
     CHECK(r.delivered(kGP));
@@ -370,47 +374,47 @@ TEST_CASE("near JMP, Jcc, and a 32-bit target beyond the CS limit", "[flow][cont
 
 TEST_CASE("CALL near and RET imm16", "[flow][control]") {
     Rig r;
-    r.s.eip = 0x40;
+    r.s.set_eip(0x40);
     r.code({0xE8, 0x10, 0x00});  // call +0x10 -> 0x53
     r.step();
-    CHECK(r.s.eip == 0x53);
+    CHECK(r.s.eip() == 0x53);
     CHECK(r.sp() == 0x0FFE);
     CHECK(r.rd16(r.ss_top()) == 0x43);
     r.code({0xC2, 0x04, 0x00});  // ret 4
     r.step();
-    CHECK(r.s.eip == 0x43);
+    CHECK(r.s.eip() == 0x43);
     CHECK(r.sp() == 0x1004);
     // Indirect call through a register, 32-bit operand size.
-    r.s.regs[EAX] = 0x1234;
+    r.s.set_reg32(EAX, 0x1234);
     r.code({0x66, 0xFF, 0xD0});  // call eax
     r.step();
-    CHECK(r.s.eip == 0x1234);
+    CHECK(r.s.eip() == 0x1234);
     CHECK(r.sp() == 0x1000);
     CHECK(r.rd32(r.ss_top()) == 0x46);
 }
 
 TEST_CASE("far CALL and RETF imm16 in real mode", "[flow][control]") {
     Rig r;
-    r.s.eip = 0x10;
-    r.s.regs[ESP] = 0x0FFC;  // two argument words above
+    r.s.set_eip(0x10);
+    r.s.set_reg32(ESP, 0x0FFC);  // two argument words above
     r.code({0x9A, 0x00, 0x01, 0x00, 0x20});  // call 2000:0100
     r.bytes(0x20000 + 0x100, {0xCA, 0x04, 0x00});  // retf 4
     r.step();
     CHECK(r.s.seg[CS].selector == 0x2000);
     CHECK(r.s.seg[CS].base == 0x20000);
-    CHECK(r.s.eip == 0x100);
+    CHECK(r.s.eip() == 0x100);
     CHECK(r.sp() == 0x0FF8);
     CHECK(r.rd16(r.ss_top()) == 0x15);
     CHECK(r.rd16(r.ss_top(2)) == 0x1000);
     r.step();
     CHECK(r.s.seg[CS].selector == 0x1000);
-    CHECK(r.s.eip == 0x15);
+    CHECK(r.s.eip() == 0x15);
     CHECK(r.sp() == 0x1000);
 }
 
 TEST_CASE("a far CALL whose push faults leaves CS and SP as they were", "[flow][control]") {
     Rig r;
-    r.s.regs[ESP] = 3;  // CS goes to SS:0001, IP would straddle SS:FFFF: #SS
+    r.s.set_reg32(ESP, 3);  // CS goes to SS:0001, IP would straddle SS:FFFF: #SS
     r.code({0x9A, 0x00, 0x01, 0x00, 0x20});
     r.step();
     // Delivering the #SS needs the same stack and fails too: the run ends in a triple fault
@@ -418,7 +422,7 @@ TEST_CASE("a far CALL whose push faults leaves CS and SP as they were", "[flow][
     CHECK(r.s.pending_exit == uint8_t(StopReason::TripleFault));
     CHECK(r.s.seg[CS].selector == 0x1000);
     CHECK(r.s.seg[CS].base == 0x10000);
-    CHECK(r.s.eip == 0);
+    CHECK(r.s.eip() == 0);
     CHECK(r.sp() == 3);
 }
 
@@ -430,13 +434,13 @@ TEST_CASE("far CALL through memory with a 32-bit operand size, and RETF", "[flow
     r.bytes(0x20000 + 0x200, {0x66, 0xCB});   // retf (32-bit)
     r.step();
     CHECK(r.s.seg[CS].selector == 0x2000);
-    CHECK(r.s.eip == 0x200);
+    CHECK(r.s.eip() == 0x200);
     CHECK(r.sp() == 0x0FF8);
     CHECK(r.rd32(r.ss_top()) == 5);
     CHECK(r.rd32(r.ss_top(4)) == 0x1000);
     r.step();
     CHECK(r.s.seg[CS].selector == 0x1000);
-    CHECK(r.s.eip == 5);
+    CHECK(r.s.eip() == 5);
     CHECK(r.sp() == 0x1000);
 }
 
@@ -445,13 +449,13 @@ TEST_CASE("far JMP direct and indirect", "[flow][control]") {
     r.code({0xEA, 0x34, 0x12, 0x00, 0x30});  // jmp 3000:1234
     r.step();
     CHECK(r.s.seg[CS].selector == 0x3000);
-    CHECK(r.s.eip == 0x1234);
+    CHECK(r.s.eip() == 0x1234);
     r.wr16(0x30000 + 0x10, 0x0055);
     r.wr16(0x30000 + 0x12, 0x1000);
     r.code({0xFF, 0x2E, 0x10, 0x00});  // jmp far [0x10]
     r.step();
     CHECK(r.s.seg[CS].selector == 0x1000);
-    CHECK(r.s.eip == 0x55);
+    CHECK(r.s.eip() == 0x55);
 }
 
 TEST_CASE("far CALL in protected mode at the same privilege level", "[flow][control]") {
@@ -460,71 +464,71 @@ TEST_CASE("far CALL in protected mode at the same privilege level", "[flow][cont
     r.bytes(0x20000, {0xCB});                             // retf
     r.step();
     CHECK(r.s.seg[CS].selector == 0x08);
-    CHECK(r.s.eip == 0x20000);
-    CHECK(r.rd32(r.s.regs[ESP]) == 0x10007);
-    CHECK(r.rd32(r.s.regs[ESP] + 4) == 0x08);
+    CHECK(r.s.eip() == 0x20000);
+    CHECK(r.rd32(r.s.reg32(ESP)) == 0x10007);
+    CHECK(r.rd32(r.s.reg32(ESP) + 4) == 0x08);
     r.step();
-    CHECK(r.s.eip == 0x10007);
-    CHECK(r.s.regs[ESP] == 0x90000);
+    CHECK(r.s.eip() == 0x10007);
+    CHECK(r.s.reg32(ESP) == 0x90000);
     // A far RET to a null selector is #GP(0).
-    r.s.regs[ESP] = 0x8FFF8;
+    r.s.set_reg32(ESP, 0x8FFF8);
     r.wr32(0x8FFF8, 0x1234);
     r.wr32(0x8FFFC, 0);
-    r.s.eip = 0x10100;
+    r.s.set_eip(0x10100);
     r.code({0xCB});
     r.step();
     CHECK(r.delivered32(kGP));
-    CHECK(r.rd32(r.s.regs[ESP]) == 0);
-    CHECK(r.rd32(r.s.regs[ESP] + 4) == 0x10100);
+    CHECK(r.rd32(r.s.reg32(ESP)) == 0);
+    CHECK(r.rd32(r.s.reg32(ESP) + 4) == 0x10100);
 }
 
 TEST_CASE("LOOP counts CX or ECX by the address size", "[flow][control]") {
     Rig r;
-    r.s.regs[ECX] = 0x00010000;  // CX = 0: LOOP wraps to FFFF and jumps
+    r.s.set_reg32(ECX, 0x00010000);  // CX = 0: LOOP wraps to FFFF and jumps
     r.code({0xE2, 0xFE});        // loop $
     r.step();
-    CHECK(r.s.regs[ECX] == 0x0001FFFF);
-    CHECK(r.s.eip == 0);
-    r.s.regs[ECX] = 0x00010000;  // ECX: 0x10000 -> 0xFFFF, taken
+    CHECK(r.s.reg32(ECX) == 0x0001FFFF);
+    CHECK(r.s.eip() == 0);
+    r.s.set_reg32(ECX, 0x00010000);  // ECX: 0x10000 -> 0xFFFF, taken
     r.code({0x67, 0xE2, 0xFD});  // loop $ (a32)
     r.step();
-    CHECK(r.s.regs[ECX] == 0x0000FFFF);
-    CHECK(r.s.eip == 0);
-    r.s.regs[ECX] = 1;  // ECX 1 -> 0: falls through
+    CHECK(r.s.reg32(ECX) == 0x0000FFFF);
+    CHECK(r.s.eip() == 0);
+    r.s.set_reg32(ECX, 1);  // ECX 1 -> 0: falls through
     r.step();
-    CHECK(r.s.regs[ECX] == 0);
-    CHECK(r.s.eip == 3);
+    CHECK(r.s.reg32(ECX) == 0);
+    CHECK(r.s.eip() == 3);
 }
 
 TEST_CASE("LOOPE and LOOPNE test ZF", "[flow][control]") {
     Rig r;
-    r.s.regs[ECX] = 5;
+    r.s.set_reg32(ECX, 5);
     r.s.eflags |= ZF;
     r.code({0xE0, 0xFE});  // loopne $: ZF=1 stops
     r.step();
-    CHECK(r.s.regs[ECX] == 4);
-    CHECK(r.s.eip == 2);
+    CHECK(r.s.reg32(ECX) == 4);
+    CHECK(r.s.eip() == 2);
     r.code({0xE1, 0xFE});  // loope $: ZF=1 continues
     r.step();
-    CHECK(r.s.regs[ECX] == 3);
-    CHECK(r.s.eip == 2);
+    CHECK(r.s.reg32(ECX) == 3);
+    CHECK(r.s.eip() == 2);
 }
 
 TEST_CASE("JCXZ tests CX, JECXZ tests ECX", "[flow][control]") {
     Rig r;
-    r.s.regs[ECX] = 0x00010000;
+    r.s.set_reg32(ECX, 0x00010000);
     r.code({0xE3, 0x10});  // jcxz: CX = 0, taken
     r.step();
-    CHECK(r.s.eip == 0x12);
+    CHECK(r.s.eip() == 0x12);
     r.code({0x67, 0xE3, 0x10});  // jecxz: ECX != 0, not taken
     r.step();
-    CHECK(r.s.eip == 0x15);
+    CHECK(r.s.eip() == 0x15);
 }
 
 TEST_CASE("INT n and IRET round trip through the IVT", "[flow][control]") {
     Rig r;
     r.s.eflags = FIXED1 | IF | CF | DF;
-    r.s.eip = 0x30;
+    r.s.set_eip(0x30);
     r.code({0xCD, 0x21});
     r.bytes(r.kHandlerSeg * 16 + 0x21 * 16, {0xF8, 0xCF});  // clc; iret
     r.step();
@@ -536,7 +540,7 @@ TEST_CASE("INT n and IRET round trip through the IVT", "[flow][control]") {
     CHECK(r.rd16(r.ss_top(4)) == (FIXED1 | IF | CF | DF));
     r.step(2);
     CHECK(r.s.seg[CS].selector == 0x1000);
-    CHECK(r.s.eip == 0x32);
+    CHECK(r.s.eip() == 0x32);
     CHECK(r.sp() == 0x1000);
     CHECK(r.s.eflags == (FIXED1 | IF | CF | DF));
 }
@@ -545,7 +549,7 @@ TEST_CASE("INT3, INTO and INT1 push the next instruction", "[flow][control]") {
     Rig r;
     r.code({0xCE});  // into, OF = 0: nothing
     r.step();
-    CHECK(r.s.eip == 1);
+    CHECK(r.s.eip() == 1);
     r.s.eflags |= OF;
     r.code({0xCE});
     r.step();
@@ -565,13 +569,13 @@ TEST_CASE("INT3, INTO and INT1 push the next instruction", "[flow][control]") {
 
 TEST_CASE("IRETD in real mode keeps VM and takes AC, ID", "[flow][control]") {
     Rig r;
-    r.s.regs[ESP] = 0x0FF4;
+    r.s.set_reg32(ESP, 0x0FF4);
     r.wr32(r.ss_top(), 0x44);
     r.wr32(r.ss_top(4), 0x1000);
     r.wr32(r.ss_top(8), 0xFFFFFFFF);
     r.code({0x66, 0xCF});
     r.step();
-    CHECK(r.s.eip == 0x44);
+    CHECK(r.s.eip() == 0x44);
     CHECK(r.sp() == 0x1000);
     // (RF is loaded too, but the run loop clears it as the instruction completes.)
     CHECK((r.s.eflags & ~RF) == (0x247FD5u | FIXED1));
@@ -579,14 +583,14 @@ TEST_CASE("IRETD in real mode keeps VM and takes AC, ID", "[flow][control]") {
 
 TEST_CASE("IRET in protected mode to the same level", "[flow][control]") {
     Flat32 r;
-    r.s.regs[ESP] = 0x8FFF4;
+    r.s.set_reg32(ESP, 0x8FFF4);
     r.wr32(0x8FFF4, 0x12345);
     r.wr32(0x8FFF8, 0x08);
     r.wr32(0x8FFFC, 0x00003202);  // IOPL 3, IF
     r.code({0xCF});
     r.step();
-    CHECK(r.s.eip == 0x12345);
-    CHECK(r.s.regs[ESP] == 0x90000);
+    CHECK(r.s.eip() == 0x12345);
+    CHECK(r.s.reg32(ESP) == 0x90000);
     CHECK(r.s.eflags == 0x3202);
 }
 
@@ -594,12 +598,12 @@ TEST_CASE("BOUND raises #BR out of range and compares signed", "[flow][control]"
     Rig r;
     r.wr16(0x30000 + 0x20, uint16_t(-5));
     r.wr16(0x30000 + 0x22, 5);
-    r.s.regs[EAX] = 0xFFFE;  // -2: in range
+    r.s.set_reg32(EAX, 0xFFFE);  // -2: in range
     r.code({0x62, 0x06, 0x20, 0x00});  // bound ax, [0x20]
     r.step();
-    CHECK(r.s.eip == 4);
-    r.s.eip = 0;
-    r.s.regs[EAX] = 6;
+    CHECK(r.s.eip() == 4);
+    r.s.set_eip(0);
+    r.s.set_reg32(EAX, 6);
     r.step();
     CHECK(r.delivered(kBR));
     CHECK(r.rd16(r.ss_top()) == 0);  // a fault: the BOUND itself
@@ -610,43 +614,43 @@ TEST_CASE("BOUND raises #BR out of range and compares signed", "[flow][control]"
 
 TEST_CASE("PUSHA and POPA", "[flow][stack]") {
     Rig r;
-    for (unsigned i = 0; i < 8; ++i) r.s.regs[i] = 0x11110000u * (i + 1) + 0x100 * (i + 1);
-    r.s.regs[ESP] = 0x1000;
+    for (unsigned i = 0; i < 8; ++i) r.s.set_reg32(i, 0x11110000u * (i + 1) + 0x100 * (i + 1));
+    r.s.set_reg32(ESP, 0x1000);
     r.code({0x60, 0x61});
     r.step();
     CHECK(r.sp() == 0x0FF0);
     const uint16_t want[8] = {0x0800, 0x0700, 0x0600, 0x1000, 0x0400, 0x0300, 0x0200, 0x0100};  // DI..AX
     for (unsigned i = 0; i < 8; ++i) CHECK(r.rd16(r.ss_top(2 * i)) == want[i]);
     for (unsigned i = 0; i < 8; ++i)
-        if (i != ESP) r.s.regs[i] = 0;
+        if (i != ESP) r.s.set_reg32(i, 0);
     r.wr16(r.ss_top(6), 0x4444);  // the saved SP is skipped by POPA
     r.step();
     CHECK(r.sp() == 0x1000);
-    CHECK(r.s.regs[EAX] == 0x0100);
-    CHECK(r.s.regs[EDI] == 0x0800);
-    CHECK(r.s.regs[EBP] == 0x0600);
+    CHECK(r.s.reg32(EAX) == 0x0100);
+    CHECK(r.s.reg32(EDI) == 0x0800);
+    CHECK(r.s.reg32(EBP) == 0x0600);
 }
 
 TEST_CASE("PUSHAD and POPAD with a 32-bit operand size", "[flow][stack]") {
     Rig r;
     for (unsigned i = 0; i < 8; ++i)
-        if (i != ESP) r.s.regs[i] = 0xA0000000u + i;
+        if (i != ESP) r.s.set_reg32(i, 0xA0000000u + i);
     r.code({0x66, 0x60, 0x66, 0x61});
     r.step();
     CHECK(r.sp() == 0x0FE0);
     CHECK(r.rd32(r.ss_top(12)) == 0x1000);  // the original ESP
     CHECK(r.rd32(r.ss_top(28)) == 0xA0000000u);
     for (unsigned i = 0; i < 8; ++i)
-        if (i != ESP) r.s.regs[i] = 0;
+        if (i != ESP) r.s.set_reg32(i, 0);
     r.step();
-    CHECK(r.s.regs[EAX] == 0xA0000000u);
-    CHECK(r.s.regs[EDI] == 0xA0000007u);
+    CHECK(r.s.reg32(EAX) == 0xA0000000u);
+    CHECK(r.s.reg32(EDI) == 0xA0000007u);
     CHECK(r.sp() == 0x1000);
 }
 
 TEST_CASE("PUSHA in real mode with SP = 7..15 odd is #GP", "[flow][stack]") {
     Rig r;
-    r.s.regs[ESP] = 13;
+    r.s.set_reg32(ESP, 13);
     r.code({0x60});
     r.step();
     CHECK(r.delivered(kGP));
@@ -689,23 +693,23 @@ TEST_CASE("POP to an ESP-based memory operand uses ESP after the pop", "[flow][s
     r.wr32(0x90000, 0xCAFEF00D);
     r.code({0x8F, 0x44, 0x24, 0x04});  // pop dword [esp+4]
     r.step();
-    CHECK(r.s.regs[ESP] == 0x90004);
+    CHECK(r.s.reg32(ESP) == 0x90004);
     CHECK(r.rd32(0x90008) == 0xCAFEF00D);
     r.code({0x5C});  // pop esp: loads the popped value
     r.wr32(0x90004, 0x12345678);
     r.step();
-    CHECK(r.s.regs[ESP] == 0x12345678);
+    CHECK(r.s.reg32(ESP) == 0x12345678);
 }
 
 TEST_CASE("POPF in real mode changes IOPL, NT, IF but not VM or RF", "[flow][stack]") {
     Rig r;
     r.s.eflags = FIXED1 | RF;
-    r.s.regs[ESP] = 0x0FFE;
+    r.s.set_reg32(ESP, 0x0FFE);
     r.wr16(r.ss_top(), 0xFFFF & ~TF);  // (TF would single-step the next instruction)
     r.code({0x9D});
     r.step();
     CHECK(r.s.eflags == (0x7FD7u & ~TF));  // every FLAGS bit but reserved 3, 5, 15; RF cleared
-    r.s.regs[ESP] = 0x0FFC;
+    r.s.set_reg32(ESP, 0x0FFC);
     r.wr32(r.ss_top(), 0xFFFFFFFF & ~TF);
     r.code({0x66, 0x9D});
     r.step();
@@ -720,13 +724,13 @@ TEST_CASE("POPF in protected mode: IOPL at CPL 0 only, IF when CPL <= IOPL", "[f
     Flat32 r;
     r.s.cpl = 3;  // pretend: the checks only read CPL
     r.s.eflags = FIXED1;
-    r.s.regs[ESP] = 0x8FFFC;
+    r.s.set_reg32(ESP, 0x8FFFC);
     r.wr32(0x8FFFC, IOPL | IF | CF);
     r.code({0x9D});
     r.step();
     CHECK(r.s.eflags == (FIXED1 | CF));
     r.s.cpl = 0;
-    r.s.regs[ESP] = 0x8FFFC;
+    r.s.set_reg32(ESP, 0x8FFFC);
     r.code({0x9D});
     r.step();
     CHECK(r.s.eflags == (FIXED1 | CF | IF | IOPL));
@@ -734,36 +738,36 @@ TEST_CASE("POPF in protected mode: IOPL at CPL 0 only, IF when CPL <= IOPL", "[f
 
 TEST_CASE("ENTER with nesting and LEAVE", "[flow][stack]") {
     Rig r;
-    r.s.regs[EBP] = 0x0F00;
+    r.s.set_reg32(EBP, 0x0F00);
     r.wr16(0x20000 + 0x0EFE, 0x1111);
     r.wr16(0x20000 + 0x0EFC, 0x2222);
     r.code({0xC8, 0x08, 0x00, 0x03, 0xC9});  // enter 8, 3; leave
     r.step();
-    CHECK(r.s.regs[EBP] == 0x0FFE);
+    CHECK(r.s.reg32(EBP) == 0x0FFE);
     CHECK(r.sp() == 0x0FF0);
     CHECK(r.rd16(0x20000 + 0x0FFE) == 0x0F00);  // old BP
     CHECK(r.rd16(0x20000 + 0x0FFC) == 0x1111);  // enclosing frame pointers
     CHECK(r.rd16(0x20000 + 0x0FFA) == 0x2222);
     CHECK(r.rd16(0x20000 + 0x0FF8) == 0x0FFE);  // this frame's pointer
     r.step();
-    CHECK(r.s.regs[EBP] == 0x0F00);
+    CHECK(r.s.reg32(EBP) == 0x0F00);
     CHECK(r.sp() == 0x1000);
 }
 
 TEST_CASE("ENTER with level 0 and 1, 32-bit", "[flow][stack]") {
     Flat32 r;
-    r.s.regs[EBP] = 0x12345678;
+    r.s.set_reg32(EBP, 0x12345678);
     r.code({0xC8, 0x10, 0x00, 0x00});  // enter 16, 0
     r.step();
-    CHECK(r.s.regs[EBP] == 0x8FFFC);
-    CHECK(r.s.regs[ESP] == 0x8FFFC - 16);
+    CHECK(r.s.reg32(EBP) == 0x8FFFC);
+    CHECK(r.s.reg32(ESP) == 0x8FFFC - 16);
     CHECK(r.rd32(0x8FFFC) == 0x12345678);
-    r.s.regs[ESP] = 0x90000;
-    r.s.regs[EBP] = 0x1000;
+    r.s.set_reg32(ESP, 0x90000);
+    r.s.set_reg32(EBP, 0x1000);
     r.code({0xC8, 0x00, 0x00, 0x01});  // enter 0, 1
     r.step();
-    CHECK(r.s.regs[EBP] == 0x8FFFC);
-    CHECK(r.s.regs[ESP] == 0x8FFF8);
+    CHECK(r.s.reg32(EBP) == 0x8FFFC);
+    CHECK(r.s.reg32(ESP) == 0x8FFF8);
     CHECK(r.rd32(0x8FFF8) == 0x8FFFC);
 }
 
@@ -772,33 +776,32 @@ TEST_CASE("ENTER with level 0 and 1, 32-bit", "[flow][stack]") {
 
 TEST_CASE("CPUID leaves 0 and 1, and leaves above the maximum", "[flow][misc]") {
     Rig r;
-    r.s.regs[EAX] = 0;
+    r.s.set_reg32(EAX, 0);
     r.code({0x0F, 0xA2, 0x0F, 0xA2, 0x0F, 0xA2});
     r.step();
-    CHECK(r.s.regs[EAX] == 1);
+    CHECK(r.s.reg32(EAX) == 1);
     char vendor[13] = {};
-    std::memcpy(vendor, &r.s.regs[EBX], 4);
-    std::memcpy(vendor + 4, &r.s.regs[EDX], 4);
-    std::memcpy(vendor + 8, &r.s.regs[ECX], 4);
+    const uint32_t words[3] = {r.s.reg32(EBX), r.s.reg32(EDX), r.s.reg32(ECX)};
+    std::memcpy(vendor, words, 12);
     CHECK(std::string(vendor) == "XlatEmulator");
-    r.s.regs[EAX] = 1;
+    r.s.set_reg32(EAX, 1);
     r.step();
-    CHECK(r.s.regs[EAX] == 0x652);
-    CHECK(r.s.regs[EBX] == 0);
-    CHECK(r.s.regs[ECX] == 0);
+    CHECK(r.s.reg32(EAX) == 0x652);
+    CHECK(r.s.reg32(EBX) == 0);
+    CHECK(r.s.reg32(ECX) == 0);
     // FPU VME DE PSE TSC MSR PAE CX8 SEP PGE CMOV MMX FXSR, and nothing the CPU lacks (APIC, MTRR...).
-    CHECK(r.s.regs[EDX] == ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
+    CHECK(r.s.reg32(EDX) == ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
                             (1u << 11) | (1u << 13) | (1u << 15) | (1u << 23) | (1u << 24)));
-    r.s.regs[EAX] = 0x80000000u;
+    r.s.set_reg32(EAX, 0x80000000u);
     r.step();
-    CHECK(r.s.regs[EAX] == 0x80000001u);  // the highest extended leaf
-    r.s.regs[EAX] = 0x80000001u;
+    CHECK(r.s.reg32(EAX) == 0x80000001u);  // the highest extended leaf
+    r.s.set_reg32(EAX, 0x80000001u);
     r.code({0x0F, 0xA2, 0x0F, 0xA2});
     r.step();
-    CHECK(r.s.regs[EDX] == (1u << 20));  // NX
-    r.s.regs[EAX] = 0x80000002u;         // above the extended maximum: the highest basic leaf
+    CHECK(r.s.reg32(EDX) == (1u << 20));  // NX
+    r.s.set_reg32(EAX, 0x80000002u);         // above the extended maximum: the highest basic leaf
     r.step();
-    CHECK(r.s.regs[EAX] == 0x652);
+    CHECK(r.s.reg32(EAX) == 0x652);
 }
 
 TEST_CASE("RDTSC, and #GP with CR4.TSD at CPL 3", "[flow][misc]") {
@@ -806,18 +809,18 @@ TEST_CASE("RDTSC, and #GP with CR4.TSD at CPL 3", "[flow][misc]") {
     r.c.set_tsc(0x123456789ull);  // as WRMSR 10h does; the TSC then runs with the clock
     r.code({0x0F, 0x31});
     r.step();
-    const uint64_t tsc = (uint64_t(r.s.regs[EDX]) << 32) | r.s.regs[EAX];
+    const uint64_t tsc = (uint64_t(r.s.reg32(EDX)) << 32) | r.s.reg32(EAX);
     CHECK(tsc >= 0x123456789ull);
     CHECK(tsc < 0x123456789ull + 1000000000ull);  // 1 GHz: well under a second later
     Flat32 p;
     p.s.cr4 |= CR4_TSD;
     p.s.cpl = 3;
-    p.s.regs[EAX] = 0;
+    p.s.set_reg32(EAX, 0);
     p.code({0x0F, 0x31});
     p.step();
     // (Delivery to CPL 0 from CPL 3 is the protected-mode issue's: count the #GP only.)
     CHECK(p.c.stats.exceptions[kGP] >= 1);
-    CHECK(p.s.regs[EAX] == 0);
+    CHECK(p.s.reg32(EAX) == 0);
 }
 
 TEST_CASE("flag instructions, STI shadow, HLT", "[flow][misc]") {
@@ -871,13 +874,13 @@ TEST_CASE("IN and OUT, imm8 and DX forms", "[flow][misc]") {
     Probe p;
     r.m.io.claim(0x60, 1, &p);
     r.m.io.claim(0x300, 4, &p);
-    r.s.regs[EAX] = 0xFFFFFFFF;
-    r.s.regs[EDX] = 0x300;
+    r.s.set_reg32(EAX, 0xFFFFFFFF);
+    r.s.set_reg32(EDX, 0x300);
     r.code({0xE4, 0x60, 0xED, 0x66, 0xEF, 0xE6, 0x60});  // in al,60h; in ax,dx; out dx,eax; out 60h,al
     r.step();
-    CHECK(r.s.regs[EAX] == 0xFFFFFF11u);
+    CHECK(r.s.reg32(EAX) == 0xFFFFFF11u);
     r.step();
-    CHECK(r.s.regs[EAX] == 0xFFFF0022u);
+    CHECK(r.s.reg32(EAX) == 0xFFFF0022u);
     r.step(2);
     CHECK(p.written == std::vector<uint32_t>{0xFFFF0022u, 0x22});
 }
@@ -891,7 +894,7 @@ TEST_CASE("UD2, UD0, UD1 raise #UD and WAIT checks CR0.MP/TS", "[flow][misc]") {
     Rig w;
     w.code({0x9B, 0x9B});
     w.step();
-    CHECK(w.s.eip == 1);
+    CHECK(w.s.eip() == 1);
     w.s.cr0 |= CR0_MP | CR0_TS;
     w.step();
     CHECK(w.delivered(kNM));

@@ -14,7 +14,7 @@ Machine make() { return Machine(small_config()); }
 TEST_CASE("self-modifying code runs the bytes it wrote", "[interp]") {
     Machine m = make();
     m.cpu.load_seg_real(CS, 0x1000);
-    m.cpu.s.eip = 0;
+    m.cpu.s.set_eip(0);
     const uint8_t code[] = {
         0xB0, 0x11,                               // 0000: mov al, 0x11
         0x2E, 0xC6, 0x06, 0x01, 0x00, 0x22,       // 0002: mov byte [cs:0001], 0x22
@@ -22,7 +22,7 @@ TEST_CASE("self-modifying code runs the bytes it wrote", "[interp]") {
     };
     m.phys.write_bytes(0x10000, code, sizeof code);
     for (int i = 0; i < 3; ++i) m.interp.step();
-    CHECK(m.cpu.s.eip == 0);
+    CHECK(m.cpu.s.eip() == 0);
     CHECK(m.cpu.reg8(0) == 0x11);
     m.interp.step();
     CHECK(m.cpu.reg8(0) == 0x22);  // the new immediate, not the cached decoding
@@ -35,10 +35,10 @@ TEST_CASE("code replaced behind the CPU's back (DMA, loaders) is decoded again",
     for (const auto& [bytes, len, want] : {std::tuple{inc_ax, 1u, 1u}, std::tuple{dec_ax, 1u, 0u},
                                            std::tuple{two, 2u, 1u}}) {
         m.phys.write_bytes(0x10000, bytes, len);
-        m.cpu.s.eip = 0;
+        m.cpu.s.set_eip(0);
         m.interp.step();
-        CHECK(m.cpu.s.regs[EAX] == want);
-        CHECK(m.cpu.s.eip == len);
+        CHECK(m.cpu.s.reg32(EAX) == want);
+        CHECK(m.cpu.s.eip() == len);
     }
 }
 
@@ -47,13 +47,13 @@ TEST_CASE("a cached instruction still checks the CS limit where it runs", "[inte
     m.cpu.load_seg_real(CS, 0x1000);
     const uint8_t code[] = {0x66, 0xB8, 1, 2, 3, 4};  // mov eax, imm32 (6 bytes)
     m.phys.write_bytes(0x10000, code, sizeof code);
-    m.cpu.s.eip = 0;
+    m.cpu.s.set_eip(0);
     m.interp.step();  // decoded and cached
-    CHECK(m.cpu.s.regs[EAX] == 0x04030201u);
+    CHECK(m.cpu.s.reg32(EAX) == 0x04030201u);
     m.cpu.s.seg[CS].limit = 4;  // now the instruction runs past the limit
-    m.cpu.s.eip = 0;
+    m.cpu.s.set_eip(0);
     m.cpu.s.idtr = TableRegister{0, 0x3FF};
-    m.cpu.s.regs[ESP] = 0x1000;
+    m.cpu.s.set_reg32(ESP, 0x1000);
     m.interp.step();
     CHECK(m.cpu.stats.exceptions[kGP] == 1);
 }
@@ -75,7 +75,7 @@ TEST_CASE("CpuState is the whole CPU: a copy restored runs on as the original di
     s.cr0 |= CR0_PE;
     s.seg[CS] = SegmentCache{0, 0xFFFFFFFFu, 0x08, uint16_t(SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_DB | SEG_G)};
     s.seg[SS] = SegmentCache{0, 0xFFFFFFFFu, 0x10, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_DB | SEG_G)};
-    s.eip = 0x10000;
+    s.set_eip(0x10000);
     a.cpu.mode_changed();
     a.cpu.load_paging_regs(s.cr0 | CR0_PG, 0x1000, CR4_PAE, 0);
     s.nmi_blocked = 1;
@@ -88,6 +88,6 @@ TEST_CASE("CpuState is the whole CPU: a copy restored runs on as the original di
     a.interp.step();
     b.interp.step();
     CHECK(std::memcmp(&a.cpu.s, &b.cpu.s, sizeof(CpuState)) == 0);
-    CHECK(b.cpu.s.regs[EAX] == 1);
+    CHECK(b.cpu.s.reg32(EAX) == 1);
     CHECK(b.cpu.stats.exceptions[kPF] == 0);
 }

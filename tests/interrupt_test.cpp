@@ -36,9 +36,9 @@ struct Rig {
         c.exit_request.store(0);
         c.load_seg_real(CS, 0x1000);
         c.load_seg_real(SS, 0x2000);
-        s.regs[ESP] = 0x1000;
+        s.set_reg32(ESP, 0x1000);
         s.idtr = TableRegister{0, 0x3FF};
-        s.eip = 0;
+        s.set_eip(0);
         for (unsigned v = 0; v < 256; ++v) {  // vector v: 0500:v*16, a HLT
             uint16_t e[2] = {uint16_t(v * 16), 0x0500};
             m.phys.write_bytes(v * 4, e, 4);
@@ -48,14 +48,14 @@ struct Rig {
     }
     void code(std::initializer_list<uint8_t> b) {
         std::vector<uint8_t> v(b);
-        m.phys.write_bytes(s.seg[CS].base + s.eip, v.data(), v.size());
+        m.phys.write_bytes(s.seg[CS].base + s.eip(), v.data(), v.size());
     }
     // One instruction boundary of the run loop: an interrupt, or else one instruction.
     void boundary() { if (!c.accept_interrupts()) m.interp.step(); }
-    bool in_handler(unsigned v) const { return s.seg[CS].selector == 0x0500 && s.eip == v * 16; }
+    bool in_handler(unsigned v) const { return s.seg[CS].selector == 0x0500 && s.eip() == v * 16; }
     uint16_t stack(unsigned i) {
         uint16_t w;
-        m.phys.read_bytes(s.seg[SS].base + uint16_t(s.regs[ESP] + 2 * i), &w, 2);
+        m.phys.read_bytes(s.seg[SS].base + uint16_t(s.reg32(ESP) + 2 * i), &w, 2);
         return w;
     }
 };
@@ -68,11 +68,11 @@ TEST_CASE("INTR is taken at the next boundary when IF is set, never when it is c
     r.pic.line = true;
     r.boundary();  // IF clear: the NOP runs
     r.boundary();
-    CHECK(r.s.eip == 2);
+    CHECK(r.s.eip() == 2);
     CHECK(r.pic.acks == 0);
     r.boundary();  // STI
     r.boundary();  // the STI shadow: the NOP after it still runs
-    CHECK(r.s.eip == 4);
+    CHECK(r.s.eip() == 4);
     CHECK(r.pic.acks == 0);
     r.boundary();  // now the interrupt
     CHECK(r.pic.acks == 1);
@@ -86,12 +86,12 @@ TEST_CASE("INTR is taken at the next boundary when IF is set, never when it is c
 TEST_CASE("MOV SS holds interrupts off for one instruction", "[interrupt]") {
     Rig r;
     r.s.eflags |= IF;
-    r.s.regs[EAX] = 0x2000;
+    r.s.set_reg32(EAX, 0x2000);
     r.code({0x8E, 0xD0, 0x90, 0x90});  // mov ss, ax; nop; nop
     r.boundary();
     r.pic.line = true;
     r.boundary();  // in the shadow: the NOP runs
-    CHECK(r.s.eip == 3);
+    CHECK(r.s.eip() == 3);
     r.boundary();
     CHECK(r.in_handler(0x20));
 }
@@ -125,7 +125,7 @@ TEST_CASE("NMI is taken with IF clear and blocked until IRET", "[interrupt]") {
     uint8_t iret = 0xCF;
     r.m.phys.write_bytes(0x5000 + kNMI * 16, &iret, 1);
     r.boundary();  // IRET
-    CHECK(r.s.eip == 0);
+    CHECK(r.s.eip() == 0);
     r.boundary();  // the held NMI
     CHECK(r.in_handler(kNMI));
 }
@@ -135,27 +135,27 @@ TEST_CASE("a REP string instruction is interrupted between iterations and resume
     r.s.eflags |= IF;
     r.c.load_seg_real(DS, 0x3000);
     r.c.load_seg_real(ES, 0x3000);
-    r.s.regs[ECX] = 5000;
-    r.s.regs[ESI] = 0;
-    r.s.regs[EDI] = 0x8000;
+    r.s.set_reg32(ECX, 5000);
+    r.s.set_reg32(ESI, 0);
+    r.s.set_reg32(EDI, 0x8000);
     r.code({0xF3, 0xA4, 0x90});  // rep movsb
     uint8_t iret = 0xCF;
     r.m.phys.write_bytes(0x5000 + 0x20 * 16, &iret, 1);
     r.boundary();  // the first burst of iterations
-    CHECK(r.s.eip == 0);
-    const uint16_t left = uint16_t(r.s.regs[ECX]);
+    CHECK(r.s.eip() == 0);
+    const uint16_t left = uint16_t(r.s.reg32(ECX));
     CHECK(left < 5000);
     CHECK(left > 0);
     r.pic.line = true;
     r.boundary();  // taken between iterations: the pushed IP is the REP instruction itself
     CHECK(r.in_handler(0x20));
     CHECK(r.stack(0) == 0);
-    CHECK(uint16_t(r.s.regs[ECX]) == left);
+    CHECK(uint16_t(r.s.reg32(ECX)) == left);
     r.boundary();  // IRET
-    for (int i = 0; i < 10 && r.s.eip == 0; ++i) r.boundary();
-    CHECK(r.s.eip == 2);
-    CHECK(r.s.regs[ECX] == 0);
-    CHECK(r.s.regs[EDI] == 0x8000 + 5000);
+    for (int i = 0; i < 10 && r.s.eip() == 0; ++i) r.boundary();
+    CHECK(r.s.eip() == 2);
+    CHECK(r.s.reg32(ECX) == 0);
+    CHECK(r.s.reg32(EDI) == 0x8000 + 5000);
 }
 
 TEST_CASE("an external interrupt whose gate is absent faults with EXT in the error code", "[interrupt][pm]") {
@@ -175,14 +175,14 @@ TEST_CASE("an external interrupt whose gate is absent faults with EXT in the err
     r.s.seg[CS] = SegmentCache{0, 0xFFFFFFFFu, 0x08, uint16_t(SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_DB | SEG_G)};
     for (SegReg sr : {SS, DS, ES}) r.s.seg[sr] = SegmentCache{0, 0xFFFFFFFFu, 0x10, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_DB | SEG_G)};
     r.c.mode_changed();
-    r.s.regs[ESP] = 0x9000;
-    r.s.eip = 0x7000;
+    r.s.set_reg32(ESP, 0x9000);
+    r.s.set_eip(0x7000);
     r.s.eflags |= IF;
     r.pic.line = true;
     r.boundary();
-    CHECK(r.s.eip == 0x6000);  // #NP's handler
+    CHECK(r.s.eip() == 0x6000);  // #NP's handler
     uint32_t frame[2];
-    r.m.phys.read_bytes(r.s.regs[ESP], frame, 8);
+    r.m.phys.read_bytes(r.s.reg32(ESP), frame, 8);
     CHECK(frame[0] == 0x20 * 8 + 2 + 1);  // IDT entry, EXT
     CHECK(frame[1] == 0x7000);            // the interrupted instruction
 }

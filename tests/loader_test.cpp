@@ -71,7 +71,7 @@ TEST_CASE("loader: many empty modules that fit get a table where it fits", "[mul
     // page-aligned after the kernel, with no memcpy from its (null) data: UBSan's report of issue 14.
     Machine m(small_config(2u << 20));
     REQUIRE(load_error(m, mbimage::exit_kernel(0x21), "k", empty_modules(30000)) == "");
-    const uint32_t mbi = m.cpu.s.regs[EBX];
+    const uint32_t mbi = m.cpu.s.reg32(EBX);
     CHECK(mbi == kMultibootInfo);
     CHECK((rd32(m, mbi) & (1u << 3)) != 0);
     CHECK(rd32(m, mbi + 20) == 30000);
@@ -98,7 +98,7 @@ TEST_CASE("loader: a long command line goes below the EBDA, or after the modules
         Machine m(small_config(2u << 20));
         const std::string cmd(100 << 10, 'c');
         REQUIRE(load_error(m, mbimage::exit_kernel(0x21), cmd) == "");
-        const uint32_t mbi = m.cpu.s.regs[EBX];
+        const uint32_t mbi = m.cpu.s.reg32(EBX);
         CHECK(mbi == kMultibootInfo);
         CHECK(reinterpret_cast<const char*>(m.phys.ram() + rd32(m, mbi + 16)) == cmd);
         CHECK(m.cpu.s.gdtr.base == kMultibootGdt);
@@ -109,7 +109,7 @@ TEST_CASE("loader: a long command line goes below the EBDA, or after the modules
         std::vector<BootModule> mods;
         mods.push_back(BootModule{bytes(std::vector<uint8_t>(5000, 7), "m"), "m arg"});
         REQUIRE(load_error(m, mbimage::exit_kernel(0x21), cmd, mods) == "");
-        const uint32_t mbi = m.cpu.s.regs[EBX];
+        const uint32_t mbi = m.cpu.s.reg32(EBX);
         // The kernel ends at 0x100005, the module takes 0x101000-0x102387: GDT page, then the MBI.
         CHECK(m.cpu.s.gdtr.base == 0x103000);
         CHECK(mbi == 0x104000);
@@ -122,7 +122,7 @@ TEST_CASE("loader: a long command line goes below the EBDA, or after the modules
         Machine m(small_config(2u << 20));
         std::vector<uint8_t> k = mbimage::elf({Seg{0x7000, std::vector<uint8_t>(0x3000, 0x90)}}, 0x7000);
         REQUIRE(load_error(m, k) == "");
-        CHECK(m.cpu.s.regs[EBX] == 0x101000);  // modules (none) and the structure start at 1 MiB
+        CHECK(m.cpu.s.reg32(EBX) == 0x101000);  // modules (none) and the structure start at 1 MiB
         CHECK(m.phys.ram()[0x9000] == 0x90);   // the kernel's bytes, not the structure
         CHECK(rd32(m, 0x101000) != 0);
     }
@@ -181,7 +181,7 @@ TEST_CASE("loader: segments below 1 MiB load as the CPU would store them", "[mul
     CHECK(m.phys.read(0x100000, 1) == 0xB0);
     CHECK(m.phys.read(0xC000F, 1) == 0x22);
     CHECK(m.phys.read(0x2000F, 1) == 0x33);
-    CHECK(m.cpu.s.eip == 0x100000);
+    CHECK(m.cpu.s.eip() == 0x100000);
 }
 
 TEST_CASE("loader: bss is zeroed, also over RAM that was not", "[multiboot][loader]") {
@@ -192,7 +192,7 @@ TEST_CASE("loader: bss is zeroed, also over RAM that was not", "[multiboot][load
     CHECK(m.phys.ram()[0x200000 + 37] == 0);
     CHECK(m.phys.ram()[0x200000 + 37 + 0x7FFF] == 0);
     CHECK(m.phys.ram()[0x200000 + 37 + 0x8000] == 0xAA);
-    CHECK(m.cpu.s.eip == 0x200000 + 32);
+    CHECK(m.cpu.s.eip() == 0x200000 + 32);
 }
 
 TEST_CASE("loader: an a.out-kludge header that contradicts the file is refused", "[multiboot][loader]") {

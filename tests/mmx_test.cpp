@@ -1,6 +1,8 @@
 // MMX: every instruction against the host CPU (the oracle harness of tests/x87_oracle.h runs
 // MMX code as well: MMn is the significand of Rn in the FSAVE image), and unit tests for what
 // the host cannot show: CR0.EM and CR0.TS, pending x87 exceptions, the aliasing with the stack.
+// The SDM defines every MMX result and Intel and AMD agree on them, so they are compared with
+// the host whatever its vendor (docs/testing.md, "Host vendors").
 #include "tests/x87_oracle.h"
 
 using namespace x87test;

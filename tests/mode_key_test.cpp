@@ -86,7 +86,7 @@ struct Rig {
         Cpu& c = m.cpu;
         c.reset();
         CpuState& s = c.s;
-        for (unsigned i = 0; i < 8; ++i) s.regs[i] = random_value();
+        for (unsigned i = 0; i < 8; ++i) s.set_reg32(i, random_value());
         s.eflags = FIXED1 | (rng() & (kArithFlags | DF | IF | NT | AC | IOPL)) | ((rng() % 8 == 0) ? TF : 0);
         s.cr0 = CR0_ET | (rng() & (CR0_MP | CR0_NE | CR0_WP | CR0_AM));
         if (rng() % 8 == 0) s.cr0 |= CR0_EM;  // rarely: x87 instructions would only raise #NM
@@ -125,21 +125,21 @@ struct Rig {
             if (mode == Mode::Real && rng() % 4 == 0) {  // "unreal" mode: flat 4 GiB data segments
                 s.seg[DS] = SegmentCache{0, 0xFFFFFFFFu, 0, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED)};
             }
-            s.eip = rng() & 0xFFF0;
-            s.regs[ESP] &= 0xFFFF;
+            s.set_eip(rng() & 0xFFF0);
+            s.set_reg32(ESP, s.reg32(ESP) & 0xFFFF);
         } else {
             s.cr0 |= CR0_PE;
             const bool user = mode == Mode::Prot32User;
             if (mode == Mode::Prot16) {
                 load(CS, 3, 0);
                 load(SS, 4, 0);
-                s.eip = rng() & 0xFFF0;
-                s.regs[ESP] &= 0xFFFF;
+                s.set_eip(rng() & 0xFFF0);
+                s.set_reg32(ESP, s.reg32(ESP) & 0xFFFF);
             } else {
                 load(CS, user ? 5 : 1, user ? 3 : 0);
                 load(SS, user ? 6 : 2, user ? 3 : 0);
-                s.eip = 0x40000 + (rng() & 0x7FFF0);
-                s.regs[ESP] = 0x40000 + (rng() & 0x7FFFC);
+                s.set_eip(0x40000 + (rng() & 0x7FFF0));
+                s.set_reg32(ESP, 0x40000 + (rng() & 0x7FFFC));
             }
             s.cpl = user ? 3 : 0;
             for (SegReg sr : {DS, ES, FS, GS}) {
@@ -149,7 +149,7 @@ struct Rig {
             }
             if (mode == Mode::Prot32Paging) { s.cr0 |= CR0_PG; s.cr4 |= CR4_PSE; }
         }
-        code_lin = s.seg[CS].base + s.eip;
+        code_lin = s.seg[CS].base + s.eip();
         std::memcpy(ram + code_lin, code, len);
         c.mode_changed();
         c.debug_regs_changed();
@@ -202,8 +202,8 @@ TEST_CASE("an instruction that changes the mode key ends its block", "[mode_key]
                 if (!in->row) continue;
                 const uint64_t key = mode_key(s);
                 const CpuState before = s;
-                s.insn_eip = s.eip;
-                s.eip = in->next_eip;
+                s.insn_eip = s.eip();
+                s.set_eip(in->next_eip);
                 try {
                     in->row->fn(c, *in);
                 } catch (const GuestFault&) {

@@ -91,12 +91,12 @@ struct Pm {
         for (SegReg sr : {ES, SS, DS, FS, GS}) s.seg[sr] = desc(ds).cache(ds);
         s.cpl = uint8_t(cpl);
         c.mode_changed();
-        s.eip = 0x5000;
-        s.regs[ESP] = 0x7000;
+        s.set_eip(0x5000);
+        s.set_reg32(ESP, 0x7000);
     }
     // After a fault: delivered to vector v's handler, with the frame on the ring-0 stack.
-    bool at_handler(unsigned v) const { return s.seg[CS].selector == CODE0 && s.eip == kHandlers + 16 * v; }
-    uint32_t stack(unsigned i) { return r32(s.regs[ESP] + 4 * i); }
+    bool at_handler(unsigned v) const { return s.seg[CS].selector == CODE0 && s.eip() == kHandlers + 16 * v; }
+    uint32_t stack(unsigned i) { return r32(s.reg32(ESP) + 4 * i); }
 };
 
 } // namespace
@@ -114,18 +114,18 @@ TEST_CASE("segment loads raise #GP, #NP and #SS with the selector as error code"
     for (const Case& k : cases) {
         CAPTURE(k.sel, k.ss);
         Pm p;
-        p.s.regs[EAX] = k.sel;
+        p.s.set_reg32(EAX, k.sel);
         p.code(0x5000, {0x8E, uint8_t(k.ss ? 0xD0 : 0xD8)});  // mov ss/ds, ax
         p.step();
         CHECK(p.at_handler(k.vec));
         CHECK(p.stack(0) == k.err);
         CHECK(p.stack(1) == 0x5000);  // the faulting instruction
         CHECK(p.stack(2) == CODE0);
-        CHECK(p.s.regs[ESP] == 0x7000 - 16);
+        CHECK(p.s.reg32(ESP) == 0x7000 - 16);
     }
     Pm p;
     p.w64(kGdt + DATA_NP, seg(0, 0xFFFFF, 0x12, 0xC));
-    p.s.regs[EAX] = DATA_NP;
+    p.s.set_reg32(EAX, DATA_NP);
     p.code(0x5000, {0x8E, 0xD0});  // mov ss, ax: a not-present stack segment is #SS(sel)
     p.step();
     CHECK(p.at_handler(kSS));
@@ -135,7 +135,7 @@ TEST_CASE("segment loads raise #GP, #NP and #SS with the selector as error code"
 TEST_CASE("a far call through a call gate switches to the inner stack and copies parameters", "[pm]") {
     Pm p;
     p.enter(3);
-    p.s.regs[ESP] = 0x7000 - 8;
+    p.s.set_reg32(ESP, 0x7000 - 8);
     p.w32(0x7000 - 8, 0x11111111);  // parameter 1 (at ESP)
     p.w32(0x7000 - 4, 0x22222222);  // parameter 2
     p.code(0x5000, {0x9A, 0x00, 0x00, 0x00, 0x00, CALLGATE3, 0x00});  // call far 003b:00000000
@@ -143,9 +143,9 @@ TEST_CASE("a far call through a call gate switches to the inner stack and copies
     p.step();
     CHECK(p.s.cpl == 0);
     CHECK(p.s.seg[CS].selector == CODE0);
-    CHECK(p.s.eip == 0x6000);
+    CHECK(p.s.eip() == 0x6000);
     CHECK(p.s.seg[SS].selector == DATA0);
-    CHECK(p.s.regs[ESP] == kStack0 - 24);
+    CHECK(p.s.reg32(ESP) == kStack0 - 24);
     CHECK(p.r32(kStack0 - 4) == DATA3);         // old SS
     CHECK(p.r32(kStack0 - 8) == 0x7000 - 8);    // old ESP
     CHECK(p.r32(kStack0 - 12) == 0x22222222);   // parameters, same order
@@ -157,9 +157,9 @@ TEST_CASE("a far call through a call gate switches to the inner stack and copies
     p.step();
     CHECK(p.s.cpl == 3);
     CHECK(p.s.seg[CS].selector == CODE3);
-    CHECK(p.s.eip == 0x5007);
+    CHECK(p.s.eip() == 0x5007);
     CHECK(p.s.seg[SS].selector == DATA3);
-    CHECK(p.s.regs[ESP] == 0x7000);  // the 8 bytes of parameters released on the outer stack
+    CHECK(p.s.reg32(ESP) == 0x7000);  // the 8 bytes of parameters released on the outer stack
     CHECK(p.s.seg[DS].selector == 0);
     CHECK(p.s.seg[ES].selector == DATA3);
 }
@@ -173,7 +173,7 @@ TEST_CASE("INT from ring 3 goes to ring 0 on the TSS stack; IRET returns", "[pm]
     p.step();
     CHECK(p.at_handler(0x80));
     CHECK(p.s.cpl == 0);
-    CHECK(p.s.regs[ESP] == kStack0 - 20);
+    CHECK(p.s.reg32(ESP) == kStack0 - 20);
     CHECK(p.stack(0) == 0x5002);
     CHECK(p.stack(1) == CODE3);
     CHECK((p.stack(2) & IF) == IF);
@@ -183,8 +183,8 @@ TEST_CASE("INT from ring 3 goes to ring 0 on the TSS stack; IRET returns", "[pm]
     CHECK((p.s.eflags & IF) == IF);  // a trap gate keeps IF
     p.step();
     CHECK(p.s.cpl == 3);
-    CHECK(p.s.eip == 0x5002);
-    CHECK(p.s.regs[ESP] == 0x7000);
+    CHECK(p.s.eip() == 0x5002);
+    CHECK(p.s.reg32(ESP) == 0x7000);
     // INT 0x21 through a DPL 0 gate from ring 3: #GP(vector * 8 + 2).
     p.code(0x5002, {0xCD, 0x21});
     p.step();
@@ -200,7 +200,7 @@ TEST_CASE("a fault while delivering a fault is a double fault; a third is a shut
     Pm p;
     // #GP's gate is not present: delivering #GP raises #NP (contributory after contributory).
     p.w64(kIdt + 8 * kGP, gate(CODE0, kHandlers + 16 * kGP, 0x0E));
-    p.s.regs[EAX] = 0x0100;
+    p.s.set_reg32(EAX, 0x0100);
     p.code(0x5000, {0x8E, 0xD8});  // mov ds, ax: #GP(0x100)
     p.step();
     CHECK(p.at_handler(kDF));
@@ -230,7 +230,7 @@ TEST_CASE("a triple fault stops the machine under -no-reboot and resets it other
         cfg.no_reboot = no_reboot;
         Machine m(cfg);
         m.cpu.s.idtr = TableRegister{0, 0};  // real mode, IVT limit 0: INT3 cannot be delivered
-        m.cpu.s.eip = 0;
+        m.cpu.s.set_eip(0);
         m.cpu.load_seg_real(CS, 0x1000);
         uint8_t int3 = 0xCC;
         m.phys.write_bytes(0x10000, &int3, 1);
@@ -255,13 +255,13 @@ TEST_CASE("hardware task switches: JMP to a TSS, CALL through a task gate, IRET 
     p.w32(kTssB + 0x4C, CODE0);
     p.w32(kTssB + 0x50, DATA0);
     p.w32(kTssB + 0x54, DATA0);
-    p.s.regs[EBX] = 0x12345678;
+    p.s.set_reg32(EBX, 0x12345678);
     p.code(0x5000, {0x9A, 0, 0, 0, 0, TASKGATE3, 0});  // call far 0043:0 (task gate)
     p.code(0x6100, {0xCF});                            // iretd (NT set: back to A)
     p.step();
     CHECK(p.s.tr.selector == TSS_B);
-    CHECK(p.s.eip == 0x6100);
-    CHECK(p.s.regs[EAX] == 0xAAAA0001);
+    CHECK(p.s.eip() == 0x6100);
+    CHECK(p.s.reg32(EAX) == 0xAAAA0001);
     CHECK((p.s.eflags & (NT | CF)) == (NT | CF));
     CHECK(p.r16(kTssB) == TSS_A);                     // back link
     CHECK((p.desc(TSS_B).type()) == kTss32Busy);
@@ -271,8 +271,8 @@ TEST_CASE("hardware task switches: JMP to a TSS, CALL through a task gate, IRET 
     CHECK((p.s.cr0 & CR0_TS) == CR0_TS);
     p.step();
     CHECK(p.s.tr.selector == TSS_A);
-    CHECK(p.s.eip == 0x5007);
-    CHECK(p.s.regs[EBX] == 0x12345678);
+    CHECK(p.s.eip() == 0x5007);
+    CHECK(p.s.reg32(EBX) == 0x12345678);
     CHECK(p.desc(TSS_B).type() == kTss32Avail);       // IRET frees the nested task
     CHECK((p.r32(kTssB + 0x24) & NT) == 0);
     // JMP to a busy TSS is #GP(selector).
@@ -286,7 +286,7 @@ TEST_CASE("virtual-8086 mode: IRET into it, IOPL-sensitive faults, the I/O bitma
     Pm p;
     // IRETD to V86 mode: EIP, CS, EFLAGS(VM, IOPL 0), ESP, SS, ES, DS, FS, GS.
     const uint32_t frame[] = {0x0100, 0x2000, 0x00020002, 0x0FFE, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000};
-    p.s.regs[ESP] = 0x7000 - sizeof frame;
+    p.s.set_reg32(ESP, 0x7000 - sizeof frame);
     for (unsigned i = 0; i < 9; ++i) p.w32(0x7000 - sizeof frame + 4 * i, frame[i]);
     p.code(0x5000, {0xCF});
     p.step();
@@ -294,13 +294,13 @@ TEST_CASE("virtual-8086 mode: IRET into it, IOPL-sensitive faults, the I/O bitma
     CHECK(p.s.cpl == 3);
     CHECK(p.s.seg[CS].base == 0x20000);
     CHECK(p.s.seg[SS].base == 0x30000);
-    CHECK(p.s.eip == 0x100);
+    CHECK(p.s.eip() == 0x100);
     // CLI with IOPL 0 in V86 mode: #GP(0) to the ring-0 handler with the V86 frame.
     p.code(0x20100, {0xFA});
     p.step();
     CHECK(p.at_handler(kGP));
     CHECK(!p.c.v86());
-    CHECK(p.s.regs[ESP] == kStack0 - 40);
+    CHECK(p.s.reg32(ESP) == kStack0 - 40);
     CHECK(p.stack(0) == 0);        // error code
     CHECK(p.stack(1) == 0x100);    // EIP
     CHECK(p.stack(2) == 0x2000);   // CS
@@ -313,16 +313,16 @@ TEST_CASE("virtual-8086 mode: IRET into it, IOPL-sensitive faults, the I/O bitma
     CHECK(p.stack(9) == 0x7000);   // GS
     CHECK(p.s.seg[DS].selector == 0);  // data segments are null in the handler
     // Back to V86 (skip the CLI), then IN from a port the bitmap allows and one it denies.
-    p.w32(p.s.regs[ESP] + 4, 0x101);
+    p.w32(p.s.reg32(ESP) + 4, 0x101);
     p.code(kHandlers + 16 * kGP, {0x83, 0xC4, 0x04, 0xCF});  // add esp, 4; iretd
     p.w8(kTssA + 0x68 + (0x61 / 8), 0x00);
     p.w8(kTssA + 0x68 + (0x60 / 8), uint8_t(1u << (0x64 & 7)));  // port 0x64 denied
     p.code(0x20101, {0xE4, 0x61, 0xE4, 0x64});  // in al, 0x61; in al, 0x64
     p.step(2);
     REQUIRE(p.c.v86());
-    CHECK(p.s.eip == 0x101);
+    CHECK(p.s.eip() == 0x101);
     p.step();
-    CHECK(p.s.eip == 0x103);  // allowed by the bitmap (IOPL does not matter in V86 mode)
+    CHECK(p.s.eip() == 0x103);  // allowed by the bitmap (IOPL does not matter in V86 mode)
     p.step();
     CHECK(p.at_handler(kGP));
     CHECK(p.stack(1) == 0x103);
@@ -348,7 +348,7 @@ TEST_CASE("#PF with paging: error code, CR2, saved EIP", "[pm][mmu]") {
     CHECK(p.stack(1) == 0x5000);
     CHECK(p.stack(2) == CODE3);
     p.enter(0);
-    p.s.regs[ESP] = 0x7800;  // below it lies the read-only page: with CR0.WP ring 0 may not push there
+    p.s.set_reg32(ESP, 0x7800);  // below it lies the read-only page: with CR0.WP ring 0 may not push there
     p.code(0x5000, {0xA1, 0x00, 0x00, 0x80, 0x00});  // mov eax, [0x800000]: no page table
     p.step();
     CHECK(p.at_handler(kPF));
@@ -387,12 +387,12 @@ TEST_CASE("debug: single step, instruction and data breakpoints, RF", "[pm][debu
     r.step();
     CHECK(r.at_handler(kDB));
     CHECK(r.stack(0) == 0x5000);  // a fault: the instruction itself
-    CHECK(r.s.regs[EAX] == 0);
+    CHECK(r.s.reg32(EAX) == 0);
     r.step(2);  // set RF in the image, IRETD
-    CHECK(r.s.eip == 0x5000);
+    CHECK(r.s.eip() == 0x5000);
     r.step();   // the breakpoint is skipped once
-    CHECK(r.s.eip == 0x5001);
-    CHECK(r.s.regs[EAX] == 1);
+    CHECK(r.s.eip() == 0x5001);
+    CHECK(r.s.reg32(EAX) == 1);
     CHECK((r.s.eflags & RF) == 0);
 }
 
@@ -408,16 +408,16 @@ TEST_CASE("SYSENTER and SYSEXIT", "[pm]") {
     CHECK(p.s.cpl == 0);
     CHECK(p.s.seg[CS].selector == CODE0);
     CHECK(p.s.seg[SS].selector == DATA0);
-    CHECK(p.s.regs[ESP] == 0x8800);
-    CHECK(p.s.eip == 0x6200);
-    p.s.regs[EDX] = 0x5002;
-    p.s.regs[ECX] = 0x7000;
+    CHECK(p.s.reg32(ESP) == 0x8800);
+    CHECK(p.s.eip() == 0x6200);
+    p.s.set_reg32(EDX, 0x5002);
+    p.s.set_reg32(ECX, 0x7000);
     p.step();
     CHECK(p.s.cpl == 3);
     CHECK(p.s.seg[CS].selector == CODE3);
     CHECK(p.s.seg[SS].selector == DATA3);
-    CHECK(p.s.eip == 0x5002);
-    CHECK(p.s.regs[ESP] == 0x7000);
+    CHECK(p.s.eip() == 0x5002);
+    CHECK(p.s.reg32(ESP) == 0x7000);
     p.code(0x5002, {0x0F, 0x35});  // SYSEXIT at CPL 3: #GP(0)
     p.step();
     CHECK(p.at_handler(kGP));
@@ -432,7 +432,7 @@ TEST_CASE("#AC: unaligned accesses at CPL 3 with CR0.AM and EFLAGS.AC", "[pm]") 
     p.code(0x5000, {0x8B, 0x05, 0x00, 0x71, 0x00, 0x00,    // mov eax, [0x7100]: aligned
                     0x8B, 0x05, 0x01, 0x71, 0x00, 0x00});  // mov eax, [0x7101]: #AC(0)
     p.step();
-    CHECK(p.s.eip == 0x5006);
+    CHECK(p.s.eip() == 0x5006);
     p.step();
     CHECK(p.at_handler(kAC));
     CHECK(p.stack(0) == 0);
@@ -444,7 +444,7 @@ TEST_CASE("#AC: unaligned accesses at CPL 3 with CR0.AM and EFLAGS.AC", "[pm]") 
     q.s.eflags |= AC;
     q.code(0x5000, {0x8B, 0x05, 0x01, 0x71, 0x00, 0x00});
     q.step();
-    CHECK(q.s.eip == 0x5006);
+    CHECK(q.s.eip() == 0x5006);
 }
 
 TEST_CASE("a far JMP sets the accessed bit of the new code segment's descriptor", "[pm]") {
@@ -456,7 +456,7 @@ TEST_CASE("a far JMP sets the accessed bit of the new code segment's descriptor"
     p.code(0x5000, {0xEA, 0x00, 0x51, 0x00, 0x00, CODE16, 0x00});  // jmp far 0058:00005100
     p.step();
     CHECK(p.s.seg[CS].selector == CODE16);
-    CHECK(p.s.eip == 0x5100);
+    CHECK(p.s.eip() == 0x5100);
     CHECK(p.r32(kGdt + CODE16 + 4) == uint32_t(seg(0, 0xFFFFF, 0x9B, 0xC) >> 32));
 }
 
@@ -471,9 +471,9 @@ TEST_CASE("a call gate to a conforming segment keeps CPL and the stack; CS.RPL =
     p.step();
     CHECK(p.s.cpl == 3);
     CHECK(p.s.seg[CS].selector == (CODE16 | 3));
-    CHECK(p.s.eip == 0x6000);
+    CHECK(p.s.eip() == 0x6000);
     CHECK(p.s.seg[SS].selector == DATA3);
-    CHECK(p.s.regs[ESP] == 0x7000 - 8);
+    CHECK(p.s.reg32(ESP) == 0x7000 - 8);
     CHECK(p.r32(0x7000 - 4) == CODE3);
     CHECK(p.r32(0x7000 - 8) == 0x5007);
 }
@@ -518,8 +518,8 @@ TEST_CASE("MOV CR0/CR4 with invalid bits and WRMSR/RDMSR of an unknown MSR are #
     };
     for (const Case& k : cases) {
         Pm p;
-        p.s.regs[EAX] = k.eax;
-        p.s.regs[ECX] = k.ecx;
+        p.s.set_reg32(EAX, k.eax);
+        p.s.set_reg32(ECX, k.ecx);
         p.code(0x5000, k.code);
         p.step();
         CHECK(p.at_handler(kGP));
@@ -543,7 +543,7 @@ TEST_CASE("V86 mode with IOPL 0: INT3 and INTO go through the IDT, INT 3 (CD 03)
         p.w64(kIdt + 8 * kOF, gate(CODE0, kHandlers + 16 * kOF, 0xEE));
         // IRETD to V86 mode, IOPL 0, OF set: EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS.
         const uint32_t frame[] = {0x0100, 0x2000, 0x00020802, 0x0FFE, 0x3000, 0, 0, 0, 0};
-        p.s.regs[ESP] = 0x7000 - sizeof frame;
+        p.s.set_reg32(ESP, 0x7000 - sizeof frame);
         for (unsigned i = 0; i < 9; ++i) p.w32(0x7000 - sizeof frame + 4 * i, frame[i]);
         p.code(0x5000, {0xCF});
         p.code(0x20100, k.code);
@@ -631,14 +631,14 @@ TEST_CASE("PAE: loading a PDPTE with a reserved bit set is #GP(0), not a later #
             p.s.cr4 |= CR4_PAE;
             p.s.cr0 |= CR0_PG;
             p.c.update_paging();
-            p.s.regs[EAX] = bad;
+            p.s.set_reg32(EAX, bad);
             p.code(0x5000, {0x0F, 0x22, 0xD8});  // mov cr3, eax
         } else {
             // CR4.PAE set, CR3 at the bad table: MOV CR0 that sets PG.
             p.s.cr3 = bad;
             p.s.cr4 |= CR4_PAE;
             p.c.update_paging();
-            p.s.regs[EAX] = p.s.cr0 | CR0_PG;
+            p.s.set_reg32(EAX, p.s.cr0 | CR0_PG);
             p.code(0x5000, {0x0F, 0x22, 0xC0});  // mov cr0, eax
         }
         const uint32_t cr0 = p.s.cr0, cr3 = p.s.cr3, cr4 = p.s.cr4;
@@ -661,7 +661,7 @@ TEST_CASE("an instruction running onto a not-present page faults on that page", 
     p.s.cr3 = pd;
     p.s.cr0 |= CR0_PG;
     p.c.update_paging();
-    p.s.eip = 0x50FFE;
+    p.s.set_eip(0x50FFE);
     p.code(0x50FFE, {0xB8, 0x01});  // mov eax, imm32: the last 3 bytes would be on page 0x51000
     p.step();
     CHECK(p.at_handler(kPF));
@@ -672,10 +672,10 @@ TEST_CASE("an instruction running onto a not-present page faults on that page", 
     p.w32(pt + 4 * 0x51, 0x51000 | 3);
     p.c.mmu.invalidate_page(0x51000);
     p.code(0x51000, {0x02, 0x03, 0x04});
-    p.s.eip = 0x50FFE;
+    p.s.set_eip(0x50FFE);
     p.step();
-    CHECK(p.s.regs[EAX] == 0x04030201u);
-    CHECK(p.s.eip == 0x51003);
+    CHECK(p.s.reg32(EAX) == 0x04030201u);
+    CHECK(p.s.eip() == 0x51003);
 }
 
 TEST_CASE("I/O breakpoints with CR4.DE trap after the access; DR4/DR5 become #UD", "[pm][debug]") {
@@ -688,12 +688,12 @@ TEST_CASE("I/O breakpoints with CR4.DE trap after the access; DR4/DR5 become #UD
                     0xE6, 0x80,                   // out 0x80, al: hit
                     0x0F, 0x21, 0xE0});           // mov eax, dr4 with CR4.DE: #UD
     p.step();
-    CHECK(p.s.eip == 0x5002);
+    CHECK(p.s.eip() == 0x5002);
     p.step();
     CHECK(p.at_handler(kDB));
     CHECK(p.stack(0) == 0x5004);
     CHECK((p.s.dr[6] & 0xF) == 4);
-    p.s.eip = 0x5004;
+    p.s.set_eip(0x5004);
     p.step();
     CHECK(p.at_handler(kUD));
     // Without CR4.DE the same breakpoint never fires (R/W = 10 is undefined then).
@@ -703,7 +703,7 @@ TEST_CASE("I/O breakpoints with CR4.DE trap after the access; DR4/DR5 become #UD
     q.c.debug_regs_changed();
     q.code(0x5000, {0xE6, 0x80});
     q.step();
-    CHECK(q.s.eip == 0x5002);
+    CHECK(q.s.eip() == 0x5002);
 }
 
 TEST_CASE("CR4.VME: virtual IF in V86 mode, INT n redirected through the task's IVT", "[pm][v86]") {
@@ -717,7 +717,7 @@ TEST_CASE("CR4.VME: virtual IF in V86 mode, INT n redirected through the task's 
     p.w16(0x21 * 4 + 2, 0x3000);
     // IRETD into V86 mode with IOPL 0, IF 1, VIF 0.
     const uint32_t frame[] = {0x0100, 0x2000, 0x00020202, 0x0FFE, 0x3000, 0, 0, 0, 0};
-    p.s.regs[ESP] = 0x7000 - sizeof frame;
+    p.s.set_reg32(ESP, 0x7000 - sizeof frame);
     for (unsigned i = 0; i < 9; ++i) p.w32(0x7000 - sizeof frame + 4 * i, frame[i]);
     p.code(0x5000, {0xCF});
     p.step();
@@ -738,7 +738,7 @@ TEST_CASE("CR4.VME: virtual IF in V86 mode, INT n redirected through the task's 
     p.step();
     CHECK(p.c.v86());
     CHECK(p.s.seg[CS].selector == 0x3000);
-    CHECK(p.s.eip == 0x0100);
+    CHECK(p.s.eip() == 0x0100);
     CHECK(p.r16(ss_base + 0x0FFA) == (((0x0202 & ~IF) | IOPL)));  // VIF was 0: IF 0 in the image
     CHECK(p.r16(ss_base + 0x0FF8) == 0x2000);
     CHECK(p.r16(ss_base + 0x0FF6) == 0x0105);
@@ -747,7 +747,7 @@ TEST_CASE("CR4.VME: virtual IF in V86 mode, INT n redirected through the task's 
     p.code(0x30100, {0xCF});
     p.step();
     CHECK(p.s.seg[CS].selector == 0x2000);
-    CHECK(p.s.eip == 0x0105);
+    CHECK(p.s.eip() == 0x0105);
     CHECK((p.s.eflags & VIF) == VIF);
     // INT 22h is not redirected and IOPL is 0: #GP(0) to the monitor.
     p.step();
@@ -766,7 +766,7 @@ TEST_CASE("CR4.PVI: CLI and STI at CPL 3 work on VIF", "[pm]") {
     p.step();
     CHECK((p.s.eflags & (IF | VIF)) == (IF | VIF));
     p.s.eflags |= VIP;
-    p.s.eip = 0x5001;
+    p.s.set_eip(0x5001);
     p.step();
     CHECK(p.at_handler(kGP));  // STI with an interrupt pending
 }
@@ -782,8 +782,8 @@ TEST_CASE("PAE: PDPTEs are loaded with CR3 and checked then", "[pm][mmu]") {
     p.w32(0x7100, 0x11111111);
     p.w32(0x207100, 0x22222222);
     p.s.cr4 |= CR4_PAE;
-    p.s.regs[EAX] = pdpt;
-    p.s.regs[EBX] = CR0_PG;
+    p.s.set_reg32(EAX, pdpt);
+    p.s.set_reg32(EBX, CR0_PG);
     p.code(0x5000, {0x0F, 0x22, 0xD8,        // mov cr3, eax
                     0x0F, 0x20, 0xC1,        // mov ecx, cr0
                     0x09, 0xD9,              // or ecx, ebx
@@ -793,16 +793,16 @@ TEST_CASE("PAE: PDPTEs are loaded with CR3 and checked then", "[pm][mmu]") {
                     0x0F, 0x22, 0xD8,        // mov cr3, eax: reloads the PDPTEs
                     0x8B, 0x15, 0x00, 0x71, 0x00, 0x40}); // mov edx, [0x40007100]
     p.step(5);
-    CHECK(p.s.regs[EDX] == 0x11111111);
+    CHECK(p.s.reg32(EDX) == 0x11111111);
     p.w32(pdpt + 8, pd2 | 1);  // change the PDPT behind the CPU's back
     p.c.mmu.flush_all();       // even with an empty TLB the loaded PDPTE stays in use
     p.step();
-    CHECK(p.s.regs[EDX] == 0x11111111);
+    CHECK(p.s.reg32(EDX) == 0x11111111);
     p.step(2);
-    CHECK(p.s.regs[EDX] == 0x22222222);
+    CHECK(p.s.reg32(EDX) == 0x22222222);
     // A reserved bit in a present PDPTE: MOV CR3 raises #GP(0) and CR3 keeps its value.
     p.w32(pdpt + 16, pd1 | 1 | 0x4);  // bit 2 is reserved
-    p.code(p.s.eip, {0x0F, 0x22, 0xD8});
+    p.code(p.s.eip(), {0x0F, 0x22, 0xD8});
     p.step();
     CHECK(p.at_handler(kGP));
     CHECK(p.stack(0) == 0);
@@ -819,12 +819,12 @@ TEST_CASE("review fixes: PAE toggled under paging, DR7 local enables and the LDT
         p.s.cr3 = pdpt;
         p.s.cr0 |= CR0_PG;
         p.c.update_paging();
-        p.s.regs[EDX] = CR4_PSE;
+        p.s.set_reg32(EDX, CR4_PSE);
         p.code(0x5000, {0x0F, 0x22, 0xE2});  // mov cr4, edx: PAE off
         p.step();
         CHECK(p.c.stats.exceptions[kGP] == 0);
         CHECK((p.s.cr4 & CR4_PAE) == 0);
-        CHECK(p.s.eip == 0x5003);
+        CHECK(p.s.eip() == 0x5003);
         CHECK(!p.c.mmu.paging().pae);
     }
     SECTION("a task switch clears DR7's local enables and loads the LDT of a V86 task") {
@@ -857,7 +857,7 @@ TEST_CASE("review fixes: PAE toggled under paging, DR7 local enables and the LDT
         p.s.cr0 |= CR0_AM;
         p.enter(3);
         p.s.eflags |= AC;
-        p.s.regs[ESP] = 0x7002;  // misaligned: every 4-byte push raises #AC
+        p.s.set_reg32(ESP, 0x7002);  // misaligned: every 4-byte push raises #AC
         p.code(0x5000, {0x0F, 0x0B});  // ud2
         Machine::Result r = p.m.run(100);
         CHECK(r.reason != StopReason::MaxInsns);

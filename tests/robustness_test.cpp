@@ -38,7 +38,7 @@ TEST_CASE("random code in real mode never takes the host down", "[robustness]") 
         Machine m(config(rng));
         fill_random(m, rng, 0, 2u << 20);
         m.cpu.load_seg_real(CS, uint16_t(rng()));
-        m.cpu.s.eip = rng() & 0xFFFF;
+        m.cpu.s.set_eip(rng() & 0xFFFF);
         Machine::Result r{};
         REQUIRE_NOTHROW(r = m.run(20000));
         CHECK(r.reason != StopReason::None);
@@ -63,8 +63,8 @@ TEST_CASE("random code in protected mode with random tables never takes the host
         for (SegReg sr : {ES, SS, DS, FS, GS}) s.seg[sr] = SegmentCache{0, 0xFFFFFFFFu, 0x10, data};
         s.tr = SegmentCache{uint32_t(rng() & 0x1FFFFF), 0x2067, 0x18, uint16_t(SEG_P | 0xB)};
         s.cpl = (seed & 4) ? 3 : 0;
-        s.eip = rng() & 0x1FFFFF;
-        s.regs[ESP] = rng() & 0x1FFFFF;
+        s.set_eip(rng() & 0x1FFFFF);
+        s.set_reg32(ESP, rng() & 0x1FFFFF);
         m.cpu.mode_changed();
         try {
             m.cpu.update_paging();

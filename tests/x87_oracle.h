@@ -57,7 +57,7 @@ public:
             c.s.seg[i] = SegmentCache{0, 0xFFFFFFFFu, uint16_t(i == CS ? 0x08 : 0x10),
                                       uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G |
                                                (i == CS ? SEG_CODE : 0))};
-        c.s.regs[ESP] = 0x30000;
+        c.s.set_reg32(ESP, 0x30000);
         c.mode_changed();
     }
     Cpu& cpu() { return m_.cpu; }
@@ -67,9 +67,9 @@ public:
     bool run(const std::vector<uint8_t>& bytes) {
         Cpu& c = m_.cpu;
         std::memcpy(m_.phys.ram() + kCode, bytes.data(), bytes.size());
-        c.s.eip = kCode;
+        c.s.set_eip(kCode);
         m_.interp.step();
-        return c.s.eip == kCode + bytes.size();
+        return c.s.eip() == kCode + bytes.size();
     }
 
     // Runs one instruction without delivering what it raises: returns the vector, or -1 when it
@@ -77,15 +77,15 @@ public:
     int run_fault(const std::vector<uint8_t>& bytes) {
         Cpu& c = m_.cpu;
         std::memcpy(m_.phys.ram() + kCode, bytes.data(), bytes.size());
-        c.s.eip = c.s.insn_eip = kCode;
+        c.s.set_eip(c.s.insn_eip = kCode);
         try {
             Insn in;
             m_.interp.decode(in);
             if (!in.row) c.undefined(&in);
-            c.s.eip = in.next_eip;
+            c.s.set_eip(in.next_eip);
             in.row->fn(c, in);
         } catch (const GuestFault& f) {
-            c.s.eip = kCode;
+            c.s.set_eip(kCode);
             return f.vector;
         }
         return -1;
@@ -305,7 +305,7 @@ inline Result guest_result(Cpu& c, const uint8_t* mem, bool retired) {
     r.ftw = w;
     const unsigned top = (r.fsw >> 11) & 7;
     for (unsigned i = 0; i < 8; ++i) r.st[i] = c.s.fpu.st[(top + i) & 7];
-    std::memcpy(r.regs, c.s.regs, sizeof r.regs);
+    for (unsigned i = 0; i < 8; ++i) r.regs[i] = c.s.reg32(i);
     r.flags = c.s.eflags & kArith;
     std::memcpy(r.mem, mem, 512);
     r.retired = retired;
@@ -566,13 +566,13 @@ inline Result run_guest(Guest& g, const std::vector<uint8_t>& gb, const State& s
     c.s.fpu.ftw = s.ftw;
     std::memcpy(c.s.fpu.st, s.phys, sizeof s.phys);
     c.s.fpu.mxcsr = 0x1F80;
-    const uint32_t esp = c.s.regs[ESP];
-    std::memcpy(c.s.regs, s.regs, sizeof s.regs);
-    c.s.regs[ESP] = esp;
+    const uint32_t esp = c.s.reg32(ESP);
+    for (unsigned i = 0; i < 8; ++i) c.s.set_reg32(i, s.regs[i]);
+    c.s.set_reg32(ESP, esp);
     c.s.eflags = FIXED1 | s.flags;
     const bool retired = g.run(gb);
     Result r = guest_result(c, g.data() + kMemOff, retired);
-    c.s.regs[ESP] = esp;
+    c.s.set_reg32(ESP, esp);
     return r;
 }
 

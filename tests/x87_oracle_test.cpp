@@ -257,3 +257,27 @@ TEST_CASE("x87: the instructions that report a pending exception are the host's"
         CHECK((sig == 0) == (vec == -1));
     }
 }
+
+// tests/host_cpu.h: CPUID's vendor, and the override that makes the oracle tests take the
+// non-Intel path on any host.
+TEST_CASE("host vendor: CPUID detection and the XLAT_TEST_HOST_VENDOR override", "[oracle]") {
+    const std::string id = hostcpu::cpuid_vendor_string();
+    REQUIRE(id.size() == 12);
+    const hostcpu::Vendor d = hostcpu::detected_vendor();
+    CHECK((d == hostcpu::Vendor::Intel) == (id == "GenuineIntel"));
+    CHECK((d == hostcpu::Vendor::Amd) == (id == "AuthenticAMD" || id == "HygonGenuine"));
+    const char* old = std::getenv("XLAT_TEST_HOST_VENDOR");
+    const std::string saved = old ? old : "";
+    setenv("XLAT_TEST_HOST_VENDOR", "amd", 1);
+    CHECK(hostcpu::vendor() == hostcpu::Vendor::Amd);
+    CHECK(!hostcpu::intel());
+    setenv("XLAT_TEST_HOST_VENDOR", "other", 1);
+    CHECK(hostcpu::vendor() == hostcpu::Vendor::Other);
+    setenv("XLAT_TEST_HOST_VENDOR", "intel", 1);
+    CHECK(hostcpu::intel());
+    setenv("XLAT_TEST_HOST_VENDOR", "AMD!", 1);
+    CHECK_THROWS_WITH(hostcpu::vendor(), "XLAT_TEST_HOST_VENDOR=AMD!: expected intel, amd or other");
+    unsetenv("XLAT_TEST_HOST_VENDOR");
+    CHECK(hostcpu::vendor() == d);
+    if (old) setenv("XLAT_TEST_HOST_VENDOR", saved.c_str(), 1);
+}

@@ -26,14 +26,14 @@ public:
         if (!protected_mode) {
             for (unsigned i = 0; i < kSegCount; ++i) c.load_seg_real(SegReg(i), 0);
             c.load_seg_real(DS, uint16_t(kData >> 4));
-            c.s.regs[ESP] = 0xFFF0;
+            c.s.set_reg32(ESP, 0xFFF0);
         } else {
             c.s.cr0 |= CR0_PE;
             for (unsigned i = 0; i < kSegCount; ++i)
                 c.s.seg[i] = SegmentCache{0, 0xFFFFFFFFu, uint16_t(i == CS ? 0x08 : 0x10),
                                           uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G |
                                                    (i == CS ? SEG_CODE : 0))};
-            c.s.regs[ESP] = 0x30000;
+            c.s.set_reg32(ESP, 0x30000);
             c.mode_changed();
         }
         c.s.cr0 |= CR0_NE;
@@ -42,16 +42,16 @@ public:
     // Runs one instruction at kCode without delivering what it raises: the vector, or -1.
     int exec(const std::vector<uint8_t>& bytes) {
         std::memcpy(m_.phys.ram() + kCode, bytes.data(), bytes.size());
-        c.s.eip = c.s.insn_eip = kCode;
+        c.s.set_eip(c.s.insn_eip = kCode);
         c.s.halted = 0;
         try {
             Insn in;
             m_.interp.decode(in);
             if (!in.row) c.undefined(&in);
-            c.s.eip = in.next_eip;
+            c.s.set_eip(in.next_eip);
             in.row->fn(c, in);
         } catch (const GuestFault& f) {
-            c.s.eip = kCode;
+            c.s.set_eip(kCode);
             return f.vector;
         }
         return -1;
@@ -182,7 +182,7 @@ TEST_CASE("x87: with CR0.NE=0, FERR# and IGNNE# instead of #MF", "[x87]") {
         const FpuState before = c.s.fpu;
         CHECK(vm.exec(kFld1) == -1);
         CHECK(c.s.halted == 1);          // frozen on the instruction, waiting for the interrupt
-        CHECK(c.s.eip == kCode);
+        CHECK(c.s.eip() == kCode);
         CHECK(std::memcmp(&c.s.fpu, &before, sizeof before) == 0);
         c.s.ignne = 1;                  // the IRQ13 handler wrote port F0h
         CHECK(vm.exec(kFld1) == -1);

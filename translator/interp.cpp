@@ -1,5 +1,7 @@
 #include "translator/interp.h"
 
+#include "translator/helpers.h"
+
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -20,7 +22,7 @@ void Interpreter::decode(Insn& in) {
                                                                       : &prot16_;
     // Instruction bytes must lie within the CS limit: the first one decides #GP(0) at once, the
     // decoder asks for more only as far as the instruction really extends.
-    uint32_t eip = s.eip;
+    uint32_t eip = s.eip();
     uint32_t lin = cpu_.linear(CS, eip, 1, Access::Exec);
     uint32_t room = s.seg[CS].limit - eip;  // bytes after the first one inside the limit
     unsigned avail = room >= ZYDIS_MAX_INSTRUCTION_LENGTH - 1 ? ZYDIS_MAX_INSTRUCTION_LENGTH : room + 1;
@@ -69,7 +71,7 @@ void Interpreter::decode(Insn& in) {
 
 const Insn& Interpreter::fetch() {
     CpuState& s = cpu_.s;
-    const uint32_t lin = cpu_.linear(CS, s.eip, 1, Access::Exec);
+    const uint32_t lin = cpu_.linear(CS, s.eip(), 1, Access::Exec);
     const uint8_t* host = (lin & ~kPageMask) <= kPageSize - 16 ? cpu_.mmu.exec_host(lin, cpu_.user()) : nullptr;
     if (!host) {
         decode(scratch_);
@@ -82,9 +84,9 @@ const Insn& Interpreter::fetch() {
     std::memcpy(now, host, 16);
     if (e.host == host && e.mode == mode && (now[0] & e.mask[0]) == e.bytes[0] && (now[1] & e.mask[1]) == e.bytes[1]) {
         // Still the same bytes: only the limit check and the next EIP depend on where it runs.
-        const uint32_t last = s.eip + e.insn.d.length - 1u;
-        if (last < s.eip || last > s.seg[CS].limit) raise_fault(kGP, 0);
-        e.insn.next_eip = s.eip + e.insn.d.length;
+        const uint32_t last = s.eip() + e.insn.d.length - 1u;
+        if (last < s.eip() || last > s.seg[CS].limit) raise_fault(kGP, 0);
+        e.insn.next_eip = s.eip() + e.insn.d.length;
         if (mode != 2) e.insn.next_eip &= 0xFFFF;
         return e.insn;
     }
@@ -101,7 +103,7 @@ const Insn& Interpreter::fetch() {
 
 void Interpreter::step() {
     CpuState& s = cpu_.s;
-    s.insn_eip = s.eip;
+    s.insn_eip = s.eip();
     s.inhibit_irq = 0;  // the shadow of STI / MOV SS covered only the boundary before this one
     s.single_step = (s.eflags & TF) ? 1 : 0;  // TF as the instruction starts (SDM Vol. 3A, 17.3.1.4)
     cpu_.debug_hits = 0;
@@ -112,7 +114,7 @@ void Interpreter::step() {
         const bool resume = s.eflags & RF;
         s.eflags &= ~RF;
         if (!resume) {
-            if (uint32_t hits = cpu_.code_breakpoint_hits(s.seg[CS].base + s.eip)) {
+            if (uint32_t hits = cpu_.code_breakpoint_hits(s.seg[CS].base + s.eip())) {
                 s.dr[6] |= hits;
                 raise_fault(kDB);
             }
@@ -120,20 +122,25 @@ void Interpreter::step() {
         const Insn& in = fetch();
         if (cpu_.trace.on(kTraceInsn)) {
             cpu_.trace.log(kTraceInsn, "%04x:%08x  %-32s eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x fl=%08x",
-                           s.seg[CS].selector, s.eip, disassemble(in).c_str(), s.regs[EAX], s.regs[EBX],
-                           s.regs[ECX], s.regs[EDX], s.regs[ESI], s.regs[EDI], s.regs[EBP], s.regs[ESP],
+                           s.seg[CS].selector, s.eip(), disassemble(in).c_str(), s.reg32(EAX), s.reg32(EBX),
+                           s.reg32(ECX), s.reg32(EDX), s.reg32(ESI), s.reg32(EDI), s.reg32(EBP), s.reg32(ESP),
                            s.eflags);
         }
         if (!in.row) cpu_.undefined(&in);
-        s.eip = in.next_eip;
+        s.set_eip(in.next_eip);
         const uint64_t counted_before = s.icount;
-        in.row->fn(cpu_, in);
+        // The same non-throwing call a translated block makes for a row without an emitter.
+        if (helper_semantics(&cpu_, &in) != kBlockNext) {
+            deliver_pending_fault(cpu_);
+            ++s.icount;
+            return;
+        }
         // A REP string instruction counts its further iterations itself (cpu/string.cpp).
         cpu_.stats.executed[in.d.mnemonic] += 1 + (s.icount - counted_before);
     } catch (const GuestFault& f) {
-        s.eip = s.insn_eip;
-        s.single_step = 0;  // a fault leaves no single-step trap behind (its handler runs with TF clear)
-        cpu_.deliver_fault(f);
+        // Faults of the fetch and decode, and instruction breakpoints.
+        s.fault = PendingFault{1, f.vector, f.error_code, f.address};
+        deliver_pending_fault(cpu_);
         ++s.icount;
         return;
     }
@@ -155,7 +162,7 @@ void Interpreter::step() {
         return;
     }
     s.dr[6] |= dr6;
-    s.insn_eip = s.eip;  // a trap reports the next instruction
+    s.insn_eip = s.eip();  // a trap reports the next instruction
     cpu_.deliver_fault(GuestFault{kDB, 0, 0});
 }
 

@@ -55,7 +55,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return 0;
     }
     // Loaded: what the kernel is handed lies in guest RAM.
-    const uint32_t mbi = m.cpu.s.regs[EBX];
+    const uint32_t mbi = m.cpu.s.reg32(EBX);
     if (rd32(m, mbi + 16) + cmdline.size() + 1 > m.phys.ram_size()) std::abort();
     if (nmods) {
         const uint32_t table = rd32(m, mbi + 24);
