@@ -45,16 +45,20 @@ SegReg source_segment(const Insn& in) {
 
 // The memory accesses of a string instruction. A REP instruction keeps, per operand, the
 // translation of the page it walks through (Mmu::PageRun), so a run of elements inside one page
-// is translated once, not once per element, also where the TLB cannot hold the page (MMIO or
-// nothing behind the address). The segment checks stay per element. With an armed data
-// breakpoint or possible alignment checking every access takes Cpu::rd/wr, which check those.
+// is translated once, not once per element nor once per yield, also where the TLB cannot hold
+// the page (MMIO or nothing behind the address). The segment checks stay per element. With an
+// armed data breakpoint or possible alignment checking every access takes Cpu::rd/wr, which
+// check those.
 struct StringMem {
     Cpu& c;
-    bool runs;                                          // use the page runs below
-    Mmu::PageRun src, dst_read, dst_write;              // DS:(E)SI reads, ES:(E)DI reads and writes
+    bool runs;  // use the page runs below
+    // DS:(E)SI reads, ES:(E)DI reads and writes; kept in the Mmu so that they outlast the yields
+    // of a long REP.
+    Mmu::PageRun &src, &dst_read, &dst_write;
 
     StringMem(Cpu& cpu, bool rep)
-        : c(cpu), runs(rep && !(cpu.s.dr[7] & 0xFF) && !(cpu.s.eflags & AC)) {}
+        : c(cpu), runs(rep && !(cpu.s.dr[7] & 0xFF) && !(cpu.s.eflags & AC)), src(cpu.mmu.string_runs[0]),
+          dst_read(cpu.mmu.string_runs[1]), dst_write(cpu.mmu.string_runs[2]) {}
 
     uint32_t read(SegReg sr, uint32_t off, unsigned sz, Mmu::PageRun& run) {
         if (!runs) return c.rd(sr, off, sz);
@@ -132,7 +136,10 @@ bool rep_must_yield(Cpu& c, unsigned done_in_step) {
     if (done_in_step >= kRepBurst || c.debug_hits || c.flag(TF)) return true;
     const uint32_t req = c.exit_request.load(std::memory_order_relaxed);
     if (req & ~Cpu::kExitIrq) return true;
-    return (req & Cpu::kExitIrq) && (c.flag(IF) || c.s.nmi_pending);
+    // Only for an interrupt that can be taken now: kExitIrq may stay set after the window
+    // opened with nothing waiting any more.
+    return (req & Cpu::kExitIrq) && ((c.s.nmi_pending && !c.s.nmi_blocked) ||
+                                     (c.flag(IF) && c.intr_source && c.intr_source->intr()));
 }
 
 template <Op OP>

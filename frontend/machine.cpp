@@ -91,6 +91,11 @@ void Machine::reset() {
     mmu.flush_all();
     phys.set_a20(true);
     devices.reset_all();
+    // The devices' power-on events were scheduled before any run measured a budget against the
+    // clock, so they need no early exit: Machine::run measures its first budget afresh. (Left
+    // set, it would make REP string instructions yield after every iteration when a test steps
+    // the CPU without Machine::run.)
+    cpu.exit_request.fetch_and(~Cpu::kExitTimer, std::memory_order_relaxed);
     tracer.log(kTraceCpu, "reset");
 }
 

@@ -343,13 +343,16 @@ unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
 
 uint64_t Mmu::run_page(PageRun& run, uint32_t lin, Access acc, bool user) {
     const uint32_t page = lin & kPageMask;
-    if (run.page != page || run.epoch != tlb_epoch_) {
+    if (run.page != page || run.epoch != tlb_epoch_ || run.acc != acc || run.user != user) {
+        run.page = kTlbInvalid;  // a walk that faults leaves no run behind
         uint64_t paddr;
         GuestFault f;
         if (!fill(lin, acc, user, paddr, f)) rethrow_fault(f);
         run.paddr = paddr & ~uint64_t(kPageSize - 1);
         run.page = page;
         run.epoch = tlb_epoch_;
+        run.acc = acc;
+        run.user = user;
     } else {
         ++stats_.hits;
     }

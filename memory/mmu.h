@@ -120,12 +120,18 @@ public:
     // dirty bits of a normal access) and the later accesses inside it use that translation
     // instead of walking again for every element where the TLB cannot hold the page (MMIO,
     // nothing mapped). Pages the TLB holds take its fast path as usual; an access that crosses a
-    // page takes the ordinary slow path. A TLB flush or INVLPG ends the run's page.
+    // page takes the ordinary slow path. Like a TLB entry, a run's page is kept until a TLB flush
+    // or INVLPG, and serves only the access kind and privilege it was translated for.
     struct PageRun {
         uint32_t page = kTlbInvalid;  // the linear page translated, or kTlbInvalid
         uint64_t paddr = 0;           // its physical address
         uint64_t epoch = 0;           // tlb_epoch_ when it was translated
+        Access acc = Access::Read;    // the access kind it was translated for
+        bool user = false;            // and the privilege
     };
+    // The runs of the REP string instructions (cpu/string.cpp): source reads, destination reads,
+    // destination writes. Kept here, across the steps of a REP that yields now and then.
+    PageRun string_runs[3];
     uint32_t read_run(PageRun& run, uint32_t lin, unsigned size, bool user);
     void write_run(PageRun& run, uint32_t lin, unsigned size, uint32_t value, bool user);
     // Checks that the write would succeed (as probe_write), keeping the translation in `run`.

@@ -119,10 +119,11 @@ TEST_CASE("a faulting semantics function returns kBlockFault, and the fault is d
     CHECK(status == kBlockFault);
     CHECK(c.s.fault.vector == kDE);
     deliver_pending_fault(c);
-    ++c.s.icount;  // the interpreter counts a faulting instruction as a step
+    ++c.s.icount;  // the interpreter counts a faulting instruction as a step (the TSC reads the clock)
     b.m.interp.step();
     CHECK(c.s.fault.pending == 0);
-    // The TSC is an offset from each machine's clock, which started when the machine was made.
+    // CpuState::tsc is the TSC's offset from each machine's own clock (host time here), so it
+    // differs between two machines built one after the other: everything else must be equal.
     b.m.cpu.s.tsc = a.m.cpu.s.tsc;
     CHECK(std::memcmp(&a.m.cpu.s, &b.m.cpu.s, sizeof(CpuState)) == 0);
     CHECK(a.m.cpu.stats.exceptions[kDE] == 1);

@@ -344,3 +344,31 @@ TEST_CASE("the physical address space: A20, nothing, ROM and MMIO access sizes",
     CHECK(r.mmu.read<uint32_t>(0xFED00004u, false) == 0x07060504u);  // split into four bytes
     CHECK(byte_dev.log.size() == 4);
 }
+
+TEST_CASE("page runs: one walk per page, and only for the kind and privilege they were made for", "[mmu]") {
+    // A supervisor-only, read-only page mapped to physical 0xC0000000, where nothing is (the TLB
+    // cannot hold it): a REP's page run translates it once, and neither a user access nor a
+    // write may use what a supervisor read translated.
+    Rig r;
+    r.wr32(0x1000 + 4 * 1, 0x2000 | P | W | U);  // PDE for 4 MiB..8 MiB
+    r.wr32(0x2000 + 4 * 5, 0xC0000000u | P);     // PTE for 0x405000: supervisor, read-only
+    r.paging32(0x1000, /*wp=*/true);
+    Mmu::PageRun run;
+    const uint64_t walks = r.mmu.stats().walks;
+    for (uint32_t i = 0; i < 4096; ++i) CHECK(r.mmu.read_run(run, 0x405000 + i, 1, false) == 0xFF);
+    CHECK(r.mmu.stats().walks == walks + 1);
+    GuestFault user_read = fault_of([&] { r.mmu.read_run(run, 0x405010, 1, true); });
+    CHECK(user_read.vector == kPF);
+    CHECK(user_read.error_code == (1u | 4u));  // present, user
+    Mmu::PageRun wrun;
+    GuestFault write = fault_of([&] { r.mmu.write_run(wrun, 0x405010, 1, 0, false); });
+    CHECK(write.vector == kPF);
+    CHECK(write.error_code == (1u | 2u));  // present, write (CR0.WP)
+    // Like a TLB entry, the run keeps its translation until INVLPG of the page.
+    CHECK(r.mmu.read_run(run, 0x405010, 4, false) == 0xFFFFFFFFu);
+    r.wr32(0x2000 + 4 * 5, 0x9000 | P);
+    r.wr32(0x9010, 0x12345678);
+    CHECK(r.mmu.read_run(run, 0x405010, 4, false) == 0xFFFFFFFFu);  // still the old translation
+    r.mmu.invalidate_page(0x405010);
+    CHECK(r.mmu.read_run(run, 0x405010, 4, false) == 0x12345678u);
+}

@@ -197,7 +197,7 @@ StopReason Interpreter::run(uint64_t max_insns) {
     }
     StopReason r = StopReason(s.pending_exit);
     s.pending_exit = 0;
-    cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_relaxed);  // the stop is taken
+    cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_acq_rel);  // the stop is taken
     cpu_.icount_end = UINT64_MAX;
     return r;
 }
