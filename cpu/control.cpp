@@ -15,7 +15,7 @@ namespace {
 
 // EIP + rel of a relative branch (rel8, rel16 or rel32), truncated to the operand size.
 uint32_t relative_target(const Insn& in) {
-    return (in.next_eip + uint32_t(in.op[0].imm.value.s)) & size_mask(in.opsize());
+    return (in.next_eip + in.imm(0)) & size_mask(in.opsize());
 }
 
 // The far pointer m16:16 or m16:32 of operand i: offset first, then selector (SDM Vol. 2A, JMP).
@@ -32,21 +32,21 @@ void read_far_pointer(Cpu& c, const Insn& in, unsigned i, uint16_t& sel, uint32_
 
 // The target of a far JMP or CALL: a direct ptr16:16/ptr16:32 or an indirect m16:16/m16:32.
 void far_operand(Cpu& c, const Insn& in, uint16_t& sel, uint32_t& off) {
-    if (in.op[0].type == ZYDIS_OPERAND_TYPE_POINTER) {
-        sel = in.op[0].ptr.segment;
-        off = in.op[0].ptr.offset & size_mask(in.opsize());
+    if (in.is_ptr(0)) {
+        sel = in.reg[0];
+        off = in.val[0] & size_mask(in.opsize());
     } else {
         read_far_pointer(c, in, 0, sel, off);
     }
 }
 
-bool is_far(const Insn& in) { return in.d.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR; }
+bool is_far(const Insn& in) { return in.far(); }
 
 // The target of an indirect near JMP or CALL (r/m16 or r/m32: already the operand size).
 uint32_t indirect_target(Cpu& c, const Insn& in) {
     // Zydis reads a last 3E prefix on an indirect near branch as CET's NOTRACK and drops it as a
     // segment override; a P6 knows no CET, so it is a DS override (it matters with a BP base).
-    if (in.is_mem(0) && (in.d.attributes & ZYDIS_ATTRIB_HAS_NOTRACK)) return c.rd(DS, c.ea(in, 0), in.size(0));
+    if (in.is_mem(0) && (in.attrs & kAttrNotrack)) return c.rd(DS, c.ea(in, 0), in.size(0));
     return c.rd_op(in, 0);
 }
 
@@ -65,7 +65,7 @@ void JMP(Cpu& c, const Insn& in) {
 }
 
 void Jcc(Cpu& c, const Insn& in) {
-    if (c.cond(in.d.opcode & 0xF)) c.jump_near(relative_target(in));
+    if (c.cond(in.opcode & 0xF)) c.jump_near(relative_target(in));
 }
 
 // ---- CALL, RET ----

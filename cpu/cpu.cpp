@@ -93,36 +93,34 @@ void Cpu::write_eflags(uint32_t v, uint32_t changeable) {
 // ---------------------------------------------------------------------------------------------
 // Operands
 
-uint32_t Cpu::ea(const Insn& in, unsigned i) const {
-    const ZydisDecodedOperandMem& m = in.op[i].mem;
-    uint32_t a = uint32_t(m.disp.value);
-    if (m.base != ZYDIS_REGISTER_NONE) a += get(m.base);
-    if (m.index != ZYDIS_REGISTER_NONE) a += get(m.index) * m.scale;
-    return in.d.address_width == 16 ? a & 0xFFFF : a;
+uint32_t Cpu::ea(const Insn& in, unsigned) const {
+    const InsnMem& m = in.mem;
+    uint32_t a = m.disp;
+    if (m.base != ZYDIS_REGISTER_NONE) a += get(ZydisRegister(m.base));
+    if (m.index != ZYDIS_REGISTER_NONE) a += get(ZydisRegister(m.index)) * m.scale;
+    return in.addrsize() == 2 ? a & 0xFFFF : a;
 }
 
 uint32_t Cpu::rd_op(const Insn& in, unsigned i) {
-    const ZydisDecodedOperand& o = in.op[i];
-    switch (o.type) {
-    case ZYDIS_OPERAND_TYPE_REGISTER: return get(o.reg.value);
-    case ZYDIS_OPERAND_TYPE_MEMORY: return rd(seg_of(in, i), ea(in, i), o.size / 8);
+    switch (in.type(i)) {
+    case ZYDIS_OPERAND_TYPE_REGISTER: return get(in.regv(i));
+    case ZYDIS_OPERAND_TYPE_MEMORY: return rd(seg_of(in, i), ea(in, i), in.size(i));
     case ZYDIS_OPERAND_TYPE_IMMEDIATE:
         // A sign-extended immediate (83 /x ib, 6A, 6B ...) takes the instruction's operand size;
         // Zydis reports the size of the encoded field.
-        return uint32_t(o.imm.value.u) & size_mask(o.imm.is_signed ? in.opsize() : o.size / 8);
+        return in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i));
     default: undefined(&in);
     }
 }
 
 void Cpu::wr_op(const Insn& in, unsigned i, uint32_t v) {
-    const ZydisDecodedOperand& o = in.op[i];
-    if (o.type == ZYDIS_OPERAND_TYPE_REGISTER) return set(o.reg.value, v);
-    if (o.type == ZYDIS_OPERAND_TYPE_MEMORY) return wr(seg_of(in, i), ea(in, i), o.size / 8, v);
+    if (in.is_reg(i)) return set(in.regv(i), v);
+    if (in.is_mem(i)) return wr(seg_of(in, i), ea(in, i), in.size(i), v);
     undefined(&in);
 }
 
 void Cpu::probe_op(const Insn& in, unsigned i) {
-    if (in.op[i].type == ZYDIS_OPERAND_TYPE_MEMORY) probe_wr(seg_of(in, i), ea(in, i), in.op[i].size / 8);
+    if (in.is_mem(i)) probe_wr(seg_of(in, i), ea(in, i), in.size(i));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -368,8 +366,8 @@ uint32_t Cpu::code_breakpoint_hits_slow(uint32_t lin) const {
 
 [[noreturn]] void Cpu::undefined(const Insn* in) {
     if (in) {
-        ++stats.unimplemented[in->d.mnemonic];
-        trace.log(kTraceCpu, "#UD: %s not implemented at %04x:%08x", ZydisMnemonicGetString(in->d.mnemonic),
+        ++stats.unimplemented[in->mnem()];
+        trace.log(kTraceCpu, "#UD: %s not implemented at %04x:%08x", ZydisMnemonicGetString(in->mnem()),
                   s.seg[CS].selector, s.insn_eip);
     } else {
         ++stats.undecodable;

@@ -116,9 +116,10 @@ public:
     void write_eflags(uint32_t v, uint32_t changeable);
 
     // ---- operands (explicit operand i of insn) ----
-    // Effective address (offset within the segment) of a memory operand, from current registers.
+    // Effective address (offset within the segment) of the memory operand (an instruction has at
+    // most one: Insn::mem; `i` names which operand it is, for readability), from current registers.
     uint32_t ea(const Insn& in, unsigned i) const;
-    SegReg seg_of(const Insn& in, unsigned i) const { return segreg(in.op[i].mem.segment); }
+    SegReg seg_of(const Insn& in, unsigned) const { return segreg(ZydisRegister(in.mem.segment)); }
     // Reads operand i (register, memory or immediate), zero-extended to 32 bits.
     uint32_t rd_op(const Insn& in, unsigned i);
     // Writes operand i (register or memory), truncated to its size.

@@ -21,7 +21,7 @@ using x87::MemRef;
 // #UD for the XMM forms. Returns false when the CPU froze for FERR#.
 bool begin(Cpu& c, const Insn& in) {
     for (unsigned i = 0; i < in.nops(); ++i)
-        if (in.is_reg(i) && ZydisRegisterGetClass(in.op[i].reg.value) == ZYDIS_REGCLASS_XMM) c.undefined(&in);
+        if (in.is_reg(i) && ZydisRegisterGetClass(in.regv(i)) == ZYDIS_REGCLASS_XMM) c.undefined(&in);
     if (c.s.cr0 & CR0_EM) raise_fault(kUD);
     if (c.s.cr0 & CR0_TS) raise_fault(kNM);
     return x87::check_pending(c);
@@ -34,9 +34,9 @@ void enter_mmx(Cpu& c) {
 }
 
 bool is_mm(const Insn& in, unsigned i) {
-    return in.is_reg(i) && ZydisRegisterGetClass(in.op[i].reg.value) == ZYDIS_REGCLASS_MMX;
+    return in.is_reg(i) && ZydisRegisterGetClass(in.regv(i)) == ZYDIS_REGCLASS_MMX;
 }
-unsigned mm_index(const Insn& in, unsigned i) { return unsigned(in.op[i].reg.value - ZYDIS_REGISTER_MM0); }
+unsigned mm_index(const Insn& in, unsigned i) { return unsigned(in.regv(i) - ZYDIS_REGISTER_MM0); }
 
 uint64_t mm(const Cpu& c, unsigned n) { return c.s.fpu.st[n].mant; }
 void set_mm(Cpu& c, unsigned n, uint64_t v) {
@@ -47,7 +47,7 @@ void set_mm(Cpu& c, unsigned n, uint64_t v) {
 // Operand i: an MMX register, or memory of the operand's size (64 or 32 bits).
 uint64_t read_src(Cpu& c, const Insn& in, unsigned i) {
     if (is_mm(in, i)) return mm(c, mm_index(in, i));
-    if (in.is_reg(i)) return c.get(in.op[i].reg.value);
+    if (in.is_reg(i)) return c.get(in.regv(i));
     if (in.is_imm(i)) return in.imm(i) & 0xFF;
     const unsigned n = in.size(i);
     uint64_t v = 0;

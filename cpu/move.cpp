@@ -11,18 +11,18 @@ void MOV(Cpu& c, const Insn& in) { c.wr_op(in, 0, c.rd_op(in, 1)); }
 
 // MOV Sreg, r/m16 and MOV r/m, Sreg (SDM Vol. 2B, MOV).
 void MOV_Sreg(Cpu& c, const Insn& in) {
-    if (in.is_reg(0) && ZydisRegisterGetClass(in.op[0].reg.value) == ZYDIS_REGCLASS_SEGMENT) {
-        SegReg sr = Cpu::segreg(in.op[0].reg.value);
+    if (in.is_reg(0) && ZydisRegisterGetClass(in.regv(0)) == ZYDIS_REGCLASS_SEGMENT) {
+        SegReg sr = Cpu::segreg(in.regv(0));
         if (sr == CS) c.undefined(&in);  // MOV CS is invalid (#UD)
         c.load_seg(sr, uint16_t(c.rd_op(in, 1)));
         // MOV SS inhibits interrupts and debug traps until after the next instruction.
         if (sr == SS) c.s.inhibit_irq = kShadowIrq | kShadowDebug;
         return;
     }
-    uint16_t sel = c.s.seg[Cpu::segreg(in.op[1].reg.value)].selector;
+    uint16_t sel = c.s.seg[Cpu::segreg(in.regv(1))].selector;
     if (in.is_reg(0)) {
         // A register destination of 32 bits receives the selector zero-extended (P6 and later).
-        ZydisRegister r = in.op[0].reg.value;
+        ZydisRegister r = in.regv(0);
         if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) c.s.set_reg32(r - ZYDIS_REGISTER_EAX, sel);
         else c.set(r, sel);
     } else {
@@ -49,10 +49,10 @@ void LEA(Cpu& c, const Insn& in) {
 
 void CMOVcc(Cpu& c, const Insn& in) {
     uint32_t v = c.rd_op(in, 1);  // the source is read (and may fault) whatever the condition
-    if (c.cond(in.d.opcode & 0xF)) c.wr_op(in, 0, v);
+    if (c.cond(in.opcode & 0xF)) c.wr_op(in, 0, v);
 }
 
-void SETcc(Cpu& c, const Insn& in) { c.wr_op(in, 0, c.cond(in.d.opcode & 0xF) ? 1 : 0); }
+void SETcc(Cpu& c, const Insn& in) { c.wr_op(in, 0, c.cond(in.opcode & 0xF) ? 1 : 0); }
 
 void BSWAP(Cpu& c, const Insn& in) {
     // With a 16-bit operand the result is undefined; P6-family processors clear the register
@@ -63,10 +63,7 @@ void BSWAP(Cpu& c, const Insn& in) {
 
 void XLAT(Cpu& c, const Insn& in) {
     // AL = [seg:(E)BX + AL], seg DS unless overridden.
-    const ZydisDecodedOperandMem* m = nullptr;
-    for (unsigned i = 0; i < in.d.operand_count; ++i)
-        if (in.op[i].type == ZYDIS_OPERAND_TYPE_MEMORY) m = &in.op[i].mem;
-    SegReg sr = m ? Cpu::segreg(m->segment) : DS;
+    SegReg sr = in.mem.segment ? Cpu::segreg(ZydisRegister(in.mem.segment)) : DS;
     uint32_t off = c.areg(EBX, in.addrsize()) + c.reg8(0);
     if (in.addrsize() == 2) off &= 0xFFFF;
     c.set_reg8(0, c.rd8(sr, off));

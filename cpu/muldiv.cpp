@@ -65,7 +65,7 @@ void IMUL(Cpu& c, const Insn& in) {
         b = sext(c.rd_op(in, 1), n);
     } else {
         a = sext(c.rd_op(in, 1), n);
-        b = sext(uint32_t(in.op[2].imm.value.u) & m, n);  // 6B: imm8 sign-extended; 69: imm16/32
+        b = sext(in.imm(2) & m, n);  // 6B: imm8 sign-extended; 69: imm16/32
     }
     const int64_t p = int64_t(a) * b;
     const uint32_t lo = uint32_t(p) & m;

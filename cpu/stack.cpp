@@ -12,7 +12,7 @@ namespace xlat {
 namespace {
 
 bool is_segment(const Insn& in, unsigned i) {
-    return in.is_reg(i) && ZydisRegisterGetClass(in.op[i].reg.value) == ZYDIS_REGCLASS_SEGMENT;
+    return in.is_reg(i) && ZydisRegisterGetClass(in.regv(i)) == ZYDIS_REGCLASS_SEGMENT;
 }
 
 // ---- PUSH, POP ----
@@ -20,7 +20,7 @@ bool is_segment(const Insn& in, unsigned i) {
 void PUSH(Cpu& c, const Insn& in) {
     const unsigned osz = in.opsize();
     if (is_segment(in, 0)) {
-        const uint16_t sel = c.s.seg[Cpu::segreg(in.op[0].reg.value)].selector;
+        const uint16_t sel = c.s.seg[Cpu::segreg(in.regv(0))].selector;
         if (osz == 2) return c.push(2, sel);
         // 32-bit operand size: the stack pointer moves by 4 but only the low word is written,
         // the upper half of the slot keeps its old contents. The SDM (Vol. 2B, PUSH) allows this
@@ -45,7 +45,7 @@ void POP(Cpu& c, const Insn& in) {
     const uint32_t old_esp = c.s.reg32(ESP);
     const uint32_t sp = c.pop_at(old_esp, osz, v);
     if (is_segment(in, 0)) {
-        const SegReg sr = Cpu::segreg(in.op[0].reg.value);
+        const SegReg sr = Cpu::segreg(in.regv(0));
         if (sr == CS) raise_fault(kUD);  // POP CS does not exist (0F is the two-byte escape)
         c.load_seg(sr, uint16_t(v));
         c.set_sp(sp);

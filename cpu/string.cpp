@@ -34,12 +34,8 @@ enum class Op { MOVS, CMPS, SCAS, LODS, STOS, INS, OUTS };
 // The segment of the source operand (DS unless overridden): Zydis reports it on the memory
 // operand based on (E)SI.
 SegReg source_segment(const Insn& in) {
-    for (unsigned i = 0; i < in.d.operand_count; ++i) {
-        const ZydisDecodedOperand& o = in.op[i];
-        if (o.type == ZYDIS_OPERAND_TYPE_MEMORY &&
-            (o.mem.base == ZYDIS_REGISTER_SI || o.mem.base == ZYDIS_REGISTER_ESI))
-            return Cpu::segreg(o.mem.segment);
-    }
+    if (in.mem.base == ZYDIS_REGISTER_SI || in.mem.base == ZYDIS_REGISTER_ESI)
+        return Cpu::segreg(ZydisRegister(in.mem.segment));
     return DS;
 }
 

@@ -30,7 +30,7 @@ template <bool IDT> void Lxdt(Cpu& c, const Insn& in) {
     uint32_t off = c.ea(in, 0);
     uint16_t limit = c.rd16(sr, off);
     uint32_t base = c.rd32(sr, in.addrsize() == 2 ? (off + 2) & 0xFFFF : off + 2);
-    if (in.d.operand_width == 16) base &= 0x00FFFFFF;
+    if (in.opsize() == 2) base &= 0x00FFFFFF;
     (IDT ? c.s.idtr : c.s.gdtr) = TableRegister{base, limit};
 }
 
@@ -43,7 +43,7 @@ template <bool IDT> void Sxdt(Cpu& c, const Insn& in) {
     c.probe_wr(sr, off, 6);
     c.wr16(sr, off, t.limit);
     c.wr32(sr, in.addrsize() == 2 ? (off + 2) & 0xFFFF : off + 2,
-           in.d.operand_width == 16 ? t.base & 0x00FFFFFF : t.base);
+           in.opsize() == 2 ? t.base & 0x00FFFFFF : t.base);
 }
 
 // ---- control registers ----
@@ -79,9 +79,9 @@ void write_cr4(Cpu& c, uint32_t v) {
 void MOV_Cr(Cpu& c, const Insn& in) {
     require_cpl0(c);
     if (c.v86()) raise_fault(kGP, 0);
-    if (ZydisRegisterGetClass(in.op[0].reg.value) == ZYDIS_REGCLASS_CONTROL) {
-        uint32_t v = c.get(in.op[1].reg.value);
-        switch (in.op[0].reg.value) {
+    if (ZydisRegisterGetClass(in.regv(0)) == ZYDIS_REGCLASS_CONTROL) {
+        uint32_t v = c.get(in.regv(1));
+        switch (in.regv(0)) {
         case ZYDIS_REGISTER_CR0: write_cr0(c, v); break;
         case ZYDIS_REGISTER_CR2: c.s.cr2 = v; break;
         case ZYDIS_REGISTER_CR3: c.load_paging_regs(c.s.cr0, v, c.s.cr4, c.s.efer); break;
@@ -89,11 +89,11 @@ void MOV_Cr(Cpu& c, const Insn& in) {
         default: raise_fault(kUD);  // CR1, CR5-CR7 do not exist
         }
     } else {
-        ZydisRegister cr = in.op[1].reg.value;
+        ZydisRegister cr = in.regv(1);
         if (cr != ZYDIS_REGISTER_CR0 && cr != ZYDIS_REGISTER_CR2 && cr != ZYDIS_REGISTER_CR3 &&
             cr != ZYDIS_REGISTER_CR4)
             raise_fault(kUD);
-        c.set(in.op[0].reg.value, c.get(cr));
+        c.set(in.regv(0), c.get(cr));
     }
 }
 
@@ -107,17 +107,17 @@ void MOV_Dr(Cpu& c, const Insn& in) {
         c.s.dr[7] &= ~(1u << 13);
         raise_fault(kDB);
     }
-    bool to_dr = ZydisRegisterGetClass(in.op[0].reg.value) == ZYDIS_REGCLASS_DEBUG;
-    unsigned n = unsigned((to_dr ? in.op[0].reg.value : in.op[1].reg.value) - ZYDIS_REGISTER_DR0);
+    bool to_dr = ZydisRegisterGetClass(in.regv(0)) == ZYDIS_REGCLASS_DEBUG;
+    unsigned n = unsigned((to_dr ? in.regv(0) : in.regv(1)) - ZYDIS_REGISTER_DR0);
     if (n == 4 || n == 5) {
         if (c.s.cr4 & CR4_DE) raise_fault(kUD);
         n += 2;
     }
     if (!to_dr) {
-        c.set(in.op[0].reg.value, c.s.dr[n]);
+        c.set(in.regv(0), c.s.dr[n]);
         return;
     }
-    uint32_t v = c.get(in.op[1].reg.value);
+    uint32_t v = c.get(in.regv(1));
     if (n == 6) v = (v & 0x0000E00Fu) | 0xFFFF0FF0u;       // reserved bits read as fixed values
     else if (n == 7) v = (v & 0xFFFF2BFFu) | 0x00000400u;
     c.s.dr[n] = v;

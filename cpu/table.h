@@ -15,7 +15,11 @@
 namespace xlat {
 
 class Cpu;
+class Emitter;  // translator/: writes host code for one guest instruction
 using SemanticsFn = void (*)(Cpu&, const Insn&);
+// A native emitter: writes host code for `in` into the block being translated; false when this
+// instance cannot be emitted natively (the translator then calls the semantics function).
+using EmitFn = bool (*)(Emitter&, const Insn& in);
 
 // Which operand form of a mnemonic a row covers. Most mnemonics have one row (Any); MOV has
 // separate rows for segment, control and debug registers because those are privileged or change
@@ -43,7 +47,7 @@ struct InsnRow {
     SemanticsFn fn;           // the reference semantics
     const char* category;     // alu, shift, muldiv, bcd, string, control, stack, system, ...
     uint16_t facts;           // RowFact bits
-    const void* emitter;      // native emitter (nullptr: call fn)
+    EmitFn emitter;           // native emitter (nullptr: call fn)
 };
 
 class InsnTable {

@@ -113,23 +113,16 @@ bool stack_fault(Cpu& c, bool overflow) {
 // ---------------------------------------------------------------------------------------------
 // Instruction and data pointers
 
-bool has_mem(const Insn& in) {
-    for (unsigned i = 0; i < in.d.operand_count; ++i)
-        if (in.op[i].type == ZYDIS_OPERAND_TYPE_MEMORY) return true;
-    return false;
-}
+bool has_mem(const Insn& in) { return in.mem.segment != ZYDIS_REGISTER_NONE; }
 
 void note_insn(Cpu& c, const Insn& in) {
     FpuState& f = c.s.fpu;
     f.fip = c.s.insn_eip;
     f.fcs = c.s.seg[CS].selector;
-    const auto& m = in.d.raw.modrm;
-    f.fop = uint16_t((in.d.opcode & 7) << 8 | m.mod << 6 | m.reg << 3 | m.rm);
-    for (unsigned i = 0; i < in.d.operand_count; ++i) {
-        if (in.op[i].type != ZYDIS_OPERAND_TYPE_MEMORY) continue;
-        f.fdp = c.ea(in, i);
-        f.fds = c.s.seg[c.seg_of(in, i)].selector;
-        break;
+    f.fop = uint16_t((in.opcode & 7) << 8 | in.modrm);
+    if (has_mem(in)) {
+        f.fdp = c.ea(in, 0);
+        f.fds = c.s.seg[c.seg_of(in, 0)].selector;
     }
 }
 
@@ -137,8 +130,7 @@ void note_insn(Cpu& c, const Insn& in) {
 // Memory operands
 
 MemRef mem_ref(Cpu& c, const Insn& in) {
-    for (unsigned i = 0; i < in.d.operand_count; ++i)
-        if (in.op[i].type == ZYDIS_OPERAND_TYPE_MEMORY) return MemRef{c.seg_of(in, i), c.ea(in, i), in.addrsize() == 2};
+    if (has_mem(in)) return MemRef{c.seg_of(in, 0), c.ea(in, 0), in.addrsize() == 2};
     c.undefined(&in);
 }
 

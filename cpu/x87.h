@@ -90,8 +90,8 @@ void check_write(Cpu& c, const MemRef& m, unsigned n, unsigned align);
 void write_mem(Cpu& c, const MemRef& m, const void* in, unsigned n);
 
 // ModRM fields of an x87 instruction (the opcode map is regular: D8-DF, reg, rm).
-inline unsigned modrm_reg(const Insn& in) { return in.d.raw.modrm.reg; }
-inline unsigned modrm_rm(const Insn& in) { return in.d.raw.modrm.rm; }
+inline unsigned modrm_reg(const Insn& in) { return in.modrm_reg(); }
+inline unsigned modrm_rm(const Insn& in) { return in.modrm_rm(); }
 
 // Registration of each x87 file's rows.
 void register_x87_arith(InsnTable& t);

@@ -24,7 +24,7 @@ using fp80::kIndefinite;
 Float80 read_operand(Cpu& c, const Insn& in, bool& denormal) {
     const MemRef m = mem_ref(c, in);
     denormal = false;
-    switch (in.d.opcode) {
+    switch (in.opcode) {
     case 0xD8: {
         uint32_t v;
         read_mem(c, m, &v, 4, 4);
@@ -52,7 +52,7 @@ Float80 read_operand(Cpu& c, const Insn& in, bool& denormal) {
 
 void FARITH(Cpu& c, const Insn& in) {
     if (!begin(c)) return;
-    const unsigned op = modrm_reg(in), opc = in.d.opcode;
+    const unsigned op = modrm_reg(in), opc = in.opcode;
     const bool mem = has_mem(in);
     bool mem_denormal = false;
     Float80 y{};
@@ -105,7 +105,7 @@ uint16_t compare_cc(int r) {
 // DC D8+i, DE D0+i, which Zydis names FCOM and FCOMP).
 void FCOM(Cpu& c, const Insn& in) {
     if (!begin(c)) return;
-    const unsigned opc = in.d.opcode, reg = modrm_reg(in), rm = modrm_rm(in);
+    const unsigned opc = in.opcode, reg = modrm_reg(in), rm = modrm_rm(in);
     const bool mem = has_mem(in);
     bool mem_denormal = false;
     Float80 y{};
@@ -145,7 +145,7 @@ void FCOMI(Cpu& c, const Insn& in) {
     note_insn(c, in);
     const unsigned i = modrm_rm(in);
     const bool quiet = modrm_reg(in) == 5;  // DB E8+i, DF E8+i
-    const bool pops = in.d.opcode == 0xDF;
+    const bool pops = in.opcode == 0xDF;
     auto set_flags = [&](int r) {
         uint32_t f = r == -1 ? CF : r == 0 ? ZF : r == 2 ? (ZF | PF | CF) : 0;
         c.set_arith(f);
@@ -172,7 +172,7 @@ void FCMOV(Cpu& c, const Insn& in) {
     const unsigned i = modrm_rm(in);
     static const uint8_t cc[4] = {0x2, 0x4, 0x6, 0xA};  // Jcc condition codes: B, E, BE, P
     bool take = c.cond(cc[modrm_reg(in) & 3]);
-    if (in.d.opcode == 0xDB) take = !take;
+    if (in.opcode == 0xDB) take = !take;
     if (empty(c, 0) || empty(c, i)) {
         if (stack_fault(c, false)) set_st(c, 0, kIndefinite);
         return;
@@ -350,7 +350,7 @@ void FFREE(Cpu& c, const Insn& in) {
     note_insn(c, in);
     set_c1(c, false);  // C0-C3 are undefined; the hardware clears C1
     set_tag(c, phys(c, modrm_rm(in)), 3);
-    if (in.d.opcode == 0xDF) pop(c);
+    if (in.opcode == 0xDF) pop(c);
 }
 
 void FNOP(Cpu& c, const Insn& in) {

@@ -166,7 +166,7 @@ void load_env(Cpu& c, const uint8_t* b, bool op32) {
     update_es(c);
 }
 
-bool op32(const Insn& in) { return in.d.operand_width == 32; }
+bool op32(const Insn& in) { return in.opsize() == 4; }
 
 // FLDENV m14/28byte (D9 /4).
 void FLDENV(Cpu& c, const Insn& in) {

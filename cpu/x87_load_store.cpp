@@ -54,11 +54,11 @@ void FLD(Cpu& c, const Insn& in) {
     const bool mem = has_mem(in);
     if (mem) {
         const MemRef m = mem_ref(c, in);
-        if (in.d.opcode == 0xD9) {
+        if (in.opcode == 0xD9) {
             uint32_t x;
             read_mem(c, m, &x, 4, 4);
             v = fp80::from_f32(ctx, x);
-        } else if (in.d.opcode == 0xDD) {
+        } else if (in.opcode == 0xDD) {
             uint64_t x;
             read_mem(c, m, &x, 8, 8);
             v = fp80::from_f64(ctx, x);
@@ -85,7 +85,7 @@ void FILD(Cpu& c, const Insn& in) {
     if (!begin(c)) return;
     const MemRef m = mem_ref(c, in);
     int64_t v;
-    if (in.d.opcode == 0xDB) {
+    if (in.opcode == 0xDB) {
         int32_t x;
         read_mem(c, m, &x, 4, 4);
         v = x;
@@ -149,7 +149,7 @@ bool st0_empty(Cpu& c, bool& store_indefinite) {
 // FSTP ST(i) (DD D8+i and the aliases D9 D8+i, DF D0+i, DF D8+i).
 void FST(Cpu& c, const Insn& in) {
     if (!begin(c)) return;
-    const unsigned opc = in.d.opcode, reg = modrm_reg(in);
+    const unsigned opc = in.opcode, reg = modrm_reg(in);
     const bool mem = has_mem(in);
     const unsigned size = !mem ? 0 : opc == 0xD9 ? 4 : opc == 0xDD ? 8 : 10;
     const bool pops = mem ? (reg == 3 || reg == 7) : !(opc == 0xDD && reg == 2);
@@ -199,7 +199,7 @@ void FST(Cpu& c, const Insn& in) {
 void FIST(Cpu& c, const Insn& in) {
     if (!begin(c)) return;
     const unsigned reg = modrm_reg(in);
-    const unsigned size = in.d.opcode == 0xDB ? 4 : reg == 7 ? 8 : 2;
+    const unsigned size = in.opcode == 0xDB ? 4 : reg == 7 ? 8 : 2;
     const bool pops = reg != 2;
     const MemRef m = mem_ref(c, in);
     check_write(c, m, size, size);

@@ -188,6 +188,7 @@ void store(Machine& m, uint32_t addr, uint64_t len, Fill fill) {
                 n += std::min<uint64_t>(len - done - n, kPageSize);
             }
             fill(host, n, done);
+            m.phys.wrote(uint32_t(addr + done), size_t(n));  // reports writes to code pages
         }
         done += n;
     }

@@ -14,10 +14,11 @@ constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
 
 } // namespace
 
-Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace), code_pages_(size_t(phys.ram_size() >> kPageBits), 0) {
+Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace) {
     flush_all();
     stats_.flushes = 0;
-    phys_.add_listener([](void* self) { static_cast<Mmu*>(self)->flush_all(); }, this);
+    phys_.add_listener([](void* self) { static_cast<Mmu*>(self)->flush_all(); }, this,
+                       [](void* self) { static_cast<Mmu*>(self)->drop_write_tags(); });
 }
 
 Mmu::~Mmu() { phys_.remove_listener(this); }
@@ -69,18 +70,9 @@ void Mmu::invalidate_page(uint32_t lin) {
     }
 }
 
-void Mmu::set_code_page(uint32_t paddr, bool holds_code) {
-    size_t i = paddr >> kPageBits;
-    if (i >= code_pages_.size()) return;  // only RAM holds translated code
-    code_pages_[i] = holds_code;
-    if (holds_code)  // no write may take the host-pointer path to it any more
-        for (auto& set : tlb_)
-            for (TlbEntry& e : set) e.tag[int(Access::Write)] = kTlbInvalid;
-}
-
-bool Mmu::is_code_page(uint32_t paddr) const {
-    size_t i = paddr >> kPageBits;
-    return i < code_pages_.size() && code_pages_[i];
+void Mmu::drop_write_tags() {
+    for (auto& set : tlb_)
+        for (TlbEntry& e : set) e.tag[int(Access::Write)] = kTlbInvalid;
 }
 
 Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) noexcept {
@@ -195,8 +187,7 @@ uint32_t Mmu::phys_read(uint64_t paddr, unsigned size) noexcept {
 
 void Mmu::phys_write(uint64_t paddr, unsigned size, uint32_t value) noexcept {
     if (paddr >> 32) return;
-    phys_.write(uint32_t(paddr), size, value);
-    if (on_code_write && is_code_page(uint32_t(paddr))) on_code_write(on_code_write_ctx, uint32_t(paddr), size);
+    phys_.write(uint32_t(paddr), size, value);  // reports writes to code pages
 }
 
 bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault& f) noexcept {
@@ -216,7 +207,7 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
     if (paddr >> 32) return true;  // nothing there: always the slow path
     PageInfo pi = phys_.page(uint32_t(paddr));
     bool direct = pi.kind == RegionKind::Ram || (pi.kind == RegionKind::Rom && acc != Access::Write);
-    if (direct && acc == Access::Write && is_code_page(uint32_t(paddr))) direct = false;
+    if (direct && acc == Access::Write && phys_.is_code_page(uint32_t(paddr))) direct = false;
     if (direct) {
         TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
         uintptr_t addend = reinterpret_cast<uintptr_t>(pi.host) - (lin & kPageMask);

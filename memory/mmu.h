@@ -62,6 +62,8 @@ public:
     const Paging& paging() const { return paging_; }
 
     void flush_all();
+    // Drops every write tag: a page became a code page, and no write may reach it directly.
+    void drop_write_tags();
     // Drops every non-global translation (a CR3 load with CR4.PGE).
     void flush_nonglobal();
     // INVLPG: drops the translations of the page holding `lin`, global or not.
@@ -82,12 +84,9 @@ public:
     [[nodiscard]] bool try_write(uint32_t lin, unsigned size, uint32_t value, bool user, GuestFault& f) noexcept;
     [[nodiscard]] bool try_probe_write(uint32_t lin, unsigned size, bool user, GuestFault& f) noexcept;
 
-    // Code-page tracking: pages marked here never take the host-pointer path for writes, and
-    // every write to them is reported to on_code_write (the block cache invalidates there).
-    void set_code_page(uint32_t paddr, bool holds_code);
-    bool is_code_page(uint32_t paddr) const;
-    void (*on_code_write)(void* ctx, uint32_t paddr, unsigned size) = nullptr;
-    void* on_code_write_ctx = nullptr;
+    // Code pages are recorded by the physical address space (PhysMem::set_code_page): the TLB
+    // never maps them for direct writes, so every CPU write to one reaches PhysMem::write, which
+    // reports it.
 
     template <typename T> T read(uint32_t lin, bool user, Access acc = Access::Read) {
         const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
@@ -186,7 +185,6 @@ private:
     MmuStats stats_;
     TlbEntry tlb_[2][kTlbEntries];
     uint64_t tlb_epoch_ = 0;  // counts flushes and INVLPGs: a PageRun from an older epoch is stale
-    std::vector<uint8_t> code_pages_;  // per physical page of RAM: holds translated code
 };
 
 } // namespace xlat

@@ -11,7 +11,8 @@ namespace {
 constexpr uint32_t kVgaBase = 0xA0000, kVgaEnd = 0xC0000;
 }
 
-PhysMem::PhysMem(uint64_t ram_bytes, bool pc_layout) : ram_size_(ram_bytes), vga_hole_(pc_layout) {
+PhysMem::PhysMem(uint64_t ram_bytes, bool pc_layout)
+    : ram_size_(ram_bytes), vga_hole_(pc_layout), code_pages_(size_t(ram_bytes >> kPageBits), 0) {
     if (ram_bytes == 0 || ram_bytes > kMaxRamBytes || (ram_bytes & (kPageSize - 1)))
         throw std::invalid_argument("RAM size must be a whole number of pages, at most 3 GiB");
     // calloc of a large block maps fresh zero pages lazily: a 3 GiB guest costs nothing until
@@ -24,7 +25,36 @@ PhysMem::~PhysMem() { std::free(ram_); }
 
 void PhysMem::remove_listener(void* ctx) {
     for (size_t i = 0; i < listeners_.size(); ++i)
-        if (listeners_[i].second == ctx) listeners_.erase(listeners_.begin() + long(i--));
+        if (listeners_[i].ctx == ctx) listeners_.erase(listeners_.begin() + long(i--));
+}
+
+void PhysMem::set_code_page(uint32_t paddr, bool holds_code) {
+    size_t i = paddr >> kPageBits;
+    if (i >= code_pages_.size()) return;  // only RAM holds translated code
+    const bool was = code_pages_[i];
+    code_pages_[i] = holds_code;
+    if (holds_code && !was)
+        for (const Listener& l : listeners_)
+            if (l.code_page) l.code_page(l.ctx);
+}
+
+void PhysMem::wrote(uint32_t paddr, size_t len) {
+    if (!on_code_write || len == 0) return;
+    const uint64_t end = uint64_t(paddr) + len;
+    for (uint64_t page = paddr & kPageMask; page < end; page += kPageSize) {
+        if (!is_code_page(uint32_t(page))) continue;
+        const uint64_t from = page > paddr ? page : paddr, to = page + kPageSize < end ? page + kPageSize : end;
+        on_code_write(on_code_write_ctx, uint32_t(from), unsigned(to - from));
+    }
+}
+
+bool PhysMem::plain_ram(uint32_t paddr, size_t len) const {
+    const uint64_t end = uint64_t(paddr) + len;
+    if (end > ram_size_) return false;
+    if (vga_hole_ && paddr < kVgaEnd && end > kVgaBase) return false;
+    for (const Region& r : regions_)
+        if (paddr < uint64_t(r.base) + r.size && end > r.base) return false;
+    return true;
 }
 
 void PhysMem::check_overlap(uint32_t base, uint32_t size, const std::string& name) const {
@@ -102,11 +132,26 @@ void PhysMem::write(uint32_t paddr, unsigned size, uint32_t value) {
     }
     if ((vga_hole_ && paddr >= kVgaBase && paddr < kVgaEnd) || paddr >= ram_size_) return;
     std::memcpy(ram_ + paddr, &value, size);
+    if (on_code_write && code_pages_[paddr >> kPageBits]) on_code_write(on_code_write_ctx, paddr, size);
 }
 
 void PhysMem::write_bytes(uint32_t paddr, const void* data, size_t len) {
     const uint8_t* p = static_cast<const uint8_t*>(data);
+    if (plain_ram(paddr, len)) {
+        std::memcpy(ram_ + paddr, p, len);
+        wrote(paddr, len);
+        return;
+    }
     for (size_t i = 0; i < len; ++i) write(uint32_t(paddr + i), 1, p[i]);
+}
+
+void PhysMem::fill_bytes(uint32_t paddr, uint8_t value, size_t len) {
+    if (plain_ram(paddr, len)) {
+        std::memset(ram_ + paddr, value, len);
+        wrote(paddr, len);
+        return;
+    }
+    for (size_t i = 0; i < len; ++i) write(uint32_t(paddr + i), 1, value);
 }
 
 void PhysMem::read_bytes(uint32_t paddr, void* data, size_t len) {

@@ -58,9 +58,27 @@ public:
     bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
     uint32_t a20_mask() const { return a20_mask_; }
     // Whoever caches translations (each CPU's TLB) registers here and is called whenever the
-    // map or the A20 gate changes.
-    void add_listener(void (*fn)(void*), void* ctx) { listeners_.emplace_back(fn, ctx); }
+    // map or the A20 gate changes, and (code_fn) whenever a page becomes a code page, so that no
+    // write reaches it through a host pointer any more.
+    void add_listener(void (*fn)(void*), void* ctx, void (*code_fn)(void*) = nullptr) {
+        listeners_.push_back(Listener{fn, code_fn, ctx});
+    }
     void remove_listener(void* ctx);
+
+    // Code-page tracking, one record per machine (every CPU, DMA and loader write is seen here):
+    // the block cache marks the pages it translated from; every write to a marked page through
+    // this object (write, write_bytes, fill_bytes, wrote) is reported to on_code_write, where the
+    // block cache invalidates. The TLBs never map a code page for direct writes.
+    void set_code_page(uint32_t paddr, bool holds_code);
+    bool is_code_page(uint32_t paddr) const {
+        size_t i = paddr >> kPageBits;
+        return i < code_pages_.size() && code_pages_[i];
+    }
+    void (*on_code_write)(void* ctx, uint32_t paddr, unsigned size) = nullptr;
+    void* on_code_write_ctx = nullptr;
+    // For writers that store through ram() directly: reports the code pages [paddr, paddr+len)
+    // touches. Everyone else writes through write/write_bytes/fill_bytes, which report themselves.
+    void wrote(uint32_t paddr, size_t len);
 
     PageInfo page(uint32_t paddr) const;
 
@@ -68,8 +86,10 @@ public:
     // be applied.
     uint32_t read(uint32_t paddr, unsigned size);
     void write(uint32_t paddr, unsigned size, uint32_t value);
-    // Bulk helpers for loaders and tests: byte by byte through the map.
+    // Bulk accesses for loaders, DMA and tests: plain RAM a page at a time, the rest byte by
+    // byte through the map; writes report code pages.
     void write_bytes(uint32_t paddr, const void* data, size_t len);
+    void fill_bytes(uint32_t paddr, uint8_t value, size_t len);
     void read_bytes(uint32_t paddr, void* data, size_t len);
 
 private:
@@ -90,10 +110,18 @@ private:
     bool vga_hole_ = true;
     uint32_t a20_mask_ = 0xFFFFFFFFu;
     std::vector<Region> regions_;
-    std::vector<std::pair<void (*)(void*), void*>> listeners_;
+    struct Listener {
+        void (*changed)(void*);    // the map or A20 changed
+        void (*code_page)(void*);  // a page became a code page
+        void* ctx;
+    };
+    std::vector<Listener> listeners_;
+    std::vector<uint8_t> code_pages_;  // per page of RAM: 1 when it holds translated code
     void changed() {
-        for (auto& [fn, ctx] : listeners_) fn(ctx);
+        for (const Listener& l : listeners_) l.changed(l.ctx);
     }
+    // True when [paddr, paddr+len) is plain RAM (no region over it, not the VGA hole).
+    bool plain_ram(uint32_t paddr, size_t len) const;
 };
 
 } // namespace xlat

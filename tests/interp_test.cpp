@@ -1,8 +1,13 @@
 // The interpreter loop: the decode cache never runs stale bytes.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <vector>
 
 #include "frontend/machine.h"
+#include "frontend/multiboot.h"
 #include "test_machine.h"
 
 using namespace xlat;
@@ -90,4 +95,44 @@ TEST_CASE("CpuState is the whole CPU: a copy restored runs on as the original di
     CHECK(std::memcmp(&a.cpu.s, &b.cpu.s, sizeof(CpuState)) == 0);
     CHECK(b.cpu.s.reg32(EAX) == 1);
     CHECK(b.cpu.stats.exceptions[kPF] == 0);
+}
+
+TEST_CASE("writes to code pages are reported whoever writes: CPU, DMA-style bulk writes, the loader", "[interp][smc]") {
+    Machine m(small_config(4u << 20));
+    std::vector<std::pair<uint32_t, unsigned>> seen;
+    m.phys.on_code_write_ctx = &seen;
+    m.phys.on_code_write = [](void* ctx, uint32_t pa, unsigned size) {
+        static_cast<std::vector<std::pair<uint32_t, unsigned>>*>(ctx)->emplace_back(pa, size);
+    };
+    // The CPU: a store into a code page, after the TLB already mapped the page for writing.
+    m.cpu.load_seg_real(CS, 0x1000);
+    m.cpu.load_seg_real(DS, 0x2000);
+    const uint8_t code[] = {0xC7, 0x06, 0x10, 0x00, 0x34, 0x12,   // mov word [0x10], 0x1234
+                            0xC7, 0x06, 0x12, 0x00, 0x78, 0x56};  // mov word [0x12], 0x5678
+    m.phys.write_bytes(0x10000, code, sizeof code);
+    m.cpu.s.set_eip(0);
+    m.interp.step();  // the page 0x20000 is now in the TLB for writes
+    CHECK(seen.empty());
+    m.phys.set_code_page(0x20000, true);
+    m.interp.step();
+    REQUIRE(seen.size() == 1);
+    CHECK(seen[0] == std::make_pair(0x20012u, 2u));
+    // DMA-style bulk writes, across a code page's edges.
+    seen.clear();
+    m.phys.set_code_page(0x30000, true);
+    std::vector<uint8_t> block(0x2000, 0xAA);
+    m.phys.write_bytes(0x2F800, block.data(), block.size());  // 0x2F800-0x317FF
+    m.phys.fill_bytes(0x30FF0, 0, 0x20);
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0] == std::make_pair(0x30000u, 0x1000u));
+    CHECK(seen[1] == std::make_pair(0x30FF0u, 0x10u));
+    // The Multiboot loader copies the kernel through the same interface.
+    seen.clear();
+    std::ifstream f(std::string(XLAT_BINARY_DIR) + "/tests/kernels/multiboot.elf", std::ios::binary);
+    std::vector<uint8_t> kernel((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    REQUIRE(kernel.size() > 0);
+    m.phys.set_code_page(0x100000, true);  // the kernel loads at 1 MiB (tests/kernels/link.ld)
+    load_multiboot(m, BootFile::from_bytes("multiboot.elf", kernel), "", {});
+    CHECK(!seen.empty());
+    CHECK(std::all_of(seen.begin(), seen.end(), [](auto& w) { return (w.first & kPageMask) == 0x100000; }));
 }

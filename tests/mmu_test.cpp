@@ -288,20 +288,20 @@ TEST_CASE("an instruction fetch stops at the page end and faults on the right pa
 TEST_CASE("code pages never take the host-pointer path for writes and report each write", "[mmu]") {
     Rig r;
     std::vector<std::pair<uint32_t, unsigned>> seen;
-    r.mmu.on_code_write_ctx = &seen;
-    r.mmu.on_code_write = [](void* ctx, uint32_t pa, unsigned size) {
+    r.phys.on_code_write_ctx = &seen;
+    r.phys.on_code_write = [](void* ctx, uint32_t pa, unsigned size) {
         static_cast<std::vector<std::pair<uint32_t, unsigned>>*>(ctx)->emplace_back(pa, size);
     };
     r.mmu.write<uint32_t>(0x7000, 1, false);  // fills the TLB's write tag for the page
-    r.mmu.set_code_page(0x7000, true);
+    r.phys.set_code_page(0x7000, true);
     r.mmu.write<uint32_t>(0x7004, 2, false);
     r.mmu.write<uint16_t>(0x7FFF, 3, false);  // crosses into 0x8000, not a code page
     r.mmu.write<uint32_t>(0x9000, 4, false);
     REQUIRE(seen.size() == 2);
     CHECK(seen[0] == std::make_pair(0x7004u, 4u));
     CHECK(seen[1] == std::make_pair(0x7FFFu, 1u));
-    CHECK(r.mmu.is_code_page(0x7ABC));
-    r.mmu.set_code_page(0x7000, false);
+    CHECK(r.phys.is_code_page(0x7ABC));
+    r.phys.set_code_page(0x7000, false);
     r.mmu.write<uint32_t>(0x7008, 5, false);
     CHECK(seen.size() == 2);
 }

@@ -219,7 +219,7 @@ TEST_CASE("an instruction that changes the mode key ends its block", "[mode_key]
                 Finding& f = missing[in->row];
                 if (f.count++ == 0) {
                     std::ostringstream o;
-                    o << ZydisMnemonicGetString(in->d.mnemonic) << " form " << int(in->row->form) << " in "
+                    o << ZydisMnemonicGetString(in->mnem()) << " form " << int(in->row->form) << " in "
                       << mode_name(mode) << ": " << rig.m.interp.disassemble(*in) << " key " << std::hex
                       << key << " -> " << mode_key(s);
                     f.example = o.str();

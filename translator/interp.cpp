@@ -8,65 +8,32 @@
 
 namespace xlat {
 
-Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu), table_(instruction_table()), cache_(kCacheEntries) {
-    ZydisDecoderInit(&real16_, ZYDIS_MACHINE_MODE_REAL_16, ZYDIS_STACK_WIDTH_16);
-    ZydisDecoderInit(&prot16_, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
-    ZydisDecoderInit(&prot32_, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
-    ZydisFormatterInit(&formatter_, ZYDIS_FORMATTER_STYLE_INTEL);
-}
+Interpreter::Interpreter(Cpu& cpu)
+    : cpu_(cpu), table_(instruction_table()), decoder_(table_), cache_(kCacheEntries) {}
 
 void Interpreter::decode(Insn& in) {
     CpuState& s = cpu_.s;
-    const ZydisDecoder* dec = (!cpu_.protected_mode() || cpu_.v86()) ? &real16_
-                              : cpu_.code32()                         ? &prot32_
-                                                                      : &prot16_;
     // Instruction bytes must lie within the CS limit: the first one decides #GP(0) at once, the
     // decoder asks for more only as far as the instruction really extends.
-    uint32_t eip = s.eip();
-    uint32_t lin = cpu_.linear(CS, eip, 1, Access::Exec);
-    uint32_t room = s.seg[CS].limit - eip;  // bytes after the first one inside the limit
-    unsigned avail = room >= ZYDIS_MAX_INSTRUCTION_LENGTH - 1 ? ZYDIS_MAX_INSTRUCTION_LENGTH : room + 1;
-    uint8_t buf[ZYDIS_MAX_INSTRUCTION_LENGTH];
+    const uint32_t eip = s.eip();
+    const uint32_t lin = cpu_.linear(CS, eip, 1, Access::Exec);
+    const uint32_t room = s.seg[CS].limit - eip;  // bytes after the first one inside the limit
+    const unsigned avail = room >= ZYDIS_MAX_INSTRUCTION_LENGTH - 1 ? ZYDIS_MAX_INSTRUCTION_LENGTH : room + 1;
+    uint8_t* buf = scratch_bytes_;
     unsigned have = cpu_.mmu.fetch(lin, buf, avail, cpu_.user());
+    const DecodeMode mode = decode_mode(s);
+    const bool x87_nm = s.cr0 & (CR0_EM | CR0_TS);
     for (;;) {
-        ZyanStatus st = ZydisDecoderDecodeFull(dec, buf, have, &in.d, in.op);
-        if (ZYAN_SUCCESS(st)) break;
-        if (st == ZYDIS_STATUS_NO_MORE_DATA) {
-            if (have < avail) {  // the instruction continues on the next page
-                have += cpu_.mmu.fetch(lin + have, buf + have, avail - have, cpu_.user());
-                continue;
-            }
-            // Runs past the CS limit (or past 15 bytes: #GP(0) on P6 too).
-            raise_fault(kGP, 0);
+        switch (decoder_.decode(buf, have, avail, eip, mode, x87_nm, in)) {
+        case DecodeStatus::Ok: last_bytes_ = buf; return;
+        case DecodeStatus::NeedMore:  // the instruction continues on the next page
+            have += cpu_.mmu.fetch(lin + have, buf + have, avail - have, cpu_.user());
+            continue;
+        case DecodeStatus::PastLimit: raise_fault(kGP, 0);  // past the CS limit or 15 bytes
+        case DecodeStatus::X87Absent: raise_fault(kNM);
+        case DecodeStatus::Undefined: cpu_.undefined(nullptr);
         }
-        if (st == ZYDIS_STATUS_INSTRUCTION_TOO_LONG) raise_fault(kGP, 0);
-        // An undefined x87 opcode (escape D8-DF) raises #NM, not #UD, while CR0.EM or CR0.TS is
-        // set (SDM Vol. 3A, chapter 22, "x87 FPU Error Signals": undefined floating-point opcodes).
-        if (cpu_.s.cr0 & (CR0_EM | CR0_TS)) {
-            unsigned i = 0;
-            while (i < have && (buf[i] == 0x26 || buf[i] == 0x2E || buf[i] == 0x36 || buf[i] == 0x3E ||
-                                buf[i] == 0x64 || buf[i] == 0x65 || buf[i] == 0x66 || buf[i] == 0x67 ||
-                                buf[i] == 0xF0 || buf[i] == 0xF2 || buf[i] == 0xF3))
-                ++i;
-            if (i < have && buf[i] >= 0xD8 && buf[i] <= 0xDF) raise_fault(kNM);
-        }
-        cpu_.undefined(nullptr);
     }
-    in.next_eip = eip + in.d.length;
-    if (!cpu_.code32() || cpu_.real_mode() || cpu_.v86()) in.next_eip &= 0xFFFF;
-    Form form = Form::Any;
-    for (unsigned i = 0; i < in.d.operand_count_visible; ++i) {
-        if (in.op[i].type != ZYDIS_OPERAND_TYPE_REGISTER) continue;
-        ZydisRegisterClass rc = ZydisRegisterGetClass(in.op[i].reg.value);
-        if (rc == ZYDIS_REGCLASS_SEGMENT) {
-            const bool mov = in.d.mnemonic == ZYDIS_MNEMONIC_MOV;
-            if (i == 0 && (mov || in.d.mnemonic == ZYDIS_MNEMONIC_POP)) form = Form::SregLoad;
-            else if (mov) form = Form::Sreg;
-        }
-        else if (rc == ZYDIS_REGCLASS_CONTROL) form = Form::Cr;
-        else if (rc == ZYDIS_REGCLASS_DEBUG) form = Form::Dr;
-    }
-    in.row = table_.find(in.d.mnemonic, form);
 }
 
 const Insn& Interpreter::fetch() {
@@ -77,21 +44,23 @@ const Insn& Interpreter::fetch() {
         decode(scratch_);
         return scratch_;
     }
-    const uint8_t mode = (!cpu_.protected_mode() || cpu_.v86()) ? 0 : cpu_.code32() ? 2 : 1;
+    last_bytes_ = host;
+    const uint8_t mode = uint8_t(decode_mode(s));
     CachedInsn& e = cache_[(reinterpret_cast<uintptr_t>(host) ^ (reinterpret_cast<uintptr_t>(host) >> 12)) &
                            (kCacheEntries - 1)];
     uint64_t now[2];
     std::memcpy(now, host, 16);
     if (e.host == host && e.mode == mode && (now[0] & e.mask[0]) == e.bytes[0] && (now[1] & e.mask[1]) == e.bytes[1]) {
         // Still the same bytes: only the limit check and the next EIP depend on where it runs.
-        const uint32_t last = s.eip() + e.insn.d.length - 1u;
+        const uint32_t last = s.eip() + e.insn.length - 1u;
         if (last < s.eip() || last > s.seg[CS].limit) raise_fault(kGP, 0);
-        e.insn.next_eip = s.eip() + e.insn.d.length;
+        e.insn.next_eip = s.eip() + e.insn.length;
         if (mode != 2) e.insn.next_eip &= 0xFFFF;
         return e.insn;
     }
     decode(e.insn);
-    const unsigned len = e.insn.d.length;
+    last_bytes_ = host;
+    const unsigned len = e.insn.length;
     e.host = host;
     e.mode = mode;
     e.mask[0] = len >= 8 ? ~0ull : (1ull << (8 * len)) - 1;
@@ -136,7 +105,7 @@ void Interpreter::step() {
             return;
         }
         // A REP string instruction counts its further iterations itself (cpu/string.cpp).
-        cpu_.stats.executed[in.d.mnemonic] += 1 + (s.icount - counted_before);
+        cpu_.stats.executed[in.mnemonic] += 1 + (s.icount - counted_before);
     } catch (const GuestFault& f) {
         // Faults of the fetch and decode, and instruction breakpoints.
         s.fault = PendingFault{1, f.vector, f.error_code, f.address};
@@ -203,10 +172,8 @@ StopReason Interpreter::run(uint64_t max_insns) {
 }
 
 std::string Interpreter::disassemble(const Insn& in) const {
-    char text[128];
-    ZydisFormatterFormatInstruction(&formatter_, &in.d, in.op, in.d.operand_count_visible, text, sizeof text,
-                                    cpu_.s.seg[CS].base + cpu_.s.insn_eip, nullptr);
-    return text;
+    if (!last_bytes_) return "(none)";
+    return decoder_.disassemble(last_bytes_, in.length, decode_mode(cpu_.s), cpu_.s.seg[CS].base + cpu_.s.insn_eip);
 }
 
 } // namespace xlat

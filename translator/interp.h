@@ -9,6 +9,7 @@
 
 #include "cpu/cpu.h"
 #include "cpu/table.h"
+#include "translator/decoder.h"
 
 namespace xlat {
 
@@ -26,14 +27,15 @@ public:
     void decode(Insn& in);
     // The decoded instruction at CS:EIP, from the decode cache when its bytes are unchanged.
     const Insn& fetch();
-    // Text of an instruction, for traces.
+    // Text of the instruction fetch() returned last (`in`), for traces.
     std::string disassemble(const Insn& in) const;
 
 private:
     Cpu& cpu_;
     const InsnTable& table_;
-    ZydisDecoder real16_, prot16_, prot32_;
-    ZydisFormatter formatter_;
+    Decoder decoder_;
+    const uint8_t* last_bytes_ = nullptr;  // the bytes of the instruction fetch() returned last
+    uint8_t scratch_bytes_[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
 
     // Decode cache: direct-mapped by the host address of the instruction's first byte. An entry
     // keeps the bytes it was decoded from and is used only while memory still holds them, so
