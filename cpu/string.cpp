@@ -171,7 +171,6 @@ void string_op(Cpu& c, const Insn& in) {
             return;
         }
         ++c.s.icount;
-        ++c.s.tsc;
     }
 }
 
