@@ -872,11 +872,11 @@ TEST_CASE("CLI at CPL > IOPL and HLT at CPL > 0 are #GP in protected mode", "[fl
 TEST_CASE("IN and OUT, imm8 and DX forms", "[flow][misc]") {
     Rig r;
     Probe p;
-    r.m.io.claim(0x60, 1, &p);
+    r.m.io.claim(0x6A, 1, &p);  // a port no device of the PC owns (0x60 is the 8042's)
     r.m.io.claim(0x300, 4, &p);
     r.s.set_reg32(EAX, 0xFFFFFFFF);
     r.s.set_reg32(EDX, 0x300);
-    r.code({0xE4, 0x60, 0xED, 0x66, 0xEF, 0xE6, 0x60});  // in al,60h; in ax,dx; out dx,eax; out 60h,al
+    r.code({0xE4, 0x6A, 0xED, 0x66, 0xEF, 0xE6, 0x6A});  // in al,6Ah; in ax,dx; out dx,eax; out 6Ah,al
     r.step();
     CHECK(r.s.reg32(EAX) == 0xFFFFFF11u);
     r.step();
