@@ -49,7 +49,7 @@ Machine::Machine(const MachineConfig& cfg)
     const uint32_t low = std::min<uint32_t>(size, 128u << 10);
     std::vector<uint8_t> tail(cfg.firmware.end() - low, cfg.firmware.end());
     phys.map_rom(0x100000 - low, tail, "isa-bios");
-    io.claim(0xE9, 1, &devices.add<DebugConsole>(cfg.debugcon));
+    io.claim(cfg.debugcon_port, 1, &devices.add<DebugConsole>(cfg.debugcon));
     io.claim(0xF4, ExitPort::kPorts, &devices.add<ExitPort>(0xF4, [this](int status) {
         cpu.exit_status = status;
         cpu.request_stop(StopReason::ExitPort);

@@ -27,7 +27,8 @@ namespace xlat {
 struct MachineConfig {
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
-    std::function<void(char)> debugcon;    // receives port 0xE9 output; empty: discarded
+    std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded
+    uint16_t debugcon_port = 0xE9;         // its port (0x402 for SeaBIOS's log)
     bool no_reboot = false;                // a triple fault ends the run instead of resetting
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <cstring>
 #include <limits.h>
+#include <memory>
+#include <stdexcept>
 
 #include "frontend/machine.h"
 #include "frontend/multiboot.h"
@@ -112,7 +114,18 @@ int run(int argc, char** argv) {
             modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
     }
 
-    Machine m(cfg);
+    cfg.debugcon_port = opt.debugcon_port;
+    std::unique_ptr<Machine> machine;
+    try {
+        machine = std::make_unique<Machine>(cfg);
+    } catch (const std::invalid_argument& e) {
+        // A port claimed twice can only come from --debugcon-port naming a device's port.
+        if (!std::strstr(e.what(), "already claimed")) throw;
+        char port[8];
+        std::snprintf(port, sizeof port, "0x%x", opt.debugcon_port);
+        throw UsageError(std::string("--debugcon-port ") + port + " belongs to another device (" + e.what() + ")");
+    }
+    Machine& m = *machine;
     con.cpu = &m.cpu;
     if (!kernel.empty()) {
         try {

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -147,7 +148,10 @@ po::options_description describe() {
         ("memory,m", po::value<std::string>()->value_name("SIZE"),
          "guest RAM: 128M, 1G, ... (no suffix: MiB; at most 3G; default 128M)")
         ("debugcon", po::value<std::string>()->value_name("DEV"),
-         "where port 0xE9 output goes: stdio (default), file:PATH or none")
+         "where debug console output goes: stdio (default), file:PATH or none")
+        ("debugcon-port", po::value<std::string>()->value_name("PORT"),
+         "the debug console's port: 0xE9 (default; QEMU's -debugcon) or another, e.g. 0x402 for "
+         "SeaBIOS's log (as QEMU's -global isa-debugcon.iobase=0x402)")
         ("no-reboot", po::bool_switch(), "exit with status 6 on a triple fault instead of resetting")
         ("cpu-mode", po::value<std::string>()->value_name("MODE"),
          "interp (the reference interpreter, default) or jit (the translator: not built yet)")
@@ -323,6 +327,15 @@ Options parse_options(int argc, const char* const* argv) {
     if (o.ram_bytes < (1ull << 20) || o.ram_bytes > kMaxRamBytes || (o.ram_bytes & (kPageSize - 1)))
         throw UsageError("memory size " + quote(vm["memory"].as<std::string>()) +
                          " is not between 1M and 3G in whole 4 KiB pages");
+    if (vm.count("debugcon-port")) {
+        const std::string v = vm["debugcon-port"].as<std::string>();
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long port = v.empty() || v[0] == '-' ? 0x10000 : std::strtoul(v.c_str(), &end, 0);
+        if (errno || !end || *end || port > 0xFFFF)
+            throw UsageError("invalid --debugcon-port " + quote(v) + ": use a port number from 0 to 0xFFFF");
+        o.debugcon_port = uint16_t(port);
+    }
     if (vm.count("debugcon")) {
         o.debugcon = vm["debugcon"].as<std::string>();
         if (o.debugcon != "stdio" && o.debugcon != "none" &&

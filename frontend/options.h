@@ -35,6 +35,7 @@ struct Options {
     std::string bios;               // -bios FILE (empty: the demo ROM beside the executable)
     uint64_t ram_bytes = 128ull << 20;
     std::string debugcon = "stdio"; // stdio | file:PATH | none
+    uint16_t debugcon_port = 0xE9;  // --debugcon-port
     bool no_reboot = false;
     std::string cpu_mode = "interp";
     uint64_t max_insns = 0;         // 0: no limit

@@ -449,3 +449,32 @@ TEST_CASE("cli: --trace post shows the POST codes and the last one", "[cli]") {
     CHECK(r.err.find("[post] POST code 42") != std::string::npos);
     CHECK(r.err.find("[post] last POST code 42") != std::string::npos);
 }
+
+TEST_CASE("cli: --debugcon-port moves the debug console (SeaBIOS logs to 0x402)", "[cli]") {
+    Scratch s;
+    const std::vector<uint8_t> code = {
+        0xBA, 0x02, 0x04,  // mov dx, 402h
+        0xB0, 0x41,        // mov al, 'A'
+        0xEE,              // out dx, al
+        0xB0, 0x00,        // mov al, 0
+        0xE6, 0xF4,        // out 0F4h, al: exit status 1
+    };
+    const std::string rom = s.rom("con402.bin", code);
+    ProcessResult moved = xlat({"-bios", rom, "--debugcon-port", "0x402", "--max-insns", "1000"});
+    INFO(describe(moved));
+    CHECK(moved.exit_status == 1);
+    CHECK(moved.out == "A");
+    ProcessResult dflt = xlat({"-bios", rom, "--max-insns", "1000"});
+    CHECK(dflt.exit_status == 1);
+    CHECK(dflt.out.empty());  // 0x402 is nobody's port then
+    for (const char* bad : {"0x10000", "abc", "-1", "", "0x402x"}) {
+        ProcessResult r = xlat({"-bios", rom, "--debugcon-port", bad});
+        INFO(describe(r));
+        CHECK(r.exit_status == 1);
+        CHECK(r.err.find("invalid --debugcon-port") != std::string::npos);
+    }
+    ProcessResult taken = xlat({"-bios", rom, "--debugcon-port", "0x20"});  // the master 8259's
+    INFO(describe(taken));
+    CHECK(taken.exit_status == 1);
+    CHECK(taken.err.find("--debugcon-port 0x20 belongs to another device") != std::string::npos);
+}
