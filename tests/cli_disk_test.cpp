@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch_dir.h"
 #include "frontend/options.h"
 #include "process_util.h"
 
@@ -21,18 +22,8 @@ namespace {
 const std::string kXlat = XLAT_BINARY_DIR "/bin/xlat";
 const std::string kDemo = XLAT_BINARY_DIR "/roms/demo.bin";
 
-struct Scratch {
-    fs::path dir;
-    Scratch() {
-        char tmpl[] = "/tmp/xlat-cli-disk-XXXXXX";
-        const char* d = mkdtemp(tmpl);
-        if (!d) throw std::runtime_error("mkdtemp failed");
-        dir = d;
-    }
-    ~Scratch() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
+struct Scratch : ScratchDir {
+    Scratch() : ScratchDir("cli-disk") {}
     std::string disk(const std::string& name, size_t bytes) const {
         fs::path p = dir / name;
         std::ofstream(p, std::ios::binary) << std::string(bytes, '\x5a');

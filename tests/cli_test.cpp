@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch_dir.h"
 #include "process_util.h"
 #include "runloop_roms.h"
 
@@ -43,26 +44,8 @@ size_t count_lines(const std::string& s) {
 }
 
 // A scratch folder with the files the tests need, removed at the end.
-struct Scratch {
-    fs::path dir;
-    Scratch() {
-        char tmpl[] = "/tmp/xlat-cli-XXXXXX";
-        const char* d = mkdtemp(tmpl);
-        if (!d) throw std::runtime_error("mkdtemp failed");
-        dir = d;
-    }
-    ~Scratch() {
-        std::error_code ec;
-        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ec);
-        for (const auto& e : fs::directory_iterator(dir, ec))
-            fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(dir, ec);
-    }
-    std::string file(const std::string& name, const std::string& content) const {
-        fs::path p = dir / name;
-        std::ofstream(p, std::ios::binary) << content;
-        return p.string();
-    }
+struct Scratch : ScratchDir {
+    Scratch() : ScratchDir("cli") {}
     // A 64 KiB ROM of 0xFF bytes whose reset vector (F000:FFF0) holds `code`.
     std::string rom(const std::string& name, const std::vector<uint8_t>& code) const {
         std::string image(64 * 1024, '\xff');

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "scratch_dir.h"
 #include "devices/ata.h"
 #include "devices/block/block.h"
 
@@ -22,21 +23,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Scratch {
-    fs::path dir;
-    Scratch() {
-        char tmpl[] = "/tmp/xlat-ata-XXXXXX";
-        const char* d = mkdtemp(tmpl);
-        if (!d) throw std::runtime_error("mkdtemp failed");
-        dir = d;
-    }
-    ~Scratch() {
-        std::error_code ec;
-        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::add, ec);
-        for (const auto& e : fs::directory_iterator(dir, ec))
-            fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add, ec);
-        fs::remove_all(dir, ec);
-    }
+struct Scratch : xlat_test::ScratchDir {
+    Scratch() : ScratchDir("ata") {}
 };
 
 // Sector i holds "SECT" + i (le32) and then bytes (i + j) & 0xFF.
