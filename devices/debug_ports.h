@@ -31,9 +31,8 @@ class ExitPort : public Device {
 public:
     static constexpr unsigned kPorts = 4;  // iosize=4: ports base .. base+3
     // on_exit receives the exit status (v << 1) | 1.
-    ExitPort(uint16_t base, std::function<void(int)> on_exit) : base_(base), on_exit_(std::move(on_exit)) {}
+    explicit ExitPort(std::function<void(int)> on_exit) : on_exit_(std::move(on_exit)) {}
     const char* name() const override { return "isa-debug-exit"; }
-    uint16_t base() const { return base_; }
     // QEMU's device reads as 0 (its read callback returns 0; measured with QEMU 7.2).
     uint32_t read(unsigned, uint32_t, unsigned) override { return 0; }
     // Any write of 1, 2 or 4 bytes inside the window exits with the value written (so a byte 5
@@ -47,7 +46,6 @@ public:
     }
 
 private:
-    uint16_t base_;
     std::function<void(int)> on_exit_;
 };
 

@@ -50,7 +50,7 @@ Machine::Machine(const MachineConfig& cfg)
     std::vector<uint8_t> tail(cfg.firmware.end() - low, cfg.firmware.end());
     phys.map_rom(0x100000 - low, tail, "isa-bios");
     io.claim(cfg.debugcon_port, 1, &devices.add<DebugConsole>(cfg.debugcon));
-    io.claim(0xF4, ExitPort::kPorts, &devices.add<ExitPort>(0xF4, [this](int status) {
+    io.claim(0xF4, ExitPort::kPorts, &devices.add<ExitPort>([this](int status) {
         cpu.exit_status = status;
         cpu.request_stop(StopReason::ExitPort);
     }), 0, 1, 4, true);
@@ -103,11 +103,6 @@ void Machine::reset() {
     phys.set_a20(true);
     devices.reset_all();
     board.reset();
-    // The devices' power-on events were scheduled before any run measured a budget against the
-    // clock, so they need no early exit: Machine::run measures its first budget afresh. (Left
-    // set, it would make REP string instructions yield after every iteration when a test steps
-    // the CPU without Machine::run.)
-    cpu.exit_request.fetch_and(~Cpu::kExitTimer, std::memory_order_relaxed);
     tracer.log(kTraceCpu, "reset");
 }
 
