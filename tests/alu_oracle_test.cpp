@@ -616,17 +616,10 @@ std::string format_undef(const UndefRecord& r) {
 
 std::vector<UndefRecord> read_undef(const std::vector<Form>& forms, std::string& signature) {
     const std::string path = undef_path(false);
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error(path + ": cannot open");
     std::map<std::string, const Form*> by_name;
     for (const Form& f : forms) by_name[token(f.name)] = &f;
     std::vector<UndefRecord> out;
-    std::string line;
-    unsigned n = 0;
-    while (std::getline(in, line)) {
-        ++n;
-        if (line.rfind("# host signature ", 0) == 0) signature = line.substr(17);
-        if (line.empty() || line[0] == '#') continue;
+    hostcpu::read_recorded_lines(path, signature, [&](const std::string& line, unsigned n) {
         std::istringstream ls(line);
         std::string name, bytes, colon, extra;
         UndefRecord r{};
@@ -646,7 +639,7 @@ std::vector<UndefRecord> read_undef(const std::vector<Form>& forms, std::string&
         if (!ok) throw std::runtime_error(path + ":" + std::to_string(n) + ": malformed line: " + line.substr(0, 120));
         r.form = by_name[name];
         out.push_back(r);
-    }
+    });
     return out;
 }
 

@@ -16,6 +16,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <stdexcept>
 #include <string>
 
@@ -97,6 +98,21 @@ inline std::string describe() {
     const std::string id = cpuid_vendor_string();
     if (o && *o) return std::string(vendor_name(vendor())) + " (XLAT_TEST_HOST_VENDOR; host " + id + ")";
     return std::string(vendor_name(vendor())) + " (" + id + ")";
+}
+
+// The recorded-data files of tests/data/: one case a line, '#' starting a comment, and a header
+// line "# host signature TEXT" naming the CPU they were recorded on (stored in `signature`).
+// Calls parse(line, number) for every case line, in order; throws when the file cannot be opened.
+template <typename Parse>
+void read_recorded_lines(const std::string& path, std::string& signature, Parse parse) {
+    std::ifstream in(path);
+    if (!in) throw std::runtime_error(path + ": cannot open");
+    std::string line;
+    for (unsigned n = 1; std::getline(in, line); ++n) {
+        if (line.rfind("# host signature ", 0) == 0) signature = line.substr(17);
+        if (line.empty() || line[0] == '#') continue;
+        parse(line, n);
+    }
 }
 
 } // namespace hostcpu

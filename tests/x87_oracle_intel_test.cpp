@@ -232,15 +232,8 @@ bool parse16(const std::string& s, uint16_t& v) {
 // Reads the file: one case a line, "form fcw x y : fsw ftw st0 st1" (y and st1 "-" where the
 // instruction does not use them); '#' starts a comment. Throws on a malformed line.
 std::vector<Record> read_records(const std::string& path, std::string& signature) {
-    std::ifstream in(path);
-    if (!in) throw std::runtime_error(path + ": cannot open");
     std::vector<Record> out;
-    std::string line;
-    unsigned n = 0;
-    while (std::getline(in, line)) {
-        ++n;
-        if (line.rfind("# host signature ", 0) == 0) signature = line.substr(17);
-        if (line.empty() || line[0] == '#') continue;
+    hostcpu::read_recorded_lines(path, signature, [&](const std::string& line, unsigned n) {
         std::istringstream ls(line);
         std::string name, fcw, x, y, colon, fsw, ftw, s0, s1, extra;
         ls >> name >> fcw >> x >> y >> colon >> fsw >> ftw >> s0 >> s1;
@@ -254,7 +247,7 @@ std::vector<Record> read_records(const std::string& path, std::string& signature
         if (ok) ok = written_regs(oracle_form(*r.k.form)) == 2 ? parse80(s1, r.st1) : s1 == "-";
         if (!ok) throw std::runtime_error(path + ":" + std::to_string(n) + ": malformed line: " + line.substr(0, 120));
         out.push_back(r);
-    }
+    });
     return out;
 }
 
