@@ -69,6 +69,17 @@ public:
     AtaChannel ide0, ide1;  // primary, secondary
     Uart16550 com1, com2, com3, com4;
     I8042 kbc;
+
+private:
+    // The memory map under the i440FX (datasheet 3.2.18 PAM, 3.2.27 SMRAM): the PCI side of
+    // the BIOS area (nothing, below the ROM), the 13 PAM segments' shadow RAM over it, and the
+    // SMRAM window onto RAM over the legacy VGA window. apply_memory_map() sets which
+    // directions each takes from the registers.
+    void apply_memory_map();
+    PhysMem& phys_;
+    RegionId bios_pci_ = 0;
+    RegionId pam_[13] = {};
+    RegionId smram_ = 0;
 };
 
 } // namespace xlat
