@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "frontend/machine.h"
+#include "frontend/linux_boot.h"
 #include "frontend/multiboot.h"
 #include "frontend/options.h"
 
@@ -104,14 +105,27 @@ int run(int argc, char** argv) {
     }
     cfg.trace_mask = opt.trace_mask;
 
-    // A Multiboot kernel and its modules are opened (and refused when they are not regular files)
-    // before the machine is built; the loader reads what it needs from them into guest RAM.
+    // The kernel and its modules or initrd are opened (and refused when they are not regular
+    // files) before the machine is built; the loader reads what it needs from them into guest RAM.
     std::vector<BootFile> kernel;  // zero or one
+    KernelFormat format = KernelFormat::Multiboot;
     std::vector<BootModule> modules;
+    std::vector<BootFile> initrd;  // Linux: zero or one
     if (!opt.kernel.empty()) {
         kernel.push_back(BootFile::open(opt.kernel, "kernel"));
-        for (const std::string& item : opt.initrd)
-            modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
+        try {
+            format = kernel_format(kernel[0]);
+        } catch (const BootError& e) {
+            throw UsageError("'" + opt.kernel + "': " + e.what());
+        }
+        if (format == KernelFormat::Linux) {
+            if (opt.initrd.size() > 1)
+                throw UsageError("-initrd: a Linux kernel takes one initrd file (commas separate Multiboot modules)");
+            if (!opt.initrd.empty()) initrd.push_back(BootFile::open(opt.initrd[0], "initrd"));
+        } else {
+            for (const std::string& item : opt.initrd)
+                modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
+        }
     }
 
     cfg.debugcon_port = opt.debugcon_port;
@@ -129,7 +143,10 @@ int run(int argc, char** argv) {
     con.cpu = &m.cpu;
     if (!kernel.empty()) {
         try {
-            load_multiboot(m, kernel[0], opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
+            if (format == KernelFormat::Linux)
+                load_linux(m, kernel[0], opt.append, initrd.empty() ? nullptr : &initrd[0]);
+            else
+                load_multiboot(m, kernel[0], opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
         } catch (const BootError& e) {
             throw UsageError("'" + opt.kernel + "': " + e.what());
         }

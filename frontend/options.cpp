@@ -167,10 +167,12 @@ po::options_description describe() {
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
         ("kernel", po::value<std::string>()->value_name("FILE"),
-         "boot a Multiboot (v1) kernel, ELF or a.out kludge, in flat 32-bit protected mode")
+         "boot a Linux kernel (bzImage, by the 32-bit boot protocol) or a Multiboot (v1) kernel "
+         "(ELF or a.out kludge), in flat 32-bit protected mode")
         ("append", po::value<std::string>()->value_name("STR"), "the kernel's command line (with -kernel)")
         ("initrd", po::value<std::string>()->value_name("FILES"),
-         "Multiboot modules, comma-separated; each is a file name and optional arguments (with -kernel)")
+         "with -kernel: a Linux kernel's initial RAM disk (one file), or a Multiboot kernel's "
+         "modules, comma-separated, each a file name and optional arguments")
         ("config", po::value<std::string>()->value_name("FILE"),
          "read options from FILE, one 'name = value' per line (the names above, without dashes; "
          "'#' starts a comment); the command line wins over the file");

@@ -43,9 +43,9 @@ struct Options {
     std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
     bool stats = false;
     uint32_t trace_mask = 0;
-    std::string kernel;             // -kernel FILE: a Multiboot kernel
+    std::string kernel;             // -kernel FILE: a Linux or Multiboot kernel
     std::string append;             // -append STR: its command line
-    std::vector<std::string> initrd;  // -initrd "FILE [ARGS],FILE [ARGS]": Multiboot modules
+    std::vector<std::string> initrd;  // -initrd: Linux's initrd, or "FILE [ARGS],FILE [ARGS]" Multiboot modules
     std::vector<DriveSpec> drives;  // -hda ... -hdd, -drive, with -snapshot applied
     std::vector<std::string> serial;  // -serial DEV per COM port, COM1 first
 };

@@ -1,0 +1,143 @@
+#include "frontend/linux_boot.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include "frontend/guest_load.h"
+#include "frontend/machine.h"
+
+namespace xlat {
+
+namespace {
+
+// Offsets in the real-mode kernel header and in the zero page, which holds a copy of that header
+// at the same offsets (boot.rst, "The real-mode kernel header" and "Details of header fields";
+// zero-page.rst for the rest of struct boot_params).
+constexpr size_t kSetupSects = 0x1F1, kBootFlag = 0x1FE, kJump = 0x200, kHeader = 0x202, kVersion = 0x206,
+                 kTypeOfLoader = 0x210, kLoadflags = 0x211, kCode32Start = 0x214, kRamdiskImage = 0x218,
+                 kRamdiskSize = 0x21C, kCmdLinePtr = 0x228, kInitrdAddrMax = 0x22C, kRelocatable = 0x234,
+                 kCmdlineSize = 0x238, kPrefAddress = 0x258, kInitSize = 0x260;
+constexpr size_t kE820Entries = 0x1E8, kSentinel = 0x1EF, kE820Table = 0x2D0;
+constexpr size_t kE820Max = 128;
+constexpr uint8_t kLoadedHigh = 0x01;  // loadflags bit 0: the protected-mode code is loaded at 1 MiB
+constexpr uint16_t kBootCs = 0x10;     // __BOOT_CS; __BOOT_DS is 0x18
+
+uint32_t le32(const std::vector<uint8_t>& b, size_t off) {
+    uint32_t v;
+    std::memcpy(&v, &b[off], 4);
+    return v;
+}
+uint64_t le64(const std::vector<uint8_t>& b, size_t off) {
+    uint64_t v;
+    std::memcpy(&v, &b[off], 8);
+    return v;
+}
+uint16_t le16(const std::vector<uint8_t>& b, size_t off) { return uint16_t(b[off] | b[off + 1] << 8); }
+void put32(std::vector<uint8_t>& b, size_t off, uint32_t v) { std::memcpy(&b[off], &v, 4); }
+void put64(std::vector<uint8_t>& b, size_t off, uint64_t v) { std::memcpy(&b[off], &v, 8); }
+
+std::string version_text(uint16_t v) {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%u.%02u", unsigned(v >> 8), unsigned(v & 0xFF));
+    return buf;
+}
+
+} // namespace
+
+void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, const BootFile* initrd) {
+    const uint64_t ram = m.phys.ram_size();
+    // 1. The setup header. Its length is in the jump at 0x200 (boot.rst, "the end of the header
+    // is 0x0202 plus the byte at 0x0201"); the zero page holds the header up to 0x290 at most.
+    std::vector<uint8_t> head = kernel.head(0x1000);
+    if (head.size() < 0x290 || head[kBootFlag] != 0x55 || head[kBootFlag + 1] != 0xAA ||
+        std::memcmp(&head[kHeader], "HdrS", 4) != 0)
+        throw BootError("not a Linux bzImage (no setup header)");
+    head.resize(0x1000, 0);
+    const uint16_t version = le16(head, kVersion);
+    if (version < 0x0202)
+        throw BootError("Linux boot protocol " + version_text(version) + " is too old: xlat boots kernels with protocol 2.02 or later");
+    if (!(head[kLoadflags] & kLoadedHigh))
+        throw BootError("a zImage (loaded below 1 MiB): xlat boots bzImage kernels");
+    const size_t header_end = std::min<size_t>(kHeader + head[kJump + 1], 0x290);
+    const uint32_t setup_sects = head[kSetupSects] ? head[kSetupSects] : 4;
+    const uint64_t pm_off = uint64_t(setup_sects + 1) * 512;
+    if (pm_off >= kernel.size()) throw BootError("the bzImage has no protected-mode kernel after its " + std::to_string(setup_sects) + " setup sectors");
+    const uint64_t pm_size = kernel.size() - pm_off;
+    const uint32_t load = le32(head, kCode32Start);
+    // Fields of later protocol versions, with the values boot.rst gives older kernels.
+    const uint64_t initrd_max = version >= 0x0203 ? le32(head, kInitrdAddrMax) : 0x37FFFFFF;
+    const uint64_t cmdline_max = version >= 0x0206 ? le32(head, kCmdlineSize) : 255;
+    // Where the kernel decompresses itself (2.10+): init_size bytes from its preferred address,
+    // or from the load address when that is higher and the kernel is relocatable.
+    uint64_t kernel_end = uint64_t(load) + pm_size;
+    if (version >= 0x020A) {
+        const uint64_t pref = le64(head, kPrefAddress), init = le32(head, kInitSize);
+        const uint64_t at = head[kRelocatable] ? std::max<uint64_t>(pref, load) : pref;
+        kernel_end = std::max(kernel_end, at + init);
+    }
+
+    // 2. Where everything goes, checked before the first byte is written.
+    if (load < kOneMiB) throw BootError("the kernel's code32_start " + hex(load) + " is below 1 MiB");
+    if (kernel_end > ram)
+        throw BootError("the kernel (" + hex(pm_size) + " bytes at " + hex(load) + ", decompressing up to " + hex(kernel_end - 1) +
+                        ") does not fit in guest RAM (" + hex(ram) + " bytes); it needs -m " + needed_ram(kernel_end) + " or more");
+    if (cmdline.size() > cmdline_max || cmdline.size() > kLinuxCmdlineMax)
+        throw BootError("the command line (" + std::to_string(cmdline.size()) + " bytes) is longer than the kernel accepts (" +
+                        std::to_string(std::min<uint64_t>(cmdline_max, kLinuxCmdlineMax)) + " bytes)");
+    if (cmdline.find('\0') != std::string::npos) throw BootError("the command line contains a NUL byte");
+    uint64_t initrd_addr = 0, initrd_size = 0;
+    if (initrd) {
+        initrd_size = initrd->size();
+        // As high as possible (the kernel grows its own allocations up from its end), page
+        // aligned, below the kernel's limit and the end of RAM.
+        const uint64_t top = std::min(initrd_max + 1, ram);
+        if (initrd_size > top || ((top - initrd_size) & ~uint64_t(kPageSize - 1)) < page_up(kernel_end)) {
+            const uint64_t need = page_up(kernel_end) + page_up(initrd_size);
+            throw BootError("the initrd '" + initrd->name() + "' (" + hex(initrd_size) + " bytes) does not fit in guest RAM above the kernel" +
+                            (need <= initrd_max + 1 && need <= kMaxRamBytes ? "; it needs -m " + needed_ram(need) + " or more"
+                                                                           : " below the kernel's limit " + hex(initrd_max)));
+        }
+        initrd_addr = (top - initrd_size) & ~uint64_t(kPageSize - 1);
+    }
+
+    // 3. The zero page: the setup header as the file has it, and what the boot loader fills in.
+    std::vector<uint8_t> zp(kPageSize, 0);
+    std::memcpy(&zp[kSetupSects], &head[kSetupSects], header_end - kSetupSects);
+    zp[kSentinel] = 0;  // a nonzero sentinel tells the kernel the loader did not clear the page
+    zp[kTypeOfLoader] = 0xFF;  // "undefined": no assigned boot loader ID
+    put32(zp, kCmdLinePtr, kLinuxCmdline);
+    put32(zp, kRamdiskImage, uint32_t(initrd_addr));
+    put32(zp, kRamdiskSize, uint32_t(initrd_size));
+    const std::vector<MemRange> map = pc_memory_map(ram);
+    if (map.size() > kE820Max) throw BootError("internal error: memory map too long");
+    zp[kE820Entries] = uint8_t(map.size());
+    for (size_t i = 0; i < map.size(); ++i) {
+        put64(zp, kE820Table + 20 * i, map[i].base);
+        put64(zp, kE820Table + 20 * i + 8, map[i].len);
+        put32(zp, kE820Table + 20 * i + 16, map[i].type);
+    }
+
+    // 4. Write: the kernel straight from its file, the initrd, the command line, the zero page.
+    store_file(m, load, kernel, pm_off, pm_size);
+    kernel.release();
+    if (initrd) {
+        store_file(m, uint32_t(initrd_addr), *initrd, 0, initrd_size);
+        initrd->release();
+    }
+    std::vector<uint8_t> line(cmdline.begin(), cmdline.end());
+    line.push_back(0);
+    store_bytes(m, kLinuxCmdline, line);
+    store_bytes(m, kLinuxBootParams, zp);
+
+    // The 32-bit boot protocol's entry state (boot.rst, "32-bit Boot Protocol"): flat 4 GiB
+    // __BOOT_CS and __BOOT_DS, paging and interrupts off, ESI = the zero page, EBP = EDI = EBX = 0.
+    enter_flat32(m, kLinuxGdt, kBootCs, load);
+    CpuState& s = m.cpu.s;
+    for (Gpr r : {EAX, ECX, EDX, EBX, EBP, EDI}) s.set_reg32(r, 0);
+    s.set_reg32(ESI, kLinuxBootParams);
+    s.set_reg32(ESP, kLinuxBootParams);  // the spec asks for none; the kernel sets up its own
+}
+
+} // namespace xlat
