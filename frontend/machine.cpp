@@ -20,7 +20,7 @@ Machine::Machine(const MachineConfig& cfg)
       mmu(phys, &tracer),
       cpu(mmu, io, tracer),
       interp(cpu),
-      board(io, phys, tracer, cfg.ide_disks, cfg.serial_out,
+      board(io, phys, clock, tracer, cfg.ide_disks, cfg.serial_out,
             {[this] { return clock.now(); },
              // ACPI soft-off (S5) ends the run with status 0.
              [this] {
