@@ -109,13 +109,17 @@ void Uart16550::put_rx(uint8_t byte) {
 
 bool Uart16550::receive(uint8_t byte) {
     if (mcr_ & kMcrLoop) return false;  // the receiver listens to the transmitter only
-    const bool fits = rx_space() > 0;
+    const bool fits = rx_count_ < ((fcr_ & kFcrEnable) ? kFifoSize : 1);
     put_rx(byte);
     return fits;
 }
 
 unsigned Uart16550::rx_space() const {
-    if (mcr_ & kMcrLoop) return 0;
+    // Hardware flow control, as a modem does it: the host end sends while the guest asserts
+    // RTS. A driver raises RTS (with DTR) when the port is opened, after it has set up the
+    // FIFOs, whose switching would drop what had arrived (Linux: uart_port_dtr_rts at open,
+    // and it drops RTS to throttle with crtscts); in loopback the line is disconnected.
+    if ((mcr_ & kMcrLoop) || !(mcr_ & kMcrRts)) return 0;
     const unsigned cap = (fcr_ & kFcrEnable) ? kFifoSize : 1;
     return cap - rx_count_;
 }
@@ -207,11 +211,12 @@ void Uart16550::io_write(uint16_t port, unsigned size, uint32_t value) {
         }
         case 3: lcr_ = b; break;
         case 4: {
-            const bool was_loop = mcr_ & kMcrLoop;
+            const uint8_t old = mcr_;
+            const bool was_loop = old & kMcrLoop;
             mcr_ = b & 0x1F;
             set_msr_inputs(modem_inputs());
-            // Leaving loopback reconnects the line: the back end may send again.
-            if (was_loop && !(mcr_ & kMcrLoop) && rx_ready) rx_ready();
+            // Raising RTS or leaving loopback lets the back end send again.
+            if (((was_loop && !(mcr_ & kMcrLoop)) || (!(old & kMcrRts) && (mcr_ & kMcrRts))) && rx_ready) rx_ready();
             break;
         }
         case 5: case 6: break;  // LSR and MSR are read-only here (factory test registers)

@@ -54,7 +54,8 @@ public:
     // A byte arrives on the line from the back end (ignored in loopback mode, where the line is
     // disconnected). Returns false when it was lost to an overrun.
     bool receive(uint8_t byte);
-    // How many bytes receive() can take now without an overrun (0 in loopback mode).
+    // How many bytes a back end may send now: the room in the receiver while the guest asserts
+    // RTS (hardware flow control); 0 in loopback mode.
     unsigned rx_space() const;
     // The modem status inputs the back end drives (CTS, DSR, DCD, RI as MSR bits 4-7).
     void set_modem_inputs(uint8_t msr_high);
@@ -65,7 +66,8 @@ public:
 
     IrqLine irq;
     std::function<void(uint8_t)> tx;
-    // Called (on the machine's thread) when a read of RBR made room in the receiver.
+    // Called (on the machine's thread) when rx_space() may have grown: a read of RBR, the FIFO
+    // switched on, RTS raised, loopback left.
     std::function<void()> rx_ready;
 
 private:

@@ -125,7 +125,7 @@ TEST_CASE("uart: FIFO trigger level, character timeout and overrun", "[devices]"
     r.out(3, 0x80);
     r.out(0, 1);  // 115200 baud: a 10-bit character takes 86.8 us
     r.out(3, 0x03);
-    r.out(4, Uart16550::kMcrOut2);
+    r.out(4, Uart16550::kMcrOut2 | Uart16550::kMcrRts);
     r.out(2, Uart16550::kFcrEnable | Uart16550::kFcrClearRx | 0x80);  // trigger at 8 bytes
     r.out(1, Uart16550::kIerRda | Uart16550::kIerRls);
     CHECK(r.in(2) == (Uart16550::kIirFifo | Uart16550::kIirNone));
@@ -288,6 +288,10 @@ TEST_CASE("uart: a back end fills only the room there is and hears when a read m
     Rig r;
     unsigned ready = 0;
     r.com1.rx_ready = [&] { ++ready; };
+    CHECK(r.com1.rx_space() == 0);  // RTS is low: flow control holds the back end
+    r.out(4, Uart16550::kMcrRts);
+    CHECK(ready == 1);
+    ready = 0;
     CHECK(r.com1.rx_space() == 1);
     r.com1.receive('1');
     CHECK(r.com1.rx_space() == 0);
@@ -298,11 +302,13 @@ TEST_CASE("uart: a back end fills only the room there is and hears when a read m
     r.out(2, Uart16550::kFcrEnable);
     CHECK(ready == 2);  // the FIFO opened
     CHECK(r.com1.rx_space() == 16);
-    r.out(4, Uart16550::kMcrLoop);
+    r.out(4, Uart16550::kMcrLoop | Uart16550::kMcrRts);
     CHECK(r.com1.rx_space() == 0);  // loopback: the line is disconnected
-    r.out(4, 0);
+    r.out(4, Uart16550::kMcrRts);
     CHECK(ready == 3);
     CHECK(r.com1.rx_space() == 16);
+    r.out(4, 0);
+    CHECK(r.com1.rx_space() == 0);
 }
 
 TEST_CASE("uart: state saved from one UART loads into another", "[devices]") {
