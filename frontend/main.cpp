@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "frontend/gdbstub.h"
 #include "frontend/machine.h"
 #include "frontend/multiboot.h"
 #include "frontend/options.h"
@@ -134,7 +135,16 @@ int run(int argc, char** argv) {
             throw UsageError("'" + opt.kernel + "': " + e.what());
         }
     }
+    // The GDB stub (and QMP, the monitor) talk to the machine from their own threads.
+    std::unique_ptr<GdbStub> gdb;
+    if (opt.start_stopped) m.start_paused();
+    try {
+        if (!opt.gdb.empty()) gdb = std::make_unique<GdbStub>(m, parse_listen_spec(opt.gdb, "-gdb"));
+    } catch (const std::runtime_error& e) {
+        throw UsageError(e.what());
+    }
     Machine::Result r = m.run(opt.max_insns);
+    gdb.reset();  // after it told gdb how the guest ended
     con.close();
     if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
@@ -150,6 +160,7 @@ int run(int argc, char** argv) {
 
     switch (r.reason) {
     case StopReason::ExitPort: return r.exit_status;
+    case StopReason::Quit: return r.exit_status;  // gdb's kill, QMP's or the monitor's quit
     case StopReason::MaxInsns:
         std::fprintf(stderr, "xlat: stopped after --max-insns %llu instructions\n", (unsigned long long)opt.max_insns);
         return kExitMaxInsns;
