@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "frontend/chardev.h"
+#include "frontend/gdbstub.h"
 #include "frontend/machine.h"
 #include "frontend/linux_boot.h"
 #include "frontend/multiboot.h"
@@ -159,7 +160,16 @@ int run(int argc, char** argv) {
         ~SerialStop() { s.close(); }
     } serial_stop{serial};
     serial.start(m, {&m.board.com1, &m.board.com2, &m.board.com3, &m.board.com4});
+    // The GDB stub (and QMP, the monitor) talk to the machine from their own threads.
+    std::unique_ptr<GdbStub> gdb;
+    if (opt.start_stopped) m.start_paused();
+    try {
+        if (!opt.gdb.empty()) gdb = std::make_unique<GdbStub>(m, parse_listen_spec(opt.gdb, "-gdb"));
+    } catch (const std::runtime_error& e) {
+        throw UsageError(e.what());
+    }
     Machine::Result r = m.run(opt.max_insns);
+    gdb.reset();  // after it told gdb how the guest ended
     const int serial_error = serial.close();  // restores the terminal before anything is printed
     con.close();
     if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
@@ -176,6 +186,7 @@ int run(int argc, char** argv) {
 
     switch (r.reason) {
     case StopReason::ExitPort: return r.exit_status;
+    case StopReason::Quit: return r.exit_status;  // gdb's kill, QMP's or the monitor's quit
     case StopReason::MaxInsns:
         std::fprintf(stderr, "xlat: stopped after --max-insns %llu instructions\n", (unsigned long long)opt.max_insns);
         return kExitMaxInsns;
