@@ -31,6 +31,7 @@ Machine::Machine(const MachineConfig& cfg)
              [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
+    if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes);
     // icount time counts what retired() counts: every instruction since power-on, over resets.
     if (cfg.icount_shift >= 0)
         clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
@@ -149,7 +150,7 @@ Machine::Result Machine::run(uint64_t max_insns) {
                               : kHostSlice;
         if (left && (!budget || left < budget)) budget = left;
         clock.set_budget_deadline(deadline);
-        StopReason r = interp.run(budget);
+        StopReason r = jit ? jit->run(budget) : interp.run(budget);
         clock.set_budget_deadline(0);
         switch (r) {
         case StopReason::None:      // an exit request, or HLT
@@ -255,6 +256,7 @@ std::string Machine::describe_stats() const {
     std::snprintf(buf, sizeof buf, "interrupts delivered: %" PRIu64 "\nTLB: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
                   " flushes, %" PRIu64 " page walks\n", st.interrupts, ms.hits, ms.misses, ms.flushes, ms.walks);
     out += buf;
+    if (jit) out += jit->describe_stats();
     return out;
 }
 

@@ -26,10 +26,16 @@
 #include "memory/phys.h"
 #include "memory/trace.h"
 #include "translator/interp.h"
+#include "translator/jit.h"
 
 namespace xlat {
 
+// Which executor runs guest code (--cpu-mode).
+enum class CpuMode : uint8_t { Jit, Interp };
+
 struct MachineConfig {
+    CpuMode cpu_mode = CpuMode::Jit;       // translated blocks (default) or the interpreter
+    size_t jit_cache_bytes = Jit::kDefaultCacheBytes;  // the JIT's code arena (--jit-cache-size)
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
     std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded
@@ -141,6 +147,11 @@ public:
     IoBus io;
     Cpu cpu;
     Interpreter interp;
+    std::unique_ptr<Jit> jit;  // the translator, with --cpu-mode jit (null: the interpreter runs)
+    // Runs exactly one instruction with the machine's executor (tests).
+    void step() {
+        if (jit) jit->step(); else interp.step();
+    }
     // Every device of the machine (reset together, saved through their state lists); declared
     // last so that devices go before the clock and buses they use.
     DeviceRegistry devices;

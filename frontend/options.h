@@ -37,7 +37,8 @@ struct Options {
     std::string debugcon = "stdio"; // stdio | file:PATH | none
     uint16_t debugcon_port = 0xE9;  // --debugcon-port
     bool no_reboot = false;
-    std::string cpu_mode = "interp";
+    std::string cpu_mode = "jit";
+    uint64_t jit_cache_bytes = 32ull << 20;  // --jit-cache-size
     uint64_t max_insns = 0;         // 0: no limit
     int icount_shift = -1;          // --icount / -icount shift=N: N (0-10); -1: host time
     std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
