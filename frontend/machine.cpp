@@ -20,7 +20,7 @@ Machine::Machine(const MachineConfig& cfg)
       mmu(phys, &tracer),
       cpu(mmu, io, tracer),
       interp(cpu),
-      board(io, phys, tracer, cfg.ide_disks, cfg.serial_out,
+      board(io, phys, clock, tracer, cfg.ide_disks, cfg.serial_out,
             {[this] { return clock.now(); },
              // ACPI soft-off (S5) ends the run with status 0.
              [this] {
@@ -130,6 +130,11 @@ Machine::Result Machine::run(uint64_t max_insns) {
             if (!left) return {StopReason::MaxInsns, 0, resets_};
         }
         cpu.exit_request.fetch_and(~(Cpu::kExitTimer | Cpu::kExitAsync), std::memory_order_acq_rel);
+        // After clearing kExitAsync, so that work posted from now on sets it again.
+        if (has_posted_.load(std::memory_order_acquire)) {
+            run_posted();
+            clock.run_due();  // what the posted work scheduled for now
+        }
         if (cpu.s.halted && !(cpu.exit_request.load(std::memory_order_acquire) & (Cpu::kExitIrq | Cpu::kExitStop))) {
             if (!sleep_while_halted()) return {StopReason::HaltForever, 0, resets_};
             continue;
@@ -163,6 +168,25 @@ Machine::Result Machine::run(uint64_t max_insns) {
     }
 }
 
+void Machine::post(std::function<void()> fn) {
+    {
+        std::lock_guard<std::mutex> lock(posted_mutex_);
+        posted_.push_back(std::move(fn));
+        has_posted_.store(true, std::memory_order_release);
+    }
+    request_exit_async(Cpu::kExitAsync);
+}
+
+void Machine::run_posted() {
+    std::vector<std::function<void()>> work;
+    {
+        std::lock_guard<std::mutex> lock(posted_mutex_);
+        work.swap(posted_);
+        has_posted_.store(false, std::memory_order_release);
+    }
+    for (auto& fn : work) fn();
+}
+
 bool Machine::sleep_while_halted() {
     // Only an interrupt ends HLT. With IF clear only an NMI could, and no device raises NMI
     // yet; with IF set an interrupt needs INTR already asserted or a timer still to fire.
@@ -174,7 +198,7 @@ bool Machine::sleep_while_halted() {
         cpu.request_exit(Cpu::kExitIrq);
         return true;
     }
-    if (clock.idle()) return false;
+    if (clock.idle() && !async_inputs.load(std::memory_order_acquire)) return false;
     const uint64_t deadline = clock.next_deadline();
     if (clock.mode() == Clock::Mode::Host) clock.sleep_until(deadline, cpu.exit_request);
     else clock.advance_to(deadline);  // icount: HLT skips the time; the events run on the way

@@ -2,9 +2,11 @@
 // devices and the tracer; nothing is global, so several machines run side by side in one process.
 #pragma once
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -65,6 +67,14 @@ public:
         cpu.request_exit(bits);
         clock.notify();
     }
+    // From another thread: runs `fn` on the machine's thread, in Machine::run between two runs of
+    // the executor (soon: this sets kExitAsync), in the order posted. How a host thread (a serial
+    // back end's reader) hands work to the devices, which belong to the machine's thread.
+    void post(std::function<void()> fn);
+    // Host inputs that can still wake a halted CPU from another thread (serial back ends that
+    // read). While there is one, a CPU halted with interrupts enabled and nothing scheduled
+    // waits for it instead of ending the run with HaltForever.
+    std::atomic<int> async_inputs{0};
 
     // Host mode: the executor runs at most this many instructions before Machine::run reads the
     // host clock again (see Machine::run).
@@ -96,6 +106,10 @@ private:
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when
     // nothing can ever wake it.
     bool sleep_while_halted();
+    void run_posted();
+    std::mutex posted_mutex_;
+    std::vector<std::function<void()>> posted_;
+    std::atomic<bool> has_posted_{false};
     bool no_reboot_;
     uint64_t resets_ = 0;
     uint64_t retired_before_reset_ = 0;  // icount of the CPU before its resets, summed

@@ -9,6 +9,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "frontend/chardev.h"
 #include "frontend/machine.h"
 #include "frontend/linux_boot.h"
 #include "frontend/multiboot.h"
@@ -151,7 +152,15 @@ int run(int argc, char** argv) {
             throw UsageError("'" + opt.kernel + "': " + e.what());
         }
     }
+    // The serial ports' readers and clock events use the machine: they stop before it goes,
+    // however this function is left.
+    struct SerialStop {
+        SerialBackends& s;
+        ~SerialStop() { s.close(); }
+    } serial_stop{serial};
+    serial.start(m, {&m.board.com1, &m.board.com2, &m.board.com3, &m.board.com4});
     Machine::Result r = m.run(opt.max_insns);
+    const int serial_error = serial.close();  // restores the terminal before anything is printed
     con.close();
     if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
@@ -160,7 +169,7 @@ int run(int argc, char** argv) {
                      std::strerror(con.error));
         return kExitOutputError;
     }
-    if (const int err = serial.close()) {
+    if (const int err = serial_error) {
         std::fprintf(stderr, "xlat: cannot write the serial output: %s\n", std::strerror(err));
         return kExitOutputError;
     }

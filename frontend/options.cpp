@@ -324,7 +324,10 @@ Options parse_options(int argc, const char* const* argv) {
             throw UsageError(std::string("-") + name + " needs a file name, not an empty string");
     if (vm.count("bios")) o.bios = vm["bios"].as<std::string>();
     o.drives = parse_disk_options(vm);
-    o.serial = parse_serial_options(vm);
+    const ConsoleOptions console = parse_console_options(vm);
+    o.serial = console.serial;
+    o.nographic = console.nographic;
+    if (o.nographic && !vm.count("debugcon")) o.debugcon = "none";
     if (vm.count("memory")) o.ram_bytes = parse_size(vm["memory"].as<std::string>());
     if (o.ram_bytes < (1ull << 20) || o.ram_bytes > kMaxRamBytes || (o.ram_bytes & (kPageSize - 1)))
         throw UsageError("memory size " + quote(vm["memory"].as<std::string>()) +

@@ -48,6 +48,7 @@ struct Options {
     std::vector<std::string> initrd;  // -initrd: Linux's initrd, or "FILE [ARGS],FILE [ARGS]" Multiboot modules
     std::vector<DriveSpec> drives;  // -hda ... -hdd, -drive, with -snapshot applied
     std::vector<std::string> serial;  // -serial DEV per COM port, COM1 first
+    bool nographic = false;         // -nographic (COM1 on stdio and the debug console off by default)
 };
 
 // Parses argv (and a --config file). Throws UsageError naming the problem.
