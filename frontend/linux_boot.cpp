@@ -77,7 +77,7 @@ std::vector<uint8_t> acpi_table(const char* sig, uint8_t revision, size_t length
 }
 
 // The tables, as one block for kAcpiBase.
-std::vector<uint8_t> acpi_tables() {
+std::vector<uint8_t> acpi_tables(uint64_t ram) {
     std::vector<uint8_t> block(0x400, 0);
     auto place = [&](uint32_t addr, std::vector<uint8_t> t, bool checksum = true) {
         if (checksum) acpi_checksum(t, 9, 0, t.size());
@@ -115,22 +115,60 @@ std::vector<uint8_t> acpi_tables() {
     // features (this board has neither).
     put32(fadt, 112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5));
     place(kFadt, fadt);
-    // The DSDT in AML (ACPI 1.0b, chapter 16):
+    // The DSDT (ACPI 1.0b, chapter 16 for AML, 6.4 for the resource descriptors):
     //   Name (_S5, Package (4) {0, 0, 0, 0})
-    //   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, 0) Name (_UID, 0) } }
-    // The PCI root bridge must be there: with ACPI the kernel scans only the PCI roots the
-    // namespace names. Without _CRS it gives the bus all I/O ports and memory; without _PRT the
-    // PIIX IDE uses its legacy IRQs 14 and 15.
-    const uint8_t aml[] = {
-        0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00,  // NameOp, PackageOp PkgLength NumElements, 4 ZeroOp
-        0x10, 0x23, '\\', '_', 'S', 'B', '_',                                // ScopeOp PkgLength(35) \_SB_
-        0x5B, 0x82, 0x1B, 'P', 'C', 'I', '0',                                // DeviceOp PkgLength(27) PCI0
-        0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03,              // _HID DWordConst EISA "PNP0A03"
-        0x08, '_', 'A', 'D', 'R', 0x00,                                      // _ADR ZeroOp
-        0x08, '_', 'U', 'I', 'D', 0x00,                                      // _UID ZeroOp
+    //   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, 0)
+    //                                  Name (_UID, 0) Name (_CRS, ResourceTemplate () {...}) } }
+    // With ACPI the kernel scans only the PCI roots the namespace names, and gives a root only
+    // the windows its _CRS lists: buses 0-255, the I/O ports but the configuration ports
+    // 0xCF8-0xCFF, the VGA window and the memory from the end of RAM up to the I/O APIC's area.
+    // Without _PRT the PIIX IDE keeps its legacy IRQs 14 and 15.
+    std::vector<uint8_t> crs;
+    auto word_space = [&](uint8_t type, uint8_t specific, uint16_t min, uint16_t max) {  // 6.4.3.5.3
+        const uint16_t len = uint16_t(max - min + 1);
+        const uint8_t d[] = {0x88, 13, 0, type, 0x0C /* MinFixed MaxFixed, producer */, specific, 0, 0,
+                             uint8_t(min), uint8_t(min >> 8), uint8_t(max), uint8_t(max >> 8), 0, 0,
+                             uint8_t(len), uint8_t(len >> 8)};
+        crs.insert(crs.end(), std::begin(d), std::end(d));
     };
-    std::vector<uint8_t> dsdt = acpi_table("DSDT", 1, 36 + sizeof aml);
-    std::memcpy(&dsdt[36], aml, sizeof aml);
+    auto dword_memory = [&](uint32_t min, uint32_t max) {  // 6.4.3.5.2
+        std::vector<uint8_t> d = {0x87, 23, 0, 0 /* memory */, 0x0C, 0x01 /* read/write */};
+        for (uint32_t v : {0u, min, max, 0u, max - min + 1})
+            for (int b = 0; b < 4; ++b) d.push_back(uint8_t(v >> (8 * b)));
+        crs.insert(crs.end(), d.begin(), d.end());
+    };
+    word_space(2, 0, 0x00, 0xFF);          // bus numbers
+    word_space(1, 3, 0x0000, 0x0CF7);      // I/O, ISA and non-ISA ranges
+    word_space(1, 3, 0x0D00, 0xFFFF);
+    dword_memory(0xA0000, 0xBFFFF);
+    dword_memory(uint32_t(ram), 0xFEBFFFFF);
+    crs.push_back(0x79), crs.push_back(0);  // End Tag
+    // PkgLength (16.2.4): one byte up to 63, else two (the low nibble, then the next 8 bits);
+    // the length counts its own bytes.
+    auto with_pkg = [](std::vector<uint8_t> head, const std::vector<uint8_t>& body) {
+        const size_t n1 = body.size() + 1, n2 = body.size() + 2;
+        if (n1 <= 63) head.push_back(uint8_t(n1));
+        else head.push_back(uint8_t(0x40 | (n2 & 0xF))), head.push_back(uint8_t(n2 >> 4));
+        head.insert(head.end(), body.begin(), body.end());
+        return head;
+    };
+    auto cat = [](std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+    };
+    std::vector<uint8_t> buffer = {0x0A, uint8_t(crs.size())};  // BufferSize as a ByteConst
+    buffer = cat(buffer, crs);
+    std::vector<uint8_t> device = {'P', 'C', 'I', '0',
+                                   0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03,  // DWordConst EISA "PNP0A03"
+                                   0x08, '_', 'A', 'D', 'R', 0x00,                          // ZeroOp
+                                   0x08, '_', 'U', 'I', 'D', 0x00};
+    device = cat(device, with_pkg({0x08, '_', 'C', 'R', 'S', 0x11}, buffer));  // NameOp, BufferOp
+    std::vector<uint8_t> scope = cat({'\\', '_', 'S', 'B', '_'}, with_pkg({0x5B, 0x82}, device));  // DeviceOp
+    std::vector<uint8_t> aml = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00};  // PackageOp, 4 elements
+    aml = cat(aml, with_pkg({0x10}, scope));  // ScopeOp
+    std::vector<uint8_t> dsdt = acpi_table("DSDT", 1, 36 + aml.size());
+    std::memcpy(&dsdt[36], aml.data(), aml.size());
+    if (kDsdt + dsdt.size() > kAcpiBase + block.size()) throw BootError("internal error: ACPI tables too large");
     place(kDsdt, dsdt);
     return block;
 }
@@ -222,7 +260,7 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     line.push_back(0);
     store_bytes(m, kLinuxCmdline, line);
     store_bytes(m, kLinuxBootParams, zp);
-    store_bytes(m, kAcpiBase, acpi_tables());
+    store_bytes(m, kAcpiBase, acpi_tables(ram));
     // What firmware does before it hands over: the PIIX4 PM block at the address the FADT names
     // (PMBA, then PMREGMISC's I/O enable).
     m.board.piix4_pm.config_write(Piix4Pm::kPmBase, 4, kPmBase | 1u);
