@@ -64,6 +64,7 @@ struct SerialPortEnd {
     bool counted = false;  // holds one of machine->async_inputs
     bool escape = false;   // stdio: Ctrl-A seen
     std::unique_ptr<RawTerminal> terminal;
+    const std::function<void()>* monitor_key = nullptr;  // SerialBackends::on_monitor_key
 
     ~SerialPortEnd() { shut(); }
 
@@ -133,7 +134,10 @@ struct SerialPortEnd {
             case 'H':
             case '?': std::fputs(kEscapeHelp, stderr); break;
             case 'c':
-            case 'C': std::fputs("\nxlat: there is no monitor yet (Ctrl-A c is kept for it)\n", stderr); break;
+            case 'C':
+                if (*monitor_key) (*monitor_key)();
+                else std::fputs("\nxlat: there is no monitor yet (Ctrl-A c is kept for it)\n", stderr);
+                break;
             case kEscape: to_guest.push_back(char(kEscape)); break;
             default: break;  // an unknown key after Ctrl-A is dropped with it, as in QEMU
             }
@@ -314,8 +318,11 @@ void SerialBackends::start(Machine& machine, const std::array<Uart16550*, 4>& ua
         std::lock_guard<std::mutex> lock(p->client_mutex);
         p->client_fd = c;
     }
-    for (auto& p : ports_)
-        if (p) p->start(machine, uarts[p->index]);
+    for (auto& p : ports_) {
+        if (!p) continue;
+        p->monitor_key = &on_monitor_key;
+        p->start(machine, uarts[p->index]);
+    }
 }
 
 int SerialBackends::close() {

@@ -45,6 +45,9 @@ public:
     // servers that asked for it (one line on stderr says where), puts the terminal in raw
     // mode, connects each port's input to `uarts[i]` and starts the readers.
     void start(Machine& machine, const std::array<Uart16550*, 4>& uarts);
+    // What Ctrl-A c does on stdio (called on the reader thread): the monitor's switch, once
+    // there is a monitor. Unset: a line says there is none.
+    std::function<void()> on_monitor_key;
     // Stops the readers, restores the terminal, writes what is buffered and closes; returns the
     // errno of the first write that failed (0: none).
     int close();

@@ -1,12 +1,12 @@
 // The serial back ends on the command line, QEMU's spellings: -serial DEV, once per COM port in
 // order (COM1 first), DEV one of
-//   stdio                       the terminal: output to stdout, input from stdin (raw mode on a
+//   stdio, mon:stdio            the terminal: output to stdout, input from stdin (raw mode on a
 //                               terminal, with QEMU's Ctrl-A escape keys; a pipe works too)
 //   file:PATH                   output to a file (no input)
 //   tcp:[HOST]:PORT,server[,nowait]   listen, one client at a time, both directions; without
 //                               nowait the machine starts only once a client has connected
 //                               (QEMU's server=on and wait=off are accepted too)
-//   none                        nothing (the port exists, its output is dropped)
+//   none, null                  nothing (the port exists, its output is dropped)
 // and -nographic (no display; COM1 on stdio unless -serial is given, the debug console off
 // unless -debugcon is given) and -display none. The back ends themselves are in chardev.h.
 #pragma once

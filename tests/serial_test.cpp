@@ -401,6 +401,8 @@ TEST_CASE("serial: bad -serial, -display and -nographic use", "[serial][cli]") {
     o = parse({"-display", "none", "-serial", "tcp::4444,server,nowait"});
     CHECK(o.serial == std::vector<std::string>{"tcp::4444,server,nowait"});
     CHECK(o.debugcon == "stdio");
+    CHECK(xlat::parse_serial_spec("mon:stdio").kind == xlat::SerialSpec::Stdio);  // QEMU users type it
+    CHECK(xlat::parse_serial_spec("null").kind == xlat::SerialSpec::None);
     CHECK(xlat::parse_serial_spec("tcp:[::1]:5,server=on,wait=off").address.host == "::1");
     CHECK_FALSE(xlat::parse_serial_spec("tcp:[::1]:5,server=on,wait=off").wait);
 }
