@@ -41,6 +41,7 @@ struct CpuStats {
     uint64_t undecodable = 0;   // #UD raised because the bytes are not an instruction
     uint64_t exceptions[32] = {};  // exceptions delivered, per vector
     uint64_t interrupts = 0;    // INT n and external interrupts delivered
+    std::array<uint64_t, 256> external{};  // external interrupts (PIC, APIC) delivered, per vector
 };
 
 // How an interrupt was raised: it decides the pushed EIP, the DPL check and the error code.
