@@ -19,7 +19,7 @@ constexpr size_t kSetupSects = 0x1F1, kBootFlag = 0x1FE, kJump = 0x200, kHeader 
                  kTypeOfLoader = 0x210, kLoadflags = 0x211, kCode32Start = 0x214, kRamdiskImage = 0x218,
                  kRamdiskSize = 0x21C, kCmdLinePtr = 0x228, kInitrdAddrMax = 0x22C, kRelocatable = 0x234,
                  kCmdlineSize = 0x238, kPrefAddress = 0x258, kInitSize = 0x260;
-constexpr size_t kE820Entries = 0x1E8, kSentinel = 0x1EF, kE820Table = 0x2D0;
+constexpr size_t kAcpiRsdpAddr = 0x070, kE820Entries = 0x1E8, kSentinel = 0x1EF, kE820Table = 0x2D0;
 constexpr size_t kE820Max = 128;
 constexpr uint8_t kLoadedHigh = 0x01;  // loadflags bit 0: the protected-mode code is loaded at 1 MiB
 constexpr uint16_t kBootCs = 0x10;     // __BOOT_CS; __BOOT_DS is 0x18
@@ -42,6 +42,135 @@ std::string version_text(uint16_t v) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "%u.%02u", unsigned(v >> 8), unsigned(v & 0xFF));
     return buf;
+}
+
+// ---- ACPI tables ----
+// Without firmware nobody else tells the kernel about the PIIX4's power management, so the
+// loader writes the few ACPI tables it needs (ACPI 1.0b, section 5.2): RSDP -> RSDT -> FADT ->
+// FACS and DSDT, which holds \_S5 (SLP_TYP 0: the PIIX4's soft off, datasheet 7.2.3) and the PCI
+// root bridge.
+// With them `poweroff` powers the machine off through PM1a_CNT, and the PM timer is a clock
+// source. No MADT: the machine has no APIC, the kernel keeps the 8259s.
+constexpr uint32_t kAcpiBase = 0x9FC00;  // in the EBDA, which the e820 map reserves
+constexpr uint32_t kRsdp = kAcpiBase, kRsdt = kAcpiBase + 0x20, kFacs = kAcpiBase + 0x80, kFadt = kAcpiBase + 0xC0,
+                   kDsdt = kAcpiBase + 0x140;
+constexpr uint16_t kPmBase = 0x600;      // where SeaBIOS puts the PIIX4 PM block on QEMU's pc
+
+void acpi_checksum(std::vector<uint8_t>& t, size_t at, size_t from, size_t len) {
+    uint8_t sum = 0;
+    for (size_t i = from; i < from + len; ++i) sum = uint8_t(sum + t[i]);
+    t[at] = uint8_t(t[at] - sum);
+}
+
+// A table header (ACPI 1.0b, 5.2.5): the body follows; the length and checksum are set last.
+std::vector<uint8_t> acpi_table(const char* sig, uint8_t revision, size_t length) {
+    std::vector<uint8_t> t(length, 0);
+    std::memcpy(&t[0], sig, 4);
+    put32(t, 4, uint32_t(length));
+    t[8] = revision;
+    std::memcpy(&t[10], "XLAT  ", 6);
+    std::memcpy(&t[16], "XLATPC  ", 8);
+    put32(t, 24, 1);
+    std::memcpy(&t[28], "XLAT", 4);
+    put32(t, 32, 1);
+    return t;
+}
+
+// The tables, as one block for kAcpiBase.
+std::vector<uint8_t> acpi_tables(uint64_t ram) {
+    std::vector<uint8_t> block(0x400, 0);
+    auto place = [&](uint32_t addr, std::vector<uint8_t> t, bool checksum = true) {
+        if (checksum) acpi_checksum(t, 9, 0, t.size());
+        std::memcpy(&block[addr - kAcpiBase], t.data(), t.size());
+    };
+    std::vector<uint8_t> rsdp(20, 0);  // ACPI 1.0 RSDP (5.2.4.3)
+    std::memcpy(&rsdp[0], "RSD PTR ", 8);
+    std::memcpy(&rsdp[9], "XLAT  ", 6);
+    put32(rsdp, 16, kRsdt);
+    acpi_checksum(rsdp, 8, 0, 20);
+    place(kRsdp, rsdp, false);
+    std::vector<uint8_t> rsdt = acpi_table("RSDT", 1, 36 + 4);
+    put32(rsdt, 36, kFadt);
+    place(kRsdt, rsdt);
+    std::vector<uint8_t> facs(64, 0);  // 5.2.9: no checksum
+    std::memcpy(&facs[0], "FACS", 4);
+    put32(facs, 4, 64);
+    place(kFacs, facs, false);
+    std::vector<uint8_t> fadt = acpi_table("FACP", 1, 116);  // 5.2.8, the 1.0 layout
+    put32(fadt, 36, kFacs);
+    put32(fadt, 40, kDsdt);
+    fadt[46] = 9;                      // SCI_INT: IRQ 9 (the board wires the SCI there)
+    put32(fadt, 48, 0xB2);             // SMI_CMD: the APM control port
+    fadt[52] = 0xF1;                   // ACPI_ENABLE (Piix4Pm::kAcpiEnable)
+    fadt[53] = 0xF0;                   // ACPI_DISABLE
+    put32(fadt, 56, kPmBase);          // PM1a_EVT_BLK: PMSTS, PMEN
+    put32(fadt, 64, kPmBase + 4);      // PM1a_CNT_BLK: PMCNTRL
+    put32(fadt, 76, kPmBase + 8);      // PM_TMR_BLK
+    fadt[88] = 4;                      // PM1_EVT_LEN
+    fadt[89] = 2;                      // PM1_CNT_LEN
+    fadt[91] = 4;                      // PM_TMR_LEN
+    fadt[96] = 0xE9, fadt[97] = 0x03;  // P_LVL2_LAT 1001: no C2
+    fadt[98] = 0xE9, fadt[99] = 0x03;  // P_LVL3_LAT 1001: no C3
+    // Flags: WBINVD works, C1 (HLT) on all processors, the power and sleep buttons are not fixed
+    // features (this board has neither).
+    put32(fadt, 112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5));
+    place(kFadt, fadt);
+    // The DSDT (ACPI 1.0b, chapter 16 for AML, 6.4 for the resource descriptors):
+    //   Name (_S5, Package (4) {0, 0, 0, 0})
+    //   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, 0)
+    //                                  Name (_UID, 0) Name (_CRS, ResourceTemplate () {...}) } }
+    // With ACPI the kernel scans only the PCI roots the namespace names, and gives a root only
+    // the windows its _CRS lists: buses 0-255, the I/O ports but the configuration ports
+    // 0xCF8-0xCFF, the VGA window and the memory from the end of RAM up to the I/O APIC's area.
+    // Without _PRT the PIIX IDE keeps its legacy IRQs 14 and 15.
+    std::vector<uint8_t> crs;
+    auto word_space = [&](uint8_t type, uint8_t specific, uint16_t min, uint16_t max) {  // 6.4.3.5.3
+        const uint16_t len = uint16_t(max - min + 1);
+        const uint8_t d[] = {0x88, 13, 0, type, 0x0C /* MinFixed MaxFixed, producer */, specific, 0, 0,
+                             uint8_t(min), uint8_t(min >> 8), uint8_t(max), uint8_t(max >> 8), 0, 0,
+                             uint8_t(len), uint8_t(len >> 8)};
+        crs.insert(crs.end(), std::begin(d), std::end(d));
+    };
+    auto dword_memory = [&](uint32_t min, uint32_t max) {  // 6.4.3.5.2
+        std::vector<uint8_t> d = {0x87, 23, 0, 0 /* memory */, 0x0C, 0x01 /* read/write */};
+        for (uint32_t v : {0u, min, max, 0u, max - min + 1})
+            for (int b = 0; b < 4; ++b) d.push_back(uint8_t(v >> (8 * b)));
+        crs.insert(crs.end(), d.begin(), d.end());
+    };
+    word_space(2, 0, 0x00, 0xFF);          // bus numbers
+    word_space(1, 3, 0x0000, 0x0CF7);      // I/O, ISA and non-ISA ranges
+    word_space(1, 3, 0x0D00, 0xFFFF);
+    dword_memory(0xA0000, 0xBFFFF);
+    dword_memory(uint32_t(ram), 0xFEBFFFFF);
+    crs.push_back(0x79), crs.push_back(0);  // End Tag
+    // PkgLength (16.2.4): one byte up to 63, else two (the low nibble, then the next 8 bits);
+    // the length counts its own bytes.
+    auto with_pkg = [](std::vector<uint8_t> head, const std::vector<uint8_t>& body) {
+        const size_t n1 = body.size() + 1, n2 = body.size() + 2;
+        if (n1 <= 63) head.push_back(uint8_t(n1));
+        else head.push_back(uint8_t(0x40 | (n2 & 0xF))), head.push_back(uint8_t(n2 >> 4));
+        head.insert(head.end(), body.begin(), body.end());
+        return head;
+    };
+    auto cat = [](std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
+        a.insert(a.end(), b.begin(), b.end());
+        return a;
+    };
+    std::vector<uint8_t> buffer = {0x0A, uint8_t(crs.size())};  // BufferSize as a ByteConst
+    buffer = cat(buffer, crs);
+    std::vector<uint8_t> device = {'P', 'C', 'I', '0',
+                                   0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03,  // DWordConst EISA "PNP0A03"
+                                   0x08, '_', 'A', 'D', 'R', 0x00,                          // ZeroOp
+                                   0x08, '_', 'U', 'I', 'D', 0x00};
+    device = cat(device, with_pkg({0x08, '_', 'C', 'R', 'S', 0x11}, buffer));  // NameOp, BufferOp
+    std::vector<uint8_t> scope = cat({'\\', '_', 'S', 'B', '_'}, with_pkg({0x5B, 0x82}, device));  // DeviceOp
+    std::vector<uint8_t> aml = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00};  // PackageOp, 4 elements
+    aml = cat(aml, with_pkg({0x10}, scope));  // ScopeOp
+    std::vector<uint8_t> dsdt = acpi_table("DSDT", 1, 36 + aml.size());
+    std::memcpy(&dsdt[36], aml.data(), aml.size());
+    if (kDsdt + dsdt.size() > kAcpiBase + block.size()) throw BootError("internal error: ACPI tables too large");
+    place(kDsdt, dsdt);
+    return block;
 }
 
 } // namespace
@@ -112,6 +241,7 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     put32(zp, kRamdiskSize, uint32_t(initrd_size));
     const std::vector<MemRange> map = pc_memory_map(ram);
     if (map.size() > kE820Max) throw BootError("internal error: memory map too long");
+    put64(zp, kAcpiRsdpAddr, kRsdp);
     zp[kE820Entries] = uint8_t(map.size());
     for (size_t i = 0; i < map.size(); ++i) {
         put64(zp, kE820Table + 20 * i, map[i].base);
@@ -130,6 +260,11 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     line.push_back(0);
     store_bytes(m, kLinuxCmdline, line);
     store_bytes(m, kLinuxBootParams, zp);
+    store_bytes(m, kAcpiBase, acpi_tables(ram));
+    // What firmware does before it hands over: the PIIX4 PM block at the address the FADT names
+    // (PMBA, then PMREGMISC's I/O enable).
+    m.board.piix4_pm.config_write(Piix4Pm::kPmBase, 4, kPmBase | 1u);
+    m.board.piix4_pm.config_write(Piix4Pm::kPmRegMisc, 1, 1);
 
     // The 32-bit boot protocol's entry state (boot.rst, "32-bit Boot Protocol"): flat 4 GiB
     // __BOOT_CS and __BOOT_DS, paging and interrupts off, ESI = the zero page, EBP = EDI = EBX = 0.

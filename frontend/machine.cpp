@@ -31,6 +31,7 @@ Machine::Machine(const MachineConfig& cfg)
              [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
+    if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes);
     // icount time counts what retired() counts: every instruction since power-on, over resets.
     if (cfg.icount_shift >= 0)
         clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
@@ -120,6 +121,10 @@ void Machine::reset() {
 //             expect. kExitTimer still ends a run early when a device schedules an event
 //             before the deadline the run was measured against.
 Machine::Result Machine::run(uint64_t max_insns) {
+    {
+        std::lock_guard<std::mutex> lock(ctl_mu_);
+        ended_ = false;
+    }
     const uint64_t start = retired();
     for (;;) {
         clock.run_due();
@@ -127,16 +132,16 @@ Machine::Result Machine::run(uint64_t max_insns) {
         if (max_insns) {
             uint64_t done = retired() - start;
             left = done >= max_insns ? 0 : max_insns - done;
-            if (!left) return {StopReason::MaxInsns, 0, resets_};
+            if (!left) return finish({StopReason::MaxInsns, 0, resets_});
         }
         cpu.exit_request.fetch_and(~(Cpu::kExitTimer | Cpu::kExitAsync), std::memory_order_acq_rel);
-        // After clearing kExitAsync, so that work posted from now on sets it again.
-        if (has_posted_.load(std::memory_order_acquire)) {
-            run_posted();
-            clock.run_due();  // what the posted work scheduled for now
-        }
+        // Requests of other threads, after kExitAsync is cleared so that none is missed; while
+        // paused this waits for them (frontend/machine_control.cpp).
+        const bool serviced = service_requests();
+        if (quit_) return finish({StopReason::Quit, quit_status_, resets_});
+        if (serviced) continue;
         if (cpu.s.halted && !(cpu.exit_request.load(std::memory_order_acquire) & (Cpu::kExitIrq | Cpu::kExitStop))) {
-            if (!sleep_while_halted()) return {StopReason::HaltForever, 0, resets_};
+            if (!sleep_while_halted()) return finish({StopReason::HaltForever, 0, resets_});
             continue;
         }
         const uint64_t deadline = clock.next_deadline();
@@ -145,7 +150,7 @@ Machine::Result Machine::run(uint64_t max_insns) {
                               : kHostSlice;
         if (left && (!budget || left < budget)) budget = left;
         clock.set_budget_deadline(deadline);
-        StopReason r = interp.run(budget);
+        StopReason r = jit ? jit->run(budget) : interp.run(budget);
         clock.set_budget_deadline(0);
         switch (r) {
         case StopReason::None:      // an exit request, or HLT
@@ -161,31 +166,16 @@ Machine::Result Machine::run(uint64_t max_insns) {
             ++resets_;
             reset();
             continue;
+        case StopReason::Debug:  // the debugger's breakpoint, watchpoint or step
+            pause(PauseCause::Debug);
+            continue;
         default:
             break;
         }
-        return {r, cpu.exit_status, resets_};
+        return finish({r, cpu.exit_status, resets_});
     }
 }
 
-void Machine::post(std::function<void()> fn) {
-    {
-        std::lock_guard<std::mutex> lock(posted_mutex_);
-        posted_.push_back(std::move(fn));
-        has_posted_.store(true, std::memory_order_release);
-    }
-    request_exit_async(Cpu::kExitAsync);
-}
-
-void Machine::run_posted() {
-    std::vector<std::function<void()>> work;
-    {
-        std::lock_guard<std::mutex> lock(posted_mutex_);
-        work.swap(posted_);
-        has_posted_.store(false, std::memory_order_release);
-    }
-    for (auto& fn : work) fn();
-}
 
 bool Machine::sleep_while_halted() {
     // Only an interrupt ends HLT. With IF clear only an NMI could, and no device raises NMI
@@ -266,6 +256,7 @@ std::string Machine::describe_stats() const {
     std::snprintf(buf, sizeof buf, "interrupts delivered: %" PRIu64 "\nTLB: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
                   " flushes, %" PRIu64 " page walks\n", st.interrupts, ms.hits, ms.misses, ms.flushes, ms.walks);
     out += buf;
+    if (jit) out += jit->describe_stats();
     return out;
 }
 

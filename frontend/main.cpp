@@ -10,8 +10,11 @@
 #include <stdexcept>
 
 #include "frontend/chardev.h"
+#include "frontend/gdbstub.h"
 #include "frontend/machine.h"
 #include "frontend/linux_boot.h"
+#include "frontend/monitor.h"
+#include "frontend/qmp.h"
 #include "frontend/multiboot.h"
 #include "frontend/options.h"
 
@@ -98,6 +101,8 @@ int run(int argc, char** argv) {
     SerialBackends serial(opt.serial);
     for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
+    cfg.cpu_mode = opt.cpu_mode == "interp" ? CpuMode::Interp : CpuMode::Jit;
+    cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base);
@@ -159,7 +164,27 @@ int run(int argc, char** argv) {
         ~SerialStop() { s.close(); }
     } serial_stop{serial};
     serial.start(m, {&m.board.com1, &m.board.com2, &m.board.com3, &m.board.com4});
+    // The GDB stub (and QMP, the monitor) talk to the machine from their own threads.
+    std::unique_ptr<GdbStub> gdb;
+    std::unique_ptr<Qmp> qmp;
+    std::unique_ptr<Monitor> monitor;
+    if (opt.start_stopped) m.start_paused();
+    try {
+        if (!opt.gdb.empty()) gdb = std::make_unique<GdbStub>(m, parse_listen_spec(opt.gdb, "-gdb"));
+        if (!opt.qmp.empty()) qmp = std::make_unique<Qmp>(m, parse_listen_spec(opt.qmp, "-qmp"));
+        if (opt.monitor == "stdio") monitor = std::make_unique<Monitor>(m, nullptr);
+        else if (!opt.monitor.empty()) {
+            const ListenSpec spec = parse_listen_spec(opt.monitor, "-monitor");
+            monitor = std::make_unique<Monitor>(m, &spec);
+        }
+    } catch (const std::runtime_error& e) {
+        throw UsageError(e.what());
+    }
     Machine::Result r = m.run(opt.max_insns);
+    // After they told their clients how the run ended (gdb's W packet, QMP's SHUTDOWN).
+    gdb.reset();
+    qmp.reset();
+    monitor.reset();
     const int serial_error = serial.close();  // restores the terminal before anything is printed
     con.close();
     if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
@@ -176,6 +201,7 @@ int run(int argc, char** argv) {
 
     switch (r.reason) {
     case StopReason::ExitPort: return r.exit_status;
+    case StopReason::Quit: return r.exit_status;  // gdb's kill, QMP's or the monitor's quit
     case StopReason::MaxInsns:
         std::fprintf(stderr, "xlat: stopped after --max-insns %llu instructions\n", (unsigned long long)opt.max_insns);
         return kExitMaxInsns;

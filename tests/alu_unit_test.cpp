@@ -38,7 +38,7 @@ struct RealMachine {
     void run(const std::vector<uint8_t>& bytes) {
         m.phys.write_bytes(kCode, bytes.data(), bytes.size());
         c.s.set_eip(kCode);
-        m.interp.step();
+        m.step();
     }
     uint16_t stack_word(unsigned i) {  // i-th word from SS:SP
         uint16_t v;

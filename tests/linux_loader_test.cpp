@@ -172,6 +172,46 @@ TEST_CASE("linux: the kernel, initrd, command line and zero page go where the bo
     CHECK(r.exit_status == ((0x21 << 1) | 1));
 }
 
+TEST_CASE("linux: ACPI tables lead the kernel to the PIIX4's PM block, and S5 ends the run with status 0", "[linux][loader]") {
+    // The kernel follows the zero page's acpi_rsdp_addr to the RSDP, the RSDT, the FADT and its
+    // PM1a_CNT_BLK, and writes SLP_EN with SLP_TYP 0 there, as Linux's poweroff does.
+    const std::vector<uint8_t> poweroff = {
+        0x8B, 0x46, 0x70,              // mov eax, [esi+0x70]   acpi_rsdp_addr
+        0x8B, 0x40, 0x10,              // mov eax, [eax+16]     RsdtAddress
+        0x8B, 0x40, 0x24,              // mov eax, [eax+36]     Entry[0]: the FADT
+        0x8B, 0x50, 0x40,              // mov edx, [eax+64]     PM1a_CNT_BLK
+        0x66, 0xB8, 0x00, 0x20,        // mov ax, SLP_EN
+        0x66, 0xEF,                    // out dx, ax
+        0xF4,                          // hlt
+    };
+    Machine m(small_config(16u << 20));
+    REQUIRE(load_error(m, bzimage({}, poweroff)) == "");
+    CHECK(m.board.piix4_pm.pm_io_base() == 0x600);
+    // Every table's bytes sum to zero; the DSDT holds \_S5.
+    const uint32_t rsdp = uint32_t(rd64(m, kLinuxBootParams + 0x70));
+    auto sums_to_zero = [&](uint32_t at, uint32_t len) {
+        std::vector<uint8_t> t(len);
+        m.phys.read_bytes(at, t.data(), len);
+        uint8_t sum = 0;
+        for (uint8_t b : t) sum = uint8_t(sum + b);
+        return sum == 0;
+    };
+    char sig[9] = {};
+    m.phys.read_bytes(rsdp, sig, 8);
+    CHECK(std::string(sig) == "RSD PTR ");
+    CHECK(sums_to_zero(rsdp, 20));
+    const uint32_t rsdt = rd32(m, rsdp + 16), fadt = rd32(m, rsdt + 36), dsdt = rd32(m, fadt + 40);
+    for (uint32_t t : {rsdt, fadt, dsdt}) CHECK(sums_to_zero(t, rd32(m, t + 4)));
+    std::vector<uint8_t> body(rd32(m, dsdt + 4) - 36);
+    m.phys.read_bytes(dsdt + 36, body.data(), body.size());
+    CHECK(std::string(body.begin(), body.end()).find("_S5_") != std::string::npos);
+    CHECK(std::string(body.begin(), body.end()).find("PCI0") != std::string::npos);
+    CHECK(rd32(m, fadt + 76) == 0x608);  // PM_TMR_BLK
+    Machine::Result r = m.run(1000);
+    CHECK(r.reason == StopReason::ExitPort);
+    CHECK(r.exit_status == 0);
+}
+
 TEST_CASE("linux: the initrd stays below initrd_addr_max and above the decompressed kernel", "[linux][loader]") {
     Machine m(small_config(32u << 20));
     BzSpec spec;
