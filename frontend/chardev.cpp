@@ -127,10 +127,7 @@ struct SerialPortEnd {
             case 'x':
             case 'X':
                 std::fputs("\nxlat: terminated (Ctrl-A x)\n", stderr);
-                machine->post([m = machine] {
-                    m->cpu.exit_status = 0;  // as QEMU's Ctrl-A x
-                    m->cpu.request_stop(StopReason::ExitPort);
-                });
+                machine->post([m = machine] { m->quit(0); });  // status 0, as QEMU's Ctrl-A x
                 return false;
             case 'h':
             case 'H':
