@@ -2,7 +2,10 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,7 +20,7 @@
 #include "frontend/machine.h"
 #include "frontend/options.h"
 #include "frontend/serial_options.h"
-#include "frontend/socket.h"
+#include "frontend/listen_socket.h"
 #include "frontend/terminal.h"
 
 namespace xlat {
@@ -29,6 +32,33 @@ constexpr size_t kOutChunk = 4 << 10;       // output written at once when this 
 constexpr uint64_t kFlushDelayNs = 1000000; // output written at most this long after its first byte
 constexpr uint8_t kEscape = 0x01;           // Ctrl-A
 constexpr char16_t kBreak = 0x100;          // in an input queue: a break, not a byte
+
+// Accepts one client (close-on-exec, and for TCP no Nagle delay: keystrokes and echoes are
+// single bytes); -1 on failure.
+int accept_client(int listen_fd) {
+    int fd;
+    do fd = accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+    while (fd < 0 && errno == EINTR);
+    const int one = 1;
+    if (fd >= 0) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);  // fails harmlessly on unix
+    return fd;
+}
+
+// Where a listener is, for the waiting line: the port the kernel chose when the spec said 0.
+std::string bound_address(int fd, const ListenSpec& spec) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    if (spec.is_unix || getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return describe(spec);
+    if (ss.ss_family == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(&ss);
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof host);
+        return "tcp:" + std::string(host) + ":" + std::to_string(ntohs(in->sin_port));
+    }
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+    inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+    return "tcp:[" + std::string(host) + "]:" + std::to_string(ntohs(in6->sin6_port));
+}
 
 const char kEscapeHelp[] =
     "\nxlat: Ctrl-A then\n"
@@ -79,15 +109,10 @@ struct SerialPortEnd {
     void flush_out() {
         if (flush_event) flush_event->cancel();
         if (out.empty()) return;
-        if (spec.kind == SerialSpec::Tcp) {
+        if (spec.kind == SerialSpec::Listen) {
             std::lock_guard<std::mutex> lock(client_mutex);
-            for (size_t at = 0; client_fd >= 0 && at < out.size();) {
-                const ssize_t n = send(client_fd, out.data() + at, out.size() - at, MSG_NOSIGNAL);
-                if (n > 0) at += size_t(n);
-                else if (n < 0 && errno == EINTR) continue;
-                else shutdown(client_fd, SHUT_RDWR);  // gone: the reader closes it and accepts the next
-                if (n <= 0) break;
-            }
+            // A client that is gone: the reader closes it and accepts the next.
+            if (client_fd >= 0 && !send_all(client_fd, out)) shutdown(client_fd, SHUT_RDWR);
         } else if (file && !error) {
             errno = 0;
             if (std::fwrite(out.data(), 1, out.size(), file) != out.size() || std::fflush(file) != 0)
@@ -177,7 +202,7 @@ struct SerialPortEnd {
             }
             if (fd < 0) {
                 if (!wait_readable(listen_fd)) return;
-                const int c = tcp_accept(listen_fd);
+                const int c = accept_client(listen_fd);
                 std::lock_guard<std::mutex> lock(client_mutex);
                 client_fd = c;
                 continue;
@@ -197,7 +222,7 @@ struct SerialPortEnd {
         }
     }
     void read_loop() {
-        if (spec.kind == SerialSpec::Tcp) read_tcp();
+        if (spec.kind == SerialSpec::Listen) read_tcp();
         else read_stdin();
         // No more input can come from here: a halted CPU that waited for it may now be done.
         if (counted) {
@@ -237,7 +262,7 @@ struct SerialPortEnd {
         uart = u;
         flush_event = std::make_unique<ClockEvent>(m.clock, "com" + std::to_string(index + 1) + " output",
                                                    [this](uint64_t) { flush_out(); });
-        if (spec.kind != SerialSpec::Stdio && spec.kind != SerialSpec::Tcp) return;
+        if (spec.kind != SerialSpec::Stdio && spec.kind != SerialSpec::Listen) return;
         pump_event = std::make_unique<ClockEvent>(m.clock, "com" + std::to_string(index + 1) + " input",
                                                   [this](uint64_t) { pump(); });
         u->rx_ready = [this] { on_rx_ready(); };
@@ -293,12 +318,13 @@ SerialBackends::SerialBackends(const std::vector<std::string>& specs) {
             if (!p->file) throw UsageError("cannot open serial file " + quote(p->spec.path) + ": " + std::strerror(errno));
             p->own_file = true;
             break;
-        case SerialSpec::Tcp: {
-            std::string why;
-            p->listen_fd = tcp_listen(p->spec.address, why);
-            if (p->listen_fd < 0) throw UsageError("-serial " + quote(specs[i]) + ": " + why);
+        case SerialSpec::Listen:
+            try {
+                p->listen_fd = open_listener(p->spec.listen);
+            } catch (const std::runtime_error& e) {
+                throw UsageError("-serial " + quote(specs[i]) + ": " + e.what());
+            }
             break;
-        }
         }
         ports_[i] = std::move(p);
     }
@@ -316,10 +342,10 @@ void SerialBackends::start(Machine& machine, const std::array<Uart16550*, 4>& ua
     // First the waits for clients (the terminal is still as the user left it, so Ctrl-C ends a
     // wait), then the raw terminal and the readers.
     for (auto& p : ports_) {
-        if (!p || p->spec.kind != SerialSpec::Tcp || !p->spec.wait) continue;
-        std::fprintf(stderr, "xlat: COM%u waiting for a connection on tcp:%s\n", p->index + 1,
-                     local_address(p->listen_fd).c_str());
-        const int c = tcp_accept(p->listen_fd);
+        if (!p || p->spec.kind != SerialSpec::Listen || !p->spec.listen.wait) continue;
+        std::fprintf(stderr, "xlat: COM%u waiting for a connection on %s\n", p->index + 1,
+                     bound_address(p->listen_fd, p->spec.listen).c_str());
+        const int c = accept_client(p->listen_fd);
         if (c < 0) throw UsageError("COM" + std::to_string(p->index + 1) + ": cannot accept a connection: " + std::strerror(errno));
         std::lock_guard<std::mutex> lock(p->client_mutex);
         p->client_fd = c;

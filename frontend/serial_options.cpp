@@ -11,7 +11,7 @@ void add_serial_options(po::options_description& d) {
         ("serial", po::value<std::vector<std::string>>()->composing()->value_name("DEV"),
          "the next COM port's back end (COM1 first, up to four): stdio (the terminal, raw, Ctrl-A h "
          "lists the keys, Ctrl-A x quits), file:PATH (output only), tcp:[HOST]:PORT,server[,nowait] "
-         "(listen for one client; without nowait wait for it before starting) or none (default)")
+         "or unix:PATH,server (listen for one client; without nowait wait for it before starting) or none (default)")
         ("nographic", po::bool_switch(),
          "no display: COM1 on the terminal (unless -serial is given) and the debug console off "
          "(unless -debugcon is given), as QEMU's -nographic")
@@ -31,29 +31,17 @@ SerialSpec parse_serial_spec(const std::string& s) {
         spec.path = s.substr(5);
         return spec;
     }
-    if (s.rfind("tcp:", 0) == 0) {
-        spec.kind = SerialSpec::Tcp;
-        std::vector<std::string> parts;
-        for (size_t at = 4;;) {
-            const size_t comma = s.find(',', at);
-            parts.push_back(s.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
-            if (comma == std::string::npos) break;
-            at = comma + 1;
+    if (s.rfind("tcp:", 0) == 0 || s.rfind("unix:", 0) == 0) {
+        spec.kind = SerialSpec::Listen;
+        try {
+            spec.listen = parse_listen_spec(s, "-serial");
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
         }
-        std::string why;
-        if (!parse_host_port(parts[0], spec.address, why)) throw UsageError("invalid -serial " + quote(s) + ": " + why);
-        bool server = false;
-        for (size_t i = 1; i < parts.size(); ++i) {
-            const std::string& opt = parts[i];
-            if (opt == "server" || opt == "server=on") server = true;
-            else if (opt == "nowait" || opt == "wait=off") spec.wait = false;
-            else if (opt == "wait" || opt == "wait=on") spec.wait = true;
-            else throw UsageError("invalid -serial " + quote(s) + ": unknown option " + quote(opt) + " (use server, nowait)");
-        }
-        if (!server) throw UsageError("-serial " + quote(s) + ": only tcp servers are supported: add ',server'");
+        if (!spec.listen.server) throw UsageError("-serial " + quote(s) + ": only servers are supported: add ',server'");
         return spec;
     }
-    throw UsageError("invalid -serial " + quote(s) + ": use stdio, file:PATH, tcp:HOST:PORT,server or none");
+    throw UsageError("invalid -serial " + quote(s) + ": use stdio, file:PATH, tcp:HOST:PORT,server, unix:PATH,server or none");
 }
 
 ConsoleOptions parse_console_options(const po::variables_map& vm) {

@@ -390,10 +390,10 @@ TEST_CASE("serial: bad -serial, -display and -nographic use", "[serial][cli]") {
             CHECK(std::string(e.what()).find(why) != std::string::npos);
         }
     };
-    refused({"-serial", "tcp:localhost:4444"}, "only tcp servers");
+    refused({"-serial", "tcp:localhost:4444"}, "only servers");
     refused({"-serial", "tcp:localhost:70000,server"}, "port must be a number");
-    refused({"-serial", "tcp:localhost,server"}, "expected HOST:PORT");
-    refused({"-serial", "tcp::1,server,telnet"}, "unknown option 'telnet'");
+    refused({"-serial", "tcp:localhost,server"}, "needs HOST:PORT");
+    refused({"-serial", "tcp::1,server,telnet"}, "unknown setting 'telnet'");
     refused({"-display", "sdl"}, "-display none");
     refused({"-nographic", "-serial", "stdio", "-serial", "stdio"}, "more than one port");
 
@@ -408,8 +408,9 @@ TEST_CASE("serial: bad -serial, -display and -nographic use", "[serial][cli]") {
     CHECK(o.debugcon == "stdio");
     CHECK(xlat::parse_serial_spec("mon:stdio").kind == xlat::SerialSpec::Stdio);  // QEMU users type it
     CHECK(xlat::parse_serial_spec("null").kind == xlat::SerialSpec::None);
-    CHECK(xlat::parse_serial_spec("tcp:[::1]:5,server=on,wait=off").address.host == "::1");
-    CHECK_FALSE(xlat::parse_serial_spec("tcp:[::1]:5,server=on,wait=off").wait);
+    CHECK(xlat::parse_serial_spec("tcp:127.0.0.2:5,server=on,wait=off").listen.host == "127.0.0.2");
+    CHECK_FALSE(xlat::parse_serial_spec("tcp:127.0.0.2:5,server=on,wait=off").listen.wait);
+    CHECK(xlat::parse_serial_spec("unix:/tmp/com1.sock,server").listen.path == "/tmp/com1.sock");
 }
 
 TEST_CASE("serial: the echo ROM gives the same output and status under QEMU", "[serial][qemu]") {
