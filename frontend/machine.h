@@ -31,6 +31,7 @@ enum class CpuMode : uint8_t { Jit, Interp };
 struct MachineConfig {
     CpuMode cpu_mode = CpuMode::Jit;       // translated blocks (default) or the interpreter
     size_t jit_cache_bytes = Jit::kDefaultCacheBytes;  // the JIT's code arena (--jit-cache-size)
+    uint32_t jit_disable = 0;              // JitDisable bits (--jit-disable)
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
     std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded

@@ -98,6 +98,7 @@ int run(int argc, char** argv) {
     cfg.no_reboot = opt.no_reboot;
     cfg.cpu_mode = opt.cpu_mode == "interp" ? CpuMode::Interp : CpuMode::Jit;
     cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
+    cfg.jit_disable = opt.jit_disable;
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base);

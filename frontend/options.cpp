@@ -12,6 +12,7 @@
 
 #include "memory/phys.h"
 #include "memory/trace.h"
+#include "translator/emitter.h"
 
 namespace po = boost::program_options;
 
@@ -158,6 +159,10 @@ po::options_description describe() {
         ("jit-cache-size", po::value<std::string>()->value_name("SIZE"),
          "size of the JIT's code arena: 32M (default), 4M, ... (no suffix: MiB; 1M to 1G); flushed "
          "whole when full")
+        ("jit-disable", po::value<std::string>()->value_name("LIST"),
+         "native emission to switch off, comma-separated: alu, move, control, stack, cond, tlb "
+         "(inline memory access), flags (flag liveness), chain, all; those instructions run "
+         "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),
          "stop after N instructions, 1 or more, counted over the whole run (resets included; each "
          "iteration of a REP string instruction counts as one); exit status 124")
@@ -361,6 +366,13 @@ Options parse_options(int argc, const char* const* argv) {
         if (n < (1u << 20) || n > (1u << 30))
             throw UsageError("invalid --jit-cache-size " + quote(v) + ": use a size from 1M to 1G");
         o.jit_cache_bytes = n;
+    }
+    if (vm.count("jit-disable")) {
+        try {
+            o.jit_disable = parse_jit_disable(vm["jit-disable"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
     }
     if (vm.count("max-insns")) o.max_insns = parse_max_insns(vm["max-insns"].as<std::string>());
     if (vm.count("rtc")) {
