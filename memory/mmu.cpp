@@ -17,7 +17,10 @@ constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
 Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace) {
     flush_all();
     stats_.flushes = 0;
-    phys_.add_listener([](void* self) { static_cast<Mmu*>(self)->flush_all(); }, this,
+    // A map change may alter what any cached translation points at; the TLB keeps no physical
+    // address per entry to pick out the stale ones, and map changes are rare (PAM, BARs, A20):
+    // drop everything.
+    phys_.add_listener([](void* self, uint32_t, uint64_t) { static_cast<Mmu*>(self)->flush_all(); }, this,
                        [](void* self) { static_cast<Mmu*>(self)->drop_write_tags(); });
 }
 
@@ -75,8 +78,9 @@ void Mmu::drop_write_tags() {
         for (TlbEntry& e : set) e.tag[int(Access::Write)] = kTlbInvalid;
 }
 
-Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) noexcept {
-    ++stats_.walks;
+Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad, bool inspect) noexcept {
+    if (inspect) set_ad = false;
+    else ++stats_.walks;
     const bool write = acc == Access::Write, fetch = acc == Access::Exec;
     const bool pae = paging_.pae, nxe = pae && paging_.nxe;
     auto fault = [&](uint32_t why) {
@@ -94,7 +98,7 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) noexcept {
     // Pentium 4 and P6 set the PDE's A bit on a not-present PTE or a rights violation and leave
     // the PTE's alone). The entry that maps the page gets A (and D) only when the access succeeds.
     auto used_table_entry = [&](uint64_t addr, uint64_t entry) {
-        if (!(entry & PTE_A)) phys_write(addr, 4, uint32_t(entry) | uint32_t(PTE_A));
+        if (!(entry & PTE_A) && !inspect) phys_write(addr, 4, uint32_t(entry) | uint32_t(PTE_A));
     };
     // Up to three levels: PDPTE (PAE only), PDE, PTE. Rights are the AND of U and W over the
     // levels that have them; NX is the OR.
@@ -169,6 +173,16 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) noexcept {
     return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G), true, 0};
 }
 
+bool Mmu::debug_translate(uint32_t lin, uint64_t& paddr) noexcept {
+    if (!paging_.enabled) {
+        paddr = lin & phys_.a20_mask();
+        return true;
+    }
+    const Walk w = walk(lin, Access::Read, false, false, true);
+    paddr = w.paddr & (0xF00000000ull | phys_.a20_mask());
+    return w.ok;
+}
+
 uint64_t Mmu::translate(uint32_t lin, Access acc, bool user) {
     if (!paging_.enabled) return lin & phys_.a20_mask();
     Walk w = walk(lin, acc, user);
@@ -205,12 +219,16 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
         global = w.global;
     }
     if (paddr >> 32) return true;  // nothing there: always the slow path
-    PageInfo pi = phys_.page(uint32_t(paddr));
-    bool direct = pi.kind == RegionKind::Ram || (pi.kind == RegionKind::Rom && acc != Access::Write);
+    const PageInfo pi = phys_.page(uint32_t(paddr));
+    // Reads and writes of one page may reach different host memory (PAM: read the ROM, write
+    // the shadow RAM); the entry's one addend then serves whichever kind filled it last.
+    uint8_t* host = acc == Access::Write ? pi.whost : pi.host;
+    bool direct = acc == Access::Write ? pi.wkind == RegionKind::Ram
+                                       : pi.kind == RegionKind::Ram || pi.kind == RegionKind::Rom;
     if (direct && acc == Access::Write && phys_.is_code_page(uint32_t(paddr))) direct = false;
-    if (direct) {
+    if (direct && host) {
         TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
-        uintptr_t addend = reinterpret_cast<uintptr_t>(pi.host) - (lin & kPageMask);
+        uintptr_t addend = reinterpret_cast<uintptr_t>(host) - (lin & kPageMask);
         bool same_page = e.tag[0] == (lin & kPageMask) || e.tag[1] == (lin & kPageMask) ||
                          e.tag[2] == (lin & kPageMask);
         if (!same_page || e.addend != addend) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};

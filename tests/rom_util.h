@@ -62,6 +62,8 @@ inline const char* stop_reason_name(xlat::StopReason r) {
     case xlat::StopReason::HaltForever: return "HLT with nothing to wake the CPU";
     case xlat::StopReason::Reset: return "reset";
     case xlat::StopReason::OutputError: return "the debug console output could not be written";
+    case xlat::StopReason::Debug: return "debugger stop";
+    case xlat::StopReason::Quit: return "quit";
     }
     return "?";
 }

@@ -63,7 +63,7 @@ void Jit::code_written(void* ctx, uint32_t paddr, unsigned size) {
     j.cpu_.request_exit(Cpu::kExitCode);
 }
 
-void Jit::map_changed(void* ctx) {
+void Jit::map_changed(void* ctx, uint32_t, uint64_t) {
     // The bytes behind a host address may have changed (a region moved, A20): every block goes,
     // once no block runs any more.
     Jit& j = *static_cast<Jit*>(ctx);
@@ -327,6 +327,17 @@ void Jit::step() {
 
 StopReason Jit::run(uint64_t max_insns) {
     CpuState& s = cpu_.s;
+    // The debugger's breakpoints, watchpoints and single step are checked at every instruction
+    // boundary by the interpreter (cpu/debug_stops.h); blocks do not stop there. The debugger
+    // changes them only on the machine thread between runs, so one look here is enough.
+    if (cpu_.debugger_armed()) {
+        // kExitCode is ours: the interpreter would take it for a request to return.
+        if (cpu_.exit_request.load(std::memory_order_acquire) & Cpu::kExitCode) {
+            cpu_.exit_request.fetch_and(~Cpu::kExitCode, std::memory_order_acq_rel);
+            if (flush_pending_) flush();
+        }
+        return interp_.run(max_insns);
+    }
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
     cpu_.icount_end = end;  // REP string instructions stop between iterations there
     for (;;) {

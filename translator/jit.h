@@ -80,7 +80,7 @@ private:
     void run_block(Block* b);
     void flush();
     static void code_written(void* ctx, uint32_t paddr, unsigned size);
-    static void map_changed(void* ctx);
+    static void map_changed(void* ctx, uint32_t base, uint64_t size);
 };
 
 // The fallback call for one instruction without a native emitter: commits insn_eip (`eip`) and
