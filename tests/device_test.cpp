@@ -156,7 +156,15 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
              {0x61, 0x03}, {0x80, 0x5A},
              {0x70, 0x0B}, {0x71, 0x52}, {0x70, 0x40}, {0x71, 0x77}})  // RTC: PIE and UIE; a CMOS byte
         a.io.write(port, 1, v);
+    // The APICs: the local APIC enabled with its timer periodic (vector 40h every 1.6 ms), the
+    // I/O APIC sending IRQ0 (its input 2) as vector 30h.
+    for (auto [addr, v] : std::initializer_list<std::pair<uint32_t, uint32_t>>{
+             {0xFEE000F0u, 0x1FF}, {0xFEE003E0u, 0x3}, {0xFEE00320u, 0x20040}, {0xFEE00380u, 100000},
+             {0xFEC00000u, 0x14}, {0xFEC00010u, 0x30}})
+        a.phys.write(addr, 4, v);
     REQUIRE(a.run(2500000).reason == StopReason::MaxInsns);
+    REQUIRE(a.lapic->in_irr(0x40));
+    REQUIRE(a.lapic->in_irr(0x30));
     REQUIRE(a.pic_master->irr() == 0x05);  // IRQ0 came and waits, and IRQ8 through the cascade
 
     Machine b(config());
@@ -173,7 +181,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
         CHECK(save_state(*twin) == image);
         if (dev->state_version()) ++with_state;
     }
-    CHECK(with_state == 5);  // post, two PICs, PIT, RTC
+    CHECK(with_state == 7);  // post, two PICs, local APIC, I/O APIC, PIT, RTC
     // Both run on and stay the same, timers included.
     REQUIRE(a.run(3300000).reason == StopReason::MaxInsns);
     REQUIRE(b.run(3300000).reason == StopReason::MaxInsns);
