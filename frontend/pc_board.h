@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "devices/ata.h"
 #include "devices/block/block.h"
@@ -63,6 +64,8 @@ public:
     // Wires the interrupt outputs to the two 8259s (ISA IRQ 0-7 on the master, 8-15 on the slave)
     // and the I/O APIC.
     void connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic);
+    // The board's devices that carry state lists (save, load, compare two machines).
+    std::vector<Device*> stateful_devices() { return {&fw_cfg, &kbc}; }
     // The ISA IRQ lines (0-15), for the devices the machine wires itself (PIT, RTC).
     IrqSink& isa_irqs() { return isa_irqs_; }
 

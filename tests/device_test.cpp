@@ -201,3 +201,38 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
 }
+
+TEST_CASE("state lists: the board's fw_cfg and 8042 carried into a fresh machine go on the same", "[device]") {
+    Machine a(small_config());
+    // fw_cfg: the signature selected, two of its bytes read. 8042: interrupts on, the keyboard
+    // asked to identify (its two-byte answer waits in the queue behind the ACK), A20 off through
+    // the output port.
+    a.io.write(0x510, 2, 0x0000);
+    CHECK(a.io.read(0x511, 1) == 'Q');
+    CHECK(a.io.read(0x511, 1) == 'E');
+    a.io.write(0x64, 1, 0x60);
+    a.io.write(0x60, 1, 0x01);
+    a.io.write(0x60, 1, 0xF2);
+    a.io.write(0x64, 1, 0xD1);
+    a.io.write(0x60, 1, 0x01);  // output port: not in reset, A20 off
+    REQUIRE_FALSE(a.phys.a20());
+
+    Machine b(small_config());
+    REQUIRE(b.phys.a20());
+    const auto from = a.board.stateful_devices(), to = b.board.stateful_devices();
+    REQUIRE(from.size() == to.size());
+    for (size_t i = 0; i < from.size(); ++i) {
+        CHECK(save_state(*to[i]) != save_state(*from[i]));
+        load_state(*to[i], save_state(*from[i]));
+        CHECK(save_state(*to[i]) == save_state(*from[i]));
+    }
+    CHECK_FALSE(b.phys.a20());  // the 8042's post_load set the gate
+    for (Machine* m : {&a, &b}) {
+        INFO((m == &a ? "original" : "copy"));
+        CHECK(m->io.read(0x511, 1) == 'M');
+        CHECK(m->io.read(0x511, 1) == 'U');
+        CHECK(m->io.read(0x60, 1) == 0xFA);  // ACK
+        CHECK(m->io.read(0x60, 1) == 0xAB);  // MF2 keyboard ID (the command byte has no XLAT)
+        CHECK(m->io.read(0x60, 1) == 0x83);
+    }
+}
