@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "devices/apic.h"
 #include "devices/debug_ports.h"
+#include "devices/ioapic.h"
 #include "frontend/pc_board.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
@@ -161,6 +163,8 @@ public:
     Pic8259* pic_slave = nullptr;
     Pit8254* pit = nullptr;
     Rtc146818* rtc = nullptr;
+    LocalApic* lapic = nullptr;  // the CPU's interrupt controller; the 8259s reach it on LINT0
+    IoApic* ioapic = nullptr;
     PcBoard board;  // the chipset: PCI, PIIX, fw_cfg, IDE, UARTs, 8042 (frontend/pc_board.h)
 
 private:
@@ -188,6 +192,9 @@ private:
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when
     // nothing can ever wake it.
     bool sleep_while_halted();
+    // The local APIC's window follows IA32_APIC_BASE.
+    void move_lapic(uint32_t base, bool enabled);
+    RegionId lapic_region_ = 0;
     bool no_reboot_;
     uint64_t resets_ = 0;
     uint64_t retired_before_reset_ = 0;  // icount of the CPU before its resets, summed
