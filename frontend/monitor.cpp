@@ -178,6 +178,7 @@ void Monitor::on_input(std::string& buf) {
         std::string line = buf.substr(0, nl);
         buf.erase(0, nl + 1);
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        m_.tracer.log(kTraceQmp, "monitor: %s", line.c_str());
         write(command(line));
         if (quitting_) return;
         write("(xlat) ");

@@ -43,6 +43,7 @@ struct Options {
     std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
     bool stats = false;
     uint32_t trace_mask = 0;
+    std::string trace_file;         // -D FILE: trace lines go there instead of stderr
     std::string kernel;             // -kernel FILE: a Multiboot kernel
     std::string append;             // -append STR: its command line
     std::vector<std::string> initrd;  // -initrd "FILE [ARGS],FILE [ARGS]": Multiboot modules
