@@ -265,6 +265,8 @@ public:
     static constexpr uint32_t kExitIrq = 2;    // INTR or NMI may have changed: look at the controller
     static constexpr uint32_t kExitTimer = 4;  // the clock's earliest deadline has passed
     static constexpr uint32_t kExitAsync = 8;  // another thread (monitor, GDB stub, signal) asks
+    static constexpr uint32_t kExitCode = 16;  // the JIT's: translated code was written or the memory
+                                               // map changed; its dispatcher clears it
     std::atomic<uint32_t> exit_request{0};
     void request_exit(uint32_t bits) { exit_request.fetch_or(bits, std::memory_order_release); }
     // The executor's budget: the CpuState::icount at which it stops. A REP string instruction

@@ -133,7 +133,9 @@ bool rep_must_yield(Cpu& c, unsigned done_in_step) {
     // The debugger's single step and watchpoints stop between iterations, as TF and DR7 do.
     if (c.debugger_armed() && (c.debugger.single_step || c.debugger.hit != DebugStops::Hit::None)) return true;
     const uint32_t req = c.exit_request.load(std::memory_order_relaxed);
-    if (req & ~Cpu::kExitIrq) return true;
+    // kExitCode (translated code written, the JIT's) ends a block after the current
+    // instruction; a REP always ends its block, and goes on as the interpreter's would.
+    if (req & ~(Cpu::kExitIrq | Cpu::kExitCode)) return true;
     // Only for an interrupt that can be taken now: kExitIrq may stay set after the window
     // opened with nothing waiting any more.
     return (req & Cpu::kExitIrq) && ((c.s.nmi_pending && !c.s.nmi_blocked) ||

@@ -7,6 +7,11 @@ void I440fxHost::init_config() {
     // DEVSEL#, fast back-to-back capable).
     set_reg(kPciCommand, 2, 0x0006, kPciCmdParity | kPciCmdSerr);
     set_reg(kPciStatus, 2, 0x0280, 0, 0xF900);
+    // Subsystem 1AF4:1100, as QEMU gives its PCI functions: SeaBIOS reads the host bridge's pair
+    // to know it runs on QEMU's i440FX machine (and then trusts fw_cfg for the CPUs, the PM base
+    // and the tables). A real 440FX leaves these bytes 0.
+    set_reg(kPciSubVendor, 2, 0x1AF4);
+    set_reg(kPciSubVendor + 2, 2, 0x1100);
     // 50h-58h (PMCCFG, DETURBO, DBC, AXC, DRAMR, DRAMC, DRAMT), 60h-67h (DRB0-7), 68h (FDHC),
     // 70h-71h (MTT, CLT), 90h-93h (ERRCMD, ERRSTS, TRC): timing and sizing registers that an
     // emulated DRAM does not need; stored so firmware reads back what it wrote.

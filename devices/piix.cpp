@@ -140,6 +140,11 @@ void Piix4Pm::init_config() {
     // CNTA/CNTB (44h, 48h), GPICTL (4Ch), DEVRESD-J (50h-6Fh), DEVACTA/B are inside 44h-7Fh:
     // device monitoring and SMI routing, stored only.
     for (unsigned r = 0x44; r < 0x80; ++r) set_reg(uint8_t(r), 1, 0x00, 0xFF);
+    // DEVACTB (58h) bit 25, APMC_EN: a write to the APM control port (0xB2) raises SMI#. The CPU
+    // has no system management mode, so no SMI handler could ever answer; the bit reads as set
+    // from power-on, which firmware takes for "SMM already set up" (SeaBIOS then skips its SMI
+    // relocation, which would wait on port 0xB3 forever). QEMU does the same without SMM.
+    set_reg(0x5B, 1, 0x02, 0xFF);
 }
 
 void Piix4Pm::config_written(uint8_t offset, unsigned size) {

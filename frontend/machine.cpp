@@ -20,7 +20,7 @@ Machine::Machine(const MachineConfig& cfg)
       mmu(phys, &tracer),
       cpu(mmu, io, tracer),
       interp(cpu),
-      board(io, phys, tracer, cfg.ide_disks, cfg.serial_out,
+      board(io, phys, clock, tracer, cfg.ide_disks, cfg.serial_out,
             {[this] { return clock.now(); },
              // ACPI soft-off (S5) ends the run with status 0.
              [this] {
@@ -31,6 +31,7 @@ Machine::Machine(const MachineConfig& cfg)
              [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
+    if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes);
     // icount time counts what retired() counts: every instruction since power-on, over resets.
     if (cfg.icount_shift >= 0)
         clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
@@ -149,7 +150,7 @@ Machine::Result Machine::run(uint64_t max_insns) {
                               : kHostSlice;
         if (left && (!budget || left < budget)) budget = left;
         clock.set_budget_deadline(deadline);
-        StopReason r = interp.run(budget);
+        StopReason r = jit ? jit->run(budget) : interp.run(budget);
         clock.set_budget_deadline(0);
         switch (r) {
         case StopReason::None:      // an exit request, or HLT
@@ -175,6 +176,7 @@ Machine::Result Machine::run(uint64_t max_insns) {
     }
 }
 
+
 bool Machine::sleep_while_halted() {
     // Only an interrupt ends HLT. With IF clear only an NMI could, and no device raises NMI
     // yet; with IF set an interrupt needs INTR already asserted or a timer still to fire.
@@ -186,7 +188,7 @@ bool Machine::sleep_while_halted() {
         cpu.request_exit(Cpu::kExitIrq);
         return true;
     }
-    if (clock.idle()) return false;
+    if (clock.idle() && !async_inputs.load(std::memory_order_acquire)) return false;
     const uint64_t deadline = clock.next_deadline();
     if (clock.mode() == Clock::Mode::Host) clock.sleep_until(deadline, cpu.exit_request);
     else clock.advance_to(deadline);  // icount: HLT skips the time; the events run on the way
@@ -254,6 +256,7 @@ std::string Machine::describe_stats() const {
     std::snprintf(buf, sizeof buf, "interrupts delivered: %" PRIu64 "\nTLB: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
                   " flushes, %" PRIu64 " page walks\n", st.interrupts, ms.hits, ms.misses, ms.flushes, ms.walks);
     out += buf;
+    if (jit) out += jit->describe_stats();
     return out;
 }
 

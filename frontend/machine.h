@@ -2,12 +2,14 @@
 // devices and the tracer; nothing is global, so several machines run side by side in one process.
 #pragma once
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -24,10 +26,16 @@
 #include "memory/phys.h"
 #include "memory/trace.h"
 #include "translator/interp.h"
+#include "translator/jit.h"
 
 namespace xlat {
 
+// Which executor runs guest code (--cpu-mode).
+enum class CpuMode : uint8_t { Jit, Interp };
+
 struct MachineConfig {
+    CpuMode cpu_mode = CpuMode::Jit;       // translated blocks (default) or the interpreter
+    size_t jit_cache_bytes = Jit::kDefaultCacheBytes;  // the JIT's code arena (--jit-cache-size)
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
     std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded
@@ -68,6 +76,10 @@ public:
         cpu.request_exit(bits);
         clock.notify();
     }
+    // Host inputs that can still wake a halted CPU from another thread (serial back ends that
+    // read). While there is one, a CPU halted with interrupts enabled and nothing scheduled
+    // waits for it instead of ending the run with HaltForever.
+    std::atomic<int> async_inputs{0};
 
     // ---- run control from other threads: the GDB stub, QMP, the monitor ----
     // (frontend/machine_control.cpp, docs/debugging.md) Every CpuState and device access stays
@@ -135,6 +147,11 @@ public:
     IoBus io;
     Cpu cpu;
     Interpreter interp;
+    std::unique_ptr<Jit> jit;  // the translator, with --cpu-mode jit (null: the interpreter runs)
+    // Runs exactly one instruction with the machine's executor (tests).
+    void step() {
+        if (jit) jit->step(); else interp.step();
+    }
     // Every device of the machine (reset together, saved through their state lists); declared
     // last so that devices go before the clock and buses they use.
     DeviceRegistry devices;

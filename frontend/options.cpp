@@ -155,7 +155,10 @@ po::options_description describe() {
          "SeaBIOS's log (as QEMU's -global isa-debugcon.iobase=0x402)")
         ("no-reboot", po::bool_switch(), "exit with status 6 on a triple fault instead of resetting")
         ("cpu-mode", po::value<std::string>()->value_name("MODE"),
-         "interp (the reference interpreter, default) or jit (the translator: not built yet)")
+         "jit (translated blocks, default) or interp (the reference interpreter)")
+        ("jit-cache-size", po::value<std::string>()->value_name("SIZE"),
+         "size of the JIT's code arena: 32M (default), 4M, ... (no suffix: MiB; 1M to 1G); flushed "
+         "whole when full")
         ("max-insns", po::value<std::string>()->value_name("N"),
          "stop after N instructions, 1 or more, counted over the whole run (resets included; each "
          "iteration of a REP string instruction counts as one); exit status 124")
@@ -169,10 +172,12 @@ po::options_description describe() {
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
         ("trace-file,D", po::value<std::string>()->value_name("FILE"), "write the trace lines to FILE instead of stderr, as QEMU's -D")
         ("kernel", po::value<std::string>()->value_name("FILE"),
-         "boot a Multiboot (v1) kernel, ELF or a.out kludge, in flat 32-bit protected mode")
+         "boot a Linux kernel (bzImage, by the 32-bit boot protocol) or a Multiboot (v1) kernel "
+         "(ELF or a.out kludge), in flat 32-bit protected mode")
         ("append", po::value<std::string>()->value_name("STR"), "the kernel's command line (with -kernel)")
         ("initrd", po::value<std::string>()->value_name("FILES"),
-         "Multiboot modules, comma-separated; each is a file name and optional arguments (with -kernel)")
+         "with -kernel: a Linux kernel's initial RAM disk (one file), or a Multiboot kernel's "
+         "modules, comma-separated, each a file name and optional arguments")
         ("config", po::value<std::string>()->value_name("FILE"),
          "read options from FILE, one 'name = value' per line (the names above, without dashes; "
          "'#' starts a comment); the command line wins over the file");
@@ -335,7 +340,10 @@ Options parse_options(int argc, const char* const* argv) {
             throw UsageError(std::string("-") + name + " needs a file name, not an empty string");
     if (vm.count("bios")) o.bios = vm["bios"].as<std::string>();
     o.drives = parse_disk_options(vm);
-    o.serial = parse_serial_options(vm);
+    const ConsoleOptions console = parse_console_options(vm);
+    o.serial = console.serial;
+    o.nographic = console.nographic;
+    if (o.nographic && !vm.count("debugcon")) o.debugcon = "none";
     if (vm.count("memory")) o.ram_bytes = parse_size(vm["memory"].as<std::string>());
     if (o.ram_bytes < (1ull << 20) || o.ram_bytes > kMaxRamBytes || (o.ram_bytes & (kPageSize - 1)))
         throw UsageError("memory size " + quote(vm["memory"].as<std::string>()) +
@@ -358,9 +366,19 @@ Options parse_options(int argc, const char* const* argv) {
     o.no_reboot = vm["no-reboot"].as<bool>();
     if (vm.count("cpu-mode")) {
         o.cpu_mode = vm["cpu-mode"].as<std::string>();
-        if (o.cpu_mode == "jit")
-            throw UsageError("--cpu-mode jit: the translator is not built yet; use --cpu-mode interp");
-        if (o.cpu_mode != "interp") throw UsageError("invalid --cpu-mode " + quote(o.cpu_mode) + ": use interp or jit");
+        if (o.cpu_mode != "interp" && o.cpu_mode != "jit") throw UsageError("invalid --cpu-mode " + quote(o.cpu_mode) + ": use interp or jit");
+    }
+    if (vm.count("jit-cache-size")) {
+        const std::string v = vm["jit-cache-size"].as<std::string>();
+        uint64_t n = 0;
+        try {
+            n = parse_size(v);
+        } catch (const UsageError&) {
+            n = 0;
+        }
+        if (n < (1u << 20) || n > (1u << 30))
+            throw UsageError("invalid --jit-cache-size " + quote(v) + ": use a size from 1M to 1G");
+        o.jit_cache_bytes = n;
     }
     if (vm.count("max-insns")) o.max_insns = parse_max_insns(vm["max-insns"].as<std::string>());
     if (vm.count("rtc")) {

@@ -2,11 +2,12 @@
 
 namespace xlat {
 
-PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks_, SerialOut serial, PcBoardHooks hooks)
+PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, Disks disks_, SerialOut serial, PcBoardHooks hooks)
     : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer),
       disks(std::move(disks_)), ide0("ide0", 0x1F0, 0x3F6, 0, &tracer), ide1("ide1", 0x170, 0x376, 1, &tracer),
-      com1("com1", 0x3F8, hooks_.now_ns, serial[0]), com2("com2", 0x2F8, hooks_.now_ns, serial[1]),
-      com3("com3", 0x3E8, hooks_.now_ns, serial[2]), com4("com4", 0x2E8, hooks_.now_ns, serial[3]), kbc(&tracer) {
+      com1("com1", 0x3F8, clock, serial[0]), com2("com2", 0x2F8, clock, serial[1]),
+      com3("com3", 0x3E8, clock, serial[2]), com4("com4", 0x2E8, clock, serial[3]), kbc(&tracer),
+      phys_(phys) {
     pci.attach(0, 0, &i440fx);
     pci.attach(1, 0, &piix3);
     pci.attach(1, 1, &piix3_ide);
@@ -34,7 +35,16 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks_, S
     claim_ports(io, 0x92, 1, &kbc);
     kbc.set_a20 = [this](bool on) { hooks_.set_a20(on); };
     kbc.reset_cpu = [this] { hooks_.reset(); };
-    // Not wired yet: the PAM/SMRAM effect on the memory map (i440fx.on_map_change): see the issue note.
+    // PAM segments: 0xC0000-0xEFFFF in twelve of 16 KiB (PAM1-PAM6), 0xF0000-0xFFFFF in one of
+    // 64 KiB (PAM0). A segment whose reads (writes) do not go to DRAM sends them to PCI: the
+    // ROM where the firmware lies, nothing elsewhere (option ROMs reach RAM by being copied).
+    bios_pci_ = phys.map_none(0xC0000, 0x40000, "pci-bios-area", kPrioHole);
+    for (unsigned i = 0; i < 13; ++i) {
+        const uint32_t base = 0xC0000 + 0x4000 * i;
+        pam_[i] = phys.map_ram(base, i < 12 ? 0x4000 : 0x10000, false, false, "pam-" + std::to_string(i), kPrioChipset);
+    }
+    smram_ = phys.map_ram(0xA0000, 0x20000, false, false, "smram", kPrioChipset);
+    i440fx.on_map_change = [this] { apply_memory_map(); };
     reset();
 }
 
@@ -53,9 +63,23 @@ void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave) {
     kbc.irq12.connect(&slave, 4);     // IRQ 12
 }
 
+void PcBoard::apply_memory_map() {
+    for (unsigned i = 0; i < 13; ++i) {
+        const I440fxHost::PamAccess a = i440fx.pam(0xC0000 + 0x4000 * i);
+        phys_.set_region_access(pam_[i], a.read_ram, a.write_ram);
+    }
+    // Without SMM in the CPU, SMRAM is only ever reached open: D_OPEN with G_SMRAME makes the
+    // DRAM at 0xA0000-0xBFFFF visible outside SMM (datasheet 3.2.27); closed, the addresses go
+    // to PCI (the VGA window).
+    const uint8_t smram = i440fx.smram();
+    const bool open = (smram & I440fxHost::kSmramGSmrame) && (smram & I440fxHost::kSmramDOpen);
+    phys_.set_region_access(smram_, open, open);
+}
+
 void PcBoard::reset() {
     pci_host.reset();
     pci.reset();
+    apply_memory_map();
     fw_cfg.reset();
     ide0.reset();
     ide1.reset();

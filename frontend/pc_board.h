@@ -23,6 +23,7 @@
 #include "devices/pci.h"
 #include "devices/piix.h"
 #include "devices/uart.h"
+#include "memory/clock.h"
 #include "memory/dma.h"
 #include "memory/iobus.h"
 #include "memory/phys.h"
@@ -49,7 +50,7 @@ class PcBoard {
 public:
     using Disks = std::array<std::shared_ptr<BlockDevice>, 4>;
     using SerialOut = std::array<std::function<void(uint8_t)>, 4>;
-    PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks, SerialOut serial, PcBoardHooks hooks);
+    PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, Disks disks, SerialOut serial, PcBoardHooks hooks);
     PcBoard(const PcBoard&) = delete;
     PcBoard& operator=(const PcBoard&) = delete;
     // Power-on state of every device on the board.
@@ -69,6 +70,17 @@ public:
     AtaChannel ide0, ide1;  // primary, secondary
     Uart16550 com1, com2, com3, com4;
     I8042 kbc;
+
+private:
+    // The memory map under the i440FX (datasheet 3.2.18 PAM, 3.2.27 SMRAM): the PCI side of
+    // the BIOS area (nothing, below the ROM), the 13 PAM segments' shadow RAM over it, and the
+    // SMRAM window onto RAM over the legacy VGA window. apply_memory_map() sets which
+    // directions each takes from the registers.
+    void apply_memory_map();
+    PhysMem& phys_;
+    RegionId bios_pci_ = 0;
+    RegionId pam_[13] = {};
+    RegionId smram_ = 0;
 };
 
 } // namespace xlat

@@ -25,7 +25,7 @@ public:
         if (len == 0) return true;
         if (addr > 0xFFFFFFFFull || len > 0x100000000ull - addr) return false;
         for (uint64_t page = addr & kPageMask; page < addr + len; page += kPageSize)
-            if (phys_.page(uint32_t(page)).kind != RegionKind::Ram) return false;
+            if (!plain(phys_.page(uint32_t(page)))) return false;
         return true;
     }
     // Copies guest memory to `dst`; false (nothing copied) when the range is not all RAM.
@@ -58,6 +58,10 @@ public:
     std::function<void(uint64_t addr, uint64_t len)> on_write;
 
 private:
+    // RAM both ways, at one host address (not a page PAM splits between ROM and RAM).
+    static bool plain(const PageInfo& p) {
+        return p.kind == RegionKind::Ram && p.wkind == RegionKind::Ram && p.host == p.whost;
+    }
     // Page by page through the map (RAM pages need not be contiguous in the host forever).
     void copy(uint64_t addr, uint8_t* buf, size_t len, bool to_guest) const {
         while (len) {

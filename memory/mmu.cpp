@@ -17,7 +17,10 @@ constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
 Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace) {
     flush_all();
     stats_.flushes = 0;
-    phys_.add_listener([](void* self) { static_cast<Mmu*>(self)->flush_all(); }, this,
+    // A map change may alter what any cached translation points at; the TLB keeps no physical
+    // address per entry to pick out the stale ones, and map changes are rare (PAM, BARs, A20):
+    // drop everything.
+    phys_.add_listener([](void* self, uint32_t, uint64_t) { static_cast<Mmu*>(self)->flush_all(); }, this,
                        [](void* self) { static_cast<Mmu*>(self)->drop_write_tags(); });
 }
 
@@ -216,12 +219,16 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
         global = w.global;
     }
     if (paddr >> 32) return true;  // nothing there: always the slow path
-    PageInfo pi = phys_.page(uint32_t(paddr));
-    bool direct = pi.kind == RegionKind::Ram || (pi.kind == RegionKind::Rom && acc != Access::Write);
+    const PageInfo pi = phys_.page(uint32_t(paddr));
+    // Reads and writes of one page may reach different host memory (PAM: read the ROM, write
+    // the shadow RAM); the entry's one addend then serves whichever kind filled it last.
+    uint8_t* host = acc == Access::Write ? pi.whost : pi.host;
+    bool direct = acc == Access::Write ? pi.wkind == RegionKind::Ram
+                                       : pi.kind == RegionKind::Ram || pi.kind == RegionKind::Rom;
     if (direct && acc == Access::Write && phys_.is_code_page(uint32_t(paddr))) direct = false;
-    if (direct) {
+    if (direct && host) {
         TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
-        uintptr_t addend = reinterpret_cast<uintptr_t>(pi.host) - (lin & kPageMask);
+        uintptr_t addend = reinterpret_cast<uintptr_t>(host) - (lin & kPageMask);
         bool same_page = e.tag[0] == (lin & kPageMask) || e.tag[1] == (lin & kPageMask) ||
                          e.tag[2] == (lin & kPageMask);
         if (!same_page || e.addend != addend) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};

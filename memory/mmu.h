@@ -153,6 +153,19 @@ public:
         return reinterpret_cast<const uint8_t*>(lin + e.addend);
     }
 
+    // exec_host without a throw, for the JIT's dispatcher: nullptr on a fetch fault too (the
+    // interpreter's step then raises it).
+    const uint8_t* try_exec_host(uint32_t lin, bool user) noexcept {
+        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        if ((lin & kPageMask) != e.tag[int(Access::Exec)]) {
+            uint64_t paddr;
+            GuestFault f;
+            if (!fill(lin, Access::Exec, user, paddr, f)) return nullptr;
+            if ((lin & kPageMask) != e.tag[int(Access::Exec)]) return nullptr;
+        }
+        return reinterpret_cast<const uint8_t*>(lin + e.addend);
+    }
+
     const MmuStats& stats() const { return stats_; }
 
     // For debuggers and the monitor: the physical address of `lin` with supervisor rights, as

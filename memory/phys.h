@@ -1,12 +1,27 @@
 // The guest physical address space of one machine: RAM, ROM, MMIO regions and the A20 gate.
 //
-// Layout, as on a PC (and as QEMU's i440FX machine lays it out):
-//   0x00000000 .. ram_size          RAM (at most 3 GiB: the rest of the 4 GiB is the PCI hole)
-//   0x000A0000 .. 0x000BFFFF        legacy VGA window: nothing until a VGA device maps it
+// The map is a stack of regions over the background RAM ([0, ram size), at most 3 GiB: the rest
+// of the 4 GiB is the PCI hole). Each region has a priority; for each page and each direction
+// (reads, writes) the highest-priority region that takes that direction decides where the access
+// goes (ties: the region added last), else the background: RAM below the RAM size, nothing above.
+// A region is one of
+//   Ram    a window onto guest RAM at the same address: the chipset's shadow RAM (PAM) and SMRAM
+//   Rom    bytes of its own, read-only (writes are dropped)
+//   Mmio   a device's window
+//   None   nothing: reads return all ones, writes are dropped (the PCI side of the BIOS area, the
+//          legacy VGA window before a VGA device maps it)
+// and may take only reads or only writes: the other direction falls through to what lies below,
+// which is how the i440FX's PAM registers read the ROM and write the shadow RAM at once.
+// Lookups go through a two-level page table (1024 x 1024 pages) built when the map changes, so an
+// access costs two loads, never a scan of the regions.
+//
+// The PC layout (the Machine and the board build it; QEMU's i440FX machine is the same):
+//   0x000A0000 .. 0x000BFFFF        legacy VGA window: None (priority 1) until a VGA device maps
+//                                   it; SMRAM (a Ram region, priority 3) opens RAM there
+//   0x000C0000 .. 0x000FFFFF        the BIOS area: ROM (priority 2) over None, under the PAM
+//                                   segments (Ram regions, priority 3) (frontend/pc_board.cpp)
 //   top of 1 MiB (last 128 KiB)     the last min(size, 128 KiB) of the firmware image (ROM)
 //   top of 4 GiB                    the whole firmware image (ROM)
-// ROM and MMIO regions lie over RAM. Reads of nothing return all ones, writes to nothing and to
-// ROM are dropped (SDM-independent PC behaviour; QEMU does the same).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -25,16 +40,27 @@ constexpr uint64_t kMaxRamBytes = 3ull << 30;  // 3 GiB: the 32-bit PC memory ho
 
 enum class RegionKind : uint8_t { None, Ram, Rom, Mmio };
 
-// What the physical page containing an address is.
+// What the physical page containing an address is, for each direction. `kind` and `host` say
+// where reads go; `wkind` and `whost` where writes go (they differ under PAM: read the ROM,
+// write the shadow RAM). Mmio also stands for a page that regions share or only partly cover:
+// such a page always takes the slow path (PhysMem::read and write), which is exact to the byte.
 struct PageInfo {
     RegionKind kind = RegionKind::None;
-    uint8_t* host = nullptr;  // host address of the page's first byte (RAM and ROM only)
+    uint8_t* host = nullptr;   // host address of the page's first byte for reads (Ram and Rom)
+    RegionKind wkind = RegionKind::None;
+    uint8_t* whost = nullptr;  // host address of the page's first byte for writes (Ram only)
 };
+
+// Region priorities of the PC layout (any int works; these name the layers).
+enum : int { kPrioHole = 1, kPrioDevice = 2, kPrioChipset = 3 };
+
+using RegionId = int;
 
 class PhysMem {
 public:
-    // pc_layout: leave the legacy VGA window (0xA0000-0xBFFFF) empty, as on a PC. Without it,
-    // RAM is contiguous (for the instruction-conformance rig, which had plain RAM there).
+    // pc_layout: the legacy VGA window (0xA0000-0xBFFFF) is a None region (priority kPrioHole),
+    // as on a PC. Without it, RAM is contiguous (for the instruction-conformance rig, which had
+    // plain RAM there).
     explicit PhysMem(uint64_t ram_bytes, bool pc_layout = true);
     ~PhysMem();
     PhysMem(const PhysMem&) = delete;
@@ -43,27 +69,50 @@ public:
     uint64_t ram_size() const { return ram_size_; }
     uint8_t* ram() { return ram_; }
 
-    // Maps a copy of `image` read-only at `base`. Throws std::invalid_argument on overlap.
-    void map_rom(uint32_t base, const std::vector<uint8_t>& image, const std::string& name);
-    // Maps window `id` of a device at [base, base+size); accesses narrower than min_size or
-    // wider than max_size are merged or split by the bus (memory/device.h).
-    void map_mmio(uint32_t base, uint32_t size, Device* dev, unsigned id, unsigned min_size,
-                  unsigned max_size, const std::string& name);
+    // ---- the map ----
+    // Each of these returns the new region's id. A region must fit below 4 GiB and must not
+    // overlap another region of the same priority (std::invalid_argument).
+    // A copy of `image`, read-only, at `base`.
+    RegionId map_rom(uint32_t base, const std::vector<uint8_t>& image, const std::string& name,
+                     int priority = kPrioDevice);
+    // Window `id` of a device at [base, base+size); accesses narrower than min_size or wider
+    // than max_size are merged or split by the bus (memory/device.h).
+    RegionId map_mmio(uint32_t base, uint32_t size, Device* dev, unsigned id, unsigned min_size,
+                      unsigned max_size, const std::string& name, int priority = kPrioDevice);
+    // Guest RAM at its own addresses [base, base+size) (which must lie inside RAM), taking reads
+    // and/or writes as given: shadow RAM and SMRAM over what the devices map there.
+    RegionId map_ram(uint32_t base, uint32_t size, bool reads, bool writes, const std::string& name,
+                     int priority = kPrioChipset);
+    // Nothing: reads all ones, writes dropped, over whatever lies below.
+    RegionId map_none(uint32_t base, uint32_t size, const std::string& name, int priority = kPrioHole);
+    void remove_region(RegionId id);
+    // Moves a region (a PCI BAR the firmware reprogrammed); its contents and device stay.
+    void move_region(RegionId id, uint32_t new_base);
+    // Which directions a region takes (the other falls through to what lies below it).
+    void set_region_access(RegionId id, bool reads, bool writes);
+    bool has_region(RegionId id) const { return region(id) != nullptr; }
+    uint32_t region_base(RegionId id) const;
 
     // The A20 gate: when off, bit 20 of every physical address reads as 0 (8086 wrap-around).
     void set_a20(bool enabled) {
         uint32_t mask = enabled ? 0xFFFFFFFFu : ~(1u << 20);
-        if (mask != a20_mask_) { a20_mask_ = mask; changed(); }
+        if (mask != a20_mask_) { a20_mask_ = mask; changed(0, 1ull << 32); }
     }
     bool a20() const { return a20_mask_ == 0xFFFFFFFFu; }
     uint32_t a20_mask() const { return a20_mask_; }
-    // Whoever caches translations (each CPU's TLB) registers here and is called whenever the
-    // map or the A20 gate changes, and (code_fn) whenever a page becomes a code page, so that no
-    // write reaches it through a host pointer any more.
-    void add_listener(void (*fn)(void*), void* ctx, void (*code_fn)(void*) = nullptr) {
+
+    // ---- who caches what the map says ----
+    // Whoever caches translations (each CPU's TLB; the block cache) registers here. `changed` is
+    // called whenever the map changes, with the physical range whose meaning changed (the whole
+    // 4 GiB for the A20 gate), after the change; `code_fn` whenever a page becomes a code page,
+    // so that no write reaches it through a host pointer any more.
+    using ChangeFn = void (*)(void* ctx, uint32_t base, uint64_t size);
+    void add_listener(ChangeFn fn, void* ctx, void (*code_fn)(void*) = nullptr) {
         listeners_.push_back(Listener{fn, code_fn, ctx});
     }
     void remove_listener(void* ctx);
+    // How many times the map changed (tests; a cache can compare it cheaply).
+    uint64_t map_generation() const { return generation_; }
 
     // Code-page tracking, one record per machine (every CPU, DMA and loader write is seen here):
     // the block cache marks the pages it translated from; every write to a marked page through
@@ -94,33 +143,69 @@ public:
 
 private:
     struct Region {
+        RegionId id;
         uint32_t base;
         uint32_t size;
         RegionKind kind;
-        uint8_t* host;           // ROM bytes
-        Window mmio;             // MMIO: the device window
+        int priority;
+        bool reads = true, writes = true;  // the directions it takes
+        Window mmio;                       // Mmio: the device window
         std::string name;
-        std::unique_ptr<uint8_t[]> storage;  // owned ROM copy
+        std::unique_ptr<uint8_t[]> storage;  // Rom: its own copy
+        bool covers(uint32_t paddr) const { return paddr - base < size; }
     };
-    const Region* find(uint32_t paddr) const;
-    void check_overlap(uint32_t base, uint32_t size, const std::string& name) const;
+    // One page of the table: the region that reads and the one that writes reach (nullptr: the
+    // background), and whether a region covers only part of the page (then the slow path
+    // resolves each byte).
+    struct PageEntry {
+        const Region* read = nullptr;
+        const Region* write = nullptr;
+        bool partial = false;
+    };
+    static constexpr unsigned kLeafBits = 10, kLeafPages = 1u << kLeafBits;
+    struct Leaf {
+        PageEntry page[kLeafPages];
+    };
 
+    RegionId add(std::unique_ptr<Region> r);
+    Region* region(RegionId id) const;
+    // Rebuilds the table for the pages of [base, base+size) and tells the listeners.
+    void remap(uint32_t base, uint64_t size);
+    const PageEntry& entry(uint32_t paddr) const {
+        const Leaf* l = leaves_[paddr >> (kPageBits + kLeafBits)].get();
+        return l ? l->page[(paddr >> kPageBits) & (kLeafPages - 1)] : kBackground;
+    }
+    // The region an access to the byte at `paddr` reaches (nullptr: the background), exact to
+    // the byte.
+    const Region* resolve(uint32_t paddr, bool write) const;
+    const Region* target(uint32_t paddr, bool write) const {
+        const PageEntry& e = entry(paddr);
+        return e.partial ? resolve(paddr, write) : write ? e.write : e.read;
+    }
+    // The host byte a Ram or Rom region (or the background, r == nullptr) holds for `paddr`;
+    // nullptr when there is none (None, Mmio, beyond RAM, beyond a ROM's bytes).
+    uint8_t* host_of(const Region* r, uint32_t paddr) const;
+
+    static const PageEntry kBackground;
     uint8_t* ram_ = nullptr;
     uint64_t ram_size_ = 0;
-    bool vga_hole_ = true;
     uint32_t a20_mask_ = 0xFFFFFFFFu;
-    std::vector<Region> regions_;
+    RegionId next_id_ = 1;
+    uint64_t generation_ = 0;
+    std::vector<std::unique_ptr<Region>> regions_;  // in the order added
+    std::unique_ptr<Leaf> leaves_[1u << (32 - kPageBits - kLeafBits)];  // nullptr: all background
     struct Listener {
-        void (*changed)(void*);    // the map or A20 changed
+        ChangeFn changed;          // the map or A20 changed
         void (*code_page)(void*);  // a page became a code page
         void* ctx;
     };
     std::vector<Listener> listeners_;
     std::vector<uint8_t> code_pages_;  // per page of RAM: 1 when it holds translated code
-    void changed() {
-        for (const Listener& l : listeners_) l.changed(l.ctx);
+    void changed(uint32_t base, uint64_t size) {
+        ++generation_;
+        for (const Listener& l : listeners_) l.changed(l.ctx, base, size);
     }
-    // True when [paddr, paddr+len) is plain RAM (no region over it, not the VGA hole).
+    // True when [paddr, paddr+len) is plain background RAM.
     bool plain_ram(uint32_t paddr, size_t len) const;
 };
 

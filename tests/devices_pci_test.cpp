@@ -363,3 +363,17 @@ TEST_CASE("pci: a guest that programs the PM block and enters S5 ends the run wi
     m.reset();
     CHECK(m.board.piix4_pm.pm_io_base() == 0);
 }
+
+TEST_CASE("pci: what SeaBIOS reads to know the machine: QEMU's subsystem on the host bridge, APMC_EN set", "[devices]") {
+    Rig r;
+    // SeaBIOS's qemu_detect reads the host bridge's subsystem IDs (1AF4:1100 on QEMU's machines).
+    CHECK(r.cfg_read(0, 0, 0x2C, 2) == 0x1AF4);
+    CHECK(r.cfg_read(0, 0, 0x2E, 2) == 0x1100);
+    // With no SMM in the CPU, DEVACTB.APMC_EN reads as set from power-on (SMM setup is skipped),
+    // and stays writable like the rest of the register.
+    CHECK((r.cfg_read(1, 3, 0x58, 4) & (1u << 25)) != 0);
+    r.cfg_write(1, 3, 0x58, 4, 0);
+    CHECK(r.cfg_read(1, 3, 0x58, 4) == 0);
+    r.pm.reset();
+    CHECK((r.cfg_read(1, 3, 0x58, 4) & (1u << 25)) != 0);
+}

@@ -169,7 +169,9 @@ TEST_CASE("loader: a segment outside RAM is refused naming the problem in hex", 
 
 TEST_CASE("loader: segments below 1 MiB load as the CPU would store them", "[multiboot][loader]") {
     // GNU ld's layout: a read-only segment of ELF headers at 0xFF000, in the firmware's area. Its
-    // bytes land in ROM, which drops them (as under QEMU); low RAM and 0xC0000 take theirs.
+    // bytes land in ROM, which drops them (as under QEMU); low RAM takes its own. 0xC0000 is the
+    // BIOS area at power-on: the i440FX's PAM registers send its reads and writes to PCI, where
+    // nothing answers, so what the CPU stores there is lost too.
     Machine m(small_config(2u << 20));
     std::vector<uint8_t> k = mbimage::elf({Seg{0xFF000, std::vector<uint8_t>(0xD4, 0x11)},
                                            Seg{0x100000, mbimage::exit_code(0x21)},
@@ -179,7 +181,7 @@ TEST_CASE("loader: segments below 1 MiB load as the CPU would store them", "[mul
     REQUIRE(load_error(m, k) == "");
     CHECK(m.phys.read(0xFF000, 1) == 0xF4);  // the firmware, unchanged
     CHECK(m.phys.read(0x100000, 1) == 0xB0);
-    CHECK(m.phys.read(0xC000F, 1) == 0x22);
+    CHECK(m.phys.read(0xC000F, 1) == 0xFF);
     CHECK(m.phys.read(0x2000F, 1) == 0x33);
     CHECK(m.cpu.s.eip() == 0x100000);
 }
@@ -225,7 +227,7 @@ TEST_CASE("loader: what is not a Multiboot kernel gets one line saying what it i
     bz[0x1FE] = 0x55;
     bz[0x1FF] = 0xAA;
     std::memcpy(&bz[0x202], "HdrS", 4);
-    CHECK(refusal(bz) == "a Linux kernel (bzImage): the Linux boot protocol is not supported yet; xlat boots Multiboot kernels");
+    CHECK(refusal(bz) == "not a Multiboot kernel: no Multiboot header in its first 8 KiB");  // main sends it to load_linux
     CHECK(refusal(std::vector<uint8_t>(100, 0)) == "not a Multiboot kernel: no Multiboot header in its first 8 KiB");
     // A header beyond the first 8 KiB does not count (Multiboot 0.6.96, 3.1).
     std::vector<uint8_t> late(8192 + 64, 0);

@@ -114,7 +114,11 @@ void Interpreter::step() {
         return;
     }
     ++s.icount;
+    debug_traps();
+}
 
+void Interpreter::debug_traps() {
+    CpuState& s = cpu_.s;
     // Debug traps after the instruction: data breakpoints, single step (not after INT n, INT3
     // or INTO, which clear TF on the way into their handler), the T bit of a new task.
     uint32_t dr6 = cpu_.debug_hits | s.held_dr6;
