@@ -97,7 +97,12 @@ TEST_CASE("gdb attaches, reads registers at reset, breaks, steps, watches, reads
     const uint32_t bp = marker_address();
     const int port = free_tcp_port();
     REQUIRE(port > 0);
-    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-S", "-bios", rom_image("gdb_target"), "-debugcon", "stdio"});
+    std::string mode;
+    SECTION("the JIT") { mode = "jit"; }
+    SECTION("the interpreter") { mode = "interp"; }
+    INFO("--cpu-mode " << mode);
+    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-S", "-bios", rom_image("gdb_target"), "-debugcon", "stdio",
+                     "--cpu-mode", mode});
     const std::string p = std::to_string(port);
     ProcessResult g = run_process({gdb, "-batch", "-nx", "-ex", "set confirm off", "-ex", "set tcp connect-timeout 30",
                                    "-ex", "target remote 127.0.0.1:" + p, "-ex", "info registers eip cs",
