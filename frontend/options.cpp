@@ -175,6 +175,7 @@ po::options_description describe() {
          "QEMU's -icount shift=N: runs repeat to the instruction (default: the host's clock)")
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
+        ("trace-file,D", po::value<std::string>()->value_name("FILE"), "write the trace lines to FILE instead of stderr, as QEMU's -D")
         ("kernel", po::value<std::string>()->value_name("FILE"),
          "boot a Linux kernel (bzImage, by the 32-bit boot protocol) or a Multiboot (v1) kernel "
          "(ELF or a.out kludge), in flat 32-bit protected mode")
@@ -401,6 +402,10 @@ Options parse_options(int argc, const char* const* argv) {
     if (vm.count("icount")) o.icount_shift = parse_icount(vm["icount"].as<std::string>());
     o.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>());
+    if (vm.count("trace-file")) {
+        o.trace_file = vm["trace-file"].as<std::string>();
+        if (o.trace_file.empty()) throw UsageError("-D needs a file name, not an empty string");
+    }
     if (vm.count("kernel")) o.kernel = vm["kernel"].as<std::string>();
     if (vm.count("append")) o.append = vm["append"].as<std::string>();
     if (vm.count("initrd")) {

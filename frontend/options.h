@@ -45,6 +45,7 @@ struct Options {
     std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
     bool stats = false;
     uint32_t trace_mask = 0;
+    std::string trace_file;         // -D FILE: trace lines go there instead of stderr
     std::string kernel;             // -kernel FILE: a Linux or Multiboot kernel
     std::string append;             // -append STR: its command line
     std::vector<std::string> initrd;  // -initrd: Linux's initrd, or "FILE [ARGS],FILE [ARGS]" Multiboot modules
