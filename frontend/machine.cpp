@@ -76,6 +76,7 @@ Machine::Machine(const MachineConfig& cfg)
     io.claim(0x70, 2, rtc, 0, 1, 1);
     rtc->irq8.connect(pic_slave, 0);
     board.connect_irqs(*pic_master, *pic_slave);
+    if (cfg.vga) board.attach_vga(io, cfg.vga_rom, tracer);
     // The CMOS bytes a PC BIOS reads (IBM PC AT technical reference; SeaBIOS reads the same
     // from QEMU): base memory in KiB (15h-16h), memory from 1 MiB in KiB up to 64 MiB
     // (17h-18h, and 30h-31h), memory above 16 MiB in 64 KiB units (34h-35h), the equipment

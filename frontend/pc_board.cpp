@@ -63,6 +63,11 @@ void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave) {
     kbc.irq12.connect(&slave, 4);     // IRQ 12
 }
 
+void PcBoard::attach_vga(IoBus& io, std::vector<uint8_t> rom, const Tracer& tracer) {
+    vga = std::make_unique<Vga>(io, phys_, [this] { return hooks_.now_ns(); }, std::move(rom), &tracer);
+    pci.attach(2, 0, &vga->pci);
+}
+
 void PcBoard::apply_memory_map() {
     for (unsigned i = 0; i < 13; ++i) {
         const I440fxHost::PamAccess a = i440fx.pam(0xC0000 + 0x4000 * i);
@@ -85,6 +90,7 @@ void PcBoard::reset() {
     ide1.reset();
     for (Uart16550* u : {&com1, &com2, &com3, &com4}) u->reset();
     kbc.reset();
+    if (vga) vga->reset();
 }
 
 } // namespace xlat
