@@ -76,6 +76,11 @@ void register_bit(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_BTC, bit_test<BitOp::Complement>, "bit", kLockable);
     t.add(ZYDIS_MNEMONIC_BSF, bit_scan<false>, "bit");
     t.add(ZYDIS_MNEMONIC_BSR, bit_scan<true>, "bit");
+    // F3 0F BC/BD are TZCNT/LZCNT only on CPUs with BMI1/LZCNT, which our CPUID does not claim;
+    // elsewhere the F3 prefix is ignored and they execute as BSF/BSR (SDM Vol. 2B, TZCNT and
+    // LZCNT). Linux's __ffs is "rep; bsf" for that reason.
+    t.add(ZYDIS_MNEMONIC_TZCNT, bit_scan<false>, "bit");
+    t.add(ZYDIS_MNEMONIC_LZCNT, bit_scan<true>, "bit");
 }
 
 } // namespace xlat

@@ -333,6 +333,39 @@ void Cpu::debug_regs_changed() {
         else if (k == 1 || k == 3) data_breakpoints_ = true;
         else if (s.cr4 & CR4_DE) io_breakpoints_ = true;  // R/W = 10: I/O, only with CR4.DE
     }
+    if (!debugger.watches.empty()) data_breakpoints_ = true;
+}
+
+void Cpu::debugger_changed() {
+    debugger_armed_ = debugger.any();
+    debug_regs_changed();
+}
+
+bool Cpu::debugger_stop_before() {
+    const uint32_t lin = s.seg[CS].base + s.eip();
+    DebugStops& d = debugger;
+    const uint64_t last = d.last_lin;
+    d.last_lin = lin;
+    if (d.breakpoints.empty() || lin == d.resume_at) return false;
+    // A REP string instruction that yielded between iterations (it sets RF and stays on its
+    // own EIP: cpu/string.cpp) is the same instruction still running, not a new arrival.
+    if ((s.eflags & RF) && lin == last) return false;
+    for (uint32_t b : d.breakpoints)
+        if (b == lin) {
+            d.hit = DebugStops::Hit::Breakpoint;
+            d.hit_addr = lin;
+            return true;
+        }
+    return false;
+}
+
+bool Cpu::debugger_stop_after() {
+    DebugStops& d = debugger;
+    d.resume_at = DebugStops::kNone;
+    if (d.hit == DebugStops::Hit::Watch) return true;
+    if (!d.single_step) return false;
+    d.hit = DebugStops::Hit::Step;
+    return true;
 }
 
 void Cpu::check_io_breakpoints(uint16_t port, unsigned size) {
@@ -354,6 +387,14 @@ void Cpu::check_data_breakpoints(uint32_t lin, unsigned size, bool write) {
         unsigned len = bp_len(s.dr[7], n);
         uint32_t start = s.dr[n] & ~(len - 1);
         if (lin <= start + len - 1 && start <= lin + size - 1) debug_hits |= 1u << n;
+    }
+    for (const DebugStops::Watch& w : debugger.watches) {
+        if (w.kind != WatchKind::Access && (w.kind == WatchKind::Write) != write) continue;
+        if (lin <= w.lin + (w.len - 1) && w.lin <= lin + (size - 1)) {
+            debugger.hit = DebugStops::Hit::Watch;
+            debugger.hit_addr = w.lin;
+            debugger.hit_kind = w.kind;
+        }
     }
 }
 

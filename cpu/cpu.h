@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "cpu/debug_stops.h"
 #include "cpu/descriptor.h"
 #include "cpu/flags.h"
 #include "cpu/insn.h"
@@ -30,6 +31,8 @@ enum class StopReason : uint8_t {
     HaltForever,  // HLT with interrupts disabled and no device that could wake the CPU
     Reset,        // the machine asked for a reset
     OutputError,  // the host could not write the guest's output (the debug console)
+    Debug,        // the debugger's breakpoint, watchpoint or single step (Cpu::debugger)
+    Quit,         // the GDB stub, QMP or the monitor asked to quit (Cpu::exit_status)
 };
 
 struct CpuStats {
@@ -38,6 +41,7 @@ struct CpuStats {
     uint64_t undecodable = 0;   // #UD raised because the bytes are not an instruction
     uint64_t exceptions[32] = {};  // exceptions delivered, per vector
     uint64_t interrupts = 0;    // INT n and external interrupts delivered
+    std::array<uint64_t, 256> external{};  // external interrupts (PIC, APIC) delivered, per vector
 };
 
 // How an interrupt was raised: it decides the pushed EIP, the DPL check and the error code.
@@ -264,6 +268,8 @@ public:
     static constexpr uint32_t kExitIrq = 2;    // INTR or NMI may have changed: look at the controller
     static constexpr uint32_t kExitTimer = 4;  // the clock's earliest deadline has passed
     static constexpr uint32_t kExitAsync = 8;  // another thread (monitor, GDB stub, signal) asks
+    static constexpr uint32_t kExitCode = 16;  // the JIT's: translated code was written or the memory
+                                               // map changed; its dispatcher clears it
     std::atomic<uint32_t> exit_request{0};
     void request_exit(uint32_t bits) { exit_request.fetch_or(bits, std::memory_order_release); }
     // The executor's budget: the CpuState::icount at which it stops. A REP string instruction
@@ -281,6 +287,21 @@ public:
     uint32_t code_breakpoint_hits(uint32_t lin) const {
         return code_breakpoints_ ? code_breakpoint_hits_slow(lin) : 0;
     }
+    // ---- the debugger's stops (cpu/debug_stops.h) ----
+    // The machine thread edits `debugger` and then calls debugger_changed(). The executor
+    // calls debugger_stop_before() at every instruction boundary and debugger_stop_after()
+    // after every instruction while debugger_armed() (one load when nothing is set); a true
+    // result ends its run with StopReason::Debug. A JIT dispatcher must do the same: end
+    // blocks at breakpoint addresses, or run the interpreter while debugger_armed().
+    DebugStops debugger;
+    void debugger_changed();
+    bool debugger_armed() const { return debugger_armed_; }
+    bool debugger_stop_before();
+    bool debugger_stop_after();
+    // True when some data breakpoint (DR7 or the debugger's watches) makes every data access
+    // go through check_data_breakpoints.
+    bool data_watched() const { return data_breakpoints_; }
+
     // Data and I/O breakpoints hit by the current instruction (DR6 B0-B3): scratch of one
     // instruction, cleared as it begins and turned into a #DB (or CpuState::held_dr6) as it ends.
     uint32_t debug_hits = 0;
@@ -312,7 +333,8 @@ private:
     // linear() may take without further checks; the limit is always checked.
     uint8_t seg_ok_[kSegCount] = {};
     uint32_t code_breakpoint_hits_slow(uint32_t lin) const;
-    bool data_breakpoints_ = false;  // some DR0-DR3 watches data writes or reads
+    bool data_breakpoints_ = false;  // some DR0-DR3 or debugger watch sees data writes or reads
+    bool debugger_armed_ = false;    // debugger.any()
     bool code_breakpoints_ = false;  // some DR0-DR3 watches instruction fetches
     bool io_breakpoints_ = false;    // some DR0-DR3 watches ports (CR4.DE)
 };

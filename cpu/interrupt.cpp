@@ -40,6 +40,7 @@ void Cpu::interrupt(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error
         ++stats.exceptions[vec & 31];
     } else {
         ++stats.interrupts;
+        if (src == IntSource::External) ++stats.external[vec];
         // INT n, INT3, INTO and INT1 clear TF on the way into their handler: no single-step
         // trap follows them (SDM Vol. 3A, 17.3.1.4).
         s.single_step = 0;

@@ -53,7 +53,7 @@ struct StringMem {
     Mmu::PageRun &src, &dst_read, &dst_write;
 
     StringMem(Cpu& cpu, bool rep)
-        : c(cpu), runs(rep && !(cpu.s.dr[7] & 0xFF) && !(cpu.s.eflags & AC)), src(cpu.mmu.string_runs[0]),
+        : c(cpu), runs(rep && !(cpu.s.dr[7] & 0xFF) && !cpu.data_watched() && !(cpu.s.eflags & AC)), src(cpu.mmu.string_runs[0]),
           dst_read(cpu.mmu.string_runs[1]), dst_write(cpu.mmu.string_runs[2]) {}
 
     uint32_t read(SegReg sr, uint32_t off, unsigned sz, Mmu::PageRun& run) {
@@ -130,8 +130,12 @@ void iteration(Cpu& c, StringMem& m, unsigned sz, unsigned asz, SegReg src) {
 bool rep_must_yield(Cpu& c, unsigned done_in_step) {
     if (c.s.icount + 1 >= c.icount_end) return true;  // the next iteration would pass the budget
     if (done_in_step >= kRepBurst || c.debug_hits || c.flag(TF)) return true;
+    // The debugger's single step and watchpoints stop between iterations, as TF and DR7 do.
+    if (c.debugger_armed() && (c.debugger.single_step || c.debugger.hit != DebugStops::Hit::None)) return true;
     const uint32_t req = c.exit_request.load(std::memory_order_relaxed);
-    if (req & ~Cpu::kExitIrq) return true;
+    // kExitCode (translated code written, the JIT's) ends a block after the current
+    // instruction; a REP always ends its block, and goes on as the interpreter's would.
+    if (req & ~(Cpu::kExitIrq | Cpu::kExitCode)) return true;
     // Only for an interrupt that can be taken now: kExitIrq may stay set after the window
     // opened with nothing waiting any more.
     return (req & Cpu::kExitIrq) && ((c.s.nmi_pending && !c.s.nmi_blocked) ||

@@ -2,8 +2,8 @@
 // interface (PCI host, PIIX, fw_cfg, ATA, 16550, 8042) keep their io_read/io_write(port, size)
 // and reach the window interface of memory/device.h through this adapter, which claims each
 // range with its first port as the window number. Accesses of 1 to 4 bytes arrive unsplit.
-// next_event_ns/on_event are the devices' timed events, for a ClockEvent to drive (the UART's
-// character timeout, the PM timer's overflow).
+// next_event_ns/on_event are the devices' timed events, for a ClockEvent to drive (the PM
+// timer's overflow; the UART has its own ClockEvent).
 #pragma once
 #include <cstdint>
 

@@ -2,9 +2,23 @@
 
 namespace xlat {
 
-Uart16550::Uart16550(const char* name, uint16_t base, std::function<uint64_t()> now_ns, std::function<void(uint8_t)> tx_)
-    : tx(std::move(tx_)), name_(name), base_(base), now_ns_(std::move(now_ns)) {
+Uart16550::Uart16550(const char* name, uint16_t base, Clock& clock, std::function<void(uint8_t)> tx_)
+    : tx(std::move(tx_)), name_(name), base_(base), clock_(clock),
+      timeout_(clock, std::string(name) + " timeout", [this](uint64_t) {
+          // Datasheet 8.6.2: no character in or out of a FIFO holding characters for four
+          // character times.
+          if (!rx_count_) return;
+          timeout_pending_ = true;
+          update_irq();
+      }) {
     reset();
+}
+
+void Uart16550::describe_state(StateList& s) {
+    s.u16("divisor", divisor_).u8("ier", ier_).u8("lcr", lcr_).u8("mcr", mcr_).u8("lsr", lsr_).u8("msr", msr_)
+        .u8("scr", scr_).u8("fcr", fcr_).u8("line_inputs", line_inputs_).bytes("rx", rx_.data(), kFifoSize)
+        .u8("rx_head", rx_head_).u8("rx_count", rx_count_).boolean("thre_pending", thre_pending_)
+        .boolean("timeout_pending", timeout_pending_).event("timeout", timeout_);
 }
 
 void Uart16550::reset() {
@@ -16,7 +30,7 @@ void Uart16550::reset() {
     rx_head_ = rx_count_ = 0;
     thre_pending_ = false;
     timeout_pending_ = false;
-    timeout_at_ = kNever;
+    timeout_.cancel();
     update_irq();
 }
 
@@ -36,17 +50,8 @@ void Uart16550::arm_timeout() {
     // FIFO mode: characters below the trigger level raise the timeout interrupt after four
     // character times without a character arriving or being read (datasheet 8.6.2).
     timeout_pending_ = false;
-    timeout_at_ = (fcr_ & kFcrEnable) && rx_count_ ? now_ns_() + 4 * char_time_ns() : kNever;
-}
-
-uint64_t Uart16550::next_event_ns() const { return timeout_pending_ ? kNever : timeout_at_; }
-
-void Uart16550::on_event(uint64_t now_ns) {
-    if (timeout_at_ != kNever && now_ns >= timeout_at_ && rx_count_) {
-        timeout_pending_ = true;
-        timeout_at_ = kNever;
-        update_irq();
-    }
+    if ((fcr_ & kFcrEnable) && rx_count_) timeout_.schedule(clock_.now() + 4 * char_time_ns());
+    else timeout_.cancel();
 }
 
 uint8_t Uart16550::iir() const {
@@ -104,28 +109,35 @@ void Uart16550::put_rx(uint8_t byte) {
 
 bool Uart16550::receive(uint8_t byte) {
     if (mcr_ & kMcrLoop) return false;  // the receiver listens to the transmitter only
-    const bool fits = rx_space() > 0;
+    const bool fits = rx_count_ < ((fcr_ & kFcrEnable) ? kFifoSize : 1);
     put_rx(byte);
     return fits;
 }
 
 unsigned Uart16550::rx_space() const {
+    // Hardware flow control, as a modem does it: the host end sends while the guest asserts
+    // RTS. A driver raises RTS (with DTR) when the port is opened, after it has set up the
+    // FIFOs, whose switching would drop what had arrived (Linux: uart_port_dtr_rts at open,
+    // and it drops RTS to throttle with crtscts); in loopback the line is disconnected.
+    if ((mcr_ & kMcrLoop) || !(mcr_ & kMcrRts)) return 0;
     const unsigned cap = (fcr_ & kFcrEnable) ? kFifoSize : 1;
     return cap - rx_count_;
 }
 
 uint8_t Uart16550::read_rbr() {
     uint8_t b = rx_[rx_head_];
-    if (rx_count_) {
+    const bool had = rx_count_;
+    if (had) {
         rx_head_ = uint8_t((rx_head_ + 1) % kFifoSize);
         --rx_count_;
     }
     arm_timeout();
+    update_irq();  // before rx_ready: a byte it delivers at once raises the line again (an edge)
+    if (had && rx_ready) rx_ready();
     return b;
 }
 
 uint32_t Uart16550::io_read(uint16_t port, unsigned size) {
-    if (timeout_at_ != kNever) on_event(now_ns_());  // a polling guest sees the timeout too
     uint32_t v = 0;
     for (unsigned i = 0; i < size; ++i) {
         const unsigned reg = (port + i - base_) & 7;
@@ -168,7 +180,8 @@ void Uart16550::io_write(uint16_t port, unsigned size, uint32_t value) {
             }
             if (mcr_ & kMcrLoop) put_rx(b);
             else if (tx) tx(b);
-            // Sent at once: THR is empty again, which is an interrupt of its own.
+            // Sent at once: THR is empty again, which is an interrupt of its own (datasheet
+            // Table V: writing THR clears the THRE interrupt; the empty THR sets it again).
             thre_pending_ = true;
             break;
         case 1:
@@ -176,25 +189,36 @@ void Uart16550::io_write(uint16_t port, unsigned size, uint32_t value) {
                 divisor_ = uint16_t((divisor_ & 0x00FF) | b << 8);
                 break;
             }
-            // Enabling the THR-empty interrupt while THR is empty raises it (datasheet 8.6.3).
+            // Enabling the THR-empty interrupt while THR is empty raises it, even when an IIR
+            // read had acknowledged it before: Linux's 8250 driver checks at startup that
+            // IER 0 -> THRI re-asserts it (else it marks the port UART_BUG_THRE and polls), and
+            // Windows toggles IER to 0 and back to kick its transmitter. A write that leaves
+            // ETBEI set changes nothing; clearing ETBEI forgets the interrupt.
             if ((b & kIerThre) && !(ier_ & kIerThre)) thre_pending_ = true;
+            if (!(b & kIerThre)) thre_pending_ = false;
             ier_ = b & 0x0F;
             break;
         case 2: {
             const bool was = fcr_ & kFcrEnable;
             const bool on = b & kFcrEnable;
+            fcr_ = on ? uint8_t(b & 0xC9) : 0;
             if (was != on || (b & kFcrClearRx)) {  // switching FIFO mode clears both FIFOs
                 rx_head_ = rx_count_ = 0;
                 arm_timeout();
+                if (rx_ready) rx_ready();
             }
-            fcr_ = on ? uint8_t(b & 0xC9) : 0;
             break;
         }
         case 3: lcr_ = b; break;
-        case 4:
+        case 4: {
+            const uint8_t old = mcr_;
+            const bool was_loop = old & kMcrLoop;
             mcr_ = b & 0x1F;
             set_msr_inputs(modem_inputs());
+            // Raising RTS or leaving loopback lets the back end send again.
+            if (((was_loop && !(mcr_ & kMcrLoop)) || (!(old & kMcrRts) && (mcr_ & kMcrRts))) && rx_ready) rx_ready();
             break;
+        }
         case 5: case 6: break;  // LSR and MSR are read-only here (factory test registers)
         default: scr_ = b; break;
         }

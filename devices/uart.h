@@ -6,15 +6,20 @@
 //   4  MCR                                        5  LSR
 //   6  MSR                                        7  SCR
 // Transmission takes no time: a byte written to THR goes to the back end at once, so THR and the
-// transmitter are always empty again when the guest looks. Received bytes come from the back end
-// through receive(). The interrupt output reaches the IRQ line through OUT2 (MCR bit 3), as on a
-// PC's serial card; in loopback mode the output pins, OUT2 included, are inactive.
+// transmitter are always empty again when the guest looks (LSR THRE and TEMT stay set, and a
+// THR write raises the THR-empty interrupt again at once). Received bytes come from the back end
+// through receive(), which a back end calls only while rx_space() says they fit, so that a
+// fast host never overruns the FIFO; rx_ready tells it when a read made room. The character
+// timeout is a ClockEvent on the machine's Clock. The interrupt output reaches the IRQ line
+// through OUT2 (MCR bit 3), as on a PC's serial card; in loopback mode the output pins, OUT2
+// included, are inactive.
 #pragma once
 #include <array>
 #include <cstdint>
 #include <functional>
 
 #include "devices/port_device.h"
+#include "memory/clock.h"
 #include "memory/irq.h"
 
 namespace xlat {
@@ -35,28 +40,35 @@ public:
     static constexpr unsigned kFifoSize = 16;
     static constexpr uint32_t kClockHz = 1843200;  // the PC's 1.8432 MHz crystal: divisor 1 = 115200 baud
 
-    // `now_ns`: the machine's time (for the character timeout); `tx`: where transmitted bytes go
-    // (the back end; empty: nowhere).
-    Uart16550(const char* name, uint16_t base, std::function<uint64_t()> now_ns, std::function<void(uint8_t)> tx = {});
+    // `clock`: the machine's time (the character timeout); `tx`: where transmitted bytes go (the
+    // back end; empty: nowhere).
+    Uart16550(const char* name, uint16_t base, Clock& clock, std::function<void(uint8_t)> tx = {});
     const char* name() const override { return name_; }
     void reset() override;
     uint32_t io_read(uint16_t port, unsigned size) override;
     void io_write(uint16_t port, unsigned size, uint32_t value) override;
-    uint64_t next_event_ns() const override;
-    void on_event(uint64_t now_ns) override;
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override;
+    void post_load() override { update_irq(); }
 
     // A byte arrives on the line from the back end (ignored in loopback mode, where the line is
     // disconnected). Returns false when it was lost to an overrun.
     bool receive(uint8_t byte);
-    // How many bytes receive() can take now without an overrun (for back ends that can wait).
+    // How many bytes a back end may send now: the room in the receiver while the guest asserts
+    // RTS (hardware flow control); 0 in loopback mode.
     unsigned rx_space() const;
     // The modem status inputs the back end drives (CTS, DSR, DCD, RI as MSR bits 4-7).
     void set_modem_inputs(uint8_t msr_high);
     uint16_t base() const { return base_; }
     uint16_t divisor() const { return divisor_; }
+    // The time one character takes on the line at the programmed rate and frame.
+    uint64_t char_time_ns() const;
 
     IrqLine irq;
     std::function<void(uint8_t)> tx;
+    // Called (on the machine's thread) when rx_space() may have grown: a read of RBR, the FIFO
+    // switched on, RTS raised, loopback left.
+    std::function<void()> rx_ready;
 
 private:
     uint8_t iir() const;
@@ -64,14 +76,13 @@ private:
     void put_rx(uint8_t byte);
     uint8_t read_rbr();
     uint8_t trigger_level() const;
-    uint64_t char_time_ns() const;
     void arm_timeout();
     uint8_t modem_inputs() const;  // MSR bits 4-7 as the chip sees them (loopback or the line)
     void set_msr_inputs(uint8_t now);
 
     const char* name_;
     uint16_t base_;
-    std::function<uint64_t()> now_ns_;
+    Clock& clock_;
     // State.
     uint16_t divisor_ = 0;
     uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, lsr_ = 0, msr_ = 0, scr_ = 0, fcr_ = 0;
@@ -80,7 +91,7 @@ private:
     uint8_t rx_head_ = 0, rx_count_ = 0;
     bool thre_pending_ = false;     // THR-empty interrupt waiting (cleared by an IIR read or a THR write)
     bool timeout_pending_ = false;  // character timeout interrupt
-    uint64_t timeout_at_ = kNever;  // when the timeout fires if nothing happens first
+    ClockEvent timeout_;            // four character times after the last character in or out of the FIFO
 };
 
 } // namespace xlat

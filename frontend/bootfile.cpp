@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -126,6 +127,26 @@ std::vector<uint8_t> BootFile::head(size_t n) const {
     std::vector<uint8_t> out(size_ < n ? size_t(size_) : n);
     read(0, out.data(), out.size());
     return out;
+}
+
+long find_multiboot_header(const std::vector<uint8_t>& head) {
+    const size_t limit = std::min<size_t>(head.size(), kMultibootSearchBytes);  // the 12 bytes lie within it
+    for (size_t off = 0; off + 12 <= limit; off += 4) {
+        uint32_t magic, flags, sum;
+        std::memcpy(&magic, &head[off], 4);
+        std::memcpy(&flags, &head[off + 4], 4);
+        std::memcpy(&sum, &head[off + 8], 4);
+        if (magic == 0x1BADB002u && uint32_t(magic + flags + sum) == 0) return long(off);
+    }
+    return -1;
+}
+
+KernelFormat kernel_format(const BootFile& f) {
+    const std::vector<uint8_t> head = f.head(kMultibootSearchBytes);
+    if (find_multiboot_header(head) >= 0) return KernelFormat::Multiboot;
+    if (head.size() >= 0x206 && head[0x1FE] == 0x55 && head[0x1FF] == 0xAA && std::memcmp(&head[0x202], "HdrS", 4) == 0)
+        return KernelFormat::Linux;
+    throw BootError("neither a Multiboot kernel (no Multiboot header in its first 8 KiB) nor a Linux kernel (no bzImage setup header)");
 }
 
 } // namespace xlat

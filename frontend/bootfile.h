@@ -55,4 +55,15 @@ private:
     std::vector<uint8_t> bytes_;  // from_bytes only
 };
 
+// What -kernel names: the loader is chosen by the file's first bytes.
+enum class KernelFormat { Multiboot, Linux };
+constexpr uint32_t kMultibootSearchBytes = 8192;  // the header lies in the first 8 KiB (Multiboot 0.6.96, 3.1)
+// The offset of a Multiboot header (magic 0x1BADB002 and a checksum that matches) in `head`, the
+// file's first bytes, or -1.
+long find_multiboot_header(const std::vector<uint8_t>& head);
+// A Multiboot header makes a Multiboot kernel (QEMU looks for it first too); else the boot
+// sector signature and "HdrS" make a Linux kernel (Documentation/arch/x86/boot.rst, "The
+// real-mode kernel header"). Anything else throws BootError saying it is neither.
+KernelFormat kernel_format(const BootFile& f);
+
 } // namespace xlat

@@ -20,7 +20,7 @@ Machine::Machine(const MachineConfig& cfg)
       mmu(phys, &tracer),
       cpu(mmu, io, tracer),
       interp(cpu),
-      board(io, phys, tracer, cfg.ide_disks, cfg.serial_out,
+      board(io, phys, clock, tracer, cfg.ide_disks, cfg.serial_out,
             {[this] { return clock.now(); },
              // ACPI soft-off (S5) ends the run with status 0.
              [this] {
@@ -31,6 +31,7 @@ Machine::Machine(const MachineConfig& cfg)
              [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
+    if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes);
     // icount time counts what retired() counts: every instruction since power-on, over resets.
     if (cfg.icount_shift >= 0)
         clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
@@ -140,6 +141,10 @@ void Machine::reset() {
 //             expect. kExitTimer still ends a run early when a device schedules an event
 //             before the deadline the run was measured against.
 Machine::Result Machine::run(uint64_t max_insns) {
+    {
+        std::lock_guard<std::mutex> lock(ctl_mu_);
+        ended_ = false;
+    }
     const uint64_t start = retired();
     for (;;) {
         clock.run_due();
@@ -147,11 +152,16 @@ Machine::Result Machine::run(uint64_t max_insns) {
         if (max_insns) {
             uint64_t done = retired() - start;
             left = done >= max_insns ? 0 : max_insns - done;
-            if (!left) return {StopReason::MaxInsns, 0, resets_};
+            if (!left) return finish({StopReason::MaxInsns, 0, resets_});
         }
         cpu.exit_request.fetch_and(~(Cpu::kExitTimer | Cpu::kExitAsync), std::memory_order_acq_rel);
+        // Requests of other threads, after kExitAsync is cleared so that none is missed; while
+        // paused this waits for them (frontend/machine_control.cpp).
+        const bool serviced = service_requests();
+        if (quit_) return finish({StopReason::Quit, quit_status_, resets_});
+        if (serviced) continue;
         if (cpu.s.halted && !(cpu.exit_request.load(std::memory_order_acquire) & (Cpu::kExitIrq | Cpu::kExitStop))) {
-            if (!sleep_while_halted()) return {StopReason::HaltForever, 0, resets_};
+            if (!sleep_while_halted()) return finish({StopReason::HaltForever, 0, resets_});
             continue;
         }
         const uint64_t deadline = clock.next_deadline();
@@ -160,7 +170,7 @@ Machine::Result Machine::run(uint64_t max_insns) {
                               : kHostSlice;
         if (left && (!budget || left < budget)) budget = left;
         clock.set_budget_deadline(deadline);
-        StopReason r = interp.run(budget);
+        StopReason r = jit ? jit->run(budget) : interp.run(budget);
         clock.set_budget_deadline(0);
         switch (r) {
         case StopReason::None:      // an exit request, or HLT
@@ -176,10 +186,13 @@ Machine::Result Machine::run(uint64_t max_insns) {
             ++resets_;
             reset();
             continue;
+        case StopReason::Debug:  // the debugger's breakpoint, watchpoint or step
+            pause(PauseCause::Debug);
+            continue;
         default:
             break;
         }
-        return {r, cpu.exit_status, resets_};
+        return finish({r, cpu.exit_status, resets_});
     }
 }
 
@@ -205,7 +218,7 @@ bool Machine::sleep_while_halted() {
         cpu.request_exit(Cpu::kExitIrq);
         return true;
     }
-    if (clock.idle()) return false;
+    if (clock.idle() && !async_inputs.load(std::memory_order_acquire)) return false;
     const uint64_t deadline = clock.next_deadline();
     if (clock.mode() == Clock::Mode::Host) clock.sleep_until(deadline, cpu.exit_request);
     else clock.advance_to(deadline);  // icount: HLT skips the time; the events run on the way
@@ -273,6 +286,7 @@ std::string Machine::describe_stats() const {
     std::snprintf(buf, sizeof buf, "interrupts delivered: %" PRIu64 "\nTLB: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
                   " flushes, %" PRIu64 " page walks\n", st.interrupts, ms.hits, ms.misses, ms.flushes, ms.walks);
     out += buf;
+    if (jit) out += jit->describe_stats();
     return out;
 }
 

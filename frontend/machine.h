@@ -2,9 +2,14 @@
 // devices and the tracer; nothing is global, so several machines run side by side in one process.
 #pragma once
 #include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -23,10 +28,16 @@
 #include "memory/phys.h"
 #include "memory/trace.h"
 #include "translator/interp.h"
+#include "translator/jit.h"
 
 namespace xlat {
 
+// Which executor runs guest code (--cpu-mode).
+enum class CpuMode : uint8_t { Jit, Interp };
+
 struct MachineConfig {
+    CpuMode cpu_mode = CpuMode::Jit;       // translated blocks (default) or the interpreter
+    size_t jit_cache_bytes = Jit::kDefaultCacheBytes;  // the JIT's code arena (--jit-cache-size)
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
     std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded
@@ -67,6 +78,60 @@ public:
         cpu.request_exit(bits);
         clock.notify();
     }
+    // Host inputs that can still wake a halted CPU from another thread (serial back ends that
+    // read). While there is one, a CPU halted with interrupts enabled and nothing scheduled
+    // waits for it instead of ending the run with HaltForever.
+    std::atomic<int> async_inputs{0};
+
+    // ---- run control from other threads: the GDB stub, QMP, the monitor ----
+    // (frontend/machine_control.cpp, docs/debugging.md) Every CpuState and device access stays
+    // on the machine thread: another thread hands it a function with call() or post(), which
+    // Machine::run runs between two executor runs (at once while paused, otherwise at the next
+    // instruction boundary, through kExitAsync). The functions use the machine-thread API
+    // below. While paused, Machine::run waits for such functions and runs nothing else.
+    enum class PauseCause : uint8_t {
+        None,       // running
+        Prelaunch,  // -S: never run yet
+        Request,    // stop (QMP, monitor), Ctrl-C or attach (GDB stub)
+        Debug,      // the debugger's breakpoint, watchpoint or step (cpu.debugger.hit says which)
+    };
+    struct RunEvent {
+        enum Kind : uint8_t { Stop, Resume, Reset, Shutdown } kind;
+        PauseCause cause = PauseCause::None;  // Stop: why
+        DebugStops::Hit hit = DebugStops::Hit::None;  // Stop with PauseCause::Debug: what hit
+        uint32_t hit_addr = 0;                // ... its address
+        WatchKind hit_kind = WatchKind::Write;  // ... the watch's kind
+        uint64_t generation = 0;              // resume() calls so far (a stop belongs to the last)
+        StopReason reason = StopReason::None; // Shutdown: why Machine::run returned
+        int exit_status = 0;                  // Shutdown: the process's exit status
+    };
+    // Called on the machine thread for every event, in order; add listeners before run().
+    void add_listener(std::function<void(const RunEvent&)> fn) { listeners_.push_back(std::move(fn)); }
+    // Any thread: runs fn on the machine thread and waits for it. False (fn not run) once
+    // Machine::run has returned.
+    bool call(std::function<void()> fn);
+    // Any thread: queues fn for the machine thread without waiting.
+    void post(std::function<void()> fn);
+    // Machine thread: pause (a Stop event when it was running), resume (Resume event; returns
+    // the new generation), quit (Machine::run returns StopReason::Quit with `status`), reset
+    // (Reset event), resume for the debugger (`step`: one instruction).
+    void pause(PauseCause cause);
+    uint64_t resume();
+    void quit(int status);
+    void system_reset();
+    uint64_t debug_resume(bool step);
+    bool paused() const { return pause_ != PauseCause::None; }
+    PauseCause pause_cause() const { return pause_; }
+    // Starts paused in PauseCause::Prelaunch (-S); call before run().
+    void start_paused() { pause_ = PauseCause::Prelaunch; }
+    // Machine thread: memory as the debugger and the monitor see it. Linear addresses go
+    // through the page tables with supervisor rights and no side effects
+    // (Mmu::debug_translate); only RAM and ROM are read (never a device register), only RAM is
+    // written (code pages are reported as for any writer). Each returns how many bytes it moved
+    // before the first byte it could not.
+    size_t read_linear(uint32_t lin, uint8_t* out, size_t len);
+    size_t write_linear(uint32_t lin, const uint8_t* data, size_t len);
+    size_t read_physical(uint64_t paddr, uint8_t* out, size_t len);
 
     // Host mode: the executor runs at most this many instructions before Machine::run reads the
     // host clock again (see Machine::run).
@@ -84,6 +149,11 @@ public:
     IoBus io;
     Cpu cpu;
     Interpreter interp;
+    std::unique_ptr<Jit> jit;  // the translator, with --cpu-mode jit (null: the interpreter runs)
+    // Runs exactly one instruction with the machine's executor (tests).
+    void step() {
+        if (jit) jit->step(); else interp.step();
+    }
     // Every device of the machine (reset together, saved through their state lists); declared
     // last so that devices go before the clock and buses they use.
     DeviceRegistry devices;
@@ -97,6 +167,27 @@ public:
     PcBoard board;  // the chipset: PCI, PIIX, fw_cfg, IDE, UARTs, 8042 (frontend/pc_board.h)
 
 private:
+    // Runs the queued functions; while paused, waits for more. True when it ran any.
+    bool service_requests();
+    void emit(const RunEvent& e) {
+        for (auto& fn : listeners_) fn(e);
+    }
+    Result finish(Result r);
+    struct Request {
+        std::function<void()> fn;
+        bool done = false;  // ran (or dropped, when ran is false)
+        bool ran = false;
+    };
+    std::mutex ctl_mu_;
+    std::condition_variable ctl_cv_;
+    std::deque<std::shared_ptr<Request>> requests_;
+    bool ended_ = false;        // Machine::run returned: requests are dropped
+    bool quit_ = false;         // quit() was called
+    int quit_status_ = 0;
+    PauseCause pause_ = PauseCause::None;
+    uint64_t generation_ = 0;
+    std::vector<std::function<void(const RunEvent&)>> listeners_;
+
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when
     // nothing can ever wake it.
     bool sleep_while_halted();

@@ -9,7 +9,12 @@
 #include <memory>
 #include <stdexcept>
 
+#include "frontend/chardev.h"
+#include "frontend/gdbstub.h"
 #include "frontend/machine.h"
+#include "frontend/linux_boot.h"
+#include "frontend/monitor.h"
+#include "frontend/qmp.h"
 #include "frontend/multiboot.h"
 #include "frontend/options.h"
 
@@ -96,6 +101,8 @@ int run(int argc, char** argv) {
     SerialBackends serial(opt.serial);
     for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
+    cfg.cpu_mode = opt.cpu_mode == "interp" ? CpuMode::Interp : CpuMode::Jit;
+    cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base);
@@ -104,14 +111,27 @@ int run(int argc, char** argv) {
     }
     cfg.trace_mask = opt.trace_mask;
 
-    // A Multiboot kernel and its modules are opened (and refused when they are not regular files)
-    // before the machine is built; the loader reads what it needs from them into guest RAM.
+    // The kernel and its modules or initrd are opened (and refused when they are not regular
+    // files) before the machine is built; the loader reads what it needs from them into guest RAM.
     std::vector<BootFile> kernel;  // zero or one
+    KernelFormat format = KernelFormat::Multiboot;
     std::vector<BootModule> modules;
+    std::vector<BootFile> initrd;  // Linux: zero or one
     if (!opt.kernel.empty()) {
         kernel.push_back(BootFile::open(opt.kernel, "kernel"));
-        for (const std::string& item : opt.initrd)
-            modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
+        try {
+            format = kernel_format(kernel[0]);
+        } catch (const BootError& e) {
+            throw UsageError("'" + opt.kernel + "': " + e.what());
+        }
+        if (format == KernelFormat::Linux) {
+            if (opt.initrd.size() > 1)
+                throw UsageError("-initrd: a Linux kernel takes one initrd file (commas separate Multiboot modules)");
+            if (!opt.initrd.empty()) initrd.push_back(BootFile::open(opt.initrd[0], "initrd"));
+        } else {
+            for (const std::string& item : opt.initrd)
+                modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
+        }
     }
 
     cfg.debugcon_port = opt.debugcon_port;
@@ -129,12 +149,43 @@ int run(int argc, char** argv) {
     con.cpu = &m.cpu;
     if (!kernel.empty()) {
         try {
-            load_multiboot(m, kernel[0], opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
+            if (format == KernelFormat::Linux)
+                load_linux(m, kernel[0], opt.append, initrd.empty() ? nullptr : &initrd[0]);
+            else
+                load_multiboot(m, kernel[0], opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
         } catch (const BootError& e) {
             throw UsageError("'" + opt.kernel + "': " + e.what());
         }
     }
+    // The serial ports' readers and clock events use the machine: they stop before it goes,
+    // however this function is left.
+    struct SerialStop {
+        SerialBackends& s;
+        ~SerialStop() { s.close(); }
+    } serial_stop{serial};
+    serial.start(m, {&m.board.com1, &m.board.com2, &m.board.com3, &m.board.com4});
+    // The GDB stub (and QMP, the monitor) talk to the machine from their own threads.
+    std::unique_ptr<GdbStub> gdb;
+    std::unique_ptr<Qmp> qmp;
+    std::unique_ptr<Monitor> monitor;
+    if (opt.start_stopped) m.start_paused();
+    try {
+        if (!opt.gdb.empty()) gdb = std::make_unique<GdbStub>(m, parse_listen_spec(opt.gdb, "-gdb"));
+        if (!opt.qmp.empty()) qmp = std::make_unique<Qmp>(m, parse_listen_spec(opt.qmp, "-qmp"));
+        if (opt.monitor == "stdio") monitor = std::make_unique<Monitor>(m, nullptr);
+        else if (!opt.monitor.empty()) {
+            const ListenSpec spec = parse_listen_spec(opt.monitor, "-monitor");
+            monitor = std::make_unique<Monitor>(m, &spec);
+        }
+    } catch (const std::runtime_error& e) {
+        throw UsageError(e.what());
+    }
     Machine::Result r = m.run(opt.max_insns);
+    // After they told their clients how the run ended (gdb's W packet, QMP's SHUTDOWN).
+    gdb.reset();
+    qmp.reset();
+    monitor.reset();
+    const int serial_error = serial.close();  // restores the terminal before anything is printed
     con.close();
     if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
@@ -143,13 +194,14 @@ int run(int argc, char** argv) {
                      std::strerror(con.error));
         return kExitOutputError;
     }
-    if (const int err = serial.close()) {
+    if (const int err = serial_error) {
         std::fprintf(stderr, "xlat: cannot write the serial output: %s\n", std::strerror(err));
         return kExitOutputError;
     }
 
     switch (r.reason) {
     case StopReason::ExitPort: return r.exit_status;
+    case StopReason::Quit: return r.exit_status;  // gdb's kill, QMP's or the monitor's quit
     case StopReason::MaxInsns:
         std::fprintf(stderr, "xlat: stopped after --max-insns %llu instructions\n", (unsigned long long)opt.max_insns);
         return kExitMaxInsns;

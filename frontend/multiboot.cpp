@@ -4,35 +4,19 @@
 #include <cstdio>
 #include <cstring>
 
+#include "frontend/guest_load.h"
 #include "frontend/machine.h"
 
 namespace xlat {
 
 namespace {
 
-constexpr uint32_t kHeaderMagic = 0x1BADB002;
-constexpr uint32_t kSearchBytes = 8192;  // the header lies in the first 8 KiB (Multiboot 0.6.96, 3.1)
 constexpr uint32_t kHeaderBytes = 32;    // magic, flags, checksum and the five address fields
 // Header flags (Multiboot 0.6.96, 3.1.2): bits 0-15 must be honoured or the load refused.
 constexpr uint32_t kFlagPageAlign = 1u << 0, kFlagMemInfo = 1u << 1, kFlagVideo = 1u << 2,
                    kFlagAddresses = 1u << 16;
-constexpr uint64_t kOneMiB = 0x100000;
-constexpr uint64_t k4GiB = 0x100000000ull;
-// The low area for the GDT and the information structure: from kMultibootGdt up to the EBDA,
-// which the memory map reports as reserved from 0x9FC00.
-constexpr uint64_t kLowAreaEnd = 0x9FC00;
-constexpr uint32_t kGdtBytes = 24;
-
-std::string hex(uint64_t v) {
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", (unsigned long long)v);
-    return buf;
-}
-
-// The smallest -m, in MiB, that holds [0, end).
-std::string needed_ram(uint64_t end) { return std::to_string((end + kOneMiB - 1) / kOneMiB) + "M"; }
-
-uint64_t page_up(uint64_t v) { return (v + kPageSize - 1) & ~uint64_t(kPageSize - 1); }
+// The low area for the GDT and the information structure: from kMultibootGdt up to the EBDA
+// (kLowAreaEnd).
 
 uint32_t le32(const uint8_t* p) {
     uint32_t v;
@@ -43,22 +27,6 @@ uint16_t le16(const uint8_t* p) {
     uint16_t v;
     std::memcpy(&v, p, 2);
     return v;
-}
-
-// Offset of the Multiboot header in `head` (the file's first bytes), or -1.
-long find_header(const std::vector<uint8_t>& head) {
-    const size_t limit = std::min<size_t>(head.size(), kSearchBytes);  // the 12 bytes lie within it
-    for (size_t off = 0; off + 12 <= limit; off += 4) {
-        uint32_t magic = le32(&head[off]), flags = le32(&head[off + 4]), sum = le32(&head[off + 8]);
-        if (magic == kHeaderMagic && uint32_t(magic + flags + sum) == 0) return long(off);
-    }
-    return -1;
-}
-
-// A Linux kernel image (boot protocol 2.00 or later): the boot sector signature and "HdrS"
-// (Documentation/x86/boot.rst, "The real-mode kernel header").
-bool is_linux_bzimage(const std::vector<uint8_t>& head) {
-    return head.size() >= 0x206 && head[0x1FE] == 0x55 && head[0x1FF] == 0xAA && std::memcmp(&head[0x202], "HdrS", 4) == 0;
 }
 
 // One piece of the kernel: memsz bytes at guest physical addr, the first filesz of them from the
@@ -165,61 +133,6 @@ bool overlaps_any(const std::vector<Segment>& segs, uint64_t base, uint64_t end)
     return false;
 }
 
-// Writes [addr, addr+len) of guest physical memory as the CPU would store to it: RAM takes the
-// bytes, while the firmware ROM and the empty VGA window drop them (QEMU's Multiboot option ROM
-// copies the image with ordinary stores after SeaBIOS made its own area read-only, so a segment
-// there, such as the ELF headers GNU ld places just below a kernel linked at 1 MiB, lands nowhere
-// there either). fill(host, n, offset) produces n bytes at host for the piece starting at offset.
-// The caller checked that the range lies in RAM; the page lookup keeps every byte inside it.
-template <class Fill>
-void store(Machine& m, uint32_t addr, uint64_t len, Fill fill) {
-    if (uint64_t(addr) + len > m.phys.ram_size()) throw BootError("internal error: loader write past guest RAM");
-    uint64_t done = 0;
-    while (done < len) {
-        const uint32_t a = uint32_t(addr + done);
-        const PageInfo p = m.phys.page(a);
-        uint64_t n = std::min<uint64_t>(len - done, kPageSize - (a & (kPageSize - 1)));
-        if (p.kind == RegionKind::Ram) {
-            // Extend over the following RAM pages: one read or fill for the whole run.
-            uint8_t* host = p.host + (a & (kPageSize - 1));
-            while (done + n < len) {
-                const PageInfo q = m.phys.page(uint32_t(addr + done + n));
-                if (q.kind != RegionKind::Ram || q.host != host + n) break;
-                n += std::min<uint64_t>(len - done - n, kPageSize);
-            }
-            fill(host, n, done);
-            m.phys.wrote(uint32_t(addr + done), size_t(n));  // reports writes to code pages
-        }
-        done += n;
-    }
-}
-
-void store_file(Machine& m, uint32_t addr, const BootFile& f, uint64_t off, uint64_t len) {
-    store(m, addr, len, [&](uint8_t* host, uint64_t n, uint64_t at) { f.read(off + at, host, size_t(n)); });
-}
-// Zeroes guest memory, skipping what is zero already: fresh guest RAM is (calloc maps zero pages
-// lazily), and writing 3 GiB of bss again would commit 3 GB of host memory for nothing. Reading
-// an untouched page maps the shared zero page, which costs no memory.
-void store_zero(Machine& m, uint32_t addr, uint64_t len) {
-    store(m, addr, len, [](uint8_t* host, uint64_t n, uint64_t) {
-        for (uint64_t done = 0; done < n;) {
-            const size_t step = size_t(std::min<uint64_t>(n - done, kPageSize));
-            uint8_t* p = host + done;
-            bool zero = true;
-            for (size_t i = 0; i < step && zero; i += 8) {
-                uint64_t w = 0;
-                std::memcpy(&w, p + i, std::min<size_t>(8, step - i));
-                zero = w == 0;
-            }
-            if (!zero) std::memset(p, 0, step);
-            done += step;
-        }
-    });
-}
-void store_bytes(Machine& m, uint32_t addr, const std::vector<uint8_t>& bytes) {
-    store(m, addr, bytes.size(), [&](uint8_t* host, uint64_t n, uint64_t at) { std::memcpy(host, bytes.data() + at, size_t(n)); });
-}
-
 // The information structure (Multiboot 0.6.96, 3.3) and everything it points at, built in a
 // host buffer for guest address `mbi` once its size is known.
 class InfoBuilder {
@@ -268,13 +181,9 @@ void load_multiboot(Machine& m, const BootFile& kernel, const std::string& cmdli
                     const std::vector<BootModule>& modules) {
     const uint64_t ram = m.phys.ram_size();
     // 1. What the kernel is: only its first 8 KiB are read to find out.
-    const std::vector<uint8_t> head = kernel.head(kSearchBytes + kHeaderBytes);
-    const long hdr = find_header(head);
-    if (hdr < 0) {
-        if (is_linux_bzimage(head))
-            throw BootError("a Linux kernel (bzImage): the Linux boot protocol is not supported yet; xlat boots Multiboot kernels");
-        throw BootError("not a Multiboot kernel: no Multiboot header in its first 8 KiB");
-    }
+    const std::vector<uint8_t> head = kernel.head(kMultibootSearchBytes + kHeaderBytes);
+    const long hdr = find_multiboot_header(head);
+    if (hdr < 0) throw BootError("not a Multiboot kernel: no Multiboot header in its first 8 KiB");
     const uint32_t flags = le32(&head[size_t(hdr) + 4]);
     const uint32_t unknown = flags & 0xFFFFu & ~(kFlagPageAlign | kFlagMemInfo | kFlagVideo);
     if (unknown) throw BootError("the Multiboot kernel requires features xlat does not know (header flags " + hex(flags) + ")");
@@ -333,16 +242,10 @@ void load_multiboot(Machine& m, const BootFile& kernel, const std::string& cmdli
         at = align16(at);
     }
     // The memory map: conventional memory, the EBDA and BIOS area, RAM above 1 MiB, the firmware.
-    struct Range { uint64_t base, len; uint32_t type; };
-    const Range ranges[kMmapEntries] = {
-        {0, 0x9FC00, 1},
-        {0x9FC00, 0x400, 2},
-        {0xF0000, 0x10000, 2},
-        {kOneMiB, ram - kOneMiB, 1},
-        {0xFFFC0000ull, 0x40000, 2},
-    };
+    const std::vector<MemRange> ranges = pc_memory_map(ram);
+    if (ranges.size() != kMmapEntries) throw BootError("internal error: memory map size");
     const uint64_t mmap = at;
-    for (const Range& r : ranges) {
+    for (const MemRange& r : ranges) {
         info.w32(at, 20);
         info.w64(at + 4, r.base);
         info.w64(at + 12, r.len);
@@ -366,31 +269,16 @@ void load_multiboot(Machine& m, const BootFile& kernel, const std::string& cmdli
         store_file(m, mod_start[i], modules[i].file, 0, modules[i].file.size());
         modules[i].file.release();
     }
-    // A flat GDT for the entry state: 0x08 code, 0x10 data, both base 0 limit 4 GiB.
-    const uint64_t gdt[3] = {0, 0x00CF9A000000FFFFull, 0x00CF92000000FFFFull};
-    static_assert(sizeof gdt == kGdtBytes, "GDT size");
-    std::vector<uint8_t> gdt_bytes(kPageSize, 0);
-    std::memcpy(gdt_bytes.data(), gdt, sizeof gdt);
-    store_bytes(m, gdt_addr, gdt_bytes);
+    // A page for the GDT (the information structure starts on the next one).
+    store_zero(m, gdt_addr, kPageSize);
     store_bytes(m, mbi, info.bytes());
 
-    // The machine state at entry (Multiboot 0.6.96, 3.2).
-    Cpu& c = m.cpu;
-    CpuState& s = c.s;
-    s.cr0 = (s.cr0 & ~(CR0_PG | CR0_CD | CR0_NW)) | CR0_PE | CR0_ET;
-    s.gdtr = TableRegister{gdt_addr, sizeof gdt - 1};
-    s.eflags = FIXED1;
-    s.cpl = 0;
-    const uint16_t code_attr = uint16_t(SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G);
-    const uint16_t data_attr = uint16_t(SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G);
-    s.seg[CS] = SegmentCache{0, 0xFFFFFFFFu, 0x08, code_attr};
-    for (SegReg sr : {ES, SS, DS, FS, GS}) s.seg[sr] = SegmentCache{0, 0xFFFFFFFFu, 0x10, data_attr};
+    // The machine state at entry (Multiboot 0.6.96, 3.2): flat segments, 0x08 code, 0x10 data.
+    enter_flat32(m, gdt_addr, 0x08, k.entry);
+    CpuState& s = m.cpu.s;
     s.set_reg32(EAX, kMultibootMagic);
     s.set_reg32(EBX, mbi);
     s.set_reg32(ESP, 0x7C00);  // undefined by the spec; somewhere harmless in conventional memory
-    s.set_eip(k.entry);
-    c.mode_changed();
-    c.update_paging();
 }
 
 } // namespace xlat

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "frontend/listen_socket.h"
 #include "memory/phys.h"
 #include "memory/trace.h"
 
@@ -154,7 +155,10 @@ po::options_description describe() {
          "SeaBIOS's log (as QEMU's -global isa-debugcon.iobase=0x402)")
         ("no-reboot", po::bool_switch(), "exit with status 6 on a triple fault instead of resetting")
         ("cpu-mode", po::value<std::string>()->value_name("MODE"),
-         "interp (the reference interpreter, default) or jit (the translator: not built yet)")
+         "jit (translated blocks, default) or interp (the reference interpreter)")
+        ("jit-cache-size", po::value<std::string>()->value_name("SIZE"),
+         "size of the JIT's code arena: 32M (default), 4M, ... (no suffix: MiB; 1M to 1G); flushed "
+         "whole when full")
         ("max-insns", po::value<std::string>()->value_name("N"),
          "stop after N instructions, 1 or more, counted over the whole run (resets included; each "
          "iteration of a REP string instruction counts as one); exit status 124")
@@ -167,13 +171,26 @@ po::options_description describe() {
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
         ("kernel", po::value<std::string>()->value_name("FILE"),
-         "boot a Multiboot (v1) kernel, ELF or a.out kludge, in flat 32-bit protected mode")
+         "boot a Linux kernel (bzImage, by the 32-bit boot protocol) or a Multiboot (v1) kernel "
+         "(ELF or a.out kludge), in flat 32-bit protected mode")
         ("append", po::value<std::string>()->value_name("STR"), "the kernel's command line (with -kernel)")
         ("initrd", po::value<std::string>()->value_name("FILES"),
-         "Multiboot modules, comma-separated; each is a file name and optional arguments (with -kernel)")
+         "with -kernel: a Linux kernel's initial RAM disk (one file), or a Multiboot kernel's "
+         "modules, comma-separated, each a file name and optional arguments")
         ("config", po::value<std::string>()->value_name("FILE"),
          "read options from FILE, one 'name = value' per line (the names above, without dashes; "
          "'#' starts a comment); the command line wins over the file");
+    d.add_options()
+        ("gdb", po::value<std::string>()->value_name("DEV"),
+         "wait for gdb on DEV: tcp::PORT (localhost), tcp:HOST:PORT or unix:PATH; `target remote :PORT` "
+         "in gdb (see docs/debugging.md for real mode)")
+        ("gdb-default,s", po::bool_switch(), "shorthand for -gdb tcp::1234, as QEMU's -s")
+        ("paused,S", po::bool_switch(), "start with the CPU stopped until gdb (continue), QMP or the monitor (cont) "
+         "starts it, as QEMU's -S")
+        ("qmp", po::value<std::string>()->value_name("DEV"),
+         "QMP (QEMU's JSON machine protocol) on unix:PATH,server[,nowait] or tcp:HOST:PORT,server[,nowait]")
+        ("monitor", po::value<std::string>()->value_name("DEV"),
+         "the human monitor on stdio or unix:PATH,server[,nowait] (type help there)");
     add_disk_options(d);
     add_serial_options(d);
     return d;
@@ -322,7 +339,10 @@ Options parse_options(int argc, const char* const* argv) {
             throw UsageError(std::string("-") + name + " needs a file name, not an empty string");
     if (vm.count("bios")) o.bios = vm["bios"].as<std::string>();
     o.drives = parse_disk_options(vm);
-    o.serial = parse_serial_options(vm);
+    const ConsoleOptions console = parse_console_options(vm);
+    o.serial = console.serial;
+    o.nographic = console.nographic;
+    if (o.nographic && !vm.count("debugcon")) o.debugcon = "none";
     if (vm.count("memory")) o.ram_bytes = parse_size(vm["memory"].as<std::string>());
     if (o.ram_bytes < (1ull << 20) || o.ram_bytes > kMaxRamBytes || (o.ram_bytes & (kPageSize - 1)))
         throw UsageError("memory size " + quote(vm["memory"].as<std::string>()) +
@@ -345,9 +365,19 @@ Options parse_options(int argc, const char* const* argv) {
     o.no_reboot = vm["no-reboot"].as<bool>();
     if (vm.count("cpu-mode")) {
         o.cpu_mode = vm["cpu-mode"].as<std::string>();
-        if (o.cpu_mode == "jit")
-            throw UsageError("--cpu-mode jit: the translator is not built yet; use --cpu-mode interp");
-        if (o.cpu_mode != "interp") throw UsageError("invalid --cpu-mode " + quote(o.cpu_mode) + ": use interp or jit");
+        if (o.cpu_mode != "interp" && o.cpu_mode != "jit") throw UsageError("invalid --cpu-mode " + quote(o.cpu_mode) + ": use interp or jit");
+    }
+    if (vm.count("jit-cache-size")) {
+        const std::string v = vm["jit-cache-size"].as<std::string>();
+        uint64_t n = 0;
+        try {
+            n = parse_size(v);
+        } catch (const UsageError&) {
+            n = 0;
+        }
+        if (n < (1u << 20) || n > (1u << 30))
+            throw UsageError("invalid --jit-cache-size " + quote(v) + ": use a size from 1M to 1G");
+        o.jit_cache_bytes = n;
     }
     if (vm.count("max-insns")) o.max_insns = parse_max_insns(vm["max-insns"].as<std::string>());
     if (vm.count("rtc")) {
@@ -366,6 +396,25 @@ Options parse_options(int argc, const char* const* argv) {
         std::string item;
         while (std::getline(ss, item, ','))
             if (!item.empty()) o.initrd.push_back(item);
+    }
+    if (vm.count("gdb")) o.gdb = vm["gdb"].as<std::string>();
+    else if (vm["gdb-default"].as<bool>()) o.gdb = "tcp::1234";
+    o.start_stopped = vm["paused"].as<bool>();
+    if (vm.count("qmp")) o.qmp = vm["qmp"].as<std::string>();
+    if (vm.count("monitor")) o.monitor = vm["monitor"].as<std::string>();
+    try {
+        // QEMU's -gdb takes a chardev; a bare port as in older QEMU (-gdb 1234) too.
+        if (!o.gdb.empty() && o.gdb.find(':') == std::string::npos) o.gdb = "tcp::" + o.gdb;
+        if (!o.gdb.empty()) parse_listen_spec(o.gdb, "-gdb");
+        for (const char* name : {"qmp", "monitor"}) {
+            const std::string& v = name[0] == 'q' ? o.qmp : o.monitor;
+            if (v.empty() || (name[0] == 'm' && v == "stdio")) continue;
+            if (!parse_listen_spec(v, std::string("-") + name).server)
+                throw std::invalid_argument(std::string("-") + name + " " + quote(v) +
+                                            ": only the server side is supported: add ,server");
+        }
+    } catch (const std::invalid_argument& e) {
+        throw UsageError(e.what());
     }
     if (o.kernel.empty() && (vm.count("append") || vm.count("initrd")))
         throw UsageError("-append and -initrd need -kernel");

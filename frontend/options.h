@@ -37,17 +37,23 @@ struct Options {
     std::string debugcon = "stdio"; // stdio | file:PATH | none
     uint16_t debugcon_port = 0xE9;  // --debugcon-port
     bool no_reboot = false;
-    std::string cpu_mode = "interp";
+    std::string cpu_mode = "jit";
+    uint64_t jit_cache_bytes = 32ull << 20;  // --jit-cache-size
     uint64_t max_insns = 0;         // 0: no limit
     int icount_shift = -1;          // --icount / -icount shift=N: N (0-10); -1: host time
     std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
     bool stats = false;
     uint32_t trace_mask = 0;
-    std::string kernel;             // -kernel FILE: a Multiboot kernel
+    std::string kernel;             // -kernel FILE: a Linux or Multiboot kernel
     std::string append;             // -append STR: its command line
-    std::vector<std::string> initrd;  // -initrd "FILE [ARGS],FILE [ARGS]": Multiboot modules
+    std::vector<std::string> initrd;  // -initrd: Linux's initrd, or "FILE [ARGS],FILE [ARGS]" Multiboot modules
     std::vector<DriveSpec> drives;  // -hda ... -hdd, -drive, with -snapshot applied
     std::vector<std::string> serial;  // -serial DEV per COM port, COM1 first
+    bool nographic = false;         // -nographic (COM1 on stdio and the debug console off by default)
+    std::string gdb;                // -gdb DEV / -s (tcp::1234): the GDB stub's socket; empty: none
+    bool start_stopped = false;     // -S: start paused (prelaunch) until gdb, QMP or the monitor says cont
+    std::string qmp;                // -qmp DEV: the QMP socket; empty: none
+    std::string monitor;            // -monitor stdio|DEV: the human monitor; empty: none
 };
 
 // Parses argv (and a --config file). Throws UsageError naming the problem.

@@ -2,11 +2,11 @@
 
 namespace xlat {
 
-PcBoard::PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks_, SerialOut serial, PcBoardHooks hooks)
+PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, Disks disks_, SerialOut serial, PcBoardHooks hooks)
     : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer),
       disks(std::move(disks_)), ide0("ide0", 0x1F0, 0x3F6, 0, &tracer), ide1("ide1", 0x170, 0x376, 1, &tracer),
-      com1("com1", 0x3F8, hooks_.now_ns, serial[0]), com2("com2", 0x2F8, hooks_.now_ns, serial[1]),
-      com3("com3", 0x3E8, hooks_.now_ns, serial[2]), com4("com4", 0x2E8, hooks_.now_ns, serial[3]), kbc(&tracer),
+      com1("com1", 0x3F8, clock, serial[0]), com2("com2", 0x2F8, clock, serial[1]),
+      com3("com3", 0x3E8, clock, serial[2]), com4("com4", 0x2E8, clock, serial[3]), kbc(&tracer),
       phys_(phys) {
     pci.attach(0, 0, &i440fx);
     pci.attach(1, 0, &piix3);

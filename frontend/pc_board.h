@@ -24,6 +24,7 @@
 #include "devices/pci.h"
 #include "devices/piix.h"
 #include "devices/uart.h"
+#include "memory/clock.h"
 #include "memory/dma.h"
 #include "memory/iobus.h"
 #include "memory/phys.h"
@@ -56,7 +57,7 @@ class PcBoard {
 public:
     using Disks = std::array<std::shared_ptr<BlockDevice>, 4>;
     using SerialOut = std::array<std::function<void(uint8_t)>, 4>;
-    PcBoard(IoBus& io, PhysMem& phys, const Tracer& tracer, Disks disks, SerialOut serial, PcBoardHooks hooks);
+    PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, Disks disks, SerialOut serial, PcBoardHooks hooks);
     PcBoard(const PcBoard&) = delete;
     PcBoard& operator=(const PcBoard&) = delete;
     // Power-on state of every device on the board.

@@ -1,8 +1,5 @@
 #include "frontend/serial_options.h"
 
-#include <cerrno>
-#include <cstring>
-
 #include "frontend/options.h"
 
 namespace po = boost::program_options;
@@ -12,67 +9,68 @@ namespace xlat {
 void add_serial_options(po::options_description& d) {
     d.add_options()
         ("serial", po::value<std::vector<std::string>>()->composing()->value_name("DEV"),
-         "the next COM port's back end (COM1 first, up to four): stdio, file:PATH or none (default: none); "
-         "output only for now");
+         "the next COM port's back end (COM1 first, up to four): stdio (the terminal, raw, Ctrl-A h "
+         "lists the keys, Ctrl-A x quits), file:PATH (output only), tcp:[HOST]:PORT,server[,nowait] "
+         "(listen for one client; without nowait wait for it before starting) or none (default)")
+        ("nographic", po::bool_switch(),
+         "no display: COM1 on the terminal (unless -serial is given) and the debug console off "
+         "(unless -debugcon is given), as QEMU's -nographic")
+        ("display", po::value<std::string>()->value_name("TYPE"), "the display: none (xlat has no other yet)");
 }
 
-std::vector<std::string> parse_serial_options(const po::variables_map& vm) {
-    std::vector<std::string> out;
-    if (!vm.count("serial")) return out;
-    out = vm["serial"].as<std::vector<std::string>>();
-    if (out.size() > 4) throw UsageError("more than four -serial ports (COM1 to COM4)");
-    unsigned on_stdio = 0;
-    for (const std::string& s : out) {
-        if (s == "stdio") ++on_stdio;
-        else if (s == "none" || (s.rfind("file:", 0) == 0 && s.size() > 5)) continue;
-        else if (s.rfind("tcp:", 0) == 0) throw UsageError("-serial " + quote(s) + ": tcp back ends are not supported yet");
-        else throw UsageError("invalid -serial " + quote(s) + ": use stdio, file:PATH or none");
+SerialSpec parse_serial_spec(const std::string& s) {
+    SerialSpec spec;
+    if (s == "none" || s == "null") return spec;
+    // QEMU's mon:stdio multiplexes its monitor in; here Ctrl-A c says there is none yet.
+    if (s == "stdio" || s == "mon:stdio") {
+        spec.kind = SerialSpec::Stdio;
+        return spec;
     }
-    if (on_stdio > 1) throw UsageError("-serial stdio given for more than one port");
-    return out;
-}
-
-SerialBackends::SerialBackends(const std::vector<std::string>& specs) {
-    for (size_t i = 0; i < specs.size() && i < 4; ++i) {
-        const std::string& s = specs[i];
-        if (s == "stdio") {
-            ports_[i].file = stdout;
-        } else if (s.rfind("file:", 0) == 0) {
-            const std::string path = s.substr(5);
-            ports_[i].file = std::fopen(path.c_str(), "wb");
-            if (!ports_[i].file) {
-                const int err = errno;
-                close();
-                throw UsageError("cannot open serial file " + quote(path) + ": " + std::strerror(err));
-            }
-            ports_[i].own = true;
+    if (s.rfind("file:", 0) == 0 && s.size() > 5) {
+        spec.kind = SerialSpec::File;
+        spec.path = s.substr(5);
+        return spec;
+    }
+    if (s.rfind("tcp:", 0) == 0) {
+        spec.kind = SerialSpec::Tcp;
+        std::vector<std::string> parts;
+        for (size_t at = 4;;) {
+            const size_t comma = s.find(',', at);
+            parts.push_back(s.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+            if (comma == std::string::npos) break;
+            at = comma + 1;
         }
+        std::string why;
+        if (!parse_host_port(parts[0], spec.address, why)) throw UsageError("invalid -serial " + quote(s) + ": " + why);
+        bool server = false;
+        for (size_t i = 1; i < parts.size(); ++i) {
+            const std::string& opt = parts[i];
+            if (opt == "server" || opt == "server=on") server = true;
+            else if (opt == "nowait" || opt == "wait=off") spec.wait = false;
+            else if (opt == "wait" || opt == "wait=on") spec.wait = true;
+            else throw UsageError("invalid -serial " + quote(s) + ": unknown option " + quote(opt) + " (use server, nowait)");
+        }
+        if (!server) throw UsageError("-serial " + quote(s) + ": only tcp servers are supported: add ',server'");
+        return spec;
     }
+    throw UsageError("invalid -serial " + quote(s) + ": use stdio, file:PATH, tcp:HOST:PORT,server or none");
 }
 
-SerialBackends::~SerialBackends() { close(); }
-
-std::function<void(uint8_t)> SerialBackends::sink(unsigned i) {
-    Port* p = &ports_[i];
-    if (!p->file) return {};
-    return [p](uint8_t b) {
-        if (p->error) return;
-        errno = 0;
-        if (std::fputc(b, p->file) == EOF) p->error = errno ? errno : EIO;
-        if (p->file == stdout && b == '\n') std::fflush(p->file);
-    };
-}
-
-int SerialBackends::close() {
-    int first = 0;
-    for (Port& p : ports_) {
-        if (!p.file) continue;
-        if (std::fflush(p.file) != 0 && !p.error) p.error = errno ? errno : EIO;
-        if (p.own && std::fclose(p.file) != 0 && !p.error) p.error = errno ? errno : EIO;
-        p.file = nullptr;
-        if (p.error && !first) first = p.error;
+ConsoleOptions parse_console_options(const po::variables_map& vm) {
+    ConsoleOptions c;
+    c.nographic = vm["nographic"].as<bool>();
+    if (vm.count("display")) {
+        const std::string d = vm["display"].as<std::string>();
+        if (d != "none") throw UsageError("invalid -display " + quote(d) + ": xlat has only -display none so far");
     }
-    return first;
+    if (vm.count("serial")) c.serial = vm["serial"].as<std::vector<std::string>>();
+    else if (c.nographic) c.serial = {"stdio"};
+    if (c.serial.size() > 4) throw UsageError("more than four -serial ports (COM1 to COM4)");
+    unsigned on_stdio = 0;
+    for (const std::string& s : c.serial)
+        if (parse_serial_spec(s).kind == SerialSpec::Stdio) ++on_stdio;
+    if (on_stdio > 1) throw UsageError("-serial stdio given for more than one port");
+    return c;
 }
 
 } // namespace xlat

@@ -1,44 +1,38 @@
-// The serial back ends on the command line, QEMU's spelling: -serial DEV, once per COM port in
-// order (COM1 first). DEV is stdio, file:PATH or none.
-//
-// Only output is connected so far: what the guest sends appears on stdout or in the file. Host
-// input (and with it the raw terminal and QEMU's Ctrl-A x / Ctrl-A h keys) needs the run loop to
-// take bytes from another thread (docs/runloop.md, kExitAsync) and is not wired yet.
+// The serial back ends on the command line, QEMU's spellings: -serial DEV, once per COM port in
+// order (COM1 first), DEV one of
+//   stdio, mon:stdio            the terminal: output to stdout, input from stdin (raw mode on a
+//                               terminal, with QEMU's Ctrl-A escape keys; a pipe works too)
+//   file:PATH                   output to a file (no input)
+//   tcp:[HOST]:PORT,server[,nowait]   listen, one client at a time, both directions; without
+//                               nowait the machine starts only once a client has connected
+//                               (QEMU's server=on and wait=off are accepted too)
+//   none, null                  nothing (the port exists, its output is dropped)
+// and -nographic (no display; COM1 on stdio unless -serial is given, the debug console off
+// unless -debugcon is given) and -display none. The back ends themselves are in chardev.h.
 #pragma once
-#include <array>
 #include <boost/program_options.hpp>
-#include <cstdio>
-#include <functional>
-#include <memory>
 #include <string>
 #include <vector>
 
+#include "frontend/socket.h"
+
 namespace xlat {
 
-void add_serial_options(boost::program_options::options_description& d);
-// The -serial values, checked (at most four; each stdio, file:PATH or none).
-std::vector<std::string> parse_serial_options(const boost::program_options::variables_map& vm);
-
-// The host side of the COM ports: opens files (UsageError with one line when one cannot be
-// opened) and hands out the byte sinks the UARTs transmit to.
-class SerialBackends {
-public:
-    explicit SerialBackends(const std::vector<std::string>& specs);
-    ~SerialBackends();
-    SerialBackends(const SerialBackends&) = delete;
-    SerialBackends& operator=(const SerialBackends&) = delete;
-    // The transmit sink of COM(i+1); empty when the port has no back end.
-    std::function<void(uint8_t)> sink(unsigned i);
-    // Flushes and closes; returns the first write error's errno (0: none).
-    int close();
-
-private:
-    struct Port {
-        FILE* file = nullptr;
-        bool own = false;
-        int error = 0;
-    };
-    std::array<Port, 4> ports_;
+struct SerialSpec {
+    enum Kind { None, Stdio, File, Tcp } kind = None;
+    std::string path;   // File
+    HostPort address;   // Tcp
+    bool wait = true;   // Tcp: wait for the first client before the machine starts
 };
+// Parses one -serial value; throws UsageError naming the problem.
+SerialSpec parse_serial_spec(const std::string& text);
+
+void add_serial_options(boost::program_options::options_description& d);
+
+struct ConsoleOptions {
+    std::vector<std::string> serial;  // -serial values, COM1 first, at most four, checked
+    bool nographic = false;           // -nographic
+};
+ConsoleOptions parse_console_options(const boost::program_options::variables_map& vm);
 
 } // namespace xlat

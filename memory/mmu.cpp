@@ -78,8 +78,9 @@ void Mmu::drop_write_tags() {
         for (TlbEntry& e : set) e.tag[int(Access::Write)] = kTlbInvalid;
 }
 
-Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) noexcept {
-    ++stats_.walks;
+Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad, bool inspect) noexcept {
+    if (inspect) set_ad = false;
+    else ++stats_.walks;
     const bool write = acc == Access::Write, fetch = acc == Access::Exec;
     const bool pae = paging_.pae, nxe = pae && paging_.nxe;
     auto fault = [&](uint32_t why) {
@@ -97,7 +98,7 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) noexcept {
     // Pentium 4 and P6 set the PDE's A bit on a not-present PTE or a rights violation and leave
     // the PTE's alone). The entry that maps the page gets A (and D) only when the access succeeds.
     auto used_table_entry = [&](uint64_t addr, uint64_t entry) {
-        if (!(entry & PTE_A)) phys_write(addr, 4, uint32_t(entry) | uint32_t(PTE_A));
+        if (!(entry & PTE_A) && !inspect) phys_write(addr, 4, uint32_t(entry) | uint32_t(PTE_A));
     };
     // Up to three levels: PDPTE (PAE only), PDE, PTE. Rights are the AND of U and W over the
     // levels that have them; NX is the OR.
@@ -170,6 +171,16 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad) noexcept {
     }
     (void)large;
     return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G), true, 0};
+}
+
+bool Mmu::debug_translate(uint32_t lin, uint64_t& paddr) noexcept {
+    if (!paging_.enabled) {
+        paddr = lin & phys_.a20_mask();
+        return true;
+    }
+    const Walk w = walk(lin, Access::Read, false, false, true);
+    paddr = w.paddr & (0xF00000000ull | phys_.a20_mask());
+    return w.ok;
 }
 
 uint64_t Mmu::translate(uint32_t lin, Access acc, bool user) {

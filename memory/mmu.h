@@ -153,7 +153,25 @@ public:
         return reinterpret_cast<const uint8_t*>(lin + e.addend);
     }
 
+    // exec_host without a throw, for the JIT's dispatcher: nullptr on a fetch fault too (the
+    // interpreter's step then raises it).
+    const uint8_t* try_exec_host(uint32_t lin, bool user) noexcept {
+        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        if ((lin & kPageMask) != e.tag[int(Access::Exec)]) {
+            uint64_t paddr;
+            GuestFault f;
+            if (!fill(lin, Access::Exec, user, paddr, f)) return nullptr;
+            if ((lin & kPageMask) != e.tag[int(Access::Exec)]) return nullptr;
+        }
+        return reinterpret_cast<const uint8_t*>(lin + e.addend);
+    }
+
     const MmuStats& stats() const { return stats_; }
+
+    // For debuggers and the monitor: the physical address of `lin` with supervisor rights, as
+    // the page tables say now, without setting accessed or dirty bits, filling the TLB or
+    // counting; false when nothing is mapped there.
+    bool debug_translate(uint32_t lin, uint64_t& paddr) noexcept;
 
 private:
     struct Walk {
@@ -164,8 +182,8 @@ private:
     };
     // Walks the page tables. Entries that map a table get their accessed bit as the walk uses
     // them; with set_ad the entry that maps the page gets A (and D for a write) once every check
-    // passed.
-    Walk walk(uint32_t lin, Access acc, bool user, bool set_ad = true) noexcept;
+    // passed. `inspect` (debug_translate) writes nothing at all.
+    Walk walk(uint32_t lin, Access acc, bool user, bool set_ad = true, bool inspect = false) noexcept;
     // The checks of an access that crosses from the page of `lin` into the next one, `first`
     // bytes into it: both walks, the lower page first, without A/D in the page-mapping entries.
     [[nodiscard]] bool check_crossing(uint32_t lin, uint32_t first, Access acc, bool user, GuestFault& f) noexcept;

@@ -124,7 +124,7 @@ public:
         c.s.set_reg32(ESP, esp);
         c.s.eflags = FIXED1 | (flags & kArith);
         c.s.set_eip(kCode);
-        m_.interp.step();
+        m_.step();
         for (unsigned i = 0; i < 8; ++i) regs[i] = c.s.reg32(i);
         flags = c.s.eflags;
         return c.s.eip() == kCode + bytes.size();

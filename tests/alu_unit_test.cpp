@@ -38,7 +38,7 @@ struct RealMachine {
     void run(const std::vector<uint8_t>& bytes) {
         m.phys.write_bytes(kCode, bytes.data(), bytes.size());
         c.s.set_eip(kCode);
-        m.interp.step();
+        m.step();
     }
     uint16_t stack_word(unsigned i) {  // i-th word from SS:SP
         uint16_t v;
@@ -432,6 +432,25 @@ TEST_CASE("BT with a register offset addresses the bit string around a memory op
     r.run({0x0F, 0xBA, 0x2E, 0x00, 0x06, 17});
     r.m.phys.read_bytes(0x600, b, 1);
     CHECK(b[0] == 0x02);
+}
+
+TEST_CASE("F3 0F BC/BD (TZCNT/LZCNT) execute as BSF/BSR, as on a CPU without BMI1/LZCNT", "[alu][bit]") {
+    RealMachine r;
+    // rep bsf eax, ecx with ECX = 0x00F0: 4 (TZCNT would give 4 too), ZF = 0.
+    r.c.s.set_reg32(ECX, 0x00F0);
+    r.run({0x66, 0xF3, 0x0F, 0xBC, 0xC1});
+    CHECK(r.c.s.reg32(EAX) == 4);
+    CHECK(!r.c.flag(ZF));
+    // rep bsr eax, ecx: 7, where LZCNT would give 24.
+    r.run({0x66, 0xF3, 0x0F, 0xBD, 0xC1});
+    CHECK(r.c.s.reg32(EAX) == 7);
+    // A zero source sets ZF and leaves the destination (TZCNT would write 32 and set CF).
+    r.c.s.set_reg32(ECX, 0);
+    r.c.s.set_reg32(EAX, 0x1234);
+    r.run({0x66, 0xF3, 0x0F, 0xBC, 0xC1});
+    CHECK(r.c.s.reg32(EAX) == 0x1234);
+    CHECK(r.c.flag(ZF));
+    CHECK(r.c.stats.exceptions[kUD] == 0);
 }
 
 TEST_CASE("lockable rows are marked", "[alu]") {

@@ -109,7 +109,9 @@ TEST_CASE("cli disks: -hda, -drive and -snapshot place and open the disks", "[cl
 TEST_CASE("cli serial: -serial back ends and bad ones", "[cli]") {
     Scratch s;
     check_rejected({"-serial", "telnet:1"}, "invalid -serial 'telnet:1'");
-    check_rejected({"-serial", "tcp:localhost:4444,server"}, "not supported yet");
+    check_rejected({"-serial", "tcp:localhost:4444"}, "only tcp servers");
+    check_rejected({"-serial", "tcp:192.0.2.1:4444,server"}, "cannot listen on 192.0.2.1:4444");  // not our address
+    check_rejected({"-display", "gtk"}, "invalid -display 'gtk'");
     check_rejected({"-serial", "none", "-serial", "none", "-serial", "none", "-serial", "none", "-serial", "none"},
                    "more than four");
     check_rejected({"-serial", "stdio", "-serial", "stdio"}, "more than one port");

@@ -53,7 +53,7 @@ struct Rig {
     }
     // Code at CS:EIP.
     void code(std::initializer_list<uint8_t> b) { bytes(s.seg[CS].base + s.eip(), b); }
-    void step(int n = 1) { for (int i = 0; i < n; ++i) m.interp.step(); }
+    void step(int n = 1) { for (int i = 0; i < n; ++i) m.step(); }
 
     uint16_t sp() const { return uint16_t(s.reg32(ESP)); }
     uint32_t ss_top(unsigned off = 0) const { return s.seg[SS].base + uint16_t(s.reg32(ESP) + off); }

@@ -26,10 +26,10 @@ TEST_CASE("self-modifying code runs the bytes it wrote", "[interp]") {
         0xEB, 0xF6,                               // 0008: jmp 0000
     };
     m.phys.write_bytes(0x10000, code, sizeof code);
-    for (int i = 0; i < 3; ++i) m.interp.step();
+    for (int i = 0; i < 3; ++i) m.step();
     CHECK(m.cpu.s.eip() == 0);
     CHECK(m.cpu.reg8(0) == 0x11);
-    m.interp.step();
+    m.step();
     CHECK(m.cpu.reg8(0) == 0x22);  // the new immediate, not the cached decoding
 }
 
@@ -41,7 +41,7 @@ TEST_CASE("code replaced behind the CPU's back (DMA, loaders) is decoded again",
                                            std::tuple{two, 2u, 1u}}) {
         m.phys.write_bytes(0x10000, bytes, len);
         m.cpu.s.set_eip(0);
-        m.interp.step();
+        m.step();
         CHECK(m.cpu.s.reg32(EAX) == want);
         CHECK(m.cpu.s.eip() == len);
     }
@@ -53,13 +53,13 @@ TEST_CASE("a cached instruction still checks the CS limit where it runs", "[inte
     const uint8_t code[] = {0x66, 0xB8, 1, 2, 3, 4};  // mov eax, imm32 (6 bytes)
     m.phys.write_bytes(0x10000, code, sizeof code);
     m.cpu.s.set_eip(0);
-    m.interp.step();  // decoded and cached
+    m.step();  // decoded and cached
     CHECK(m.cpu.s.reg32(EAX) == 0x04030201u);
     m.cpu.s.seg[CS].limit = 4;  // now the instruction runs past the limit
     m.cpu.s.set_eip(0);
     m.cpu.s.idtr = TableRegister{0, 0x3FF};
     m.cpu.s.set_reg32(ESP, 0x1000);
-    m.interp.step();
+    m.step();
     CHECK(m.cpu.stats.exceptions[kGP] == 1);
 }
 
@@ -90,8 +90,8 @@ TEST_CASE("CpuState is the whole CPU: a copy restored runs on as the original di
     b.cpu.s = s;
     b.cpu.state_loaded();
     CHECK(b.cpu.s.pdpte[0] == (0x2000 | 1));
-    a.interp.step();
-    b.interp.step();
+    a.step();
+    b.step();
     CHECK(std::memcmp(&a.cpu.s, &b.cpu.s, sizeof(CpuState)) == 0);
     CHECK(b.cpu.s.reg32(EAX) == 1);
     CHECK(b.cpu.stats.exceptions[kPF] == 0);

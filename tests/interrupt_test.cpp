@@ -51,7 +51,7 @@ struct Rig {
         m.phys.write_bytes(s.seg[CS].base + s.eip(), v.data(), v.size());
     }
     // One instruction boundary of the run loop: an interrupt, or else one instruction.
-    void boundary() { if (!c.accept_interrupts()) m.interp.step(); }
+    void boundary() { if (!c.accept_interrupts()) m.step(); }
     bool in_handler(unsigned v) const { return s.seg[CS].selector == 0x0500 && s.eip() == v * 16; }
     uint16_t stack(unsigned i) {
         uint16_t w;

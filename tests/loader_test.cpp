@@ -227,7 +227,7 @@ TEST_CASE("loader: what is not a Multiboot kernel gets one line saying what it i
     bz[0x1FE] = 0x55;
     bz[0x1FF] = 0xAA;
     std::memcpy(&bz[0x202], "HdrS", 4);
-    CHECK(refusal(bz) == "a Linux kernel (bzImage): the Linux boot protocol is not supported yet; xlat boots Multiboot kernels");
+    CHECK(refusal(bz) == "not a Multiboot kernel: no Multiboot header in its first 8 KiB");  // main sends it to load_linux
     CHECK(refusal(std::vector<uint8_t>(100, 0)) == "not a Multiboot kernel: no Multiboot header in its first 8 KiB");
     // A header beyond the first 8 KiB does not count (Multiboot 0.6.96, 3.1).
     std::vector<uint8_t> late(8192 + 64, 0);

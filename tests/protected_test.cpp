@@ -50,7 +50,7 @@ struct Pm {
         std::vector<uint8_t> v(b);
         m.phys.write_bytes(pa, v.data(), v.size());
     }
-    void step(int n = 1) { for (int i = 0; i < n; ++i) m.interp.step(); }
+    void step(int n = 1) { for (int i = 0; i < n; ++i) m.step(); }
 
     Pm() {
         w64(kGdt + CODE0, seg(0, 0xFFFFF, 0x9A, 0xC));
@@ -225,6 +225,7 @@ TEST_CASE("a fault while delivering a fault is a double fault; a third is a shut
 TEST_CASE("a triple fault stops the machine under -no-reboot and resets it otherwise", "[pm]") {
     for (bool no_reboot : {true, false}) {
         MachineConfig cfg;
+        cfg.cpu_mode = test_cpu_mode();
         cfg.ram_bytes = 4u << 20;
         cfg.firmware.assign(64 << 10, 0xF4);  // HLT everywhere: after a reset the CPU halts
         cfg.no_reboot = no_reboot;

@@ -7,6 +7,7 @@
 #include <random>
 
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 using namespace xlat;
 
@@ -20,6 +21,7 @@ void fill_random(Machine& m, std::mt19937& rng, uint32_t from, uint32_t len) {
 
 MachineConfig config(std::mt19937& rng) {
     MachineConfig cfg;
+    cfg.cpu_mode = test_cpu_mode();
     cfg.ram_bytes = 2u << 20;
     cfg.firmware.resize(64 << 10);
     for (auto& b : cfg.firmware) b = uint8_t(rng());

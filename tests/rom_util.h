@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "frontend/machine.h"
+#include "test_machine.h"
 
 namespace xlat_test {
 
@@ -61,6 +62,8 @@ inline const char* stop_reason_name(xlat::StopReason r) {
     case xlat::StopReason::HaltForever: return "HLT with nothing to wake the CPU";
     case xlat::StopReason::Reset: return "reset";
     case xlat::StopReason::OutputError: return "the debug console output could not be written";
+    case xlat::StopReason::Debug: return "debugger stop";
+    case xlat::StopReason::Quit: return "quit";
     }
     return "?";
 }
@@ -69,6 +72,7 @@ inline const char* stop_reason_name(xlat::StopReason r) {
 inline XlatRun run_rom_on_xlat(const std::string& name, uint64_t max_insns = kRomMaxInsns) {
     XlatRun run;
     xlat::MachineConfig cfg;
+    cfg.cpu_mode = test_cpu_mode();
     cfg.firmware = read_binary(rom_image(name));
     cfg.no_reboot = true;
     cfg.debugcon = [&run](char c) { run.output.push_back(c); };

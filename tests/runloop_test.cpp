@@ -8,6 +8,7 @@
 
 #include "frontend/machine.h"
 #include "runloop_roms.h"
+#include "test_machine.h"
 
 using namespace xlat;
 using namespace xlat_test;
@@ -16,6 +17,7 @@ namespace {
 
 std::unique_ptr<Machine> machine(const std::vector<uint8_t>& firmware, bool no_reboot = true) {
     MachineConfig cfg;
+    cfg.cpu_mode = test_cpu_mode();
     cfg.ram_bytes = 16u << 20;
     cfg.firmware = firmware;
     cfg.no_reboot = no_reboot;

@@ -68,7 +68,7 @@ public:
         Cpu& c = m_.cpu;
         std::memcpy(m_.phys.ram() + kCode, bytes.data(), bytes.size());
         c.s.set_eip(kCode);
-        m_.interp.step();
+        m_.step();
         return c.s.eip() == kCode + bytes.size();
     }
 

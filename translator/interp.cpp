@@ -114,7 +114,11 @@ void Interpreter::step() {
         return;
     }
     ++s.icount;
+    debug_traps();
+}
 
+void Interpreter::debug_traps() {
+    CpuState& s = cpu_.s;
     // Debug traps after the instruction: data breakpoints, single step (not after INT n, INT3
     // or INTO, which clear TF on the way into their handler), the T bit of a new task.
     uint32_t dr6 = cpu_.debug_hits | s.held_dr6;
@@ -143,7 +147,8 @@ StopReason Interpreter::run(uint64_t max_insns) {
         // One load per boundary (docs/runloop.md): interrupts, stops, timers and other threads
         // all come through the exit request; nothing is polled here.
         if (const uint32_t req = cpu_.exit_request.load(std::memory_order_acquire)) {
-            if (req & Cpu::kExitIrq) {
+            // The debugger's single step runs exactly one instruction: no interrupt first.
+            if ((req & Cpu::kExitIrq) && !(cpu_.debugger_armed() && cpu_.debugger.single_step)) {
                 // Clear first, so that an INTR rising while we look sets it again.
                 cpu_.exit_request.fetch_and(~Cpu::kExitIrq, std::memory_order_acq_rel);
                 if (cpu_.accept_interrupts()) {
@@ -162,7 +167,16 @@ StopReason Interpreter::run(uint64_t max_insns) {
         if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
         // A halted CPU sleeps in Machine::run, until its next deadline or an interrupt.
         if (s.halted) break;
+        // The debugger's breakpoints and single step (cpu/debug_stops.h): one load when unset.
+        if (cpu_.debugger_armed() && cpu_.debugger_stop_before()) {
+            cpu_.request_stop(StopReason::Debug);
+            break;
+        }
         step();
+        if (cpu_.debugger_armed() && cpu_.debugger_stop_after()) {
+            cpu_.request_stop(StopReason::Debug);
+            break;
+        }
     }
     StopReason r = StopReason(s.pending_exit);
     s.pending_exit = 0;

@@ -23,6 +23,9 @@ public:
     StopReason run(uint64_t max_insns);
     // Decodes and executes exactly one instruction (or delivers the fault it raises).
     void step();
+    // The debug traps that follow an instruction (data breakpoints, single step, a new task's T
+    // bit), delivered or held by a MOV SS shadow; step() calls it, and the JIT after a block.
+    void debug_traps();
     // Decodes the instruction at CS:EIP without running it; faults as a fetch would.
     void decode(Insn& in);
     // The decoded instruction at CS:EIP, from the decode cache when its bytes are unchanged.

@@ -1,0 +1,297 @@
+// Direct Linux boot (frontend/linux_boot.*) on bzImages built in memory: where the pieces go, what
+// the zero page says, the entry state of the 32-bit boot protocol, and the refusals; then through
+// the xlat binary. Booting the real kernel is linux_boot_test.cpp.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "frontend/linux_boot.h"
+#include "frontend/multiboot.h"
+#include "process_util.h"
+#include "scratch_dir.h"
+#include "test_machine.h"
+
+using namespace xlat;
+
+namespace {
+
+// A bzImage's fields (boot.rst, "The real-mode kernel header").
+struct BzSpec {
+    uint16_t version = 0x020F;
+    uint8_t setup_sects = 1;
+    uint8_t loadflags = 0x01;  // LOADED_HIGH
+    uint32_t code32_start = 0x100000;
+    uint32_t initrd_addr_max = 0x7FFFFFFF;
+    uint32_t cmdline_size = 2047;
+    uint64_t pref_address = 0x100000;
+    uint32_t init_size = 0x10000;
+    uint8_t relocatable = 1;
+};
+
+// The 32-bit code the test kernel runs: checks CS = 0x10, DS = 0x18 and "HdrS" in the zero page
+// at ESI, then writes 0x21 to the exit port (status 0x43); 0x13 (status 0x27) when a check fails.
+const std::vector<uint8_t> kEntryCode = {
+    0x66, 0x8C, 0xC8,                                      // mov ax, cs
+    0x66, 0x3D, 0x10, 0x00,                                // cmp ax, 0x10
+    0x75, 0x1A,                                            // jne fail
+    0x66, 0x8C, 0xD8,                                      // mov ax, ds
+    0x66, 0x3D, 0x18, 0x00,                                // cmp ax, 0x18
+    0x75, 0x11,                                            // jne fail
+    0x81, 0xBE, 0x02, 0x02, 0x00, 0x00, 'H', 'd', 'r', 'S',  // cmp dword [esi+0x202], "HdrS"
+    0x75, 0x05,                                            // jne fail
+    0xB0, 0x21, 0xE6, 0xF4, 0xF4,                          // mov al, 0x21; out 0xF4, al; hlt
+    0xB0, 0x13, 0xE6, 0xF4, 0xF4,                          // fail: mov al, 0x13; out 0xF4, al; hlt
+};
+
+void put16(std::vector<uint8_t>& b, size_t off, uint16_t v) { std::memcpy(&b[off], &v, 2); }
+void put32(std::vector<uint8_t>& b, size_t off, uint32_t v) { std::memcpy(&b[off], &v, 4); }
+void put64(std::vector<uint8_t>& b, size_t off, uint64_t v) { std::memcpy(&b[off], &v, 8); }
+
+std::vector<uint8_t> bzimage(const BzSpec& s = {}, const std::vector<uint8_t>& pm = kEntryCode) {
+    const size_t setup = size_t(s.setup_sects + 1) * 512;
+    std::vector<uint8_t> b(setup + pm.size(), 0);
+    b[0x1F1] = s.setup_sects;
+    b[0x1FE] = 0x55;
+    b[0x1FF] = 0xAA;
+    b[0x200] = 0xEB;  // jmp short past the header: its end is 0x202 + this byte
+    b[0x201] = 0x6A;
+    std::memcpy(&b[0x202], "HdrS", 4);
+    put16(b, 0x206, s.version);
+    b[0x211] = s.loadflags;
+    put32(b, 0x214, s.code32_start);
+    put32(b, 0x22C, s.initrd_addr_max);
+    b[0x234] = s.relocatable;
+    put32(b, 0x238, s.cmdline_size);
+    put64(b, 0x258, s.pref_address);
+    put32(b, 0x260, s.init_size);
+    for (size_t i = 0; i < pm.size(); ++i) b[setup + i] = pm[i];
+    return b;
+}
+
+uint32_t rd32(Machine& m, uint32_t a) {
+    uint32_t v;
+    m.phys.read_bytes(a, &v, 4);
+    return v;
+}
+uint64_t rd64(Machine& m, uint32_t a) {
+    uint64_t v;
+    m.phys.read_bytes(a, &v, 8);
+    return v;
+}
+
+// The message of the BootError that loading throws, or "" when it loads.
+std::string load_error(Machine& m, const std::vector<uint8_t>& kernel, const std::string& cmdline = "",
+                       const std::vector<uint8_t>* initrd = nullptr) {
+    try {
+        BootFile k = BootFile::from_bytes("bzImage", kernel);
+        if (!initrd) {
+            load_linux(m, k, cmdline, nullptr);
+        } else {
+            BootFile i = BootFile::from_bytes("initrd", *initrd);
+            load_linux(m, k, cmdline, &i);
+        }
+    } catch (const BootError& e) {
+        return e.what();
+    }
+    return "";
+}
+
+bool ram_untouched(Machine& m) {
+    const uint8_t* p = m.phys.ram();
+    return std::all_of(p, p + m.phys.ram_size(), [](uint8_t b) { return b == 0; });
+}
+
+std::vector<uint8_t> pattern(size_t n) {
+    std::vector<uint8_t> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = uint8_t(i * 7 + 3);
+    return v;
+}
+
+} // namespace
+
+TEST_CASE("linux: the kernel, initrd, command line and zero page go where the boot protocol says", "[linux][loader]") {
+    Machine m(small_config(16u << 20));
+    const std::vector<uint8_t> initrd = pattern(10000);
+    const std::vector<uint8_t> kernel = bzimage();
+    REQUIRE(load_error(m, kernel, "console=ttyS0 quiet", &initrd) == "");
+    // The protected-mode part (after the setup sectors) at code32_start.
+    std::vector<uint8_t> at(kEntryCode.size());
+    m.phys.read_bytes(0x100000, at.data(), at.size());
+    CHECK(at == kEntryCode);
+    // The zero page: the header as the file has it, with the loader's fields.
+    const uint32_t zp = kLinuxBootParams;
+    CHECK(rd32(m, zp + 0x202) == 0x53726448);  // "HdrS"
+    uint8_t type = 0;
+    m.phys.read_bytes(zp + 0x210, &type, 1);
+    CHECK(type == 0xFF);
+    CHECK(rd32(m, zp + 0x214) == 0x100000);
+    CHECK(rd32(m, zp + 0x228) == kLinuxCmdline);
+    char line[32] = {};
+    m.phys.read_bytes(kLinuxCmdline, line, sizeof line - 1);
+    CHECK(std::string(line) == "console=ttyS0 quiet");
+    // The initrd: as high as RAM allows, page aligned, intact.
+    const uint32_t image = rd32(m, zp + 0x218);
+    CHECK(rd32(m, zp + 0x21C) == initrd.size());
+    CHECK(image % 4096 == 0);
+    CHECK(image + initrd.size() <= (16u << 20));
+    CHECK(image + initrd.size() > (16u << 20) - 4096);
+    std::vector<uint8_t> got(initrd.size());
+    m.phys.read_bytes(image, got.data(), got.size());
+    CHECK(got == initrd);
+    // The e820 map: the PC's memory layout, RAM up to 16 MiB.
+    uint8_t entries = 0;
+    m.phys.read_bytes(zp + 0x1E8, &entries, 1);
+    REQUIRE(entries == 5);
+    CHECK(rd64(m, zp + 0x2D0) == 0);
+    CHECK(rd64(m, zp + 0x2D0 + 8) == 0x9FC00);
+    CHECK(rd32(m, zp + 0x2D0 + 16) == 1);
+    CHECK(rd64(m, zp + 0x2D0 + 3 * 20) == 0x100000);
+    CHECK(rd64(m, zp + 0x2D0 + 3 * 20 + 8) == (16u << 20) - 0x100000);
+    CHECK(rd32(m, zp + 0x2D0 + 3 * 20 + 16) == 1);
+    // The entry state: flat protected mode, no paging, interrupts off, ESI = zero page.
+    const CpuState& s = m.cpu.s;
+    CHECK((s.cr0 & CR0_PE) != 0);
+    CHECK((s.cr0 & CR0_PG) == 0);
+    CHECK((s.eflags & IF) == 0);
+    CHECK(s.seg[CS].selector == 0x10);
+    for (SegReg sr : {DS, ES, SS}) CHECK(s.seg[sr].selector == 0x18);
+    CHECK(s.eip() == 0x100000);
+    CHECK(s.reg32(ESI) == zp);
+    CHECK(s.reg32(EBX) == 0);
+    CHECK(s.reg32(EBP) == 0);
+    CHECK(s.reg32(EDI) == 0);
+    // The GDT the selectors name: 4 GiB flat code and data.
+    CHECK(s.gdtr.base == kLinuxGdt);
+    CHECK(rd64(m, kLinuxGdt + 0x10) == 0x00CF9A000000FFFFull);
+    CHECK(rd64(m, kLinuxGdt + 0x18) == 0x00CF92000000FFFFull);
+    // And the kernel runs: its checks of CS, DS and the zero page pass.
+    Machine::Result r = m.run(1000);
+    CHECK(r.reason == StopReason::ExitPort);
+    CHECK(r.exit_status == ((0x21 << 1) | 1));
+}
+
+TEST_CASE("linux: ACPI tables lead the kernel to the PIIX4's PM block, and S5 ends the run with status 0", "[linux][loader]") {
+    // The kernel follows the zero page's acpi_rsdp_addr to the RSDP, the RSDT, the FADT and its
+    // PM1a_CNT_BLK, and writes SLP_EN with SLP_TYP 0 there, as Linux's poweroff does.
+    const std::vector<uint8_t> poweroff = {
+        0x8B, 0x46, 0x70,              // mov eax, [esi+0x70]   acpi_rsdp_addr
+        0x8B, 0x40, 0x10,              // mov eax, [eax+16]     RsdtAddress
+        0x8B, 0x40, 0x24,              // mov eax, [eax+36]     Entry[0]: the FADT
+        0x8B, 0x50, 0x40,              // mov edx, [eax+64]     PM1a_CNT_BLK
+        0x66, 0xB8, 0x00, 0x20,        // mov ax, SLP_EN
+        0x66, 0xEF,                    // out dx, ax
+        0xF4,                          // hlt
+    };
+    Machine m(small_config(16u << 20));
+    REQUIRE(load_error(m, bzimage({}, poweroff)) == "");
+    CHECK(m.board.piix4_pm.pm_io_base() == 0x600);
+    // Every table's bytes sum to zero; the DSDT holds \_S5.
+    const uint32_t rsdp = uint32_t(rd64(m, kLinuxBootParams + 0x70));
+    auto sums_to_zero = [&](uint32_t at, uint32_t len) {
+        std::vector<uint8_t> t(len);
+        m.phys.read_bytes(at, t.data(), len);
+        uint8_t sum = 0;
+        for (uint8_t b : t) sum = uint8_t(sum + b);
+        return sum == 0;
+    };
+    char sig[9] = {};
+    m.phys.read_bytes(rsdp, sig, 8);
+    CHECK(std::string(sig) == "RSD PTR ");
+    CHECK(sums_to_zero(rsdp, 20));
+    const uint32_t rsdt = rd32(m, rsdp + 16), fadt = rd32(m, rsdt + 36), dsdt = rd32(m, fadt + 40);
+    for (uint32_t t : {rsdt, fadt, dsdt}) CHECK(sums_to_zero(t, rd32(m, t + 4)));
+    std::vector<uint8_t> body(rd32(m, dsdt + 4) - 36);
+    m.phys.read_bytes(dsdt + 36, body.data(), body.size());
+    CHECK(std::string(body.begin(), body.end()).find("_S5_") != std::string::npos);
+    CHECK(std::string(body.begin(), body.end()).find("PCI0") != std::string::npos);
+    CHECK(rd32(m, fadt + 76) == 0x608);  // PM_TMR_BLK
+    Machine::Result r = m.run(1000);
+    CHECK(r.reason == StopReason::ExitPort);
+    CHECK(r.exit_status == 0);
+}
+
+TEST_CASE("linux: the initrd stays below initrd_addr_max and above the decompressed kernel", "[linux][loader]") {
+    Machine m(small_config(32u << 20));
+    BzSpec spec;
+    spec.initrd_addr_max = (8u << 20) - 1;
+    const std::vector<uint8_t> initrd = pattern(5000);
+    REQUIRE(load_error(m, bzimage(spec), "", &initrd) == "");
+    const uint32_t image = rd32(m, kLinuxBootParams + 0x218);
+    CHECK(image + initrd.size() <= (8u << 20));
+    CHECK(image == ((8u << 20) - 5000) / 4096 * 4096);
+    // Without an initrd the fields are zero.
+    Machine n(small_config(32u << 20));
+    REQUIRE(load_error(n, bzimage(spec)) == "");
+    CHECK(rd32(n, kLinuxBootParams + 0x218) == 0);
+    CHECK(rd32(n, kLinuxBootParams + 0x21C) == 0);
+}
+
+TEST_CASE("linux: kernels the 32-bit protocol cannot boot are refused before anything is written", "[linux][loader]") {
+    auto refusal = [](const std::vector<uint8_t>& kernel, const std::string& cmdline = "",
+                      const std::vector<uint8_t>* initrd = nullptr, uint64_t ram = 16u << 20) {
+        Machine m(small_config(ram));
+        std::string e = load_error(m, kernel, cmdline, initrd);
+        CHECK(ram_untouched(m));
+        return e;
+    };
+    BzSpec old;
+    old.version = 0x0201;
+    CHECK(refusal(bzimage(old)) == "Linux boot protocol 2.01 is too old: xlat boots kernels with protocol 2.02 or later");
+    BzSpec low;
+    low.loadflags = 0;
+    CHECK(refusal(bzimage(low)) == "a zImage (loaded below 1 MiB): xlat boots bzImage kernels");
+    BzSpec shortline;
+    shortline.cmdline_size = 8;
+    CHECK(refusal(bzimage(shortline), "123456789") == "the command line (9 bytes) is longer than the kernel accepts (8 bytes)");
+    Machine fits(small_config(16u << 20));
+    CHECK(load_error(fits, bzimage(shortline), "12345678") == "");
+    // The kernel decompresses to pref_address: that must be RAM too.
+    BzSpec big;
+    big.pref_address = 0x1000000;
+    big.init_size = 0x2000000;
+    CHECK(refusal(bzimage(big)) ==
+          "the kernel (0x28 bytes at 0x100000, decompressing up to 0x2ffffff) does not fit in guest RAM (0x1000000 bytes); it needs -m 48M or more");
+    const std::vector<uint8_t> initrd(15u << 20, 1);
+    CHECK(refusal(bzimage(), "", &initrd) ==
+          "the initrd 'initrd' (0xf00000 bytes) does not fit in guest RAM above the kernel; it needs -m 17M or more");
+    // Only the setup sectors: no kernel after them.
+    std::vector<uint8_t> none = bzimage({}, {});
+    CHECK(refusal(none) == "the bzImage has no protected-mode kernel after its 1 setup sectors");
+    CHECK(refusal(std::vector<uint8_t>(0x300, 0)) == "not a Linux bzImage (no setup header)");
+}
+
+TEST_CASE("linux: -kernel tells a bzImage from a Multiboot kernel and from neither", "[linux][loader]") {
+    CHECK(kernel_format(BootFile::from_bytes("k", bzimage())) == KernelFormat::Linux);
+    std::string err;
+    try {
+        kernel_format(BootFile::from_bytes("k", std::vector<uint8_t>(4096, 0x90)));
+    } catch (const BootError& e) {
+        err = e.what();
+    }
+    CHECK(err == "neither a Multiboot kernel (no Multiboot header in its first 8 KiB) nor a Linux kernel (no bzImage setup header)");
+}
+
+TEST_CASE("linux: xlat -kernel bzImage -initrd -append boots the protocol's entry", "[linux][cli]") {
+    xlat_test::ScratchDir dir("linux-loader");
+    const std::vector<uint8_t> k = bzimage();
+    const std::string kernel = dir.file("bzImage", std::string(k.begin(), k.end()));
+    const std::string initrd = dir.file("initrd", "an initrd");
+    const std::string xlat = std::string(XLAT_BINARY_DIR) + "/bin/xlat";
+    xlat_test::ProcessResult r =
+        xlat_test::run_process({xlat, "-kernel", kernel, "-initrd", initrd, "-append", "console=ttyS0"}, 20);
+    CHECK(r.exit_status == ((0x21 << 1) | 1));
+    // Commas separate Multiboot modules; a Linux kernel takes one initrd.
+    r = xlat_test::run_process({xlat, "-kernel", kernel, "-initrd", initrd + "," + initrd}, 20);
+    CHECK(r.exit_status == 1);
+    CHECK(r.err == "xlat: -initrd: a Linux kernel takes one initrd file (commas separate Multiboot modules)\n");
+    r = xlat_test::run_process({xlat, "-kernel", kernel, "-initrd", dir.file("nothing", "") + "x"}, 20);
+    CHECK(r.exit_status == 1);
+    CHECK(r.err.find("cannot read initrd") != std::string::npos);
+    // Neither Multiboot nor Linux: one line, status 1.
+    r = xlat_test::run_process({xlat, "-kernel", initrd}, 20);
+    CHECK(r.exit_status == 1);
+    CHECK(r.err == "xlat: '" + initrd + "': neither a Multiboot kernel (no Multiboot header in its first 8 KiB) nor a Linux kernel (no bzImage setup header)\n");
+    CHECK(r.out.empty());
+}

@@ -1,0 +1,36 @@
+#include "translator/block.h"
+
+#include "cpu/table.h"
+
+namespace xlat {
+
+unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
+                      DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
+                      std::vector<uint32_t>& eips) {
+    insns.clear();
+    eips.clear();
+    if (cap == 0 || cap > Block::kMaxInsns) cap = Block::kMaxInsns;
+    unsigned off = 0;
+    while (insns.size() < cap && off < room) {
+        const uint32_t at = eip + off;
+        if (at > cs_limit || (mode != DecodeMode::Prot32 && at > 0xFFFF)) break;
+        const uint32_t in_limit = cs_limit - at;  // bytes after the first one inside the limit
+        const unsigned avail = in_limit >= 14 ? 15 : in_limit + 1;
+        const unsigned have = room - off < avail ? room - off : avail;
+        Insn in;
+        // NeedMore: the instruction crosses the page; the interpreter fetches both pages.
+        if (dec.decode(bytes + off, have, avail, at, mode, x87_nm, in) != DecodeStatus::Ok || !in.row) break;
+        // A 16-bit EIP that wraps around leaves the page's bytes: the block ends before it.
+        if (mode != DecodeMode::Prot32 && in.next_eip != at + in.length) break;
+        insns.push_back(in);
+        eips.push_back(at);
+        off += in.length;
+        const uint16_t facts = in.row->facts;
+        // A REP string instruction stops between iterations at the budget or an exit request
+        // with EIP on itself: nothing may follow it in the block.
+        if ((facts & kEndsBlock) || ((facts & kString) && (in.rep() || in.repne()))) break;
+    }
+    return unsigned(insns.size());
+}
+
+} // namespace xlat

@@ -1,0 +1,46 @@
+// A guest block: the instructions decoded from one CS:EIP up to a control transfer, a page end,
+// a size cap or an instruction the translator leaves to the interpreter, and the host code
+// translated from them.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "cpu/insn.h"
+#include "translator/decoder.h"
+
+namespace xlat {
+
+struct Block {
+    // What the block was translated for (the block cache compares all of them).
+    uint32_t eip = 0;             // offset of the first instruction in CS
+    uint32_t cs_base = 0;         // CS base
+    uint64_t key = 0;             // mode_key() of the state it was translated in
+    const uint8_t* host = nullptr;  // host address of the first byte (RAM or ROM)
+    uint32_t paddr = 0;           // physical address of the first byte (RAM only: code page)
+    bool ram = false;             // the bytes are RAM (registered as a code page)
+    bool valid = true;            // false once invalidated (a write to its page, a flush)
+    uint16_t cap = 0;             // instruction cap it was decoded with (0: none but kMaxInsns)
+    uint16_t ninsns = 0;          // instructions in the block
+    uint16_t nbytes = 0;          // guest bytes it covers
+    uint32_t code_size = 0;       // bytes of host code
+    void* code = nullptr;         // host code: enter it with the dispatcher's prologue
+    std::unique_ptr<Insn[]> insns;  // the decoded instructions (emitted code points at them)
+    std::unique_ptr<uint32_t[]> eips;  // the EIP of each instruction
+    Block* next_same = nullptr;   // the block cache's chain of blocks at the same host address
+    uint64_t runs = 0;            // times entered (statistics)
+
+    static constexpr unsigned kMaxInsns = 64;  // size cap of a block
+};
+
+// Decodes a block at `eip` from `bytes`, which holds the `room` bytes from EIP to the end of its
+// page. Stops after an instruction whose row ends blocks (kEndsBlock, a REP string instruction),
+// before an instruction that crosses the page end or the CS limit `cs_limit` (or wraps a 16-bit
+// EIP), is not an instruction or has no row (the interpreter's step delivers exactly the fault
+// those raise), and after `cap` instructions. Returns the instruction count (0: nothing the
+// translator may take; the interpreter steps).
+unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
+                      DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
+                      std::vector<uint32_t>& eips);
+
+} // namespace xlat

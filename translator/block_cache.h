@@ -1,0 +1,78 @@
+// The block cache: translated blocks by (host address of the first byte, EIP, CS base, mode key),
+// a jump cache from the linear address of EIP, and the code pages the blocks came from.
+//
+// The host address stands for the physical address of EIP: RAM and ROM have one host address per
+// physical byte, and a change of the memory map flushes the cache. The EIP is part of the match
+// because a block has its instructions' EIPs built in, and two linear pages may map one physical
+// page. A write to a RAM page holding blocks (PhysMem reports it through on_code_write)
+// invalidates the blocks of that page; the memory of invalid blocks is kept until the dispatcher
+// flushes the whole cache with the code arena, since a block may be running while a write of its
+// own invalidates it.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "memory/phys.h"
+#include "translator/block.h"
+
+namespace xlat {
+
+class BlockCache {
+public:
+    explicit BlockCache(PhysMem& phys);
+    ~BlockCache();
+    BlockCache(const BlockCache&) = delete;
+    BlockCache& operator=(const BlockCache&) = delete;
+
+    // The valid block for this translation context decoded with instruction cap `cap`, or null.
+    Block* find(const uint8_t* host, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap) const {
+        auto it = by_host_.find(host);
+        if (it == by_host_.end()) return nullptr;
+        for (Block* b = it->second; b; b = b->next_same)
+            if (b->eip == eip && b->cs_base == cs_base && b->key == key && b->cap == cap) return b;
+        return nullptr;
+    }
+    // The jump cache: the block last run at linear address `lin` with no cap (may be stale;
+    // the caller checks it against the context).
+    Block* jump(uint32_t lin) const {
+        const JumpEntry& e = jump_[(lin ^ (lin >> 10)) & (kJumpEntries - 1)];
+        return e.lin == lin ? e.block : nullptr;
+    }
+    void set_jump(uint32_t lin, Block* b) { jump_[(lin ^ (lin >> 10)) & (kJumpEntries - 1)] = JumpEntry{lin, b}; }
+
+    // Takes a translated block; registers its page as a code page when it is RAM.
+    Block* insert(std::unique_ptr<Block> b);
+    // Invalidates every block whose bytes lie in the physical page of `paddr`; the page stops
+    // being a code page. Returns how many blocks it dropped.
+    unsigned invalidate_page(uint32_t paddr);
+    // Drops every block (the arena was flushed): no page is a code page any more.
+    void clear();
+
+    // A page invalidated this many times is left to the interpreter until the next flush:
+    // code that rewrites itself all the time costs a translation per write otherwise.
+    static constexpr unsigned kHotWrites = 64;
+    bool page_too_hot(uint32_t paddr) const {
+        auto it = invalidations_.find(paddr >> kPageBits);
+        return it != invalidations_.end() && it->second >= kHotWrites;
+    }
+
+    size_t size() const { return all_.size(); }
+
+private:
+    PhysMem& phys_;
+    std::unordered_map<const uint8_t*, Block*> by_host_;             // chains through next_same
+    std::unordered_map<uint32_t, std::vector<Block*>> by_page_;       // RAM page -> its blocks
+    std::unordered_map<uint32_t, unsigned> invalidations_;            // RAM page -> times invalidated
+    std::vector<std::unique_ptr<Block>> all_;                         // every block since the flush
+    struct JumpEntry {
+        uint32_t lin = 1;  // never a valid key for set_jump's callers' first use (odd, unaligned ok)
+        Block* block = nullptr;
+    };
+    static constexpr unsigned kJumpEntries = 4096;
+    std::vector<JumpEntry> jump_;
+    void unlink(Block* b);
+};
+
+} // namespace xlat

@@ -1,0 +1,88 @@
+// The JIT dispatcher: runs guest code as translated blocks, beside Interpreter::run and with the
+// same contract (docs/runloop.md). It looks up (or translates) the block for the current state,
+// enters it through one prologue, and acts on the status it exits with; states the translator
+// does not take (kModeInterp, an interrupt shadow, RF, an instruction the block decoder leaves
+// out) go to Interpreter::step. The ABI between blocks and C++ is in docs/translator.md.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "translator/block.h"
+#include "translator/block_cache.h"
+#include "translator/code_arena.h"
+#include "translator/decoder.h"
+#include "translator/interp.h"
+
+namespace xlat {
+
+struct JitStats {
+    uint64_t blocks_translated = 0;  // blocks decoded and emitted
+    uint64_t insns_translated = 0;   // guest instructions in them
+    uint64_t translate_ns = 0;       // host time spent decoding and emitting
+    uint64_t blocks_run = 0;         // block entries
+    uint64_t interp_steps = 0;       // instructions the dispatcher left to Interpreter::step
+    uint64_t invalidated = 0;        // blocks invalidated by writes to their pages
+    uint64_t flushes = 0;            // whole-cache flushes (arena full, memory map changed)
+};
+
+class Jit {
+public:
+    // `cache_bytes`: size of the code arena (--jit-cache-size).
+    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes);
+    ~Jit();
+    Jit(const Jit&) = delete;
+    Jit& operator=(const Jit&) = delete;
+
+    // As Interpreter::run: runs until a stop is requested or `max_insns` instructions have run
+    // (0: no limit), returning the stop reason (MaxInsns for the budget), or None when the exit
+    // request asks for Machine::run or the CPU is halted.
+    StopReason run(uint64_t max_insns);
+    // Exactly one instruction (as Interpreter::step), through a one-instruction block when the
+    // state allows one.
+    void step();
+
+    const JitStats& stats() const { return stats_; }
+    std::string describe_stats() const;
+    static constexpr size_t kDefaultCacheBytes = 32u << 20;
+
+private:
+    Cpu& cpu_;
+    Interpreter& interp_;
+    Decoder decoder_;
+    CodeArena arena_;
+    BlockCache cache_;
+    JitStats stats_;
+    using EnterFn = uint32_t (*)(CpuState* s, Cpu* c, const void* code);
+    EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
+    const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
+    size_t fixed_bytes_ = 0;         // arena bytes of the prologue and epilogue
+    int32_t exit_disp_ = 0;          // &cpu.exit_request - &cpu.s
+    bool flush_pending_ = false;     // the arena is full or the memory map changed
+    std::vector<Insn> scratch_insns_;
+    std::vector<uint32_t> scratch_eips_;
+
+    // True when the state must be run by the interpreter for now.
+    bool needs_interp() const;
+    // The block to run at CS:EIP with at most `budget` instructions, or null (interpreter).
+    Block* lookup(uint64_t budget);
+    Block* translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap);
+    // Emits the block's host code into the arena; false when the arena is full.
+    bool emit(Block& b);
+    void emit_fixed();
+    // Runs a block and handles its exit: a fault delivered, debug traps after it.
+    void run_block(Block* b);
+    void flush();
+    static void code_written(void* ctx, uint32_t paddr, unsigned size);
+    static void map_changed(void* ctx, uint32_t base, uint64_t size);
+};
+
+// The fallback call for one instruction without a native emitter: commits insn_eip (`eip`) and
+// rip, runs the row's semantics and counts the instruction as the interpreter does (icount, the
+// per-mnemonic statistics). Returns kBlockFault with CpuState::fault set when it faulted (the
+// dispatcher delivers it and counts it).
+uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept;
+
+} // namespace xlat
