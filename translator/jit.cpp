@@ -118,6 +118,7 @@ bool Jit::emit(Block& b) {
     a.jne(exit_req);
     for (unsigned i = 0; i < b.ninsns; ++i) {
         const Insn& in = b.insns[i];
+        ++rows_.helper[in.mnemonic];
         a.mov(x86::rdi, x86::r14);
         a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(&in)));
         a.mov(x86::edx, asmjit::imm(b.eips[i]));
