@@ -322,6 +322,7 @@ json hot_blocks(const Machine& m, const std::unordered_map<const Block*, uint64_
         for (unsigned i = 0; i < b.ninsns; ++i) {
             const uint32_t off = b.eips[i] - b.eip;
             guest.push_back({{"linear", hex32(b.cs_base + b.eips[i])},
+                             {"native", bool(b.native && b.native[i])},
                              {"text", dec.disassemble(b.host + off, b.insns[i].length, mode, b.cs_base + b.eips[i])}});
         }
         out.push_back({{"linear", hex32(b.cs_base + b.eip)},
@@ -565,11 +566,13 @@ std::string render_text(const json& r) {
         const json& g = b["guest"];
         const json& h = b["host"];
         const size_t n = std::max(g.size(), h.size());
-        std::snprintf(buf, sizeof buf, "  %-52s | %s\n", "guest", "host (x86-64)");
+        std::snprintf(buf, sizeof buf, "  %-52s | %s\n", "guest (N native, h helper call)", "host (x86-64)");
         o << buf;
         for (size_t i = 0; i < n; ++i) {
             std::string left, right;
-            if (i < g.size()) left = g[i]["linear"].get<std::string>().substr(2) + "  " + g[i]["text"].get<std::string>();
+            if (i < g.size())
+                left = g[i]["linear"].get<std::string>().substr(2) + (g[i]["native"].get<bool>() ? " N " : " h ") +
+                       g[i]["text"].get<std::string>();
             if (i < h.size()) right = "+" + std::to_string(h[i]["offset"].get<uint64_t>()) + "  " +
                                       h[i]["text"].get<std::string>();
             std::snprintf(buf, sizeof buf, "  %-52s | %s\n", left.c_str(), right.c_str());
@@ -661,10 +664,11 @@ std::string render_html(const json& r) {
       << u64(r["interrupts"]["software"]) << ")</p>\n<h2>Hottest blocks</h2>\n";
     for (const json& b : r["blocks"]) {
         o << "<h3>" << b["linear"].get<std::string>() << ": " << u64(b["runs"]) << " runs &times; " << u64(b["length"])
-          << " = " << u64(b["instructions"]) << " instructions</h3>\n<table><tr><th>guest</th><th>host x86-64 ("
+          << " = " << u64(b["instructions"]) << " instructions</h3>\n<table><tr><th>guest (N native, h helper call)</th><th>host x86-64 ("
           << u64(b["host_bytes"]) << " bytes)</th></tr><tr><td><pre>";
         for (const json& g : b["guest"])
-            o << g["linear"].get<std::string>().substr(2) << "  " << html_escape(g["text"].get<std::string>()) << "\n";
+            o << g["linear"].get<std::string>().substr(2) << (g["native"].get<bool>() ? " N " : " h ")
+              << html_escape(g["text"].get<std::string>()) << "\n";
         o << "</pre></td><td><pre>";
         for (const json& h : b["host"])
             o << "+" << h["offset"].get<uint64_t>() << "  " << html_escape(h["text"].get<std::string>()) << "\n";

@@ -104,6 +104,7 @@ int run(int argc, char** argv) {
     cfg.no_reboot = opt.no_reboot;
     cfg.cpu_mode = opt.cpu_mode == "interp" ? CpuMode::Interp : CpuMode::Jit;
     cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
+    cfg.jit_disable = opt.jit_disable;
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base);
@@ -111,6 +112,14 @@ int run(int argc, char** argv) {
         throw UsageError(e.what());
     }
     cfg.trace_mask = opt.trace_mask;
+    // -D FILE: the trace lines go there (closed when main returns).
+    std::unique_ptr<FILE, int (*)(FILE*)> trace_file(nullptr, std::fclose);
+    if (!opt.trace_file.empty()) {
+        trace_file.reset(std::fopen(opt.trace_file.c_str(), "w"));
+        if (!trace_file)
+            throw UsageError("cannot open the trace file " + quote(opt.trace_file) + ": " + std::strerror(errno));
+        cfg.trace_out = trace_file.get();
+    }
 
     // The kernel and its modules or initrd are opened (and refused when they are not regular
     // files) before the machine is built; the loader reads what it needs from them into guest RAM.
@@ -188,7 +197,7 @@ int run(int argc, char** argv) {
     monitor.reset();
     const int serial_error = serial.close();  // restores the terminal before anything is printed
     con.close();
-    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
+    if (opt.trace_mask & kTracePost) std::fprintf(cfg.trace_out, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
     if (con.error) {  // whatever ended the run, its output is incomplete: say so first
         std::fprintf(stderr, "xlat: cannot write the debug console output to %s: %s\n", con.name.c_str(),
