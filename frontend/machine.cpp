@@ -95,6 +95,7 @@ Machine::Machine(const MachineConfig& cfg)
     rtc = &devices.add<Rtc146818>(clock, cfg.rtc_start == INT64_MIN ? rtc_start_time("utc") : cfg.rtc_start);
     io.claim(0x70, 2, rtc, 0, 1, 1);
     rtc->irq8.connect(&board.isa_irqs(), 8);
+    if (cfg.vga) board.attach_vga(io, cfg.vga_rom, tracer);
     // The CMOS bytes a PC BIOS reads (IBM PC AT technical reference; SeaBIOS reads the same
     // from QEMU): base memory in KiB (15h-16h), memory from 1 MiB in KiB up to 64 MiB
     // (17h-18h, and 30h-31h), memory above 16 MiB in 64 KiB units (34h-35h), the equipment

@@ -197,6 +197,14 @@ po::options_description describe() {
          "QMP (QEMU's JSON machine protocol) on unix:PATH,server[,nowait] or tcp:HOST:PORT,server[,nowait]")
         ("monitor", po::value<std::string>()->value_name("DEV"),
          "the human monitor on stdio or unix:PATH,server[,nowait] (type help there)");
+    d.add_options()
+        ("vga", po::value<std::string>()->value_name("TYPE"),
+         "the display adapter: std (QEMU's std VGA, PCI 1234:1111, with the Bochs VBE extensions "
+         "and the VGA BIOS as its ROM; default when -bios is given without -kernel) or none")
+        ("vgabios", po::value<std::string>()->value_name("FILE"),
+         "the VGA BIOS for -vga std (default /usr/share/seabios/vgabios-stdvga.bin, package seabios)")
+        ("screenshot", po::value<std::string>()->value_name("FILE"),
+         "when the run ends, write the display (text or graphics) to FILE as a PNG image");
     add_disk_options(d);
     add_serial_options(d);
     return d;
@@ -344,6 +352,16 @@ Options parse_options(int argc, const char* const* argv) {
         if (vm.count(name) && vm[name].as<std::string>().empty())
             throw UsageError(std::string("-") + name + " needs a file name, not an empty string");
     if (vm.count("bios")) o.bios = vm["bios"].as<std::string>();
+    if (vm.count("vga")) {
+        o.vga = vm["vga"].as<std::string>();
+        if (o.vga != "std" && o.vga != "none") throw UsageError("invalid -vga " + quote(o.vga) + ": use std or none");
+    }
+    for (const char* name : {"vgabios", "screenshot"})
+        if (vm.count(name) && vm[name].as<std::string>().empty())
+            throw UsageError(std::string("--") + name + " needs a file name, not an empty string");
+    if (vm.count("vgabios")) o.vgabios = vm["vgabios"].as<std::string>();
+    if (vm.count("screenshot")) o.screenshot = vm["screenshot"].as<std::string>();
+    if (o.vga == "none" && !o.screenshot.empty()) throw UsageError("--screenshot needs a display: not with -vga none");
     o.drives = parse_disk_options(vm);
     const ConsoleOptions console = parse_console_options(vm);
     o.serial = console.serial;

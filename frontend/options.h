@@ -56,6 +56,9 @@ struct Options {
     bool start_stopped = false;     // -S: start paused (prelaunch) until gdb, QMP or the monitor says cont
     std::string qmp;                // -qmp DEV: the QMP socket; empty: none
     std::string monitor;            // -monitor stdio|DEV: the human monitor; empty: none
+    std::string vga;                // -vga std|none; empty: std when booting firmware given by -bios, else none
+    std::string vgabios = "/usr/share/seabios/vgabios-stdvga.bin";  // --vgabios FILE: the VGA's expansion ROM
+    std::string screenshot;         // --screenshot FILE.png: the display at exit; empty: none
 };
 
 // Parses argv (and a --config file). Throws UsageError naming the problem.

@@ -64,6 +64,11 @@ void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic) {
     kbc.irq12.connect(&isa_irqs_, 12);
 }
 
+void PcBoard::attach_vga(IoBus& io, std::vector<uint8_t> rom, const Tracer& tracer) {
+    vga = std::make_unique<Vga>(io, phys_, [this] { return hooks_.now_ns(); }, std::move(rom), &tracer);
+    pci.attach(2, 0, &vga->pci);
+}
+
 void PcBoard::apply_memory_map() {
     for (unsigned i = 0; i < 13; ++i) {
         const I440fxHost::PamAccess a = i440fx.pam(0xC0000 + 0x4000 * i);
@@ -86,6 +91,7 @@ void PcBoard::reset() {
     ide1.reset();
     for (Uart16550* u : {&com1, &com2, &com3, &com4}) u->reset();
     kbc.reset();
+    if (vga) vga->reset();
 }
 
 } // namespace xlat
