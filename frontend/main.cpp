@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "frontend/chardev.h"
+#include "frontend/explain.h"
 #include "frontend/gdbstub.h"
 #include "frontend/machine.h"
 #include "frontend/screenshot.h"
@@ -253,6 +254,8 @@ int main(int argc, char** argv) {
     // Writes to a closed pipe fail with EPIPE instead of killing xlat: ConsoleOut reports them.
     std::signal(SIGPIPE, SIG_IGN);
     try {
+        // `xlat explain ...`: the teaching report (frontend/explain.h).
+        if (argc > 1 && std::strcmp(argv[1], "explain") == 0) return explain_main(argc - 1, argv + 1);
         return run(argc, argv);
     } catch (const BootError& e) {  // a file that cannot be used, named in the message
         std::fprintf(stderr, "xlat: %s\n", one_line(e.what()).c_str());

@@ -28,7 +28,8 @@ const char* const kRoms[] = {"alu",  "shift", "muldiv", "bcd", "bit", "string", 
                              "fpu", "fpu_exc", "fpu_hw", "pic_pit", "gdb_target"};
 
 // ROMs that need input, driven by other tests (their ";>" lines say what they print).
-const char* const kDrivenRoms[] = {"serial_echo"};  // tests/serial_test.cpp
+const char* const kDrivenRoms[] = {"serial_echo",           // tests/serial_test.cpp
+                                   "explain_sensitive"};  // tests/explain_test.cpp
 
 constexpr double kQemuTimeoutSeconds = 60;
 

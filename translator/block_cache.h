@@ -59,6 +59,11 @@ public:
     }
 
     size_t size() const { return all_.size(); }
+    // Calls f(const Block&) for every valid block.
+    template <class F> void for_each(F&& f) const {
+        for (const auto& b : all_)
+            if (b->valid) f(static_cast<const Block&>(*b));
+    }
 
 private:
     PhysMem& phys_;

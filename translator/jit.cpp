@@ -168,6 +168,7 @@ bool Jit::emit(Block& b) {
             e.end_native();
             ++e.pending;
             b.native[i] = in.mnemonic;
+            ++rows_.native[in.mnemonic];  // xlat explain's classes
             auto it = std::find_if(b.native_mix.begin(), b.native_mix.end(),
                                    [&](const auto& p) { return p.first == in.mnemonic; });
             if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
@@ -177,6 +178,7 @@ bool Jit::emit(Block& b) {
             continue;
         }
         last_native = false;
+        ++rows_.helper[in.mnemonic];
         e.commit_icount();
         a.mov(x86::rdi, x86::r14);
         a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(&in)));

@@ -4,6 +4,7 @@
 // does not take (kModeInterp, an interrupt shadow, RF, an instruction the block decoder leaves
 // out) go to Interpreter::step. The ABI between blocks and C++ is in docs/translator.md.
 #pragma once
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -30,6 +31,14 @@ struct JitStats {
     uint64_t flushes = 0;            // whole-cache flushes (arena full, memory map changed)
 };
 
+// Per Zydis mnemonic, the instances the translator emitted as native host code and as fallback
+// calls to the semantics function, counted when a block is translated (`xlat explain` reports
+// a mnemonic as native when its instances went native: frontend/explain.cpp).
+struct JitRowCounts {
+    std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> native{};
+    std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> helper{};
+};
+
 class Jit {
 public:
     // `cache_bytes`: size of the code arena (--jit-cache-size).
@@ -49,6 +58,9 @@ public:
 
     const JitStats& stats() const { return stats_; }
     std::string describe_stats() const;
+    const JitRowCounts& row_counts() const { return rows_; }
+    // Calls f(const Block&) for every valid block in the cache (xlat explain's hottest blocks).
+    template <class F> void for_each_block(F&& f) const { cache_.for_each(f); }
     static constexpr size_t kDefaultCacheBytes = 32u << 20;
 
 private:
@@ -58,6 +70,7 @@ private:
     CodeArena arena_;
     BlockCache cache_;
     JitStats stats_;
+    JitRowCounts rows_;
     using EnterFn = uint32_t (*)(CpuState* s, Cpu* c, const void* code);
     EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
     const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
