@@ -104,6 +104,7 @@ int run(int argc, char** argv) {
     cfg.no_reboot = opt.no_reboot;
     cfg.cpu_mode = opt.cpu_mode == "interp" ? CpuMode::Interp : CpuMode::Jit;
     cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
+    cfg.jit_disable = opt.jit_disable;
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base);
@@ -111,6 +112,14 @@ int run(int argc, char** argv) {
         throw UsageError(e.what());
     }
     cfg.trace_mask = opt.trace_mask;
+    // -D FILE: the trace lines go there (closed when main returns).
+    std::unique_ptr<FILE, int (*)(FILE*)> trace_file(nullptr, std::fclose);
+    if (!opt.trace_file.empty()) {
+        trace_file.reset(std::fopen(opt.trace_file.c_str(), "w"));
+        if (!trace_file)
+            throw UsageError("cannot open the trace file " + quote(opt.trace_file) + ": " + std::strerror(errno));
+        cfg.trace_out = trace_file.get();
+    }
     // The std VGA, by default when firmware from -bios boots (SeaBIOS runs the VGA BIOS from its
     // ROM BAR); its BIOS is read now so that a missing file is one line before anything runs.
     const bool firmware_boot = !opt.bios.empty() && opt.kernel.empty();
@@ -207,7 +216,7 @@ int run(int argc, char** argv) {
         const std::string problem = write_screenshot(*m.board.vga, opt.screenshot);
         if (!problem.empty()) std::fprintf(stderr, "xlat: %s\n", problem.c_str());
     }
-    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
+    if (opt.trace_mask & kTracePost) std::fprintf(cfg.trace_out, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
     if (con.error) {  // whatever ended the run, its output is incomplete: say so first
         std::fprintf(stderr, "xlat: cannot write the debug console output to %s: %s\n", con.name.c_str(),

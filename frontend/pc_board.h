@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "devices/ata.h"
 #include "devices/block/block.h"
@@ -42,11 +43,17 @@ struct PcBoardHooks {
 
 class PcBoard {
     PcBoardHooks hooks_;  // first: the devices built below call them
-    // ISA IRQ n as the PIRQ router drives it: the master 8259's input n, or the slave's n - 8.
+    // ISA IRQ n as devices and the PIRQ router drive it: the master 8259's input n, or the
+    // slave's n - 8, and the I/O APIC's input n (IRQ 0: input 2, where the MP table and ACPI
+    // put the timer).
     struct IsaIrqs : IrqSink {
         IrqSink* master = nullptr;
         IrqSink* slave = nullptr;
-        void set_irq(unsigned n, bool level) override { n < 8 ? master->set_irq(n, level) : slave->set_irq(n - 8, level); }
+        IrqSink* ioapic = nullptr;
+        void set_irq(unsigned n, bool level) override {
+            n < 8 ? master->set_irq(n, level) : slave->set_irq(n - 8, level);
+            if (ioapic) ioapic->set_irq(n == 0 ? 2 : n, level);
+        }
     } isa_irqs_;
 
 public:
@@ -57,8 +64,13 @@ public:
     PcBoard& operator=(const PcBoard&) = delete;
     // Power-on state of every device on the board.
     void reset();
-    // Wires the interrupt outputs to the two 8259s (ISA IRQ 0-7 on the master, 8-15 on the slave).
-    void connect_irqs(IrqSink& master, IrqSink& slave);
+    // Wires the interrupt outputs to the two 8259s (ISA IRQ 0-7 on the master, 8-15 on the slave)
+    // and the I/O APIC.
+    void connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic);
+    // The board's devices that carry state lists (save, load, compare two machines).
+    std::vector<Device*> stateful_devices() { return {&fw_cfg, &kbc}; }
+    // The ISA IRQ lines (0-15), for the devices the machine wires itself (PIT, RTC).
+    IrqSink& isa_irqs() { return isa_irqs_; }
     // Puts the std VGA in slot 2 (QEMU's place for it), with `rom` (the VGA BIOS) as its
     // expansion ROM.
     void attach_vga(IoBus& io, std::vector<uint8_t> rom, const Tracer& tracer);
