@@ -221,6 +221,9 @@ public:
     // an INTR from the interrupt source; wakes a halted CPU. Returns true when one was taken.
     bool accept_interrupts();
     InterruptSource* intr_source = nullptr;  // the interrupt controller, if any
+    // The local APIC, if the machine has one (then also intr_source): told about IA32_APIC_BASE
+    // writes; its presence and ID show in CPUID leaf 1.
+    LocalApicPort* apic = nullptr;
     // After IF rose (STI, POPF, IRET, a task switch) or NMI blocking ended: an interrupt held
     // back until now is taken at the next boundary. The run loop only looks when the exit
     // request says so (docs/runloop.md), and a controller signals only when INTR rises.

@@ -50,7 +50,9 @@ void STI(Cpu& c, const Insn&) {
 
 // CPUID (SDM Vol. 2A, CPUID). The vendor is "XlatEmulator"; the signature is the one RESET puts
 // in EDX (family 6, model 5, stepping 2: a Pentium II, which has MMX and FXSAVE). The feature
-// flags list exactly what the CPU implements now, and grow with it: no APIC, MTRR, PAT, SSE yet.
+// flags list exactly what the CPU implements now, and grow with it: no MTRR, PAT, SSE yet. APIC
+// (EDX bit 9) is set when the machine has a local APIC and IA32_APIC_BASE enables it (SDM Vol.
+// 3A, 10.4.3: a hardware-disabled APIC clears the flag); EBX bits 31:24 are its initial ID.
 constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000001u;
 constexpr uint32_t kSignature = 0x00000652;
@@ -84,7 +86,13 @@ void CPUID(Cpu& c, const Insn&) {
     uint32_t a = 0, b = 0, cx = 0, d = 0;
     switch (leaf) {
     case 0: a = kMaxBasicLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
-    case 1: a = kSignature, d = kFeatureEdx; break;
+    case 1:
+        a = kSignature, d = kFeatureEdx;
+        if (c.apic && (c.s.apic_base & (1u << 11))) {
+            d |= 1u << 9;
+            b = uint32_t(c.apic->apic_id()) << 24;
+        }
+        break;
     case 0x80000000u: a = kMaxExtendedLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
     case 0x80000001u: a = kSignature, d = kExtFeatureEdx; break;
     }

@@ -285,6 +285,7 @@ void WRMSR(Cpu& c, const Insn&) {
         // Base (bits 12-35), enable (11) and BSP (8); anything else reserved.
         if (v & ~0xFFFFFF900ull) raise_fault(kGP, 0);
         c.s.apic_base = v;
+        if (c.apic) c.apic->apic_base_written(v);
         break;
     case kMsrSysenterCs: c.s.sysenter_cs = uint32_t(v); break;
     case kMsrSysenterEsp: c.s.sysenter_esp = uint32_t(v); break;

@@ -38,6 +38,12 @@ public:
     void reset() override;
     uint32_t io_read(uint16_t port, unsigned size) override;
     void io_write(uint16_t port, unsigned size, uint32_t value) override;
+    // The guest-visible state is the selection and the position in it; the items are the
+    // machine's configuration, built again from the options.
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override {
+        out.u16("selector", selector_).u32("offset", offset_).u32("dma_high", dma_high_);
+    }
 
     // Items (set up by the machine before the guest runs; they survive resets).
     void set_item(uint16_t key, std::vector<uint8_t> data, bool writable = false);

@@ -50,6 +50,29 @@ void I8042::reset() {
     update_irq();
 }
 
+void I8042::describe_state(StateList& out) {
+    out.u8("status", status_)
+        .u8("command", cmd_)
+        .u8("output_port", outp_)
+        .u8("out_buf", out_buf_)
+        .boolean("out_aux", out_aux_)
+        .u8("pending", pending_)
+        .u8("port92", port92_)
+        .bytes("kbd.queue", queue_.data(), uint32_t(queue_.size()))
+        .u8("kbd.head", q_head_)
+        .u8("kbd.count", q_count_)
+        .u8("kbd.pending", kbd_pending_)
+        .u8("kbd.last_sent", last_sent_)
+        .boolean("kbd.scanning", scanning_)
+        .u8("kbd.set", scancode_set_)
+        .boolean("kbd.saw_break", saw_break_);
+}
+
+void I8042::post_load() {
+    update_irq();
+    if (set_a20) set_a20((outp_ & kOutA20) || (port92_ & 0x02));
+}
+
 void I8042::update_irq() {
     const bool full = status_ & kObf;
     irq1.set(full && !out_aux_ && (cmd_ & kIntKbd));

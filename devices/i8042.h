@@ -38,6 +38,10 @@ public:
     // with E0 first for extended keys). Dropped while the keyboard does not scan or its queue is full.
     void key_bytes(const uint8_t* bytes, unsigned n);
     uint8_t command_byte() const { return cmd_; }
+
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override;
+    void post_load() override;  // the IRQ lines and the A20 gate follow the loaded registers
     uint8_t output_port() const { return outp_; }
 
     IrqLine irq1, irq12;

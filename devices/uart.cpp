@@ -16,7 +16,7 @@ Uart16550::Uart16550(const char* name, uint16_t base, Clock& clock, std::functio
 
 void Uart16550::describe_state(StateList& s) {
     s.u16("divisor", divisor_).u8("ier", ier_).u8("lcr", lcr_).u8("mcr", mcr_).u8("lsr", lsr_).u8("msr", msr_)
-        .u8("scr", scr_).u8("fcr", fcr_).u8("line_inputs", line_inputs_).bytes("rx", rx_.data(), kFifoSize)
+        .u8("scr", scr_).u8("fcr", fcr_).u8("line_inputs", line_inputs_).bytes("rx", rx_.data(), kFifoSize).bytes("rx_err", rx_err_.data(), kFifoSize)
         .u8("rx_head", rx_head_).u8("rx_count", rx_count_).boolean("thre_pending", thre_pending_)
         .boolean("timeout_pending", timeout_pending_).event("timeout", timeout_);
 }
@@ -28,6 +28,7 @@ void Uart16550::reset() {
     lsr_ = kLsrThre | kLsrTemt;
     msr_ = line_inputs_;
     rx_head_ = rx_count_ = 0;
+    rx_err_.fill(0);
     thre_pending_ = false;
     timeout_pending_ = false;
     timeout_.cancel();
@@ -93,24 +94,37 @@ void Uart16550::set_modem_inputs(uint8_t msr_high) {
     update_irq();
 }
 
-void Uart16550::put_rx(uint8_t byte) {
+void Uart16550::put_rx(uint8_t byte, uint8_t err) {
     const unsigned cap = (fcr_ & kFcrEnable) ? kFifoSize : 1;
     if (rx_count_ >= cap) {
         // Overrun: in FIFO mode the new character is lost; without FIFO it replaces the old one.
         lsr_ |= kLsrOe;
-        if (cap == 1) rx_[rx_head_] = byte;
+        if (cap == 1) {
+            rx_[rx_head_] = byte;
+            rx_err_[rx_head_] = err;
+            lsr_ |= err;
+        }
     } else {
-        rx_[(rx_head_ + rx_count_) % kFifoSize] = byte;
+        const unsigned slot = (rx_head_ + rx_count_) % kFifoSize;
+        rx_[slot] = byte;
+        rx_err_[slot] = err;
+        // A character's error bits show in LSR when it reaches the top (datasheet 8.6.3, LSR2-4).
+        if (!rx_count_) lsr_ |= err;
         ++rx_count_;
     }
     arm_timeout();
     update_irq();
 }
 
+void Uart16550::receive_break() {
+    // One zero character with BI, however long the break (datasheet LSR4).
+    if (!(mcr_ & kMcrLoop)) put_rx(0, kLsrBi);
+}
+
 bool Uart16550::receive(uint8_t byte) {
     if (mcr_ & kMcrLoop) return false;  // the receiver listens to the transmitter only
     const bool fits = rx_count_ < ((fcr_ & kFcrEnable) ? kFifoSize : 1);
-    put_rx(byte);
+    put_rx(byte, 0);
     return fits;
 }
 
@@ -124,12 +138,23 @@ unsigned Uart16550::rx_space() const {
     return cap - rx_count_;
 }
 
+bool Uart16550::fifo_has_error() const {
+    // LSR7, FIFO mode only: some character in the receive FIFO has a parity, framing or break
+    // error (it goes when the last such character has been read).
+    if (!(fcr_ & kFcrEnable)) return false;
+    for (unsigned i = 0; i < rx_count_; ++i)
+        if (rx_err_[(rx_head_ + i) % kFifoSize]) return true;
+    return false;
+}
+
 uint8_t Uart16550::read_rbr() {
     uint8_t b = rx_[rx_head_];
     const bool had = rx_count_;
     if (had) {
+        rx_err_[rx_head_] = 0;
         rx_head_ = uint8_t((rx_head_ + 1) % kFifoSize);
         --rx_count_;
+        if (rx_count_) lsr_ |= rx_err_[rx_head_];  // the next character's errors
     }
     arm_timeout();
     update_irq();  // before rx_ready: a byte it delivers at once raises the line again (an edge)
@@ -153,7 +178,7 @@ uint32_t Uart16550::io_read(uint16_t port, unsigned size) {
         case 3: b = lcr_; break;
         case 4: b = mcr_; break;
         case 5:
-            b = uint8_t(lsr_ | (rx_count_ ? kLsrDr : 0) | kLsrThre | kLsrTemt);
+            b = uint8_t(lsr_ | (rx_count_ ? kLsrDr : 0) | kLsrThre | kLsrTemt | (fifo_has_error() ? kLsrFifoErr : 0));
             lsr_ &= uint8_t(~(kLsrOe | kLsrPe | kLsrFe | kLsrBi));  // error bits clear on read
             break;
         case 6:
@@ -178,7 +203,7 @@ void Uart16550::io_write(uint16_t port, unsigned size, uint32_t value) {
                 divisor_ = uint16_t((divisor_ & 0xFF00) | b);
                 break;
             }
-            if (mcr_ & kMcrLoop) put_rx(b);
+            if (mcr_ & kMcrLoop) put_rx(b, 0);
             else if (tx) tx(b);
             // Sent at once: THR is empty again, which is an interrupt of its own (datasheet
             // Table V: writing THR clears the THRE interrupt; the empty THR sets it again).
@@ -204,6 +229,7 @@ void Uart16550::io_write(uint16_t port, unsigned size, uint32_t value) {
             fcr_ = on ? uint8_t(b & 0xC9) : 0;
             if (was != on || (b & kFcrClearRx)) {  // switching FIFO mode clears both FIFOs
                 rx_head_ = rx_count_ = 0;
+                rx_err_.fill(0);
                 arm_timeout();
                 if (rx_ready) rx_ready();
             }

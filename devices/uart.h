@@ -47,13 +47,16 @@ public:
     void reset() override;
     uint32_t io_read(uint16_t port, unsigned size) override;
     void io_write(uint16_t port, unsigned size, uint32_t value) override;
-    uint32_t state_version() const override { return 1; }
+    uint32_t state_version() const override { return 2; }  // 2: rx_err
     void describe_state(StateList& out) override;
     void post_load() override { update_irq(); }
 
     // A byte arrives on the line from the back end (ignored in loopback mode, where the line is
     // disconnected). Returns false when it was lost to an overrun.
     bool receive(uint8_t byte);
+    // A break on the line (Ctrl-A b on the terminal; Linux takes it as the SysRq key): a zero
+    // character with LSR BI (ignored in loopback mode).
+    void receive_break();
     // How many bytes a back end may send now: the room in the receiver while the guest asserts
     // RTS (hardware flow control); 0 in loopback mode.
     unsigned rx_space() const;
@@ -73,7 +76,8 @@ public:
 private:
     uint8_t iir() const;
     void update_irq();
-    void put_rx(uint8_t byte);
+    void put_rx(uint8_t byte, uint8_t err);
+    bool fifo_has_error() const;
     uint8_t read_rbr();
     uint8_t trigger_level() const;
     void arm_timeout();
@@ -88,6 +92,7 @@ private:
     uint8_t ier_ = 0, lcr_ = 0, mcr_ = 0, lsr_ = 0, msr_ = 0, scr_ = 0, fcr_ = 0;
     uint8_t line_inputs_ = kMsrCts | kMsrDsr | kMsrDcd;  // what the back end drives
     std::array<uint8_t, kFifoSize> rx_{};  // receive FIFO (one byte used when FIFOs are off)
+    std::array<uint8_t, kFifoSize> rx_err_{};  // each character's LSR error bits (BI)
     uint8_t rx_head_ = 0, rx_count_ = 0;
     bool thre_pending_ = false;     // THR-empty interrupt waiting (cleared by an IIR read or a THR write)
     bool timeout_pending_ = false;  // character timeout interrupt

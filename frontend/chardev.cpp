@@ -28,11 +28,13 @@ constexpr size_t kMaxQueued = 64 << 10;     // input waiting for the guest, per 
 constexpr size_t kOutChunk = 4 << 10;       // output written at once when this much is buffered
 constexpr uint64_t kFlushDelayNs = 1000000; // output written at most this long after its first byte
 constexpr uint8_t kEscape = 0x01;           // Ctrl-A
+constexpr char16_t kBreak = 0x100;          // in an input queue: a break, not a byte
 
 const char kEscapeHelp[] =
     "\nxlat: Ctrl-A then\n"
     "  x        quit xlat (exit status 0)\n"
     "  h or ?   print this list\n"
+    "  b        send a break (Linux: the SysRq key; then the SysRq command key)\n"
     "  c        switch to the monitor (there is no monitor yet)\n"
     "  Ctrl-A   send Ctrl-A to the guest\n";
 
@@ -59,7 +61,7 @@ struct SerialPortEnd {
     int wake[2] = {-1, -1};  // a byte here stops the reader
     std::mutex queue_mutex;
     std::condition_variable queue_cv;
-    std::string queue;
+    std::u16string queue;  // bytes, and kBreak
     bool stopping = false;
     bool counted = false;  // holds one of machine->async_inputs
     bool escape = false;   // stdio: Ctrl-A seen
@@ -96,7 +98,7 @@ struct SerialPortEnd {
 
     // ---- input, the reader thread ----
     // Queues bytes for the guest; false when the port is shutting down.
-    bool deliver(const std::string& bytes) {
+    bool deliver(const std::u16string& bytes) {
         if (bytes.empty()) return true;
         bool kick;
         {
@@ -112,12 +114,12 @@ struct SerialPortEnd {
         return true;
     }
     // The escape keys of stdio; returns the bytes for the guest, or false after Ctrl-A x.
-    bool unescape(const char* p, size_t n, std::string& to_guest) {
+    bool unescape(const char* p, size_t n, std::u16string& to_guest) {
         for (size_t i = 0; i < n; ++i) {
             const uint8_t c = uint8_t(p[i]);
             if (!escape) {
                 if (c == kEscape) escape = true;
-                else to_guest.push_back(char(c));
+                else to_guest.push_back(c);
                 continue;
             }
             escape = false;
@@ -138,7 +140,9 @@ struct SerialPortEnd {
                 if (*monitor_key) (*monitor_key)();
                 else std::fputs("\nxlat: there is no monitor yet (Ctrl-A c is kept for it)\n", stderr);
                 break;
-            case kEscape: to_guest.push_back(char(kEscape)); break;
+            case 'b':
+            case 'B': to_guest.push_back(kBreak); break;
+            case kEscape: to_guest.push_back(kEscape); break;
             default: break;  // an unknown key after Ctrl-A is dropped with it, as in QEMU
             }
         }
@@ -161,7 +165,7 @@ struct SerialPortEnd {
             const ssize_t n = read(0, buf, sizeof buf);
             if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
             if (n <= 0) return;  // the end of input: the guest just gets no more
-            std::string to_guest;
+            std::u16string to_guest;
             const bool go_on = unescape(buf, size_t(n), to_guest);
             if (!deliver(to_guest) || !go_on) return;
         }
@@ -190,7 +194,9 @@ struct SerialPortEnd {
                 client_fd = -1;
                 continue;
             }
-            if (!deliver(std::string(buf, size_t(n)))) return;
+            if (!deliver(std::u16string(reinterpret_cast<const unsigned char*>(buf),
+                                        reinterpret_cast<const unsigned char*>(buf) + n)))
+                return;
         }
     }
     void read_loop() {
@@ -205,7 +211,7 @@ struct SerialPortEnd {
 
     // ---- the machine's thread ----
     void pump() {
-        std::string take;
+        std::u16string take;
         {
             std::lock_guard<std::mutex> lock(queue_mutex);
             const size_t n = std::min<size_t>(uart->rx_space(), queue.size());
@@ -213,7 +219,10 @@ struct SerialPortEnd {
             queue.erase(0, n);
             if (n) queue_cv.notify_all();
         }
-        for (char c : take) uart->receive(uint8_t(c));
+        for (char16_t c : take) {
+            if (c == kBreak) uart->receive_break();
+            else uart->receive(uint8_t(c));
+        }
     }
     void on_rx_ready() {
         if (pump_event->pending()) return;

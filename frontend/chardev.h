@@ -13,9 +13,9 @@
 // receiver makes room, the next bytes come one character time later, as on the line.
 //
 // On stdio the terminal goes raw (terminal.h) and QEMU's escape keys work: Ctrl-A x quits (exit
-// status 0), Ctrl-A h lists the keys, Ctrl-A Ctrl-A sends a Ctrl-A, Ctrl-A c is the monitor's
-// (not built yet). A pipe on stdin works too: its bytes go to the guest, the same keys apply,
-// and its end is just the end of input.
+// status 0), Ctrl-A h lists the keys, Ctrl-A b sends a break (Linux's SysRq), Ctrl-A Ctrl-A
+// sends a Ctrl-A, Ctrl-A c is the monitor's (not built yet). A pipe on stdin works too: its
+// bytes go to the guest, the same keys apply, and its end is just the end of input.
 #pragma once
 #include <array>
 #include <cstdint>

@@ -300,6 +300,7 @@ void GdbStub::serve() {
             const char c = inbuf_[0];
             if (c == 0x03) {
                 inbuf_.erase(0, 1);
+                m_.tracer.log(kTraceGdb, "<- Ctrl-C%s", waiting_ ? "" : " (ignored: the guest is stopped)");
                 if (waiting_) m_.post([this] { m_.pause(Machine::PauseCause::Request); });
                 continue;
             }
@@ -330,8 +331,17 @@ void GdbStub::serve() {
     }
 }
 
+// A packet for the trace: printable bytes as they are, others as '.'.
+std::string GdbStub::printable(const std::string& p) {
+    std::string out = p.substr(0, 400);
+    for (char& c : out)
+        if (uint8_t(c) < 0x20 || uint8_t(c) > 0x7E) c = '.';
+    return p.size() > 400 ? out + "..." : out;
+}
+
 void GdbStub::send_packet(const std::string& payload) {
     if (conn_ < 0) return;
+    m_.tracer.log(kTraceGdb, "-> %s", printable(payload).c_str());
     uint8_t sum = 0;
     for (char ch : payload) sum = uint8_t(sum + uint8_t(ch));
     char tail[4];
@@ -540,6 +550,7 @@ std::string GdbStub::write_memory(const std::string& args, bool binary) {
 }
 
 void GdbStub::handle(const std::string& p) {
+    m_.tracer.log(kTraceGdb, "<- %s", printable(p).c_str());
     if (p.empty()) return send_packet("");
     const auto starts = [&](const char* s) { return p.rfind(s, 0) == 0; };
     switch (p[0]) {

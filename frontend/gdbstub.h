@@ -34,6 +34,7 @@ private:
     void on_events();
     void handle(const std::string& packet);
     void send_packet(const std::string& payload);
+    static std::string printable(const std::string& packet);
     void resume(bool step, const std::string& addr);
     void detach();
     std::string stop_reply(const Machine::RunEvent& e) const;

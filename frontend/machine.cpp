@@ -31,7 +31,7 @@ Machine::Machine(const MachineConfig& cfg)
              [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
-    if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes);
+    if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes, cfg.jit_disable);
     // icount time counts what retired() counts: every instruction since power-on, over resets.
     if (cfg.icount_shift >= 0)
         clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
@@ -66,16 +66,36 @@ Machine::Machine(const MachineConfig& cfg)
     io.claim(0x4D1, 1, pic_slave, 1, 1, 1);
     pic_slave->int_out.connect(pic_master, 2);
     pic_master->attach_slave(2, pic_slave);
-    pic_master->on_intr([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitIrq); }, &cpu);
-    cpu.intr_source = pic_master;
+    // The local APIC is the CPU's interrupt controller: its own vectors, and the master 8259's
+    // INTR and INTA through LINT0 (ExtINT). The I/O APIC sends it messages and hears its EOIs.
+    lapic = &devices.add<LocalApic>(clock, &tracer);
+    lapic->attach_extint(pic_master);
+    lapic->on_intr([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitIrq); }, &cpu);
+    lapic->on_nmi = [this] {
+        cpu.s.nmi_pending = 1;
+        cpu.request_exit(Cpu::kExitIrq);
+    };
+    lapic->on_base_change = [this](uint32_t base, bool enabled) { move_lapic(base, enabled); };
+    lapic_region_ = phys.map_mmio(uint32_t(LocalApic::kDefaultBase), 0x1000, lapic, 0, 4, 4, "lapic", kPrioChipset);
+    cpu.intr_source = lapic;
+    cpu.apic = lapic;
+    ioapic = &devices.add<IoApic>(&tracer);
+    phys.map_mmio(IoApic::kBase, 0x1000, ioapic, 0, 4, 4, "ioapic", kPrioChipset);
+    ioapic->send = [this](const IoApic::Message& msg) {
+        if (lapic->matches(msg.dest, msg.logical)) lapic->deliver(msg.vector, msg.mode, msg.level);
+    };
+    lapic->on_eoi_broadcast = [this](uint8_t vector) { ioapic->eoi(vector); };
+    board.connect_irqs(*pic_master, *pic_slave, *ioapic);
+    // Every ISA IRQ goes to the 8259s and to the I/O APIC (IRQ 0 on its input 2), as on QEMU's
+    // PC and in the MP table SeaBIOS writes for it.
     pit = &devices.add<Pit8254>(clock);
     io.claim(0x40, 4, pit, 0, 1, 1);
     io.claim(0x61, 1, pit, 1, 1, 1);
-    pit->irq0.connect(pic_master, 0);
+    pit->irq0.connect(&board.isa_irqs(), 0);
     rtc = &devices.add<Rtc146818>(clock, cfg.rtc_start == INT64_MIN ? rtc_start_time("utc") : cfg.rtc_start);
     io.claim(0x70, 2, rtc, 0, 1, 1);
-    rtc->irq8.connect(pic_slave, 0);
-    board.connect_irqs(*pic_master, *pic_slave);
+    rtc->irq8.connect(&board.isa_irqs(), 8);
+    if (cfg.vga) board.attach_vga(io, cfg.vga_rom, tracer);
     // The CMOS bytes a PC BIOS reads (IBM PC AT technical reference; SeaBIOS reads the same
     // from QEMU): base memory in KiB (15h-16h), memory from 1 MiB in KiB up to 64 MiB
     // (17h-18h, and 30h-31h), memory above 16 MiB in 64 KiB units (34h-35h), the equipment
@@ -104,6 +124,7 @@ void Machine::reset() {
     phys.set_a20(true);
     devices.reset_all();
     board.reset();
+    lapic->apic_base_written(cpu.s.apic_base);  // the APIC window back where reset puts it
     tracer.log(kTraceCpu, "reset");
 }
 
@@ -176,6 +197,16 @@ Machine::Result Machine::run(uint64_t max_insns) {
     }
 }
 
+void Machine::move_lapic(uint32_t base, bool enabled) {
+    // A guest may point IA32_APIC_BASE anywhere; where the window cannot go (over another
+    // chipset window) it stays where it was, as one line on the cpu trace.
+    try {
+        phys.move_region(lapic_region_, base);
+    } catch (const std::invalid_argument& e) {
+        tracer.log(kTraceCpu, "IA32_APIC_BASE %08x refused: %s", base, e.what());
+    }
+    phys.set_region_access(lapic_region_, enabled, enabled);
+}
 
 bool Machine::sleep_while_halted() {
     // Only an interrupt ends HLT. With IF clear only an NMI could, and no device raises NMI

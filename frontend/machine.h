@@ -14,7 +14,9 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "devices/apic.h"
 #include "devices/debug_ports.h"
+#include "devices/ioapic.h"
 #include "frontend/pc_board.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
@@ -36,6 +38,7 @@ enum class CpuMode : uint8_t { Jit, Interp };
 struct MachineConfig {
     CpuMode cpu_mode = CpuMode::Jit;       // translated blocks (default) or the interpreter
     size_t jit_cache_bytes = Jit::kDefaultCacheBytes;  // the JIT's code arena (--jit-cache-size)
+    uint32_t jit_disable = 0;              // JitDisable bits (--jit-disable)
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
     std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded
@@ -47,6 +50,8 @@ struct MachineConfig {
     std::array<std::function<void(uint8_t)>, 4> serial_out;  // what COM1-COM4 transmit goes here
     int icount_shift = -1;                 // >= 0: --icount, each instruction 2^shift ns; -1: host time
     int64_t rtc_start = INT64_MIN;         // the RTC's time at power-on (-rtc base=); INT64_MIN: host UTC
+    bool vga = false;                      // the std VGA in PCI slot 2 (-vga std)
+    std::vector<uint8_t> vga_rom;          // its expansion ROM (the VGA BIOS); empty: none
 };
 
 // Checks a firmware image's size; returns an empty string or the reason it is unusable.
@@ -160,6 +165,8 @@ public:
     Pic8259* pic_slave = nullptr;
     Pit8254* pit = nullptr;
     Rtc146818* rtc = nullptr;
+    LocalApic* lapic = nullptr;  // the CPU's interrupt controller; the 8259s reach it on LINT0
+    IoApic* ioapic = nullptr;
     PcBoard board;  // the chipset: PCI, PIIX, fw_cfg, IDE, UARTs, 8042 (frontend/pc_board.h)
 
 private:
@@ -187,6 +194,9 @@ private:
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when
     // nothing can ever wake it.
     bool sleep_while_halted();
+    // The local APIC's window follows IA32_APIC_BASE.
+    void move_lapic(uint32_t base, bool enabled);
+    RegionId lapic_region_ = 0;
     bool no_reboot_;
     uint64_t resets_ = 0;
     uint64_t retired_before_reset_ = 0;  // icount of the CPU before its resets, summed

@@ -12,6 +12,7 @@
 #include "frontend/chardev.h"
 #include "frontend/gdbstub.h"
 #include "frontend/machine.h"
+#include "frontend/screenshot.h"
 #include "frontend/linux_boot.h"
 #include "frontend/monitor.h"
 #include "frontend/qmp.h"
@@ -103,6 +104,7 @@ int run(int argc, char** argv) {
     cfg.no_reboot = opt.no_reboot;
     cfg.cpu_mode = opt.cpu_mode == "interp" ? CpuMode::Interp : CpuMode::Jit;
     cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
+    cfg.jit_disable = opt.jit_disable;
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base);
@@ -110,6 +112,29 @@ int run(int argc, char** argv) {
         throw UsageError(e.what());
     }
     cfg.trace_mask = opt.trace_mask;
+    // -D FILE: the trace lines go there (closed when main returns).
+    std::unique_ptr<FILE, int (*)(FILE*)> trace_file(nullptr, std::fclose);
+    if (!opt.trace_file.empty()) {
+        trace_file.reset(std::fopen(opt.trace_file.c_str(), "w"));
+        if (!trace_file)
+            throw UsageError("cannot open the trace file " + quote(opt.trace_file) + ": " + std::strerror(errno));
+        cfg.trace_out = trace_file.get();
+    }
+    // The std VGA, by default when firmware from -bios boots (SeaBIOS runs the VGA BIOS from its
+    // ROM BAR); its BIOS is read now so that a missing file is one line before anything runs.
+    const bool firmware_boot = !opt.bios.empty() && opt.kernel.empty();
+    std::string vga = opt.vga;
+    if (vga.empty())
+        vga = firmware_boot && (!opt.screenshot.empty() || access(opt.vgabios.c_str(), R_OK) == 0) ? "std" : "none";
+    if (vga == "std") {
+        cfg.vga = true;
+        BootFile rom = BootFile::open(opt.vgabios, "VGA BIOS");
+        if (rom.size() == 0 || rom.size() > (1u << 20)) throw UsageError("VGA BIOS '" + opt.vgabios + "' is empty or larger than 1 MiB");
+        cfg.vga_rom.resize(size_t(rom.size()));
+        rom.read(0, cfg.vga_rom.data(), cfg.vga_rom.size());
+    } else if (!opt.screenshot.empty()) {
+        throw UsageError("--screenshot needs a display: use -vga std");
+    }
 
     // The kernel and its modules or initrd are opened (and refused when they are not regular
     // files) before the machine is built; the loader reads what it needs from them into guest RAM.
@@ -187,7 +212,11 @@ int run(int argc, char** argv) {
     monitor.reset();
     const int serial_error = serial.close();  // restores the terminal before anything is printed
     con.close();
-    if (opt.trace_mask & kTracePost) std::fprintf(stderr, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
+    if (!opt.screenshot.empty() && m.board.vga) {
+        const std::string problem = write_screenshot(*m.board.vga, opt.screenshot);
+        if (!problem.empty()) std::fprintf(stderr, "xlat: %s\n", problem.c_str());
+    }
+    if (opt.trace_mask & kTracePost) std::fprintf(cfg.trace_out, "[post] last POST code %02x\n", m.devices.get<PostPort>("post")->last());
     if (opt.stats) std::fputs(m.describe_stats().c_str(), stderr);
     if (con.error) {  // whatever ended the run, its output is incomplete: say so first
         std::fprintf(stderr, "xlat: cannot write the debug console output to %s: %s\n", con.name.c_str(),

@@ -21,7 +21,7 @@ const char kHelp[] =
     "info irq              external interrupts delivered, per IRQ\n"
     "info status           running, paused, prelaunch or debug\n"
     "info devices          every device with its state fields\n"
-    "info blocks           translated blocks\n"
+    "info blocks           the translator's blocks: translated, run, invalidated\n"
     "x/FMT ADDR            linear memory: FMT is [count][x|d|u|o|c][b|h|w|g], e.g. x/8xb 0x7c00\n"
     "xp/FMT ADDR           physical memory, the same way\n"
     "stop                  pause the guest\n"
@@ -178,6 +178,7 @@ void Monitor::on_input(std::string& buf) {
         std::string line = buf.substr(0, nl);
         buf.erase(0, nl + 1);
         if (!line.empty() && line.back() == '\r') line.pop_back();
+        m_.tracer.log(kTraceQmp, "monitor: %s", line.c_str());
         write(command(line));
         if (quitting_) return;
         write("(xlat) ");
@@ -249,7 +250,10 @@ std::string Monitor::info(const std::string& what) {
             for (const auto& d : m_.devices.all()) out += describe_device(*d);
         });
     } else if (what == "blocks") {
-        out = "no translated blocks: the interpreter runs every instruction (--cpu-mode interp)\n";
+        ran = m_.call([&] {
+            out = m_.jit ? m_.jit->describe_stats()
+                         : "no translated blocks: the interpreter runs every instruction (--cpu-mode interp)\n";
+        });
     } else {
         return "info what? registers, tlb, mem, pic, irq, status, devices, blocks\n";
     }

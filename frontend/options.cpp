@@ -13,6 +13,7 @@
 #include "frontend/listen_socket.h"
 #include "memory/phys.h"
 #include "memory/trace.h"
+#include "translator/emitter.h"
 
 namespace po = boost::program_options;
 
@@ -159,6 +160,10 @@ po::options_description describe() {
         ("jit-cache-size", po::value<std::string>()->value_name("SIZE"),
          "size of the JIT's code arena: 32M (default), 4M, ... (no suffix: MiB; 1M to 1G); flushed "
          "whole when full")
+        ("jit-disable", po::value<std::string>()->value_name("LIST"),
+         "native emission to switch off, comma-separated: alu, move, control, stack, cond, tlb "
+         "(inline memory access), flags (flag liveness), chain, all; those instructions run "
+         "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),
          "stop after N instructions, 1 or more, counted over the whole run (resets included; each "
          "iteration of a REP string instruction counts as one); exit status 124")
@@ -170,6 +175,7 @@ po::options_description describe() {
          "QEMU's -icount shift=N: runs repeat to the instruction (default: the host's clock)")
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
+        ("trace-file,D", po::value<std::string>()->value_name("FILE"), "write the trace lines to FILE instead of stderr, as QEMU's -D")
         ("kernel", po::value<std::string>()->value_name("FILE"),
          "boot a Linux kernel (bzImage, by the 32-bit boot protocol) or a Multiboot (v1) kernel "
          "(ELF or a.out kludge), in flat 32-bit protected mode")
@@ -191,6 +197,14 @@ po::options_description describe() {
          "QMP (QEMU's JSON machine protocol) on unix:PATH,server[,nowait] or tcp:HOST:PORT,server[,nowait]")
         ("monitor", po::value<std::string>()->value_name("DEV"),
          "the human monitor on stdio or unix:PATH,server[,nowait] (type help there)");
+    d.add_options()
+        ("vga", po::value<std::string>()->value_name("TYPE"),
+         "the display adapter: std (QEMU's std VGA, PCI 1234:1111, with the Bochs VBE extensions "
+         "and the VGA BIOS as its ROM; default when -bios is given without -kernel) or none")
+        ("vgabios", po::value<std::string>()->value_name("FILE"),
+         "the VGA BIOS for -vga std (default /usr/share/seabios/vgabios-stdvga.bin, package seabios)")
+        ("screenshot", po::value<std::string>()->value_name("FILE"),
+         "when the run ends, write the display (text or graphics) to FILE as a PNG image");
     add_disk_options(d);
     add_serial_options(d);
     return d;
@@ -338,6 +352,16 @@ Options parse_options(int argc, const char* const* argv) {
         if (vm.count(name) && vm[name].as<std::string>().empty())
             throw UsageError(std::string("-") + name + " needs a file name, not an empty string");
     if (vm.count("bios")) o.bios = vm["bios"].as<std::string>();
+    if (vm.count("vga")) {
+        o.vga = vm["vga"].as<std::string>();
+        if (o.vga != "std" && o.vga != "none") throw UsageError("invalid -vga " + quote(o.vga) + ": use std or none");
+    }
+    for (const char* name : {"vgabios", "screenshot"})
+        if (vm.count(name) && vm[name].as<std::string>().empty())
+            throw UsageError(std::string("--") + name + " needs a file name, not an empty string");
+    if (vm.count("vgabios")) o.vgabios = vm["vgabios"].as<std::string>();
+    if (vm.count("screenshot")) o.screenshot = vm["screenshot"].as<std::string>();
+    if (o.vga == "none" && !o.screenshot.empty()) throw UsageError("--screenshot needs a display: not with -vga none");
     o.drives = parse_disk_options(vm);
     const ConsoleOptions console = parse_console_options(vm);
     o.serial = console.serial;
@@ -379,6 +403,13 @@ Options parse_options(int argc, const char* const* argv) {
             throw UsageError("invalid --jit-cache-size " + quote(v) + ": use a size from 1M to 1G");
         o.jit_cache_bytes = n;
     }
+    if (vm.count("jit-disable")) {
+        try {
+            o.jit_disable = parse_jit_disable(vm["jit-disable"].as<std::string>());
+        } catch (const std::invalid_argument& e) {
+            throw UsageError(e.what());
+        }
+    }
     if (vm.count("max-insns")) o.max_insns = parse_max_insns(vm["max-insns"].as<std::string>());
     if (vm.count("rtc")) {
         const std::string v = vm["rtc"].as<std::string>();
@@ -389,6 +420,10 @@ Options parse_options(int argc, const char* const* argv) {
     if (vm.count("icount")) o.icount_shift = parse_icount(vm["icount"].as<std::string>());
     o.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>());
+    if (vm.count("trace-file")) {
+        o.trace_file = vm["trace-file"].as<std::string>();
+        if (o.trace_file.empty()) throw UsageError("-D needs a file name, not an empty string");
+    }
     if (vm.count("kernel")) o.kernel = vm["kernel"].as<std::string>();
     if (vm.count("append")) o.append = vm["append"].as<std::string>();
     if (vm.count("initrd")) {

@@ -39,11 +39,13 @@ struct Options {
     bool no_reboot = false;
     std::string cpu_mode = "jit";
     uint64_t jit_cache_bytes = 32ull << 20;  // --jit-cache-size
+    uint32_t jit_disable = 0;                // --jit-disable: JitDisable bits
     uint64_t max_insns = 0;         // 0: no limit
     int icount_shift = -1;          // --icount / -icount shift=N: N (0-10); -1: host time
     std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
     bool stats = false;
     uint32_t trace_mask = 0;
+    std::string trace_file;         // -D FILE: trace lines go there instead of stderr
     std::string kernel;             // -kernel FILE: a Linux or Multiboot kernel
     std::string append;             // -append STR: its command line
     std::vector<std::string> initrd;  // -initrd: Linux's initrd, or "FILE [ARGS],FILE [ARGS]" Multiboot modules
@@ -54,6 +56,9 @@ struct Options {
     bool start_stopped = false;     // -S: start paused (prelaunch) until gdb, QMP or the monitor says cont
     std::string qmp;                // -qmp DEV: the QMP socket; empty: none
     std::string monitor;            // -monitor stdio|DEV: the human monitor; empty: none
+    std::string vga;                // -vga std|none; empty: std when booting firmware given by -bios, else none
+    std::string vgabios = "/usr/share/seabios/vgabios-stdvga.bin";  // --vgabios FILE: the VGA's expansion ROM
+    std::string screenshot;         // --screenshot FILE.png: the display at exit; empty: none
 };
 
 // Parses argv (and a --config file). Throws UsageError naming the problem.

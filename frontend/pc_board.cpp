@@ -48,19 +48,25 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, D
     reset();
 }
 
-void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave) {
+void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic) {
     isa_irqs_.master = &master;
     isa_irqs_.slave = &slave;
-    piix3.isa_irqs = &isa_irqs_;      // PIRQA-D, routed by firmware (SeaBIOS: IRQ 10 and 11)
-    piix4_pm.sci.connect(&slave, 1);  // SCI: IRQ 9
-    ide0.irq.connect(&slave, 6);      // IRQ 14
-    ide1.irq.connect(&slave, 7);      // IRQ 15
-    com1.irq.connect(&master, 4);
-    com2.irq.connect(&master, 3);
+    isa_irqs_.ioapic = &ioapic;
+    piix3.isa_irqs = &isa_irqs_;           // PIRQA-D, routed by firmware (SeaBIOS: IRQ 10 and 11)
+    piix4_pm.sci.connect(&isa_irqs_, 9);   // SCI
+    ide0.irq.connect(&isa_irqs_, 14);
+    ide1.irq.connect(&isa_irqs_, 15);
+    com1.irq.connect(&isa_irqs_, 4);
+    com2.irq.connect(&isa_irqs_, 3);
     // COM3 and COM4 share IRQ 4 and 3 with COM1 and COM2 on a PC; the 8259 input takes one
     // driver, so they stay unconnected (polled) until lines can be shared.
-    kbc.irq1.connect(&master, 1);
-    kbc.irq12.connect(&slave, 4);     // IRQ 12
+    kbc.irq1.connect(&isa_irqs_, 1);
+    kbc.irq12.connect(&isa_irqs_, 12);
+}
+
+void PcBoard::attach_vga(IoBus& io, std::vector<uint8_t> rom, const Tracer& tracer) {
+    vga = std::make_unique<Vga>(io, phys_, [this] { return hooks_.now_ns(); }, std::move(rom), &tracer);
+    pci.attach(2, 0, &vga->pci);
 }
 
 void PcBoard::apply_memory_map() {
@@ -85,6 +91,7 @@ void PcBoard::reset() {
     ide1.reset();
     for (Uart16550* u : {&com1, &com2, &com3, &com4}) u->reset();
     kbc.reset();
+    if (vga) vga->reset();
 }
 
 } // namespace xlat

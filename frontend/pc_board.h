@@ -7,6 +7,7 @@
 //   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15)
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3)
 //   0x60, 0x64, 0x92                           the 8042 keyboard controller, port A (A20, reset)
+//   bus 0 device 2   the std VGA (with -vga std; devices/vga.h)
 // The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
 // machine only through the hooks it is given.
 #pragma once
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "devices/ata.h"
 #include "devices/block/block.h"
@@ -23,6 +25,7 @@
 #include "devices/pci.h"
 #include "devices/piix.h"
 #include "devices/uart.h"
+#include "devices/vga.h"
 #include "memory/clock.h"
 #include "memory/dma.h"
 #include "memory/iobus.h"
@@ -40,11 +43,17 @@ struct PcBoardHooks {
 
 class PcBoard {
     PcBoardHooks hooks_;  // first: the devices built below call them
-    // ISA IRQ n as the PIRQ router drives it: the master 8259's input n, or the slave's n - 8.
+    // ISA IRQ n as devices and the PIRQ router drive it: the master 8259's input n, or the
+    // slave's n - 8, and the I/O APIC's input n (IRQ 0: input 2, where the MP table and ACPI
+    // put the timer).
     struct IsaIrqs : IrqSink {
         IrqSink* master = nullptr;
         IrqSink* slave = nullptr;
-        void set_irq(unsigned n, bool level) override { n < 8 ? master->set_irq(n, level) : slave->set_irq(n - 8, level); }
+        IrqSink* ioapic = nullptr;
+        void set_irq(unsigned n, bool level) override {
+            n < 8 ? master->set_irq(n, level) : slave->set_irq(n - 8, level);
+            if (ioapic) ioapic->set_irq(n == 0 ? 2 : n, level);
+        }
     } isa_irqs_;
 
 public:
@@ -55,8 +64,16 @@ public:
     PcBoard& operator=(const PcBoard&) = delete;
     // Power-on state of every device on the board.
     void reset();
-    // Wires the interrupt outputs to the two 8259s (ISA IRQ 0-7 on the master, 8-15 on the slave).
-    void connect_irqs(IrqSink& master, IrqSink& slave);
+    // Wires the interrupt outputs to the two 8259s (ISA IRQ 0-7 on the master, 8-15 on the slave)
+    // and the I/O APIC.
+    void connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic);
+    // The board's devices that carry state lists (save, load, compare two machines).
+    std::vector<Device*> stateful_devices() { return {&fw_cfg, &kbc}; }
+    // The ISA IRQ lines (0-15), for the devices the machine wires itself (PIT, RTC).
+    IrqSink& isa_irqs() { return isa_irqs_; }
+    // Puts the std VGA in slot 2 (QEMU's place for it), with `rom` (the VGA BIOS) as its
+    // expansion ROM.
+    void attach_vga(IoBus& io, std::vector<uint8_t> rom, const Tracer& tracer);
 
     PciBus pci;
     PciHostPorts pci_host{pci};
@@ -70,6 +87,7 @@ public:
     AtaChannel ide0, ide1;  // primary, secondary
     Uart16550 com1, com2, com3, com4;
     I8042 kbc;
+    std::unique_ptr<Vga> vga;  // null without -vga std
 
 private:
     // The memory map under the i440FX (datasheet 3.2.18 PAM, 3.2.27 SMRAM): the PCI side of

@@ -89,6 +89,7 @@ void Qmp::on_input(std::string& buf) {
 }
 
 void Qmp::execute(const std::string& text) {
+    m_.tracer.log(kTraceQmp, "<- %s", text.substr(0, text.find_last_not_of(" \t\r\n") + 1).c_str());
     json req;
     try {
         req = json::parse(text);
@@ -100,6 +101,7 @@ void Qmp::execute(const std::string& text) {
     const json* id = req.is_object() && req.contains("id") ? &req["id"] : nullptr;
     auto respond = [&](json r) {
         if (id) r["id"] = *id;
+        m_.tracer.log(kTraceQmp, "-> %s", r.dump().c_str());
         write(r.dump() + "\r\n");
     };
     if (!req.is_object()) return respond(error("GenericError", "QMP input must be a JSON object"));
@@ -172,6 +174,7 @@ void Qmp::on_event(const Machine::RunEvent& e) {
     timeval tv;
     gettimeofday(&tv, nullptr);
     ev["timestamp"] = {{"seconds", int64_t(tv.tv_sec)}, {"microseconds", int64_t(tv.tv_usec)}};
+    m_.tracer.log(kTraceQmp, "-> %s", ev.dump().c_str());
     write(ev.dump() + "\r\n");
 }
 

@@ -3,6 +3,7 @@
 //   IrqLine          a wire from a device's interrupt output to one controller input
 //   IrqSink          an interrupt controller's inputs (the 8259 PIC, later the I/O APIC)
 //   InterruptSource  the controller as the CPU sees it: the INTR pin and the INTA cycle
+//   LocalApicPort    the local APIC as the CPU sees it besides: IA32_APIC_BASE and its ID
 #pragma once
 #include <cstdint>
 
@@ -67,6 +68,16 @@ protected:
 private:
     void (*notify_)(void*) = nullptr;
     void* notify_ctx_ = nullptr;
+};
+
+// The local APIC as its CPU sees it beyond INTR/INTA (SDM Vol. 3A, 10.4): the CPU keeps the
+// IA32_APIC_BASE MSR in its state and tells the APIC when WRMSR changed it (relocation, global
+// enable), and reports the APIC's presence and ID in CPUID leaf 1.
+class LocalApicPort : public InterruptSource {
+public:
+    // IA32_APIC_BASE was written: bits 35:12 the base, 11 the global enable, 8 BSP.
+    virtual void apic_base_written(uint64_t value) = 0;
+    virtual uint8_t apic_id() const = 0;
 };
 
 } // namespace xlat

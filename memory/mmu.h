@@ -166,6 +166,9 @@ public:
         return reinterpret_cast<const uint8_t*>(lin + e.addend);
     }
 
+    // The TLB entries of a privilege (the JIT's inline probe reads them; kTlbEntries of them).
+    const TlbEntry* tlb_entries(bool user) const { return tlb_[user]; }
+
     const MmuStats& stats() const { return stats_; }
 
     // For debuggers and the monitor: the physical address of `lin` with supervisor rights, as

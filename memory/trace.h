@@ -16,6 +16,8 @@ enum TraceFlag : uint32_t {
     kTraceCpu = 1u << 4,    // "cpu": mode changes, resets, #UD of unimplemented instructions
     kTraceMmu = 1u << 5,    // "mmu": TLB flushes
     kTraceDev = 1u << 6,    // "dev": device registers and commands not implemented (once each)
+    kTraceGdb = 1u << 7,    // "gdb": GDB remote protocol packets, both ways
+    kTraceQmp = 1u << 8,    // "qmp": QMP commands, answers and events; monitor commands
 };
 
 struct TraceName {
@@ -31,6 +33,8 @@ inline constexpr TraceName kTraceNames[] = {
     {"cpu", kTraceCpu, "resets, mode switches, unimplemented instructions"},
     {"mmu", kTraceMmu, "TLB flushes"},
     {"dev", kTraceDev, "device registers and commands that are not implemented (once each)"},
+    {"gdb", kTraceGdb, "GDB remote protocol packets received and sent (-gdb)"},
+    {"qmp", kTraceQmp, "QMP commands, answers and events, and monitor commands"},
 };
 
 class Tracer {
@@ -44,12 +48,17 @@ public:
         const char* prefix = "?";
         for (const TraceName& n : kTraceNames)
             if (n.flag == f) prefix = n.name;
-        std::fprintf(out, "[%s] ", prefix);
+        // One write per line: the GDB stub, QMP and the monitor log from their own threads.
+        char buf[1024];
+        int n = std::snprintf(buf, sizeof buf, "[%s] ", prefix);
         va_list ap;
         va_start(ap, fmt);
-        std::vfprintf(out, fmt, ap);
+        const int body = std::vsnprintf(buf + n, sizeof buf - size_t(n) - 1, fmt, ap);
         va_end(ap);
-        std::fputc('\n', out);
+        if (body > 0) n += body;
+        if (n > int(sizeof buf) - 2) n = int(sizeof buf) - 2;  // a long line is cut
+        buf[n++] = '\n';
+        std::fwrite(buf, 1, size_t(n), out);
     }
 };
 

@@ -156,7 +156,15 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
              {0x61, 0x03}, {0x80, 0x5A},
              {0x70, 0x0B}, {0x71, 0x52}, {0x70, 0x40}, {0x71, 0x77}})  // RTC: PIE and UIE; a CMOS byte
         a.io.write(port, 1, v);
+    // The APICs: the local APIC enabled with its timer periodic (vector 40h every 1.6 ms), the
+    // I/O APIC sending IRQ0 (its input 2) as vector 30h.
+    for (auto [addr, v] : std::initializer_list<std::pair<uint32_t, uint32_t>>{
+             {0xFEE000F0u, 0x1FF}, {0xFEE003E0u, 0x3}, {0xFEE00320u, 0x20040}, {0xFEE00380u, 100000},
+             {0xFEC00000u, 0x14}, {0xFEC00010u, 0x30}})
+        a.phys.write(addr, 4, v);
     REQUIRE(a.run(2500000).reason == StopReason::MaxInsns);
+    REQUIRE(a.lapic->in_irr(0x40));
+    REQUIRE(a.lapic->in_irr(0x30));
     REQUIRE(a.pic_master->irr() == 0x05);  // IRQ0 came and waits, and IRQ8 through the cascade
 
     Machine b(config());
@@ -173,7 +181,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
         CHECK(save_state(*twin) == image);
         if (dev->state_version()) ++with_state;
     }
-    CHECK(with_state == 5);  // post, two PICs, PIT, RTC
+    CHECK(with_state == 7);  // post, two PICs, local APIC, I/O APIC, PIT, RTC
     // Both run on and stay the same, timers included.
     REQUIRE(a.run(3300000).reason == StopReason::MaxInsns);
     REQUIRE(b.run(3300000).reason == StopReason::MaxInsns);
@@ -192,4 +200,39 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     b.io.write(0x43, 1, 0x00);
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
+}
+
+TEST_CASE("state lists: the board's fw_cfg and 8042 carried into a fresh machine go on the same", "[device]") {
+    Machine a(small_config());
+    // fw_cfg: the signature selected, two of its bytes read. 8042: interrupts on, the keyboard
+    // asked to identify (its two-byte answer waits in the queue behind the ACK), A20 off through
+    // the output port.
+    a.io.write(0x510, 2, 0x0000);
+    CHECK(a.io.read(0x511, 1) == 'Q');
+    CHECK(a.io.read(0x511, 1) == 'E');
+    a.io.write(0x64, 1, 0x60);
+    a.io.write(0x60, 1, 0x01);
+    a.io.write(0x60, 1, 0xF2);
+    a.io.write(0x64, 1, 0xD1);
+    a.io.write(0x60, 1, 0x01);  // output port: not in reset, A20 off
+    REQUIRE_FALSE(a.phys.a20());
+
+    Machine b(small_config());
+    REQUIRE(b.phys.a20());
+    const auto from = a.board.stateful_devices(), to = b.board.stateful_devices();
+    REQUIRE(from.size() == to.size());
+    for (size_t i = 0; i < from.size(); ++i) {
+        CHECK(save_state(*to[i]) != save_state(*from[i]));
+        load_state(*to[i], save_state(*from[i]));
+        CHECK(save_state(*to[i]) == save_state(*from[i]));
+    }
+    CHECK_FALSE(b.phys.a20());  // the 8042's post_load set the gate
+    for (Machine* m : {&a, &b}) {
+        INFO((m == &a ? "original" : "copy"));
+        CHECK(m->io.read(0x511, 1) == 'M');
+        CHECK(m->io.read(0x511, 1) == 'U');
+        CHECK(m->io.read(0x60, 1) == 0xFA);  // ACK
+        CHECK(m->io.read(0x60, 1) == 0xAB);  // MF2 keyboard ID (the command byte has no XLAT)
+        CHECK(m->io.read(0x60, 1) == 0x83);
+    }
 }

@@ -332,3 +332,34 @@ TEST_CASE("uart: state saved from one UART loads into another", "[devices]") {
     CHECK(b.in(0) == 'p');
     CHECK(b.in(0) == 'q');
 }
+
+TEST_CASE("uart: a break arrives as a zero character with BI, reported when it reaches the top", "[devices]") {
+    Rig r;
+    r.out(4, Uart16550::kMcrOut2 | Uart16550::kMcrRts);
+    r.out(1, Uart16550::kIerRda | Uart16550::kIerRls);
+    // Without FIFOs: the break is the character, BI comes with it, line status outranks data.
+    r.com1.receive_break();
+    CHECK(r.in(2) == Uart16550::kIirRls);
+    CHECK(r.in(5) == (Uart16550::kLsrDr | Uart16550::kLsrBi | Uart16550::kLsrThre | Uart16550::kLsrTemt));
+    CHECK(r.in(2) == Uart16550::kIirRda);  // the read cleared BI
+    CHECK(r.in(0) == 0);
+    // FIFO mode: 'a', break, 'b'. LSR7 says an error is in the FIFO; BI shows with the break's
+    // character at the top, after 'a' was read.
+    r.out(2, Uart16550::kFcrEnable | Uart16550::kFcrClearRx);
+    r.com1.receive('a');
+    r.com1.receive_break();
+    r.com1.receive('b');
+    CHECK(r.in(5) == (Uart16550::kLsrFifoErr | Uart16550::kLsrDr | Uart16550::kLsrThre | Uart16550::kLsrTemt));
+    CHECK(r.in(2) == (Uart16550::kIirFifo | Uart16550::kIirRda));
+    CHECK(r.in(0) == 'a');
+    CHECK(r.in(2) == (Uart16550::kIirFifo | Uart16550::kIirRls));
+    CHECK(r.in(5) == (Uart16550::kLsrFifoErr | Uart16550::kLsrBi | Uart16550::kLsrDr | Uart16550::kLsrThre |
+                      Uart16550::kLsrTemt));
+    CHECK(r.in(0) == 0);
+    CHECK(r.in(5) == (Uart16550::kLsrDr | Uart16550::kLsrThre | Uart16550::kLsrTemt));  // no error left
+    CHECK(r.in(0) == 'b');
+    // In loopback the line is disconnected: no break either.
+    r.out(4, Uart16550::kMcrLoop);
+    r.com1.receive_break();
+    CHECK_FALSE(r.in(5) & Uart16550::kLsrDr);
+}

@@ -97,7 +97,12 @@ TEST_CASE("gdb attaches, reads registers at reset, breaks, steps, watches, reads
     const uint32_t bp = marker_address();
     const int port = free_tcp_port();
     REQUIRE(port > 0);
-    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-S", "-bios", rom_image("gdb_target"), "-debugcon", "stdio"});
+    std::string mode;
+    SECTION("the JIT") { mode = "jit"; }
+    SECTION("the interpreter") { mode = "interp"; }
+    INFO("--cpu-mode " << mode);
+    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-S", "-bios", rom_image("gdb_target"), "-debugcon", "stdio",
+                     "--cpu-mode", mode});
     const std::string p = std::to_string(port);
     ProcessResult g = run_process({gdb, "-batch", "-nx", "-ex", "set confirm off", "-ex", "set tcp connect-timeout 30",
                                    "-ex", "target remote 127.0.0.1:" + p, "-ex", "info registers eip cs",
@@ -141,7 +146,7 @@ TEST_CASE("GDB stub protocol: queries, Ctrl-C, step, breakpoint, unmapped memory
     const std::string rom = dir.file("loop.bin", image);
     const int port = free_tcp_port();
     REQUIRE(port > 0);
-    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-bios", rom, "-debugcon", "none"});
+    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-bios", rom, "-debugcon", "none", "--trace", "gdb"});
     GdbClient c;
     REQUIRE(c.connect_tcp(port));
     const std::string features = c.ask("qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386");
@@ -162,6 +167,12 @@ TEST_CASE("GDB stub protocol: queries, Ctrl-C, step, breakpoint, unmapped memory
     CHECK(eip_of(c.ask("g")) == 0xFFF0);
     CHECK(c.ask("p8") == "f0ff0000");   // EIP
     CHECK(c.ask("pa") == "00f00000");   // CS
+    CHECK(c.ask("p10") == std::string(20, '0'));  // ST0: +0.0 after RESET
+    CHECK(c.ask("p18") == "40000000");   // FCTRL: 0040h after RESET (SDM Vol. 3A, Table 9-1)
+    CHECK(c.ask("p20") == "10000060");   // CR0: 60000010h
+    CHECK(c.ask("P10=0000000000000080ff3f") == "OK");  // ST0 := 1.0 (80-bit, little-endian)
+    CHECK(c.ask("p10") == "0000000000000080ff3f");
+    CHECK(c.ask("p25") == "E01");        // no register 37
     CHECK(c.ask("mfffffff0,2") == "ebfe");
     CHECK(c.ask("mc0000000,4") == "E14");  // the PCI hole: nothing there
     // Registers and memory write through, and read back.
@@ -190,6 +201,10 @@ TEST_CASE("GDB stub protocol: queries, Ctrl-C, step, breakpoint, unmapped memory
     const ProcessResult& x = xlat.wait();
     INFO("xlat stderr: " << x.err);
     CHECK(x.exit_status == 0);
+    // --trace gdb: both directions, Ctrl-C too.
+    CHECK(x.err.find("[gdb] <- qSupported:multiprocess+") != std::string::npos);
+    CHECK(x.err.find("[gdb] -> T05thread:01;hwbreak:;") != std::string::npos);
+    CHECK(x.err.find("[gdb] <- Ctrl-C") != std::string::npos);
 }
 
 TEST_CASE("GDB stub: -S waits, detach lets the guest run on", "[gdbstub]") {

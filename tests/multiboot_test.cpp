@@ -189,7 +189,7 @@ TEST_CASE("multiboot: -kernel refuses what is not a kernel, with one clear line"
     CHECK(r.out.find("ends past guest RAM") != std::string::npos);
 }
 
-// True when xlat accepts --cpu-mode jit (it refuses with one line and status 1 until the
+// True when xlat accepts --cpu-mode jit (it refused with one line and status 1 until the
 // translator is built).
 static bool have_jit() {
     Run r = run({kXlat, "--cpu-mode", "jit", "--max-insns", "1", "-kernel", kElf});

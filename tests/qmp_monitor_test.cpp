@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <regex>
 #include <thread>
 
 #include "frontend/monitor.h"
@@ -215,6 +216,8 @@ TEST_CASE("monitor over a unix socket: info, x, xp, stop, cont, system_reset, qu
     CHECK(cmd("info status") == "VM status: running\n");
     CHECK(cmd("stop") == "");
     CHECK(cmd("info status") == "VM status: paused\n");
+    // The guest ran its jmp $ as a translated block (the JIT is the default).
+    CHECK(std::regex_search(cmd("info blocks"), std::regex("blocks translated [1-9]")));
     CHECK(cmd("system_reset") == "");
     CHECK(cmd("info registers").find("EIP=0000fff0") != std::string::npos);
     c.send("quit\n");

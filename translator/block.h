@@ -27,6 +27,10 @@ struct Block {
     void* code = nullptr;         // host code: enter it with the dispatcher's prologue
     std::unique_ptr<Insn[]> insns;  // the decoded instructions (emitted code points at them)
     std::unique_ptr<uint32_t[]> eips;  // the EIP of each instruction
+    std::unique_ptr<uint16_t[]> native;  // per instruction: its mnemonic when emitted natively, else 0
+    // The native instructions' mnemonics with their counts, for a run of the whole block: the
+    // dispatcher adds them to the per-mnemonic statistics (fallback calls count themselves).
+    std::vector<std::pair<uint16_t, uint16_t>> native_mix;
     Block* next_same = nullptr;   // the block cache's chain of blocks at the same host address
     uint64_t runs = 0;            // times entered (statistics)
 

@@ -2,6 +2,7 @@
 
 #include <asmjit/x86.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstddef>
@@ -9,6 +10,7 @@
 #include <cstring>
 
 #include "cpu/mode.h"
+#include "translator/emitter.h"
 #include "translator/helpers.h"
 
 namespace xlat {
@@ -28,8 +30,9 @@ uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
     return kBlockNext;
 }
 
-Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes)
-    : cpu_(cpu), interp_(interp), decoder_(instruction_table()), arena_(cache_bytes), cache_(cpu.mmu.phys()) {
+Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled)
+    : cpu_(cpu), interp_(interp), decoder_(instruction_table()), arena_(cache_bytes), cache_(cpu.mmu.phys()),
+      disabled_(disabled) {
     exit_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.exit_request) - reinterpret_cast<char*>(&cpu_.s));
     PhysMem& phys = cpu_.mmu.phys();
     phys.on_code_write = &Jit::code_written;
@@ -105,6 +108,38 @@ void Jit::emit_fixed() {
     fixed_bytes_ = arena_.used();
 }
 
+namespace {
+
+// The six arithmetic flags live after each instruction of a block (kFlagBit* bits). At the end
+// of the block all are. An instruction kills what it always writes only when it cannot fault and
+// writes them whatever its operands (the ALU group, INC/DEC, NEG on registers): before
+// anything that may fault or is a fallback call, every flag is live, so that a fault or a
+// semantics function sees the interpreter's EFLAGS.
+void flag_liveness(const Block& b, std::vector<uint8_t>& live_after) {
+    live_after.assign(b.ninsns, 0x3F);
+    uint8_t live = 0x3F;
+    for (unsigned i = b.ninsns; i-- > 0;) {
+        live_after[i] = live;
+        const Insn& in = b.insns[i];
+        bool mem = false;
+        for (unsigned k = 0; k < in.nops(); ++k) mem |= in.is_mem(k);
+        switch (in.mnem()) {
+        case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+        case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
+        case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
+            live = mem ? 0x3F : uint8_t((live & ~in.flags_written) | in.flags_read);
+            break;
+        case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_LEA: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX:
+        case ZYDIS_MNEMONIC_NOT:
+            if (mem || in.row->form != Form::Any) live = 0x3F;
+            break;
+        default: live = 0x3F; break;
+        }
+    }
+}
+
+} // namespace
+
 bool Jit::emit(Block& b) {
     const uint64_t base = uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor()));
     asmjit::CodeHolder code;
@@ -113,11 +148,36 @@ bool Jit::emit(Block& b) {
     const uint64_t epilogue = uint64_t(reinterpret_cast<uintptr_t>(epilogue_));
     asmjit::Label exit_req = a.newLabel(), done = a.newLabel(), out = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
+    std::vector<uint8_t> live;
+    flag_liveness(b, live);
+    Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out);
+    b.native.reset(new uint16_t[b.ninsns]);
+    b.native_mix.clear();
     // The exit request at block entry: nothing of the block runs when it is set.
     a.cmp(exit_word, 0);
     a.jne(exit_req);
+    bool last_native = false;
     for (unsigned i = 0; i < b.ninsns; ++i) {
         const Insn& in = b.insns[i];
+        const bool last = i + 1 == b.ninsns;
+        e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : live[i], last);
+        uint32_t category = 0;
+        const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
+        b.native[i] = 0;
+        if (fn && !(disabled_ & category) && fn(e, in)) {
+            e.end_native();
+            ++e.pending;
+            b.native[i] = in.mnemonic;
+            auto it = std::find_if(b.native_mix.begin(), b.native_mix.end(),
+                                   [&](const auto& p) { return p.first == in.mnemonic; });
+            if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
+            else ++it->second;
+            last_native = true;
+            if (last && !e.rip_set) e.set_rip(in.next_eip);
+            continue;
+        }
+        last_native = false;
+        e.commit_icount();
         a.mov(x86::rdi, x86::r14);
         a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(&in)));
         a.mov(x86::edx, asmjit::imm(b.eips[i]));
@@ -127,11 +187,13 @@ bool Jit::emit(Block& b) {
         a.jnz(out);  // kBlockFault in eax
         // Whatever the instruction set (a stop, an IRQ, a write into this block's page) is
         // acted on at the next boundary, as the interpreter does.
-        if (i + 1 < b.ninsns) {
+        if (!last) {
             a.cmp(exit_word, 0);
             a.jne(done);
         }
     }
+    (void)last_native;
+    e.commit_icount();
     a.bind(done);
     a.xor_(x86::eax, x86::eax);  // kBlockNext
     a.jmp(asmjit::imm(epilogue));
@@ -139,11 +201,14 @@ bool Jit::emit(Block& b) {
     a.mov(x86::eax, asmjit::imm(kBlockExit));
     a.bind(out);
     a.jmp(asmjit::imm(epilogue));
+    e.emit_cold();
     if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return false;
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
     if (buf.size() + 16 > arena_.left()) return false;
     b.code = arena_.commit(buf.data(), buf.size());
     b.code_size = uint32_t(buf.size());
+    for (unsigned i = 0; i < b.ninsns; ++i)
+        if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i]];
     return true;
 }
 
@@ -219,7 +284,20 @@ void Jit::run_block(Block* b) {
     ++stats_.blocks_run;
     ++b->runs;
     cpu_.debug_hits = 0;  // as each step begins
+    const uint64_t before = s.icount;
     const uint32_t st = enter_(&s, &cpu_, b->code);
+    // The native instructions that retired count in the per-mnemonic statistics: all of them
+    // after a whole run, else those before the instruction where the block stopped (each
+    // instruction of a block adds one to icount; only a REP string, always last, adds more).
+    if (!b->native_mix.empty()) {
+        const uint64_t done = s.icount - before;
+        if (done >= b->ninsns) {
+            for (const auto& [mn, count] : b->native_mix) cpu_.stats.executed[mn] += count;
+        } else {
+            for (unsigned i = 0; i < done; ++i)
+                if (b->native[i]) ++cpu_.stats.executed[b->native[i]];
+        }
+    }
     if (st == kBlockFault) {
         deliver_pending_fault(cpu_);
         ++s.icount;
@@ -307,10 +385,10 @@ std::string Jit::describe_stats() const {
     std::snprintf(buf, sizeof buf,
                   "jit: blocks translated %" PRIu64 " (%" PRIu64 " instructions, %.0f ns per instruction), "
                   "blocks run %" PRIu64 ", invalidated %" PRIu64 ", flushes %" PRIu64
-                  ", interpreter steps %" PRIu64 ", arena %zu of %zu KiB\n",
+                  ", native instructions %" PRIu64 " of %" PRIu64 " translated, interpreter steps %" PRIu64 ", arena %zu of %zu KiB\n",
                   j.blocks_translated, j.insns_translated,
                   j.insns_translated ? double(j.translate_ns) / double(j.insns_translated) : 0.0, j.blocks_run,
-                  j.invalidated, j.flushes, j.interp_steps, arena_.used() >> 10, arena_.size() >> 10);
+                  j.invalidated, j.flushes, j.native_insns, j.insns_translated, j.interp_steps, arena_.used() >> 10, arena_.size() >> 10);
     return buf;
 }
 

@@ -23,6 +23,8 @@ struct JitStats {
     uint64_t insns_translated = 0;   // guest instructions in them
     uint64_t translate_ns = 0;       // host time spent decoding and emitting
     uint64_t blocks_run = 0;         // block entries
+    uint64_t native_insns = 0;       // translated instructions emitted natively
+    std::vector<uint32_t> native_by_mnemonic = std::vector<uint32_t>(ZYDIS_MNEMONIC_MAX_VALUE + 1);  // ... per mnemonic
     uint64_t interp_steps = 0;       // instructions the dispatcher left to Interpreter::step
     uint64_t invalidated = 0;        // blocks invalidated by writes to their pages
     uint64_t flushes = 0;            // whole-cache flushes (arena full, memory map changed)
@@ -31,7 +33,8 @@ struct JitStats {
 class Jit {
 public:
     // `cache_bytes`: size of the code arena (--jit-cache-size).
-    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes);
+    // `disabled`: JitDisable bits (--jit-disable, translator/emitter.h).
+    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled = 0);
     ~Jit();
     Jit(const Jit&) = delete;
     Jit& operator=(const Jit&) = delete;
@@ -60,7 +63,8 @@ private:
     const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
     size_t fixed_bytes_ = 0;         // arena bytes of the prologue and epilogue
     int32_t exit_disp_ = 0;          // &cpu.exit_request - &cpu.s
-    bool flush_pending_ = false;     // the arena is full or the memory map changed
+    bool flush_pending_ = false;
+    uint32_t disabled_ = 0;          // JitDisable bits     // the arena is full or the memory map changed
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;
 

@@ -1,0 +1,157 @@
+// Native emitters of the ALU group (ADD OR ADC SBB AND SUB XOR CMP TEST), INC/DEC, NEG/NOT, MOV,
+// MOVZX/MOVSX and LEA: the same host instruction on the guest's operands, flags captured from
+// the host where live (translator/emitter.h).
+#include "cpu/flags.h"
+#include "cpu/table.h"
+#include "translator/emitter.h"
+
+namespace xlat {
+
+namespace {
+
+x86::Gp sized(const x86::Gp& r32, unsigned size) { return size == 1 ? r32.r8() : size == 2 ? r32.r16() : r32; }
+
+x86::Mem host_mem(unsigned size) { return x86::Mem(x86::rbp, 0, size); }
+
+// Loads a source operand (register, immediate or memory through rbp, which the caller probed)
+// zero-extended into `dst`.
+void load_src(Emitter& e, const Insn& in, unsigned i, const x86::Gp& dst) {
+    if (in.is_reg(i)) {
+        e.load_reg(dst, in.regv(i));
+    } else if (in.is_imm(i)) {
+        e.a.mov(dst, in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i)));
+    } else {
+        const unsigned n = in.size(i);
+        if (n == 4) e.a.mov(dst, host_mem(4));
+        else e.a.movzx(dst, host_mem(n));
+    }
+}
+
+bool operands_ok(Emitter& e, const Insn& in, unsigned count) {
+    if (in.nops() != count) return false;
+    bool mem = false;
+    for (unsigned i = 0; i < count; ++i) {
+        if (in.is_reg(i) && !Emitter::is_gpr(in.regv(i))) return false;
+        if (in.is_mem(i)) mem = true;
+        else if (!in.is_reg(i) && !in.is_imm(i)) return false;
+        if (in.size(i) != 1 && in.size(i) != 2 && in.size(i) != 4) return false;
+    }
+    return !mem || e.mem_ok();
+}
+
+asmjit::InstId alu_id(ZydisMnemonic m) {
+    switch (m) {
+    case ZYDIS_MNEMONIC_ADD: return x86::Inst::kIdAdd;
+    case ZYDIS_MNEMONIC_OR: return x86::Inst::kIdOr;
+    case ZYDIS_MNEMONIC_ADC: return x86::Inst::kIdAdc;
+    case ZYDIS_MNEMONIC_SBB: return x86::Inst::kIdSbb;
+    case ZYDIS_MNEMONIC_AND: return x86::Inst::kIdAnd;
+    case ZYDIS_MNEMONIC_SUB: return x86::Inst::kIdSub;
+    case ZYDIS_MNEMONIC_XOR: return x86::Inst::kIdXor;
+    case ZYDIS_MNEMONIC_CMP: return x86::Inst::kIdCmp;
+    default: return x86::Inst::kIdTest;
+    }
+}
+
+} // namespace
+
+bool emit_alu(Emitter& e, const Insn& in) {
+    if (!operands_ok(e, in, 2) || in.is_imm(0)) return false;
+    const ZydisMnemonic m = in.mnem();
+    const unsigned n = in.size(0);
+    const bool writes = m != ZYDIS_MNEMONIC_CMP && m != ZYDIS_MNEMONIC_TEST;
+    const bool logic = m == ZYDIS_MNEMONIC_AND || m == ZYDIS_MNEMONIC_OR || m == ZYDIS_MNEMONIC_XOR ||
+                       m == ZYDIS_MNEMONIC_TEST;
+    const bool carry_in = m == ZYDIS_MNEMONIC_ADC || m == ZYDIS_MNEMONIC_SBB;
+    x86::Assembler& a = e.a;
+    if (in.is_mem(0) || in.is_mem(1)) {
+        e.ea();
+        e.probe(n, in.is_mem(0) && writes);
+    }
+    load_src(e, in, 1, x86::ecx);
+    if (in.is_reg(0)) {
+        e.load_reg(x86::eax, in.regv(0));
+        if (carry_in) e.load_cf();
+        a.emit(alu_id(m), sized(x86::eax, n), sized(x86::ecx, n));
+        e.capture_flags(kArithFlags, logic ? AF : 0);
+        if (writes) e.store_reg(in.regv(0), x86::eax);
+    } else {
+        if (carry_in) e.load_cf();
+        a.emit(alu_id(m), host_mem(n), sized(x86::ecx, n));
+        e.capture_flags(kArithFlags, logic ? AF : 0);
+    }
+    return true;
+}
+
+bool emit_incdec(Emitter& e, const Insn& in) {
+    if (!operands_ok(e, in, 1)) return false;
+    const unsigned n = in.size(0);
+    const asmjit::InstId id = in.mnem() == ZYDIS_MNEMONIC_INC ? x86::Inst::kIdInc : x86::Inst::kIdDec;
+    if (in.is_reg(0)) {
+        e.load_reg(x86::eax, in.regv(0));
+        e.a.emit(id, sized(x86::eax, n));
+        e.capture_flags(PF | AF | ZF | SF | OF);
+        e.store_reg(in.regv(0), x86::eax);
+    } else {
+        e.ea();
+        e.probe(n, true);
+        e.a.emit(id, host_mem(n));
+        e.capture_flags(PF | AF | ZF | SF | OF);
+    }
+    return true;
+}
+
+bool emit_negnot(Emitter& e, const Insn& in) {
+    if (!operands_ok(e, in, 1)) return false;
+    const unsigned n = in.size(0);
+    const bool neg = in.mnem() == ZYDIS_MNEMONIC_NEG;
+    const asmjit::InstId id = neg ? x86::Inst::kIdNeg : x86::Inst::kIdNot;
+    if (in.is_reg(0)) {
+        e.load_reg(x86::eax, in.regv(0));
+        e.a.emit(id, sized(x86::eax, n));
+        if (neg) e.capture_flags(kArithFlags);
+        e.store_reg(in.regv(0), x86::eax);
+    } else {
+        e.ea();
+        e.probe(n, true);
+        e.a.emit(id, host_mem(n));
+        if (neg) e.capture_flags(kArithFlags);
+    }
+    return true;
+}
+
+bool emit_mov(Emitter& e, const Insn& in) {
+    if (in.row->form != Form::Any || !operands_ok(e, in, 2) || in.is_imm(0)) return false;
+    const unsigned n = in.size(0);
+    if (in.is_mem(0) || in.is_mem(1)) {
+        e.ea();
+        e.probe(n, in.is_mem(0));
+    }
+    load_src(e, in, 1, x86::ecx);
+    if (in.is_reg(0)) e.store_reg(in.regv(0), x86::ecx);
+    else e.a.mov(host_mem(n), sized(x86::ecx, n));
+    return true;
+}
+
+bool emit_movx(Emitter& e, const Insn& in) {
+    if (!operands_ok(e, in, 2) || !in.is_reg(0)) return false;
+    const unsigned from = in.size(1);
+    if (in.is_mem(1)) {
+        e.ea();
+        e.probe(from, false);
+    }
+    load_src(e, in, 1, x86::ecx);
+    if (in.mnem() == ZYDIS_MNEMONIC_MOVSX) e.a.movsx(x86::ecx, sized(x86::ecx, from));
+    e.store_reg(in.regv(0), x86::ecx);
+    return true;
+}
+
+bool emit_lea(Emitter& e, const Insn& in) {
+    // LEA computes the offset only: no segment, no access (the operand size truncates it).
+    if (in.nops() != 2 || !in.is_reg(0) || !Emitter::is_gpr(in.regv(0)) || in.asize != 4 || in.size(0) < 2) return false;
+    e.ea();
+    e.store_reg(in.regv(0), x86::ebx);
+    return true;
+}
+
+} // namespace xlat

@@ -1,0 +1,167 @@
+// Native emitters of near control transfers (Jcc, JMP, CALL, RET), PUSH/POP and the conditional
+// forms SETcc/CMOVcc (translator/emitter.h). Only the 32-bit forms with a flat 32-bit stack are
+// emitted; a target beyond the CS limit is left to the semantics function (#GP).
+#include "cpu/flags.h"
+#include "cpu/mode.h"
+#include "cpu/table.h"
+#include "translator/emitter.h"
+
+namespace xlat {
+
+namespace {
+
+bool flat_stack(const Emitter& e) {
+    const uint32_t bits = mode_bits(e.key);
+    return (e.disabled & kDisableTlb) == 0 && (bits & kModeStack32) && (bits & (1u << (kModeFlatShift + SS)));
+}
+
+bool cs_flat(const Emitter& e) { return mode_bits(e.key) & (1u << (kModeFlatShift + CS)); }
+
+// A static target the CS limit allows.
+bool target_ok(const Emitter& e, uint32_t target) { return target <= mode_cs_limit(e.key); }
+
+uint32_t relative_target(const Insn& in) { return (in.next_eip + in.val[0]) & size_mask(in.opsize()); }
+
+x86::Mem esp_mem() { return Emitter::gpr_mem(ESP, 8); }
+
+} // namespace
+
+bool emit_jcc(Emitter& e, const Insn& in) {
+    if (!in.is_imm(0)) return false;
+    const uint32_t target = relative_target(in);
+    if (!target_ok(e, target)) return false;
+    const x86::CondCode cc = e.cond(in.opcode & 0xF);
+    e.a.mov(x86::edx, in.next_eip);
+    e.a.mov(x86::ecx, target);
+    e.a.cmov(cc, x86::edx, x86::ecx);
+    e.a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::edx);
+    e.rip_set = true;
+    return true;
+}
+
+bool emit_jmp(Emitter& e, const Insn& in) {
+    if (in.far() || in.nops() != 1) return false;
+    if (in.is_imm(0)) {
+        const uint32_t target = relative_target(in);
+        if (!target_ok(e, target)) return false;
+        e.set_rip(target);
+    } else if (in.is_reg(0) && in.size(0) == 4 && cs_flat(e) && Emitter::is_gpr(in.regv(0))) {
+        e.load_reg(x86::eax, in.regv(0));
+        e.a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
+    } else if (in.is_mem(0) && in.size(0) == 4 && cs_flat(e) && e.mem_ok()) {
+        e.ea();
+        e.probe(4, false);
+        e.a.mov(x86::eax, x86::dword_ptr(x86::rbp));
+        e.a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
+    } else {
+        return false;
+    }
+    e.rip_set = true;
+    return true;
+}
+
+bool emit_call(Emitter& e, const Insn& in) {
+    if (in.far() || in.opsize() != 4 || !flat_stack(e)) return false;
+    uint32_t target = 0;
+    if (in.is_imm(0)) {
+        target = relative_target(in);
+        if (!target_ok(e, target)) return false;
+    } else if (!(in.is_reg(0) && cs_flat(e) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4)) {
+        return false;
+    }
+    x86::Assembler& a = e.a;
+    a.mov(x86::ebx, Emitter::gpr_mem(ESP, 4));
+    a.sub(x86::ebx, 4);
+    e.probe(4, true);
+    if (!in.is_imm(0)) e.load_reg(x86::r12d, in.regv(0));  // before ESP changes (CALL ESP)
+    a.mov(x86::dword_ptr(x86::rbp), in.next_eip);
+    a.mov(esp_mem(), x86::rbx);
+    if (in.is_imm(0)) e.set_rip(target);
+    else a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::r12d);
+    e.rip_set = true;
+    return true;
+}
+
+bool emit_ret(Emitter& e, const Insn& in) {
+    if (in.far() || in.opsize() != 4 || !flat_stack(e) || !cs_flat(e)) return false;
+    const uint32_t extra = in.nops() >= 1 && in.is_imm(0) ? (in.val[0] & 0xFFFF) : 0;
+    x86::Assembler& a = e.a;
+    a.mov(x86::ebx, Emitter::gpr_mem(ESP, 4));
+    e.probe(4, false);
+    a.mov(x86::eax, x86::dword_ptr(x86::rbp));
+    a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(4 + extra)));
+    a.mov(esp_mem(), x86::rcx);
+    a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
+    e.rip_set = true;
+    return true;
+}
+
+bool emit_push(Emitter& e, const Insn& in) {
+    if (in.opsize() != 4 || !flat_stack(e) || in.nops() != 1) return false;
+    if (!(in.is_imm(0) || (in.is_reg(0) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4))) return false;
+    x86::Assembler& a = e.a;
+    a.mov(x86::ebx, Emitter::gpr_mem(ESP, 4));
+    a.sub(x86::ebx, 4);
+    e.probe(4, true);
+    if (in.is_imm(0)) a.mov(x86::dword_ptr(x86::rbp), in.val[0]);  // sign-extended already
+    else {
+        e.load_reg(x86::eax, in.regv(0));  // PUSH ESP pushes the value before the push
+        a.mov(x86::dword_ptr(x86::rbp), x86::eax);
+    }
+    a.mov(esp_mem(), x86::rbx);
+    return true;
+}
+
+bool emit_pop(Emitter& e, const Insn& in) {
+    if (in.opsize() != 4 || !flat_stack(e) || in.nops() != 1 || in.row->form != Form::Any) return false;
+    if (!(in.is_reg(0) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4)) return false;
+    x86::Assembler& a = e.a;
+    a.mov(x86::ebx, Emitter::gpr_mem(ESP, 4));
+    e.probe(4, false);
+    a.mov(x86::eax, x86::dword_ptr(x86::rbp));
+    a.lea(x86::ecx, x86::ptr(x86::rbx, 4));
+    a.mov(esp_mem(), x86::rcx);
+    e.store_reg(in.regv(0), x86::eax);  // POP ESP: the popped value wins
+    return true;
+}
+
+bool emit_setcc(Emitter& e, const Insn& in) {
+    if (in.nops() != 1 || in.size(0) != 1) return false;
+    const unsigned cc = in.opcode & 0xF;
+    if (in.is_reg(0)) {
+        if (!Emitter::is_gpr(in.regv(0))) return false;
+        const x86::CondCode c = e.cond(cc);
+        e.a.set(c, x86::dl);
+        e.store_reg(in.regv(0), x86::edx);
+    } else {
+        if (!in.is_mem(0) || !e.mem_ok()) return false;
+        e.ea();
+        e.probe(1, true);
+        const x86::CondCode c = e.cond(cc);
+        e.a.set(c, x86::byte_ptr(x86::rbp));
+    }
+    return true;
+}
+
+bool emit_cmovcc(Emitter& e, const Insn& in) {
+    if (in.nops() != 2 || !in.is_reg(0) || !Emitter::is_gpr(in.regv(0)) || in.size(0) < 2) return false;
+    const unsigned n = in.size(0);
+    if (in.is_reg(1)) {
+        if (!Emitter::is_gpr(in.regv(1))) return false;
+        e.load_reg(x86::edx, in.regv(1));
+    } else {
+        // The source is read whatever the condition (a fault comes either way).
+        if (!in.is_mem(1) || !e.mem_ok()) return false;
+        e.ea();
+        e.probe(n, false);
+        if (n == 4) e.a.mov(x86::edx, x86::dword_ptr(x86::rbp));
+        else e.a.movzx(x86::edx, x86::word_ptr(x86::rbp));
+    }
+    const x86::CondCode c = e.cond(in.opcode & 0xF);
+    e.load_reg(x86::eax, in.regv(0));
+    e.a.cmov(c, x86::eax, x86::edx);
+    e.store_reg(in.regv(0), x86::eax);
+    return true;
+}
+
+} // namespace xlat

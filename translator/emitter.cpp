@@ -1,0 +1,267 @@
+#include "translator/emitter.h"
+
+#include <cstddef>
+#include <sstream>
+#include <stdexcept>
+
+#include "cpu/mode.h"
+#include "translator/helpers.h"
+
+namespace xlat {
+
+uint32_t helper_slow(Cpu* c, const Insn* in, uint32_t eip) noexcept {
+    CpuState& s = c->s;
+    s.insn_eip = eip;
+    s.set_eip(in->next_eip);
+    return helper_semantics(c, in);
+}
+
+uint32_t parse_jit_disable(const std::string& list) {
+    static const struct { const char* name; uint32_t bit; } names[] = {
+        {"alu", kDisableAlu}, {"move", kDisableMove}, {"control", kDisableControl}, {"stack", kDisableStack},
+        {"cond", kDisableCond}, {"tlb", kDisableTlb}, {"flags", kDisableFlags}, {"chain", kDisableChain},
+        {"all", kDisableAll}};
+    uint32_t bits = 0;
+    std::stringstream ss(list);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (item.empty()) continue;
+        bool found = false;
+        for (const auto& n : names)
+            if (item == n.name) bits |= n.bit, found = true;
+        if (!found)
+            throw std::invalid_argument("unknown --jit-disable item '" + item +
+                                        "' (known: alu, move, control, stack, cond, tlb, flags, chain, all)");
+    }
+    return bits;
+}
+
+NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
+    switch (m) {
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_TEST:
+        category = kDisableAlu;
+        return emit_alu;
+    case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: category = kDisableAlu; return emit_incdec;
+    case ZYDIS_MNEMONIC_NEG: case ZYDIS_MNEMONIC_NOT: category = kDisableAlu; return emit_negnot;
+    case ZYDIS_MNEMONIC_MOV: category = kDisableMove; return emit_mov;
+    case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: category = kDisableMove; return emit_movx;
+    case ZYDIS_MNEMONIC_LEA: category = kDisableMove; return emit_lea;
+    case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JNB:
+    case ZYDIS_MNEMONIC_JZ: case ZYDIS_MNEMONIC_JNZ: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JNBE:
+    case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JNP:
+    case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JLE: case ZYDIS_MNEMONIC_JNLE:
+        category = kDisableControl;
+        return emit_jcc;
+    case ZYDIS_MNEMONIC_JMP: category = kDisableControl; return emit_jmp;
+    case ZYDIS_MNEMONIC_CALL: category = kDisableControl; return emit_call;
+    case ZYDIS_MNEMONIC_RET: category = kDisableControl; return emit_ret;
+    case ZYDIS_MNEMONIC_PUSH: category = kDisableStack; return emit_push;
+    case ZYDIS_MNEMONIC_POP: category = kDisableStack; return emit_pop;
+    case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_SETNB:
+    case ZYDIS_MNEMONIC_SETZ: case ZYDIS_MNEMONIC_SETNZ: case ZYDIS_MNEMONIC_SETBE: case ZYDIS_MNEMONIC_SETNBE:
+    case ZYDIS_MNEMONIC_SETS: case ZYDIS_MNEMONIC_SETNS: case ZYDIS_MNEMONIC_SETP: case ZYDIS_MNEMONIC_SETNP:
+    case ZYDIS_MNEMONIC_SETL: case ZYDIS_MNEMONIC_SETNL: case ZYDIS_MNEMONIC_SETLE: case ZYDIS_MNEMONIC_SETNLE:
+        category = kDisableCond;
+        return emit_setcc;
+    case ZYDIS_MNEMONIC_CMOVO: case ZYDIS_MNEMONIC_CMOVNO: case ZYDIS_MNEMONIC_CMOVB: case ZYDIS_MNEMONIC_CMOVNB:
+    case ZYDIS_MNEMONIC_CMOVZ: case ZYDIS_MNEMONIC_CMOVNZ: case ZYDIS_MNEMONIC_CMOVBE: case ZYDIS_MNEMONIC_CMOVNBE:
+    case ZYDIS_MNEMONIC_CMOVS: case ZYDIS_MNEMONIC_CMOVNS: case ZYDIS_MNEMONIC_CMOVP: case ZYDIS_MNEMONIC_CMOVNP:
+    case ZYDIS_MNEMONIC_CMOVL: case ZYDIS_MNEMONIC_CMOVNL: case ZYDIS_MNEMONIC_CMOVLE: case ZYDIS_MNEMONIC_CMOVNLE:
+        category = kDisableCond;
+        return emit_cmovcc;
+    default: return nullptr;
+    }
+}
+
+x86::Mem Emitter::gpr_mem(unsigned gpr, unsigned size, bool high) {
+    return x86::Mem(x86::r15, int32_t(offsetof(CpuState, gpr) + gpr * 8 + (high ? 1 : 0)), size);
+}
+
+bool Emitter::is_gpr(ZydisRegister r) {
+    return (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) || (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) ||
+           (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI);
+}
+
+void Emitter::load_reg(const x86::Gp& dst32, ZydisRegister r) {
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) {
+        a.mov(dst32, gpr_mem(r - ZYDIS_REGISTER_EAX, 4));
+    } else if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) {
+        a.movzx(dst32, gpr_mem(r - ZYDIS_REGISTER_AX, 2));
+    } else {
+        const unsigned i = r - ZYDIS_REGISTER_AL;
+        a.movzx(dst32, i < 4 ? gpr_mem(i, 1) : gpr_mem(i - 4, 1, true));
+    }
+}
+
+void Emitter::store_reg(ZydisRegister r, const x86::Gp& src32) {
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) {
+        // A 32-bit write zero-extends into the 64-bit slot; src32 was written as 32 bits.
+        a.mov(gpr_mem(r - ZYDIS_REGISTER_EAX, 8), src32.r64());
+    } else if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) {
+        a.mov(gpr_mem(r - ZYDIS_REGISTER_AX, 2), src32.r16());
+    } else {
+        const unsigned i = r - ZYDIS_REGISTER_AL;
+        a.mov(i < 4 ? gpr_mem(i, 1) : gpr_mem(i - 4, 1, true), src32.r8());
+    }
+}
+
+bool Emitter::mem_ok() const {
+    if (disabled & kDisableTlb) return false;
+    if (in->asize != 4) return false;
+    const unsigned sr = unsigned(in->mem.segment) - ZYDIS_REGISTER_ES;
+    if (sr >= kSegCount) return false;
+    return mode_bits(key) & (1u << (kModeFlatShift + sr));
+}
+
+void Emitter::ea() {
+    const InsnMem& m = in->mem;
+    const bool base = m.base != ZYDIS_REGISTER_NONE, index = m.index != ZYDIS_REGISTER_NONE;
+    if (base) load_reg(x86::ebx, ZydisRegister(m.base));
+    if (index) {
+        load_reg(x86::eax, ZydisRegister(m.index));
+        const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+        if (base) a.lea(x86::ebx, x86::ptr(x86::rbx, x86::rax, shift, int32_t(m.disp)));
+        else {
+            a.mov(x86::ebx, m.disp);
+            a.lea(x86::ebx, x86::ptr(x86::rbx, x86::rax, shift));
+        }
+    } else if (base) {
+        if (m.disp) a.add(x86::ebx, int32_t(m.disp));
+    } else {
+        a.mov(x86::ebx, m.disp);
+    }
+}
+
+void Emitter::probe(unsigned size, bool write) {
+    const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
+    const TlbEntry* tlb = cpu.mmu.tlb_entries(user);
+    static_assert(sizeof(TlbEntry) == 24, "the probe scales the index by 24");
+    a.mov(x86::eax, x86::ebx);
+    a.shr(x86::eax, kPageBits);
+    a.and_(x86::eax, kTlbEntries - 1);
+    a.lea(x86::rax, x86::ptr(x86::rax, x86::rax, 1));  // * 3
+    a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(tlb)));
+    a.lea(x86::rax, x86::ptr(x86::rdx, x86::rax, 3));  // * 8
+    // The page of the last byte against the tag: a crossing access never matches.
+    a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
+    a.and_(x86::edx, int32_t(kPageMask));
+    a.cmp(x86::edx, x86::dword_ptr(x86::rax, int32_t(offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))));
+    a.jne(slow());
+    a.mov(x86::rbp, x86::qword_ptr(x86::rax, int32_t(offsetof(TlbEntry, addend))));
+    a.add(x86::rbp, x86::rbx);
+}
+
+asmjit::Label Emitter::slow() {
+    if (!has_slow_) {
+        slow_ = a.newLabel();
+        has_slow_ = true;
+    }
+    return slow_;
+}
+
+asmjit::Label Emitter::done() {
+    if (!has_done_) {
+        done_ = a.newLabel();
+        has_done_ = true;
+    }
+    return done_;
+}
+
+void Emitter::capture_flags(uint32_t written, uint32_t clear) {
+    // Liveness in kFlagBit* order (CF PF AF ZF SF OF) against EFLAGS bits.
+    static const uint32_t bit_of[6] = {CF, PF, AF, ZF, SF, OF};
+    uint32_t live = 0;
+    for (unsigned i = 0; i < 6; ++i)
+        if (live_after & (1u << i)) live |= bit_of[i];
+    if ((disabled & kDisableFlags)) live = kArithFlags;
+    if (!(live & written)) return;
+    a.pushfq();
+    a.pop(x86::rcx);
+    a.and_(x86::ecx, int32_t(written & ~clear));
+    a.and_(field(offsetof(CpuState, eflags), 4), int32_t(~written));
+    a.or_(field(offsetof(CpuState, eflags), 4), x86::ecx);
+}
+
+void Emitter::load_cf() { a.bt(field(offsetof(CpuState, eflags), 4), 0); }
+
+x86::CondCode Emitter::cond(unsigned cc) {
+    const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
+    const bool neg = cc & 1;
+    switch (cc >> 1) {
+    case 0: a.test(fl, int32_t(OF)); break;
+    case 1: a.test(fl, int32_t(CF)); break;
+    case 2: a.test(fl, int32_t(ZF)); break;
+    case 3: a.test(fl, int32_t(CF | ZF)); break;
+    case 4: a.test(fl, int32_t(SF)); break;
+    case 5: a.test(fl, int32_t(PF)); break;
+    case 6:  // SF != OF
+    case 7:  // ZF or SF != OF
+        a.mov(x86::eax, fl);
+        a.mov(x86::ecx, x86::eax);
+        a.shr(x86::ecx, 4);  // OF (bit 11) onto SF (bit 7)
+        a.xor_(x86::ecx, x86::eax);
+        a.and_(x86::ecx, int32_t(SF));
+        if ((cc >> 1) == 7) {
+            a.and_(x86::eax, int32_t(ZF));
+            a.or_(x86::ecx, x86::eax);
+        }
+        break;
+    }
+    return neg ? x86::CondCode::kZ : x86::CondCode::kNZ;
+}
+
+void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
+    in = &i;
+    eip = at;
+    live_after = live;
+    last = is_last;
+    rip_set = false;
+    has_slow_ = has_done_ = false;
+}
+
+void Emitter::end_native() {
+    if (has_done_) a.bind(done_);
+    if (!has_slow_) return;
+    const asmjit::Label slow = slow_, back = done_.isValid() && has_done_ ? done_ : a.newLabel();
+    if (!has_done_) a.bind(back);
+    const unsigned before = pending;
+    const Insn* insn = in;
+    const uint32_t at = eip;
+    cold_.push_back([this, slow, back, before, insn, at] {
+        const x86::Mem icount = field(offsetof(CpuState, icount), 8);
+        a.bind(slow);
+        if (before) a.add(icount, int32_t(before));
+        a.mov(x86::rdi, x86::r14);
+        a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
+        a.mov(x86::edx, asmjit::imm(at));
+        a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(&helper_slow)));
+        a.call(x86::rax);
+        a.test(x86::eax, x86::eax);
+        a.jnz(fault_exit);
+        // A write to translated code (or a device's interrupt) ends the block after this
+        // instruction, as at every boundary of the interpreter.
+        asmjit::Label stay = a.newLabel();
+        a.cmp(exit_word(), 0);
+        a.je(stay);
+        a.add(icount, 1);  // `before` is added already; rip is committed by helper_slow
+        a.xor_(x86::eax, x86::eax);
+        a.jmp(asmjit::imm(epilogue));
+        a.bind(stay);
+        if (before) a.sub(icount, int32_t(before));
+        a.jmp(back);
+    });
+}
+
+void Emitter::emit_cold() {
+    for (auto& f : cold_) f();
+    cold_.clear();
+}
+
+void Emitter::commit_icount() {
+    if (pending) a.add(field(offsetof(CpuState, icount), 8), int32_t(pending));
+    pending = 0;
+}
+
+} // namespace xlat

@@ -1,0 +1,147 @@
+// The native emitter's shared machinery: one Emitter per block being translated. The per-category
+// emitters (emit_alu.cpp, emit_control.cpp) use it to reach guest registers and memory, capture
+// guest flags and leave through the block's exits; translator/emit_table.cpp maps rows to them by
+// mnemonic, so cpu/ needs no change. Conventions (docs/translator.md): guest registers live in
+// CpuState (r15); rbx holds the linear address of a memory operand and rbp its host address on
+// the fast path (both callee-saved, so they survive a helper call); rax, rcx, rdx are scratch.
+//
+// An emitter either declines (returns false having emitted nothing; the instruction becomes a
+// fallback call) or emits the whole instruction. A memory operand takes the inline TLB probe;
+// on a miss (or MMIO, a code page, a page crossing) the whole instruction runs through its
+// semantics function instead (helper_slow), which also raises its faults exactly.
+#pragma once
+#include <Zydis/Zydis.h>
+#include <asmjit/x86.h>
+
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "cpu/cpu.h"
+#include "cpu/insn.h"
+#include "memory/mmu.h"
+
+namespace xlat {
+
+namespace x86 = asmjit::x86;
+
+// Categories of native emission that --jit-disable can switch off (besides the rows' own).
+enum JitDisable : uint32_t {
+    kDisableAlu = 1u << 0,      // "alu": ALU group, INC/DEC, NEG/NOT
+    kDisableMove = 1u << 1,     // "move": MOV, MOVZX/MOVSX, LEA, XCHG, CBW/CWDE/CDQ
+    kDisableControl = 1u << 2,  // "control": Jcc, JMP, CALL, RET
+    kDisableStack = 1u << 3,    // "stack": PUSH, POP
+    kDisableCond = 1u << 4,     // "cond": SETcc, CMOVcc
+    kDisableTlb = 1u << 5,      // "tlb": no inline memory access (memory forms fall back)
+    kDisableFlags = 1u << 6,    // "flags": no liveness (every flag written is captured)
+    kDisableChain = 1u << 7,    // "chain": (no chaining yet: accepted, does nothing)
+    kDisableAll = 1u << 8,      // "all": no native emission at all
+};
+// Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
+uint32_t parse_jit_disable(const std::string& list);
+
+class Emitter {
+public:
+    Emitter(x86::Assembler& a, Cpu& cpu, uint64_t key, uint32_t disabled, int32_t exit_disp, uint64_t epilogue,
+            asmjit::Label fault_exit)
+        : a(a), cpu(cpu), key(key), disabled(disabled), exit_disp(exit_disp), epilogue(epilogue),
+          fault_exit(fault_exit) {}
+
+    x86::Assembler& a;
+    Cpu& cpu;
+    const uint64_t key;        // mode_key of the block
+    const uint32_t disabled;   // JitDisable bits
+    const int32_t exit_disp;   // Cpu::exit_request - CpuState
+    const uint64_t epilogue;   // the shared epilogue (status in eax)
+    const asmjit::Label fault_exit;  // eax = kBlockFault already: to the epilogue
+
+    // The instruction being translated.
+    const Insn* in = nullptr;
+    uint32_t eip = 0;          // its EIP
+    uint8_t live_after = 0x3F; // arithmetic flags (kFlagBit*) a later reader may need
+    bool last = false;         // the block's last instruction
+    unsigned pending = 0;      // native instructions not yet added to CpuState::icount
+    bool rip_set = false;      // the instruction wrote CpuState::rip itself (a jump)
+
+    // ---- guest state ----
+    static x86::Mem field(size_t off, unsigned size) { return x86::Mem(x86::r15, int32_t(off), size); }
+    static x86::Mem gpr_mem(unsigned gpr, unsigned size, bool high = false);
+    // Loads guest register `r` (8, 16 or 32 bits) zero-extended into the 32-bit host register.
+    void load_reg(const x86::Gp& dst32, ZydisRegister r);
+    // Stores the low bytes of `src32` into guest register `r` (its size).
+    void store_reg(ZydisRegister r, const x86::Gp& src32);
+    static bool is_gpr(ZydisRegister r);
+
+    // ---- memory ----
+    // True when operand `i`'s memory form can be emitted inline: 32-bit addressing, a flat
+    // segment, the inline TLB not disabled.
+    bool mem_ok() const;
+    // Computes the effective (= linear, the segment being flat) address into ebx.
+    void ea();
+    // The inline probe of the TLB for an access of `size` bytes at ebx: rbp = host address,
+    // or a jump to the instruction's slow path. `write`: the write tag (also for read-modify-write).
+    void probe(unsigned size, bool write);
+    // The slow path label of the current instruction (created on first use, emitted at the end).
+    asmjit::Label slow();
+    // The label after the current instruction's code, where its slow path rejoins.
+    asmjit::Label done();
+
+    // ---- flags ----
+    // After a host instruction that computed the guest flags `written` (EFLAGS bits) as the
+    // guest would: stores them into CpuState::eflags if a later reader may need them. `clear`
+    // bits are stored as 0 whatever the host says (AF of the logic instructions: the
+    // interpreter's rule).
+    void capture_flags(uint32_t written, uint32_t clear = 0);
+    // Loads guest CF into host CF (for ADC, SBB, RCL, RCR).
+    void load_cf();
+    // Evaluates guest condition `cc` (0-15, the Jcc encoding) from CpuState::eflags; returns the
+    // host condition that is true exactly when the guest's is.
+    x86::CondCode cond(unsigned cc);
+
+    // ---- control ----
+    // Ends the block with CpuState::rip = `target`.
+    void set_rip(uint32_t target) { a.mov(field(offsetof(CpuState, rip), 4), target); }
+
+    // ---- per-instruction bookkeeping (Jit::emit) ----
+    void begin(const Insn& i, uint32_t at, uint8_t live, bool is_last);
+    // After a native instruction: its slow path (if any) is queued, the exit check emitted if
+    // the instruction can have set the exit request (only through its slow path).
+    void end_native();
+    // Emits the queued slow paths and exit stubs (after the block's body).
+    void emit_cold();
+    // Adds `pending` to CpuState::icount now.
+    void commit_icount();
+    x86::Mem exit_word() const { return x86::dword_ptr(x86::r15, exit_disp); }
+
+private:
+    asmjit::Label slow_, done_;
+    bool has_slow_ = false, has_done_ = false;
+    std::vector<std::function<void()>> cold_;
+};
+
+using NativeEmitFn = bool (*)(Emitter&, const Insn&);
+// The native emitter for a mnemonic (nullptr: none), and the JitDisable bit that turns it off.
+NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category);
+
+// The slow path of a native instruction: its semantics with insn_eip and rip committed, without
+// counting it (the dispatcher counts native instructions). noexcept: faults come back as
+// kBlockFault with CpuState::fault set.
+uint32_t helper_slow(Cpu* c, const Insn* in, uint32_t eip) noexcept;
+
+// Registered by each category file.
+bool emit_alu(Emitter& e, const Insn& in);
+bool emit_incdec(Emitter& e, const Insn& in);
+bool emit_negnot(Emitter& e, const Insn& in);
+bool emit_mov(Emitter& e, const Insn& in);
+bool emit_movx(Emitter& e, const Insn& in);
+bool emit_lea(Emitter& e, const Insn& in);
+bool emit_jcc(Emitter& e, const Insn& in);
+bool emit_jmp(Emitter& e, const Insn& in);
+bool emit_call(Emitter& e, const Insn& in);
+bool emit_ret(Emitter& e, const Insn& in);
+bool emit_push(Emitter& e, const Insn& in);
+bool emit_pop(Emitter& e, const Insn& in);
+bool emit_setcc(Emitter& e, const Insn& in);
+bool emit_cmovcc(Emitter& e, const Insn& in);
+
+} // namespace xlat
