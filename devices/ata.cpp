@@ -20,14 +20,16 @@ void put_string(std::array<uint16_t, 256>& w, unsigned first, unsigned words, co
 } // namespace
 
 AtaChannel::AtaChannel(const char* name, uint16_t cmd_base, uint16_t ctl_port, unsigned index, const Tracer* tracer)
-    : name_(name), cmd_base_(cmd_base), ctl_port_(ctl_port), index_(index), log_(tracer),
-      buf_(kMaxMultiple * BlockDevice::kSectorSize) {
+    : name_(name), cmd_base_(cmd_base), ctl_port_(ctl_port), index_(index), tracer_(tracer), log_(tracer),
+      buf_(0x10000 + 2) {  // the largest DRQ block: 64 KiB of a packet reply (16 sectors for ATA)
     reset();
 }
 
-void AtaChannel::attach(unsigned unit, BlockDevice* disk) {
+void AtaChannel::attach(unsigned unit, BlockDevice* disk, bool cdrom) {
     Drive& d = drives_[unit & 1];
     d.disk = disk;
+    d.cd.reset();
+    if (disk && cdrom) d.cd = std::make_unique<AtapiCdrom>(disk, name_, tracer_);
     if (disk) {
         // The default CHS geometry: 16 heads and 63 sectors per track, as many cylinders as fit
         // (at most 16383: larger disks are addressed by LBA; ATA-6 section 8.15.8).
@@ -47,6 +49,7 @@ void AtaChannel::reset() {
         d.heads = d.default_heads;
         d.spt = d.default_spt;
         d.write_cache = true;
+        if (d.cd) d.cd->reset();
     }
     soft_reset();
 }
@@ -54,12 +57,13 @@ void AtaChannel::reset() {
 void AtaChannel::soft_reset() {
     // After a reset each device shows its signature and the diagnostic code 01h (passed), ready,
     // with no interrupt pending (ATA-6 section 9.2).
+    // A packet device shows status 00h: DRDY stays clear until a command (ATA-6 section 9.1).
     for (Drive& d : drives_) {
-        d.status = d.disk ? uint8_t(kDrdy | kDsc) : 0;
+        d.status = d.disk && !d.cd ? uint8_t(kDrdy | kDsc) : 0;
         d.error = 0x01;
     }
-    set_signature();
     device_ = 0xA0;
+    set_signature();  // the master's, as it is selected now
     xfer_ = Xfer::None;
     buf_pos_ = buf_len_ = 0;
     irq_pending_ = false;
@@ -67,9 +71,13 @@ void AtaChannel::soft_reset() {
 }
 
 void AtaChannel::set_signature() {
+    // ATA-6 section 9.12: 01h/01h in count and LBA low; LBA mid/high 00h/00h for an ATA device,
+    // 14h/EBh for a packet device.
+    const bool packet = cur().cd != nullptr;
     count_[0] = 1;
     lba_low_[0] = 1;
-    lba_mid_[0] = lba_high_[0] = 0;
+    lba_mid_[0] = packet ? 0x14 : 0;
+    lba_high_[0] = packet ? 0xEB : 0;
 }
 
 void AtaChannel::update_irq() { irq.set(irq_pending_ && !(control_ & kNien)); }
@@ -201,6 +209,7 @@ void AtaChannel::execute(uint8_t cmd) {
     xfer_ = Xfer::None;
     irq_pending_ = false;
     update_irq();
+    if (d.cd) return execute_atapi(cmd);
     uint64_t lba = 0;
     uint32_t count = 0;
     switch (cmd) {
@@ -368,21 +377,31 @@ void AtaChannel::start_write(uint64_t lba, uint32_t count, uint32_t block) {
 }
 
 uint16_t AtaChannel::data_read() {
-    if (xfer_ != Xfer::PioIn && xfer_ != Xfer::ReadSectors) return 0xFFFF;
+    if (xfer_ != Xfer::PioIn && xfer_ != Xfer::ReadSectors && xfer_ != Xfer::PacketIn) return 0xFFFF;
     const uint16_t w = uint16_t(buf_[buf_pos_] | buf_[buf_pos_ + 1] << 8);
     buf_pos_ += 2;
     if (buf_pos_ >= buf_len_) {
-        if (xfer_ == Xfer::ReadSectors && xfer_left_) {
+        if (xfer_ == Xfer::PacketIn) {
+            if (reply_pos_ < reply_.bytes()) next_packet_block();
+            else packet_done(true);
+        } else if (xfer_ == Xfer::ReadSectors && xfer_left_) {
             next_read_block();
         } else {
             xfer_ = Xfer::None;
-            cur().status = kDrdy | kDsc;  // no interrupt after the last block of a read
+            cur().status = cur().cd ? kDrdy : kDrdy | kDsc;  // no interrupt after the last block of a read
         }
     }
     return w;
 }
 
 void AtaChannel::data_write(uint16_t w) {
+    if (xfer_ == Xfer::PacketCmd) {
+        packet_[buf_pos_] = uint8_t(w);
+        packet_[buf_pos_ + 1] = uint8_t(w >> 8);
+        buf_pos_ += 2;
+        if (buf_pos_ >= sizeof packet_) run_packet();
+        return;
+    }
     if (xfer_ != Xfer::WriteSectors) return;
     buf_[buf_pos_] = uint8_t(w);
     buf_[buf_pos_ + 1] = uint8_t(w >> 8);
@@ -397,6 +416,149 @@ void AtaChannel::data_write(uint16_t w) {
     buf_len_ = block_sectors_ * BlockDevice::kSectorSize;
     cur().status = kDrdy | kDsc | kDrq;
     raise_irq();
+}
+
+} // namespace xlat
+
+namespace xlat {
+
+// ---- ATAPI: the ATA commands of a packet device and the PACKET protocol ----
+
+void AtaChannel::execute_atapi(uint8_t cmd) {
+    // A packet device takes the PACKET feature set's commands and a few general ones (ATA-6
+    // section 6.4: the commands a packet device supports); the rest abort.
+    Drive& d = cur();
+    switch (cmd) {
+    case 0xA1: {  // IDENTIFY PACKET DEVICE
+        const std::array<uint16_t, 256> id = identify_packet((device_ >> 4) & 1);
+        uint8_t bytes[512];
+        for (unsigned i = 0; i < 256; ++i) {
+            bytes[2 * i] = uint8_t(id[i]);
+            bytes[2 * i + 1] = uint8_t(id[i] >> 8);
+        }
+        pio_in(bytes, sizeof bytes);
+        d.status = kDrdy | kDrq;
+        return;
+    }
+    case 0xA0:  // PACKET
+        // PIO only: IDENTIFY PACKET DEVICE reports no DMA, so a host asking for it (features
+        // bit 0) or for overlap (bit 1) gets the command aborted.
+        if (feature_[0] & 0x03) {
+            log_.unimplemented(name_, "PACKET with DMA/overlap, features", feature_[0]);
+            d.error = kAbrt;
+            count_[0] = kIo | kCoD;
+            return finish(kDrdy | kErr);
+        }
+        // The byte count limit (LBA mid/high); FFFFh means FFFEh, and 0 (which the host must not
+        // send in PIO) is taken as the largest even count too.
+        byte_limit_ = uint32_t(lba_high_[0]) << 8 | lba_mid_[0];
+        if (byte_limit_ == 0 || byte_limit_ == 0xFFFF) byte_limit_ = 0xFFFE;
+        // DRQ for the 12-byte command packet, without an interrupt (IDENTIFY word 0 bits 6:5 say
+        // DRQ within 50 us): interrupt reason CoD=1, IO=0.
+        count_[0] = kCoD;
+        buf_pos_ = 0;
+        xfer_ = Xfer::PacketCmd;
+        d.status = kDrdy | kDrq;
+        return;
+    case 0x08:  // DEVICE RESET: the device's own reset, signature shown, no interrupt (8.8)
+        d.cd->reset();
+        set_signature();
+        d.error = 0x01;
+        d.status = 0;
+        xfer_ = Xfer::None;
+        return;
+    case 0xEC:  // IDENTIFY DEVICE: aborts and shows the packet signature so the host can tell
+        set_signature();
+        d.error = kAbrt;
+        return finish(kDrdy | kErr);
+    case 0xEF:  // SET FEATURES: the transfer modes a PIO device takes
+        if (feature_[0] == 0x03 && !(count_[0] <= 0x01 || (count_[0] >= 0x08 && count_[0] <= 0x0C))) break;
+        if (feature_[0] != 0x03 && feature_[0] != 0x66 && feature_[0] != 0xCC) {
+            log_.unimplemented(name_, "SET FEATURES subcommand (ATAPI)", feature_[0]);
+            break;
+        }
+        return finish(kDrdy);
+    case 0xE5:  // CHECK POWER MODE
+        count_[0] = 0xFF;
+        return finish(kDrdy);
+    case 0xE0: case 0xE1: case 0xE2: case 0xE3: case 0xE7:  // power modes, FLUSH CACHE
+        return finish(kDrdy);
+    default:
+        log_.unimplemented(name_, "command (ATAPI)", cmd);
+        break;
+    }
+    d.error = kAbrt;
+    finish(kDrdy | kErr);
+}
+
+void AtaChannel::run_packet() {
+    reply_ = cur().cd->command(packet_);
+    reply_pos_ = 0;
+    if (!reply_.good || reply_.bytes() == 0) return packet_done(reply_.good);
+    next_packet_block();
+}
+
+void AtaChannel::next_packet_block() {
+    // One DRQ block of data-in (ATA-6 section 9.10, PIO data-in): at most the byte count limit;
+    // a block that is not the last has an even length. LBA mid/high say its length, the
+    // interrupt reason says data to the host (IO=1, CoD=0), and an interrupt announces it.
+    const uint64_t left = reply_.bytes() - reply_pos_;
+    uint32_t n = uint32_t(std::min<uint64_t>(left, byte_limit_));
+    if (n < left) n &= ~1u;
+    if (reply_.read_blocks) {
+        if (!cur().cd->read_medium(reply_.read_lba * AtapiCdrom::kBlockSize + reply_pos_, buf_.data(), n))
+            return packet_done(false);
+    } else {
+        std::copy(reply_.data.begin() + long(reply_pos_), reply_.data.begin() + long(reply_pos_ + n), buf_.begin());
+    }
+    buf_[n] = 0;  // the pad byte of an odd-length last block
+    reply_pos_ += n;
+    buf_pos_ = 0;
+    buf_len_ = n;
+    lba_mid_[0] = uint8_t(n);
+    lba_high_[0] = uint8_t(n >> 8);
+    count_[0] = kIo;
+    xfer_ = Xfer::PacketIn;
+    cur().status = kDrdy | kDrq;
+    raise_irq();
+}
+
+void AtaChannel::packet_done(bool good) {
+    // The status phase: IO=1, CoD=1, DRQ clear, and the completion interrupt. CHECK CONDITION
+    // sets ERR with the sense key in the error register's top four bits (ATA-6 section 7.9).
+    Drive& d = cur();
+    count_[0] = kIo | kCoD;
+    d.error = good ? 0 : uint8_t(d.cd->sense_key() << 4);
+    finish(good ? kDrdy : kDrdy | kErr);
+}
+
+std::array<uint16_t, 256> AtaChannel::identify_packet(unsigned unit) const {
+    // Word numbers from ATA-6 section 8.16 (IDENTIFY PACKET DEVICE), Table 30.
+    std::array<uint16_t, 256> w{};
+    // Word 0: ATAPI (10b), device type 05h (CD-ROM), removable, DRQ within 50 us after PACKET
+    // (10b), 12-byte command packets (00b).
+    w[0] = 0x8000 | 0x0500 | 0x0080 | 0x0040;
+    char serial[21];
+    std::snprintf(serial, sizeof serial, "XLATCD%06u", 1000 + index_ * 2 + (unit & 1));
+    put_string(w, 10, 10, serial);
+    put_string(w, 23, 4, "0.1");
+    put_string(w, 27, 20, "XLAT CD-ROM");
+    w[49] = 0x0200;  // LBA (shall be set); no DMA, no overlap
+    w[51] = 0x0200;  // PIO mode 2 timing (obsolete field)
+    w[53] = 0x0002;  // words 64-70 are valid
+    w[64] = 0x0003;  // PIO modes 3 and 4
+    w[65] = w[66] = w[67] = w[68] = 120;  // cycle times, ns
+    w[80] = 0x0070;  // ATA/ATAPI-4 to -6
+    w[82] = 0x4000 | 0x0200 | 0x0010;  // NOP, DEVICE RESET, PACKET feature set
+    w[83] = 0x4000;
+    w[84] = 0x4000;
+    w[85] = 0x0200 | 0x0010;
+    w[87] = 0x4000;
+    w[255] = 0x00A5;
+    uint8_t sum = 0;
+    for (unsigned i = 0; i < 256; ++i) sum = uint8_t(sum + (w[i] & 0xFF) + (i < 255 ? w[i] >> 8 : 0));
+    w[255] = uint16_t(uint8_t(-sum) << 8 | 0xA5);
+    return w;
 }
 
 } // namespace xlat

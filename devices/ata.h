@@ -9,12 +9,20 @@
 // The 48-bit commands see each of features, count and LBA as a two-byte FIFO: the previous byte
 // written is the high-order one, read back with HOB set.
 // Commands complete at once (no BSY time): the data is ready as soon as the command is written.
+// A unit may instead be an ATAPI CD-ROM (devices/atapi.h): it answers with the packet signature
+// (LBA mid/high 14h/EBh), IDENTIFY PACKET DEVICE and the PACKET command (ATA-6 section 9.10, PIO
+// data-in only). During a packet command the sector count register reads as the interrupt reason
+// (bit 0 CoD, bit 1 IO) and LBA mid/high hold the byte count of the current DRQ block.
+// The task file is one copy shared by both units, so after a reset it shows the signature of the
+// unit that is selected (the master); a real channel keeps one per device.
 #pragma once
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "devices/atapi.h"
 #include "devices/block/block.h"
 #include "devices/devlog.h"
 #include "devices/port_device.h"
@@ -38,18 +46,26 @@ public:
     uint32_t io_read(uint16_t port, unsigned size) override;
     void io_write(uint16_t port, unsigned size, uint32_t value) override;
 
-    // Attaches (or with null detaches) the disk of unit 0 (master) or 1 (slave).
-    void attach(unsigned unit, BlockDevice* disk);
+    // Attaches (or with null detaches) the disk of unit 0 (master) or 1 (slave); with `cdrom`
+    // the unit is an ATAPI CD-ROM drive reading the image as 2048-byte blocks.
+    void attach(unsigned unit, BlockDevice* disk, bool cdrom = false);
+    bool is_cdrom(unsigned unit) const { return drives_[unit & 1].cd != nullptr; }
+    const AtapiCdrom* cdrom(unsigned unit) const { return drives_[unit & 1].cd.get(); }
     uint16_t cmd_base() const { return cmd_base_; }
     uint16_t ctl_port() const { return ctl_port_; }
     // The 512-byte IDENTIFY DEVICE data of a unit (words little-endian).
     std::array<uint16_t, 256> identify(unsigned unit) const;
+    // The IDENTIFY PACKET DEVICE data of a CD-ROM unit.
+    std::array<uint16_t, 256> identify_packet(unsigned unit) const;
+    // Interrupt reason bits (ATA-6 section 9.10, the sector count register of a packet device).
+    enum : uint8_t { kCoD = 0x01, kIo = 0x02 };
 
     IrqLine irq;  // INTRQ: IRQ 14 or 15
 
 private:
     struct Drive {
         BlockDevice* disk = nullptr;
+        std::unique_ptr<AtapiCdrom> cd;       // set: the unit is an ATAPI CD-ROM drive on `disk`
         // State.
         uint8_t status = 0, error = 0;
         uint8_t multiple = 0;                 // sectors per block for READ/WRITE MULTIPLE (0: disabled)
@@ -76,10 +92,16 @@ private:
     uint16_t data_read();
     void data_write(uint16_t w);
     void io_error(uint8_t err);
+    // ATAPI.
+    void execute_atapi(uint8_t cmd);
+    void run_packet();
+    void next_packet_block();
+    void packet_done(bool good);
 
     const char* name_;
     uint16_t cmd_base_, ctl_port_;
     unsigned index_;
+    const Tracer* tracer_;
     OnceLog log_;
     std::array<Drive, 2> drives_{};
     // State: the task file (shared by both devices, as the writes reach both), control, the transfer.
@@ -87,13 +109,18 @@ private:
     uint8_t device_ = 0xA0;
     uint8_t control_ = 0;
     bool irq_pending_ = false;
-    enum class Xfer : uint8_t { None, PioIn, ReadSectors, WriteSectors } xfer_ = Xfer::None;
+    enum class Xfer : uint8_t { None, PioIn, ReadSectors, WriteSectors, PacketCmd, PacketIn } xfer_ = Xfer::None;
     uint64_t xfer_lba_ = 0;        // next sector to read or write
     uint32_t xfer_left_ = 0;       // sectors still to move after the current block
     uint32_t xfer_block_ = 1;      // sectors per DRQ block
     uint32_t block_sectors_ = 0;   // sectors in the current block
     std::vector<uint8_t> buf_;     // the current DRQ block
     uint32_t buf_pos_ = 0, buf_len_ = 0;
+    // A packet command: its 12 bytes as they arrive, then the reply it is sending.
+    uint8_t packet_[12] = {};
+    AtapiCdrom::Reply reply_;
+    uint64_t reply_pos_ = 0;       // bytes of the reply sent
+    uint32_t byte_limit_ = 0;      // the host's byte count limit per DRQ block
 };
 
 } // namespace xlat
