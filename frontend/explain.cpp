@@ -391,11 +391,11 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
     CpuStats before{};
     uint64_t counted_before = 0;
     std::unordered_map<const Block*, uint64_t> runs_before;
+    bool reached = false;  // out here: the listener below outlives the window's first run
     if (eo.window) {
         // The debugger's breakpoint finds the window's first instruction (invisible to the guest:
         // cpu/debug_stops.h). At the stop the breakpoint goes, and a Quit stop ends this first
         // Machine::run before another instruction runs; the second run counts the window.
-        bool reached = false;
         m.cpu.debugger.breakpoints.push_back(eo.from);
         m.cpu.debugger_changed();
         m.add_listener([&](const Machine::RunEvent& e) {
