@@ -12,6 +12,7 @@
 #include "frontend/chardev.h"
 #include "frontend/explain.h"
 #include "frontend/gdbstub.h"
+#include "frontend/firmware.h"
 #include "frontend/machine.h"
 #include "frontend/screenshot.h"
 #include "frontend/linux_boot.h"
@@ -52,27 +53,6 @@ struct ConsoleOut {
         file = nullptr;
     }
 };
-
-std::string default_firmware() {
-    char exe[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) return {};
-    std::string dir(exe, size_t(n));
-    dir.erase(dir.find_last_of('/'));
-    return dir + "/../roms/demo.bin";
-}
-
-// Reads a firmware image, checking its size before reading it.
-std::vector<uint8_t> read_firmware(const std::string& path) {
-    BootFile f = BootFile::open(path, "firmware");
-    if (f.size() > (256u << 10))
-        throw UsageError("firmware '" + path + "' is larger than 256 KiB (" + std::to_string(f.size()) + " bytes)");
-    std::string problem = firmware_size_problem(size_t(f.size()));
-    if (!problem.empty()) throw UsageError("'" + path + "': " + problem);
-    std::vector<uint8_t> data(size_t(f.size()));
-    f.read(0, data.data(), data.size());
-    return data;
-}
 
 int run(int argc, char** argv) {
     Options opt = parse_options(argc, argv);
