@@ -36,21 +36,6 @@ uint32_t marker_address() {
     return 0xF0000u + uint32_t(it - rom.begin());
 }
 
-// xlat running in the background while the test talks to it.
-struct Background {
-    ProcessResult result;
-    std::thread thread;
-    explicit Background(std::vector<std::string> args, double timeout_s = 60) {
-        args.insert(args.begin(), kXlat);
-        thread = std::thread([this, args, timeout_s] { result = run_process(args, timeout_s); });
-    }
-    const ProcessResult& wait() {
-        if (thread.joinable()) thread.join();
-        return result;
-    }
-    ~Background() { wait(); }
-};
-
 // A GDB remote protocol client: packets with checksums, acknowledgements skipped.
 struct GdbClient : Client {
     void packet(const std::string& payload) {
@@ -101,7 +86,7 @@ TEST_CASE("gdb attaches, reads registers at reset, breaks, steps, watches, reads
     SECTION("the JIT") { mode = "jit"; }
     SECTION("the interpreter") { mode = "interp"; }
     INFO("--cpu-mode " << mode);
-    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-S", "-bios", rom_image("gdb_target"), "-debugcon", "stdio",
+    BackgroundProcess xlat(kXlat, {"-gdb", "tcp::" + std::to_string(port), "-S", "-bios", rom_image("gdb_target"), "-debugcon", "stdio",
                      "--cpu-mode", mode});
     const std::string p = std::to_string(port);
     ProcessResult g = run_process({gdb, "-batch", "-nx", "-ex", "set confirm off", "-ex", "set tcp connect-timeout 30",
@@ -146,7 +131,7 @@ TEST_CASE("GDB stub protocol: queries, Ctrl-C, step, breakpoint, unmapped memory
     const std::string rom = dir.file("loop.bin", image);
     const int port = free_tcp_port();
     REQUIRE(port > 0);
-    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-bios", rom, "-debugcon", "none", "--trace", "gdb"});
+    BackgroundProcess xlat(kXlat, {"-gdb", "tcp::" + std::to_string(port), "-bios", rom, "-debugcon", "none", "--trace", "gdb"});
     GdbClient c;
     REQUIRE(c.connect_tcp(port));
     const std::string features = c.ask("qSupported:multiprocess+;swbreak+;hwbreak+;xmlRegisters=i386");
@@ -215,7 +200,7 @@ TEST_CASE("GDB stub: -S waits, detach lets the guest run on", "[gdbstub]") {
     const std::string rom = dir.file("loop.bin", image);
     const int port = free_tcp_port();
     REQUIRE(port > 0);
-    Background xlat({"-gdb", "tcp::" + std::to_string(port), "-S", "--max-insns", "100000", "-bios", rom, "-debugcon", "none"});
+    BackgroundProcess xlat(kXlat, {"-gdb", "tcp::" + std::to_string(port), "-S", "--max-insns", "100000", "-bios", rom, "-debugcon", "none"});
     GdbClient c;
     REQUIRE(c.connect_tcp(port));
     c.send("+");

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace xlat_test {
@@ -132,5 +133,24 @@ inline std::string find_on_path(const std::string& name) {
     }
     return {};
 }
+
+// A process running in the background while the test talks to it (a socket, a pty): a thread
+// waits for it through run_process; wait() (or the destructor) joins and gives its result.
+struct BackgroundProcess {
+    ProcessResult result;
+    std::thread thread;
+    // Runs `program` with `args`.
+    BackgroundProcess(const std::string& program, std::vector<std::string> args, double timeout_s = 60) {
+        args.insert(args.begin(), program);
+        thread = std::thread([this, argv = std::move(args), timeout_s] { result = run_process(argv, timeout_s); });
+    }
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+    const ProcessResult& wait() {
+        if (thread.joinable()) thread.join();
+        return result;
+    }
+    ~BackgroundProcess() { wait(); }
+};
 
 } // namespace xlat_test

@@ -22,20 +22,6 @@ namespace {
 
 const std::string kXlat = XLAT_BINARY_DIR "/bin/xlat";
 
-struct Background {
-    ProcessResult result;
-    std::thread thread;
-    explicit Background(std::vector<std::string> args, double timeout_s = 60) {
-        args.insert(args.begin(), kXlat);
-        thread = std::thread([this, args, timeout_s] { result = run_process(args, timeout_s); });
-    }
-    const ProcessResult& wait() {
-        if (thread.joinable()) thread.join();
-        return result;
-    }
-    ~Background() { wait(); }
-};
-
 // A ROM whose reset vector holds jmp $.
 std::string loop_rom(const ScratchDir& dir) {
     std::string image(64 * 1024, '\xff');
@@ -85,7 +71,7 @@ void check_event(const json& e, const std::string& name) {
 TEST_CASE("QMP: greeting, capabilities, query-status, stop, cont, system_reset, quit and events", "[qmp]") {
     ScratchDir dir("qmp");
     const std::string sock = (dir.dir / "qmp.sock").string();
-    Background xlat({"-S", "-qmp", "unix:" + sock + ",server,nowait", "-bios", loop_rom(dir), "-debugcon", "none"});
+    BackgroundProcess xlat(kXlat, {"-S", "-qmp", "unix:" + sock + ",server,nowait", "-bios", loop_rom(dir), "-debugcon", "none"});
     QmpClient c;
     REQUIRE(c.connect_unix(sock));
     const json greeting = c.next();
@@ -146,7 +132,7 @@ TEST_CASE("QMP on TCP waits for its client, then reports the guest's own shutdow
         // the run at once, so an xlat that had not waited would be gone, not greeting us.
         const int port = free_tcp_port();
         REQUIRE(port > 0);
-        Background xlat({"-qmp", "tcp:127.0.0.1:" + std::to_string(port) + ",server", "-bios", rom_image("gdb_target"),
+        BackgroundProcess xlat(kXlat, {"-qmp", "tcp:127.0.0.1:" + std::to_string(port) + ",server", "-bios", rom_image("gdb_target"),
                          "-debugcon", "none"});
         std::this_thread::sleep_for(std::chrono::milliseconds(300));
         QmpClient c;
@@ -159,7 +145,7 @@ TEST_CASE("QMP on TCP waits for its client, then reports the guest's own shutdow
     }
     const int port = free_tcp_port();
     REQUIRE(port > 0);
-    Background xlat({"-S", "-qmp", "tcp:127.0.0.1:" + std::to_string(port) + ",server", "-bios", rom_image("gdb_target"),
+    BackgroundProcess xlat(kXlat, {"-S", "-qmp", "tcp:127.0.0.1:" + std::to_string(port) + ",server", "-bios", rom_image("gdb_target"),
                      "-debugcon", "none"});
     QmpClient c;
     REQUIRE(c.connect_tcp(port));
@@ -181,7 +167,7 @@ TEST_CASE("QMP on TCP waits for its client, then reports the guest's own shutdow
 TEST_CASE("monitor over a unix socket: info, x, xp, stop, cont, system_reset, quit", "[monitor]") {
     ScratchDir dir("monitor");
     const std::string sock = (dir.dir / "mon.sock").string();
-    Background xlat({"-S", "-monitor", "unix:" + sock + ",server,nowait", "-bios", loop_rom(dir), "-debugcon", "none"});
+    BackgroundProcess xlat(kXlat, {"-S", "-monitor", "unix:" + sock + ",server,nowait", "-bios", loop_rom(dir), "-debugcon", "none"});
     Client c;
     REQUIRE(c.connect_unix(sock));
     const auto prompt = [](const std::string& b) {
