@@ -332,10 +332,7 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
     MachineConfig cfg;
     cfg.cpu_mode = mode;
     cfg.ram_bytes = opt.ram_bytes;
-    const std::string bios = opt.bios.empty() ? default_firmware() : opt.bios;
-    if (opt.bios.empty() && access(bios.c_str(), R_OK) != 0)
-        throw UsageError("no firmware given and the demo ROM is not at " + bios + ": use -bios FILE");
-    cfg.firmware = read_firmware(bios);
+    cfg.firmware = firmware_for(opt);
     // The guest's own output of the first run goes to stderr: the report owns stdout.
     if (echo_console && opt.debugcon != "none") cfg.debugcon = [](char ch) { std::fputc(ch, stderr); };
     cfg.debugcon_port = opt.debugcon_port;
@@ -348,25 +345,10 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
     } catch (const std::invalid_argument& e) {
         throw UsageError(e.what());
     }
+    GuestKernel guest = GuestKernel::open(opt);
     auto machine = std::make_unique<Machine>(cfg);
     Machine& m = *machine;
-    if (!opt.kernel.empty()) {
-        BootFile kernel = BootFile::open(opt.kernel, "kernel");
-        try {
-            if (kernel_format(kernel) == KernelFormat::Linux) {
-                std::vector<BootFile> initrd;
-                if (!opt.initrd.empty()) initrd.push_back(BootFile::open(opt.initrd[0], "initrd"));
-                load_linux(m, kernel, opt.append, initrd.empty() ? nullptr : &initrd[0]);
-            } else {
-                std::vector<BootModule> modules;
-                for (const std::string& item : opt.initrd)
-                    modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
-                load_multiboot(m, kernel, opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
-            }
-        } catch (const BootError& e) {
-            throw UsageError("'" + opt.kernel + "': " + e.what());
-        }
-    }
+    guest.load(m, opt);
 
     RunData d;
     CpuStats before{};

@@ -61,10 +61,7 @@ int run(int argc, char** argv) {
 
     MachineConfig cfg;
     cfg.ram_bytes = opt.ram_bytes;
-    std::string bios = opt.bios.empty() ? default_firmware() : opt.bios;
-    if (opt.bios.empty() && access(bios.c_str(), R_OK) != 0)
-        throw UsageError("no firmware given and the demo ROM is not at " + bios + ": use -bios FILE");
-    cfg.firmware = read_firmware(bios);
+    cfg.firmware = firmware_for(opt);
     // The debug console's host side. A write that fails (a closed pipe: SIGPIPE is ignored, so
     // it fails with EPIPE; a full disk; file:/dev/full) ends the run with one line and status
     // kExitOutputError: the guest's output is what the run is for, and `xlat | head` should end
@@ -117,28 +114,8 @@ int run(int argc, char** argv) {
         throw UsageError("--screenshot needs a display: use -vga std");
     }
 
-    // The kernel and its modules or initrd are opened (and refused when they are not regular
-    // files) before the machine is built; the loader reads what it needs from them into guest RAM.
-    std::vector<BootFile> kernel;  // zero or one
-    KernelFormat format = KernelFormat::Multiboot;
-    std::vector<BootModule> modules;
-    std::vector<BootFile> initrd;  // Linux: zero or one
-    if (!opt.kernel.empty()) {
-        kernel.push_back(BootFile::open(opt.kernel, "kernel"));
-        try {
-            format = kernel_format(kernel[0]);
-        } catch (const BootError& e) {
-            throw UsageError("'" + opt.kernel + "': " + e.what());
-        }
-        if (format == KernelFormat::Linux) {
-            if (opt.initrd.size() > 1)
-                throw UsageError("-initrd: a Linux kernel takes one initrd file (commas separate Multiboot modules)");
-            if (!opt.initrd.empty()) initrd.push_back(BootFile::open(opt.initrd[0], "initrd"));
-        } else {
-            for (const std::string& item : opt.initrd)
-                modules.push_back(BootModule{BootFile::open(item.substr(0, item.find(' ')), "module"), item});
-        }
-    }
+    // The kernel and its initrd or modules are opened before the machine is built.
+    GuestKernel guest = GuestKernel::open(opt);
 
     cfg.debugcon_port = opt.debugcon_port;
     std::unique_ptr<Machine> machine;
@@ -153,16 +130,7 @@ int run(int argc, char** argv) {
     }
     Machine& m = *machine;
     con.cpu = &m.cpu;
-    if (!kernel.empty()) {
-        try {
-            if (format == KernelFormat::Linux)
-                load_linux(m, kernel[0], opt.append, initrd.empty() ? nullptr : &initrd[0]);
-            else
-                load_multiboot(m, kernel[0], opt.kernel + (opt.append.empty() ? "" : " " + opt.append), modules);
-        } catch (const BootError& e) {
-            throw UsageError("'" + opt.kernel + "': " + e.what());
-        }
-    }
+    guest.load(m, opt);
     // The serial ports' readers and clock events use the machine: they stop before it goes,
     // however this function is left.
     struct SerialStop {
