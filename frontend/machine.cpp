@@ -41,6 +41,7 @@ Machine::Machine(const MachineConfig& cfg)
     clock.on_earlier_deadline([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitTimer); }, &cpu);
     tracer.mask = cfg.trace_mask;
     tracer.out = cfg.trace_out;
+    interp.debug_break = cfg.debug_break;
     std::string problem = firmware_size_problem(cfg.firmware.size());
     if (!problem.empty()) throw std::invalid_argument(problem);
     // The whole image at the top of 4 GiB, its last 128 KiB (at most) at the top of 1 MiB, as
@@ -110,10 +111,10 @@ Machine::Machine(const MachineConfig& cfg)
     rtc->cmos(0x18) = rtc->cmos(0x31) = uint8_t(ext >> 8);
     rtc->cmos(0x34) = uint8_t(high);
     rtc->cmos(0x35) = uint8_t(high >> 8);
-    io.on_unclaimed_ctx = &tracer;
-    io.on_unclaimed = [](void* ctx, uint16_t port, bool write) {
-        static_cast<Tracer*>(ctx)->log(kTraceIo, "%s of unclaimed port %04x", write ? "write" : "read", port);
-    };
+    // The trace points of the port bus and of every device (PIC, PIT, PCI configuration).
+    io.tracer = &tracer;
+    for (const auto& d : devices.all()) d->attach_tracer(&tracer);
+    board.pci_host.attach_tracer(&tracer);
     reset();
 }
 

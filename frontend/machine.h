@@ -46,6 +46,7 @@ struct MachineConfig {
     bool no_reboot = false;                // a triple fault ends the run instead of resetting
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
+    ZydisMnemonic debug_break = ZYDIS_MNEMONIC_INVALID;  // --debug-break-insn (Interpreter::debug_break)
     std::array<std::shared_ptr<BlockDevice>, 4> ide_disks;  // primary master/slave, secondary master/slave
     std::array<std::function<void(uint8_t)>, 4> serial_out;  // what COM1-COM4 transmit goes here
     int icount_shift = -1;                 // >= 0: --icount, each instruction 2^shift ns; -1: host time

@@ -58,6 +58,7 @@ int run(int argc, char** argv) {
     Options opt = parse_options(argc, argv);
     if (opt.help) { std::fputs(opt.help_text.c_str(), stdout); return 0; }
     if (opt.version) { std::puts(kVersion); return 0; }
+    if (opt.trace_help) { std::fputs(trace_help().c_str(), stdout); return 0; }
 
     MachineConfig cfg;
     cfg.ram_bytes = opt.ram_bytes;
@@ -90,6 +91,7 @@ int run(int argc, char** argv) {
         throw UsageError(e.what());
     }
     cfg.trace_mask = opt.trace_mask;
+    if (!opt.debug_break_insn.empty()) cfg.debug_break = mnemonic_from_name(opt.debug_break_insn);
     // -D FILE: the trace lines go there (closed when main returns).
     std::unique_ptr<FILE, int (*)(FILE*)> trace_file(nullptr, std::fclose);
     if (!opt.trace_file.empty()) {
