@@ -212,7 +212,10 @@ void Cpu::deliver_fault(const GuestFault& first) {
             interrupt(f.vector, IntSource::Exception, s.insn_eip, err, f.error_code);
             return;
         } catch (const GuestFault& again) {
-            // A fault while delivering: SDM Vol. 3A, 6.15, Table 6-5.
+            // A fault while delivering: SDM Vol. 3A, 6.15, Table 6-5. A page fault loads CR2
+            // as it is detected, also when it becomes a #DF (as Bochs and QEMU do; tools/trace-diff
+            // found the difference).
+            if (again.vector == kPF) s.cr2 = again.address;
             FaultClass a = classify(uint8_t(f.vector)), b = classify(again.vector);
             if (a == FaultClass::DoubleFault) {
                 request_stop(StopReason::TripleFault);

@@ -39,7 +39,7 @@ public:
 
 private:
     // The "exec" trace line of the instruction about to run (docs/debugging.md, tools/trace-diff).
-    void trace_exec(const Insn& in);
+    void trace_exec(const char* text);
     Cpu& cpu_;
     const InsnTable& table_;
     Decoder decoder_;
