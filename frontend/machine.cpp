@@ -115,7 +115,20 @@ Machine::Machine(const MachineConfig& cfg)
     io.tracer = &tracer;
     for (const auto& d : devices.all()) d->attach_tracer(&tracer);
     board.pci_host.attach_tracer(&tracer);
+    // CD-ROM drives, and the boot order SeaBIOS reads from the CMOS and fw_cfg
+    // (frontend/boot_order.h).
+    for (unsigned i = 0; i < 4; ++i)
+        if (cfg.ide_media[i] == IdeMedia::Cdrom) (i < 2 ? board.ide0 : board.ide1).attach(i & 1, board.disks[i].get(), true);
+    ide_media_ = cfg.ide_media;
+    boot_ = cfg.boot;
+    apply_boot_settings(board.fw_cfg, boot_);
+    apply_boot_order(*rtc, board.fw_cfg, boot_, boot_.once.empty() ? boot_.order : boot_.once, ide_media_);
+    io.on_unclaimed_ctx = &tracer;
+    io.on_unclaimed = [](void* ctx, uint16_t port, bool write) {
+        static_cast<Tracer*>(ctx)->log(kTraceIo, "%s of unclaimed port %04x", write ? "write" : "read", port);
+    };
     reset();
+    boot_once_pending_ = !boot_.once.empty();
 }
 
 void Machine::reset() {
@@ -125,6 +138,12 @@ void Machine::reset() {
     phys.set_a20(true);
     devices.reset_all();
     board.reset();
+    if (boot_once_pending_) {
+        // -boot once= held for the first boot only: from this reset on, the order (as QEMU's
+        // reset handler restores it).
+        apply_boot_order(*rtc, board.fw_cfg, boot_, boot_.order, ide_media_);
+        boot_once_pending_ = false;
+    }
     lapic->apic_base_written(cpu.s.apic_base);  // the APIC window back where reset puts it
     tracer.log(kTraceCpu, "reset");
 }

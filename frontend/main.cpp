@@ -77,7 +77,7 @@ int run(int argc, char** argv) {
         if (!con.file) throw UsageError("cannot open debugcon file " + quote(con.name) + ": " + std::strerror(errno));
     }
     if (con.file) cfg.debugcon = [&con](char ch) { con.put(ch); };
-    cfg.ide_disks = open_drives(opt.drives);
+    configure_drives(cfg, opt.drives, opt.boot);
     SerialBackends serial(opt.serial);
     for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
