@@ -146,6 +146,7 @@ void Machine::reset() {
     }
     lapic->apic_base_written(cpu.s.apic_base);  // the APIC window back where reset puts it
     tracer.log(kTraceCpu, "reset");
+    if (after_reset) after_reset();
 }
 
 // The outer loop (docs/runloop.md): due clock events, the executor for a budget, resets, and
