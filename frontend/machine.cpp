@@ -32,6 +32,7 @@ Machine::Machine(const MachineConfig& cfg)
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
     if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes, cfg.jit_disable);
+    else interp.enable_blocks();  // the interpreter runs from decoded blocks (docs/cpu.md)
     // icount time counts what retired() counts: every instruction since power-on, over resets.
     if (cfg.icount_shift >= 0)
         clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
@@ -309,6 +310,7 @@ std::string Machine::describe_stats() const {
                   " flushes, %" PRIu64 " page walks\n", st.interrupts, ms.hits, ms.misses, ms.flushes, ms.walks);
     out += buf;
     if (jit) out += jit->describe_stats();
+    else out += interp.describe_stats();
     return out;
 }
 
