@@ -59,6 +59,7 @@ int run(int argc, char** argv) {
     Options opt = parse_options(argc, argv);
     if (opt.help) { std::fputs(opt.help_text.c_str(), stdout); return 0; }
     if (opt.version) { std::puts(kVersion); return 0; }
+    if (opt.trace_help) { std::fputs(trace_help().c_str(), stdout); return 0; }
 
     use_default_guest(opt);  // neither -bios nor -kernel: the Linux guest of roms/build-linux-guest
 
@@ -79,7 +80,7 @@ int run(int argc, char** argv) {
         if (!con.file) throw UsageError("cannot open debugcon file " + quote(con.name) + ": " + std::strerror(errno));
     }
     if (con.file) cfg.debugcon = [&con](char ch) { con.put(ch); };
-    cfg.ide_disks = open_drives(opt.drives);
+    configure_drives(cfg, opt.drives, opt.boot);
     SerialBackends serial(opt.serial);
     for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
@@ -93,6 +94,7 @@ int run(int argc, char** argv) {
         throw UsageError(e.what());
     }
     cfg.trace_mask = opt.trace_mask;
+    if (!opt.debug_break_insn.empty()) cfg.debug_break = mnemonic_from_name(opt.debug_break_insn);
     // -D FILE: the trace lines go there (closed when main returns).
     std::unique_ptr<FILE, int (*)(FILE*)> trace_file(nullptr, std::fclose);
     if (!opt.trace_file.empty()) {
