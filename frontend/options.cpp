@@ -186,7 +186,8 @@ po::options_description describe() {
          "size of the JIT's code arena: 32M (default), 4M, ... (no suffix: MiB; 1M to 1G); flushed "
          "whole when full")
         ("jit-disable", po::value<std::string>()->value_name("LIST"),
-         "native emission to switch off, comma-separated: alu, move, control, stack, cond, tlb "
+         "native emission to switch off, comma-separated: alu, move, control, stack, cond, shift, "
+         "muldiv, bit, string, tlb "
          "(inline memory access), flags (flag liveness), chain, all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),
