@@ -256,9 +256,7 @@ bool Mmu::try_read(uint32_t lin, unsigned size, bool user, Access acc, uint32_t&
     const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
     if ((lin & kPageMask) == e.tag[int(acc)] && (lin & ~kPageMask) <= kPageSize - size) {
         ++stats_.hits;
-        uint32_t v = 0;
-        std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), size);  // little-endian host
-        value = v;
+        value = load_host(reinterpret_cast<const void*>(lin + e.addend), size);
         return true;
     }
     uint32_t first = kPageSize - (lin & ~kPageMask);
@@ -282,7 +280,7 @@ bool Mmu::try_write(uint32_t lin, unsigned size, uint32_t value, bool user, Gues
     const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
     if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size) {
         ++stats_.hits;
-        std::memcpy(reinterpret_cast<void*>(lin + e.addend), &value, size);  // little-endian host
+        store_host(reinterpret_cast<void*>(lin + e.addend), size, value);
         return true;
     }
     uint32_t first = kPageSize - (lin & ~kPageMask);
@@ -326,7 +324,7 @@ void Mmu::write_slow(uint32_t lin, unsigned size, uint32_t value, bool user) {
     if (!try_write(lin, size, value, user, f)) rethrow_fault(f);
 }
 
-void Mmu::probe_write(uint32_t lin, unsigned size, bool user) {
+void Mmu::probe_write_slow(uint32_t lin, unsigned size, bool user) {
     GuestFault f;
     if (!try_probe_write(lin, size, user, f)) rethrow_fault(f);
 }
@@ -373,9 +371,7 @@ uint32_t Mmu::read_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
     if ((lin & ~kPageMask) > kPageSize - size) return read_slow(lin, size, user, Access::Read);
     if ((lin & kPageMask) == e.tag[int(Access::Read)]) {
         ++stats_.hits;
-        uint32_t v = 0;
-        std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), size);
-        return v;
+        return load_host(reinterpret_cast<const void*>(lin + e.addend), size);
     }
     return phys_read(run_page(run, lin, Access::Read, user), size);
 }
@@ -385,7 +381,7 @@ void Mmu::write_run(PageRun& run, uint32_t lin, unsigned size, uint32_t value, b
     if ((lin & ~kPageMask) > kPageSize - size) return write_slow(lin, size, value, user);
     if ((lin & kPageMask) == e.tag[int(Access::Write)]) {
         ++stats_.hits;
-        std::memcpy(reinterpret_cast<void*>(lin + e.addend), &value, size);
+        store_host(reinterpret_cast<void*>(lin + e.addend), size, value);
         return;
     }
     phys_write(run_page(run, lin, Access::Write, user), size, value);
