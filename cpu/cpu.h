@@ -191,6 +191,9 @@ public:
         default: return mmu.write<uint32_t>(lin, v, false);
         }
     }
+    // Per segment register, the Access kinds linear() passes with the limit check alone (the
+    // translator's inline probe of a segment that is not flat reads these).
+    const uint8_t* seg_ok() const { return seg_ok_; }
     uint8_t rd8(SegReg sr, uint32_t off) { return uint8_t(rd(sr, off, 1)); }
     uint16_t rd16(SegReg sr, uint32_t off) { return uint16_t(rd(sr, off, 2)); }
     uint32_t rd32(SegReg sr, uint32_t off) { return rd(sr, off, 4); }

@@ -96,6 +96,14 @@ void Interpreter::step() {
                            s.reg32(ECX), s.reg32(EDX), s.reg32(ESI), s.reg32(EDI), s.reg32(EBP), s.reg32(ESP),
                            s.eflags);
         }
+        if (cpu_.trace.on(kTraceExec)) {
+            trace_exec(disassemble(in).c_str());
+            if (in.mnemonic == debug_break) {  // the planted divergence: skip the semantics
+                s.set_eip(in.next_eip);
+                ++s.icount;
+                return;
+            }
+        }
         if (!in.row) cpu_.undefined(&in);
         s.set_eip(in.next_eip);
         const uint64_t counted_before = s.icount;
@@ -108,7 +116,9 @@ void Interpreter::step() {
         // A REP string instruction counts its further iterations itself (cpu/string.cpp).
         cpu_.stats.executed[in.mnemonic] += 1 + (s.icount - counted_before);
     } catch (const GuestFault& f) {
-        // Faults of the fetch and decode, and instruction breakpoints.
+        // Faults of the fetch and decode, and instruction breakpoints. An instruction that does
+        // not decode (#UD) still gets its exec line, as QEMU logs the block that raises it.
+        if (f.vector == kUD && cpu_.trace.on(kTraceExec)) trace_exec("(undefined opcode)");
         s.fault = PendingFault{1, f.vector, f.error_code, f.address};
         deliver_pending_fault(cpu_);
         ++s.icount;
@@ -116,6 +126,22 @@ void Interpreter::step() {
     }
     ++s.icount;
     debug_traps();
+}
+
+void Interpreter::trace_exec(const char* text) {
+    // One line of key=value fields: the state before the instruction, as QEMU's -d cpu prints
+    // it at the entry of each translation block (one instruction each with -singlestep).
+    const CpuState& s = cpu_.s;
+    char segs[6][24];
+    static constexpr const char* kNames[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+    for (unsigned i = 0; i < 6; ++i)
+        std::snprintf(segs[i], sizeof segs[i], "%s=%04x/%08x", kNames[i], s.seg[i].selector, uint32_t(s.seg[i].base));
+    cpu_.trace.log(kTraceExec,
+                   "eip=%08x eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x efl=%08x "
+                   "%s %s %s %s %s %s cr0=%08x cr2=%08x cr3=%08x cr4=%08x | %s",
+                   s.eip(), s.reg32(EAX), s.reg32(EBX), s.reg32(ECX), s.reg32(EDX), s.reg32(ESI), s.reg32(EDI),
+                   s.reg32(EBP), s.reg32(ESP), s.eflags, segs[0], segs[1], segs[2], segs[3], segs[4], segs[5],
+                   uint32_t(s.cr0), uint32_t(s.cr2), uint32_t(s.cr3), uint32_t(s.cr4), text);
 }
 
 void Interpreter::debug_traps() {

@@ -51,6 +51,10 @@ public:
     const Insn& fetch();
     // Text of the instruction fetch() returned last (`in`), for traces.
     std::string disassemble(const Insn& in) const;
+    // Test-only (--debug-break-insn): while the "exec" trace is on, instructions with this
+    // mnemonic do nothing but advance EIP, a divergence planted for tools/trace-diff to find.
+    // Tested only inside the exec trace's branch, so it costs nothing otherwise.
+    ZydisMnemonic debug_break = ZYDIS_MNEMONIC_INVALID;
 
     struct BlockStats {
         uint64_t translated = 0;   // blocks decoded
@@ -64,6 +68,8 @@ public:
     std::string describe_stats() const;
 
 private:
+    // The "exec" trace line of the instruction about to run (docs/debugging.md, tools/trace-diff).
+    void trace_exec(const char* text);
     Cpu& cpu_;
     const InsnTable& table_;
     Decoder decoder_;
