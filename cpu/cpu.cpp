@@ -167,18 +167,7 @@ void Cpu::sys_wr(uint32_t lin, unsigned size, uint32_t v) {
 // ---------------------------------------------------------------------------------------------
 // Stack
 
-uint32_t Cpu::push_at(uint32_t sp, unsigned size, uint32_t v) {
-    uint32_t m = sp_mask();
-    uint32_t nsp = (sp & ~m) | ((sp - size) & m);
-    wr(SS, nsp & m, size, v);
-    return nsp;
-}
-
-uint32_t Cpu::pop_at(uint32_t sp, unsigned size, uint32_t& v) {
-    uint32_t m = sp_mask();
-    v = rd(SS, sp & m, size);
-    return (sp & ~m) | ((sp + size) & m);
-}
+// push_at and pop_at are inline (cpu/cpu.h).
 
 // ---------------------------------------------------------------------------------------------
 // Segments and modes

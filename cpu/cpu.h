@@ -103,11 +103,15 @@ public:
     // general registers, the common case, take the inline path.
     uint32_t get(ZydisRegister r) const {
         const unsigned g = unsigned(r) - ZYDIS_REGISTER_EAX;
-        return g < 8 ? s.reg32(g) : get_slow(r);
+        if (g < 8) return s.reg32(g);
+        const unsigned b = unsigned(r) - ZYDIS_REGISTER_AL;  // AL CL DL BL AH CH DH BH
+        return b < 8 ? reg8(b) : get_slow(r);
     }
     void set(ZydisRegister r, uint32_t v) {
         const unsigned g = unsigned(r) - ZYDIS_REGISTER_EAX;
+        const unsigned b = unsigned(r) - ZYDIS_REGISTER_AL;
         if (g < 8) s.set_reg32(g, v);
+        else if (b < 8) set_reg8(b, uint8_t(v));
         else set_slow(r, v);
     }
     // The size-masked value of (E)CX, (E)SI, (E)DI for an address size of 2 or 4 bytes, and
@@ -213,8 +217,17 @@ public:
     // multi-word transfer commits ESP only after every access succeeded: 
     //   uint32_t sp = c.s.reg32(ESP); sp = c.push_at(sp, 2, v1); sp = c.push_at(sp, 2, v2); c.set_sp(sp);
     uint32_t sp_mask() const { return stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
-    uint32_t push_at(uint32_t sp, unsigned size, uint32_t v);   // returns the new sp
-    uint32_t pop_at(uint32_t sp, unsigned size, uint32_t& v);   // returns the new sp
+    uint32_t push_at(uint32_t sp, unsigned size, uint32_t v) {  // returns the new sp
+        const uint32_t m = sp_mask();
+        const uint32_t nsp = (sp & ~m) | ((sp - size) & m);
+        wr(SS, nsp & m, size, v);
+        return nsp;
+    }
+    uint32_t pop_at(uint32_t sp, unsigned size, uint32_t& v) {  // returns the new sp
+        const uint32_t m = sp_mask();
+        v = rd(SS, sp & m, size);
+        return (sp & ~m) | ((sp + size) & m);
+    }
     void set_sp(uint32_t sp) {
         if (stack32()) s.set_reg32(ESP, sp); else set_reg16(ESP, uint16_t(sp));
     }

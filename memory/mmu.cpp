@@ -170,7 +170,9 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad, bool inspe
         if (want != lo) phys_write(addrs[n - 1], 4, want);
     }
     (void)large;
-    return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G), true, 0};
+    Walk r{paddr, paging_.pge && (entries[n - 1] & PTE_G), true, 0};
+    r.writable = (w || (!user && !paging_.wp)) && (entries[n - 1] & PTE_D);
+    return r;
 }
 
 bool Mmu::debug_translate(uint32_t lin, uint64_t& paddr) noexcept {
@@ -207,6 +209,7 @@ void Mmu::phys_write(uint64_t paddr, unsigned size, uint32_t value) noexcept {
 bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault& f) noexcept {
     ++stats_.misses;
     bool global = false;
+    bool writable = true;  // a write would pass the walk without setting anything
     if (!paging_.enabled) {
         paddr = lin & phys_.a20_mask();
     } else {
@@ -217,6 +220,7 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
         }
         paddr = w.paddr & (0xF00000000ull | phys_.a20_mask());
         global = w.global;
+        writable = w.writable;
     }
     if (paddr >> 32) return true;  // nothing there: always the slow path
     const PageInfo pi = phys_.page(uint32_t(paddr));
@@ -235,6 +239,16 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
         e.addend = addend;
         e.global = global;
         e.tag[int(acc)] = lin & kPageMask;
+        // The other data access kind as well when it would reach the same host page with no
+        // walk of its own to set anything: a page that may be written may be read (SDM Vol. 3A,
+        // 4.6), and a read of a page already dirty and writable at this privilege may be
+        // followed by writes. A read-modify-write then fills once, not twice.
+        if (acc == Access::Write && pi.kind == RegionKind::Ram && pi.host == host) {
+            e.tag[int(Access::Read)] = lin & kPageMask;
+        } else if (acc == Access::Read && writable && pi.wkind == RegionKind::Ram && pi.whost == host &&
+                   !phys_.is_code_page(uint32_t(paddr))) {
+            e.tag[int(Access::Write)] = lin & kPageMask;
+        }
     }
     return true;
 }

@@ -186,6 +186,8 @@ private:
         bool global;        // the mapping is global
         bool ok;            // false: the walk faults with #PF(error)
         uint32_t error;     // the #PF error code when !ok
+        bool writable = false;  // a write at this privilege would pass, with nothing to set
+                                // (the entry that maps the page is dirty already)
     };
     // Walks the page tables. Entries that map a table get their accessed bit as the walk uses
     // them; with set_ad the entry that maps the page gets A (and D for a write) once every check
