@@ -164,7 +164,7 @@ public:
     std::unique_ptr<Jit> jit;  // the translator, with --cpu-mode jit (null: the interpreter runs)
     // Runs exactly one instruction with the machine's executor (tests).
     void step() {
-        if (jit) jit->step(); else interp.step();
+        if (jit) jit->step(); else interp.step_block();
     }
     // Every device of the machine (reset together, saved through their state lists); declared
     // last so that devices go before the clock and buses they use.

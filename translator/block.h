@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/insn.h"
+#include "cpu/table.h"
 #include "translator/decoder.h"
 
 namespace xlat {
@@ -37,6 +38,7 @@ struct Block {
     // count, and the whole runs not yet multiplied into the per-mnemonic statistics.
     std::vector<std::pair<uint16_t, uint16_t>> mix;
     uint64_t pending_runs = 0;
+    std::unique_ptr<SemanticsFn[]> fns;  // per instruction: the semantics it runs (form-specialised)
 
     static constexpr unsigned kMaxInsns = 64;  // size cap of a block
 };

@@ -247,15 +247,22 @@ uint64_t block_key(const CpuState& s) {
 
 } // namespace
 
-Interpreter::~Interpreter() {
+Interpreter::~Interpreter() { disable_blocks(); }
+
+void Interpreter::disable_blocks() {
     if (!blocks_) return;
     PhysMem& phys = cpu_.mmu.phys();
+    count_runs();
     blocks_->clear();
+    blocks_.reset();
     if (phys.on_code_write_ctx == this) {
         phys.on_code_write = nullptr;
         phys.on_code_write_ctx = nullptr;
     }
     phys.remove_listener(this);
+    flush_pending_ = false;
+    // kExitCode is the block path's; run_steps would take it for a request to return.
+    cpu_.exit_request.fetch_and(~Cpu::kExitCode, std::memory_order_acq_rel);
 }
 
 void Interpreter::enable_blocks() {
@@ -325,7 +332,9 @@ Block* Interpreter::translate(const uint8_t* host, uint32_t lin, uint32_t eip, u
     std::memcpy(static_cast<void*>(b->insns.get()), scratch_insns_.data(), n * sizeof(Insn));
     std::memcpy(b->eips.get(), scratch_eips_.data(), n * sizeof(uint32_t));
     b->nbytes = uint16_t(scratch_eips_.back() - eip + scratch_insns_.back().length);
+    b->fns.reset(new SemanticsFn[n]);
     for (unsigned i = 0; i < n; ++i) {
+        b->fns[i] = semantics_for(scratch_insns_[i]);
         const uint16_t mn = scratch_insns_[i].mnemonic;
         auto it = std::find_if(b->mix.begin(), b->mix.end(), [&](const auto& p) { return p.first == mn; });
         if (it == b->mix.end()) b->mix.emplace_back(mn, 1);
@@ -363,6 +372,7 @@ void Interpreter::run_block(Block* b, uint64_t budget) {
     const unsigned n = b->ninsns < budget ? b->ninsns : unsigned(budget);
     const Insn* insns = b->insns.get();
     const uint32_t* eips = b->eips.get();
+    const SemanticsFn* fns = b->fns.get();
     const uint64_t start = s.icount;
     ++bstats_.runs;
     cpu_.debug_hits = 0;
@@ -372,7 +382,7 @@ void Interpreter::run_block(Block* b, uint64_t budget) {
             const Insn& in = insns[i];
             s.insn_eip = eips[i];
             s.set_eip(in.next_eip);
-            in.row->fn(cpu_, in);
+            fns[i](cpu_, in);
             ++s.icount;
             ++i;
             // What step() would look at before the next instruction: the exit request (a stop,
@@ -396,6 +406,30 @@ void Interpreter::run_block(Block* b, uint64_t budget) {
     if (const uint64_t extra = s.icount - start - i) cpu_.stats.executed[insns[i - 1].mnemonic] += extra;
     // A task switch's T bit (the task switch ends the block).
     if (s.task_trap | s.held_dr6 | s.single_step | cpu_.debug_hits) debug_traps();
+}
+
+bool Interpreter::per_insn_duties() const {
+    const CpuState& s = cpu_.s;
+    return (s.eflags & (TF | RF)) || s.inhibit_irq || (s.dr[7] & 0xFF) ||
+           ((s.cr0 & CR0_AM) && (s.eflags & AC) && s.cpl == 3) || cpu_.trace.on(TraceFlag(kTraceInsn | kTraceExec)) ||
+           cpu_.debugger_armed();
+}
+
+void Interpreter::step_block() {
+    Block* b = nullptr;
+    if (blocks_) {
+        if (cpu_.exit_request.load(std::memory_order_acquire) & Cpu::kExitCode) {
+            cpu_.exit_request.fetch_and(~Cpu::kExitCode, std::memory_order_acq_rel);
+            if (flush_pending_) flush();
+        }
+        if (!cpu_.exit_request.load(std::memory_order_acquire) && !per_insn_duties()) b = lookup();
+    }
+    if (!b) {
+        step();
+        return;
+    }
+    run_block(b, 1);
+    count_runs();
 }
 
 StopReason Interpreter::run_blocks(uint64_t end) {
@@ -433,10 +467,7 @@ StopReason Interpreter::run_blocks(uint64_t end) {
             }
             continue;
         }
-        // The per-instruction duties of step() (see above).
-        const bool per_insn = (s.eflags & (TF | RF)) || s.inhibit_irq || (s.dr[7] & 0xFF) ||
-                              ((s.cr0 & CR0_AM) && (s.eflags & AC) && s.cpl == 3) || cpu_.trace.on(kTraceInsn);
-        Block* b = per_insn ? nullptr : lookup();
+        Block* b = per_insn_duties() ? nullptr : lookup();
         if (!b) {
             ++bstats_.steps;
             step();

@@ -34,6 +34,8 @@ public:
     // the block cache takes PhysMem's code-write report (on_code_write), which the JIT owns
     // otherwise. Without it run() steps one instruction at a time.
     void enable_blocks();
+    // Back to one instruction at a time (tests compare both paths).
+    void disable_blocks();
     bool blocks_enabled() const { return blocks_ != nullptr; }
 
     // Runs until a stop is requested or `max_insns` instructions have run (0: no limit): then
@@ -42,6 +44,12 @@ public:
     StopReason run(uint64_t max_insns);
     // Decodes and executes exactly one instruction (or delivers the fault it raises).
     void step();
+    // Exactly one instruction as step() runs it, through the block path when blocks are enabled
+    // and the state allows (Machine::step: the per-instruction tests then check that path).
+    void step_block();
+    // The semantics the block path runs for `in`: a form-specialised function for the hottest
+    // forms (translator/interp_fast.cpp), else the row's.
+    static SemanticsFn semantics_for(const Insn& in);
     // The debug traps that follow an instruction (data breakpoints, single step, a new task's T
     // bit), delivered or held by a MOV SS shadow; step() calls it, and the JIT after a block.
     void debug_traps();
@@ -105,6 +113,9 @@ private:
     // run() with blocks and with steps.
     StopReason run_blocks(uint64_t end);
     StopReason run_steps(uint64_t end);
+    // True when step() has something to do for the next instruction besides fetching and
+    // running it (see interp.cpp): the block path does not run then.
+    bool per_insn_duties() const;
     // The block at CS:EIP, or null (a fetch fault, MMIO, an instruction decode_block leaves out).
     Block* lookup();
     Block* translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key);
