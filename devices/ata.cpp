@@ -170,6 +170,10 @@ void AtaChannel::io_write(uint16_t port, unsigned size, uint32_t value) {
     case 5: push(lba_high_); break;
     case 6: device_ = v; break;
     default:
+        if (tracer_ && tracer_->on(kTraceAta))
+            tracer_->log(kTraceAta, "%s.%u: command %02x features %02x count %02x lba %02x %02x %02x device %02x%s",
+                         name_, (device_ >> 4) & 1, v, feature_[0], count_[0], lba_low_[0], lba_mid_[0], lba_high_[0],
+                         device_, present((device_ >> 4) & 1) ? "" : " (no drive)");
         if (v == 0x90) {  // EXECUTE DEVICE DIAGNOSTIC goes to both devices
             if (!present(0) && !present(1)) return;
             soft_reset();
@@ -542,6 +546,10 @@ void AtaChannel::execute_atapi(uint8_t cmd) {
 }
 
 void AtaChannel::run_packet() {
+    if (tracer_ && tracer_->on(kTraceAta))
+        tracer_->log(kTraceAta, "%s.%u: packet %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x", name_,
+                     (device_ >> 4) & 1, packet_[0], packet_[1], packet_[2], packet_[3], packet_[4], packet_[5],
+                     packet_[6], packet_[7], packet_[8], packet_[9], packet_[10], packet_[11]);
     AtapiCdrom::Reply r = cur().cd->command(packet_);
     reply_pos_ = 0;
     reply_read_lba_ = r.read_lba;
