@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #include "frontend/guest_load.h"
@@ -104,6 +105,35 @@ std::vector<uint8_t> madt_table() {
     return t;
 }
 
+// The ISA devices of the board under the PIIX3's ISA bridge (PCI0.ISA_, _ADR 1.0), each with its
+// PNP ID and the ports and IRQ it has (ACPI 1.0b, 6.4.2.1 IRQ and 6.4.2.5 I/O port descriptors):
+// the RTC (PNP0B00), the 8042's keyboard (PNP0303) and mouse (PNP0F13) ports, and COM1 and COM2
+// (PNP0501; COM3 and COM4 have no IRQ of their own on this board). Linux binds rtc_cmos, i8042
+// and 8250_pnp to them as on a PC's firmware tables, instead of probing the legacy addresses.
+template <typename WithPkg, typename Cat>
+std::vector<uint8_t> isa_devices(const WithPkg& with_pkg, const Cat& cat) {
+    struct Port { uint16_t base; uint8_t len; };
+    auto device = [&](const char* name, uint16_t pnp, int uid, std::initializer_list<Port> ports, unsigned irq) {
+        std::vector<uint8_t> crs;
+        for (const Port& p : ports)  // decodes 16 address bits, fixed base, alignment 1
+            crs.insert(crs.end(), {0x47, 0x01, uint8_t(p.base), uint8_t(p.base >> 8), uint8_t(p.base), uint8_t(p.base >> 8), 1, p.len});
+        crs.insert(crs.end(), {0x22, uint8_t(1u << irq), uint8_t((1u << irq) >> 8)});  // IRQNoFlags: edge, active high
+        crs.insert(crs.end(), {0x79, 0x00});
+        std::vector<uint8_t> body = {uint8_t(name[0]), uint8_t(name[1]), uint8_t(name[2]), uint8_t(name[3]),
+                                     0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, uint8_t(pnp >> 8), uint8_t(pnp)};  // EISA "PNPxxxx"
+        if (uid >= 0) body.insert(body.end(), {0x08, '_', 'U', 'I', 'D', 0x0A, uint8_t(uid)});
+        body = cat(body, with_pkg({0x08, '_', 'C', 'R', 'S', 0x11}, cat({0x0A, uint8_t(crs.size())}, crs)));
+        return with_pkg({0x5B, 0x82}, body);
+    };
+    std::vector<uint8_t> isa = {'I', 'S', 'A', '_', 0x08, '_', 'A', 'D', 'R', 0x0C, 0x00, 0x00, 0x01, 0x00};  // device 1, function 0
+    isa = cat(isa, device("RTC_", 0x0B00, -1, {{0x70, 2}}, 8));
+    isa = cat(isa, device("KBD_", 0x0303, -1, {{0x60, 1}, {0x64, 1}}, 1));
+    isa = cat(isa, device("MOU_", 0x0F13, -1, {}, 12));
+    isa = cat(isa, device("COM1", 0x0501, 1, {{0x3F8, 8}}, 4));
+    isa = cat(isa, device("COM2", 0x0501, 2, {{0x2F8, 8}}, 3));
+    return with_pkg({0x5B, 0x82}, isa);
+}
+
 // The tables, as one block for kAcpiBase.
 std::vector<uint8_t> acpi_tables(uint64_t ram) {
     std::vector<uint8_t> block(0x400, 0);
@@ -147,7 +177,8 @@ std::vector<uint8_t> acpi_tables(uint64_t ram) {
     // The DSDT (ACPI 1.0b, chapter 16 for AML, 6.4 for the resource descriptors):
     //   Name (_S5, Package (4) {0, 0, 0, 0})
     //   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, 0)
-    //                                  Name (_UID, 0) Name (_CRS, ResourceTemplate () {...}) } }
+    //                                  Name (_UID, 0) Name (_CRS, ResourceTemplate () {...})
+    //                                  Device (ISA_) {...} } }
     // With ACPI the kernel scans only the PCI roots the namespace names, and gives a root only
     // the windows its _CRS lists: buses 0-255, the I/O ports but the configuration ports
     // 0xCF8-0xCFF, the VGA window and the memory from the end of RAM up to the I/O APIC's area.
@@ -192,6 +223,7 @@ std::vector<uint8_t> acpi_tables(uint64_t ram) {
                                    0x08, '_', 'A', 'D', 'R', 0x00,                          // ZeroOp
                                    0x08, '_', 'U', 'I', 'D', 0x00};
     device = cat(device, with_pkg({0x08, '_', 'C', 'R', 'S', 0x11}, buffer));  // NameOp, BufferOp
+    device = cat(device, isa_devices(with_pkg, cat));
     std::vector<uint8_t> scope = cat({'\\', '_', 'S', 'B', '_'}, with_pkg({0x5B, 0x82}, device));  // DeviceOp
     std::vector<uint8_t> aml = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00};  // PackageOp, 4 elements
     aml = cat(aml, with_pkg({0x10}, scope));  // ScopeOp
@@ -303,6 +335,11 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     // SeaBIOS does: ata_piix takes a channel whose bit is clear for disabled and probes no disk.
     for (uint8_t idetim : {uint8_t(0x40), uint8_t(0x42)})
         m.board.piix3_ide.config_write(idetim, 2, m.board.piix3_ide.config16(idetim) | 0x8000);
+    // And the 8042's command byte as a PC BIOS leaves it (SeaBIOS too): keyboard interrupt on,
+    // the mouse port off, scan codes translated to set 1. Linux keeps the translation the
+    // firmware chose ("AT Translated Set 2 keyboard"), as on QEMU.
+    m.io.write(0x64, 1, 0x60);  // write the command byte
+    m.io.write(0x60, 1, 0x61);  // XLATE | AUXDIS | KBDINT
 
     // The 32-bit boot protocol's entry state (boot.rst, "32-bit Boot Protocol"): flat 4 GiB
     // __BOOT_CS and __BOOT_DS, paging and interrupts off, ESI = the zero page, EBP = EDI = EBX = 0.
