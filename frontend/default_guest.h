@@ -11,10 +11,9 @@ struct Options;
 
 // The kernel command line of the default guest. console=ttyS0: COM1 is the console.
 // cryptomgr.notests=1: the kernel's boot-time self-tests of its crypto algorithms are half the
-// instructions to the shell. nolapic: CPUID reports a local APIC, but the loader writes no MADT,
-// and without one Linux trusts the APIC only on a vendor it knows (else a warning with a call
-// trace). quiet: the shell's banner and prompt without the boot log.
-constexpr const char* kDefaultGuestAppend = "console=ttyS0 cryptomgr.notests=1 nolapic quiet";
+// instructions to the shell. quiet: the shell's banner and prompt without the boot log. (The
+// loader's MADT gives Linux the local and I/O APICs: no nolapic.)
+constexpr const char* kDefaultGuestAppend = "console=ttyS0 cryptomgr.notests=1 quiet";
 
 // Where roms/build-linux-guest puts the guest: $XLAT_GUEST_DIR, else $XDG_CACHE_HOME/xlat/guest,
 // else ~/.cache/xlat/guest (the script's own rule; empty when none of them is set).

@@ -341,7 +341,7 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
     cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
     cfg.icount_shift = opt.icount_shift;
     try {
-        cfg.rtc_start = rtc_start_time(opt.rtc_base);
+        cfg.rtc_start = rtc_start_time(opt.rtc_base, &cfg.rtc_start_ns);
     } catch (const std::invalid_argument& e) {
         throw UsageError(e.what());
     }

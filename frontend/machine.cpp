@@ -94,7 +94,9 @@ Machine::Machine(const MachineConfig& cfg)
     io.claim(0x40, 4, pit, 0, 1, 1);
     io.claim(0x61, 1, pit, 1, 1, 1);
     pit->irq0.connect(&board.isa_irqs(), 0);
-    rtc = &devices.add<Rtc146818>(clock, cfg.rtc_start == INT64_MIN ? rtc_start_time("utc") : cfg.rtc_start);
+    uint32_t rtc_ns = cfg.rtc_start_ns;
+    const int64_t rtc_secs = cfg.rtc_start == INT64_MIN ? rtc_start_time("utc", &rtc_ns) : cfg.rtc_start;
+    rtc = &devices.add<Rtc146818>(clock, rtc_secs, rtc_ns);
     io.claim(0x70, 2, rtc, 0, 1, 1);
     rtc->irq8.connect(&board.isa_irqs(), 8);
     if (cfg.vga) board.attach_vga(io, cfg.vga_rom, tracer);

@@ -89,7 +89,7 @@ int run(int argc, char** argv) {
     cfg.jit_disable = opt.jit_disable;
     cfg.icount_shift = opt.icount_shift;
     try {
-        cfg.rtc_start = rtc_start_time(opt.rtc_base);
+        cfg.rtc_start = rtc_start_time(opt.rtc_base, &cfg.rtc_start_ns);
     } catch (const std::invalid_argument& e) {
         throw UsageError(e.what());
     }
