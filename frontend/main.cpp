@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "frontend/chardev.h"
+#include "frontend/default_guest.h"
 #include "frontend/explain.h"
 #include "frontend/gdbstub.h"
 #include "frontend/firmware.h"
@@ -60,6 +61,8 @@ int run(int argc, char** argv) {
     if (opt.version) { std::puts(kVersion); return 0; }
     if (opt.trace_help) { std::fputs(trace_help().c_str(), stdout); return 0; }
 
+    use_default_guest(opt);  // neither -bios nor -kernel: the Linux guest of roms/build-linux-guest
+
     MachineConfig cfg;
     cfg.ram_bytes = opt.ram_bytes;
     cfg.firmware = firmware_for(opt);
@@ -77,7 +80,7 @@ int run(int argc, char** argv) {
         if (!con.file) throw UsageError("cannot open debugcon file " + quote(con.name) + ": " + std::strerror(errno));
     }
     if (con.file) cfg.debugcon = [&con](char ch) { con.put(ch); };
-    cfg.ide_disks = open_drives(opt.drives);
+    configure_drives(cfg, opt.drives, opt.boot);
     SerialBackends serial(opt.serial);
     for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
@@ -133,6 +136,13 @@ int run(int argc, char** argv) {
     Machine& m = *machine;
     con.cpu = &m.cpu;
     guest.load(m, opt);
+    // A kernel booted directly is booted again after every reset (the guest's reboot), from its
+    // files as they are then, as QEMU's linuxboot option ROM does on each boot.
+    if (!opt.kernel.empty())
+        m.after_reset = [&m, &opt] {
+            GuestKernel again = GuestKernel::open(opt);
+            again.load(m, opt);
+        };
     // The serial ports' readers and clock events use the machine: they stop before it goes,
     // however this function is left.
     struct SerialStop {

@@ -390,6 +390,7 @@ Options parse_options(int argc, const char* const* argv) {
     if (vm.count("screenshot")) o.screenshot = vm["screenshot"].as<std::string>();
     if (o.vga == "none" && !o.screenshot.empty()) throw UsageError("--screenshot needs a display: not with -vga none");
     o.drives = parse_disk_options(vm);
+    o.boot = parse_boot_options(vm);
     const ConsoleOptions console = parse_console_options(vm);
     o.serial = console.serial;
     o.nographic = console.nographic;

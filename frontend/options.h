@@ -53,7 +53,8 @@ struct Options {
     std::string kernel;             // -kernel FILE: a Linux or Multiboot kernel
     std::string append;             // -append STR: its command line
     std::vector<std::string> initrd;  // -initrd: Linux's initrd, or "FILE [ARGS],FILE [ARGS]" Multiboot modules
-    std::vector<DriveSpec> drives;  // -hda ... -hdd, -drive, with -snapshot applied
+    std::vector<DriveSpec> drives;  // -hda ... -hdd, -cdrom, -drive, with -snapshot applied
+    BootOrder boot;                 // -boot
     std::vector<std::string> serial;  // -serial DEV per COM port, COM1 first
     bool nographic = false;         // -nographic (COM1 on stdio and the debug console off by default)
     std::string gdb;                // -gdb DEV / -s (tcp::1234): the GDB stub's socket; empty: none

@@ -135,7 +135,7 @@ void flag_liveness(const Block& b, std::vector<uint8_t>& live_after) {
         case ZYDIS_MNEMONIC_NOT:
             if (mem || in.row->form != Form::Any) live = 0x3F;
             break;
-        default: live = 0x3F; break;
+        default: live = flags_live_before(in, live); break;  // the other emitters' rules
         }
     }
 }
