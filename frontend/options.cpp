@@ -170,7 +170,8 @@ po::options_description describe() {
         ("version", "print the version and exit")
         ("bios", po::value<std::string>()->value_name("FILE"),
          "firmware image, 64 to 256 KiB, mapped at the top of 1 MiB and of 4 GiB "
-         "(default: the demo ROM built beside xlat)")
+         "(default: the demo ROM built beside xlat when -kernel is given; with neither -bios nor -kernel, "
+         "xlat boots the default Linux guest of roms/build-linux-guest on the terminal)")
         ("memory,m", po::value<std::string>()->value_name("SIZE"),
          "guest RAM: 128M, 1G, ... (no suffix: MiB; at most 3G; default 128M)")
         ("debugcon", po::value<std::string>()->value_name("DEV"),
