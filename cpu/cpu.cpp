@@ -1,5 +1,6 @@
 // Shared CPU operations: reset, registers, operands, segmented memory and the stack.
 #include "cpu/cpu.h"
+#include "cpu/table.h"
 
 namespace xlat {
 
@@ -369,6 +370,32 @@ uint32_t Cpu::code_breakpoint_hits_slow(uint32_t lin) const {
         ++stats.undecodable;
     }
     raise_fault(kUD);
+}
+
+} // namespace xlat
+
+namespace xlat {
+
+void Cpu::count_form(const Insn& in) {
+    auto seg = [](ZydisRegister r) { return r >= ZYDIS_REGISTER_ES && r <= ZYDIS_REGISTER_GS; };
+    auto add = [this](SensitiveForm f) { ++stats.forms[size_t(f)]; };
+    switch (in.mnem()) {
+    case ZYDIS_MNEMONIC_MOV:
+        if (in.row->form == Form::Sreg) add(SensitiveForm::MovFromSreg);
+        else if (in.row->form == Form::SregLoad) add(SensitiveForm::MovToSreg);
+        break;
+    case ZYDIS_MNEMONIC_PUSH:
+        if (in.is_reg(0) && seg(in.regv(0))) add(SensitiveForm::PushSreg);
+        break;
+    case ZYDIS_MNEMONIC_POP:
+        if (in.is_reg(0) && seg(in.regv(0))) add(SensitiveForm::PopSreg);
+        break;
+    case ZYDIS_MNEMONIC_CALL: if (in.far()) add(SensitiveForm::FarCall); break;
+    case ZYDIS_MNEMONIC_JMP: if (in.far()) add(SensitiveForm::FarJmp); break;
+    case ZYDIS_MNEMONIC_RET: if (in.far()) add(SensitiveForm::FarRet); break;
+    case ZYDIS_MNEMONIC_INT: ++stats.int_n[in.imm(0) & 0xFF]; break;
+    default: break;
+    }
 }
 
 } // namespace xlat

@@ -35,8 +35,16 @@ enum class StopReason : uint8_t {
     Quit,         // the GDB stub, QMP or the monitor asked to quit (Cpu::exit_status)
 };
 
+// The forms that share a mnemonic with plain ones but are sensitive and unprivileged (xlat
+// explain counts them apart: MOV, PUSH, POP, CALL, JMP and RET each cover both kinds).
+enum class SensitiveForm : uint8_t { MovFromSreg, MovToSreg, PushSreg, PopSreg, FarCall, FarJmp, FarRet, kCount };
+
 struct CpuStats {
     std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> executed{};  // retired, per mnemonic
+    // With Cpu::count_forms (xlat explain): the sensitive forms above, and INT n per vector,
+    // as they retire (all of them are helper calls, counted in helper_semantics).
+    std::array<uint64_t, size_t(SensitiveForm::kCount)> forms{};
+    std::array<uint64_t, 256> int_n{};
     std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> unimplemented{};  // #UD raised for lack of a row
     uint64_t undecodable = 0;   // #UD raised because the bytes are not an instruction
     uint64_t exceptions[32] = {};  // exceptions delivered, per vector
@@ -61,6 +69,10 @@ public:
     IoBus& io;           // port address space
     const Tracer& trace; // --trace
     CpuStats stats;      // --stats
+    bool count_forms = false;  // count CpuStats::forms and int_n (xlat explain); one test per helper call otherwise
+
+    // Adds a retired instruction to CpuStats::forms or int_n when it is one of those forms.
+    void count_form(const Insn& in);
 
     // Puts the CPU in the power-on state of the Intel SDM (Vol. 3A, 9.1.1, Table 9-1).
     void reset();

@@ -143,6 +143,14 @@ int run(int argc, char** argv) {
             GuestKernel again = GuestKernel::open(opt);
             again.load(m, opt);
         };
+    // Ctrl-A c on a serial console on stdio gives the keys to the human monitor (as QEMU's
+    // mon:stdio), unless -monitor stdio has the terminal already. It outlives the readers.
+    std::unique_ptr<Monitor> console_monitor;
+    if (opt.monitor != "stdio") {
+        console_monitor = std::make_unique<Monitor>(m, nullptr, false);
+        serial.monitor = [mon = console_monitor.get()](const std::string& line) { return mon->command(line); };
+        serial.monitor_greeting = Monitor::greeting();
+    }
     // The serial ports' readers and clock events use the machine: they stop before it goes,
     // however this function is left.
     struct SerialStop {
