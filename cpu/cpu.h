@@ -141,6 +141,9 @@ public:
             return c.base + off;
         return linear_slow(sr, off, size, acc);
     }
+    // Per segment register, the Access kinds linear() passes with the limit check alone (the
+    // translator's inline probe of a segment that is not flat reads these).
+    const uint8_t* seg_ok() const { return seg_ok_; }
     uint32_t rd(SegReg sr, uint32_t off, unsigned size);
     void wr(SegReg sr, uint32_t off, unsigned size, uint32_t v);
     uint8_t rd8(SegReg sr, uint32_t off) { return uint8_t(rd(sr, off, 1)); }

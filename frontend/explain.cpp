@@ -336,7 +336,7 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
     // The guest's own output of the first run goes to stderr: the report owns stdout.
     if (echo_console && opt.debugcon != "none") cfg.debugcon = [](char ch) { std::fputc(ch, stderr); };
     cfg.debugcon_port = opt.debugcon_port;
-    cfg.ide_disks = open_drives(opt.drives);
+    configure_drives(cfg, opt.drives, opt.boot);
     cfg.no_reboot = opt.no_reboot;
     cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
     cfg.icount_shift = opt.icount_shift;

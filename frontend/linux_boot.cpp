@@ -265,6 +265,10 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     // (PMBA, then PMREGMISC's I/O enable).
     m.board.piix4_pm.config_write(Piix4Pm::kPmBase, 4, kPmBase | 1u);
     m.board.piix4_pm.config_write(Piix4Pm::kPmRegMisc, 1, 1);
+    // And the IDE channels' decode (IDETIM bit 15, PIIX4 datasheet 3.3.2.6; 0 after reset), as
+    // SeaBIOS does: ata_piix takes a channel whose bit is clear for disabled and probes no disk.
+    for (uint8_t idetim : {uint8_t(0x40), uint8_t(0x42)})
+        m.board.piix3_ide.config_write(idetim, 2, m.board.piix3_ide.config16(idetim) | 0x8000);
 
     // The 32-bit boot protocol's entry state (boot.rst, "32-bit Boot Protocol"): flat 4 GiB
     // __BOOT_CS and __BOOT_DS, paging and interrupts off, ESI = the zero page, EBP = EDI = EBX = 0.

@@ -68,7 +68,7 @@ public:
     // and the I/O APIC.
     void connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic);
     // The board's devices that carry state lists (save, load, compare two machines).
-    std::vector<Device*> stateful_devices() { return {&fw_cfg, &kbc}; }
+    std::vector<Device*> stateful_devices() { return {&fw_cfg, &kbc, &ide0, &ide1}; }
     // The ISA IRQ lines (0-15), for the devices the machine wires itself (PIT, RTC).
     IrqSink& isa_irqs() { return isa_irqs_; }
     // Puts the std VGA in slot 2 (QEMU's place for it), with `rom` (the VGA BIOS) as its

@@ -46,7 +46,7 @@ void Mmu::set_paging(const Paging& p) {
 }
 
 void Mmu::flush_all() {
-    if (trace_) trace_->log(kTraceMmu, "TLB flush (all)");
+    if (trace_) trace_->log(kTraceTlb, "TLB flush (all)");
     for (auto& set : tlb_)
         for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
@@ -54,7 +54,7 @@ void Mmu::flush_all() {
 }
 
 void Mmu::flush_nonglobal() {
-    if (trace_) trace_->log(kTraceMmu, "TLB flush (non-global)");
+    if (trace_) trace_->log(kTraceTlb, "TLB flush (non-global)");
     for (auto& set : tlb_)
         for (TlbEntry& e : set)
             if (!e.global) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
@@ -64,7 +64,7 @@ void Mmu::flush_nonglobal() {
 
 void Mmu::invalidate_page(uint32_t lin) {
     uint32_t page = lin & kPageMask;
-    if (trace_) trace_->log(kTraceMmu, "TLB flush of page %08x", page);
+    if (trace_) trace_->log(kTraceTlb, "TLB flush of page %08x", page);
     ++tlb_epoch_;
     for (auto& set : tlb_) {
         TlbEntry& e = set[(lin >> kPageBits) & (kTlbEntries - 1)];

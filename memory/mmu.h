@@ -201,7 +201,7 @@ private:
     void phys_write(uint64_t paddr, unsigned size, uint32_t value) noexcept;
 
     PhysMem& phys_;
-    const Tracer* trace_;  // "mmu" trace: flushes
+    const Tracer* trace_;  // "tlb" trace: flushes
     Paging paging_;
     MmuStats stats_;
     TlbEntry tlb_[2][kTlbEntries];

@@ -33,6 +33,10 @@ struct Block {
     std::vector<std::pair<uint16_t, uint16_t>> native_mix;
     Block* next_same = nullptr;   // the block cache's chain of blocks at the same host address
     uint64_t runs = 0;            // times entered (statistics)
+    // The interpreter's block path (translator/interp.cpp): every instruction's mnemonic with its
+    // count, and the whole runs not yet multiplied into the per-mnemonic statistics.
+    std::vector<std::pair<uint16_t, uint16_t>> mix;
+    uint64_t pending_runs = 0;
 
     static constexpr unsigned kMaxInsns = 64;  // size cap of a block
 };
