@@ -37,4 +37,16 @@ uint64_t mode_key(const CpuState& s) {
     return (uint64_t(bits) << 32) | s.seg[CS].limit;
 }
 
+static_assert(sizeof(SegmentCache) == 12, "ModeKeyCache compares segment caches bytewise: no padding");
+
+uint64_t ModeKeyCache::refill(const CpuState& s) {
+    std::memcpy(seg_, s.seg, sizeof seg_);
+    cr0_ = s.cr0;
+    cr4_ = s.cr4;
+    eflags_ = s.eflags & kFlags;
+    dr7_ = s.dr[7] & 0xFF;
+    cpl_ = s.cpl;
+    return key_ = mode_key(s);
+}
+
 } // namespace xlat

@@ -7,6 +7,7 @@
 // in its row); tests/mode_key_test.cpp checks every row for that.
 #pragma once
 #include <cstdint>
+#include <cstring>
 
 #include "cpu/state.h"
 
@@ -38,6 +39,30 @@ bool segment_flat(const CpuState& s, SegReg sr);
 
 // The key: CS limit in bits 0-31, ModeKeyBit bits in bits 32-63.
 uint64_t mode_key(const CpuState& s);
+
+// mode_key() remembered with the state it was computed from. The JIT's dispatcher needs the key
+// at every block lookup; computing it costs about 10 ns on the host (six segment tests and a
+// dozen control bits), comparing its inputs about 3 ns, and between two lookups they almost
+// never change. The cache compares every input mode_key() reads (the six segment caches, CR0,
+// CR4, the EFLAGS bits VM, IOPL, TF and AC, CPL and DR7's enable byte), so whoever writes the
+// state, and however, the key it returns is mode_key(s).
+class ModeKeyCache {
+public:
+    uint64_t get(const CpuState& s) {
+        if (std::memcmp(seg_, s.seg, sizeof seg_) == 0 && cr0_ == s.cr0 && cr4_ == s.cr4 &&
+            eflags_ == (s.eflags & kFlags) && dr7_ == (s.dr[7] & 0xFF) && cpl_ == s.cpl)
+            return key_;
+        return refill(s);
+    }
+
+private:
+    static constexpr uint32_t kFlags = VM | IOPL | TF | AC;  // the EFLAGS bits mode_key() reads
+    SegmentCache seg_[kSegCount]{};
+    uint32_t cr0_ = 0, cr4_ = 0, eflags_ = 0, dr7_ = 0;
+    uint32_t cpl_ = 0xFF;  // no CPU has it: the first get() computes the key
+    uint64_t key_ = 0;
+    uint64_t refill(const CpuState& s);
+};
 
 constexpr uint32_t mode_bits(uint64_t key) { return uint32_t(key >> 32); }
 constexpr uint32_t mode_cs_limit(uint64_t key) { return uint32_t(key); }

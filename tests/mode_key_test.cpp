@@ -171,6 +171,8 @@ TEST_CASE("an instruction that changes the mode key ends its block", "[mode_key]
     std::map<const InsnRow*, Finding> missing;  // changed the key without kEndsBlock
     std::set<const InsnRow*> ran, changed;
     const InsnTable& table = instruction_table();
+    ModeKeyCache cache;  // asked before and after every instruction: it must agree with mode_key
+    unsigned cache_wrong = 0;
 
     // Opcodes: every one-byte and 0F two-byte opcode with every ModRM byte, then random bytes for
     // SIB, displacement and immediate; now and then an operand-size or REP prefix first. Selector
@@ -201,6 +203,7 @@ TEST_CASE("an instruction that changes the mode key ends its block", "[mode_key]
                 }
                 if (!in->row) continue;
                 const uint64_t key = mode_key(s);
+                cache_wrong += cache.get(s) != key;
                 const CpuState before = s;
                 s.insn_eip = s.eip();
                 s.set_eip(in->next_eip);
@@ -210,6 +213,7 @@ TEST_CASE("an instruction that changes the mode key ends its block", "[mode_key]
                     continue;  // a fault is delivered by the dispatcher, which leaves the block anyway
                 }
                 ran.insert(in->row);
+                cache_wrong += cache.get(s) != mode_key(s);
                 const bool differs = mode_key(s) != key || s.seg[CS].base != before.seg[CS].base ||
                                      s.cr0 != before.cr0 || s.cr3 != before.cr3 || s.cr4 != before.cr4 ||
                                      s.efer != before.efer || s.dr[7] != before.dr[7];
@@ -232,6 +236,7 @@ TEST_CASE("an instruction that changes the mode key ends its block", "[mode_key]
         (void)row;
     }
     CHECK(missing.empty());
+    CHECK(cache_wrong == 0);
     // The test can see a change: the rows that load segment registers and EFLAGS must have done
     // so at least once over these states.
     for (auto [m, form] : {std::pair{ZYDIS_MNEMONIC_MOV, Form::SregLoad}, std::pair{ZYDIS_MNEMONIC_POP, Form::SregLoad},
@@ -250,4 +255,45 @@ TEST_CASE("an instruction that changes the mode key ends its block", "[mode_key]
     }
     INFO("rows never completed: " << never.str());
     CHECK(never_count * 50 < table.rows().size());
+}
+
+TEST_CASE("the mode key cache sees a change of every input of mode_key", "[mode_key]") {
+    CpuState s{};
+    s.cr0 = CR0_PE | CR0_ET;
+    s.eflags = FIXED1;
+    s.dr[7] = 0x400;
+    for (unsigned i = 0; i < kSegCount; ++i)
+        s.seg[i] = SegmentCache{0, 0xFFFFFFFFu, 0x10, uint16_t(SEG_P | SEG_S | SEG_RW | SEG_DB | (i == CS ? SEG_CODE : 0))};
+    ModeKeyCache cache;
+    REQUIRE(cache.get(s) == mode_key(s));
+    // Each change alone, then back: the cached key follows both ways.
+    auto flip = [&](const char* what, auto change) {
+        INFO(what);
+        const CpuState before = s;
+        change();
+        CHECK(mode_key(s) != mode_key(before));
+        CHECK(cache.get(s) == mode_key(s));
+        s = before;
+        CHECK(cache.get(s) == mode_key(s));
+    };
+    flip("CR0.PG", [&] { s.cr0 |= CR0_PG; });
+    flip("CR0.TS", [&] { s.cr0 |= CR0_TS; });
+    flip("CR0.AM at CPL 3 with AC", [&] { s.cr0 |= CR0_AM; s.eflags |= AC; s.cpl = 3; });
+    flip("CR4.VME", [&] { s.cr4 |= CR4_VME; });
+    flip("EFLAGS.VM", [&] { s.eflags |= VM; });
+    flip("EFLAGS.IOPL", [&] { s.eflags |= IOPL; });
+    flip("EFLAGS.TF", [&] { s.eflags |= TF; });
+    flip("CPL", [&] { s.cpl = 3; });
+    flip("DR7 L0", [&] { s.dr[7] |= 1; });
+    for (unsigned i = 0; i < kSegCount; ++i) {
+        INFO("segment " << i);
+        flip("base", [&] { s.seg[i].base = 0x1000; });
+        flip("limit", [&] { s.seg[i].limit = 0xFFFFF; });
+        flip("attr", [&] { s.seg[i].attr &= uint16_t(~SEG_P); });
+    }
+    flip("CS limit only", [&] { s.seg[CS].limit = 0xFFFF; });
+    // Bits mode_key does not read leave the key as it was.
+    s.eflags |= CF | ZF | IF;
+    s.cr3 = 0x5000;
+    CHECK(cache.get(s) == mode_key(s));
 }

@@ -15,24 +15,51 @@ size_t page_size() { return size_t(sysconf(_SC_PAGESIZE)); }
 CodeArena::CodeArena(size_t bytes) {
     const size_t ps = page_size();
     size_ = (bytes + ps - 1) / ps * ps;
+#ifdef MFD_CLOEXEC
+    // Two views of one memfd: the executable one where blocks run, the writable one for copies.
+    const int fd = memfd_create("xlat-jit", MFD_CLOEXEC);
+    if (fd >= 0) {
+        void* rx = MAP_FAILED;
+        void* rw = MAP_FAILED;
+        if (ftruncate(fd, off_t(size_)) == 0) {
+            rx = mmap(nullptr, size_, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
+            rw = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        }
+        close(fd);  // the mappings keep the memory
+        if (rx != MAP_FAILED && rw != MAP_FAILED) {
+            base_ = static_cast<uint8_t*>(rx);
+            rw_ = static_cast<uint8_t*>(rw);
+            return;
+        }
+        if (rx != MAP_FAILED) munmap(rx, size_);
+        if (rw != MAP_FAILED) munmap(rw, size_);
+    }
+#endif
     void* p = mmap(nullptr, size_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     base_ = static_cast<uint8_t*>(p);
 }
 
-CodeArena::~CodeArena() { munmap(base_, size_); }
+CodeArena::~CodeArena() {
+    munmap(base_, size_);
+    if (rw_) munmap(rw_, size_);
+}
 
 void* CodeArena::commit(const void* code, size_t n) {
-    const size_t ps = page_size();
     uint8_t* at = base_ + used_;
-    // The pages the copy touches: read+write for the copy, then read+execute. A page already
-    // holding earlier blocks is briefly not executable; no block runs while the dispatcher
-    // translates.
-    uint8_t* first = base_ + (used_ / ps) * ps;
-    uint8_t* last = base_ + ((used_ + n + ps - 1) / ps) * ps;
-    mprotect(first, size_t(last - first), PROT_READ | PROT_WRITE);
-    std::memcpy(at, code, n);
-    mprotect(first, size_t(last - first), PROT_READ | PROT_EXEC);
+    if (rw_) {
+        std::memcpy(rw_ + used_, code, n);
+    } else {
+        // The pages the copy touches: read+write for the copy, then read+execute. A page already
+        // holding earlier blocks is briefly not executable; no block runs while the dispatcher
+        // translates.
+        const size_t ps = page_size();
+        uint8_t* first = base_ + (used_ / ps) * ps;
+        uint8_t* last = base_ + ((used_ + n + ps - 1) / ps) * ps;
+        mprotect(first, size_t(last - first), PROT_READ | PROT_WRITE);
+        std::memcpy(at, code, n);
+        mprotect(first, size_t(last - first), PROT_READ | PROT_EXEC);
+    }
     used_ = (used_ + n + 15) & ~size_t(15);
     if (used_ > size_) used_ = size_;
     return at;

@@ -265,7 +265,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
 
 Block* Jit::lookup(uint64_t budget) {
     const CpuState& s = cpu_.s;
-    const uint64_t key = mode_key(s);
+    const uint64_t key = mode_cache_.get(s);
     if (mode_bits(key) & kModeInterp) return nullptr;
     const uint32_t eip = s.eip();
     if (eip > s.seg[CS].limit) return nullptr;  // the interpreter raises the #GP

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "cpu/cpu.h"
+#include "cpu/mode.h"
 #include "translator/block.h"
 #include "translator/block_cache.h"
 #include "translator/code_arena.h"
@@ -71,6 +72,7 @@ private:
     BlockCache cache_;
     JitStats stats_;
     JitRowCounts rows_;
+    ModeKeyCache mode_cache_;        // mode_key() at every lookup, cheaply
     using EnterFn = uint32_t (*)(CpuState* s, Cpu* c, const void* code);
     EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
     const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
