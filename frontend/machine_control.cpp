@@ -52,6 +52,7 @@ bool Machine::service_requests() {
 }
 
 Machine::Result Machine::finish(Result r) {
+    if (jit) jit->sync_stats();  // the blocks' own run counts into the per-mnemonic statistics
     {
         // Requests still queued are dropped: their callers learn it from call()'s result.
         std::lock_guard<std::mutex> lock(ctl_mu_);

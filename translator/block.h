@@ -28,12 +28,27 @@ struct Block {
     void* code = nullptr;         // host code: enter it with the dispatcher's prologue
     std::unique_ptr<Insn[]> insns;  // the decoded instructions (emitted code points at them)
     std::unique_ptr<uint32_t[]> eips;  // the EIP of each instruction
-    std::unique_ptr<uint16_t[]> native;  // per instruction: its mnemonic when emitted natively, else 0
+    // Per instruction: its mnemonic when emitted natively, else 0; bits 12-15 hold the inline
+    // TLB probes it makes (kNativeMnemonic masks the mnemonic).
+    std::unique_ptr<uint16_t[]> native;
+    static constexpr uint16_t kNativeMnemonic = 0x0FFF;
     // The native instructions' mnemonics with their counts, for a run of the whole block: the
     // dispatcher adds them to the per-mnemonic statistics (fallback calls count themselves).
     std::vector<std::pair<uint16_t, uint16_t>> native_mix;
     Block* next_same = nullptr;   // the block cache's chain of blocks at the same host address
-    uint64_t runs = 0;            // times entered (statistics)
+    // Times run to the end (the block's code counts them; the dispatcher adds runs that stopped
+    // early), and how many of them the per-mnemonic statistics have (Jit::sync_stats).
+    uint64_t runs = 0;
+    uint64_t folded = 0;
+    // Chaining (translator/jit.cpp): per direct exit, the target EIP, the offset in `code` of
+    // the rel32 of its patchable jump (0: the exit is not patchable) and the block it is linked
+    // to; the links into this block, unpatched when it is invalidated.
+    uint32_t exit_eip[2] = {};
+    uint32_t patch_off[2] = {};
+    Block* linked[2] = {};
+    std::vector<std::pair<Block*, uint8_t>> incoming;
+    uint16_t native_count = 0;    // instructions emitted natively
+    uint16_t probe_count = 0;     // inline TLB probes in a whole run
     // The interpreter's block path (translator/interp.cpp): every instruction's mnemonic with its
     // count, and the whole runs not yet multiplied into the per-mnemonic statistics.
     std::vector<std::pair<uint16_t, uint16_t>> mix;

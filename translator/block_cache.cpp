@@ -3,8 +3,8 @@
 namespace xlat {
 
 BlockCache::BlockCache(PhysMem& phys) : phys_(phys), jump_(kJumpEntries) {
-    // Nothing matches an entry with a null block: jump() returns null for it.
-    for (JumpEntry& e : jump_) e = JumpEntry{0xFFFFFFFFu, nullptr};
+    never_valid_.valid = false;
+    for (JumpEntry& e : jump_) e = JumpEntry{0xFFFFFFFFu, &never_valid_};
 }
 
 BlockCache::~BlockCache() { clear(); }
@@ -25,6 +25,7 @@ Block* BlockCache::insert(std::unique_ptr<Block> b) {
 
 void BlockCache::unlink(Block* b) {
     b->valid = false;
+    dead_.push_back(b);
     auto it = by_host_.find(b->host);
     if (it == by_host_.end()) return;
     for (Block** pp = &it->second; *pp; pp = &(*pp)->next_same) {
@@ -54,7 +55,8 @@ void BlockCache::clear() {
     by_page_.clear();
     by_host_.clear();
     invalidations_.clear();
-    for (JumpEntry& e : jump_) e = JumpEntry{0xFFFFFFFFu, nullptr};
+    for (JumpEntry& e : jump_) e = JumpEntry{0xFFFFFFFFu, &never_valid_};
+    dead_.clear();
     all_.clear();
 }
 

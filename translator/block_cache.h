@@ -37,10 +37,26 @@ public:
     // The jump cache: the block last run at linear address `lin` with no cap (may be stale;
     // the caller checks it against the context).
     Block* jump(uint32_t lin) const {
-        const JumpEntry& e = jump_[(lin ^ (lin >> 10)) & (kJumpEntries - 1)];
+        const JumpEntry& e = jump_[jump_index(lin)];
         return e.lin == lin ? e.block : nullptr;
     }
-    void set_jump(uint32_t lin, Block* b) { jump_[(lin ^ (lin >> 10)) & (kJumpEntries - 1)] = JumpEntry{lin, b}; }
+    void set_jump(uint32_t lin, Block* b) { jump_[jump_index(lin)] = JumpEntry{lin, b}; }
+
+    // The jump cache as translated blocks probe it inline (indirect jumps, returns, direct
+    // jumps to another page): entry `jump_index(lin)` of jump_table(), 16 bytes each, the
+    // linear address at offset 0 and the Block* at 8. An empty entry points at a block that
+    // is never valid, so the inline probe needs no null test.
+    struct JumpEntry {
+        uint32_t lin = 0xFFFFFFFFu;
+        Block* block = nullptr;
+    };
+    static constexpr unsigned kJumpEntries = 4096;
+    static unsigned jump_index(uint32_t lin) { return (lin ^ (lin >> 10)) & (kJumpEntries - 1); }
+    const JumpEntry* jump_table() const { return jump_.data(); }
+
+    // The blocks invalidated since the last call: the dispatcher unpatches the links into them
+    // (a write may invalidate blocks while a block runs, when no code may be patched).
+    std::vector<Block*> take_dead() { return std::move(dead_); }
 
     // Takes a translated block; registers its page as a code page when it is RAM.
     Block* insert(std::unique_ptr<Block> b);
@@ -64,6 +80,11 @@ public:
         for (const auto& b : all_)
             if (b->valid) f(static_cast<const Block&>(*b));
     }
+    // Calls f(Block&) for every block since the last clear(), invalid ones included (they may
+    // have run before they were invalidated: Jit::sync_stats).
+    template <class F> void for_each_all(F&& f) const {
+        for (const auto& b : all_) f(*b);
+    }
 
 private:
     PhysMem& phys_;
@@ -71,12 +92,9 @@ private:
     std::unordered_map<uint32_t, std::vector<Block*>> by_page_;       // RAM page -> its blocks
     std::unordered_map<uint32_t, unsigned> invalidations_;            // RAM page -> times invalidated
     std::vector<std::unique_ptr<Block>> all_;                         // every block since the flush
-    struct JumpEntry {
-        uint32_t lin = 1;  // never a valid key for set_jump's callers' first use (odd, unaligned ok)
-        Block* block = nullptr;
-    };
-    static constexpr unsigned kJumpEntries = 4096;
     std::vector<JumpEntry> jump_;
+    Block never_valid_;            // what an empty jump cache entry points at
+    std::vector<Block*> dead_;     // invalidated since take_dead()
     void unlink(Block* b);
 };
 

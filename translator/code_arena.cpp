@@ -65,6 +65,16 @@ void* CodeArena::commit(const void* code, size_t n) {
     return at;
 }
 
+void CodeArena::patch32(uint8_t* at, int32_t value) {
+    const size_t ps = page_size();
+    const size_t off = size_t(at - base_);
+    uint8_t* first = base_ + (off / ps) * ps;
+    uint8_t* last = base_ + ((off + 4 + ps - 1) / ps) * ps;  // a word may straddle two pages
+    mprotect(first, size_t(last - first), PROT_READ | PROT_WRITE);
+    std::memcpy(at, &value, 4);
+    mprotect(first, size_t(last - first), PROT_READ | PROT_EXEC);
+}
+
 void CodeArena::reset(size_t keep) { used_ = (keep + 15) & ~size_t(15); }
 
 } // namespace xlat

@@ -31,6 +31,14 @@ bool emit_jcc(Emitter& e, const Insn& in) {
     const uint32_t target = relative_target(in);
     if (!target_ok(e, target)) return false;
     const x86::CondCode cc = e.cond(in.opcode & 0xF);
+    if (e.chain_branch && e.last) {
+        // The block's two exits (Jit::emit) follow: taken at `e.taken`, not taken below; each
+        // sets rip itself or chains to the next block, whose entry does.
+        e.a.j(cc, e.taken);
+        e.branched = true;
+        e.rip_set = true;
+        return true;
+    }
     e.a.mov(x86::edx, in.next_eip);
     e.a.mov(x86::ecx, target);
     e.a.cmov(cc, x86::edx, x86::ecx);

@@ -182,6 +182,7 @@ void Emitter::probe(unsigned size, bool write) {
     const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
     const TlbEntry* tlb = cpu.mmu.tlb_entries(user);
     static_assert(sizeof(TlbEntry) == 24, "the probe scales the index by 24");
+    ++probes;
     a.mov(x86::eax, x86::ebx);
     a.shr(x86::eax, kPageBits);
     a.and_(x86::eax, kTlbEntries - 1);
@@ -285,6 +286,10 @@ void Emitter::end_native() {
     cold_.push_back([this, slow, back, before, insn, at] {
         const x86::Mem icount = field(offsetof(CpuState, icount), 8);
         a.bind(slow);
+        if (slow_count) {
+            a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow_count)));
+            a.inc(x86::qword_ptr(x86::rax));
+        }
         if (before) a.add(icount, int32_t(before));
         a.mov(x86::rdi, x86::r14);
         a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
@@ -300,7 +305,8 @@ void Emitter::end_native() {
         a.je(stay);
         a.add(icount, 1);  // `before` is added already; rip is committed by helper_slow
         a.xor_(x86::eax, x86::eax);
-        a.jmp(asmjit::imm(epilogue));
+        if (stop_exit.isValid()) a.jmp(stop_exit);  // records where the block stopped
+        else a.jmp(asmjit::imm(epilogue));
         a.bind(stay);
         if (before) a.sub(icount, int32_t(before));
         a.jmp(back);

@@ -34,7 +34,7 @@ enum JitDisable : uint32_t {
     kDisableCond = 1u << 4,     // "cond": SETcc, CMOVcc
     kDisableTlb = 1u << 5,      // "tlb": no inline memory access (memory forms fall back)
     kDisableFlags = 1u << 6,    // "flags": no liveness (every flag written is captured)
-    kDisableChain = 1u << 7,    // "chain": (no chaining yet: accepted, does nothing)
+    kDisableChain = 1u << 7,    // "chain": every block returns to the dispatcher (no links, no inline jump cache)
     kDisableAll = 1u << 8,      // "all": no native emission at all
     kDisableShift = 1u << 9,    // "shift": shifts and rotates
     kDisableMuldiv = 1u << 10,  // "muldiv": MUL, IMUL
@@ -66,6 +66,16 @@ public:
     bool last = false;         // the block's last instruction
     unsigned pending = 0;      // native instructions not yet added to CpuState::icount
     bool rip_set = false;      // the instruction wrote CpuState::rip itself (a jump)
+
+    // Set by Jit::emit for chaining and exact statistics (docs/translator.md, "Chaining"):
+    asmjit::Label stop_exit;         // a slow path that saw the exit request leaves here (eax = 0)
+    uint64_t* slow_count = nullptr;  // counts slow-path entries (inline TLB misses and callouts)
+    unsigned probes = 0;             // inline TLB probes emitted in the block so far
+    // A native Jcc that ends the block branches to `taken` instead of storing rip when
+    // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
+    bool chain_branch = false;
+    bool branched = false;
+    asmjit::Label taken;
 
     // ---- guest state ----
     static x86::Mem field(size_t off, unsigned size) { return x86::Mem(x86::r15, int32_t(off), size); }

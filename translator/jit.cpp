@@ -17,6 +17,12 @@ namespace xlat {
 
 namespace x86 = asmjit::x86;
 
+namespace {
+// A block's direct exit k (0, 1) that is not linked yet returns kBlockLink0 + k, with the block
+// in Jit::slots_.link_from: the dispatcher links it to the block it runs next.
+constexpr uint32_t kBlockLink0 = 4;
+} // namespace
+
 uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
     CpuState& s = c->s;
     s.insn_eip = eip;
@@ -34,6 +40,7 @@ Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled)
     : cpu_(cpu), interp_(interp), decoder_(instruction_table()), arena_(cache_bytes), cache_(cpu.mmu.phys()),
       disabled_(disabled) {
     exit_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.exit_request) - reinterpret_cast<char*>(&cpu_.s));
+    icount_end_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.icount_end) - reinterpret_cast<char*>(&cpu_.s));
     PhysMem& phys = cpu_.mmu.phys();
     phys.on_code_write = &Jit::code_written;
     phys.on_code_write_ctx = this;
@@ -142,23 +149,152 @@ void flag_liveness(const Block& b, std::vector<uint8_t>& live_after) {
 
 } // namespace
 
+// The block's entry and exits (docs/translator.md, "Chaining").
+struct JitEmit {
+    Jit& j;
+    x86::Assembler& a;
+    Block& b;
+    uint64_t epilogue;
+
+    // A memory operand at host address `p`: r15-relative when it lies within 2 GiB of the
+    // CpuState (the Jit and its blocks usually do), else through `tmp`.
+    x86::Mem abs(const void* p, unsigned size, const x86::Gp& tmp) {
+        const intptr_t d = reinterpret_cast<const char*>(p) - reinterpret_cast<const char*>(&j.cpu_.s);
+        if (d == intptr_t(int32_t(d))) return x86::Mem(x86::r15, int32_t(d), size);
+        a.mov(tmp, asmjit::imm(reinterpret_cast<uintptr_t>(p)));
+        return x86::Mem(tmp, 0, size);
+    }
+    // Offset of a Block field (Block is not standard-layout: no offsetof).
+    template <class T> int32_t off(const T& field) const {
+        return int32_t(reinterpret_cast<const char*>(&field) - reinterpret_cast<const char*>(&b));
+    }
+    // Capped blocks (the budget ends inside them) only ever return to the dispatcher.
+    bool chain() const { return !(j.disabled_ & kDisableChain) && b.cap == 0; }
+    void set_rip(uint32_t v) { a.mov(Emitter::field(offsetof(CpuState, rip), 4), v); }
+    void to_epilogue() { a.jmp(asmjit::imm(epilogue)); }
+
+    // Every way out of a whole run: the instructions not yet in icount, one more run.
+    void tail(unsigned pending) {
+        if (pending) a.add(Emitter::field(offsetof(CpuState, icount), 8), int32_t(pending));
+        a.inc(abs(&b.runs, 8, x86::rcx));
+    }
+    // Records the block in a slot of Jit::slots_ (the dispatcher reads it after the return).
+    void record(Block* const& slot) {
+        a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(&b)));
+        a.mov(abs(&slot, 8, x86::rcx), x86::rdx);
+    }
+
+    // Exit `k` to the static EIP `target`. Within the block's linear page: a jump whose rel32
+    // the dispatcher patches to the next block's entry (until then, and after an unlink, it
+    // jumps to the stub right after it, rel32 = 0). To another page: the inline jump cache.
+    void direct(unsigned k, uint32_t target) {
+        b.exit_eip[k] = target;
+        if (!chain()) {
+            set_rip(target);
+            a.xor_(x86::eax, x86::eax);
+            to_epilogue();
+            return;
+        }
+        const uint32_t lin = b.cs_base + b.eip, to = b.cs_base + target;
+        if ((lin >> kPageBits) == (to >> kPageBits)) {
+            asmjit::Label patch = a.newLabel();
+            a.bind(patch);
+            a.db(0xE9);  // jmp rel32, no short form: the patch needs the four bytes
+            a.dd(0);
+            patches.emplace_back(k, patch);
+            set_rip(target);
+            record(j.slots_.link_from);
+            a.mov(x86::eax, asmjit::imm(kBlockLink0 + k));
+            to_epilogue();
+            return;
+        }
+        set_rip(target);
+        a.mov(x86::eax, to);
+        jump_cache();
+    }
+
+    // The inline probe of the jump cache for the linear address in eax (CpuState::rip holds
+    // the EIP): enters the block found when it is valid, was translated for this key and CS
+    // base, and its host address is where the TLB maps that linear address now (a changed
+    // mapping or a flushed TLB misses); else returns to the dispatcher.
+    void jump_cache() {
+        ++j.stats_.ic_exits;
+        asmjit::Label miss = a.newLabel();
+        a.mov(x86::ecx, x86::eax);
+        a.shr(x86::ecx, 10);
+        a.xor_(x86::ecx, x86::eax);
+        a.and_(x86::ecx, int32_t(BlockCache::kJumpEntries - 1));
+        a.shl(x86::ecx, 4);
+        static_assert(sizeof(BlockCache::JumpEntry) == 16, "the probe scales the index by 16");
+        a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(j.cache_.jump_table())));
+        a.add(x86::rdx, x86::rcx);
+        a.cmp(x86::eax, x86::dword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, lin))));
+        a.jne(miss);
+        a.mov(x86::rdx, x86::qword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, block))));
+        a.mov(x86::rcx, asmjit::imm(b.key));
+        a.cmp(x86::qword_ptr(x86::rdx, off(b.key)), x86::rcx);
+        a.jne(miss);
+        a.cmp(x86::dword_ptr(x86::rdx, off(b.cs_base)), int32_t(b.cs_base));
+        a.jne(miss);
+        a.cmp(x86::byte_ptr(x86::rdx, off(b.valid)), 0);
+        a.je(miss);
+        // The TLB's fetch entry for the page: the block's host address must be where it maps.
+        const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
+        static_assert(sizeof(TlbEntry) == 24, "the probe scales the index by 24");
+        a.mov(x86::ecx, x86::eax);
+        a.shr(x86::ecx, kPageBits);
+        a.and_(x86::ecx, kTlbEntries - 1);
+        a.lea(x86::rcx, x86::ptr(x86::rcx, x86::rcx, 1));  // * 3
+        a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(j.cpu_.mmu.tlb_entries(user))));
+        a.lea(x86::rcx, x86::ptr(x86::rsi, x86::rcx, 3));  // * 8
+        a.mov(x86::esi, x86::eax);
+        a.and_(x86::esi, int32_t(kPageMask));
+        a.cmp(x86::esi, x86::dword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, tag) + 4 * int(Access::Exec))));
+        a.jne(miss);
+        a.mov(x86::rsi, x86::qword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, addend))));
+        a.add(x86::rsi, x86::rax);  // eax was written as 32 bits: rax is the linear address
+        a.cmp(x86::rsi, x86::qword_ptr(x86::rdx, off(b.host)));
+        a.jne(miss);
+        a.jmp(x86::qword_ptr(x86::rdx, off(b.code)));
+        a.bind(miss);
+        a.xor_(x86::eax, x86::eax);
+        to_epilogue();
+    }
+
+    std::vector<std::pair<unsigned, asmjit::Label>> patches;
+};
+
 bool Jit::emit(Block& b) {
     const uint64_t base = uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor()));
     asmjit::CodeHolder code;
     code.init(asmjit::Environment::host(), base);
     x86::Assembler a(&code);
     const uint64_t epilogue = uint64_t(reinterpret_cast<uintptr_t>(epilogue_));
-    asmjit::Label exit_req = a.newLabel(), done = a.newLabel(), out = a.newLabel();
+    JitEmit je{*this, a, b, epilogue, {}};
+    asmjit::Label entry_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
+    const bool chain = je.chain();
     std::vector<uint8_t> live;
     flag_liveness(b, live);
     Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out);
+    e.stop_exit = stopped;
+    e.slow_count = &stats_.slow_paths;
+    e.chain_branch = chain;
+    e.taken = a.newLabel();
     b.native.reset(new uint16_t[b.ninsns]);
     b.native_mix.clear();
-    // The exit request at block entry: nothing of the block runs when it is set.
+    b.native_count = 0;
+    // The exit request at block entry: nothing of the block runs when it is set. A chained
+    // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
+    // as well: the block must fit in it whole (the dispatcher shortens blocks near it).
     a.cmp(exit_word, 0);
-    a.jne(exit_req);
-    bool last_native = false;
+    a.jne(entry_exit);
+    if (chain) {
+        a.mov(x86::rax, Emitter::field(offsetof(CpuState, icount), 8));
+        a.add(x86::rax, int32_t(b.ninsns));
+        a.cmp(x86::rax, x86::qword_ptr(x86::r15, icount_end_disp_));
+        a.ja(entry_exit);
+    }
     for (unsigned i = 0; i < b.ninsns; ++i) {
         const Insn& in = b.insns[i];
         const bool last = i + 1 == b.ninsns;
@@ -166,22 +302,23 @@ bool Jit::emit(Block& b) {
         uint32_t category = 0;
         const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
         b.native[i] = 0;
+        const unsigned probes_before = e.probes;
         if (fn && !(disabled_ & category) && fn(e, in)) {
             e.end_native();
             ++e.pending;
-            b.native[i] = in.mnemonic;
+            b.native[i] = uint16_t(in.mnemonic | std::min(e.probes - probes_before, 15u) << 12);
+            ++b.native_count;
             ++rows_.native[in.mnemonic];  // xlat explain's classes
             auto it = std::find_if(b.native_mix.begin(), b.native_mix.end(),
                                    [&](const auto& p) { return p.first == in.mnemonic; });
             if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
             else ++it->second;
-            last_native = true;
-            if (last && !e.rip_set) e.set_rip(in.next_eip);
             continue;
         }
-        last_native = false;
         ++rows_.helper[in.mnemonic];
         e.commit_icount();
+        a.inc(je.abs(&stats_.fallback_calls, 8, x86::rcx));
+        if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
         a.mov(x86::rdi, x86::r14);
         a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(&in)));
         a.mov(x86::edx, asmjit::imm(b.eips[i]));
@@ -193,26 +330,69 @@ bool Jit::emit(Block& b) {
         // acted on at the next boundary, as the interpreter does.
         if (!last) {
             a.cmp(exit_word, 0);
-            a.jne(done);
+            a.jne(stopped);
         }
     }
-    (void)last_native;
-    e.commit_icount();
-    a.bind(done);
-    a.xor_(x86::eax, x86::eax);  // kBlockNext
-    a.jmp(asmjit::imm(epilogue));
-    a.bind(exit_req);
+    b.probe_count = uint16_t(e.probes);
+    // The exits (docs/translator.md, "Chaining").
+    const Insn& li = b.insns[b.ninsns - 1];
+    const bool last_native = b.native[b.ninsns - 1] != 0;
+    const unsigned pending = e.pending;
+    const ZydisMnemonic lm = li.mnem();
+    const bool is_jump = lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL;
+    if (last_native && e.branched) {
+        je.tail(pending);
+        je.direct(1, li.next_eip);
+        a.bind(e.taken);
+        je.tail(pending);
+        je.direct(0, (li.next_eip + li.val[0]) & size_mask(li.opsize()));
+    } else if (last_native && is_jump && li.is_imm(0)) {
+        je.tail(pending);
+        je.direct(0, (li.next_eip + li.val[0]) & size_mask(li.opsize()));
+    } else if (last_native && (is_jump || lm == ZYDIS_MNEMONIC_RET)) {
+        // An indirect target, in CpuState::rip (the instruction or its slow path put it there).
+        je.tail(pending);
+        if (chain) {
+            a.mov(x86::eax, Emitter::field(offsetof(CpuState, rip), 4));
+            if (b.cs_base) a.add(x86::eax, int32_t(b.cs_base));
+            je.jump_cache();
+        } else {
+            a.xor_(x86::eax, x86::eax);
+            je.to_epilogue();
+        }
+    } else if (!(li.row->facts & kEndsBlock) && !((li.row->facts & kString) && (li.rep() || li.repne()))) {
+        // Cut by the size cap, the page end or an instruction left to the interpreter: on to
+        // the next instruction, with the same mode key (only kEndsBlock rows change it).
+        je.tail(pending);
+        je.direct(0, li.next_eip);
+    } else {
+        // A row that may have changed the mode, CS or the mapping: back to the dispatcher
+        // (rip was set by the instruction).
+        je.tail(pending);
+        a.xor_(x86::eax, x86::eax);
+        je.to_epilogue();
+    }
+    // Cold: nothing of the block ran (exit request, budget).
+    a.bind(entry_exit);
+    je.set_rip(b.eip);
     a.mov(x86::eax, asmjit::imm(kBlockExit));
+    je.to_epilogue();
+    // Cold: the block stopped after an instruction that called out (eax = kBlockNext) or at
+    // a fault (eax = kBlockFault): the dispatcher counts what ran of it.
+    a.bind(stopped);
+    a.xor_(x86::eax, x86::eax);
     a.bind(out);
-    a.jmp(asmjit::imm(epilogue));
+    je.record(slots_.stopped);
+    je.to_epilogue();
     e.emit_cold();
     if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return false;
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
     if (buf.size() + 16 > arena_.left()) return false;
+    for (auto& [k, label] : je.patches) b.patch_off[k] = uint32_t(code.labelOffset(label) + 1);
     b.code = arena_.commit(buf.data(), buf.size());
     b.code_size = uint32_t(buf.size());
     for (unsigned i = 0; i < b.ninsns; ++i)
-        if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i]];
+        if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
     return true;
 }
 
@@ -286,35 +466,94 @@ Block* Jit::lookup(uint64_t budget) {
     return s2 ? s2 : translate(host, lin, eip, cs_base, key, cap);
 }
 
+void Jit::count_partial(Block* b, bool faulted) {
+    // The instruction it stopped at is CpuState::insn_eip (set by every helper_slow and
+    // helper_fallback, and the EIPs of a block are distinct): the native instructions before it
+    // retired, and it too unless it faulted. Its inline probe (if any) ran and missed.
+    const CpuState& s = cpu_.s;
+    unsigned at = 0;
+    while (at < b->ninsns && b->eips[at] != s.insn_eip) ++at;
+    if (at == b->ninsns) return;  // cannot happen: nothing to count
+    for (unsigned i = 0; i <= at; ++i) {
+        const uint16_t n = b->native[i];
+        stats_.probes_run += n >> 12;
+        if (!n || (i == at && faulted)) continue;
+        ++cpu_.stats.executed[n & Block::kNativeMnemonic];
+        ++stats_.native_run;
+    }
+    ++stats_.blocks_run;
+    // A partial run is no whole run: Block::runs counts it for the hottest-block report only.
+    ++b->runs;
+    ++b->folded;
+}
+
+void Jit::sync_stats() const {
+    cache_.for_each_all([&](Block& b) {
+        const uint64_t d = b.runs - b.folded;
+        if (!d) return;
+        b.folded = b.runs;
+        for (const auto& [mn, count] : b.native_mix) cpu_.stats.executed[mn] += d * count;
+        stats_.native_run += d * b.native_count;
+        stats_.probes_run += d * b.probe_count;
+        stats_.blocks_run += d;
+    });
+}
+
+void Jit::link(Block* from, unsigned k, Block* to) {
+    // Only where the dispatcher would have gone itself: the exit's EIP, the same CS base and
+    // mode key (a chainable exit follows no row that changes them), a block without a cap
+    // (the entry's budget test covers the budget), and the same linear and host page (a block
+    // is entered only while its linear page maps to its bytes, so its page's other blocks are
+    // right for it too).
+    if (!from->valid || !to->valid || from->linked[k] || !from->patch_off[k] || to->cap) return;
+    if (to->eip != from->exit_eip[k] || to->cs_base != from->cs_base || to->key != from->key) return;
+    const uint32_t lf = from->cs_base + from->eip, lt = to->cs_base + to->eip;
+    if ((lf >> kPageBits) != (lt >> kPageBits)) return;
+    if (from->host - (lf & ~kPageMask) != to->host - (lt & ~kPageMask)) return;
+    uint8_t* at = static_cast<uint8_t*>(from->code) + from->patch_off[k];
+    arena_.patch32(at, int32_t(static_cast<uint8_t*>(to->code) - (at + 4)));
+    from->linked[k] = to;
+    to->incoming.emplace_back(from, uint8_t(k));
+    ++stats_.links;
+}
+
+void Jit::unlink_dead() {
+    for (Block* d : cache_.take_dead()) {
+        for (const auto& [from, k] : d->incoming) {
+            if (from->linked[k] != d) continue;
+            arena_.patch32(static_cast<uint8_t*>(from->code) + from->patch_off[k], 0);  // back to its stub
+            from->linked[k] = nullptr;
+            ++stats_.unlinks;
+        }
+        d->incoming.clear();
+    }
+}
+
 void Jit::run_block(Block* b) {
     CpuState& s = cpu_.s;
-    ++stats_.blocks_run;
-    ++b->runs;
+    ++stats_.dispatches;
     cpu_.debug_hits = 0;  // as each step begins
-    const uint64_t before = s.icount;
+    slots_.stopped = nullptr;
     const uint32_t st = enter_(&s, &cpu_, b->code);
-    // The native instructions that retired count in the per-mnemonic statistics: all of them
-    // after a whole run, else those before the instruction where the block stopped (each
-    // instruction of a block adds one to icount; only a REP string, always last, adds more).
-    if (!b->native_mix.empty()) {
-        const uint64_t done = s.icount - before;
-        if (done >= b->ninsns) {
-            for (const auto& [mn, count] : b->native_mix) cpu_.stats.executed[mn] += count;
-        } else {
-            for (unsigned i = 0; i < done; ++i)
-                if (b->native[i]) ++cpu_.stats.executed[b->native[i]];
-        }
-    }
+    // Whole runs count themselves (Block::runs, folded by sync_stats); a block that stopped
+    // early says which it was.
+    if (slots_.stopped) count_partial(slots_.stopped, st == kBlockFault);
     if (st == kBlockFault) {
         deliver_pending_fault(cpu_);
         ++s.icount;
         return;
     }
-    if (st == kBlockNext) interp_.debug_traps();  // a task switch's T bit
+    if (st >= kBlockLink0) {
+        pending_link_ = slots_.link_from;
+        pending_exit_ = st - kBlockLink0;
+    }
+    if (st != kBlockExit) interp_.debug_traps();  // a task switch's T bit
 }
 
 void Jit::flush() {
     flush_pending_ = false;
+    sync_stats();
+    pending_link_ = nullptr;
     cache_.clear();
     arena_.reset(fixed_bytes_);
     ++stats_.flushes;
@@ -322,6 +561,7 @@ void Jit::flush() {
 
 void Jit::step() {
     if (flush_pending_) flush();
+    unlink_dead();
     Block* b = nullptr;
     if (!cpu_.exit_request.load(std::memory_order_acquire) && !needs_interp()) b = lookup(1);
     if (!b) {
@@ -329,7 +569,12 @@ void Jit::step() {
         interp_.step();
         return;
     }
+    // One instruction: a chained block's entry stops at this budget.
+    const uint64_t end = cpu_.icount_end;
+    cpu_.icount_end = cpu_.s.icount + 1;
     run_block(b);
+    cpu_.icount_end = end;
+    pending_link_ = nullptr;
 }
 
 StopReason Jit::run(uint64_t max_insns) {
@@ -342,16 +587,21 @@ StopReason Jit::run(uint64_t max_insns) {
         if (cpu_.exit_request.load(std::memory_order_acquire) & Cpu::kExitCode) {
             cpu_.exit_request.fetch_and(~Cpu::kExitCode, std::memory_order_acq_rel);
             if (flush_pending_) flush();
+            unlink_dead();
         }
         return interp_.run(max_insns);
     }
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
-    cpu_.icount_end = end;  // REP string instructions stop between iterations there
+    cpu_.icount_end = end;  // REP strings stop between iterations there; chained blocks before it
+    if (flush_pending_) flush();
+    unlink_dead();
+    pending_link_ = nullptr;
     for (;;) {
         if (const uint32_t req = cpu_.exit_request.load(std::memory_order_acquire)) {
             if (req & Cpu::kExitCode) {
                 cpu_.exit_request.fetch_and(~Cpu::kExitCode, std::memory_order_acq_rel);
                 if (flush_pending_) flush();
+                unlink_dead();  // before any block runs again
             }
             if (req & Cpu::kExitIrq) {
                 // As Interpreter::run: clear first, so that an INTR rising while we look sets it again.
@@ -359,6 +609,7 @@ StopReason Jit::run(uint64_t max_insns) {
                 if (cpu_.accept_interrupts()) {
                     ++s.icount;
                     cpu_.request_exit(Cpu::kExitIrq);
+                    pending_link_ = nullptr;
                     continue;
                 }
                 if (s.inhibit_irq) cpu_.request_exit(Cpu::kExitIrq);
@@ -371,6 +622,12 @@ StopReason Jit::run(uint64_t max_insns) {
         }
         if (s.halted) break;
         Block* b = needs_interp() ? nullptr : lookup(end - s.icount);
+        if (pending_link_) {
+            // The exit that returned last asked for a link: this is the block it leads to
+            // (link() checks that it is).
+            if (b && !flush_pending_) link(pending_link_, pending_exit_, b);
+            pending_link_ = nullptr;
+        }
         if (!b) {
             if (flush_pending_) flush();
             ++stats_.interp_steps;
@@ -379,6 +636,7 @@ StopReason Jit::run(uint64_t max_insns) {
         }
         run_block(b);
     }
+    pending_link_ = nullptr;
     StopReason r = StopReason(s.pending_exit);
     s.pending_exit = 0;
     cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_acq_rel);
@@ -387,16 +645,33 @@ StopReason Jit::run(uint64_t max_insns) {
 }
 
 std::string Jit::describe_stats() const {
-    char buf[512];
+    sync_stats();
     const JitStats& j = stats_;
+    std::string out;
+    char buf[512];
     std::snprintf(buf, sizeof buf,
                   "jit: blocks translated %" PRIu64 " (%" PRIu64 " instructions, %.0f ns per instruction), "
-                  "blocks run %" PRIu64 ", invalidated %" PRIu64 ", flushes %" PRIu64
-                  ", native instructions %" PRIu64 " of %" PRIu64 " translated, interpreter steps %" PRIu64 ", arena %zu of %zu KiB\n",
+                  "invalidated %" PRIu64 ", arena flushes %" PRIu64 ", arena %zu of %zu KiB\n",
                   j.blocks_translated, j.insns_translated,
-                  j.insns_translated ? double(j.translate_ns) / double(j.insns_translated) : 0.0, j.blocks_run,
-                  j.invalidated, j.flushes, j.native_insns, j.insns_translated, j.interp_steps, arena_.used() >> 10, arena_.size() >> 10);
-    return buf;
+                  j.insns_translated ? double(j.translate_ns) / double(j.insns_translated) : 0.0, j.invalidated,
+                  j.flushes, arena_.used() >> 10, arena_.size() >> 10);
+    out += buf;
+    std::snprintf(buf, sizeof buf,
+                  "jit: block runs %" PRIu64 ", returns to the dispatcher %" PRIu64 ", links made %" PRIu64
+                  ", unlinked %" PRIu64 ", inline jump cache exits emitted %" PRIu64 "\n",
+                  j.blocks_run, j.dispatches, j.links, j.unlinks, j.ic_exits);
+    out += buf;
+    std::snprintf(buf, sizeof buf,
+                  "jit: instructions run natively %" PRIu64 ", through helper calls %" PRIu64 " (privileged %" PRIu64
+                  "), by the interpreter %" PRIu64 "; emitted natively %" PRIu64 " of %" PRIu64 " translated\n",
+                  j.native_run, j.fallback_calls, j.privileged_calls, j.interp_steps, j.native_insns, j.insns_translated);
+    out += buf;
+    // Hits are derived (no counter on the fast path): probes run minus slow paths entered.
+    const uint64_t misses = j.slow_paths, hits = j.probes_run >= misses ? j.probes_run - misses : 0;
+    std::snprintf(buf, sizeof buf, "jit: inline TLB probes %" PRIu64 ": %" PRIu64 " hits, %" PRIu64
+                  " misses (slow paths: TLB miss, page crossing, MMIO, code page)\n", j.probes_run, hits, misses);
+    out += buf;
+    return out;
 }
 
 } // namespace xlat

@@ -30,6 +30,16 @@ struct JitStats {
     uint64_t interp_steps = 0;       // instructions the dispatcher left to Interpreter::step
     uint64_t invalidated = 0;        // blocks invalidated by writes to their pages
     uint64_t flushes = 0;            // whole-cache flushes (arena full, memory map changed)
+    uint64_t links = 0;              // direct exits patched to jump to their next block
+    uint64_t unlinks = 0;            // links undone because their target was invalidated
+    uint64_t ic_exits = 0;           // exits through the inline jump cache probe (emitted)
+    // Counted by the blocks' code, off the fast path, or derived by sync_stats():
+    uint64_t native_run = 0;         // native instructions retired (whole and partial runs)
+    uint64_t probes_run = 0;         // inline TLB probes executed
+    uint64_t slow_paths = 0;         // slow paths entered (inline TLB misses, MMIO, code pages)
+    uint64_t fallback_calls = 0;     // instructions run through helper_fallback
+    uint64_t privileged_calls = 0;   // ... of them privileged rows (kPrivileged)
+    uint64_t dispatches = 0;         // returns to the dispatcher (block exits it saw)
 };
 
 // Per Zydis mnemonic, the instances the translator emitted as native host code and as fallback
@@ -58,6 +68,11 @@ public:
     void step();
 
     const JitStats& stats() const { return stats_; }
+    // Adds the native instructions of the blocks' runs to Cpu::stats (per mnemonic) and to
+    // JitStats: the blocks count their whole runs in Block::runs and nothing else, so that
+    // chained code has no per-block statistics work. Machine::run calls it when it returns and
+    // describe_stats() before it reports; a flush calls it before the blocks go.
+    void sync_stats() const;
     std::string describe_stats() const;
     const JitRowCounts& row_counts() const { return rows_; }
     // Calls f(const Block&) for every valid block in the cache (xlat explain's hottest blocks).
@@ -70,7 +85,7 @@ private:
     Decoder decoder_;
     CodeArena arena_;
     BlockCache cache_;
-    JitStats stats_;
+    mutable JitStats stats_;
     JitRowCounts rows_;
     ModeKeyCache mode_cache_;        // mode_key() at every lookup, cheaply
     using EnterFn = uint32_t (*)(CpuState* s, Cpu* c, const void* code);
@@ -82,6 +97,22 @@ private:
     uint32_t disabled_ = 0;          // JitDisable bits     // the arena is full or the memory map changed
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;
+    int32_t icount_end_disp_ = 0;    // &cpu.icount_end - &cpu.s
+    // Written by a block's code as it leaves: the block that stopped before its end (a fault,
+    // an exit request after a helper), and the block whose unlinked exit asks to be linked.
+    struct ExitSlots {
+        Block* stopped = nullptr;
+        Block* link_from = nullptr;
+    } slots_;
+    Block* pending_link_ = nullptr;  // link its exit `pending_exit_` to the next block run
+    unsigned pending_exit_ = 0;
+
+    friend struct JitEmit;  // the block's entry and exits (translator/jit.cpp)
+    // After a block stopped early: counts the native instructions it retired.
+    void count_partial(Block* b, bool faulted);
+    // Unpatches the links into invalidated blocks (dispatcher only).
+    void unlink_dead();
+    void link(Block* from, unsigned k, Block* to);
 
     // True when the state must be run by the interpreter for now.
     bool needs_interp() const;

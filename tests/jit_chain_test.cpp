@@ -1,0 +1,231 @@
+// Chained blocks (docs/translator.md, "Chaining"): a chained loop stops exactly at the budget and
+// promptly at an exit request set by another thread; a block that others jump into (through a
+// patched link or the inline jump cache) is rewritten and the new code runs; an arena much
+// smaller than the program is flushed again and again with links live. Each case runs under
+// both executors and compares the whole state, the instruction count and the per-mnemonic
+// statistics, which the JIT gathers from the blocks' own run counters.
+#include <catch2/catch.hpp>
+
+#include <asmjit/x86.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "frontend/machine.h"
+#include "test_machine.h"
+#include "translator/emitter.h"
+
+using namespace xlat;
+namespace ax = asmjit::x86;
+
+namespace {
+
+constexpr uint32_t kCode = 0x10000;
+
+std::unique_ptr<Machine> flat_machine(CpuMode mode, size_t cache_bytes = Jit::kDefaultCacheBytes,
+                                      uint32_t disable = 0) {
+    MachineConfig cfg = small_config();
+    cfg.cpu_mode = mode;
+    cfg.jit_cache_bytes = cache_bytes;
+    cfg.jit_disable = disable;
+    auto m = std::make_unique<Machine>(cfg);
+    CpuState& s = m->cpu.s;
+    const uint16_t code_attr = SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G;
+    const uint16_t data_attr = SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G;
+    for (unsigned i = 0; i < kSegCount; ++i)
+        s.seg[i] = SegmentCache{0, 0xFFFFFFFFu, uint16_t(i == CS ? 8 : 16), uint16_t(i == CS ? code_attr : data_attr)};
+    s.cr0 = CR0_PE | CR0_ET;
+    s.set_reg32(ESP, 0x30000);
+    s.set_eip(kCode);
+    m->cpu.state_loaded();
+    m->mmu.flush_all();
+    return m;
+}
+
+template <typename F> std::vector<uint8_t> assemble(F&& body) {
+    asmjit::Environment env(asmjit::Arch::kX86);
+    asmjit::CodeHolder code;
+    code.init(env, kCode);
+    ax::Assembler a(&code);
+    body(a);
+    code.flatten();
+    code.resolveUnresolvedLinks();
+    code.relocateToBase(kCode);
+    const asmjit::CodeBuffer& b = code.textSection()->buffer();
+    return std::vector<uint8_t>(b.data(), b.data() + b.size());
+}
+
+// What differs between two machines' CPU state and statistics (empty: nothing).
+std::string differences(Machine& i, Machine& j) {
+    std::ostringstream d;
+    const CpuState &a = i.cpu.s, &b = j.cpu.s;
+    for (unsigned r = 0; r < 8; ++r)
+        if (a.gpr[r] != b.gpr[r]) d << "gpr" << r << " " << std::hex << a.gpr[r] << " vs " << b.gpr[r] << "; ";
+    if (a.rip != b.rip) d << "eip " << std::hex << a.rip << " vs " << b.rip << "; ";
+    if (a.eflags != b.eflags) d << "eflags " << std::hex << a.eflags << " vs " << b.eflags << "; ";
+    if (a.icount != b.icount) d << "icount " << std::dec << a.icount << " vs " << b.icount << "; ";
+    for (size_t m = 0; m < i.cpu.stats.executed.size(); ++m)
+        if (i.cpu.stats.executed[m] != j.cpu.stats.executed[m])
+            d << "executed " << ZydisMnemonicGetString(ZydisMnemonic(m)) << " " << std::dec << i.cpu.stats.executed[m]
+              << " vs " << j.cpu.stats.executed[m] << "; ";
+    return d.str();
+}
+
+// Two blocks in one page jumping to each other forever (EAX and EBX count the trips).
+std::vector<uint8_t> endless_loop() {
+    return assemble([](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel(), mid = a.newLabel();
+        a.bind(top);
+        a.add(ax::eax, 1);
+        a.cmp(ax::eax, 3);
+        a.jne(mid);
+        a.add(ax::ecx, 2);
+        a.bind(mid);
+        a.add(ax::ebx, ax::eax);
+        a.mov(ax::edx, ax::dword_ptr(0x20000));
+        a.jmp(top);
+    });
+}
+
+} // namespace
+
+TEST_CASE("a chained loop stops at exactly the instruction budget", "[jit][chain]") {
+    const std::vector<uint8_t> code = endless_loop();
+    for (uint64_t budget : {1ull, 2ull, 7ull, 20000ull, 20001ull, 123457ull}) {
+        INFO("budget " << budget);
+        auto mi = flat_machine(CpuMode::Interp), mj = flat_machine(CpuMode::Jit);
+        for (Machine* m : {mi.get(), mj.get()}) m->phys.write_bytes(kCode, code.data(), code.size());
+        const Machine::Result ri = mi->run(budget), rj = mj->run(budget);
+        CHECK(ri.reason == StopReason::MaxInsns);
+        CHECK(rj.reason == StopReason::MaxInsns);
+        CHECK(mj->cpu.s.icount == budget);
+        CHECK(differences(*mi, *mj) == "");
+        if (budget > 1000) {
+            // The loop ran chained: far fewer returns to the dispatcher than block runs (the
+            // machine's host slice, 20000 instructions, returns once per slice).
+            const JitStats& st = mj->jit->stats();
+            CHECK(st.links >= 2);
+            CHECK(st.dispatches * 20 < st.blocks_run);
+        }
+    }
+}
+
+TEST_CASE("another thread's exit request stops a chained endless loop at a block entry", "[jit][chain]") {
+    auto m = flat_machine(CpuMode::Jit);
+    const std::vector<uint8_t> code = endless_loop();
+    m->phys.write_bytes(kCode, code.data(), code.size());
+    m->run(1000);  // translates and links the loop
+    std::thread t([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        m->cpu.request_exit(Cpu::kExitAsync);
+    });
+    const auto t0 = std::chrono::steady_clock::now();
+    const uint64_t before = m->jit->stats().dispatches;
+    // No budget at all: only the exit request ends it.
+    const StopReason r = m->jit->run(0);
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    t.join();
+    m->cpu.exit_request.fetch_and(~Cpu::kExitAsync);
+    CHECK(r == StopReason::None);
+    CHECK(secs < 5.0);
+    CHECK(m->cpu.s.icount > 100000);                    // it ran for a while ...
+    CHECK(m->jit->stats().dispatches - before <= 3);    // ... without the dispatcher
+    // Nothing was lost: the machine goes on and agrees with the interpreter at a budget.
+    auto mi = flat_machine(CpuMode::Interp);
+    mi->phys.write_bytes(kCode, code.data(), code.size());
+    const uint64_t n = m->cpu.s.icount + 1001;
+    mi->run(n);
+    m->run(1001);
+    CHECK(differences(*mi, *m) == "");
+}
+
+TEST_CASE("rewriting a block that others jump into runs the new code", "[jit][chain][smc]") {
+    // Page 0 (kCode): a loop whose blocks link to each other and which jumps to page 1 (the
+    // inline jump cache) and back; halfway, it rewrites the immediate of a MOV in page 1 and
+    // of one in its own page: both targets of links and cached jumps.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel(), skip = a.newLabel(), p0 = a.newLabel(), far = a.newLabel(),
+                      back = a.newLabel(), p1 = a.newLabel();
+        a.mov(ax::ecx, 200);
+        a.xor_(ax::edi, ax::edi);
+        a.bind(top);
+        a.cmp(ax::ecx, 100);
+        a.jne(skip);
+        a.mov(ax::byte_ptr(p0, 1), 7);
+        a.mov(ax::byte_ptr(p1, 1), 11);
+        a.bind(skip);
+        a.bind(p0);
+        a.long_().mov(ax::eax, 3);
+        a.add(ax::edi, ax::eax);
+        a.jmp(far);
+        a.bind(back);
+        a.dec(ax::ecx);
+        a.jnz(top);
+        a.hlt();
+        while (a.offset() < 4096) a.db(0xCC);
+        a.bind(far);
+        a.bind(p1);
+        a.long_().mov(ax::edx, 5);
+        a.add(ax::esi, ax::edx);
+        a.jmp(back);
+    });
+    REQUIRE(code.size() > 4096);
+    auto mi = flat_machine(CpuMode::Interp), mj = flat_machine(CpuMode::Jit);
+    for (Machine* m : {mi.get(), mj.get()}) {
+        m->phys.write_bytes(kCode, code.data(), code.size());
+        m->run(100000);
+        CHECK(m->cpu.s.halted);
+    }
+    CHECK(mj->cpu.s.reg32(EDI) == 100 * 3 + 100 * 7);
+    CHECK(mj->cpu.s.reg32(ESI) == 100 * 5 + 100 * 11);
+    CHECK(differences(*mi, *mj) == "");
+    const JitStats& st = mj->jit->stats();
+    CHECK(st.invalidated >= 2);
+    CHECK(st.links >= 1);
+    CHECK(st.unlinks >= 1);
+}
+
+TEST_CASE("an arena far smaller than the program is flushed with links live", "[jit][chain]") {
+    // 400 blocks of two instructions, each jumping to the next, run 30 times: a 16 KiB arena
+    // holds a fraction of them, so it fills and is flushed over and over while links point
+    // into it.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel();
+        a.mov(ax::ecx, 30);
+        a.bind(top);
+        for (int i = 0; i < 400; ++i) {
+            asmjit::Label next = a.newLabel();
+            a.add(ax::eax, i);
+            a.jmp(next);
+            a.bind(next);
+        }
+        a.dec(ax::ecx);
+        a.jnz(top);
+        a.hlt();
+    });
+    auto mi = flat_machine(CpuMode::Interp), mj = flat_machine(CpuMode::Jit, 16 << 10);
+    for (Machine* m : {mi.get(), mj.get()}) {
+        m->phys.write_bytes(kCode, code.data(), code.size());
+        m->run(1000000);
+        CHECK(m->cpu.s.halted);
+    }
+    CHECK(differences(*mi, *mj) == "");
+    const JitStats& st = mj->jit->stats();
+    CHECK(st.flushes >= 10);
+    CHECK(st.links >= 100);
+}
+
+TEST_CASE("--jit-disable chain returns every block to the dispatcher", "[jit][chain]") {
+    const std::vector<uint8_t> code = endless_loop();
+    auto mi = flat_machine(CpuMode::Interp), mj = flat_machine(CpuMode::Jit, Jit::kDefaultCacheBytes, kDisableChain);
+    for (Machine* m : {mi.get(), mj.get()}) {
+        m->phys.write_bytes(kCode, code.data(), code.size());
+        m->run(50001);
+    }
+    CHECK(differences(*mi, *mj) == "");
+    const JitStats& st = mj->jit->stats();
+    CHECK(st.links == 0);
+    CHECK(st.dispatches >= st.blocks_run);
+}
