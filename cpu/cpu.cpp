@@ -1,5 +1,6 @@
 // Shared CPU operations: reset, registers, operands, segmented memory and the stack.
 #include "cpu/cpu.h"
+#include "cpu/table.h"
 
 namespace xlat {
 
@@ -38,7 +39,7 @@ void Cpu::reset() {
 // ---------------------------------------------------------------------------------------------
 // Registers
 
-uint32_t Cpu::get(ZydisRegister r) const {
+uint32_t Cpu::get_slow(ZydisRegister r) const {
     if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) return reg8(unsigned(r - ZYDIS_REGISTER_AL));
     if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return reg16(unsigned(r - ZYDIS_REGISTER_AX));
     if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return s.reg32(r - ZYDIS_REGISTER_EAX);
@@ -58,7 +59,7 @@ uint32_t Cpu::get(ZydisRegister r) const {
     raise_fault(kUD);
 }
 
-void Cpu::set(ZydisRegister r, uint32_t v) {
+void Cpu::set_slow(ZydisRegister r, uint32_t v) {
     if (r >= ZYDIS_REGISTER_AL && r <= ZYDIS_REGISTER_BH) return set_reg8(unsigned(r - ZYDIS_REGISTER_AL), uint8_t(v));
     if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return set_reg16(unsigned(r - ZYDIS_REGISTER_AX), uint16_t(v));
     if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) { s.set_reg32(r - ZYDIS_REGISTER_EAX, v); return; }
@@ -93,35 +94,7 @@ void Cpu::write_eflags(uint32_t v, uint32_t changeable) {
 // ---------------------------------------------------------------------------------------------
 // Operands
 
-uint32_t Cpu::ea(const Insn& in, unsigned) const {
-    const InsnMem& m = in.mem;
-    uint32_t a = m.disp;
-    if (m.base != ZYDIS_REGISTER_NONE) a += get(ZydisRegister(m.base));
-    if (m.index != ZYDIS_REGISTER_NONE) a += get(ZydisRegister(m.index)) * m.scale;
-    return in.addrsize() == 2 ? a & 0xFFFF : a;
-}
-
-uint32_t Cpu::rd_op(const Insn& in, unsigned i) {
-    switch (in.type(i)) {
-    case ZYDIS_OPERAND_TYPE_REGISTER: return get(in.regv(i));
-    case ZYDIS_OPERAND_TYPE_MEMORY: return rd(seg_of(in, i), ea(in, i), in.size(i));
-    case ZYDIS_OPERAND_TYPE_IMMEDIATE:
-        // A sign-extended immediate (83 /x ib, 6A, 6B ...) takes the instruction's operand size;
-        // Zydis reports the size of the encoded field.
-        return in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i));
-    default: undefined(&in);
-    }
-}
-
-void Cpu::wr_op(const Insn& in, unsigned i, uint32_t v) {
-    if (in.is_reg(i)) return set(in.regv(i), v);
-    if (in.is_mem(i)) return wr(seg_of(in, i), ea(in, i), in.size(i), v);
-    undefined(&in);
-}
-
-void Cpu::probe_op(const Insn& in, unsigned i) {
-    if (in.is_mem(i)) probe_wr(seg_of(in, i), ea(in, i), in.size(i));
-}
+// rd_op, wr_op, probe_op and ea are inline (cpu/cpu.h).
 
 // ---------------------------------------------------------------------------------------------
 // Segmented memory
@@ -156,8 +129,7 @@ inline void check_alignment(const CpuState& s, uint32_t lin, unsigned size) {
     if (s.cpl == 3 && (lin & (size - 1)) && (s.eflags & AC) && (s.cr0 & CR0_AM)) raise_fault(kAC, 0);
 }
 
-uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
-    uint32_t lin = linear(sr, off, size, Access::Read);
+uint32_t Cpu::rd_checked(uint32_t lin, unsigned size) {
     check_alignment(s, lin, size);
     if (data_breakpoints_) check_data_breakpoints(lin, size, false);
     switch (size) {
@@ -167,8 +139,7 @@ uint32_t Cpu::rd(SegReg sr, uint32_t off, unsigned size) {
     }
 }
 
-void Cpu::wr(SegReg sr, uint32_t off, unsigned size, uint32_t v) {
-    uint32_t lin = linear(sr, off, size, Access::Write);
+void Cpu::wr_checked(uint32_t lin, unsigned size, uint32_t v) {
     check_alignment(s, lin, size);
     if (data_breakpoints_) check_data_breakpoints(lin, size, true);
     switch (size) {
@@ -176,10 +147,6 @@ void Cpu::wr(SegReg sr, uint32_t off, unsigned size, uint32_t v) {
     case 2: return mmu.write<uint16_t>(lin, uint16_t(v), user());
     default: return mmu.write<uint32_t>(lin, v, user());
     }
-}
-
-void Cpu::probe_wr(SegReg sr, uint32_t off, unsigned size) {
-    mmu.probe_write(linear(sr, off, size, Access::Write), size, user());
 }
 
 uint32_t Cpu::sys_rd(uint32_t lin, unsigned size) {
@@ -201,18 +168,7 @@ void Cpu::sys_wr(uint32_t lin, unsigned size, uint32_t v) {
 // ---------------------------------------------------------------------------------------------
 // Stack
 
-uint32_t Cpu::push_at(uint32_t sp, unsigned size, uint32_t v) {
-    uint32_t m = sp_mask();
-    uint32_t nsp = (sp & ~m) | ((sp - size) & m);
-    wr(SS, nsp & m, size, v);
-    return nsp;
-}
-
-uint32_t Cpu::pop_at(uint32_t sp, unsigned size, uint32_t& v) {
-    uint32_t m = sp_mask();
-    v = rd(SS, sp & m, size);
-    return (sp & ~m) | ((sp + size) & m);
-}
+// push_at and pop_at are inline (cpu/cpu.h).
 
 // ---------------------------------------------------------------------------------------------
 // Segments and modes
@@ -414,6 +370,32 @@ uint32_t Cpu::code_breakpoint_hits_slow(uint32_t lin) const {
         ++stats.undecodable;
     }
     raise_fault(kUD);
+}
+
+} // namespace xlat
+
+namespace xlat {
+
+void Cpu::count_form(const Insn& in) {
+    auto seg = [](ZydisRegister r) { return r >= ZYDIS_REGISTER_ES && r <= ZYDIS_REGISTER_GS; };
+    auto add = [this](SensitiveForm f) { ++stats.forms[size_t(f)]; };
+    switch (in.mnem()) {
+    case ZYDIS_MNEMONIC_MOV:
+        if (in.row->form == Form::Sreg) add(SensitiveForm::MovFromSreg);
+        else if (in.row->form == Form::SregLoad) add(SensitiveForm::MovToSreg);
+        break;
+    case ZYDIS_MNEMONIC_PUSH:
+        if (in.is_reg(0) && seg(in.regv(0))) add(SensitiveForm::PushSreg);
+        break;
+    case ZYDIS_MNEMONIC_POP:
+        if (in.is_reg(0) && seg(in.regv(0))) add(SensitiveForm::PopSreg);
+        break;
+    case ZYDIS_MNEMONIC_CALL: if (in.far()) add(SensitiveForm::FarCall); break;
+    case ZYDIS_MNEMONIC_JMP: if (in.far()) add(SensitiveForm::FarJmp); break;
+    case ZYDIS_MNEMONIC_RET: if (in.far()) add(SensitiveForm::FarRet); break;
+    case ZYDIS_MNEMONIC_INT: ++stats.int_n[in.imm(0) & 0xFF]; break;
+    default: break;
+    }
 }
 
 } // namespace xlat

@@ -35,8 +35,16 @@ enum class StopReason : uint8_t {
     Quit,         // the GDB stub, QMP or the monitor asked to quit (Cpu::exit_status)
 };
 
+// The forms that share a mnemonic with plain ones but are sensitive and unprivileged (xlat
+// explain counts them apart: MOV, PUSH, POP, CALL, JMP and RET each cover both kinds).
+enum class SensitiveForm : uint8_t { MovFromSreg, MovToSreg, PushSreg, PopSreg, FarCall, FarJmp, FarRet, kCount };
+
 struct CpuStats {
     std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> executed{};  // retired, per mnemonic
+    // With Cpu::count_forms (xlat explain): the sensitive forms above, and INT n per vector,
+    // as they retire (all of them are helper calls, counted in helper_semantics).
+    std::array<uint64_t, size_t(SensitiveForm::kCount)> forms{};
+    std::array<uint64_t, 256> int_n{};
     std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> unimplemented{};  // #UD raised for lack of a row
     uint64_t undecodable = 0;   // #UD raised because the bytes are not an instruction
     uint64_t exceptions[32] = {};  // exceptions delivered, per vector
@@ -61,6 +69,10 @@ public:
     IoBus& io;           // port address space
     const Tracer& trace; // --trace
     CpuStats stats;      // --stats
+    bool count_forms = false;  // count CpuStats::forms and int_n (xlat explain); one test per helper call otherwise
+
+    // Adds a retired instruction to CpuStats::forms or int_n when it is one of those forms.
+    void count_form(const Insn& in);
 
     // Puts the CPU in the power-on state of the Intel SDM (Vol. 3A, 9.1.1, Table 9-1).
     void reset();
@@ -99,9 +111,21 @@ public:
         else if (size == 2) set_reg16(i, uint16_t(v));
         else s.set_reg32(i, v);
     }
-    // A Zydis register operand: general registers, segment selectors, CR/DR.
-    uint32_t get(ZydisRegister r) const;
-    void set(ZydisRegister r, uint32_t v);
+    // A Zydis register operand: general registers, segment selectors, CR/DR. The 32-bit
+    // general registers, the common case, take the inline path.
+    uint32_t get(ZydisRegister r) const {
+        const unsigned g = unsigned(r) - ZYDIS_REGISTER_EAX;
+        if (g < 8) return s.reg32(g);
+        const unsigned b = unsigned(r) - ZYDIS_REGISTER_AL;  // AL CL DL BL AH CH DH BH
+        return b < 8 ? reg8(b) : get_slow(r);
+    }
+    void set(ZydisRegister r, uint32_t v) {
+        const unsigned g = unsigned(r) - ZYDIS_REGISTER_EAX;
+        const unsigned b = unsigned(r) - ZYDIS_REGISTER_AL;
+        if (g < 8) s.set_reg32(g, v);
+        else if (b < 8) set_reg8(b, uint8_t(v));
+        else set_slow(r, v);
+    }
     // The size-masked value of (E)CX, (E)SI, (E)DI for an address size of 2 or 4 bytes, and
     // writes that keep the upper half for 16-bit addressing.
     uint32_t areg(Gpr g, unsigned asize) const { return asize == 2 ? s.reg32(g) & 0xFFFF : s.reg32(g); }
@@ -122,15 +146,37 @@ public:
     // ---- operands (explicit operand i of insn) ----
     // Effective address (offset within the segment) of the memory operand (an instruction has at
     // most one: Insn::mem; `i` names which operand it is, for readability), from current registers.
-    uint32_t ea(const Insn& in, unsigned i) const;
+    uint32_t ea(const Insn& in, unsigned) const {
+        const InsnMem& m = in.mem;
+        uint32_t a = m.disp;
+        if (m.base != ZYDIS_REGISTER_NONE) a += get(ZydisRegister(m.base));
+        if (m.index != ZYDIS_REGISTER_NONE) a += get(ZydisRegister(m.index)) * m.scale;
+        return in.addrsize() == 2 ? a & 0xFFFF : a;
+    }
     SegReg seg_of(const Insn& in, unsigned) const { return segreg(ZydisRegister(in.mem.segment)); }
     // Reads operand i (register, memory or immediate), zero-extended to 32 bits.
-    uint32_t rd_op(const Insn& in, unsigned i);
+    uint32_t rd_op(const Insn& in, unsigned i) {
+        switch (in.type(i)) {
+        case ZYDIS_OPERAND_TYPE_REGISTER: return get(in.regv(i));
+        case ZYDIS_OPERAND_TYPE_MEMORY: return rd(seg_of(in, i), ea(in, i), in.size(i));
+        case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+            // A sign-extended immediate (83 /x ib, 6A, 6B ...) takes the instruction's operand
+            // size; Zydis reports the size of the encoded field.
+            return in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i));
+        default: undefined(&in);
+        }
+    }
     // Writes operand i (register or memory), truncated to its size.
-    void wr_op(const Insn& in, unsigned i, uint32_t v);
+    void wr_op(const Insn& in, unsigned i, uint32_t v) {
+        if (in.is_reg(i)) return set(in.regv(i), v);
+        if (in.is_mem(i)) return wr(seg_of(in, i), ea(in, i), in.size(i), v);
+        undefined(&in);
+    }
     // For read-modify-write: checks that operand i can be written (segment and page) before it
     // is read, so that a failing write leaves nothing committed.
-    void probe_op(const Insn& in, unsigned i);
+    void probe_op(const Insn& in, unsigned i) {
+        if (in.is_mem(i)) probe_wr(seg_of(in, i), ea(in, i), in.size(i));
+    }
 
     // ---- segmented memory ----
     // Linear address of [seg:off] for an access of `size` bytes, after the segment checks
@@ -141,8 +187,29 @@ public:
             return c.base + off;
         return linear_slow(sr, off, size, acc);
     }
-    uint32_t rd(SegReg sr, uint32_t off, unsigned size);
-    void wr(SegReg sr, uint32_t off, unsigned size, uint32_t v);
+    // The fast path inline: a segment access the fast path of linear() takes, no alignment
+    // check or data breakpoint to look at, a TLB hit.
+    uint32_t rd(SegReg sr, uint32_t off, unsigned size) {
+        const uint32_t lin = linear(sr, off, size, Access::Read);
+        if (s.cpl == 3 || data_breakpoints_) return rd_checked(lin, size);
+        switch (size) {
+        case 1: return mmu.read<uint8_t>(lin, false);
+        case 2: return mmu.read<uint16_t>(lin, false);
+        default: return mmu.read<uint32_t>(lin, false);
+        }
+    }
+    void wr(SegReg sr, uint32_t off, unsigned size, uint32_t v) {
+        const uint32_t lin = linear(sr, off, size, Access::Write);
+        if (s.cpl == 3 || data_breakpoints_) return wr_checked(lin, size, v);
+        switch (size) {
+        case 1: return mmu.write<uint8_t>(lin, uint8_t(v), false);
+        case 2: return mmu.write<uint16_t>(lin, uint16_t(v), false);
+        default: return mmu.write<uint32_t>(lin, v, false);
+        }
+    }
+    // Per segment register, the Access kinds linear() passes with the limit check alone (the
+    // translator's inline probe of a segment that is not flat reads these).
+    const uint8_t* seg_ok() const { return seg_ok_; }
     uint8_t rd8(SegReg sr, uint32_t off) { return uint8_t(rd(sr, off, 1)); }
     uint16_t rd16(SegReg sr, uint32_t off) { return uint16_t(rd(sr, off, 2)); }
     uint32_t rd32(SegReg sr, uint32_t off) { return rd(sr, off, 4); }
@@ -150,7 +217,9 @@ public:
     void wr16(SegReg sr, uint32_t off, uint16_t v) { wr(sr, off, 2, v); }
     void wr32(SegReg sr, uint32_t off, uint32_t v) { wr(sr, off, 4, v); }
     // Checks a write of size bytes at seg:off without doing it.
-    void probe_wr(SegReg sr, uint32_t off, unsigned size);
+    void probe_wr(SegReg sr, uint32_t off, unsigned size) {
+        mmu.probe_write(linear(sr, off, size, Access::Write), size, user());
+    }
     // Linear-address accesses with supervisor rights (descriptor tables, TSS, IDT).
     uint32_t sys_rd(uint32_t lin, unsigned size);
     void sys_wr(uint32_t lin, unsigned size, uint32_t v);
@@ -160,8 +229,17 @@ public:
     // multi-word transfer commits ESP only after every access succeeded: 
     //   uint32_t sp = c.s.reg32(ESP); sp = c.push_at(sp, 2, v1); sp = c.push_at(sp, 2, v2); c.set_sp(sp);
     uint32_t sp_mask() const { return stack32() ? 0xFFFFFFFFu : 0xFFFFu; }
-    uint32_t push_at(uint32_t sp, unsigned size, uint32_t v);   // returns the new sp
-    uint32_t pop_at(uint32_t sp, unsigned size, uint32_t& v);   // returns the new sp
+    uint32_t push_at(uint32_t sp, unsigned size, uint32_t v) {  // returns the new sp
+        const uint32_t m = sp_mask();
+        const uint32_t nsp = (sp & ~m) | ((sp - size) & m);
+        wr(SS, nsp & m, size, v);
+        return nsp;
+    }
+    uint32_t pop_at(uint32_t sp, unsigned size, uint32_t& v) {  // returns the new sp
+        const uint32_t m = sp_mask();
+        v = rd(SS, sp & m, size);
+        return (sp & ~m) | ((sp + size) & m);
+    }
     void set_sp(uint32_t sp) {
         if (stack32()) s.set_reg32(ESP, sp); else set_reg16(ESP, uint16_t(sp));
     }
@@ -310,6 +388,11 @@ public:
 
 private:
     uint32_t linear_slow(SegReg sr, uint32_t off, unsigned size, Access acc);
+    uint32_t get_slow(ZydisRegister r) const;
+    void set_slow(ZydisRegister r, uint32_t v);
+    // rd and wr at CPL 3 (alignment checks) or with data breakpoints, at linear address `lin`.
+    uint32_t rd_checked(uint32_t lin, unsigned size);
+    void wr_checked(uint32_t lin, unsigned size, uint32_t v);
     void check_io_permission(uint16_t port, unsigned size);
     void deliver_real(uint8_t vec, uint32_t ret_eip);
     void deliver_protected(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error, uint32_t error);

@@ -7,6 +7,14 @@ namespace xlat {
 
 namespace {
 
+// For the "exc" trace (SDM Vol. 3A, Table 6-1).
+const char* exception_mnemonic(uint8_t v) {
+    static const char* const names[32] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "CSO",
+                                          "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM",
+                                          "#VE", "#CP"};
+    return v < 32 && names[v] ? names[v] : "#reserved";
+}
+
 enum class FaultClass { Benign, Contributory, PageFault, DoubleFault };
 
 FaultClass classify(uint8_t v) {
@@ -33,9 +41,14 @@ bool pushes_rf(uint8_t v) {
 } // namespace
 
 void Cpu::interrupt(uint8_t vec, IntSource src, uint32_t ret_eip, bool has_error, uint32_t error) {
-    trace.log(kTraceInt, "vector %u (%s) at %04x:%08x ret %08x err %x", vec,
-              src == IntSource::Software ? "soft" : src == IntSource::External ? "ext" : "exc",
-              s.seg[CS].selector, s.insn_eip, ret_eip, has_error ? error : 0);
+    if (src == IntSource::Exception) {
+        if (trace.on(kTraceExc))
+            trace.log(kTraceExc, "%s (vector %u) at %04x:%08x err %x cr2 %08x", exception_mnemonic(vec), vec,
+                      s.seg[CS].selector, s.insn_eip, has_error ? error : 0, s.cr2);
+    } else if (trace.on(kTraceInt)) {
+        trace.log(kTraceInt, "vector %u (%s) at %04x:%08x ret %08x", vec, src == IntSource::Software ? "soft" : "ext",
+                  s.seg[CS].selector, s.insn_eip, ret_eip);
+    }
     if (src == IntSource::Exception) {
         ++stats.exceptions[vec & 31];
     } else {
@@ -199,7 +212,10 @@ void Cpu::deliver_fault(const GuestFault& first) {
             interrupt(f.vector, IntSource::Exception, s.insn_eip, err, f.error_code);
             return;
         } catch (const GuestFault& again) {
-            // A fault while delivering: SDM Vol. 3A, 6.15, Table 6-5.
+            // A fault while delivering: SDM Vol. 3A, 6.15, Table 6-5. A page fault loads CR2
+            // as it is detected, also when it becomes a #DF (as Bochs and QEMU do; tools/trace-diff
+            // found the difference).
+            if (again.vector == kPF) s.cr2 = again.address;
             FaultClass a = classify(uint8_t(f.vector)), b = classify(again.vector);
             if (a == FaultClass::DoubleFault) {
                 request_stop(StopReason::TripleFault);

@@ -48,11 +48,21 @@ void STI(Cpu& c, const Insn&) {
     }
 }
 
-// CPUID (SDM Vol. 2A, CPUID). The vendor is "XlatEmulator"; the signature is the one RESET puts
-// in EDX (family 6, model 5, stepping 2: a Pentium II, which has MMX and FXSAVE). The feature
-// flags list exactly what the CPU implements now, and grow with it: no MTRR, PAT, SSE yet. APIC
-// (EDX bit 9) is set when the machine has a local APIC and IA32_APIC_BASE enables it (SDM Vol.
-// 3A, 10.4.3: a hardware-disabled APIC clears the flag); EBX bits 31:24 are its initial ID.
+// CPUID (SDM Vol. 2A, CPUID). xlat emulates an Intel P6-family CPU, so it says so: the vendor is
+// "GenuineIntel" (as QEMU's qemu32 and other emulators' default models), and the signature is the
+// one RESET puts in EDX (family 6, model 5, stepping 2: a Pentium II "Deschutes", the first P6 with
+// FXSAVE, whose instruction set is the closest to what the CPU implements). Operating systems
+// key a lot on the vendor: Linux trusts a local APIC that the ACPI MADT names and runs the
+// Intel-specific set-up (errata, the microcode revision MSR, cache and TLB tables) only for a
+// vendor it knows; an unknown one gets the no-op APIC and a warning with a call trace. The
+// feature flags list exactly what the CPU implements now, and grow with it: no MTRR, PAT, MCE,
+// SSE yet. APIC (EDX bit 9) is set when the machine has a local APIC and IA32_APIC_BASE enables
+// it (SDM Vol. 3A, 10.4.3: a hardware-disabled APIC clears the flag); EBX bits 31:24 are its
+// initial ID. ECX bit 31 (reserved for this use: "not used, always 0" on Intel hardware) says
+// that the CPU is not bare metal, as QEMU and hypervisors set it: Linux then explains the missing
+// performance counters ("PMU not available due to virtualization") instead of calling the PMU
+// broken, and leaves the microcode loader off. The extended leaves (which a Pentium II lacks) are there for NX; on Intel CPUs
+// their EAX, EBX and ECX are reserved (zero) but in leaf 0x80000000's EAX.
 constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000001u;
 constexpr uint32_t kSignature = 0x00000652;
@@ -69,6 +79,7 @@ constexpr uint32_t kFeatureEdx = (1u << 0)     // FPU: the x87
                                  | (1u << 15)  // CMOV: CMOVcc (and FCMOVcc, FCOMI with the FPU)
                                  | (1u << 23)  // MMX
                                  | (1u << 24); // FXSR: FXSAVE, FXRSTOR, CR4.OSFXSR
+constexpr uint32_t kFeatureEcx = 1u << 31;     // hypervisor present (see above)
 constexpr uint32_t kExtFeatureEdx = 1u << 20;  // NX: EFER.NXE and the execute-disable bit
 
 constexpr uint32_t fourcc(const char* s) {
@@ -85,16 +96,16 @@ void CPUID(Cpu& c, const Insn&) {
     if ((leaf > kMaxBasicLeaf && leaf < 0x80000000u) || leaf > kMaxExtendedLeaf) leaf = kMaxBasicLeaf;
     uint32_t a = 0, b = 0, cx = 0, d = 0;
     switch (leaf) {
-    case 0: a = kMaxBasicLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
+    case 0: a = kMaxBasicLeaf, b = fourcc("Genu"), d = fourcc("ineI"), cx = fourcc("ntel"); break;
     case 1:
-        a = kSignature, d = kFeatureEdx;
+        a = kSignature, d = kFeatureEdx, cx = kFeatureEcx;
         if (c.apic && (c.s.apic_base & (1u << 11))) {
             d |= 1u << 9;
             b = uint32_t(c.apic->apic_id()) << 24;
         }
         break;
-    case 0x80000000u: a = kMaxExtendedLeaf, b = fourcc("Xlat"), d = fourcc("Emul"), cx = fourcc("ator"); break;
-    case 0x80000001u: a = kSignature, d = kExtFeatureEdx; break;
+    case 0x80000000u: a = kMaxExtendedLeaf; break;
+    case 0x80000001u: d = kExtFeatureEdx; break;
     }
     c.s.set_reg32(EAX, a), c.s.set_reg32(EBX, b), c.s.set_reg32(ECX, cx), c.s.set_reg32(EDX, d);
 }

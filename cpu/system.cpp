@@ -256,7 +256,7 @@ void INVLPG(Cpu& c, const Insn& in) {
 // ---- model-specific registers ----
 
 enum Msr : uint32_t {
-    kMsrTsc = 0x10, kMsrApicBase = 0x1B, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
+    kMsrTsc = 0x10, kMsrPlatformId = 0x17, kMsrApicBase = 0x1B, kMsrBiosSignId = 0x8B, kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175,
     kMsrSysenterEip = 0x176, kMsrEfer = 0xC0000080,
 };
 
@@ -266,6 +266,12 @@ void RDMSR(Cpu& c, const Insn&) {
     switch (c.s.reg32(ECX)) {
     case kMsrTsc: v = c.tsc(); break;
     case kMsrApicBase: v = c.s.apic_base; break;
+    // IA32_PLATFORM_ID (SDM Vol. 4, table 2-2; the P6 family has it): platform 0. Linux's
+    // microcode loader reads it without a fault handler on an Intel family 6 model 5 and later.
+    case kMsrPlatformId: v = 0; break;
+    // IA32_BIOS_SIGN_ID (SDM Vol. 3A, 9.11.7.1): the revision of the loaded microcode update in
+    // EDX after a CPUID; 0, none was ever loaded (no update can be).
+    case kMsrBiosSignId: v = 0; break;
     case kMsrSysenterCs: v = c.s.sysenter_cs; break;
     case kMsrSysenterEsp: v = c.s.sysenter_esp; break;
     case kMsrSysenterEip: v = c.s.sysenter_eip; break;
@@ -287,6 +293,7 @@ void WRMSR(Cpu& c, const Insn&) {
         c.s.apic_base = v;
         if (c.apic) c.apic->apic_base_written(v);
         break;
+    case kMsrBiosSignId: break;  // software writes 0 before reading the revision (9.11.7.1)
     case kMsrSysenterCs: c.s.sysenter_cs = uint32_t(v); break;
     case kMsrSysenterEsp: c.s.sysenter_esp = uint32_t(v); break;
     case kMsrSysenterEip: c.s.sysenter_eip = uint32_t(v); break;

@@ -170,6 +170,10 @@ void AtaChannel::io_write(uint16_t port, unsigned size, uint32_t value) {
     case 5: push(lba_high_); break;
     case 6: device_ = v; break;
     default:
+        if (tracer_ && tracer_->on(kTraceAta))
+            tracer_->log(kTraceAta, "%s.%u: command %02x features %02x count %02x lba %02x %02x %02x device %02x%s",
+                         name_, (device_ >> 4) & 1, v, feature_[0], count_[0], lba_low_[0], lba_mid_[0], lba_high_[0],
+                         device_, present((device_ >> 4) & 1) ? "" : " (no drive)");
         if (v == 0x90) {  // EXECUTE DEVICE DIAGNOSTIC goes to both devices
             if (!present(0) && !present(1)) return;
             soft_reset();
@@ -179,6 +183,56 @@ void AtaChannel::io_write(uint16_t port, unsigned size, uint32_t value) {
         if (!present((device_ >> 4) & 1) || (cur().status & kBsy)) return;  // nobody answers
         execute(v);
     }
+}
+
+void AtaChannel::describe_state(StateList& out) {
+    for (unsigned u = 0; u < 2; ++u) {
+        Drive& d = drives_[u];
+        out.prefix(u ? "unit1." : "unit0.")
+            .u8("status", d.status).u8("error", d.error).u8("multiple", d.multiple)
+            .u16("heads", d.heads).u16("spt", d.spt).boolean("write_cache", d.write_cache);
+        // The same fields whether or not the unit is a CD-ROM, so that every channel's list
+        // has one shape; a unit without one keeps them in spare_cd_state.
+        AtapiCdrom::State& cd = d.cd ? d.cd->state() : d.spare_cd_state;
+        out.u8("cd.sense_key", cd.sense_key).u16("cd.sense_asc", cd.sense_asc)
+            .boolean("cd.prevent_removal", cd.prevent_removal).boolean("cd.media_event", cd.media_event);
+    }
+    static_assert(sizeof(Xfer) == 1, "the transfer kind is saved as one byte");
+    out.prefix("")
+        .bytes("feature", feature_, 2).bytes("count", count_, 2).bytes("lba_low", lba_low_, 2)
+        .bytes("lba_mid", lba_mid_, 2).bytes("lba_high", lba_high_, 2)
+        .u8("device", device_).u8("control", control_).boolean("irq_pending", irq_pending_)
+        .u8("xfer", reinterpret_cast<uint8_t&>(xfer_))
+        .u64("xfer_lba", xfer_lba_).u32("xfer_left", xfer_left_).u32("xfer_block", xfer_block_)
+        .u32("block_sectors", block_sectors_)
+        .bytes("buf", buf_.data(), uint32_t(buf_.size())).u32("buf_pos", buf_pos_).u32("buf_len", buf_len_)
+        .bytes("packet", packet_, sizeof packet_)
+        .u64("reply_read_lba", reply_read_lba_).u32("reply_read_blocks", reply_read_blocks_)
+        .bytes("reply_data", reply_data_, kMaxReply).u32("reply_len", reply_len_).u64("reply_pos", reply_pos_)
+        .u32("byte_limit", byte_limit_);
+}
+
+void AtaChannel::post_load() {
+    // A state image is input: positions that would reach outside the buffers, or a transfer
+    // kind this version does not have, end the transfer instead of being trusted.
+    const uint8_t kind = reinterpret_cast<const uint8_t&>(xfer_);
+    const bool packet_cmd = xfer_ == Xfer::PacketCmd;
+    if (kind > uint8_t(Xfer::PacketIn) || buf_len_ > buf_.size() - 2 || buf_pos_ > (packet_cmd ? sizeof packet_ : buf_len_) ||
+        (buf_pos_ & 1) || reply_len_ > kMaxReply || reply_pos_ > reply_bytes() || xfer_block_ == 0 ||
+        xfer_block_ > kMaxMultiple || block_sectors_ > kMaxMultiple) {
+        xfer_ = Xfer::None;
+        buf_pos_ = buf_len_ = 0;
+        reply_len_ = reply_read_blocks_ = 0;
+        reply_pos_ = 0;
+        xfer_block_ = 1;
+        block_sectors_ = 0;
+    }
+    for (Drive& d : drives_) {
+        if (d.heads == 0 || d.heads > 16) d.heads = d.default_heads;
+        if (d.spt == 0) d.spt = d.default_spt;
+        if (d.cd) d.cd->post_load();
+    }
+    update_irq();
 }
 
 bool AtaChannel::address(bool lba48, uint64_t& lba, uint32_t& count) {
@@ -382,7 +436,7 @@ uint16_t AtaChannel::data_read() {
     buf_pos_ += 2;
     if (buf_pos_ >= buf_len_) {
         if (xfer_ == Xfer::PacketIn) {
-            if (reply_pos_ < reply_.bytes()) next_packet_block();
+            if (reply_pos_ < reply_bytes()) next_packet_block();
             else packet_done(true);
         } else if (xfer_ == Xfer::ReadSectors && xfer_left_) {
             next_read_block();
@@ -492,9 +546,17 @@ void AtaChannel::execute_atapi(uint8_t cmd) {
 }
 
 void AtaChannel::run_packet() {
-    reply_ = cur().cd->command(packet_);
+    if (tracer_ && tracer_->on(kTraceAta))
+        tracer_->log(kTraceAta, "%s.%u: packet %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x %02x", name_,
+                     (device_ >> 4) & 1, packet_[0], packet_[1], packet_[2], packet_[3], packet_[4], packet_[5],
+                     packet_[6], packet_[7], packet_[8], packet_[9], packet_[10], packet_[11]);
+    AtapiCdrom::Reply r = cur().cd->command(packet_);
     reply_pos_ = 0;
-    if (!reply_.good || reply_.bytes() == 0) return packet_done(reply_.good);
+    reply_read_lba_ = r.read_lba;
+    reply_read_blocks_ = r.read_blocks;
+    reply_len_ = uint32_t(std::min<size_t>(r.data.size(), kMaxReply));
+    std::copy(r.data.begin(), r.data.begin() + reply_len_, reply_data_);
+    if (!r.good || reply_bytes() == 0) return packet_done(r.good);
     next_packet_block();
 }
 
@@ -502,14 +564,14 @@ void AtaChannel::next_packet_block() {
     // One DRQ block of data-in (ATA-6 section 9.10, PIO data-in): at most the byte count limit;
     // a block that is not the last has an even length. LBA mid/high say its length, the
     // interrupt reason says data to the host (IO=1, CoD=0), and an interrupt announces it.
-    const uint64_t left = reply_.bytes() - reply_pos_;
+    const uint64_t left = reply_bytes() - reply_pos_;
     uint32_t n = uint32_t(std::min<uint64_t>(left, byte_limit_));
     if (n < left) n &= ~1u;
-    if (reply_.read_blocks) {
-        if (!cur().cd->read_medium(reply_.read_lba * AtapiCdrom::kBlockSize + reply_pos_, buf_.data(), n))
+    if (reply_read_blocks_) {
+        if (!cur().cd->read_medium(reply_read_lba_ * AtapiCdrom::kBlockSize + reply_pos_, buf_.data(), n))
             return packet_done(false);
     } else {
-        std::copy(reply_.data.begin() + long(reply_pos_), reply_.data.begin() + long(reply_pos_ + n), buf_.begin());
+        std::copy(reply_data_ + reply_pos_, reply_data_ + reply_pos_ + n, buf_.begin());
     }
     buf_[n] = 0;  // the pad byte of an odd-length last block
     reply_pos_ += n;

@@ -45,6 +45,11 @@ public:
     void reset() override;  // power-on: both devices as after a hardware reset
     uint32_t io_read(uint16_t port, unsigned size) override;
     void io_write(uint16_t port, unsigned size, uint32_t value) override;
+    // The guest-visible state: the task file, each unit's status and settings, and a transfer
+    // in progress with its DRQ block. Which images are attached is configuration.
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override;
+    void post_load() override;  // checks the loaded positions against the buffers, sets INTRQ
 
     // Attaches (or with null detaches) the disk of unit 0 (master) or 1 (slave); with `cdrom`
     // the unit is an ATAPI CD-ROM drive reading the image as 2048-byte blocks.
@@ -66,6 +71,7 @@ private:
     struct Drive {
         BlockDevice* disk = nullptr;
         std::unique_ptr<AtapiCdrom> cd;       // set: the unit is an ATAPI CD-ROM drive on `disk`
+        AtapiCdrom::State spare_cd_state;     // the state list's CD fields when the unit is no CD-ROM
         // State.
         uint8_t status = 0, error = 0;
         uint8_t multiple = 0;                 // sectors per block for READ/WRITE MULTIPLE (0: disabled)
@@ -116,9 +122,18 @@ private:
     uint32_t block_sectors_ = 0;   // sectors in the current block
     std::vector<uint8_t> buf_;     // the current DRQ block
     uint32_t buf_pos_ = 0, buf_len_ = 0;
-    // A packet command: its 12 bytes as they arrive, then the reply it is sending.
+    // A packet command: its 12 bytes as they arrive, then the reply it is sending: blocks of the
+    // medium, or bytes the command made (at most kMaxReply: the largest, MODE SENSE of all
+    // pages, is 42).
+    static constexpr uint32_t kMaxReply = 256;
+    uint64_t reply_bytes() const {
+        return reply_read_blocks_ ? uint64_t(reply_read_blocks_) * AtapiCdrom::kBlockSize : reply_len_;
+    }
     uint8_t packet_[12] = {};
-    AtapiCdrom::Reply reply_;
+    uint64_t reply_read_lba_ = 0;
+    uint32_t reply_read_blocks_ = 0;
+    uint8_t reply_data_[kMaxReply] = {};
+    uint32_t reply_len_ = 0;
     uint64_t reply_pos_ = 0;       // bytes of the reply sent
     uint32_t byte_limit_ = 0;      // the host's byte count limit per DRQ block
 };

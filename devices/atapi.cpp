@@ -43,15 +43,15 @@ AtapiCdrom::AtapiCdrom(BlockDevice* image, const char* name, const Tracer* trace
 }
 
 void AtapiCdrom::reset() {
-    sense_key_ = kNoSense;
-    sense_asc_ = 0;
-    prevent_removal_ = false;
-    media_event_ = true;
+    st_.sense_key = kNoSense;
+    st_.sense_asc = 0;
+    st_.prevent_removal = false;
+    st_.media_event = true;
 }
 
 AtapiCdrom::Reply AtapiCdrom::check(uint8_t key, uint16_t asc) {
-    sense_key_ = key;
-    sense_asc_ = asc;
+    st_.sense_key = key;
+    st_.sense_asc = asc;
     Reply r;
     r.good = false;
     return r;
@@ -60,8 +60,8 @@ AtapiCdrom::Reply AtapiCdrom::check(uint8_t key, uint16_t asc) {
 AtapiCdrom::Reply AtapiCdrom::reply(std::vector<uint8_t> data, uint32_t alloc) {
     // The device sends no more than the allocation length asks for (SPC-2 section 4.3.4.6).
     if (data.size() > alloc) data.resize(alloc);
-    sense_key_ = kNoSense;
-    sense_asc_ = 0;
+    st_.sense_key = kNoSense;
+    st_.sense_asc = 0;
     Reply r;
     r.data = std::move(data);
     return r;
@@ -73,10 +73,10 @@ AtapiCdrom::Reply AtapiCdrom::command(const uint8_t (&cdb)[12]) {
     if (op == 0x03) {  // REQUEST SENSE: fixed-format sense data (SPC-2 section 7.23.2)
         std::vector<uint8_t> s(18);
         s[0] = 0x70;  // current error, fixed format
-        s[2] = sense_key_;
+        s[2] = st_.sense_key;
         s[7] = 10;    // additional sense length
-        s[12] = uint8_t(sense_asc_ >> 8);
-        s[13] = uint8_t(sense_asc_);
+        s[12] = uint8_t(st_.sense_asc >> 8);
+        s[13] = uint8_t(st_.sense_asc);
         return reply(std::move(s), cdb[4]);
     }
     switch (op) {
@@ -103,10 +103,10 @@ AtapiCdrom::Reply AtapiCdrom::command(const uint8_t (&cdb)[12]) {
     case 0x4A:
         return event_status(cdb);
     case 0x1E:  // PREVENT ALLOW MEDIUM REMOVAL: the prevent bit locks the tray
-        prevent_removal_ = cdb[4] & 1;
+        st_.prevent_removal = cdb[4] & 1;
         return reply({}, 0);
     case 0x1B:  // START STOP UNIT: LoEj with Start clear ejects, which a locked tray refuses
-        if ((cdb[4] & 0x03) == 0x02 && prevent_removal_) return check(kIllegalRequest, kAscRemovalPrevented);
+        if ((cdb[4] & 0x03) == 0x02 && st_.prevent_removal) return check(kIllegalRequest, kAscRemovalPrevented);
         return reply({}, 0);
     case 0x51:
         return disc_information(cdb);
@@ -200,7 +200,7 @@ AtapiCdrom::Reply AtapiCdrom::mode_sense(const uint8_t (&cdb)[12]) {
         p[3] = 0x00;  // writes nothing
         p[4] = 0x70;  // mode 2 form 1 and 2, multi-session
         p[5] = 0x00;
-        p[6] = uint8_t(0x20 | 0x08 | 0x01 | (prevent_removal_ ? 0x02 : 0));  // tray, eject, lock (state)
+        p[6] = uint8_t(0x20 | 0x08 | 0x01 | (st_.prevent_removal ? 0x02 : 0));  // tray, eject, lock (state)
         p[7] = 0x00;
         put16(p, 8, 706);    // maximum read speed, kB/s (4x; obsolete in MMC-3)
         put16(p, 12, 512);   // buffer size, KiB
@@ -281,9 +281,9 @@ AtapiCdrom::Reply AtapiCdrom::event_status(const uint8_t (&cdb)[12]) {
     if (cdb[4] & kMediaClass) {
         d[2] = 0x04;  // notification class 4 (media)
         d.resize(8);
-        d[4] = media_event_ ? 0x02 : 0x00;  // event: new media, or no change
+        d[4] = st_.media_event ? 0x02 : 0x00;  // event: new media, or no change
         d[5] = 0x02;                        // media present, door closed
-        media_event_ = false;
+        st_.media_event = false;
     } else {
         d[2] = 0x80;  // no event available: no requested class is supported
     }

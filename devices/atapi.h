@@ -40,9 +40,19 @@ public:
     // `len` bytes of the medium from byte `offset` (within a read reply's range); false on a host
     // I/O error, after which the sense says MEDIUM ERROR.
     [[nodiscard]] bool read_medium(uint64_t offset, uint8_t* dst, uint32_t len);
-    uint8_t sense_key() const { return sense_key_; }
-    uint16_t sense_asc() const { return sense_asc_; }
+    uint8_t sense_key() const { return st_.sense_key; }
+    uint16_t sense_asc() const { return st_.sense_asc; }
     size_t unimplemented_count() const { return log_.count(); }  // opcodes and TOC formats logged
+
+    // The guest-visible state, which the ATA channel lists with its own.
+    struct State {
+        uint8_t sense_key = 0;
+        uint16_t sense_asc = 0;        // ASC << 8 | ASCQ
+        bool prevent_removal = false;
+        bool media_event = true;       // GET EVENT STATUS NOTIFICATION reports "new media" once
+    };
+    State& state() { return st_; }
+    void post_load() { block_lba_ = UINT64_MAX; }  // the read cache may hold another medium's block
 
 private:
     Reply check(uint8_t key, uint16_t asc);  // CHECK CONDITION with this sense
@@ -59,11 +69,7 @@ private:
     const char* name_;
     uint32_t blocks_;
     OnceLog log_;  // unknown opcodes, once each
-    // State.
-    uint8_t sense_key_ = 0;
-    uint16_t sense_asc_ = 0;      // ASC << 8 | ASCQ
-    bool prevent_removal_ = false;
-    bool media_event_ = true;     // GET EVENT STATUS NOTIFICATION reports "new media" once
+    State st_;
     // A one-block cache for reads that do not start on a block boundary (a byte count limit that
     // is not a multiple of 2048).
     std::vector<uint8_t> block_;

@@ -184,6 +184,10 @@ void fw_cfg_pc_items(FwCfg& fw, const FwCfgPcSetup& s) {
     fw.set_u64(FwCfg::kRamSize, s.ram_bytes);
     fw.set_u16(FwCfg::kNbCpus, s.cpus);
     fw.set_u16(FwCfg::kMaxCpus, s.cpus);
+    // The board wires the PIT's IRQ 0 to the I/O APIC's input 2 (PcBoard::IsaIrqs): SeaBIOS's MP
+    // table and ACPI MADT say so only when this item is 1 (it reads 0 without it, and Linux
+    // then looks for the timer on input 0).
+    fw.set_item(FwCfg::kIrq0Override, {1});
     fw.add_file("etc/e820", e820_table(s.ram_bytes));
     std::vector<uint8_t> wait;
     append_le(wait, uint32_t(s.boot_fail_wait_ms), 4);

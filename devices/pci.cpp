@@ -150,6 +150,10 @@ uint32_t PciHostPorts::io_read(uint16_t port, unsigned size) {
             b = bus_.config_read(uint8_t(address_ >> 8), uint8_t(reg + i), 1);
         v |= b << (8 * i);
     }
+    if (tracing(kTracePci) && (address_ & 0x80000000u))
+        trace_->log(kTracePci, "read  %02x:%02x.%u [%02x] size %u -> %0*x%s", (address_ >> 16) & 0xFF,
+                    (address_ >> 11) & 0x1F, (address_ >> 8) & 7, reg, size, int(2 * size), v,
+                    ((address_ >> 16) & 0xFF) == 0 && bus_.function(uint8_t(address_ >> 8)) ? "" : " (no function)");
     return v;
 }
 
@@ -164,6 +168,11 @@ void PciHostPorts::io_write(uint16_t port, unsigned size, uint32_t value) {
     if (!(address_ & 0x80000000u) || ((address_ >> 16) & 0xFF) != 0) return;
     const unsigned in_reg = off & 3;
     if (in_reg + size > 4) size = 4 - in_reg;
+    if (tracing(kTracePci))
+        trace_->log(kTracePci, "write %02x:%02x.%u [%02x] size %u <- %0*x%s", 0u, (address_ >> 11) & 0x1F,
+                    (address_ >> 8) & 7, (address_ & 0xFC) | in_reg, size, int(2 * size),
+                    size == 4 ? value : value & ((1u << (8 * size)) - 1),
+                    bus_.function(uint8_t(address_ >> 8)) ? "" : " (no function)");
     bus_.config_write(uint8_t(address_ >> 8), uint8_t((address_ & 0xFC) | in_reg), size, value);
 }
 

@@ -49,6 +49,7 @@ void Pic8259::set_irq(unsigned pin, bool level) {
     const uint8_t bit = uint8_t(1u << (pin & 7));
     const bool was = pins_ & bit;
     pins_ = level ? (pins_ | bit) : (pins_ & ~bit);
+    if (tracing(kTracePic) && level != was) trace_->log(kTracePic, "%s: IR%u %s", name_, pin & 7, level ? "raised" : "lowered");
     if (level_triggered(pin & 7)) {
         // A level-triggered request lasts as long as the line is high.
         irr_ = level ? (irr_ | bit) : (irr_ & ~bit);
@@ -88,6 +89,7 @@ uint8_t Pic8259::acknowledge() {
         }
     }
     update();
+    if (tracing(kTracePic)) trace_->log(kTracePic, "%s: INTA: vector %02x (IR%d%s)", name_, vec, irq < 0 ? 7 : irq, irq < 0 ? ", spurious" : "");
     return vec;
 }
 
@@ -103,6 +105,8 @@ uint8_t Pic8259::poll() {
 }
 
 void Pic8259::write_command(uint8_t v) {
+    if (tracing(kTracePic))
+        trace_->log(kTracePic, "%s: %s %02x", name_, v & 0x10 ? "ICW1" : v & 0x08 ? "OCW3" : (v >> 5) == 1 || (v >> 5) == 3 ? "EOI (OCW2)" : "OCW2", v);
     if (v & 0x10) {
         // ICW1: starts initialisation (datasheet, "Initialization Command Words"): the edge
         // sense is reset (an edge input needs a new rising edge), the IMR cleared, IR7 the
@@ -158,6 +162,8 @@ void Pic8259::write_command(uint8_t v) {
 }
 
 void Pic8259::write_data(uint8_t v) {
+    if (tracing(kTracePic))
+        trace_->log(kTracePic, "%s: %s %02x", name_, init_step_ == 2 ? "ICW2 (vector base)" : init_step_ == 3 ? "ICW3" : init_step_ == 4 ? "ICW4" : "OCW1 (mask)", v);
     switch (init_step_) {
     case 2:
         vector_base_ = v & 0xF8;  // ICW2: T7-T3 (8086 mode)

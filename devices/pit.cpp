@@ -114,6 +114,8 @@ void Pit8254::load(unsigned n, uint32_t value) {
     if (v == 0) v = c.bcd ? 10000 : 0x10000;
     c.reload = v;
     c.null_count = false;
+    if (tracing(kTracePit))
+        trace_->log(kTracePit, "counter %u: count %u (mode %u%s, %.1f Hz)", n, v, c.mode, c.bcd ? ", BCD" : "", 1193181.8 / v);
     const uint64_t now = clock_.now();
     // Modes 1 and 5 wait for a rising edge on the gate; the others start now. (A new count in
     // modes 2 and 3 takes effect at once here, where the 8254 waits for the end of the current
@@ -165,6 +167,9 @@ void Pit8254::control(uint8_t v) {
     c.mode = uint8_t((v >> 1) & 7);
     if (c.mode > 5) c.mode -= 4;  // 6 and 7 are modes 2 and 3
     c.bcd = v & 1;
+    if (tracing(kTracePit))
+        trace_->log(kTracePit, "control %02x: counter %u mode %u, %s%s", v, sc, c.mode,
+                    rw == 1 ? "LSB" : rw == 2 ? "MSB" : "LSB then MSB", c.bcd ? ", BCD" : "");
     c.counting = false;  // until a count is written; OUT: low in mode 0, high in the others
     c.null_count = true;
     c.write_msb = c.read_msb = false;

@@ -1,6 +1,7 @@
 #include "devices/rtc.h"
 
 #include <cstdio>
+#include <ctime>
 #include <stdexcept>
 #include <string>
 
@@ -20,8 +21,12 @@ int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b) < 0 ? 1 : 0); 
 
 } // namespace
 
-int64_t rtc_start_time(const std::string& base) {
-    const time_t now = time(nullptr);
+int64_t rtc_start_time(const std::string& base, uint32_t* phase_ns) {
+    if (phase_ns) *phase_ns = 0;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    const time_t now = ts.tv_sec;
+    if ((base == "utc" || base == "localtime") && phase_ns) *phase_ns = uint32_t(ts.tv_nsec);
     if (base == "utc") return int64_t(now);
     if (base == "localtime") {
         struct tm lt;
@@ -43,10 +48,10 @@ int64_t rtc_start_time(const std::string& base) {
     return int64_t(timegm(&t));
 }
 
-Rtc146818::Rtc146818(Clock& clock, int64_t start)
+Rtc146818::Rtc146818(Clock& clock, int64_t start, uint32_t start_ns)
     : clock_(clock), update_event_(clock, "rtc.update", [this](uint64_t due) { on_update(due); }),
       periodic_event_(clock, "rtc.periodic", [this](uint64_t due) { on_periodic(due); }) {
-    offset_ns_ = start * int64_t(kSecond) - int64_t(clock.now());
+    offset_ns_ = start * int64_t(kSecond) + int64_t(start_ns) - int64_t(clock.now());
     collected_ = divider_ns_ = clock.now();
 }
 

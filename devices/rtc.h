@@ -33,7 +33,10 @@ class Rtc146818 : public Device {
 public:
     // `start`: the RTC's time (seconds since 1970, in the zone the guest should see) when the
     // machine's clock reads 0.
-    Rtc146818(Clock& clock, int64_t start);
+    // `start` seconds and `start_ns` nanoseconds since 1970 at the clock's present reading: the
+    // seconds tick over when the host's do (with the host's time as start), so a guest that
+    // reads the RTC is off by less than a second, as on a PC.
+    Rtc146818(Clock& clock, int64_t start, uint32_t start_ns = 0);
     IrqLine irq8;
 
     uint8_t& cmos(unsigned i) { return ram_[i & 0x7F]; }  // for the machine's memory-size bytes
@@ -75,7 +78,8 @@ private:
 };
 
 // Parses -rtc base=utc|localtime|DATE (DATE: 2006-06-17T16:01:21 or 2006-06-17) into the RTC's
-// start time; throws std::invalid_argument with a message naming what is wrong.
-int64_t rtc_start_time(const std::string& base);
+// start time in seconds; throws std::invalid_argument with a message naming what is wrong. For
+// the host's time, *phase_ns (when given) receives the nanoseconds past that second (0 for a DATE).
+int64_t rtc_start_time(const std::string& base, uint32_t* phase_ns = nullptr);
 
 } // namespace xlat

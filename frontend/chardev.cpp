@@ -65,7 +65,7 @@ const char kEscapeHelp[] =
     "  x        quit xlat (exit status 0)\n"
     "  h or ?   print this list\n"
     "  b        send a break (Linux: the SysRq key; then the SysRq command key)\n"
-    "  c        switch to the monitor (there is no monitor yet)\n"
+    "  c        switch between the guest's console and the monitor\n"
     "  Ctrl-A   send Ctrl-A to the guest\n";
 
 } // namespace
@@ -96,7 +96,10 @@ struct SerialPortEnd {
     bool counted = false;  // holds one of machine->async_inputs
     bool escape = false;   // stdio: Ctrl-A seen
     std::unique_ptr<RawTerminal> terminal;
-    const std::function<void()>* monitor_key = nullptr;  // SerialBackends::on_monitor_key
+    const std::function<std::string(const std::string&)>* monitor = nullptr;  // SerialBackends::monitor
+    const std::string* monitor_greeting = nullptr;
+    bool monitor_focus = false;  // stdio: Ctrl-A c gave the keys to the monitor
+    std::string monitor_line;    // the command line being typed
 
     ~SerialPortEnd() { shut(); }
 
@@ -144,7 +147,8 @@ struct SerialPortEnd {
             const uint8_t c = uint8_t(p[i]);
             if (!escape) {
                 if (c == kEscape) escape = true;
-                else to_guest.push_back(c);
+                else if (monitor_focus && !monitor_key(c)) return false;
+                else if (!monitor_focus) to_guest.push_back(c);
                 continue;
             }
             escape = false;
@@ -159,14 +163,53 @@ struct SerialPortEnd {
             case '?': std::fputs(kEscapeHelp, stderr); break;
             case 'c':
             case 'C':
-                if (*monitor_key) (*monitor_key)();
-                else std::fputs("\nxlat: there is no monitor yet (Ctrl-A c is kept for it)\n", stderr);
+                if (!*monitor) {
+                    std::fputs("\nxlat: there is no monitor on this console (-monitor stdio has the terminal)\n", stderr);
+                } else {
+                    monitor_focus = !monitor_focus;
+                    monitor_line.clear();
+                    console_write(monitor_focus ? "\n" + *monitor_greeting : std::string("\n"));
+                }
                 break;
             case 'b':
             case 'B': to_guest.push_back(kBreak); break;
-            case kEscape: to_guest.push_back(kEscape); break;
+            case kEscape:
+                if (monitor_focus) monitor_line.push_back(char(kEscape));
+                else to_guest.push_back(kEscape);
+                break;
             default: break;  // an unknown key after Ctrl-A is dropped with it, as in QEMU
             }
+        }
+        return true;
+    }
+    // Text from the monitor to the terminal (the reader thread; stdout's lock keeps it apart
+    // from the guest's output, which the machine's thread writes).
+    void console_write(const std::string& text) {
+        std::fwrite(text.data(), 1, text.size(), stdout);
+        std::fflush(stdout);
+    }
+    // A key while the monitor has the keys: line editing and echo (the terminal is raw);
+    // false once the command ended xlat (quit).
+    bool monitor_key(uint8_t c) {
+        if (c == '\r' || c == '\n') {
+            const std::string line = monitor_line;
+            monitor_line.clear();
+            console_write("\n");
+            std::string out = (*monitor)(line);
+            const bool quit = line == "quit" || line == "q";
+            console_write(out + (quit ? "" : "(xlat) "));
+            return !quit;
+        }
+        if (c == 0x7F || c == 0x08) {
+            if (!monitor_line.empty()) {
+                monitor_line.pop_back();
+                console_write("\b \b");
+            }
+            return true;
+        }
+        if (c >= 0x20 && monitor_line.size() < 4096) {
+            monitor_line.push_back(char(c));
+            console_write(std::string(1, char(c)));
         }
         return true;
     }
@@ -352,7 +395,8 @@ void SerialBackends::start(Machine& machine, const std::array<Uart16550*, 4>& ua
     }
     for (auto& p : ports_) {
         if (!p) continue;
-        p->monitor_key = &on_monitor_key;
+        p->monitor = &monitor;
+        p->monitor_greeting = &monitor_greeting;
         p->start(machine, uarts[p->index]);
     }
 }

@@ -14,8 +14,11 @@
 //
 // On stdio the terminal goes raw (terminal.h) and QEMU's escape keys work: Ctrl-A x quits (exit
 // status 0), Ctrl-A h lists the keys, Ctrl-A b sends a break (Linux's SysRq), Ctrl-A Ctrl-A
-// sends a Ctrl-A, Ctrl-A c is the monitor's (not built yet). A pipe on stdin works too: its
-// bytes go to the guest, the same keys apply, and its end is just the end of input.
+// sends a Ctrl-A, Ctrl-A c switches between the guest's console and the human monitor (as QEMU's
+// mon:stdio): while the monitor has the keys, they make command lines (echoed, Backspace
+// edits, Enter runs the line through `monitor`) and the guest's output still shows. A pipe on
+// stdin works too: its bytes go to the guest, the same keys apply, and its end is just the end
+// of input.
 #pragma once
 #include <array>
 #include <cstdint>
@@ -45,9 +48,11 @@ public:
     // servers that asked for it (one line on stderr says where), puts the terminal in raw
     // mode, connects each port's input to `uarts[i]` and starts the readers.
     void start(Machine& machine, const std::array<Uart16550*, 4>& uarts);
-    // What Ctrl-A c does on stdio (called on the reader thread): the monitor's switch, once
-    // there is a monitor. Unset: a line says there is none.
-    std::function<void()> on_monitor_key;
+    // Runs a monitor command line and returns its output (called on the reader thread), for
+    // Ctrl-A c on stdio; set before start(). Unset: Ctrl-A c says there is no monitor.
+    std::function<std::string(const std::string&)> monitor;
+    // The monitor's greeting and first prompt, printed when Ctrl-A c gives it the keys.
+    std::string monitor_greeting = "(xlat) ";
     // Stops the readers, restores the terminal, writes what is buffered and closes; returns the
     // errno of the first write that failed (0: none).
     int close();

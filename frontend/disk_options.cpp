@@ -1,5 +1,6 @@
 #include "frontend/disk_options.h"
 
+#include "frontend/machine.h"
 #include "frontend/options.h"
 
 namespace po = boost::program_options;
@@ -27,6 +28,7 @@ DriveSpec parse_drive(const std::string& text, bool& has_index) {
     DriveSpec d;
     has_index = false;
     bool has_file = false;
+    bool explicit_rw = false;
     for (const std::string& item : items) {
         if (item.empty()) continue;
         const size_t eq = item.find('=');
@@ -40,9 +42,11 @@ DriveSpec parse_drive(const std::string& text, bool& has_index) {
         } else if (key == "if") {
             if (value != "ide") throw UsageError("-drive if=" + quote(value) + ": only ide is supported");
         } else if (key == "media") {
-            if (value != "disk") throw UsageError("-drive media=" + quote(value) + ": only disk is supported");
+            if (value != "disk" && value != "cdrom") throw UsageError("-drive media=" + quote(value) + ": use disk or cdrom");
+            d.cdrom = value == "cdrom";
         } else if (key == "readonly") {
             d.read_only = on_off(key, value);
+            explicit_rw = !d.read_only;
         } else if (key == "snapshot") {
             d.snapshot = on_off(key, value);
         } else if (key == "index") {
@@ -56,6 +60,9 @@ DriveSpec parse_drive(const std::string& text, bool& has_index) {
         }
     }
     if (!has_file || d.file.empty()) throw UsageError("-drive " + quote(text) + " has no file=NAME");
+    // A CD-ROM is read-only (QEMU opens it so too); readonly=off is refused rather than ignored.
+    if (d.cdrom && explicit_rw) throw UsageError("-drive media=cdrom: a CD-ROM is read-only, not readonly=off");
+    if (d.cdrom) d.read_only = true;
     return d;
 }
 
@@ -67,9 +74,15 @@ void add_disk_options(po::options_description& d) {
         ("hdb", po::value<std::string>()->value_name("FILE"), "raw disk image as the primary IDE slave")
         ("hdc", po::value<std::string>()->value_name("FILE"), "raw disk image as the secondary IDE master")
         ("hdd", po::value<std::string>()->value_name("FILE"), "raw disk image as the secondary IDE slave")
+        ("cdrom", po::value<std::string>()->value_name("FILE"),
+         "ISO 9660 image on an ATAPI CD-ROM drive as the secondary IDE master (as -hdc)")
         ("drive", po::value<std::vector<std::string>>()->composing()->value_name("SPEC"),
-         "a disk: file=FILE[,format=raw][,if=ide][,index=0-3][,media=disk][,readonly=on][,snapshot=on]; "
+         "a disk: file=FILE[,format=raw][,if=ide][,index=0-3][,media=disk|cdrom][,readonly=on][,snapshot=on]; "
          "without index, the first free IDE position")
+        ("boot", po::value<std::string>()->value_name("SETTINGS"),
+         "[order=DRIVES][,once=DRIVES][,menu=on|off][,splash-time=MS][,reboot-timeout=MS][,strict=on|off]: "
+         "the firmware's boot order, most preferred first, up to three of c (hard disk), d (CD-ROM), "
+         "a (floppy), n (network); default cad; once= for the first boot only")
         ("snapshot", po::bool_switch(),
          "write to temporary copies of the disk images in memory: the files are left unchanged");
 }
@@ -78,10 +91,20 @@ std::vector<DriveSpec> parse_disk_options(const po::variables_map& vm) {
     std::vector<DriveSpec> out;
     bool taken[4] = {};
     auto take = [&](DriveSpec d) {
-        if (taken[d.index]) throw UsageError("two disks at IDE index " + std::to_string(d.index) + " (" + kHdNames[d.index] + ")");
+        if (taken[d.index])
+            throw UsageError("two drives at IDE index " + std::to_string(d.index) + " (" + kHdNames[d.index] +
+                             (d.index == 2 ? ", where -cdrom goes" : "") + ")");
         taken[d.index] = true;
         out.push_back(std::move(d));
     };
+    if (vm.count("cdrom")) {
+        DriveSpec d;
+        d.file = vm["cdrom"].as<std::string>();
+        if (d.file.empty()) throw UsageError("-cdrom needs a file name, not an empty string");
+        d.index = 2;
+        d.cdrom = d.read_only = true;
+        take(d);
+    }
     for (unsigned i = 0; i < 4; ++i)
         if (vm.count(kHdNames[i])) {
             DriveSpec d;
@@ -101,7 +124,7 @@ std::vector<DriveSpec> parse_disk_options(const po::variables_map& vm) {
     for (DriveSpec& d : unplaced) {
         unsigned i = 0;
         while (i < 4 && taken[i]) ++i;
-        if (i == 4) throw UsageError("more than four IDE disks");
+        if (i == 4) throw UsageError("more than four IDE drives");
         d.index = i;
         take(d);
     }
@@ -114,11 +137,22 @@ std::array<std::shared_ptr<BlockDevice>, 4> open_drives(const std::vector<DriveS
     std::array<std::shared_ptr<BlockDevice>, 4> disks;
     for (const DriveSpec& d : drives) {
         std::string error;
-        std::unique_ptr<RawImage> img = RawImage::open(d.file, {d.read_only, d.snapshot}, error);
+        std::unique_ptr<RawImage> img = RawImage::open(d.file, {d.read_only, d.snapshot, d.cdrom}, error);
         if (!img) throw UsageError(one_line(error));
         disks[d.index] = std::move(img);
     }
     return disks;
+}
+
+BootOrder parse_boot_options(const po::variables_map& vm) {
+    return vm.count("boot") ? parse_boot(vm["boot"].as<std::string>()) : BootOrder{};
+}
+
+void configure_drives(MachineConfig& cfg, const std::vector<DriveSpec>& drives, const BootOrder& boot) {
+    cfg.ide_disks = open_drives(drives);
+    cfg.ide_media = {};
+    for (const DriveSpec& d : drives) cfg.ide_media[d.index] = d.cdrom ? IdeMedia::Cdrom : IdeMedia::Disk;
+    cfg.boot = boot;
 }
 
 } // namespace xlat

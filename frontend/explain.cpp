@@ -324,6 +324,8 @@ void subtract(CpuStats& a, const CpuStats& b) {
     for (size_t i = 0; i < 32; ++i) a.exceptions[i] -= b.exceptions[i];
     for (size_t i = 0; i < a.external.size(); ++i) a.external[i] -= b.external[i];
     a.interrupts -= b.interrupts;
+    for (size_t i = 0; i < a.forms.size(); ++i) a.forms[i] -= b.forms[i];
+    for (size_t i = 0; i < a.int_n.size(); ++i) a.int_n[i] -= b.int_n[i];
     a.undecodable -= b.undecodable;
     for (size_t i = 0; i < a.unimplemented.size(); ++i) a.unimplemented[i] -= b.unimplemented[i];
 }
@@ -336,18 +338,19 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
     // The guest's own output of the first run goes to stderr: the report owns stdout.
     if (echo_console && opt.debugcon != "none") cfg.debugcon = [](char ch) { std::fputc(ch, stderr); };
     cfg.debugcon_port = opt.debugcon_port;
-    cfg.ide_disks = open_drives(opt.drives);
+    configure_drives(cfg, opt.drives, opt.boot);
     cfg.no_reboot = opt.no_reboot;
     cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
     cfg.icount_shift = opt.icount_shift;
     try {
-        cfg.rtc_start = rtc_start_time(opt.rtc_base);
+        cfg.rtc_start = rtc_start_time(opt.rtc_base, &cfg.rtc_start_ns);
     } catch (const std::invalid_argument& e) {
         throw UsageError(e.what());
     }
     GuestKernel guest = GuestKernel::open(opt);
     auto machine = std::make_unique<Machine>(cfg);
     Machine& m = *machine;
+    m.cpu.count_forms = true;  // MOV Sreg, far CALL/JMP/RET, PUSH/POP Sreg, INT n by vector
     guest.load(m, opt);
 
     RunData d;
@@ -423,6 +426,36 @@ json interrupts_json(const CpuStats& st) {
             {"total", st.interrupts}};
 }
 
+std::string hex8(unsigned v) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "0x%02x", v & 0xFF);
+    return buf;
+}
+
+// For a mnemonic that covers sensitive and plain forms, how many of each ran: {"sreg": n,
+// "plain": m} or {"far": n, "near": m} (null for the others). The sensitive forms are counted as
+// they retire (Cpu::count_forms); the plain ones are the rest of the mnemonic's count.
+json form_counts(ZydisMnemonic mn, const CpuStats& st, uint64_t total) {
+    auto f = [&](SensitiveForm x) { return st.forms[size_t(x)]; };
+    auto split = [total](const char* sens, uint64_t n, const char* plain) {
+        return json{{sens, n}, {plain, total >= n ? total - n : 0}};
+    };
+    switch (mn) {
+    case ZYDIS_MNEMONIC_MOV: {
+        json j = split("sreg", f(SensitiveForm::MovFromSreg) + f(SensitiveForm::MovToSreg), "plain");
+        j["from_sreg"] = f(SensitiveForm::MovFromSreg);
+        j["to_sreg"] = f(SensitiveForm::MovToSreg);
+        return j;
+    }
+    case ZYDIS_MNEMONIC_PUSH: return split("sreg", f(SensitiveForm::PushSreg), "plain");
+    case ZYDIS_MNEMONIC_POP: return split("sreg", f(SensitiveForm::PopSreg), "plain");
+    case ZYDIS_MNEMONIC_CALL: return split("far", f(SensitiveForm::FarCall), "near");
+    case ZYDIS_MNEMONIC_JMP: return split("far", f(SensitiveForm::FarJmp), "near");
+    case ZYDIS_MNEMONIC_RET: return split("far", f(SensitiveForm::FarRet), "near");
+    default: return json();
+    }
+}
+
 json run_json(const RunData& d) {
     return {{"seconds", d.seconds},
             {"stop", stop_name(d.result.reason)},
@@ -454,6 +487,7 @@ json build_report(const ExplainOptions& eo, const std::vector<std::string>& args
             row["sensitive_note"] = s->note;
             if (s->by_form) row["sensitive_forms_only"] = true;
         }
+        if (json f = form_counts(mn, jit.stats, cj); !f.is_null()) row["forms"] = f;
         total += cj;
         insns.push_back(row);
     }
@@ -462,6 +496,10 @@ json build_report(const ExplainOptions& eo, const std::vector<std::string>& args
     });
     r["instructions"] = insns;
     r["instructions_total"] = total;
+    json intn = json::object();
+    for (unsigned v = 0; v < 256; ++v)
+        if (jit.stats.int_n[v]) intn[hex8(v)] = jit.stats.int_n[v];
+    r["int_n"] = intn;
     r["exceptions"] = exceptions_json(jit.stats);
     r["interrupts"] = interrupts_json(jit.stats);
     r["blocks"] = jit.blocks;
@@ -510,8 +548,11 @@ std::string render_text(const json& r) {
     for (const json& i : r["instructions"]) {
         if (!i.contains("sensitive_note")) continue;
         any = true;
-        o << "  " << i["mnemonic"].get<std::string>() << " (" << u64(i["count"]) << "): "
-          << i["sensitive_note"].get<std::string>() << "\n";
+        o << "  " << i["mnemonic"].get<std::string>() << " (" << u64(i["count"]);
+        if (i.contains("forms"))
+            for (auto& [k, v] : i["forms"].items())
+                if (k != "from_sreg" && k != "to_sreg") o << ", " << k << " " << u64(v);
+        o << "): " << i["sensitive_note"].get<std::string>() << "\n";
     }
     if (!any) o << "  (none ran)\n";
     o << "\nexceptions by vector:\n";
@@ -520,6 +561,7 @@ std::string render_text(const json& r) {
         o << "  " << v << " " << e["name"].get<std::string>() << ": " << u64(e["count"]) << "\n";
     const json& irq = r["interrupts"];
     o << "interrupts: " << u64(irq["total"]) << " (software " << u64(irq["software"]) << ")\n";
+    for (auto& [v, c] : r["int_n"].items()) o << "  INT " << v << ": " << u64(c) << "\n";
     for (auto& [v, c] : irq["external"].items()) o << "  external vector " << v << ": " << u64(c) << "\n";
     o << "\nhottest blocks (instructions executed = runs x length):\n";
     for (const json& b : r["blocks"]) {

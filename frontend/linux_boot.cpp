@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 #include "frontend/guest_load.h"
@@ -50,7 +51,8 @@ std::string version_text(uint16_t v) {
 // FACS and DSDT, which holds \_S5 (SLP_TYP 0: the PIIX4's soft off, datasheet 7.2.3) and the PCI
 // root bridge.
 // With them `poweroff` powers the machine off through PM1a_CNT, and the PM timer is a clock
-// source. No MADT: the machine has no APIC, the kernel keeps the 8259s.
+// source. The MADT names the local APIC and the I/O APIC, so that the kernel routes interrupts
+// through them and uses the APIC timer as its clock event device.
 constexpr uint32_t kAcpiBase = 0x9FC00;  // in the EBDA, which the e820 map reserves
 constexpr uint32_t kRsdp = kAcpiBase, kRsdt = kAcpiBase + 0x20, kFacs = kAcpiBase + 0x80, kFadt = kAcpiBase + 0xC0,
                    kDsdt = kAcpiBase + 0x140;
@@ -76,6 +78,62 @@ std::vector<uint8_t> acpi_table(const char* sig, uint8_t revision, size_t length
     return t;
 }
 
+// The MADT (ACPI 1.0b, 5.2.10.4, "Multiple APIC Description Table"; the entry types of 5.2.10.5
+// to 5.2.10.9): the one CPU's local APIC (ID 0, the reset value of its ID register), the I/O APIC
+// at 0xFEC00000 with the first 24 global system interrupts, and how the ISA IRQs reach its pins.
+// The board wires them one to one (PcBoard::IsaIrqs) except the PIT's IRQ 0, which goes to pin 2
+// (the 8259's cascade input, unused on the I/O APIC), as on QEMU's pc; that needs an interrupt
+// source override. The IRQs the PCI interrupts and the SCI are routed to (5, 9, 10, 11, QEMU's
+// choice too) are level triggered and active high at the I/O APIC (the PIIX3's PIRQ lines as the
+// board drives them, not the active-low wires of a real board), which the overrides say too.
+// LINT1 of every processor is the NMI input (the local APIC NMI entry), as the 8259 INTR is LINT0.
+std::vector<uint8_t> madt_table() {
+    std::vector<uint8_t> body;
+    auto u8 = [&](unsigned v) { body.push_back(uint8_t(v)); };
+    auto u16 = [&](unsigned v) { u8(v & 0xFF), u8(v >> 8); };
+    auto u32 = [&](uint32_t v) { u16(v & 0xFFFF), u16(v >> 16); };
+    u32(uint32_t(LocalApic::kDefaultBase));  // local APIC address
+    u32(1);                                  // PCAT_COMPAT: the 8259s are there too (and masked by the OS)
+    u8(0), u8(8), u8(0), u8(0), u32(1);      // processor local APIC: ACPI ID 0, APIC ID 0, enabled
+    u8(1), u8(12), u8(0), u8(0), u32(IoApic::kBase), u32(0);  // I/O APIC: ID 0, GSI base 0
+    auto iso = [&](unsigned irq, unsigned gsi, unsigned flags) { u8(2), u8(10), u8(0 /* ISA */), u8(irq), u32(gsi), u16(flags); };
+    iso(0, 2, 0);  // flags 0: the bus's own polarity and trigger (ISA: high, edge)
+    for (unsigned irq : {5u, 9u, 10u, 11u}) iso(irq, irq, 0xD);  // active high (01), level (11 << 2)
+    u8(4), u8(6), u8(0xFF /* all processors */), u16(0), u8(1);   // local APIC NMI on LINT1
+    std::vector<uint8_t> t = acpi_table("APIC", 1, 36 + body.size());
+    std::memcpy(&t[36], body.data(), body.size());
+    return t;
+}
+
+// The ISA devices of the board under the PIIX3's ISA bridge (PCI0.ISA_, _ADR 1.0), each with its
+// PNP ID and the ports and IRQ it has (ACPI 1.0b, 6.4.2.1 IRQ and 6.4.2.5 I/O port descriptors):
+// the RTC (PNP0B00), the 8042's keyboard (PNP0303) and mouse (PNP0F13) ports, and COM1 and COM2
+// (PNP0501; COM3 and COM4 have no IRQ of their own on this board). Linux binds rtc_cmos, i8042
+// and 8250_pnp to them as on a PC's firmware tables, instead of probing the legacy addresses.
+template <typename WithPkg, typename Cat>
+std::vector<uint8_t> isa_devices(const WithPkg& with_pkg, const Cat& cat) {
+    struct Port { uint16_t base; uint8_t len; };
+    auto device = [&](const char* name, uint16_t pnp, int uid, std::initializer_list<Port> ports, unsigned irq) {
+        std::vector<uint8_t> crs;
+        for (const Port& p : ports)  // decodes 16 address bits, fixed base, alignment 1
+            crs.insert(crs.end(), {0x47, 0x01, uint8_t(p.base), uint8_t(p.base >> 8), uint8_t(p.base), uint8_t(p.base >> 8), 1, p.len});
+        crs.insert(crs.end(), {0x22, uint8_t(1u << irq), uint8_t((1u << irq) >> 8)});  // IRQNoFlags: edge, active high
+        crs.insert(crs.end(), {0x79, 0x00});
+        std::vector<uint8_t> body = {uint8_t(name[0]), uint8_t(name[1]), uint8_t(name[2]), uint8_t(name[3]),
+                                     0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, uint8_t(pnp >> 8), uint8_t(pnp)};  // EISA "PNPxxxx"
+        if (uid >= 0) body.insert(body.end(), {0x08, '_', 'U', 'I', 'D', 0x0A, uint8_t(uid)});
+        body = cat(body, with_pkg({0x08, '_', 'C', 'R', 'S', 0x11}, cat({0x0A, uint8_t(crs.size())}, crs)));
+        return with_pkg({0x5B, 0x82}, body);
+    };
+    std::vector<uint8_t> isa = {'I', 'S', 'A', '_', 0x08, '_', 'A', 'D', 'R', 0x0C, 0x00, 0x00, 0x01, 0x00};  // device 1, function 0
+    isa = cat(isa, device("RTC_", 0x0B00, -1, {{0x70, 2}}, 8));
+    isa = cat(isa, device("KBD_", 0x0303, -1, {{0x60, 1}, {0x64, 1}}, 1));
+    isa = cat(isa, device("MOU_", 0x0F13, -1, {}, 12));
+    isa = cat(isa, device("COM1", 0x0501, 1, {{0x3F8, 8}}, 4));
+    isa = cat(isa, device("COM2", 0x0501, 2, {{0x2F8, 8}}, 3));
+    return with_pkg({0x5B, 0x82}, isa);
+}
+
 // The tables, as one block for kAcpiBase.
 std::vector<uint8_t> acpi_tables(uint64_t ram) {
     std::vector<uint8_t> block(0x400, 0);
@@ -89,9 +147,9 @@ std::vector<uint8_t> acpi_tables(uint64_t ram) {
     put32(rsdp, 16, kRsdt);
     acpi_checksum(rsdp, 8, 0, 20);
     place(kRsdp, rsdp, false);
-    std::vector<uint8_t> rsdt = acpi_table("RSDT", 1, 36 + 4);
+    std::vector<uint8_t> rsdt = acpi_table("RSDT", 1, 36 + 8);
     put32(rsdt, 36, kFadt);
-    place(kRsdt, rsdt);
+    // The MADT follows the DSDT, whose size is known only below: the RSDT is placed there.
     std::vector<uint8_t> facs(64, 0);  // 5.2.9: no checksum
     std::memcpy(&facs[0], "FACS", 4);
     put32(facs, 4, 64);
@@ -111,6 +169,7 @@ std::vector<uint8_t> acpi_tables(uint64_t ram) {
     fadt[91] = 4;                      // PM_TMR_LEN
     fadt[96] = 0xE9, fadt[97] = 0x03;  // P_LVL2_LAT 1001: no C2
     fadt[98] = 0xE9, fadt[99] = 0x03;  // P_LVL3_LAT 1001: no C3
+    fadt[108] = 0x32;                  // CENTURY: the RTC's CMOS byte for it (Rtc146818)
     // Flags: WBINVD works, C1 (HLT) on all processors, the power and sleep buttons are not fixed
     // features (this board has neither).
     put32(fadt, 112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5));
@@ -118,7 +177,8 @@ std::vector<uint8_t> acpi_tables(uint64_t ram) {
     // The DSDT (ACPI 1.0b, chapter 16 for AML, 6.4 for the resource descriptors):
     //   Name (_S5, Package (4) {0, 0, 0, 0})
     //   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, 0)
-    //                                  Name (_UID, 0) Name (_CRS, ResourceTemplate () {...}) } }
+    //                                  Name (_UID, 0) Name (_CRS, ResourceTemplate () {...})
+    //                                  Device (ISA_) {...} } }
     // With ACPI the kernel scans only the PCI roots the namespace names, and gives a root only
     // the windows its _CRS lists: buses 0-255, the I/O ports but the configuration ports
     // 0xCF8-0xCFF, the VGA window and the memory from the end of RAM up to the I/O APIC's area.
@@ -163,13 +223,19 @@ std::vector<uint8_t> acpi_tables(uint64_t ram) {
                                    0x08, '_', 'A', 'D', 'R', 0x00,                          // ZeroOp
                                    0x08, '_', 'U', 'I', 'D', 0x00};
     device = cat(device, with_pkg({0x08, '_', 'C', 'R', 'S', 0x11}, buffer));  // NameOp, BufferOp
+    device = cat(device, isa_devices(with_pkg, cat));
     std::vector<uint8_t> scope = cat({'\\', '_', 'S', 'B', '_'}, with_pkg({0x5B, 0x82}, device));  // DeviceOp
     std::vector<uint8_t> aml = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00};  // PackageOp, 4 elements
     aml = cat(aml, with_pkg({0x10}, scope));  // ScopeOp
     std::vector<uint8_t> dsdt = acpi_table("DSDT", 1, 36 + aml.size());
     std::memcpy(&dsdt[36], aml.data(), aml.size());
-    if (kDsdt + dsdt.size() > kAcpiBase + block.size()) throw BootError("internal error: ACPI tables too large");
     place(kDsdt, dsdt);
+    const uint32_t madt_at = uint32_t(kDsdt + ((dsdt.size() + 15) & ~size_t(15)));
+    std::vector<uint8_t> madt = madt_table();
+    if (madt_at + madt.size() > kAcpiBase + block.size()) throw BootError("internal error: ACPI tables too large");
+    place(madt_at, madt);
+    put32(rsdt, 40, madt_at);
+    place(kRsdt, rsdt);
     return block;
 }
 
@@ -265,6 +331,15 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     // (PMBA, then PMREGMISC's I/O enable).
     m.board.piix4_pm.config_write(Piix4Pm::kPmBase, 4, kPmBase | 1u);
     m.board.piix4_pm.config_write(Piix4Pm::kPmRegMisc, 1, 1);
+    // And the IDE channels' decode (IDETIM bit 15, PIIX4 datasheet 3.3.2.6; 0 after reset), as
+    // SeaBIOS does: ata_piix takes a channel whose bit is clear for disabled and probes no disk.
+    for (uint8_t idetim : {uint8_t(0x40), uint8_t(0x42)})
+        m.board.piix3_ide.config_write(idetim, 2, m.board.piix3_ide.config16(idetim) | 0x8000);
+    // And the 8042's command byte as a PC BIOS leaves it (SeaBIOS too): keyboard interrupt on,
+    // the mouse port off, scan codes translated to set 1. Linux keeps the translation the
+    // firmware chose ("AT Translated Set 2 keyboard"), as on QEMU.
+    m.io.write(0x64, 1, 0x60);  // write the command byte
+    m.io.write(0x60, 1, 0x61);  // XLATE | AUXDIS | KBDINT
 
     // The 32-bit boot protocol's entry state (boot.rst, "32-bit Boot Protocol"): flat 4 GiB
     // __BOOT_CS and __BOOT_DS, paging and interrupts off, ESI = the zero page, EBP = EDI = EBX = 0.

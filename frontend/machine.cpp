@@ -32,6 +32,7 @@ Machine::Machine(const MachineConfig& cfg)
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
     if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes, cfg.jit_disable);
+    else interp.enable_blocks();  // the interpreter runs from decoded blocks (docs/cpu.md)
     // icount time counts what retired() counts: every instruction since power-on, over resets.
     if (cfg.icount_shift >= 0)
         clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,
@@ -41,6 +42,7 @@ Machine::Machine(const MachineConfig& cfg)
     clock.on_earlier_deadline([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitTimer); }, &cpu);
     tracer.mask = cfg.trace_mask;
     tracer.out = cfg.trace_out;
+    interp.debug_break = cfg.debug_break;
     std::string problem = firmware_size_problem(cfg.firmware.size());
     if (!problem.empty()) throw std::invalid_argument(problem);
     // The whole image at the top of 4 GiB, its last 128 KiB (at most) at the top of 1 MiB, as
@@ -92,7 +94,9 @@ Machine::Machine(const MachineConfig& cfg)
     io.claim(0x40, 4, pit, 0, 1, 1);
     io.claim(0x61, 1, pit, 1, 1, 1);
     pit->irq0.connect(&board.isa_irqs(), 0);
-    rtc = &devices.add<Rtc146818>(clock, cfg.rtc_start == INT64_MIN ? rtc_start_time("utc") : cfg.rtc_start);
+    uint32_t rtc_ns = cfg.rtc_start_ns;
+    const int64_t rtc_secs = cfg.rtc_start == INT64_MIN ? rtc_start_time("utc", &rtc_ns) : cfg.rtc_start;
+    rtc = &devices.add<Rtc146818>(clock, rtc_secs, rtc_ns);
     io.claim(0x70, 2, rtc, 0, 1, 1);
     rtc->irq8.connect(&board.isa_irqs(), 8);
     if (cfg.vga) board.attach_vga(io, cfg.vga_rom, tracer);
@@ -110,11 +114,24 @@ Machine::Machine(const MachineConfig& cfg)
     rtc->cmos(0x18) = rtc->cmos(0x31) = uint8_t(ext >> 8);
     rtc->cmos(0x34) = uint8_t(high);
     rtc->cmos(0x35) = uint8_t(high >> 8);
+    // The trace points of the port bus and of every device (PIC, PIT, PCI configuration).
+    io.tracer = &tracer;
+    for (const auto& d : devices.all()) d->attach_tracer(&tracer);
+    board.pci_host.attach_tracer(&tracer);
+    // CD-ROM drives, and the boot order SeaBIOS reads from the CMOS and fw_cfg
+    // (frontend/boot_order.h).
+    for (unsigned i = 0; i < 4; ++i)
+        if (cfg.ide_media[i] == IdeMedia::Cdrom) (i < 2 ? board.ide0 : board.ide1).attach(i & 1, board.disks[i].get(), true);
+    ide_media_ = cfg.ide_media;
+    boot_ = cfg.boot;
+    apply_boot_settings(board.fw_cfg, boot_);
+    apply_boot_order(*rtc, board.fw_cfg, boot_, boot_.once.empty() ? boot_.order : boot_.once, ide_media_);
     io.on_unclaimed_ctx = &tracer;
     io.on_unclaimed = [](void* ctx, uint16_t port, bool write) {
         static_cast<Tracer*>(ctx)->log(kTraceIo, "%s of unclaimed port %04x", write ? "write" : "read", port);
     };
     reset();
+    boot_once_pending_ = !boot_.once.empty();
 }
 
 void Machine::reset() {
@@ -124,8 +141,15 @@ void Machine::reset() {
     phys.set_a20(true);
     devices.reset_all();
     board.reset();
+    if (boot_once_pending_) {
+        // -boot once= held for the first boot only: from this reset on, the order (as QEMU's
+        // reset handler restores it).
+        apply_boot_order(*rtc, board.fw_cfg, boot_, boot_.order, ide_media_);
+        boot_once_pending_ = false;
+    }
     lapic->apic_base_written(cpu.s.apic_base);  // the APIC window back where reset puts it
     tracer.log(kTraceCpu, "reset");
+    if (after_reset) after_reset();
 }
 
 // The outer loop (docs/runloop.md): due clock events, the executor for a budget, resets, and
@@ -288,6 +312,7 @@ std::string Machine::describe_stats() const {
                   " flushes, %" PRIu64 " page walks\n", st.interrupts, ms.hits, ms.misses, ms.flushes, ms.walks);
     out += buf;
     if (jit) out += jit->describe_stats();
+    else out += interp.describe_stats();
     return out;
 }
 

@@ -17,6 +17,7 @@
 #include "devices/apic.h"
 #include "devices/debug_ports.h"
 #include "devices/ioapic.h"
+#include "frontend/boot_order.h"
 #include "frontend/pc_board.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
@@ -46,10 +47,14 @@ struct MachineConfig {
     bool no_reboot = false;                // a triple fault ends the run instead of resetting
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
+    ZydisMnemonic debug_break = ZYDIS_MNEMONIC_INVALID;  // --debug-break-insn (Interpreter::debug_break)
     std::array<std::shared_ptr<BlockDevice>, 4> ide_disks;  // primary master/slave, secondary master/slave
+    IdeLayout ide_media{};                 // which of them are CD-ROM drives
+    BootOrder boot;                        // -boot: CMOS boot bytes, fw_cfg bootorder and menu
     std::array<std::function<void(uint8_t)>, 4> serial_out;  // what COM1-COM4 transmit goes here
     int icount_shift = -1;                 // >= 0: --icount, each instruction 2^shift ns; -1: host time
     int64_t rtc_start = INT64_MIN;         // the RTC's time at power-on (-rtc base=); INT64_MIN: host UTC
+    uint32_t rtc_start_ns = 0;             // and the nanoseconds past rtc_start (rtc_start_time's phase)
     bool vga = false;                      // the std VGA in PCI slot 2 (-vga std)
     std::vector<uint8_t> vga_rom;          // its expansion ROM (the VGA BIOS); empty: none
 };
@@ -70,8 +75,13 @@ public:
     // limit). The limit counts over the whole call, across the resets after triple faults, so a
     // guest that resets forever still ends there.
     Result run(uint64_t max_insns);
-    // Power-on reset of the CPU and the devices (RAM keeps its contents, as on a warm reset).
+    // Power-on reset of the CPU and the devices (RAM keeps its contents, as on a warm reset),
+    // then after_reset.
     void reset();
+    // What the boot loader does again after every reset (the guest's reboot, the monitor's
+    // system_reset): a directly booted kernel (-kernel) is loaded again and entered, as QEMU's
+    // linuxboot option ROM does on each boot; empty: the firmware starts at F000:FFF0.
+    std::function<void()> after_reset;
     // Instructions retired since the machine was built, across resets (CpuState::icount starts
     // again at 0 on every reset).
     uint64_t retired() const { return retired_before_reset_ + cpu.s.icount; }
@@ -155,7 +165,7 @@ public:
     std::unique_ptr<Jit> jit;  // the translator, with --cpu-mode jit (null: the interpreter runs)
     // Runs exactly one instruction with the machine's executor (tests).
     void step() {
-        if (jit) jit->step(); else interp.step();
+        if (jit) jit->step(); else interp.step_block();
     }
     // Every device of the machine (reset together, saved through their state lists); declared
     // last so that devices go before the clock and buses they use.
@@ -198,6 +208,9 @@ private:
     void move_lapic(uint32_t base, bool enabled);
     RegionId lapic_region_ = 0;
     bool no_reboot_;
+    BootOrder boot_;
+    IdeLayout ide_media_{};
+    bool boot_once_pending_ = false;  // -boot once= is in force until the next reset
     uint64_t resets_ = 0;
     uint64_t retired_before_reset_ = 0;  // icount of the CPU before its resets, summed
 };

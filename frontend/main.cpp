@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "frontend/chardev.h"
+#include "frontend/default_guest.h"
 #include "frontend/explain.h"
 #include "frontend/gdbstub.h"
 #include "frontend/firmware.h"
@@ -58,6 +59,9 @@ int run(int argc, char** argv) {
     Options opt = parse_options(argc, argv);
     if (opt.help) { std::fputs(opt.help_text.c_str(), stdout); return 0; }
     if (opt.version) { std::puts(kVersion); return 0; }
+    if (opt.trace_help) { std::fputs(trace_help().c_str(), stdout); return 0; }
+
+    use_default_guest(opt);  // neither -bios nor -kernel: the Linux guest of roms/build-linux-guest
 
     MachineConfig cfg;
     cfg.ram_bytes = opt.ram_bytes;
@@ -76,7 +80,7 @@ int run(int argc, char** argv) {
         if (!con.file) throw UsageError("cannot open debugcon file " + quote(con.name) + ": " + std::strerror(errno));
     }
     if (con.file) cfg.debugcon = [&con](char ch) { con.put(ch); };
-    cfg.ide_disks = open_drives(opt.drives);
+    configure_drives(cfg, opt.drives, opt.boot);
     SerialBackends serial(opt.serial);
     for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
@@ -85,11 +89,12 @@ int run(int argc, char** argv) {
     cfg.jit_disable = opt.jit_disable;
     cfg.icount_shift = opt.icount_shift;
     try {
-        cfg.rtc_start = rtc_start_time(opt.rtc_base);
+        cfg.rtc_start = rtc_start_time(opt.rtc_base, &cfg.rtc_start_ns);
     } catch (const std::invalid_argument& e) {
         throw UsageError(e.what());
     }
     cfg.trace_mask = opt.trace_mask;
+    if (!opt.debug_break_insn.empty()) cfg.debug_break = mnemonic_from_name(opt.debug_break_insn);
     // -D FILE: the trace lines go there (closed when main returns).
     std::unique_ptr<FILE, int (*)(FILE*)> trace_file(nullptr, std::fclose);
     if (!opt.trace_file.empty()) {
@@ -131,6 +136,21 @@ int run(int argc, char** argv) {
     Machine& m = *machine;
     con.cpu = &m.cpu;
     guest.load(m, opt);
+    // A kernel booted directly is booted again after every reset (the guest's reboot), from its
+    // files as they are then, as QEMU's linuxboot option ROM does on each boot.
+    if (!opt.kernel.empty())
+        m.after_reset = [&m, &opt] {
+            GuestKernel again = GuestKernel::open(opt);
+            again.load(m, opt);
+        };
+    // Ctrl-A c on a serial console on stdio gives the keys to the human monitor (as QEMU's
+    // mon:stdio), unless -monitor stdio has the terminal already. It outlives the readers.
+    std::unique_ptr<Monitor> console_monitor;
+    if (opt.monitor != "stdio") {
+        console_monitor = std::make_unique<Monitor>(m, nullptr, false);
+        serial.monitor = [mon = console_monitor.get()](const std::string& line) { return mon->command(line); };
+        serial.monitor_greeting = Monitor::greeting();
+    }
     // The serial ports' readers and clock events use the machine: they stop before it goes,
     // however this function is left.
     struct SerialStop {

@@ -167,11 +167,15 @@ std::string describe_page_tables(Machine& m, bool runs) {
     return out.empty() ? "no page is mapped\n" : out;
 }
 
-Monitor::Monitor(Machine& machine, const ListenSpec* spec) : ControlServer(machine, spec) { start(); }
+Monitor::Monitor(Machine& machine, const ListenSpec* spec, bool serve) : ControlServer(machine, spec) {
+    if (serve) start();
+}
+
+const char* Monitor::greeting() { return "xlat monitor - type 'help' for more information\n(xlat) "; }
 
 Monitor::~Monitor() { stop(); }
 
-void Monitor::on_connect() { write("xlat monitor - type 'help' for more information\n(xlat) "); }
+void Monitor::on_connect() { write(greeting()); }
 
 void Monitor::on_input(std::string& buf) {
     for (size_t nl; (nl = buf.find('\n')) != std::string::npos;) {

@@ -9,8 +9,12 @@ namespace xlat {
 
 class Monitor : public ControlServer {
 public:
-    // `spec` null: stdin and stdout. Throws std::runtime_error when it cannot listen.
-    Monitor(Machine& machine, const ListenSpec* spec);
+    // `spec` null: stdin and stdout. Throws std::runtime_error when it cannot listen. With
+    // `serve` false it reads and writes nothing itself: another front end hands it lines
+    // through command() (the serial console's Ctrl-A c, frontend/chardev.h).
+    Monitor(Machine& machine, const ListenSpec* spec, bool serve = true);
+    // The greeting a client sees first, with the first prompt.
+    static const char* greeting();
     ~Monitor() override;
 
     // Runs one command line on the machine thread's behalf and returns its output (the

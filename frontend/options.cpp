@@ -106,22 +106,46 @@ uint64_t parse_max_insns(const std::string& text) {
     return n;
 }
 
-uint32_t parse_trace(const std::string& text) {
+uint32_t parse_trace(const std::string& text, bool* help) {
     uint32_t mask = 0;
     std::stringstream ss(text);
     std::string item;
     while (std::getline(ss, item, ',')) {
         if (item.empty()) continue;
+        if (item == "help" && help) {
+            *help = true;
+            continue;
+        }
         bool found = false;
         for (const TraceName& t : kTraceNames)
             if (item == t.name) { mask |= t.flag; found = true; }
+        if (item == "mmu") { mask |= kTraceTlb; found = true; }  // the name before "tlb"
         if (!found) {
             std::string known;
             for (const TraceName& t : kTraceNames) known += std::string(known.empty() ? "" : ", ") + t.name;
-            throw UsageError("unknown trace " + quote(item) + " (known: " + known + ")");
+            throw UsageError("unknown trace " + quote(item) + " (known: " + known + "; --trace help lists them)");
         }
     }
     return mask;
+}
+
+ZydisMnemonic mnemonic_from_name(const std::string& name) {
+    for (int m = 1; m <= ZYDIS_MNEMONIC_MAX_VALUE; ++m) {
+        const char* s = ZydisMnemonicGetString(ZydisMnemonic(m));
+        if (s && name == s) return ZydisMnemonic(m);
+    }
+    return ZYDIS_MNEMONIC_INVALID;
+}
+
+std::string trace_help() {
+    std::string s = "trace points for --trace LIST (comma-separated); each line starts with [name]:\n";
+    for (const TraceName& t : kTraceNames) {
+        char line[200];
+        std::snprintf(line, sizeof line, "  %-5s %s\n", t.name, t.help);
+        s += line;
+    }
+    s += "-D FILE writes them to FILE instead of stderr.\n";
+    return s;
 }
 
 int parse_icount(const std::string& text) {
@@ -146,7 +170,8 @@ po::options_description describe() {
         ("version", "print the version and exit")
         ("bios", po::value<std::string>()->value_name("FILE"),
          "firmware image, 64 to 256 KiB, mapped at the top of 1 MiB and of 4 GiB "
-         "(default: the demo ROM built beside xlat)")
+         "(default: the demo ROM built beside xlat when -kernel is given; with neither -bios nor -kernel, "
+         "xlat boots the default Linux guest of roms/build-linux-guest on the terminal)")
         ("memory,m", po::value<std::string>()->value_name("SIZE"),
          "guest RAM: 128M, 1G, ... (no suffix: MiB; at most 3G; default 128M)")
         ("debugcon", po::value<std::string>()->value_name("DEV"),
@@ -161,7 +186,8 @@ po::options_description describe() {
          "size of the JIT's code arena: 32M (default), 4M, ... (no suffix: MiB; 1M to 1G); flushed "
          "whole when full")
         ("jit-disable", po::value<std::string>()->value_name("LIST"),
-         "native emission to switch off, comma-separated: alu, move, control, stack, cond, tlb "
+         "native emission to switch off, comma-separated: alu, move, control, stack, cond, shift, "
+         "muldiv, bit, string, tlb "
          "(inline memory access), flags (flag liveness), chain, all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),
@@ -176,6 +202,9 @@ po::options_description describe() {
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
         ("trace-file,D", po::value<std::string>()->value_name("FILE"), "write the trace lines to FILE instead of stderr, as QEMU's -D")
+        ("debug-break-insn", po::value<std::string>()->value_name("MNEMONIC"),
+         "for testing tools/trace-diff: with --trace exec, instructions with this mnemonic (as Zydis "
+         "spells it: add, movsb, ...) do nothing, a divergence planted on purpose")
         ("kernel", po::value<std::string>()->value_name("FILE"),
          "boot a Linux kernel (bzImage, by the 32-bit boot protocol) or a Multiboot (v1) kernel "
          "(ELF or a.out kludge), in flat 32-bit protected mode")
@@ -363,6 +392,7 @@ Options parse_options(int argc, const char* const* argv) {
     if (vm.count("screenshot")) o.screenshot = vm["screenshot"].as<std::string>();
     if (o.vga == "none" && !o.screenshot.empty()) throw UsageError("--screenshot needs a display: not with -vga none");
     o.drives = parse_disk_options(vm);
+    o.boot = parse_boot_options(vm);
     const ConsoleOptions console = parse_console_options(vm);
     o.serial = console.serial;
     o.nographic = console.nographic;
@@ -419,7 +449,12 @@ Options parse_options(int argc, const char* const* argv) {
     }
     if (vm.count("icount")) o.icount_shift = parse_icount(vm["icount"].as<std::string>());
     o.stats = vm["stats"].as<bool>();
-    if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>());
+    if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>(), &o.trace_help);
+    if (vm.count("debug-break-insn")) {
+        o.debug_break_insn = vm["debug-break-insn"].as<std::string>();
+        if (!mnemonic_from_name(o.debug_break_insn))
+            throw UsageError("--debug-break-insn: unknown mnemonic " + quote(o.debug_break_insn) + " (use Zydis's lower-case name, e.g. add)");
+    }
     if (vm.count("trace-file")) {
         o.trace_file = vm["trace-file"].as<std::string>();
         if (o.trace_file.empty()) throw UsageError("-D needs a file name, not an empty string");

@@ -1,6 +1,8 @@
 // The command line (Boost.Program_options), with QEMU's spellings (-bios, -m, -debugcon,
 // -no-reboot) and --long forms of each.
 #pragma once
+#include <Zydis/Zydis.h>
+
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -45,11 +47,14 @@ struct Options {
     std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
     bool stats = false;
     uint32_t trace_mask = 0;
+    bool trace_help = false;        // --trace help: list the trace points and exit
+    std::string debug_break_insn;   // --debug-break-insn MNEMONIC (test-only, with --trace exec)
     std::string trace_file;         // -D FILE: trace lines go there instead of stderr
     std::string kernel;             // -kernel FILE: a Linux or Multiboot kernel
     std::string append;             // -append STR: its command line
     std::vector<std::string> initrd;  // -initrd: Linux's initrd, or "FILE [ARGS],FILE [ARGS]" Multiboot modules
-    std::vector<DriveSpec> drives;  // -hda ... -hdd, -drive, with -snapshot applied
+    std::vector<DriveSpec> drives;  // -hda ... -hdd, -cdrom, -drive, with -snapshot applied
+    BootOrder boot;                 // -boot
     std::vector<std::string> serial;  // -serial DEV per COM port, COM1 first
     bool nographic = false;         // -nographic (COM1 on stdio and the debug console off by default)
     std::string gdb;                // -gdb DEV / -s (tcp::1234): the GDB stub's socket; empty: none
@@ -81,6 +86,10 @@ std::string quote(const std::string& text);
 // hundred bytes.
 std::string one_line(const std::string& text);
 // Parses a trace list such as "post,insn" into TraceFlag bits.
-uint32_t parse_trace(const std::string& text);
+uint32_t parse_trace(const std::string& text, bool* help = nullptr);
+// What --trace help prints: every trace point and what it shows.
+std::string trace_help();
+// The Zydis mnemonic of a lower-case name ("add"); ZYDIS_MNEMONIC_INVALID when there is none.
+ZydisMnemonic mnemonic_from_name(const std::string& name);
 
 } // namespace xlat

@@ -15,7 +15,12 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, D
     claim_ports(io, 0xCF8, 8, &pci_host);
     pci_host.isa_ports = &piix3.rcr;
     claim_ports(io, 0xB2, 2, &piix4_pm.apm);
-    pci.pirq_sink = [this](unsigned pirq, bool level) { piix3.set_pirq(pirq, level); };
+    // PIRQA-D go to the router and, as on QEMU's PC (whose ACPI tables describe GSIs 16-19 as
+    // level-triggered, active high), straight to I/O APIC inputs 16-19.
+    pci.pirq_sink = [this](unsigned pirq, bool level) {
+        piix3.set_pirq(pirq, level);
+        if (isa_irqs_.ioapic) isa_irqs_.ioapic->set_irq(16 + (pirq & 3), level);
+    };
     piix3.on_reset = [this](bool) { hooks_.reset(); };  // a CPU-only (soft) reset resets everything too
     piix4_pm.power_off = [this] { hooks_.power_off(); };
     for (PciFunction* f : {static_cast<PciFunction*>(&i440fx), static_cast<PciFunction*>(&piix3),
@@ -52,14 +57,16 @@ void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic) {
     isa_irqs_.master = &master;
     isa_irqs_.slave = &slave;
     isa_irqs_.ioapic = &ioapic;
-    piix3.isa_irqs = &isa_irqs_;           // PIRQA-D, routed by firmware (SeaBIOS: IRQ 10 and 11)
+    router_irqs_.isa = &isa_irqs_;
+    piix3.isa_irqs = &router_irqs_;        // PIRQA-D, routed by firmware (SeaBIOS: IRQ 10 and 11)
     piix4_pm.sci.connect(&isa_irqs_, 9);   // SCI
     ide0.irq.connect(&isa_irqs_, 14);
     ide1.irq.connect(&isa_irqs_, 15);
     com1.irq.connect(&isa_irqs_, 4);
     com2.irq.connect(&isa_irqs_, 3);
-    // COM3 and COM4 share IRQ 4 and 3 with COM1 and COM2 on a PC; the 8259 input takes one
-    // driver, so they stay unconnected (polled) until lines can be shared.
+    // COM3 and COM4 share IRQ 4 and 3 with COM1 and COM2, as on a PC (and QEMU's defaults).
+    com3.irq.connect(&isa_irqs_, 4 + 16);
+    com4.irq.connect(&isa_irqs_, 3 + 16);
     kbc.irq1.connect(&isa_irqs_, 1);
     kbc.irq12.connect(&isa_irqs_, 12);
 }

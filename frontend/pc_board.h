@@ -5,7 +5,8 @@
 //   0xCF9            PIIX3 reset control           0xB2-0xB3   APM control and status
 //   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings)
 //   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15)
-//   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3)
+//   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3, shared)
+//   PIRQA-D: through the PIIX3 router to ISA IRQs, and to I/O APIC inputs 16-19
 //   0x60, 0x64, 0x92                           the 8042 keyboard controller, port A (A20, reset)
 //   bus 0 device 2   the std VGA (with -vga std; devices/vga.h)
 // The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
@@ -45,16 +46,30 @@ class PcBoard {
     PcBoardHooks hooks_;  // first: the devices built below call them
     // ISA IRQ n as devices and the PIRQ router drive it: the master 8259's input n, or the
     // slave's n - 8, and the I/O APIC's input n (IRQ 0: input 2, where the MP table and ACPI
-    // put the timer).
+    // put the timer). Several drivers may share one IRQ (COM1 and COM3 on IRQ 4, a PCI
+    // interrupt routed onto an ISA IRQ): input n + 16 * k is driver k of IRQ n, and the IRQ is
+    // the OR of its drivers (a shared ISA line is wired-OR; the router's outputs join it so).
     struct IsaIrqs : IrqSink {
+        static constexpr unsigned kDrivers = 3;  // 0: the ISA device, 1: a second (COM3/COM4), 2: the PIRQ router
         IrqSink* master = nullptr;
         IrqSink* slave = nullptr;
         IrqSink* ioapic = nullptr;
-        void set_irq(unsigned n, bool level) override {
-            n < 8 ? master->set_irq(n, level) : slave->set_irq(n - 8, level);
-            if (ioapic) ioapic->set_irq(n == 0 ? 2 : n, level);
+        uint8_t drivers[16] = {};  // per IRQ, a bit per driver holding it high
+        void set_irq(unsigned pin, bool level) override {
+            const unsigned n = pin % 16, bit = 1u << (pin / 16 % kDrivers);
+            const bool was = drivers[n] != 0;
+            drivers[n] = uint8_t(level ? drivers[n] | bit : drivers[n] & ~bit);
+            const bool now = drivers[n] != 0;
+            if (now == was) return;
+            n < 8 ? master->set_irq(n, now) : slave->set_irq(n - 8, now);
+            if (ioapic) ioapic->set_irq(n == 0 ? 2 : n, now);
         }
     } isa_irqs_;
+    // The PIRQ router's outputs, as driver 2 of the ISA IRQs.
+    struct RouterIrqs : IrqSink {
+        IrqSink* isa = nullptr;
+        void set_irq(unsigned n, bool level) override { isa->set_irq(n + 16 * 2, level); }
+    } router_irqs_;
 
 public:
     using Disks = std::array<std::shared_ptr<BlockDevice>, 4>;
@@ -68,7 +83,7 @@ public:
     // and the I/O APIC.
     void connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic);
     // The board's devices that carry state lists (save, load, compare two machines).
-    std::vector<Device*> stateful_devices() { return {&fw_cfg, &kbc}; }
+    std::vector<Device*> stateful_devices() { return {&fw_cfg, &kbc, &ide0, &ide1}; }
     // The ISA IRQ lines (0-15), for the devices the machine wires itself (PIT, RTC).
     IrqSink& isa_irqs() { return isa_irqs_; }
     // Puts the std VGA in slot 2 (QEMU's place for it), with `rom` (the VGA BIOS) as its

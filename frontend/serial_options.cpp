@@ -21,7 +21,7 @@ void add_serial_options(po::options_description& d) {
 SerialSpec parse_serial_spec(const std::string& s) {
     SerialSpec spec;
     if (s == "none" || s == "null") return spec;
-    // QEMU's mon:stdio multiplexes its monitor in; here Ctrl-A c says there is none yet.
+    // QEMU's mon:stdio multiplexes its monitor in; xlat's stdio does that always (Ctrl-A c).
     if (s == "stdio" || s == "mon:stdio") {
         spec.kind = SerialSpec::Stdio;
         return spec;

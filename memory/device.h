@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "memory/trace.h"
+
 namespace xlat {
 
 class ClockEvent;
@@ -76,6 +78,13 @@ public:
     virtual void describe_state(StateList& out) { (void)out; }
     // After a load: rebuild what the fields imply (output pins, timers).
     virtual void post_load() {}
+    // The machine's tracer (--trace), which the machine hands every device it wires; device
+    // tests leave it null. tracing() is the test to make before formatting a line.
+    void attach_tracer(const Tracer* t) { trace_ = t; }
+    bool tracing(TraceFlag f) const { return trace_ && trace_->on(f); }
+
+protected:
+    const Tracer* trace_ = nullptr;
 };
 
 // A window as a bus holds it, and the splitting and merging of accesses into it.

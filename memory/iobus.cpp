@@ -31,7 +31,28 @@ void IoBus::release(uint16_t first, uint16_t count, Device* dev) {
         if (windows_[slot_[p]].dev == dev) slot_[p] = 0;
 }
 
+// The "io" trace: the access as the CPU (or whoever) made it, before any splitting.
+void IoBus::trace_access(uint16_t port, unsigned size, uint32_t value, bool write) const {
+    const Window& w = windows_[slot_[port]];
+    tracer->log(kTraceIo, "%s %04x %s %0*x (%s)", write ? "out" : "in ", port, write ? "<-" : "->", int(2 * size),
+                value, w.dev ? w.name.c_str() : "unclaimed");
+}
+
 uint32_t IoBus::read(uint16_t port, unsigned size) {
+    if (tracer && tracer->on(kTraceIo)) {
+        const uint32_t v = read_split(port, size);
+        trace_access(port, size, v, false);
+        return v;
+    }
+    return read_split(port, size);
+}
+
+void IoBus::write(uint16_t port, unsigned size, uint32_t value) {
+    if (tracer && tracer->on(kTraceIo)) trace_access(port, size, size == 4 ? value : value & ((1u << (8 * size)) - 1), true);
+    write_split(port, size, value);
+}
+
+uint32_t IoBus::read_split(uint16_t port, unsigned size) {
     const Window& w = windows_[slot_[port]];
     if (w.dev) {
         if (w.aligned && (port - w.base) % size) return size == 4 ? 0xFFFFFFFFu : (1u << (8 * size)) - 1;
@@ -42,11 +63,11 @@ uint32_t IoBus::read(uint16_t port, unsigned size) {
     }
     // Past the window's end, or unclaimed: port by port.
     uint32_t v = 0;
-    for (unsigned i = 0; i < size; ++i) v |= read(uint16_t(port + i), 1) << (8 * i);
+    for (unsigned i = 0; i < size; ++i) v |= read_split(uint16_t(port + i), 1) << (8 * i);
     return v;
 }
 
-void IoBus::write(uint16_t port, unsigned size, uint32_t value) {
+void IoBus::write_split(uint16_t port, unsigned size, uint32_t value) {
     const Window& w = windows_[slot_[port]];
     if (w.dev) {
         if (w.aligned && (port - w.base) % size) return;
@@ -55,7 +76,7 @@ void IoBus::write(uint16_t port, unsigned size, uint32_t value) {
         if (!reported_[port] && on_unclaimed) { reported_[port] = 1; on_unclaimed(on_unclaimed_ctx, port, true); }
         return;
     }
-    for (unsigned i = 0; i < size; ++i) write(uint16_t(port + i), 1, value >> (8 * i));
+    for (unsigned i = 0; i < size; ++i) write_split(uint16_t(port + i), 1, value >> (8 * i));
 }
 
 } // namespace xlat

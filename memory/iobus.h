@@ -6,13 +6,14 @@
 #include <vector>
 
 #include "memory/device.h"
+#include "memory/trace.h"
 
 namespace xlat {
 
 // An access inside one window is split or widened to the sizes the window declares; an access
 // that runs past the end of its window (a 16-bit IN at the last port of a device) goes byte by
 // byte to whoever owns each port. Reads of unclaimed ports return all ones and writes to them
-// are dropped (each unclaimed port is logged once when the "io" trace is on).
+// are dropped. The "io" trace shows every access, whole, with the device that owns the port.
 class IoBus {
 public:
     IoBus();
@@ -27,11 +28,16 @@ public:
     uint32_t read(uint16_t port, unsigned size);
     void write(uint16_t port, unsigned size, uint32_t value);
     Device* owner(uint16_t port) const { return windows_[slot_[port]].dev; }
-    // Called once per unclaimed port touched (for the "io" trace); may be empty.
+    // Called once per unclaimed port touched; may be empty.
     void (*on_unclaimed)(void* ctx, uint16_t port, bool write) = nullptr;
     void* on_unclaimed_ctx = nullptr;
+    // The machine's tracer: every access, whole, on the "io" trace (null: none).
+    const Tracer* tracer = nullptr;
 
 private:
+    uint32_t read_split(uint16_t port, unsigned size);
+    void write_split(uint16_t port, unsigned size, uint32_t value);
+    void trace_access(uint16_t port, unsigned size, uint32_t value, bool write) const;
     std::vector<uint16_t> slot_;  // port -> index into windows_ (0: nobody)
     std::vector<Window> windows_;
     std::vector<uint8_t> reported_;  // unclaimed ports already reported

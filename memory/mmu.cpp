@@ -46,7 +46,7 @@ void Mmu::set_paging(const Paging& p) {
 }
 
 void Mmu::flush_all() {
-    if (trace_) trace_->log(kTraceMmu, "TLB flush (all)");
+    if (trace_) trace_->log(kTraceTlb, "TLB flush (all)");
     for (auto& set : tlb_)
         for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
     ++stats_.flushes;
@@ -54,7 +54,7 @@ void Mmu::flush_all() {
 }
 
 void Mmu::flush_nonglobal() {
-    if (trace_) trace_->log(kTraceMmu, "TLB flush (non-global)");
+    if (trace_) trace_->log(kTraceTlb, "TLB flush (non-global)");
     for (auto& set : tlb_)
         for (TlbEntry& e : set)
             if (!e.global) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
@@ -64,7 +64,7 @@ void Mmu::flush_nonglobal() {
 
 void Mmu::invalidate_page(uint32_t lin) {
     uint32_t page = lin & kPageMask;
-    if (trace_) trace_->log(kTraceMmu, "TLB flush of page %08x", page);
+    if (trace_) trace_->log(kTraceTlb, "TLB flush of page %08x", page);
     ++tlb_epoch_;
     for (auto& set : tlb_) {
         TlbEntry& e = set[(lin >> kPageBits) & (kTlbEntries - 1)];
@@ -170,7 +170,9 @@ Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad, bool inspe
         if (want != lo) phys_write(addrs[n - 1], 4, want);
     }
     (void)large;
-    return Walk{paddr, paging_.pge && (entries[n - 1] & PTE_G), true, 0};
+    Walk r{paddr, paging_.pge && (entries[n - 1] & PTE_G), true, 0};
+    r.writable = (w || (!user && !paging_.wp)) && (entries[n - 1] & PTE_D);
+    return r;
 }
 
 bool Mmu::debug_translate(uint32_t lin, uint64_t& paddr) noexcept {
@@ -207,6 +209,7 @@ void Mmu::phys_write(uint64_t paddr, unsigned size, uint32_t value) noexcept {
 bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault& f) noexcept {
     ++stats_.misses;
     bool global = false;
+    bool writable = true;  // a write would pass the walk without setting anything
     if (!paging_.enabled) {
         paddr = lin & phys_.a20_mask();
     } else {
@@ -217,6 +220,7 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
         }
         paddr = w.paddr & (0xF00000000ull | phys_.a20_mask());
         global = w.global;
+        writable = w.writable;
     }
     if (paddr >> 32) return true;  // nothing there: always the slow path
     const PageInfo pi = phys_.page(uint32_t(paddr));
@@ -235,6 +239,16 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
         e.addend = addend;
         e.global = global;
         e.tag[int(acc)] = lin & kPageMask;
+        // The other data access kind as well when it would reach the same host page with no
+        // walk of its own to set anything: a page that may be written may be read (SDM Vol. 3A,
+        // 4.6), and a read of a page already dirty and writable at this privilege may be
+        // followed by writes. A read-modify-write then fills once, not twice.
+        if (acc == Access::Write && pi.kind == RegionKind::Ram && pi.host == host) {
+            e.tag[int(Access::Read)] = lin & kPageMask;
+        } else if (acc == Access::Read && writable && pi.wkind == RegionKind::Ram && pi.whost == host &&
+                   !phys_.is_code_page(uint32_t(paddr))) {
+            e.tag[int(Access::Write)] = lin & kPageMask;
+        }
     }
     return true;
 }
@@ -256,9 +270,7 @@ bool Mmu::try_read(uint32_t lin, unsigned size, bool user, Access acc, uint32_t&
     const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
     if ((lin & kPageMask) == e.tag[int(acc)] && (lin & ~kPageMask) <= kPageSize - size) {
         ++stats_.hits;
-        uint32_t v = 0;
-        std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), size);  // little-endian host
-        value = v;
+        value = load_host(reinterpret_cast<const void*>(lin + e.addend), size);
         return true;
     }
     uint32_t first = kPageSize - (lin & ~kPageMask);
@@ -282,7 +294,7 @@ bool Mmu::try_write(uint32_t lin, unsigned size, uint32_t value, bool user, Gues
     const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
     if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size) {
         ++stats_.hits;
-        std::memcpy(reinterpret_cast<void*>(lin + e.addend), &value, size);  // little-endian host
+        store_host(reinterpret_cast<void*>(lin + e.addend), size, value);
         return true;
     }
     uint32_t first = kPageSize - (lin & ~kPageMask);
@@ -326,7 +338,7 @@ void Mmu::write_slow(uint32_t lin, unsigned size, uint32_t value, bool user) {
     if (!try_write(lin, size, value, user, f)) rethrow_fault(f);
 }
 
-void Mmu::probe_write(uint32_t lin, unsigned size, bool user) {
+void Mmu::probe_write_slow(uint32_t lin, unsigned size, bool user) {
     GuestFault f;
     if (!try_probe_write(lin, size, user, f)) rethrow_fault(f);
 }
@@ -373,9 +385,7 @@ uint32_t Mmu::read_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
     if ((lin & ~kPageMask) > kPageSize - size) return read_slow(lin, size, user, Access::Read);
     if ((lin & kPageMask) == e.tag[int(Access::Read)]) {
         ++stats_.hits;
-        uint32_t v = 0;
-        std::memcpy(&v, reinterpret_cast<const void*>(lin + e.addend), size);
-        return v;
+        return load_host(reinterpret_cast<const void*>(lin + e.addend), size);
     }
     return phys_read(run_page(run, lin, Access::Read, user), size);
 }
@@ -385,7 +395,7 @@ void Mmu::write_run(PageRun& run, uint32_t lin, unsigned size, uint32_t value, b
     if ((lin & ~kPageMask) > kPageSize - size) return write_slow(lin, size, value, user);
     if ((lin & kPageMask) == e.tag[int(Access::Write)]) {
         ++stats_.hits;
-        std::memcpy(reinterpret_cast<void*>(lin + e.addend), &value, size);
+        store_host(reinterpret_cast<void*>(lin + e.addend), size, value);
         return;
     }
     phys_write(run_page(run, lin, Access::Write, user), size, value);

@@ -112,7 +112,11 @@ public:
 
     // Checks that a write of `size` bytes at `lin` would succeed, without writing: used before a
     // read-modify-write so that the read side does not commit anything a failing write would not.
-    void probe_write(uint32_t lin, unsigned size, bool user);
+    void probe_write(uint32_t lin, unsigned size, bool user) {
+        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size) return;
+        probe_write_slow(lin, size, user);
+    }
 
     // A run of accesses of one kind (read or write) and privilege through one linear page, as a
     // REP string instruction makes: the page is translated once (a walk with the accessed and
@@ -182,6 +186,8 @@ private:
         bool global;        // the mapping is global
         bool ok;            // false: the walk faults with #PF(error)
         uint32_t error;     // the #PF error code when !ok
+        bool writable = false;  // a write at this privilege would pass, with nothing to set
+                                // (the entry that maps the page is dirty already)
     };
     // Walks the page tables. Entries that map a table get their accessed bit as the walk uses
     // them; with set_ad the entry that maps the page gets A (and D for a write) once every check
@@ -191,6 +197,7 @@ private:
     // bytes into it: both walks, the lower page first, without A/D in the page-mapping entries.
     [[nodiscard]] bool check_crossing(uint32_t lin, uint32_t first, Access acc, bool user, GuestFault& f) noexcept;
     uint32_t read_slow(uint32_t lin, unsigned size, bool user, Access acc);
+    void probe_write_slow(uint32_t lin, unsigned size, bool user);
     void write_slow(uint32_t lin, unsigned size, uint32_t value, bool user);
     // Translates and, for RAM and ROM pages, fills the TLB entry for this access kind.
     [[nodiscard]] bool fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault& f) noexcept;
@@ -201,7 +208,7 @@ private:
     void phys_write(uint64_t paddr, unsigned size, uint32_t value) noexcept;
 
     PhysMem& phys_;
-    const Tracer* trace_;  // "mmu" trace: flushes
+    const Tracer* trace_;  // "tlb" trace: flushes
     Paging paging_;
     MmuStats stats_;
     TlbEntry tlb_[2][kTlbEntries];

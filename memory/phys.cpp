@@ -238,9 +238,7 @@ uint32_t PhysMem::read(uint32_t paddr, unsigned size) {
         const uint8_t* h = (!r || r->kind != RegionKind::None) ? host_of(r, paddr) : nullptr;
         if (!h) return all_ones(size);
         if (!r || r->kind == RegionKind::Ram || paddr - r->base + size <= r->size) {
-            uint32_t v = 0;
-            std::memcpy(&v, h, size);  // little-endian host (x86-64, aarch64)
-            return v;
+            return load_host(h, size);
         }
     }
     // A page that regions share, or a ROM that ends inside the access: byte by byte.
@@ -277,7 +275,7 @@ void PhysMem::write(uint32_t paddr, unsigned size, uint32_t value) {
     }
     if (r && r->kind != RegionKind::Ram) return;  // ROM and nothing: dropped
     if (paddr >= ram_size_) return;
-    std::memcpy(ram_ + paddr, &value, size);
+    store_host(ram_ + paddr, size, value);
     if (on_code_write && code_pages_[paddr >> kPageBits]) on_code_write(on_code_write_ctx, paddr, size);
 }
 

@@ -25,6 +25,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,6 +40,29 @@ constexpr uint32_t kPageMask = ~(kPageSize - 1);
 constexpr uint64_t kMaxRamBytes = 3ull << 30;  // 3 GiB: the 32-bit PC memory hole starts there
 
 enum class RegionKind : uint8_t { None, Ram, Rom, Mmio };
+
+// Loads and stores of 1, 2 or 4 bytes of host memory, little-endian (x86-64, aarch64 hosts). A
+// memcpy of a run-time size is a libc call; these are one move each.
+inline uint32_t load_host(const void* p, unsigned size) {
+    if (size == 1) return *static_cast<const uint8_t*>(p);
+    if (size == 2) {
+        uint16_t v;
+        std::memcpy(&v, p, 2);
+        return v;
+    }
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+inline void store_host(void* p, unsigned size, uint32_t v) {
+    if (size == 1) *static_cast<uint8_t*>(p) = uint8_t(v);
+    else if (size == 2) {
+        const uint16_t w = uint16_t(v);
+        std::memcpy(p, &w, 2);
+    } else {
+        std::memcpy(p, &v, 4);
+    }
+}
 
 // What the physical page containing an address is, for each direction. `kind` and `host` say
 // where reads go; `wkind` and `whost` where writes go (they differ under PAM: read the ROM,

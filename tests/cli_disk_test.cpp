@@ -68,7 +68,7 @@ TEST_CASE("cli disks: bad disk options are refused with one line", "[cli]") {
     check_rejected({"-drive", "file=" + good + ",if=virtio"}, "only ide");
     check_rejected({"-drive", "file=" + good + ",readonly=maybe"}, "use on or off");
     check_rejected({"-drive", "file=" + good + ",index=7"}, "use 0 to 3");
-    check_rejected({"-hda", good, "-drive", "file=" + good + ",index=0"}, "two disks at IDE index 0");
+    check_rejected({"-hda", good, "-drive", "file=" + good + ",index=0"}, "two drives at IDE index 0");
     check_rejected({"-hda", s.disk("tiny.img", 100)}, "smaller than one 512-byte sector");
     std::string iso(40 * 1024, '\0');
     iso.replace(0x8001, 5, "CD001");

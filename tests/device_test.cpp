@@ -202,7 +202,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
 }
 
-TEST_CASE("state lists: the board's fw_cfg and 8042 carried into a fresh machine go on the same", "[device]") {
+TEST_CASE("state lists: the board's fw_cfg, 8042 and IDE channels carried into a fresh machine go on the same", "[device]") {
     Machine a(small_config());
     // fw_cfg: the signature selected, two of its bytes read. 8042: interrupts on, the keyboard
     // asked to identify (its two-byte answer waits in the queue behind the ACK), A20 off through
@@ -216,6 +216,9 @@ TEST_CASE("state lists: the board's fw_cfg and 8042 carried into a fresh machine
     a.io.write(0x64, 1, 0xD1);
     a.io.write(0x60, 1, 0x01);  // output port: not in reset, A20 off
     REQUIRE_FALSE(a.phys.a20());
+    // The IDE channels (no drives here): the slave selected on each, which only the state shows.
+    a.io.write(0x1F6, 1, 0xB0);
+    a.io.write(0x176, 1, 0xF0);
 
     Machine b(small_config());
     REQUIRE(b.phys.a20());

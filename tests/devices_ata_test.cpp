@@ -443,3 +443,47 @@ TEST_CASE("ata: images that cannot be used are refused with one line", "[devices
         CHECK(RawImage::open(locked, ImageOptions{false, true}, err));  // -snapshot only reads it
     }
 }
+
+TEST_CASE("ata: a channel's state list carries a READ MULTIPLE in progress into a fresh channel", "[devices]") {
+    Scratch s;
+    const std::string path = make_image(s, "disk.img", 64);
+    Rig a(path), b(path);
+    // Four sectors per DRQ block, eight sectors from LBA 3; stop inside the second block.
+    a.io.write(0x1F6, 1, 0xE0);
+    a.io.write(0x1F2, 1, 4);
+    a.io.write(0x1F7, 1, 0xC6);  // SET MULTIPLE MODE
+    REQUIRE((a.io.read(0x1F7, 1) & AtaChannel::kErr) == 0);
+    a.io.write(0x1F2, 1, 8);
+    a.io.write(0x1F3, 1, 3);
+    a.io.write(0x1F4, 1, 0);
+    a.io.write(0x1F5, 1, 0);
+    a.io.write(0x1F7, 1, 0xC4);  // READ MULTIPLE
+    std::vector<uint8_t> got;
+    for (unsigned w = 0; w < 4 * 256 + 100; ++w) {
+        const uint32_t v = a.io.read(0x1F0, 2);
+        got.push_back(uint8_t(v));
+        got.push_back(uint8_t(v >> 8));
+    }
+    REQUIRE(save_state(b.ch) != save_state(a.ch));
+    load_state(b.ch, save_state(a.ch));
+    CHECK(save_state(b.ch) == save_state(a.ch));
+    CHECK(b.irqs.level == a.irqs.level);
+    for (Rig* r : {&a, &b}) {
+        INFO((r == &a ? "original" : "copy"));
+        std::vector<uint8_t> data = got;
+        while (r->io.read(0x3F6, 1) & AtaChannel::kDrq) {
+            const uint32_t v = r->io.read(0x1F0, 2);
+            data.push_back(uint8_t(v));
+            data.push_back(uint8_t(v >> 8));
+            REQUIRE(data.size() <= 8 * 512);
+        }
+        REQUIRE(data.size() == 8 * 512);
+        for (unsigned i = 0; i < 8; ++i)
+            CHECK(std::vector<uint8_t>(data.begin() + i * 512, data.begin() + (i + 1) * 512) == pattern(3 + i));
+        // The multiple setting came along too: IDENTIFY word 59.
+        r->io.write(0x1F7, 1, 0xEC);
+        std::vector<uint16_t> id;
+        for (unsigned w = 0; w < 256; ++w) id.push_back(uint16_t(r->io.read(0x1F0, 2)));
+        CHECK(id[59] == 0x0104);
+    }
+}

@@ -314,3 +314,51 @@ TEST_CASE("atapi: PACKET with DMA is aborted; nIEN holds the interrupt", "[devic
     CHECK(blocks_match(res.data, 0, 1));
     CHECK(res.irqs == 0);
 }
+
+TEST_CASE("atapi: a channel's state list carries a packet read in progress into a fresh channel", "[devices][atapi]") {
+    Rig a, b;
+    // Lock the tray, then READ(10) three blocks from 5 in DRQ blocks of 2048 bytes; stop inside
+    // the second block.
+    Rig::Result lock = a.packet({0x1E, 0, 0, 0, 1});
+    REQUIRE((lock.status & AtaChannel::kErr) == 0);
+    a.io.write(0x176, 1, 0xA0);
+    a.io.write(0x171, 1, 0);
+    a.io.write(0x174, 1, 0x00);
+    a.io.write(0x175, 1, 0x08);
+    a.io.write(0x177, 1, 0xA0);
+    const uint8_t cdb[12] = {0x28, 0, 0, 0, 0, 5, 0, 0, 3};
+    for (unsigned w = 0; w < 6; ++w) a.io.write(0x170, 2, uint32_t(cdb[2 * w] | cdb[2 * w + 1] << 8));
+    std::vector<uint8_t> got;
+    for (unsigned w = 0; w < 1024 + 300; ++w) {
+        const uint32_t v = a.io.read(0x170, 2);
+        got.push_back(uint8_t(v));
+        got.push_back(uint8_t(v >> 8));
+    }
+    REQUIRE(a.irqs.level);  // the second block's interrupt, not yet acknowledged
+
+    REQUIRE(save_state(b.ch) != save_state(a.ch));
+    load_state(b.ch, save_state(a.ch));
+    CHECK(save_state(b.ch) == save_state(a.ch));
+    CHECK(b.irqs.level);  // post_load drives INTRQ as the state says
+    for (Rig* r : {&a, &b}) {
+        INFO((r == &a ? "original" : "copy"));
+        std::vector<uint8_t> data = got;
+        CHECK((r->status() & (AtaChannel::kDrq | AtaChannel::kErr)) == AtaChannel::kDrq);
+        while (r->status() & AtaChannel::kDrq) {
+            const uint32_t v = r->io.read(0x170, 2);
+            data.push_back(uint8_t(v));
+            data.push_back(uint8_t(v >> 8));
+            REQUIRE(data.size() <= 3 * 2048);
+        }
+        CHECK(blocks_match(data, 5, 3));
+        CHECK((r->reason() & 3) == (AtaChannel::kIo | AtaChannel::kCoD));
+        // The lock came along: ejecting is refused, and the sense says why.
+        Rig::Result eject = r->packet({0x1B, 0, 0, 0, 0x02});
+        CHECK((eject.status & AtaChannel::kErr) != 0);
+        Rig::Result sense = r->packet({0x03, 0, 0, 0, 18});
+        REQUIRE(sense.data.size() == 18);
+        CHECK(sense.data[2] == AtapiCdrom::kIllegalRequest);
+        CHECK(sense.data[12] == 0x53);
+        CHECK(sense.data[13] == 0x02);
+    }
+}

@@ -64,6 +64,8 @@ TEST_CASE("fw_cfg: signature, ID and the DMA signature", "[devices]") {
     CHECK(ram_size == (4u << 20));
     CHECK(r.read_item(FwCfg::kNbCpus, 2) == std::string("\2\0", 2));
     CHECK(r.read_item(FwCfg::kMaxCpus, 2) == std::string("\2\0", 2));
+    // IRQ 0 reaches the I/O APIC's input 2: SeaBIOS's MP table and MADT say so only with this.
+    CHECK(r.read_item(FwCfg::kIrq0Override, 1) == std::string("\1", 1));
     // An item that does not exist reads as zeros.
     CHECK(r.read_item(0x1234, 2) == std::string("\0\0", 2));
     // Selecting again rewinds.

@@ -63,8 +63,9 @@ TEST_CASE("explain --format json: the test ROM's sensitive and privileged counts
     check_count(m, "smsw", "sensitive-unprivileged", 7);
     check_count(m, "pushf", "sensitive-unprivileged", 11);
     check_count(m, "popf", "sensitive-unprivileged", 11);
-    check_count(m, "int", "sensitive-unprivileged", 4);
-    check_count(m, "iret", "sensitive-unprivileged", 7);  // 4 INT 30h + 3 #DE
+    check_count(m, "int", "sensitive-unprivileged", 6);
+    check_count(m, "iret", "sensitive-unprivileged", 9);  // 4 INT 30h + 2 INT 31h + 3 #DE
+    CHECK(rep["int_n"] == json({{"0x30", 4}, {"0x31", 2}}));
     check_count(m, "lgdt", "privileged", 2);
     check_count(m, "lidt", "privileged", 1);
     CHECK_FALSE(m.count("sldt"));  // never ran: not listed
@@ -122,6 +123,31 @@ TEST_CASE("explain --from/--count counts a window of the run", "[cli][explain]")
     CHECK(rep["runs"]["interp"]["instructions_counted"] == 33);
     CHECK(rep["runs"]["jit"]["stop"] == "instruction limit");
     CHECK(rep["exceptions"].empty());
+}
+
+TEST_CASE("explain: counts per form where a mnemonic covers sensitive and plain ones, INT n per vector", "[cli][explain]") {
+    const std::vector<uint8_t> image = read_binary(kRom);
+    const uint8_t marker[] = {0xBE, 0xC5, 0x5E};  // mov si, 0x5EC5
+    const auto at = std::search(image.begin(), image.end(), std::begin(marker), std::end(marker));
+    REQUIRE(at != image.end());
+    char from[16];
+    std::snprintf(from, sizeof from, "0x%x", unsigned(0xF0000 + (at - image.begin())));
+    const json rep = explain_json({"--from", from, "--count", "18"});
+    const auto m = by_mnemonic(rep);
+    auto forms = [&](const char* mn) {
+        REQUIRE(m.count(mn));
+        return m.at(mn).at("forms");
+    };
+    CHECK(forms("mov") == json({{"sreg", 3}, {"plain", 1}, {"from_sreg", 1}, {"to_sreg", 2}}));
+    CHECK(forms("push") == json({{"sreg", 1}, {"plain", 0}}));
+    CHECK(forms("pop") == json({{"sreg", 1}, {"plain", 0}}));
+    CHECK(forms("call") == json({{"far", 2}, {"near", 1}}));
+    CHECK(forms("ret") == json({{"far", 2}, {"near", 1}}));
+    CHECK(forms("jmp") == json({{"far", 1}, {"near", 1}}));
+    check_count(m, "int", "sensitive-unprivileged", 2);
+    check_count(m, "iret", "sensitive-unprivileged", 2);
+    CHECK(rep["int_n"] == json({{"0x31", 2}}));
+    CHECK_FALSE(m.at("int").contains("forms"));
 }
 
 TEST_CASE("explain: text and HTML reports", "[cli][explain]") {

@@ -783,12 +783,12 @@ TEST_CASE("CPUID leaves 0 and 1, and leaves above the maximum", "[flow][misc]") 
     char vendor[13] = {};
     const uint32_t words[3] = {r.s.reg32(EBX), r.s.reg32(EDX), r.s.reg32(ECX)};
     std::memcpy(vendor, words, 12);
-    CHECK(std::string(vendor) == "XlatEmulator");
+    CHECK(std::string(vendor) == "GenuineIntel");
     r.s.set_reg32(EAX, 1);
     r.step();
     CHECK(r.s.reg32(EAX) == 0x652);
     CHECK(r.s.reg32(EBX) == 0);
-    CHECK(r.s.reg32(ECX) == 0);
+    CHECK(r.s.reg32(ECX) == (1u << 31));  // not bare metal (the bit hypervisors set)
     // FPU VME DE PSE TSC MSR PAE CX8 APIC (the machine's local APIC, enabled at reset) SEP PGE
     // CMOV MMX FXSR, and nothing the CPU lacks (MTRR, PAT...).
     CHECK(r.s.reg32(EDX) == ((1u << 0) | (1u << 1) | (1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 8) |
@@ -796,13 +796,36 @@ TEST_CASE("CPUID leaves 0 and 1, and leaves above the maximum", "[flow][misc]") 
     r.s.set_reg32(EAX, 0x80000000u);
     r.step();
     CHECK(r.s.reg32(EAX) == 0x80000001u);  // the highest extended leaf
+    CHECK(r.s.reg32(EBX) == 0);             // reserved on Intel (no vendor string here)
     r.s.set_reg32(EAX, 0x80000001u);
     r.code({0x0F, 0xA2, 0x0F, 0xA2});
     r.step();
+    CHECK(r.s.reg32(EAX) == 0);
     CHECK(r.s.reg32(EDX) == (1u << 20));  // NX
     r.s.set_reg32(EAX, 0x80000002u);         // above the extended maximum: the highest basic leaf
     r.step();
     CHECK(r.s.reg32(EAX) == 0x652);
+}
+
+TEST_CASE("the P6 microcode MSRs: IA32_PLATFORM_ID and IA32_BIOS_SIGN_ID read 0, the latter takes writes", "[flow][misc]") {
+    // Linux reads both without a fault handler on an Intel family 6 CPU (SDM Vol. 3A, 9.11.7.1:
+    // write 0 to 8Bh, CPUID, read EDX: the revision, 0 when no update was loaded).
+    Rig r;
+    r.s.set_reg32(ECX, 0x8B);
+    r.s.set_reg32(EAX, 0);
+    r.s.set_reg32(EDX, 0);
+    r.code({0x0F, 0x30, 0x0F, 0x32, 0x0F, 0x32});  // wrmsr; rdmsr; rdmsr
+    r.step();
+    r.s.set_reg32(EDX, 0x1234);
+    r.step();
+    CHECK(r.s.reg32(EDX) == 0);
+    CHECK(r.c.stats.exceptions[kGP] == 0);
+    r.s.set_reg32(ECX, 0x17);
+    r.s.set_reg32(EDX, 0x1234);
+    r.step();
+    CHECK(r.s.reg32(EDX) == 0);
+    CHECK(r.s.reg32(EAX) == 0);
+    CHECK(r.c.stats.exceptions[kGP] == 0);
 }
 
 TEST_CASE("RDTSC, and #GP with CR4.TSD at CPL 3", "[flow][misc]") {

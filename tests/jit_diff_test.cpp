@@ -41,6 +41,9 @@ struct Case {
     bool paging;
     uint32_t frames[3];           // physical frames of the three data pages (paging)
     bool absent[3];               // data pages not present (paging)
+    bool segmented;               // DS and ES based at kData with a random limit, EBX small
+    uint32_t limit;               // their limit (segmented)
+    uint64_t budget;              // --max-insns of the run
 };
 
 void put32(Machine& m, uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); }
@@ -62,6 +65,13 @@ void setup(Machine& m, const Case& k) {
     const uint16_t data_attr = SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G;
     for (unsigned i = 0; i < kSegCount; ++i)
         s.seg[i] = SegmentCache{0, 0xFFFFFFFFu, uint16_t(i == CS ? 0x08 : 0x10), uint16_t(i == CS ? code_attr : data_attr)};
+    if (k.segmented) {
+        // Byte-granular data segments over the data window (the cache only: the code loads no
+        // segment register, and the exception handler does not return).
+        const uint16_t attr = SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB;
+        s.seg[DS] = SegmentCache{kData, k.limit, 0x10, attr};
+        s.seg[ES] = SegmentCache{kData, k.limit, 0x10, attr};
+    }
     s.cpl = 0;
     s.cr0 = CR0_PE | CR0_ET | CR0_NE;
     if (k.paging) {
@@ -87,7 +97,7 @@ void setup(Machine& m, const Case& k) {
 // ESP the stack: neither is a destination.
 class Generator {
 public:
-    explicit Generator(std::mt19937& rng) : rng_(rng) {}
+    Generator(std::mt19937& rng, bool segmented) : rng_(rng), segmented_(segmented) {}
 
     std::vector<uint8_t> program(unsigned n) {
         asmjit::Environment env(asmjit::Arch::kX86);
@@ -112,7 +122,43 @@ public:
 
 private:
     std::mt19937& rng_;
+    const bool segmented_;  // DS based at kData, EBX small: 16-bit addressing stays in the window
     unsigned pick(unsigned n) { return unsigned(rng_() % n); }
+    // A shift count: the edges 0, 1, 31, 32 (masked to 0) and 33 often, else anything.
+    unsigned count() { static const unsigned edge[] = {0, 1, 31, 32, 33, 8, 9, 16, 17}; return pick(2) ? edge[pick(9)] : pick(256); }
+    // A destination register number (not EBX, the memory base, nor ESP).
+    unsigned dest_reg() { static const unsigned r[] = {0, 1, 2, 5, 6, 7}; return r[pick(6)]; }
+    // The ModRM reg field of a destination of `size` bytes (no BL/BH: EBX is the base).
+    unsigned dest(unsigned size) { static const unsigned r8[] = {0, 1, 2, 4, 5, 6}; return size == 1 ? r8[pick(6)] : dest_reg(); }
+    // A 16-bit memory operand (0x67 prefix): [bx+si], [bx+di] or [bx] with an 8- or 16-bit
+    // displacement; ModRM reg field `reg`. Only in segmented cases (DS based at the window).
+    void mem16(ax::Assembler& a, unsigned reg) {
+        static const unsigned rm[] = {0, 1, 7};
+        const unsigned r = rm[pick(3)];
+        if (pick(2)) {
+            a.db(uint8_t(0x40 | (reg << 3) | r));
+            a.db(uint8_t(pick(256)));
+        } else {
+            a.db(uint8_t(0x80 | (reg << 3) | r));
+            const uint16_t d = uint16_t(pick(0x2000));
+            a.db(uint8_t(d)), a.db(uint8_t(d >> 8));
+        }
+    }
+    void addr16_form(ax::Assembler& a) {
+        const unsigned sz = size();
+        if (sz == 2) a.db(0x66);
+        a.db(0x67);
+        switch (pick(8)) {
+        case 0: a.db(sz == 1 ? 0x8A : 0x8B); mem16(a, dest(sz)); break;  // MOV r, m
+        case 1: a.db(sz == 1 ? 0x88 : 0x89); mem16(a, pick(8)); break;                            // MOV m, r
+        case 2: a.db(sz == 1 ? 0x02 : 0x03); mem16(a, dest(sz)); break;  // ADD r, m
+        case 3: a.db(sz == 1 ? 0x30 : 0x31); mem16(a, pick(8)); break;                            // XOR m, r
+        case 4: a.db(sz == 1 ? 0xFE : 0xFF); mem16(a, pick(2)); break;                            // INC/DEC m
+        case 5: a.db(sz == 1 ? 0xD0 : 0xD1); mem16(a, 4 + pick(4)); break;                        // SHL/SHR/SAL/SAR m, 1
+        case 6: a.db(sz == 1 ? 0x86 : 0x87); mem16(a, dest(sz)); break;  // XCHG m, r
+        default: a.db(0x8D); mem16(a, dest_reg()); break;                                         // LEA r, m
+        }
+    }
     ax::Gp r32() { static const ax::Gp r[] = {ax::eax, ax::ecx, ax::edx, ax::esi, ax::edi, ax::ebp}; return r[pick(6)]; }
     ax::Gp r16() { static const ax::Gp r[] = {ax::ax, ax::cx, ax::dx, ax::si, ax::di, ax::bp}; return r[pick(6)]; }
     ax::Gp r8() { static const ax::Gp r[] = {ax::al, ax::cl, ax::dl, ax::ah, ax::ch, ax::dh}; return r[pick(6)]; }
@@ -134,7 +180,7 @@ private:
         using asmjit::imm;
         const unsigned sz = size();
         const ax::Gp d = reg(sz);
-        switch (pick(30)) {
+        switch (pick(segmented_ ? 39 : 38)) {
         case 0: a.mov(d, reg(sz)); break;
         case 1: a.mov(d, imm(imm(sz))); break;
         case 2: a.mov(d, mem(sz)); break;
@@ -241,6 +287,90 @@ private:
                 a.xor_(d, d);
             }
             break;
+        case 30: {  // shifts and rotates at the edge counts, of registers and memory, by CL too
+            static const asmjit::InstId ops[] = {ax::Inst::kIdShl, ax::Inst::kIdShr, ax::Inst::kIdSar, ax::Inst::kIdRol,
+                                                 ax::Inst::kIdRor, ax::Inst::kIdRcl, ax::Inst::kIdRcr};
+            const asmjit::InstId op = ops[pick(7)];
+            const ax::Gp dd = d.id() == ax::Gp::kIdCx ? reg(sz) : d;
+            switch (pick(4)) {
+            case 0: a.emit(op, dd, imm(count())); break;
+            case 1: a.mov(ax::cl, count()); a.emit(op, dd, ax::cl); break;
+            case 2: a.mov(ax::cl, count()); a.emit(op, mem(sz), ax::cl); break;
+            default: a.emit(op, mem(sz), imm(count())); break;
+            }
+            break;
+        }
+        case 31: {  // SHLD/SHRD
+            const asmjit::InstId op = pick(2) ? ax::Inst::kIdShld : ax::Inst::kIdShrd;
+            const unsigned s2 = pick(2) ? 4 : 2;
+            const ax::Gp src = reg(s2).id() == ax::Gp::kIdCx && pick(2) ? reg(s2) : reg(s2);
+            ax::Gp dd = reg(s2);
+            if (dd.id() == ax::Gp::kIdCx) dd = s2 == 4 ? ax::Gp(ax::eax) : ax::Gp(ax::ax);
+            switch (pick(4)) {
+            case 0: a.emit(op, dd, src, imm(count())); break;
+            case 1: a.mov(ax::cl, count()); a.emit(op, dd, src, ax::cl); break;
+            case 2: a.mov(ax::cl, count()); a.emit(op, mem(s2), src, ax::cl); break;
+            default: a.emit(op, mem(s2), src, imm(count())); break;
+            }
+            break;
+        }
+        case 32: {  // MUL and one-operand IMUL
+            const asmjit::InstId op = pick(2) ? ax::Inst::kIdMul : ax::Inst::kIdImul;
+            if (pick(2)) a.emit(op, reg(sz)); else a.emit(op, mem(sz));
+            break;
+        }
+        case 33: {  // IMUL, all forms again, and with small operands (overflow or not)
+            const unsigned s2 = pick(2) ? 4 : 2;
+            if (pick(2)) a.and_(reg(s2), 0x7F);
+            switch (pick(3)) {
+            case 0: a.imul(reg(s2), mem(s2), imm(int32_t(int8_t(rng_())))); break;
+            case 1: a.imul(reg(s2), reg(s2), imm(int32_t(int8_t(rng_())))); break;
+            default: a.imul(reg(s2), mem(s2)); break;
+            }
+            break;
+        }
+        case 34:  // LOOP, LOOPE, LOOPNE, JECXZ, JCXZ (forward), ECX sometimes small
+            if (may_jump) {
+                if (pick(2)) a.mov(ax::ecx, pick(3));
+                else if (pick(2)) a.mov(ax::cx, pick(3));
+                asmjit::Label l = a.newLabel();
+                const ax::Gp c = pick(4) ? ax::Gp(ax::ecx) : ax::Gp(ax::cx);
+                switch (pick(4)) {
+                case 0: a.loop(c, l); break;
+                case 1: a.loope(c, l); break;
+                case 2: a.loopne(c, l); break;
+                default: a.jecxz(c, l); break;
+                }
+                new_label(l);
+            } else {
+                a.bt(r32(), r32());
+            }
+            break;
+        case 35: case 36: {  // REP MOVS / REP STOS over the window, either direction, across pages
+            const unsigned s2 = size();
+            const unsigned n = pick(4) == 0 ? pick(3) : pick(3) == 0 ? 0x400 + pick(0x800) : pick(0x100);
+            if (segmented_) {  // ES-relative offsets (the window's base)
+                a.lea(ax::edi, ax::ptr(ax::ebx, int32_t(pick(0x2C00))));
+                a.lea(ax::esi, ax::ptr(ax::ebx, int32_t(pick(0x2C00))));
+            } else {
+                a.lea(ax::edi, ax::ptr(ax::ebx, int32_t(pick(0x2C00)) - 0x40));
+                a.lea(ax::esi, ax::ptr(ax::ebx, int32_t(pick(0x2C00)) - 0x40));
+            }
+            if (pick(4) == 0) a.add(ax::edi, pick(4));  // unaligned: elements crossing pages
+            a.mov(ax::ecx, n / s2);
+            if (pick(2)) a.std(); else a.cld();
+            if (s2 == 2) a.db(0x66);
+            a.db(pick(8) ? 0xF3 : 0xF2);  // F2 repeats MOVS/STOS too
+            a.db(uint8_t((pick(2) ? 0xA4 : 0xAA) + (s2 == 1 ? 0 : 1)));
+            a.cld();
+            if (pick(3) == 0) a.lea(ax::esi, ax::ptr(ax::ebx, 4));  // non-REP string forms stay fallbacks
+            break;
+        }
+        case 37:
+            if (segmented_) addr16_form(a);
+            else a.lea(pick(2) ? r32() : r16(), ax::ptr(ax::ebx, int32_t(pick(0x300))));
+            break;
+        case 38: addr16_form(a); break;
         default: a.sub(d, reg(sz)); break;
         }
     }
@@ -248,11 +378,16 @@ private:
 
 Case random_case(std::mt19937& rng, bool paging) {
     Case k;
-    Generator g(rng);
+    k.segmented = rng() % 4 == 0;
+    Generator g(rng, k.segmented);
     k.code = g.program(8 + rng() % 40);
     for (unsigned i = 0; i < 8; ++i) k.regs[i] = rng();
     if (rng() % 4 == 0) for (unsigned i = 0; i < 8; ++i) k.regs[i] &= 0xFF;  // small values: more carries and zeros
-    k.regs[EBX] = kData + 0x40 + rng() % 0x40;
+    k.regs[EBX] = (k.segmented ? 0 : kData) + 0x40 + rng() % 0x40;
+    // The segments end inside or past the window: some accesses raise #GP.
+    k.limit = rng() % 2 ? 0xFFFFF : 0x1F00 + rng() % 0x1100;
+    // A budget that ends inside the program (often inside a REP) in a third of the cases.
+    k.budget = rng() % 3 ? 100000 : 1 + rng() % 3000;
     k.regs[ESP] = kStack - (rng() % 64) * 4;
     k.flags = rng();
     k.data.resize(3 * 4096);
@@ -282,7 +417,7 @@ std::string run_case(const Case& k, std::vector<uint32_t>& native) {
     Machine mi(ci), mj(cj);
     setup(mi, k);
     setup(mj, k);
-    Machine::Result ri = mi.run(100000), rj = mj.run(100000);
+    Machine::Result ri = mi.run(k.budget), rj = mj.run(k.budget);
     std::ostringstream d;
     const CpuState &a = mi.cpu.s, &b = mj.cpu.s;
     if (ri.reason != rj.reason) d << "stop reason " << int(ri.reason) << " vs " << int(rj.reason) << "; ";
@@ -328,6 +463,7 @@ void run_many(unsigned cases) {
         const std::string diff = run_case(k, native);
         if (!diff.empty()) {
             FAIL("seed " << seed << " (XLAT_JIT_DIFF_SEED=" << seed << "), " << (k.paging ? "paging" : "flat")
+                         << (k.segmented ? ", segmented" : "") << ", budget " << k.budget
                          << ", code " << hex(k.code) << ": interpreter vs jit: " << diff);
         }
     }

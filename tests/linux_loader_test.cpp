@@ -207,6 +207,33 @@ TEST_CASE("linux: ACPI tables lead the kernel to the PIIX4's PM block, and S5 en
     CHECK(std::string(body.begin(), body.end()).find("_S5_") != std::string::npos);
     CHECK(std::string(body.begin(), body.end()).find("PCI0") != std::string::npos);
     CHECK(rd32(m, fadt + 76) == 0x608);  // PM_TMR_BLK
+    // The MADT (the RSDT's second entry): the local APIC, the I/O APIC and IRQ 0 on pin 2, the
+    // way the board wires them (ACPI 1.0b, 5.2.10.4).
+    REQUIRE(rd32(m, rsdt + 4) == 36 + 8);
+    const uint32_t madt = rd32(m, rsdt + 40);
+    m.phys.read_bytes(madt, sig, 4);
+    sig[4] = 0;
+    CHECK(std::string(sig) == "APIC");
+    CHECK(sums_to_zero(madt, rd32(m, madt + 4)));
+    CHECK(rd32(m, madt + 36) == 0xFEE00000u);
+    CHECK((rd32(m, madt + 40) & 1) == 1);  // PCAT_COMPAT
+    bool lapic = false, ioapic = false, irq0 = false, sci = false;
+    for (uint32_t at = madt + 44; at < madt + rd32(m, madt + 4);) {
+        uint8_t e[12] = {};
+        m.phys.read_bytes(at, e, 2);
+        REQUIRE(e[1] >= 2);
+        m.phys.read_bytes(at, e, std::min<unsigned>(e[1], 12));
+        auto d32 = [&](unsigned o) { return uint32_t(e[o] | e[o + 1] << 8 | e[o + 2] << 16 | uint32_t(e[o + 3]) << 24); };
+        if (e[0] == 0) lapic = e[3] == 0 && (e[4] & 1);
+        if (e[0] == 1) ioapic = d32(4) == 0xFEC00000u && d32(8) == 0;
+        if (e[0] == 2 && e[3] == 0) irq0 = d32(4) == 2;
+        if (e[0] == 2 && e[3] == 9) sci = d32(4) == 9 && (e[8] | e[9] << 8) == 0xD;  // level, active high
+        at += e[1];
+    }
+    CHECK(lapic);
+    CHECK(ioapic);
+    CHECK(irq0);
+    CHECK(sci);
     Machine::Result r = m.run(1000);
     CHECK(r.reason == StopReason::ExitPort);
     CHECK(r.exit_status == 0);

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
@@ -138,11 +139,15 @@ inline std::string find_on_path(const std::string& name) {
 // waits for it through run_process; wait() (or the destructor) joins and gives its result.
 struct BackgroundProcess {
     ProcessResult result;
+    std::atomic<bool> done{false};  // the process ended (result is complete once wait() returns)
     std::thread thread;
     // Runs `program` with `args`.
     BackgroundProcess(const std::string& program, std::vector<std::string> args, double timeout_s = 60) {
         args.insert(args.begin(), program);
-        thread = std::thread([this, argv = std::move(args), timeout_s] { result = run_process(argv, timeout_s); });
+        thread = std::thread([this, argv = std::move(args), timeout_s] {
+            result = run_process(argv, timeout_s);
+            done = true;
+        });
     }
     BackgroundProcess(const BackgroundProcess&) = delete;
     BackgroundProcess& operator=(const BackgroundProcess&) = delete;

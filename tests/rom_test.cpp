@@ -25,7 +25,7 @@ namespace {
 const char* const kRoms[] = {"alu",  "shift", "muldiv", "bcd", "bit", "string", "control", "stack", "move",
                              "misc", "exceptions", "pm32", "pm_descriptors", "pm_gates", "pm_tasks",
                              "pm_exceptions", "pm_v86", "pm_io", "pm_debug", "paging", "paging_pae",
-                             "fpu", "fpu_exc", "fpu_hw", "pic_pit", "gdb_target"};
+                             "fpu", "fpu_exc", "fpu_hw", "pic_pit", "gdb_target", "trace_points", "clock"};
 
 // ROMs that need input, driven by other tests (their ";>" lines say what they print).
 const char* const kDrivenRoms[] = {"serial_echo",           // tests/serial_test.cpp
@@ -129,6 +129,8 @@ ROM_TEST(fpu_exc)
 ROM_TEST_XLAT_ONLY(fpu_hw)
 ROM_TEST(pic_pit)
 ROM_TEST(gdb_target)
+ROM_TEST(trace_points)
+ROM_TEST(clock)
 
 TEST_CASE("every ROM in tests/roms has a test case and expected lines", "[rom]") {
     std::set<std::string> listed(std::begin(kRoms), std::end(kRoms)), found;

@@ -256,6 +256,32 @@ TEST_CASE("serial: the end of piped input is no more input; Ctrl-A keys work in 
     }
 }
 
+TEST_CASE("serial: Ctrl-A c switches between the guest's console and the monitor (mon:stdio)", "[serial][cli]") {
+    Child c(echo_args({"-serial", "mon:stdio", "-debugcon", "none"}));
+    REQUIRE(c.pid > 0);
+    c.send("a");
+    REQUIRE(c.read_until("echo ready\r\na"));
+    // The monitor has the keys: what is typed is echoed and run, the guest sees none of it.
+    c.send("\x01" "c");
+    REQUIRE(c.read_until("xlat monitor - type 'help' for more information"));
+    c.send("info stat\x7fus\r");  // Backspace edits the line
+    REQUIRE(c.read_until("VM status: running\n(xlat) "));
+    c.send("bogus\r");
+    REQUIRE(c.read_until("unknown command: 'bogus'"));
+    // Back to the guest: its echo resumes with the next key.
+    c.send("\x01" "cb");
+    REQUIRE(c.read_until("(xlat) \nb"));
+    c.send("\x01" "c" "quit\r");
+    REQUIRE(c.wait());
+    INFO("stdout: " << c.got_out << "\nstderr: " << c.got_err);
+    CHECK(c.status == 0);
+    CHECK(c.got_out.find("info status\n") == std::string::npos);  // the echo shows the edit
+    CHECK(c.got_out.find("info stat\b \bus") != std::string::npos);
+    const size_t guest_a = c.got_out.find("echo ready\r\na");
+    CHECK(guest_a != std::string::npos);
+    CHECK(c.got_out.find("infob") == std::string::npos);
+}
+
 TEST_CASE("serial: a tcp server back end echoes through its client", "[serial][cli]") {
     SECTION("wait: the machine starts when the client connects; the kernel's port is printed") {
         Child c(echo_args({"-serial", "tcp:127.0.0.1:0,server", "-debugcon", "none"}));

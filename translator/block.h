@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "cpu/insn.h"
+#include "cpu/table.h"
 #include "translator/decoder.h"
 
 namespace xlat {
@@ -48,6 +49,11 @@ struct Block {
     std::vector<std::pair<Block*, uint8_t>> incoming;
     uint16_t native_count = 0;    // instructions emitted natively
     uint16_t probe_count = 0;     // inline TLB probes in a whole run
+    // The interpreter's block path (translator/interp.cpp): every instruction's mnemonic with its
+    // count, and the whole runs not yet multiplied into the per-mnemonic statistics.
+    std::vector<std::pair<uint16_t, uint16_t>> mix;
+    uint64_t pending_runs = 0;
+    std::unique_ptr<SemanticsFn[]> fns;  // per instruction: the semantics it runs (form-specialised)
 
     static constexpr unsigned kMaxInsns = 64;  // size cap of a block
 };

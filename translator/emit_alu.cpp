@@ -148,7 +148,9 @@ bool emit_movx(Emitter& e, const Insn& in) {
 
 bool emit_lea(Emitter& e, const Insn& in) {
     // LEA computes the offset only: no segment, no access (the operand size truncates it).
-    if (in.nops() != 2 || !in.is_reg(0) || !Emitter::is_gpr(in.regv(0)) || in.asize != 4 || in.size(0) < 2) return false;
+    if (in.nops() != 2 || !in.is_reg(0) || !Emitter::is_gpr(in.regv(0)) || (in.asize != 4 && in.asize != 2) ||
+        in.size(0) < 2)
+        return false;
     e.ea();
     e.store_reg(in.regv(0), x86::ebx);
     return true;

@@ -20,7 +20,8 @@ uint32_t parse_jit_disable(const std::string& list) {
     static const struct { const char* name; uint32_t bit; } names[] = {
         {"alu", kDisableAlu}, {"move", kDisableMove}, {"control", kDisableControl}, {"stack", kDisableStack},
         {"cond", kDisableCond}, {"tlb", kDisableTlb}, {"flags", kDisableFlags}, {"chain", kDisableChain},
-        {"all", kDisableAll}};
+        {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
+        {"string", kDisableString}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -31,7 +32,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, tlb, flags, chain, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, tlb, flags, chain, all)");
     }
     return bits;
 }
@@ -71,6 +72,28 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
     case ZYDIS_MNEMONIC_CMOVL: case ZYDIS_MNEMONIC_CMOVNL: case ZYDIS_MNEMONIC_CMOVLE: case ZYDIS_MNEMONIC_CMOVNLE:
         category = kDisableCond;
         return emit_cmovcc;
+    case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_ROL:
+    case ZYDIS_MNEMONIC_ROR: case ZYDIS_MNEMONIC_RCL: case ZYDIS_MNEMONIC_RCR:
+        category = kDisableShift;
+        return emit_shift;
+    case ZYDIS_MNEMONIC_SHLD: case ZYDIS_MNEMONIC_SHRD: category = kDisableShift; return emit_shxd;
+    case ZYDIS_MNEMONIC_MUL: category = kDisableMuldiv; return emit_mul;
+    case ZYDIS_MNEMONIC_IMUL: category = kDisableMuldiv; return emit_imul;
+    case ZYDIS_MNEMONIC_XCHG: category = kDisableMove; return emit_xchg;
+    case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE: case ZYDIS_MNEMONIC_CWD: case ZYDIS_MNEMONIC_CDQ:
+        category = kDisableMove;
+        return emit_convert;
+    case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
+        category = kDisableBit;
+        return emit_bt;
+    case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE: case ZYDIS_MNEMONIC_JCXZ:
+    case ZYDIS_MNEMONIC_JECXZ:
+        category = kDisableControl;
+        return emit_loop;
+    case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD: case ZYDIS_MNEMONIC_STOSB:
+    case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
+        category = kDisableString;
+        return emit_rep_string;
     default: return nullptr;
     }
 }
@@ -109,10 +132,9 @@ void Emitter::store_reg(ZydisRegister r, const x86::Gp& src32) {
 
 bool Emitter::mem_ok() const {
     if (disabled & kDisableTlb) return false;
-    if (in->asize != 4) return false;
-    const unsigned sr = unsigned(in->mem.segment) - ZYDIS_REGISTER_ES;
-    if (sr >= kSegCount) return false;
-    return mode_bits(key) & (1u << (kModeFlatShift + sr));
+    if (in->asize != 4 && in->asize != 2) return false;
+    // A segment that is not flat is checked and based at run time by probe().
+    return unsigned(in->mem.segment) - ZYDIS_REGISTER_ES < kSegCount;
 }
 
 void Emitter::ea() {
@@ -130,11 +152,33 @@ void Emitter::ea() {
     } else if (base) {
         if (m.disp) a.add(x86::ebx, int32_t(m.disp));
     } else {
-        a.mov(x86::ebx, m.disp);
+        a.mov(x86::ebx, in->asize == 2 ? (m.disp & 0xFFFF) : m.disp);
     }
+    // 16-bit addressing: BX/BP/SI/DI and the displacement wrap at 64 KiB (SDM Vol. 2A, 2.1.5).
+    if (in->asize == 2 && (base || index)) a.movzx(x86::ebx, x86::bx);
+    const unsigned sr = unsigned(m.segment) - ZYDIS_REGISTER_ES;
+    seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
 }
 
 void Emitter::probe(unsigned size, bool write) {
+    if (seg_pending_ >= 0) {
+        // Cpu::linear's fast path, inline: the access kind the segment allows without the
+        // descriptor checks (Cpu::seg_ok: present, writable, not expand-down...), and offset +
+        // size - 1 within the limit, computed in 64 bits so that it cannot wrap. Anything else
+        // takes the slow path, whose semantics function raises #GP/#SS exactly.
+        const unsigned sr = unsigned(seg_pending_);
+        seg_pending_ = -1;
+        const int32_t ok_disp = int32_t(reinterpret_cast<const char*>(cpu.seg_ok() + sr) -
+                                        reinterpret_cast<const char*>(&cpu));
+        const size_t seg = offsetof(CpuState, seg) + sr * sizeof(SegmentCache);
+        a.test(x86::byte_ptr(x86::r14, ok_disp), int32_t(1u << unsigned(write ? Access::Write : Access::Read)));
+        a.jz(slow());
+        a.lea(x86::rdx, x86::ptr(x86::rbx, int32_t(size - 1)));
+        a.mov(x86::eax, field(seg + offsetof(SegmentCache, limit), 4));
+        a.cmp(x86::rdx, x86::rax);
+        a.ja(slow());
+        a.add(x86::ebx, field(seg + offsetof(SegmentCache, base), 4));
+    }
     const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
     const TlbEntry* tlb = cpu.mmu.tlb_entries(user);
     static_assert(sizeof(TlbEntry) == 24, "the probe scales the index by 24");
@@ -170,19 +214,27 @@ asmjit::Label Emitter::done() {
     return done_;
 }
 
-void Emitter::capture_flags(uint32_t written, uint32_t clear) {
+uint32_t Emitter::live_flags(uint32_t written) const {
     // Liveness in kFlagBit* order (CF PF AF ZF SF OF) against EFLAGS bits.
     static const uint32_t bit_of[6] = {CF, PF, AF, ZF, SF, OF};
     uint32_t live = 0;
     for (unsigned i = 0; i < 6; ++i)
         if (live_after & (1u << i)) live |= bit_of[i];
     if ((disabled & kDisableFlags)) live = kArithFlags;
-    if (!(live & written)) return;
+    return live & written;
+}
+
+void Emitter::merge_flags(const x86::Gp& value32, uint32_t mask) {
+    a.and_(field(offsetof(CpuState, eflags), 4), int32_t(~mask));
+    a.or_(field(offsetof(CpuState, eflags), 4), value32);
+}
+
+void Emitter::capture_flags(uint32_t written, uint32_t clear) {
+    if (!live_flags(written)) return;
     a.pushfq();
     a.pop(x86::rcx);
     a.and_(x86::ecx, int32_t(written & ~clear));
-    a.and_(field(offsetof(CpuState, eflags), 4), int32_t(~written));
-    a.or_(field(offsetof(CpuState, eflags), 4), x86::ecx);
+    merge_flags(x86::ecx, written);
 }
 
 void Emitter::load_cf() { a.bt(field(offsetof(CpuState, eflags), 4), 0); }
@@ -220,6 +272,7 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     last = is_last;
     rip_set = false;
     has_slow_ = has_done_ = false;
+    seg_pending_ = -1;
 }
 
 void Emitter::end_native() {

@@ -36,6 +36,10 @@ enum JitDisable : uint32_t {
     kDisableFlags = 1u << 6,    // "flags": no liveness (every flag written is captured)
     kDisableChain = 1u << 7,    // "chain": every block returns to the dispatcher (no links, no inline jump cache)
     kDisableAll = 1u << 8,      // "all": no native emission at all
+    kDisableShift = 1u << 9,    // "shift": shifts and rotates
+    kDisableMuldiv = 1u << 10,  // "muldiv": MUL, IMUL
+    kDisableBit = 1u << 11,     // "bit": BT, BTS, BTR, BTC
+    kDisableString = 1u << 12,  // "string": REP MOVS, REP STOS
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -83,13 +87,18 @@ public:
     static bool is_gpr(ZydisRegister r);
 
     // ---- memory ----
-    // True when operand `i`'s memory form can be emitted inline: 32-bit addressing, a flat
-    // segment, the inline TLB not disabled.
+    // True when the memory operand can be emitted inline: 16- or 32-bit addressing, a flat
+    // segment, or (outside protected mode proper, or with a usable segment at run time) one
+    // whose base and limit the probe applies; the inline TLB not disabled.
     bool mem_ok() const;
-    // Computes the effective (= linear, the segment being flat) address into ebx.
+    // Computes the effective address (the offset in the segment) into ebx; for a flat segment
+    // that is the linear address, otherwise the next probe() checks it and adds the base.
     void ea();
     // The inline probe of the TLB for an access of `size` bytes at ebx: rbp = host address,
     // or a jump to the instruction's slow path. `write`: the write tag (also for read-modify-write).
+    // After ea() of a segment that is not flat it first runs the segment's checks (the access
+    // kind allowed by Cpu::seg_ok(), the limit; any doubt goes to the slow path) and adds the
+    // base, so ebx is linear afterwards.
     void probe(unsigned size, bool write);
     // The slow path label of the current instruction (created on first use, emitted at the end).
     asmjit::Label slow();
@@ -102,6 +111,11 @@ public:
     // bits are stored as 0 whatever the host says (AF of the logic instructions: the
     // interpreter's rule).
     void capture_flags(uint32_t written, uint32_t clear = 0);
+    // The EFLAGS bits of `written` that a later reader may need (all of them with the "flags"
+    // category disabled): what an emitter that computes flags itself must store.
+    uint32_t live_flags(uint32_t written) const;
+    // Stores the `mask` bits of `value32` (other bits zero) into CpuState::eflags.
+    void merge_flags(const x86::Gp& value32, uint32_t mask);
     // Loads guest CF into host CF (for ADC, SBB, RCL, RCR).
     void load_cf();
     // Evaluates guest condition `cc` (0-15, the Jcc encoding) from CpuState::eflags; returns the
@@ -126,6 +140,7 @@ public:
 private:
     asmjit::Label slow_, done_;
     bool has_slow_ = false, has_done_ = false;
+    int seg_pending_ = -1;  // ea() of a segment that is not flat: the SegReg probe() checks
     std::vector<std::function<void()>> cold_;
 };
 
@@ -153,5 +168,20 @@ bool emit_push(Emitter& e, const Insn& in);
 bool emit_pop(Emitter& e, const Insn& in);
 bool emit_setcc(Emitter& e, const Insn& in);
 bool emit_cmovcc(Emitter& e, const Insn& in);
+bool emit_shift(Emitter& e, const Insn& in);     // emit_shift.cpp
+bool emit_shxd(Emitter& e, const Insn& in);
+bool emit_mul(Emitter& e, const Insn& in);       // emit_muldiv.cpp
+bool emit_imul(Emitter& e, const Insn& in);
+bool emit_xchg(Emitter& e, const Insn& in);      // emit_misc.cpp
+bool emit_convert(Emitter& e, const Insn& in);
+bool emit_bt(Emitter& e, const Insn& in);
+bool emit_loop(Emitter& e, const Insn& in);
+bool emit_rep_string(Emitter& e, const Insn& in);  // emit_string.cpp
+
+// Flag liveness across an instruction with a native emitter of these files: the arithmetic
+// flags (kFlagBit*) live before `in` given those live after it, or 0x3F when it may fault, may
+// leave a flag unwritten or reads them (the block's liveness pass, translator/jit.cpp, asks this
+// for the mnemonics it does not know itself).
+uint8_t flags_live_before(const Insn& in, uint8_t live_after);
 
 } // namespace xlat

@@ -14,6 +14,7 @@ uint32_t fault_status(Cpu& c, const GuestFault& f) noexcept {
 uint32_t helper_semantics(Cpu* c, const Insn* in) noexcept {
     try {
         in->row->fn(*c, *in);
+        if (c->count_forms) c->count_form(*in);
         return kBlockNext;
     } catch (const GuestFault& f) {
         return fault_status(*c, f);

@@ -2,6 +2,7 @@
 
 #include "translator/helpers.h"
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -95,6 +96,14 @@ void Interpreter::step() {
                            s.reg32(ECX), s.reg32(EDX), s.reg32(ESI), s.reg32(EDI), s.reg32(EBP), s.reg32(ESP),
                            s.eflags);
         }
+        if (cpu_.trace.on(kTraceExec)) {
+            trace_exec(disassemble(in).c_str());
+            if (in.mnemonic == debug_break) {  // the planted divergence: skip the semantics
+                s.set_eip(in.next_eip);
+                ++s.icount;
+                return;
+            }
+        }
         if (!in.row) cpu_.undefined(&in);
         s.set_eip(in.next_eip);
         const uint64_t counted_before = s.icount;
@@ -107,7 +116,9 @@ void Interpreter::step() {
         // A REP string instruction counts its further iterations itself (cpu/string.cpp).
         cpu_.stats.executed[in.mnemonic] += 1 + (s.icount - counted_before);
     } catch (const GuestFault& f) {
-        // Faults of the fetch and decode, and instruction breakpoints.
+        // Faults of the fetch and decode, and instruction breakpoints. An instruction that does
+        // not decode (#UD) still gets its exec line, as QEMU logs the block that raises it.
+        if (f.vector == kUD && cpu_.trace.on(kTraceExec)) trace_exec("(undefined opcode)");
         s.fault = PendingFault{1, f.vector, f.error_code, f.address};
         deliver_pending_fault(cpu_);
         ++s.icount;
@@ -115,6 +126,22 @@ void Interpreter::step() {
     }
     ++s.icount;
     debug_traps();
+}
+
+void Interpreter::trace_exec(const char* text) {
+    // One line of key=value fields: the state before the instruction, as QEMU's -d cpu prints
+    // it at the entry of each translation block (one instruction each with -singlestep).
+    const CpuState& s = cpu_.s;
+    char segs[6][24];
+    static constexpr const char* kNames[6] = {"es", "cs", "ss", "ds", "fs", "gs"};
+    for (unsigned i = 0; i < 6; ++i)
+        std::snprintf(segs[i], sizeof segs[i], "%s=%04x/%08x", kNames[i], s.seg[i].selector, uint32_t(s.seg[i].base));
+    cpu_.trace.log(kTraceExec,
+                   "eip=%08x eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x efl=%08x "
+                   "%s %s %s %s %s %s cr0=%08x cr2=%08x cr3=%08x cr4=%08x | %s",
+                   s.eip(), s.reg32(EAX), s.reg32(EBX), s.reg32(ECX), s.reg32(EDX), s.reg32(ESI), s.reg32(EDI),
+                   s.reg32(EBP), s.reg32(ESP), s.eflags, segs[0], segs[1], segs[2], segs[3], segs[4], segs[5],
+                   uint32_t(s.cr0), uint32_t(s.cr2), uint32_t(s.cr3), uint32_t(s.cr4), text);
 }
 
 void Interpreter::debug_traps() {
@@ -143,6 +170,25 @@ StopReason Interpreter::run(uint64_t max_insns) {
     CpuState& s = cpu_.s;
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
     cpu_.icount_end = end;  // REP string instructions stop between iterations there
+    const StopReason r = blocks_ ? run_blocks(end) : run_steps(end);
+    cpu_.icount_end = UINT64_MAX;
+    return r;
+}
+
+namespace {
+
+// Takes the stop reason the run ended with.
+StopReason take_stop(Cpu& cpu) {
+    StopReason r = StopReason(cpu.s.pending_exit);
+    cpu.s.pending_exit = 0;
+    cpu.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_acq_rel);  // the stop is taken
+    return r;
+}
+
+} // namespace
+
+StopReason Interpreter::run_steps(uint64_t end) {
+    CpuState& s = cpu_.s;
     for (;;) {
         // One load per boundary (docs/runloop.md): interrupts, stops, timers and other threads
         // all come through the exit request; nothing is polled here.
@@ -178,11 +224,270 @@ StopReason Interpreter::run(uint64_t max_insns) {
             break;
         }
     }
-    StopReason r = StopReason(s.pending_exit);
-    s.pending_exit = 0;
-    cpu_.exit_request.fetch_and(~Cpu::kExitStop, std::memory_order_acq_rel);  // the stop is taken
-    cpu_.icount_end = UINT64_MAX;
-    return r;
+    return take_stop(cpu_);
+}
+
+// ---- the block path ----
+//
+// A block runs instead of steps only at a boundary where step() would do nothing but fetch and
+// run: no TF (single step), no RF, no interrupt shadow (nor debug traps it holds), no DR7
+// breakpoint (code, data or I/O), no alignment checking at CPL 3, no debugger stop and no
+// --trace insn. Inside the block nothing can bring one of those about without ending the block
+// (every row that changes them has kEndsBlock: tests/mode_key_test.cpp) or being seen after the
+// instruction (the interrupt shadow, HLT, the exit request), so each instruction runs exactly as
+// step() would run it.
+
+namespace {
+
+// What a block's decoding depends on besides its bytes and EIP: the decoder's mode, CR0.EM/TS
+// (bad x87 opcodes decode as #NM) and the CS limit (where decode_block stops).
+uint64_t block_key(const CpuState& s) {
+    return (uint64_t(uint32_t(decode_mode(s)) | ((s.cr0 & (CR0_EM | CR0_TS)) ? 4u : 0u)) << 32) | s.seg[CS].limit;
+}
+
+} // namespace
+
+Interpreter::~Interpreter() { disable_blocks(); }
+
+void Interpreter::disable_blocks() {
+    if (!blocks_) return;
+    PhysMem& phys = cpu_.mmu.phys();
+    count_runs();
+    blocks_->clear();
+    blocks_.reset();
+    if (phys.on_code_write_ctx == this) {
+        phys.on_code_write = nullptr;
+        phys.on_code_write_ctx = nullptr;
+    }
+    phys.remove_listener(this);
+    flush_pending_ = false;
+    // kExitCode is the block path's; run_steps would take it for a request to return.
+    cpu_.exit_request.fetch_and(~Cpu::kExitCode, std::memory_order_acq_rel);
+}
+
+void Interpreter::enable_blocks() {
+    if (blocks_) return;
+    PhysMem& phys = cpu_.mmu.phys();
+    blocks_ = std::make_unique<BlockCache>(phys);
+    phys.on_code_write = &Interpreter::code_written;
+    phys.on_code_write_ctx = this;
+    phys.add_listener(&Interpreter::map_changed, this);
+}
+
+void Interpreter::code_written(void* ctx, uint32_t paddr, unsigned size) {
+    Interpreter& in = *static_cast<Interpreter*>(ctx);
+    const uint32_t last = paddr + (size ? size - 1 : 0);
+    unsigned n = in.blocks_->invalidate_page(paddr);
+    if ((last >> kPageBits) != (paddr >> kPageBits)) n += in.blocks_->invalidate_page(last);
+    if (!n) return;
+    in.bstats_.invalidated += n;
+    // The running block (the write may be its own, or a device's during an OUT) stops after
+    // the writing instruction; its decoded instructions stay alive until the next flush.
+    in.cpu_.request_exit(Cpu::kExitCode);
+}
+
+void Interpreter::map_changed(void* ctx, uint32_t, uint64_t) {
+    // The bytes behind a host address may have changed (a region moved, A20): every block goes,
+    // once none runs any more.
+    Interpreter& in = *static_cast<Interpreter*>(ctx);
+    in.flush_pending_ = true;
+    in.cpu_.request_exit(Cpu::kExitCode);
+}
+
+void Interpreter::count_runs() {
+    for (Block* b : counted_) {
+        for (const auto& [mn, count] : b->mix) cpu_.stats.executed[mn] += uint64_t(count) * b->pending_runs;
+        b->pending_runs = 0;
+    }
+    counted_.clear();
+}
+
+void Interpreter::flush() {
+    flush_pending_ = false;
+    count_runs();
+    blocks_->clear();
+    ++bstats_.flushes;
+}
+
+Block* Interpreter::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key) {
+    const CpuState& s = cpu_.s;
+    PhysMem& phys = cpu_.mmu.phys();
+    const uint8_t* ram = phys.ram();
+    const bool in_ram = host >= ram && host < ram + phys.ram_size();
+    // Code rewritten again and again is stepped: a decode per write costs more than it saves.
+    if (in_ram && blocks_->page_too_hot(uint32_t(host - ram))) return nullptr;
+    const unsigned room = kPageSize - (lin & ~kPageMask);
+    const unsigned n = decode_block(decoder_, host, room, eip, s.seg[CS].limit, decode_mode(s),
+                                    s.cr0 & (CR0_EM | CR0_TS), 0, scratch_insns_, scratch_eips_);
+    if (!n) return nullptr;
+    if (blocks_->size() >= kMaxBlocks) flush_pending_ = true;  // flushed at the next turn
+    auto b = std::make_unique<Block>();
+    b->eip = eip;
+    b->cs_base = cs_base;
+    b->key = key;
+    b->host = host;
+    b->ninsns = uint16_t(n);
+    b->insns.reset(new Insn[n]);
+    b->eips.reset(new uint32_t[n]);
+    std::memcpy(static_cast<void*>(b->insns.get()), scratch_insns_.data(), n * sizeof(Insn));
+    std::memcpy(b->eips.get(), scratch_eips_.data(), n * sizeof(uint32_t));
+    b->nbytes = uint16_t(scratch_eips_.back() - eip + scratch_insns_.back().length);
+    b->fns.reset(new SemanticsFn[n]);
+    for (unsigned i = 0; i < n; ++i) {
+        b->fns[i] = semantics_for(scratch_insns_[i]);
+        const uint16_t mn = scratch_insns_[i].mnemonic;
+        auto it = std::find_if(b->mix.begin(), b->mix.end(), [&](const auto& p) { return p.first == mn; });
+        if (it == b->mix.end()) b->mix.emplace_back(mn, 1);
+        else ++it->second;
+    }
+    if (in_ram) {
+        b->ram = true;
+        b->paddr = uint32_t(host - ram);
+    }
+    ++bstats_.translated;
+    bstats_.insns += n;
+    return blocks_->insert(std::move(b));
+}
+
+Block* Interpreter::lookup() {
+    const CpuState& s = cpu_.s;
+    const uint32_t eip = s.eip();
+    if (eip > s.seg[CS].limit) return nullptr;  // step() raises the #GP
+    const uint32_t cs_base = s.seg[CS].base;
+    const uint32_t lin = cs_base + eip;
+    const uint8_t* host = cpu_.mmu.try_exec_host(lin, cpu_.user());
+    if (!host) return nullptr;  // a fetch fault or MMIO: step()
+    const uint64_t key = block_key(s);
+    Block* b = blocks_->jump(lin);
+    if (!b || !b->valid || b->host != host || b->eip != eip || b->cs_base != cs_base || b->key != key) {
+        b = blocks_->find(host, eip, cs_base, key, 0);
+        if (!b && !(b = translate(host, lin, eip, cs_base, key))) return nullptr;
+        blocks_->set_jump(lin, b);
+    }
+    return b;
+}
+
+void Interpreter::run_block(Block* b, uint64_t budget) {
+    CpuState& s = cpu_.s;
+    const unsigned n = b->ninsns < budget ? b->ninsns : unsigned(budget);
+    const Insn* insns = b->insns.get();
+    const uint32_t* eips = b->eips.get();
+    const SemanticsFn* fns = b->fns.get();
+    const uint64_t start = s.icount;
+    ++bstats_.runs;
+    cpu_.debug_hits = 0;
+    unsigned i = 0;
+    try {
+        while (i < n) {
+            const Insn& in = insns[i];
+            s.insn_eip = eips[i];
+            s.set_eip(in.next_eip);
+            fns[i](cpu_, in);
+            ++s.icount;
+            ++i;
+            // What step() would look at before the next instruction: the exit request (a stop,
+            // an interrupt, a write into this block's code), an interrupt shadow, HLT.
+            if (cpu_.exit_request.load(std::memory_order_relaxed) | s.inhibit_irq | s.halted) break;
+        }
+    } catch (const GuestFault& f) {
+        // Instruction i faulted: the ones before it retired, it counts as a step (as in step()).
+        for (unsigned k = 0; k < i; ++k) ++cpu_.stats.executed[insns[k].mnemonic];
+        s.fault = PendingFault{1, f.vector, f.error_code, f.address};
+        deliver_pending_fault(cpu_);
+        ++s.icount;
+        return;
+    }
+    if (i == b->ninsns) {
+        if (b->pending_runs++ == 0) counted_.push_back(b);
+    } else {
+        for (unsigned k = 0; k < i; ++k) ++cpu_.stats.executed[insns[k].mnemonic];
+    }
+    // A REP string instruction (always last) counts its further iterations itself.
+    if (const uint64_t extra = s.icount - start - i) cpu_.stats.executed[insns[i - 1].mnemonic] += extra;
+    // A task switch's T bit (the task switch ends the block).
+    if (s.task_trap | s.held_dr6 | s.single_step | cpu_.debug_hits) debug_traps();
+}
+
+bool Interpreter::per_insn_duties() const {
+    const CpuState& s = cpu_.s;
+    return (s.eflags & (TF | RF)) || s.inhibit_irq || (s.dr[7] & 0xFF) ||
+           ((s.cr0 & CR0_AM) && (s.eflags & AC) && s.cpl == 3) || cpu_.trace.on(TraceFlag(kTraceInsn | kTraceExec)) ||
+           cpu_.debugger_armed();
+}
+
+void Interpreter::step_block() {
+    Block* b = nullptr;
+    if (blocks_) {
+        if (cpu_.exit_request.load(std::memory_order_acquire) & Cpu::kExitCode) {
+            cpu_.exit_request.fetch_and(~Cpu::kExitCode, std::memory_order_acq_rel);
+            if (flush_pending_) flush();
+        }
+        if (!cpu_.exit_request.load(std::memory_order_acquire) && !per_insn_duties()) b = lookup();
+    }
+    if (!b) {
+        step();
+        return;
+    }
+    run_block(b, 1);
+    count_runs();
+}
+
+StopReason Interpreter::run_blocks(uint64_t end) {
+    CpuState& s = cpu_.s;
+    for (;;) {
+        if (const uint32_t req = cpu_.exit_request.load(std::memory_order_acquire)) {
+            if (req & Cpu::kExitCode) {  // ours: a write hit decoded code, or the map changed
+                cpu_.exit_request.fetch_and(~Cpu::kExitCode, std::memory_order_acq_rel);
+                if (flush_pending_) flush();
+            }
+            // As run_steps.
+            if ((req & Cpu::kExitIrq) && !(cpu_.debugger_armed() && cpu_.debugger.single_step)) {
+                cpu_.exit_request.fetch_and(~Cpu::kExitIrq, std::memory_order_acq_rel);
+                if (cpu_.accept_interrupts()) {
+                    ++s.icount;
+                    cpu_.request_exit(Cpu::kExitIrq);
+                    continue;
+                }
+                if (s.inhibit_irq) cpu_.request_exit(Cpu::kExitIrq);
+            }
+            if (req & ~(Cpu::kExitIrq | Cpu::kExitCode)) break;
+        }
+        if (s.icount >= end) { cpu_.request_stop(StopReason::MaxInsns); break; }
+        if (s.halted) break;
+        if (flush_pending_) flush();
+        if (cpu_.debugger_armed()) {
+            if (cpu_.debugger_stop_before()) {
+                cpu_.request_stop(StopReason::Debug);
+                break;
+            }
+            step();
+            if (cpu_.debugger_stop_after()) {
+                cpu_.request_stop(StopReason::Debug);
+                break;
+            }
+            continue;
+        }
+        Block* b = per_insn_duties() ? nullptr : lookup();
+        if (!b) {
+            ++bstats_.steps;
+            step();
+            continue;
+        }
+        run_block(b, end - s.icount);
+    }
+    count_runs();
+    return take_stop(cpu_);
+}
+
+std::string Interpreter::describe_stats() const {
+    if (!blocks_) return {};
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "interpreter: blocks decoded %" PRIu64 " (%" PRIu64 " instructions), blocks run %" PRIu64
+                  ", invalidated %" PRIu64 ", flushes %" PRIu64 ", single steps %" PRIu64 "\n",
+                  bstats_.translated, bstats_.insns, bstats_.runs, bstats_.invalidated, bstats_.flushes,
+                  bstats_.steps);
+    return buf;
 }
 
 std::string Interpreter::disassemble(const Insn& in) const {

@@ -65,6 +65,8 @@ void Jit::code_written(void* ctx, uint32_t paddr, unsigned size) {
     if ((last >> kPageBits) != (paddr >> kPageBits)) n += j.cache_.invalidate_page(last);
     if (!n) return;
     j.stats_.invalidated += n;
+    if (j.cpu_.trace.enabled(kTraceJit))
+        j.cpu_.trace.log(kTraceJit, "write of %u bytes at physical %08x invalidated %u blocks", size, paddr, n);
     // A block that wrote into its own page (or any block: the write may come from a device
     // during an OUT) stops after the writing instruction, at the test that follows every call.
     j.cpu_.request_exit(Cpu::kExitCode);
@@ -140,7 +142,7 @@ void flag_liveness(const Block& b, std::vector<uint8_t>& live_after) {
         case ZYDIS_MNEMONIC_NOT:
             if (mem || in.row->form != Form::Any) live = 0x3F;
             break;
-        default: live = 0x3F; break;
+        default: live = flags_live_before(in, live); break;  // the other emitters' rules
         }
     }
 }
@@ -396,9 +398,9 @@ bool Jit::emit(Block& b) {
 
 bool Jit::needs_interp() const {
     const CpuState& s = cpu_.s;
-    // An interrupt shadow, RF and the instruction trace are per-instruction business of the
+    // An interrupt shadow, RF and the instruction traces are per-instruction business of the
     // interpreter's step; kModeInterp (TF, breakpoints, #AC) is tested with the key.
-    return s.inhibit_irq || (s.eflags & RF) || cpu_.trace.on(kTraceInsn);
+    return s.inhibit_irq || (s.eflags & RF) || cpu_.trace.on(TraceFlag(kTraceInsn | kTraceExec));
 }
 
 Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap) {
@@ -433,6 +435,9 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     }
     ++stats_.blocks_translated;
     stats_.insns_translated += n;
+    if (cpu_.trace.enabled(kTraceJit))
+        cpu_.trace.log(kTraceJit, "translated %04x:%08x (linear %08x): %u instructions, %u guest bytes -> %u host bytes",
+                       s.seg[CS].selector, eip, lin, n, unsigned(b->nbytes), unsigned(b->code_size));
     stats_.translate_ns += uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                         std::chrono::steady_clock::now() - t0).count());
     return cache_.insert(std::move(b));

@@ -28,6 +28,7 @@ public:
 struct ImageOptions {
     bool read_only = false;
     bool snapshot = false;  // writes to a temporary overlay in memory; the file stays untouched
+    bool cdrom = false;     // a CD image: read-only, and an ISO 9660 volume is what it should hold
 };
 
 class RawImage : public BlockDevice {

@@ -10,49 +10,50 @@
 namespace xlat {
 
 std::unique_ptr<RawImage> RawImage::open(const std::string& path, const ImageOptions& opt, std::string& error) {
+    const std::string kind = opt.cdrom ? "CD image" : "disk image";
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) {
-        error = "cannot open disk image '" + path + "': " + std::strerror(errno);
+        error = "cannot open " + kind + " '" + path + "': " + std::strerror(errno);
         return nullptr;
     }
     if (S_ISDIR(st.st_mode)) {
-        error = "disk image '" + path + "' is a directory";
+        error = kind + " '" + path + "' is a directory";
         return nullptr;
     }
     if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-        error = "disk image '" + path + "' is not a regular file or block device";
+        error = kind + " '" + path + "' is not a regular file or block device";
         return nullptr;
     }
     // With a snapshot the file is only ever read.
-    const bool write_file = !opt.read_only && !opt.snapshot;
+    const bool write_file = !opt.read_only && !opt.snapshot && !opt.cdrom;
     const int fd = ::open(path.c_str(), (write_file ? O_RDWR : O_RDONLY) | O_CLOEXEC);
     if (fd < 0) {
-        error = "cannot open disk image '" + path + "'" + (write_file ? " for writing" : "") + ": " + std::strerror(errno) +
+        error = "cannot open " + kind + " '" + path + "'" + (write_file ? " for writing" : "") + ": " + std::strerror(errno) +
                 (write_file && (errno == EACCES || errno == EROFS) ? " (use readonly=on or -snapshot)" : "");
         return nullptr;
     }
     const off_t size = ::lseek(fd, 0, SEEK_END);
     uint8_t probe[1];
     if (size < 0 || (size > 0 && ::pread(fd, probe, 1, 0) != 1)) {
-        error = "cannot read disk image '" + path + "': " + std::strerror(errno ? errno : EIO);
+        error = "cannot read " + kind + " '" + path + "': " + std::strerror(errno ? errno : EIO);
         ::close(fd);
         return nullptr;
     }
     if (size < off_t(kSectorSize)) {
-        error = "disk image '" + path + "' is smaller than one 512-byte sector";
+        error = kind + " '" + path + "' is smaller than one 512-byte sector";
         ::close(fd);
         return nullptr;
     }
     // An ISO 9660 volume ("CD001" in the descriptor at 32 KiB) belongs on a CD-ROM drive.
     char cd[5];
-    if (size >= 0x8006 && ::pread(fd, cd, 5, 0x8001) == 5 && std::memcmp(cd, "CD001", 5) == 0) {
-        error = "disk image '" + path + "' is an ISO 9660 CD image; give it as a CD-ROM, not a hard disk";
+    if (!opt.cdrom && size >= 0x8006 && ::pread(fd, cd, 5, 0x8001) == 5 && std::memcmp(cd, "CD001", 5) == 0) {
+        error = kind + " '" + path + "' is an ISO 9660 CD image; give it as a CD-ROM, not a hard disk";
         ::close(fd);
         return nullptr;
     }
     // A partial last sector is not addressable (QEMU rounds the same way for raw images).
     return std::unique_ptr<RawImage>(
-        new RawImage(fd, path, uint64_t(size) / kSectorSize, opt.read_only, opt.snapshot));
+        new RawImage(fd, path, uint64_t(size) / kSectorSize, opt.read_only || opt.cdrom, opt.snapshot));
 }
 
 RawImage::RawImage(int fd, std::string path, uint64_t sectors, bool read_only, bool snapshot)

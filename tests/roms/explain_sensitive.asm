@@ -1,11 +1,14 @@
 ; explain_sensitive.asm: known numbers of the sensitive-unprivileged instructions (SGDT 3, SIDT 5,
-; SMSW 7, PUSHF 11, POPF 11, INT 4, IRET 7), privileged ones (LGDT 2, LIDT 1, and MOV to and from
+; SMSW 7, PUSHF 11, POPF 11, INT 6: 30h 4 times and 31h twice, IRET 9), privileged ones (LGDT 2, LIDT 1, and MOV to and from
 ; CR0), three #DE, and a loop of ALU work, for tests/explain_test.cpp: `xlat explain` must report
 ; exactly these counts. It prints "ok" through OUT alone (rom.inc's print macros use PUSHF/POPF)
 ; and exits with status (0x10 << 1) | 1 = 33.
 ;
 ; The PUSHF/POPF loop is the byte sequence 9C 9D E2 FC (pushf; popf; loop $-2), which the test
-; finds in the image to start an --from/--count window there.
+; finds in the image to start an --from/--count window there. So is the sequence of forms that
+; share a mnemonic with plain ones, which starts with `mov si, 5EC5h` (BE C5 5E): in its first 18
+; instructions MOV from a segment register 1, MOV to one 2, plain MOV 1, PUSH DS 1, POP DS 1, far
+; CALL 2 and far RET 2, near CALL 1 and near RET 1, far JMP 1 and near JMP 1, INT 31h 2, IRET 2.
 %include "rom.inc"
         ROM_BEGIN
 
@@ -14,6 +17,8 @@ rom_main:
         mov es, ax
         mov word [es:0x30 * 4], int30_handler   ; INT 30h: a real-mode IVT entry
         mov word [es:0x30 * 4 + 2], ROM_SEG
+        mov word [es:0x31 * 4], int30_handler   ; INT 31h: the same handler
+        mov word [es:0x31 * 4 + 2], ROM_SEG
         mov word [es:0 * 4], de_handler         ; #DE: skips the 2-byte DIV
         mov word [es:0 * 4 + 2], ROM_SEG
         lgdt [cs:gdt_pointer]
@@ -51,6 +56,21 @@ alu:    add eax, ebx
         mov ax, 1
         div bl                  ; #DE
 %endrep
+forms:  mov si, 0x5EC5           ; the marker
+        mov ax, ds
+        mov ds, ax
+        mov es, ax
+        push ds
+        pop ds
+        call ROM_SEG:far_proc
+        call ROM_SEG:far_proc
+        jmp ROM_SEG:.far_done
+.far_done:
+        int 0x31
+        int 0x31
+        call near_proc
+        jmp short .near_done
+.near_done:
         mov eax, cr0            ; MOV from CR0 and back: PE stays clear
         mov cr0, eax
         mov al, 'o'
@@ -64,6 +84,12 @@ alu:    add eax, ebx
 
 int30_handler:
         iret
+
+far_proc:
+        retf
+
+near_proc:
+        ret
 
 ; #DE is a fault: the pushed IP is the DIV's; its 2 bytes (F6 F3) are skipped.
 de_handler:

@@ -1,0 +1,149 @@
+// Native emitters of XCHG, CBW/CWDE/CWD/CDQ, BT/BTS/BTR/BTC and LOOP/LOOPE/LOOPNE/JCXZ/JECXZ
+// (translator/emitter.h). None of them computes an undefined flag: BT* define CF and leave the
+// other flags as they were (cpu/bit.cpp), which the host's CF alone, captured, reproduces.
+#include "cpu/flags.h"
+#include "cpu/mode.h"
+#include "cpu/table.h"
+#include "translator/emitter.h"
+
+namespace xlat {
+
+namespace {
+
+x86::Gp sized(const x86::Gp& r32, unsigned size) { return size == 1 ? r32.r8() : size == 2 ? r32.r16() : r32; }
+
+bool gpr_operand(const Insn& in, unsigned i) { return in.is_reg(i) && Emitter::is_gpr(in.regv(i)); }
+
+} // namespace
+
+// XCHG reg, reg and XCHG mem, reg (either order). The memory form's LOCK is host atomicity,
+// which one guest CPU cannot observe. As the semantics function: a memory operand is written
+// first, so a fault leaves the register untouched.
+bool emit_xchg(Emitter& e, const Insn& in) {
+    if (in.nops() != 2) return false;
+    const unsigned n = in.size(0);
+    if ((n != 1 && n != 2 && n != 4) || in.size(1) != n) return false;
+    x86::Assembler& a = e.a;
+    if (gpr_operand(in, 0) && gpr_operand(in, 1)) {
+        e.load_reg(x86::eax, in.regv(0));
+        e.load_reg(x86::ecx, in.regv(1));
+        e.store_reg(in.regv(1), x86::eax);  // the semantics function's order: operand 1 first
+        e.store_reg(in.regv(0), x86::ecx);
+        return true;
+    }
+    const unsigned mi = in.is_mem(0) ? 0 : 1, ri = 1 - mi;
+    if (!in.is_mem(mi) || !gpr_operand(in, ri) || !e.mem_ok()) return false;
+    e.ea();
+    e.probe(n, true);
+    const x86::Mem m(x86::rbp, 0, n);
+    if (n == 4) a.mov(x86::eax, m);
+    else a.movzx(x86::eax, m);
+    e.load_reg(x86::ecx, in.regv(ri));
+    a.mov(m, sized(x86::ecx, n));
+    e.store_reg(in.regv(ri), x86::eax);
+    return true;
+}
+
+// CBW AX = sext(AL), CWDE EAX = sext(AX), CWD DX = sign of AX, CDQ EDX = sign of EAX.
+bool emit_convert(Emitter& e, const Insn& in) {
+    x86::Assembler& a = e.a;
+    switch (in.mnem()) {
+    case ZYDIS_MNEMONIC_CBW:
+        a.movsx(x86::eax, Emitter::gpr_mem(EAX, 1));
+        e.store_reg(ZYDIS_REGISTER_AX, x86::eax);
+        break;
+    case ZYDIS_MNEMONIC_CWDE:
+        a.movsx(x86::eax, Emitter::gpr_mem(EAX, 2));
+        e.store_reg(ZYDIS_REGISTER_EAX, x86::eax);
+        break;
+    case ZYDIS_MNEMONIC_CWD:
+        a.movsx(x86::eax, Emitter::gpr_mem(EAX, 2));
+        a.sar(x86::eax, 16);
+        e.store_reg(ZYDIS_REGISTER_DX, x86::eax);
+        break;
+    case ZYDIS_MNEMONIC_CDQ:
+        a.mov(x86::eax, Emitter::gpr_mem(EAX, 4));
+        a.sar(x86::eax, 31);
+        e.store_reg(ZYDIS_REGISTER_EDX, x86::eax);
+        break;
+    default: return false;
+    }
+    return true;
+}
+
+// BT/BTS/BTR/BTC r, r/imm8 and m, imm8: the offset taken modulo the operand width, as the host
+// does for these forms. A memory operand with a register offset addresses a bit string around
+// the operand (cpu/bit.cpp): left to the semantics function.
+bool emit_bt(Emitter& e, const Insn& in) {
+    if (in.nops() != 2) return false;
+    const unsigned n = in.size(0), w = 8 * n;
+    if (n != 2 && n != 4) return false;
+    const bool test_only = in.mnem() == ZYDIS_MNEMONIC_BT;
+    asmjit::InstId id = x86::Inst::kIdBt;
+    if (in.mnem() == ZYDIS_MNEMONIC_BTS) id = x86::Inst::kIdBts;
+    else if (in.mnem() == ZYDIS_MNEMONIC_BTR) id = x86::Inst::kIdBtr;
+    else if (in.mnem() == ZYDIS_MNEMONIC_BTC) id = x86::Inst::kIdBtc;
+    x86::Assembler& a = e.a;
+    asmjit::Operand offset;
+    if (in.is_imm(1)) offset = asmjit::imm(in.val[1] & (w - 1));
+    else if (gpr_operand(in, 1) && in.is_reg(0)) offset = sized(x86::ecx, n);
+    else return false;
+    if (in.is_reg(0)) {
+        if (!gpr_operand(in, 0)) return false;
+        if (in.is_reg(1)) e.load_reg(x86::ecx, in.regv(1));
+        e.load_reg(x86::eax, in.regv(0));
+        a.emit(id, sized(x86::eax, n), offset);
+    } else {
+        if (!in.is_mem(0) || !e.mem_ok()) return false;
+        e.ea();
+        e.probe(n, !test_only);
+        a.emit(id, x86::Mem(x86::rbp, 0, n), offset);
+    }
+    if (e.live_flags(CF)) {
+        a.setc(x86::r8b);
+        a.movzx(x86::r8d, x86::r8b);
+        e.merge_flags(x86::r8d, CF);
+    }
+    if (in.is_reg(0) && !test_only) e.store_reg(in.regv(0), x86::eax);
+    return true;
+}
+
+// LOOP/LOOPE/LOOPNE (count = CX or ECX minus 1, by the address size; jump when it is not 0 and,
+// for LOOPE/LOOPNE, ZF is 1/0) and JCXZ/JECXZ. A target beyond the CS limit raises #GP before
+// the count is written: left to the semantics function.
+bool emit_loop(Emitter& e, const Insn& in) {
+    if (in.nops() < 1 || !in.is_imm(0)) return false;
+    const uint32_t target = (in.next_eip + in.val[0]) & size_mask(in.opsize());
+    if (target > mode_cs_limit(e.key)) return false;
+    const unsigned asz = in.addrsize();
+    if (asz != 2 && asz != 4) return false;
+    x86::Assembler& a = e.a;
+    const ZydisMnemonic m = in.mnem();
+    const bool jcxz = m == ZYDIS_MNEMONIC_JCXZ || m == ZYDIS_MNEMONIC_JECXZ;
+    if (asz == 4) a.mov(x86::eax, Emitter::gpr_mem(ECX, 4));
+    else a.movzx(x86::eax, Emitter::gpr_mem(ECX, 2));
+    a.mov(x86::edx, in.next_eip);
+    a.mov(x86::ecx, target);
+    if (jcxz) {
+        a.test(x86::eax, x86::eax);
+        a.cmovz(x86::edx, x86::ecx);
+    } else {
+        a.sub(x86::eax, 1);
+        e.store_reg(asz == 4 ? ZYDIS_REGISTER_ECX : ZYDIS_REGISTER_CX, x86::eax);
+        asmjit::Label skip = a.newLabel();
+        a.test(sized(x86::eax, asz), sized(x86::eax, asz));
+        a.jz(skip);
+        if (m != ZYDIS_MNEMONIC_LOOP) {
+            a.test(Emitter::field(offsetof(CpuState, eflags), 4), int32_t(ZF));
+            if (m == ZYDIS_MNEMONIC_LOOPE) a.jz(skip);
+            else a.jnz(skip);
+        }
+        a.mov(x86::edx, x86::ecx);
+        a.bind(skip);
+    }
+    a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::edx);
+    e.rip_set = true;
+    return true;
+}
+
+} // namespace xlat

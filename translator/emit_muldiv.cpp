@@ -1,0 +1,96 @@
+// Native emitters of MUL and IMUL (one, two and three operands; translator/emitter.h). The host
+// instruction computes the product and CF = OF, which the SDM defines; SF ZF AF PF are undefined
+// and the interpreter's rule (cpu/muldiv.cpp, measured on Intel) is applied on any host: SF and
+// PF from the low half of the product, ZF and AF cleared. DIV/IDIV stay semantics calls (#DE).
+#include "cpu/flags.h"
+#include "cpu/table.h"
+#include "translator/emitter.h"
+
+namespace xlat {
+
+namespace {
+
+x86::Gp sized(const x86::Gp& r32, unsigned size) { return size == 1 ? r32.r8() : size == 2 ? r32.r16() : r32; }
+
+// ecx = source operand `i` (a general register or memory, probed for reading), zero-extended.
+bool load_source(Emitter& e, const Insn& in, unsigned i) {
+    const unsigned n = in.size(i);
+    if (in.is_reg(i)) {
+        if (!Emitter::is_gpr(in.regv(i))) return false;
+        e.load_reg(x86::ecx, in.regv(i));
+        return true;
+    }
+    // The caller checked mem_ok().
+    e.ea();
+    e.probe(n, false);
+    if (n == 4) e.a.mov(x86::ecx, x86::dword_ptr(x86::rbp));
+    else e.a.movzx(x86::ecx, x86::Mem(x86::rbp, 0, n));
+    return true;
+}
+
+bool source_ok(Emitter& e, const Insn& in, unsigned i) {
+    if (in.is_reg(i)) return Emitter::is_gpr(in.regv(i));
+    return in.is_mem(i) && e.mem_ok();
+}
+
+// Right after the multiplication: CF and OF from the host, SF and PF from `lo` (the low half
+// of the product), ZF and AF 0.
+void mul_flags(Emitter& e, const x86::Gp& lo) {
+    if (!e.live_flags(kArithFlags)) return;
+    x86::Assembler& a = e.a;
+    a.pushfq();
+    a.pop(x86::r8);
+    a.and_(x86::r8d, int32_t(CF | OF));
+    a.test(lo, lo);
+    a.pushfq();
+    a.pop(x86::r9);
+    a.and_(x86::r9d, int32_t(SF | PF));
+    a.or_(x86::r8d, x86::r9d);
+    e.merge_flags(x86::r8d, kArithFlags);
+}
+
+// MUL/IMUL r/m: AX = AL * src, DX:AX = AX * src, EDX:EAX = EAX * src.
+bool emit_widening(Emitter& e, const Insn& in, bool is_signed) {
+    const unsigned n = in.size(0);
+    if (in.nops() != 1 || (n != 1 && n != 2 && n != 4) || !source_ok(e, in, 0)) return false;
+    load_source(e, in, 0);
+    x86::Assembler& a = e.a;
+    a.mov(x86::eax, Emitter::gpr_mem(EAX, 4));
+    a.emit(is_signed ? x86::Inst::kIdImul : x86::Inst::kIdMul, sized(x86::ecx, n));
+    mul_flags(e, sized(x86::eax, n));
+    if (n == 1) {
+        e.store_reg(ZYDIS_REGISTER_AX, x86::eax);
+    } else {
+        e.store_reg(n == 2 ? ZYDIS_REGISTER_AX : ZYDIS_REGISTER_EAX, x86::eax);
+        e.store_reg(n == 2 ? ZYDIS_REGISTER_DX : ZYDIS_REGISTER_EDX, x86::edx);
+    }
+    return true;
+}
+
+} // namespace
+
+bool emit_mul(Emitter& e, const Insn& in) { return emit_widening(e, in, false); }
+
+bool emit_imul(Emitter& e, const Insn& in) {
+    if (in.nops() == 1) return emit_widening(e, in, true);
+    const unsigned n = in.size(0);
+    if ((in.nops() != 2 && in.nops() != 3) || (n != 2 && n != 4) || !in.is_reg(0) || !Emitter::is_gpr(in.regv(0)) ||
+        !source_ok(e, in, 1) || (in.nops() == 3 && !in.is_imm(2)))
+        return false;
+    load_source(e, in, 1);
+    x86::Assembler& a = e.a;
+    if (in.nops() == 2) {
+        e.load_reg(x86::eax, in.regv(0));
+        a.imul(sized(x86::eax, n), sized(x86::ecx, n));
+    } else {
+        // 6B: imm8 sign-extended to the operand size already; 69: imm16/32.
+        const uint32_t m = n == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+        const int32_t imm = n == 2 ? int32_t(int16_t(in.val[2] & m)) : int32_t(in.val[2]);
+        a.imul(sized(x86::eax, n), sized(x86::ecx, n), imm);
+    }
+    mul_flags(e, sized(x86::eax, n));
+    e.store_reg(in.regv(0), x86::eax);
+    return true;
+}
+
+} // namespace xlat

@@ -1,0 +1,239 @@
+// Native emitters of the shifts and rotates (SHL SHR SAR ROL ROR RCL RCR by 1, imm8 and CL) and
+// of the double shifts SHLD/SHRD (translator/emitter.h).
+//
+// The host instruction computes the result, which the SDM defines for every masked count on
+// Intel and AMD alike. Flags come from the host only where the SDM defines them for the count
+// at hand: SF ZF PF of a shift, CF of RCL/RCR (a rotation by a nonzero amount), CF of a shift by
+// less than the operand width. The rest is computed the interpreter's way (cpu/shift.cpp, whose
+// rules were measured on Intel), so an AMD host gives the same state: OF as the first 1-bit step
+// of the original operand sets it, AF cleared by the shifts, CF of an 8- or 16-bit shift by the
+// width or more as if the operand sat in a wider register, CF of ROL/ROR from the result's low
+// or high bit. A masked count of 0 (and RCL/RCR by a multiple of width + 1) changes nothing; a
+// memory operand is still probed for writing, as the semantics function accesses it.
+//
+// Registers: eax the original operand (zero-extended), edx the result, ecx the count (CL forms),
+// r8-r10 flag arithmetic; rbx/rbp the memory operand (emitter.h).
+#include "cpu/flags.h"
+#include "cpu/table.h"
+#include "translator/emitter.h"
+
+namespace xlat {
+
+namespace {
+
+enum class Kind { Rol, Ror, Rcl, Rcr, Shl, Shr, Sar };
+
+Kind kind_of(ZydisMnemonic m) {
+    switch (m) {
+    case ZYDIS_MNEMONIC_ROL: return Kind::Rol;
+    case ZYDIS_MNEMONIC_ROR: return Kind::Ror;
+    case ZYDIS_MNEMONIC_RCL: return Kind::Rcl;
+    case ZYDIS_MNEMONIC_RCR: return Kind::Rcr;
+    case ZYDIS_MNEMONIC_SHL: return Kind::Shl;
+    case ZYDIS_MNEMONIC_SHR: return Kind::Shr;
+    default: return Kind::Sar;
+    }
+}
+
+asmjit::InstId host_id(Kind k) {
+    switch (k) {
+    case Kind::Rol: return x86::Inst::kIdRol;
+    case Kind::Ror: return x86::Inst::kIdRor;
+    case Kind::Rcl: return x86::Inst::kIdRcl;
+    case Kind::Rcr: return x86::Inst::kIdRcr;
+    case Kind::Shl: return x86::Inst::kIdShl;
+    case Kind::Shr: return x86::Inst::kIdShr;
+    default: return x86::Inst::kIdSar;
+    }
+}
+
+x86::Gp sized(const x86::Gp& r32, unsigned size) { return size == 1 ? r32.r8() : size == 2 ? r32.r16() : r32; }
+
+// The destination operand: a general register or memory (probed for writing: rbp).
+bool dest_ok(Emitter& e, const Insn& in) {
+    const unsigned n = in.size(0);
+    if (n != 1 && n != 2 && n != 4) return false;
+    if (in.is_reg(0)) return Emitter::is_gpr(in.regv(0));
+    return in.is_mem(0) && e.mem_ok();
+}
+
+// eax = the destination's value, zero-extended.
+void load_dest(Emitter& e, const Insn& in) {
+    const unsigned n = in.size(0);
+    if (in.is_reg(0)) e.load_reg(x86::eax, in.regv(0));
+    else if (n == 4) e.a.mov(x86::eax, x86::dword_ptr(x86::rbp));
+    else e.a.movzx(x86::eax, x86::Mem(x86::rbp, 0, n));
+}
+
+void store_dest(Emitter& e, const Insn& in) {
+    if (in.is_reg(0)) e.store_reg(in.regv(0), x86::edx);
+    else e.a.mov(x86::Mem(x86::rbp, 0, in.size(0)), sized(x86::edx, in.size(0)));
+}
+
+// r9d = OF (bit 11) as a 1-bit left step of the operand in eax sets it: MSB XOR bit w-2.
+void of_left(x86::Assembler& a, unsigned w) {
+    a.mov(x86::r9d, x86::eax);
+    a.shr(x86::r9d, w - 2);  // bit 0: bit w-2, bit 1: the MSB
+    a.mov(x86::r10d, x86::r9d);
+    a.shr(x86::r10d, 1);
+    a.xor_(x86::r9d, x86::r10d);
+    a.and_(x86::r9d, 1);
+    a.shl(x86::r9d, 11);
+}
+
+// The count operand: an immediate (1 of D0/D1, or imm8) or CL. False for anything else.
+bool count_of(const Insn& in, unsigned i, bool& by_cl, unsigned& count) {
+    by_cl = false;
+    count = 0;
+    if (in.is_imm(i)) count = in.val[i] & 0x1F;
+    else if (in.is_reg(i) && in.regv(i) == ZYDIS_REGISTER_CL) by_cl = true;
+    else return false;
+    return true;
+}
+
+} // namespace
+
+bool emit_shift(Emitter& e, const Insn& in) {
+    bool by_cl;
+    unsigned count;
+    if (in.nops() != 2 || !dest_ok(e, in) || !count_of(in, 1, by_cl, count)) return false;
+    const Kind k = kind_of(in.mnem());
+    const unsigned n = in.size(0), w = 8 * n;
+    const bool rotate = k == Kind::Rol || k == Kind::Ror || k == Kind::Rcl || k == Kind::Rcr;
+    const bool through_cf = k == Kind::Rcl || k == Kind::Rcr;
+    const uint32_t written = rotate ? (CF | OF) : kArithFlags;
+    x86::Assembler& a = e.a;
+    if (in.is_mem(0)) {
+        e.ea();
+        e.probe(n, true);
+    }
+    if (!by_cl && (count == 0 || (through_cf && count % (w + 1) == 0))) return true;  // nothing changes
+    if (by_cl) {
+        a.movzx(x86::ecx, Emitter::gpr_mem(ECX, 1));
+        a.and_(x86::ecx, 0x1F);
+        a.jz(e.done());
+        if (through_cf && w < 32)  // a rotation by 0 of the (w+1)-bit value: nothing changes
+            for (unsigned m = w + 1; m < 32; m += w + 1) {
+                a.cmp(x86::ecx, m);
+                a.je(e.done());
+            }
+    }
+    load_dest(e, in);
+    a.mov(x86::edx, x86::eax);
+    if (through_cf) e.load_cf();
+    const asmjit::Operand cnt = by_cl ? asmjit::Operand(x86::cl) : asmjit::Operand(asmjit::imm(count));
+    a.emit(host_id(k), sized(x86::edx, n), cnt);
+    if (e.live_flags(written)) {
+        // r8d collects the flags.
+        const bool soft_cf = !rotate && (by_cl ? w < 32 : count >= w);
+        switch (k) {
+        case Kind::Rol:  // CF = the result's bit 0
+            a.mov(x86::r8d, x86::edx);
+            a.and_(x86::r8d, 1);
+            break;
+        case Kind::Ror:  // CF = the result's MSB
+            a.mov(x86::r8d, x86::edx);
+            a.shr(x86::r8d, w - 1);
+            a.and_(x86::r8d, 1);
+            break;
+        case Kind::Rcl:
+        case Kind::Rcr:
+            a.pushfq();
+            a.pop(x86::r8);
+            a.and_(x86::r8d, int32_t(CF));
+            break;
+        default:
+            a.pushfq();
+            a.pop(x86::r8);
+            a.and_(x86::r8d, int32_t(SF | ZF | PF | (soft_cf ? 0 : CF)));
+            break;
+        }
+        if (soft_cf) {
+            // The last bit shifted out of the operand as if it sat in a 64-bit register.
+            if (k == Kind::Sar) a.movsx(x86::r9, sized(x86::eax, n));
+            else a.mov(x86::r9d, x86::eax);
+            if (k == Kind::Shl) {
+                a.emit(x86::Inst::kIdShl, x86::r9, cnt);
+                a.shr(x86::r9, w);
+            } else {
+                a.shl(x86::r9, 1);
+                a.emit(k == Kind::Sar ? x86::Inst::kIdSar : x86::Inst::kIdShr, x86::r9, cnt);
+            }
+            a.and_(x86::r9d, 1);
+            a.or_(x86::r8d, x86::r9d);
+        }
+        switch (k) {
+        case Kind::Sar: break;  // OF = 0
+        case Kind::Shl: case Kind::Rol: case Kind::Rcl: of_left(a, w); a.or_(x86::r8d, x86::r9d); break;
+        case Kind::Shr:  // OF = MSB of the operand
+            a.mov(x86::r9d, x86::eax);
+            a.shr(x86::r9d, w - 1);
+            a.shl(x86::r9d, 11);
+            a.or_(x86::r8d, x86::r9d);
+            break;
+        case Kind::Ror:  // MSB XOR bit 0
+        case Kind::Rcr:  // MSB XOR the incoming CF
+            a.mov(x86::r9d, x86::eax);
+            a.shr(x86::r9d, w - 1);
+            if (k == Kind::Ror) a.xor_(x86::r9d, x86::eax);
+            else a.xor_(x86::r9d, Emitter::field(offsetof(CpuState, eflags), 4));  // CF is bit 0
+            a.and_(x86::r9d, 1);
+            a.shl(x86::r9d, 11);
+            a.or_(x86::r8d, x86::r9d);
+            break;
+        }
+        e.merge_flags(x86::r8d, written);  // AF of the shifts: 0
+    }
+    store_dest(e, in);
+    return true;
+}
+
+// SHLD/SHRD r/m, r, imm8/CL. The host's result is defined for counts up to the operand width;
+// a 16-bit operand shifted by more (the P6's DEST:SRC:DEST rule, cpu/shift.cpp) is left to the
+// semantics function, so the 16-bit forms are emitted for immediate counts up to 16 only.
+bool emit_shxd(Emitter& e, const Insn& in) {
+    bool by_cl;
+    unsigned count;
+    if (in.nops() != 3 || !dest_ok(e, in) || in.size(0) == 1 || !in.is_reg(1) || !Emitter::is_gpr(in.regv(1)) ||
+        !count_of(in, 2, by_cl, count))
+        return false;
+    const unsigned n = in.size(0), w = 8 * n;
+    if (n == 2 && (by_cl || count > 16)) return false;
+    const bool left = in.mnem() == ZYDIS_MNEMONIC_SHLD;
+    x86::Assembler& a = e.a;
+    if (in.is_mem(0)) {
+        e.ea();
+        e.probe(n, true);
+    }
+    if (!by_cl && count == 0) return true;
+    if (by_cl) {
+        a.movzx(x86::ecx, Emitter::gpr_mem(ECX, 1));
+        a.and_(x86::ecx, 0x1F);
+        a.jz(e.done());
+    }
+    load_dest(e, in);
+    e.load_reg(x86::r11d, in.regv(1));
+    a.mov(x86::edx, x86::eax);
+    const asmjit::Operand cnt = by_cl ? asmjit::Operand(x86::cl) : asmjit::Operand(asmjit::imm(count));
+    a.emit(left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, sized(x86::edx, n), sized(x86::r11d, n), cnt);
+    if (e.live_flags(kArithFlags)) {
+        a.pushfq();
+        a.pop(x86::r8);
+        a.and_(x86::r8d, int32_t(SF | ZF | PF | CF));
+        if (left) {
+            of_left(a, w);  // MSB(dest) XOR bit w-2 of dest
+        } else {            // MSB(dest) XOR bit 0 of src
+            a.mov(x86::r9d, x86::eax);
+            a.shr(x86::r9d, w - 1);
+            a.xor_(x86::r9d, x86::r11d);
+            a.and_(x86::r9d, 1);
+            a.shl(x86::r9d, 11);
+        }
+        a.or_(x86::r8d, x86::r9d);
+        e.merge_flags(x86::r8d, kArithFlags);  // AF: 0
+    }
+    store_dest(e, in);
+    return true;
+}
+
+} // namespace xlat
