@@ -66,6 +66,10 @@ void* CodeArena::commit(const void* code, size_t n) {
 }
 
 void CodeArena::patch32(uint8_t* at, int32_t value) {
+    if (rw_) {
+        std::memcpy(rw(at), &value, 4);  // through the writable view (see commit)
+        return;
+    }
     const size_t ps = page_size();
     const size_t off = size_t(at - base_);
     uint8_t* first = base_ + (off / ps) * ps;

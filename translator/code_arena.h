@@ -31,9 +31,9 @@ public:
     // Copies `n` bytes of finished code to the cursor (16-byte aligned) and makes them
     // executable; returns their executable address. The caller checked left().
     void* commit(const void* code, size_t n);
-    // Rewrites the 32-bit word at `at` (inside committed code) with `value`: the page is made
-    // read+write for the store and read+execute again (the dispatcher's chaining, with no block
-    // running).
+    // Rewrites the 32-bit word at `at` (inside committed code) with `value` (the dispatcher's
+    // chaining, with no block running): through the writable view, or without one the page is
+    // made read+write for the store and read+execute again.
     void patch32(uint8_t* at, int32_t value);
     // Everything after the first `keep` bytes (the dispatcher's prologue and epilogue) is free.
     void reset(size_t keep);

@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include <Zydis/Zydis.h>
+
 #include "cpu/mode.h"
 #include "translator/emitter.h"
 #include "translator/helpers.h"
@@ -295,9 +297,12 @@ bool Jit::emit(Block& b) {
         a.cmp(x86::rax, x86::qword_ptr(x86::r15, icount_end_disp_));
         a.ja(entry_exit);
     }
+    std::vector<asmjit::Label> starts(b.ninsns + 1);  // --trace jit: each instruction's host code
     for (unsigned i = 0; i < b.ninsns; ++i) {
         const Insn& in = b.insns[i];
         const bool last = i + 1 == b.ninsns;
+        starts[i] = a.newLabel();
+        a.bind(starts[i]);
         e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : live[i], last);
         uint32_t category = 0;
         const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
@@ -334,6 +339,8 @@ bool Jit::emit(Block& b) {
         }
     }
     b.probe_count = uint16_t(e.probes);
+    starts[b.ninsns] = a.newLabel();
+    a.bind(starts[b.ninsns]);
     // The exits (docs/translator.md, "Chaining").
     const Insn& li = b.insns[b.ninsns - 1];
     const bool last_native = b.native[b.ninsns - 1] != 0;
@@ -391,9 +398,52 @@ bool Jit::emit(Block& b) {
     for (auto& [k, label] : je.patches) b.patch_off[k] = uint32_t(code.labelOffset(label) + 1);
     b.code = arena_.commit(buf.data(), buf.size());
     b.code_size = uint32_t(buf.size());
+    if (cpu_.trace.on(kTraceJit)) {
+        std::vector<uint32_t> at(b.ninsns + 1);
+        for (unsigned i = 0; i <= b.ninsns; ++i) at[i] = uint32_t(code.labelOffset(starts[i]));
+        trace_block(b, at);
+    }
     for (unsigned i = 0; i < b.ninsns; ++i)
         if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
     return true;
+}
+
+void Jit::trace_block(const Block& b, const std::vector<uint32_t>& at) const {
+    // Guest instructions, each followed by the host instructions emitted for it (Zydis decodes
+    // the host's 64-bit code: asmjit has no disassembler); then the exits and cold paths.
+    ZydisDecoder host;
+    ZydisDecoderInit(&host, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+    ZydisFormatter fmt;
+    ZydisFormatterInit(&fmt, ZYDIS_FORMATTER_STYLE_INTEL);
+    const uint8_t* code = static_cast<const uint8_t*>(b.code);
+    auto host_range = [&](uint32_t from, uint32_t to) {
+        while (from < to) {
+            ZydisDecodedInstruction in;
+            ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
+            char text[128] = "(bad)";
+            unsigned len = 1;
+            if (ZYAN_SUCCESS(ZydisDecoderDecodeFull(&host, code + from, to - from, &in, ops))) {
+                ZydisFormatterFormatInstruction(&fmt, &in, ops, in.operand_count_visible, text, sizeof text,
+                                                reinterpret_cast<uintptr_t>(code + from), nullptr);
+                len = in.length;
+            }
+            cpu_.trace.log(kTraceJit, "      %012" PRIxPTR "  %s", reinterpret_cast<uintptr_t>(code + from), text);
+            from += len;
+        }
+    };
+    cpu_.trace.log(kTraceJit, "block %04x:%08x (cs base %08x, key %016" PRIx64 ", %u instructions, cap %u): %u bytes of host code at %p",
+                   unsigned(cpu_.s.seg[CS].selector), b.eip, b.cs_base, b.key, unsigned(b.ninsns), unsigned(b.cap),
+                   b.code_size, b.code);
+    cpu_.trace.log(kTraceJit, "  entry: exit request and budget");
+    host_range(0, at[0]);
+    const DecodeMode mode = decode_mode(cpu_.s);
+    for (unsigned i = 0; i < b.ninsns; ++i) {
+        const std::string g = decoder_.disassemble(b.host + (b.eips[i] - b.eip), b.insns[i].length, mode, b.cs_base + b.eips[i]);
+        cpu_.trace.log(kTraceJit, "  %08x  %-40s %s", b.eips[i], g.c_str(), b.native[i] ? "native" : "helper call");
+        host_range(at[i], at[i + 1]);
+    }
+    cpu_.trace.log(kTraceJit, "  exits and cold paths");
+    host_range(at[b.ninsns], b.code_size);
 }
 
 bool Jit::needs_interp() const {

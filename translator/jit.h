@@ -122,6 +122,9 @@ private:
     // Emits the block's host code into the arena; false when the arena is full.
     bool emit(Block& b);
     void emit_fixed();
+    // --trace jit: the block's guest instructions beside their host code (`at`: where each
+    // instruction's host code begins, then where the exits begin).
+    void trace_block(const Block& b, const std::vector<uint32_t>& at) const;
     // Runs a block and handles its exit: a fault delivered, debug traps after it.
     void run_block(Block* b);
     void flush();
