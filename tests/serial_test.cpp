@@ -264,7 +264,7 @@ TEST_CASE("serial: Ctrl-A c switches between the guest's console and the monitor
     // The monitor has the keys: what is typed is echoed and run, the guest sees none of it.
     c.send("\x01" "c");
     REQUIRE(c.read_until("xlat monitor - type 'help' for more information"));
-    c.send("info stat\x7fus\r");  // Backspace edits the line
+    c.send("info statx\x7fus\r");  // Backspace edits the line
     REQUIRE(c.read_until("VM status: running\n(xlat) "));
     c.send("bogus\r");
     REQUIRE(c.read_until("unknown command: 'bogus'"));
@@ -276,7 +276,7 @@ TEST_CASE("serial: Ctrl-A c switches between the guest's console and the monitor
     INFO("stdout: " << c.got_out << "\nstderr: " << c.got_err);
     CHECK(c.status == 0);
     CHECK(c.got_out.find("info status\n") == std::string::npos);  // the echo shows the edit
-    CHECK(c.got_out.find("info stat\b \bus") != std::string::npos);
+    CHECK(c.got_out.find("info statx\b \bus") != std::string::npos);
     const size_t guest_a = c.got_out.find("echo ready\r\na");
     CHECK(guest_a != std::string::npos);
     CHECK(c.got_out.find("infob") == std::string::npos);
