@@ -26,6 +26,8 @@ namespace xlat {
 
 namespace {
 
+constexpr uint64_t kRepBurst = 1024;  // cpu/string.cpp: iterations of one interpreter step
+
 // The exit-request part of the interpreter's yield rule (cpu/string.cpp, rep_must_yield):
 // kExitCode never stops a REP; kExitIrq only when an interrupt could be taken now.
 bool exit_wanted(Cpu& c) {
@@ -138,12 +140,12 @@ uint32_t helper_rep_string(Cpu* cp, const Insn* in, uint32_t eip) noexcept {
             break;
         }
     }
-    // The dispatcher counts the block's native instructions, this one included, once the
-    // icount delta reaches the block's length; the interpreter counts the further iterations
-    // too, and nothing for an instruction that faults.
-    const uint64_t extra = s.icount - start;
-    if (status == kBlockNext) c.stats.executed[in->mnemonic] += extra;
-    else if (extra) c.stats.executed[in->mnemonic] -= 1;
+    // Per-mnemonic statistics as the interpreter keeps them: the dispatcher counts this
+    // instruction once after a whole run of the block (and not when it faulted); the
+    // interpreter also counts every further iteration, and for a REP that faults, the
+    // iterations of the steps of kRepBurst (1024, cpu/string.cpp) it had completed before.
+    if (status == kBlockNext) c.stats.executed[in->mnemonic] += s.icount - start;
+    else c.stats.executed[in->mnemonic] += kRepBurst * (done / kRepBurst);
     return status;
 }
 
