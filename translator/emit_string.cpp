@@ -26,6 +26,8 @@ namespace xlat {
 
 namespace {
 
+constexpr uint64_t kRepBurst = 1024;  // cpu/string.cpp: iterations of one interpreter step
+
 // The exit-request part of the interpreter's yield rule (cpu/string.cpp, rep_must_yield):
 // kExitCode never stops a REP; kExitIrq only when an interrupt could be taken now.
 bool exit_wanted(Cpu& c) {
@@ -138,12 +140,12 @@ uint32_t helper_rep_string(Cpu* cp, const Insn* in, uint32_t eip) noexcept {
             break;
         }
     }
-    // A whole run of the block counts this instruction once (Block::runs); the interpreter
-    // counts the further iterations too. A fault ends the block at this instruction, which the
-    // dispatcher then does not count (Jit::count_partial), and nothing is added here: the
-    // interpreter's count (tests/jit_diff_test.cpp compares them on faulting REP strings).
-    const uint64_t extra = s.icount - start;
-    if (status == kBlockNext) c.stats.executed[in->mnemonic] += extra;
+    // Per-mnemonic statistics as the interpreter keeps them: the dispatcher counts this
+    // instruction once after a whole run of the block (and not when it faulted); the
+    // interpreter also counts every further iteration, and for a REP that faults, the
+    // iterations of the steps of kRepBurst (1024, cpu/string.cpp) it had completed before.
+    if (status == kBlockNext) c.stats.executed[in->mnemonic] += s.icount - start;
+    else c.stats.executed[in->mnemonic] += kRepBurst * (done / kRepBurst);
     return status;
 }
 
