@@ -217,7 +217,7 @@ TEST_CASE("an arena far smaller than the program is flushed with links live", "[
     CHECK(st.links >= 100);
 }
 
-TEST_CASE("--jit-disable chain returns every block to the dispatcher", "[jit][chain]") {
+TEST_CASE("jit: with --jit-disable chain every block returns to the dispatcher", "[jit][chain]") {
     const std::vector<uint8_t> code = endless_loop();
     auto mi = flat_machine(CpuMode::Interp), mj = flat_machine(CpuMode::Jit, Jit::kDefaultCacheBytes, kDisableChain);
     for (Machine* m : {mi.get(), mj.get()}) {

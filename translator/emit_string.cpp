@@ -118,16 +118,17 @@ uint32_t helper_rep_string(Cpu* cp, const Insn* in, uint32_t eip) noexcept {
             if (movs) s.set_reg32(ESI, si + uint32_t(k) * step);
             s.icount += k - (done ? 0 : 1);
         } else {
-            // One iteration by the semantics function: with ECX = 1 it runs exactly one and
-            // returns (or faults with the registers as they were).
-            k = 1;
+            // An element the fast path cannot take (a TLB miss that may fault, MMIO, no memory
+            // behind the address, a code page, a page crossing): the interpreter's own loop
+            // from here, for as far as it goes in one step: to the end, a fault (ECX, ESI, EDI as
+            // the completed iterations left them), or a stop between iterations (its burst, the
+            // budget, the exit request: EIP back on the instruction, RF set), after which the
+            // interpreter takes the rest. One element at a time here would walk the page tables
+            // once per element over memory with nothing behind it.
             if (done) ++s.icount;
-            s.set_reg32(ECX, 1);
             status = helper_semantics(&c, in);
-            if (status != kBlockNext) {
-                s.set_reg32(ECX, count);
-                break;
-            }
+            done += count - s.reg32(ECX);
+            break;
         }
         done += k;
         count -= uint32_t(k);
