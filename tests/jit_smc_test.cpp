@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "frontend/machine.h"
+#include "flat_machine.h"
 #include "test_machine.h"
 
 using namespace xlat;
@@ -22,31 +23,11 @@ std::unique_ptr<Machine> flat_machine(CpuMode mode) {
     MachineConfig cfg = small_config();
     cfg.cpu_mode = mode;
     auto m = std::make_unique<Machine>(cfg);
-    CpuState& s = m->cpu.s;
-    const uint16_t code_attr = SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G;
-    const uint16_t data_attr = SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G;
-    for (unsigned i = 0; i < kSegCount; ++i)
-        s.seg[i] = SegmentCache{0, 0xFFFFFFFFu, uint16_t(i == CS ? 8 : 16), uint16_t(i == CS ? code_attr : data_attr)};
-    s.cr0 = CR0_PE | CR0_ET;
-    s.set_reg32(ESP, 0x30000);
-    s.set_eip(kCode);
-    m->cpu.state_loaded();
-    m->mmu.flush_all();
+    enter_flat32(*m, kCode, 0x30000);
     return m;
 }
 
-template <typename F> std::vector<uint8_t> assemble(F&& body) {
-    asmjit::Environment env(asmjit::Arch::kX86);
-    asmjit::CodeHolder code;
-    code.init(env, kCode);
-    ax::Assembler a(&code);
-    body(a);
-    code.flatten();
-    code.resolveUnresolvedLinks();
-    code.relocateToBase(kCode);
-    const asmjit::CodeBuffer& b = code.textSection()->buffer();
-    return std::vector<uint8_t>(b.data(), b.data() + b.size());
-}
+template <typename F> std::vector<uint8_t> assemble(F&& body) { return assemble_at(kCode, body); }
 
 const CpuMode kModes[] = {CpuMode::Jit, CpuMode::Interp};
 const char* mode_name(CpuMode m) { return m == CpuMode::Jit ? "jit" : "interp"; }
