@@ -193,9 +193,16 @@ Machine::Result Machine::run(uint64_t max_insns) {
         uint64_t budget = clock.mode() == Clock::Mode::Icount
                               ? (deadline == Clock::kNever ? 0 : clock.insns_until(deadline))
                               : kHostSlice;
-        if (left && (!budget || left < budget)) budget = left;
+        // The host clock's slice is only how often the clock is read: the JIT may end it at the
+        // end of a block. A budget from the instruction count (--icount, --max-insns) is exact.
+        // A soft slice overshoots by less than a block, so it must end that far before --max-insns.
+        bool exact = clock.mode() == Clock::Mode::Icount;
+        if (left && (!budget || left < budget + Jit::kMaxOvershoot)) {
+            budget = !budget || left < budget ? left : budget;
+            exact = true;
+        }
         clock.set_budget_deadline(deadline);
-        StopReason r = jit ? jit->run(budget) : interp.run(budget);
+        StopReason r = jit ? jit->run(budget, exact) : interp.run(budget);
         clock.set_budget_deadline(0);
         switch (r) {
         case StopReason::None:      // an exit request, or HLT

@@ -187,7 +187,7 @@ po::options_description describe() {
          "whole when full")
         ("jit-disable", po::value<std::string>()->value_name("LIST"),
          "native emission to switch off, comma-separated: alu, move, control, stack, cond, shift, "
-         "muldiv, bit, string, tlb "
+         "muldiv, bit, string, simple (NOP, BSWAP), tlb "
          "(inline memory access), flags (flag liveness), chain, all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),

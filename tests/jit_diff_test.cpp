@@ -264,7 +264,18 @@ private:
             break;
         }
         case 22: if (pick(2)) a.xchg(d, reg(sz)); else a.xchg(mem(sz), d); break;
-        case 23: switch (pick(4)) { case 0: a.cbw(); break; case 1: a.cwde(); break; case 2: a.cdq(); break; default: a.cwd(); } break;
+        case 23:
+            switch (pick(8)) {
+            case 0: a.cbw(); break;
+            case 1: a.cwde(); break;
+            case 2: a.cdq(); break;
+            case 3: a.cwd(); break;
+            case 4: a.bswap(r32()); break;
+            case 5: a.db(0x66), a.db(0x0F), a.db(uint8_t(0xC8 + (pick(7) + 5) % 8)); break;  // BSWAP r16 (undefined: 0), not SP
+            case 6: a.nop(); break;
+            default: a.db(0x0F), a.db(0x1F), a.db(0x44), a.db(0x00), a.db(0x00); break;  // NOP dword [eax+eax]
+            }
+            break;
         case 24: {
             static const asmjit::InstId ops[] = {ax::Inst::kIdBt, ax::Inst::kIdBts, ax::Inst::kIdBtr, ax::Inst::kIdBtc};
             const asmjit::InstId op = ops[pick(4)];

@@ -50,7 +50,7 @@ public:
         uint32_t lin = 0xFFFFFFFFu;
         Block* block = nullptr;
     };
-    static constexpr unsigned kJumpEntries = 4096;
+    static constexpr unsigned kJumpEntries = 32768;  // 512 KiB: 4096 missed often in a Linux boot (the hash map behind it)
     static unsigned jump_index(uint32_t lin) { return (lin ^ (lin >> 10)) & (kJumpEntries - 1); }
     const JumpEntry* jump_table() const { return jump_.data(); }
 

@@ -46,7 +46,7 @@ uint8_t flags_live_before(const Insn& in, uint8_t live) {
     case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
         return uint8_t(live & ~kFlagBitCF);
     case ZYDIS_MNEMONIC_XCHG: case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE: case ZYDIS_MNEMONIC_CWD:
-    case ZYDIS_MNEMONIC_CDQ:
+    case ZYDIS_MNEMONIC_CDQ: case ZYDIS_MNEMONIC_NOP: case ZYDIS_MNEMONIC_BSWAP:
         return live;
     default: return kAll;
     }

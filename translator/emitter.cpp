@@ -21,7 +21,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"alu", kDisableAlu}, {"move", kDisableMove}, {"control", kDisableControl}, {"stack", kDisableStack},
         {"cond", kDisableCond}, {"tlb", kDisableTlb}, {"flags", kDisableFlags}, {"chain", kDisableChain},
         {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
-        {"string", kDisableString}};
+        {"string", kDisableString}, {"simple", kDisableSimple}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -32,7 +32,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, tlb, flags, chain, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, tlb, flags, chain, all)");
     }
     return bits;
 }
@@ -94,6 +94,8 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
     case ZYDIS_MNEMONIC_STOSW: case ZYDIS_MNEMONIC_STOSD:
         category = kDisableString;
         return emit_rep_string;
+    case ZYDIS_MNEMONIC_NOP: category = kDisableSimple; return emit_nop;
+    case ZYDIS_MNEMONIC_BSWAP: category = kDisableSimple; return emit_bswap;
     default: return nullptr;
     }
 }

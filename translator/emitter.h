@@ -40,6 +40,7 @@ enum JitDisable : uint32_t {
     kDisableMuldiv = 1u << 10,  // "muldiv": MUL, IMUL
     kDisableBit = 1u << 11,     // "bit": BT, BTS, BTR, BTC
     kDisableString = 1u << 12,  // "string": REP MOVS, REP STOS
+    kDisableSimple = 1u << 14,  // "simple": NOP, BSWAP
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -177,6 +178,8 @@ bool emit_convert(Emitter& e, const Insn& in);
 bool emit_bt(Emitter& e, const Insn& in);
 bool emit_loop(Emitter& e, const Insn& in);
 bool emit_rep_string(Emitter& e, const Insn& in);  // emit_string.cpp
+bool emit_nop(Emitter& e, const Insn& in);         // emit_simple.cpp
+bool emit_bswap(Emitter& e, const Insn& in);
 
 // Flag liveness across an instruction with a native emitter of these files: the arithmetic
 // flags (kFlagBit*) live before `in` given those live after it, or 0x3F when it may fault, may

@@ -627,7 +627,7 @@ void Jit::step() {
     pending_link_ = nullptr;
 }
 
-StopReason Jit::run(uint64_t max_insns) {
+StopReason Jit::run(uint64_t max_insns, bool exact) {
     CpuState& s = cpu_.s;
     // The debugger's breakpoints, watchpoints and single step are checked at every instruction
     // boundary by the interpreter (cpu/debug_stops.h); blocks do not stop there. The debugger
@@ -671,7 +671,7 @@ StopReason Jit::run(uint64_t max_insns) {
             break;
         }
         if (s.halted) break;
-        Block* b = needs_interp() ? nullptr : lookup(end - s.icount);
+        Block* b = needs_interp() ? nullptr : lookup(exact ? end - s.icount : UINT64_MAX);
         if (pending_link_) {
             // The exit that returned last asked for a link: this is the block it leads to
             // (link() checks that it is).
@@ -682,6 +682,14 @@ StopReason Jit::run(uint64_t max_insns) {
             if (flush_pending_) flush();
             ++stats_.interp_steps;
             interp_.step();
+            continue;
+        }
+        if (!exact && b->ninsns > end - s.icount) {
+            // A soft budget ends inside this block: the whole block runs (its entry test reads
+            // icount_end), and the run stops after it.
+            cpu_.icount_end = s.icount + b->ninsns;
+            run_block(b);
+            cpu_.icount_end = end;
             continue;
         }
         run_block(b);

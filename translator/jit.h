@@ -61,8 +61,13 @@ public:
 
     // As Interpreter::run: runs until a stop is requested or `max_insns` instructions have run
     // (0: no limit), returning the stop reason (MaxInsns for the budget), or None when the exit
-    // request asks for Machine::run or the CPU is halted.
-    StopReason run(uint64_t max_insns);
+    // request asks for Machine::run or the CPU is halted. `exact` false: the budget is only a
+    // polling interval (the host clock's slice), so the run may overshoot it by the rest of the
+    // block it ends in rather than translate a block capped at the remaining count (one new
+    // translation per slice, a different cap each time: most of the blocks of a Linux boot).
+    StopReason run(uint64_t max_insns, bool exact = true);
+    // How far a run that is not exact may go past its budget: less than one block.
+    static constexpr uint64_t kMaxOvershoot = Block::kMaxInsns;
     // Exactly one instruction (as Interpreter::step), through a one-instruction block when the
     // state allows one.
     void step();
