@@ -47,6 +47,7 @@ struct MachineConfig {
     bool no_reboot = false;                // a triple fault ends the run instead of resetting
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
+    std::vector<std::pair<uint64_t, uint64_t>> trace_pc_ranges;  // -dfilter (Tracer::pc_ranges)
     ZydisMnemonic debug_break = ZYDIS_MNEMONIC_INVALID;  // --debug-break-insn (Interpreter::debug_break)
     std::array<std::shared_ptr<BlockDevice>, 4> ide_disks;  // primary master/slave, secondary master/slave
     IdeLayout ide_media{};                 // which of them are CD-ROM drives
