@@ -114,6 +114,7 @@ public:
         PauseCause cause = PauseCause::None;  // Stop: why
         DebugStops::Hit hit = DebugStops::Hit::None;  // Stop with PauseCause::Debug: what hit
         uint32_t hit_addr = 0;                // ... its address
+        uint32_t eip = 0;                     // ... EIP then (the PC gdb sees; hit_addr is linear)
         WatchKind hit_kind = WatchKind::Write;  // ... the watch's kind
         uint64_t generation = 0;              // resume() calls so far (a stop belongs to the last)
         StopReason reason = StopReason::None; // Shutdown: why Machine::run returned
