@@ -90,14 +90,14 @@ void Interpreter::step() {
             }
         }
         const Insn& in = fetch();
-        if (cpu_.trace.on(kTraceInsn)) {
+        if (cpu_.trace.on(kTraceInsn) && cpu_.trace.pc_wanted(s.seg[CS].base + s.eip())) {
             cpu_.trace.log(kTraceInsn, "%04x:%08x  %-32s eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x ebp=%08x esp=%08x fl=%08x",
                            s.seg[CS].selector, s.eip(), disassemble(in).c_str(), s.reg32(EAX), s.reg32(EBX),
                            s.reg32(ECX), s.reg32(EDX), s.reg32(ESI), s.reg32(EDI), s.reg32(EBP), s.reg32(ESP),
                            s.eflags);
         }
         if (cpu_.trace.on(kTraceExec)) {
-            trace_exec(disassemble(in).c_str());
+            if (cpu_.trace.pc_wanted(s.seg[CS].base + s.eip())) trace_exec(disassemble(in).c_str());
             if (in.mnemonic == debug_break) {  // the planted divergence: skip the semantics
                 s.set_eip(in.next_eip);
                 ++s.icount;
@@ -118,7 +118,8 @@ void Interpreter::step() {
     } catch (const GuestFault& f) {
         // Faults of the fetch and decode, and instruction breakpoints. An instruction that does
         // not decode (#UD) still gets its exec line, as QEMU logs the block that raises it.
-        if (f.vector == kUD && cpu_.trace.on(kTraceExec)) trace_exec("(undefined opcode)");
+        if (f.vector == kUD && cpu_.trace.on(kTraceExec) && cpu_.trace.pc_wanted(s.seg[CS].base + s.eip()))
+            trace_exec("(undefined opcode)");
         s.fault = PendingFault{1, f.vector, f.error_code, f.address};
         deliver_pending_fault(cpu_);
         ++s.icount;
