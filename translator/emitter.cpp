@@ -340,8 +340,13 @@ uint32_t Emitter::live_flags(uint32_t written) const {
 }
 
 void Emitter::merge_flags(const x86::Gp& value32, uint32_t mask) {
-    a.and_(field(offsetof(CpuState, eflags), 4), int32_t(~mask));
-    a.or_(field(offsetof(CpuState, eflags), 4), value32);
+    // eflags ^= (eflags ^ value) & mask: one read-modify-write of EFLAGS instead of an AND and
+    // an OR. Every flag-writing instruction goes through here, so the store-to-load forwarding
+    // between consecutive writers is a chain through the whole program; this halves its links.
+    const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
+    a.xor_(value32, fl);
+    a.and_(value32, int32_t(mask));
+    a.xor_(fl, value32);
 }
 
 void Emitter::capture_flags(uint32_t written, uint32_t clear) {

@@ -140,7 +140,8 @@ public:
     // The EFLAGS bits of `written` that a later reader may need (all of them with the "flags"
     // category disabled): what an emitter that computes flags itself must store.
     uint32_t live_flags(uint32_t written) const;
-    // Stores the `mask` bits of `value32` (other bits zero) into CpuState::eflags.
+    // Stores the `mask` bits of `value32` (other bits zero) into CpuState::eflags; `value32` is
+    // clobbered.
     void merge_flags(const x86::Gp& value32, uint32_t mask);
     // Loads guest CF into host CF (for ADC, SBB, RCL, RCR).
     void load_cf();
