@@ -33,8 +33,8 @@ static_assert(sizeof(TlbEntry) == 32, "the inline probe scales the index by 32")
 constexpr uint32_t kTlbInvalid = 1;  // never equals a page-aligned address
 constexpr uint32_t kTlbGlobal = 1;   // TlbEntry::flags: the page is global (kept across CR3 loads with CR4.PGE)
 constexpr uint32_t kTlbListed = 2;   // TlbEntry::flags: the entry is on the MMU's list of used entries
-// 4096 entries per privilege, direct-mapped by the low bits of the page number: 16 MiB of
-// distinct pages without a conflict (bench/README.md, "The inline TLB", for the sizes measured).
+// 8192 entries per privilege, direct-mapped by the low bits of the page number: 32 MiB of
+// consecutive pages without a conflict (bench/README.md, "The inline TLB", for the sizes measured).
 // A flush visits only the entries filled since the last one (Mmu::used_), so its cost does not
 // grow with the size.
 constexpr unsigned kTlbBits = 13;
@@ -227,7 +227,7 @@ private:
     const Tracer* trace_;  // "tlb" trace: flushes
     Paging paging_;
     MmuStats stats_;
-    // Both privileges' entries in one allocation (2 x kTlbEntries, 256 KiB): too large for an
+    // Both privileges' entries in one allocation (2 x kTlbEntries, 512 KiB): too large for an
     // Mmu on a test's stack.
     std::unique_ptr<TlbEntry[]> tlb_mem_;
     TlbEntry* tlb_[2];
