@@ -54,6 +54,14 @@ struct Block {
     std::vector<std::pair<uint16_t, uint16_t>> mix;
     uint64_t pending_runs = 0;
     std::unique_ptr<SemanticsFn[]> fns;  // per instruction: the semantics it runs (form-specialised)
+    // The interpreter's links (translator/interp.cpp, "Following blocks"): the blocks that ran
+    // after this one at up to two EIPs (a branch's two ways), each in the same linear page, CS
+    // base and key; `follow` says whether the block's end lets the next block come from a link
+    // at all (it ends in a near branch or at its size cap or page end, nothing that changes the
+    // mode, the TLB or the duties of the next instruction).
+    Block* next[2] = {};
+    uint32_t next_eip[2] = {};
+    bool follow = false;
 
     static constexpr unsigned kMaxInsns = 64;  // size cap of a block
 };
