@@ -295,17 +295,18 @@ void Emitter::probe(unsigned size, bool write) {
         a.add(x86::ebx, field(seg + offsetof(SegmentCache, base), 4));
     }
     const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
-    const TlbEntry* tlb = cpu.mmu.tlb_entries(user);
-    static_assert(sizeof(TlbEntry) == 24, "the probe scales the index by 24");
     ++probes;
+    // rax = the entry: the page number's low kTlbBits bits, times 32 (sizeof(TlbEntry)).
     a.mov(x86::eax, x86::ebx);
-    a.shr(x86::eax, kPageBits);
-    a.and_(x86::eax, kTlbEntries - 1);
-    a.lea(x86::rax, x86::ptr(x86::rax, x86::rax, 1));  // * 3
-    a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(tlb)));
-    a.lea(x86::rax, x86::ptr(x86::rdx, x86::rax, 3));  // * 8
-    // The page of the last byte against the tag: a crossing access never matches.
-    a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
+    a.shr(x86::eax, kPageBits - 5);
+    a.and_(x86::eax, int32_t((kTlbEntries - 1) << 5));
+    a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user))));
+    a.add(x86::rax, x86::rdx);
+    // The page of the last byte against the tag: an access that crosses into the next page
+    // never matches (the entry of the first byte's page cannot hold the next page's tag), so
+    // the one compare also sends it to the slow path.
+    if (size == 1) a.mov(x86::edx, x86::ebx);
+    else a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
     a.and_(x86::edx, int32_t(kPageMask));
     a.cmp(x86::edx, x86::dword_ptr(x86::rax, int32_t(offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))));
     a.jne(slow());

@@ -251,13 +251,11 @@ struct JitEmit {
         a.je(miss);
         // The TLB's fetch entry for the page: the block's host address must be where it maps.
         const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
-        static_assert(sizeof(TlbEntry) == 24, "the probe scales the index by 24");
         a.mov(x86::ecx, x86::eax);
-        a.shr(x86::ecx, kPageBits);
-        a.and_(x86::ecx, kTlbEntries - 1);
-        a.lea(x86::rcx, x86::ptr(x86::rcx, x86::rcx, 1));  // * 3
+        a.shr(x86::ecx, kPageBits - 5);  // the entry's offset: page number * sizeof(TlbEntry)
+        a.and_(x86::ecx, int32_t((kTlbEntries - 1) << 5));
         a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(j.cpu_.mmu.tlb_entries(user))));
-        a.lea(x86::rcx, x86::ptr(x86::rbx, x86::rcx, 3));  // * 8
+        a.add(x86::rcx, x86::rbx);
         a.mov(x86::ebx, x86::eax);
         a.and_(x86::ebx, int32_t(kPageMask));
         a.cmp(x86::ebx, x86::dword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, tag) + 4 * int(Access::Exec))));
