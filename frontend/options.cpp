@@ -224,7 +224,7 @@ po::options_description describe() {
         ("cpu-mode", po::value<std::string>()->value_name("MODE"),
          "jit (translated blocks, default) or interp (the reference interpreter)")
         ("jit-cache-size", po::value<std::string>()->value_name("SIZE"),
-         "size of the JIT's code arena: 32M (default), 4M, ... (no suffix: MiB; 1M to 1G); flushed "
+         "size of the JIT's code arena: 128M (default), 32M, ... (no suffix: MiB; 1M to 1G); flushed "
          "whole when full")
         ("jit-disable", po::value<std::string>()->value_name("LIST"),
          "native emission to switch off, comma-separated: alu, move, control, stack, cond, shift, "

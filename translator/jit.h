@@ -82,7 +82,7 @@ public:
     const JitRowCounts& row_counts() const { return rows_; }
     // Calls f(const Block&) for every valid block in the cache (xlat explain's hottest blocks).
     template <class F> void for_each_block(F&& f) const { cache_.for_each(f); }
-    static constexpr size_t kDefaultCacheBytes = 32u << 20;
+    static constexpr size_t kDefaultCacheBytes = 128u << 20;  // a Linux boot filled 32 MiB three times
 
 private:
     Cpu& cpu_;
