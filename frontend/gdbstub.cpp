@@ -389,6 +389,11 @@ std::string GdbStub::stop_reply(const Machine::RunEvent& e) const {
     char buf[64];
     switch (e.hit) {
     case DebugStops::Hit::Breakpoint: {
+        // gdb takes EIP as the PC and the breakpoint's address as linear: where CS.base is not
+        // zero (real mode, V86) they differ, and a stop that claims to be a breakpoint at a PC
+        // where gdb has none is taken for one just removed and silently resumed (gdb's
+        // "moribund" locations). Without the claim gdb shows the stop as a SIGTRAP at EIP.
+        if (e.hit_addr != e.eip) return "T05thread:01;";
         auto it = breakpoint_hw_.find(e.hit_addr);
         return std::string("T05thread:01;") + (it != breakpoint_hw_.end() && it->second ? "hwbreak:;" : "swbreak:;");
     }

@@ -42,6 +42,7 @@ Machine::Machine(const MachineConfig& cfg)
     clock.on_earlier_deadline([](void* c) { static_cast<Cpu*>(c)->request_exit(Cpu::kExitTimer); }, &cpu);
     tracer.mask = cfg.trace_mask;
     tracer.out = cfg.trace_out;
+    tracer.pc_ranges = cfg.trace_pc_ranges;
     interp.debug_break = cfg.debug_break;
     std::string problem = firmware_size_problem(cfg.firmware.size());
     if (!problem.empty()) throw std::invalid_argument(problem);

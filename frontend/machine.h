@@ -47,6 +47,7 @@ struct MachineConfig {
     bool no_reboot = false;                // a triple fault ends the run instead of resetting
     uint32_t trace_mask = 0;               // TraceFlag bits
     FILE* trace_out = stderr;              // where trace lines go
+    std::vector<std::pair<uint64_t, uint64_t>> trace_pc_ranges;  // -dfilter (Tracer::pc_ranges)
     ZydisMnemonic debug_break = ZYDIS_MNEMONIC_INVALID;  // --debug-break-insn (Interpreter::debug_break)
     std::array<std::shared_ptr<BlockDevice>, 4> ide_disks;  // primary master/slave, secondary master/slave
     IdeLayout ide_media{};                 // which of them are CD-ROM drives
@@ -113,6 +114,7 @@ public:
         PauseCause cause = PauseCause::None;  // Stop: why
         DebugStops::Hit hit = DebugStops::Hit::None;  // Stop with PauseCause::Debug: what hit
         uint32_t hit_addr = 0;                // ... its address
+        uint32_t eip = 0;                     // ... EIP then (the PC gdb sees; hit_addr is linear)
         WatchKind hit_kind = WatchKind::Write;  // ... the watch's kind
         uint64_t generation = 0;              // resume() calls so far (a stop belongs to the last)
         StopReason reason = StopReason::None; // Shutdown: why Machine::run returned

@@ -77,6 +77,7 @@ void Machine::pause(PauseCause cause) {
     if (cause == PauseCause::Debug) {
         e.hit = cpu.debugger.hit;
         e.hit_addr = cpu.debugger.hit_addr;
+        e.eip = uint32_t(cpu.s.eip());
         e.hit_kind = cpu.debugger.hit_kind;
     }
     emit(e);

@@ -16,6 +16,7 @@
 #include "frontend/firmware.h"
 #include "frontend/machine.h"
 #include "frontend/screenshot.h"
+#include "frontend/serial_options.h"
 #include "frontend/linux_boot.h"
 #include "frontend/monitor.h"
 #include "frontend/qmp.h"
@@ -94,6 +95,7 @@ int run(int argc, char** argv) {
         throw UsageError(e.what());
     }
     cfg.trace_mask = opt.trace_mask;
+    cfg.trace_pc_ranges = opt.trace_pc_ranges;
     if (!opt.debug_break_insn.empty()) cfg.debug_break = mnemonic_from_name(opt.debug_break_insn);
     // -D FILE: the trace lines go there (closed when main returns).
     std::unique_ptr<FILE, int (*)(FILE*)> trace_file(nullptr, std::fclose);
@@ -144,9 +146,16 @@ int run(int argc, char** argv) {
             again.load(m, opt);
         };
     // Ctrl-A c on a serial console on stdio gives the keys to the human monitor (as QEMU's
-    // mon:stdio), unless -monitor stdio has the terminal already. It outlives the readers.
+    // mon:stdio). `-monitor stdio` beside a serial port on stdio is the same monitor, reached the
+    // same way: one reader of stdin, which the escape key switches between the two (two readers
+    // would each take some of the keys; QEMU refuses the pair). It outlives the readers.
+    bool serial_on_stdio = false;
+    for (const std::string& s : opt.serial) serial_on_stdio |= parse_serial_spec(s).kind == SerialSpec::Stdio;
+    const bool monitor_on_terminal = opt.monitor == "stdio" && !serial_on_stdio;
+    if (opt.monitor == "stdio" && serial_on_stdio)
+        std::fputs("xlat: the monitor shares stdio with the serial console: Ctrl-A c switches between them\n", stderr);
     std::unique_ptr<Monitor> console_monitor;
-    if (opt.monitor != "stdio") {
+    if (!monitor_on_terminal) {
         console_monitor = std::make_unique<Monitor>(m, nullptr, false);
         serial.monitor = [mon = console_monitor.get()](const std::string& line) { return mon->command(line); };
         serial.monitor_greeting = Monitor::greeting();
@@ -166,8 +175,8 @@ int run(int argc, char** argv) {
     try {
         if (!opt.gdb.empty()) gdb = std::make_unique<GdbStub>(m, parse_listen_spec(opt.gdb, "-gdb"));
         if (!opt.qmp.empty()) qmp = std::make_unique<Qmp>(m, parse_listen_spec(opt.qmp, "-qmp"));
-        if (opt.monitor == "stdio") monitor = std::make_unique<Monitor>(m, nullptr);
-        else if (!opt.monitor.empty()) {
+        if (monitor_on_terminal) monitor = std::make_unique<Monitor>(m, nullptr);
+        else if (!opt.monitor.empty() && opt.monitor != "stdio") {
             const ListenSpec spec = parse_listen_spec(opt.monitor, "-monitor");
             monitor = std::make_unique<Monitor>(m, &spec);
         }

@@ -129,6 +129,47 @@ uint32_t parse_trace(const std::string& text, bool* help) {
     return mask;
 }
 
+std::vector<std::pair<uint64_t, uint64_t>> parse_dfilter(const std::string& text) {
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    const auto bad = [&](const std::string& why) {
+        return UsageError("invalid -dfilter " + quote(text) + ": " + why +
+                          " (use START..END, START+LENGTH or START-LENGTH, comma-separated)");
+    };
+    const auto number = [&](const std::string& t) {
+        if (t.empty() || t[0] == '-' || t[0] == '+') throw bad(quote(t) + " is not a number");
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long v = std::strtoull(t.c_str(), &end, 0);
+        if (errno || !end || *end) throw bad(quote(t) + " is not a number");
+        return uint64_t(v);
+    };
+    std::stringstream ss(text);
+    std::string item;
+    while (std::getline(ss, item, ',')) {
+        if (item.empty()) throw bad("an empty range");
+        size_t at;
+        if ((at = item.find("..")) != std::string::npos) {
+            const uint64_t a = number(item.substr(0, at)), b = number(item.substr(at + 2));
+            if (b < a) throw bad(quote(item) + " ends before it starts");
+            ranges.emplace_back(a, b);
+        } else if ((at = item.find_first_of("+-", 1)) != std::string::npos) {
+            const uint64_t a = number(item.substr(0, at)), n = number(item.substr(at + 1));
+            if (n == 0) throw bad(quote(item) + " is empty");
+            if (item[at] == '+') {
+                if (a + (n - 1) < a) throw bad(quote(item) + " goes past the end of the address space");
+                ranges.emplace_back(a, a + (n - 1));
+            } else {
+                if (n - 1 > a) throw bad(quote(item) + " starts below address 0");
+                ranges.emplace_back(a - (n - 1), a);
+            }
+        } else {
+            throw bad(quote(item) + " is not a range");
+        }
+    }
+    if (ranges.empty()) throw bad("no range");
+    return ranges;
+}
+
 ZydisMnemonic mnemonic_from_name(const std::string& name) {
     for (int m = 1; m <= ZYDIS_MNEMONIC_MAX_VALUE; ++m) {
         const char* s = ZydisMnemonicGetString(ZydisMnemonic(m));
@@ -188,7 +229,8 @@ po::options_description describe() {
         ("jit-disable", po::value<std::string>()->value_name("LIST"),
          "native emission to switch off, comma-separated: alu, move, control, stack, cond, shift, "
          "muldiv, bit, string, tlb "
-         "(inline memory access), flags (flag liveness), chain, all; those instructions run "
+         "(inline memory access), flags (flag liveness), chain, regs (guest registers in host "
+         "registers), all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),
          "stop after N instructions, 1 or more, counted over the whole run (resets included; each "
@@ -202,6 +244,9 @@ po::options_description describe() {
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
         ("trace-file,D", po::value<std::string>()->value_name("FILE"), "write the trace lines to FILE instead of stderr, as QEMU's -D")
+        ("dfilter", po::value<std::string>()->value_name("RANGES"),
+         "the exec and insn traces print only instructions at these linear addresses, as QEMU's "
+         "-dfilter: START..END, START+LENGTH or START-LENGTH, comma-separated")
         ("debug-break-insn", po::value<std::string>()->value_name("MNEMONIC"),
          "for testing tools/trace-diff: with --trace exec, instructions with this mnemonic (as Zydis "
          "spells it: add, movsb, ...) do nothing, a divergence planted on purpose")
@@ -225,7 +270,8 @@ po::options_description describe() {
         ("qmp", po::value<std::string>()->value_name("DEV"),
          "QMP (QEMU's JSON machine protocol) on unix:PATH,server[,nowait] or tcp:HOST:PORT,server[,nowait]")
         ("monitor", po::value<std::string>()->value_name("DEV"),
-         "the human monitor on stdio or unix:PATH,server[,nowait] (type help there)");
+         "the human monitor on stdio or unix:PATH,server[,nowait] (type help there); stdio beside "
+         "-serial stdio: Ctrl-A c switches between them");
     d.add_options()
         ("vga", po::value<std::string>()->value_name("TYPE"),
          "the display adapter: std (QEMU's std VGA, PCI 1234:1111, with the Bochs VBE extensions "
@@ -455,6 +501,7 @@ Options parse_options(int argc, const char* const* argv) {
         if (!mnemonic_from_name(o.debug_break_insn))
             throw UsageError("--debug-break-insn: unknown mnemonic " + quote(o.debug_break_insn) + " (use Zydis's lower-case name, e.g. add)");
     }
+    if (vm.count("dfilter")) o.trace_pc_ranges = parse_dfilter(vm["dfilter"].as<std::string>());
     if (vm.count("trace-file")) {
         o.trace_file = vm["trace-file"].as<std::string>();
         if (o.trace_file.empty()) throw UsageError("-D needs a file name, not an empty string");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "frontend/disk_options.h"
@@ -50,6 +51,7 @@ struct Options {
     bool trace_help = false;        // --trace help: list the trace points and exit
     std::string debug_break_insn;   // --debug-break-insn MNEMONIC (test-only, with --trace exec)
     std::string trace_file;         // -D FILE: trace lines go there instead of stderr
+    std::vector<std::pair<uint64_t, uint64_t>> trace_pc_ranges;  // -dfilter: inclusive linear ranges
     std::string kernel;             // -kernel FILE: a Linux or Multiboot kernel
     std::string append;             // -append STR: its command line
     std::vector<std::string> initrd;  // -initrd: Linux's initrd, or "FILE [ARGS],FILE [ARGS]" Multiboot modules
@@ -87,6 +89,9 @@ std::string quote(const std::string& text);
 std::string one_line(const std::string& text);
 // Parses a trace list such as "post,insn" into TraceFlag bits.
 uint32_t parse_trace(const std::string& text, bool* help = nullptr);
+// -dfilter's ranges, as QEMU spells them: START..END (inclusive), START+LENGTH, START-LENGTH
+// (the LENGTH bytes ending at START), comma-separated; numbers in C notation (0x... hex).
+std::vector<std::pair<uint64_t, uint64_t>> parse_dfilter(const std::string& text);
 // What --trace help prints: every trace point and what it shows.
 std::string trace_help();
 // The Zydis mnemonic of a lower-case name ("add"); ZYDIS_MNEMONIC_INVALID when there is none.

@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace xlat {
 
@@ -66,10 +68,21 @@ class Tracer {
 public:
     uint32_t mask = 0;      // enabled TraceFlag bits
     FILE* out = stderr;     // where trace lines go
+    // -dfilter: the linear addresses (CS.base + EIP, inclusive ranges) whose instructions the
+    // per-instruction points (exec, insn) print, as QEMU's -dfilter does for its -d logs;
+    // empty: every instruction.
+    std::vector<std::pair<uint64_t, uint64_t>> pc_ranges;
 
     bool on(TraceFlag f) const { return mask & f; }
     // Same as on(): the spelling the brief of the jit trace point asked for.
     bool enabled(TraceFlag f) const { return mask & f; }
+    // Whether an instruction at linear address `pc` passes -dfilter.
+    bool pc_wanted(uint64_t pc) const {
+        if (pc_ranges.empty()) return true;
+        for (const auto& r : pc_ranges)
+            if (pc >= r.first && pc <= r.second) return true;
+        return false;
+    }
     // One line "[name] text\n", written with one fwrite: the GDB stub, QMP and the monitor log
     // from their own threads. A line longer than 1 KiB is cut.
     void log(TraceFlag f, const char* fmt, ...) const __attribute__((format(printf, 3, 4)));

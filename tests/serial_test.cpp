@@ -282,6 +282,32 @@ TEST_CASE("serial: Ctrl-A c switches between the guest's console and the monitor
     CHECK(c.got_out.find("infob") == std::string::npos);
 }
 
+TEST_CASE("serial: -monitor stdio beside -serial stdio is one reader and Ctrl-A c switches", "[serial][cli][monitor]") {
+    // Two readers of stdin would share out the keys between them; the pair is muxed as
+    // mon:stdio, the guest's console first, and xlat says so.
+    std::vector<std::string> args;
+    SECTION("-serial stdio") { args = {"-monitor", "stdio", "-serial", "stdio", "-debugcon", "none"}; }
+    SECTION("-nographic") { args = {"-nographic", "-monitor", "stdio", "-debugcon", "none"}; }
+    Child c(echo_args(args));
+    REQUIRE(c.pid > 0);
+    c.send("xy");
+    REQUIRE(c.read_until("echo ready\r\nxy"));  // every key reached the guest
+    c.send("\x01" "c");
+    REQUIRE(c.read_until("xlat monitor - type 'help' for more information\n(xlat) "));
+    c.send("info status\r");
+    REQUIRE(c.read_until("VM status: running\n(xlat) "));
+    c.send("\x01" "cz");
+    REQUIRE(c.read_until("(xlat) \nz"));
+    c.send("\x01" "c" "quit\r");
+    REQUIRE(c.wait());
+    INFO("stdout: " << c.got_out << "\nstderr: " << c.got_err);
+    CHECK(c.status == 0);
+    CHECK(c.got_err.find("xlat: the monitor shares stdio with the serial console: Ctrl-A c switches between them\n") !=
+          std::string::npos);
+    CHECK(c.got_out.rfind("echo ready\r\nxy", 0) == 0);
+    CHECK(c.got_out.find("infoz") == std::string::npos);
+}
+
 TEST_CASE("serial: a tcp server back end echoes through its client", "[serial][cli]") {
     SECTION("wait: the machine starts when the client connects; the kernel's port is printed") {
         Child c(echo_args({"-serial", "tcp:127.0.0.1:0,server", "-debugcon", "none"}));

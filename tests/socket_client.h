@@ -31,6 +31,21 @@ inline int free_tcp_port() {
     return ntohs(sa.sin_port);
 }
 
+// Whether a listener could bind 127.0.0.1:port now (as xlat's -s binds 1234).
+inline bool tcp_port_free(int port) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    const int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(uint16_t(port));
+    const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    close(fd);
+    return ok;
+}
+
 class Client {
 public:
     ~Client() { if (fd_ >= 0) close(fd_); }

@@ -53,22 +53,7 @@ start:
     out 0xF4, al
     hlt
 
-fail:
-    mov si, msg_fail
-    call print
-    mov al, 0x11
-    out 0xF4, al
-    hlt
-
-; Prints the zero-terminated string at DS:SI to the debug console.
-print:
-    lodsb
-    test al, al
-    jz .done
-    out 0xE9, al
-    jmp print
-.done:
-    ret
+%include "boot_exit.inc"          ; fail: and print:
 
 drive:    db 0
 dap:      db 0x10, 0        ; packet size, reserved

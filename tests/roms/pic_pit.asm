@@ -10,6 +10,7 @@
 ; `isapc` machine, which has the same 8259s and 8254, delivers it: the ROM runs there.
 ;! qemu-args: -M isapc
 %include "rom.inc"
+%include "pc_timer.inc"
         ROM_BEGIN
 
 TICKS   equ 0x0580              ; word: IRQ0 taken
@@ -24,20 +25,7 @@ rom_main:
         mov word [es:0x20 * 4 + 2], cs
 
         ; ICW1 (edge, cascade, ICW4), ICW2 (vector base), ICW3 (cascade), ICW4 (8086 mode)
-        mov al, 0x11
-        out 0x20, al
-        out 0xA0, al
-        mov al, 0x20
-        out 0x21, al
-        mov al, 0x28
-        out 0xA1, al
-        mov al, 0x04
-        out 0x21, al
-        mov al, 0x02
-        out 0xA1, al
-        mov al, 0x01
-        out 0x21, al
-        out 0xA1, al
+        PIC_INIT
         mov al, 0xFF            ; everything masked while the PIT is set up
         out 0x21, al
         mov al, 0xFB
@@ -52,12 +40,7 @@ rom_main:
         NL
 
         ; Counter 0: mode 2 (rate generator), LSB then MSB, 1193 = 1.000 kHz.
-        mov al, 0x34
-        out 0x43, al
-        mov al, 1193 & 0xFF
-        out 0x40, al
-        mov al, 1193 >> 8
-        out 0x40, al
+        PIT0_1KHZ
         ; (The status's null-count bit is not printed between the two bytes: QEMU 7.2 never
         ; sets it. tests/pit_test.cpp checks it.)
 ;> status=34

@@ -6,6 +6,7 @@
 ; (#DE) and an INT 30h with their handlers, and a write of CR3 (a TLB flush). What it prints
 ; does not depend on the drives or on timing, so it runs under QEMU as well.
 %include "rom.inc"
+%include "pc_timer.inc"
         ROM_BEGIN
 
 rom_main:
@@ -36,31 +37,13 @@ rom_main:
         out dx, al
 
         ; The 8259s: ICW1-ICW4 (vectors 20h and 28h), everything masked.
-        mov al, 0x11
-        out 0x20, al
-        out 0xA0, al
-        mov al, 0x20
-        out 0x21, al
-        mov al, 0x28
-        out 0xA1, al
-        mov al, 0x04
-        out 0x21, al
-        mov al, 0x02
-        out 0xA1, al
-        mov al, 0x01
-        out 0x21, al
-        out 0xA1, al
+        PIC_INIT
         mov al, 0xFF
         out 0x21, al
         out 0xA1, al
 
         ; The 8254's counter 0: mode 2, LSB then MSB, 1193 (1 kHz); its IRQ0 stays masked.
-        mov al, 0x34
-        out 0x43, al
-        mov al, 1193 & 0xFF
-        out 0x40, al
-        mov al, 1193 >> 8
-        out 0x40, al
+        PIT0_1KHZ
 
         ; A divide error: the handler skips the 2-byte DIV BL.
 ;> #DE taken
