@@ -107,7 +107,7 @@ void Piix3Ide::config_written(uint8_t offset, unsigned size) {
 // ---- PIIX4 function 3: power management ----
 
 Piix4Pm::Piix4Pm(std::function<uint64_t()> ns, IoBus* io)
-    : PciFunction("piix4-pm", 0x8086, 0x7113, 0x03, 0x068000), pm_io(*this), apm(*this), ns_(std::move(ns)), io_(io) {
+    : PciFunction("piix4-pm", 0x8086, 0x7113, 0x03, 0x068000), pm_io(*this), apm(*this), acpi_hotplug(*this), ns_(std::move(ns)), io_(io) {
     reset();
 }
 
@@ -118,6 +118,7 @@ Piix4Pm::~Piix4Pm() {
 void Piix4Pm::reset() {
     PciFunction::reset();
     apm.reset();
+    acpi_hotplug.reset();
     pmsts_ = pmen_ = pmcntrl_ = 0;
     timer_origin_ns_ = ns_();
     timer_epoch_ = 0;
@@ -293,6 +294,58 @@ void Piix4Pm::Apm::io_write(uint16_t port, unsigned size, uint32_t value) {
             pm_.update_sci();
         }
     }
+}
+
+void Piix4Pm::AcpiHotplug::claim(IoBus& io) {
+    claim_ports(io, kGpeBase, kGpeLen, this);
+    claim_ports(io, kPciHpBase, kPciHpLen, this);
+    claim_ports(io, kCpuHpBase, kCpuHpLen, this);
+}
+
+uint8_t Piix4Pm::AcpiHotplug::read_byte(uint16_t port) {
+    if (port >= kGpeBase && port < kGpeBase + kGpeLen) {
+        const unsigned o = port - kGpeBase;
+        return o < 2 ? 0 : uint8_t(gpe_en_ >> (8 * (o - 2)));  // GPE0_STS: no event is ever pending
+    }
+    if (port >= kPciHpBase && port < kPciHpBase + kPciHpLen) {
+        // Up (00h), down (04h), eject (08h, reads 0) and removable (0Ch) are all empty bitmaps.
+        const unsigned o = port - kPciHpBase;
+        return o >= 0x10 ? uint8_t(pci_sel_ >> (8 * (o - 0x10))) : 0;
+    }
+    if (port >= kCpuHpBase && port < kCpuHpBase + kCpuHpLen) {
+        const unsigned first = 8 * unsigned(port - kCpuHpBase);
+        uint8_t b = 0;
+        for (unsigned i = 0; i < 8; ++i)
+            if (first + i < cpus) b = uint8_t(b | 1u << i);
+        return b;
+    }
+    return 0xFF;
+}
+
+void Piix4Pm::AcpiHotplug::write_byte(uint16_t port, uint8_t b) {
+    if (port >= kGpeBase && port < kGpeBase + kGpeLen) {
+        const unsigned o = port - kGpeBase;
+        if (o >= 2) gpe_en_ = uint16_t((gpe_en_ & ~(0xFFu << (8 * (o - 2)))) | unsigned(b) << (8 * (o - 2)));
+        // A status write clears bits that are never set.
+    } else if (port >= kPciHpBase && port < kPciHpBase + kPciHpLen) {
+        const unsigned o = port - kPciHpBase;
+        if (o >= 0x10) {
+            pci_sel_ = (pci_sel_ & ~(0xFFu << (8 * (o - 0x10)))) | uint32_t(b) << (8 * (o - 0x10));
+        } else if (o >= 0x08 && o < 0x0C && b) {
+            // No slot is removable, so the AML never asks (its _EJ0 methods are renamed away).
+            pm_.log_.unimplemented(name(), "PCI hotplug eject (no removable slots)", 0x08);
+        }
+    }  // the CPU bitmap is read-only
+}
+
+uint32_t Piix4Pm::AcpiHotplug::io_read(uint16_t port, unsigned size) {
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; ++i) v |= uint32_t(read_byte(uint16_t(port + i))) << (8 * i);
+    return v;
+}
+
+void Piix4Pm::AcpiHotplug::io_write(uint16_t port, unsigned size, uint32_t value) {
+    for (unsigned i = 0; i < size; ++i) write_byte(uint16_t(port + i), uint8_t(value >> (8 * i)));
 }
 
 } // namespace xlat

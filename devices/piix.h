@@ -5,7 +5,9 @@
 //   Piix3Ide       device 1 function 1 (8086:7010): the IDE controller in legacy mode (the ATA
 //                  channels themselves are devices/ata.h)
 //   Piix4Pm        device 1 function 3 (8086:7113): power management: the ACPI PM1 registers and
-//                  PM timer at PMBA, the APM control port 0xB2, sleep control (S5: power off)
+//                  PM timer at PMBA, the APM control port 0xB2, sleep control (S5: power off),
+//                  and the ACPI hotplug registers of QEMU's PIIX4 (GPE0 block, PCI and CPU
+//                  hotplug) that the ACPI tables SeaBIOS builds for this board read
 // The ELCR (ports 0x4D0/0x4D1) belongs to the 8259 model.
 #pragma once
 #include <functional>
@@ -121,8 +123,43 @@ public:
         Piix4Pm& pm_;
         uint8_t apmc_ = 0, apms_ = 0;  // state
     };
+    // QEMU's PIIX4 adds registers at fixed ports that the AML of the tables SeaBIOS builds for
+    // this board reads (its DSDT's GPE methods _E01/_E02 and the PCI slots of its SSDT):
+    //   0xAFE0-0xAFE3  the GPE0 block (the FADT's GPE0_BLK, 4 bytes): GPE0_STS (2 bytes, a status
+    //                  bit clears by writing 1), then GPE0_EN (ACPI 1.0b section 4.7.1.6)
+    //   0xAE00-0xAE13  PCI hotplug of bus 0: slots added (00h) and going (04h), eject (08h, write),
+    //                  slots that may be removed (0Ch), bus select (10h)
+    //   0xAF00-0xAF1F  a bit per CPU (by APIC ID) that is present
+    // This board has no hotplug: no slot is removable, nothing comes or goes and no GPE is ever
+    // raised, and the registers must say so. Left unclaimed they read all ones: Linux took every
+    // GPE for pending, ran _E01, saw every slot to be ejected and removed the PIIX3 functions
+    // (no IDE controller, no /dev/sr0) whenever its ACPI hotplug work ran before ata_piix.
+    class AcpiHotplug : public PortDevice {
+    public:
+        static constexpr uint16_t kGpeBase = 0xAFE0, kPciHpBase = 0xAE00, kCpuHpBase = 0xAF00;
+        static constexpr uint16_t kGpeLen = 4, kPciHpLen = 0x14, kCpuHpLen = 32;
+        explicit AcpiHotplug(Piix4Pm& pm) : pm_(pm) {}
+        const char* name() const override { return "piix4-acpi-hotplug"; }
+        uint32_t io_read(uint16_t port, unsigned size) override;
+        void io_write(uint16_t port, unsigned size, uint32_t value) override;
+        void reset() override { gpe_en_ = 0, pci_sel_ = 0; }
+        uint32_t state_version() const override { return 1; }
+        void describe_state(StateList& out) override { out.u16("gpe_en", gpe_en_).u32("pci_sel", pci_sel_); }
+        // Claims the three ranges.
+        void claim(IoBus& io);
+        unsigned cpus = 1;  // the CPUs present (APIC IDs 0 .. cpus - 1)
+
+    private:
+        uint8_t read_byte(uint16_t port);
+        void write_byte(uint16_t port, uint8_t b);
+        Piix4Pm& pm_;
+        // State. GPE0_STS has no state: nothing on this board raises a GPE.
+        uint16_t gpe_en_ = 0;
+        uint32_t pci_sel_ = 0;  // the hotplug bus select (only bus 0 exists)
+    };
     PmIo pm_io;
     Apm apm;
+    AcpiHotplug acpi_hotplug;
 
 protected:
     void init_config() override;

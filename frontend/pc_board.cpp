@@ -15,6 +15,7 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, D
     claim_ports(io, 0xCF8, 8, &pci_host);
     pci_host.isa_ports = &piix3.rcr;
     claim_ports(io, 0xB2, 2, &piix4_pm.apm);
+    piix4_pm.acpi_hotplug.claim(io);
     // PIRQA-D go to the router and, as on QEMU's PC (whose ACPI tables describe GSIs 16-19 as
     // level-triggered, active high), straight to I/O APIC inputs 16-19.
     pci.pirq_sink = [this](unsigned pirq, bool level) {

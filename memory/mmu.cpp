@@ -14,14 +14,17 @@ constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
 
 } // namespace
 
-Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace) {
-    flush_all();
-    stats_.flushes = 0;
-    // A map change may alter what any cached translation points at; the TLB keeps no physical
-    // address per entry to pick out the stale ones, and map changes are rare (PAM, BARs, A20):
-    // drop everything.
+Mmu::Mmu(PhysMem& phys, const Tracer* trace)
+    : phys_(phys), trace_(trace), tlb_mem_(new TlbEntry[2 * kTlbEntries]), tlb_{tlb_mem_.get(), tlb_mem_.get() + kTlbEntries} {
+    for (unsigned i = 0; i < 2 * kTlbEntries; ++i) {
+        tlb_mem_[i].flags = 0;
+        clear(tlb_mem_[i]);
+    }
+    used_.reserve(2 * kTlbEntries);
+    // A map change may alter what any cached translation points at, and map changes are rare
+    // (PAM, BARs, A20): drop everything.
     phys_.add_listener([](void* self, uint32_t, uint64_t) { static_cast<Mmu*>(self)->flush_all(); }, this,
-                       [](void* self) { static_cast<Mmu*>(self)->drop_write_tags(); });
+                       [](void* self, uint32_t paddr) { static_cast<Mmu*>(self)->drop_write_tags(paddr); });
 }
 
 Mmu::~Mmu() { phys_.remove_listener(this); }
@@ -47,17 +50,29 @@ void Mmu::set_paging(const Paging& p) {
 
 void Mmu::flush_all() {
     if (trace_) trace_->log(kTraceTlb, "TLB flush (all)");
-    for (auto& set : tlb_)
-        for (TlbEntry& e : set) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
+    for (uint32_t i : used_) {
+        clear(tlb_mem_[i]);
+        tlb_mem_[i].flags = 0;
+    }
+    used_.clear();
     ++stats_.flushes;
     ++tlb_epoch_;
 }
 
 void Mmu::flush_nonglobal() {
     if (trace_) trace_->log(kTraceTlb, "TLB flush (non-global)");
-    for (auto& set : tlb_)
-        for (TlbEntry& e : set)
-            if (!e.global) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
+    // The global entries stay, and stay listed.
+    size_t keep = 0;
+    for (uint32_t i : used_) {
+        TlbEntry& e = tlb_mem_[i];
+        if (e.flags & kTlbGlobal) {
+            used_[keep++] = i;
+        } else {
+            clear(e);
+            e.flags = 0;
+        }
+    }
+    used_.resize(keep);
     ++stats_.flushes;
     ++tlb_epoch_;
 }
@@ -66,16 +81,18 @@ void Mmu::invalidate_page(uint32_t lin) {
     uint32_t page = lin & kPageMask;
     if (trace_) trace_->log(kTraceTlb, "TLB flush of page %08x", page);
     ++tlb_epoch_;
-    for (auto& set : tlb_) {
-        TlbEntry& e = set[(lin >> kPageBits) & (kTlbEntries - 1)];
-        if (e.tag[0] == page || e.tag[1] == page || e.tag[2] == page)
-            e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
+    for (bool user : {false, true}) {
+        TlbEntry& e = entry(user, lin);
+        if (e.tag[0] == page || e.tag[1] == page || e.tag[2] == page) clear(e);  // stays listed
     }
 }
 
-void Mmu::drop_write_tags() {
-    for (auto& set : tlb_)
-        for (TlbEntry& e : set) e.tag[int(Access::Write)] = kTlbInvalid;
+void Mmu::drop_write_tags(uint32_t paddr) {
+    const uint64_t page = paddr & kPageMask;
+    for (uint32_t i : used_) {
+        TlbEntry& e = tlb_mem_[i];
+        if (e.paddr == page) e.tag[int(Access::Write)] = kTlbInvalid;
+    }
 }
 
 Mmu::Walk Mmu::walk(uint32_t lin, Access acc, bool user, bool set_ad, bool inspect) noexcept {
@@ -231,13 +248,16 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
                                        : pi.kind == RegionKind::Ram || pi.kind == RegionKind::Rom;
     if (direct && acc == Access::Write && phys_.is_code_page(uint32_t(paddr))) direct = false;
     if (direct && host) {
-        TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        TlbEntry& e = entry(user, lin);
         uintptr_t addend = reinterpret_cast<uintptr_t>(host) - (lin & kPageMask);
+        const uint64_t ppage = paddr & ~uint64_t(kPageSize - 1);
         bool same_page = e.tag[0] == (lin & kPageMask) || e.tag[1] == (lin & kPageMask) ||
                          e.tag[2] == (lin & kPageMask);
-        if (!same_page || e.addend != addend) e = TlbEntry{{kTlbInvalid, kTlbInvalid, kTlbInvalid}, 0, 0};
+        if (!same_page || e.addend != addend || e.paddr != ppage) clear(e);
+        list(e);
         e.addend = addend;
-        e.global = global;
+        e.paddr = ppage;
+        e.flags = (e.flags & ~kTlbGlobal) | (global ? kTlbGlobal : 0);
         e.tag[int(acc)] = lin & kPageMask;
         // The other data access kind as well when it would reach the same host page with no
         // walk of its own to set anything: a page that may be written may be read (SDM Vol. 3A,
@@ -267,7 +287,7 @@ bool Mmu::check_crossing(uint32_t lin, uint32_t first, Access acc, bool user, Gu
 }
 
 bool Mmu::try_read(uint32_t lin, unsigned size, bool user, Access acc, uint32_t& value, GuestFault& f) noexcept {
-    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    const TlbEntry& e = entry(user, lin);
     if ((lin & kPageMask) == e.tag[int(acc)] && (lin & ~kPageMask) <= kPageSize - size) {
         ++stats_.hits;
         value = load_host(reinterpret_cast<const void*>(lin + e.addend), size);
@@ -291,7 +311,7 @@ bool Mmu::try_read(uint32_t lin, unsigned size, bool user, Access acc, uint32_t&
 }
 
 bool Mmu::try_write(uint32_t lin, unsigned size, uint32_t value, bool user, GuestFault& f) noexcept {
-    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    const TlbEntry& e = entry(user, lin);
     if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size) {
         ++stats_.hits;
         store_host(reinterpret_cast<void*>(lin + e.addend), size, value);
@@ -314,7 +334,7 @@ bool Mmu::try_write(uint32_t lin, unsigned size, uint32_t value, bool user, Gues
 }
 
 bool Mmu::try_probe_write(uint32_t lin, unsigned size, bool user, GuestFault& f) noexcept {
-    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    const TlbEntry& e = entry(user, lin);
     if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size)
         return true;
     uint32_t first = kPageSize - (lin & ~kPageMask);
@@ -346,7 +366,7 @@ void Mmu::probe_write_slow(uint32_t lin, unsigned size, bool user) {
 unsigned Mmu::fetch(uint32_t lin, uint8_t* buf, unsigned len, bool user) {
     unsigned n = kPageSize - (lin & ~kPageMask);
     if (n > len) n = len;
-    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    const TlbEntry& e = entry(user, lin);
     if ((lin & kPageMask) == e.tag[int(Access::Exec)]) {
         ++stats_.hits;
         std::memcpy(buf, reinterpret_cast<const void*>(lin + e.addend), n);
@@ -381,7 +401,7 @@ uint64_t Mmu::run_page(PageRun& run, uint32_t lin, Access acc, bool user) {
 }
 
 uint32_t Mmu::read_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
-    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    const TlbEntry& e = entry(user, lin);
     if ((lin & ~kPageMask) > kPageSize - size) return read_slow(lin, size, user, Access::Read);
     if ((lin & kPageMask) == e.tag[int(Access::Read)]) {
         ++stats_.hits;
@@ -391,7 +411,7 @@ uint32_t Mmu::read_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
 }
 
 void Mmu::write_run(PageRun& run, uint32_t lin, unsigned size, uint32_t value, bool user) {
-    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    const TlbEntry& e = entry(user, lin);
     if ((lin & ~kPageMask) > kPageSize - size) return write_slow(lin, size, value, user);
     if ((lin & kPageMask) == e.tag[int(Access::Write)]) {
         ++stats_.hits;
@@ -402,7 +422,7 @@ void Mmu::write_run(PageRun& run, uint32_t lin, unsigned size, uint32_t value, b
 }
 
 void Mmu::probe_run(PageRun& run, uint32_t lin, unsigned size, bool user) {
-    const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+    const TlbEntry& e = entry(user, lin);
     if ((lin & ~kPageMask) > kPageSize - size) return probe_write(lin, size, user);
     if ((lin & kPageMask) == e.tag[int(Access::Write)]) return;
     run_page(run, lin, Access::Write, user);

@@ -9,6 +9,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "memory/fault.h"
@@ -19,14 +20,24 @@ namespace xlat {
 
 enum class Access : uint8_t { Read = 0, Write = 1, Exec = 2 };
 
-struct TlbEntry {
+// 32 bytes, aligned: one entry never straddles a cache line, and the translator's inline probe
+// scales the index by a shift (translator/emitter.cpp, Emitter::probe).
+struct alignas(32) TlbEntry {
     uint32_t tag[3];   // linear page address per Access kind, or kTlbInvalid
-    uint32_t global;   // 1 when the page is global (kept across CR3 loads with CR4.PGE)
+    uint32_t flags;    // kTlbGlobal, kTlbListed
     uintptr_t addend;  // host pointer minus linear address, valid where a tag matches
+    uint64_t paddr;    // the physical address of the page, valid where a tag matches
 };
+static_assert(sizeof(TlbEntry) == 32, "the inline probe scales the index by 32");
 
 constexpr uint32_t kTlbInvalid = 1;  // never equals a page-aligned address
-constexpr unsigned kTlbBits = 8;
+constexpr uint32_t kTlbGlobal = 1;   // TlbEntry::flags: the page is global (kept across CR3 loads with CR4.PGE)
+constexpr uint32_t kTlbListed = 2;   // TlbEntry::flags: the entry is on the MMU's list of used entries
+// 8192 entries per privilege, direct-mapped by the low bits of the page number: 32 MiB of
+// consecutive pages without a conflict (bench/README.md, "The inline TLB", for the sizes measured).
+// A flush visits only the entries filled since the last one (Mmu::used_), so its cost does not
+// grow with the size.
+constexpr unsigned kTlbBits = 13;
 constexpr unsigned kTlbEntries = 1u << kTlbBits;
 
 struct MmuStats {
@@ -62,8 +73,9 @@ public:
     const Paging& paging() const { return paging_; }
 
     void flush_all();
-    // Drops every write tag: a page became a code page, and no write may reach it directly.
-    void drop_write_tags();
+    // Drops the write tags of the entries that map the physical page of `paddr`: it became a
+    // code page, and no write may reach it directly.
+    void drop_write_tags(uint32_t paddr);
     // Drops every non-global translation (a CR3 load with CR4.PGE).
     void flush_nonglobal();
     // INVLPG: drops the translations of the page holding `lin`, global or not.
@@ -89,7 +101,7 @@ public:
     // reports it.
 
     template <typename T> T read(uint32_t lin, bool user, Access acc = Access::Read) {
-        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        const TlbEntry& e = entry(user, lin);
         if ((lin & kPageMask) == e.tag[int(acc)] && (lin & ~kPageMask) <= kPageSize - sizeof(T)) {
             ++stats_.hits;
             T v;
@@ -100,7 +112,7 @@ public:
     }
 
     template <typename T> void write(uint32_t lin, T value, bool user) {
-        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        const TlbEntry& e = entry(user, lin);
         if ((lin & kPageMask) == e.tag[int(Access::Write)] &&
             (lin & ~kPageMask) <= kPageSize - sizeof(T)) {
             ++stats_.hits;
@@ -113,7 +125,7 @@ public:
     // Checks that a write of `size` bytes at `lin` would succeed, without writing: used before a
     // read-modify-write so that the read side does not commit anything a failing write would not.
     void probe_write(uint32_t lin, unsigned size, bool user) {
-        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        const TlbEntry& e = entry(user, lin);
         if ((lin & kPageMask) == e.tag[int(Access::Write)] && (lin & ~kPageMask) <= kPageSize - size) return;
         probe_write_slow(lin, size, user);
     }
@@ -147,7 +159,7 @@ public:
     // Host address of the instruction byte at `lin` when it lies in RAM or ROM (through the TLB,
     // filling it on a miss and faulting like a fetch); nullptr for MMIO or nothing.
     const uint8_t* exec_host(uint32_t lin, bool user) {
-        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        const TlbEntry& e = entry(user, lin);
         if ((lin & kPageMask) != e.tag[int(Access::Exec)]) {
             uint64_t paddr;
             GuestFault f;
@@ -160,7 +172,7 @@ public:
     // exec_host without a throw, for the JIT's dispatcher: nullptr on a fetch fault too (the
     // interpreter's step then raises it).
     const uint8_t* try_exec_host(uint32_t lin, bool user) noexcept {
-        const TlbEntry& e = tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)];
+        const TlbEntry& e = entry(user, lin);
         if ((lin & kPageMask) != e.tag[int(Access::Exec)]) {
             uint64_t paddr;
             GuestFault f;
@@ -172,6 +184,10 @@ public:
 
     // The TLB entries of a privilege (the JIT's inline probe reads them; kTlbEntries of them).
     const TlbEntry* tlb_entries(bool user) const { return tlb_[user]; }
+    // The entry that caches the page of `lin` at a privilege.
+    TlbEntry& entry(bool user, uint32_t lin) { return tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)]; }
+    // Entries on the list of used entries (for the tests: what a flush will visit).
+    size_t tlb_used() const { return used_.size(); }
 
     const MmuStats& stats() const { return stats_; }
 
@@ -211,7 +227,26 @@ private:
     const Tracer* trace_;  // "tlb" trace: flushes
     Paging paging_;
     MmuStats stats_;
-    TlbEntry tlb_[2][kTlbEntries];
+    // Both privileges' entries in one allocation (2 x kTlbEntries, 512 KiB): too large for an
+    // Mmu on a test's stack.
+    std::unique_ptr<TlbEntry[]> tlb_mem_;
+    TlbEntry* tlb_[2];
+    // The entries (index into tlb_mem_) that may hold a tag: every entry is listed once, when
+    // its first tag since the last flush is set (kTlbListed), so that a flush, a CR3 load or a
+    // new code page visits these and not the whole TLB.
+    std::vector<uint32_t> used_;
+    // Sets an entry's tags to kTlbInvalid (its other fields with them), keeping kTlbListed.
+    static void clear(TlbEntry& e) {
+        e.tag[0] = e.tag[1] = e.tag[2] = kTlbInvalid;
+        e.flags &= kTlbListed;
+        e.addend = 0;
+        e.paddr = 0;
+    }
+    void list(TlbEntry& e) {
+        if (e.flags & kTlbListed) return;
+        e.flags |= kTlbListed;
+        used_.push_back(uint32_t(&e - tlb_mem_.get()));
+    }
     uint64_t tlb_epoch_ = 0;  // counts flushes and INVLPGs: a PageRun from an older epoch is stale
 };
 

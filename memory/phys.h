@@ -128,10 +128,10 @@ public:
     // ---- who caches what the map says ----
     // Whoever caches translations (each CPU's TLB; the block cache) registers here. `changed` is
     // called whenever the map changes, with the physical range whose meaning changed (the whole
-    // 4 GiB for the A20 gate), after the change; `code_fn` whenever a page becomes a code page,
-    // so that no write reaches it through a host pointer any more.
+    // 4 GiB for the A20 gate), after the change; `code_fn` whenever a page becomes a code page
+    // (with its physical address), so that no write reaches it through a host pointer any more.
     using ChangeFn = void (*)(void* ctx, uint32_t base, uint64_t size);
-    void add_listener(ChangeFn fn, void* ctx, void (*code_fn)(void*) = nullptr) {
+    void add_listener(ChangeFn fn, void* ctx, void (*code_fn)(void*, uint32_t paddr) = nullptr) {
         listeners_.push_back(Listener{fn, code_fn, ctx});
     }
     void remove_listener(void* ctx);
@@ -211,7 +211,9 @@ private:
     uint8_t* host_of(const Region* r, uint32_t paddr) const;
 
     static const PageEntry kBackground;
-    uint8_t* ram_ = nullptr;
+    uint8_t* ram_ = nullptr;   // 2 MiB-aligned, inside map_
+    uint8_t* map_ = nullptr;   // the whole anonymous mapping (ram_size_ + 2 MiB)
+    size_t map_bytes_ = 0;
     uint64_t ram_size_ = 0;
     uint32_t a20_mask_ = 0xFFFFFFFFu;
     RegionId next_id_ = 1;
@@ -220,7 +222,7 @@ private:
     std::unique_ptr<Leaf> leaves_[1u << (32 - kPageBits - kLeafBits)];  // nullptr: all background
     struct Listener {
         ChangeFn changed;          // the map or A20 changed
-        void (*code_page)(void*);  // a page became a code page
+        void (*code_page)(void*, uint32_t paddr);  // a page became a code page
         void* ctx;
     };
     std::vector<Listener> listeners_;

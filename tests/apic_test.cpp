@@ -335,3 +335,34 @@ TEST_CASE("local APIC in the machine: CPUID reports it, WRMSR moves it, its time
     CHECK(m.phys.read(0xFEE00030u, 4) == 0x00050014u);
     CHECK(m.phys.read(0x80030, 4) == 0);
 }
+
+TEST_CASE("I/O APIC: a reset returns it to power-on: entries masked, no remote IRR, every input low", "[apic][ioapic]") {
+    Rig r;
+    r.wr(0xF0, 0x1FF);
+    // Before: ID 5, input 2 (edge) and input 11 (level, active high) held high, 11 with remote IRR.
+    r.io_wr(0x00, 0x05000000);
+    r.io_wr(0x10 + 2 * 2, 0x30);
+    r.io_wr(0x10 + 2 * 11, IoApic::kLevel | 0x61);
+    r.ioapic.set_irq(2, true);
+    r.ioapic.set_irq(11, true);
+    CHECK((r.io_rd(0x10 + 2 * 11) & IoApic::kRemoteIrr) != 0);
+    const std::vector<uint8_t> before = save_state(r.ioapic);
+
+    r.ioapic.reset();
+    r.apic.reset();  // as a machine reset does: the local APIC forgets the vectors it holds
+    r.wr(0xF0, 0x1FF);
+    CHECK(r.io_rd(0x00) == 0);
+    for (unsigned pin = 0; pin < IoApic::kPins; ++pin) CHECK(r.ioapic.entry(pin) == IoApic::kMasked);
+    CHECK(save_state(r.ioapic) != before);
+    IoApic fresh;
+    CHECK(save_state(r.ioapic) == save_state(fresh));  // the input levels too
+    // The inputs read low now: unmasking the level entry sends nothing until input 11 rises,
+    // and input 2 going high is a rising edge again.
+    r.io_wr(0x10 + 2 * 11, IoApic::kLevel | 0x61);
+    r.io_wr(0x10 + 2 * 2, 0x30);
+    CHECK_FALSE(r.apic.intr());
+    r.ioapic.set_irq(2, true);
+    CHECK(r.take() == 0x30);
+    r.ioapic.set_irq(11, true);
+    CHECK(r.take() == 0x61);
+}

@@ -202,7 +202,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
 }
 
-TEST_CASE("state lists: the board's fw_cfg, 8042 and IDE channels carried into a fresh machine go on the same", "[device]") {
+TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels and ACPI hotplug registers carried into a fresh machine go on the same", "[device]") {
     Machine a(small_config());
     // fw_cfg: the signature selected, two of its bytes read. 8042: interrupts on, the keyboard
     // asked to identify (its two-byte answer waits in the queue behind the ACK), A20 off through
@@ -219,6 +219,9 @@ TEST_CASE("state lists: the board's fw_cfg, 8042 and IDE channels carried into a
     // The IDE channels (no drives here): the slave selected on each, which only the state shows.
     a.io.write(0x1F6, 1, 0xB0);
     a.io.write(0x176, 1, 0xF0);
+    // The PIIX4's ACPI hotplug registers: two GPEs enabled, a hotplug bus selected.
+    a.io.write(0xAFE2, 2, 0x0006);
+    a.io.write(0xAE10, 4, 1);
 
     Machine b(small_config());
     REQUIRE(b.phys.a20());
@@ -237,5 +240,7 @@ TEST_CASE("state lists: the board's fw_cfg, 8042 and IDE channels carried into a
         CHECK(m->io.read(0x60, 1) == 0xFA);  // ACK
         CHECK(m->io.read(0x60, 1) == 0xAB);  // MF2 keyboard ID (the command byte has no XLAT)
         CHECK(m->io.read(0x60, 1) == 0x83);
+        CHECK(m->io.read(0xAFE2, 2) == 0x0006);
+        CHECK(m->io.read(0xAE10, 4) == 1);
     }
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "ide_channel_rig.h"
 #include "scratch_dir.h"
 #include "devices/ata.h"
 #include "devices/block/block.h"
@@ -54,29 +55,14 @@ std::vector<uint8_t> file_sector(const std::string& path, uint64_t lba) {
     return s;
 }
 
-struct Irqs : IrqSink {
-    unsigned rises = 0;
-    bool level = false;
-    void set_irq(unsigned, bool l) override {
-        if (l && !level) ++rises;
-        level = l;
-    }
-};
-
-struct Rig {
-    IoBus io;
-    AtaChannel ch{"ide0", 0x1F0, 0x3F6, 0};
-    Irqs irqs;
+struct Rig : xlat_test::IdeChannelRig {
     std::unique_ptr<RawImage> disk;
-    explicit Rig(const std::string& path, ImageOptions opt = {}) {
+    explicit Rig(const std::string& path, ImageOptions opt = {}) : IdeChannelRig(0) {
         std::string err;
         disk = RawImage::open(path, opt, err);
         INFO(err);
         REQUIRE(disk);
         ch.attach(0, disk.get());
-        claim_ports(io, 0x1F0, 8, &ch);
-        claim_ports(io, 0x3F6, 1, &ch);
-        ch.irq.connect(&irqs, 14);
     }
     uint8_t status() { return uint8_t(io.read(0x1F7, 1)); }
     uint8_t alt_status() { return uint8_t(io.read(0x3F6, 1)); }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "ide_channel_rig.h"
 #include "scratch_dir.h"
 #include "devices/ata.h"
 #include "devices/atapi.h"
@@ -30,22 +31,10 @@ uint8_t pattern(uint32_t block, uint32_t j) {
     return uint8_t(block * 7 + j);
 }
 
-struct Irqs : IrqSink {
-    unsigned rises = 0;
-    bool level = false;
-    void set_irq(unsigned, bool l) override {
-        if (l && !level) ++rises;
-        level = l;
-    }
-};
-
-struct Rig {
+struct Rig : xlat_test::IdeChannelRig {
     xlat_test::ScratchDir scratch{"atapi"};
-    IoBus io;
-    AtaChannel ch{"ide1", 0x170, 0x376, 1};
-    Irqs irqs;
     std::unique_ptr<RawImage> iso;
-    Rig() {
+    Rig() : IdeChannelRig(1) {
         std::string data(kBlocks * 2048, '\0');
         for (uint32_t b = 0; b < kBlocks; ++b)
             for (uint32_t j = 0; j < 2048; ++j) data[b * 2048 + j] = char(pattern(b, j));
@@ -55,9 +44,6 @@ struct Rig {
         INFO(err);
         REQUIRE(iso);
         ch.attach(0, iso.get(), true);
-        claim_ports(io, 0x170, 8, &ch);
-        claim_ports(io, 0x376, 1, &ch);
-        ch.irq.connect(&irqs, 15);
     }
     uint8_t status() { return uint8_t(io.read(0x177, 1)); }
     uint8_t alt_status() { return uint8_t(io.read(0x376, 1)); }

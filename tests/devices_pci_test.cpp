@@ -58,6 +58,7 @@ struct Rig {
         claim_ports(io, 0xCF8, 8, &host);
         host.isa_ports = &isa.rcr;
         claim_ports(io, 0xB2, 2, &pm.apm);
+        pm.acpi_hotplug.claim(io);
         bus.pirq_sink = [this](unsigned p, bool l) { isa.set_pirq(p, l); };
         isa.isa_irqs = &isa_irqs;
         pm.sci.connect(&sci_irq, 9);
@@ -280,6 +281,39 @@ TEST_CASE("pci: PM timer overflow sets TMROF_STS and raises SCI in ACPI mode", "
     r.now = 2 * due;
     CHECK(r.io.read(0x600, 2) & Piix4Pm::kTmrOf);
     CHECK_FALSE(r.sci_irq.level[9]);
+}
+
+TEST_CASE("pci: the ACPI hotplug registers SeaBIOS's AML reads say nothing is pending, removable or going", "[devices]") {
+    Rig r;
+    r.enable_pm(0x600);
+    r.io.write(0xB2, 1, Piix4Pm::kAcpiEnable);
+    // GPE0 as Linux's ACPICA sets it up: clear the status, enable the GPEs with methods, byte by byte.
+    for (uint16_t p = 0xAFE0; p < 0xAFE2; ++p) r.io.write(p, 1, 0xFF);
+    r.io.write(0xAFE2, 1, 0x06);
+    r.io.write(0xAFE3, 1, 0x80);
+    CHECK(r.io.read(0xAFE0, 2) == 0);       // GPE0_STS: nothing pending (unclaimed ports read FFh)
+    CHECK(r.io.read(0xAFE2, 2) == 0x8006);  // GPE0_EN reads back
+    CHECK(r.io.read(0xAFE0, 4) == 0x80060000u);
+    CHECK_FALSE(r.sci_irq.level[9]);
+    // PCI hotplug: no slot added (PCIU), none to eject (PCID), none removable (SeaBIOS then gives
+    // no slot an _EJ0); the bus select reads back.
+    CHECK(r.io.read(0xAE00, 4) == 0);
+    CHECK(r.io.read(0xAE04, 4) == 0);
+    CHECK(r.io.read(0xAE08, 4) == 0);
+    CHECK(r.io.read(0xAE0C, 4) == 0);
+    r.io.write(0xAE10, 4, 0x1234);
+    CHECK(r.io.read(0xAE10, 4) == 0x1234);
+    // CPU hotplug: the one CPU (APIC ID 0) is present, no other.
+    CHECK(r.io.read(0xAF00, 1) == 0x01);
+    CHECK(r.io.read(0xAF01, 4) == 0);
+    r.pm.acpi_hotplug.cpus = 10;
+    CHECK(r.io.read(0xAF00, 2) == 0x03FF);
+    r.io.write(0xAF00, 1, 0);  // read-only
+    CHECK(r.io.read(0xAF00, 2) == 0x03FF);
+    // A reset disables every GPE and selects bus 0 again.
+    r.pm.reset();
+    CHECK(r.io.read(0xAFE2, 2) == 0);
+    CHECK(r.io.read(0xAE10, 4) == 0);
 }
 
 TEST_CASE("pci: SLP_EN with SLP_TYP 0 (S5) calls the power-off callback", "[devices]") {

@@ -123,6 +123,7 @@ std::string compare(const Machine& a, const Machine& b) {
 TEST_CASE("the interpreter's block path runs random programs as its single steps do", "[interp][blocks]") {
     const char* env = std::getenv("XLAT_INTERP_BLOCK_SEED");
     const uint32_t seed0 = env ? uint32_t(std::strtoul(env, nullptr, 0)) : std::random_device{}();
+    uint64_t linked = 0;
     for (unsigned i = 0; i < 300; ++i) {
         const uint32_t seed = seed0 + i;
         std::mt19937 rng(seed);
@@ -149,7 +150,10 @@ TEST_CASE("the interpreter's block path runs random programs as its single steps
         if (!diff.empty()) FAIL("seed " << seed << ": blocks vs steps: " << diff);
         CHECK(m[0]->cpu.s.halted);
         CHECK(m[0]->interp.block_stats().runs > 0);
+        linked += m[0]->interp.block_stats().linked;
     }
+    // The loops' blocks follow each other through their links (Block::next) for most turns.
+    CHECK(linked > 0);
 }
 
 TEST_CASE("the interpreter's block path sees code rewritten again and again", "[interp][blocks][smc]") {

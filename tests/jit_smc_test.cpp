@@ -101,3 +101,70 @@ TEST_CASE("code rewritten by a DMA-style write runs anew", "[jit][smc]") {
         else CHECK(m->interp.block_stats().invalidated >= 1);  // the interpreter's blocks too
     }
 }
+
+TEST_CASE("a native store to a page whose write tag was filled before it held code invalidates its block", "[jit][smc][tlb]") {
+    // The first store fills the TLB's write tag for page D; CALL D translates D (a code page
+    // now: its write tags go); the native byte store into D must then take the slow path,
+    // which reports the write and invalidates D's block, so the second CALL runs MOV EAX, 2.
+    constexpr uint32_t D = 0x20000;
+    std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
+        a.mov(ax::dword_ptr(D + 0x100), 0);
+        a.mov(ax::eax, D);
+        a.call(ax::eax);
+        a.mov(ax::byte_ptr(D + 1), 2);
+        a.mov(ax::ecx, D);
+        a.call(ax::ecx);
+        a.hlt();
+    });
+    const uint8_t callee[] = {0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3};  // mov eax, 1 / ret
+    for (CpuMode mode : kModes) {
+        INFO(mode_name(mode));
+        auto m = flat_machine(mode);
+        m->phys.write_bytes(kCode, code.data(), code.size());
+        m->phys.write_bytes(D, callee, sizeof callee);
+        m->run(100);
+        CHECK(m->cpu.s.halted);
+        CHECK(m->cpu.s.reg32(EAX) == 2);
+        CHECK(m->cpu.s.icount == 11);
+        if (m->jit) CHECK(m->jit->stats().invalidated >= 1);
+    }
+}
+
+TEST_CASE("accesses at the last bytes of a page: within it on the fast path, across it to the next page's mapping", "[jit][tlb]") {
+    // Paging on; linear 0x21000 maps to physical 0x40000, not to the 0x21000 that follows
+    // 0x20000's bytes in the host's RAM: a crossing access that took the fast path would read
+    // and write the wrong bytes.
+    constexpr uint32_t PD = 0x50000, PT = 0x51000;
+    std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        a.mov(ax::eax, ax::dword_ptr(0x20FFC));   // the page's last dword: a hit
+        a.mov(ax::ebx, ax::dword_ptr(0x20FFE));   // crosses
+        a.movzx(ax::ecx, ax::word_ptr(0x20FFE));  // the last word: a hit
+        a.mov(ax::dword_ptr(0x20FFD), 0x12345678);  // crosses
+        a.add(ax::word_ptr(0x20FFF), 0x0101);     // read-modify-write across
+        a.hlt();
+    });
+    for (CpuMode mode : kModes) {
+        INFO(mode_name(mode));
+        auto m = flat_machine(mode);
+        m->phys.write_bytes(kCode, code.data(), code.size());
+        for (uint32_t i = 0; i < 1024; ++i) m->phys.write(PT + 4 * i, 4, (i << 12) | 7);
+        m->phys.write(PT + 4 * 0x21, 4, 0x40000 | 7);
+        m->phys.write(PD, 4, PT | 7);
+        m->phys.write_bytes(0x20FFC, "\x11\x22\x33\x44\x55\x66\x77\x88", 8);
+        m->phys.write_bytes(0x40000, "\xAA\xBB\xCC\xDD", 4);
+        m->cpu.s.cr3 = PD;
+        m->cpu.s.cr0 |= CR0_PG;
+        m->cpu.state_loaded();
+        m->run(100);
+        CHECK(m->cpu.s.halted);
+        CHECK(m->cpu.s.reg32(EAX) == 0x44332211u);
+        CHECK(m->cpu.s.reg32(EBX) == 0xBBAA4433u);
+        CHECK(m->cpu.s.reg32(ECX) == 0x4433u);
+        // The store: 78 56 34 at 0x20FFD-F, 12 at 0x40000; then the word at 0x20FFF
+        // (0x1234 + 0x0101 = 0x1335): 35 at 0x20FFF, 13 at 0x40000.
+        CHECK(m->phys.read(0x20FFC, 4) == 0x35567811u);
+        CHECK(m->phys.read(0x40000, 4) == 0xDDCCBB13u);
+        CHECK(m->phys.read(0x21000, 4) == 0x88776655u);  // untouched
+        if (m->jit) CHECK(m->jit->stats().slow_paths >= 3);
+    }
+}

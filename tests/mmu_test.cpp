@@ -372,3 +372,83 @@ TEST_CASE("page runs: one walk per page, and only for the kind and privilege the
     r.mmu.invalidate_page(0x405010);
     CHECK(r.mmu.read_run(run, 0x405010, 4, false) == 0x12345678u);
 }
+
+TEST_CASE("the TLB: aliasing entries, and flushes that visit only the entries filled", "[mmu][tlb]") {
+    Rig r;
+    // Pages kTlbEntries apart share an entry: 0x2000 and 0x2000 + 32 MiB (PDE 8).
+    const uint32_t alias = 0x2000 + (kTlbEntries << kPageBits);
+    r.wr32(0x1000, 0x2000 | P | W);
+    r.wr32(0x1000 + 4 * (alias >> 22), 0x3000 | P | W);
+    r.wr32(0x2000 + 4 * 1, 0x5000 | P | W | G);  // 0x1000 -> 0x5000, global
+    r.wr32(0x2000 + 4 * 2, 0x6000 | P | W);      // 0x2000 -> 0x6000
+    r.wr32(0x3000 + 4 * ((alias >> 12) & 0x3FF), 0x7000 | P | W);  // alias -> 0x7000
+    r.wr32(0x5000, 0x55);
+    r.wr32(0x6000, 0x66);
+    r.wr32(0x7000, 0x77);
+    r.wr32(0x8000, 0x88);
+    r.paging32(0x1000, false, false, true);
+    CHECK(r.mmu.tlb_used() == 0);
+    CHECK(r.mmu.read<uint32_t>(0x1000, false) == 0x55);
+    CHECK(r.mmu.read<uint32_t>(0x2000, false) == 0x66);
+    CHECK(r.mmu.tlb_used() == 2);
+    CHECK(r.mmu.entry(false, 0x2000).paddr == 0x6000);
+    // The alias evicts 0x2000 from the shared entry, and each reads its own page.
+    CHECK(r.mmu.read<uint32_t>(alias, false) == 0x77);
+    CHECK(r.mmu.entry(false, 0x2000).tag[int(Access::Read)] == alias);
+    CHECK(r.mmu.read<uint32_t>(0x2000, false) == 0x66);
+    CHECK(r.mmu.tlb_used() == 2);  // the same entry, listed once
+    // INVLPG of the alias leaves the entry holding 0x2000 alone.
+    r.mmu.invalidate_page(alias);
+    CHECK(r.mmu.entry(false, 0x2000).tag[int(Access::Read)] == 0x2000);
+    // Remap both pages to 0x8000 behind the TLB's back; a CR3 load with PGE keeps the global
+    // entry (still listed) and drops the other.
+    r.wr32(0x2004, 0x8000 | P | W | G);
+    r.wr32(0x2008, 0x8000 | P | W);
+    r.paging32(0x1000, false, false, true);
+    CHECK(r.mmu.tlb_used() == 1);
+    CHECK(r.mmu.read<uint32_t>(0x1000, false) == 0x55);
+    CHECK(r.mmu.read<uint32_t>(0x2000, false) == 0x88);
+    CHECK(r.mmu.tlb_used() == 2);
+    // INVLPG drops a global page; its entry stays listed (no second listing when refilled).
+    r.mmu.invalidate_page(0x1ABC);
+    CHECK(r.mmu.entry(false, 0x1000).tag[int(Access::Read)] == kTlbInvalid);
+    CHECK(r.mmu.read<uint32_t>(0x1000, false) == 0x88);
+    CHECK(r.mmu.tlb_used() == 2);
+    // User entries are apart from supervisor ones.
+    r.wr32(0x2008, 0x8000 | P | W | U);
+    r.wr32(0x1000, 0x2000 | P | W | U);
+    r.mmu.flush_all();
+    CHECK(r.mmu.tlb_used() == 0);
+    CHECK(r.mmu.read<uint32_t>(0x2000, true) == 0x88);
+    CHECK(r.mmu.entry(true, 0x2000).tag[int(Access::Read)] == 0x2000);
+    CHECK(r.mmu.entry(false, 0x2000).tag[int(Access::Read)] == kTlbInvalid);
+    CHECK(r.mmu.tlb_used() == 1);
+    // A CR3 load without PGE drops everything, global or not.
+    CHECK(r.mmu.read<uint32_t>(0x1000, false) == 0x88);
+    r.paging32(0x1000);
+    CHECK(r.mmu.tlb_used() == 0);
+    CHECK(r.mmu.entry(false, 0x1000).tag[int(Access::Read)] == kTlbInvalid);
+}
+
+TEST_CASE("a new code page drops the write tags of every alias that maps it, and no other", "[mmu][tlb]") {
+    Rig r;
+    r.wr32(0x1000, 0x2000 | P | W);
+    r.wr32(0x2000 + 4 * 4, 0x8000 | P | W | D);  // 0x4000 -> 0x8000
+    r.wr32(0x2000 + 4 * 5, 0x8000 | P | W | D);  // 0x5000 -> 0x8000 as well
+    r.wr32(0x2000 + 4 * 6, 0x9000 | P | W | D);  // 0x6000 -> 0x9000
+    r.paging32(0x1000);
+    for (uint32_t lin : {0x4000u, 0x5000u, 0x6000u}) r.mmu.write<uint32_t>(lin, 1, false);
+    for (uint32_t lin : {0x4000u, 0x5000u, 0x6000u}) REQUIRE(r.mmu.entry(false, lin).tag[int(Access::Write)] == lin);
+    unsigned reported = 0;
+    r.phys.on_code_write_ctx = &reported;
+    r.phys.on_code_write = [](void* ctx, uint32_t, unsigned) { ++*static_cast<unsigned*>(ctx); };
+    r.phys.set_code_page(0x8000, true);
+    CHECK(r.mmu.entry(false, 0x4000).tag[int(Access::Write)] == kTlbInvalid);
+    CHECK(r.mmu.entry(false, 0x5000).tag[int(Access::Write)] == kTlbInvalid);
+    CHECK(r.mmu.entry(false, 0x5000).tag[int(Access::Read)] == 0x5000);  // reads still direct
+    CHECK(r.mmu.entry(false, 0x6000).tag[int(Access::Write)] == 0x6000);
+    r.mmu.write<uint32_t>(0x5004, 2, false);
+    r.mmu.write<uint32_t>(0x6004, 3, false);
+    CHECK(reported == 1);
+    CHECK(r.rd32(0x8004) == 2);
+}

@@ -26,6 +26,9 @@ struct Block {
     uint16_t nbytes = 0;          // guest bytes it covers
     uint32_t code_size = 0;       // bytes of host code
     void* code = nullptr;         // host code: enter it with the dispatcher's prologue
+    // Where chained jumps and the inline jump cache enter: after the loads of the guest
+    // registers into host registers, which a chained jump brings along (docs/translator.md).
+    void* chain_entry = nullptr;
     std::unique_ptr<Insn[]> insns;  // the decoded instructions (emitted code points at them)
     std::unique_ptr<uint32_t[]> eips;  // the EIP of each instruction
     // Per instruction: its mnemonic when emitted natively, else 0; bits 12-15 hold the inline
@@ -54,6 +57,14 @@ struct Block {
     std::vector<std::pair<uint16_t, uint16_t>> mix;
     uint64_t pending_runs = 0;
     std::unique_ptr<SemanticsFn[]> fns;  // per instruction: the semantics it runs (form-specialised)
+    // The interpreter's links (translator/interp.cpp, "Following blocks"): the blocks that ran
+    // after this one at up to two EIPs (a branch's two ways), each in the same linear page, CS
+    // base and key; `follow` says whether the block's end lets the next block come from a link
+    // at all (it ends in a near branch or at its size cap or page end, nothing that changes the
+    // mode, the TLB or the duties of the next instruction).
+    Block* next[2] = {};
+    uint32_t next_eip[2] = {};
+    bool follow = false;
 
     static constexpr unsigned kMaxInsns = 64;  // size cap of a block
 };

@@ -246,6 +246,29 @@ uint64_t block_key(const CpuState& s) {
     return (uint64_t(uint32_t(decode_mode(s)) | ((s.cr0 & (CR0_EM | CR0_TS)) ? 4u : 0u)) << 32) | s.seg[CS].limit;
 }
 
+// Whether the block after one ending in `last` may come from the block's links (Block::next):
+// the end is a near branch (it changes EIP and maybe ESP and ECX, nothing a lookup checks), or
+// an instruction that does not end blocks (the block stopped at its size cap or the page end).
+// Anything else that ends a block (far transfers, mode, control and segment register loads,
+// INVLPG, POPF, HLT, interrupts, REP strings that may yield) goes back through run_blocks' checks.
+bool may_follow(const Insn& last) {
+    if (last.rep() || last.repne()) return false;
+    if (!(last.row->facts & kEndsBlock)) return true;
+    if (last.far()) return false;
+    switch (last.mnem()) {
+    case ZYDIS_MNEMONIC_JMP: case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
+    case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JNB:
+    case ZYDIS_MNEMONIC_JZ: case ZYDIS_MNEMONIC_JNZ: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JNBE:
+    case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JNP:
+    case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JLE: case ZYDIS_MNEMONIC_JNLE:
+    case ZYDIS_MNEMONIC_LOOP: case ZYDIS_MNEMONIC_LOOPE: case ZYDIS_MNEMONIC_LOOPNE:
+    case ZYDIS_MNEMONIC_JCXZ: case ZYDIS_MNEMONIC_JECXZ:
+        return true;
+    default:
+        return false;
+    }
+}
+
 } // namespace
 
 Interpreter::~Interpreter() { disable_blocks(); }
@@ -345,6 +368,7 @@ Block* Interpreter::translate(const uint8_t* host, uint32_t lin, uint32_t eip, u
         b->ram = true;
         b->paddr = uint32_t(host - ram);
     }
+    b->follow = may_follow(scratch_insns_[n - 1]);
     ++bstats_.translated;
     bstats_.insns += n;
     return blocks_->insert(std::move(b));
@@ -368,7 +392,33 @@ Block* Interpreter::lookup() {
     return b;
 }
 
-void Interpreter::run_block(Block* b, uint64_t budget) {
+Block* Interpreter::follow(Block* b) {
+    const CpuState& s = cpu_.s;
+    const uint32_t eip = s.eip();
+    for (unsigned k = 0; k < 2; ++k)
+        if (b->next[k] && b->next_eip[k] == eip && b->next[k]->valid) {
+            ++bstats_.linked;
+            return b->next[k];
+        }
+    Block* n = lookup();
+    if (flush_pending_) return nullptr;  // the cache is full: run_blocks flushes it first
+    // Remembered when it can stand for a lookup later: the same linear page as `b` (whose host
+    // address the lookup that began this run of blocks checked: the page maps where it did),
+    // the same CS base and key (a near branch changes neither).
+    if (n && n->cs_base == b->cs_base && n->key == b->key &&
+        ((n->cs_base + n->eip) >> kPageBits) == ((b->cs_base + b->eip) >> kPageBits)) {
+        unsigned k = b->next[0] && b->next_eip[0] != eip ? 1 : 0;
+        if (k == 1 && b->next[1] && b->next_eip[1] != eip) {  // both taken: the older one goes
+            b->next[0] = b->next[1];
+            b->next_eip[0] = b->next_eip[1];
+        }
+        b->next[k] = n;
+        b->next_eip[k] = eip;
+    }
+    return n;
+}
+
+bool Interpreter::run_block(Block* b, uint64_t budget) {
     CpuState& s = cpu_.s;
     const unsigned n = b->ninsns < budget ? b->ninsns : unsigned(budget);
     const Insn* insns = b->insns.get();
@@ -378,6 +428,7 @@ void Interpreter::run_block(Block* b, uint64_t budget) {
     ++bstats_.runs;
     cpu_.debug_hits = 0;
     unsigned i = 0;
+    bool stopped = false;
     try {
         while (i < n) {
             const Insn& in = insns[i];
@@ -388,7 +439,10 @@ void Interpreter::run_block(Block* b, uint64_t budget) {
             ++i;
             // What step() would look at before the next instruction: the exit request (a stop,
             // an interrupt, a write into this block's code), an interrupt shadow, HLT.
-            if (cpu_.exit_request.load(std::memory_order_relaxed) | s.inhibit_irq | s.halted) break;
+            if (cpu_.exit_request.load(std::memory_order_relaxed) | s.inhibit_irq | s.halted) {
+                stopped = true;
+                break;
+            }
         }
     } catch (const GuestFault& f) {
         // Instruction i faulted: the ones before it retired, it counts as a step (as in step()).
@@ -396,7 +450,7 @@ void Interpreter::run_block(Block* b, uint64_t budget) {
         s.fault = PendingFault{1, f.vector, f.error_code, f.address};
         deliver_pending_fault(cpu_);
         ++s.icount;
-        return;
+        return false;
     }
     if (i == b->ninsns) {
         if (b->pending_runs++ == 0) counted_.push_back(b);
@@ -406,7 +460,11 @@ void Interpreter::run_block(Block* b, uint64_t budget) {
     // A REP string instruction (always last) counts its further iterations itself.
     if (const uint64_t extra = s.icount - start - i) cpu_.stats.executed[insns[i - 1].mnemonic] += extra;
     // A task switch's T bit (the task switch ends the block).
-    if (s.task_trap | s.held_dr6 | s.single_step | cpu_.debug_hits) debug_traps();
+    if (s.task_trap | s.held_dr6 | s.single_step | cpu_.debug_hits) {
+        debug_traps();
+        return false;
+    }
+    return !stopped && i == b->ninsns;
 }
 
 bool Interpreter::per_insn_duties() const {
@@ -474,7 +532,12 @@ StopReason Interpreter::run_blocks(uint64_t end) {
             step();
             continue;
         }
-        run_block(b, end - s.icount);
+        // Following blocks: while a block runs to its end without anything for this loop to
+        // look at (run_block says so) and ends the way may_follow() allows, the next block
+        // comes from its links, skipping the checks above that nothing can have changed.
+        while (run_block(b, end - s.icount) && b->follow && s.icount < end) {
+            if (!(b = follow(b))) break;
+        }
     }
     count_runs();
     return take_stop(cpu_);
@@ -485,8 +548,8 @@ std::string Interpreter::describe_stats() const {
     char buf[256];
     std::snprintf(buf, sizeof buf,
                   "interpreter: blocks decoded %" PRIu64 " (%" PRIu64 " instructions), blocks run %" PRIu64
-                  ", invalidated %" PRIu64 ", flushes %" PRIu64 ", single steps %" PRIu64 "\n",
-                  bstats_.translated, bstats_.insns, bstats_.runs, bstats_.invalidated, bstats_.flushes,
+                  " (%" PRIu64 " through links), invalidated %" PRIu64 ", flushes %" PRIu64 ", single steps %" PRIu64 "\n",
+                  bstats_.translated, bstats_.insns, bstats_.runs, bstats_.linked, bstats_.invalidated, bstats_.flushes,
                   bstats_.steps);
     return buf;
 }

@@ -68,6 +68,7 @@ public:
         uint64_t translated = 0;   // blocks decoded
         uint64_t insns = 0;        // instructions in them
         uint64_t runs = 0;         // block entries
+        uint64_t linked = 0;       // of them, entered through the previous block's link (Block::next)
         uint64_t steps = 0;        // instructions run() left to step()
         uint64_t invalidated = 0;  // blocks invalidated by writes to their pages
         uint64_t flushes = 0;      // whole-cache flushes (size bound, memory map changed)
@@ -121,7 +122,12 @@ private:
     Block* translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key);
     // Runs at most `budget` instructions of `b`, stopping after one that leaves a per-instruction
     // duty (exit request, interrupt shadow, HLT) or faults.
-    void run_block(Block* b, uint64_t budget);
+    // Returns true when all of `b` ran and nothing asks for run_blocks' checks before the next
+    // instruction (no fault, no exit request, shadow, HLT or debug trap).
+    bool run_block(Block* b, uint64_t budget);
+    // The block to run after `b` ran whole: from its links, or looked up (and linked when the
+    // link can stand for the lookup). Null: run_blocks decides (a step, a fault to deliver).
+    Block* follow(Block* b);
     // Adds the pending whole runs of blocks to the per-mnemonic statistics.
     void count_runs();
     void flush();
