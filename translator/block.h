@@ -26,6 +26,9 @@ struct Block {
     uint16_t nbytes = 0;          // guest bytes it covers
     uint32_t code_size = 0;       // bytes of host code
     void* code = nullptr;         // host code: enter it with the dispatcher's prologue
+    // Where chained jumps and the inline jump cache enter: after the loads of the guest
+    // registers into host registers, which a chained jump brings along (docs/translator.md).
+    void* chain_entry = nullptr;
     std::unique_ptr<Insn[]> insns;  // the decoded instructions (emitted code points at them)
     std::unique_ptr<uint32_t[]> eips;  // the EIP of each instruction
     // Per instruction: its mnemonic when emitted natively, else 0; bits 12-15 hold the inline

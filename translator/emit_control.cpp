@@ -22,8 +22,6 @@ bool target_ok(const Emitter& e, uint32_t target) { return target <= mode_cs_lim
 
 uint32_t relative_target(const Insn& in) { return (in.next_eip + in.val[0]) & size_mask(in.opsize()); }
 
-x86::Mem esp_mem() { return Emitter::gpr_mem(ESP, 8); }
-
 } // namespace
 
 bool emit_jcc(Emitter& e, const Insn& in) {
@@ -78,14 +76,14 @@ bool emit_call(Emitter& e, const Insn& in) {
         return false;
     }
     x86::Assembler& a = e.a;
-    a.mov(x86::ebx, Emitter::gpr_mem(ESP, 4));
+    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
     a.sub(x86::ebx, 4);
     e.probe(4, true);
-    if (!in.is_imm(0)) e.load_reg(x86::r12d, in.regv(0));  // before ESP changes (CALL ESP)
+    if (!in.is_imm(0)) e.load_reg(x86::eax, in.regv(0));  // before ESP changes (CALL ESP)
     a.mov(x86::dword_ptr(x86::rbp), in.next_eip);
-    a.mov(esp_mem(), x86::rbx);
+    e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
     if (in.is_imm(0)) e.set_rip(target);
-    else a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::r12d);
+    else a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
     e.rip_set = true;
     return true;
 }
@@ -94,11 +92,11 @@ bool emit_ret(Emitter& e, const Insn& in) {
     if (in.far() || in.opsize() != 4 || !flat_stack(e) || !cs_flat(e)) return false;
     const uint32_t extra = in.nops() >= 1 && in.is_imm(0) ? (in.val[0] & 0xFFFF) : 0;
     x86::Assembler& a = e.a;
-    a.mov(x86::ebx, Emitter::gpr_mem(ESP, 4));
+    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
     e.probe(4, false);
     a.mov(x86::eax, x86::dword_ptr(x86::rbp));
     a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(4 + extra)));
-    a.mov(esp_mem(), x86::rcx);
+    e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
     a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
     e.rip_set = true;
     return true;
@@ -108,7 +106,7 @@ bool emit_push(Emitter& e, const Insn& in) {
     if (in.opsize() != 4 || !flat_stack(e) || in.nops() != 1) return false;
     if (!(in.is_imm(0) || (in.is_reg(0) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4))) return false;
     x86::Assembler& a = e.a;
-    a.mov(x86::ebx, Emitter::gpr_mem(ESP, 4));
+    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
     a.sub(x86::ebx, 4);
     e.probe(4, true);
     if (in.is_imm(0)) a.mov(x86::dword_ptr(x86::rbp), in.val[0]);  // sign-extended already
@@ -116,7 +114,7 @@ bool emit_push(Emitter& e, const Insn& in) {
         e.load_reg(x86::eax, in.regv(0));  // PUSH ESP pushes the value before the push
         a.mov(x86::dword_ptr(x86::rbp), x86::eax);
     }
-    a.mov(esp_mem(), x86::rbx);
+    e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
     return true;
 }
 
@@ -124,11 +122,11 @@ bool emit_pop(Emitter& e, const Insn& in) {
     if (in.opsize() != 4 || !flat_stack(e) || in.nops() != 1 || in.row->form != Form::Any) return false;
     if (!(in.is_reg(0) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4)) return false;
     x86::Assembler& a = e.a;
-    a.mov(x86::ebx, Emitter::gpr_mem(ESP, 4));
+    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
     e.probe(4, false);
     a.mov(x86::eax, x86::dword_ptr(x86::rbp));
     a.lea(x86::ecx, x86::ptr(x86::rbx, 4));
-    a.mov(esp_mem(), x86::rcx);
+    e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
     e.store_reg(in.regv(0), x86::eax);  // POP ESP: the popped value wins
     return true;
 }

@@ -49,20 +49,23 @@ bool emit_convert(Emitter& e, const Insn& in) {
     x86::Assembler& a = e.a;
     switch (in.mnem()) {
     case ZYDIS_MNEMONIC_CBW:
-        a.movsx(x86::eax, Emitter::gpr_mem(EAX, 1));
+        e.load_reg(x86::eax, ZYDIS_REGISTER_AL);
+        a.movsx(x86::eax, x86::al);
         e.store_reg(ZYDIS_REGISTER_AX, x86::eax);
         break;
     case ZYDIS_MNEMONIC_CWDE:
-        a.movsx(x86::eax, Emitter::gpr_mem(EAX, 2));
+        e.load_reg(x86::eax, ZYDIS_REGISTER_AX);
+        a.movsx(x86::eax, x86::ax);
         e.store_reg(ZYDIS_REGISTER_EAX, x86::eax);
         break;
     case ZYDIS_MNEMONIC_CWD:
-        a.movsx(x86::eax, Emitter::gpr_mem(EAX, 2));
+        e.load_reg(x86::eax, ZYDIS_REGISTER_AX);
+        a.movsx(x86::eax, x86::ax);
         a.sar(x86::eax, 16);
         e.store_reg(ZYDIS_REGISTER_DX, x86::eax);
         break;
     case ZYDIS_MNEMONIC_CDQ:
-        a.mov(x86::eax, Emitter::gpr_mem(EAX, 4));
+        e.load_reg(x86::eax, ZYDIS_REGISTER_EAX);
         a.sar(x86::eax, 31);
         e.store_reg(ZYDIS_REGISTER_EDX, x86::eax);
         break;
@@ -100,9 +103,9 @@ bool emit_bt(Emitter& e, const Insn& in) {
         a.emit(id, x86::Mem(x86::rbp, 0, n), offset);
     }
     if (e.live_flags(CF)) {
-        a.setc(x86::r8b);
-        a.movzx(x86::r8d, x86::r8b);
-        e.merge_flags(x86::r8d, CF);
+        a.setc(x86::dl);
+        a.movzx(x86::edx, x86::dl);
+        e.merge_flags(x86::edx, CF);
     }
     if (in.is_reg(0) && !test_only) e.store_reg(in.regv(0), x86::eax);
     return true;
@@ -120,8 +123,7 @@ bool emit_loop(Emitter& e, const Insn& in) {
     x86::Assembler& a = e.a;
     const ZydisMnemonic m = in.mnem();
     const bool jcxz = m == ZYDIS_MNEMONIC_JCXZ || m == ZYDIS_MNEMONIC_JECXZ;
-    if (asz == 4) a.mov(x86::eax, Emitter::gpr_mem(ECX, 4));
-    else a.movzx(x86::eax, Emitter::gpr_mem(ECX, 2));
+    e.load_reg(x86::eax, asz == 4 ? ZYDIS_REGISTER_ECX : ZYDIS_REGISTER_CX);
     a.mov(x86::edx, in.next_eip);
     a.mov(x86::ecx, target);
     if (jcxz) {

@@ -34,19 +34,20 @@ bool source_ok(Emitter& e, const Insn& in, unsigned i) {
 }
 
 // Right after the multiplication: CF and OF from the host, SF and PF from `lo` (the low half
-// of the product), ZF and AF 0.
+// of the product, in eax), ZF and AF 0. Uses ecx (the source, consumed) and ebx (the memory
+// operand's address is no longer needed).
 void mul_flags(Emitter& e, const x86::Gp& lo) {
     if (!e.live_flags(kArithFlags)) return;
     x86::Assembler& a = e.a;
     a.pushfq();
-    a.pop(x86::r8);
-    a.and_(x86::r8d, int32_t(CF | OF));
+    a.pop(x86::rcx);
+    a.and_(x86::ecx, int32_t(CF | OF));
     a.test(lo, lo);
     a.pushfq();
-    a.pop(x86::r9);
-    a.and_(x86::r9d, int32_t(SF | PF));
-    a.or_(x86::r8d, x86::r9d);
-    e.merge_flags(x86::r8d, kArithFlags);
+    a.pop(x86::rbx);
+    a.and_(x86::ebx, int32_t(SF | PF));
+    a.or_(x86::ecx, x86::ebx);
+    e.merge_flags(x86::ecx, kArithFlags);
 }
 
 // MUL/IMUL r/m: AX = AL * src, DX:AX = AX * src, EDX:EAX = EAX * src.
@@ -55,7 +56,7 @@ bool emit_widening(Emitter& e, const Insn& in, bool is_signed) {
     if (in.nops() != 1 || (n != 1 && n != 2 && n != 4) || !source_ok(e, in, 0)) return false;
     load_source(e, in, 0);
     x86::Assembler& a = e.a;
-    a.mov(x86::eax, Emitter::gpr_mem(EAX, 4));
+    e.load_reg(x86::eax, ZYDIS_REGISTER_EAX);
     a.emit(is_signed ? x86::Inst::kIdImul : x86::Inst::kIdMul, sized(x86::ecx, n));
     mul_flags(e, sized(x86::eax, n));
     if (n == 1) {

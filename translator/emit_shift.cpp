@@ -12,7 +12,9 @@
 // memory operand is still probed for writing, as the semantics function accesses it.
 //
 // Registers: eax the original operand (zero-extended), edx the result, ecx the count (CL forms),
-// r8-r10 flag arithmetic; rbx/rbp the memory operand (emitter.h).
+// rbp the memory operand (emitter.h); ebx (free once the operand is probed) and ecx (once the
+// count is used) for the flag arithmetic, whose pieces are merged into CpuState::eflags one by
+// one (no other host register is scratch: the guest registers live there).
 #include "cpu/flags.h"
 #include "cpu/table.h"
 #include "translator/emitter.h"
@@ -70,16 +72,17 @@ void store_dest(Emitter& e, const Insn& in) {
     else e.a.mov(x86::Mem(x86::rbp, 0, in.size(0)), sized(x86::edx, in.size(0)));
 }
 
-// r9d = OF (bit 11) as a 1-bit left step of the operand in eax sets it: MSB XOR bit w-2.
-void of_left(x86::Assembler& a, unsigned w) {
-    a.mov(x86::r9d, x86::eax);
-    a.shr(x86::r9d, w - 2);  // bit 0: bit w-2, bit 1: the MSB
-    a.mov(x86::r10d, x86::r9d);
-    a.shr(x86::r10d, 1);
-    a.xor_(x86::r9d, x86::r10d);
-    a.and_(x86::r9d, 1);
-    a.shl(x86::r9d, 11);
+// t = OF (bit 11) as a 1-bit left step of the operand in eax (zero-extended) sets it: MSB XOR
+// bit w-2, i.e. bit 1 of ((eax >> (w-2)) + 1) for the two-bit value (0 and 3 give 0, 1 and 2 give 1).
+void of_left(x86::Assembler& a, unsigned w, const x86::Gp& t) {
+    a.mov(t, x86::eax);
+    a.shr(t, w - 2);
+    a.add(t, 1);
+    a.and_(t, 2);
+    a.shl(t, 10);
 }
+
+void or_flags(Emitter& e, const x86::Gp& v32) { e.a.or_(Emitter::field(offsetof(CpuState, eflags), 4), v32); }
 
 // The count operand: an immediate (1 of D0/D1, or imm8) or CL. False for anything else.
 bool count_of(const Insn& in, unsigned i, bool& by_cl, unsigned& count) {
@@ -109,7 +112,7 @@ bool emit_shift(Emitter& e, const Insn& in) {
     }
     if (!by_cl && (count == 0 || (through_cf && count % (w + 1) == 0))) return true;  // nothing changes
     if (by_cl) {
-        a.movzx(x86::ecx, Emitter::gpr_mem(ECX, 1));
+        e.load_reg(x86::ecx, ZYDIS_REGISTER_CL);
         a.and_(x86::ecx, 0x1F);
         a.jz(e.done());
         if (through_cf && w < 32)  // a rotation by 0 of the (w+1)-bit value: nothing changes
@@ -124,65 +127,82 @@ bool emit_shift(Emitter& e, const Insn& in) {
     const asmjit::Operand cnt = by_cl ? asmjit::Operand(x86::cl) : asmjit::Operand(asmjit::imm(count));
     a.emit(host_id(k), sized(x86::edx, n), cnt);
     if (e.live_flags(written)) {
-        // r8d collects the flags.
+        // ebx collects what the host defines (or CF computed from the result); the count in
+        // ecx is needed afterwards only by the shifts' soft CF, which no rotation has.
         const bool soft_cf = !rotate && (by_cl ? w < 32 : count >= w);
         switch (k) {
         case Kind::Rol:  // CF = the result's bit 0
-            a.mov(x86::r8d, x86::edx);
-            a.and_(x86::r8d, 1);
+            a.mov(x86::ebx, x86::edx);
+            a.and_(x86::ebx, 1);
             break;
         case Kind::Ror:  // CF = the result's MSB
-            a.mov(x86::r8d, x86::edx);
-            a.shr(x86::r8d, w - 1);
-            a.and_(x86::r8d, 1);
+            a.mov(x86::ebx, x86::edx);
+            a.shr(x86::ebx, w - 1);
+            a.and_(x86::ebx, 1);
             break;
         case Kind::Rcl:
         case Kind::Rcr:
             a.pushfq();
-            a.pop(x86::r8);
-            a.and_(x86::r8d, int32_t(CF));
+            a.pop(x86::rbx);
+            a.and_(x86::ebx, int32_t(CF));
             break;
         default:
             a.pushfq();
-            a.pop(x86::r8);
-            a.and_(x86::r8d, int32_t(SF | ZF | PF | (soft_cf ? 0 : CF)));
+            a.pop(x86::rbx);
+            a.and_(x86::ebx, int32_t(SF | ZF | PF | (soft_cf ? 0 : CF)));
             break;
         }
         if (soft_cf) {
-            // The last bit shifted out of the operand as if it sat in a 64-bit register.
-            if (k == Kind::Sar) a.movsx(x86::r9, sized(x86::eax, n));
-            else a.mov(x86::r9d, x86::eax);
+            // Shl, Shr, Sar: the host's flags in first, then the last bit shifted out of the
+            // operand as if it sat in a 64-bit register, then OF.
+            e.merge_flags(x86::ebx, written);  // AF of the shifts: 0
+            if (k == Kind::Sar) a.movsx(x86::rbx, sized(x86::eax, n));
+            else a.mov(x86::ebx, x86::eax);
             if (k == Kind::Shl) {
-                a.emit(x86::Inst::kIdShl, x86::r9, cnt);
-                a.shr(x86::r9, w);
+                a.emit(x86::Inst::kIdShl, x86::rbx, cnt);
+                a.shr(x86::rbx, w);
             } else {
-                a.shl(x86::r9, 1);
-                a.emit(k == Kind::Sar ? x86::Inst::kIdSar : x86::Inst::kIdShr, x86::r9, cnt);
+                a.shl(x86::rbx, 1);
+                a.emit(k == Kind::Sar ? x86::Inst::kIdSar : x86::Inst::kIdShr, x86::rbx, cnt);
             }
-            a.and_(x86::r9d, 1);
-            a.or_(x86::r8d, x86::r9d);
+            a.and_(x86::ebx, 1);
+            or_flags(e, x86::ebx);
+            if (k == Kind::Shl) {
+                of_left(a, w, x86::ebx);
+                or_flags(e, x86::ebx);
+            } else if (k == Kind::Shr) {  // OF = MSB of the operand
+                a.mov(x86::ebx, x86::eax);
+                a.shr(x86::ebx, w - 1);
+                a.shl(x86::ebx, 11);
+                or_flags(e, x86::ebx);
+            }  // Sar: OF = 0
+        } else {
+            // OF into ecx (the count is used), then everything at once.
+            switch (k) {
+            case Kind::Sar: break;  // OF = 0
+            case Kind::Shl: case Kind::Rol: case Kind::Rcl:
+                of_left(a, w, x86::ecx);
+                a.or_(x86::ebx, x86::ecx);
+                break;
+            case Kind::Shr:  // OF = MSB of the operand
+                a.mov(x86::ecx, x86::eax);
+                a.shr(x86::ecx, w - 1);
+                a.shl(x86::ecx, 11);
+                a.or_(x86::ebx, x86::ecx);
+                break;
+            case Kind::Ror:  // MSB XOR bit 0
+            case Kind::Rcr:  // MSB XOR the incoming CF
+                a.mov(x86::ecx, x86::eax);
+                a.shr(x86::ecx, w - 1);
+                if (k == Kind::Ror) a.xor_(x86::ecx, x86::eax);
+                else a.xor_(x86::ecx, Emitter::field(offsetof(CpuState, eflags), 4));  // CF is bit 0
+                a.and_(x86::ecx, 1);
+                a.shl(x86::ecx, 11);
+                a.or_(x86::ebx, x86::ecx);
+                break;
+            }
+            e.merge_flags(x86::ebx, written);  // AF of the shifts: 0
         }
-        switch (k) {
-        case Kind::Sar: break;  // OF = 0
-        case Kind::Shl: case Kind::Rol: case Kind::Rcl: of_left(a, w); a.or_(x86::r8d, x86::r9d); break;
-        case Kind::Shr:  // OF = MSB of the operand
-            a.mov(x86::r9d, x86::eax);
-            a.shr(x86::r9d, w - 1);
-            a.shl(x86::r9d, 11);
-            a.or_(x86::r8d, x86::r9d);
-            break;
-        case Kind::Ror:  // MSB XOR bit 0
-        case Kind::Rcr:  // MSB XOR the incoming CF
-            a.mov(x86::r9d, x86::eax);
-            a.shr(x86::r9d, w - 1);
-            if (k == Kind::Ror) a.xor_(x86::r9d, x86::eax);
-            else a.xor_(x86::r9d, Emitter::field(offsetof(CpuState, eflags), 4));  // CF is bit 0
-            a.and_(x86::r9d, 1);
-            a.shl(x86::r9d, 11);
-            a.or_(x86::r8d, x86::r9d);
-            break;
-        }
-        e.merge_flags(x86::r8d, written);  // AF of the shifts: 0
     }
     store_dest(e, in);
     return true;
@@ -207,30 +227,31 @@ bool emit_shxd(Emitter& e, const Insn& in) {
     }
     if (!by_cl && count == 0) return true;
     if (by_cl) {
-        a.movzx(x86::ecx, Emitter::gpr_mem(ECX, 1));
+        e.load_reg(x86::ecx, ZYDIS_REGISTER_CL);
         a.and_(x86::ecx, 0x1F);
         a.jz(e.done());
     }
     load_dest(e, in);
-    e.load_reg(x86::r11d, in.regv(1));
+    e.load_reg(x86::ebx, in.regv(1));  // the memory operand is probed: ebx is free
     a.mov(x86::edx, x86::eax);
     const asmjit::Operand cnt = by_cl ? asmjit::Operand(x86::cl) : asmjit::Operand(asmjit::imm(count));
-    a.emit(left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, sized(x86::edx, n), sized(x86::r11d, n), cnt);
+    a.emit(left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, sized(x86::edx, n), sized(x86::ebx, n), cnt);
     if (e.live_flags(kArithFlags)) {
+        // ecx (the count is used) collects the flags.
         a.pushfq();
-        a.pop(x86::r8);
-        a.and_(x86::r8d, int32_t(SF | ZF | PF | CF));
+        a.pop(x86::rcx);
+        a.and_(x86::ecx, int32_t(SF | ZF | PF | CF));
         if (left) {
-            of_left(a, w);  // MSB(dest) XOR bit w-2 of dest
-        } else {            // MSB(dest) XOR bit 0 of src
-            a.mov(x86::r9d, x86::eax);
-            a.shr(x86::r9d, w - 1);
-            a.xor_(x86::r9d, x86::r11d);
-            a.and_(x86::r9d, 1);
-            a.shl(x86::r9d, 11);
+            of_left(a, w, x86::ebx);  // MSB(dest) XOR bit w-2 of dest; the source is used
+        } else {  // MSB(dest) XOR bit 0 of src: the low bit of their sum (the flags are taken)
+            a.and_(x86::ebx, 1);
+            a.bt(x86::eax, w - 1);
+            a.adc(x86::ebx, 0);
+            a.and_(x86::ebx, 1);
+            a.shl(x86::ebx, 11);
         }
-        a.or_(x86::r8d, x86::r9d);
-        e.merge_flags(x86::r8d, kArithFlags);  // AF: 0
+        a.or_(x86::ecx, x86::ebx);
+        e.merge_flags(x86::ecx, kArithFlags);  // AF: 0
     }
     store_dest(e, in);
     return true;

@@ -167,13 +167,10 @@ bool emit_rep_string(Emitter& e, const Insn& in) {
     }
     x86::Assembler& a = e.a;
     e.commit_icount();
-    a.mov(x86::rdi, x86::r14);
-    a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(&in)));
-    a.mov(x86::edx, asmjit::imm(e.eip));
-    a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(&helper_rep_string)));
-    a.call(x86::rax);
+    e.call_helper(&helper_rep_string, &in, e.eip);  // ECX, ESI, EDI (and EAX) from CpuState
     a.test(x86::eax, x86::eax);
     a.jnz(e.fault_exit);
+    e.reload();  // ECX, ESI, EDI as the helper left them
     e.rip_set = true;  // the helper set rip: the next instruction, or this one to resume
     return true;
 }

@@ -21,7 +21,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"alu", kDisableAlu}, {"move", kDisableMove}, {"control", kDisableControl}, {"stack", kDisableStack},
         {"cond", kDisableCond}, {"tlb", kDisableTlb}, {"flags", kDisableFlags}, {"chain", kDisableChain},
         {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
-        {"string", kDisableString}};
+        {"string", kDisableString}, {"regs", kDisableRegs}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -32,7 +32,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, tlb, flags, chain, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, tlb, flags, chain, regs, all)");
     }
     return bits;
 }
@@ -107,27 +107,122 @@ bool Emitter::is_gpr(ZydisRegister r) {
            (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI);
 }
 
+namespace {
+
+// A guest register operand: its number (EAX = 0 .. EDI = 7), size and whether it is AH..BH.
+struct GuestReg {
+    unsigned index, size;
+    bool high;
+};
+
+GuestReg guest_reg(ZydisRegister r) {
+    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return {unsigned(r - ZYDIS_REGISTER_EAX), 4, false};
+    if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return {unsigned(r - ZYDIS_REGISTER_AX), 2, false};
+    const unsigned i = r - ZYDIS_REGISTER_AL;
+    return i < 4 ? GuestReg{i, 1, false} : GuestReg{i - 4, 1, true};
+}
+
+// rax, rcx, rdx, rbx: the host registers with a high-byte form (AH..BH need no REX prefix).
+bool has_high_byte(const x86::Gp& r) { return r.id() <= x86::Gp::kIdBx; }
+
+} // namespace
+
+x86::Gp Emitter::host_gpr(unsigned i) {
+    // docs/translator.md: ESI and EDI in their namesakes, the rest in r8 + their number, so the
+    // low three bits of a guest base register's encoding carry over (ESP -> r12 needs a SIB
+    // byte as a base, EBP -> r13 a displacement, as on the guest). ESP and EBP, the busiest in
+    // compiled code, get the callee-saved ones.
+    static const x86::Gp map[8] = {x86::r8, x86::r9, x86::r10, x86::r11, x86::r12, x86::r13, x86::rsi, x86::rdi};
+    return map[i];
+}
+
 void Emitter::load_reg(const x86::Gp& dst32, ZydisRegister r) {
-    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) {
-        a.mov(dst32, gpr_mem(r - ZYDIS_REGISTER_EAX, 4));
-    } else if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) {
-        a.movzx(dst32, gpr_mem(r - ZYDIS_REGISTER_AX, 2));
+    const GuestReg g = guest_reg(r);
+    if (!regs_) {
+        if (g.size == 4) a.mov(dst32, gpr_mem(g.index, 4));
+        else a.movzx(dst32, gpr_mem(g.index, g.size, g.high));
+        return;
+    }
+    const x86::Gp h = host_gpr(g.index);
+    if (g.size == 4) {
+        a.mov(dst32, h.r32());
+    } else if (g.size == 2) {
+        a.movzx(dst32, h.r16());
+    } else if (!g.high) {
+        a.movzx(dst32, h.r8());
+    } else if (has_high_byte(dst32)) {
+        // No REX-encoded register has a high byte: through the destination's own (movzx eax, ah).
+        a.mov(dst32, h.r32());
+        a.movzx(dst32, dst32.r8Hi());
     } else {
-        const unsigned i = r - ZYDIS_REGISTER_AL;
-        a.movzx(dst32, i < 4 ? gpr_mem(i, 1) : gpr_mem(i - 4, 1, true));
+        // Through CpuState: the slot first when the host copy may be newer (it stays dirty:
+        // this may run on one path of a branch only).
+        if (dirty_ & (1u << g.index)) a.mov(gpr_mem(g.index, 8), h);
+        a.movzx(dst32, gpr_mem(g.index, 1, true));
     }
 }
 
 void Emitter::store_reg(ZydisRegister r, const x86::Gp& src32) {
-    if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) {
+    const GuestReg g = guest_reg(r);
+    if (!regs_) {
         // A 32-bit write zero-extends into the 64-bit slot; src32 was written as 32 bits.
-        a.mov(gpr_mem(r - ZYDIS_REGISTER_EAX, 8), src32.r64());
-    } else if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) {
-        a.mov(gpr_mem(r - ZYDIS_REGISTER_AX, 2), src32.r16());
-    } else {
-        const unsigned i = r - ZYDIS_REGISTER_AL;
-        a.mov(i < 4 ? gpr_mem(i, 1) : gpr_mem(i - 4, 1, true), src32.r8());
+        if (g.size == 4) a.mov(gpr_mem(g.index, 8), src32.r64());
+        else if (g.size == 2) a.mov(gpr_mem(g.index, 2), src32.r16());
+        else a.mov(gpr_mem(g.index, 1, g.high), src32.r8());
+        return;
     }
+    const x86::Gp h = host_gpr(g.index);
+    if (g.size == 4) {
+        a.mov(h.r32(), src32);  // zero-extends into the 64-bit register, as into the slot
+    } else if (g.size == 2) {
+        a.mov(h.r16(), src32.r16());
+    } else if (!g.high) {
+        a.mov(h.r8(), src32.r8());
+    } else {
+        // AH..BH of a host register that has no high-byte form: the byte goes into the slot
+        // (made current first) and the whole register is loaded back, without touching the
+        // host flags or needing a scratch register. Host and slot agree afterwards; the dirty
+        // bit stays as it was (a clean register stays clean).
+        if (dirty_ & (1u << g.index)) a.mov(gpr_mem(g.index, 8), h);
+        a.mov(gpr_mem(g.index, 1, true), src32.r8());
+        a.mov(h, gpr_mem(g.index, 8));
+        return;
+    }
+    dirty_ |= uint8_t(1u << g.index);
+}
+
+void Emitter::emit_store(uint8_t mask) {
+    if (!regs_) return;
+    for (unsigned i = 0; i < 8; ++i)
+        if (mask & (1u << i)) a.mov(gpr_mem(i, 8), host_gpr(i));
+}
+
+void Emitter::emit_load_all() {
+    if (!regs_) return;
+    for (unsigned i = 0; i < 8; ++i) a.mov(host_gpr(i), gpr_mem(i, 8));
+}
+
+void Emitter::spill() {
+    emit_store(dirty_);
+    dirty_ = 0;
+}
+
+void Emitter::reload() {
+    emit_load_all();
+    dirty_ = 0;
+}
+
+void Emitter::emit_call(HelperFn fn, const Insn* insn, uint32_t at) {
+    a.mov(x86::rdi, x86::r14);
+    a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
+    a.mov(x86::edx, asmjit::imm(at));
+    a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(fn)));
+    a.call(x86::rax);
+}
+
+void Emitter::call_helper(HelperFn fn, const Insn* insn, uint32_t at) {
+    spill();
+    emit_call(fn, insn, at);
 }
 
 bool Emitter::mem_ok() const {
@@ -140,19 +235,39 @@ bool Emitter::mem_ok() const {
 void Emitter::ea() {
     const InsnMem& m = in->mem;
     const bool base = m.base != ZYDIS_REGISTER_NONE, index = m.index != ZYDIS_REGISTER_NONE;
-    if (base) load_reg(x86::ebx, ZydisRegister(m.base));
-    if (index) {
-        load_reg(x86::eax, ZydisRegister(m.index));
-        const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
-        if (base) a.lea(x86::ebx, x86::ptr(x86::rbx, x86::rax, shift, int32_t(m.disp)));
-        else {
-            a.mov(x86::ebx, m.disp);
-            a.lea(x86::ebx, x86::ptr(x86::rbx, x86::rax, shift));
+    const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+    if (regs_ && (base || index)) {
+        // The cached registers themselves: the low 32 (16) bits of the 64-bit sum depend only
+        // on the low 32 (16) bits of the registers, so whatever their upper halves hold the
+        // truncation below gives the guest's offset.
+        const x86::Gp hb = base ? host_gpr(guest_reg(ZydisRegister(m.base)).index) : x86::Gp();
+        if (index) {
+            const x86::Gp hi = host_gpr(guest_reg(ZydisRegister(m.index)).index);
+            if (base) {
+                a.lea(x86::ebx, x86::ptr(hb, hi, shift, int32_t(m.disp)));
+            } else {
+                a.mov(x86::ebx, m.disp);
+                a.lea(x86::ebx, x86::ptr(x86::rbx, hi, shift));
+            }
+        } else if (m.disp) {
+            a.lea(x86::ebx, x86::ptr(hb, int32_t(m.disp)));
+        } else {
+            a.mov(x86::ebx, hb.r32());
         }
-    } else if (base) {
-        if (m.disp) a.add(x86::ebx, int32_t(m.disp));
     } else {
-        a.mov(x86::ebx, in->asize == 2 ? (m.disp & 0xFFFF) : m.disp);
+        if (base) load_reg(x86::ebx, ZydisRegister(m.base));
+        if (index) {
+            load_reg(x86::eax, ZydisRegister(m.index));
+            if (base) a.lea(x86::ebx, x86::ptr(x86::rbx, x86::rax, shift, int32_t(m.disp)));
+            else {
+                a.mov(x86::ebx, m.disp);
+                a.lea(x86::ebx, x86::ptr(x86::rbx, x86::rax, shift));
+            }
+        } else if (base) {
+            if (m.disp) a.add(x86::ebx, int32_t(m.disp));
+        } else {
+            a.mov(x86::ebx, in->asize == 2 ? (m.disp & 0xFFFF) : m.disp);
+        }
     }
     // 16-bit addressing: BX/BP/SI/DI and the displacement wrap at 64 KiB (SDM Vol. 2A, 2.1.5).
     if (in->asize == 2 && (base || index)) a.movzx(x86::ebx, x86::bx);
@@ -226,8 +341,13 @@ uint32_t Emitter::live_flags(uint32_t written) const {
 }
 
 void Emitter::merge_flags(const x86::Gp& value32, uint32_t mask) {
-    a.and_(field(offsetof(CpuState, eflags), 4), int32_t(~mask));
-    a.or_(field(offsetof(CpuState, eflags), 4), value32);
+    // eflags ^= (eflags ^ value) & mask: one read-modify-write of EFLAGS instead of an AND and
+    // an OR. Every flag-writing instruction goes through here, so the store-to-load forwarding
+    // between consecutive writers is a chain through the whole program; this halves its links.
+    const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
+    a.xor_(value32, fl);
+    a.and_(value32, int32_t(mask));
+    a.xor_(fl, value32);
 }
 
 void Emitter::capture_flags(uint32_t written, uint32_t clear) {
@@ -272,6 +392,7 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     live_after = live;
     last = is_last;
     rip_set = false;
+    dirty_begin_ = dirty_;
     has_slow_ = has_done_ = false;
     seg_pending_ = -1;
 }
@@ -284,7 +405,8 @@ void Emitter::end_native() {
     const int before = pending;
     const Insn* insn = in;
     const uint32_t at = eip;
-    cold_.push_back([this, slow, back, before, insn, at] {
+    const uint8_t spill_set = dirty_begin_;
+    cold_.push_back([this, slow, back, before, insn, at, spill_set] {
         const x86::Mem icount = field(offsetof(CpuState, icount), 8);
         a.bind(slow);
         if (slow_count) {
@@ -292,15 +414,14 @@ void Emitter::end_native() {
             a.inc(x86::qword_ptr(x86::rax));
         }
         if (before) a.add(icount, int32_t(before));
-        a.mov(x86::rdi, x86::r14);
-        a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
-        a.mov(x86::edx, asmjit::imm(at));
-        a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(&helper_slow)));
-        a.call(x86::rax);
+        // The registers as they were when the instruction began (an emitter writes none before
+        // its last branch here), for the semantics function and a fault.
+        emit_store(spill_set);
+        emit_call(&helper_slow, insn, at);
         a.test(x86::eax, x86::eax);
         a.jnz(fault_exit);
         // A write to translated code (or a device's interrupt) ends the block after this
-        // instruction, as at every boundary of the interpreter.
+        // instruction, as at every boundary of the interpreter. CpuState holds the registers.
         asmjit::Label stay = a.newLabel();
         a.cmp(exit_word(), 0);
         a.je(stay);
@@ -310,6 +431,9 @@ void Emitter::end_native() {
         else a.jmp(asmjit::imm(epilogue));
         a.bind(stay);
         if (before) a.sub(icount, int32_t(before));
+        // What the instruction wrote, and the caller-saved host registers the call clobbered.
+        // The fast path's dirty set at `back` covers these (they are clean here).
+        emit_load_all();
         a.jmp(back);
     });
 }

@@ -40,6 +40,7 @@ enum JitDisable : uint32_t {
     kDisableMuldiv = 1u << 10,  // "muldiv": MUL, IMUL
     kDisableBit = 1u << 11,     // "bit": BT, BTS, BTR, BTC
     kDisableString = 1u << 12,  // "string": REP MOVS, REP STOS
+    kDisableRegs = 1u << 13,    // "regs": guest registers stay in CpuState (no host-register cache)
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -82,12 +83,37 @@ public:
 
     // ---- guest state ----
     static x86::Mem field(size_t off, unsigned size) { return x86::Mem(x86::r15, int32_t(off), size); }
-    static x86::Mem gpr_mem(unsigned gpr, unsigned size, bool high = false);
-    // Loads guest register `r` (8, 16 or 32 bits) zero-extended into the 32-bit host register.
+    // Loads guest register `r` (8, 16 or 32 bits) zero-extended into the 32-bit host register
+    // `dst32` (one of eax, ecx, edx, ebx). Host flags are left alone.
     void load_reg(const x86::Gp& dst32, ZydisRegister r);
-    // Stores the low bytes of `src32` into guest register `r` (its size).
+    // Stores the low bytes of `src32` (eax, ecx, edx or ebx) into guest register `r` (its size).
+    // Host flags are left alone. Nothing may branch to slow() after a store_reg: the slow path
+    // runs the whole instruction again from the state at its start.
     void store_reg(ZydisRegister r, const x86::Gp& src32);
     static bool is_gpr(ZydisRegister r);
+
+    // ---- the guest-register cache (docs/translator.md, "Guest registers in host registers") ----
+    // With the cache on (not --jit-disable regs), guest register i lives in host_gpr(i) for the
+    // whole block; dirty() says which may be newer than CpuState::gpr (a superset: storing a
+    // clean one is harmless). At a chained entry every register may be dirty.
+    bool regs_cached() const { return regs_; }
+    static x86::Gp host_gpr(unsigned i);
+    uint8_t dirty() const { return regs_ ? dirty_ : 0; }
+    // Stores the registers of `mask` to CpuState (emission only; the state is unchanged).
+    void emit_store(uint8_t mask);
+    // Loads all eight from CpuState (emission only).
+    void emit_load_all();
+    // Stores the dirty registers before a call that reads them or may fault; they are clean after.
+    void spill();
+    // After a helper that may have written guest registers (or clobbered the caller-saved host
+    // registers): loads all eight again; none is dirty.
+    void reload();
+    // Calls fn(cpu, insn, eip) (every block helper has that signature) after spilling: status in
+    // eax; the caller tests it and then reload()s.
+    using HelperFn = uint32_t (*)(Cpu*, const Insn*, uint32_t) noexcept;
+    void call_helper(HelperFn fn, const Insn* insn, uint32_t at);
+    // The block's entry for the dispatcher: dirty() = all (a chained entry follows it).
+    void enter_block() { dirty_ = 0xFF; }
 
     // ---- memory ----
     // True when the memory operand can be emitted inline: 16- or 32-bit addressing, a flat
@@ -117,7 +143,8 @@ public:
     // The EFLAGS bits of `written` that a later reader may need (all of them with the "flags"
     // category disabled): what an emitter that computes flags itself must store.
     uint32_t live_flags(uint32_t written) const;
-    // Stores the `mask` bits of `value32` (other bits zero) into CpuState::eflags.
+    // Stores the `mask` bits of `value32` (other bits zero) into CpuState::eflags; `value32` is
+    // clobbered.
     void merge_flags(const x86::Gp& value32, uint32_t mask);
     // Loads guest CF into host CF (for ADC, SBB, RCL, RCR).
     void load_cf();
@@ -141,6 +168,11 @@ public:
     x86::Mem exit_word() const { return x86::dword_ptr(x86::r15, exit_disp); }
 
 private:
+    static x86::Mem gpr_mem(unsigned gpr, unsigned size, bool high = false);
+    void emit_call(HelperFn fn, const Insn* insn, uint32_t at);
+    const bool regs_ = !(disabled & kDisableRegs);
+    uint8_t dirty_ = 0xFF;        // guest registers (bit i: register i) the host may hold newer
+    uint8_t dirty_begin_ = 0xFF;  // dirty_ when the current instruction began (its slow path)
     asmjit::Label slow_, done_;
     bool has_slow_ = false, has_done_ = false;
     int seg_pending_ = -1;  // ea() of a segment that is not flat: the SegReg probe() checks

@@ -157,6 +157,7 @@ struct JitEmit {
     x86::Assembler& a;
     Block& b;
     uint64_t epilogue;
+    Emitter& e;
 
     // A memory operand at host address `p`: r15-relative when it lies within 2 GiB of the
     // CpuState (the Jit and its blocks usually do), else through `tmp`.
@@ -173,7 +174,12 @@ struct JitEmit {
     // Capped blocks (the budget ends inside them) only ever return to the dispatcher.
     bool chain() const { return !(j.disabled_ & kDisableChain) && b.cap == 0; }
     void set_rip(uint32_t v) { a.mov(Emitter::field(offsetof(CpuState, rip), 4), v); }
-    void to_epilogue() { a.jmp(asmjit::imm(epilogue)); }
+    // To the dispatcher: CpuState must hold the guest registers (the dirty ones are stored;
+    // eax, the status, is untouched).
+    void to_epilogue() {
+        e.emit_store(e.dirty());
+        a.jmp(asmjit::imm(epilogue));
+    }
 
     // Every way out of a whole run: the instructions not yet in icount, one more run.
     void tail(int pending) {
@@ -201,7 +207,9 @@ struct JitEmit {
         if ((lin >> kPageBits) == (to >> kPageBits)) {
             asmjit::Label patch = a.newLabel();
             a.bind(patch);
-            a.db(0xE9);  // jmp rel32, no short form: the patch needs the four bytes
+            // jmp rel32, no short form: the patch needs the four bytes. Linked, it enters the
+            // next block after its register loads, with the guest registers in host registers.
+            a.db(0xE9);
             a.dd(0);
             patches.emplace_back(k, patch);
             set_rip(target);
@@ -218,7 +226,8 @@ struct JitEmit {
     // The inline probe of the jump cache for the linear address in eax (CpuState::rip holds
     // the EIP): enters the block found when it is valid, was translated for this key and CS
     // base, and its host address is where the TLB maps that linear address now (a changed
-    // mapping or a flushed TLB misses); else returns to the dispatcher.
+    // mapping or a flushed TLB misses); else returns to the dispatcher. Only rax, rcx, rdx and
+    // rbx are used: the guest registers stay in host registers for the block entered.
     void jump_cache() {
         ++j.stats_.ic_exits;
         asmjit::Label miss = a.newLabel();
@@ -245,17 +254,17 @@ struct JitEmit {
         a.mov(x86::ecx, x86::eax);
         a.shr(x86::ecx, kPageBits - 5);  // the entry's offset: page number * sizeof(TlbEntry)
         a.and_(x86::ecx, int32_t((kTlbEntries - 1) << 5));
-        a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(j.cpu_.mmu.tlb_entries(user))));
-        a.add(x86::rcx, x86::rsi);
-        a.mov(x86::esi, x86::eax);
-        a.and_(x86::esi, int32_t(kPageMask));
-        a.cmp(x86::esi, x86::dword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, tag) + 4 * int(Access::Exec))));
+        a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(j.cpu_.mmu.tlb_entries(user))));
+        a.add(x86::rcx, x86::rbx);
+        a.mov(x86::ebx, x86::eax);
+        a.and_(x86::ebx, int32_t(kPageMask));
+        a.cmp(x86::ebx, x86::dword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, tag) + 4 * int(Access::Exec))));
         a.jne(miss);
-        a.mov(x86::rsi, x86::qword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, addend))));
-        a.add(x86::rsi, x86::rax);  // eax was written as 32 bits: rax is the linear address
-        a.cmp(x86::rsi, x86::qword_ptr(x86::rdx, off(b.host)));
+        a.mov(x86::rbx, x86::qword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, addend))));
+        a.add(x86::rbx, x86::rax);  // eax was written as 32 bits: rax is the linear address
+        a.cmp(x86::rbx, x86::qword_ptr(x86::rdx, off(b.host)));
         a.jne(miss);
-        a.jmp(x86::qword_ptr(x86::rdx, off(b.code)));
+        a.jmp(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
         a.bind(miss);
         a.xor_(x86::eax, x86::eax);
         to_epilogue();
@@ -270,13 +279,13 @@ bool Jit::emit(Block& b) {
     code.init(asmjit::Environment::host(), base);
     x86::Assembler a(&code);
     const uint64_t epilogue = uint64_t(reinterpret_cast<uintptr_t>(epilogue_));
-    JitEmit je{*this, a, b, epilogue, {}};
     asmjit::Label entry_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
-    const bool chain = je.chain();
     std::vector<uint8_t> live;
     flag_liveness(b, live);
     Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out);
+    JitEmit je{*this, a, b, epilogue, e, {}};
+    const bool chain = je.chain();
     e.stop_exit = stopped;
     e.slow_count = &stats_.slow_paths;
     e.chain_branch = chain;
@@ -284,6 +293,13 @@ bool Jit::emit(Block& b) {
     b.native.reset(new uint16_t[b.ninsns]);
     b.native_mix.clear();
     b.native_count = 0;
+    // The dispatcher's entry loads the guest registers into host registers; a chained jump
+    // brings them along and enters after the loads (Block::chain_entry), where every register
+    // may be newer than CpuState.
+    e.emit_load_all();
+    asmjit::Label chain_entry = a.newLabel();
+    a.bind(chain_entry);
+    e.enter_block();
     // The exit request at block entry: nothing of the block runs when it is set. A chained
     // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
     // as well: the block must fit in it whole (the dispatcher shortens blocks near it).
@@ -328,13 +344,11 @@ bool Jit::emit(Block& b) {
         e.commit_icount();
         a.inc(je.abs(&stats_.fallback_calls, 8, x86::rcx));
         if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
-        a.mov(x86::rdi, x86::r14);
-        a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(&in)));
-        a.mov(x86::edx, asmjit::imm(b.eips[i]));
-        a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(&helper_fallback)));
-        a.call(x86::rax);
+        // The semantics function reads and writes the guest registers in CpuState.
+        e.call_helper(&helper_fallback, &in, b.eips[i]);
         a.test(x86::eax, x86::eax);
-        a.jnz(out);  // kBlockFault in eax
+        a.jnz(out);  // kBlockFault in eax; CpuState holds the registers
+        e.reload();
         // Whatever the instruction set (a stop, an IRQ, a write into this block's page) is
         // acted on at the next boundary, as the interpreter does.
         if (!last) {
@@ -383,24 +397,28 @@ bool Jit::emit(Block& b) {
         a.xor_(x86::eax, x86::eax);
         je.to_epilogue();
     }
-    // Cold: nothing of the block ran (exit request, budget).
+    // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
+    // registers newer than CpuState.
     a.bind(entry_exit);
+    e.emit_store(0xFF);
     je.set_rip(b.eip);
     a.mov(x86::eax, asmjit::imm(kBlockExit));
-    je.to_epilogue();
+    a.jmp(asmjit::imm(epilogue));
     // Cold: the block stopped after an instruction that called out (eax = kBlockNext) or at
-    // a fault (eax = kBlockFault): the dispatcher counts what ran of it.
+    // a fault (eax = kBlockFault): the dispatcher counts what ran of it. Both come right
+    // after a helper call, before which the registers were stored: CpuState holds them.
     a.bind(stopped);
     a.xor_(x86::eax, x86::eax);
     a.bind(out);
     je.record(slots_.stopped);
-    je.to_epilogue();
+    a.jmp(asmjit::imm(epilogue));
     e.emit_cold();
     if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return false;
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
     if (buf.size() + 16 > arena_.left()) return false;
     for (auto& [k, label] : je.patches) b.patch_off[k] = uint32_t(code.labelOffset(label) + 1);
     b.code = arena_.commit(buf.data(), buf.size());
+    b.chain_entry = static_cast<uint8_t*>(b.code) + code.labelOffset(chain_entry);
     b.code_size = uint32_t(buf.size());
     if (cpu_.trace.on(kTraceJit)) {
         std::vector<uint32_t> at(b.ninsns + 1);
@@ -565,7 +583,7 @@ void Jit::link(Block* from, unsigned k, Block* to) {
     if ((lf >> kPageBits) != (lt >> kPageBits)) return;
     if (from->host - (lf & ~kPageMask) != to->host - (lt & ~kPageMask)) return;
     uint8_t* at = static_cast<uint8_t*>(from->code) + from->patch_off[k];
-    arena_.patch32(at, int32_t(static_cast<uint8_t*>(to->code) - (at + 4)));
+    arena_.patch32(at, int32_t(static_cast<uint8_t*>(to->chain_entry) - (at + 4)));
     from->linked[k] = to;
     to->incoming.emplace_back(from, uint8_t(k));
     ++stats_.links;
