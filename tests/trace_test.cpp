@@ -146,6 +146,11 @@ TEST_CASE("trace-diff: finds the instruction whose semantics were switched off",
     r = trace_diff("shift", {"--debug-break-insn", "shl"}, dir);
     CHECK(r.exit_status == 1);
     CHECK(r.out.find("  shl ") != std::string::npos);
+    // A run that gives no records: what it said on stderr is shown.
+    r = trace_diff("alu", {"--no-such-option"}, dir);
+    CHECK(r.exit_status == 2);
+    CHECK(r.err.find("xlat.log has no records") != std::string::npos);
+    CHECK(r.err.find("its stderr: xlat: unrecognised option '--no-such-option'") != std::string::npos);
 }
 
 namespace {

@@ -404,7 +404,7 @@ void Emitter::end_native() {
     if (!has_slow_) return;
     const asmjit::Label slow = slow_, back = done_.isValid() && has_done_ ? done_ : a.newLabel();
     if (!has_done_) a.bind(back);
-    const unsigned before = pending;
+    const int before = pending;
     const Insn* insn = in;
     const uint32_t at = eip;
     const uint8_t spill_set = dirty_begin_;

@@ -66,7 +66,10 @@ public:
     uint32_t eip = 0;          // its EIP
     uint8_t live_after = 0x3F; // arithmetic flags (kFlagBit*) a later reader may need
     bool last = false;         // the block's last instruction
-    unsigned pending = 0;      // native instructions not yet added to CpuState::icount
+    // Native instructions run but not yet in CpuState::icount, less those counted ahead: the
+    // block's entry adds all its instructions at once, so this starts at -ninsns
+    // (docs/translator.md, "Counting").
+    int pending = 0;
     bool rip_set = false;      // the instruction wrote CpuState::rip itself (a jump)
 
     // Set by Jit::emit for chaining and exact statistics (docs/translator.md, "Chaining"):
@@ -161,7 +164,7 @@ public:
     void end_native();
     // Emits the queued slow paths and exit stubs (after the block's body).
     void emit_cold();
-    // Adds `pending` to CpuState::icount now.
+    // Adds `pending` (it may be negative) to CpuState::icount now: icount is then exact.
     void commit_icount();
     x86::Mem exit_word() const { return x86::dword_ptr(x86::r15, exit_disp); }
 

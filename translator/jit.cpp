@@ -182,7 +182,7 @@ struct JitEmit {
     }
 
     // Every way out of a whole run: the instructions not yet in icount, one more run.
-    void tail(unsigned pending) {
+    void tail(int pending) {
         if (pending) a.add(Emitter::field(offsetof(CpuState, icount), 8), int32_t(pending));
         a.inc(abs(&b.runs, 8, x86::rcx));
     }
@@ -305,12 +305,18 @@ bool Jit::emit(Block& b) {
     // as well: the block must fit in it whole (the dispatcher shortens blocks near it).
     a.cmp(exit_word, 0);
     a.jne(entry_exit);
+    // The block's instructions are counted at once, here: one store where the budget test has
+    // the sum already, instead of an add to memory at every exit. Emitter::pending starts at
+    // -ninsns, so a helper call or slow path first subtracts what has not run yet (icount is
+    // exact whenever C++ looks) and a block run whole adds nothing at its exits.
+    a.mov(x86::rax, Emitter::field(offsetof(CpuState, icount), 8));
+    a.add(x86::rax, int32_t(b.ninsns));
     if (chain) {
-        a.mov(x86::rax, Emitter::field(offsetof(CpuState, icount), 8));
-        a.add(x86::rax, int32_t(b.ninsns));
         a.cmp(x86::rax, x86::qword_ptr(x86::r15, icount_end_disp_));
         a.ja(entry_exit);
     }
+    a.mov(Emitter::field(offsetof(CpuState, icount), 8), x86::rax);
+    e.pending = -int(b.ninsns);
     std::vector<asmjit::Label> starts(b.ninsns + 1);  // --trace jit: each instruction's host code
     for (unsigned i = 0; i < b.ninsns; ++i) {
         const Insn& in = b.insns[i];
@@ -356,7 +362,7 @@ bool Jit::emit(Block& b) {
     // The exits (docs/translator.md, "Chaining").
     const Insn& li = b.insns[b.ninsns - 1];
     const bool last_native = b.native[b.ninsns - 1] != 0;
-    const unsigned pending = e.pending;
+    const int pending = e.pending;
     const ZydisMnemonic lm = li.mnem();
     const bool is_jump = lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL;
     if (last_native && e.branched) {
