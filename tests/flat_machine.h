@@ -4,6 +4,8 @@
 #include <asmjit/x86.h>
 
 #include <cstdint>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "frontend/machine.h"
@@ -36,4 +38,73 @@ template <typename F> std::vector<uint8_t> assemble_at(uint32_t base, F&& body) 
     code.relocateToBase(base);
     const asmjit::CodeBuffer& b = code.textSection()->buffer();
     return std::vector<uint8_t>(b.data(), b.data() + b.size());
+}
+
+// A GDT (null, flat code 0x08, flat data 0x10) at `gdt` and an IDT at `idt` whose 32 exception
+// vectors are interrupt gates to 08:`handler`, where a HLT stands: a fault's frame lands on the
+// stack and the run stops there (the jit_diff and jit_regcache tests compare both).
+inline void install_halting_idt(xlat::Machine& m, uint32_t gdt, uint32_t idt, uint32_t handler) {
+    using namespace xlat;
+    auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
+    put32(gdt + 8, 0x0000FFFF), put32(gdt + 12, 0x00CF9B00);
+    put32(gdt + 16, 0x0000FFFF), put32(gdt + 20, 0x00CF9300);
+    for (uint32_t v = 0; v < 32; ++v) {
+        put32(idt + v * 8, (0x08u << 16) | (handler & 0xFFFF));
+        put32(idt + v * 8 + 4, (handler & 0xFFFF0000u) | 0x8E00);
+    }
+    const uint8_t hlt = 0xF4;
+    m.phys.write_bytes(handler, &hlt, 1);
+    m.cpu.s.gdtr = TableRegister{gdt, 23};
+    m.cpu.s.idtr = TableRegister{idt, 32 * 8 - 1};
+}
+
+// What differs between two machines in what every executor must agree on: the general
+// registers, EIP, EFLAGS (undefined flags included), the instruction count and the per-mnemonic
+// statistics. Empty: nothing. The tests add what else they compare.
+inline std::string state_differences(const xlat::Machine& i, const xlat::Machine& j) {
+    std::ostringstream d;
+    const xlat::CpuState &a = i.cpu.s, &b = j.cpu.s;
+    static const char* names[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    for (unsigned r = 0; r < 8; ++r)
+        if (a.gpr[r] != b.gpr[r]) d << names[r] << " " << std::hex << a.gpr[r] << " vs " << b.gpr[r] << "; ";
+    if (a.rip != b.rip) d << "eip " << std::hex << a.rip << " vs " << b.rip << "; ";
+    if (a.eflags != b.eflags) d << "eflags " << std::hex << a.eflags << " vs " << b.eflags << "; ";
+    if (a.icount != b.icount) d << "icount " << std::dec << a.icount << " vs " << b.icount << "; ";
+    for (size_t m = 0; m < i.cpu.stats.executed.size(); ++m)
+        if (i.cpu.stats.executed[m] != j.cpu.stats.executed[m])
+            d << "executed " << ZydisMnemonicGetString(ZydisMnemonic(m)) << " " << std::dec << i.cpu.stats.executed[m]
+              << " vs " << j.cpu.stats.executed[m] << "; ";
+    return d.str();
+}
+
+// The first byte where the two machines' RAM differs, as a difference line (empty: none).
+inline std::string ram_difference(xlat::Machine& i, xlat::Machine& j) {
+    const size_t n = size_t(i.phys.ram_size());
+    for (size_t k = 0; k < n; ++k)
+        if (i.phys.ram()[k] != j.phys.ram()[k]) {
+            std::ostringstream d;
+            d << "RAM first differs at " << std::hex << k << "; ";
+            return d.str();
+        }
+    return {};
+}
+
+// mov ecx, N / xor edx, edx / L: mov [P+1], ecx / P: mov eax, 0 / add edx, eax / dec ecx / jnz L /
+// hlt at `base`: a loop whose store rewrites the immediate of the instruction after it, in the same
+// block, N times; EDX ends as N(N+1)/2 when every turn runs the new bytes.
+inline std::vector<uint8_t> self_patching_loop(uint32_t base, uint32_t n) {
+    namespace ax = asmjit::x86;
+    return assemble_at(base, [n](ax::Assembler& a) {
+        asmjit::Label loop = a.newLabel(), patch = a.newLabel();
+        a.mov(ax::ecx, n);
+        a.xor_(ax::edx, ax::edx);
+        a.bind(loop);
+        a.mov(ax::dword_ptr(patch, 1), ax::ecx);
+        a.bind(patch);
+        a.long_().mov(ax::eax, 0);
+        a.add(ax::edx, ax::eax);
+        a.dec(ax::ecx);
+        a.jnz(loop);
+        a.hlt();
+    });
 }

@@ -102,20 +102,11 @@ std::vector<uint8_t> random_program(std::mt19937& rng) {
     });
 }
 
-std::string compare(const Machine& a, const Machine& b) {
-    std::ostringstream d;
-    const CpuState &x = a.cpu.s, &y = b.cpu.s;
-    for (unsigned i = 0; i < 8; ++i)
-        if (x.gpr[i] != y.gpr[i]) d << "gpr" << i << " " << std::hex << x.gpr[i] << " vs " << y.gpr[i] << "; ";
-    if (x.rip != y.rip) d << "eip " << std::hex << x.rip << " vs " << y.rip << "; ";
-    if (x.eflags != y.eflags) d << "eflags " << std::hex << x.eflags << " vs " << y.eflags << "; ";
-    if (x.icount != y.icount) d << "icount " << std::dec << x.icount << " vs " << y.icount << "; ";
-    if (x.halted != y.halted) d << "halted; ";
-    if (a.cpu.stats.executed != b.cpu.stats.executed) d << "per-mnemonic statistics; ";
-    if (std::memcmp(a.cpu.stats.exceptions, b.cpu.stats.exceptions, sizeof a.cpu.stats.exceptions)) d << "exceptions; ";
-    if (std::memcmp(const_cast<Machine&>(a).phys.ram(), const_cast<Machine&>(b).phys.ram(), size_t(a.phys.ram_size())))
-        d << "RAM; ";
-    return d.str();
+std::string compare(Machine& a, Machine& b) {
+    std::string d = state_differences(a, b);
+    if (a.cpu.s.halted != b.cpu.s.halted) d += "halted; ";
+    if (std::memcmp(a.cpu.stats.exceptions, b.cpu.stats.exceptions, sizeof a.cpu.stats.exceptions)) d += "exceptions; ";
+    return d + ram_difference(a, b);
 }
 
 } // namespace
@@ -159,19 +150,7 @@ TEST_CASE("the interpreter's block path runs random programs as its single steps
 TEST_CASE("the interpreter's block path sees code rewritten again and again", "[interp][blocks][smc]") {
     // A loop that rewrites the immediate of an instruction later in its own block 200 times
     // (past BlockCache::kHotWrites, after which the page is stepped): EDX sums the immediates.
-    std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
-        asmjit::Label loop = a.newLabel(), patch = a.newLabel();
-        a.mov(ax::ecx, 200);
-        a.xor_(ax::edx, ax::edx);
-        a.bind(loop);
-        a.mov(ax::dword_ptr(patch, 1), ax::ecx);
-        a.bind(patch);
-        a.long_().mov(ax::eax, 0);
-        a.add(ax::edx, ax::eax);
-        a.dec(ax::ecx);
-        a.jnz(loop);
-        a.hlt();
-    });
+    std::vector<uint8_t> code = self_patching_loop(kCode, 200);
     std::unique_ptr<Machine> m[2] = {flat_interp(true), flat_interp(false)};
     for (auto& mm : m) {
         mm->phys.write_bytes(kCode, code.data(), code.size());

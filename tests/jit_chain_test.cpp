@@ -38,21 +38,6 @@ std::unique_ptr<Machine> flat_machine(CpuMode mode, size_t cache_bytes = Jit::kD
 
 template <typename F> std::vector<uint8_t> assemble(F&& body) { return assemble_at(kCode, body); }
 
-// What differs between two machines' CPU state and statistics (empty: nothing).
-std::string differences(Machine& i, Machine& j) {
-    std::ostringstream d;
-    const CpuState &a = i.cpu.s, &b = j.cpu.s;
-    for (unsigned r = 0; r < 8; ++r)
-        if (a.gpr[r] != b.gpr[r]) d << "gpr" << r << " " << std::hex << a.gpr[r] << " vs " << b.gpr[r] << "; ";
-    if (a.rip != b.rip) d << "eip " << std::hex << a.rip << " vs " << b.rip << "; ";
-    if (a.eflags != b.eflags) d << "eflags " << std::hex << a.eflags << " vs " << b.eflags << "; ";
-    if (a.icount != b.icount) d << "icount " << std::dec << a.icount << " vs " << b.icount << "; ";
-    for (size_t m = 0; m < i.cpu.stats.executed.size(); ++m)
-        if (i.cpu.stats.executed[m] != j.cpu.stats.executed[m])
-            d << "executed " << ZydisMnemonicGetString(ZydisMnemonic(m)) << " " << std::dec << i.cpu.stats.executed[m]
-              << " vs " << j.cpu.stats.executed[m] << "; ";
-    return d.str();
-}
 
 // Two blocks in one page jumping to each other forever (EAX and EBX count the trips).
 std::vector<uint8_t> endless_loop() {
@@ -82,7 +67,7 @@ TEST_CASE("a chained loop stops at exactly the instruction budget", "[jit][chain
         CHECK(ri.reason == StopReason::MaxInsns);
         CHECK(rj.reason == StopReason::MaxInsns);
         CHECK(mj->cpu.s.icount == budget);
-        CHECK(differences(*mi, *mj) == "");
+        CHECK(state_differences(*mi, *mj) == "");
         if (budget > 1000) {
             // The loop ran chained: far fewer returns to the dispatcher than block runs (the
             // machine's host slice, 20000 instructions, returns once per slice).
@@ -119,7 +104,7 @@ TEST_CASE("another thread's exit request stops a chained endless loop at a block
     const uint64_t n = m->cpu.s.icount + 1001;
     mi->run(n);
     m->run(1001);
-    CHECK(differences(*mi, *m) == "");
+    CHECK(state_differences(*mi, *m) == "");
 }
 
 TEST_CASE("rewriting a block that others jump into runs the new code", "[jit][chain][smc]") {
@@ -161,7 +146,7 @@ TEST_CASE("rewriting a block that others jump into runs the new code", "[jit][ch
     }
     CHECK(mj->cpu.s.reg32(EDI) == 100 * 3 + 100 * 7);
     CHECK(mj->cpu.s.reg32(ESI) == 100 * 5 + 100 * 11);
-    CHECK(differences(*mi, *mj) == "");
+    CHECK(state_differences(*mi, *mj) == "");
     const JitStats& st = mj->jit->stats();
     CHECK(st.invalidated >= 2);
     CHECK(st.links >= 1);
@@ -192,7 +177,7 @@ TEST_CASE("an arena far smaller than the program is flushed with links live", "[
         m->run(1000000);
         CHECK(m->cpu.s.halted);
     }
-    CHECK(differences(*mi, *mj) == "");
+    CHECK(state_differences(*mi, *mj) == "");
     const JitStats& st = mj->jit->stats();
     CHECK(st.flushes >= 10);
     CHECK(st.links >= 100);
@@ -205,7 +190,7 @@ TEST_CASE("jit: with --jit-disable chain every block returns to the dispatcher",
         m->phys.write_bytes(kCode, code.data(), code.size());
         m->run(50001);
     }
-    CHECK(differences(*mi, *mj) == "");
+    CHECK(state_differences(*mi, *mj) == "");
     const JitStats& st = mj->jit->stats();
     CHECK(st.links == 0);
     CHECK(st.dispatches >= st.blocks_run);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "flat_machine.h"
 #include "frontend/machine.h"
 #include "test_machine.h"
 #include "translator/emitter.h"
@@ -51,16 +52,7 @@ void put32(Machine& m, uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4);
 void setup(Machine& m, const Case& k) {
     CpuState& s = m.cpu.s;
     // GDT: null, flat code 0x08, flat data 0x10; IDT: 32 interrupt gates to 08:kHandler.
-    put32(m, kGdt + 8, 0x0000FFFF), put32(m, kGdt + 12, 0x00CF9B00);
-    put32(m, kGdt + 16, 0x0000FFFF), put32(m, kGdt + 20, 0x00CF9300);
-    for (uint32_t v = 0; v < 32; ++v) {
-        put32(m, kIdt + v * 8, (0x08u << 16) | (kHandler & 0xFFFF));
-        put32(m, kIdt + v * 8 + 4, (kHandler & 0xFFFF0000u) | 0x8E00);
-    }
-    const uint8_t hlt = 0xF4;
-    m.phys.write_bytes(kHandler, &hlt, 1);
-    s.gdtr = TableRegister{kGdt, 23};
-    s.idtr = TableRegister{kIdt, 32 * 8 - 1};
+    install_halting_idt(m, kGdt, kIdt, kHandler);
     const uint16_t code_attr = SEG_P | SEG_S | SEG_CODE | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G;
     const uint16_t data_attr = SEG_P | SEG_S | SEG_RW | SEG_ACCESSED | SEG_DB | SEG_G;
     for (unsigned i = 0; i < kSegCount; ++i)

@@ -41,16 +41,7 @@ void put32(Machine& m, uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4);
 void setup(Machine& m, const std::vector<uint8_t>& code, const uint32_t regs[8], bool paging) {
     CpuState& s = m.cpu.s;
     enter_flat32(m, kCode, kStack);
-    put32(m, kGdt + 8, 0x0000FFFF), put32(m, kGdt + 12, 0x00CF9B00);
-    put32(m, kGdt + 16, 0x0000FFFF), put32(m, kGdt + 20, 0x00CF9300);
-    for (uint32_t v = 0; v < 32; ++v) {
-        put32(m, kIdt + v * 8, (0x08u << 16) | (kHandler & 0xFFFF));
-        put32(m, kIdt + v * 8 + 4, (kHandler & 0xFFFF0000u) | 0x8E00);
-    }
-    const uint8_t hlt = 0xF4;
-    m.phys.write_bytes(kHandler, &hlt, 1);
-    s.gdtr = TableRegister{kGdt, 23};
-    s.idtr = TableRegister{kIdt, 32 * 8 - 1};
+    install_halting_idt(m, kGdt, kIdt, kHandler);
     if (paging) {
         put32(m, kPageDir, kPageTable | 3);
         for (uint32_t p = 0; p < 1024; ++p) put32(m, kPageTable + p * 4, p == (kAbsent >> 12) ? 0 : ((p << 12) | 3));
@@ -77,28 +68,12 @@ std::unique_ptr<Machine> machine(CpuMode mode, uint32_t disable) {
 // What differs between the reference (interpreter) and another run (empty: nothing).
 std::string differences(Machine& i, Machine& j, const Machine::Result& ri, const Machine::Result& rj) {
     std::ostringstream d;
-    const CpuState &a = i.cpu.s, &b = j.cpu.s;
-    static const char* names[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
     if (ri.reason != rj.reason) d << "stop reason " << int(ri.reason) << " vs " << int(rj.reason) << "; ";
-    for (unsigned r = 0; r < 8; ++r)
-        if (a.gpr[r] != b.gpr[r]) d << names[r] << " " << std::hex << a.gpr[r] << " vs " << b.gpr[r] << "; ";
-    if (a.rip != b.rip) d << "eip " << std::hex << a.rip << " vs " << b.rip << "; ";
-    if (a.eflags != b.eflags) d << "eflags " << std::hex << a.eflags << " vs " << b.eflags << "; ";
-    if (a.icount != b.icount) d << "icount " << std::dec << a.icount << " vs " << b.icount << "; ";
-    if (a.cr2 != b.cr2) d << "cr2 " << std::hex << a.cr2 << " vs " << b.cr2 << "; ";
-    for (size_t m = 0; m < i.cpu.stats.executed.size(); ++m)
-        if (i.cpu.stats.executed[m] != j.cpu.stats.executed[m])
-            d << "executed " << ZydisMnemonicGetString(ZydisMnemonic(m)) << " " << std::dec << i.cpu.stats.executed[m]
-              << " vs " << j.cpu.stats.executed[m] << "; ";
+    d << state_differences(i, j);
+    if (i.cpu.s.cr2 != j.cpu.s.cr2) d << "cr2 " << std::hex << i.cpu.s.cr2 << " vs " << j.cpu.s.cr2 << "; ";
     for (unsigned v = 0; v < 32; ++v)
         if (i.cpu.stats.exceptions[v] != j.cpu.stats.exceptions[v]) d << "exceptions " << v << "; ";
-    const size_t n = size_t(i.phys.ram_size());
-    for (size_t k = 0; k < n; ++k)
-        if (i.phys.ram()[k] != j.phys.ram()[k]) {
-            d << "RAM first differs at " << std::hex << k << "; ";
-            break;
-        }
-    return d.str();
+    return d.str() + ram_difference(i, j);
 }
 
 struct Outcome {

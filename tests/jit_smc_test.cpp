@@ -37,19 +37,7 @@ const char* mode_name(CpuMode m) { return m == CpuMode::Jit ? "jit" : "interp"; 
 TEST_CASE("a loop that rewrites its next instruction runs the new bytes every time", "[jit][smc]") {
     // mov ecx, 5 / L: mov [P+1], ecx / P: mov eax, 0 / add edx, eax / dec ecx / jnz L / hlt
     // The store hits the instruction after it, in the same block: EDX = 5+4+3+2+1.
-    std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
-        asmjit::Label loop = a.newLabel(), patch = a.newLabel();
-        a.mov(ax::ecx, 5);
-        a.xor_(ax::edx, ax::edx);
-        a.bind(loop);
-        a.mov(ax::dword_ptr(patch, 1), ax::ecx);
-        a.bind(patch);
-        a.long_().mov(ax::eax, 0);
-        a.add(ax::edx, ax::eax);
-        a.dec(ax::ecx);
-        a.jnz(loop);
-        a.hlt();
-    });
+    std::vector<uint8_t> code = self_patching_loop(kCode, 5);
     for (CpuMode mode : kModes) {
         INFO(mode_name(mode));
         auto m = flat_machine(mode);
