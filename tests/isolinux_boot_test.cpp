@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "linux_guest.h"
 #include "process_util.h"
 #include "scratch_dir.h"
 
@@ -32,20 +33,6 @@ const std::string kIsolinux = "/usr/lib/ISOLINUX/isolinux.bin";
 const std::string kLdlinux = "/usr/lib/syslinux/modules/bios/ldlinux.c32";
 const std::string kMbr = "/usr/lib/syslinux/mbr/mbr.bin";
 
-// The guest's directory (built when missing, as the Linux boot test does); "" with a warning when
-// it cannot be built.
-std::string guest_dir() {
-    std::vector<std::string> argv = {std::string(XLAT_SOURCE_DIR) + "/roms/build-linux-guest"};
-    if (const char* dir = std::getenv("XLAT_GUEST_DIR")) argv.push_back(dir);
-    const xlat_test::ProcessResult r = xlat_test::run_process(argv, 900);
-    if (r.timed_out || r.exit_status != 0) {
-        WARN("the Linux guest cannot be built, so it is not booted: " << r.err);
-        return "";
-    }
-    std::string out = r.out;
-    while (!out.empty() && out.back() == '\n') out.pop_back();
-    return out.substr(out.rfind('\n') + 1);  // the last line is the directory
-}
 
 } // namespace
 
@@ -60,7 +47,7 @@ TEST_CASE("isolinux: SeaBIOS boots the Linux guest from an ISOLINUX CD; the gues
         WARN("skipped: xorriso is missing");
         return;
     }
-    const std::string guest = guest_dir();
+    const std::string guest = xlat_test::guest_dir();
     if (guest.empty()) return;
 
     // The CD: isolinux/{isolinux.bin,ldlinux.c32,isolinux.cfg}, the kernel and the initramfs.
@@ -123,7 +110,7 @@ TEST_CASE("syslinux: SeaBIOS boots the Linux guest from a FAT partition on a har
         WARN("skipped: mkfs.fat, syslinux or mcopy is missing (packages dosfstools, syslinux, mtools)");
         return;
     }
-    const std::string guest = guest_dir();
+    const std::string guest = xlat_test::guest_dir();
     if (guest.empty()) return;
 
     // The partition: 16 MiB of FAT16 that starts 1 MiB into the disk (2048 hidden sectors, so
