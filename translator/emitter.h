@@ -149,8 +149,10 @@ public:
     // `clear` bits are stored as 0 whatever the host says (AF of the logic instructions: the
     // interpreter's rule). Nothing may change the host flags between the instruction and this
     // call; rcx may be clobbered. Afterwards the host flags still hold the guest's `written &
-    // ~clear` when every other flag is dead (so a following Jcc can use them, see cond()).
+    // ~clear` (a Jcc right after uses them, see cond()): an emitter that changes the host flags
+    // after this call says so with host_flags_changed().
     void capture_flags(uint32_t written, uint32_t clear = 0);
+    void host_flags_changed() { host_ok_ = 0; }
     // The EFLAGS bits of `written` that a later reader may need (all of them with the "flags"
     // category disabled): what an emitter that computes flags itself must store.
     uint32_t live_flags(uint32_t written) const;
