@@ -224,9 +224,17 @@ void AtaChannel::post_load() {
     const uint8_t kind = reinterpret_cast<const uint8_t&>(xfer_);
     const bool packet_cmd = xfer_ == Xfer::PacketCmd;
     const bool dma = dma_pending();
-    if (kind > uint8_t(Xfer::PacketDma) || (dma && !bm_) || (xfer_ == Xfer::DmaOut && block_sectors_ * BlockDevice::kSectorSize != buf_len_) || buf_len_ > buf_.size() - 2 || buf_pos_ > (packet_cmd ? sizeof packet_ : buf_len_) ||
-        (buf_pos_ & 1) || reply_len_ > kMaxReply || reply_pos_ > reply_bytes() || xfer_block_ == 0 ||
-        xfer_block_ > kMaxMultiple || (!dma && block_sectors_ > kMaxMultiple)) {
+    const bool packet = xfer_ == Xfer::PacketCmd || xfer_ == Xfer::PacketIn || xfer_ == Xfer::PacketDma;
+    const bool sectors = xfer_ == Xfer::ReadSectors || xfer_ == Xfer::WriteSectors || xfer_ == Xfer::DmaIn || xfer_ == Xfer::DmaOut;
+    // The transfer must suit the unit it runs on (this machine's, not the saved one's) ...
+    const Drive& unit = cur();
+    const bool wrong_unit = (xfer_ != Xfer::None && !unit.disk) || (packet && !unit.cd) || (sectors && unit.cd);
+    // ... and its positions the buffers; a DMA write's chunk is whole sectors of the buffer.
+    const bool bad_dma = dma && (!bm_ || (xfer_ == Xfer::DmaOut && uint64_t(block_sectors_) * BlockDevice::kSectorSize != buf_len_));
+    if (kind > uint8_t(Xfer::PacketDma) || wrong_unit || bad_dma || buf_len_ > buf_.size() - 2 ||
+        buf_pos_ > (packet_cmd ? sizeof packet_ : buf_len_) || (buf_pos_ & 1) || reply_len_ > kMaxReply ||
+        reply_pos_ > reply_bytes() || xfer_block_ == 0 || xfer_block_ > kMaxMultiple ||
+        (!dma && block_sectors_ > kMaxMultiple)) {
         xfer_ = Xfer::None;
         buf_pos_ = buf_len_ = 0;
         reply_len_ = reply_read_blocks_ = 0;
