@@ -168,11 +168,52 @@ private:
         if (pick(3) == 0) v = uint32_t(int32_t(int8_t(v)));
         return size == 4 ? v : size == 2 ? (v & 0xFFFF) : (v & 0xFF);
     }
+    static constexpr unsigned kForms = 41;
+    // DIV/IDIV of 8, 16 and 32 bits by a register or memory: random dividends (mostly #DE),
+    // dividends extended from the lower half (mostly fine), small divisors (zero now and then),
+    // and the edges: the most negative dividend over -1 and 1 (for 32 bits also EDX:EAX = 2^63,
+    // which a 64-bit host division cannot take either).
+    void divide(ax::Assembler& a) {
+        const unsigned s = size();
+        const bool sgn = pick(2);
+        const ax::Gp acc = s == 1 ? ax::Gp(ax::al) : s == 2 ? ax::Gp(ax::ax) : ax::Gp(ax::eax);
+        ax::Gp by = reg(s);
+        bool mem_src = pick(3) == 0;
+        switch (pick(4)) {
+        case 0: break;
+        case 1: case 2:
+            if (s == 1) { if (sgn) a.cbw(); else a.movzx(ax::ax, ax::al); }
+            else if (s == 2) { if (sgn) a.cwd(); else a.xor_(ax::dx, ax::dx); }
+            else { if (sgn) a.cdq(); else a.xor_(ax::edx, ax::edx); }
+            if (pick(2)) {  // a small divisor, sometimes 0
+                while (by.id() == ax::Gp::kIdAx || by.id() == ax::Gp::kIdDx || (s == 1 && by.isGpbHi())) by = reg(s);
+                a.and_(by, int32_t(pick(2) ? 0xF : 0x3));
+                mem_src = false;
+            }
+            break;
+        default: {
+            // by = -1 or 1 (ECX/CX/CL), the dividend the most negative one.
+            by = s == 1 ? ax::Gp(ax::cl) : s == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx);
+            a.mov(ax::ecx, pick(3) ? -1 : 1);
+            mem_src = false;
+            if (s == 1) { a.mov(ax::ax, pick(2) ? 0x8000 : 0xFF80); }
+            else if (s == 2) { a.mov(ax::dx, pick(2) ? 0x8000 : 0xFFFF); a.mov(ax::ax, pick(2) ? 0 : 0x8000); }
+            else { a.mov(ax::edx, pick(2) ? 0x80000000u : 0xFFFFFFFFu); a.mov(ax::eax, pick(2) ? 0u : 0x80000000u); }
+            break;
+        }
+        }
+        (void)acc;
+        const asmjit::InstId op = sgn ? ax::Inst::kIdIdiv : ax::Inst::kIdDiv;
+        if (mem_src) a.emit(op, mem(s));
+        else a.emit(op, by);
+    }
     template <typename F> void one(ax::Assembler& a, bool may_jump, F&& new_label) {
         using asmjit::imm;
         const unsigned sz = size();
         const ax::Gp d = reg(sz);
-        switch (pick(segmented_ ? 39 : 38)) {
+        unsigned form = pick(kForms);
+        if (form == 38 && !segmented_) form = 37;  // 16-bit addressing needs DS over the window
+        switch (form) {
         case 0: a.mov(d, reg(sz)); break;
         case 1: a.mov(d, imm(imm(sz))); break;
         case 2: a.mov(d, mem(sz)); break;
@@ -374,6 +415,7 @@ private:
             else a.lea(pick(2) ? r32() : r16(), ax::ptr(ax::ebx, int32_t(pick(0x300))));
             break;
         case 38: addr16_form(a); break;
+        case 39: case 40: divide(a); break;
         default: a.sub(d, reg(sz)); break;
         }
     }

@@ -222,4 +222,7 @@ bool emit_bswap(Emitter& e, const Insn& in);
 // for the mnemonics it does not know itself).
 uint8_t flags_live_before(const Insn& in, uint8_t live_after);
 
+// Emitters added for issue 16's remaining fallback rows (translator/emit_table.cpp maps them).
+bool emit_div(Emitter& e, const Insn& in);  // emit_muldiv.cpp: DIV, IDIV
+
 } // namespace xlat
