@@ -168,7 +168,49 @@ private:
         if (pick(3) == 0) v = uint32_t(int32_t(int8_t(v)));
         return size == 4 ? v : size == 2 ? (v & 0xFFFF) : (v & 0xFF);
     }
-    static constexpr unsigned kForms = 41;
+    static constexpr unsigned kForms = 44;
+    // MOVS CMPS SCAS LODS STOS of bytes, words and dwords, single or with REP/REPE/REPNE, either
+    // direction, over the window and past it, across pages (unaligned now and then), ESI = EDI
+    // for long equal CMPS runs, a source segment override, and 16-bit addressing in segmented
+    // cases (CX the count, with random upper halves of ECX).
+    void strings(ax::Assembler& a) {
+        static const uint8_t ops[] = {0xA4, 0xA6, 0xAE, 0xAC, 0xAA};  // MOVS CMPS SCAS LODS STOS (byte forms)
+        const unsigned op = pick(5), s2 = size();
+        const bool a16 = segmented_ && pick(2), rep = pick(3) != 0;
+        const int32_t bias = segmented_ ? 0 : -0x40;  // ES/DS-relative offsets when segmented
+        a.lea(ax::edi, ax::ptr(ax::ebx, int32_t(pick(0x2C00)) + bias));
+        if (op == 1 && pick(3) == 0) a.mov(ax::esi, ax::edi);
+        else a.lea(ax::esi, ax::ptr(ax::ebx, int32_t(pick(0x2C00)) + bias));
+        if (pick(4) == 0) a.add(ax::edi, pick(4));  // unaligned: elements crossing pages
+        if (rep) {
+            const unsigned n = pick(4) == 0 ? pick(3) : pick(3) == 0 ? 0x400 + pick(0x800) : pick(0x100);
+            a.mov(ax::ecx, (a16 ? rng_() & 0xFFFF0000u : 0) | (n / s2));
+        }
+        if (pick(2)) a.std(); else a.cld();
+        if (a16) a.db(0x67);
+        if (s2 == 2) a.db(0x66);
+        if (op != 2 && op != 4 && pick(5) == 0) a.db(0x26);  // ES: on the source
+        if (rep) a.db(pick(2) ? 0xF3 : 0xF2);
+        a.db(uint8_t(ops[op] + (s2 == 1 ? 0 : 1)));
+        a.cld();
+    }
+    // Self-modifying code through STOS: (REP) STOSB writes NOPs over some of the INC EAX that
+    // follow it, on the running block's page.
+    void rewrite_code(ax::Assembler& a) {
+        const bool rep = pick(3) != 0;
+        const unsigned incs = 8, n = pick(incs + 1);
+        asmjit::Label here = a.newLabel();
+        a.call(here);
+        a.bind(here);
+        a.pop(ax::edi);                                      // 1 byte
+        a.db(0x83), a.db(0xC7), a.db(rep ? 14 : 13);         // add edi, imm8: to the first INC
+        a.db(0xB9), a.dd(n);                                  // mov ecx, n
+        a.db(0xB0), a.db(0x90);                               // mov al, 0x90
+        a.db(0xFC);                                           // cld
+        if (rep) a.db(0xF3);
+        a.db(0xAA);                                           // (rep) stosb
+        for (unsigned i = 0; i < incs; ++i) a.db(0x40);       // inc eax
+    }
     // DIV/IDIV of 8, 16 and 32 bits by a register or memory: random dividends (mostly #DE),
     // dividends extended from the lower half (mostly fine), small divisors (zero now and then),
     // and the edges: the most negative dividend over -1 and 1 (for 32 bits also EDX:EAX = 2^63,
@@ -407,7 +449,6 @@ private:
             a.db(pick(8) ? 0xF3 : 0xF2);  // F2 repeats MOVS/STOS too
             a.db(uint8_t((pick(2) ? 0xA4 : 0xAA) + (s2 == 1 ? 0 : 1)));
             a.cld();
-            if (pick(3) == 0) a.lea(ax::esi, ax::ptr(ax::ebx, 4));  // non-REP string forms stay fallbacks
             break;
         }
         case 37:
@@ -416,6 +457,8 @@ private:
             break;
         case 38: addr16_form(a); break;
         case 39: case 40: divide(a); break;
+        case 41: case 42: strings(a); break;
+        case 43: if (may_jump) rewrite_code(a); else strings(a); break;
         default: a.sub(d, reg(sz)); break;
         }
     }

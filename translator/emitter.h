@@ -224,5 +224,6 @@ uint8_t flags_live_before(const Insn& in, uint8_t live_after);
 
 // Emitters added for issue 16's remaining fallback rows (translator/emit_table.cpp maps them).
 bool emit_div(Emitter& e, const Insn& in);  // emit_muldiv.cpp: DIV, IDIV
+// emit_rep_string (emit_string.cpp, above) takes every MOVS CMPS SCAS LODS STOS, single or REP.
 
 } // namespace xlat
