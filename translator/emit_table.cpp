@@ -14,6 +14,9 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
         return emit_alu;
     case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: category = kDisableAlu; return emit_incdec;
     case ZYDIS_MNEMONIC_NEG: case ZYDIS_MNEMONIC_NOT: category = kDisableAlu; return emit_negnot;
+    case ZYDIS_MNEMONIC_CMPXCHG: category = kDisableAlu; return emit_cmpxchg;
+    case ZYDIS_MNEMONIC_CMPXCHG8B: category = kDisableAlu; return emit_cmpxchg8b;
+    case ZYDIS_MNEMONIC_XADD: category = kDisableAlu; return emit_xadd;
     case ZYDIS_MNEMONIC_MOV: category = kDisableMove; return emit_mov;
     case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: category = kDisableMove; return emit_movx;
     case ZYDIS_MNEMONIC_LEA: category = kDisableMove; return emit_lea;
@@ -24,10 +27,11 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
         category = kDisableControl;
         return emit_jcc;
     case ZYDIS_MNEMONIC_JMP: category = kDisableControl; return emit_jmp;
-    case ZYDIS_MNEMONIC_CALL: category = kDisableControl; return emit_call;
-    case ZYDIS_MNEMONIC_RET: category = kDisableControl; return emit_ret;
-    case ZYDIS_MNEMONIC_PUSH: category = kDisableStack; return emit_push;
-    case ZYDIS_MNEMONIC_POP: category = kDisableStack; return emit_pop;
+    case ZYDIS_MNEMONIC_CALL: category = kDisableControl; return emit_call_more;
+    case ZYDIS_MNEMONIC_RET: category = kDisableControl; return emit_ret_more;
+    case ZYDIS_MNEMONIC_PUSH: category = kDisableStack; return emit_push_more;
+    case ZYDIS_MNEMONIC_POP: category = kDisableStack; return emit_pop_more;
+    case ZYDIS_MNEMONIC_LEAVE: category = kDisableStack; return emit_leave;
     case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_SETNB:
     case ZYDIS_MNEMONIC_SETZ: case ZYDIS_MNEMONIC_SETNZ: case ZYDIS_MNEMONIC_SETBE: case ZYDIS_MNEMONIC_SETNBE:
     case ZYDIS_MNEMONIC_SETS: case ZYDIS_MNEMONIC_SETNS: case ZYDIS_MNEMONIC_SETP: case ZYDIS_MNEMONIC_SETNP:
@@ -65,7 +69,7 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
     case ZYDIS_MNEMONIC_LODSB: case ZYDIS_MNEMONIC_LODSW: case ZYDIS_MNEMONIC_LODSD:
         category = kDisableString;
         return emit_rep_string;
-    case ZYDIS_MNEMONIC_NOP: category = kDisableSimple; return emit_nop;
+    case ZYDIS_MNEMONIC_NOP: case ZYDIS_MNEMONIC_PAUSE: category = kDisableSimple; return emit_nop;
     case ZYDIS_MNEMONIC_BSWAP: category = kDisableSimple; return emit_bswap;
     default: return nullptr;
     }
