@@ -244,7 +244,8 @@ uint32_t helper_rep_string(Cpu* cp, const Insn* in, uint32_t eip) noexcept {
 
 // ESI/EDI (SI/DI with 16-bit addressing) advanced by the element size, or back by it when DF is
 // set; `si`, `di` say which. Leaves the host flags changed (capture before).
-// DF is read from CpuState::eflags: only fallback rows (CLD, STD, POPF, IRET...) write it.
+// DF is read from CpuState::eflags, where the non-arithmetic flags stay (r14 holds only the
+// arithmetic ones): only fallback rows (CLD, STD, POPF, IRET...) write it.
 void advance(Emitter& e, unsigned sz, unsigned asz, bool si, bool di) {
     x86::Assembler& a = e.a;
     a.mov(x86::edx, sz);
@@ -303,6 +304,7 @@ bool emit_string_once(Emitter& e, const Insn& in) {
         e.probe(sz, false);
         a.cmp(sized(x86::ecx, sz), at);  // [DS:ESI] - [ES:EDI]
         e.capture_flags(kArithFlags);
+        e.host_flags_changed();  // advance() tests DF and adds
         advance(e, sz, asz, true, true);
         break;
     case Op::SCAS:
@@ -311,6 +313,7 @@ bool emit_string_once(Emitter& e, const Insn& in) {
         e.load_reg(x86::ecx, ZYDIS_REGISTER_EAX);
         a.cmp(sized(x86::ecx, sz), at);  // AL/AX/EAX - [ES:EDI]
         e.capture_flags(kArithFlags);
+        e.host_flags_changed();
         advance(e, sz, asz, false, true);
         break;
     case Op::LODS:
