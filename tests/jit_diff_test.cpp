@@ -168,11 +168,211 @@ private:
         if (pick(3) == 0) v = uint32_t(int32_t(int8_t(v)));
         return size == 4 ? v : size == 2 ? (v & 0xFFFF) : (v & 0xFF);
     }
+    static constexpr unsigned kForms = 49;
+    // PUSH/POP of 16-bit registers, immediates, memory (16 and 32 bits) and segment registers;
+    // POP to memory (ESP-based too: the semantics function's); LEAVE of a frame made just
+    // before (32 and 16 bits); CALL through memory to a RET; and now and then a 16-bit CALL or
+    // RET, whose 16-bit target is the halting exception handler (the code lies above 64 KiB).
+    void stack_forms(ax::Assembler& a, bool may_jump) {
+        const unsigned o = pick(2) ? 2 : 4;
+        switch (pick(may_jump ? 9 : 7)) {
+        case 0: if (o == 2) a.push(r16()); else a.push(ax::word_ptr(ax::ebx, int32_t(pick(0x1F00)))); break;
+        case 1: a.db(0x66), a.db(0x6A), a.db(uint8_t(rng_())); break;  // PUSH imm8 (16-bit)
+        case 2: {  // PUSH and POP of segment registers' selectors (POP r: not a segment load)
+            static const uint8_t push_sreg[] = {0x06, 0x0E, 0x16, 0x1E};  // ES CS SS DS
+            if (o == 2) a.db(0x66);
+            if (pick(3)) a.db(push_sreg[pick(4)]); else a.db(0x0F), a.db(pick(2) ? 0xA0 : 0xA8);  // FS, GS
+            if (o == 2) a.pop(r16()); else a.pop(r32());
+            break;
+        }
+        case 3: a.push(src32()); a.pop(r16()); a.pop(r16()); break;
+        case 4: {  // POP m16/m32, sometimes ESP-based
+            a.push(src32());
+            const ax::Mem m = pick(4) ? ax::Mem(ax::ebx, int32_t(pick(0x1F00)), o) : ax::Mem(ax::esp, int32_t(pick(8)) * 4 - 8, o);
+            if (o == 2) a.pop(ax::word_ptr(m.baseReg().as<ax::Gp>(), int32_t(m.offsetLo32())));
+            else a.pop(ax::dword_ptr(m.baseReg().as<ax::Gp>(), int32_t(m.offsetLo32())));
+            if (o == 2) a.pop(r16());
+            break;
+        }
+        case 5: case 6:  // a frame, then LEAVE
+            a.push(ax::ebp);
+            a.mov(ax::ebp, ax::esp);
+            if (pick(2)) a.sub(ax::esp, int32_t(pick(8) * 4));
+            if (pick(2)) a.push(r32());
+            if (o == 2) a.db(0x66);
+            a.leave();
+            if (o == 2) a.pop(r16());
+            break;
+        case 7: {  // CALL [mem] to a RET (raw bytes: the distances below are fixed)
+            asmjit::Label l1 = a.newLabel();
+            const int32_t d = int32_t(pick(0x1F00) & ~3u);
+            a.call(l1);
+            a.bind(l1);
+            a.db(0x58);                                                            // pop eax
+            a.db(0x83), a.db(0xC0), a.db(18);                                      // add eax, 18: the RET
+            a.db(0x89), a.db(0x83), a.dd(uint32_t(d));                             // mov [ebx + d], eax
+            if (pick(3)) a.db(0xFF), a.db(0x93), a.dd(uint32_t(d));                // call [ebx + d]
+            else a.db(0x90), a.db(0x90), a.db(0xFF), a.db(0xD0), a.db(0x90), a.db(0x90);  // call eax
+            a.db(0xEB), a.db(0x01);                                                // jmp over the RET
+            a.db(0xC3);                                                            // ret
+            break;
+        }
+        default:  // 16-bit CALL rel16 / r16 / m16 or RET (imm16) to the handler at kHandler
+            switch (pick(4)) {
+            case 0: {
+                const uint32_t next = kCode + uint32_t(a.offset()) + 4;
+                a.db(0x66), a.db(0xE8);
+                const uint16_t rel = uint16_t(kHandler - next);
+                a.db(uint8_t(rel)), a.db(uint8_t(rel >> 8));
+                break;
+            }
+            case 1: a.mov(ax::eax, kHandler | (rng_() & 0xFFFF0000u)); a.db(0x66), a.db(0xFF), a.db(0xD0); break;  // call ax
+            case 2: a.mov(ax::word_ptr(ax::ebx, 8), kHandler); a.db(0x66), a.db(0xFF), a.db(0x53), a.db(0x08); break;  // call [ebx+8]
+            default:
+                a.db(0x66), a.db(0x68), a.db(uint8_t(kHandler)), a.db(uint8_t(kHandler >> 8));  // push word kHandler
+                a.db(0x66);
+                if (pick(2)) a.db(0xC3); else a.db(0xC2), a.db(uint8_t(pick(3) * 2)), a.db(0);  // ret / ret imm16
+                break;
+            }
+            break;
+        }
+    }
+    // CMPXCHG and XADD (8/16/32 bits, register and memory, LOCK now and then), the accumulator
+    // often loaded with the destination (the exchange then happens), and CMPXCHG8B with EDX:EAX
+    // from its operand half the time.
+    void exchange_forms(ax::Assembler& a) {
+        const unsigned s = size();
+        const ax::Gp d = reg(s), src = reg(s);
+        const ax::Mem m = mem(s);
+        const ax::Gp acc = s == 1 ? ax::Gp(ax::al) : s == 2 ? ax::Gp(ax::ax) : ax::Gp(ax::eax);
+        switch (pick(5)) {
+        case 0:
+            if (pick(2)) a.mov(acc, d);
+            a.cmpxchg(d, src, acc);
+            break;
+        case 1:
+            if (pick(2)) a.mov(acc, m);
+            if (pick(2)) a.lock();
+            a.cmpxchg(m, src, acc);
+            break;
+        case 2: a.xadd(d, src); break;
+        case 3: if (pick(2)) a.lock(); a.xadd(m, src); break;
+        default: {
+            const int32_t disp = int32_t(pick(8) == 0 ? 0xFFA + pick(8) : pick(0x1F00));
+            if (pick(2)) a.mov(ax::eax, ax::dword_ptr(ax::ebx, disp)), a.mov(ax::edx, ax::dword_ptr(ax::ebx, disp + 4));
+            if (pick(2)) a.lock();
+            a.cmpxchg8b(ax::qword_ptr(ax::ebx, disp), ax::edx, ax::eax, ax::ecx, ax::ebx);
+            break;
+        }
+        }
+    }
+    // BT/BTS/BTR/BTC m, r: the offset register addresses a bit string around the operand, small
+    // and negative offsets mostly, anything now and then (a fault, or memory far off).
+    void bit_string(ax::Assembler& a) {
+        static const asmjit::InstId ops[] = {ax::Inst::kIdBt, ax::Inst::kIdBts, ax::Inst::kIdBtr, ax::Inst::kIdBtc};
+        const unsigned s2 = pick(2) ? 4 : 2;
+        const ax::Gp off = s2 == 4 ? ax::Gp(ax::ecx) : ax::Gp(ax::cx);
+        if (pick(4)) a.mov(ax::ecx, uint32_t(int32_t(pick(2400)) - 1200));
+        else if (pick(2)) a.mov(ax::ecx, rng_());
+        if (segmented_ && pick(2)) {  // 16-bit addressing: [bx + disp16]
+            if (s2 == 2) a.db(0x66);
+            a.db(0x67), a.db(0x0F);
+            static const uint8_t op2[] = {0xA3, 0xAB, 0xB3, 0xBB};  // BT BTS BTR BTC m, r
+            a.db(op2[pick(4)]);
+            a.db(0x8F);  // mod 10, reg ECX, rm [bx]
+            const uint16_t d = uint16_t(0x200 + pick(0x1C00));
+            a.db(uint8_t(d)), a.db(uint8_t(d >> 8));
+        } else {
+            a.emit(ops[pick(4)], ax::Mem(ax::ebx, int32_t(0x200 + pick(0x1C00)), s2), off);
+        }
+    }
+    // MOVS CMPS SCAS LODS STOS of bytes, words and dwords, single or with REP/REPE/REPNE, either
+    // direction, over the window and past it, across pages (unaligned now and then), ESI = EDI
+    // for long equal CMPS runs, a source segment override, and 16-bit addressing in segmented
+    // cases (CX the count, with random upper halves of ECX).
+    void strings(ax::Assembler& a) {
+        static const uint8_t ops[] = {0xA4, 0xA6, 0xAE, 0xAC, 0xAA};  // MOVS CMPS SCAS LODS STOS (byte forms)
+        const unsigned op = pick(5), s2 = size();
+        const bool a16 = segmented_ && pick(2), rep = pick(3) != 0;
+        const int32_t bias = segmented_ ? 0 : -0x40;  // ES/DS-relative offsets when segmented
+        a.lea(ax::edi, ax::ptr(ax::ebx, int32_t(pick(0x2C00)) + bias));
+        if (op == 1 && pick(3) == 0) a.mov(ax::esi, ax::edi);
+        else a.lea(ax::esi, ax::ptr(ax::ebx, int32_t(pick(0x2C00)) + bias));
+        if (pick(4) == 0) a.add(ax::edi, pick(4));  // unaligned: elements crossing pages
+        if (rep) {
+            const unsigned n = pick(4) == 0 ? pick(3) : pick(3) == 0 ? 0x400 + pick(0x800) : pick(0x100);
+            a.mov(ax::ecx, (a16 ? rng_() & 0xFFFF0000u : 0) | (n / s2));
+        }
+        if (pick(2)) a.std(); else a.cld();
+        if (a16) a.db(0x67);
+        if (s2 == 2) a.db(0x66);
+        if (op != 2 && op != 4 && pick(5) == 0) a.db(0x26);  // ES: on the source
+        if (rep) a.db(pick(2) ? 0xF3 : 0xF2);
+        a.db(uint8_t(ops[op] + (s2 == 1 ? 0 : 1)));
+        a.cld();
+    }
+    // Self-modifying code through STOS: (REP) STOSB writes NOPs over some of the INC EAX that
+    // follow it, on the running block's page.
+    void rewrite_code(ax::Assembler& a) {
+        const bool rep = pick(3) != 0;
+        const unsigned incs = 8, n = pick(incs + 1);
+        asmjit::Label here = a.newLabel();
+        a.call(here);
+        a.bind(here);
+        a.pop(ax::edi);                                      // 1 byte
+        a.db(0x83), a.db(0xC7), a.db(rep ? 14 : 13);         // add edi, imm8: to the first INC
+        a.db(0xB9), a.dd(n);                                  // mov ecx, n
+        a.db(0xB0), a.db(0x90);                               // mov al, 0x90
+        a.db(0xFC);                                           // cld
+        if (rep) a.db(0xF3);
+        a.db(0xAA);                                           // (rep) stosb
+        for (unsigned i = 0; i < incs; ++i) a.db(0x40);       // inc eax
+    }
+    // DIV/IDIV of 8, 16 and 32 bits by a register or memory: random dividends (mostly #DE),
+    // dividends extended from the lower half (mostly fine), small divisors (zero now and then),
+    // and the edges: the most negative dividend over -1 and 1 (for 32 bits also EDX:EAX = 2^63,
+    // which a 64-bit host division cannot take either).
+    void divide(ax::Assembler& a) {
+        const unsigned s = size();
+        const bool sgn = pick(2);
+        const ax::Gp acc = s == 1 ? ax::Gp(ax::al) : s == 2 ? ax::Gp(ax::ax) : ax::Gp(ax::eax);
+        ax::Gp by = reg(s);
+        bool mem_src = pick(3) == 0;
+        switch (pick(4)) {
+        case 0: break;
+        case 1: case 2:
+            if (s == 1) { if (sgn) a.cbw(); else a.movzx(ax::ax, ax::al); }
+            else if (s == 2) { if (sgn) a.cwd(); else a.xor_(ax::dx, ax::dx); }
+            else { if (sgn) a.cdq(); else a.xor_(ax::edx, ax::edx); }
+            if (pick(2)) {  // a small divisor, sometimes 0
+                while (by.id() == ax::Gp::kIdAx || by.id() == ax::Gp::kIdDx || (s == 1 && by.isGpbHi())) by = reg(s);
+                a.and_(by, int32_t(pick(2) ? 0xF : 0x3));
+                mem_src = false;
+            }
+            break;
+        default: {
+            // by = -1 or 1 (ECX/CX/CL), the dividend the most negative one.
+            by = s == 1 ? ax::Gp(ax::cl) : s == 2 ? ax::Gp(ax::cx) : ax::Gp(ax::ecx);
+            a.mov(ax::ecx, pick(3) ? -1 : 1);
+            mem_src = false;
+            if (s == 1) { a.mov(ax::ax, pick(2) ? 0x8000 : 0xFF80); }
+            else if (s == 2) { a.mov(ax::dx, pick(2) ? 0x8000 : 0xFFFF); a.mov(ax::ax, pick(2) ? 0 : 0x8000); }
+            else { a.mov(ax::edx, pick(2) ? 0x80000000u : 0xFFFFFFFFu); a.mov(ax::eax, pick(2) ? 0u : 0x80000000u); }
+            break;
+        }
+        }
+        (void)acc;
+        const asmjit::InstId op = sgn ? ax::Inst::kIdIdiv : ax::Inst::kIdDiv;
+        if (mem_src) a.emit(op, mem(s));
+        else a.emit(op, by);
+    }
     template <typename F> void one(ax::Assembler& a, bool may_jump, F&& new_label) {
         using asmjit::imm;
         const unsigned sz = size();
         const ax::Gp d = reg(sz);
-        switch (pick(segmented_ ? 39 : 38)) {
+        unsigned form = pick(kForms);
+        if (form == 38 && !segmented_) form = 37;  // 16-bit addressing needs DS over the window
+        switch (form) {
         case 0: a.mov(d, reg(sz)); break;
         case 1: a.mov(d, imm(imm(sz))); break;
         case 2: a.mov(d, mem(sz)); break;
@@ -366,7 +566,6 @@ private:
             a.db(pick(8) ? 0xF3 : 0xF2);  // F2 repeats MOVS/STOS too
             a.db(uint8_t((pick(2) ? 0xA4 : 0xAA) + (s2 == 1 ? 0 : 1)));
             a.cld();
-            if (pick(3) == 0) a.lea(ax::esi, ax::ptr(ax::ebx, 4));  // non-REP string forms stay fallbacks
             break;
         }
         case 37:
@@ -374,6 +573,13 @@ private:
             else a.lea(pick(2) ? r32() : r16(), ax::ptr(ax::ebx, int32_t(pick(0x300))));
             break;
         case 38: addr16_form(a); break;
+        case 39: case 40: divide(a); break;
+        case 41: case 42: strings(a); break;
+        case 43: if (may_jump) rewrite_code(a); else strings(a); break;
+        case 44: case 45: stack_forms(a, may_jump); break;
+        case 46: exchange_forms(a); break;
+        case 47: bit_string(a); break;
+        case 48: a.pause(); break;
         default: a.sub(d, reg(sz)); break;
         }
     }

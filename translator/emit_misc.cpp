@@ -1,6 +1,10 @@
-// Native emitters of XCHG, CBW/CWDE/CWD/CDQ, BT/BTS/BTR/BTC and LOOP/LOOPE/LOOPNE/JCXZ/JECXZ
-// (translator/emitter.h). None of them computes an undefined flag: BT* define CF and leave the
-// other flags as they were (cpu/bit.cpp), which the host's CF alone, captured, reproduces.
+// Native emitters of XCHG, CMPXCHG, CMPXCHG8B, XADD, CBW/CWDE/CWD/CDQ, BT/BTS/BTR/BTC and
+// LOOP/LOOPE/LOOPNE/JCXZ/JECXZ (translator/emitter.h). None of them computes an undefined flag:
+// BT* define CF and leave the other flags as they were (cpu/bit.cpp), which the host's CF alone,
+// captured, reproduces; CMPXCHG and XADD define all six (CMP, ADD), CMPXCHG8B only ZF.
+//
+// LOCK: one guest CPU per machine and no device writes RAM in the middle of an instruction, so
+// the plain host read-modify-write is exact; the memory forms probe the write tag once.
 #include "cpu/flags.h"
 #include "cpu/mode.h"
 #include "cpu/table.h"
@@ -44,6 +48,78 @@ bool emit_xchg(Emitter& e, const Insn& in) {
     return true;
 }
 
+// CMPXCHG r/m, r: CMP accumulator, dest; equal: dest = src; else accumulator = dest (the host's
+// instruction does exactly that). Every register is written after the last branch to the slow
+// path, the destination last as in cpu/alu.cpp (CMPXCHG EAX, r: EAX = src).
+bool emit_cmpxchg(Emitter& e, const Insn& in) {
+    if (in.nops() != 2 || !gpr_operand(in, 1)) return false;
+    const unsigned n = in.size(0);
+    if ((n != 1 && n != 2 && n != 4) || in.size(1) != n) return false;
+    const ZydisRegister acc = n == 1 ? ZYDIS_REGISTER_AL : n == 2 ? ZYDIS_REGISTER_AX : ZYDIS_REGISTER_EAX;
+    x86::Assembler& a = e.a;
+    if (gpr_operand(in, 0)) {
+        e.load_reg(x86::edx, in.regv(0));
+        e.load_reg(x86::ecx, in.regv(1));
+        e.load_reg(x86::eax, acc);
+        a.cmpxchg(sized(x86::edx, n), sized(x86::ecx, n), sized(x86::eax, n));
+        e.store_reg(acc, x86::eax);
+        e.store_reg(in.regv(0), x86::edx);
+    } else {
+        if (!in.is_mem(0) || !e.mem_ok()) return false;
+        e.ea();
+        e.probe(n, true);
+        e.load_reg(x86::ecx, in.regv(1));
+        e.load_reg(x86::eax, acc);
+        a.cmpxchg(x86::Mem(x86::rbp, 0, n), sized(x86::ecx, n), sized(x86::eax, n));
+        e.store_reg(acc, x86::eax);
+    }
+    e.capture_flags(kArithFlags);  // store_reg leaves the host flags alone
+    return true;
+}
+
+// CMPXCHG8B m64: EDX:EAX against m64; equal: m64 = ECX:EBX, else EDX:EAX = m64; ZF only. The
+// host instruction takes its operands in the same registers (rbx is free once probed).
+bool emit_cmpxchg8b(Emitter& e, const Insn& in) {
+    if (in.nops() != 1 || !in.is_mem(0) || in.size(0) != 8 || !e.mem_ok()) return false;
+    x86::Assembler& a = e.a;
+    e.ea();
+    e.probe(8, true);
+    e.load_reg(x86::eax, ZYDIS_REGISTER_EAX);
+    e.load_reg(x86::edx, ZYDIS_REGISTER_EDX);
+    e.load_reg(x86::ecx, ZYDIS_REGISTER_ECX);
+    e.load_reg(x86::ebx, ZYDIS_REGISTER_EBX);
+    a.cmpxchg8b(x86::qword_ptr(x86::rbp), x86::edx, x86::eax, x86::ecx, x86::ebx);
+    e.store_reg(ZYDIS_REGISTER_EAX, x86::eax);
+    e.store_reg(ZYDIS_REGISTER_EDX, x86::edx);
+    e.capture_flags(ZF);
+    return true;
+}
+
+// XADD r/m, r: src = dest, dest = dest + src, ADD's flags. The source register is written
+// first, as in cpu/alu.cpp (XADD r, r with one register ends with the sum).
+bool emit_xadd(Emitter& e, const Insn& in) {
+    if (in.nops() != 2 || !gpr_operand(in, 1)) return false;
+    const unsigned n = in.size(0);
+    if ((n != 1 && n != 2 && n != 4) || in.size(1) != n) return false;
+    x86::Assembler& a = e.a;
+    if (gpr_operand(in, 0)) {
+        e.load_reg(x86::edx, in.regv(0));
+        e.load_reg(x86::ecx, in.regv(1));
+        a.xadd(sized(x86::edx, n), sized(x86::ecx, n));
+        e.store_reg(in.regv(1), x86::ecx);
+        e.store_reg(in.regv(0), x86::edx);
+    } else {
+        if (!in.is_mem(0) || !e.mem_ok()) return false;
+        e.ea();
+        e.probe(n, true);
+        e.load_reg(x86::ecx, in.regv(1));
+        a.xadd(x86::Mem(x86::rbp, 0, n), sized(x86::ecx, n));
+        e.store_reg(in.regv(1), x86::ecx);
+    }
+    e.capture_flags(kArithFlags);
+    return true;
+}
+
 // CBW AX = sext(AL), CWDE EAX = sext(AX), CWD DX = sign of AX, CDQ EDX = sign of EAX.
 bool emit_convert(Emitter& e, const Insn& in) {
     x86::Assembler& a = e.a;
@@ -76,7 +152,9 @@ bool emit_convert(Emitter& e, const Insn& in) {
 
 // BT/BTS/BTR/BTC r, r/imm8 and m, imm8: the offset taken modulo the operand width, as the host
 // does for these forms. A memory operand with a register offset addresses a bit string around
-// the operand (cpu/bit.cpp): left to the semantics function.
+// the operand (cpu/bit.cpp): the word or dword at EA + (offset SAR 4 or 5) * size, computed
+// before the probe (which checks the segment on that address), then the host's BT* on it with
+// the offset modulo the width.
 bool emit_bt(Emitter& e, const Insn& in) {
     if (in.nops() != 2) return false;
     const unsigned n = in.size(0), w = 8 * n;
@@ -89,7 +167,7 @@ bool emit_bt(Emitter& e, const Insn& in) {
     x86::Assembler& a = e.a;
     asmjit::Operand offset;
     if (in.is_imm(1)) offset = asmjit::imm(in.val[1] & (w - 1));
-    else if (gpr_operand(in, 1) && in.is_reg(0)) offset = sized(x86::ecx, n);
+    else if (gpr_operand(in, 1)) offset = sized(x86::ecx, n);
     else return false;
     if (in.is_reg(0)) {
         if (!gpr_operand(in, 0)) return false;
@@ -99,6 +177,17 @@ bool emit_bt(Emitter& e, const Insn& in) {
     } else {
         if (!in.is_mem(0) || !e.mem_ok()) return false;
         e.ea();
+        if (in.is_reg(1)) {
+            // The signed offset's word or dword: ebx += (offset SAR log2(w)) * n, wrapping like
+            // any effective address (at 64 KiB with 16-bit addressing).
+            e.load_reg(x86::ecx, in.regv(1));
+            if (n == 2) a.movsx(x86::ecx, x86::cx);
+            a.mov(x86::eax, x86::ecx);
+            a.sar(x86::eax, n == 2 ? 4 : 5);
+            a.lea(x86::ebx, x86::ptr(x86::rbx, x86::rax, n == 2 ? 1 : 2));
+            if (in.asize == 2) a.movzx(x86::ebx, x86::bx);
+            a.and_(x86::ecx, int32_t(w - 1));
+        }
         e.probe(n, !test_only);
         a.emit(id, x86::Mem(x86::rbp, 0, n), offset);
     }

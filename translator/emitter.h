@@ -260,4 +260,16 @@ bool emit_bswap(Emitter& e, const Insn& in);
 // for the mnemonics it does not know itself).
 uint8_t flags_live_before(const Insn& in, uint8_t live_after);
 
+// Emitters added for issue 16's remaining fallback rows (translator/emit_table.cpp maps them).
+bool emit_div(Emitter& e, const Insn& in);  // emit_muldiv.cpp: DIV, IDIV
+// emit_rep_string (emit_string.cpp, above) takes every MOVS CMPS SCAS LODS STOS, single or REP.
+bool emit_cmpxchg(Emitter& e, const Insn& in);    // emit_misc.cpp
+bool emit_cmpxchg8b(Emitter& e, const Insn& in);
+bool emit_xadd(Emitter& e, const Insn& in);
+bool emit_push_more(Emitter& e, const Insn& in);  // emit_stack.cpp: emit_push, else the other forms
+bool emit_pop_more(Emitter& e, const Insn& in);
+bool emit_call_more(Emitter& e, const Insn& in);
+bool emit_ret_more(Emitter& e, const Insn& in);
+bool emit_leave(Emitter& e, const Insn& in);
+
 } // namespace xlat

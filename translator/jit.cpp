@@ -23,6 +23,7 @@ namespace {
 // A block's direct exit k (0, 1) that is not linked yet returns kBlockLink0 + k, with the block
 // in Jit::slots_.link_from: the dispatcher links it to the block it runs next.
 constexpr uint32_t kBlockLink0 = 4;
+constexpr size_t kFallbackRowsShown = 24;  // --stats: the most frequent fallback forms
 } // namespace
 
 uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
@@ -345,7 +346,7 @@ bool Jit::emit(Block& b) {
         }
         ++rows_.helper[in.mnemonic];
         e.commit_icount();
-        a.inc(je.abs(&stats_.fallback_calls, 8, x86::rcx));
+        a.inc(je.abs(fallbacks_.counter(fallback_shape(in)), 8, x86::rcx));
         if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
         // The semantics function reads and writes the guest registers in CpuState.
         e.call_helper(&helper_fallback, &in, b.eips[i]);
@@ -564,6 +565,8 @@ void Jit::count_partial(Block* b, bool faulted) {
 }
 
 void Jit::sync_stats() const {
+    stats_.fallback_calls = 0;
+    for (uint64_t n : fallbacks_.count) stats_.fallback_calls += n;
     cache_.for_each_all([&](Block& b) {
         const uint64_t d = b.runs - b.folded;
         if (!d) return;
@@ -755,7 +758,75 @@ std::string Jit::describe_stats() const {
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes %" PRIu64 ": %" PRIu64 " hits, %" PRIu64
                   " misses (slow paths: TLB miss, page crossing, MMIO, code page)\n", j.probes_run, hits, misses);
     out += buf;
+    // The forms run through fallback calls, most frequent first.
+    std::vector<size_t> order;
+    for (size_t i = 0; i < fallbacks_.count.size(); ++i)
+        if (fallbacks_.count[i]) order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+        return fallbacks_.count[x] != fallbacks_.count[y] ? fallbacks_.count[x] > fallbacks_.count[y] : x < y;
+    });
+    if (!order.empty()) {
+        out += "jit: fallback calls by form:";
+        const size_t shown = std::min<size_t>(order.size(), kFallbackRowsShown);
+        for (size_t k = 0; k < shown; ++k) {
+            std::snprintf(buf, sizeof buf, "%s %s %" PRIu64, k ? "," : "", fallbacks_.shape[order[k]].c_str(),
+                          fallbacks_.count[order[k]]);
+            out += buf;
+        }
+        if (order.size() > shown) {
+            uint64_t rest = 0;
+            for (size_t k = shown; k < order.size(); ++k) rest += fallbacks_.count[order[k]];
+            std::snprintf(buf, sizeof buf, ", %zu more forms %" PRIu64, order.size() - shown, rest);
+            out += buf;
+        }
+        out += "\n";
+    }
     return out;
+}
+
+uint64_t* FallbackCounts::counter(const std::string& s) {
+    auto [it, added] = index.emplace(s, count.size());
+    if (added) {
+        count.push_back(0);
+        shape.push_back(s);
+    }
+    return &count[it->second];
+}
+
+std::string fallback_shape(const Insn& in) {
+    std::string s;
+    if (in.lock()) s += "lock ";
+    if (in.row->facts & kString) {
+        const ZydisMnemonic m = in.mnem();
+        const bool compare = m == ZYDIS_MNEMONIC_CMPSB || m == ZYDIS_MNEMONIC_CMPSW || m == ZYDIS_MNEMONIC_CMPSD ||
+                             m == ZYDIS_MNEMONIC_SCASB || m == ZYDIS_MNEMONIC_SCASW || m == ZYDIS_MNEMONIC_SCASD;
+        if (in.rep()) s += compare ? "repe " : "rep ";
+        else if (in.repne()) s += compare ? "repne " : "rep ";
+    }
+    s += ZydisMnemonicGetString(in.mnem());
+    bool mem = in.row->facts & kString;
+    for (unsigned i = 0; i < in.nops(); ++i) {
+        s += i ? ", " : " ";
+        const unsigned bits = 8 * in.size(i);
+        if (in.is_mem(i)) {
+            s += "m" + std::to_string(bits);
+            mem = true;
+        } else if (in.is_imm(i)) {
+            s += "i" + std::to_string(bits);
+        } else if (in.is_reg(i)) {
+            const ZydisRegister r = in.regv(i);
+            if (r == ZYDIS_REGISTER_CL && i == 1) s += "cl";
+            else if (ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_GPR8 || ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_GPR16 ||
+                     ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_GPR32)
+                s += "r" + std::to_string(bits);
+            else s += ZydisRegisterGetString(r);
+        } else {
+            s += "p";  // a far pointer
+        }
+    }
+    if (in.nops() == 0 && !(in.row->facts & kString) && in.opsize() == 2) s += " o16";  // PUSHF, IRET...
+    if (mem && in.asize == 2) s += " a16";
+    return s;
 }
 
 } // namespace xlat

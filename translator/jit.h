@@ -6,8 +6,10 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "cpu/cpu.h"
@@ -37,7 +39,7 @@ struct JitStats {
     uint64_t native_run = 0;         // native instructions retired (whole and partial runs)
     uint64_t probes_run = 0;         // inline TLB probes executed
     uint64_t slow_paths = 0;         // slow paths entered (inline TLB misses, MMIO, code pages)
-    uint64_t fallback_calls = 0;     // instructions run through helper_fallback
+    uint64_t fallback_calls = 0;     // instructions run through helper_fallback (sum of the rows' counts)
     uint64_t privileged_calls = 0;   // ... of them privileged rows (kPrivileged)
     uint64_t dispatches = 0;         // returns to the dispatcher (block exits it saw)
 };
@@ -49,6 +51,20 @@ struct JitRowCounts {
     std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> native{};
     std::array<uint64_t, ZYDIS_MNEMONIC_MAX_VALUE + 1> helper{};
 };
+
+// Fallback calls run, per instruction form ("div m32", "rep movsb a16", "lock cmpxchg m32, r32":
+// fallback_shape()): each fallback call increments its form's counter (one `inc` beside the
+// call; native code counts nothing), so --stats shows which forms native emission would pay
+// for most.
+struct FallbackCounts {
+    std::deque<uint64_t> count;  // stable addresses: emitted code increments them
+    std::vector<std::string> shape;
+    std::unordered_map<std::string, size_t> index;
+    uint64_t* counter(const std::string& s);
+};
+// The form of an instruction as FallbackCounts names it: prefixes, mnemonic, operand kinds and
+// sizes, "a16" for 16-bit addressing of a memory or string operand.
+std::string fallback_shape(const Insn& in);
 
 class Jit {
 public:
@@ -80,6 +96,7 @@ public:
     void sync_stats() const;
     std::string describe_stats() const;
     const JitRowCounts& row_counts() const { return rows_; }
+    const FallbackCounts& fallback_counts() const { return fallbacks_; }
     // Calls f(const Block&) for every valid block in the cache (xlat explain's hottest blocks).
     template <class F> void for_each_block(F&& f) const { cache_.for_each(f); }
     static constexpr size_t kDefaultCacheBytes = 128u << 20;  // a Linux boot filled 32 MiB three times
@@ -92,6 +109,7 @@ private:
     BlockCache cache_;
     mutable JitStats stats_;
     JitRowCounts rows_;
+    FallbackCounts fallbacks_;
     ModeKeyCache mode_cache_;        // mode_key() at every lookup, cheaply
     using EnterFn = uint32_t (*)(CpuState* s, Cpu* c, const void* code);
     EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
