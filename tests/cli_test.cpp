@@ -259,6 +259,16 @@ TEST_CASE("cli: the demo ROM greets and exits with status 1", "[cli]") {
         CHECK(r.exit_status == 1);
         CHECK(r.err.find("instructions retired") != std::string::npos);
     }
+    SECTION("the JIT's arena is 128 MiB unless --jit-cache-size says otherwise") {
+        // The option's own default once shadowed the JIT's (32 MiB): a Linux boot flushed the
+        // arena four times and translated its blocks again.
+        ProcessResult r = xlat({"-bios", kDemo, "--stats", "--max-insns", kGuard});
+        INFO(describe(r));
+        CHECK(r.err.find(" of 131072 KiB") != std::string::npos);
+        r = xlat({"-bios", kDemo, "--stats", "--max-insns", kGuard, "--jit-cache-size", "16M"});
+        INFO(describe(r));
+        CHECK(r.err.find(" of 16384 KiB") != std::string::npos);
+    }
 }
 
 TEST_CASE("cli: --max-insns stops a looping ROM with status 124", "[cli]") {
