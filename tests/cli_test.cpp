@@ -103,6 +103,8 @@ TEST_CASE("cli: bad options are rejected with one line naming the problem", "[cl
     SECTION("-m 0") { check_rejected({"-m", "0"}, "memory size"); }
     SECTION("--max-insns abc") { check_rejected({"--max-insns", "abc"}, "abc"); }
     SECTION("--cpu-mode bogus") { check_rejected({"--cpu-mode", "bogus"}, "bogus"); }
+    SECTION("--jit-hot-runs 0") { check_rejected({"--jit-hot-runs", "0"}, "--jit-hot-runs"); }
+    SECTION("--jit-hot-runs 3x") { check_rejected({"--jit-hot-runs", "3x"}, "3x"); }
     SECTION("--trace bogus") { check_rejected({"--trace", "post,bogus"}, "bogus"); }
     SECTION("-debugcon bogus") { check_rejected({"-debugcon", "bogus"}, "bogus"); }
     SECTION("-icount shift=11") { check_rejected({"-icount", "shift=11"}, "shift=11"); }
