@@ -221,6 +221,7 @@ TEST_CASE("cold blocks: the interpreter runs a block until its hot_runs-th run, 
             INFO("hot_runs " << hot << ", budget " << budget);
             auto mi = flat_machine(CpuMode::Interp);
             MachineConfig cfg = small_config();
+            cfg.cpu_mode = CpuMode::Jit;  // also in the interp: variant of the test run
             cfg.jit_hot_runs = hot;
             auto mj = std::make_unique<Machine>(cfg);
             enter_flat32(*mj, kCode, 0x30000);
