@@ -51,7 +51,7 @@ void I440fxHost::config_written(uint8_t offset, unsigned size) {
 
 void I440fxHost::post_load() {
     // D_LCK is the only thing that changes a mask after power-on; the power-on mask otherwise.
-    wmask_[kSmram] = (config_[kSmram] & kSmramDLck) ? kSmramDCls : uint8_t(kSmramDOpen | kSmramDCls | kSmramDLck | kSmramGSmrame);
+    wmask_[kSmram] = (config_[kSmram] & kSmramDLck) ? uint8_t(kSmramDCls) : uint8_t(kSmramDOpen | kSmramDCls | kSmramDLck | kSmramGSmrame);
     for (unsigned i = 0; i < 7; ++i) map_regs_[i] = config_[kPam0 + i];
     map_regs_[7] = config_[kSmram];
     if (on_map_change) on_map_change();
