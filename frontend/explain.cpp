@@ -340,7 +340,8 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
     cfg.debugcon_port = opt.debugcon_port;
     configure_drives(cfg, opt.drives, opt.boot);
     cfg.no_reboot = opt.no_reboot;
-    cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
+    if (opt.jit_cache_bytes) cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
+    cfg.jit_hot_runs = opt.jit_hot_runs ? opt.jit_hot_runs : 1;  // what the translator makes of every block
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base, &cfg.rtc_start_ns);

@@ -40,6 +40,9 @@ struct MachineConfig {
     CpuMode cpu_mode = CpuMode::Jit;       // translated blocks (default) or the interpreter
     size_t jit_cache_bytes = Jit::kDefaultCacheBytes;  // the JIT's code arena (--jit-cache-size)
     uint32_t jit_disable = 0;              // JitDisable bits (--jit-disable)
+    // Translate a block the Nth time it runs (--jit-hot-runs; the command line's default is
+    // Jit::kDefaultHotRuns). 1 here: tests that build machines see every block translated.
+    unsigned jit_hot_runs = 1;
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
     std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded

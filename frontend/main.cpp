@@ -86,7 +86,8 @@ int run(int argc, char** argv) {
     for (unsigned i = 0; i < 4; ++i) cfg.serial_out[i] = serial.sink(i);
     cfg.no_reboot = opt.no_reboot;
     cfg.cpu_mode = opt.cpu_mode == "interp" ? CpuMode::Interp : CpuMode::Jit;
-    cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
+    if (opt.jit_cache_bytes) cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
+    cfg.jit_hot_runs = opt.jit_hot_runs ? opt.jit_hot_runs : Jit::kDefaultHotRuns;
     cfg.jit_disable = opt.jit_disable;
     cfg.icount_shift = opt.icount_shift;
     try {

@@ -226,6 +226,9 @@ po::options_description describe() {
         ("jit-cache-size", po::value<std::string>()->value_name("SIZE"),
          "size of the JIT's code arena: 128M (default), 32M, ... (no suffix: MiB; 1M to 1G); flushed "
          "whole when full")
+        ("jit-hot-runs", po::value<std::string>()->value_name("N"),
+         "translate a block the Nth time it runs; the interpreter runs it until then (default 3; 1: "
+         "translate every block at once)")
         ("jit-disable", po::value<std::string>()->value_name("LIST"),
          "native emission to switch off, comma-separated: alu, move, control, stack, cond, shift, "
          "muldiv, bit, string, simple (NOP, BSWAP), tlb "
@@ -478,6 +481,14 @@ Options parse_options(int argc, const char* const* argv) {
         if (n < (1u << 20) || n > (1u << 30))
             throw UsageError("invalid --jit-cache-size " + quote(v) + ": use a size from 1M to 1G");
         o.jit_cache_bytes = n;
+    }
+    if (vm.count("jit-hot-runs")) {
+        const std::string v = vm["jit-hot-runs"].as<std::string>();
+        char* endp = nullptr;
+        const unsigned long n = v.empty() || v[0] == '-' ? 0 : std::strtoul(v.c_str(), &endp, 10);
+        if (!endp || *endp || n < 1 || n > 1000000)
+            throw UsageError("invalid --jit-hot-runs " + quote(v) + ": use a count from 1 to 1000000");
+        o.jit_hot_runs = unsigned(n);
     }
     if (vm.count("jit-disable")) {
         try {

@@ -103,6 +103,8 @@ TEST_CASE("cli: bad options are rejected with one line naming the problem", "[cl
     SECTION("-m 0") { check_rejected({"-m", "0"}, "memory size"); }
     SECTION("--max-insns abc") { check_rejected({"--max-insns", "abc"}, "abc"); }
     SECTION("--cpu-mode bogus") { check_rejected({"--cpu-mode", "bogus"}, "bogus"); }
+    SECTION("--jit-hot-runs 0") { check_rejected({"--jit-hot-runs", "0"}, "--jit-hot-runs"); }
+    SECTION("--jit-hot-runs 3x") { check_rejected({"--jit-hot-runs", "3x"}, "3x"); }
     SECTION("--trace bogus") { check_rejected({"--trace", "post,bogus"}, "bogus"); }
     SECTION("-debugcon bogus") { check_rejected({"-debugcon", "bogus"}, "bogus"); }
     SECTION("-icount shift=11") { check_rejected({"-icount", "shift=11"}, "shift=11"); }
@@ -258,6 +260,16 @@ TEST_CASE("cli: the demo ROM greets and exits with status 1", "[cli]") {
         INFO(describe(r));
         CHECK(r.exit_status == 1);
         CHECK(r.err.find("instructions retired") != std::string::npos);
+    }
+    SECTION("the JIT's arena is 128 MiB unless --jit-cache-size says otherwise") {
+        // The option's own default once shadowed the JIT's (32 MiB): a Linux boot flushed the
+        // arena four times and translated its blocks again.
+        ProcessResult r = xlat({"-bios", kDemo, "--stats", "--max-insns", kGuard});
+        INFO(describe(r));
+        CHECK(r.err.find(" of 131072 KiB") != std::string::npos);
+        r = xlat({"-bios", kDemo, "--stats", "--max-insns", kGuard, "--jit-cache-size", "16M"});
+        INFO(describe(r));
+        CHECK(r.err.find(" of 16384 KiB") != std::string::npos);
     }
 }
 

@@ -195,3 +195,55 @@ TEST_CASE("jit: with --jit-disable chain every block returns to the dispatcher",
     CHECK(st.links == 0);
     CHECK(st.dispatches >= st.blocks_run);
 }
+
+TEST_CASE("cold blocks: the interpreter runs a block until its hot_runs-th run, then it is translated", "[jit][chain][cold]") {
+    // A loop of two blocks (endless_loop) plus CPUID, a fallback call, in a block of its own
+    // that runs once: with hot_runs 3 the loop's blocks run twice in the interpreter and are
+    // then translated and chained; the CPUID block is never translated. Every budget ends in
+    // the interpreter's and the JIT's exact state.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel(), mid = a.newLabel();
+        a.xor_(ax::eax, ax::eax);
+        a.cpuid();
+        a.xor_(ax::eax, ax::eax);
+        a.jmp(top);
+        a.bind(top);
+        a.add(ax::eax, 1);
+        a.cmp(ax::eax, 3);
+        a.jne(mid);
+        a.cpuid();  // a fallback call in the loop: the statistics count it per mnemonic
+        a.bind(mid);
+        a.add(ax::ebx, ax::eax);
+        a.jmp(top);
+    });
+    for (unsigned hot : {1u, 2u, 3u, 5u}) {
+        for (uint64_t budget : {1ull, 5ull, 9ull, 14ull, 33ull, 5000ull}) {
+            INFO("hot_runs " << hot << ", budget " << budget);
+            auto mi = flat_machine(CpuMode::Interp);
+            MachineConfig cfg = small_config();
+            cfg.cpu_mode = CpuMode::Jit;  // also in the interp: variant of the test run
+            cfg.jit_hot_runs = hot;
+            auto mj = std::make_unique<Machine>(cfg);
+            enter_flat32(*mj, kCode, 0x30000);
+            for (Machine* m : {mi.get(), mj.get()}) m->phys.write_bytes(kCode, code.data(), code.size());
+            CHECK(mi->run(budget).reason == StopReason::MaxInsns);
+            CHECK(mj->run(budget).reason == StopReason::MaxInsns);
+            CHECK(state_differences(*mi, *mj) == "");
+            mj->jit->sync_stats();
+            const JitStats& st = mj->jit->stats();
+            if (hot <= 1) CHECK(st.cold_steps == 0);
+            if (budget == 5000) {
+                // The first block (xor, cpuid, xor, jmp) ran once: translated only at hot_runs 1.
+                CHECK((st.cold_steps >= 4) == (hot > 1));
+                CHECK(st.links >= 2);  // the loop was translated and chained all the same
+                CHECK(st.blocks_run > 1000);
+                // CPUID: once before the loop, and in the loop's third trip only (EAX = 3 once).
+                CHECK(mj->cpu.stats.executed[ZYDIS_MNEMONIC_CPUID] == 2);
+                const FallbackCounts& fc = mj->jit->fallback_counts();
+                const auto at = fc.index.find("cpuid");
+                const uint64_t cpuid_calls = at == fc.index.end() ? 0 : fc.count[at->second];
+                CHECK(cpuid_calls == (hot > 1 ? 0u : 2u));
+            }
+        }
+    }
+}

@@ -39,9 +39,10 @@ uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
     return kBlockNext;
 }
 
-Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled)
+Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled, unsigned hot_runs)
     : cpu_(cpu), interp_(interp), decoder_(instruction_table()), arena_(cache_bytes), cache_(cpu.mmu.phys()),
-      disabled_(disabled) {
+      disabled_(disabled), hot_runs_(hot_runs) {
+    if (hot_runs_ > 1) heat_.resize(kHeatEntries);
     exit_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.exit_request) - reinterpret_cast<char*>(&cpu_.s));
     icount_end_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.icount_end) - reinterpret_cast<char*>(&cpu_.s));
     PhysMem& phys = cpu_.mmu.phys();
@@ -522,6 +523,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
 
 Block* Jit::lookup(uint64_t budget) {
     const CpuState& s = cpu_.s;
+    cold_ = false;
     const uint64_t key = mode_cache_.get(s);
     if (mode_bits(key) & kModeInterp) return nullptr;
     const uint32_t eip = s.eip();
@@ -533,6 +535,16 @@ Block* Jit::lookup(uint64_t budget) {
     Block* b = cache_.jump(lin);
     if (!b || !b->valid || b->host != host || b->eip != eip || b->cs_base != cs_base || b->key != key) {
         b = cache_.find(host, eip, cs_base, key, 0);
+        if (!b && hot_runs_ > 1) {
+            // Not translated: only once it has run often enough (cold blocks, docs/translator.md).
+            const uintptr_t h = reinterpret_cast<uintptr_t>(host);
+            Heat& e = heat_[(h ^ (h >> 14)) & (kHeatEntries - 1)];
+            if (e.host != host) e = Heat{host, 0};
+            if (++e.count < hot_runs_) {
+                cold_ = true;
+                return nullptr;
+            }
+        }
         if (!b && !(b = translate(host, lin, eip, cs_base, key, 0))) return nullptr;
         cache_.set_jump(lin, b);
     }
@@ -629,6 +641,25 @@ void Jit::run_block(Block* b) {
     if (st != kBlockExit) interp_.debug_traps();  // a task switch's T bit
 }
 
+void Jit::run_cold(uint64_t end) {
+    // Where the block would end need not be found exactly: the interpreter runs every
+    // instruction exactly whatever the boundaries, and they only decide at which EIP the
+    // dispatcher looks (and counts the heat) next. A jump forward by less than 16 bytes is taken
+    // for the next instruction; the dispatcher's duties (the exit request, the budget, HLT) are
+    // looked at after every instruction.
+    CpuState& s = cpu_.s;
+    const uint32_t page = (s.seg[CS].base + s.eip()) >> kPageBits;
+    for (unsigned i = 0; i < Block::kMaxInsns; ++i) {
+        const uint32_t eip = s.eip();
+        ++stats_.interp_steps;
+        ++stats_.cold_steps;
+        interp_.step();
+        if (cpu_.exit_request.load(std::memory_order_acquire) || s.halted || s.icount >= end || needs_interp()) return;
+        const uint32_t next = s.eip();
+        if (next <= eip || next - eip > 15 || ((s.seg[CS].base + next) >> kPageBits) != page) return;
+    }
+}
+
 void Jit::flush() {
     flush_pending_ = false;
     sync_stats();
@@ -709,6 +740,10 @@ StopReason Jit::run(uint64_t max_insns, bool exact) {
         }
         if (!b) {
             if (flush_pending_) flush();
+            if (cold_) {
+                run_cold(end);
+                continue;
+            }
             ++stats_.interp_steps;
             interp_.step();
             continue;
@@ -750,8 +785,10 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf,
                   "jit: instructions run natively %" PRIu64 ", through helper calls %" PRIu64 " (privileged %" PRIu64
-                  "), by the interpreter %" PRIu64 "; emitted natively %" PRIu64 " of %" PRIu64 " translated\n",
-                  j.native_run, j.fallback_calls, j.privileged_calls, j.interp_steps, j.native_insns, j.insns_translated);
+                  "), by the interpreter %" PRIu64 " (%" PRIu64 " in blocks not hot yet); emitted natively %" PRIu64
+                  " of %" PRIu64 " translated\n",
+                  j.native_run, j.fallback_calls, j.privileged_calls, j.interp_steps, j.cold_steps, j.native_insns,
+                  j.insns_translated);
     out += buf;
     // Hits are derived (no counter on the fast path): probes run minus slow paths entered.
     const uint64_t misses = j.slow_paths, hits = j.probes_run >= misses ? j.probes_run - misses : 0;

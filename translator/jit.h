@@ -30,6 +30,7 @@ struct JitStats {
     uint64_t native_insns = 0;       // translated instructions emitted natively
     std::vector<uint32_t> native_by_mnemonic = std::vector<uint32_t>(ZYDIS_MNEMONIC_MAX_VALUE + 1);  // ... per mnemonic
     uint64_t interp_steps = 0;       // instructions the dispatcher left to Interpreter::step
+    uint64_t cold_steps = 0;         // ... of them in blocks not run often enough to translate yet
     uint64_t invalidated = 0;        // blocks invalidated by writes to their pages
     uint64_t flushes = 0;            // whole-cache flushes (arena full, memory map changed)
     uint64_t links = 0;              // direct exits patched to jump to their next block
@@ -70,7 +71,9 @@ class Jit {
 public:
     // `cache_bytes`: size of the code arena (--jit-cache-size).
     // `disabled`: JitDisable bits (--jit-disable, translator/emitter.h).
-    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled = 0);
+    // `hot_runs`: a block is translated the hot_runs-th time the dispatcher finds no translation
+    // at its EIP; until then the interpreter runs it (0 and 1: translated at once).
+    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled = 0, unsigned hot_runs = 1);
     ~Jit();
     Jit(const Jit&) = delete;
     Jit& operator=(const Jit&) = delete;
@@ -100,6 +103,11 @@ public:
     // Calls f(const Block&) for every valid block in the cache (xlat explain's hottest blocks).
     template <class F> void for_each_block(F&& f) const { cache_.for_each(f); }
     static constexpr size_t kDefaultCacheBytes = 128u << 20;  // a Linux boot filled 32 MiB three times
+    // The command line's --jit-hot-runs: in a boot of the default Linux guest 29 % of the
+    // instructions translated were in blocks that ran once and 12 % in blocks that ran two or
+    // three times; a translation costs about a microsecond per instruction, an interpreted run
+    // a few tens of nanoseconds (docs/translator.md, "Cold blocks").
+    static constexpr unsigned kDefaultHotRuns = 3;
 
 private:
     Cpu& cpu_;
@@ -118,6 +126,16 @@ private:
     int32_t exit_disp_ = 0;          // &cpu.exit_request - &cpu.s
     bool flush_pending_ = false;
     uint32_t disabled_ = 0;          // JitDisable bits     // the arena is full or the memory map changed
+    // How often the dispatcher found no translation at a host address (direct-mapped, the
+    // count restarts when another address takes the entry): the blocks' heat (hot_runs).
+    struct Heat {
+        const uint8_t* host = nullptr;
+        uint32_t count = 0;
+    };
+    static constexpr unsigned kHeatEntries = 16384;
+    std::vector<Heat> heat_;
+    unsigned hot_runs_ = 1;
+    bool cold_ = false;              // lookup() returned null for a block that is not hot yet
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;
     int32_t icount_end_disp_ = 0;    // &cpu.icount_end - &cpu.s
@@ -148,6 +166,9 @@ private:
     // --trace jit: the block's guest instructions beside their host code (`at`: where each
     // instruction's host code begins, then where the exits begin).
     void trace_block(const Block& b, const std::vector<uint32_t>& at) const;
+    // Runs the instructions of a block that is not hot yet through Interpreter::step, up to a
+    // transfer of control, the page end, Block::kMaxInsns, the budget `end`, HLT or an exit request.
+    void run_cold(uint64_t end);
     // Runs a block and handles its exit: a fault delivered, debug traps after it.
     void run_block(Block* b);
     void flush();
