@@ -11,6 +11,7 @@
 #include "frontend/multiboot.h"
 #include "process_util.h"
 #include "scratch_dir.h"
+#include "smbios_walk.h"
 #include "test_machine.h"
 
 using namespace xlat;
@@ -209,7 +210,7 @@ TEST_CASE("linux: ACPI tables lead the kernel to the PIIX4's PM block, and S5 en
     CHECK(rd32(m, fadt + 76) == 0x608);  // PM_TMR_BLK
     // The MADT (the RSDT's second entry): the local APIC, the I/O APIC and IRQ 0 on pin 2, the
     // way the board wires them (ACPI 1.0b, 5.2.10.4).
-    REQUIRE(rd32(m, rsdt + 4) == 36 + 8);
+    REQUIRE(rd32(m, rsdt + 4) == 36 + 12);
     const uint32_t madt = rd32(m, rsdt + 40);
     m.phys.read_bytes(madt, sig, 4);
     sig[4] = 0;
@@ -321,4 +322,107 @@ TEST_CASE("linux: xlat -kernel bzImage -initrd -append boots the protocol's entr
     CHECK(r.exit_status == 1);
     CHECK(r.err == "xlat: '" + initrd + "': neither a Multiboot kernel (no Multiboot header in its first 8 KiB) nor a Linux kernel (no bzImage setup header)\n");
     CHECK(r.out.empty());
+}
+
+using xlat_test::SmbiosStructure;
+using xlat_test::walk_smbios;
+
+TEST_CASE("linux: the BIOS area holds SMBIOS 2.8 tables for the machine and the ACPI HPET table", "[linux][loader]") {
+    Machine m(small_config(48u << 20));
+    REQUIRE(load_error(m, bzimage()) == "");
+    // Linux's dmi_scan_machine: the first "_SM_" on a 16-byte boundary of 0xF0000-0xFFFFF.
+    std::vector<uint8_t> seg(0x10000);
+    m.phys.read_bytes(0xF0000, seg.data(), seg.size());
+    size_t ep = seg.size();
+    for (size_t i = 0; i + 31 <= seg.size(); i += 16)
+        if (std::memcmp(&seg[i], "_SM_", 4) == 0) {
+            ep = i;
+            break;
+        }
+    REQUIRE(ep < seg.size());
+    auto sum = [&](size_t from, size_t len) {
+        uint8_t s = 0;
+        for (size_t i = from; i < from + len; ++i) s = uint8_t(s + seg[i]);
+        return s;
+    };
+    CHECK(seg[ep + 5] == 31);
+    CHECK(sum(ep, 31) == 0);
+    CHECK(std::memcmp(&seg[ep + 16], "_DMI_", 5) == 0);
+    CHECK(sum(ep + 16, 15) == 0);
+    CHECK(seg[ep + 6] == 2);
+    CHECK(seg[ep + 7] == 8);
+    const unsigned len = seg[ep + 22] | seg[ep + 23] << 8, count = seg[ep + 28] | seg[ep + 29] << 8;
+    uint32_t addr;
+    std::memcpy(&addr, &seg[ep + 24], 4);
+    std::vector<uint8_t> table(len);
+    m.phys.read_bytes(addr, table.data(), len);
+    const std::vector<SmbiosStructure> st = walk_smbios(table);
+    CHECK(st.size() == count);
+    std::vector<unsigned> types;
+    size_t largest = 0;
+    for (const SmbiosStructure& x : st) types.push_back(x.type), largest = std::max(largest, x.total);
+    CHECK((seg[ep + 8] | seg[ep + 9] << 8) == int(largest));  // the maximum structure size
+    CHECK(types == std::vector<unsigned>{0, 1, 3, 4, 16, 17, 19, 32, 127});
+    for (const SmbiosStructure& s : st) {
+        INFO("type " << unsigned(s.type));
+        switch (s.type) {
+        case 0:
+            CHECK(s.length == 0x18);
+            CHECK(s.str(4) == "xlat");
+            CHECK(s.str(8).size() == 10);  // mm/dd/yyyy
+            break;
+        case 1:
+            CHECK(s.length == 0x1B);
+            CHECK(s.str(4) == "xlat");
+            CHECK(s.str(5) == "PC (i440FX + PIIX, 1996)");
+            break;
+        case 3: CHECK(s.length == 0x16); break;
+        case 4:
+            CHECK(s.length == 0x2A);
+            CHECK(s.str(4) == "CPU 0");
+            CHECK(s.formatted[24] == 0x41);  // populated, enabled
+            break;
+        case 16:
+            CHECK(s.u32(7) == 48u * 1024);  // KiB
+            CHECK(s.u16(13) == 1);
+            break;
+        case 17:
+            CHECK(s.length == 0x28);
+            CHECK(s.u16(4) == st[4].handle);  // its array, the type 16 structure
+            CHECK(s.u16(12) == 48);           // MiB
+            CHECK(s.str(16) == "DIMM 0");
+            break;
+        case 19:
+            CHECK(s.u32(4) == 0);
+            CHECK(s.u32(8) == 48u * 1024 - 1);  // the last KiB, inclusive
+            break;
+        case 127: CHECK(s.length == 4); break;
+        }
+    }
+    // The HPET table, third in the RSDT: the block's ID and address (IA-PC HPET 1.0a, 3.2.4),
+    // and the DSDT's PNP0103 device for it.
+    const uint32_t rsdp = uint32_t(rd64(m, kLinuxBootParams + 0x70));
+    CHECK(rsdp >= 0xF0000);
+    const uint32_t rsdt = rd32(m, rsdp + 16), hpet = rd32(m, rsdt + 44);
+    char sig[5] = {};
+    m.phys.read_bytes(hpet, sig, 4);
+    CHECK(std::string(sig) == "HPET");
+    CHECK(rd32(m, hpet + 4) == 56);
+    std::vector<uint8_t> t(56);
+    m.phys.read_bytes(hpet, t.data(), t.size());
+    uint8_t s = 0;
+    for (uint8_t b : t) s = uint8_t(s + b);
+    CHECK(s == 0);
+    CHECK(rd32(m, hpet + 36) == 0x8086A201u);
+    CHECK(rd64(m, hpet + 44) == 0xFED00000u);
+    CHECK(rd32(m, hpet + 36) == m.board.hpet.read(0, 0, 4));  // as the device reports itself
+    const uint32_t dsdt = rd32(m, rd32(m, rsdt + 36) + 40);
+    std::vector<uint8_t> aml(rd32(m, dsdt + 4));
+    m.phys.read_bytes(dsdt, aml.data(), aml.size());
+    const std::string text(aml.begin(), aml.end());
+    CHECK(text.find("HPET") != std::string::npos);
+    CHECK(text.find(std::string("\x0C\x41\xD0\x01\x03", 5)) != std::string::npos);  // EisaId ("PNP0103")
+    // The shadow copy is read-only: a store to it is dropped.
+    m.phys.write(0xF0000, 1, 0);
+    CHECK(m.phys.read(0xF0000, 1) == 'R');
 }
