@@ -24,6 +24,12 @@ constexpr size_t kSetupSects = 0x1F1, kBootFlag = 0x1FE, kJump = 0x200, kHeader 
                  kCmdlineSize = 0x238, kPrefAddress = 0x258, kInitSize = 0x260;
 constexpr size_t kAcpiRsdpAddr = 0x070, kE820Entries = 0x1E8, kSentinel = 0x1EF, kE820Table = 0x2D0;
 constexpr size_t kE820Max = 128;
+// struct screen_info at the start of the zero page (include/uapi/linux/screen_info.h), as the
+// kernel's real-mode setup fills it from INT 10h: cursor column and row, the INT 15h AH=88h
+// memory size, the video page, mode and columns, EGA information (INT 10h AH=12h BL=10h: BH
+// 0 colour, BL 3 256 KiB), rows, whether it is a VGA, and the character height.
+constexpr size_t kOrigX = 0x00, kOrigY = 0x01, kExtMemK = 0x02, kVideoPage = 0x04, kVideoMode = 0x06,
+                 kVideoCols = 0x07, kVideoEgaBx = 0x0A, kVideoLines = 0x0E, kVideoIsVga = 0x0F, kVideoPoints = 0x10;
 constexpr uint8_t kLoadedHigh = 0x01;  // loadflags bit 0: the protected-mode code is loaded at 1 MiB
 constexpr uint16_t kBootCs = 0x10;     // __BOOT_CS; __BOOT_DS is 0x18
 
@@ -140,6 +146,23 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     std::vector<uint8_t> zp(kPageSize, 0);
     std::memcpy(&zp[kSetupSects], &head[kSetupSects], header_end - kSetupSects);
     zp[kSentinel] = 0;  // a nonzero sentinel tells the kernel the loader did not clear the page
+    // INT 15h AH=88h's answer: KiB from 1 MiB, at most 0xFC00 (63 MiB), as SeaBIOS gives it.
+    const uint64_t ext_kib = std::min<uint64_t>(ram > kOneMiB ? (ram - kOneMiB) >> 10 : 0, 0xFC00);
+    zp[kExtMemK] = uint8_t(ext_kib), zp[kExtMemK + 1] = uint8_t(ext_kib >> 8);
+    if (m.board.vga) {
+        // The VGA powers on in mode 3 (devices/vga.cpp), which is what a VGA BIOS reports after
+        // POST: 80x25 colour text, page 0, the cursor at the top left, 16-line characters.
+        // Linux's vgacon then takes the screen. Without a VGA the fields stay 0, as a BIOS with
+        // no video card leaves them, and the kernel keeps its dummy console.
+        zp[kOrigX] = 0, zp[kOrigY] = 0;
+        zp[kVideoPage] = 0;
+        zp[kVideoMode] = 3;
+        zp[kVideoCols] = 80;
+        zp[kVideoEgaBx] = 0x03, zp[kVideoEgaBx + 1] = 0x00;
+        zp[kVideoLines] = 25;
+        zp[kVideoIsVga] = 1;
+        zp[kVideoPoints] = 16;
+    }
     zp[kTypeOfLoader] = 0xFF;  // "undefined": no assigned boot loader ID
     put32(zp, kCmdLinePtr, kLinuxCmdline);
     put32(zp, kRamdiskImage, uint32_t(initrd_addr));
@@ -180,6 +203,11 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     // SeaBIOS does: ata_piix takes a channel whose bit is clear for disabled and probes no disk.
     for (uint8_t idetim : {uint8_t(0x40), uint8_t(0x42)})
         m.board.piix3_ide.config_write(idetim, 2, m.board.piix3_ide.config16(idetim) | 0x8000);
+    // The IDE function's bus-master block (BAR4, 16 ports) where SeaBIOS's I/O allocation puts
+    // it on QEMU's pc (the first I/O BAR, from 0xC000), with I/O decoding on: a kernel then finds
+    // the function set up as firmware leaves it.
+    m.board.piix3_ide.config_write(kPciBar0 + 16, 4, 0xC000 | 1u);
+    m.board.piix3_ide.config_write(kPciCommand, 2, m.board.piix3_ide.config16(kPciCommand) | 0x0001);
     // And the 8042's command byte as a PC BIOS leaves it (SeaBIOS too): keyboard interrupt on,
     // the mouse port off, scan codes translated to set 1. Linux keeps the translation the
     // firmware chose ("AT Translated Set 2 keyboard"), as on QEMU.

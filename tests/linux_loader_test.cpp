@@ -426,3 +426,27 @@ TEST_CASE("linux: the BIOS area holds SMBIOS 2.8 tables for the machine and the 
     m.phys.write(0xF0000, 1, 0);
     CHECK(m.phys.read(0xF0000, 1) == 'R');
 }
+
+TEST_CASE("linux: screen_info reports the VGA's 80x25 text mode, and nothing without a VGA", "[linux][loader]") {
+    const uint32_t zp = kLinuxBootParams;
+    {
+        Machine m(small_config(16u << 20));
+        REQUIRE(!m.board.vga);
+        REQUIRE(load_error(m, bzimage()) == "");
+        for (uint32_t off : {0x06u, 0x07u, 0x0Eu, 0x0Fu}) CHECK(m.phys.read(zp + off, 1) == 0);
+        CHECK(m.phys.read(zp + 0x02, 2) == 15u * 1024);  // ext_mem_k: 15 MiB above 1 MiB
+    }
+    MachineConfig cfg = small_config(128u << 20);
+    cfg.vga = true;
+    Machine m(cfg);
+    REQUIRE(load_error(m, bzimage()) == "");
+    CHECK(m.phys.read(zp + 0x06, 1) == 3);     // orig_video_mode
+    CHECK(m.phys.read(zp + 0x07, 1) == 80);    // orig_video_cols
+    CHECK(m.phys.read(zp + 0x0E, 1) == 25);    // orig_video_lines
+    CHECK(m.phys.read(zp + 0x0F, 1) == 1);     // orig_video_isVGA
+    CHECK(m.phys.read(zp + 0x10, 2) == 16);    // orig_video_points
+    CHECK(m.phys.read(zp + 0x02, 2) == 0xFC00);  // ext_mem_k: capped at 63 MiB as INT 15h AH=88h
+    // And the IDE function as firmware leaves it: the bus-master block at 0xC000, I/O decoding on.
+    CHECK(m.board.piix3_ide.config32(0x20) == (0xC000u | 1));
+    CHECK((m.board.piix3_ide.config16(0x04) & 1) == 1);
+}
