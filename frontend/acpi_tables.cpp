@@ -25,12 +25,18 @@ Bytes cat(Bytes a, const Bytes& b) {
 }
 
 // ---- AML (ACPI 1.0b, chapter 16) ----
-// PkgLength (16.2.4): one byte up to 63, else two (the low nibble, then the next 8 bits); the
-// length counts its own bytes.
+// PkgLength (16.2.4): one byte up to 63, else the low nibble in the lead byte (with the count of
+// bytes that follow in bits 7:6) and 8 more bits per following byte; it counts its own bytes.
 Bytes with_pkg(Bytes head, const Bytes& body) {
-    const size_t n1 = body.size() + 1, n2 = body.size() + 2;
-    if (n1 <= 63) head.push_back(uint8_t(n1));
-    else head.push_back(uint8_t(0x40 | (n2 & 0xF))), head.push_back(uint8_t(n2 >> 4));
+    const size_t n1 = body.size() + 1, n2 = body.size() + 2, n3 = body.size() + 3;
+    if (n1 <= 63) {
+        head.push_back(uint8_t(n1));
+    } else if (n2 <= 0xFFF) {
+        head.push_back(uint8_t(0x40 | (n2 & 0xF))), head.push_back(uint8_t(n2 >> 4));
+    } else {
+        if (n3 > 0xFFFFF) throw std::logic_error("AML package too long");
+        head.push_back(uint8_t(0x80 | (n3 & 0xF))), head.push_back(uint8_t(n3 >> 4)), head.push_back(uint8_t(n3 >> 12));
+    }
     return cat(head, body);
 }
 Bytes name_seg(const char* n) { return {uint8_t(n[0]), uint8_t(n[1]), uint8_t(n[2]), uint8_t(n[3])}; }
@@ -52,6 +58,26 @@ Bytes resource_buffer(Bytes descriptors) {
     return with_pkg({0x11}, cat(integer(uint32_t(descriptors.size())), descriptors));
 }
 Bytes device(const char* n, const Bytes& body) { return with_pkg({0x5B, 0x82}, cat(name_seg(n), body)); }  // DeviceOp
+// A name path from the root: RootChar, MultiNamePrefix, the segment count, the segments.
+Bytes root_path(std::initializer_list<const char*> segs) {
+    Bytes p = {'\\', 0x2F, uint8_t(segs.size())};
+    for (const char* s : segs) p = cat(p, name_seg(s));
+    return p;
+}
+// Method (n, args) { body }: MethodOp, PkgLength, NameSeg, MethodFlags (not serialized).
+Bytes method(const char* n, unsigned args, const Bytes& body) {
+    return with_pkg({0x14}, cat(cat(name_seg(n), {uint8_t(args & 7)}), body));
+}
+Bytes ret(const Bytes& v) { return cat({0xA4}, v); }                                       // ReturnOp
+Bytes if_(const Bytes& pred, const Bytes& body) { return with_pkg({0xA0}, cat(pred, body)); }  // IfOp
+Bytes and_(const Bytes& a, const Bytes& b) { return cat(cat({0x7B}, a), cat(b, {0x00})); }     // AndOp, no target
+Bytes or_(const Bytes& a, const Bytes& b, const Bytes& target) { return cat(cat({0x7D}, a), cat(b, target)); }
+Bytes lless(const Bytes& a, const Bytes& b) { return cat(cat({0x95}, a), b); }               // LLessOp
+Bytes store(const Bytes& src, const Bytes& dst) { return cat(cat({0x70}, src), dst); }       // StoreOp
+Bytes create_dword_field(const Bytes& buf, unsigned byte_index, const char* n) {              // CreateDWordFieldOp
+    return cat(cat(cat({0x8A}, buf), integer(byte_index)), name_seg(n));
+}
+const Bytes kArg0 = {0x68};
 
 // ---- resource descriptors (6.4) ----
 // I/O port (6.4.2.5): decodes 16 address bits, a fixed base, alignment 1.
@@ -73,6 +99,15 @@ Bytes word_space(uint8_t type, uint8_t specific, uint16_t min, uint16_t max) {
     const uint16_t len = uint16_t(max - min + 1);
     return {0x88, 13, 0, type, 0x0C, specific, 0, 0, uint8_t(min), uint8_t(min >> 8), uint8_t(max), uint8_t(max >> 8), 0, 0,
             uint8_t(len), uint8_t(len >> 8)};
+}
+// Extended interrupt (6.4.3.6): a consumer, level triggered, active high, shared (the PIIX3's
+// PIRQ lines as the board drives them), with the interrupt numbers listed; the first number
+// sits at byte 5.
+Bytes interrupts(std::initializer_list<uint32_t> irqs) {
+    Bytes d = {0x89, uint8_t(2 + 4 * irqs.size()), 0, 0x09, uint8_t(irqs.size())};
+    for (uint32_t irq : irqs)
+        for (int b = 0; b < 4; ++b) d.push_back(uint8_t(irq >> (8 * b)));
+    return d;
 }
 // DWord memory (6.4.3.5.2), read/write.
 Bytes dword_memory(uint32_t min, uint32_t max) {
@@ -153,6 +188,14 @@ Bytes isa_bridge() {
         return device(n, cat(body, name("_CRS", resource_buffer(crs))));
     };
     Bytes isa = name("_ADR", integer(0x00010000));  // device 1, function 0
+    // The PIRQ route control registers PIRQRC[A:D] (PIIX3 datasheet 2.2.13, configuration
+    // 60h-63h: bits 3:0 the ISA IRQ, bit 7 disables), as fields PRQ0-PRQ3 that the link
+    // devices read and write: OperationRegion (P40C, PCI_Config, 0x60, 4) and
+    // Field (P40C, ByteAcc, NoLock, Preserve) { PRQ0, 8, PRQ1, 8, PRQ2, 8, PRQ3, 8 }.
+    isa = cat(isa, cat(cat(Bytes{0x5B, 0x80}, name_seg("P40C")), cat(Bytes{0x02}, cat(integer(0x60), integer(4)))));
+    Bytes fields = cat(name_seg("P40C"), {0x01});
+    for (const char* f : {"PRQ0", "PRQ1", "PRQ2", "PRQ3"}) fields = cat(fields, cat(name_seg(f), {0x08}));
+    isa = cat(isa, with_pkg({0x5B, 0x81}, fields));
     isa = cat(isa, isa_device("RTC_", 0x0B00, -1, {{0x70, 2}}, 8));
     isa = cat(isa, isa_device("KBD_", 0x0303, -1, {{0x60, 1}, {0x64, 1}}, 1));
     isa = cat(isa, isa_device("MOU_", 0x0F13, -1, {}, 12));
@@ -161,16 +204,73 @@ Bytes isa_bridge() {
     return device("ISA_", isa);
 }
 
+// The PCI interrupt links (ACPI 1.0b, 6.2.9 and the PNP0C0F devices of the PCI firmware
+// specification): LNKA-LNKD are the PIIX3's PIRQA-D, each routed to one ISA IRQ of 5, 10 and 11
+// by its PIRQRC register; LNKS is the power management function's SCI, fixed on IRQ 9:
+//   Device (LNKA) { Name (_HID, EisaId ("PNP0C0F")) Name (_UID, 0)
+//     Name (_PRS, ResourceTemplate () { Interrupt (, Level, ActiveHigh, Shared) { 5, 10, 11 } })
+//     Method (_STA) { If (And (PRQ0, 0x80)) { Return (0x09) } Return (0x0B) }   disabled: 9
+//     Method (_DIS) { Or (PRQ0, 0x80, PRQ0) }
+//     Method (_CRS) { Name (PRR0, ResourceTemplate () { Interrupt (...) { 0 } })
+//                     CreateDWordField (PRR0, 5, PRRI)
+//                     If (LLess (PRQ0, 0x80)) { Store (PRQ0, PRRI) } Return (PRR0) }
+//     Method (_SRS, 1) { CreateDWordField (Arg0, 5, PRRI) Store (PRRI, PRQ0) } }
+Bytes pci_links() {
+    Bytes out;
+    const char* const links[] = {"LNKA", "LNKB", "LNKC", "LNKD"};
+    const char* const fields[] = {"PRQ0", "PRQ1", "PRQ2", "PRQ3"};
+    for (unsigned i = 0; i < 4; ++i) {
+        const Bytes prq = root_path({"_SB_", "PCI0", "ISA_", fields[i]});
+        Bytes d = name("_HID", eisa_id(0x0C0F));
+        d = cat(d, name("_UID", integer(i)));
+        d = cat(d, name("_PRS", resource_buffer(interrupts({5, 10, 11}))));
+        d = cat(d, method("_STA", 0, cat(if_(and_(prq, integer(0x80)), ret(integer(0x09))), ret(integer(0x0B)))));
+        d = cat(d, method("_DIS", 0, or_(prq, integer(0x80), prq)));
+        Bytes crs = name("PRR0", resource_buffer(interrupts({0})));
+        crs = cat(crs, create_dword_field(name_seg("PRR0"), 5, "PRRI"));
+        crs = cat(crs, if_(lless(prq, integer(0x80)), store(prq, name_seg("PRRI"))));
+        crs = cat(crs, ret(name_seg("PRR0")));
+        d = cat(d, method("_CRS", 0, crs));
+        d = cat(d, method("_SRS", 1, cat(create_dword_field(kArg0, 5, "PRRI"), store(name_seg("PRRI"), prq))));
+        out = cat(out, device(links[i], d));
+    }
+    Bytes sci = name("_HID", eisa_id(0x0C0F));
+    sci = cat(sci, name("_UID", integer(4)));
+    sci = cat(sci, name("_STA", integer(0x0B)));
+    sci = cat(sci, name("_PRS", resource_buffer(interrupts({9}))));
+    sci = cat(sci, name("_CRS", resource_buffer(interrupts({9}))));
+    sci = cat(sci, method("_SRS", 1, {}));
+    return cat(out, device("LNKS", sci));
+}
+
+// The PCI routing table of the root bridge (6.2.8): for each of the 32 slots and its INTA-D, the
+// link the PIIX3 wires it to (PciBus::pirq_of: PIRQ (slot + pin - 1) mod 4, pins from 0 here),
+// except that slot 1's INTA, the power management function's, is the SCI (LNKS).
+//   Name (_PRT, Package (128) { Package (4) { 0xSSSSFFFF, pin, LNKx, 0 }, ... })
+Bytes pci_routing() {
+    const char* const links[] = {"LNKA", "LNKB", "LNKC", "LNKD"};
+    Bytes entries;
+    for (uint32_t slot = 0; slot < 32; ++slot)
+        for (uint32_t pin = 0; pin < 4; ++pin) {
+            const char* link = slot == 1 && pin == 0 ? "LNKS" : links[(slot + pin + 3) & 3];
+            Bytes e = cat(Bytes{0x0C, 0xFF, 0xFF, uint8_t(slot), 0x00}, integer(pin));  // DWordConst: all functions
+            e = cat(e, cat(name_seg(link), {0x00}));
+            entries = cat(entries, with_pkg({0x12}, cat({0x04}, e)));
+        }
+    return name("_PRT", with_pkg({0x12}, cat({128}, entries)));
+}
+
 // The DSDT:
 //   Name (_S5, Package (4) {0, 0, 0, 0})      SLP_TYP 0: the PIIX4's soft off (datasheet 7.2.3)
 //   Scope (\_SB) {
-//     Device (PCI0) { _HID PNP0A03, _ADR 0, _UID 0, _CRS {...}, Device (ISA_) {...} }
+//     Device (PCI0) { _HID PNP0A03, _ADR 0, _UID 0, _CRS {...}, _PRT {...}, Device (ISA_) {...} }
 //     Device (HPET) { _HID PNP0103, _UID 0, _CRS { Memory32Fixed (ReadOnly, 0xFED00000, 0x400) } }
+//     Device (LNKA) ... Device (LNKD), Device (LNKS)
 //   }
 // With ACPI the kernel scans only the PCI roots the namespace names, and gives a root only the
 // windows its _CRS lists: buses 0-255, the I/O ports but the configuration ports 0xCF8-0xCFF,
-// the VGA window and the memory from the end of RAM up to the I/O APIC's area. Without _PRT the
-// PIIX IDE keeps its legacy IRQs 14 and 15.
+// the VGA window and the memory from the end of RAM up to the I/O APIC's area. The PIIX IDE (no
+// interrupt pin) keeps its legacy IRQs 14 and 15.
 Bytes dsdt(uint64_t ram) {
     Bytes crs = word_space(2, 0, 0x00, 0xFF);      // bus numbers
     crs = cat(crs, word_space(1, 3, 0x0000, 0x0CF7));  // I/O, ISA and non-ISA ranges
@@ -181,11 +281,12 @@ Bytes dsdt(uint64_t ram) {
     pci0 = cat(pci0, name("_ADR", integer(0)));
     pci0 = cat(pci0, name("_UID", integer(0)));
     pci0 = cat(pci0, name("_CRS", resource_buffer(crs)));
+    pci0 = cat(pci0, pci_routing());
     pci0 = cat(pci0, isa_bridge());
     Bytes hpet = name("_HID", eisa_id(0x0103));
     hpet = cat(hpet, name("_UID", integer(0)));
     hpet = cat(hpet, name("_CRS", resource_buffer(memory32_fixed(false, Hpet::kBase, Hpet::kSize))));
-    const Bytes sb = cat(device("PCI0", pci0), device("HPET", hpet));
+    const Bytes sb = cat(cat(device("PCI0", pci0), device("HPET", hpet)), pci_links());
     Bytes aml = name("_S5_", {0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00});  // PackageOp, 4 elements
     aml = cat(aml, with_pkg({0x10}, cat({'\\', '_', 'S', 'B', '_'}, sb)));  // ScopeOp
     return table("DSDT", 1, aml);

@@ -199,6 +199,11 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     // (PMBA, then PMREGMISC's I/O enable).
     m.board.piix4_pm.config_write(Piix4Pm::kPmBase, 4, kPmBase | 1u);
     m.board.piix4_pm.config_write(Piix4Pm::kPmRegMisc, 1, 1);
+    // The PIRQ router as SeaBIOS programs it on QEMU's pc: PIRQA and B to IRQ 10, C and D to 11
+    // (PIRQRC[A:D], PIIX3 datasheet 2.2.13), those IRQs level-triggered in the ELCR. The DSDT's
+    // link devices report and change these registers.
+    m.board.piix3.config_write(0x60, 4, 0x0B0B0A0Au);
+    m.io.write(0x4D1, 1, m.io.read(0x4D1, 1) | 0x0C);
     // And the IDE channels' decode (IDETIM bit 15, PIIX4 datasheet 3.3.2.6; 0 after reset), as
     // SeaBIOS does: ata_piix takes a channel whose bit is clear for disabled and probes no disk.
     for (uint8_t idetim : {uint8_t(0x40), uint8_t(0x42)})

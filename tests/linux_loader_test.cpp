@@ -422,6 +422,15 @@ TEST_CASE("linux: the BIOS area holds SMBIOS 2.8 tables for the machine and the 
     const std::string text(aml.begin(), aml.end());
     CHECK(text.find("HPET") != std::string::npos);
     CHECK(text.find(std::string("\x0C\x41\xD0\x01\x03", 5)) != std::string::npos);  // EisaId ("PNP0103")
+    // The PCI interrupt links and the root's routing table, over the PIRQ router that the
+    // loader programmed as SeaBIOS does (PIRQA-D to IRQ 10, 10, 11, 11).
+    for (const char* n : {"_PRT", "LNKA", "LNKB", "LNKC", "LNKD", "LNKS", "P40C", "PRQ3", "_SRS", "_DIS"}) {
+        INFO(n);
+        CHECK(text.find(n) != std::string::npos);
+    }
+    CHECK(m.board.piix3.config32(0x60) == 0x0B0B0A0Au);
+    CHECK(m.board.piix3.pirq_route(0) == 10);
+    CHECK(m.board.piix3.pirq_route(3) == 11);
     // The shadow copy is read-only: a store to it is dropped.
     m.phys.write(0xF0000, 1, 0);
     CHECK(m.phys.read(0xF0000, 1) == 'R');
