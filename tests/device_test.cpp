@@ -202,7 +202,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
 }
 
-TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels and ACPI hotplug registers carried into a fresh machine go on the same", "[device]") {
+TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug registers and HPET carried into a fresh machine go on the same", "[device]") {
     Machine a(small_config());
     // fw_cfg: the signature selected, two of its bytes read. 8042: interrupts on, the keyboard
     // asked to identify (its two-byte answer waits in the queue behind the ACK), A20 off through
@@ -222,6 +222,10 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels and ACPI hotplug 
     // The PIIX4's ACPI hotplug registers: two GPEs enabled, a hotplug bus selected.
     a.io.write(0xAFE2, 2, 0x0006);
     a.io.write(0xAE10, 4, 1);
+    // The HPET, halted: its counter set, timer 0 a level-triggered one-shot on input 2.
+    a.phys.write(0xFED000F0, 4, 0x5678);
+    a.phys.write(0xFED00100, 4, 0x0006 | 2u << 9);
+    a.phys.write(0xFED00108, 4, 0x9000);
 
     Machine b(small_config());
     REQUIRE(b.phys.a20());
@@ -242,5 +246,8 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels and ACPI hotplug 
         CHECK(m->io.read(0x60, 1) == 0x83);
         CHECK(m->io.read(0xAFE2, 2) == 0x0006);
         CHECK(m->io.read(0xAE10, 4) == 1);
+        CHECK(m->phys.read(0xFED000F0, 4) == 0x5678);
+        CHECK((m->phys.read(0xFED00100, 4) & 0x3FFF) == (0x0036 | 2u << 9));  // with the periodic and 64-bit capabilities
+        CHECK(m->phys.read(0xFED00108, 4) == 0x9000);
     }
 }
