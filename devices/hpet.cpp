@@ -58,8 +58,9 @@ void Hpet::catch_up(unsigned n) {
     Timer& t = timers_[n];
     if (!(config_ & kEnable) || !(t.config & kPeriodic) || t.period == 0) return;
     const uint64_t now = counter();
-    const uint64_t first = t.idle_from + ticks_to_match(n, t.idle_from);
-    if (first >= kFarTicks + t.idle_from || first > now) {
+    const uint64_t ticks = ticks_to_match(n, t.idle_from);
+    const uint64_t first = t.idle_from + ticks;
+    if (ticks >= kFarTicks || first > now) {
         t.idle_from = now;
         return;
     }

@@ -9,6 +9,7 @@
 #include "frontend/acpi_tables.h"
 #include "frontend/guest_load.h"
 #include "frontend/machine.h"
+#include "frontend/mp_table.h"
 #include "frontend/smbios.h"
 
 namespace xlat {
@@ -56,8 +57,9 @@ std::string version_text(uint16_t v) {
 // ---- the BIOS area ----
 // Without firmware nobody else tells the kernel about the board, so the loader writes what a PC
 // BIOS leaves in its F-segment (0xF0000-0xFFFFF, reserved in the e820 map): the ACPI tables
-// (frontend/acpi_tables.h), with the RSDP first, and the SMBIOS entry point and structures
-// (frontend/smbios.h), each where Linux's scans of that segment look (16-byte boundaries). It
+// (frontend/acpi_tables.h), with the RSDP first, the SMBIOS entry point and structures
+// (frontend/smbios.h) and the MP tables (frontend/mp_table.h), each where Linux's scans of that
+// segment look (16-byte boundaries). It
 // does so as SeaBIOS does with its own copy: the i440FX's PAM0 sends the segment to the DRAM
 // under the ROM (read and write) while the loader fills it, then makes it read-only. The copy
 // holds only these tables: nothing runs the firmware's code before the next reset, and a reset
@@ -65,9 +67,27 @@ std::string version_text(uint16_t v) {
 constexpr uint32_t kBiosArea = 0xF0000, kBiosAreaSize = 0x10000;
 constexpr uint32_t kAcpiBase = kBiosArea;            // the RSDP, then the tables
 constexpr uint32_t kSmbiosEntry = kBiosArea + 0x2000;  // the entry point, then the structures
+constexpr uint32_t kMpTables = kBiosArea + 0x3000;     // the MP floating pointer, then its table
 constexpr uint16_t kPmBase = 0x600;  // where SeaBIOS puts the PIIX4 PM block on QEMU's pc
+// The ISA IRQs of PIRQA-D, as SeaBIOS routes them on QEMU's pc.
+constexpr uint8_t kPirqIrq[4] = {10, 10, 11, 11};
 
-std::vector<uint8_t> bios_area(uint64_t ram) {
+// The PCI functions with an interrupt pin and the IRQ it reaches once the loader has programmed
+// the router: PIRQ (slot + pin - 1) mod 4's; the PM function's interrupt is the SCI, which the
+// board wires to IRQ 9 (the DSDT's _PRT names LNKS for it).
+std::vector<MpPciIrq> pci_irqs(Machine& m) {
+    std::vector<MpPciIrq> out;
+    for (unsigned devfn = 0; devfn < 256; ++devfn) {
+        const PciFunction* f = m.board.pci.function(uint8_t(devfn));
+        const uint8_t pin = f ? f->config8(kPciIntPin) : 0;
+        if (pin < 1 || pin > 4) continue;
+        const uint8_t irq = f == &m.board.piix4_pm ? 9 : kPirqIrq[PciBus::pirq_of(uint8_t(devfn), pin)];
+        out.push_back({uint8_t(devfn), pin, irq});
+    }
+    return out;
+}
+
+std::vector<uint8_t> bios_area(Machine& m, uint64_t ram) {
     std::vector<uint8_t> area(kBiosAreaSize, 0);
     const std::vector<uint8_t> acpi = acpi_tables({ram, kPmBase}, kAcpiBase);
     SmbiosSetup sm;
@@ -81,6 +101,12 @@ std::vector<uint8_t> bios_area(uint64_t ram) {
     std::memcpy(&area[kAcpiBase - kBiosArea], acpi.data(), acpi.size());
     std::memcpy(&area[kSmbiosEntry - kBiosArea], smbios.entry.data(), smbios.entry.size());
     std::memcpy(&area[tables_at - kBiosArea], smbios.tables.data(), smbios.tables.size());
+    MpSetup mp;
+    mp.pci = pci_irqs(m);
+    const std::vector<uint8_t> mpt = mp_tables(mp, kMpTables);
+    if (tables_at + smbios.tables.size() > kMpTables || kMpTables + mpt.size() > kBiosArea + kBiosAreaSize)
+        throw BootError("internal error: the firmware tables do not fit in the BIOS area");
+    std::memcpy(&area[kMpTables - kBiosArea], mpt.data(), mpt.size());
     return area;
 }
 
@@ -177,7 +203,7 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
         put32(zp, kE820Table + 20 * i + 16, map[i].type);
     }
 
-    const std::vector<uint8_t> area = bios_area(ram);
+    const std::vector<uint8_t> area = bios_area(m, ram);
 
     // 4. Write: the kernel straight from its file, the initrd, the command line, the zero page.
     store_file(m, load, kernel, pm_off, pm_size);
@@ -202,7 +228,7 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     // The PIRQ router as SeaBIOS programs it on QEMU's pc: PIRQA and B to IRQ 10, C and D to 11
     // (PIRQRC[A:D], PIIX3 datasheet 2.2.13), those IRQs level-triggered in the ELCR. The DSDT's
     // link devices report and change these registers.
-    m.board.piix3.config_write(0x60, 4, 0x0B0B0A0Au);
+    for (unsigned i = 0; i < 4; ++i) m.board.piix3.config_write(uint8_t(0x60 + i), 1, kPirqIrq[i]);
     m.io.write(0x4D1, 1, m.io.read(0x4D1, 1) | 0x0C);
     // And the IDE channels' decode (IDETIM bit 15, PIIX4 datasheet 3.3.2.6; 0 after reset), as
     // SeaBIOS does: ata_piix takes a channel whose bit is clear for disabled and probes no disk.

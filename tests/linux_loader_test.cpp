@@ -431,6 +431,43 @@ TEST_CASE("linux: the BIOS area holds SMBIOS 2.8 tables for the machine and the 
     CHECK(m.board.piix3.config32(0x60) == 0x0B0B0A0Au);
     CHECK(m.board.piix3.pirq_route(0) == 10);
     CHECK(m.board.piix3.pirq_route(3) == 11);
+    // The MP tables (MP spec 1.4, 4.1 and 4.2): the floating pointer on a 16-byte boundary, its
+    // configuration table, both checksums, and entries that walk to the table's end: one
+    // processor, two buses, the I/O APIC, ISA IRQ 0 on input 2 and the PM function's SCI.
+    size_t mp = seg.size();
+    for (size_t i = 0; i + 16 <= seg.size(); i += 16)
+        if (std::memcmp(&seg[i], "_MP_", 4) == 0) {
+            mp = i;
+            break;
+        }
+    REQUIRE(mp < seg.size());
+    CHECK(sum(mp, 16) == 0);
+    CHECK(seg[mp + 8] == 1);
+    CHECK(seg[mp + 9] == 4);
+    uint32_t pcmp;
+    std::memcpy(&pcmp, &seg[mp + 4], 4);
+    REQUIRE(pcmp >= 0xF0000);
+    const size_t c = pcmp - 0xF0000;
+    REQUIRE(std::memcmp(&seg[c], "PCMP", 4) == 0);
+    const size_t clen = seg[c + 4] | seg[c + 5] << 8;
+    CHECK(sum(c, clen) == 0);
+    const unsigned nentries = seg[c + 34] | seg[c + 35] << 8;
+    unsigned seen = 0, cpus = 0, ioapics = 0;
+    bool irq0_pin2 = false, sci = false;
+    for (size_t at = c + 44; at < c + clen; ++seen) {
+        const uint8_t type = seg[at];
+        REQUIRE(type <= 4);
+        if (type == 0) ++cpus;
+        if (type == 2) ioapics += seg[at + 4] == 0x00 && seg[at + 5] == 0x00 && seg[at + 6] == 0xC0 && seg[at + 7] == 0xFE;
+        if (type == 3 && seg[at + 4] == 1 && seg[at + 5] == 0) irq0_pin2 = seg[at + 7] == 2;  // ISA bus, IRQ 0
+        if (type == 3 && seg[at + 4] == 0 && seg[at + 5] == (1 << 2 | 0)) sci = seg[at + 7] == 9;  // PCI 1 INTA
+        at += type == 0 ? 20 : 8;
+    }
+    CHECK(seen == nentries);
+    CHECK(cpus == 1);
+    CHECK(ioapics == 1);
+    CHECK(irq0_pin2);
+    CHECK(sci);
     // The shadow copy is read-only: a store to it is dropped.
     m.phys.write(0xF0000, 1, 0);
     CHECK(m.phys.read(0xF0000, 1) == 'R');

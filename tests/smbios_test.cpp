@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "frontend/smbios.h"
@@ -61,4 +62,43 @@ TEST_CASE("smbios: the entry point's checksums follow its table address", "[devi
     REQUIRE(st.size() == 9);
     CHECK(st[5].u16(12) == 3072);           // type 17: 3 GiB in MiB
     CHECK(st[6].u32(8) == 3u * 1024 * 1024 - 1);  // type 19: the last KiB
+}
+
+TEST_CASE("smbios: SeaBIOS builds its tables from fw_cfg's, with its own type 0", "[boot][seabios][smbios]") {
+    const char* kSeaBios = "/usr/share/seabios/bios-256k.bin";
+    std::FILE* f = std::fopen(kSeaBios, "rb");
+    if (!f) {
+        WARN("skipped: " << kSeaBios << " is missing (install the seabios package)");
+        return;
+    }
+    MachineConfig cfg = small_config(128u << 20);
+    cfg.firmware.assign(256u << 10, 0);
+    const size_t got = std::fread(cfg.firmware.data(), 1, cfg.firmware.size(), f);
+    std::fclose(f);
+    REQUIRE(got == cfg.firmware.size());
+    cfg.icount_shift = 3;
+    Machine m(cfg);
+    // Past POST (SeaBIOS copies its tables to the F-segment before it looks for a boot device).
+    m.run(60000000);
+    std::vector<uint8_t> seg(0x10000);
+    m.phys.read_bytes(0xF0000, seg.data(), seg.size());
+    size_t ep = seg.size();
+    for (size_t i = 0; i + 31 <= seg.size(); i += 16)
+        if (std::memcmp(&seg[i], "_SM_", 4) == 0) {
+            ep = i;
+            break;
+        }
+    REQUIRE(ep < seg.size());
+    uint32_t addr;
+    std::memcpy(&addr, &seg[ep + 24], 4);
+    std::vector<uint8_t> table(seg[ep + 22] | seg[ep + 23] << 8);
+    m.phys.read_bytes(addr, table.data(), table.size());
+    const std::vector<SmbiosStructure> st = walk_smbios(table);
+    REQUIRE(st.size() >= 3);
+    CHECK(st[0].type == 0);
+    CHECK(st[0].str(4) == "SeaBIOS");
+    CHECK(st[1].type == 1);
+    CHECK(st[1].str(4) == kSmbiosManufacturer);  // ours: SeaBIOS took the fw_cfg tables
+    CHECK(st[1].str(5) == kSmbiosProduct);
+    CHECK(st.back().type == 127);
 }
