@@ -49,6 +49,7 @@ void AtaChannel::reset() {
         d.heads = d.default_heads;
         d.spt = d.default_spt;
         d.write_cache = true;
+        d.dma_mode = 0;
         if (d.cd) d.cd->reset();
     }
     soft_reset();
@@ -80,7 +81,12 @@ void AtaChannel::set_signature() {
     lba_high_[0] = packet ? 0xEB : 0;
 }
 
-void AtaChannel::update_irq() { irq.set(irq_pending_ && !(control_ & kNien)); }
+void AtaChannel::update_irq() {
+    const bool was = irq.level();
+    irq.set(irq_pending_ && !(control_ & kNien));
+    // The bus master's interrupt bit latches each rise of INTRQ (BMISx bit 2).
+    if (irq.level() && !was && bm_ && !loading_) bm_->irq_raised();
+}
 
 void AtaChannel::raise_irq() {
     irq_pending_ = true;
@@ -190,7 +196,7 @@ void AtaChannel::describe_state(StateList& out) {
         Drive& d = drives_[u];
         out.prefix(u ? "unit1." : "unit0.")
             .u8("status", d.status).u8("error", d.error).u8("multiple", d.multiple)
-            .u16("heads", d.heads).u16("spt", d.spt).boolean("write_cache", d.write_cache);
+            .u16("heads", d.heads).u16("spt", d.spt).boolean("write_cache", d.write_cache).u8("dma_mode", d.dma_mode);
         // The same fields whether or not the unit is a CD-ROM, so that every channel's list
         // has one shape; a unit without one keeps them in spare_cd_state.
         AtapiCdrom::State& cd = d.cd ? d.cd->state() : d.spare_cd_state;
@@ -209,7 +215,7 @@ void AtaChannel::describe_state(StateList& out) {
         .bytes("packet", packet_, sizeof packet_)
         .u64("reply_read_lba", reply_read_lba_).u32("reply_read_blocks", reply_read_blocks_)
         .bytes("reply_data", reply_data_, kMaxReply).u32("reply_len", reply_len_).u64("reply_pos", reply_pos_)
-        .u32("byte_limit", byte_limit_);
+        .u32("byte_limit", byte_limit_).boolean("packet_dma", packet_dma_);
 }
 
 void AtaChannel::post_load() {
@@ -217,9 +223,18 @@ void AtaChannel::post_load() {
     // kind this version does not have, end the transfer instead of being trusted.
     const uint8_t kind = reinterpret_cast<const uint8_t&>(xfer_);
     const bool packet_cmd = xfer_ == Xfer::PacketCmd;
-    if (kind > uint8_t(Xfer::PacketIn) || buf_len_ > buf_.size() - 2 || buf_pos_ > (packet_cmd ? sizeof packet_ : buf_len_) ||
-        (buf_pos_ & 1) || reply_len_ > kMaxReply || reply_pos_ > reply_bytes() || xfer_block_ == 0 ||
-        xfer_block_ > kMaxMultiple || block_sectors_ > kMaxMultiple) {
+    const bool dma = dma_pending();
+    const bool packet = xfer_ == Xfer::PacketCmd || xfer_ == Xfer::PacketIn || xfer_ == Xfer::PacketDma;
+    const bool sectors = xfer_ == Xfer::ReadSectors || xfer_ == Xfer::WriteSectors || xfer_ == Xfer::DmaIn || xfer_ == Xfer::DmaOut;
+    // The transfer must suit the unit it runs on (this machine's, not the saved one's) ...
+    const Drive& unit = cur();
+    const bool wrong_unit = (xfer_ != Xfer::None && !unit.disk) || (packet && !unit.cd) || (sectors && unit.cd);
+    // ... and its positions the buffers; a DMA write's chunk is whole sectors of the buffer.
+    const bool bad_dma = dma && (!bm_ || (xfer_ == Xfer::DmaOut && uint64_t(block_sectors_) * BlockDevice::kSectorSize != buf_len_));
+    if (kind > uint8_t(Xfer::PacketDma) || wrong_unit || bad_dma || buf_len_ > buf_.size() - 2 ||
+        buf_pos_ > (packet_cmd ? sizeof packet_ : buf_len_) || (buf_pos_ & 1) || reply_len_ > kMaxReply ||
+        reply_pos_ > reply_bytes() || xfer_block_ == 0 || xfer_block_ > kMaxMultiple ||
+        (!dma && block_sectors_ > kMaxMultiple)) {
         xfer_ = Xfer::None;
         buf_pos_ = buf_len_ = 0;
         reply_len_ = reply_read_blocks_ = 0;
@@ -230,9 +245,13 @@ void AtaChannel::post_load() {
     for (Drive& d : drives_) {
         if (d.heads == 0 || d.heads > 16) d.heads = d.default_heads;
         if (d.spt == 0) d.spt = d.default_spt;
+        if (!valid_dma_mode(d.dma_mode)) d.dma_mode = 0;
         if (d.cd) d.cd->post_load();
     }
+    // The bus master's interrupt bit is its own state, loaded with it: not latched again here.
+    loading_ = true;
     update_irq();
+    loading_ = false;
 }
 
 bool AtaChannel::address(bool lba48, uint64_t& lba, uint32_t& count) {
@@ -292,6 +311,20 @@ void AtaChannel::execute(uint8_t cmd) {
         const uint32_t block = multiple ? d.multiple : 1;
         return write ? start_write(lba, count, block) : start_read(lba, count, block);
     }
+    case 0xC8: case 0xC9:  // READ DMA (with and without retries)
+    case 0x25:             // READ DMA EXT
+    case 0xCA: case 0xCB:  // WRITE DMA
+    case 0x35: {           // WRITE DMA EXT
+        const bool ext = cmd == 0x25 || cmd == 0x35;
+        const bool write = cmd == 0xCA || cmd == 0xCB || cmd == 0x35;
+        if (!bm_) {  // a channel without a bus master: the drive could not move the data
+            log_.unimplemented(name_, "DMA command without a bus master", cmd);
+            return abort_command();
+        }
+        if (write && d.disk->read_only()) return abort_command();
+        if (!address(ext, lba, count)) return io_error(kIdnf);
+        return start_dma(write ? Xfer::DmaOut : Xfer::DmaIn, lba, count);
+    }
     case 0x40: case 0x41: case 0x42:  // READ VERIFY SECTORS (EXT): nothing to check on an image
         if (!address(cmd == 0x42, lba, count)) return io_error(kIdnf);
         return finish(kDrdy | kDsc);
@@ -310,8 +343,8 @@ void AtaChannel::execute(uint8_t cmd) {
         switch (feature_[0]) {
         case 0x02: d.write_cache = true; break;
         case 0x82: d.write_cache = false; break;
-        case 0x03:  // transfer mode: PIO default (00h, 01h) or PIO modes 0-4 (08h-0Ch); no DMA
-            if (!(count_[0] <= 0x01 || (count_[0] >= 0x08 && count_[0] <= 0x0C))) return abort_command();
+        case 0x03:  // transfer mode (the sector count's value)
+            if (!set_transfer_mode(d, count_[0])) return abort_command();
             break;
         case 0xAA: case 0x55:  // read look-ahead on/off
         case 0x66: case 0xCC:  // reverting to power-on defaults off/on
@@ -356,10 +389,10 @@ std::array<uint16_t, 256> AtaChannel::identify(unsigned unit) const {
     put_string(w, 23, 4, "0.1");
     put_string(w, 27, 20, "XLAT HARDDISK");
     w[47] = 0x8000 | kMaxMultiple;  // READ/WRITE MULTIPLE: up to 16 sectors per block
-    w[49] = 0x0200;                 // LBA supported; no DMA
+    w[49] = 0x0300;                 // LBA and DMA supported
     w[50] = 0x4000;
     w[51] = 0x0200;                 // PIO mode 2 timing (obsolete field)
-    w[53] = 0x0003;                 // words 54-58 and 64-70 are valid
+    w[53] = 0x0007;                 // words 54-58, 64-70 and 88 are valid
     const uint32_t cur_cyls = uint32_t(std::min<uint64_t>(total / (uint64_t(d.heads) * std::max<uint16_t>(d.spt, 1)), 16383));
     w[54] = uint16_t(cur_cyls);
     w[55] = d.heads;
@@ -380,6 +413,11 @@ std::array<uint16_t, 256> AtaChannel::identify(unsigned unit) const {
     w[85] = uint16_t(0x4000 | (d.write_cache ? 0x0020 : 0) | 0x0040);
     w[86] = 0x2000 | 0x1000 | 0x0400;
     w[87] = 0x4000;
+    set_dma_words(w, d.dma_mode);
+    // Word 93, the hardware reset result (ATA-6 8.15.8): bit 14 set, bit 13 an 80-conductor
+    // cable seen, and the unit's own byte: for device 0 bits 3 and 1 (diagnostics passed,
+    // number by jumper) and bit 0, for device 1 bits 10:9 (by jumper) and bit 8.
+    w[93] = uint16_t(0x6000 | ((unit & 1) ? 0x0300 : 0x000B));
     for (unsigned i = 0; i < 4; ++i) w[100 + i] = uint16_t(total >> (16 * i));
     // Integrity word: signature A5h, and a checksum that makes all 512 bytes sum to 0 (8.15.8.59).
     w[255] = 0x00A5;
@@ -495,14 +533,15 @@ void AtaChannel::execute_atapi(uint8_t cmd) {
         return;
     }
     case 0xA0:  // PACKET
-        // PIO only: IDENTIFY PACKET DEVICE reports no DMA, so a host asking for it (features
-        // bit 0) or for overlap (bit 1) gets the command aborted.
-        if (feature_[0] & 0x03) {
-            log_.unimplemented(name_, "PACKET with DMA/overlap, features", feature_[0]);
+        // Features bit 0 asks for the data by DMA (through the bus master; a channel without
+        // one aborts it), bit 1 for overlap, which IDENTIFY PACKET DEVICE does not offer.
+        if ((feature_[0] & 0x02) || ((feature_[0] & 0x01) && !bm_)) {
+            log_.unimplemented(name_, "PACKET with overlap or without a bus master, features", feature_[0]);
             d.error = kAbrt;
             count_[0] = kIo | kCoD;
             return finish(kDrdy | kErr);
         }
+        packet_dma_ = feature_[0] & 0x01;
         // The byte count limit (LBA mid/high); FFFFh means FFFEh, and 0 (which the host must not
         // send in PIO) is taken as the largest even count too.
         byte_limit_ = uint32_t(lba_high_[0]) << 8 | lba_mid_[0];
@@ -525,8 +564,8 @@ void AtaChannel::execute_atapi(uint8_t cmd) {
         set_signature();
         d.error = kAbrt;
         return finish(kDrdy | kErr);
-    case 0xEF:  // SET FEATURES: the transfer modes a PIO device takes
-        if (feature_[0] == 0x03 && !(count_[0] <= 0x01 || (count_[0] >= 0x08 && count_[0] <= 0x0C))) break;
+    case 0xEF:  // SET FEATURES: transfer modes
+        if (feature_[0] == 0x03 && !set_transfer_mode(d, count_[0])) break;
         if (feature_[0] != 0x03 && feature_[0] != 0x66 && feature_[0] != 0xCC) {
             log_.unimplemented(name_, "SET FEATURES subcommand (ATAPI)", feature_[0]);
             break;
@@ -557,6 +596,11 @@ void AtaChannel::run_packet() {
     reply_len_ = uint32_t(std::min<size_t>(r.data.size(), kMaxReply));
     std::copy(r.data.begin(), r.data.begin() + reply_len_, reply_data_);
     if (!r.good || reply_bytes() == 0) return packet_done(r.good);
+    if (packet_dma_) {
+        // Data-in by DMA: IO=1, CoD=0, BSY and DRQ while the bus master moves the reply.
+        count_[0] = kIo;
+        return start_dma(Xfer::PacketDma, 0, 0);
+    }
     next_packet_block();
 }
 
@@ -605,9 +649,9 @@ std::array<uint16_t, 256> AtaChannel::identify_packet(unsigned unit) const {
     put_string(w, 10, 10, serial);
     put_string(w, 23, 4, "0.1");
     put_string(w, 27, 20, "XLAT CD-ROM");
-    w[49] = 0x0200;  // LBA (shall be set); no DMA, no overlap
+    w[49] = 0x0300;  // LBA (shall be set) and DMA; no overlap
     w[51] = 0x0200;  // PIO mode 2 timing (obsolete field)
-    w[53] = 0x0002;  // words 64-70 are valid
+    w[53] = 0x0006;  // words 64-70 and 88 are valid
     w[64] = 0x0003;  // PIO modes 3 and 4
     w[65] = w[66] = w[67] = w[68] = 120;  // cycle times, ns
     w[80] = 0x0070;  // ATA/ATAPI-4 to -6
@@ -616,6 +660,7 @@ std::array<uint16_t, 256> AtaChannel::identify_packet(unsigned unit) const {
     w[84] = 0x4000;
     w[85] = 0x0200 | 0x0010;
     w[87] = 0x4000;
+    set_dma_words(w, drives_[unit & 1].dma_mode);
     w[255] = 0x00A5;
     uint8_t sum = 0;
     for (unsigned i = 0; i < 256; ++i) sum = uint8_t(sum + (w[i] & 0xFF) + (i < 255 ? w[i] >> 8 : 0));

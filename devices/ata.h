@@ -9,6 +9,10 @@
 // The 48-bit commands see each of features, count and LBA as a two-byte FIFO: the previous byte
 // written is the high-order one, read back with HOB set.
 // Commands complete at once (no BSY time): the data is ready as soon as the command is written.
+// DMA commands (READ/WRITE DMA (EXT), and PACKET with the features register's DMA bit) move their
+// data through the channel's bus master (AtaBusMaster: the PIIX3's, devices/ide_bmdma.h) as soon
+// as it is started; until then, or when its PRD table runs out, the device waits with BSY and
+// DRQ set, as a drive whose DMARQ goes unanswered.
 // A unit may instead be an ATAPI CD-ROM (devices/atapi.h): it answers with the packet signature
 // (LBA mid/high 14h/EBh), IDENTIFY PACKET DEVICE and the PACKET command (ATA-6 section 9.10, PIO
 // data-in only). During a packet command the sector count register reads as the interrupt reason
@@ -30,6 +34,19 @@
 
 namespace xlat {
 
+// The bus master a channel's DMA commands move their data through (SFF-8038i: the PIIX3 IDE
+// function's, one per channel). The channel offers data, the bus master walks its PRD table.
+class AtaBusMaster {
+public:
+    virtual ~AtaBusMaster() = default;
+    // Moves up to `len` bytes between `data` and guest memory: to memory for a command that
+    // reads from the device. Returns how many it moved; fewer when the bus master is not
+    // running, its PRD table ended or it met an error (its own status register says which).
+    virtual uint32_t transfer(uint8_t* data, uint32_t len, bool to_memory) = 0;
+    // The channel's INTRQ rose (the bus master's status latches it).
+    virtual void irq_raised() = 0;
+};
+
 class AtaChannel : public PortDevice {
 public:
     // Status register (7.15) and error register (7.9) bits.
@@ -47,9 +64,16 @@ public:
     void io_write(uint16_t port, unsigned size, uint32_t value) override;
     // The guest-visible state: the task file, each unit's status and settings, and a transfer
     // in progress with its DRQ block. Which images are attached is configuration.
-    uint32_t state_version() const override { return 1; }
+    uint32_t state_version() const override { return 2; }
     void describe_state(StateList& out) override;
     void post_load() override;  // checks the loaded positions against the buffers, sets INTRQ
+
+    // The bus master of this channel (null: none, DMA commands abort as on a PIO-only board).
+    void set_bus_master(AtaBusMaster* bm) { bm_ = bm; }
+    // The bus master was started: a DMA command waiting for it moves its data now.
+    void dma_ready();
+    // Whether a DMA command waits for (or is moving data through) the bus master.
+    bool dma_pending() const { return xfer_ == Xfer::DmaIn || xfer_ == Xfer::DmaOut || xfer_ == Xfer::PacketDma; }
 
     // Attaches (or with null detaches) the disk of unit 0 (master) or 1 (slave); with `cdrom`
     // the unit is an ATAPI CD-ROM drive reading the image as 2048-byte blocks.
@@ -68,6 +92,10 @@ public:
     IrqLine irq;  // INTRQ: IRQ 14 or 15
 
 private:
+    // What the data port or the bus master moves now. DMA transfers: DmaIn (a disk read, to
+    // memory), DmaOut (a disk write), PacketDma (a packet command's data-in); buf_ holds the
+    // chunk being moved, buf_pos_ how much of it has moved.
+    enum class Xfer : uint8_t { None, PioIn, ReadSectors, WriteSectors, PacketCmd, PacketIn, DmaIn, DmaOut, PacketDma };
     struct Drive {
         BlockDevice* disk = nullptr;
         std::unique_ptr<AtapiCdrom> cd;       // set: the unit is an ATAPI CD-ROM drive on `disk`
@@ -77,6 +105,9 @@ private:
         uint8_t multiple = 0;                 // sectors per block for READ/WRITE MULTIPLE (0: disabled)
         uint16_t heads = 16, spt = 63;        // current logical geometry (INITIALIZE DEVICE PARAMETERS)
         bool write_cache = true;
+        // The transfer modes SET FEATURES selected (ATA-6 8.37.11): the PIO mode (0-4) and the
+        // DMA mode, 20h-22h multiword DMA 0-2, 40h-45h Ultra DMA 0-5, 0 none.
+        uint8_t pio_mode = 0, dma_mode = 0;
         // Derived from the disk.
         uint16_t default_cyls = 0, default_heads = 16, default_spt = 63;
     };
@@ -103,19 +134,28 @@ private:
     void run_packet();
     void next_packet_block();
     void packet_done(bool good);
+    // DMA.
+    void start_dma(Xfer kind, uint64_t lba, uint32_t count);
+    void run_dma();
+    bool next_dma_chunk();
+    static bool valid_dma_mode(uint8_t m) { return m == 0 || (m >= 0x20 && m <= 0x22) || (m >= 0x40 && m <= 0x45); }
+    static void set_dma_words(std::array<uint16_t, 256>& w, uint8_t dma_mode);
+    static bool set_transfer_mode(Drive& d, uint8_t mode);
 
     const char* name_;
     uint16_t cmd_base_, ctl_port_;
     unsigned index_;
     const Tracer* tracer_;
     OnceLog log_;
+    AtaBusMaster* bm_ = nullptr;
     std::array<Drive, 2> drives_{};
     // State: the task file (shared by both devices, as the writes reach both), control, the transfer.
     uint8_t feature_[2] = {}, count_[2] = {}, lba_low_[2] = {}, lba_mid_[2] = {}, lba_high_[2] = {};  // [0] current, [1] previous (HOB)
     uint8_t device_ = 0xA0;
     uint8_t control_ = 0;
     bool irq_pending_ = false;
-    enum class Xfer : uint8_t { None, PioIn, ReadSectors, WriteSectors, PacketCmd, PacketIn } xfer_ = Xfer::None;
+    bool loading_ = false;  // post_load is setting INTRQ from a loaded state
+    Xfer xfer_ = Xfer::None;
     uint64_t xfer_lba_ = 0;        // next sector to read or write
     uint32_t xfer_left_ = 0;       // sectors still to move after the current block
     uint32_t xfer_block_ = 1;      // sectors per DRQ block
@@ -130,6 +170,7 @@ private:
         return reply_read_blocks_ ? uint64_t(reply_read_blocks_) * AtapiCdrom::kBlockSize : reply_len_;
     }
     uint8_t packet_[12] = {};
+    bool packet_dma_ = false;      // the PACKET command asked for DMA (features bit 0)
     uint64_t reply_read_lba_ = 0;
     uint32_t reply_read_blocks_ = 0;
     uint8_t reply_data_[kMaxReply] = {};

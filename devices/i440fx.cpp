@@ -49,6 +49,14 @@ void I440fxHost::config_written(uint8_t offset, unsigned size) {
     if (on_map_change) on_map_change();
 }
 
+void I440fxHost::post_load() {
+    // D_LCK is the only thing that changes a mask after power-on; the power-on mask otherwise.
+    wmask_[kSmram] = (config_[kSmram] & kSmramDLck) ? uint8_t(kSmramDCls) : uint8_t(kSmramDOpen | kSmramDCls | kSmramDLck | kSmramGSmrame);
+    for (unsigned i = 0; i < 7; ++i) map_regs_[i] = config_[kPam0 + i];
+    map_regs_[7] = config_[kSmram];
+    if (on_map_change) on_map_change();
+}
+
 I440fxHost::PamAccess I440fxHost::pam(uint32_t addr) const {
     uint8_t field;
     if (addr < 0xC0000 || addr > 0xFFFFF) return {true, true};  // not under PAM: plain DRAM

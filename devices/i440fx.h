@@ -30,6 +30,8 @@ public:
 
     // Called after a write changed a PAM register or SMRAM (the memory map must follow).
     std::function<void()> on_map_change;
+    // After a load: the SMRAM lock (which decides what software may write) and the memory map.
+    void post_load() override;
 
 protected:
     void init_config() override;

@@ -5,7 +5,10 @@ namespace xlat {
 void IoApic::reset() {
     select_ = 0;
     id_ = 0;
-    pins_ = 0;
+    // pins_ stays: the inputs are wires that other devices drive, and a reset of this chip does
+    // not change their levels. A level-triggered input still high across a machine reset must
+    // interrupt once its entry is programmed and unmasked again (as the 8259s, which keep their
+    // input levels too); a device that lowers its line at reset tells the wire itself.
     // Every entry masked after reset (82093AA datasheet 3.2.4).
     for (uint64_t& e : redir_) e = kMasked;
 }

@@ -64,7 +64,7 @@ private:
     // State.
     uint32_t select_ = 0;
     uint32_t id_ = 0;
-    uint32_t pins_ = 0;  // input levels as the wires carry them
+    uint32_t pins_ = 0;  // input levels as the wires carry them (kept over reset())
     uint64_t redir_[kPins] = {};
 };
 

@@ -47,22 +47,28 @@ enum PciCommand : uint16_t {
 
 enum class BarKind : uint8_t { None, Io, Mem32, Mem32Prefetch };
 
-class PciFunction {
+// A function is a Device for its state list (the configuration space; derived functions add
+// their own registers); its registers are reached through PciBus, not through a bus window.
+class PciFunction : public Device {
 public:
     // class_code: class << 16 | subclass << 8 | programming interface.
     PciFunction(const char* name, uint16_t vendor, uint16_t device, uint8_t revision, uint32_t class_code,
                 bool multifunction = false);
-    virtual ~PciFunction() = default;
     PciFunction(const PciFunction&) = delete;
     PciFunction& operator=(const PciFunction&) = delete;
 
-    const char* name() const { return name_; }
+    const char* name() const override { return name_; }
     void set_tracer(const Tracer* t) { log_.set_tracer(t); }
     // Accesses of 1, 2 or 4 bytes; an access past offset 0xFF reads 0xFF bytes / drops bytes.
     uint32_t config_read(uint8_t offset, unsigned size);
     void config_write(uint8_t offset, unsigned size, uint32_t value);
     // Back to the power-on configuration (derived classes also reset their other state).
-    virtual void reset();
+    void reset() override;
+    // The state list: the 256 bytes of configuration space as software sees them (what the
+    // masks allow is fixed by the function's kind). Derived functions add their registers and
+    // rebuild what the loaded bytes imply (mappings, routes) in post_load.
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override { out.bytes("config", config_.data(), uint32_t(config_.size())); }
 
     // A BAR's current base address (type bits masked off), and whether the function decodes it
     // (the command register's I/O or memory enable is set and the BAR is defined).
@@ -150,6 +156,9 @@ public:
     void io_write(uint16_t port, unsigned size, uint32_t value) override;
     uint32_t config_address() const { return address_; }
     PortDevice* isa_ports = nullptr;
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override { out.u32("config_address", address_); }
+    void post_load() override { address_ &= 0x80FFFFFCu; }
 
 private:
     PciBus& bus_;

@@ -38,6 +38,11 @@ void Piix3Isa::config_written(uint8_t offset, unsigned size) {
     if (offset == 0x70) log_.unimplemented(name(), "motherboard IRQ route (MBIRQ0) register", offset);
 }
 
+void Piix3Isa::describe_state(StateList& out) {
+    PciFunction::describe_state(out);
+    out.u8("rcr", rcr.rcr_);
+}
+
 int Piix3Isa::pirq_route(unsigned pirq) const {
     const uint8_t r = config_[0x60 + (pirq & 3)];
     if (r & 0x80) return -1;
@@ -86,6 +91,30 @@ void Piix3Isa::ResetControl::io_write(uint16_t port, unsigned size, uint32_t val
 
 // ---- PIIX3 function 1: IDE ----
 
+Piix3Ide::Piix3Ide(IoBus* io, DmaTarget* dma, const Tracer* tracer)
+    : PciFunction("piix3-ide", 0x8086, 0x7010, 0x00, 0x010180),
+      bm{IdeBusMaster("ide0-bm", dma, [this] { return may_master(); }, tracer),
+         IdeBusMaster("ide1-bm", dma, [this] { return may_master(); }, tracer)},
+      io_(io) {
+    reset();
+}
+
+Piix3Ide::~Piix3Ide() {
+    if (io_ && mapped_base_) io_->release(mapped_base_, 16, &bm_io);
+}
+
+void Piix3Ide::connect(AtaChannel& primary, AtaChannel& secondary) {
+    bm[0].attach(&primary);
+    bm[1].attach(&secondary);
+}
+
+void Piix3Ide::reset() {
+    PciFunction::reset();
+    bm[0].reset();
+    bm[1].reset();
+    remap();
+}
+
 void Piix3Ide::init_config() {
     // Programming interface 80h: bus-master capable, both channels in compatibility (legacy)
     // mode at 1F0h/3F6h and 170h/376h, not switchable to native mode.
@@ -100,8 +129,61 @@ void Piix3Ide::init_config() {
 }
 
 void Piix3Ide::config_written(uint8_t offset, unsigned size) {
-    if (offset <= kPciBar0 + 4 * 4 + 3 && offset + size > kPciBar0 + 4 * 4 && bar_address(4) != 0)
-        log_.unimplemented(name(), "bus-master IDE registers (BAR4)", 0x20);
+    const unsigned end = offset + size;
+    const bool bar4 = offset < kPciBar0 + 4 * 4 + 4 && end > kPciBar0 + 4 * 4;
+    const bool command = offset < kPciCommand + 2 && end > kPciCommand;
+    if (bar4 || command) remap();
+    // Bus master enable turned on: a transfer that waited for it goes on.
+    if (command && may_master()) {
+        bm[0].master_enabled();
+        bm[1].master_enabled();
+    }
+}
+
+void Piix3Ide::remap() {
+    // The BAR decodes when I/O space is enabled and firmware gave it an address (PCI 3.0
+    // section 6.2.2; 0 is no address).
+    const uint16_t base = bar_enabled(4) ? uint16_t(bar_address(4)) : 0;
+    if (base == mapped_base_) return;
+    if (io_ && mapped_base_) io_->release(mapped_base_, 16, &bm_io);
+    mapped_base_ = 0;
+    if (!io_ || !base) return;
+    bool free = true;
+    for (unsigned p = base; p < base + 16u; ++p) free &= io_->owner(uint16_t(p)) == nullptr;
+    if (free) {
+        claim_ports(*io_, base, 16, &bm_io);
+        mapped_base_ = base;
+    } else {
+        log_.unimplemented(name(), "BMIBA over ports owned by another device", base);
+    }
+}
+
+void Piix3Ide::describe_state(StateList& out) {
+    PciFunction::describe_state(out);
+    bm[0].describe_state(out, "bm0.");
+    bm[1].describe_state(out, "bm1.");
+}
+
+void Piix3Ide::post_load() {
+    bm[0].post_load();
+    bm[1].post_load();
+    remap();
+}
+
+uint32_t Piix3Ide::BmIo::io_read(uint16_t port, unsigned size) {
+    uint32_t v = 0;
+    for (unsigned i = 0; i < size; ++i) {
+        const unsigned off = unsigned(port + i - ide_.mapped_base_) & 15;
+        v |= uint32_t(ide_.bm[off >> 3].read(off & 7)) << (8 * i);
+    }
+    return v;
+}
+
+void Piix3Ide::BmIo::io_write(uint16_t port, unsigned size, uint32_t value) {
+    for (unsigned i = 0; i < size; ++i) {
+        const unsigned off = unsigned(port + i - ide_.mapped_base_) & 15;
+        ide_.bm[off >> 3].write(off & 7, uint8_t(value >> (8 * i)));
+    }
 }
 
 // ---- PIIX4 function 3: power management ----
@@ -124,6 +206,18 @@ void Piix4Pm::reset() {
     timer_epoch_ = 0;
     update_sci();
     remap();
+}
+
+void Piix4Pm::describe_state(StateList& out) {
+    PciFunction::describe_state(out);
+    out.u16("pmsts", pmsts_).u16("pmen", pmen_).u16("pmcntrl", pmcntrl_)
+        .u64("timer_origin_ns", timer_origin_ns_).u64("timer_epoch", timer_epoch_)
+        .u8("apmc", apm.apmc_).u8("apms", apm.apms_);
+}
+
+void Piix4Pm::post_load() {
+    remap();
+    update_sci();
 }
 
 void Piix4Pm::init_config() {

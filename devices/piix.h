@@ -3,7 +3,8 @@
 //   Piix3Isa       device 1 function 0 (8086:7000): the PCI-to-ISA bridge, its PIRQ router
 //                  (registers 60h-63h) and the reset control register at port 0xCF9
 //   Piix3Ide       device 1 function 1 (8086:7010): the IDE controller in legacy mode (the ATA
-//                  channels themselves are devices/ata.h)
+//                  channels themselves are devices/ata.h) with its bus master (BMIBA, BAR4:
+//                  devices/ide_bmdma.h)
 //   Piix4Pm        device 1 function 3 (8086:7113): power management: the ACPI PM1 registers and
 //                  PM timer at PMBA, the APM control port 0xB2, sleep control (S5: power off),
 //                  and the ACPI hotplug registers of QEMU's PIIX4 (GPE0 block, PCI and CPU
@@ -12,7 +13,10 @@
 #pragma once
 #include <functional>
 
+#include "devices/ata.h"
+#include "devices/ide_bmdma.h"
 #include "devices/pci.h"
+#include "memory/dma.h"
 #include "memory/irq.h"
 
 namespace xlat {
@@ -40,11 +44,18 @@ public:
         void reset() override { rcr_ = 0; }
 
     private:
+        friend class Piix3Isa;
         Piix3Isa& isa_;
         uint8_t rcr_ = 0;  // state: SRST (bit 1); RCPU reads back as written
     };
     ResetControl rcr;
     std::function<void(bool hard)> on_reset;
+
+    // The configuration space and the reset control register; the PIRQ inputs are wires the
+    // other functions drive, and post_load routes them again.
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override;
+    void post_load() override { update_irqs(); }
 
 protected:
     void init_config() override;
@@ -59,13 +70,45 @@ private:
 
 class Piix3Ide : public PciFunction {
 public:
-    Piix3Ide() : PciFunction("piix3-ide", 0x8086, 0x7010, 0x00, 0x010180) { reset(); }
+    // io: where BMIBA's 16 ports are claimed when firmware enables them; dma: guest memory for
+    // the bus masters (null for either: no bus-master registers / every transfer fails).
+    explicit Piix3Ide(IoBus* io = nullptr, DmaTarget* dma = nullptr, const Tracer* tracer = nullptr);
+    ~Piix3Ide() override;
+    void reset() override;
+    // The channels the two bus masters serve (primary, secondary).
+    void connect(AtaChannel& primary, AtaChannel& secondary);
     // IDETIM bit 15 (IDE decode enable) of channel 0 (primary) or 1 (secondary).
     bool channel_decode(unsigned ch) const { return config16(uint8_t(0x40 + 2 * ch)) & 0x8000; }
+    // Where the bus-master registers are claimed, or 0 when they are not.
+    uint16_t bm_io_base() const { return mapped_base_; }
+
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override;
+    void post_load() override;
+
+    IdeBusMaster bm[2];
+    // The 16 ports at BMIBA: bytes 0-7 the primary channel's bus master, 8-15 the secondary's.
+    class BmIo : public PortDevice {
+    public:
+        explicit BmIo(Piix3Ide& ide) : ide_(ide) {}
+        const char* name() const override { return "piix3-bmide"; }
+        uint32_t io_read(uint16_t port, unsigned size) override;
+        void io_write(uint16_t port, unsigned size, uint32_t value) override;
+
+    private:
+        Piix3Ide& ide_;
+    };
+    BmIo bm_io{*this};
 
 protected:
     void init_config() override;
     void config_written(uint8_t offset, unsigned size) override;
+
+private:
+    void remap();
+    bool may_master() const { return config16(kPciCommand) & kPciCmdMaster; }
+    IoBus* io_;
+    uint16_t mapped_base_ = 0;  // derived: where bm_io is claimed
 };
 
 class Piix4Pm : public PciFunction {
@@ -92,6 +135,12 @@ public:
     uint32_t pm_timer() const;
     // Where the PM block is mapped, or 0 when it is not.
     uint16_t pm_io_base() const { return mapped_base_; }
+
+    // The configuration space, the PM1 registers, the timer's origin and the APM ports (the
+    // hotplug registers keep their own list).
+    uint32_t state_version() const override { return 1; }
+    void describe_state(StateList& out) override;
+    void post_load() override;
 
     IrqLine sci;                       // the SCI (ISA IRQ 9 on this board)
     std::function<void()> power_off;   // SLP_EN with SLP_TYP 0 (soft off, S5)
@@ -120,6 +169,7 @@ public:
         void reset() override { apmc_ = apms_ = 0; }
 
     private:
+        friend class Piix4Pm;
         Piix4Pm& pm_;
         uint8_t apmc_ = 0, apms_ = 0;  // state
     };

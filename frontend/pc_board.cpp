@@ -5,7 +5,7 @@
 namespace xlat {
 
 PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, Disks disks_, SerialOut serial, PcBoardHooks hooks)
-    : hooks_(std::move(hooks)), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer),
+    : hooks_(std::move(hooks)), piix3_ide(&io, &dma, &tracer), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer),
       disks(std::move(disks_)), ide0("ide0", 0x1F0, 0x3F6, 0, &tracer), ide1("ide1", 0x170, 0x376, 1, &tracer),
       com1("com1", 0x3F8, clock, serial[0]), com2("com2", 0x2F8, clock, serial[1]),
       com3("com3", 0x3E8, clock, serial[2]), com4("com4", 0x2E8, clock, serial[3]), kbc(&tracer), hpet(clock, &tracer),
@@ -42,6 +42,7 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, D
     claim_ports(io, 0x3F6, 1, &ide0);
     claim_ports(io, 0x170, 8, &ide1);
     claim_ports(io, 0x376, 1, &ide1);
+    piix3_ide.connect(ide0, ide1);  // the bus masters at BMIBA, once firmware maps them
     for (Uart16550* u : {&com1, &com2, &com3, &com4}) claim_ports(io, u->base(), 8, u);
     claim_ports(io, 0x60, 1, &kbc);
     claim_ports(io, 0x64, 1, &kbc);

@@ -5,7 +5,8 @@
 //   0xCF9            PIIX3 reset control           0xB2-0xB3   APM control and status
 //   0xAFE0-0xAFE3, 0xAE00-0xAE13, 0xAF00-0xAF1F   QEMU's ACPI GPE0 block, PCI and CPU hotplug
 //   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings)
-//   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15)
+//   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15); their bus masters
+//                                              at the PIIX3 IDE function's BMIBA (BAR4)
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3, shared)
 //   PIRQA-D: through the PIIX3 router to ISA IRQs, and to I/O APIC inputs 16-19
 //   0xFED00000-0xFED003FF                      the HPET (legacy replacement: IRQ 0 and 8)
@@ -106,7 +107,9 @@ public:
     // and the I/O APIC.
     void connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic);
     // The board's devices that carry state lists (save, load, compare two machines).
-    std::vector<Device*> stateful_devices() { return {&fw_cfg, &kbc, &ide0, &ide1, &piix4_pm.acpi_hotplug, &hpet}; }
+    std::vector<Device*> stateful_devices() {
+        return {&fw_cfg, &kbc, &ide0, &ide1, &piix4_pm.acpi_hotplug, &pci_host, &i440fx, &piix3, &piix3_ide, &piix4_pm, &hpet};
+    }
     // The ISA IRQ lines (0-15), for the devices the machine wires itself (PIT, RTC).
     IrqSink& isa_irqs() { return isa_irqs_; }
     // Puts the std VGA in slot 2 (QEMU's place for it), with `rom` (the VGA BIOS) as its

@@ -4,8 +4,9 @@
 // 4 GiB) is refused as a whole and nothing is copied. Device DMA does not go through the A20
 // gate, which only masks the CPU's addresses.
 //
-// Minimal on purpose: no MMIO targets (device-to-device DMA), and no report of writes to pages
-// that hold translated code yet; `on_write` is where the block cache will listen.
+// Minimal on purpose: no MMIO targets (device-to-device DMA). Writes are reported to PhysMem as
+// any writer's are (PhysMem::wrote), so the translated blocks of a page a device overwrites
+// are dropped; `on_write` tells a listener of its own (a test) besides.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -38,6 +39,7 @@ public:
     [[nodiscard]] bool write(uint64_t addr, const void* src, size_t len) {
         if (!in_ram(addr, len)) return false;
         copy(addr, const_cast<uint8_t*>(static_cast<const uint8_t*>(src)), len, true);
+        phys_.wrote(uint32_t(addr), len);
         if (on_write && len) on_write(addr, len);
         return true;
     }
@@ -47,6 +49,7 @@ public:
         while (len) {
             const size_t chunk = std::min<size_t>(len, kPageSize - (addr & (kPageSize - 1)));
             std::memset(phys_.page(uint32_t(addr)).host + (addr & (kPageSize - 1)), value, chunk);
+            phys_.wrote(uint32_t(addr), chunk);
             if (on_write) on_write(addr, chunk);
             addr += chunk;
             len -= chunk;
@@ -54,7 +57,7 @@ public:
         return true;
     }
 
-    // Told about every range a device wrote (the block cache will drop translations there).
+    // Told about every range a device wrote (after PhysMem was).
     std::function<void(uint64_t addr, uint64_t len)> on_write;
 
 private:

@@ -336,7 +336,7 @@ TEST_CASE("local APIC in the machine: CPUID reports it, WRMSR moves it, its time
     CHECK(m.phys.read(0x80030, 4) == 0);
 }
 
-TEST_CASE("I/O APIC: a reset returns it to power-on: entries masked, no remote IRR, every input low", "[apic][ioapic]") {
+TEST_CASE("I/O APIC: a reset returns it to power-on (entries masked, no remote IRR) and keeps its input levels", "[apic][ioapic]") {
     Rig r;
     r.wr(0xF0, 0x1FF);
     // Before: ID 5, input 2 (edge) and input 11 (level, active high) held high, 11 with remote IRR.
@@ -354,15 +354,22 @@ TEST_CASE("I/O APIC: a reset returns it to power-on: entries masked, no remote I
     CHECK(r.io_rd(0x00) == 0);
     for (unsigned pin = 0; pin < IoApic::kPins; ++pin) CHECK(r.ioapic.entry(pin) == IoApic::kMasked);
     CHECK(save_state(r.ioapic) != before);
+    // The inputs are wires the devices drive, and the reset did not lower them: a fresh chip
+    // that saw the same two inputs rise has the same state.
     IoApic fresh;
-    CHECK(save_state(r.ioapic) == save_state(fresh));  // the input levels too
-    // The inputs read low now: unmasking the level entry sends nothing until input 11 rises,
-    // and input 2 going high is a rising edge again.
+    fresh.set_irq(2, true);
+    fresh.set_irq(11, true);
+    CHECK(save_state(r.ioapic) == save_state(fresh));
+    // Unmasking the level entry whose input is still high interrupts at once; the edge input
+    // held high sends nothing until it falls and rises again.
     r.io_wr(0x10 + 2 * 11, IoApic::kLevel | 0x61);
+    r.ioapic.set_irq(11, false);  // the handler quiets the device before its EOI
+    CHECK(r.take() == 0x61);
     r.io_wr(0x10 + 2 * 2, 0x30);
     CHECK_FALSE(r.apic.intr());
     r.ioapic.set_irq(2, true);
+    CHECK_FALSE(r.apic.intr());
+    r.ioapic.set_irq(2, false);
+    r.ioapic.set_irq(2, true);
     CHECK(r.take() == 0x30);
-    r.ioapic.set_irq(11, true);
-    CHECK(r.take() == 0x61);
 }

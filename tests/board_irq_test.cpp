@@ -1,9 +1,12 @@
 // The board's interrupt wiring (frontend/pc_board.*), seen at the controllers of a whole machine:
 // a PCI function's INTx# reaches I/O APIC input 16 + PIRQ as well as the ISA IRQ the PIIX3 router
-// picks, and COM3/COM4 share IRQ 4/3 with COM1/COM2 (the line is high while either drives it).
+// picks, COM3/COM4 share IRQ 4/3 with COM1/COM2 (the line is high while either drives it), and a
+// level-triggered line still high across a machine reset reaches the I/O APIC as the 8259s.
 #include <catch2/catch.hpp>
 
+#include "devices/ioapic.h"
 #include "devices/pci.h"
+#include "memory/irq.h"
 #include "test_machine.h"
 
 using namespace xlat;
@@ -77,4 +80,28 @@ TEST_CASE("board irqs: COM3 and COM4 share IRQ 4 and 3 with COM1 and COM2", "[de
     CHECK((irr() & 0x08) != 0);
     enable(0x2F8, false);
     CHECK((irr() & 0x08) == 0);
+}
+
+TEST_CASE("board irqs: a level-triggered ISA line still high across a machine reset interrupts through the I/O APIC again", "[device]") {
+    Machine m(small_config());
+    // A device the machine does not reset (an external card's line) holds IRQ 10 high, level.
+    IrqLine card;
+    card.connect(&m.board.isa_irqs(), 10);
+    set_redir(m, 10, 0x50 | kLevel);
+    card.raise();
+    REQUIRE((redir(m, 10) & kRemoteIrr) != 0);
+    m.reset();
+    // The guest programs the I/O APIC again after the reset (every entry came back masked):
+    // the input is still high, so the message goes out at once, as on the 8259.
+    CHECK(redir(m, 10) == IoApic::kMasked);
+    m.io.write(0x4D1, 1, 0x04);  // ELCR: IRQ 10 level-triggered
+    CHECK((m.pic_slave->irr() & 0x04) != 0);
+    set_redir(m, 10, 0x50 | kLevel);
+    CHECK((redir(m, 10) & kRemoteIrr) != 0);
+    // It goes low and high again like any line.
+    card.lower();
+    m.ioapic->eoi(0x50);  // the local APIC's EOI broadcast for the vector
+    CHECK((redir(m, 10) & kRemoteIrr) == 0);
+    card.raise();
+    CHECK((redir(m, 10) & kRemoteIrr) != 0);
 }

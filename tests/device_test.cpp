@@ -202,7 +202,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
 }
 
-TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug registers and HPET carried into a fresh machine go on the same", "[device]") {
+TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug registers, PCI functions and HPET carried into a fresh machine go on the same", "[device]") {
     Machine a(small_config());
     // fw_cfg: the signature selected, two of its bytes read. 8042: interrupts on, the keyboard
     // asked to identify (its two-byte answer waits in the queue behind the ACK), A20 off through
@@ -222,6 +222,27 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug reg
     // The PIIX4's ACPI hotplug registers: two GPEs enabled, a hotplug bus selected.
     a.io.write(0xAFE2, 2, 0x0006);
     a.io.write(0xAE10, 4, 1);
+    // PCI configuration space, as firmware and a driver program it: the i440FX's PAM1 sends
+    // 0xC0000-0xC7FFF to RAM both ways (RAM itself is not device state: the copy shows it by
+    // keeping what is written there), the
+    // PIIX3's PIRQA routed to IRQ 10 and its reset control's SRST bit, the IDE function's
+    // BMIBA at 0xC000 with I/O and bus mastering on and a PRD table pointer and drive 0's DMA
+    // capable bit in its primary bus master, the PM function's PM block at 0xB000 with two
+    // PM1 enable bits. CONFIG_ADDRESS is left at the PM function's register 80h.
+    auto cfg_write = [&](unsigned dev, unsigned fn, unsigned off, unsigned size, uint32_t v) {
+        a.io.write(0xCF8, 4, 0x80000000u | dev << 11 | fn << 8 | (off & 0xFC));
+        a.io.write(uint16_t(0xCFC + (off & 3)), size, v);
+    };
+    cfg_write(0, 0, 0x5A, 1, 0x33);
+    cfg_write(1, 0, 0x60, 1, 0x0A);
+    a.io.write(0xCF9, 1, 0x02);
+    cfg_write(1, 1, 0x20, 4, 0xC001);
+    cfg_write(1, 1, 0x04, 2, 0x0005);
+    a.io.write(0xC004, 4, 0x00123450);
+    a.io.write(0xC002, 1, 0x20);
+    cfg_write(1, 3, 0x40, 4, 0xB001);
+    cfg_write(1, 3, 0x80, 1, 0x01);
+    a.io.write(0xB002, 2, 0x0120);
     // The HPET, halted: its counter set, timer 0 a level-triggered one-shot on input 2.
     a.phys.write(0xFED000F0, 4, 0x5678);
     a.phys.write(0xFED00100, 4, 0x0006 | 2u << 9);
@@ -229,6 +250,8 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug reg
 
     Machine b(small_config());
     REQUIRE(b.phys.a20());
+    b.phys.write(0xC0010, 1, 0x5A);
+    REQUIRE(b.phys.read(0xC0010, 1) != 0x5A);  // to the PCI side: nothing keeps it
     const auto from = a.board.stateful_devices(), to = b.board.stateful_devices();
     REQUIRE(from.size() == to.size());
     for (size_t i = 0; i < from.size(); ++i) {
@@ -246,6 +269,16 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug reg
         CHECK(m->io.read(0x60, 1) == 0x83);
         CHECK(m->io.read(0xAFE2, 2) == 0x0006);
         CHECK(m->io.read(0xAE10, 4) == 1);
+        CHECK(m->io.read(0xCF8, 4) == 0x80000B80u);
+        m->phys.write(0xC0010, 1, 0x5A);
+        CHECK(m->phys.read(0xC0010, 1) == 0x5A);  // shadow RAM
+        CHECK(m->io.read(0xCF9, 1) == 0x02);
+        CHECK(m->board.piix3.pirq_route(0) == 10);
+        CHECK(m->board.piix3_ide.bm_io_base() == 0xC000);
+        CHECK(m->io.read(0xC004, 4) == 0x00123450);
+        CHECK(m->io.read(0xC002, 1) == 0x20);
+        CHECK(m->board.piix4_pm.pm_io_base() == 0xB000);
+        CHECK(m->io.read(0xB002, 2) == 0x0120);
         CHECK(m->phys.read(0xFED000F0, 4) == 0x5678);
         CHECK((m->phys.read(0xFED00100, 4) & 0x3FFF) == (0x0036 | 2u << 9));  // with the periodic and 64-bit capabilities
         CHECK(m->phys.read(0xFED00108, 4) == 0x9000);

@@ -253,17 +253,33 @@ TEST_CASE("ata: SET MULTIPLE MODE, READ and WRITE MULTIPLE, SET FEATURES", "[dev
     for (unsigned i = 0; i < 6; ++i) CHECK(file_sector(path, 200 + i) == std::vector<uint8_t>(512, 0x5A));
     CHECK(file_sector(path, 206) == pattern(206));
 
-    // IDENTIFY shows the multiple setting; SET FEATURES takes a PIO mode, refuses UDMA.
+    // IDENTIFY shows the multiple setting; SET FEATURES takes a PIO mode and the DMA modes that
+    // IDENTIFY offers (multiword 0-2, Ultra 0-5: words 63 and 88 show the one selected), and
+    // refuses Ultra DMA 6 and the obsolete single-word DMA.
     r.io.write(0x1F7, 1, 0xEC);
-    CHECK(word(r.read_block(1), 59) == 0x0104);
-    r.io.write(0x1F1, 1, 0x03);
-    r.io.write(0x1F2, 1, 0x0C);  // PIO mode 4
-    r.io.write(0x1F7, 1, 0xEF);
-    CHECK(r.status() == (AtaChannel::kDrdy | AtaChannel::kDsc));
-    r.io.write(0x1F1, 1, 0x03);
-    r.io.write(0x1F2, 1, 0x45);  // UDMA mode 5
-    r.io.write(0x1F7, 1, 0xEF);
-    CHECK(r.status() & AtaChannel::kErr);
+    std::vector<uint8_t> id = r.read_block(1);
+    CHECK(word(id, 59) == 0x0104);
+    CHECK(word(id, 63) == 0x0007);  // nothing selected after power-on
+    CHECK(word(id, 88) == 0x003F);
+    auto set_mode = [&](uint8_t mode) {
+        r.io.write(0x1F1, 1, 0x03);
+        r.io.write(0x1F2, 1, mode);
+        r.io.write(0x1F7, 1, 0xEF);
+        return r.status();
+    };
+    auto mode_words = [&] {
+        r.io.write(0x1F7, 1, 0xEC);
+        const std::vector<uint8_t> w = r.read_block(1);
+        return std::make_pair(word(w, 63), word(w, 88));
+    };
+    CHECK(set_mode(0x0C) == (AtaChannel::kDrdy | AtaChannel::kDsc));  // PIO mode 4
+    CHECK(set_mode(0x22) == (AtaChannel::kDrdy | AtaChannel::kDsc));  // multiword DMA 2
+    CHECK(mode_words() == std::make_pair(uint16_t(0x0407), uint16_t(0x003F)));
+    CHECK(set_mode(0x45) == (AtaChannel::kDrdy | AtaChannel::kDsc));  // Ultra DMA 5
+    CHECK(mode_words() == std::make_pair(uint16_t(0x0007), uint16_t(0x203F)));
+    CHECK(set_mode(0x46) & AtaChannel::kErr);
+    CHECK(set_mode(0x10) & AtaChannel::kErr);
+    CHECK(mode_words() == std::make_pair(uint16_t(0x0007), uint16_t(0x203F)));  // unchanged
     r.io.write(0x1F7, 1, 0xB0);  // SMART: not implemented, aborted
     CHECK(r.io.read(0x1F1, 1) == AtaChannel::kAbrt);
 }

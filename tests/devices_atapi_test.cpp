@@ -137,7 +137,9 @@ TEST_CASE("atapi: IDENTIFY PACKET DEVICE", "[devices][atapi]") {
     std::string model;
     for (unsigned i = 27; i < 47; ++i) model += {char(w[i] >> 8), char(w[i] & 0xFF)};
     CHECK(model.substr(0, 12) == "XLAT CD-ROM ");
-    CHECK((w[49] & 0x0300) == 0x0200);  // LBA, no DMA
+    CHECK((w[49] & 0x0300) == 0x0300);  // LBA, DMA
+    CHECK(w[63] == 0x0007);             // multiword DMA 0-2, none selected
+    CHECK(w[88] == 0x003F);             // Ultra DMA 0-5, none selected
     CHECK((w[82] & 0x0010) != 0);       // the PACKET feature set
     uint8_t sum = 0;
     for (uint16_t x : w) sum = uint8_t(sum + (x & 0xFF) + (x >> 8));
@@ -289,7 +291,7 @@ TEST_CASE("atapi: the commands an El Torito boot and Linux's sr driver send", "[
     CHECK(r.packet({0xBD, 0, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0}).data.size() == 8);
 }
 
-TEST_CASE("atapi: PACKET with DMA is aborted; nIEN holds the interrupt", "[devices][atapi]") {
+TEST_CASE("atapi: PACKET with DMA on a channel without a bus master is aborted; nIEN holds the interrupt", "[devices][atapi]") {
     Rig r;
     r.io.write(0x171, 1, 0x01);  // DMA
     r.io.write(0x177, 1, 0xA0);

@@ -87,16 +87,23 @@ bool emit_incdec(Emitter& e, const Insn& in) {
     if (!operands_ok(e, in, 1)) return false;
     const unsigned n = in.size(0);
     const asmjit::InstId id = in.mnem() == ZYDIS_MNEMONIC_INC ? x86::Inst::kIdInc : x86::Inst::kIdDec;
+    // INC/DEC leave CF alone, on the host too: with the guest's CF in the host's first (one bt
+    // of r14), the host flags hold all six afterwards, so the capture is a plain `pop r14` and
+    // a Jcc after it (dec ecx / jnz) reads the host flags.
+    const bool cf_through = e.flags_cached() && e.live_flags(CF);
+    const uint32_t written = cf_through ? kArithFlags : (PF | AF | ZF | SF | OF);
     if (in.is_reg(0)) {
         e.load_reg(x86::eax, in.regv(0));
+        if (cf_through) e.load_cf();
         e.a.emit(id, sized(x86::eax, n));
-        e.capture_flags(PF | AF | ZF | SF | OF);
+        e.capture_flags(written);
         e.store_reg(in.regv(0), x86::eax);
     } else {
         e.ea();
         e.probe(n, true);
+        if (cf_through) e.load_cf();
         e.a.emit(id, host_mem(n));
-        e.capture_flags(PF | AF | ZF | SF | OF);
+        e.capture_flags(written);
     }
     return true;
 }

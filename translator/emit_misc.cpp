@@ -136,7 +136,7 @@ bool emit_loop(Emitter& e, const Insn& in) {
         a.test(sized(x86::eax, asz), sized(x86::eax, asz));
         a.jz(skip);
         if (m != ZYDIS_MNEMONIC_LOOP) {
-            a.test(Emitter::field(offsetof(CpuState, eflags), 4), int32_t(ZF));
+            e.test_flags(ZF);
             if (m == ZYDIS_MNEMONIC_LOOPE) a.jz(skip);
             else a.jnz(skip);
         }

@@ -13,8 +13,9 @@
 //
 // Registers: eax the original operand (zero-extended), edx the result, ecx the count (CL forms),
 // rbp the memory operand (emitter.h); ebx (free once the operand is probed) and ecx (once the
-// count is used) for the flag arithmetic, whose pieces are merged into CpuState::eflags one by
-// one (no other host register is scratch: the guest registers live there).
+// count is used) for the flag arithmetic, whose pieces are merged into the guest flags one by
+// one (Emitter::merge_flags, or_flags; no other host register is scratch: the guest registers
+// and flags live there).
 #include "cpu/flags.h"
 #include "cpu/table.h"
 #include "translator/emitter.h"
@@ -81,8 +82,6 @@ void of_left(x86::Assembler& a, unsigned w, const x86::Gp& t) {
     a.and_(t, 2);
     a.shl(t, 10);
 }
-
-void or_flags(Emitter& e, const x86::Gp& v32) { e.a.or_(Emitter::field(offsetof(CpuState, eflags), 4), v32); }
 
 // The count operand: an immediate (1 of D0/D1, or imm8) or CL. False for anything else.
 bool count_of(const Insn& in, unsigned i, bool& by_cl, unsigned& count) {
@@ -166,15 +165,15 @@ bool emit_shift(Emitter& e, const Insn& in) {
                 a.emit(k == Kind::Sar ? x86::Inst::kIdSar : x86::Inst::kIdShr, x86::rbx, cnt);
             }
             a.and_(x86::ebx, 1);
-            or_flags(e, x86::ebx);
+            e.or_flags(x86::ebx);
             if (k == Kind::Shl) {
                 of_left(a, w, x86::ebx);
-                or_flags(e, x86::ebx);
+                e.or_flags(x86::ebx);
             } else if (k == Kind::Shr) {  // OF = MSB of the operand
                 a.mov(x86::ebx, x86::eax);
                 a.shr(x86::ebx, w - 1);
                 a.shl(x86::ebx, 11);
-                or_flags(e, x86::ebx);
+                e.or_flags(x86::ebx);
             }  // Sar: OF = 0
         } else {
             // OF into ecx (the count is used), then everything at once.
@@ -195,7 +194,7 @@ bool emit_shift(Emitter& e, const Insn& in) {
                 a.mov(x86::ecx, x86::eax);
                 a.shr(x86::ecx, w - 1);
                 if (k == Kind::Ror) a.xor_(x86::ecx, x86::eax);
-                else a.xor_(x86::ecx, Emitter::field(offsetof(CpuState, eflags), 4));  // CF is bit 0
+                else a.emit(x86::Inst::kIdXor, x86::ecx, e.flags_operand());  // CF is bit 0, not yet merged
                 a.and_(x86::ecx, 1);
                 a.shl(x86::ecx, 11);
                 a.or_(x86::ebx, x86::ecx);

@@ -202,20 +202,26 @@ void Emitter::emit_store(uint8_t mask) {
 void Emitter::emit_load_all() {
     if (!regs_) return;
     for (unsigned i = 0; i < 8; ++i) a.mov(host_gpr(i), gpr_mem(i, 8));
+    if (fcache_) a.mov(x86::r14d, field(offsetof(CpuState, eflags), 4));
 }
 
 void Emitter::spill() {
+    settle_flags();
     emit_store(dirty_);
+    emit_flags_store();
     dirty_ = 0;
+    fdirty_ = false;
 }
 
 void Emitter::reload() {
     emit_load_all();
     dirty_ = 0;
+    fdirty_ = false;
+    ffix_ = host_ok_ = 0;
 }
 
 void Emitter::emit_call(HelperFn fn, const Insn* insn, uint32_t at) {
-    a.mov(x86::rdi, x86::r14);
+    a.lea(x86::rdi, x86::ptr(x86::r15, -cpu_disp_));  // Cpu*: CpuState is a member of Cpu
     a.mov(x86::rsi, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
     a.mov(x86::edx, asmjit::imm(at));
     a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(fn)));
@@ -286,9 +292,9 @@ void Emitter::probe(unsigned size, bool write) {
         const unsigned sr = unsigned(seg_pending_);
         seg_pending_ = -1;
         const int32_t ok_disp = int32_t(reinterpret_cast<const char*>(cpu.seg_ok() + sr) -
-                                        reinterpret_cast<const char*>(&cpu));
+                                        reinterpret_cast<const char*>(&cpu.s));
         const size_t seg = offsetof(CpuState, seg) + sr * sizeof(SegmentCache);
-        a.test(x86::byte_ptr(x86::r14, ok_disp), int32_t(1u << unsigned(write ? Access::Write : Access::Read)));
+        a.test(x86::byte_ptr(x86::r15, ok_disp), int32_t(1u << unsigned(write ? Access::Write : Access::Read)));
         a.jz(slow());
         a.lea(x86::rdx, x86::ptr(x86::rbx, int32_t(size - 1)));
         a.mov(x86::eax, field(seg + offsetof(SegmentCache, limit), 4));
@@ -342,48 +348,164 @@ uint32_t Emitter::live_flags(uint32_t written) const {
     return live & written;
 }
 
+// ---- the guest flags in r14 (docs/translator.md, "Guest flags in r14") ----
+//
+// Compile-time state, like the register cache's dirty set: fdirty_ (r14 may be newer than
+// CpuState::eflags), ffix_ (bits a `pop r14` took from the host where the interpreter's value is
+// 0: AF of the logic instructions; cleared lazily, so that a Jcc right after still finds the host
+// flags intact) and host_ok_ (the arithmetic flags the host FLAGS register holds as the guest's:
+// set by a capture, kept into the next instruction only when that one reads them first thing,
+// see host_flag_reader).
+
+void Emitter::emit_flags_fix() {
+    if (fcache_ && ffix_) a.and_(x86::r14d, int32_t(~ffix_));
+}
+
+void Emitter::settle_flags() {
+    if (!ffix_) return;
+    emit_flags_fix();
+    ffix_ = 0;
+    host_ok_ = 0;
+}
+
+void Emitter::emit_flags_store(bool force, const x86::Gp& scratch) {
+    if (fcache_ && (fdirty_ || force)) store_flags_code(scratch);
+}
+
+void Emitter::store_flags_code(const x86::Gp& scratch) {
+    // eflags ^= (eflags ^ r14) & arithmetic: r14's other bits are garbage (a pushfq's).
+    const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
+    a.mov(scratch, fl);
+    a.xor_(scratch, x86::r14d);
+    a.and_(scratch, int32_t(kArithFlags));
+    a.xor_(fl, scratch);
+}
+
+asmjit::Operand Emitter::flags_operand() const {
+    if (fcache_) return x86::r14d;
+    return field(offsetof(CpuState, eflags), 4);
+}
+
+void Emitter::test_flags(uint32_t mask) {
+    a.emit(x86::Inst::kIdTest, flags_operand(), asmjit::imm(int32_t(mask)));
+    host_ok_ = 0;
+}
+
 void Emitter::merge_flags(const x86::Gp& value32, uint32_t mask) {
+    host_ok_ = 0;
+    if (fcache_) {
+        a.and_(x86::r14d, int32_t(~mask));
+        a.or_(x86::r14d, value32);
+        ffix_ &= ~mask;
+        fdirty_ = true;
+        return;
+    }
     // eflags ^= (eflags ^ value) & mask: one read-modify-write of EFLAGS instead of an AND and
-    // an OR. Every flag-writing instruction goes through here, so the store-to-load forwarding
-    // between consecutive writers is a chain through the whole program; this halves its links.
+    // an OR (the flags in memory: --jit-disable regs).
     const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
     a.xor_(value32, fl);
     a.and_(value32, int32_t(mask));
     a.xor_(fl, value32);
 }
 
+void Emitter::or_flags(const x86::Gp& value32) {
+    host_ok_ = 0;
+    if (fcache_) {
+        a.or_(x86::r14d, value32);
+        fdirty_ = true;
+    } else {
+        a.or_(field(offsetof(CpuState, eflags), 4), value32);
+    }
+}
+
 void Emitter::capture_flags(uint32_t written, uint32_t clear) {
-    if (!live_flags(written)) return;
+    const uint32_t live = live_flags(written);
+    if (!fcache_) {
+        host_ok_ = 0;
+        if (!live) return;
+        a.pushfq();
+        a.pop(x86::rcx);
+        a.and_(x86::ecx, int32_t(written & ~clear));
+        merge_flags(x86::ecx, written);
+        return;
+    }
+    // Whatever is kept, the host flags are the guest's `written` ones now (those not written
+    // are the host's: a Jcc may not take them).
+    host_ok_ = written & ~clear;
+    ffix_ &= ~written;  // r14's values of these are stale (dead) or replaced below
+    if (!live) return;
+    fdirty_ = true;
+    if ((live_flags(kArithFlags) & ~written) == 0) {
+        // Every flag the instruction leaves alone is dead: r14 takes the host's six at once, and
+        // the host flags stay intact for a condition that follows.
+        a.pushfq();
+        a.pop(x86::r14);
+        ffix_ |= clear & live;
+        return;
+    }
     a.pushfq();
     a.pop(x86::rcx);
     a.and_(x86::ecx, int32_t(written & ~clear));
-    merge_flags(x86::ecx, written);
+    a.and_(x86::r14d, int32_t(~written));
+    a.or_(x86::r14d, x86::ecx);
+    host_ok_ = 0;
 }
 
-void Emitter::load_cf() { a.bt(field(offsetof(CpuState, eflags), 4), 0); }
+void Emitter::load_cf() {
+    if (fcache_ && (host_ok_ & CF) && !(disabled & kDisableFlags)) return;  // the host's CF is the guest's
+    a.emit(x86::Inst::kIdBt, flags_operand(), asmjit::imm(0));
+    host_ok_ = fcache_ ? CF : 0;  // bt leaves the others undefined
+}
+
+bool Emitter::host_flag_reader(const Insn& in) {
+    // The instructions whose emitters read the guest flags (cond(), load_cf()) before emitting
+    // anything that changes the host flags: Jcc rel, SETcc reg, CMOVcc reg, reg, ADC/SBB reg,
+    // reg/imm. Anything else (or one of these declining into a fallback call) settles r14 first.
+    const ZydisMnemonic m = in.mnem();
+    auto gpr = [&](unsigned i) { return in.is_reg(i) && is_gpr(in.regv(i)); };
+    switch (m) {
+    case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JLE:
+    case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JNLE:
+    case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JNP: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ:
+    case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JZ:
+        return in.nops() == 1 && in.is_imm(0);
+    case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_SETBE: case ZYDIS_MNEMONIC_SETL: case ZYDIS_MNEMONIC_SETLE:
+    case ZYDIS_MNEMONIC_SETNB: case ZYDIS_MNEMONIC_SETNBE: case ZYDIS_MNEMONIC_SETNL: case ZYDIS_MNEMONIC_SETNLE:
+    case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_SETNP: case ZYDIS_MNEMONIC_SETNS: case ZYDIS_MNEMONIC_SETNZ:
+    case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_SETP: case ZYDIS_MNEMONIC_SETS: case ZYDIS_MNEMONIC_SETZ:
+        return in.nops() == 1 && gpr(0);
+    case ZYDIS_MNEMONIC_CMOVB: case ZYDIS_MNEMONIC_CMOVBE: case ZYDIS_MNEMONIC_CMOVL: case ZYDIS_MNEMONIC_CMOVLE:
+    case ZYDIS_MNEMONIC_CMOVNB: case ZYDIS_MNEMONIC_CMOVNBE: case ZYDIS_MNEMONIC_CMOVNL: case ZYDIS_MNEMONIC_CMOVNLE:
+    case ZYDIS_MNEMONIC_CMOVNO: case ZYDIS_MNEMONIC_CMOVNP: case ZYDIS_MNEMONIC_CMOVNS: case ZYDIS_MNEMONIC_CMOVNZ:
+    case ZYDIS_MNEMONIC_CMOVO: case ZYDIS_MNEMONIC_CMOVP: case ZYDIS_MNEMONIC_CMOVS: case ZYDIS_MNEMONIC_CMOVZ:
+        return in.nops() == 2 && gpr(0) && gpr(1);
+    case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+        return in.nops() == 2 && gpr(0) && (gpr(1) || in.is_imm(1));
+    default: return false;
+    }
+}
 
 x86::CondCode Emitter::cond(unsigned cc) {
-    const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
+    // The flags each pair of conditions reads (Jcc encoding >> 1).
+    static const uint32_t reads[8] = {OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF};
     const bool neg = cc & 1;
-    switch (cc >> 1) {
-    case 0: a.test(fl, int32_t(OF)); break;
-    case 1: a.test(fl, int32_t(CF)); break;
-    case 2: a.test(fl, int32_t(ZF)); break;
-    case 3: a.test(fl, int32_t(CF | ZF)); break;
-    case 4: a.test(fl, int32_t(SF)); break;
-    case 5: a.test(fl, int32_t(PF)); break;
-    case 6:  // SF != OF
-    case 7:  // ZF or SF != OF
-        a.mov(x86::eax, fl);
-        a.mov(x86::ecx, x86::eax);
-        a.shr(x86::ecx, 4);  // OF (bit 11) onto SF (bit 7)
-        a.xor_(x86::ecx, x86::eax);
-        a.and_(x86::ecx, int32_t(SF));
-        if ((cc >> 1) == 7) {
-            a.and_(x86::eax, int32_t(ZF));
-            a.or_(x86::ecx, x86::eax);
-        }
-        break;
+    if (fcache_ && !(disabled & kDisableFlags) && (reads[cc >> 1] & ~host_ok_) == 0)
+        return x86::CondCode(cc);  // the Jcc encoding is asmjit's
+    const bool compound = (cc >> 1) >= 6;
+    if (!compound) {
+        test_flags(reads[cc >> 1]);
+        return neg ? x86::CondCode::kZ : x86::CondCode::kNZ;
+    }
+    host_ok_ = 0;
+    // SF != OF, or ZF or SF != OF: OF (bit 11) shifted onto SF (bit 7).
+    a.emit(x86::Inst::kIdMov, x86::eax, flags_operand());
+    a.mov(x86::ecx, x86::eax);
+    a.shr(x86::ecx, 4);
+    a.xor_(x86::ecx, x86::eax);
+    a.and_(x86::ecx, int32_t(SF));
+    if ((cc >> 1) == 7) {
+        a.and_(x86::eax, int32_t(ZF));
+        a.or_(x86::ecx, x86::eax);
     }
     return neg ? x86::CondCode::kZ : x86::CondCode::kNZ;
 }
@@ -394,13 +516,25 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     live_after = live;
     last = is_last;
     rip_set = false;
+    // The host flags carry over only into an instruction that reads them before changing them.
+    if (!(fcache_ && host_flag_reader(i))) {
+        settle_flags();
+        host_ok_ = 0;
+    }
     dirty_begin_ = dirty_;
+    fdirty_begin_ = fdirty_;
     has_slow_ = has_done_ = false;
     seg_pending_ = -1;
 }
 
 void Emitter::end_native() {
-    if (has_done_) a.bind(done_);
+    if (has_done_) {
+        // A path that skipped part of the instruction joins here: r14 gets its fix-ups on the
+        // path that captured, and the host flags are not the guest's on the other.
+        settle_flags();
+        host_ok_ = 0;
+        a.bind(done_);
+    }
     if (!has_slow_) return;
     const asmjit::Label slow = slow_, back = done_.isValid() && has_done_ ? done_ : a.newLabel();
     if (!has_done_) a.bind(back);
@@ -408,7 +542,9 @@ void Emitter::end_native() {
     const Insn* insn = in;
     const uint32_t at = eip;
     const uint8_t spill_set = dirty_begin_;
-    cold_.push_back([this, slow, back, before, insn, at, spill_set] {
+    const bool flags_set = fdirty_begin_;
+    const uint32_t host_ok = fcache_ ? host_ok_ : 0;
+    cold_.push_back([this, slow, back, before, insn, at, spill_set, flags_set, host_ok] {
         const x86::Mem icount = field(offsetof(CpuState, icount), 8);
         a.bind(slow);
         if (slow_count) {
@@ -419,6 +555,7 @@ void Emitter::end_native() {
         // The registers as they were when the instruction began (an emitter writes none before
         // its last branch here), for the semantics function and a fault.
         emit_store(spill_set);
+        if (flags_set && fcache_) store_flags_code(x86::ecx);
         emit_call(&helper_slow, insn, at);
         a.test(x86::eax, x86::eax);
         a.jnz(fault_exit);
@@ -436,6 +573,15 @@ void Emitter::end_native() {
         // What the instruction wrote, and the caller-saved host registers the call clobbered.
         // The fast path's dirty set at `back` covers these (they are clean here).
         emit_load_all();
+        if (host_ok) {
+            // The fast path left the guest's flags in the host's for the instruction after it
+            // (cond()): so does this path, from r14 (popfq at CPL 3 changes no IF or IOPL, and
+            // only arithmetic bits are set, so DF TF AC are 0 as the ABI wants).
+            a.mov(x86::eax, x86::r14d);
+            a.and_(x86::eax, int32_t(kArithFlags));
+            a.push(x86::rax);
+            a.popfq();
+        }
         a.jmp(back);
     });
 }

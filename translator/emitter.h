@@ -1,9 +1,10 @@
 // The native emitter's shared machinery: one Emitter per block being translated. The per-category
 // emitters (emit_alu.cpp, emit_control.cpp) use it to reach guest registers and memory, capture
 // guest flags and leave through the block's exits; translator/emit_table.cpp maps rows to them by
-// mnemonic, so cpu/ needs no change. Conventions (docs/translator.md): guest registers live in
-// CpuState (r15); rbx holds the linear address of a memory operand and rbp its host address on
-// the fast path (both callee-saved, so they survive a helper call); rax, rcx, rdx are scratch.
+// mnemonic, so cpu/ needs no change. Conventions (docs/translator.md): r15 is the CpuState, the
+// guest registers live in host registers (host_gpr) and the arithmetic flags in r14 inside a
+// block; rbx holds the linear address of a memory operand and rbp its host address on the fast
+// path (both callee-saved, so they survive a helper call); rax, rcx, rdx are scratch.
 //
 // An emitter either declines (returns false having emitted nothing; the instruction becomes a
 // fallback call) or emits the whole instruction. A memory operand takes the inline TLB probe;
@@ -102,19 +103,20 @@ public:
     uint8_t dirty() const { return regs_ ? dirty_ : 0; }
     // Stores the registers of `mask` to CpuState (emission only; the state is unchanged).
     void emit_store(uint8_t mask);
-    // Loads all eight from CpuState (emission only).
+    // Loads all eight and the guest flags (r14) from CpuState (emission only).
     void emit_load_all();
-    // Stores the dirty registers before a call that reads them or may fault; they are clean after.
+    // Stores the dirty registers and the flags before a call that reads them or may fault;
+    // they are clean after.
     void spill();
-    // After a helper that may have written guest registers (or clobbered the caller-saved host
-    // registers): loads all eight again; none is dirty.
+    // After a helper that may have written guest registers or flags (or clobbered the
+    // caller-saved host registers): loads all eight and the flags again; none is dirty.
     void reload();
     // Calls fn(cpu, insn, eip) (every block helper has that signature) after spilling: status in
     // eax; the caller tests it and then reload()s.
     using HelperFn = uint32_t (*)(Cpu*, const Insn*, uint32_t) noexcept;
     void call_helper(HelperFn fn, const Insn* insn, uint32_t at);
     // The block's entry for the dispatcher: dirty() = all (a chained entry follows it).
-    void enter_block() { dirty_ = 0xFF; }
+    void enter_block() { dirty_ = 0xFF, fdirty_ = true, ffix_ = 0, host_ok_ = 0; }
 
     // ---- memory ----
     // True when the memory operand can be emitted inline: 16- or 32-bit addressing, a flat
@@ -135,23 +137,47 @@ public:
     // The label after the current instruction's code, where its slow path rejoins.
     asmjit::Label done();
 
-    // ---- flags ----
+    // ---- flags (docs/translator.md, "Guest flags in r14") ----
+    // With the register cache on, the guest's arithmetic flags (OF SF ZF AF PF CF, at the host's
+    // bit positions) live in r14d inside blocks and along chained jumps; its other bits are
+    // garbage and the non-arithmetic flags (DF, IF, TF...) stay in CpuState::eflags. Emitters
+    // reach the flags only through the functions here. With --jit-disable regs they stay in
+    // CpuState::eflags, as before the cache.
+    bool flags_cached() const { return fcache_; }
     // After a host instruction that computed the guest flags `written` (EFLAGS bits) as the
-    // guest would: stores them into CpuState::eflags if a later reader may need them. `clear`
-    // bits are stored as 0 whatever the host says (AF of the logic instructions: the
-    // interpreter's rule).
+    // guest would: keeps them (in r14 or CpuState::eflags) if a later reader may need them.
+    // `clear` bits are stored as 0 whatever the host says (AF of the logic instructions: the
+    // interpreter's rule). Nothing may change the host flags between the instruction and this
+    // call; rcx may be clobbered. Afterwards the host flags still hold the guest's `written &
+    // ~clear` (a Jcc right after uses them, see cond()): an emitter that changes the host flags
+    // after this call says so with host_flags_changed().
     void capture_flags(uint32_t written, uint32_t clear = 0);
+    void host_flags_changed() { host_ok_ = 0; }
     // The EFLAGS bits of `written` that a later reader may need (all of them with the "flags"
     // category disabled): what an emitter that computes flags itself must store.
     uint32_t live_flags(uint32_t written) const;
-    // Stores the `mask` bits of `value32` (other bits zero) into CpuState::eflags; `value32` is
-    // clobbered.
+    // Stores the `mask` bits of `value32` (other bits zero) into the guest flags; `value32` is
+    // clobbered (only in the CpuState::eflags form), so are the host flags.
     void merge_flags(const x86::Gp& value32, uint32_t mask);
-    // Loads guest CF into host CF (for ADC, SBB, RCL, RCR).
+    // ORs `value32` (bits of a mask merge_flags just cleared) into the guest flags.
+    void or_flags(const x86::Gp& value32);
+    // The guest flags as an operand (r14d or CpuState::eflags) for reading the arithmetic
+    // bits, e.g. `xor ecx, flags_operand()`; test_flags(mask) sets host ZF = no bit of mask set.
+    asmjit::Operand flags_operand() const;
+    void test_flags(uint32_t mask);
+    // Loads guest CF into host CF (for ADC, SBB, RCL, RCR); nothing when the host's CF is the
+    // guest's already (the instruction before computed it).
     void load_cf();
-    // Evaluates guest condition `cc` (0-15, the Jcc encoding) from CpuState::eflags; returns the
-    // host condition that is true exactly when the guest's is.
+    // Evaluates guest condition `cc` (0-15, the Jcc encoding); returns the host condition that
+    // is true exactly when the guest's is. The host condition itself when the flags it reads
+    // were computed by the instruction just before (which left the host flags alone since),
+    // else a test of r14 (or CpuState::eflags); may clobber eax and ecx.
     x86::CondCode cond(unsigned cc);
+    // Emission only, state unchanged (the block's exits, Jit::emit): the pending fix-ups of
+    // r14 (bits a capture left as the host's where the interpreter's are 0), then the write-back
+    // of r14 into CpuState::eflags (when it may be newer, or always with `force`).
+    void emit_flags_fix();
+    void emit_flags_store(bool force = false, const x86::Gp& scratch = x86::ecx);
 
     // ---- control ----
     // Ends the block with CpuState::rip = `target`.
@@ -172,11 +198,23 @@ private:
     static x86::Mem gpr_mem(unsigned gpr, unsigned size, bool high = false);
     void emit_call(HelperFn fn, const Insn* insn, uint32_t at);
     const bool regs_ = !(disabled & kDisableRegs);
+    // &cpu.s - &cpu: the Cpu* every helper takes is r15 minus this (Cpu is not standard-layout,
+    // so no offsetof; the same for every block of this CPU).
+    const int32_t cpu_disp_ = int32_t(reinterpret_cast<const char*>(&cpu.s) - reinterpret_cast<const char*>(&cpu));
     uint8_t dirty_ = 0xFF;        // guest registers (bit i: register i) the host may hold newer
     uint8_t dirty_begin_ = 0xFF;  // dirty_ when the current instruction began (its slow path)
     asmjit::Label slow_, done_;
     bool has_slow_ = false, has_done_ = false;
     int seg_pending_ = -1;  // ea() of a segment that is not flat: the SegReg probe() checks
+    // The guest flags in r14 (docs/translator.md, "Guest flags in r14"); compile-time state.
+    void settle_flags();  // emit_flags_fix(), then none pending and the host flags clobbered
+    void store_flags_code(const x86::Gp& scratch);  // r14 into CpuState::eflags
+    static bool host_flag_reader(const Insn& in);
+    const bool fcache_ = regs_;
+    bool fdirty_ = true;         // r14 may be newer than CpuState::eflags
+    bool fdirty_begin_ = true;   // fdirty_ when the current instruction began (its slow path)
+    uint32_t ffix_ = 0;          // bits of r14 that must be cleared before anyone looks at them
+    uint32_t host_ok_ = 0;       // arithmetic flags the host's FLAGS hold as the guest's now
     std::vector<std::function<void()>> cold_;
 };
 

@@ -84,7 +84,8 @@ void Jit::map_changed(void* ctx, uint32_t, uint64_t) {
 
 // The prologue and the epilogue, at the start of the arena (docs/translator.md): the prologue
 // saves the six callee-saved registers and keeps rsp 16-byte aligned at every call a block
-// makes; r15 = CpuState*, r14 = Cpu*; then it jumps to the block (third argument).
+// makes; r15 = CpuState*; then it jumps to the block (third argument), whose entry loads the
+// guest registers and flags.
 void Jit::emit_fixed() {
     asmjit::CodeHolder code;
     code.init(asmjit::Environment::host(), uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor())));
@@ -96,8 +97,7 @@ void Jit::emit_fixed() {
     a.push(x86::r14);
     a.push(x86::r15);
     a.sub(x86::rsp, 8);
-    a.mov(x86::r15, x86::rdi);
-    a.mov(x86::r14, x86::rsi);
+    a.mov(x86::r15, x86::rdi);  // the Cpu* (rsi) is r15 minus a constant: not kept
     a.jmp(x86::rdx);
     a.align(asmjit::AlignMode::kCode, 16);
     const size_t epi = code.textSection()->buffer().size();
@@ -174,15 +174,18 @@ struct JitEmit {
     // Capped blocks (the budget ends inside them) only ever return to the dispatcher.
     bool chain() const { return !(j.disabled_ & kDisableChain) && b.cap == 0; }
     void set_rip(uint32_t v) { a.mov(Emitter::field(offsetof(CpuState, rip), 4), v); }
-    // To the dispatcher: CpuState must hold the guest registers (the dirty ones are stored;
-    // eax, the status, is untouched).
+    // To the dispatcher: CpuState must hold the guest registers and flags (the dirty ones are
+    // stored; eax, the status, is untouched).
     void to_epilogue() {
         e.emit_store(e.dirty());
+        e.emit_flags_store();
         a.jmp(asmjit::imm(epilogue));
     }
 
-    // Every way out of a whole run: the instructions not yet in icount, one more run.
+    // Every way out of a whole run: r14 made exact (a chained block takes it as it is), the
+    // instructions not yet in icount, one more run.
     void tail(int pending) {
+        e.emit_flags_fix();
         if (pending) a.add(Emitter::field(offsetof(CpuState, icount), 8), int32_t(pending));
         a.inc(abs(&b.runs, 8, x86::rcx));
     }
@@ -293,9 +296,9 @@ bool Jit::emit(Block& b) {
     b.native.reset(new uint16_t[b.ninsns]);
     b.native_mix.clear();
     b.native_count = 0;
-    // The dispatcher's entry loads the guest registers into host registers; a chained jump
-    // brings them along and enters after the loads (Block::chain_entry), where every register
-    // may be newer than CpuState.
+    // The dispatcher's entry loads the guest registers and flags into host registers; a chained
+    // jump brings them along and enters after the loads (Block::chain_entry), where every
+    // register and the flags may be newer than CpuState.
     e.emit_load_all();
     asmjit::Label chain_entry = a.newLabel();
     a.bind(chain_entry);
@@ -401,6 +404,7 @@ bool Jit::emit(Block& b) {
     // registers newer than CpuState.
     a.bind(entry_exit);
     e.emit_store(0xFF);
+    e.emit_flags_store(true);
     je.set_rip(b.eip);
     a.mov(x86::eax, asmjit::imm(kBlockExit));
     a.jmp(asmjit::imm(epilogue));

@@ -1,0 +1,394 @@
+// The guest flags in r14 (docs/translator.md, "Guest flags in r14"): inside a block and along
+// chained jumps the arithmetic flags live in a host register, conditions read the host flags
+// right after the instruction that computed them, and r14 is written back before every helper,
+// slow path and exit and reloaded after every helper. Each case aims at one of those points
+// and runs under the interpreter and the JIT in several configurations (the default, flags in
+// memory with --jit-disable regs, no liveness with --jit-disable flags, no chaining); the whole
+// CPU state (undefined flags included), the statistics and RAM must agree.
+#include <catch2/catch.hpp>
+
+#include <asmjit/x86.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "flat_machine.h"
+#include "frontend/machine.h"
+#include "test_machine.h"
+#include "translator/emitter.h"
+
+using namespace xlat;
+namespace ax = asmjit::x86;
+
+namespace {
+
+constexpr uint32_t kCode = 0x10000;
+constexpr uint32_t kData = 0x20000;     // result slots (present)
+constexpr uint32_t kPages = 0x200000;   // 16 pages, one per condition code: memory operands
+constexpr uint32_t kAbsent = 0x40000;   // not present when paging is on
+constexpr uint32_t kStack = 0x38000;
+constexpr uint32_t kHandler = 0x9000;   // every exception vector: HLT
+constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
+constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
+
+void put32(Machine& m, uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); }
+
+struct Start {
+    uint32_t regs[8];
+    uint32_t flags;  // arithmetic flags at the start
+};
+
+// Flat protected mode, exception gates to a HLT (a fault's frame, EFLAGS included, lands on the
+// stack where RAM compares it), optionally 4 KiB paging with kAbsent not present (the page
+// tables map the first 4 MiB).
+void setup(Machine& m, const std::vector<uint8_t>& code, const Start& st, bool paging) {
+    CpuState& s = m.cpu.s;
+    enter_flat32(m, kCode, kStack);
+    install_halting_idt(m, kGdt, kIdt, kHandler);
+    if (paging) {
+        put32(m, kPageDir, kPageTable | 3);
+        for (uint32_t p = 0; p < 1024; ++p) put32(m, kPageTable + p * 4, p == (kAbsent >> 12) ? 0 : ((p << 12) | 3));
+        s.cr3 = kPageDir;
+        s.cr0 |= CR0_PG;
+    }
+    for (unsigned i = 0; i < 8; ++i) s.set_reg32(i, st.regs[i]);
+    s.set_reg32(ESP, kStack);
+    s.eflags = FIXED1 | (st.flags & kArithFlags);
+    std::vector<uint8_t> data(0x11000);
+    for (unsigned i = 0; i < data.size(); ++i) data[i] = uint8_t(i * 13 + 5);
+    m.phys.write_bytes(kPages, data.data(), data.size());
+    m.phys.write_bytes(kCode, code.data(), code.size());
+    m.cpu.state_loaded();
+    m.mmu.flush_all();
+}
+
+std::unique_ptr<Machine> machine(CpuMode mode, uint32_t disable) {
+    MachineConfig cfg = small_config();
+    cfg.cpu_mode = mode;
+    cfg.jit_disable = disable;
+    return std::make_unique<Machine>(cfg);
+}
+
+std::string differences(Machine& i, Machine& j, const Machine::Result& ri, const Machine::Result& rj) {
+    std::ostringstream d;
+    if (ri.reason != rj.reason) d << "stop reason " << int(ri.reason) << " vs " << int(rj.reason) << "; ";
+    d << state_differences(i, j);
+    if (i.cpu.s.cr2 != j.cpu.s.cr2) d << "cr2 " << std::hex << i.cpu.s.cr2 << " vs " << j.cpu.s.cr2 << "; ";
+    for (unsigned v = 0; v < 32; ++v)
+        if (i.cpu.stats.exceptions[v] != j.cpu.stats.exceptions[v]) d << "exceptions " << v << "; ";
+    return d.str() + ram_difference(i, j);
+}
+
+const char* config_name(uint32_t disable) {
+    switch (disable) {
+    case 0: return "jit";
+    case kDisableRegs: return "jit, --jit-disable regs (flags in memory)";
+    case kDisableFlags: return "jit, --jit-disable flags";
+    case kDisableChain: return "jit, --jit-disable chain";
+    case kDisableAlu: return "jit, --jit-disable alu";
+    default: return "jit, other";
+    }
+}
+
+struct Outcome {
+    CpuState state;
+    uint64_t native = 0;      // instructions the default JIT ran natively
+    uint64_t exceptions = 0;  // exceptions the interpreter delivered
+};
+
+// Runs `code` under the interpreter and the JIT in each configuration of `disables`; every
+// difference from the interpreter fails the test.
+Outcome run_all(const std::vector<uint8_t>& code, const Start& st, bool paging,
+                std::initializer_list<uint32_t> disables, uint64_t budget = 100000) {
+    auto ref = machine(CpuMode::Interp, 0);
+    setup(*ref, code, st, paging);
+    const Machine::Result rr = ref->run(budget);
+    Outcome o;
+    for (uint32_t disable : disables) {
+        INFO(config_name(disable) << ", budget " << budget << (paging ? ", paging" : ""));
+        auto m = machine(CpuMode::Jit, disable);
+        setup(*m, code, st, paging);
+        const Machine::Result r = m->run(budget);
+        CHECK(differences(*ref, *m, rr, r) == "");
+        if (!disable) o.native = m->jit->stats().native_run;
+    }
+    o.state = ref->cpu.s;
+    for (uint64_t e : ref->cpu.stats.exceptions) o.exceptions += e;
+    return o;
+}
+
+template <typename F> std::vector<uint8_t> assemble(F&& body) { return assemble_at(kCode, body); }
+
+using Asm = ax::Assembler;
+struct Writer {
+    const char* name;
+    std::function<void(Asm&, unsigned cc)> emit;  // cc: which memory page a memory form uses
+};
+
+ax::Mem page_dword(unsigned cc) { return ax::dword_ptr(kPages + cc * 0x1000 + 0x10); }
+ax::Mem page_byte(unsigned cc) { return ax::byte_ptr(kPages + cc * 0x1000 + 0x11); }
+
+// One of each kind of flag writer the emitters have: all six from the host (ALU group, NEG),
+// AF cleared (logic), CF left alone (INC/DEC), computed pieces (shifts, rotates, double shifts,
+// multiplies, bit tests), byte and word sizes, memory forms (each condition code's on its own
+// page, so that its first run takes the slow path).
+const std::vector<Writer>& writers() {
+    static const std::vector<Writer> w = {
+        {"add eax, ecx", [](Asm& a, unsigned) { a.add(ax::eax, ax::ecx); }},
+        {"sub eax, ecx", [](Asm& a, unsigned) { a.sub(ax::eax, ax::ecx); }},
+        {"cmp eax, ecx", [](Asm& a, unsigned) { a.cmp(ax::eax, ax::ecx); }},
+        {"cmp ecx, imm", [](Asm& a, unsigned cc) { a.cmp(ax::ecx, int32_t(0x7FFFFFF0 + cc * 0x1000003)); }},
+        {"adc eax, ecx", [](Asm& a, unsigned) { a.adc(ax::eax, ax::ecx); }},
+        {"sbb edx, eax", [](Asm& a, unsigned) { a.sbb(ax::edx, ax::eax); }},
+        {"and eax, ecx", [](Asm& a, unsigned) { a.and_(ax::eax, ax::ecx); }},
+        {"or edx, ecx", [](Asm& a, unsigned) { a.or_(ax::edx, ax::ecx); }},
+        {"xor eax, edx", [](Asm& a, unsigned) { a.xor_(ax::eax, ax::edx); }},
+        {"test eax, ecx", [](Asm& a, unsigned) { a.test(ax::eax, ax::ecx); }},
+        {"inc eax", [](Asm& a, unsigned) { a.inc(ax::eax); }},
+        {"dec ecx", [](Asm& a, unsigned) { a.dec(ax::ecx); }},
+        {"neg eax", [](Asm& a, unsigned) { a.neg(ax::eax); }},
+        {"add al, cl", [](Asm& a, unsigned) { a.add(ax::al, ax::cl); }},
+        {"sub ah, dh", [](Asm& a, unsigned) { a.sub(ax::ah, ax::dh); }},
+        {"sbb ax, cx", [](Asm& a, unsigned) { a.sbb(ax::ax, ax::cx); }},
+        {"inc byte dl", [](Asm& a, unsigned) { a.inc(ax::dl); }},
+        {"shl eax, 1", [](Asm& a, unsigned) { a.shl(ax::eax, 1); }},
+        {"shr eax, 3", [](Asm& a, unsigned) { a.shr(ax::eax, 3); }},
+        {"sar edx, cl", [](Asm& a, unsigned) { a.sar(ax::edx, ax::cl); }},
+        {"shl ax, cl", [](Asm& a, unsigned) { a.shl(ax::ax, ax::cl); }},
+        {"rol eax, 5", [](Asm& a, unsigned) { a.rol(ax::eax, 5); }},
+        {"ror dl, cl", [](Asm& a, unsigned) { a.ror(ax::dl, ax::cl); }},
+        {"rcl eax, 1", [](Asm& a, unsigned) { a.rcl(ax::eax, 1); }},
+        {"rcr edx, 3", [](Asm& a, unsigned) { a.rcr(ax::edx, 3); }},
+        {"shld eax, edx, 4", [](Asm& a, unsigned) { a.shld(ax::eax, ax::edx, 4); }},
+        {"shrd eax, edx, cl", [](Asm& a, unsigned) { a.shrd(ax::eax, ax::edx, ax::cl); }},
+        {"imul eax, ecx", [](Asm& a, unsigned) { a.imul(ax::eax, ax::ecx); }},
+        {"mul ecx", [](Asm& a, unsigned) { a.mul(ax::ecx); }},
+        {"bt eax, 5", [](Asm& a, unsigned) { a.bt(ax::eax, 5); }},
+        {"btc edx, ecx", [](Asm& a, unsigned) { a.btc(ax::edx, ax::ecx); }},
+        {"cmp [m], ecx", [](Asm& a, unsigned cc) { a.cmp(page_dword(cc), ax::ecx); }},
+        {"add [m], eax", [](Asm& a, unsigned cc) { a.add(page_dword(cc), ax::eax); }},
+        {"test byte [m], 4", [](Asm& a, unsigned cc) { a.test(page_byte(cc), 4); }},
+        {"dec dword [m]", [](Asm& a, unsigned cc) { a.dec(page_dword(cc)); }},
+        {"sub eax, [m]", [](Asm& a, unsigned cc) { a.sub(ax::eax, page_dword(cc)); }},
+    };
+    return w;
+}
+
+// Register and flag states: zeros, all ones, sign boundaries and random ones, with ECX's low
+// five bits zero in one (shifts by CL = 0 leave the flags alone).
+std::vector<Start> starts() {
+    std::vector<Start> v;
+    std::mt19937 rng(0xF1A65);
+    for (unsigned k = 0; k < 4; ++k) {
+        Start s;
+        for (unsigned i = 0; i < 8; ++i) s.regs[i] = uint32_t(rng());
+        s.flags = uint32_t(rng());
+        if (k == 0) s.regs[EAX] = 0x7FFFFFFF, s.regs[ECX] = 1, s.regs[EDX] = 0x80000000, s.flags = 0;
+        if (k == 1) s.regs[EAX] = 0xFFFFFFFF, s.regs[ECX] = 0xFFFFFFE0, s.flags = kArithFlags;
+        v.push_back(s);
+    }
+    return v;
+}
+
+// After `w`, every condition code read by each reader: SETcc and CMOVcc right after the writer
+// (host flags), again after a MOV (r14), and Jcc both right after the writer and after a MOV.
+// The results go to RAM (kData) and registers.
+std::vector<uint8_t> condition_program(const Writer& w) {
+    return assemble([&](Asm& a) {
+        for (unsigned cc = 0; cc < 16; ++cc) {
+            const ax::CondCode c = ax::CondCode(cc);
+            const uint32_t slot = kData + cc * 8;
+            asmjit::Label skip1 = a.newLabel(), skip2 = a.newLabel();
+            w.emit(a, cc);
+            a.set(c, ax::bl);                   // host flags
+            a.cmov(c, ax::edi, ax::ebp);        // host flags still
+            a.mov(ax::byte_ptr(slot), ax::bl);  // changes no flag, but not a reader: r14 from here
+            a.set(c, ax::bh);
+            a.mov(ax::byte_ptr(slot + 1), ax::bh);
+            a.cmov(c, ax::ebp, ax::esi);
+            a.rol(ax::esi, 7);
+            w.emit(a, cc);
+            a.j(c, skip1);                      // host flags, at the block's end
+            a.inc(ax::byte_ptr(slot + 2));
+            a.bind(skip1);
+            w.emit(a, cc);
+            a.mov(ax::byte_ptr(slot + 3), ax::dl);
+            a.j(c, skip2);                      // r14, at the block's end
+            a.inc(ax::byte_ptr(slot + 4));
+            a.bind(skip2);
+        }
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("every condition code after every kind of flag writer, from the host flags and from r14",
+          "[jit][jit_flags]") {
+    for (const Writer& w : writers()) {
+        INFO("writer " << w.name);
+        const std::vector<uint8_t> code = condition_program(w);
+        for (const Start& st : starts()) {
+            const Outcome o = run_all(code, st, false, {0u, uint32_t(kDisableRegs), uint32_t(kDisableFlags),
+                                                        uint32_t(kDisableChain)});
+            CHECK(o.exceptions == 0);
+            CHECK(o.native > 16 * 8);
+        }
+    }
+}
+
+TEST_CASE("a fault right after a native flag writer sees its flags", "[jit][jit_flags]") {
+    // A #PF from a native load's slow path, a #PF from a native store's, and a #DE from a
+    // fallback DIV: the state the handler's frame and CpuState show must hold the writer's
+    // flags (written back from r14 before the slow path or the helper call).
+    enum Fault { kLoad, kStore, kDivide };
+    for (const Writer& w : writers()) {
+        for (Fault f : {kLoad, kStore, kDivide}) {
+            INFO("writer " << w.name << ", fault " << int(f));
+            const std::vector<uint8_t> code = assemble([&](Asm& a) {
+                a.mov(ax::esi, 0);
+                a.add(ax::ebx, ax::esi);  // flags of their own first, different from the writer's
+                w.emit(a, 3);
+                if (f == kLoad) a.mov(ax::ebx, ax::dword_ptr(kAbsent + 0x20));
+                if (f == kStore) a.mov(ax::dword_ptr(kAbsent + 0x24), ax::eax);
+                if (f == kDivide) a.div(ax::esi);
+                a.hlt();
+            });
+            for (const Start& st : starts()) {
+                const Outcome o = run_all(code, st, true, {0u, uint32_t(kDisableRegs), uint32_t(kDisableFlags)});
+                CHECK(o.exceptions == 1);
+            }
+        }
+    }
+}
+
+TEST_CASE("fallback rows read the flags a native writer left and native readers see theirs",
+          "[jit][jit_flags]") {
+    // PUSHFD and LAHF read EFLAGS in a helper right after a native writer; CMC, STC and CLC
+    // write CF in a helper and the native readers after them (SETcc, ADC, Jcc) must reload it;
+    // with --jit-disable alu, ADC itself is the fallback between native shifts and readers.
+    const std::vector<uint8_t> code = assemble([](Asm& a) {
+        asmjit::Label l1 = a.newLabel(), l2 = a.newLabel();
+        a.add(ax::eax, ax::ecx);
+        a.pushfd();
+        a.pop(ax::edx);
+        a.sub(ax::ecx, ax::eax);
+        a.lahf();
+        a.mov(ax::byte_ptr(kData), ax::ah);
+        a.cmp(ax::eax, ax::edx);
+        a.cmc();
+        a.setc(ax::bl);
+        a.adc(ax::esi, ax::edi);
+        a.shl(ax::edi, 3);
+        a.adc(ax::ebp, ax::eax);
+        a.setb(ax::bh);
+        a.stc();
+        a.jb(l1);
+        a.inc(ax::dword_ptr(kData + 4));
+        a.bind(l1);
+        a.test(ax::eax, ax::eax);
+        a.clc();
+        a.adc(ax::edi, 0);
+        a.imul(ax::ecx, ax::edx);
+        a.sbb(ax::edx, ax::ecx);
+        a.pushfd();
+        a.jl(l2);
+        a.inc(ax::dword_ptr(kData + 8));
+        a.bind(l2);
+        a.rcr(ax::eax, 1);
+        a.lahf();
+        a.hlt();
+    });
+    for (const Start& st : starts()) {
+        const Outcome o = run_all(code, st, false,
+                                  {0u, uint32_t(kDisableRegs), uint32_t(kDisableFlags), uint32_t(kDisableAlu)});
+        CHECK(o.exceptions == 0);
+    }
+}
+
+namespace {
+
+// Blocks chained to each other whose flags cross the links: a block ends right after a writer
+// and the next one reads what it left (ADC, SETcc, Jcc); a CALL/RET pair goes through the
+// inline jump cache; a fallback (CMC) in the loop. Endless when `endless`, else 300 turns.
+std::vector<uint8_t> chained_flag_loop(bool endless) {
+    return assemble([&](Asm& a) {
+        asmjit::Label top = a.newLabel(), mid = a.newLabel(), over = a.newLabel(), fn = a.newLabel(),
+                      done = a.newLabel();
+        a.mov(ax::ebp, 300);
+        a.bind(top);
+        a.add(ax::eax, ax::ecx);
+        a.jmp(mid);
+        a.bind(mid);
+        a.adc(ax::edx, 0);  // CF from the block before
+        a.rol(ax::ecx, 1);
+        a.cmp(ax::edx, ax::eax);
+        a.ja(over);
+        a.inc(ax::esi);
+        a.bind(over);
+        a.setl(ax::bl);  // flags from the block before (either way)
+        a.add(ax::edi, ax::ebx);
+        a.sub(ax::eax, 0x3456789);
+        a.call(fn);
+        a.sbb(ax::ebx, ax::edx);  // CF from the callee, through RET and the jump cache
+        a.cmc();
+        a.setc(ax::bh);
+        if (!endless) a.dec(ax::ebp);
+        else a.test(ax::ebx, ax::ebx);
+        a.jnz(top);
+        a.jmp(endless ? top : done);
+        a.bind(fn);
+        a.add(ax::esi, ax::edi);
+        a.ret();
+        a.bind(done);
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("flags cross chained jumps and the jump cache, and a budget stop in the loop keeps them",
+          "[jit][jit_flags][chain]") {
+    // Every budget below stops the run inside the loop, most at a chained entry (whose stub
+    // writes r14 back) and some right after a fallback call.
+    const std::vector<uint8_t> code = chained_flag_loop(false);
+    const std::vector<Start> st = starts();
+    for (uint64_t budget : {1ull, 2ull, 3ull, 5ull, 8ull, 13ull, 21ull, 34ull, 55ull, 89ull, 144ull, 1000ull,
+                            2345ull, 100000ull}) {
+        const Outcome o = run_all(code, st[2], false, {0u, uint32_t(kDisableRegs), uint32_t(kDisableFlags)}, budget);
+        CHECK(o.exceptions == 0);
+    }
+}
+
+TEST_CASE("another thread's exit request stops a chained loop with the flags in r14 written back",
+          "[jit][jit_flags][chain]") {
+    const std::vector<uint8_t> code = chained_flag_loop(true);
+    const Start st = starts()[3];
+    auto m = machine(CpuMode::Jit, 0);
+    setup(*m, code, st, false);
+    m->run(1000);  // translates and links the loop
+    std::thread t([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        m->cpu.request_exit(Cpu::kExitAsync);
+    });
+    const uint64_t before = m->jit->stats().dispatches;
+    const StopReason r = m->jit->run(0);
+    t.join();
+    m->cpu.exit_request.fetch_and(~Cpu::kExitAsync);
+    CHECK(r == StopReason::None);
+    CHECK(m->jit->stats().dispatches - before <= 3);  // it ran chained
+    // The state where it stopped is the interpreter's after as many instructions.
+    auto ref = machine(CpuMode::Interp, 0);
+    setup(*ref, code, st, false);
+    ref->run(m->cpu.s.icount);
+    CHECK(ref->cpu.s.icount == m->cpu.s.icount);
+    m->jit->sync_stats();  // the per-mnemonic counts of whole block runs
+    CHECK(state_differences(*ref, *m) == "");
+    CHECK(ram_difference(*ref, *m) == "");
+}
