@@ -53,7 +53,7 @@ uint32_t IoApic::read(unsigned, uint32_t offset, unsigned) {
     }
     const uint32_t r = select_ & 0xFF;
     if (r == 0x00) return id_;
-    if (r == 0x01) return 0x00170011u;  // version 11h, max redirection entry 23
+    if (r == 0x01) return 0x00170020u;  // version 20h (as QEMU's), max redirection entry 23
     if (r == 0x02) return id_;           // arbitration ID: the ID after reset
     if (r >= 0x10 && r < 0x10 + 2 * kPins) {
         const uint64_t e = redir_[(r - 0x10) / 2];

@@ -2,9 +2,12 @@
 // 0xFEC00000: 24 interrupt inputs, each with a 64-bit redirection table entry that turns the
 // input into a message for the local APICs. Window 0, dword accesses:
 //   00h IOREGSEL   the index of the register that IOWIN reaches
-//   10h IOWIN      00h ID (bits 27:24), 01h version (RO: 11h, 23 = max redirection entry),
+//   10h IOWIN      00h ID (bits 27:24), 01h version (RO: 20h, 23 = max redirection entry),
 //                  02h arbitration ID (RO), 10h + 2n / 11h + 2n entry n low / high
-//   40h EOI        (the version-20h register; QEMU has it) clears remote IRR by vector
+//   40h EOI        clears remote IRR by vector: the register of the version-20h I/O APICs
+//                  (ICH and later) that QEMU's reports too; the 82093AA (version 11h) lacks it.
+//                  Linux then ends level interrupts by writing it instead of toggling the
+//                  entry's trigger mode.
 // Entry bits: 7:0 vector, 10:8 delivery mode, 11 destination mode (1 logical), 12 delivery status
 // (RO), 13 polarity (1 active low), 14 remote IRR (RO), 15 trigger (1 level), 16 mask, 63:56
 // destination. An edge-triggered input sends one message per assertion; a level-triggered one

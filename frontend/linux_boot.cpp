@@ -6,8 +6,11 @@
 #include <initializer_list>
 #include <vector>
 
+#include "frontend/acpi_tables.h"
 #include "frontend/guest_load.h"
 #include "frontend/machine.h"
+#include "frontend/mp_table.h"
+#include "frontend/smbios.h"
 
 namespace xlat {
 
@@ -22,6 +25,12 @@ constexpr size_t kSetupSects = 0x1F1, kBootFlag = 0x1FE, kJump = 0x200, kHeader 
                  kCmdlineSize = 0x238, kPrefAddress = 0x258, kInitSize = 0x260;
 constexpr size_t kAcpiRsdpAddr = 0x070, kE820Entries = 0x1E8, kSentinel = 0x1EF, kE820Table = 0x2D0;
 constexpr size_t kE820Max = 128;
+// struct screen_info at the start of the zero page (include/uapi/linux/screen_info.h), as the
+// kernel's real-mode setup fills it from INT 10h: cursor column and row, the INT 15h AH=88h
+// memory size, the video page, mode and columns, EGA information (INT 10h AH=12h BL=10h: BH
+// 0 colour, BL 3 256 KiB), rows, whether it is a VGA, and the character height.
+constexpr size_t kOrigX = 0x00, kOrigY = 0x01, kExtMemK = 0x02, kVideoPage = 0x04, kVideoMode = 0x06,
+                 kVideoCols = 0x07, kVideoEgaBx = 0x0A, kVideoLines = 0x0E, kVideoIsVga = 0x0F, kVideoPoints = 0x10;
 constexpr uint8_t kLoadedHigh = 0x01;  // loadflags bit 0: the protected-mode code is loaded at 1 MiB
 constexpr uint16_t kBootCs = 0x10;     // __BOOT_CS; __BOOT_DS is 0x18
 
@@ -45,198 +54,60 @@ std::string version_text(uint16_t v) {
     return buf;
 }
 
-// ---- ACPI tables ----
-// Without firmware nobody else tells the kernel about the PIIX4's power management, so the
-// loader writes the few ACPI tables it needs (ACPI 1.0b, section 5.2): RSDP -> RSDT -> FADT ->
-// FACS and DSDT, which holds \_S5 (SLP_TYP 0: the PIIX4's soft off, datasheet 7.2.3) and the PCI
-// root bridge.
-// With them `poweroff` powers the machine off through PM1a_CNT, and the PM timer is a clock
-// source. The MADT names the local APIC and the I/O APIC, so that the kernel routes interrupts
-// through them and uses the APIC timer as its clock event device.
-constexpr uint32_t kAcpiBase = 0x9FC00;  // in the EBDA, which the e820 map reserves
-constexpr uint32_t kRsdp = kAcpiBase, kRsdt = kAcpiBase + 0x20, kFacs = kAcpiBase + 0x80, kFadt = kAcpiBase + 0xC0,
-                   kDsdt = kAcpiBase + 0x140;
-constexpr uint16_t kPmBase = 0x600;      // where SeaBIOS puts the PIIX4 PM block on QEMU's pc
+// ---- the BIOS area ----
+// Without firmware nobody else tells the kernel about the board, so the loader writes what a PC
+// BIOS leaves in its F-segment (0xF0000-0xFFFFF, reserved in the e820 map): the ACPI tables
+// (frontend/acpi_tables.h), with the RSDP first, the SMBIOS entry point and structures
+// (frontend/smbios.h) and the MP tables (frontend/mp_table.h), each where Linux's scans of that
+// segment look (16-byte boundaries). It
+// does so as SeaBIOS does with its own copy: the i440FX's PAM0 sends the segment to the DRAM
+// under the ROM (read and write) while the loader fills it, then makes it read-only. The copy
+// holds only these tables: nothing runs the firmware's code before the next reset, and a reset
+// returns PAM0 (and so the ROM) to its power-on state.
+constexpr uint32_t kBiosArea = 0xF0000, kBiosAreaSize = 0x10000;
+constexpr uint32_t kAcpiBase = kBiosArea;            // the RSDP, then the tables
+constexpr uint32_t kSmbiosEntry = kBiosArea + 0x2000;  // the entry point, then the structures
+constexpr uint32_t kMpTables = kBiosArea + 0x3000;     // the MP floating pointer, then its table
+constexpr uint16_t kPmBase = 0x600;  // where SeaBIOS puts the PIIX4 PM block on QEMU's pc
+// The ISA IRQs of PIRQA-D, as SeaBIOS routes them on QEMU's pc.
+constexpr uint8_t kPirqIrq[4] = {10, 10, 11, 11};
 
-void acpi_checksum(std::vector<uint8_t>& t, size_t at, size_t from, size_t len) {
-    uint8_t sum = 0;
-    for (size_t i = from; i < from + len; ++i) sum = uint8_t(sum + t[i]);
-    t[at] = uint8_t(t[at] - sum);
+// The PCI functions with an interrupt pin and the IRQ it reaches once the loader has programmed
+// the router: PIRQ (slot + pin - 1) mod 4's; the PM function's interrupt is the SCI, which the
+// board wires to IRQ 9 (the DSDT's _PRT names LNKS for it).
+std::vector<MpPciIrq> pci_irqs(Machine& m) {
+    std::vector<MpPciIrq> out;
+    for (unsigned devfn = 0; devfn < 256; ++devfn) {
+        const PciFunction* f = m.board.pci.function(uint8_t(devfn));
+        const uint8_t pin = f ? f->config8(kPciIntPin) : 0;
+        if (pin < 1 || pin > 4) continue;
+        const uint8_t irq = f == &m.board.piix4_pm ? 9 : kPirqIrq[PciBus::pirq_of(uint8_t(devfn), pin)];
+        out.push_back({uint8_t(devfn), pin, irq});
+    }
+    return out;
 }
 
-// A table header (ACPI 1.0b, 5.2.5): the body follows; the length and checksum are set last.
-std::vector<uint8_t> acpi_table(const char* sig, uint8_t revision, size_t length) {
-    std::vector<uint8_t> t(length, 0);
-    std::memcpy(&t[0], sig, 4);
-    put32(t, 4, uint32_t(length));
-    t[8] = revision;
-    std::memcpy(&t[10], "XLAT  ", 6);
-    std::memcpy(&t[16], "XLATPC  ", 8);
-    put32(t, 24, 1);
-    std::memcpy(&t[28], "XLAT", 4);
-    put32(t, 32, 1);
-    return t;
-}
-
-// The MADT (ACPI 1.0b, 5.2.10.4, "Multiple APIC Description Table"; the entry types of 5.2.10.5
-// to 5.2.10.9): the one CPU's local APIC (ID 0, the reset value of its ID register), the I/O APIC
-// at 0xFEC00000 with the first 24 global system interrupts, and how the ISA IRQs reach its pins.
-// The board wires them one to one (PcBoard::IsaIrqs) except the PIT's IRQ 0, which goes to pin 2
-// (the 8259's cascade input, unused on the I/O APIC), as on QEMU's pc; that needs an interrupt
-// source override. The IRQs the PCI interrupts and the SCI are routed to (5, 9, 10, 11, QEMU's
-// choice too) are level triggered and active high at the I/O APIC (the PIIX3's PIRQ lines as the
-// board drives them, not the active-low wires of a real board), which the overrides say too.
-// LINT1 of every processor is the NMI input (the local APIC NMI entry), as the 8259 INTR is LINT0.
-std::vector<uint8_t> madt_table() {
-    std::vector<uint8_t> body;
-    auto u8 = [&](unsigned v) { body.push_back(uint8_t(v)); };
-    auto u16 = [&](unsigned v) { u8(v & 0xFF), u8(v >> 8); };
-    auto u32 = [&](uint32_t v) { u16(v & 0xFFFF), u16(v >> 16); };
-    u32(uint32_t(LocalApic::kDefaultBase));  // local APIC address
-    u32(1);                                  // PCAT_COMPAT: the 8259s are there too (and masked by the OS)
-    u8(0), u8(8), u8(0), u8(0), u32(1);      // processor local APIC: ACPI ID 0, APIC ID 0, enabled
-    u8(1), u8(12), u8(0), u8(0), u32(IoApic::kBase), u32(0);  // I/O APIC: ID 0, GSI base 0
-    auto iso = [&](unsigned irq, unsigned gsi, unsigned flags) { u8(2), u8(10), u8(0 /* ISA */), u8(irq), u32(gsi), u16(flags); };
-    iso(0, 2, 0);  // flags 0: the bus's own polarity and trigger (ISA: high, edge)
-    for (unsigned irq : {5u, 9u, 10u, 11u}) iso(irq, irq, 0xD);  // active high (01), level (11 << 2)
-    u8(4), u8(6), u8(0xFF /* all processors */), u16(0), u8(1);   // local APIC NMI on LINT1
-    std::vector<uint8_t> t = acpi_table("APIC", 1, 36 + body.size());
-    std::memcpy(&t[36], body.data(), body.size());
-    return t;
-}
-
-// The ISA devices of the board under the PIIX3's ISA bridge (PCI0.ISA_, _ADR 1.0), each with its
-// PNP ID and the ports and IRQ it has (ACPI 1.0b, 6.4.2.1 IRQ and 6.4.2.5 I/O port descriptors):
-// the RTC (PNP0B00), the 8042's keyboard (PNP0303) and mouse (PNP0F13) ports, and COM1 and COM2
-// (PNP0501; COM3 and COM4 have no IRQ of their own on this board). Linux binds rtc_cmos, i8042
-// and 8250_pnp to them as on a PC's firmware tables, instead of probing the legacy addresses.
-template <typename WithPkg, typename Cat>
-std::vector<uint8_t> isa_devices(const WithPkg& with_pkg, const Cat& cat) {
-    struct Port { uint16_t base; uint8_t len; };
-    auto device = [&](const char* name, uint16_t pnp, int uid, std::initializer_list<Port> ports, unsigned irq) {
-        std::vector<uint8_t> crs;
-        for (const Port& p : ports)  // decodes 16 address bits, fixed base, alignment 1
-            crs.insert(crs.end(), {0x47, 0x01, uint8_t(p.base), uint8_t(p.base >> 8), uint8_t(p.base), uint8_t(p.base >> 8), 1, p.len});
-        crs.insert(crs.end(), {0x22, uint8_t(1u << irq), uint8_t((1u << irq) >> 8)});  // IRQNoFlags: edge, active high
-        crs.insert(crs.end(), {0x79, 0x00});
-        std::vector<uint8_t> body = {uint8_t(name[0]), uint8_t(name[1]), uint8_t(name[2]), uint8_t(name[3]),
-                                     0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, uint8_t(pnp >> 8), uint8_t(pnp)};  // EISA "PNPxxxx"
-        if (uid >= 0) body.insert(body.end(), {0x08, '_', 'U', 'I', 'D', 0x0A, uint8_t(uid)});
-        body = cat(body, with_pkg({0x08, '_', 'C', 'R', 'S', 0x11}, cat({0x0A, uint8_t(crs.size())}, crs)));
-        return with_pkg({0x5B, 0x82}, body);
-    };
-    std::vector<uint8_t> isa = {'I', 'S', 'A', '_', 0x08, '_', 'A', 'D', 'R', 0x0C, 0x00, 0x00, 0x01, 0x00};  // device 1, function 0
-    isa = cat(isa, device("RTC_", 0x0B00, -1, {{0x70, 2}}, 8));
-    isa = cat(isa, device("KBD_", 0x0303, -1, {{0x60, 1}, {0x64, 1}}, 1));
-    isa = cat(isa, device("MOU_", 0x0F13, -1, {}, 12));
-    isa = cat(isa, device("COM1", 0x0501, 1, {{0x3F8, 8}}, 4));
-    isa = cat(isa, device("COM2", 0x0501, 2, {{0x2F8, 8}}, 3));
-    return with_pkg({0x5B, 0x82}, isa);
-}
-
-// The tables, as one block for kAcpiBase.
-std::vector<uint8_t> acpi_tables(uint64_t ram) {
-    std::vector<uint8_t> block(0x400, 0);
-    auto place = [&](uint32_t addr, std::vector<uint8_t> t, bool checksum = true) {
-        if (checksum) acpi_checksum(t, 9, 0, t.size());
-        std::memcpy(&block[addr - kAcpiBase], t.data(), t.size());
-    };
-    std::vector<uint8_t> rsdp(20, 0);  // ACPI 1.0 RSDP (5.2.4.3)
-    std::memcpy(&rsdp[0], "RSD PTR ", 8);
-    std::memcpy(&rsdp[9], "XLAT  ", 6);
-    put32(rsdp, 16, kRsdt);
-    acpi_checksum(rsdp, 8, 0, 20);
-    place(kRsdp, rsdp, false);
-    std::vector<uint8_t> rsdt = acpi_table("RSDT", 1, 36 + 8);
-    put32(rsdt, 36, kFadt);
-    // The MADT follows the DSDT, whose size is known only below: the RSDT is placed there.
-    std::vector<uint8_t> facs(64, 0);  // 5.2.9: no checksum
-    std::memcpy(&facs[0], "FACS", 4);
-    put32(facs, 4, 64);
-    place(kFacs, facs, false);
-    std::vector<uint8_t> fadt = acpi_table("FACP", 1, 116);  // 5.2.8, the 1.0 layout
-    put32(fadt, 36, kFacs);
-    put32(fadt, 40, kDsdt);
-    fadt[46] = 9;                      // SCI_INT: IRQ 9 (the board wires the SCI there)
-    put32(fadt, 48, 0xB2);             // SMI_CMD: the APM control port
-    fadt[52] = 0xF1;                   // ACPI_ENABLE (Piix4Pm::kAcpiEnable)
-    fadt[53] = 0xF0;                   // ACPI_DISABLE
-    put32(fadt, 56, kPmBase);          // PM1a_EVT_BLK: PMSTS, PMEN
-    put32(fadt, 64, kPmBase + 4);      // PM1a_CNT_BLK: PMCNTRL
-    put32(fadt, 76, kPmBase + 8);      // PM_TMR_BLK
-    fadt[88] = 4;                      // PM1_EVT_LEN
-    fadt[89] = 2;                      // PM1_CNT_LEN
-    fadt[91] = 4;                      // PM_TMR_LEN
-    fadt[96] = 0xE9, fadt[97] = 0x03;  // P_LVL2_LAT 1001: no C2
-    fadt[98] = 0xE9, fadt[99] = 0x03;  // P_LVL3_LAT 1001: no C3
-    fadt[108] = 0x32;                  // CENTURY: the RTC's CMOS byte for it (Rtc146818)
-    // Flags: WBINVD works, C1 (HLT) on all processors, the power and sleep buttons are not fixed
-    // features (this board has neither).
-    put32(fadt, 112, (1u << 0) | (1u << 2) | (1u << 4) | (1u << 5));
-    place(kFadt, fadt);
-    // The DSDT (ACPI 1.0b, chapter 16 for AML, 6.4 for the resource descriptors):
-    //   Name (_S5, Package (4) {0, 0, 0, 0})
-    //   Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")) Name (_ADR, 0)
-    //                                  Name (_UID, 0) Name (_CRS, ResourceTemplate () {...})
-    //                                  Device (ISA_) {...} } }
-    // With ACPI the kernel scans only the PCI roots the namespace names, and gives a root only
-    // the windows its _CRS lists: buses 0-255, the I/O ports but the configuration ports
-    // 0xCF8-0xCFF, the VGA window and the memory from the end of RAM up to the I/O APIC's area.
-    // Without _PRT the PIIX IDE keeps its legacy IRQs 14 and 15.
-    std::vector<uint8_t> crs;
-    auto word_space = [&](uint8_t type, uint8_t specific, uint16_t min, uint16_t max) {  // 6.4.3.5.3
-        const uint16_t len = uint16_t(max - min + 1);
-        const uint8_t d[] = {0x88, 13, 0, type, 0x0C /* MinFixed MaxFixed, producer */, specific, 0, 0,
-                             uint8_t(min), uint8_t(min >> 8), uint8_t(max), uint8_t(max >> 8), 0, 0,
-                             uint8_t(len), uint8_t(len >> 8)};
-        crs.insert(crs.end(), std::begin(d), std::end(d));
-    };
-    auto dword_memory = [&](uint32_t min, uint32_t max) {  // 6.4.3.5.2
-        std::vector<uint8_t> d = {0x87, 23, 0, 0 /* memory */, 0x0C, 0x01 /* read/write */};
-        for (uint32_t v : {0u, min, max, 0u, max - min + 1})
-            for (int b = 0; b < 4; ++b) d.push_back(uint8_t(v >> (8 * b)));
-        crs.insert(crs.end(), d.begin(), d.end());
-    };
-    word_space(2, 0, 0x00, 0xFF);          // bus numbers
-    word_space(1, 3, 0x0000, 0x0CF7);      // I/O, ISA and non-ISA ranges
-    word_space(1, 3, 0x0D00, 0xFFFF);
-    dword_memory(0xA0000, 0xBFFFF);
-    dword_memory(uint32_t(ram), 0xFEBFFFFF);
-    crs.push_back(0x79), crs.push_back(0);  // End Tag
-    // PkgLength (16.2.4): one byte up to 63, else two (the low nibble, then the next 8 bits);
-    // the length counts its own bytes.
-    auto with_pkg = [](std::vector<uint8_t> head, const std::vector<uint8_t>& body) {
-        const size_t n1 = body.size() + 1, n2 = body.size() + 2;
-        if (n1 <= 63) head.push_back(uint8_t(n1));
-        else head.push_back(uint8_t(0x40 | (n2 & 0xF))), head.push_back(uint8_t(n2 >> 4));
-        head.insert(head.end(), body.begin(), body.end());
-        return head;
-    };
-    auto cat = [](std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
-        a.insert(a.end(), b.begin(), b.end());
-        return a;
-    };
-    std::vector<uint8_t> buffer = {0x0A, uint8_t(crs.size())};  // BufferSize as a ByteConst
-    buffer = cat(buffer, crs);
-    std::vector<uint8_t> device = {'P', 'C', 'I', '0',
-                                   0x08, '_', 'H', 'I', 'D', 0x0C, 0x41, 0xD0, 0x0A, 0x03,  // DWordConst EISA "PNP0A03"
-                                   0x08, '_', 'A', 'D', 'R', 0x00,                          // ZeroOp
-                                   0x08, '_', 'U', 'I', 'D', 0x00};
-    device = cat(device, with_pkg({0x08, '_', 'C', 'R', 'S', 0x11}, buffer));  // NameOp, BufferOp
-    device = cat(device, isa_devices(with_pkg, cat));
-    std::vector<uint8_t> scope = cat({'\\', '_', 'S', 'B', '_'}, with_pkg({0x5B, 0x82}, device));  // DeviceOp
-    std::vector<uint8_t> aml = {0x08, '_', 'S', '5', '_', 0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00};  // PackageOp, 4 elements
-    aml = cat(aml, with_pkg({0x10}, scope));  // ScopeOp
-    std::vector<uint8_t> dsdt = acpi_table("DSDT", 1, 36 + aml.size());
-    std::memcpy(&dsdt[36], aml.data(), aml.size());
-    place(kDsdt, dsdt);
-    const uint32_t madt_at = uint32_t(kDsdt + ((dsdt.size() + 15) & ~size_t(15)));
-    std::vector<uint8_t> madt = madt_table();
-    if (madt_at + madt.size() > kAcpiBase + block.size()) throw BootError("internal error: ACPI tables too large");
-    place(madt_at, madt);
-    put32(rsdt, 40, madt_at);
-    place(kRsdt, rsdt);
-    return block;
+std::vector<uint8_t> bios_area(Machine& m, uint64_t ram) {
+    std::vector<uint8_t> area(kBiosAreaSize, 0);
+    const std::vector<uint8_t> acpi = acpi_tables({ram, kPmBase}, kAcpiBase);
+    SmbiosSetup sm;
+    sm.ram_bytes = ram;
+    sm.bios_info = true;
+    SmbiosTables smbios = smbios_tables(sm);
+    const uint32_t tables_at = kSmbiosEntry + 0x20;
+    if (kAcpiBase + acpi.size() > kSmbiosEntry || tables_at + smbios.tables.size() > kBiosArea + kBiosAreaSize)
+        throw BootError("internal error: the firmware tables do not fit in the BIOS area");
+    smbios_set_address(smbios.entry, tables_at);
+    std::memcpy(&area[kAcpiBase - kBiosArea], acpi.data(), acpi.size());
+    std::memcpy(&area[kSmbiosEntry - kBiosArea], smbios.entry.data(), smbios.entry.size());
+    std::memcpy(&area[tables_at - kBiosArea], smbios.tables.data(), smbios.tables.size());
+    MpSetup mp;
+    mp.pci = pci_irqs(m);
+    const std::vector<uint8_t> mpt = mp_tables(mp, kMpTables);
+    if (tables_at + smbios.tables.size() > kMpTables || kMpTables + mpt.size() > kBiosArea + kBiosAreaSize)
+        throw BootError("internal error: the firmware tables do not fit in the BIOS area");
+    std::memcpy(&area[kMpTables - kBiosArea], mpt.data(), mpt.size());
+    return area;
 }
 
 } // namespace
@@ -301,19 +172,38 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     std::vector<uint8_t> zp(kPageSize, 0);
     std::memcpy(&zp[kSetupSects], &head[kSetupSects], header_end - kSetupSects);
     zp[kSentinel] = 0;  // a nonzero sentinel tells the kernel the loader did not clear the page
+    // INT 15h AH=88h's answer: KiB from 1 MiB, at most 0xFC00 (63 MiB), as SeaBIOS gives it.
+    const uint64_t ext_kib = std::min<uint64_t>(ram > kOneMiB ? (ram - kOneMiB) >> 10 : 0, 0xFC00);
+    zp[kExtMemK] = uint8_t(ext_kib), zp[kExtMemK + 1] = uint8_t(ext_kib >> 8);
+    if (m.board.vga) {
+        // The VGA powers on in mode 3 (devices/vga.cpp), which is what a VGA BIOS reports after
+        // POST: 80x25 colour text, page 0, the cursor at the top left, 16-line characters.
+        // Linux's vgacon then takes the screen. Without a VGA the fields stay 0, as a BIOS with
+        // no video card leaves them, and the kernel keeps its dummy console.
+        zp[kOrigX] = 0, zp[kOrigY] = 0;
+        zp[kVideoPage] = 0;
+        zp[kVideoMode] = 3;
+        zp[kVideoCols] = 80;
+        zp[kVideoEgaBx] = 0x03, zp[kVideoEgaBx + 1] = 0x00;
+        zp[kVideoLines] = 25;
+        zp[kVideoIsVga] = 1;
+        zp[kVideoPoints] = 16;
+    }
     zp[kTypeOfLoader] = 0xFF;  // "undefined": no assigned boot loader ID
     put32(zp, kCmdLinePtr, kLinuxCmdline);
     put32(zp, kRamdiskImage, uint32_t(initrd_addr));
     put32(zp, kRamdiskSize, uint32_t(initrd_size));
     const std::vector<MemRange> map = pc_memory_map(ram);
     if (map.size() > kE820Max) throw BootError("internal error: memory map too long");
-    put64(zp, kAcpiRsdpAddr, kRsdp);
+    put64(zp, kAcpiRsdpAddr, kAcpiBase);
     zp[kE820Entries] = uint8_t(map.size());
     for (size_t i = 0; i < map.size(); ++i) {
         put64(zp, kE820Table + 20 * i, map[i].base);
         put64(zp, kE820Table + 20 * i + 8, map[i].len);
         put32(zp, kE820Table + 20 * i + 16, map[i].type);
     }
+
+    const std::vector<uint8_t> area = bios_area(m, ram);
 
     // 4. Write: the kernel straight from its file, the initrd, the command line, the zero page.
     store_file(m, load, kernel, pm_off, pm_size);
@@ -326,15 +216,29 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     line.push_back(0);
     store_bytes(m, kLinuxCmdline, line);
     store_bytes(m, kLinuxBootParams, zp);
-    store_bytes(m, kAcpiBase, acpi_tables(ram));
+    // The BIOS area's tables, through PAM0 (i440FX datasheet 3.2.18): 11b read/write DRAM while
+    // they are written, then 01b, reads from DRAM and writes to the (read-only) PCI side.
+    m.board.i440fx.config_write(I440fxHost::kPam0, 1, 0x30);
+    store_bytes(m, kBiosArea, area);
+    m.board.i440fx.config_write(I440fxHost::kPam0, 1, 0x10);
     // What firmware does before it hands over: the PIIX4 PM block at the address the FADT names
     // (PMBA, then PMREGMISC's I/O enable).
     m.board.piix4_pm.config_write(Piix4Pm::kPmBase, 4, kPmBase | 1u);
     m.board.piix4_pm.config_write(Piix4Pm::kPmRegMisc, 1, 1);
+    // The PIRQ router as SeaBIOS programs it on QEMU's pc: PIRQA and B to IRQ 10, C and D to 11
+    // (PIRQRC[A:D], PIIX3 datasheet 2.2.13), those IRQs level-triggered in the ELCR. The DSDT's
+    // link devices report and change these registers.
+    for (unsigned i = 0; i < 4; ++i) m.board.piix3.config_write(uint8_t(0x60 + i), 1, kPirqIrq[i]);
+    m.io.write(0x4D1, 1, m.io.read(0x4D1, 1) | 0x0C);
     // And the IDE channels' decode (IDETIM bit 15, PIIX4 datasheet 3.3.2.6; 0 after reset), as
     // SeaBIOS does: ata_piix takes a channel whose bit is clear for disabled and probes no disk.
     for (uint8_t idetim : {uint8_t(0x40), uint8_t(0x42)})
         m.board.piix3_ide.config_write(idetim, 2, m.board.piix3_ide.config16(idetim) | 0x8000);
+    // The IDE function's bus-master block (BAR4, 16 ports) where SeaBIOS's I/O allocation puts
+    // it on QEMU's pc (the first I/O BAR, from 0xC000), with I/O decoding on: a kernel then finds
+    // the function set up as firmware leaves it.
+    m.board.piix3_ide.config_write(kPciBar0 + 16, 4, 0xC000 | 1u);
+    m.board.piix3_ide.config_write(kPciCommand, 2, m.board.piix3_ide.config16(kPciCommand) | 0x0001);
     // And the 8042's command byte as a PC BIOS leaves it (SeaBIOS too): keyboard interrupt on,
     // the mouse port off, scan codes translated to set 1. Linux keeps the translation the
     // firmware chose ("AT Translated Set 2 keyboard"), as on QEMU.

@@ -4,8 +4,9 @@
 // kernel at code32_start (1 MiB), the initrd as high as the kernel allows and RAM holds, the
 // command line, and the zero page (struct boot_params) with the e820 memory map, and enters the
 // kernel in flat 32-bit protected mode with ESI pointing at the zero page. As the firmware it
-// replaces, it also writes the ACPI tables for the PIIX4's power management (so that the guest's
-// poweroff ends the run with status 0) and enables that block.
+// replaces, it also writes the ACPI tables (the PIIX4's power management, so that the guest's
+// poweroff ends the run with status 0; the APICs, the HPET, the PCI root) and the SMBIOS tables
+// into the BIOS area, and enables the PM block.
 //
 // As with Multiboot, everything is checked before the first byte is written, and a kernel that
 // cannot be booted gets one BootError naming the problem.

@@ -1,12 +1,14 @@
 #include "frontend/pc_board.h"
 
+#include "frontend/smbios.h"
+
 namespace xlat {
 
 PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, Disks disks_, SerialOut serial, PcBoardHooks hooks)
     : hooks_(std::move(hooks)), piix3_ide(&io, &dma, &tracer), piix4_pm([this] { return hooks_.now_ns(); }, &io), dma(phys), fw_cfg(dma, &tracer),
       disks(std::move(disks_)), ide0("ide0", 0x1F0, 0x3F6, 0, &tracer), ide1("ide1", 0x170, 0x376, 1, &tracer),
       com1("com1", 0x3F8, clock, serial[0]), com2("com2", 0x2F8, clock, serial[1]),
-      com3("com3", 0x3E8, clock, serial[2]), com4("com4", 0x2E8, clock, serial[3]), kbc(&tracer),
+      com3("com3", 0x3E8, clock, serial[2]), com4("com4", 0x2E8, clock, serial[3]), kbc(&tracer), hpet(clock, &tracer),
       phys_(phys) {
     pci.attach(0, 0, &i440fx);
     pci.attach(1, 0, &piix3);
@@ -30,6 +32,11 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, D
     claim_ports(io, FwCfg::kSelectorPort, 2, &fw_cfg);
     claim_ports(io, FwCfg::kDmaPort, 8, &fw_cfg);
     fw_cfg_pc_items(fw_cfg, {phys.ram_size(), 1, -1, {}});
+    // The SMBIOS tables as QEMU hands them to SeaBIOS, which adds its own type 0 (BIOS
+    // information), places them and fixes the entry point's address and checksums.
+    SmbiosTables smbios = smbios_tables({phys.ram_size(), false});
+    fw_cfg.add_file("etc/smbios/smbios-anchor", std::move(smbios.entry));
+    fw_cfg.add_file("etc/smbios/smbios-tables", std::move(smbios.tables));
     for (unsigned i = 0; i < 4; ++i) (i < 2 ? ide0 : ide1).attach(i & 1, disks[i].get());
     claim_ports(io, 0x1F0, 8, &ide0);
     claim_ports(io, 0x3F6, 1, &ide0);
@@ -41,6 +48,7 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, D
     claim_ports(io, 0x64, 1, &kbc);
     claim_ports(io, 0x92, 1, &kbc);
     kbc.set_a20 = [this](bool on) { hooks_.set_a20(on); };
+    phys.map_mmio(Hpet::kBase, Hpet::kSize, &hpet, 0, 4, 4, "hpet", kPrioChipset);
     kbc.reset_cpu = [this] { hooks_.reset(); };
     // PAM segments: 0xC0000-0xEFFFF in twelve of 16 KiB (PAM1-PAM6), 0xF0000-0xFFFFF in one of
     // 64 KiB (PAM0). A segment whose reads (writes) do not go to DRAM sends them to PCI: the
@@ -71,6 +79,10 @@ void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic) {
     com4.irq.connect(&isa_irqs_, 3 + 16);
     kbc.irq1.connect(&isa_irqs_, 1);
     kbc.irq12.connect(&isa_irqs_, 12);
+    hpet_irqs_.isa = &isa_irqs_;
+    hpet.legacy = &hpet_irqs_;
+    hpet.routed = &ioapic;
+    hpet.on_legacy = [this](bool on) { isa_irqs_.set_hpet_legacy(on); };
 }
 
 void PcBoard::attach_vga(IoBus& io, std::vector<uint8_t> rom, const Tracer& tracer) {
@@ -100,6 +112,7 @@ void PcBoard::reset() {
     ide1.reset();
     for (Uart16550* u : {&com1, &com2, &com3, &com4}) u->reset();
     kbc.reset();
+    hpet.reset();
     if (vga) vga->reset();
 }
 

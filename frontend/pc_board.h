@@ -9,6 +9,7 @@
 //                                              at the PIIX3 IDE function's BMIBA (BAR4)
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3, shared)
 //   PIRQA-D: through the PIIX3 router to ISA IRQs, and to I/O APIC inputs 16-19
+//   0xFED00000-0xFED003FF                      the HPET (legacy replacement: IRQ 0 and 8)
 //   0x60, 0x64, 0x92                           the 8042 keyboard controller, port A (A20, reset)
 //   bus 0 device 2   the std VGA (with -vga std; devices/vga.h)
 // The Machine owns one PcBoard and tells it about resets; the board reaches the rest of the
@@ -23,6 +24,7 @@
 #include "devices/ata.h"
 #include "devices/block/block.h"
 #include "devices/fw_cfg.h"
+#include "devices/hpet.h"
 #include "devices/i8042.h"
 #include "devices/i440fx.h"
 #include "devices/pci.h"
@@ -51,22 +53,42 @@ class PcBoard {
     // put the timer). Several drivers may share one IRQ (COM1 and COM3 on IRQ 4, a PCI
     // interrupt routed onto an ISA IRQ): input n + 16 * k is driver k of IRQ n, and the IRQ is
     // the OR of its drivers (a shared ISA line is wired-OR; the router's outputs join it so).
+    // The HPET in legacy replacement mode takes IRQ 0 and 8 from the PIT and the RTC (IA-PC HPET
+    // 1.0a, 2.3.8 and figure 4): while it is on, only driver 3 counts there, else only the others.
     struct IsaIrqs : IrqSink {
-        static constexpr unsigned kDrivers = 3;  // 0: the ISA device, 1: a second (COM3/COM4), 2: the PIRQ router
+        static constexpr unsigned kDrivers = 4;  // 0: the ISA device, 1: a second (COM3/COM4), 2: the PIRQ router, 3: the HPET
         IrqSink* master = nullptr;
         IrqSink* slave = nullptr;
         IrqSink* ioapic = nullptr;
         uint8_t drivers[16] = {};  // per IRQ, a bit per driver holding it high
-        void set_irq(unsigned pin, bool level) override {
-            const unsigned n = pin % 16, bit = 1u << (pin / 16 % kDrivers);
-            const bool was = drivers[n] != 0;
-            drivers[n] = uint8_t(level ? drivers[n] | bit : drivers[n] & ~bit);
-            const bool now = drivers[n] != 0;
-            if (now == was) return;
+        bool hpet_legacy = false;
+        bool level(unsigned n) const {
+            if (n != 0 && n != 8) return drivers[n] & 7;
+            return drivers[n] & (hpet_legacy ? 8 : 7);
+        }
+        void output(unsigned n, bool now) {
             n < 8 ? master->set_irq(n, now) : slave->set_irq(n - 8, now);
             if (ioapic) ioapic->set_irq(n == 0 ? 2 : n, now);
         }
+        void set_irq(unsigned pin, bool high) override {
+            const unsigned n = pin % 16, bit = 1u << (pin / 16 % kDrivers);
+            const bool was = level(n);
+            drivers[n] = uint8_t(high ? drivers[n] | bit : drivers[n] & ~bit);
+            const bool now = level(n);
+            if (now != was) output(n, now);
+        }
+        void set_hpet_legacy(bool on) {
+            bool was[2] = {level(0), level(8)};
+            hpet_legacy = on;
+            if (level(0) != was[0]) output(0, level(0));
+            if (level(8) != was[1]) output(8, level(8));
+        }
     } isa_irqs_;
+    // The HPET's legacy replacement outputs (pin 0: IRQ 0, pin 8: IRQ 8), as driver 3.
+    struct HpetLegacyIrqs : IrqSink {
+        IrqSink* isa = nullptr;
+        void set_irq(unsigned n, bool level) override { isa->set_irq(n + 16 * 3, level); }
+    } hpet_irqs_;
     // The PIRQ router's outputs, as driver 2 of the ISA IRQs.
     struct RouterIrqs : IrqSink {
         IrqSink* isa = nullptr;
@@ -86,7 +108,7 @@ public:
     void connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic);
     // The board's devices that carry state lists (save, load, compare two machines).
     std::vector<Device*> stateful_devices() {
-        return {&fw_cfg, &kbc, &ide0, &ide1, &piix4_pm.acpi_hotplug, &pci_host, &i440fx, &piix3, &piix3_ide, &piix4_pm};
+        return {&fw_cfg, &kbc, &ide0, &ide1, &piix4_pm.acpi_hotplug, &pci_host, &i440fx, &piix3, &piix3_ide, &piix4_pm, &hpet};
     }
     // The ISA IRQ lines (0-15), for the devices the machine wires itself (PIT, RTC).
     IrqSink& isa_irqs() { return isa_irqs_; }
@@ -106,6 +128,7 @@ public:
     AtaChannel ide0, ide1;  // primary, secondary
     Uart16550 com1, com2, com3, com4;
     I8042 kbc;
+    Hpet hpet;
     std::unique_ptr<Vga> vga;  // null without -vga std
 
 private:

@@ -202,7 +202,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
 }
 
-TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug registers and PCI functions carried into a fresh machine go on the same", "[device]") {
+TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug registers, PCI functions and HPET carried into a fresh machine go on the same", "[device]") {
     Machine a(small_config());
     // fw_cfg: the signature selected, two of its bytes read. 8042: interrupts on, the keyboard
     // asked to identify (its two-byte answer waits in the queue behind the ACK), A20 off through
@@ -243,6 +243,10 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug reg
     cfg_write(1, 3, 0x40, 4, 0xB001);
     cfg_write(1, 3, 0x80, 1, 0x01);
     a.io.write(0xB002, 2, 0x0120);
+    // The HPET, halted: its counter set, timer 0 a level-triggered one-shot on input 2.
+    a.phys.write(0xFED000F0, 4, 0x5678);
+    a.phys.write(0xFED00100, 4, 0x0006 | 2u << 9);
+    a.phys.write(0xFED00108, 4, 0x9000);
 
     Machine b(small_config());
     REQUIRE(b.phys.a20());
@@ -275,5 +279,8 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug reg
         CHECK(m->io.read(0xC002, 1) == 0x20);
         CHECK(m->board.piix4_pm.pm_io_base() == 0xB000);
         CHECK(m->io.read(0xB002, 2) == 0x0120);
+        CHECK(m->phys.read(0xFED000F0, 4) == 0x5678);
+        CHECK((m->phys.read(0xFED00100, 4) & 0x3FFF) == (0x0036 | 2u << 9));  // with the periodic and 64-bit capabilities
+        CHECK(m->phys.read(0xFED00108, 4) == 0x9000);
     }
 }

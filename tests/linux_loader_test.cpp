@@ -11,6 +11,7 @@
 #include "frontend/multiboot.h"
 #include "process_util.h"
 #include "scratch_dir.h"
+#include "smbios_walk.h"
 #include "test_machine.h"
 
 using namespace xlat;
@@ -209,7 +210,7 @@ TEST_CASE("linux: ACPI tables lead the kernel to the PIIX4's PM block, and S5 en
     CHECK(rd32(m, fadt + 76) == 0x608);  // PM_TMR_BLK
     // The MADT (the RSDT's second entry): the local APIC, the I/O APIC and IRQ 0 on pin 2, the
     // way the board wires them (ACPI 1.0b, 5.2.10.4).
-    REQUIRE(rd32(m, rsdt + 4) == 36 + 8);
+    REQUIRE(rd32(m, rsdt + 4) == 36 + 12);
     const uint32_t madt = rd32(m, rsdt + 40);
     m.phys.read_bytes(madt, sig, 4);
     sig[4] = 0;
@@ -321,4 +322,177 @@ TEST_CASE("linux: xlat -kernel bzImage -initrd -append boots the protocol's entr
     CHECK(r.exit_status == 1);
     CHECK(r.err == "xlat: '" + initrd + "': neither a Multiboot kernel (no Multiboot header in its first 8 KiB) nor a Linux kernel (no bzImage setup header)\n");
     CHECK(r.out.empty());
+}
+
+using xlat_test::SmbiosStructure;
+using xlat_test::walk_smbios;
+
+TEST_CASE("linux: the BIOS area holds SMBIOS 2.8 tables for the machine and the ACPI HPET table", "[linux][loader]") {
+    Machine m(small_config(48u << 20));
+    REQUIRE(load_error(m, bzimage()) == "");
+    // Linux's dmi_scan_machine: the first "_SM_" on a 16-byte boundary of 0xF0000-0xFFFFF.
+    std::vector<uint8_t> seg(0x10000);
+    m.phys.read_bytes(0xF0000, seg.data(), seg.size());
+    size_t ep = seg.size();
+    for (size_t i = 0; i + 31 <= seg.size(); i += 16)
+        if (std::memcmp(&seg[i], "_SM_", 4) == 0) {
+            ep = i;
+            break;
+        }
+    REQUIRE(ep < seg.size());
+    auto sum = [&](size_t from, size_t len) {
+        uint8_t s = 0;
+        for (size_t i = from; i < from + len; ++i) s = uint8_t(s + seg[i]);
+        return s;
+    };
+    CHECK(seg[ep + 5] == 31);
+    CHECK(sum(ep, 31) == 0);
+    CHECK(std::memcmp(&seg[ep + 16], "_DMI_", 5) == 0);
+    CHECK(sum(ep + 16, 15) == 0);
+    CHECK(seg[ep + 6] == 2);
+    CHECK(seg[ep + 7] == 8);
+    const unsigned len = seg[ep + 22] | seg[ep + 23] << 8, count = seg[ep + 28] | seg[ep + 29] << 8;
+    uint32_t addr;
+    std::memcpy(&addr, &seg[ep + 24], 4);
+    std::vector<uint8_t> table(len);
+    m.phys.read_bytes(addr, table.data(), len);
+    const std::vector<SmbiosStructure> st = walk_smbios(table);
+    CHECK(st.size() == count);
+    std::vector<unsigned> types;
+    size_t largest = 0;
+    for (const SmbiosStructure& x : st) types.push_back(x.type), largest = std::max(largest, x.total);
+    CHECK((seg[ep + 8] | seg[ep + 9] << 8) == int(largest));  // the maximum structure size
+    CHECK(types == std::vector<unsigned>{0, 1, 3, 4, 16, 17, 19, 32, 127});
+    for (const SmbiosStructure& s : st) {
+        INFO("type " << unsigned(s.type));
+        switch (s.type) {
+        case 0:
+            CHECK(s.length == 0x18);
+            CHECK(s.str(4) == "xlat");
+            CHECK(s.str(8).size() == 10);  // mm/dd/yyyy
+            break;
+        case 1:
+            CHECK(s.length == 0x1B);
+            CHECK(s.str(4) == "xlat");
+            CHECK(s.str(5) == "PC (i440FX + PIIX, 1996)");
+            break;
+        case 3: CHECK(s.length == 0x16); break;
+        case 4:
+            CHECK(s.length == 0x2A);
+            CHECK(s.str(4) == "CPU 0");
+            CHECK(s.formatted[24] == 0x41);  // populated, enabled
+            break;
+        case 16:
+            CHECK(s.u32(7) == 48u * 1024);  // KiB
+            CHECK(s.u16(13) == 1);
+            break;
+        case 17:
+            CHECK(s.length == 0x28);
+            CHECK(s.u16(4) == st[4].handle);  // its array, the type 16 structure
+            CHECK(s.u16(12) == 48);           // MiB
+            CHECK(s.str(16) == "DIMM 0");
+            break;
+        case 19:
+            CHECK(s.u32(4) == 0);
+            CHECK(s.u32(8) == 48u * 1024 - 1);  // the last KiB, inclusive
+            break;
+        case 127: CHECK(s.length == 4); break;
+        }
+    }
+    // The HPET table, third in the RSDT: the block's ID and address (IA-PC HPET 1.0a, 3.2.4),
+    // and the DSDT's PNP0103 device for it.
+    const uint32_t rsdp = uint32_t(rd64(m, kLinuxBootParams + 0x70));
+    CHECK(rsdp >= 0xF0000);
+    const uint32_t rsdt = rd32(m, rsdp + 16), hpet = rd32(m, rsdt + 44);
+    char sig[5] = {};
+    m.phys.read_bytes(hpet, sig, 4);
+    CHECK(std::string(sig) == "HPET");
+    CHECK(rd32(m, hpet + 4) == 56);
+    std::vector<uint8_t> t(56);
+    m.phys.read_bytes(hpet, t.data(), t.size());
+    uint8_t s = 0;
+    for (uint8_t b : t) s = uint8_t(s + b);
+    CHECK(s == 0);
+    CHECK(rd32(m, hpet + 36) == 0x8086A201u);
+    CHECK(rd64(m, hpet + 44) == 0xFED00000u);
+    CHECK(rd32(m, hpet + 36) == m.board.hpet.read(0, 0, 4));  // as the device reports itself
+    const uint32_t dsdt = rd32(m, rd32(m, rsdt + 36) + 40);
+    std::vector<uint8_t> aml(rd32(m, dsdt + 4));
+    m.phys.read_bytes(dsdt, aml.data(), aml.size());
+    const std::string text(aml.begin(), aml.end());
+    CHECK(text.find("HPET") != std::string::npos);
+    CHECK(text.find(std::string("\x0C\x41\xD0\x01\x03", 5)) != std::string::npos);  // EisaId ("PNP0103")
+    // The PCI interrupt links and the root's routing table, over the PIRQ router that the
+    // loader programmed as SeaBIOS does (PIRQA-D to IRQ 10, 10, 11, 11).
+    for (const char* n : {"_PRT", "LNKA", "LNKB", "LNKC", "LNKD", "LNKS", "P40C", "PRQ3", "_SRS", "_DIS"}) {
+        INFO(n);
+        CHECK(text.find(n) != std::string::npos);
+    }
+    CHECK(m.board.piix3.config32(0x60) == 0x0B0B0A0Au);
+    CHECK(m.board.piix3.pirq_route(0) == 10);
+    CHECK(m.board.piix3.pirq_route(3) == 11);
+    // The MP tables (MP spec 1.4, 4.1 and 4.2): the floating pointer on a 16-byte boundary, its
+    // configuration table, both checksums, and entries that walk to the table's end: one
+    // processor, two buses, the I/O APIC, ISA IRQ 0 on input 2 and the PM function's SCI.
+    size_t mp = seg.size();
+    for (size_t i = 0; i + 16 <= seg.size(); i += 16)
+        if (std::memcmp(&seg[i], "_MP_", 4) == 0) {
+            mp = i;
+            break;
+        }
+    REQUIRE(mp < seg.size());
+    CHECK(sum(mp, 16) == 0);
+    CHECK(seg[mp + 8] == 1);
+    CHECK(seg[mp + 9] == 4);
+    uint32_t pcmp;
+    std::memcpy(&pcmp, &seg[mp + 4], 4);
+    REQUIRE(pcmp >= 0xF0000);
+    const size_t c = pcmp - 0xF0000;
+    REQUIRE(std::memcmp(&seg[c], "PCMP", 4) == 0);
+    const size_t clen = seg[c + 4] | seg[c + 5] << 8;
+    CHECK(sum(c, clen) == 0);
+    const unsigned nentries = seg[c + 34] | seg[c + 35] << 8;
+    unsigned seen = 0, cpus = 0, ioapics = 0;
+    bool irq0_pin2 = false, sci = false;
+    for (size_t at = c + 44; at < c + clen; ++seen) {
+        const uint8_t type = seg[at];
+        REQUIRE(type <= 4);
+        if (type == 0) ++cpus;
+        if (type == 2) ioapics += seg[at + 4] == 0x00 && seg[at + 5] == 0x00 && seg[at + 6] == 0xC0 && seg[at + 7] == 0xFE;
+        if (type == 3 && seg[at + 4] == 1 && seg[at + 5] == 0) irq0_pin2 = seg[at + 7] == 2;  // ISA bus, IRQ 0
+        if (type == 3 && seg[at + 4] == 0 && seg[at + 5] == (1 << 2 | 0)) sci = seg[at + 7] == 9;  // PCI 1 INTA
+        at += type == 0 ? 20 : 8;
+    }
+    CHECK(seen == nentries);
+    CHECK(cpus == 1);
+    CHECK(ioapics == 1);
+    CHECK(irq0_pin2);
+    CHECK(sci);
+    // The shadow copy is read-only: a store to it is dropped.
+    m.phys.write(0xF0000, 1, 0);
+    CHECK(m.phys.read(0xF0000, 1) == 'R');
+}
+
+TEST_CASE("linux: screen_info reports the VGA's 80x25 text mode, and nothing without a VGA", "[linux][loader]") {
+    const uint32_t zp = kLinuxBootParams;
+    {
+        Machine m(small_config(16u << 20));
+        REQUIRE(!m.board.vga);
+        REQUIRE(load_error(m, bzimage()) == "");
+        for (uint32_t off : {0x06u, 0x07u, 0x0Eu, 0x0Fu}) CHECK(m.phys.read(zp + off, 1) == 0);
+        CHECK(m.phys.read(zp + 0x02, 2) == 15u * 1024);  // ext_mem_k: 15 MiB above 1 MiB
+    }
+    MachineConfig cfg = small_config(128u << 20);
+    cfg.vga = true;
+    Machine m(cfg);
+    REQUIRE(load_error(m, bzimage()) == "");
+    CHECK(m.phys.read(zp + 0x06, 1) == 3);     // orig_video_mode
+    CHECK(m.phys.read(zp + 0x07, 1) == 80);    // orig_video_cols
+    CHECK(m.phys.read(zp + 0x0E, 1) == 25);    // orig_video_lines
+    CHECK(m.phys.read(zp + 0x0F, 1) == 1);     // orig_video_isVGA
+    CHECK(m.phys.read(zp + 0x10, 2) == 16);    // orig_video_points
+    CHECK(m.phys.read(zp + 0x02, 2) == 0xFC00);  // ext_mem_k: capped at 63 MiB as INT 15h AH=88h
+    // And the IDE function as firmware leaves it: the bus-master block at 0xC000, I/O decoding on.
+    CHECK(m.board.piix3_ide.config32(0x20) == (0xC000u | 1));
+    CHECK((m.board.piix3_ide.config16(0x04) & 1) == 1);
 }
