@@ -88,14 +88,18 @@ bool emit_call(Emitter& e, const Insn& in) {
     return true;
 }
 
+// RET and RET imm16, 32- or 16-bit operand size: EIP (or IP, zero-extended) popped, ESP +=
+// size + imm16.
 bool emit_ret(Emitter& e, const Insn& in) {
-    if (in.far() || in.opsize() != 4 || !flat_stack(e) || !cs_flat(e)) return false;
+    const unsigned n = in.opsize();
+    if (in.far() || (n != 4 && n != 2) || !flat_stack(e) || !cs_flat(e)) return false;
     const uint32_t extra = in.nops() >= 1 && in.is_imm(0) ? (in.val[0] & 0xFFFF) : 0;
     x86::Assembler& a = e.a;
     e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
-    e.probe(4, false);
-    a.mov(x86::eax, x86::dword_ptr(x86::rbp));
-    a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(4 + extra)));
+    e.probe(n, false);
+    if (n == 4) a.mov(x86::eax, x86::dword_ptr(x86::rbp));
+    else a.movzx(x86::eax, x86::word_ptr(x86::rbp));
+    a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(n + extra)));
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
     a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
     e.rip_set = true;

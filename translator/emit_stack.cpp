@@ -161,20 +161,4 @@ bool emit_call_more(Emitter& e, const Insn& in) {
     return true;
 }
 
-// RET and RET imm16 with a 16-bit operand: IP popped as a word, ESP += 2 + imm16.
-bool emit_ret_more(Emitter& e, const Insn& in) {
-    if (emit_ret(e, in)) return true;
-    if (in.far() || in.opsize() != 2 || !flat_stack(e) || !cs_flat(e)) return false;
-    const uint32_t extra = in.nops() >= 1 && in.is_imm(0) ? (in.val[0] & 0xFFFF) : 0;
-    x86::Assembler& a = e.a;
-    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
-    e.probe(2, false);
-    a.movzx(x86::eax, x86::word_ptr(x86::rbp));
-    a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(2 + extra)));
-    e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
-    a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
-    e.rip_set = true;
-    return true;
-}
-
 } // namespace xlat

@@ -28,7 +28,7 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
         return emit_jcc;
     case ZYDIS_MNEMONIC_JMP: category = kDisableControl; return emit_jmp;
     case ZYDIS_MNEMONIC_CALL: category = kDisableControl; return emit_call_more;
-    case ZYDIS_MNEMONIC_RET: category = kDisableControl; return emit_ret_more;
+    case ZYDIS_MNEMONIC_RET: category = kDisableControl; return emit_ret;
     case ZYDIS_MNEMONIC_PUSH: category = kDisableStack; return emit_push_more;
     case ZYDIS_MNEMONIC_POP: category = kDisableStack; return emit_pop_more;
     case ZYDIS_MNEMONIC_LEAVE: category = kDisableStack; return emit_leave;

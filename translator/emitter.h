@@ -269,7 +269,6 @@ bool emit_xadd(Emitter& e, const Insn& in);
 bool emit_push_more(Emitter& e, const Insn& in);  // emit_stack.cpp: emit_push, else the other forms
 bool emit_pop_more(Emitter& e, const Insn& in);
 bool emit_call_more(Emitter& e, const Insn& in);
-bool emit_ret_more(Emitter& e, const Insn& in);
 bool emit_leave(Emitter& e, const Insn& in);
 
 } // namespace xlat
