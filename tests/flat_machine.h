@@ -88,6 +88,19 @@ inline std::string ram_difference(xlat::Machine& i, xlat::Machine& j) {
         }
     return {};
 }
+// What differs between a reference run (the interpreter) and another run of the same guest: the
+// stop reason, the whole CPU state, CR2, the exception counts and RAM (empty: nothing).
+inline std::string run_differences(xlat::Machine& i, xlat::Machine& j, const xlat::Machine::Result& ri,
+                                   const xlat::Machine::Result& rj) {
+    std::ostringstream d;
+    if (ri.reason != rj.reason) d << "stop reason " << int(ri.reason) << " vs " << int(rj.reason) << "; ";
+    d << state_differences(i, j);
+    if (i.cpu.s.cr2 != j.cpu.s.cr2) d << "cr2 " << std::hex << i.cpu.s.cr2 << " vs " << j.cpu.s.cr2 << "; ";
+    for (unsigned v = 0; v < 32; ++v)
+        if (i.cpu.stats.exceptions[v] != j.cpu.stats.exceptions[v]) d << "exceptions " << v << "; ";
+    return d.str() + ram_difference(i, j);
+}
+
 
 // mov ecx, N / xor edx, edx / L: mov [P+1], ecx / P: mov eax, 0 / add edx, eax / dec ecx / jnz L /
 // hlt at `base`: a loop whose store rewrites the immediate of the instruction after it, in the same

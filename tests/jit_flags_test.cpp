@@ -75,16 +75,6 @@ std::unique_ptr<Machine> machine(CpuMode mode, uint32_t disable) {
     return std::make_unique<Machine>(cfg);
 }
 
-std::string differences(Machine& i, Machine& j, const Machine::Result& ri, const Machine::Result& rj) {
-    std::ostringstream d;
-    if (ri.reason != rj.reason) d << "stop reason " << int(ri.reason) << " vs " << int(rj.reason) << "; ";
-    d << state_differences(i, j);
-    if (i.cpu.s.cr2 != j.cpu.s.cr2) d << "cr2 " << std::hex << i.cpu.s.cr2 << " vs " << j.cpu.s.cr2 << "; ";
-    for (unsigned v = 0; v < 32; ++v)
-        if (i.cpu.stats.exceptions[v] != j.cpu.stats.exceptions[v]) d << "exceptions " << v << "; ";
-    return d.str() + ram_difference(i, j);
-}
-
 const char* config_name(uint32_t disable) {
     switch (disable) {
     case 0: return "jit";
@@ -115,7 +105,7 @@ Outcome run_all(const std::vector<uint8_t>& code, const Start& st, bool paging,
         auto m = machine(CpuMode::Jit, disable);
         setup(*m, code, st, paging);
         const Machine::Result r = m->run(budget);
-        CHECK(differences(*ref, *m, rr, r) == "");
+        CHECK(run_differences(*ref, *m, rr, r) == "");
         if (!disable) o.native = m->jit->stats().native_run;
     }
     o.state = ref->cpu.s;
