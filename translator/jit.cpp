@@ -39,9 +39,9 @@ uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
     return kBlockNext;
 }
 
-Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled, unsigned hot_runs)
+Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled, unsigned hot_runs, bool profile)
     : cpu_(cpu), interp_(interp), decoder_(instruction_table()), arena_(cache_bytes), cache_(cpu.mmu.phys()),
-      disabled_(disabled), hot_runs_(hot_runs) {
+      disabled_(disabled), hot_runs_(hot_runs), profile_(profile) {
     if (hot_runs_ > 1) heat_.resize(kHeatEntries);
     exit_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.exit_request) - reinterpret_cast<char*>(&cpu_.s));
     icount_end_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.icount_end) - reinterpret_cast<char*>(&cpu_.s));
@@ -185,11 +185,12 @@ struct JitEmit {
     }
 
     // Every way out of a whole run: r14 made exact (a chained block takes it as it is), the
-    // instructions not yet in icount, one more run.
+    // instructions not yet in icount, and with profiling one more run (a memory increment on
+    // the chained path: only when asked for, MachineConfig::jit_profile).
     void tail(int pending) {
         e.emit_flags_fix();
         if (pending) a.add(Emitter::field(offsetof(CpuState, icount), 8), int32_t(pending));
-        a.inc(abs(&b.runs, 8, x86::rcx));
+        if (j.profile_) a.inc(abs(&b.runs, 8, x86::rcx));
     }
     // Records the block in a slot of Jit::slots_ (the dispatcher reads it after the return).
     void record(Block* const& slot) {
@@ -628,7 +629,7 @@ void Jit::run_block(Block* b) {
     const uint32_t st = enter_(&s, &cpu_, b->code);
     // Whole runs count themselves (Block::runs, folded by sync_stats); a block that stopped
     // early says which it was.
-    if (slots_.stopped) count_partial(slots_.stopped, st == kBlockFault);
+    if (slots_.stopped && profile_) count_partial(slots_.stopped, st == kBlockFault);
     if (st == kBlockFault) {
         deliver_pending_fault(cpu_);
         ++s.icount;
@@ -790,6 +791,7 @@ std::string Jit::describe_stats() const {
                   j.native_run, j.fallback_calls, j.privileged_calls, j.interp_steps, j.cold_steps, j.native_insns,
                   j.insns_translated);
     out += buf;
+    if (!profile_) out += "jit: block runs not counted (no --stats): native instructions and TLB probes run are not known\n";
     // Hits are derived (no counter on the fast path): probes run minus slow paths entered.
     const uint64_t misses = j.slow_paths, hits = j.probes_run >= misses ? j.probes_run - misses : 0;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes %" PRIu64 ": %" PRIu64 " hits, %" PRIu64

@@ -73,7 +73,12 @@ public:
     // `disabled`: JitDisable bits (--jit-disable, translator/emitter.h).
     // `hot_runs`: a block is translated the hot_runs-th time the dispatcher finds no translation
     // at its EIP; until then the interpreter runs it (0 and 1: translated at once).
-    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled = 0, unsigned hot_runs = 1);
+    // `profile`: blocks count their whole runs (Block::runs), which the per-mnemonic native
+    // counts (CpuStats::executed) and the hottest-block report come from. Off, no statistics
+    // work is on the blocks' path at all and CpuStats::executed has the fallback calls only
+    // (MachineConfig::jit_profile).
+    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled = 0, unsigned hot_runs = 1,
+        bool profile = true);
     ~Jit();
     Jit(const Jit&) = delete;
     Jit& operator=(const Jit&) = delete;
@@ -135,6 +140,7 @@ private:
     static constexpr unsigned kHeatEntries = 16384;
     std::vector<Heat> heat_;
     unsigned hot_runs_ = 1;
+    bool profile_ = true;            // blocks count their runs (the constructor's `profile`)
     bool cold_ = false;              // lookup() returned null for a block that is not hot yet
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;
