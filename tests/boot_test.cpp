@@ -1,7 +1,7 @@
 // The distribution's SeaBIOS boots a disk: a boot sector written here (tests/boot/bootsector.asm)
 // on a raw image given as -hda, loaded by SeaBIOS through the ATA disk, reads two more sectors
-// through INT 13h (CHS and the LBA extensions), prints through the debug console and ends
-// through the exit port. Under QEMU (when installed) the same disk prints the same lines.
+// through INT 13h (CHS and the LBA extensions), prints through the debug console and COM1 and
+// ends through the exit port. Under QEMU (when installed) the same disk prints the same lines.
 #include <catch2/catch.hpp>
 
 #include <cctype>
@@ -54,22 +54,27 @@ TEST_CASE("boot: SeaBIOS loads a boot sector from -hda, which reads the disk thr
     const std::string disk = make_disk(dir);
     // --icount makes the run repeat to the instruction; the guard ends a run that never boots
     // (SeaBIOS 1.16.2 runs about 6 million instructions up to the boot sector's exit).
+    const std::string serial = (dir.dir / "xlat-com1.txt").string();
     const ProcessResult r = run_process({kXlat, "-bios", kSeaBios, "-hda", disk, "--icount", "shift=3",
-                                         "--max-insns", "50000000"}, 60);
+                                         "--max-insns", "50000000", "-serial", "file:" + serial}, 60);
     INFO(describe(r));
     CHECK(r.out == kExpected);
+    CHECK(read_file(serial) == kExpected);  // the same lines through COM1
     CHECK(r.exit_status == ((0x10 << 1) | 1));
 
     const std::string qemu = find_on_path("qemu-system-i386");
     if (qemu.empty()) return;
     // The same disk under QEMU, with the same debug console and exit port.
     const std::string log = (dir.dir / "qemu.log").string();
+    const std::string qserial = (dir.dir / "qemu-com1.txt").string();
     const ProcessResult q = run_process({qemu, "-nodefaults", "-display", "none", "-bios", kSeaBios, "-drive",
                                          "file=" + disk + ",format=raw,if=ide", "-debugcon", "file:" + log,
+                                         "-serial", "file:" + qserial,
                                          "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"}, 30);
     INFO("qemu: " << describe(q));
     CHECK(q.exit_status == ((0x10 << 1) | 1));
     CHECK(read_file(log) == r.out);
+    CHECK(read_file(qserial) == read_file(serial));
 }
 
 namespace {
