@@ -41,7 +41,12 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, D
     acpi_setup.cpus = kCpus;
     acpi_setup.hpet = true;  // the board always has one (below)
     acpi = acpi_tables(acpi_setup);
-    fw_cfg.add_file(kAcpiTablesFile, acpi.tables);
+    // QEMU pads the tables file to a multiple of 128 KiB (its size then stays put from one
+    // version to the next). SeaBIOS reserves what it allocates at the top of RAM, so the same
+    // padding gives the guest the same e820 map as under QEMU.
+    std::vector<uint8_t> tables_file = acpi.tables;
+    tables_file.resize((tables_file.size() + 0x1FFFF) & ~size_t(0x1FFFF), 0);
+    fw_cfg.add_file(kAcpiTablesFile, std::move(tables_file));
     fw_cfg.add_file(kAcpiRsdpFile, acpi.rsdp);
     fw_cfg.add_file(kTableLoaderFile, acpi.loader.script());
     // The SMBIOS tables as QEMU hands them to SeaBIOS, which adds its own type 0 (BIOS

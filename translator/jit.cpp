@@ -24,6 +24,14 @@ namespace {
 // in Jit::slots_.link_from: the dispatcher links it to the block it runs next.
 constexpr uint32_t kBlockLink0 = 4;
 constexpr size_t kFallbackRowsShown = 24;  // --stats: the most frequent fallback forms
+
+// The budget constant k (Jit::emit_fixed's table) as the memory operand of a block's
+// psubq/paddq: RIP-relative (the arena is at most 1 GiB).
+x86::Mem budget_const(const uint8_t* consts, unsigned k) {
+    x86::Mem m = x86::ptr(uint64_t(reinterpret_cast<uintptr_t>(consts + 16 * k)), 16);
+    m.setRel();
+    return m;
+}
 } // namespace
 
 uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
@@ -111,6 +119,14 @@ void Jit::emit_fixed() {
     a.pop(x86::rbp);
     a.pop(x86::rbx);
     a.ret();
+    // The budget's constants (docs/translator.md, "Counting"): 16-byte entries {k, 0} for k =
+    // 0..kMaxInsns, the memory operands of the blocks' `psubq xmm15` (SSE2 wants them aligned).
+    a.align(asmjit::AlignMode::kData, 16);
+    const size_t consts = code.textSection()->buffer().size();
+    for (unsigned k = 0; k <= Block::kMaxInsns; ++k) {
+        a.dq(k);
+        a.dq(0);
+    }
     code.flatten();
     code.resolveUnresolvedLinks();
     code.relocateToBase(uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor())));
@@ -118,6 +134,7 @@ void Jit::emit_fixed() {
     uint8_t* at = static_cast<uint8_t*>(arena_.commit(buf.data(), buf.size()));
     enter_ = reinterpret_cast<EnterFn>(at);
     epilogue_ = at + epi;
+    budget_consts_ = at + consts;
     fixed_bytes_ = arena_.used();
 }
 
@@ -179,6 +196,7 @@ struct JitEmit {
     // To the dispatcher: CpuState must hold the guest registers and flags (the dirty ones are
     // stored; eax, the status, is untouched).
     void to_epilogue() {
+        e.emit_icount_store(0, x86::rdx, x86::rcx);  // from the budget in xmm15
         e.emit_store(e.dirty());
         e.emit_flags_store();
         a.jmp(asmjit::imm(epilogue));
@@ -189,7 +207,7 @@ struct JitEmit {
     // the chained path: only when asked for, MachineConfig::jit_profile).
     void tail(int pending) {
         e.emit_flags_fix();
-        if (pending) a.add(Emitter::field(offsetof(CpuState, icount), 8), int32_t(pending));
+        if (pending) a.psubq(x86::xmm15, budget_const(j.budget_consts_, unsigned(pending)));
         if (j.profile_) a.inc(abs(&b.runs, 8, x86::rcx));
     }
     // Records the block in a slot of Jit::slots_ (the dispatcher reads it after the return).
@@ -285,7 +303,7 @@ bool Jit::emit(Block& b) {
     code.init(asmjit::Environment::host(), base);
     x86::Assembler a(&code);
     const uint64_t epilogue = uint64_t(reinterpret_cast<uintptr_t>(epilogue_));
-    asmjit::Label entry_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel();
+    asmjit::Label entry_exit = a.newLabel(), budget_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
     std::vector<uint8_t> live;
     flag_liveness(b, live);
@@ -293,6 +311,7 @@ bool Jit::emit(Block& b) {
     JitEmit je{*this, a, b, epilogue, e, {}};
     const bool chain = je.chain();
     e.stop_exit = stopped;
+    e.icount_end_disp = icount_end_disp_;
     e.slow_count = &stats_.slow_paths;
     e.chain_branch = chain;
     e.taken = a.newLabel();
@@ -311,17 +330,18 @@ bool Jit::emit(Block& b) {
     // as well: the block must fit in it whole (the dispatcher shortens blocks near it).
     a.cmp(exit_word, 0);
     a.jne(entry_exit);
-    // The block's instructions are counted at once, here: one store where the budget test has
-    // the sum already, instead of an add to memory at every exit. Emitter::pending starts at
-    // -ninsns, so a helper call or slow path first subtracts what has not run yet (icount is
-    // exact whenever C++ looks) and a block run whole adds nothing at its exits.
-    a.mov(x86::rax, Emitter::field(offsetof(CpuState, icount), 8));
-    a.add(x86::rax, int32_t(b.ninsns));
+    // The block's instructions are counted at once, here, against the budget in xmm15 (R =
+    // icount_end - icount, docs/translator.md "Counting"): a register, not a read-modify-write
+    // of CpuState::icount, so a chained loop carries no store-forwarding chain through memory.
+    // R turns negative exactly when the block does not fit (icount + ninsns > icount_end).
+    // Emitter::pending starts at -ninsns, so a helper call or slow path stores icount less what
+    // has not run yet (icount is exact whenever C++ looks) and a whole run adds nothing.
+    a.psubq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
     if (chain) {
-        a.cmp(x86::rax, x86::qword_ptr(x86::r15, icount_end_disp_));
-        a.ja(entry_exit);
+        a.movmskpd(x86::eax, x86::xmm15);  // bit 0: the sign of R
+        a.test(x86::al, 1);
+        a.jnz(budget_exit);
     }
-    a.mov(Emitter::field(offsetof(CpuState, icount), 8), x86::rax);
     e.pending = -int(b.ninsns);
     std::vector<asmjit::Label> starts(b.ninsns + 1);  // --trace jit: each instruction's host code
     for (unsigned i = 0; i < b.ninsns; ++i) {
@@ -404,8 +424,11 @@ bool Jit::emit(Block& b) {
         je.to_epilogue();
     }
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
-    // registers newer than CpuState.
+    // registers newer than CpuState, and icount is R's.
+    a.bind(budget_exit);
+    a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
     a.bind(entry_exit);
+    e.emit_icount_store(0);
     e.emit_store(0xFF);
     e.emit_flags_store(true);
     je.set_rip(b.eip);
@@ -703,7 +726,11 @@ StopReason Jit::run(uint64_t max_insns, bool exact) {
         return interp_.run(max_insns);
     }
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
-    cpu_.icount_end = end;  // REP strings stop between iterations there; chained blocks before it
+    // REP strings stop between iterations there; chained blocks before it. Within 2^62 of
+    // icount (centuries of guest time), so that the blocks' budget R = icount_end - icount is a
+    // non-negative signed quadword (docs/translator.md, "Counting").
+    const uint64_t run_end = std::min(end, s.icount + kUnbounded);
+    cpu_.icount_end = run_end;
     if (flush_pending_) flush();
     unlink_dead();
     pending_link_ = nullptr;
@@ -754,7 +781,7 @@ StopReason Jit::run(uint64_t max_insns, bool exact) {
             // icount_end), and the run stops after it.
             cpu_.icount_end = s.icount + b->ninsns;
             run_block(b);
-            cpu_.icount_end = end;
+            cpu_.icount_end = run_end;
             continue;
         }
         run_block(b);

@@ -127,6 +127,9 @@ private:
     using EnterFn = uint32_t (*)(CpuState* s, Cpu* c, const void* code);
     EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
     const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
+    const uint8_t* budget_consts_ = nullptr;  // {k, 0} quadword pairs, k = 0..kMaxInsns (emit_fixed)
+    // Cpu::icount_end is kept within this of icount while blocks run.
+    static constexpr uint64_t kUnbounded = uint64_t(1) << 62;
     size_t fixed_bytes_ = 0;         // arena bytes of the prologue and epilogue
     int32_t exit_disp_ = 0;          // &cpu.exit_request - &cpu.s
     bool flush_pending_ = false;
