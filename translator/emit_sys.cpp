@@ -45,7 +45,6 @@ void light_call(Emitter& e, const void* fn, uint8_t outputs) {
     a.lea(x86::rdi, x86::ptr(x86::r15, -cpu_disp(e)));
     a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(fn)));
     a.call(x86::rax);  // rsp is 16-byte aligned at every call of a block (docs/translator.md)
-    e.emit_budget_reload(x86::rcx);  // xmm15 is caller-saved; icount was committed before
     if (e.regs_cached())
         for (unsigned i = 0; i < kGprCount; ++i)
             if (keep & (1u << i))
@@ -116,12 +115,11 @@ bool emit_in(Emitter& e, const Insn& in) {
     if (in.nops() < 2 || !io_allowed(e) || !in.is_reg(di)) return false;
     const unsigned size = in.size(di);
     if (size != 1 && size != 2 && size != 4) return false;
-    const bool port_imm = in.is_imm(pi);
-    if (!port_imm && !(in.is_reg(pi) && in.regv(pi) == ZYDIS_REGISTER_DX)) return false;
     x86::Assembler& a = e.a;
-    e.commit_icount();  // first: it clobbers rax and rcx
-    if (port_imm) a.mov(x86::ecx, uint32_t(in.val[pi] & 0xFF));
-    else e.load_reg(x86::ecx, ZYDIS_REGISTER_DX);
+    if (in.is_imm(pi)) a.mov(x86::ecx, uint32_t(in.val[pi] & 0xFF));
+    else if (in.is_reg(pi) && in.regv(pi) == ZYDIS_REGISTER_DX) e.load_reg(x86::ecx, ZYDIS_REGISTER_DX);
+    else return false;
+    e.commit_icount();
     a.mov(Emitter::field(offsetof(CpuState, insn_eip), 4), e.eip);
     e.set_rip(in.next_eip);
     if (out) {

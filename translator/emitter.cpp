@@ -544,21 +544,8 @@ void Emitter::emit_cold() {
 }
 
 void Emitter::commit_icount() {
-    emit_icount_store(pending);  // rax = the exact icount
-    if (pending) {
-        // R takes the pending count in, so that R and CpuState::icount agree with pending 0
-        // whether or not a reload() follows (a light helper call, or none at all).
-        a.mov(x86::rcx, x86::qword_ptr(x86::r15, icount_end_disp));
-        a.sub(x86::rcx, x86::rax);
-        a.movq(x86::xmm15, x86::rcx);
-    }
+    emit_icount_store(pending);
     pending = 0;
-}
-
-void Emitter::emit_budget_reload(const x86::Gp& t) {
-    a.mov(t, x86::qword_ptr(x86::r15, icount_end_disp));
-    a.sub(t, field(offsetof(CpuState, icount), 8));
-    a.movq(x86::xmm15, t);
 }
 
 } // namespace xlat

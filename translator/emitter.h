@@ -202,9 +202,6 @@ public:
     // Stores the exact icount into CpuState now (before a helper call that counts its own
     // instruction); pending is 0 afterwards and the reload() after the call takes R from it.
     void commit_icount();
-    // After a call that did not reload() (xmm15 is caller-saved): R = icount_end - icount again
-    // from CpuState, with pending 0 (clobbers `t` and the host flags).
-    void emit_budget_reload(const x86::Gp& t);
     x86::Mem exit_word() const { return x86::dword_ptr(x86::r15, exit_disp); }
 
 private:
