@@ -66,12 +66,22 @@ uint64_t helper_out(Cpu* c, uint32_t port_size, uint32_t value) noexcept {
     return 0;
 }
 
+// STI with IF clear: the interrupt shadow, IF, and the exit request when an interrupt waits
+// (cpu/misc.cpp, STI).
+uint64_t helper_sti(Cpu* c) noexcept {
+    c->s.inhibit_irq = kShadowIrq;
+    c->s.eflags |= IF;
+    c->interrupt_window_opened();
+    return 0;
+}
+
 bool flat_stack(const Emitter& e) {
     const uint32_t bits = mode_bits(e.key);
     return (e.disabled & kDisableTlb) == 0 && (bits & kModeStack32) && (bits & (1u << (kModeFlatShift + SS)));
 }
 
-// The port needs no check at this mode key (see helper_in).
+// The port needs no check at this mode key (see helper_in); nor do CLI and STI act on VIF or
+// fault (SDM Vol. 2A, CLI, Table 3-7: real mode, or CPL <= IOPL outside V86 mode).
 bool io_allowed(const Emitter& e) {
     const uint32_t bits = mode_bits(e.key);
     if (!(bits & kModePE)) return true;
@@ -169,6 +179,40 @@ bool emit_pushf(Emitter& e, const Insn& in) {
     if (n == 4) a.mov(x86::dword_ptr(x86::rbp), x86::ecx);
     else a.mov(x86::word_ptr(x86::rbp), x86::cx);
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
+    return true;
+}
+
+// CLD, STD: DF lives in CpuState::eflags (only helpers and these change it; the string
+// instructions read it there at run time).
+bool emit_cld_std(Emitter& e, const Insn& in) {
+    const x86::Mem fl = Emitter::field(offsetof(CpuState, eflags), 4);
+    if (in.mnem() == ZYDIS_MNEMONIC_STD) e.a.or_(fl, int32_t(DF));
+    else e.a.and_(fl, int32_t(~DF));
+    e.host_flags_changed();
+    return true;
+}
+
+// CLI and STI where they change IF itself (no VIF, no #GP: see io_allowed). Both end their block
+// (kEndsBlock), so the dispatcher sees the new IF, STI's interrupt shadow and the exit request
+// at once. STI with IF set already changes nothing (no shadow: SDM Vol. 2B, STI).
+bool emit_cli_sti(Emitter& e, const Insn& in) {
+    if (!io_allowed(e)) return false;
+    x86::Assembler& a = e.a;
+    const x86::Mem fl = Emitter::field(offsetof(CpuState, eflags), 4);
+    if (in.mnem() == ZYDIS_MNEMONIC_CLI) {
+        a.and_(fl, int32_t(~IF));
+    } else {
+        e.commit_icount();  // an interrupt controller may look at the clock
+        asmjit::Label set = a.newLabel();
+        a.test(fl, int32_t(IF));
+        a.jnz(set);
+        a.xor_(x86::ecx, x86::ecx);
+        light_call(e, reinterpret_cast<const void*>(&helper_sti), 0);
+        a.bind(set);
+    }
+    e.host_flags_changed();
+    e.set_rip(in.next_eip);
+    e.rip_set = true;
     return true;
 }
 
