@@ -716,6 +716,9 @@ std::string run_case(const Case& k, std::vector<uint32_t>& native) {
     ci.cpu_mode = CpuMode::Interp;
     cj.cpu_mode = CpuMode::Jit;
     ci.icount_shift = cj.icount_shift = k.icount_shift;
+    // XLAT_JIT_DIFF_DISABLE=LIST runs the jit with --jit-disable LIST (e.g. regs: the emitters'
+    // memory forms of the guest registers and flags).
+    if (const char* off = std::getenv("XLAT_JIT_DIFF_DISABLE")) cj.jit_disable = parse_jit_disable(off);
     Machine mi(ci), mj(cj);
     setup(mi, k);
     setup(mj, k);
