@@ -202,9 +202,10 @@ private:
     // RDTSC (icount cases; #GP with CR4.TSD at CPL 3), PUSHF/PUSHFD (popped again or not),
     // POPF/POPFD of random flags (DF, IOPL, AC, ID, IF with icount, TF now and then: their rules
     // at CPL 0 and 3 and every IOPL), IN/OUT by imm8 and DX of all sizes (denied by IOPL and
-    // the bitmap at CPL 3).
+    // the bitmap at CPL 3), CLI and STI (STI in icount cases: a timer interrupt then comes at the
+    // same instruction in both).
     void sys_forms(ax::Assembler& a) {
-        switch (pick(icount_ ? 5 : 4)) {
+        switch (pick(icount_ ? 6 : 4) + (icount_ ? 0 : pick(2) * 5)) {
         case 0: {
             const bool w = pick(3) == 0;
             if (w) a.db(0x66);
@@ -235,7 +236,8 @@ private:
             }
             break;
         }
-        default: a.rdtsc(); break;
+        case 4: a.rdtsc(); break;
+        default: if (icount_ && pick(2)) a.sti(); else a.cli(); break;  // an interrupt after STI only when repeatable
         }
     }
     // BSF BSR TZCNT LZCNT of 16 and 32 bits, register and memory sources, zero sources often.
@@ -714,6 +716,9 @@ std::string run_case(const Case& k, std::vector<uint32_t>& native) {
     ci.cpu_mode = CpuMode::Interp;
     cj.cpu_mode = CpuMode::Jit;
     ci.icount_shift = cj.icount_shift = k.icount_shift;
+    // XLAT_JIT_DIFF_DISABLE=LIST runs the jit with --jit-disable LIST (e.g. regs: the emitters'
+    // memory forms of the guest registers and flags).
+    if (const char* off = std::getenv("XLAT_JIT_DIFF_DISABLE")) cj.jit_disable = parse_jit_disable(off);
     Machine mi(ci), mj(cj);
     setup(mi, k);
     setup(mj, k);

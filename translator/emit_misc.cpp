@@ -48,34 +48,44 @@ bool emit_xchg(Emitter& e, const Insn& in) {
     return true;
 }
 
-// CMPXCHG r/m, r: CMP accumulator, dest; equal: dest = src; else accumulator = dest (the host's
-// instruction does exactly that). Every register is written after the last branch to the slow
-// path, the destination last as in cpu/alu.cpp (CMPXCHG EAX, r: EAX = src).
-bool emit_cmpxchg(Emitter& e, const Insn& in) {
+// CMPXCHG r/m, r: CMP accumulator, dest; equal: dest = src; else accumulator = dest. XADD r/m, r:
+// src = dest, dest = dest + src, ADD's flags. The host instruction does exactly that on the
+// guest's operands (register, or memory probed for writing once). Every register is written
+// after the last branch to the slow path, the destination last as in cpu/alu.cpp (CMPXCHG EAX, r:
+// EAX = src; XADD r, r with one register ends with the sum).
+static bool emit_exchange_op(Emitter& e, const Insn& in, bool cmpxchg) {
     if (in.nops() != 2 || !gpr_operand(in, 1)) return false;
     const unsigned n = in.size(0);
     if ((n != 1 && n != 2 && n != 4) || in.size(1) != n) return false;
+    const bool to_reg = gpr_operand(in, 0);
+    if (!to_reg && (!in.is_mem(0) || !e.mem_ok())) return false;
     const ZydisRegister acc = n == 1 ? ZYDIS_REGISTER_AL : n == 2 ? ZYDIS_REGISTER_AX : ZYDIS_REGISTER_EAX;
     x86::Assembler& a = e.a;
-    if (gpr_operand(in, 0)) {
+    asmjit::Operand dst;
+    if (to_reg) {
         e.load_reg(x86::edx, in.regv(0));
-        e.load_reg(x86::ecx, in.regv(1));
-        e.load_reg(x86::eax, acc);
-        a.cmpxchg(sized(x86::edx, n), sized(x86::ecx, n), sized(x86::eax, n));
-        e.store_reg(acc, x86::eax);
-        e.store_reg(in.regv(0), x86::edx);
+        dst = sized(x86::edx, n);
     } else {
-        if (!in.is_mem(0) || !e.mem_ok()) return false;
         e.ea();
         e.probe(n, true);
-        e.load_reg(x86::ecx, in.regv(1));
-        e.load_reg(x86::eax, acc);
-        a.cmpxchg(x86::Mem(x86::rbp, 0, n), sized(x86::ecx, n), sized(x86::eax, n));
-        e.store_reg(acc, x86::eax);
+        dst = x86::Mem(x86::rbp, 0, n);
     }
+    e.load_reg(x86::ecx, in.regv(1));
+    if (cmpxchg) {
+        e.load_reg(x86::eax, acc);
+        a.emit(x86::Inst::kIdCmpxchg, dst, sized(x86::ecx, n), sized(x86::eax, n));
+        e.store_reg(acc, x86::eax);
+    } else {
+        a.emit(x86::Inst::kIdXadd, dst, sized(x86::ecx, n));
+        e.store_reg(in.regv(1), x86::ecx);
+    }
+    if (to_reg) e.store_reg(in.regv(0), x86::edx);
     e.capture_flags(kArithFlags);  // store_reg leaves the host flags alone
     return true;
 }
+
+bool emit_cmpxchg(Emitter& e, const Insn& in) { return emit_exchange_op(e, in, true); }
+bool emit_xadd(Emitter& e, const Insn& in) { return emit_exchange_op(e, in, false); }
 
 // CMPXCHG8B m64: EDX:EAX against m64; equal: m64 = ECX:EBX, else EDX:EAX = m64; ZF only. The
 // host instruction takes its operands in the same registers (rbx is free once probed).
@@ -92,31 +102,6 @@ bool emit_cmpxchg8b(Emitter& e, const Insn& in) {
     e.store_reg(ZYDIS_REGISTER_EAX, x86::eax);
     e.store_reg(ZYDIS_REGISTER_EDX, x86::edx);
     e.capture_flags(ZF);
-    return true;
-}
-
-// XADD r/m, r: src = dest, dest = dest + src, ADD's flags. The source register is written
-// first, as in cpu/alu.cpp (XADD r, r with one register ends with the sum).
-bool emit_xadd(Emitter& e, const Insn& in) {
-    if (in.nops() != 2 || !gpr_operand(in, 1)) return false;
-    const unsigned n = in.size(0);
-    if ((n != 1 && n != 2 && n != 4) || in.size(1) != n) return false;
-    x86::Assembler& a = e.a;
-    if (gpr_operand(in, 0)) {
-        e.load_reg(x86::edx, in.regv(0));
-        e.load_reg(x86::ecx, in.regv(1));
-        a.xadd(sized(x86::edx, n), sized(x86::ecx, n));
-        e.store_reg(in.regv(1), x86::ecx);
-        e.store_reg(in.regv(0), x86::edx);
-    } else {
-        if (!in.is_mem(0) || !e.mem_ok()) return false;
-        e.ea();
-        e.probe(n, true);
-        e.load_reg(x86::ecx, in.regv(1));
-        a.xadd(x86::Mem(x86::rbp, 0, n), sized(x86::ecx, n));
-        e.store_reg(in.regv(1), x86::ecx);
-    }
-    e.capture_flags(kArithFlags);
     return true;
 }
 

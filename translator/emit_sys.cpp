@@ -32,19 +32,27 @@ int32_t cpu_disp(const Emitter& e) {
     return int32_t(reinterpret_cast<const char*>(&e.cpu.s) - reinterpret_cast<const char*>(&e.cpu));
 }
 
-// Calls fn(Cpu*, esi, edx) where `args` has put the arguments' values in ecx (-> esi) and edx
-// already (rax is free). The guest registers of `kCallerSaved` that may be newer in the host are
-// stored first (and so current in CpuState, which does no harm: they are stored, not dropped)
-// and all of them loaded again after the call, but those in `outputs`, which the instruction
-// writes whole afterwards. The result is in rax. Host flags are clobbered.
+// Calls fn(Cpu*, esi, edx) where the emitter has put the arguments' values in ecx (-> esi) and
+// edx already (rax and rbx are free). The exact instruction count goes to CpuState first (the
+// clock reads it in --icount mode; `pending` stays as it is: the helper counts nothing). The
+// guest registers of `kCallerSaved` that may be newer in the host are stored (and so current in
+// CpuState, which does no harm: they are stored, not dropped) and all of them loaded again after
+// the call, but those in `outputs`, which the instruction writes whole afterwards; so is the
+// budget in xmm15 (caller-saved: R = icount_end - icount + pending, as the slow path restores
+// it). The result is in rax. Host flags are clobbered.
 void light_call(Emitter& e, const void* fn, uint8_t outputs) {
     x86::Assembler& a = e.a;
     const uint8_t keep = kCallerSaved & uint8_t(~outputs);
+    e.emit_icount_store(e.pending, x86::rax, x86::rbx);
     if (e.regs_cached()) e.emit_store(e.dirty() & keep);
     a.mov(x86::esi, x86::ecx);
     a.lea(x86::rdi, x86::ptr(x86::r15, -cpu_disp(e)));
     a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(fn)));
     a.call(x86::rax);  // rsp is 16-byte aligned at every call of a block (docs/translator.md)
+    a.mov(x86::rbx, x86::qword_ptr(x86::r15, e.icount_end_disp));
+    a.sub(x86::rbx, Emitter::field(offsetof(CpuState, icount), 8));
+    if (e.pending) a.add(x86::rbx, int32_t(e.pending));
+    a.movq(x86::xmm15, x86::rbx);
     if (e.regs_cached())
         for (unsigned i = 0; i < kGprCount; ++i)
             if (keep & (1u << i))
@@ -66,12 +74,22 @@ uint64_t helper_out(Cpu* c, uint32_t port_size, uint32_t value) noexcept {
     return 0;
 }
 
+// STI with IF clear: the interrupt shadow, IF, and the exit request when an interrupt waits
+// (cpu/misc.cpp, STI).
+uint64_t helper_sti(Cpu* c) noexcept {
+    c->s.inhibit_irq = kShadowIrq;
+    c->s.eflags |= IF;
+    c->interrupt_window_opened();
+    return 0;
+}
+
 bool flat_stack(const Emitter& e) {
     const uint32_t bits = mode_bits(e.key);
     return (e.disabled & kDisableTlb) == 0 && (bits & kModeStack32) && (bits & (1u << (kModeFlatShift + SS)));
 }
 
-// The port needs no check at this mode key (see helper_in).
+// The port needs no check at this mode key (see helper_in); nor do CLI and STI act on VIF or
+// fault (SDM Vol. 2A, CLI, Table 3-7: real mode, or CPL <= IOPL outside V86 mode).
 bool io_allowed(const Emitter& e) {
     const uint32_t bits = mode_bits(e.key);
     if (!(bits & kModePE)) return true;
@@ -85,7 +103,6 @@ bool io_allowed(const Emitter& e) {
 // clock (bare test rigs) the TSC is the offset plus the count, read inline.
 bool emit_rdtsc(Emitter& e, const Insn&) {
     x86::Assembler& a = e.a;
-    e.commit_icount();  // before any branch to the slow path, which then adds nothing
     if (cpl_of(e) != 0) {
         // CR4 is not in the mode key (a MOV to CR4 ends its block, but the block is reused).
         a.test(Emitter::field(offsetof(CpuState, cr4), 4), int32_t(CR4_TSD));
@@ -94,6 +111,7 @@ bool emit_rdtsc(Emitter& e, const Insn&) {
     if (e.cpu.clock) {
         light_call(e, reinterpret_cast<const void*>(&helper_rdtsc), (1u << EAX) | (1u << EDX));
     } else {
+        e.emit_icount_store(e.pending, x86::rax, x86::rbx);
         a.mov(x86::rax, Emitter::field(offsetof(CpuState, tsc), 8));
         a.add(x86::rax, Emitter::field(offsetof(CpuState, icount), 8));
     }
@@ -119,7 +137,6 @@ bool emit_in(Emitter& e, const Insn& in) {
     if (in.is_imm(pi)) a.mov(x86::ecx, uint32_t(in.val[pi] & 0xFF));
     else if (in.is_reg(pi) && in.regv(pi) == ZYDIS_REGISTER_DX) e.load_reg(x86::ecx, ZYDIS_REGISTER_DX);
     else return false;
-    e.commit_icount();
     a.mov(Emitter::field(offsetof(CpuState, insn_eip), 4), e.eip);
     e.set_rip(in.next_eip);
     if (out) {
@@ -169,6 +186,39 @@ bool emit_pushf(Emitter& e, const Insn& in) {
     if (n == 4) a.mov(x86::dword_ptr(x86::rbp), x86::ecx);
     else a.mov(x86::word_ptr(x86::rbp), x86::cx);
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
+    return true;
+}
+
+// CLD, STD: DF lives in CpuState::eflags (only helpers and these change it; the string
+// instructions read it there at run time).
+bool emit_cld_std(Emitter& e, const Insn& in) {
+    const x86::Mem fl = Emitter::field(offsetof(CpuState, eflags), 4);
+    if (in.mnem() == ZYDIS_MNEMONIC_STD) e.a.or_(fl, int32_t(DF));
+    else e.a.and_(fl, int32_t(~DF));
+    e.host_flags_changed();
+    return true;
+}
+
+// CLI and STI where they change IF itself (no VIF, no #GP: see io_allowed). Both end their block
+// (kEndsBlock), so the dispatcher sees the new IF, STI's interrupt shadow and the exit request
+// at once. STI with IF set already changes nothing (no shadow: SDM Vol. 2B, STI).
+bool emit_cli_sti(Emitter& e, const Insn& in) {
+    if (!io_allowed(e)) return false;
+    x86::Assembler& a = e.a;
+    const x86::Mem fl = Emitter::field(offsetof(CpuState, eflags), 4);
+    if (in.mnem() == ZYDIS_MNEMONIC_CLI) {
+        a.and_(fl, int32_t(~IF));
+    } else {
+        asmjit::Label set = a.newLabel();
+        a.test(fl, int32_t(IF));
+        a.jnz(set);
+        a.xor_(x86::ecx, x86::ecx);
+        light_call(e, reinterpret_cast<const void*>(&helper_sti), 0);
+        a.bind(set);
+    }
+    e.host_flags_changed();
+    e.set_rip(in.next_eip);
+    e.rip_set = true;
     return true;
 }
 

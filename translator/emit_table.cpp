@@ -76,6 +76,8 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
         return emit_bitscan;
     case ZYDIS_MNEMONIC_RDTSC: category = kDisableSys; return emit_rdtsc;
     case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: category = kDisableSys; return emit_in;
+    case ZYDIS_MNEMONIC_CLI: case ZYDIS_MNEMONIC_STI: category = kDisableSys; return emit_cli_sti;
+    case ZYDIS_MNEMONIC_CLD: case ZYDIS_MNEMONIC_STD: category = kDisableSys; return emit_cld_std;
     case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD: category = kDisableStack; return emit_pushf;
     default: return nullptr;
     }

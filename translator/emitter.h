@@ -43,7 +43,7 @@ enum JitDisable : uint32_t {
     kDisableString = 1u << 12,  // "string": REP MOVS, REP STOS
     kDisableRegs = 1u << 13,    // "regs": guest registers stay in CpuState (no host-register cache)
     kDisableSimple = 1u << 14,  // "simple": NOP, BSWAP
-    kDisableSys = 1u << 15,     // "sys": RDTSC, IN, OUT (light helper calls)
+    kDisableSys = 1u << 15,     // "sys": RDTSC, IN, OUT, CLI, STI, CLD, STD
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -283,6 +283,8 @@ bool emit_leave(Emitter& e, const Insn& in);
 bool emit_rdtsc(Emitter& e, const Insn& in);    // emit_sys.cpp
 bool emit_in(Emitter& e, const Insn& in);       // IN and OUT
 bool emit_pushf(Emitter& e, const Insn& in);    // PUSHF, PUSHFD
+bool emit_cli_sti(Emitter& e, const Insn& in);
+bool emit_cld_std(Emitter& e, const Insn& in);
 bool emit_bitscan(Emitter& e, const Insn& in);  // emit_bits.cpp: BSF, BSR, TZCNT, LZCNT
 
 } // namespace xlat
