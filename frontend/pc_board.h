@@ -115,7 +115,8 @@ public:
     void connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic);
     // The board's devices that carry state lists (save, load, compare two machines).
     std::vector<Device*> stateful_devices() {
-        return {&fw_cfg, &kbc, &ide0, &ide1, &piix4_pm.acpi_hotplug, &pci_host, &i440fx, &piix3, &piix3_ide, &piix4_pm, &hpet};
+        return {&fw_cfg, &kbc, &ide0, &ide1, &piix4_pm.acpi_hotplug, &pci_host, &i440fx, &piix3, &piix3_ide, &piix4_pm, &hpet,
+                &com1, &com2, &com3, &com4};
     }
     // The ISA IRQ lines (0-15), for the devices the machine wires itself (PIT, RTC).
     IrqSink& isa_irqs() { return isa_irqs_; }

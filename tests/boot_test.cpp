@@ -8,8 +8,11 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 
+#include "devices/block/block.h"
+#include "frontend/machine.h"
 #include "process_util.h"
 #include "scratch_dir.h"
 
@@ -25,6 +28,14 @@ const std::string kExpected = "boot sector ran\nint13 chs read ok\nint13 lba rea
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// Whether the distribution's SeaBIOS is installed; a warning when it is not (the test then checks
+// nothing).
+bool have_seabios() {
+    if (std::filesystem::exists(kSeaBios)) return true;
+    WARN("skipped: " << kSeaBios << " is missing (install the seabios package)");
+    return false;
 }
 
 // A 1 MiB raw disk: the boot sector, then sectors that start "SEC1" and "SEC2".
@@ -46,10 +57,7 @@ std::string describe(const ProcessResult& r) {
 } // namespace
 
 TEST_CASE("boot: SeaBIOS loads a boot sector from -hda, which reads the disk through INT 13h", "[boot][seabios]") {
-    if (!std::filesystem::exists(kSeaBios)) {
-        WARN("skipped: " << kSeaBios << " is missing (install the seabios package)");
-        return;
-    }
+    if (!have_seabios()) return;
     ScratchDir dir("boot");
     const std::string disk = make_disk(dir);
     // --icount makes the run repeat to the instruction; the guard ends a run that never boots
@@ -104,10 +112,7 @@ std::string seabios_key_lines(const std::string& log) {
 
 TEST_CASE("boot: SeaBIOS's log shows the same PCI devices, PM timer, ATA controllers, keyboard, e820 map and boot as under QEMU",
           "[boot][seabios]") {
-    if (!std::filesystem::exists(kSeaBios)) {
-        WARN("skipped: " << kSeaBios << " is missing (install the seabios package)");
-        return;
-    }
+    if (!have_seabios()) return;
     ScratchDir dir("boot-log");
     const std::string disk = make_disk(dir);
     const std::string log = (dir.dir / "xlat.log").string();
@@ -153,4 +158,47 @@ TEST_CASE("boot: SeaBIOS's log shows the same PCI devices, PM timer, ATA control
     INFO(read_file(qlog));
     CHECK(q.exit_status == ((0x10 << 1) | 1));
     CHECK(seabios_key_lines(read_file(qlog)) == expected);
+}
+
+TEST_CASE("boot: two --icount runs of SeaBIOS booting the disk print the same on COM1 and end in the same device state",
+          "[boot][seabios]") {
+    if (!have_seabios()) return;
+    ScratchDir dir("boot-icount");
+    const std::string disk = make_disk(dir);
+    const std::string bios = read_file(kSeaBios);
+    struct Run {
+        std::string com1;
+        std::unique_ptr<xlat::Machine> m;
+        xlat::Machine::Result result{};
+    };
+    auto run = [&] {
+        Run r;
+        xlat::MachineConfig cfg;
+        cfg.firmware.assign(bios.begin(), bios.end());
+        cfg.icount_shift = 3;
+        cfg.rtc_start = 1700000000;  // -rtc base=2023-11-14T22:13:20: the RTC does not read the host's time
+        cfg.serial_out[0] = [&r](uint8_t c) { r.com1 += char(c); };
+        std::string error;
+        cfg.ide_disks[0] = xlat::RawImage::open(disk, xlat::ImageOptions{}, error);
+        REQUIRE(cfg.ide_disks[0]);
+        r.m = std::make_unique<xlat::Machine>(cfg);
+        r.result = r.m->run(50000000);
+        return r;
+    };
+    Run a = run(), b = run();
+    CHECK(a.result.reason == xlat::StopReason::ExitPort);
+    CHECK(a.result.exit_status == ((0x10 << 1) | 1));
+    CHECK(a.com1 == kExpected);
+    CHECK(b.com1 == a.com1);
+    CHECK(b.m->retired() == a.m->retired());
+    CHECK(b.m->clock.now() == a.m->clock.now());
+    for (const auto& dev : a.m->devices.all()) {
+        INFO(dev->name());
+        CHECK(xlat::save_state(*dev) == xlat::save_state(*b.m->devices.find(dev->name())));
+    }
+    const auto da = a.m->board.stateful_devices(), db = b.m->board.stateful_devices();
+    for (size_t i = 0; i < da.size(); ++i) {
+        INFO(da[i]->name());
+        CHECK(xlat::save_state(*da[i]) == xlat::save_state(*db[i]));
+    }
 }

@@ -202,7 +202,7 @@ TEST_CASE("state lists: a running machine's devices carried into a fresh machine
     CHECK(a.io.read(0x40, 1) == b.io.read(0x40, 1));
 }
 
-TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug registers, PCI functions and HPET carried into a fresh machine go on the same", "[device]") {
+TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug registers, PCI functions, HPET and UARTs carried into a fresh machine go on the same", "[device]") {
     Machine a(small_config());
     // fw_cfg: the signature selected, two of its bytes read. 8042: interrupts on, the keyboard
     // asked to identify (its two-byte answer waits in the queue behind the ACK), A20 off through
@@ -247,6 +247,9 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug reg
     a.phys.write(0xFED000F0, 4, 0x5678);
     a.phys.write(0xFED00100, 4, 0x0006 | 2u << 9);
     a.phys.write(0xFED00108, 4, 0x9000);
+    // The four UARTs: a byte in each one's scratch register, COM1's divisor latch open.
+    for (uint16_t base : {0x3F8, 0x2F8, 0x3E8, 0x2E8}) a.io.write(uint16_t(base + 7), 1, base >> 4);
+    a.io.write(0x3FB, 1, 0x83);
 
     Machine b(small_config());
     REQUIRE(b.phys.a20());
@@ -268,6 +271,8 @@ TEST_CASE("state lists: the board's fw_cfg, 8042, IDE channels, ACPI hotplug reg
         CHECK(m->io.read(0x60, 1) == 0xAB);  // MF2 keyboard ID (the command byte has no XLAT)
         CHECK(m->io.read(0x60, 1) == 0x83);
         CHECK(m->io.read(0xAFE2, 2) == 0x0006);
+        for (uint16_t base : {0x3F8, 0x2F8, 0x3E8, 0x2E8}) CHECK(m->io.read(uint16_t(base + 7), 1) == uint32_t(base >> 4 & 0xFF));
+        CHECK(m->io.read(0x3FB, 1) == 0x83);
         CHECK(m->io.read(0xAE10, 4) == 1);
         CHECK(m->io.read(0xCF8, 4) == 0x80000B80u);
         m->phys.write(0xC0010, 1, 0x5A);
