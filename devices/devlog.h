@@ -21,6 +21,14 @@ public:
         seen_.push_back(reg);
         if (tracer_) tracer_->log(kTraceDev, "%s: %s %#x not implemented", dev, what, reg);
     }
+    // Reports a guest action the hardware leaves undefined, once per `key` (a number no register
+    // of the device uses), with the value that showed it.
+    void undefined(const char* dev, const char* what, uint32_t key, uint32_t value) {
+        for (uint32_t r : seen_)
+            if (r == key) return;
+        seen_.push_back(key);
+        if (tracer_) tracer_->log(kTraceDev, "%s: %s (%#x)", dev, what, value);
+    }
     size_t count() const { return seen_.size(); }
 
 private:

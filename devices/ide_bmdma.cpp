@@ -95,6 +95,8 @@ uint32_t IdeBusMaster::transfer(uint8_t* data, uint32_t len, bool to_memory) {
             cur_left_ = prd[1] & 0xFFFE;
             if (cur_left_ == 0) cur_left_ = 0x10000;
             cur_eot_ = (prd[1] & kEot) != 0;
+            if ((cur_addr_ & 0xFFFF) + cur_left_ > 0x10000)
+                log_.undefined(name_, "a PRD region crosses a 64 KiB boundary; moved on linearly, as QEMU does", 0x10000, cur_addr_);
         }
         const uint32_t n = std::min(len - done, cur_left_);
         const bool ok = to_memory ? dma_->write(cur_addr_, data + done, n) : dma_->read(cur_addr_, data + done, n);

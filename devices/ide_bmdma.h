@@ -8,7 +8,12 @@
 //             bits 5/6 drive 0/1 DMA capable (R/W, for software's own use), bit 7 simplex (RO 0)
 //   +4 BMIDTPx the PRD table's physical address, dword aligned (bits 1:0 read 0)
 // A PRD (physical region descriptor) is two dwords: the region's address (bit 0 is 0) and its
-// byte count in bits 15:1 (0 means 64 KiB), bit 31 EOT on the last entry of the table.
+// byte count in bits 15:1 (0 means 64 KiB), bit 31 EOT on the last entry of the table. A region
+// must not cross a 64 KiB boundary (SFF-8038i's PRD rules, which the PIIX3 and PIIX4 datasheets
+// repeat); what the chip does with one that does is not documented (its address counter may
+// wrap within the 64 KiB), and drivers split their regions there (Linux's ata_bmdma_fill_sg).
+// QEMU and Bochs move such a region straight on across the boundary; so does this model, and
+// it logs the first one (a guest that relies on either behaviour is broken on hardware).
 // Starting the bus master (start 0 -> 1) sets active and begins at the table's first entry;
 // the channel's DMA command then moves its bytes through transfer(). Active clears when the
 // region with EOT is used up, when software stops the bus master, or on an error. The

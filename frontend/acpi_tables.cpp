@@ -1,6 +1,7 @@
 #include "frontend/acpi_tables.h"
 
 #include <cstring>
+#include <map>
 #include <initializer_list>
 #include <stdexcept>
 #include <string>
@@ -133,7 +134,7 @@ Bytes table(const char* sig, uint8_t revision, const Bytes& body) {
 }
 
 // The MADT (5.2.10.4, "Multiple APIC Description Table"; the entry types of 5.2.10.5 to
-// 5.2.10.9): the one CPU's local APIC (ID 0, the reset value of its ID register), the I/O APIC
+// 5.2.10.9): each CPU's local APIC (IDs from 0, the reset value of its ID register), the I/O APIC
 // at 0xFEC00000 with the first 24 global system interrupts, and how the ISA IRQs reach its pins.
 // The board wires them one to one (PcBoard::IsaIrqs) except the PIT's IRQ 0, which goes to pin 2
 // (the 8259's cascade input, unused on the I/O APIC), as on QEMU's pc; that needs an interrupt
@@ -141,18 +142,18 @@ Bytes table(const char* sig, uint8_t revision, const Bytes& body) {
 // choice too) are level triggered and active high at the I/O APIC (the PIIX3's PIRQ lines as the
 // board drives them, not the active-low wires of a real board), which the overrides say too.
 // LINT1 of every processor is the NMI input (the local APIC NMI entry), as the 8259 INTR is LINT0.
-Bytes madt() {
+Bytes madt(const AcpiSetup& s) {
     Bytes body;
     auto u8 = [&](unsigned v) { body.push_back(uint8_t(v)); };
     auto u16 = [&](unsigned v) { u8(v & 0xFF), u8(v >> 8); };
     auto u32 = [&](uint32_t v) { u16(v & 0xFFFF), u16(v >> 16); };
     u32(uint32_t(LocalApic::kDefaultBase));  // local APIC address
     u32(1);                                  // PCAT_COMPAT: the 8259s are there too (and masked by the OS)
-    u8(0), u8(8), u8(0), u8(0), u32(1);      // processor local APIC: ACPI ID 0, APIC ID 0, enabled
+    for (unsigned cpu = 0; cpu < s.cpus; ++cpu) u8(0), u8(8), u8(cpu), u8(cpu), u32(1);  // processor local APIC: ACPI ID, APIC ID, enabled
     u8(1), u8(12), u8(0), u8(0), u32(IoApic::kBase), u32(0);  // I/O APIC: ID 0, GSI base 0
     auto iso = [&](unsigned irq, unsigned gsi, unsigned flags) { u8(2), u8(10), u8(0 /* ISA */), u8(irq), u32(gsi), u16(flags); };
     iso(0, 2, 0);  // flags 0: the bus's own polarity and trigger (ISA: high, edge)
-    for (unsigned irq : {5u, 9u, 10u, 11u}) iso(irq, irq, 0xD);  // active high (01), level (11 << 2)
+    for (unsigned irq : {5u, unsigned(s.sci_irq), 10u, 11u}) iso(irq, irq, 0xD);  // active high (01), level (11 << 2)
     u8(4), u8(6), u8(0xFF /* all processors */), u16(0), u8(1);   // local APIC NMI on LINT1
     return table("APIC", 1, body);
 }
@@ -215,7 +216,7 @@ Bytes isa_bridge() {
 //                     CreateDWordField (PRR0, 5, PRRI)
 //                     If (LLess (PRQ0, 0x80)) { Store (PRQ0, PRRI) } Return (PRR0) }
 //     Method (_SRS, 1) { CreateDWordField (Arg0, 5, PRRI) Store (PRRI, PRQ0) } }
-Bytes pci_links() {
+Bytes pci_links(uint8_t sci_irq) {
     Bytes out;
     const char* const links[] = {"LNKA", "LNKB", "LNKC", "LNKD"};
     const char* const fields[] = {"PRQ0", "PRQ1", "PRQ2", "PRQ3"};
@@ -237,8 +238,8 @@ Bytes pci_links() {
     Bytes sci = name("_HID", eisa_id(0x0C0F));
     sci = cat(sci, name("_UID", integer(4)));
     sci = cat(sci, name("_STA", integer(0x0B)));
-    sci = cat(sci, name("_PRS", resource_buffer(interrupts({9}))));
-    sci = cat(sci, name("_CRS", resource_buffer(interrupts({9}))));
+    sci = cat(sci, name("_PRS", resource_buffer(interrupts({sci_irq}))));
+    sci = cat(sci, name("_CRS", resource_buffer(interrupts({sci_irq}))));
     sci = cat(sci, method("_SRS", 1, {}));
     return cat(out, device("LNKS", sci));
 }
@@ -271,12 +272,12 @@ Bytes pci_routing() {
 // windows its _CRS lists: buses 0-255, the I/O ports but the configuration ports 0xCF8-0xCFF,
 // the VGA window and the memory from the end of RAM up to the I/O APIC's area. The PIIX IDE (no
 // interrupt pin) keeps its legacy IRQs 14 and 15.
-Bytes dsdt(uint64_t ram) {
+Bytes dsdt(const AcpiSetup& s) {
     Bytes crs = word_space(2, 0, 0x00, 0xFF);      // bus numbers
     crs = cat(crs, word_space(1, 3, 0x0000, 0x0CF7));  // I/O, ISA and non-ISA ranges
     crs = cat(crs, word_space(1, 3, 0x0D00, 0xFFFF));
     crs = cat(crs, dword_memory(0xA0000, 0xBFFFF));
-    crs = cat(crs, dword_memory(uint32_t(ram), 0xFEBFFFFF));
+    crs = cat(crs, dword_memory(uint32_t(s.ram_bytes), 0xFEBFFFFF));
     Bytes pci0 = name("_HID", eisa_id(0x0A03));
     pci0 = cat(pci0, name("_ADR", integer(0)));
     pci0 = cat(pci0, name("_UID", integer(0)));
@@ -286,7 +287,7 @@ Bytes dsdt(uint64_t ram) {
     Bytes hpet = name("_HID", eisa_id(0x0103));
     hpet = cat(hpet, name("_UID", integer(0)));
     hpet = cat(hpet, name("_CRS", resource_buffer(memory32_fixed(false, Hpet::kBase, Hpet::kSize))));
-    const Bytes sb = cat(cat(device("PCI0", pci0), device("HPET", hpet)), pci_links());
+    const Bytes sb = cat(cat(device("PCI0", pci0), s.hpet ? device("HPET", hpet) : Bytes{}), pci_links(s.sci_irq));
     Bytes aml = name("_S5_", {0x12, 0x06, 0x04, 0x00, 0x00, 0x00, 0x00});  // PackageOp, 4 elements
     aml = cat(aml, with_pkg({0x10}, cat({'\\', '_', 'S', 'B', '_'}, sb)));  // ScopeOp
     return table("DSDT", 1, aml);
@@ -294,11 +295,10 @@ Bytes dsdt(uint64_t ram) {
 
 // The FADT (5.2.8, the 1.0 layout): the PIIX4 PM block, the SCI on IRQ 9, ACPI mode through the
 // APM control port.
-Bytes fadt(uint32_t facs, uint32_t dsdt_at, uint16_t pm) {
+// FIRMWARE_CTRL and DSDT are left for the linker.
+Bytes fadt(uint16_t pm, uint8_t sci_irq) {
     Bytes f = table("FACP", 1, Bytes(116 - 36, 0));
-    put32(f, 36, facs);
-    put32(f, 40, dsdt_at);
-    f[46] = 9;                      // SCI_INT: IRQ 9 (the board wires the SCI there)
+    f[46] = sci_irq;                // SCI_INT: where the board wires the SCI
     put32(f, 48, 0xB2);             // SMI_CMD: the APM control port
     f[52] = 0xF1;                   // ACPI_ENABLE (Piix4Pm::kAcpiEnable)
     f[53] = 0xF0;                   // ACPI_DISABLE
@@ -319,51 +319,69 @@ Bytes fadt(uint32_t facs, uint32_t dsdt_at, uint16_t pm) {
 
 } // namespace
 
-void acpi_checksum(std::vector<uint8_t>& t, size_t at, size_t from, size_t len) {
-    uint8_t sum = 0;
-    for (size_t i = from; i < from + len; ++i) sum = uint8_t(sum + t[i]);
-    t[at] = uint8_t(t[at] - sum);
-}
-
-std::vector<uint8_t> acpi_tables(const AcpiSetup& s, uint32_t base) {
-    Bytes block;
-    // Each table at the next `align` boundary; returns its address.
-    auto place = [&](const Bytes& t, size_t align) {
-        block.resize((block.size() + align - 1) / align * align, 0);
-        const uint32_t at = base + uint32_t(block.size());
-        block = cat(block, t);
+AcpiTables acpi_tables(const AcpiSetup& s) {
+    AcpiTables out;
+    TableLoader& ld = out.loader;
+    Bytes& blob = out.tables;
+    // The tables file: the FACS first (5.2.9: 64-byte aligned, which the allocation's alignment
+    // gives it; no checksum), then each table at the next 16 bytes. Pointers between them hold
+    // offsets into the file, to which the firmware adds the file's address (ADD_POINTER).
+    ld.allocate(kAcpiTablesFile, 64, TableLoader::Zone::High);
+    auto place = [&](const Bytes& t) {
+        blob.resize((blob.size() + 15) / 16 * 16, 0);
+        const uint32_t at = uint32_t(blob.size());
+        blob = cat(blob, t);
         return at;
     };
-    auto checksum_at = [&](uint32_t at) {
-        const size_t off = at - base;
-        uint32_t len;
-        std::memcpy(&len, &block[off + 4], 4);
-        block[off + 9] = 0;
-        acpi_checksum(block, off + 9, off, len);
+    auto pointer = [&](uint32_t field, uint32_t target) {
+        put32(blob, field, target);
+        ld.add_pointer(kAcpiTablesFile, field, 4, kAcpiTablesFile);
     };
-    // RSDP (5.2.4.3, ACPI 1.0): signature, checksum of its 20 bytes, OEM ID, revision 0, RSDT.
-    Bytes rsdp(20, 0);
-    std::memcpy(&rsdp[0], "RSD PTR ", 8);
-    std::memcpy(&rsdp[9], "XLAT  ", 6);
-    const uint32_t rsdp_at = place(rsdp, 16);
-    const uint32_t rsdt_at = place(table("RSDT", 1, Bytes(3 * 4, 0)), 16);
-    Bytes facs(64, 0);  // 5.2.9: 64-byte aligned, no checksum
+    auto checksum = [&](uint32_t at) {  // the header's checksum byte over the table's length
+        uint32_t len;
+        std::memcpy(&len, &blob[at + 4], 4);
+        ld.add_checksum(kAcpiTablesFile, at + 9, at, len);
+    };
+    Bytes facs(64, 0);
     std::memcpy(&facs[0], "FACS", 4);
     put32(facs, 4, 64);
-    const uint32_t facs_at = place(facs, 64);
-    const Bytes dsdt_table = dsdt(s.ram_bytes);
-    const uint32_t fadt_at = place(fadt(facs_at, 0, s.pm_base), 16);
-    const uint32_t dsdt_at = place(dsdt_table, 16);
-    put32(block, fadt_at - base + 40, dsdt_at);
-    const uint32_t madt_at = place(madt(), 16);
-    const uint32_t hpet_at = place(hpet_table(), 16);
-    put32(block, rsdp_at - base + 16, rsdt_at);
-    acpi_checksum(block, rsdp_at - base + 8, rsdp_at - base, 20);
-    put32(block, rsdt_at - base + 36, fadt_at);
-    put32(block, rsdt_at - base + 40, madt_at);
-    put32(block, rsdt_at - base + 44, hpet_at);
-    for (uint32_t at : {rsdt_at, fadt_at, dsdt_at, madt_at, hpet_at}) checksum_at(at);
-    return block;
+    const uint32_t facs_at = place(facs);
+    const uint32_t dsdt_at = place(dsdt(s));
+    checksum(dsdt_at);
+    const uint32_t fadt_at = place(fadt(s.pm_base, s.sci_irq));
+    pointer(fadt_at + 36, facs_at);  // FIRMWARE_CTRL
+    pointer(fadt_at + 40, dsdt_at);  // DSDT
+    checksum(fadt_at);
+    std::vector<uint32_t> listed = {fadt_at};
+    listed.push_back(place(madt(s)));
+    checksum(listed.back());
+    if (s.hpet) {
+        listed.push_back(place(hpet_table()));
+        checksum(listed.back());
+    }
+    // The RSDT (5.2.7): a pointer to each table but the FACS and the DSDT, which the FADT names.
+    const uint32_t rsdt_at = place(table("RSDT", 1, Bytes(4 * listed.size(), 0)));
+    for (size_t i = 0; i < listed.size(); ++i) pointer(rsdt_at + 36 + 4 * uint32_t(i), listed[i]);
+    checksum(rsdt_at);
+    // The RSDP (5.2.4.3, ACPI 1.0: revision 0, 20 bytes) in its own file, in the F-segment
+    // where an OS looks for it (5.2.4.1: 16-byte aligned), pointing into the tables file.
+    Bytes& rsdp = out.rsdp;
+    rsdp.assign(20, 0);
+    std::memcpy(&rsdp[0], "RSD PTR ", 8);
+    std::memcpy(&rsdp[9], "XLAT  ", 6);
+    put32(rsdp, 16, rsdt_at);
+    ld.allocate(kAcpiRsdpFile, 16, TableLoader::Zone::FSeg);
+    ld.add_pointer(kAcpiRsdpFile, 16, 4, kAcpiTablesFile);
+    ld.add_checksum(kAcpiRsdpFile, 8, 0, 20);
+    return out;
+}
+
+std::vector<uint8_t> AcpiTables::block(uint32_t base) const {
+    std::map<std::string, std::vector<uint8_t>> files = {{kAcpiRsdpFile, rsdp}, {kAcpiTablesFile, tables}};
+    loader.link(files, {{kAcpiRsdpFile, base}, {kAcpiTablesFile, base + kTablesOffset}});
+    Bytes out = files[kAcpiRsdpFile];
+    out.resize(kTablesOffset, 0);
+    return cat(out, files[kAcpiTablesFile]);
 }
 
 } // namespace xlat

@@ -57,7 +57,7 @@ std::string version_text(uint16_t v) {
 // ---- the BIOS area ----
 // Without firmware nobody else tells the kernel about the board, so the loader writes what a PC
 // BIOS leaves in its F-segment (0xF0000-0xFFFFF, reserved in the e820 map): the ACPI tables
-// (frontend/acpi_tables.h), with the RSDP first, the SMBIOS entry point and structures
+// (frontend/acpi_tables.h: the machine's, linked here), with the RSDP first, the SMBIOS entry point and structures
 // (frontend/smbios.h) and the MP tables (frontend/mp_table.h), each where Linux's scans of that
 // segment look (16-byte boundaries). It
 // does so as SeaBIOS does with its own copy: the i440FX's PAM0 sends the segment to the DRAM
@@ -68,7 +68,6 @@ constexpr uint32_t kBiosArea = 0xF0000, kBiosAreaSize = 0x10000;
 constexpr uint32_t kAcpiBase = kBiosArea;            // the RSDP, then the tables
 constexpr uint32_t kSmbiosEntry = kBiosArea + 0x2000;  // the entry point, then the structures
 constexpr uint32_t kMpTables = kBiosArea + 0x3000;     // the MP floating pointer, then its table
-constexpr uint16_t kPmBase = 0x600;  // where SeaBIOS puts the PIIX4 PM block on QEMU's pc
 // The ISA IRQs of PIRQA-D, as SeaBIOS routes them on QEMU's pc.
 constexpr uint8_t kPirqIrq[4] = {10, 10, 11, 11};
 
@@ -81,7 +80,7 @@ std::vector<MpPciIrq> pci_irqs(Machine& m) {
         const PciFunction* f = m.board.pci.function(uint8_t(devfn));
         const uint8_t pin = f ? f->config8(kPciIntPin) : 0;
         if (pin < 1 || pin > 4) continue;
-        const uint8_t irq = f == &m.board.piix4_pm ? 9 : kPirqIrq[PciBus::pirq_of(uint8_t(devfn), pin)];
+        const uint8_t irq = f == &m.board.piix4_pm ? PcBoard::kSciIrq : kPirqIrq[PciBus::pirq_of(uint8_t(devfn), pin)];
         out.push_back({uint8_t(devfn), pin, irq});
     }
     return out;
@@ -89,7 +88,7 @@ std::vector<MpPciIrq> pci_irqs(Machine& m) {
 
 std::vector<uint8_t> bios_area(Machine& m, uint64_t ram) {
     std::vector<uint8_t> area(kBiosAreaSize, 0);
-    const std::vector<uint8_t> acpi = acpi_tables({ram, kPmBase}, kAcpiBase);
+    const std::vector<uint8_t> acpi = m.board.acpi.block(kAcpiBase);
     SmbiosSetup sm;
     sm.ram_bytes = ram;
     sm.bios_info = true;
@@ -223,7 +222,7 @@ void load_linux(Machine& m, const BootFile& kernel, const std::string& cmdline, 
     m.board.i440fx.config_write(I440fxHost::kPam0, 1, 0x10);
     // What firmware does before it hands over: the PIIX4 PM block at the address the FADT names
     // (PMBA, then PMREGMISC's I/O enable).
-    m.board.piix4_pm.config_write(Piix4Pm::kPmBase, 4, kPmBase | 1u);
+    m.board.piix4_pm.config_write(Piix4Pm::kPmBase, 4, PcBoard::kPmBase | 1u);
     m.board.piix4_pm.config_write(Piix4Pm::kPmRegMisc, 1, 1);
     // The PIRQ router as SeaBIOS programs it on QEMU's pc: PIRQA and B to IRQ 10, C and D to 11
     // (PIRQRC[A:D], PIIX3 datasheet 2.2.13), those IRQs level-triggered in the ELCR. The DSDT's

@@ -43,6 +43,11 @@ struct MachineConfig {
     // Translate a block the Nth time it runs (--jit-hot-runs; the command line's default is
     // Jit::kDefaultHotRuns). 1 here: tests that build machines see every block translated.
     unsigned jit_hot_runs = 1;
+    // Count every whole run of a translated block (one `inc` per block run, a loop-carried
+    // memory read-modify-write): the per-mnemonic native counts of --stats ("instructions
+    // retired") and xlat explain's hottest blocks need it. The command line turns it on only
+    // with --stats; true here: tests that build machines compare the counts.
+    bool jit_profile = true;
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
     std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded

@@ -89,6 +89,7 @@ int run(int argc, char** argv) {
     if (opt.jit_cache_bytes) cfg.jit_cache_bytes = size_t(opt.jit_cache_bytes);
     cfg.jit_hot_runs = opt.jit_hot_runs ? opt.jit_hot_runs : Jit::kDefaultHotRuns;
     cfg.jit_disable = opt.jit_disable;
+    cfg.jit_profile = opt.stats;  // block run counts cost a memory increment per block run
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base, &cfg.rtc_start_ns);

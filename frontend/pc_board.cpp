@@ -31,7 +31,24 @@ PcBoard::PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, D
         f->set_tracer(&tracer);
     claim_ports(io, FwCfg::kSelectorPort, 2, &fw_cfg);
     claim_ports(io, FwCfg::kDmaPort, 8, &fw_cfg);
-    fw_cfg_pc_items(fw_cfg, {phys.ram_size(), 1, -1, {}});
+    fw_cfg_pc_items(fw_cfg, {phys.ram_size(), kCpus, -1, {}});
+    // The ACPI tables as QEMU hands them to SeaBIOS, which runs the loader script instead of
+    // writing its own tables (and moves the PM block to 0x600 when the script is there).
+    AcpiSetup acpi_setup;
+    acpi_setup.ram_bytes = phys.ram_size();
+    acpi_setup.pm_base = kPmBase;
+    acpi_setup.sci_irq = kSciIrq;
+    acpi_setup.cpus = kCpus;
+    acpi_setup.hpet = true;  // the board always has one (below)
+    acpi = acpi_tables(acpi_setup);
+    // QEMU pads the tables file to a multiple of 128 KiB (its size then stays put from one
+    // version to the next). SeaBIOS reserves what it allocates at the top of RAM, so the same
+    // padding gives the guest the same e820 map as under QEMU.
+    std::vector<uint8_t> tables_file = acpi.tables;
+    tables_file.resize((tables_file.size() + 0x1FFFF) & ~size_t(0x1FFFF), 0);
+    fw_cfg.add_file(kAcpiTablesFile, std::move(tables_file));
+    fw_cfg.add_file(kAcpiRsdpFile, acpi.rsdp);
+    fw_cfg.add_file(kTableLoaderFile, acpi.loader.script());
     // The SMBIOS tables as QEMU hands them to SeaBIOS, which adds its own type 0 (BIOS
     // information), places them and fixes the entry point's address and checksums.
     SmbiosTables smbios = smbios_tables({phys.ram_size(), false});
@@ -69,7 +86,7 @@ void PcBoard::connect_irqs(IrqSink& master, IrqSink& slave, IrqSink& ioapic) {
     isa_irqs_.ioapic = &ioapic;
     router_irqs_.isa = &isa_irqs_;
     piix3.isa_irqs = &router_irqs_;        // PIRQA-D, routed by firmware (SeaBIOS: IRQ 10 and 11)
-    piix4_pm.sci.connect(&isa_irqs_, 9);   // SCI
+    piix4_pm.sci.connect(&isa_irqs_, kSciIrq);
     ide0.irq.connect(&isa_irqs_, 14);
     ide1.irq.connect(&isa_irqs_, 15);
     com1.irq.connect(&isa_irqs_, 4);

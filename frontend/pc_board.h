@@ -4,7 +4,7 @@
 //   bus 0 device 1   PIIX3 ISA (fn 0), IDE (fn 1), PIIX4 PM (fn 3; PM block where firmware puts it)
 //   0xCF9            PIIX3 reset control           0xB2-0xB3   APM control and status
 //   0xAFE0-0xAFE3, 0xAE00-0xAE13, 0xAF00-0xAF1F   QEMU's ACPI GPE0 block, PCI and CPU hotplug
-//   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings)
+//   0x510-0x511, 0x514-0x51B   fw_cfg (RAM size, e820, CPU count, boot settings, SMBIOS and ACPI tables)
 //   0x1F0-0x1F7, 0x3F6 / 0x170-0x177, 0x376   the IDE channels (IRQ 14 / 15); their bus masters
 //                                              at the PIIX3 IDE function's BMIBA (BAR4)
 //   0x3F8, 0x2F8, 0x3E8, 0x2E8                 COM1-COM4, 16550A UARTs (IRQ 4, 3, 4, 3, shared)
@@ -31,6 +31,7 @@
 #include "devices/piix.h"
 #include "devices/uart.h"
 #include "devices/vga.h"
+#include "frontend/acpi_tables.h"
 #include "memory/clock.h"
 #include "memory/dma.h"
 #include "memory/iobus.h"
@@ -96,6 +97,12 @@ class PcBoard {
     } router_irqs_;
 
 public:
+    // The board's configuration as its firmware tables describe it: one CPU; the PIIX4 PM
+    // block where SeaBIOS moves it when fw_cfg carries etc/table-loader (as QEMU's pc does, and
+    // where the direct Linux boot puts it); the SCI on ISA IRQ 9.
+    static constexpr unsigned kCpus = 1;
+    static constexpr uint16_t kPmBase = 0x600;
+    static constexpr uint8_t kSciIrq = 9;
     using Disks = std::array<std::shared_ptr<BlockDevice>, 4>;
     using SerialOut = std::array<std::function<void(uint8_t)>, 4>;
     PcBoard(IoBus& io, PhysMem& phys, Clock& clock, const Tracer& tracer, Disks disks, SerialOut serial, PcBoardHooks hooks);
@@ -130,6 +137,9 @@ public:
     I8042 kbc;
     Hpet hpet;
     std::unique_ptr<Vga> vga;  // null without -vga std
+    // The ACPI tables of this board (RAM size, CPUs, PM block, HPET), built once: fw_cfg serves
+    // them to SeaBIOS, the direct Linux boot links them into the BIOS area.
+    AcpiTables acpi;
 
 private:
     // The memory map under the i440FX (datasheet 3.2.18 PAM, 3.2.27 SMRAM): the PCI side of

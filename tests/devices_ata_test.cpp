@@ -134,7 +134,10 @@ TEST_CASE("ata: IDENTIFY DEVICE reports model, serial, capacities and multiple s
     CHECK((word(id, 100) | word(id, 101) << 16) == 2048);  // LBA48 capacity
     CHECK(word(id, 49) & 0x0200);   // LBA
     CHECK(word(id, 83) & 0x0400);   // 48-bit feature set
-    CHECK((word(id, 47) & 0xFF) == 16);  // up to 16 sectors per READ/WRITE MULTIPLE block
+    // Word 47: 80h, then the most sectors per READ/WRITE MULTIPLE block (16, as QEMU's disks);
+    // word 59: no multiple setting until SET MULTIPLE MODE (bit 8 clear) (ATA-6 8.15.8).
+    CHECK(word(id, 47) == 0x8010);
+    CHECK(word(id, 59) == 0x0000);
     CHECK(word(id, 3) == 16);
     CHECK(word(id, 6) == 63);
     CHECK(word(id, 1) == 2);
@@ -282,6 +285,26 @@ TEST_CASE("ata: SET MULTIPLE MODE, READ and WRITE MULTIPLE, SET FEATURES", "[dev
     CHECK(mode_words() == std::make_pair(uint16_t(0x0007), uint16_t(0x203F)));  // unchanged
     r.io.write(0x1F7, 1, 0xB0);  // SMART: not implemented, aborted
     CHECK(r.io.read(0x1F1, 1) == AtaChannel::kAbrt);
+    // SET MULTIPLE MODE beyond word 47's 16 is aborted and keeps the setting; 16 is taken; 0
+    // turns multiple mode off (word 59 bit 8 clear), and READ MULTIPLE is aborted again.
+    auto set_multiple = [&](uint8_t n) {
+        r.io.write(0x1F2, 1, n);
+        r.io.write(0x1F7, 1, 0xC6);
+        return r.status();
+    };
+    auto word59 = [&] {
+        r.io.write(0x1F7, 1, 0xEC);
+        return word(r.read_block(1), 59);
+    };
+    CHECK(set_multiple(32) & AtaChannel::kErr);
+    CHECK(word59() == 0x0104);
+    CHECK(set_multiple(16) == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    CHECK(word59() == 0x0110);
+    CHECK(set_multiple(0) == (AtaChannel::kDrdy | AtaChannel::kDsc));
+    CHECK(word59() == 0x0000);
+    r.lba28(20, 1);
+    r.io.write(0x1F7, 1, 0xC4);
+    CHECK(r.status() & AtaChannel::kErr);
 }
 
 TEST_CASE("ata: LBA48 beyond 2^28 sectors on a sparse image", "[devices]") {

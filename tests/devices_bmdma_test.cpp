@@ -218,6 +218,23 @@ TEST_CASE("bmdma: READ DMA through a PRD table of several entries across pages",
     }
 }
 
+TEST_CASE("bmdma: a PRD region across a 64 KiB boundary is moved on linearly, as under QEMU and Bochs", "[devices][bmdma]") {
+    // SFF-8038i forbids such a region and leaves what happens open (the address counter might
+    // wrap within its 64 KiB); QEMU and Bochs go straight on, and so does xlat
+    // (devices/ide_bmdma.h): 1 KiB from 0x2FF00 ends at 0x302FF, and nothing lands at the
+    // wrapped address 0x20000.
+    Rig r;
+    r.prd_table(0x8000, {{0x2FF00, 0x400}});
+    r.phys.fill_bytes(0x20000, 0, 0x20000);
+    r.bm_setup(0, 0x8000, true);
+    r.ata28(0xC8, 40, 2);  // READ DMA, LBA 40
+    r.bm_start(0, true);
+    CHECK(r.bm_status(0) == IdeBusMaster::kInterrupt);
+    CHECK(r.holds_sectors(0x2FF00, 40, 2));
+    CHECK(ram_bytes(r, 0x20000, 0x400) == std::vector<uint8_t>(0x400, 0));
+    CHECK(r.phys.read(0x30300, 1) == 0);
+}
+
 TEST_CASE("bmdma: WRITE DMA EXT from memory reaches the disk; a zero byte count is 64 KiB", "[devices][bmdma]") {
     Rig r;
     // Three sectors of new bytes from two regions, by LBA48.

@@ -129,7 +129,7 @@ TEST_CASE("syslinux: SeaBIOS boots the Linux guest from a FAT partition on a har
     const std::string cfg = s.file(
         "syslinux.cfg",
         "SERIAL 0 115200\nDEFAULT linux\nPROMPT 0\nTIMEOUT 0\nLABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd.gz\n"
-        "  APPEND console=ttyS0 cryptomgr.notests=1 nolapic -- uname -a; echo sda1=$(cat /sys/block/sda/sda1/size); "
+        "  APPEND console=ttyS0 cryptomgr.notests=1 -- uname -a; echo sda1=$(cat /sys/block/sda/sda1/size); "
         "poweroff -f\n");
     run({mcopy, "-i", part, cfg, guest + "/vmlinuz", guest + "/initrd.gz", "::/"});
 
@@ -172,6 +172,15 @@ TEST_CASE("syslinux: SeaBIOS boots the Linux guest from a FAT partition on a har
     CHECK(r.out.find("xlat-guest: Linux 6.1.0-") != std::string::npos);
     CHECK(r.out.find(" i686 GNU/Linux") != std::string::npos);
     CHECK(r.out.find("\nsda1=" + std::to_string(kSectors) + "\r\n") != std::string::npos);  // the console's CR LF
+    // SeaBIOS ran fw_cfg's etc/table-loader: Linux finds this machine's ACPI tables (our OEM ID,
+    // not SeaBIOS's own "BOCHS "), with the HPET, the PM timer where SeaBIOS moved the PM block,
+    // and the PCI interrupt links, as under QEMU with the same disk.
+    CHECK(r.out.find("(v00 XLAT  )") != std::string::npos);
+    CHECK(r.out.find("ACPI: HPET 0x") != std::string::npos);
+    CHECK(r.out.find("ACPI: PM-Timer IO Port: 0x608") != std::string::npos);
+    CHECK(r.out.find("ACPI: PCI: Interrupt link LNKA configured for IRQ 10") != std::string::npos);
+    CHECK(r.out.find("ACPI: PCI: Interrupt link LNKS configured for IRQ 9") != std::string::npos);
+    CHECK(r.out.find("hpet0: 3 comparators, 64-bit 100.000000 MHz counter") != std::string::npos);
     CHECK(r.out.find("reboot: Power down") != std::string::npos);
     CHECK(r.out.find("Oops") == std::string::npos);
     CHECK(r.out.find("Kernel panic") == std::string::npos);

@@ -32,6 +32,13 @@ constexpr uint32_t kStack = 0x38000;    // ESP
 constexpr uint32_t kHandler = 0x9000;   // every exception vector: HLT
 constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
 constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
+constexpr uint32_t kTss = 0x3000;       // ring-3 cases: the TSS (SS0:ESP0 and the I/O bitmap)
+constexpr uint32_t kRing0Stack = 0x3F000;
+constexpr uint32_t kIoMapBytes = 0x60;  // the bitmap covers ports 0-0x2FF; beyond it IN/OUT fault
+// The ports IN and OUT use: the POST port, the PICs' masks (no interrupt is raised), the PIT's
+// port B (its refresh bit follows the clock: icount cases only), unclaimed ports (all ones) inside
+// the bitmap and past it.
+constexpr uint16_t kPorts[] = {0x80, 0x21, 0xA1, 0x2E0, 0x300, 0x61};
 
 // The random program and everything the two machines start from.
 struct Case {
@@ -45,6 +52,11 @@ struct Case {
     bool segmented;               // DS and ES based at kData with a random limit, EBX small
     uint32_t limit;               // their limit (segmented)
     uint64_t budget;              // --max-insns of the run
+    int icount_shift;             // >= 0: --icount (RDTSC and port 61h are then repeatable); -1: host time
+    bool ring3;                   // CPL 3 (user pages, a TSS with an I/O bitmap), else CPL 0
+    unsigned iopl;                // EFLAGS.IOPL
+    bool tsd;                     // CR4.TSD: RDTSC at CPL 3 raises #GP
+    uint8_t iomap[kIoMapBytes];   // the TSS's I/O permission bitmap (ring3)
 };
 
 void put32(Machine& m, uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); }
@@ -65,18 +77,35 @@ void setup(Machine& m, const Case& k) {
         s.seg[ES] = SegmentCache{kData, k.limit, 0x10, attr};
     }
     s.cpl = 0;
+    if (k.ring3) {
+        // Every segment cache DPL 3 (the code loads none), exceptions through interrupt gates to
+        // ring 0 on the TSS's SS0:ESP0; the I/O bitmap at offset 104 ends at the TSS limit.
+        for (unsigned i = 0; i < kSegCount; ++i) {
+            s.seg[i].attr |= uint16_t(3u << SEG_DPL_SHIFT);
+            s.seg[i].selector = uint16_t(i == CS ? 0x1B : 0x23);
+        }
+        s.cpl = 3;
+        put32(m, kTss + 4, kRing0Stack);
+        put32(m, kTss + 8, 0x10);
+        put32(m, kTss + 100, 104u << 16);  // T = 0, I/O map base 104
+        m.phys.write_bytes(kTss + 104, k.iomap, kIoMapBytes);
+        s.tr = SegmentCache{kTss, 104 + kIoMapBytes - 1, 0x28, uint16_t(SEG_P | 0xB)};
+    }
     s.cr0 = CR0_PE | CR0_ET | CR0_NE;
+    if (k.tsd) s.cr4 |= CR4_TSD;
     if (k.paging) {
-        // Identity for the first 4 MiB but the data window, whose pages sit in random frames.
-        put32(m, kPageDir, kPageTable | 3);
-        for (uint32_t p = 0; p < 1024; ++p) put32(m, kPageTable + p * 4, (p << 12) | 3);
+        // Identity for the first 4 MiB but the data window, whose pages sit in random frames
+        // (user pages in ring-3 cases).
+        const uint32_t pte = k.ring3 ? 7 : 3;
+        put32(m, kPageDir, kPageTable | pte);
+        for (uint32_t p = 0; p < 1024; ++p) put32(m, kPageTable + p * 4, (p << 12) | pte);
         for (unsigned i = 0; i < 3; ++i)
-            put32(m, kPageTable + ((kData >> 12) + i) * 4, k.absent[i] ? 0 : (k.frames[i] | 3));
+            put32(m, kPageTable + ((kData >> 12) + i) * 4, k.absent[i] ? 0 : (k.frames[i] | pte));
         s.cr3 = kPageDir;
         s.cr0 |= CR0_PG;
     }
     for (unsigned i = 0; i < 8; ++i) s.set_reg32(i, k.regs[i]);
-    s.eflags = FIXED1 | (k.flags & kArithFlags);
+    s.eflags = FIXED1 | (k.flags & kArithFlags) | (k.iopl << 12);
     s.set_eip(kCode);
     for (unsigned i = 0; i < 3; ++i)
         m.phys.write_bytes(k.paging ? k.frames[i] : kData + i * 4096, k.data.data() + i * 4096, 4096);
@@ -89,7 +118,7 @@ void setup(Machine& m, const Case& k) {
 // ESP the stack: neither is a destination.
 class Generator {
 public:
-    Generator(std::mt19937& rng, bool segmented) : rng_(rng), segmented_(segmented) {}
+    Generator(std::mt19937& rng, bool segmented, bool icount) : rng_(rng), segmented_(segmented), icount_(icount) {}
 
     std::vector<uint8_t> program(unsigned n) {
         asmjit::Environment env(asmjit::Arch::kX86);
@@ -115,6 +144,7 @@ public:
 private:
     std::mt19937& rng_;
     const bool segmented_;  // DS based at kData, EBX small: 16-bit addressing stays in the window
+    const bool icount_;     // time is the instruction count: RDTSC and port 61h give the same on both
     unsigned pick(unsigned n) { return unsigned(rng_() % n); }
     // A shift count: the edges 0, 1, 31, 32 (masked to 0) and 33 often, else anything.
     unsigned count() { static const unsigned edge[] = {0, 1, 31, 32, 33, 8, 9, 16, 17}; return pick(2) ? edge[pick(9)] : pick(256); }
@@ -168,7 +198,60 @@ private:
         if (pick(3) == 0) v = uint32_t(int32_t(int8_t(v)));
         return size == 4 ? v : size == 2 ? (v & 0xFFFF) : (v & 0xFF);
     }
-    static constexpr unsigned kForms = 49;
+    static constexpr unsigned kForms = 52;
+    // RDTSC (icount cases; #GP with CR4.TSD at CPL 3), PUSHF/PUSHFD (popped again or not),
+    // POPF/POPFD of random flags (DF, IOPL, AC, ID, IF with icount, TF now and then: their rules
+    // at CPL 0 and 3 and every IOPL), IN/OUT by imm8 and DX of all sizes (denied by IOPL and
+    // the bitmap at CPL 3).
+    void sys_forms(ax::Assembler& a) {
+        switch (pick(icount_ ? 5 : 4)) {
+        case 0: {
+            const bool w = pick(3) == 0;
+            if (w) a.db(0x66);
+            a.db(0x9C);  // pushf(d)
+            if (pick(2)) { if (w) a.pop(r16()); else a.pop(r32()); }
+            break;
+        }
+        case 1: {
+            uint32_t v = rng_() & (kArithFlags | DF | IOPL | AC | ID);
+            if (icount_ && pick(2)) v |= IF;
+            if (pick(8) == 0) v |= TF;
+            const bool w = pick(3) == 0;
+            a.push(imm(v));
+            if (w) a.db(0x66), a.db(0x9D), a.pop(r16());  // popf, then the other word
+            else a.db(0x9D);                               // popfd
+            break;
+        }
+        case 2: case 3: {
+            uint16_t port = kPorts[pick(5 + (icount_ ? 1 : 0))];
+            const unsigned s2 = size();
+            const ax::Gp acc = s2 == 1 ? ax::Gp(ax::al) : s2 == 2 ? ax::Gp(ax::ax) : ax::Gp(ax::eax);
+            const bool by_dx = port > 0xFF || pick(2);
+            if (by_dx) a.mov(ax::dx, port);
+            if (pick(2)) {
+                if (by_dx) a.in(acc, ax::dx); else a.in(acc, imm(port));
+            } else {
+                if (by_dx) a.out(ax::dx, acc); else a.out(imm(port), acc);
+            }
+            break;
+        }
+        default: a.rdtsc(); break;
+        }
+    }
+    // BSF BSR TZCNT LZCNT of 16 and 32 bits, register and memory sources, zero sources often.
+    void bit_scans(ax::Assembler& a) {
+        static const asmjit::InstId ops[] = {ax::Inst::kIdBsf, ax::Inst::kIdBsr, ax::Inst::kIdTzcnt, ax::Inst::kIdLzcnt};
+        const asmjit::InstId op = ops[pick(4)];
+        const unsigned s2 = pick(2) ? 4 : 2;
+        const ax::Gp dst = reg(s2), src = reg(s2);
+        if (pick(2)) {
+            if (pick(3) == 0) a.xor_(src, src);
+            else if (pick(2)) a.and_(src, int32_t(1u << pick(8 * s2)));
+            a.emit(op, dst, src);
+        } else {
+            a.emit(op, dst, mem(s2));
+        }
+    }
     // PUSH/POP of 16-bit registers, immediates, memory (16 and 32 bits) and segment registers;
     // POP to memory (ESP-based too: the semantics function's); LEAVE of a frame made just
     // before (32 and 16 bits); CALL through memory to a RET; and now and then a 16-bit CALL or
@@ -580,6 +663,8 @@ private:
         case 46: exchange_forms(a); break;
         case 47: bit_string(a); break;
         case 48: a.pause(); break;
+        case 49: case 50: sys_forms(a); break;
+        case 51: bit_scans(a); break;
         default: a.sub(d, reg(sz)); break;
         }
     }
@@ -588,7 +673,12 @@ private:
 Case random_case(std::mt19937& rng, bool paging) {
     Case k;
     k.segmented = rng() % 4 == 0;
-    Generator g(rng, k.segmented);
+    k.icount_shift = rng() % 4 ? int(rng() % 4) : -1;
+    k.ring3 = rng() % 3 == 0;
+    k.iopl = rng() % 4;
+    k.tsd = rng() % 2;
+    for (auto& b : k.iomap) b = uint8_t(rng() % 2 ? 0 : rng());  // half the bytes allow all eight ports
+    Generator g(rng, k.segmented, k.icount_shift >= 0);
     k.code = g.program(8 + rng() % 40);
     for (unsigned i = 0; i < 8; ++i) k.regs[i] = rng();
     if (rng() % 4 == 0) for (unsigned i = 0; i < 8; ++i) k.regs[i] &= 0xFF;  // small values: more carries and zeros
@@ -623,6 +713,7 @@ std::string run_case(const Case& k, std::vector<uint32_t>& native) {
     MachineConfig ci = small_config(), cj = small_config();
     ci.cpu_mode = CpuMode::Interp;
     cj.cpu_mode = CpuMode::Jit;
+    ci.icount_shift = cj.icount_shift = k.icount_shift;
     Machine mi(ci), mj(cj);
     setup(mi, k);
     setup(mj, k);
@@ -672,7 +763,8 @@ void run_many(unsigned cases) {
         const std::string diff = run_case(k, native);
         if (!diff.empty()) {
             FAIL("seed " << seed << " (XLAT_JIT_DIFF_SEED=" << seed << "), " << (k.paging ? "paging" : "flat")
-                         << (k.segmented ? ", segmented" : "") << ", budget " << k.budget
+                         << (k.segmented ? ", segmented" : "") << (k.ring3 ? ", CPL 3" : ", CPL 0") << ", IOPL "
+                         << k.iopl << (k.tsd ? ", TSD" : "") << ", icount shift " << k.icount_shift << ", budget " << k.budget
                          << ", code " << hex(k.code) << ": interpreter vs jit: " << diff);
         }
     }

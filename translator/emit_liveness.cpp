@@ -45,6 +45,8 @@ uint8_t flags_live_before(const Insn& in, uint8_t live) {
         return 0;  // all six written (CF OF defined, SF ZF AF PF as the interpreter sets them)
     case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_BTS: case ZYDIS_MNEMONIC_BTR: case ZYDIS_MNEMONIC_BTC:
         return uint8_t(live & ~kFlagBitCF);
+    case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR: case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
+        return 0;  // all six written, whatever the source, and no fault (emit_bits.cpp, cpu/bit.cpp)
     case ZYDIS_MNEMONIC_XCHG: case ZYDIS_MNEMONIC_CBW: case ZYDIS_MNEMONIC_CWDE: case ZYDIS_MNEMONIC_CWD:
     case ZYDIS_MNEMONIC_CDQ: case ZYDIS_MNEMONIC_NOP: case ZYDIS_MNEMONIC_BSWAP:
         return live;

@@ -71,6 +71,12 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
         return emit_rep_string;
     case ZYDIS_MNEMONIC_NOP: case ZYDIS_MNEMONIC_PAUSE: category = kDisableSimple; return emit_nop;
     case ZYDIS_MNEMONIC_BSWAP: category = kDisableSimple; return emit_bswap;
+    case ZYDIS_MNEMONIC_BSF: case ZYDIS_MNEMONIC_BSR: case ZYDIS_MNEMONIC_TZCNT: case ZYDIS_MNEMONIC_LZCNT:
+        category = kDisableBit;
+        return emit_bitscan;
+    case ZYDIS_MNEMONIC_RDTSC: category = kDisableSys; return emit_rdtsc;
+    case ZYDIS_MNEMONIC_IN: case ZYDIS_MNEMONIC_OUT: category = kDisableSys; return emit_in;
+    case ZYDIS_MNEMONIC_PUSHF: case ZYDIS_MNEMONIC_PUSHFD: category = kDisableStack; return emit_pushf;
     default: return nullptr;
     }
 }

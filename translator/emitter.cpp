@@ -21,7 +21,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"alu", kDisableAlu}, {"move", kDisableMove}, {"control", kDisableControl}, {"stack", kDisableStack},
         {"cond", kDisableCond}, {"tlb", kDisableTlb}, {"flags", kDisableFlags}, {"chain", kDisableChain},
         {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
-        {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}};
+        {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}, {"sys", kDisableSys}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -32,7 +32,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, tlb, flags, chain, regs, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, regs, all)");
     }
     return bits;
 }
@@ -136,10 +136,25 @@ void Emitter::emit_store(uint8_t mask) {
         if (mask & (1u << i)) a.mov(gpr_mem(i, 8), host_gpr(i));
 }
 
-void Emitter::emit_load_all() {
+void Emitter::emit_load_all(int adjust) {
+    // R = icount_end - icount (+ adjust): the dispatcher keeps icount_end within 2^62 of icount,
+    // so R is a non-negative signed quadword and a block's `psubq` turns it negative exactly
+    // when the block does not fit.
+    a.mov(x86::rax, x86::qword_ptr(x86::r15, icount_end_disp));
+    a.sub(x86::rax, field(offsetof(CpuState, icount), 8));
+    if (adjust) a.add(x86::rax, int32_t(adjust));
+    a.movq(x86::xmm15, x86::rax);
     if (!regs_) return;
     for (unsigned i = 0; i < 8; ++i) a.mov(host_gpr(i), gpr_mem(i, 8));
     if (fcache_) a.mov(x86::r14d, field(offsetof(CpuState, eflags), 4));
+}
+
+void Emitter::emit_icount_store(int pend, const x86::Gp& t1, const x86::Gp& t2) {
+    a.mov(t1, x86::qword_ptr(x86::r15, icount_end_disp));
+    a.movq(t2, x86::xmm15);
+    a.sub(t1, t2);
+    if (pend) a.add(t1, int32_t(pend));
+    a.mov(field(offsetof(CpuState, icount), 8), t1);
 }
 
 void Emitter::spill() {
@@ -488,7 +503,7 @@ void Emitter::end_native() {
             a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow_count)));
             a.inc(x86::qword_ptr(x86::rax));
         }
-        if (before) a.add(icount, int32_t(before));
+        emit_icount_store(before);
         // The registers as they were when the instruction began (an emitter writes none before
         // its last branch here), for the semantics function and a fault.
         emit_store(spill_set);
@@ -506,10 +521,10 @@ void Emitter::end_native() {
         if (stop_exit.isValid()) a.jmp(stop_exit);  // records where the block stopped
         else a.jmp(asmjit::imm(epilogue));
         a.bind(stay);
-        if (before) a.sub(icount, int32_t(before));
-        // What the instruction wrote, and the caller-saved host registers the call clobbered.
+        // What the instruction wrote, and the caller-saved host registers (and xmm15) the call
+        // clobbered; R as it was (the instruction is counted in `pending`, not by helper_slow).
         // The fast path's dirty set at `back` covers these (they are clean here).
-        emit_load_all();
+        emit_load_all(before);
         if (host_ok) {
             // The fast path left the guest's flags in the host's for the instruction after it
             // (cond()): so does this path, from r14 (popfq at CPL 3 changes no IF or IOPL, and
@@ -529,7 +544,7 @@ void Emitter::emit_cold() {
 }
 
 void Emitter::commit_icount() {
-    if (pending) a.add(field(offsetof(CpuState, icount), 8), int32_t(pending));
+    emit_icount_store(pending);
     pending = 0;
 }
 

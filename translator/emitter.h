@@ -43,6 +43,7 @@ enum JitDisable : uint32_t {
     kDisableString = 1u << 12,  // "string": REP MOVS, REP STOS
     kDisableRegs = 1u << 13,    // "regs": guest registers stay in CpuState (no host-register cache)
     kDisableSimple = 1u << 14,  // "simple": NOP, BSWAP
+    kDisableSys = 1u << 15,     // "sys": RDTSC, IN, OUT (light helper calls)
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -73,6 +74,10 @@ public:
     int pending = 0;
     bool rip_set = false;      // the instruction wrote CpuState::rip itself (a jump)
 
+    // The instruction budget (docs/translator.md, "Counting"): xmm15's low quadword holds R =
+    // Cpu::icount_end - icount inside blocks and along chained jumps, so that icount in
+    // CpuState is exact = icount_end - R + pending; `icount_end_disp` is Cpu::icount_end - CpuState.
+    int32_t icount_end_disp = 0;
     // Set by Jit::emit for chaining and exact statistics (docs/translator.md, "Chaining"):
     asmjit::Label stop_exit;         // a slow path that saw the exit request leaves here (eax = 0)
     uint64_t* slow_count = nullptr;  // counts slow-path entries (inline TLB misses and callouts)
@@ -103,8 +108,12 @@ public:
     uint8_t dirty() const { return regs_ ? dirty_ : 0; }
     // Stores the registers of `mask` to CpuState (emission only; the state is unchanged).
     void emit_store(uint8_t mask);
-    // Loads all eight and the guest flags (r14) from CpuState (emission only).
-    void emit_load_all();
+    // Loads all eight and the guest flags (r14) from CpuState, and the budget (xmm15) from
+    // CpuState::icount as R = icount_end - icount + `adjust` (emission only; clobbers rax).
+    void emit_load_all(int adjust = 0);
+    // Stores the exact icount = icount_end - R + `pending` into CpuState (emission only;
+    // clobbers `t1`, `t2` and the host flags).
+    void emit_icount_store(int pending, const x86::Gp& t1 = x86::rax, const x86::Gp& t2 = x86::rcx);
     // Stores the dirty registers and the flags before a call that reads them or may fault;
     // they are clean after.
     void spill();
@@ -190,7 +199,8 @@ public:
     void end_native();
     // Emits the queued slow paths and exit stubs (after the block's body).
     void emit_cold();
-    // Adds `pending` (it may be negative) to CpuState::icount now: icount is then exact.
+    // Stores the exact icount into CpuState now (before a helper call that counts its own
+    // instruction); pending is 0 afterwards and the reload() after the call takes R from it.
     void commit_icount();
     x86::Mem exit_word() const { return x86::dword_ptr(x86::r15, exit_disp); }
 
@@ -270,5 +280,9 @@ bool emit_push_more(Emitter& e, const Insn& in);  // emit_stack.cpp: emit_push, 
 bool emit_pop_more(Emitter& e, const Insn& in);
 bool emit_call_more(Emitter& e, const Insn& in);
 bool emit_leave(Emitter& e, const Insn& in);
+bool emit_rdtsc(Emitter& e, const Insn& in);    // emit_sys.cpp
+bool emit_in(Emitter& e, const Insn& in);       // IN and OUT
+bool emit_pushf(Emitter& e, const Insn& in);    // PUSHF, PUSHFD
+bool emit_bitscan(Emitter& e, const Insn& in);  // emit_bits.cpp: BSF, BSR, TZCNT, LZCNT
 
 } // namespace xlat

@@ -24,6 +24,14 @@ namespace {
 // in Jit::slots_.link_from: the dispatcher links it to the block it runs next.
 constexpr uint32_t kBlockLink0 = 4;
 constexpr size_t kFallbackRowsShown = 24;  // --stats: the most frequent fallback forms
+
+// The budget constant k (Jit::emit_fixed's table) as the memory operand of a block's
+// psubq/paddq: RIP-relative (the arena is at most 1 GiB).
+x86::Mem budget_const(const uint8_t* consts, unsigned k) {
+    x86::Mem m = x86::ptr(uint64_t(reinterpret_cast<uintptr_t>(consts + 16 * k)), 16);
+    m.setRel();
+    return m;
+}
 } // namespace
 
 uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
@@ -39,9 +47,9 @@ uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
     return kBlockNext;
 }
 
-Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled, unsigned hot_runs)
+Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled, unsigned hot_runs, bool profile)
     : cpu_(cpu), interp_(interp), decoder_(instruction_table()), arena_(cache_bytes), cache_(cpu.mmu.phys()),
-      disabled_(disabled), hot_runs_(hot_runs) {
+      disabled_(disabled), hot_runs_(hot_runs), profile_(profile) {
     if (hot_runs_ > 1) heat_.resize(kHeatEntries);
     exit_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.exit_request) - reinterpret_cast<char*>(&cpu_.s));
     icount_end_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.icount_end) - reinterpret_cast<char*>(&cpu_.s));
@@ -111,6 +119,14 @@ void Jit::emit_fixed() {
     a.pop(x86::rbp);
     a.pop(x86::rbx);
     a.ret();
+    // The budget's constants (docs/translator.md, "Counting"): 16-byte entries {k, 0} for k =
+    // 0..kMaxInsns, the memory operands of the blocks' `psubq xmm15` (SSE2 wants them aligned).
+    a.align(asmjit::AlignMode::kData, 16);
+    const size_t consts = code.textSection()->buffer().size();
+    for (unsigned k = 0; k <= Block::kMaxInsns; ++k) {
+        a.dq(k);
+        a.dq(0);
+    }
     code.flatten();
     code.resolveUnresolvedLinks();
     code.relocateToBase(uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor())));
@@ -118,6 +134,7 @@ void Jit::emit_fixed() {
     uint8_t* at = static_cast<uint8_t*>(arena_.commit(buf.data(), buf.size()));
     enter_ = reinterpret_cast<EnterFn>(at);
     epilogue_ = at + epi;
+    budget_consts_ = at + consts;
     fixed_bytes_ = arena_.used();
 }
 
@@ -179,17 +196,19 @@ struct JitEmit {
     // To the dispatcher: CpuState must hold the guest registers and flags (the dirty ones are
     // stored; eax, the status, is untouched).
     void to_epilogue() {
+        e.emit_icount_store(0, x86::rdx, x86::rcx);  // from the budget in xmm15
         e.emit_store(e.dirty());
         e.emit_flags_store();
         a.jmp(asmjit::imm(epilogue));
     }
 
     // Every way out of a whole run: r14 made exact (a chained block takes it as it is), the
-    // instructions not yet in icount, one more run.
+    // instructions not yet in icount, and with profiling one more run (a memory increment on
+    // the chained path: only when asked for, MachineConfig::jit_profile).
     void tail(int pending) {
         e.emit_flags_fix();
-        if (pending) a.add(Emitter::field(offsetof(CpuState, icount), 8), int32_t(pending));
-        a.inc(abs(&b.runs, 8, x86::rcx));
+        if (pending) a.psubq(x86::xmm15, budget_const(j.budget_consts_, unsigned(pending)));
+        if (j.profile_) a.inc(abs(&b.runs, 8, x86::rcx));
     }
     // Records the block in a slot of Jit::slots_ (the dispatcher reads it after the return).
     void record(Block* const& slot) {
@@ -284,7 +303,7 @@ bool Jit::emit(Block& b) {
     code.init(asmjit::Environment::host(), base);
     x86::Assembler a(&code);
     const uint64_t epilogue = uint64_t(reinterpret_cast<uintptr_t>(epilogue_));
-    asmjit::Label entry_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel();
+    asmjit::Label entry_exit = a.newLabel(), budget_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
     std::vector<uint8_t> live;
     flag_liveness(b, live);
@@ -292,6 +311,7 @@ bool Jit::emit(Block& b) {
     JitEmit je{*this, a, b, epilogue, e, {}};
     const bool chain = je.chain();
     e.stop_exit = stopped;
+    e.icount_end_disp = icount_end_disp_;
     e.slow_count = &stats_.slow_paths;
     e.chain_branch = chain;
     e.taken = a.newLabel();
@@ -310,17 +330,18 @@ bool Jit::emit(Block& b) {
     // as well: the block must fit in it whole (the dispatcher shortens blocks near it).
     a.cmp(exit_word, 0);
     a.jne(entry_exit);
-    // The block's instructions are counted at once, here: one store where the budget test has
-    // the sum already, instead of an add to memory at every exit. Emitter::pending starts at
-    // -ninsns, so a helper call or slow path first subtracts what has not run yet (icount is
-    // exact whenever C++ looks) and a block run whole adds nothing at its exits.
-    a.mov(x86::rax, Emitter::field(offsetof(CpuState, icount), 8));
-    a.add(x86::rax, int32_t(b.ninsns));
+    // The block's instructions are counted at once, here, against the budget in xmm15 (R =
+    // icount_end - icount, docs/translator.md "Counting"): a register, not a read-modify-write
+    // of CpuState::icount, so a chained loop carries no store-forwarding chain through memory.
+    // R turns negative exactly when the block does not fit (icount + ninsns > icount_end).
+    // Emitter::pending starts at -ninsns, so a helper call or slow path stores icount less what
+    // has not run yet (icount is exact whenever C++ looks) and a whole run adds nothing.
+    a.psubq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
     if (chain) {
-        a.cmp(x86::rax, x86::qword_ptr(x86::r15, icount_end_disp_));
-        a.ja(entry_exit);
+        a.movmskpd(x86::eax, x86::xmm15);  // bit 0: the sign of R
+        a.test(x86::al, 1);
+        a.jnz(budget_exit);
     }
-    a.mov(Emitter::field(offsetof(CpuState, icount), 8), x86::rax);
     e.pending = -int(b.ninsns);
     std::vector<asmjit::Label> starts(b.ninsns + 1);  // --trace jit: each instruction's host code
     for (unsigned i = 0; i < b.ninsns; ++i) {
@@ -403,8 +424,11 @@ bool Jit::emit(Block& b) {
         je.to_epilogue();
     }
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
-    // registers newer than CpuState.
+    // registers newer than CpuState, and icount is R's.
+    a.bind(budget_exit);
+    a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
     a.bind(entry_exit);
+    e.emit_icount_store(0);
     e.emit_store(0xFF);
     e.emit_flags_store(true);
     je.set_rip(b.eip);
@@ -632,7 +656,7 @@ void Jit::run_block(Block* b) {
     const uint32_t st = enter_(&s, &cpu_, b->code);
     // Whole runs count themselves (Block::runs, folded by sync_stats); a block that stopped
     // early says which it was.
-    if (slots_.stopped) count_partial(slots_.stopped, st == kBlockFault);
+    if (slots_.stopped && profile_) count_partial(slots_.stopped, st == kBlockFault);
     if (st == kBlockFault) {
         deliver_pending_fault(cpu_);
         ++s.icount;
@@ -706,7 +730,11 @@ StopReason Jit::run(uint64_t max_insns, bool exact) {
         return interp_.run(max_insns);
     }
     const uint64_t end = max_insns ? s.icount + max_insns : UINT64_MAX;
-    cpu_.icount_end = end;  // REP strings stop between iterations there; chained blocks before it
+    // REP strings stop between iterations there; chained blocks before it. Within 2^62 of
+    // icount (centuries of guest time), so that the blocks' budget R = icount_end - icount is a
+    // non-negative signed quadword (docs/translator.md, "Counting").
+    const uint64_t run_end = std::min(end, s.icount + kUnbounded);
+    cpu_.icount_end = run_end;
     if (flush_pending_) flush();
     unlink_dead();
     pending_link_ = nullptr;
@@ -757,7 +785,7 @@ StopReason Jit::run(uint64_t max_insns, bool exact) {
             // icount_end), and the run stops after it.
             cpu_.icount_end = s.icount + b->ninsns;
             run_block(b);
-            cpu_.icount_end = end;
+            cpu_.icount_end = run_end;
             continue;
         }
         run_block(b);
@@ -799,6 +827,7 @@ std::string Jit::describe_stats() const {
                   j.native_run, j.fallback_calls, j.privileged_calls, j.interp_steps, j.cold_steps, j.native_insns,
                   j.insns_translated);
     out += buf;
+    if (!profile_) out += "jit: block runs not counted (no --stats): native instructions and TLB probes run are not known\n";
     // Hits are derived (no counter on the fast path): probes run minus slow paths entered.
     const uint64_t misses = j.slow_paths, hits = j.probes_run >= misses ? j.probes_run - misses : 0;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes %" PRIu64 ": %" PRIu64 " hits, %" PRIu64

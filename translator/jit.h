@@ -76,7 +76,12 @@ public:
     // `disabled`: JitDisable bits (--jit-disable, translator/emitter.h).
     // `hot_runs`: a block is translated the hot_runs-th time the dispatcher finds no translation
     // at its EIP; until then the interpreter runs it (0 and 1: translated at once).
-    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled = 0, unsigned hot_runs = 1);
+    // `profile`: blocks count their whole runs (Block::runs), which the per-mnemonic native
+    // counts (CpuStats::executed) and the hottest-block report come from. Off, no statistics
+    // work is on the blocks' path at all and CpuStats::executed has the fallback calls only
+    // (MachineConfig::jit_profile).
+    Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled = 0, unsigned hot_runs = 1,
+        bool profile = true);
     ~Jit();
     Jit(const Jit&) = delete;
     Jit& operator=(const Jit&) = delete;
@@ -125,6 +130,9 @@ private:
     using EnterFn = uint32_t (*)(CpuState* s, Cpu* c, const void* code);
     EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
     const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
+    const uint8_t* budget_consts_ = nullptr;  // {k, 0} quadword pairs, k = 0..kMaxInsns (emit_fixed)
+    // Cpu::icount_end is kept within this of icount while blocks run.
+    static constexpr uint64_t kUnbounded = uint64_t(1) << 62;
     size_t fixed_bytes_ = 0;         // arena bytes of the prologue and epilogue
     int32_t exit_disp_ = 0;          // &cpu.exit_request - &cpu.s
     bool flush_pending_ = false;
@@ -138,6 +146,7 @@ private:
     static constexpr unsigned kHeatEntries = 16384;
     std::vector<Heat> heat_;
     unsigned hot_runs_ = 1;
+    bool profile_ = true;            // blocks count their runs (the constructor's `profile`)
     bool cold_ = false;              // lookup() returned null for a block that is not hot yet
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;

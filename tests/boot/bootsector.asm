@@ -1,6 +1,6 @@
 ; A boot sector for the SeaBIOS boot test (tests/boot_test.cpp): the firmware loads it at
 ; 0000:7C00 from the first disk and jumps to it with DL = the boot drive. It prints through the
-; debug console (port 0xE9), reads two more sectors of the disk through INT 13h (AH=02h with
+; debug console (port 0xE9) and COM1, reads two more sectors of the disk through INT 13h (AH=02h with
 ; CHS, then AH=42h with the LBA extensions) and checks what they hold, and ends through the exit
 ; port 0xF4: value 0x10 when every check passed, 0x11 when one failed. The test writes the
 ; sectors' contents: sector 1 (LBA, 0-based) starts "SEC1", sector 2 "SEC2".
