@@ -19,6 +19,52 @@
 
 namespace xlat {
 
+// Host address of a block's first byte -> the head of the chain of blocks there (Block::
+// next_same): open addressing with linear probing and backward-shift deletion, so that a
+// lookup is one slot read (and a miss, the common case for blocks not translated yet, usually
+// that slot alone). std::unordered_map took a division and two dependent cache misses per
+// lookup: half of Jit::lookup's time in a Linux boot (docs/performance.md).
+class HostIndex {
+public:
+    HostIndex() { reset(); }
+    Block* find(const uint8_t* host) const {
+        for (size_t i = slot_of(host);; i = (i + 1) & mask_) {
+            if (slots_[i].host == host) return slots_[i].head;
+            if (!slots_[i].host) return nullptr;
+        }
+    }
+    // The slot holding the chain head for `host`, or null when absent.
+    Block** find_head(const uint8_t* host) {
+        for (size_t i = slot_of(host);; i = (i + 1) & mask_) {
+            if (slots_[i].host == host) return &slots_[i].head;
+            if (!slots_[i].host) return nullptr;
+        }
+    }
+    // The chain head for `host`, inserted (null) when absent.
+    Block*& head(const uint8_t* host);
+    // Removes `host` (its chain must be empty by then).
+    void erase(const uint8_t* host);
+    void reset();
+    size_t size() const { return used_; }
+
+private:
+    struct Slot {
+        const uint8_t* host = nullptr;
+        Block* head = nullptr;
+    };
+    static constexpr unsigned kInitialBits = 12;
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+    unsigned bits_ = 0;
+    size_t used_ = 0;
+    // Fibonacci hashing: the blocks' host addresses are close together, the product's high
+    // bits spread them.
+    size_t slot_of(const uint8_t* host) const {
+        return size_t((uint64_t(reinterpret_cast<uintptr_t>(host)) * 0x9E3779B97F4A7C15ull) >> (64 - bits_));
+    }
+    void grow();
+};
+
 class BlockCache {
 public:
     explicit BlockCache(PhysMem& phys);
@@ -28,9 +74,7 @@ public:
 
     // The valid block for this translation context decoded with instruction cap `cap`, or null.
     Block* find(const uint8_t* host, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap) const {
-        auto it = by_host_.find(host);
-        if (it == by_host_.end()) return nullptr;
-        for (Block* b = it->second; b; b = b->next_same)
+        for (Block* b = by_host_.find(host); b; b = b->next_same)
             if (b->eip == eip && b->cs_base == cs_base && b->key == key && b->cap == cap) return b;
         return nullptr;
     }
@@ -88,7 +132,7 @@ public:
 
 private:
     PhysMem& phys_;
-    std::unordered_map<const uint8_t*, Block*> by_host_;             // chains through next_same
+    HostIndex by_host_;                                              // chains through next_same
     std::unordered_map<uint32_t, std::vector<Block*>> by_page_;       // RAM page -> its blocks
     std::unordered_map<uint32_t, unsigned> invalidations_;            // RAM page -> times invalidated
     std::vector<std::unique_ptr<Block>> all_;                         // every block since the flush

@@ -42,6 +42,7 @@ const Insn& Interpreter::fetch() {
     const uint32_t lin = cpu_.linear(CS, s.eip(), 1, Access::Exec);
     const uint8_t* host = (lin & ~kPageMask) <= kPageSize - 16 ? cpu_.mmu.exec_host(lin, cpu_.user()) : nullptr;
     if (!host) {
+        ++decodes_;
         decode(scratch_);
         return scratch_;
     }
@@ -59,6 +60,7 @@ const Insn& Interpreter::fetch() {
         if (mode != 2) e.insn.next_eip &= 0xFFFF;
         return e.insn;
     }
+    ++decodes_;
     decode(e.insn);
     last_bytes_ = host;
     const unsigned len = e.insn.length;

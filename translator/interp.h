@@ -74,6 +74,8 @@ public:
         uint64_t flushes = 0;      // whole-cache flushes (size bound, memory map changed)
     };
     const BlockStats& block_stats() const { return bstats_; }
+    // Instructions fetch() decoded with Zydis (not found in its decode cache, or not cacheable).
+    uint64_t decodes() const { return decodes_; }
     std::string describe_stats() const;
 
 private:
@@ -97,9 +99,10 @@ private:
         uint64_t mask[2] = {};          // which of the 16 bytes belong to it
         Insn insn;
     };
-    static constexpr size_t kCacheEntries = 4096;
+    static constexpr size_t kCacheEntries = 32768;
     std::vector<CachedInsn> cache_;
     Insn scratch_;  // for instructions the cache does not hold
+    uint64_t decodes_ = 0;
 
     // ---- the block path ----
     std::unique_ptr<BlockCache> blocks_;  // null: run() steps

@@ -556,9 +556,11 @@ Block* Jit::lookup(uint64_t budget) {
     const uint32_t lin = cs_base + eip;
     const uint8_t* host = cpu_.mmu.try_exec_host(lin, cpu_.user());
     if (!host) return nullptr;  // a fetch fault or MMIO: the interpreter
+    ++stats_.lookups;
     Block* b = cache_.jump(lin);
     if (!b || !b->valid || b->host != host || b->eip != eip || b->cs_base != cs_base || b->key != key) {
         b = cache_.find(host, eip, cs_base, key, 0);
+        if (b) ++stats_.hash_hits;
         if (!b && hot_runs_ > 1) {
             // Not translated: only once it has run often enough (cold blocks, docs/translator.md).
             const uintptr_t h = reinterpret_cast<uintptr_t>(host);
@@ -571,6 +573,8 @@ Block* Jit::lookup(uint64_t budget) {
         }
         if (!b && !(b = translate(host, lin, eip, cs_base, key, 0))) return nullptr;
         cache_.set_jump(lin, b);
+    } else {
+        ++stats_.jump_hits;
     }
     if (b->ninsns <= budget) return b;
     // The budget ends inside the block: a shorter block stops exactly on it (--max-insns, icount).
@@ -810,6 +814,11 @@ std::string Jit::describe_stats() const {
                   "jit: block runs %" PRIu64 ", returns to the dispatcher %" PRIu64 ", links made %" PRIu64
                   ", unlinked %" PRIu64 ", inline jump cache exits emitted %" PRIu64 "\n",
                   j.blocks_run, j.dispatches, j.links, j.unlinks, j.ic_exits);
+    out += buf;
+    std::snprintf(buf, sizeof buf,
+                  "jit: dispatcher lookups %" PRIu64 ": jump cache hits %" PRIu64 ", block hash hits %" PRIu64
+                  ", not found %" PRIu64 "; interpreter decodes %" PRIu64 "\n",
+                  j.lookups, j.jump_hits, j.hash_hits, j.lookups - j.jump_hits - j.hash_hits, interp_.decodes());
     out += buf;
     std::snprintf(buf, sizeof buf,
                   "jit: instructions run natively %" PRIu64 ", through helper calls %" PRIu64 " (privileged %" PRIu64

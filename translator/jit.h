@@ -43,6 +43,9 @@ struct JitStats {
     uint64_t fallback_calls = 0;     // instructions run through helper_fallback (sum of the rows' counts)
     uint64_t privileged_calls = 0;   // ... of them privileged rows (kPrivileged)
     uint64_t dispatches = 0;         // returns to the dispatcher (block exits it saw)
+    uint64_t lookups = 0;            // dispatcher lookups of the block at CS:EIP
+    uint64_t jump_hits = 0;          // ... found in the jump cache
+    uint64_t hash_hits = 0;          // ... found in the block hash (the jump cache missed)
 };
 
 // Per Zydis mnemonic, the instances the translator emitted as native host code and as fallback
