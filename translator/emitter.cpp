@@ -131,6 +131,14 @@ void Emitter::store_reg(ZydisRegister r, const x86::Gp& src32) {
     dirty_ |= uint8_t(1u << g.index);
 }
 
+bool Emitter::reg32(ZydisRegister r, x86::Gp& out, bool write) {
+    if (!regs_ || r < ZYDIS_REGISTER_EAX || r > ZYDIS_REGISTER_EDI) return false;
+    const unsigned i = unsigned(r - ZYDIS_REGISTER_EAX);
+    if (write) dirty_ |= uint8_t(1u << i);
+    out = host_gpr(i).r32();
+    return true;
+}
+
 void Emitter::emit_store(uint8_t mask) {
     if (!regs_) return;
     for (unsigned i = 0; i < 8; ++i)

@@ -115,6 +115,12 @@ public:
     bool regs_cached() const { return regs_; }
     static x86::Gp host_gpr(unsigned i);
     uint8_t dirty() const { return regs_ ? dirty_ : 0; }
+    // With the cache on and `r` one of EAX..EDI: its host register (32-bit view) in `out`, for
+    // an emitter that operates on it in place (`inc r10d`, `cmp r13d, r10d`: no moves through
+    // scratch registers). `write` marks it dirty, with store_reg's rule: nothing may branch to
+    // slow() afterwards; a 32-bit host write zero-extends, as the guest's into its slot.
+    // False (the scratch forms then) otherwise.
+    bool reg32(ZydisRegister r, x86::Gp& out, bool write = false);
     // Stores the registers of `mask` to CpuState (emission only; the state is unchanged).
     void emit_store(uint8_t mask);
     // Loads all eight and the guest flags (r14) from CpuState, and the budget (xmm15) from
