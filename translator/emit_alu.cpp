@@ -53,6 +53,21 @@ asmjit::InstId alu_id(ZydisMnemonic m) {
     }
 }
 
+// A 32-bit source operand as it stands: the guest register's host register, the immediate, or
+// the probed memory (rbp). False when the register is not cached (the scratch forms then).
+bool src32(Emitter& e, const Insn& in, unsigned i, asmjit::Operand& out) {
+    if (in.is_reg(i)) {
+        x86::Gp r;
+        if (!e.reg32(in.regv(i), r)) return false;
+        out = r;
+    } else if (in.is_imm(i)) {
+        out = asmjit::imm(int32_t(uint32_t(in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i)))));
+    } else {
+        out = host_mem(4);
+    }
+    return true;
+}
+
 } // namespace
 
 bool emit_alu(Emitter& e, const Insn& in) {
@@ -67,6 +82,15 @@ bool emit_alu(Emitter& e, const Insn& in) {
     if (in.is_mem(0) || in.is_mem(1)) {
         e.ea();
         e.probe(n, in.is_mem(0) && writes);
+    }
+    asmjit::Operand src;
+    x86::Gp dst;
+    if (n == 4 && in.is_reg(0) && src32(e, in, 1, src) && e.reg32(in.regv(0), dst, writes)) {
+        // In place on the guest's host registers: `cmp r13d, r10d`, `add r8d, [rbp]`.
+        if (carry_in) e.load_cf();
+        a.emit(alu_id(m), dst, src);
+        e.capture_flags(kArithFlags, logic ? AF : 0);
+        return true;
     }
     load_src(e, in, 1, x86::ecx);
     if (in.is_reg(0)) {
@@ -92,6 +116,13 @@ bool emit_incdec(Emitter& e, const Insn& in) {
     // a Jcc after it (dec ecx / jnz) reads the host flags.
     const bool cf_through = e.flags_cached() && e.live_flags(CF);
     const uint32_t written = cf_through ? kArithFlags : (PF | AF | ZF | SF | OF);
+    x86::Gp dst;
+    if (n == 4 && in.is_reg(0) && e.reg32(in.regv(0), dst, true)) {
+        if (cf_through) e.load_cf();
+        e.a.emit(id, dst);  // `inc r10d`
+        e.capture_flags(written);
+        return true;
+    }
     if (in.is_reg(0)) {
         e.load_reg(x86::eax, in.regv(0));
         if (cf_through) e.load_cf();
@@ -113,6 +144,12 @@ bool emit_negnot(Emitter& e, const Insn& in) {
     const unsigned n = in.size(0);
     const bool neg = in.mnem() == ZYDIS_MNEMONIC_NEG;
     const asmjit::InstId id = neg ? x86::Inst::kIdNeg : x86::Inst::kIdNot;
+    x86::Gp dst;
+    if (n == 4 && in.is_reg(0) && e.reg32(in.regv(0), dst, true)) {
+        e.a.emit(id, dst);
+        if (neg) e.capture_flags(kArithFlags);
+        return true;
+    }
     if (in.is_reg(0)) {
         e.load_reg(x86::eax, in.regv(0));
         e.a.emit(id, sized(x86::eax, n));
@@ -133,6 +170,16 @@ bool emit_mov(Emitter& e, const Insn& in) {
     if (in.is_mem(0) || in.is_mem(1)) {
         e.ea();
         e.probe(n, in.is_mem(0));
+    }
+    asmjit::Operand src;
+    x86::Gp dst;
+    if (n == 4 && in.is_reg(0) && src32(e, in, 1, src) && e.reg32(in.regv(0), dst, true)) {
+        e.a.emit(x86::Inst::kIdMov, dst, src);  // `mov r8d, r10d`, `mov r8d, [rbp]`
+        return true;
+    }
+    if (n == 4 && in.is_mem(0) && src32(e, in, 1, src)) {
+        e.a.emit(x86::Inst::kIdMov, host_mem(4), src);  // `mov [rbp], r10d`, `mov dword [rbp], imm`
+        return true;
     }
     load_src(e, in, 1, x86::ecx);
     if (in.is_reg(0)) e.store_reg(in.regv(0), x86::ecx);

@@ -6,6 +6,7 @@
 
 #include "cpu/mode.h"
 #include "translator/helpers.h"
+#include "translator/jit.h"
 
 namespace xlat {
 
@@ -130,6 +131,14 @@ void Emitter::store_reg(ZydisRegister r, const x86::Gp& src32) {
     dirty_ |= uint8_t(1u << g.index);
 }
 
+bool Emitter::reg32(ZydisRegister r, x86::Gp& out, bool write) {
+    if (!regs_ || r < ZYDIS_REGISTER_EAX || r > ZYDIS_REGISTER_EDI) return false;
+    const unsigned i = unsigned(r - ZYDIS_REGISTER_EAX);
+    if (write) dirty_ |= uint8_t(1u << i);
+    out = host_gpr(i).r32();
+    return true;
+}
+
 void Emitter::emit_store(uint8_t mask) {
     if (!regs_) return;
     for (unsigned i = 0; i < 8; ++i)
@@ -183,6 +192,37 @@ void Emitter::emit_call(HelperFn fn, const Insn* insn, uint32_t at) {
 void Emitter::call_helper(HelperFn fn, const Insn* insn, uint32_t at) {
     spill();
     emit_call(fn, insn, at);
+}
+
+void Emitter::call_fallback(const Insn* insn, uint32_t at, bool is_last) {
+    if (!(regs_ && call_thunk)) {
+        commit_icount();
+        call_helper(&helper_fallback, insn, at);
+        a.test(x86::eax, x86::eax);
+        a.jnz(fault_exit);  // kBlockFault in eax; CpuState holds the registers
+        reload();
+        // Whatever the instruction set (a stop, an IRQ, a write into this block's page) is
+        // acted on at the next boundary, as the interpreter does.
+        if (!is_last) {
+            a.cmp(exit_word(), 0);
+            a.jne(stop_exit);
+        }
+        return;
+    }
+    // The shared thunk stores all eight registers and r14 (storing a clean one is harmless),
+    // so only the lazy fix-ups of r14 must be applied first. It also acts on the exit request
+    // after the last instruction, which the end of the block would have done anyway.
+    settle_flags();
+    a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
+    a.mov(x86::edx, asmjit::imm(at));
+    a.mov(x86::ecx, asmjit::imm(pending));
+    a.call(asmjit::imm(call_thunk));
+    a.test(x86::eax, x86::eax);
+    a.jnz(stopfault);
+    pending = 0;
+    dirty_ = 0;
+    fdirty_ = false;
+    ffix_ = host_ok_ = 0;
 }
 
 bool Emitter::mem_ok() const {
@@ -499,6 +539,18 @@ void Emitter::end_native() {
     cold_.push_back([this, slow, back, before, insn, at, spill_set, flags_set, host_ok] {
         const x86::Mem icount = field(offsetof(CpuState, icount), 8);
         a.bind(slow);
+        if (regs_ && slow_thunk) {
+            // The shared slow path (Jit::emit_fixed): it stores all eight registers as they
+            // are (as the instruction began: no emitter writes one before its last branch
+            // here) and r14 (no fix-up is pending at a slow path: begin() settled them, and
+            // the flag readers that keep them have no memory operand).
+            a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
+            a.mov(x86::edx, asmjit::imm(at));
+            a.mov(x86::ecx, asmjit::imm(before));
+            a.call(asmjit::imm(slow_thunk));
+            a.test(x86::eax, x86::eax);
+            a.jnz(stopfault);
+        } else {
         if (slow_count) {
             a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow_count)));
             a.inc(x86::qword_ptr(x86::rax));
@@ -525,6 +577,7 @@ void Emitter::end_native() {
         // clobbered; R as it was (the instruction is counted in `pending`, not by helper_slow).
         // The fast path's dirty set at `back` covers these (they are clean here).
         emit_load_all(before);
+        }
         if (host_ok) {
             // The fast path left the guest's flags in the host's for the instruction after it
             // (cond()): so does this path, from r14 (popfq at CPL 3 changes no IF or IOPL, and

@@ -78,6 +78,16 @@ public:
     // Cpu::icount_end - icount inside blocks and along chained jumps, so that icount in
     // CpuState is exact = icount_end - R + pending; `icount_end_disp` is Cpu::icount_end - CpuState.
     int32_t icount_end_disp = 0;
+    // The arena's shared out-of-line code (Jit::emit_fixed; docs/translator.md, "Shared exit
+    // code"), 0 with --jit-disable regs (the inline forms then). exit_thunk: stores icount from
+    // R, all eight registers and r14, then the epilogue (eax: the status). slow_thunk and
+    // call_thunk: rbx = Insn*, edx = its EIP, ecx = pending; they store icount, the registers
+    // and the flags, call helper_slow / helper_fallback and return eax = 0 with everything
+    // reloaded, kBlockFault, or kBlockStop (the exit request was set after the instruction: the
+    // block stops, CpuState is current); the block's `stopfault` label sorts those out.
+    uint64_t exit_thunk = 0, slow_thunk = 0, call_thunk = 0;
+    static constexpr uint32_t kBlockStop = 3;
+    asmjit::Label stopfault;
     // Set by Jit::emit for chaining and exact statistics (docs/translator.md, "Chaining"):
     asmjit::Label stop_exit;         // a slow path that saw the exit request leaves here (eax = 0)
     uint64_t* slow_count = nullptr;  // counts slow-path entries (inline TLB misses and callouts)
@@ -106,6 +116,12 @@ public:
     bool regs_cached() const { return regs_; }
     static x86::Gp host_gpr(unsigned i);
     uint8_t dirty() const { return regs_ ? dirty_ : 0; }
+    // With the cache on and `r` one of EAX..EDI: its host register (32-bit view) in `out`, for
+    // an emitter that operates on it in place (`inc r10d`, `cmp r13d, r10d`: no moves through
+    // scratch registers). `write` marks it dirty, with store_reg's rule: nothing may branch to
+    // slow() afterwards; a 32-bit host write zero-extends, as the guest's into its slot.
+    // False (the scratch forms then) otherwise.
+    bool reg32(ZydisRegister r, x86::Gp& out, bool write = false);
     // Stores the registers of `mask` to CpuState (emission only; the state is unchanged).
     void emit_store(uint8_t mask);
     // Loads all eight and the guest flags (r14) from CpuState, and the budget (xmm15) from
@@ -124,6 +140,10 @@ public:
     // eax; the caller tests it and then reload()s.
     using HelperFn = uint32_t (*)(Cpu*, const Insn*, uint32_t) noexcept;
     void call_helper(HelperFn fn, const Insn* insn, uint32_t at);
+    // A fallback call of `insn` (helper_fallback: it counts the instruction) with icount stored
+    // from `pending` first, the registers and flags reloaded after, and a fault or (unless
+    // `last`) the exit request leaving the block. pending is 0 afterwards.
+    void call_fallback(const Insn* insn, uint32_t at, bool last);
     // The block's entry for the dispatcher: dirty() = all (a chained entry follows it).
     void enter_block() { dirty_ = 0xFF, fdirty_ = true, ffix_ = 0, host_ok_ = 0; }
 

@@ -108,6 +108,28 @@ void Jit::emit_fixed() {
     a.push(x86::r15);
     a.sub(x86::rsp, 8);
     a.mov(x86::r15, x86::rdi);  // the Cpu* (rsi) is r15 minus a constant: not kept
+    // The state every block expects at its entry (docs/translator.md): the budget in xmm15, the
+    // guest registers and flags in host registers (not with --jit-disable regs).
+    const bool regs = !(disabled_ & kDisableRegs);
+    const x86::Mem icount = Emitter::field(offsetof(CpuState, icount), 8);
+    const x86::Mem icount_end = x86::qword_ptr(x86::r15, icount_end_disp_);
+    const x86::Mem eflags = Emitter::field(offsetof(CpuState, eflags), 4);
+    auto gpr = [](unsigned i) { return Emitter::field(offsetof(CpuState, gpr) + 8 * i, 8); };
+    auto load_all = [&] {
+        for (unsigned i = 0; i < 8; ++i) a.mov(Emitter::host_gpr(i), gpr(i));
+        a.mov(x86::r14d, eflags);
+    };
+    auto store_all = [&](const x86::Gp& t) {  // the registers, then r14's arithmetic flags (t: scratch)
+        for (unsigned i = 0; i < 8; ++i) a.mov(gpr(i), Emitter::host_gpr(i));
+        a.mov(t, eflags);
+        a.xor_(t, x86::r14d);
+        a.and_(t, int32_t(kArithFlags));
+        a.xor_(eflags, t);
+    };
+    a.mov(x86::rax, icount_end);
+    a.sub(x86::rax, icount);
+    a.movq(x86::xmm15, x86::rax);
+    if (regs) load_all();
     a.jmp(x86::rdx);
     a.align(asmjit::AlignMode::kCode, 16);
     const size_t epi = code.textSection()->buffer().size();
@@ -119,6 +141,72 @@ void Jit::emit_fixed() {
     a.pop(x86::rbp);
     a.pop(x86::rbx);
     a.ret();
+    // Shared exit code (docs/translator.md, "Shared exit code"): what every exit and slow path
+    // of a block did inline before, once per arena. Only with the register cache: they store
+    // all eight host registers, which are the guest's then.
+    size_t exit_at = 0, slow_at = 0, call_at = 0;
+    if (regs) {
+        // To the dispatcher, status in eax (kept), rip stored: icount from R, registers, flags.
+        a.align(asmjit::AlignMode::kCode, 16);
+        exit_at = code.textSection()->buffer().size();
+        a.mov(x86::rdx, icount_end);
+        a.movq(x86::rcx, x86::xmm15);
+        a.sub(x86::rdx, x86::rcx);
+        a.mov(icount, x86::rdx);
+        store_all(x86::ecx);
+        a.jmp(asmjit::imm(uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor())) + epi));
+        // A helper call for the instruction at rbx (Insn*), edx (its EIP), with ecx = the
+        // block's pending count there (emitter.h). `slow`: helper_slow, which does not count
+        // the instruction (the block does): R is restored as it was after it, and a stop adds
+        // the instruction to icount. Otherwise helper_fallback, which counts it: R is taken
+        // from icount afresh (the block's pending is 0 after the call). Called from the block
+        // with rsp 16-byte aligned, so one more 8 aligns the helper's call.
+        const int32_t cpu_disp = int32_t(reinterpret_cast<const char*>(&cpu_.s) - reinterpret_cast<const char*>(&cpu_));
+        auto call_thunk = [&](bool slow) {
+            asmjit::Label stop = a.newLabel(), ret = a.newLabel();
+            store_all(x86::r8d);      // the guest registers are free as scratch once stored
+            a.movsxd(x86::r12, x86::ecx);  // pending: callee-saved, kept over the call
+            a.movq(x86::r9, x86::xmm15);
+            a.mov(x86::r8, icount_end);
+            a.sub(x86::r8, x86::r9);
+            a.add(x86::r8, x86::r12);
+            a.mov(icount, x86::r8);
+            if (slow) {
+                a.mov(x86::r8, asmjit::imm(reinterpret_cast<uintptr_t>(&stats_.slow_paths)));
+                a.inc(x86::qword_ptr(x86::r8));
+            }
+            a.lea(x86::rdi, x86::ptr(x86::r15, -cpu_disp));
+            a.mov(x86::rsi, x86::rbx);
+            a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow ? &helper_slow : &helper_fallback)));
+            a.sub(x86::rsp, 8);
+            a.call(x86::rax);
+            a.add(x86::rsp, 8);
+            a.test(x86::eax, x86::eax);
+            a.jnz(ret);               // kBlockFault: CpuState is current, icount before it
+            // A write to translated code (or a device's interrupt) ends the block after this
+            // instruction, as at every boundary of the interpreter.
+            a.cmp(x86::dword_ptr(x86::r15, exit_disp_), 0);
+            a.jne(stop);
+            a.mov(x86::rax, icount_end);
+            a.sub(x86::rax, icount);
+            if (slow) a.add(x86::rax, x86::r12);
+            a.movq(x86::xmm15, x86::rax);
+            load_all();
+            a.xor_(x86::eax, x86::eax);
+            a.bind(ret);
+            a.ret();
+            a.bind(stop);
+            if (slow) a.add(icount, 1);  // rip is committed by helper_slow
+            a.mov(x86::eax, int32_t(Emitter::kBlockStop));
+            a.ret();
+        };
+        a.align(asmjit::AlignMode::kCode, 16);
+        slow_at = code.textSection()->buffer().size();
+        call_thunk(true);
+        a.align(asmjit::AlignMode::kCode, 16);
+        call_at = code.textSection()->buffer().size();
+        call_thunk(false);
+    }
     // The budget's constants (docs/translator.md, "Counting"): 16-byte entries {k, 0} for k =
     // 0..kMaxInsns, the memory operands of the blocks' `psubq xmm15` (SSE2 wants them aligned).
     a.align(asmjit::AlignMode::kData, 16);
@@ -134,6 +222,9 @@ void Jit::emit_fixed() {
     uint8_t* at = static_cast<uint8_t*>(arena_.commit(buf.data(), buf.size()));
     enter_ = reinterpret_cast<EnterFn>(at);
     epilogue_ = at + epi;
+    exit_thunk_ = exit_at ? at + exit_at : nullptr;
+    slow_thunk_ = slow_at ? at + slow_at : nullptr;
+    call_thunk_ = call_at ? at + call_at : nullptr;
     budget_consts_ = at + consts;
     fixed_bytes_ = arena_.used();
 }
@@ -196,6 +287,10 @@ struct JitEmit {
     // To the dispatcher: CpuState must hold the guest registers and flags (the dirty ones are
     // stored; eax, the status, is untouched).
     void to_epilogue() {
+        if (e.exit_thunk) {
+            a.jmp(asmjit::imm(e.exit_thunk));  // stores icount, all registers and flags
+            return;
+        }
         e.emit_icount_store(0, x86::rdx, x86::rcx);  // from the budget in xmm15
         e.emit_store(e.dirty());
         e.emit_flags_store();
@@ -303,7 +398,8 @@ bool Jit::emit(Block& b) {
     code.init(asmjit::Environment::host(), base);
     x86::Assembler a(&code);
     const uint64_t epilogue = uint64_t(reinterpret_cast<uintptr_t>(epilogue_));
-    asmjit::Label entry_exit = a.newLabel(), budget_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel();
+    asmjit::Label entry_exit = a.newLabel(), budget_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel(),
+                  stopfault = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
     std::vector<uint8_t> live;
     flag_liveness(b, live);
@@ -311,17 +407,19 @@ bool Jit::emit(Block& b) {
     JitEmit je{*this, a, b, epilogue, e, {}};
     const bool chain = je.chain();
     e.stop_exit = stopped;
+    e.stopfault = stopfault;
     e.icount_end_disp = icount_end_disp_;
+    auto addr = [](const uint8_t* p) { return uint64_t(reinterpret_cast<uintptr_t>(p)); };
+    if (exit_thunk_) e.exit_thunk = addr(exit_thunk_), e.slow_thunk = addr(slow_thunk_), e.call_thunk = addr(call_thunk_);
     e.slow_count = &stats_.slow_paths;
     e.chain_branch = chain;
     e.taken = a.newLabel();
     b.native.reset(new uint16_t[b.ninsns]);
     b.native_mix.clear();
     b.native_count = 0;
-    // The dispatcher's entry loads the guest registers and flags into host registers; a chained
-    // jump brings them along and enters after the loads (Block::chain_entry), where every
-    // register and the flags may be newer than CpuState.
-    e.emit_load_all();
+    // The dispatcher's prologue loads the budget, the guest registers and flags into host
+    // registers (Jit::emit_fixed); a chained jump brings them along. Either way every register
+    // and the flags may be newer than CpuState at the entry (Block::code = chain_entry).
     asmjit::Label chain_entry = a.newLabel();
     a.bind(chain_entry);
     e.enter_block();
@@ -367,20 +465,10 @@ bool Jit::emit(Block& b) {
             continue;
         }
         ++rows_.helper[in.mnemonic];
-        e.commit_icount();
         a.inc(je.abs(fallbacks_.counter(fallback_shape(in)), 8, x86::rcx));
         if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
         // The semantics function reads and writes the guest registers in CpuState.
-        e.call_helper(&helper_fallback, &in, b.eips[i]);
-        a.test(x86::eax, x86::eax);
-        a.jnz(out);  // kBlockFault in eax; CpuState holds the registers
-        e.reload();
-        // Whatever the instruction set (a stop, an IRQ, a write into this block's page) is
-        // acted on at the next boundary, as the interpreter does.
-        if (!last) {
-            a.cmp(exit_word, 0);
-            a.jne(stopped);
-        }
+        e.call_fallback(&in, b.eips[i], last);
     }
     b.probe_count = uint16_t(e.probes);
     starts[b.ninsns] = a.newLabel();
@@ -428,12 +516,20 @@ bool Jit::emit(Block& b) {
     a.bind(budget_exit);
     a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
     a.bind(entry_exit);
-    e.emit_icount_store(0);
-    e.emit_store(0xFF);
-    e.emit_flags_store(true);
     je.set_rip(b.eip);
     a.mov(x86::eax, asmjit::imm(kBlockExit));
-    a.jmp(asmjit::imm(epilogue));
+    if (exit_thunk_) {
+        a.jmp(asmjit::imm(addr(exit_thunk_)));
+    } else {
+        e.emit_icount_store(0, x86::rdx, x86::rcx);
+        e.emit_store(0xFF);
+        e.emit_flags_store(true);
+        a.jmp(asmjit::imm(epilogue));
+    }
+    // Cold: a shared slow path or fallback call returned kBlockFault or kBlockStop.
+    a.bind(stopfault);
+    a.cmp(x86::eax, int32_t(Emitter::kBlockStop));
+    a.jne(out);
     // Cold: the block stopped after an instruction that called out (eax = kBlockNext) or at
     // a fault (eax = kBlockFault): the dispatcher counts what ran of it. Both come right
     // after a helper call, before which the registers were stored: CpuState holds them.
@@ -448,7 +544,7 @@ bool Jit::emit(Block& b) {
     if (buf.size() + 16 > arena_.left()) return false;
     for (auto& [k, label] : je.patches) b.patch_off[k] = uint32_t(code.labelOffset(label) + 1);
     b.code = arena_.commit(buf.data(), buf.size());
-    b.chain_entry = static_cast<uint8_t*>(b.code) + code.labelOffset(chain_entry);
+    b.chain_entry = static_cast<uint8_t*>(b.code) + code.labelOffset(chain_entry);  // the same
     b.code_size = uint32_t(buf.size());
     if (cpu_.trace.on(kTraceJit)) {
         std::vector<uint32_t> at(b.ninsns + 1);
@@ -537,6 +633,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     }
     ++stats_.blocks_translated;
     stats_.insns_translated += n;
+    stats_.code_bytes += b->code_size;
     if (cpu_.trace.enabled(kTraceJit))
         cpu_.trace.log(kTraceJit, "translated %04x:%08x (linear %08x): %u instructions, %u guest bytes -> %u host bytes",
                        s.seg[CS].selector, eip, lin, n, unsigned(b->nbytes), unsigned(b->code_size));
@@ -804,10 +901,11 @@ std::string Jit::describe_stats() const {
     std::string out;
     char buf[512];
     std::snprintf(buf, sizeof buf,
-                  "jit: blocks translated %" PRIu64 " (%" PRIu64 " instructions, %.0f ns per instruction), "
-                  "invalidated %" PRIu64 ", arena flushes %" PRIu64 ", arena %zu of %zu KiB\n",
+                  "jit: blocks translated %" PRIu64 " (%" PRIu64 " instructions, %.0f ns and %.1f host bytes per "
+                  "instruction), invalidated %" PRIu64 ", arena flushes %" PRIu64 ", arena %zu of %zu KiB\n",
                   j.blocks_translated, j.insns_translated,
-                  j.insns_translated ? double(j.translate_ns) / double(j.insns_translated) : 0.0, j.invalidated,
+                  j.insns_translated ? double(j.translate_ns) / double(j.insns_translated) : 0.0,
+                  j.insns_translated ? double(j.code_bytes) / double(j.insns_translated) : 0.0, j.invalidated,
                   j.flushes, arena_.used() >> 10, arena_.size() >> 10);
     out += buf;
     std::snprintf(buf, sizeof buf,

@@ -26,6 +26,7 @@ struct JitStats {
     uint64_t blocks_translated = 0;  // blocks decoded and emitted
     uint64_t insns_translated = 0;   // guest instructions in them
     uint64_t translate_ns = 0;       // host time spent decoding and emitting
+    uint64_t code_bytes = 0;         // host code bytes emitted for them
     uint64_t blocks_run = 0;         // block entries
     uint64_t native_insns = 0;       // translated instructions emitted natively
     std::vector<uint32_t> native_by_mnemonic = std::vector<uint32_t>(ZYDIS_MNEMONIC_MAX_VALUE + 1);  // ... per mnemonic
@@ -131,6 +132,10 @@ private:
     EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
     const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
     const uint8_t* budget_consts_ = nullptr;  // {k, 0} quadword pairs, k = 0..kMaxInsns (emit_fixed)
+    // The shared exit code (emit_fixed; null with --jit-disable regs): Emitter::exit_thunk etc.
+    const uint8_t* exit_thunk_ = nullptr;
+    const uint8_t* slow_thunk_ = nullptr;
+    const uint8_t* call_thunk_ = nullptr;
     // Cpu::icount_end is kept within this of icount while blocks run.
     static constexpr uint64_t kUnbounded = uint64_t(1) << 62;
     size_t fixed_bytes_ = 0;         // arena bytes of the prologue and epilogue
