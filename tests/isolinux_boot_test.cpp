@@ -61,11 +61,11 @@ TEST_CASE("isolinux: SeaBIOS boots the Linux guest from an ISOLINUX CD; the gues
     fs::copy_file(guest + "/initrd.gz", tree / "initrd.gz");
     // The words after "--" are the guest's command (roms/build-linux-guest); it reads block 16
     // of the CD, the primary volume descriptor, whose bytes 1-5 are "CD001", once /dev/sr0 is
-    // there (ata_piix probes its ports after modprobe returns: up to 20 s). nolapic and
-    // cryptomgr.notests=1 as in tests/linux_boot_test.cpp.
+    // there (ata_piix probes its ports after modprobe returns: up to 20 s). cryptomgr.notests=1
+    // as in tests/linux_boot_test.cpp; the local APIC is on, as under SeaBIOS's ACPI tables.
     std::ofstream(tree / "isolinux/isolinux.cfg")
         << "SERIAL 0 115200\nDEFAULT linux\nPROMPT 0\nTIMEOUT 0\nLABEL linux\n  KERNEL /vmlinuz\n  INITRD /initrd.gz\n"
-           "  APPEND console=ttyS0 cryptomgr.notests=1 nolapic -- uname -a; n=0; while [ ! -e /dev/sr0 -a $n -lt 20 ];do "
+           "  APPEND console=ttyS0 cryptomgr.notests=1 -- uname -a; n=0; while [ ! -e /dev/sr0 -a $n -lt 20 ];do "
            "sleep 1;n=$((n+1));done; echo cd=$(dd if=/dev/sr0 bs=2048 skip=16 "
            "count=1 2>/dev/null | dd bs=1 skip=1 count=5 2>/dev/null); poweroff -f\n";
     const std::string iso = (s.dir / "linux.iso").string();
