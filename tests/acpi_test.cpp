@@ -264,17 +264,8 @@ TEST_CASE("acpi: the tables follow the configuration: CPUs, the HPET, the PM blo
 }
 
 TEST_CASE("acpi: SeaBIOS runs the loader script: its RSDP leads to this machine's tables", "[boot][seabios][acpi]") {
-    const char* kSeaBios = "/usr/share/seabios/bios-256k.bin";
-    std::FILE* f = std::fopen(kSeaBios, "rb");
-    if (!f) {
-        WARN("skipped: " << kSeaBios << " is missing (install the seabios package)");
-        return;
-    }
     MachineConfig cfg = small_config(128u << 20);
-    cfg.firmware.assign(256u << 10, 0);
-    const size_t got = std::fread(cfg.firmware.data(), 1, cfg.firmware.size(), f);
-    std::fclose(f);
-    REQUIRE(got == cfg.firmware.size());
+    if (!seabios_firmware(cfg)) return;
     cfg.icount_shift = 3;
     std::string log;
     cfg.debugcon = [&log](char c) { log += c; };

@@ -333,12 +333,7 @@ TEST_CASE("linux: the BIOS area holds SMBIOS 2.8 tables for the machine and the 
     // Linux's dmi_scan_machine: the first "_SM_" on a 16-byte boundary of 0xF0000-0xFFFFF.
     std::vector<uint8_t> seg(0x10000);
     m.phys.read_bytes(0xF0000, seg.data(), seg.size());
-    size_t ep = seg.size();
-    for (size_t i = 0; i + 31 <= seg.size(); i += 16)
-        if (std::memcmp(&seg[i], "_SM_", 4) == 0) {
-            ep = i;
-            break;
-        }
+    const size_t ep = xlat_test::find_smbios_anchor(seg);
     REQUIRE(ep < seg.size());
     auto sum = [&](size_t from, size_t len) {
         uint8_t s = 0;

@@ -65,29 +65,15 @@ TEST_CASE("smbios: the entry point's checksums follow its table address", "[devi
 }
 
 TEST_CASE("smbios: SeaBIOS builds its tables from fw_cfg's, with its own type 0", "[boot][seabios][smbios]") {
-    const char* kSeaBios = "/usr/share/seabios/bios-256k.bin";
-    std::FILE* f = std::fopen(kSeaBios, "rb");
-    if (!f) {
-        WARN("skipped: " << kSeaBios << " is missing (install the seabios package)");
-        return;
-    }
     MachineConfig cfg = small_config(128u << 20);
-    cfg.firmware.assign(256u << 10, 0);
-    const size_t got = std::fread(cfg.firmware.data(), 1, cfg.firmware.size(), f);
-    std::fclose(f);
-    REQUIRE(got == cfg.firmware.size());
+    if (!seabios_firmware(cfg)) return;
     cfg.icount_shift = 3;
     Machine m(cfg);
     // Past POST (SeaBIOS copies its tables to the F-segment before it looks for a boot device).
     m.run(60000000);
     std::vector<uint8_t> seg(0x10000);
     m.phys.read_bytes(0xF0000, seg.data(), seg.size());
-    size_t ep = seg.size();
-    for (size_t i = 0; i + 31 <= seg.size(); i += 16)
-        if (std::memcmp(&seg[i], "_SM_", 4) == 0) {
-            ep = i;
-            break;
-        }
+    const size_t ep = xlat_test::find_smbios_anchor(seg);
     REQUIRE(ep < seg.size());
     uint32_t addr;
     std::memcpy(&addr, &seg[ep + 24], 4);

@@ -3,6 +3,7 @@
 #pragma once
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,14 @@ struct SmbiosStructure {
     unsigned u16(size_t field) const { return formatted.at(field) | formatted.at(field + 1) << 8; }
     uint32_t u32(size_t field) const { return u16(field) | uint32_t(u16(field + 2)) << 16; }
 };
+
+// Where Linux's dmi_scan_machine finds the entry point in a copy of the F-segment: the first
+// "_SM_" on a 16-byte boundary with a whole 31-byte entry after it; seg.size() when none.
+inline size_t find_smbios_anchor(const std::vector<uint8_t>& seg) {
+    for (size_t i = 0; i + 31 <= seg.size(); i += 16)
+        if (std::memcmp(&seg[i], "_SM_", 4) == 0) return i;
+    return seg.size();
+}
 
 // Walks the structure table as dmidecode does: each formatted area, then strings up to the
 // double NUL; fails the test on a structure that runs past the table.

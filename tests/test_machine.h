@@ -1,7 +1,9 @@
 // The machine the unit tests build: a little RAM and a 64 KiB firmware of HLT instructions (so a
 // reset or a stray jump into the firmware halts).
 #pragma once
+#include <catch2/catch.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -21,4 +23,20 @@ inline xlat::MachineConfig small_config(uint64_t ram_bytes = 4u << 20) {
     cfg.ram_bytes = ram_bytes;
     cfg.firmware.assign(64 << 10, 0xF4);
     return cfg;
+}
+
+// Puts the distribution's SeaBIOS (256 KiB) in `cfg` as the firmware; false, with a WARN that the
+// test is skipped, when the seabios package is not installed. A short read fails the test.
+inline bool seabios_firmware(xlat::MachineConfig& cfg) {
+    const char* kSeaBios = "/usr/share/seabios/bios-256k.bin";
+    std::FILE* f = std::fopen(kSeaBios, "rb");
+    if (!f) {
+        WARN("skipped: " << kSeaBios << " is missing (install the seabios package)");
+        return false;
+    }
+    cfg.firmware.assign(256u << 10, 0);
+    const size_t got = std::fread(cfg.firmware.data(), 1, cfg.firmware.size(), f);
+    std::fclose(f);
+    REQUIRE(got == cfg.firmware.size());
+    return true;
 }
