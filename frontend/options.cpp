@@ -232,8 +232,8 @@ po::options_description describe() {
         ("jit-disable", po::value<std::string>()->value_name("LIST"),
          "native emission to switch off, comma-separated: alu, move, control, stack, cond, shift, "
          "muldiv, bit, string, simple (NOP, BSWAP), tlb "
-         "(inline memory access), flags (flag liveness), chain, regs (guest registers in host "
-         "registers), all; those instructions run "
+         "(inline memory access), flags (flag liveness), chain, retstack (host return stack for "
+         "CALL/RET), regs (guest registers in host registers), all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),
          "stop after N instructions, 1 or more, counted over the whole run (resets included; each "

@@ -44,11 +44,17 @@ struct Block {
     uint64_t runs = 0;
     uint64_t folded = 0;
     // Chaining (translator/jit.cpp): per direct exit, the target EIP, the offset in `code` of
-    // the rel32 of its patchable jump (0: the exit is not patchable) and the block it is linked
-    // to; the links into this block, unpatched when it is invalidated.
-    uint32_t exit_eip[2] = {};
-    uint32_t patch_off[2] = {};
-    Block* linked[2] = {};
+    // the rel32 of its patchable jump or call (0: the exit is not patchable), the rel32 it holds
+    // unlinked (0 for a jump, which falls into its stub; a call's stub lies elsewhere, since the
+    // instruction after the call is where the host return lands) and the block it is linked to;
+    // the links into this block, unpatched when it is invalidated. Exits 0 and 1 are a branch's
+    // two ways (or a jump's target), exit 2 the return point after a CALL (the return stack,
+    // docs/translator.md).
+    static constexpr unsigned kExits = 3;
+    uint32_t exit_eip[kExits] = {};
+    uint32_t patch_off[kExits] = {};
+    int32_t unlinked_rel[kExits] = {};
+    Block* linked[kExits] = {};
     std::vector<std::pair<Block*, uint8_t>> incoming;
     uint16_t native_count = 0;    // instructions emitted natively
     uint16_t probe_count = 0;     // inline TLB probes in a whole run

@@ -44,6 +44,7 @@ enum JitDisable : uint32_t {
     kDisableRegs = 1u << 13,    // "regs": guest registers stay in CpuState (no host-register cache)
     kDisableSimple = 1u << 14,  // "simple": NOP, BSWAP
     kDisableSys = 1u << 15,     // "sys": RDTSC, IN, OUT, CLI, STI, CLD, STD
+    kDisableRetStack = 1u << 16,  // "retstack": RET through the inline jump cache (no host return stack)
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);

@@ -108,6 +108,15 @@ void Jit::emit_fixed() {
     a.push(x86::r15);
     a.sub(x86::rsp, 8);
     a.mov(x86::r15, x86::rdi);  // the Cpu* (rsi) is r15 minus a constant: not kept
+    // The return stack's sentinel frame (docs/translator.md, "The return stack"): its guest EIP,
+    // all ones, equals no zero-extended 32-bit EIP, so a RET with no frame of its own misses.
+    // 16 bytes keep rsp 16-byte aligned at every call a block makes. rdx (the block) is kept.
+    a.push(-1);
+    a.push(-1);
+    a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(&rs_)));
+    a.mov(x86::qword_ptr(x86::rax, int32_t(offsetof(ReturnStack, base))), x86::rsp);
+    a.lea(x86::rcx, x86::ptr(x86::rsp, -int32_t(kReturnStackBytes)));
+    a.mov(x86::qword_ptr(x86::rax, int32_t(offsetof(ReturnStack, limit))), x86::rcx);
     // The state every block expects at its entry (docs/translator.md): the budget in xmm15, the
     // guest registers and flags in host registers (not with --jit-disable regs).
     const bool regs = !(disabled_ & kDisableRegs);
@@ -133,7 +142,10 @@ void Jit::emit_fixed() {
     a.jmp(x86::rdx);
     a.align(asmjit::AlignMode::kCode, 16);
     const size_t epi = code.textSection()->buffer().size();
-    a.add(x86::rsp, 8);
+    // Whatever return-stack frames the blocks left go (eax, the status, is kept).
+    a.mov(x86::rcx, asmjit::imm(reinterpret_cast<uintptr_t>(&rs_)));
+    a.mov(x86::rsp, x86::qword_ptr(x86::rcx, int32_t(offsetof(ReturnStack, base))));
+    a.add(x86::rsp, 16 + 8);
     a.pop(x86::r15);
     a.pop(x86::r14);
     a.pop(x86::r13);
@@ -322,24 +334,32 @@ struct JitEmit {
             to_epilogue();
             return;
         }
-        const uint32_t lin = b.cs_base + b.eip, to = b.cs_base + target;
-        if ((lin >> kPageBits) == (to >> kPageBits)) {
-            asmjit::Label patch = a.newLabel();
+        if (same_page(target)) {
+            asmjit::Label patch = a.newLabel(), stub = a.newLabel();
             a.bind(patch);
             // jmp rel32, no short form: the patch needs the four bytes. Linked, it enters the
             // next block after its register loads, with the guest registers in host registers.
             a.db(0xE9);
             a.dd(0);
-            patches.emplace_back(k, patch);
-            set_rip(target);
-            record(j.slots_.link_from);
-            a.mov(x86::eax, asmjit::imm(kBlockLink0 + k));
-            to_epilogue();
+            a.bind(stub);
+            patches.push_back(Patch{k, patch, stub});
+            link_stub(k, target);
             return;
         }
         set_rip(target);
-        a.mov(x86::eax, to);
+        a.mov(x86::eax, b.cs_base + target);
         jump_cache();
+    }
+    bool same_page(uint32_t target) const {
+        return ((b.cs_base + b.eip) >> kPageBits) == ((b.cs_base + target) >> kPageBits);
+    }
+    // The stub of an unlinked direct exit k: back to the dispatcher, which links the exit to
+    // the block it runs next (Jit::link).
+    void link_stub(unsigned k, uint32_t target) {
+        set_rip(target);
+        record(j.slots_.link_from);
+        a.mov(x86::eax, asmjit::imm(kBlockLink0 + k));
+        to_epilogue();
     }
 
     // The inline probe of the jump cache for the linear address in eax (CpuState::rip holds
@@ -348,8 +368,17 @@ struct JitEmit {
     // mapping or a flushed TLB misses); else returns to the dispatcher. Only rax, rcx, rdx and
     // rbx are used: the guest registers stay in host registers for the block entered.
     void jump_cache() {
-        ++j.stats_.ic_exits;
         asmjit::Label miss = a.newLabel();
+        probe_jump_cache(miss, false);
+        a.bind(miss);
+        a.xor_(x86::eax, x86::eax);
+        to_epilogue();
+    }
+    // The probe itself: a hit jumps to the block's chained entry (`call`: calls it, for a CALL
+    // with its return-stack frame pushed; the host return lands right after), a miss goes to
+    // `miss`, which the caller binds.
+    void probe_jump_cache(asmjit::Label miss, bool call) {
+        ++j.stats_.ic_exits;
         a.mov(x86::ecx, x86::eax);
         a.shr(x86::ecx, 10);
         a.xor_(x86::ecx, x86::eax);
@@ -383,13 +412,91 @@ struct JitEmit {
         a.add(x86::rbx, x86::rax);  // eax was written as 32 bits: rax is the linear address
         a.cmp(x86::rbx, x86::qword_ptr(x86::rdx, off(b.host)));
         a.jne(miss);
-        a.jmp(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
-        a.bind(miss);
-        a.xor_(x86::eax, x86::eax);
-        to_epilogue();
+        if (call) a.call(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
+        else a.jmp(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
     }
 
-    std::vector<std::pair<unsigned, asmjit::Label>> patches;
+    // ---- the return stack (docs/translator.md, "The return stack") ----
+    // Only where blocks chain (a capped block returns to the dispatcher, which resets rsp).
+    bool return_stack() const { return chain() && !(j.disabled_ & kDisableRetStack); }
+    // The exit of a native CALL (the return address pushed, rip = the target, `target` its
+    // static value or, with `indirect`, only in CpuState::rip): the frame (the return EIP) is
+    // pushed and the target block is entered with a host `call`, so that the RET which comes
+    // back to `ret_eip` can return with the host's `ret`, which the host predicts. Where the
+    // call returns, exit 2 goes on at `ret_eip`, linked like any direct exit. At the depth
+    // limit every frame is dropped first (rsp back to the base): a guest that calls without
+    // returning (or recurses without end) never grows the host stack past kReturnStackBytes.
+    void call_exit(uint32_t target, bool indirect, uint32_t ret_eip) {
+        asmjit::Label over = a.newLabel(), back = a.newLabel(), miss = a.newLabel(), stub = a.newLabel();
+        a.cmp(x86::rsp, abs(&j.rs_.limit, 8, x86::rcx));
+        a.jb(over);
+        a.bind(back);
+        // The frame: the return EIP zero-extended to 64 bits (push imm32 sign-extends).
+        if (ret_eip < 0x80000000u) {
+            a.push(asmjit::imm(int32_t(ret_eip)));
+        } else {
+            a.mov(x86::ecx, ret_eip);
+            a.push(x86::rcx);
+        }
+        bool linkable = false;
+        if (indirect) {
+            a.mov(x86::eax, Emitter::field(offsetof(CpuState, rip), 4));
+            if (b.cs_base) a.add(x86::eax, int32_t(b.cs_base));
+            probe_jump_cache(miss, true);
+        } else if (same_page(target)) {
+            // call rel32, patched like a direct jump; unlinked it calls its stub (below).
+            b.exit_eip[0] = target;
+            asmjit::Label patch = a.newLabel();
+            a.bind(patch);
+            a.call(stub);  // E8 rel32 (a call has no short form)
+            patches.push_back(Patch{0, patch, stub});
+            linkable = true;
+        } else {
+            b.exit_eip[0] = target;
+            a.mov(x86::eax, b.cs_base + target);
+            probe_jump_cache(miss, true);
+        }
+        // The host return lands here: the callee's RET found this frame on top and rip =
+        // ret_eip; the guest registers and flags are in host registers, the budget in xmm15.
+        direct(2, ret_eip);
+        if (linkable) {
+            a.bind(stub);
+            link_stub(0, target);
+        }
+        if (!linkable) {
+            a.bind(miss);  // rip holds the target
+            a.xor_(x86::eax, x86::eax);
+            to_epilogue();
+        }
+        a.bind(over);
+        if (j.profile_) a.inc(abs(&j.stats_.call_overflows, 8, x86::rcx));
+        a.mov(x86::rsp, abs(&j.rs_.base, 8, x86::rcx));
+        a.jmp(back);
+    }
+    // The exit of a native RET (rip = the popped EIP): when the top frame holds that EIP, the
+    // host's `ret` returns to its CALL's exit 2 (frame and return address popped: `ret 8`).
+    // Otherwise the host stack no longer follows the guest's (a return address rewritten, a
+    // longjmp, a stack switch, a CALL without RET, or no frame at all): every frame is dropped
+    // and the jump cache looks the target up.
+    void ret_exit() {
+        asmjit::Label miss = a.newLabel();
+        a.mov(x86::eax, Emitter::field(offsetof(CpuState, rip), 4));
+        a.cmp(x86::rax, x86::qword_ptr(x86::rsp, 8));
+        a.jne(miss);
+        a.ret(8);
+        a.bind(miss);
+        if (j.profile_) a.inc(abs(&j.stats_.ret_misses, 8, x86::rcx));
+        a.mov(x86::rsp, abs(&j.rs_.base, 8, x86::rcx));
+        if (b.cs_base) a.add(x86::eax, int32_t(b.cs_base));
+        jump_cache();
+    }
+
+    // The patchable rel32s: exit k, the label of its jmp/call, and where it goes unlinked.
+    struct Patch {
+        unsigned k;
+        asmjit::Label at, unlinked;
+    };
+    std::vector<Patch> patches;
 };
 
 bool Jit::emit(Block& b) {
@@ -487,11 +594,17 @@ bool Jit::emit(Block& b) {
         je.direct(0, (li.next_eip + li.val[0]) & size_mask(li.opsize()));
     } else if (last_native && is_jump && li.is_imm(0)) {
         je.tail(pending);
-        je.direct(0, (li.next_eip + li.val[0]) & size_mask(li.opsize()));
+        const uint32_t target = (li.next_eip + li.val[0]) & size_mask(li.opsize());
+        if (lm == ZYDIS_MNEMONIC_CALL && je.return_stack()) je.call_exit(target, false, li.next_eip);
+        else je.direct(0, target);
     } else if (last_native && (is_jump || lm == ZYDIS_MNEMONIC_RET)) {
         // An indirect target, in CpuState::rip (the instruction or its slow path put it there).
         je.tail(pending);
-        if (chain) {
+        if (lm == ZYDIS_MNEMONIC_CALL && je.return_stack()) {
+            je.call_exit(0, true, li.next_eip);
+        } else if (lm == ZYDIS_MNEMONIC_RET && je.return_stack()) {
+            je.ret_exit();
+        } else if (chain) {
             a.mov(x86::eax, Emitter::field(offsetof(CpuState, rip), 4));
             if (b.cs_base) a.add(x86::eax, int32_t(b.cs_base));
             je.jump_cache();
@@ -542,7 +655,11 @@ bool Jit::emit(Block& b) {
     if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return false;
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
     if (buf.size() + 16 > arena_.left()) return false;
-    for (auto& [k, label] : je.patches) b.patch_off[k] = uint32_t(code.labelOffset(label) + 1);
+    for (const JitEmit::Patch& p : je.patches) {
+        b.patch_off[p.k] = uint32_t(code.labelOffset(p.at) + 1);
+        // A jump falls into its stub (rel32 0); a call's stub is elsewhere.
+        b.unlinked_rel[p.k] = int32_t(code.labelOffset(p.unlinked) - (code.labelOffset(p.at) + 5));
+    }
     b.code = arena_.commit(buf.data(), buf.size());
     b.chain_entry = static_cast<uint8_t*>(b.code) + code.labelOffset(chain_entry);  // the same
     b.code_size = uint32_t(buf.size());
@@ -737,7 +854,7 @@ void Jit::unlink_dead() {
     for (Block* d : cache_.take_dead()) {
         for (const auto& [from, k] : d->incoming) {
             if (from->linked[k] != d) continue;
-            arena_.patch32(static_cast<uint8_t*>(from->code) + from->patch_off[k], 0);  // back to its stub
+            arena_.patch32(static_cast<uint8_t*>(from->code) + from->patch_off[k], from->unlinked_rel[k]);  // back to its stub
             from->linked[k] = nullptr;
             ++stats_.unlinks;
         }
@@ -910,8 +1027,9 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf,
                   "jit: block runs %" PRIu64 ", returns to the dispatcher %" PRIu64 ", links made %" PRIu64
-                  ", unlinked %" PRIu64 ", inline jump cache exits emitted %" PRIu64 "\n",
-                  j.blocks_run, j.dispatches, j.links, j.unlinks, j.ic_exits);
+                  ", unlinked %" PRIu64 ", inline jump cache exits emitted %" PRIu64 "; return stack: RETs "
+                  "not predicted %" PRIu64 ", CALLs at the depth limit %" PRIu64 "\n",
+                  j.blocks_run, j.dispatches, j.links, j.unlinks, j.ic_exits, j.ret_misses, j.call_overflows);
     out += buf;
     std::snprintf(buf, sizeof buf,
                   "jit: dispatcher lookups %" PRIu64 ": jump cache hits %" PRIu64 ", block hash hits %" PRIu64

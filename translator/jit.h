@@ -37,6 +37,9 @@ struct JitStats {
     uint64_t links = 0;              // direct exits patched to jump to their next block
     uint64_t unlinks = 0;            // links undone because their target was invalidated
     uint64_t ic_exits = 0;           // exits through the inline jump cache probe (emitted)
+    // The return stack (counted by the blocks with profiling on, off its fast path):
+    uint64_t ret_misses = 0;         // native RETs whose EIP was not the top frame's (frames dropped)
+    uint64_t call_overflows = 0;     // native CALLs at the depth limit (frames dropped)
     // Counted by the blocks' code, off the fast path, or derived by sync_stats():
     uint64_t native_run = 0;         // native instructions retired (whole and partial runs)
     uint64_t probes_run = 0;         // inline TLB probes executed
@@ -162,6 +165,16 @@ private:
         Block* stopped = nullptr;
         Block* link_from = nullptr;
     } slots_;
+    // The host return stack (docs/translator.md, "The return stack"): a translated CALL pushes
+    // a 16-byte frame (the guest return EIP, then the host return address of a `call`) on the
+    // host stack, a translated RET whose popped EIP equals the top frame's returns with the
+    // host's `ret`. The prologue sets `base` (rsp after its sentinel frame) and `limit` (the
+    // deepest rsp a CALL may push at); the epilogue and every mismatch reset rsp to `base`.
+    struct ReturnStack {
+        uint64_t base = 0;
+        uint64_t limit = 0;
+    } rs_;
+    static constexpr uint32_t kReturnStackBytes = 32u << 10;  // 2048 frames
     Block* pending_link_ = nullptr;  // link its exit `pending_exit_` to the next block run
     unsigned pending_exit_ = 0;
 
