@@ -122,6 +122,10 @@ public:
     // slow() afterwards; a 32-bit host write zero-extends, as the guest's into its slot.
     // False (the scratch forms then) otherwise.
     bool reg32(ZydisRegister r, x86::Gp& out, bool write = false);
+    // reg32 for every size but AH..BH: AL..BL, AX..DI and EAX..EDI as the host register's low
+    // byte, word or dword (`r10b`, `r10w`, `r10d`). A host write of 8 or 16 bits leaves the rest
+    // of the register alone, as the guest's does; of 32 bits it zero-extends, as above.
+    bool regn(ZydisRegister r, x86::Gp& out, bool write = false);
     // Stores the registers of `mask` to CpuState (emission only; the state is unchanged).
     void emit_store(uint8_t mask);
     // Loads all eight and the guest flags (r14) from CpuState, and the budget (xmm15) from
