@@ -11,7 +11,9 @@ namespace {
 
 x86::Gp sized(const x86::Gp& r32, unsigned size) { return size == 1 ? r32.r8() : size == 2 ? r32.r16() : r32; }
 
-x86::Mem host_mem(unsigned size) { return x86::Mem(x86::rbp, 0, size); }
+// Every memory operand of this file is probed `indexed` (rbp = the addend, rbx the linear
+// address, which nothing here changes between the probe and the access): [rbp + rbx].
+x86::Mem host_mem(unsigned size) { return Emitter::host_at(size); }
 
 // Loads a source operand (register, immediate or memory through rbp, which the caller probed)
 // zero-extended into `dst`.
@@ -87,7 +89,7 @@ bool emit_alu(Emitter& e, const Insn& in) {
     x86::Assembler& a = e.a;
     if (in.is_mem(0) || in.is_mem(1)) {
         e.ea();
-        e.probe(n, in.is_mem(0) && writes);
+        e.probe(n, in.is_mem(0) && writes, true);
     }
     asmjit::Operand src;
     x86::Gp dst;
@@ -146,7 +148,7 @@ bool emit_incdec(Emitter& e, const Insn& in) {
         e.store_reg(in.regv(0), x86::eax);
     } else {
         e.ea();
-        e.probe(n, true);
+        e.probe(n, true, true);
         if (cf_through) e.load_cf();
         e.a.emit(id, host_mem(n));
         e.capture_flags(written);
@@ -172,7 +174,7 @@ bool emit_negnot(Emitter& e, const Insn& in) {
         e.store_reg(in.regv(0), x86::eax);
     } else {
         e.ea();
-        e.probe(n, true);
+        e.probe(n, true, true);
         e.a.emit(id, host_mem(n));
         if (neg) e.capture_flags(kArithFlags);
     }
@@ -184,7 +186,7 @@ bool emit_mov(Emitter& e, const Insn& in) {
     const unsigned n = in.size(0);
     if (in.is_mem(0) || in.is_mem(1)) {
         e.ea();
-        e.probe(n, in.is_mem(0));
+        e.probe(n, in.is_mem(0), true);
     }
     asmjit::Operand src;
     x86::Gp dst;
@@ -207,7 +209,7 @@ bool emit_movx(Emitter& e, const Insn& in) {
     const unsigned from = in.size(1);
     if (in.is_mem(1)) {
         e.ea();
-        e.probe(from, false);
+        e.probe(from, false, true);
     }
     x86::Gp dst, src;
     if ((in.is_mem(1) || e.regn(in.regv(1), src)) && e.regn(in.regv(0), dst, true) && from < in.size(0)) {

@@ -285,7 +285,7 @@ void Emitter::ea() {
     seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
 }
 
-void Emitter::probe(unsigned size, bool write) {
+void Emitter::probe(unsigned size, bool write, bool indexed) {
     if (seg_pending_ >= 0) {
         // Cpu::linear's fast path, inline: the access kind the segment allows without the
         // descriptor checks (Cpu::seg_ok: present, writable, not expand-down...), and offset +
@@ -329,7 +329,7 @@ void Emitter::probe(unsigned size, bool write) {
     a.cmp(x86::edx, x86::dword_ptr(x86::rax, base + int32_t(offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))));
     a.jne(slow());
     a.mov(x86::rbp, x86::qword_ptr(x86::rax, base + int32_t(offsetof(TlbEntry, addend))));
-    a.add(x86::rbp, x86::rbx);
+    if (!indexed) a.add(x86::rbp, x86::rbx);
 }
 
 asmjit::Label Emitter::slow() {

@@ -164,7 +164,11 @@ public:
     // After ea() of a segment that is not flat it first runs the segment's checks (the access
     // kind allowed by Cpu::seg_ok(), the limit; any doubt goes to the slow path) and adds the
     // base, so ebx is linear afterwards.
-    void probe(unsigned size, bool write);
+    // `indexed`: rbp = the entry's addend only (host minus linear address), and the caller
+    // accesses [rbp + rbx] (host_at()) without changing rbx: one add fewer per access.
+    void probe(unsigned size, bool write, bool indexed = false);
+    // The probed operand after probe(size, write, true): [rbp + rbx].
+    static x86::Mem host_at(unsigned size) { return x86::Mem(x86::rbp, x86::rbx, 0, 0, size); }
     // The slow path label of the current instruction (created on first use, emitted at the end).
     asmjit::Label slow();
     // The label after the current instruction's code, where its slow path rejoins.
