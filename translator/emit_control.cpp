@@ -32,7 +32,8 @@ bool emit_jcc(Emitter& e, const Insn& in) {
     if (e.chain_branch && e.last) {
         // The block's two exits (Jit::emit) follow: taken at `e.taken`, not taken below; each
         // sets rip itself or chains to the next block, whose entry does.
-        e.a.j(cc, e.taken);
+        e.a.bind(e.branch_at);
+        e.a.long_().j(cc, e.taken);  // 0F 8x rel32: Jit::emit may patch it
         e.branched = true;
         e.rip_set = true;
         return true;

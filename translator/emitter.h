@@ -95,9 +95,12 @@ public:
     unsigned probes = 0;             // inline TLB probes emitted in the block so far
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
+    // The Jcc is emitted in its rel32 form at `branch_at`, so that Jit::emit may patch it to
+    // the taken target's block itself (one taken branch instead of two).
     bool chain_branch = false;
     bool branched = false;
     asmjit::Label taken;
+    asmjit::Label branch_at;
 
     // ---- guest state ----
     static x86::Mem field(size_t off, unsigned size) { return x86::Mem(x86::r15, int32_t(off), size); }
@@ -215,6 +218,7 @@ public:
     // r14 (bits a capture left as the host's where the interpreter's are 0), then the write-back
     // of r14 into CpuState::eflags (when it may be newer, or always with `force`).
     void emit_flags_fix();
+    bool flags_fix_pending() const { return fcache_ && ffix_; }  // emit_flags_fix() emits something
     void emit_flags_store(bool force = false, const x86::Gp& scratch = x86::ecx);
 
     // ---- control ----

@@ -495,6 +495,7 @@ struct JitEmit {
     struct Patch {
         unsigned k;
         asmjit::Label at, unlinked;
+        unsigned opcode_bytes = 1;  // before the rel32: 1 (E8, E9), 2 (0F 8x)
     };
     std::vector<Patch> patches;
 };
@@ -521,6 +522,7 @@ bool Jit::emit(Block& b) {
     e.slow_count = &stats_.slow_paths;
     e.chain_branch = chain;
     e.taken = a.newLabel();
+    e.branch_at = a.newLabel();
     b.native.reset(new uint16_t[b.ninsns]);
     b.native_mix.clear();
     b.native_count = 0;
@@ -591,11 +593,23 @@ bool Jit::emit(Block& b) {
     const ZydisMnemonic lm = li.mnem();
     const bool is_jump = lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL;
     if (last_native && e.branched) {
-        je.tail(pending);
-        je.direct(1, li.next_eip);
-        a.bind(e.taken);
-        je.tail(pending);
-        je.direct(0, (li.next_eip + li.val[0]) & size_mask(li.opsize()));
+        const uint32_t target = (li.next_eip + li.val[0]) & size_mask(li.opsize());
+        if (chain && pending == 0 && !profile_ && !e.flags_fix_pending() && je.same_page(target)) {
+            // Nothing to do on the way out (no tail): the Jcc itself is exit 0's patchable
+            // jump, linked straight to the taken target's block; unlinked it goes to the stub
+            // at `taken`. The way not taken falls into exit 1.
+            b.exit_eip[0] = target;
+            je.patches.push_back(JitEmit::Patch{0, e.branch_at, e.taken, 2});
+            je.direct(1, li.next_eip);
+            a.bind(e.taken);
+            je.link_stub(0, target);
+        } else {
+            je.tail(pending);
+            je.direct(1, li.next_eip);
+            a.bind(e.taken);
+            je.tail(pending);
+            je.direct(0, target);
+        }
     } else if (last_native && is_jump && li.is_imm(0)) {
         je.tail(pending);
         const uint32_t target = (li.next_eip + li.val[0]) & size_mask(li.opsize());
@@ -659,9 +673,9 @@ bool Jit::emit(Block& b) {
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
     if (buf.size() + 16 > arena_.left()) return false;
     for (const JitEmit::Patch& p : je.patches) {
-        b.patch_off[p.k] = uint32_t(code.labelOffset(p.at) + 1);
-        // A jump falls into its stub (rel32 0); a call's stub is elsewhere.
-        b.unlinked_rel[p.k] = int32_t(code.labelOffset(p.unlinked) - (code.labelOffset(p.at) + 5));
+        b.patch_off[p.k] = uint32_t(code.labelOffset(p.at) + p.opcode_bytes);
+        // A jump falls into its stub (rel32 0); a call's or a Jcc's stub is elsewhere.
+        b.unlinked_rel[p.k] = int32_t(code.labelOffset(p.unlinked) - (code.labelOffset(p.at) + p.opcode_bytes + 4));
     }
     b.code = arena_.commit(buf.data(), buf.size());
     b.chain_entry = static_cast<uint8_t*>(b.code) + code.labelOffset(chain_entry);  // the same
