@@ -2,14 +2,16 @@
 // registers, flags and memory, run by the interpreter and by the JIT on two machines set up
 // alike; the CPU state (undefined flags included), the statistics and all of RAM must agree.
 // Flat protected mode and 4 KiB paging with scattered, partly absent pages (so that faults come
-// in the middle of blocks). The seed is printed on a failure; XLAT_JIT_DIFF_SEED repeats one,
-// and the hidden tag [jit_diff_long] runs many more cases.
+// in the middle of blocks). Each run draws a base seed and prints it, a failure prints its
+// case's seed, XLAT_JIT_DIFF_SEED repeats one, and the hidden tag [jit_diff_long] runs many
+// more cases (docs/testing.md).
 #include <catch2/catch.hpp>
 
 #include <Zydis/Zydis.h>
 #include <asmjit/x86.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -623,13 +625,13 @@ Case random_case(std::mt19937& rng, bool paging) {
 }
 
 
+// A random base each run, so that every run (CI's too) explores new cases; printed, and
+// XLAT_JIT_DIFF_SEED=N repeats one.
 uint32_t base_seed() {
     if (const char* s = std::getenv("XLAT_JIT_DIFF_SEED")) return uint32_t(std::strtoul(s, nullptr, 0));
-    // A fixed base in the default run until the failures found with random bases are fixed
-    // (seed 3105145031: RAM differs after an addr16 REPNE MOVSD; another base hung for >120 s).
-    // XLAT_JIT_DIFF_RANDOM=1 draws a random base, as before.
-    if (std::getenv("XLAT_JIT_DIFF_RANDOM")) return std::random_device{}();
-    return 0x5eed0001u;
+    const uint32_t seed = std::random_device{}();
+    std::printf("jit_diff: base seed %u (XLAT_JIT_DIFF_SEED=%u repeats this run)\n", seed, seed);
+    return seed;
 }
 
 void run_many(unsigned cases) {
