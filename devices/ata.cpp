@@ -30,13 +30,15 @@ void AtaChannel::attach(unsigned unit, BlockDevice* disk, bool cdrom) {
     d.disk = disk;
     d.cd.reset();
     if (disk && cdrom) d.cd = std::make_unique<AtapiCdrom>(disk, name_, tracer_);
-    if (disk) {
-        // The default CHS geometry: 16 heads and 63 sectors per track, as many cylinders as fit
-        // (at most 16383: larger disks are addressed by LBA; ATA-6 section 8.15.8).
-        const uint64_t total = disk->sectors();
-        d.default_heads = 16;
-        d.default_spt = 63;
-        d.default_cyls = uint16_t(std::clamp<uint64_t>(total / (16 * 63), 1, 16383));
+    d.translation = ChsTranslation::None;
+    if (disk && !cdrom) {
+        // The default CHS geometry: the one the image's partition table was written for when it
+        // fits an ATA drive, else 16 heads of 63 sectors (devices/block/geometry.h).
+        const DiskGeometry g = guess_geometry(*disk);
+        d.default_cyls = g.cylinders;
+        d.default_heads = g.heads;
+        d.default_spt = g.sectors;
+        d.translation = g.translation;
     }
     reset();
 }

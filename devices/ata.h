@@ -28,6 +28,7 @@
 
 #include "devices/atapi.h"
 #include "devices/block/block.h"
+#include "devices/block/geometry.h"
 #include "devices/devlog.h"
 #include "devices/port_device.h"
 #include "memory/irq.h"
@@ -79,6 +80,9 @@ public:
     // the unit is an ATAPI CD-ROM drive reading the image as 2048-byte blocks.
     void attach(unsigned unit, BlockDevice* disk, bool cdrom = false);
     bool is_cdrom(unsigned unit) const { return drives_[unit & 1].cd != nullptr; }
+    // The BIOS translation the unit's hard disk wants (None without a hard disk); the board
+    // puts it in CMOS 39h for the firmware.
+    ChsTranslation bios_translation(unsigned unit) const { return drives_[unit & 1].translation; }
     const AtapiCdrom* cdrom(unsigned unit) const { return drives_[unit & 1].cd.get(); }
     uint16_t cmd_base() const { return cmd_base_; }
     uint16_t ctl_port() const { return ctl_port_; }
@@ -110,6 +114,7 @@ private:
         uint8_t pio_mode = 0, dma_mode = 0;
         // Derived from the disk.
         uint16_t default_cyls = 0, default_heads = 16, default_spt = 63;
+        ChsTranslation translation = ChsTranslation::None;  // what the BIOS should apply (CMOS 39h)
     };
     Drive& cur() { return drives_[(device_ >> 4) & 1]; }
     bool present(unsigned unit) const { return drives_[unit].disk != nullptr; }

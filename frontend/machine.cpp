@@ -124,6 +124,12 @@ Machine::Machine(const MachineConfig& cfg)
     // (frontend/boot_order.h).
     for (unsigned i = 0; i < 4; ++i)
         if (cfg.ide_media[i] == IdeMedia::Cdrom) (i < 2 ? board.ide0 : board.ide1).attach(i & 1, board.disks[i].get(), true);
+    // The hard disks' BIOS CHS translation, two bits per drive (primary master in bits 0-1 ...
+    // secondary slave in 6-7): SeaBIOS takes it from here when it runs on an emulator, as
+    // QEMU's PC sets it (devices/block/geometry.h).
+    uint8_t trans = 0;
+    for (unsigned i = 0; i < 4; ++i) trans |= uint8_t(unsigned((i < 2 ? board.ide0 : board.ide1).bios_translation(i & 1)) << (2 * i));
+    rtc->cmos(0x39) = trans;
     ide_media_ = cfg.ide_media;
     boot_ = cfg.boot;
     apply_boot_settings(board.fw_cfg, boot_);

@@ -1,5 +1,9 @@
 #include "memory/mmu.h"
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace xlat {
 
 namespace {
@@ -12,10 +16,24 @@ constexpr uint32_t PF_P = 1u << 0, PF_W = 1u << 1, PF_U = 1u << 2, PF_RSVD = 1u 
 // PAE entries may address 36 physical bits (the P6 family's MAXPHYADDR); bits 62:36 are reserved.
 constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
 
+constexpr size_t kTlbBytes = 2 * kTlbEntries * sizeof(TlbEntry);
+
 } // namespace
 
-Mmu::Mmu(PhysMem& phys, const Tracer* trace)
-    : phys_(phys), trace_(trace), tlb_mem_(new TlbEntry[2 * kTlbEntries]), tlb_{tlb_mem_.get(), tlb_mem_.get() + kTlbEntries} {
+Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace) {
+#if defined(__linux__) && defined(MAP_32BIT)
+    void* low = mmap(nullptr, kTlbBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+    if (low != MAP_FAILED) {
+        if (reinterpret_cast<uintptr_t>(low) + kTlbBytes <= 0x7FFFFFFFu) tlb_mem_ = static_cast<TlbEntry*>(low);
+        else munmap(low, kTlbBytes);
+    }
+#endif
+    if (!tlb_mem_) {
+        tlb_heap_.reset(new TlbEntry[2 * kTlbEntries]);
+        tlb_mem_ = tlb_heap_.get();
+    }
+    tlb_[0] = tlb_mem_;
+    tlb_[1] = tlb_mem_ + kTlbEntries;
     for (unsigned i = 0; i < 2 * kTlbEntries; ++i) {
         tlb_mem_[i].flags = 0;
         clear(tlb_mem_[i]);
@@ -27,7 +45,12 @@ Mmu::Mmu(PhysMem& phys, const Tracer* trace)
                        [](void* self, uint32_t paddr) { static_cast<Mmu*>(self)->drop_write_tags(paddr); });
 }
 
-Mmu::~Mmu() { phys_.remove_listener(this); }
+Mmu::~Mmu() {
+    phys_.remove_listener(this);
+#if defined(__linux__) && defined(MAP_32BIT)
+    if (!tlb_heap_) munmap(tlb_mem_, kTlbBytes);
+#endif
+}
 
 bool Mmu::load_pdptes(uint32_t cr3, uint64_t (&out)[4]) {
     bool ok = true;

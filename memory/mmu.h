@@ -228,8 +228,12 @@ private:
     Paging paging_;
     MmuStats stats_;
     // Both privileges' entries in one allocation (2 x kTlbEntries, 512 KiB): too large for an
-    // Mmu on a test's stack.
-    std::unique_ptr<TlbEntry[]> tlb_mem_;
+    // Mmu on a test's stack. Mapped in the low 2 GiB of the address space where the host allows
+    // it (Linux's MAP_32BIT), so that the translator's inline probe addresses an entry as
+    // [index + disp32] with the table's address as the displacement (no 64-bit base to load);
+    // else on the heap (tlb_heap_), and the probe loads the base.
+    TlbEntry* tlb_mem_ = nullptr;
+    std::unique_ptr<TlbEntry[]> tlb_heap_;
     TlbEntry* tlb_[2];
     // The entries (index into tlb_mem_) that may hold a tag: every entry is listed once, when
     // its first tag since the last flush is set (kTlbListed), so that a flush, a CR3 load or a
@@ -245,7 +249,7 @@ private:
     void list(TlbEntry& e) {
         if (e.flags & kTlbListed) return;
         e.flags |= kTlbListed;
-        used_.push_back(uint32_t(&e - tlb_mem_.get()));
+        used_.push_back(uint32_t(&e - tlb_mem_));
     }
     uint64_t tlb_epoch_ = 0;  // counts flushes and INVLPGs: a PageRun from an older epoch is stale
 };

@@ -104,6 +104,10 @@ std::string seabios_key_lines(const std::string& log) {
             starts("PCI: map device") || starts("Using pmtimer") || starts("ATA controller") || starts("PS2 keyboard") ||
             starts("e820 map has") || e820_entry || starts("Booting from"))
             out += line + "\n";
+        // "drive 0x000f66f0: PCHS=... translation=... LCHS=...": the geometry SeaBIOS gives the
+        // disk, without the address of its record (which differs by a few bytes of heap).
+        const size_t pchs = line.find(": PCHS=");
+        if (starts("drive 0x") && pchs != std::string::npos) out += "drive" + line.substr(pchs) + "\n";
     }
     return out;
 }
@@ -134,6 +138,7 @@ TEST_CASE("boot: SeaBIOS's log shows the same PCI devices, PM timer, ATA control
         "ATA controller 1 at 1f0/3f4/0 (irq 14 dev 9)\n"
         "ATA controller 2 at 170/374/0 (irq 15 dev 9)\n"
         "PS2 keyboard initialized\n"
+        "drive: PCHS=2/16/63 translation=none LCHS=2/16/63 s=2048\n"
         "e820 map has 6 items:\n"
         "  0: 0000000000000000 - 000000000009fc00 = 1 RAM\n"
         "  1: 000000000009fc00 - 00000000000a0000 = 2 RESERVED\n"
@@ -201,4 +206,50 @@ TEST_CASE("boot: two --icount runs of SeaBIOS booting the disk print the same on
         INFO(da[i]->name());
         CHECK(xlat::save_state(*da[i]) == xlat::save_state(*db[i]));
     }
+}
+
+TEST_CASE("boot: a disk partitioned for 255 heads gets the BIOS translation QEMU gives it (CMOS 39h)", "[boot][seabios]") {
+    if (!have_seabios()) return;
+    ScratchDir dir("boot-chs");
+    // The boot sector with one partition entry ending at head 254, sector 63 (what partitioning
+    // tools write for a translating BIOS), on a 64 MiB image: SeaBIOS must log LARGE
+    // translation over the drive's 130/16/63 geometry, as under QEMU.
+    std::string disk(64u << 20, '\0');
+    disk.replace(0, 512, read_file(kBootSector));
+    const uint32_t count = (64u << 11) - 63;
+    const char entry[16] = {'\x80', 1, 1, 0, '\x83', '\xFE', '\xFF', '\xFF', 63, 0, 0, 0,
+                            char(count), char(count >> 8), char(count >> 16), char(count >> 24)};
+    disk.replace(0x1BE, 16, entry, 16);
+    disk.replace(512, 4, "SEC1");
+    disk.replace(1024, 4, "SEC2");
+    const std::string path = dir.file("parted.img", disk);
+    const std::string log = (dir.dir / "xlat.log").string();
+    const ProcessResult r = run_process({kXlat, "-bios", kSeaBios, "-hda", path, "-m", "128M", "-vga", "none", "--icount",
+                                         "shift=3", "--max-insns", "50000000", "--debugcon-port", "0x402", "-debugcon",
+                                         "file:" + log}, 60);
+    INFO(describe(r));
+    CHECK(r.exit_status == ((0x10 << 1) | 1));
+    auto drive_lines = [](const std::string& text) {
+        std::string out;
+        const std::string key = seabios_key_lines(text);
+        size_t at = 0;
+        while ((at = key.find("drive:", at)) != std::string::npos) {
+            const size_t end = key.find('\n', at);
+            out += key.substr(at, end - at + 1);
+            at = end;
+        }
+        return out;
+    };
+    CHECK(drive_lines(read_file(log)) == "drive: PCHS=130/16/63 translation=large LCHS=130/16/63 s=131072\n");
+
+    const std::string qemu = find_on_path("qemu-system-i386");
+    if (qemu.empty()) return;
+    const std::string qlog = (dir.dir / "qemu.log").string();
+    const ProcessResult q = run_process({qemu, "-nodefaults", "-display", "none", "-m", "128", "-bios", kSeaBios, "-drive",
+                                         "file=" + path + ",format=raw,if=ide", "-chardev", "file,id=log,path=" + qlog,
+                                         "-device", "isa-debugcon,iobase=0x402,chardev=log", "-device",
+                                         "isa-debug-exit,iobase=0xf4,iosize=0x04"}, 30);
+    INFO("qemu: " << describe(q));
+    CHECK(q.exit_status == ((0x10 << 1) | 1));
+    CHECK(drive_lines(read_file(qlog)) == drive_lines(read_file(log)));
 }

@@ -512,3 +512,94 @@ TEST_CASE("ata: a channel's state list carries a READ MULTIPLE in progress into 
         CHECK(id[59] == 0x0104);
     }
 }
+
+namespace {
+
+// A first sector with the boot signature and one partition entry ending at (head, sector).
+std::vector<uint8_t> mbr_ending_at(unsigned end_head, unsigned end_sector, uint32_t count) {
+    std::vector<uint8_t> s(512, 0);
+    uint8_t* e = s.data() + 0x1BE;
+    e[4] = 0x83;  // type
+    e[5] = uint8_t(end_head);
+    e[6] = uint8_t(end_sector);  // cylinder bits 8-9 clear
+    e[7] = 0xFF;
+    e[8] = 63;  // starting LBA
+    for (int b = 0; b < 4; ++b) e[12 + b] = uint8_t(count >> (8 * b));
+    s[510] = 0x55;
+    s[511] = 0xAA;
+    return s;
+}
+
+} // namespace
+
+TEST_CASE("ata: the CHS geometry and BIOS translation follow the image's size and partition table", "[devices]") {
+    const uint64_t mib64 = 64u << 11, gib2 = 2ull << 21, gib10 = 10ull << 21;
+    SECTION("no partition table: 16 heads, 63 sectors, translated only past the INT 13h limits") {
+        DiskGeometry g = guess_geometry(mib64, nullptr);
+        CHECK(g.cylinders == 130);
+        CHECK(g.heads == 16);
+        CHECK(g.sectors == 63);
+        CHECK(g.translation == ChsTranslation::None);
+        std::vector<uint8_t> blank(512, 0);
+        g = guess_geometry(gib2, blank.data());
+        CHECK(g.cylinders == 4161);
+        CHECK(g.translation == ChsTranslation::Large);  // 4161 * 16 <= 131072
+        g = guess_geometry(gib10, blank.data());
+        CHECK(g.cylinders == 16383);
+        CHECK(g.translation == ChsTranslation::Lba);
+    }
+    SECTION("a partition written for 255 heads: the drive keeps 16, the BIOS translates") {
+        const std::vector<uint8_t> s = mbr_ending_at(254, 63, uint32_t(mib64 - 63));
+        DiskGeometry g = guess_geometry(mib64, s.data());
+        CHECK(g.cylinders == 130);
+        CHECK(g.heads == 16);
+        CHECK(g.sectors == 63);
+        CHECK(g.translation == ChsTranslation::Large);
+        g = guess_geometry(gib10, mbr_ending_at(254, 63, uint32_t(gib10 - 63)).data());
+        CHECK(g.translation == ChsTranslation::Lba);  // 16383 * 16 > 131072
+    }
+    SECTION("a partition written for an ATA geometry: that geometry, untranslated") {
+        const std::vector<uint8_t> s = mbr_ending_at(7, 32, uint32_t(mib64 - 32));
+        const DiskGeometry g = guess_geometry(mib64, s.data());
+        CHECK(g.cylinders == mib64 / (8 * 32));
+        CHECK(g.heads == 8);
+        CHECK(g.sectors == 32);
+        CHECK(g.translation == ChsTranslation::None);
+    }
+    SECTION("entries that say nothing are skipped; a broken signature is no table") {
+        std::vector<uint8_t> s = mbr_ending_at(7, 0, 100);  // sector 0: unused
+        CHECK(guess_geometry(mib64, s.data()).heads == 16);
+        s = mbr_ending_at(7, 32, 0);  // no sectors
+        CHECK(guess_geometry(mib64, s.data()).heads == 16);
+        s = mbr_ending_at(0, 1, 100);  // 1 head: >16383 cylinders on this disk
+        CHECK(guess_geometry(gib10, s.data()).heads == 16);
+        s = mbr_ending_at(7, 32, 100);
+        s[511] = 0;
+        CHECK(guess_geometry(mib64, s.data()).heads == 16);
+    }
+    SECTION("IDENTIFY DEVICE reports the guessed geometry, and CHS addressing uses it") {
+        Scratch sc;
+        const std::string path = make_image(sc, "parted.img", 4096);
+        const std::vector<uint8_t> s = mbr_ending_at(3, 17, 4000);
+        const int fd = ::open(path.c_str(), O_WRONLY);
+        REQUIRE(fd >= 0);
+        REQUIRE(::pwrite(fd, s.data(), 512, 0) == 512);
+        ::close(fd);
+        Rig r(path);
+        CHECK(r.ch.bios_translation(0) == ChsTranslation::None);
+        r.io.write(0x1F6, 1, 0xA0);
+        r.io.write(0x1F7, 1, 0xEC);
+        const std::vector<uint8_t> id = r.read_block(1);
+        CHECK(word(id, 1) == 4096 / (4 * 17));
+        CHECK(word(id, 3) == 4);
+        CHECK(word(id, 6) == 17);
+        // C/H/S 1/2/5 is LBA (1 * 4 + 2) * 17 + 4 = 106 in that geometry.
+        r.io.write(0x1F6, 1, 0xA0 | 2);
+        r.io.write(0x1F2, 1, 1);
+        r.io.write(0x1F3, 1, 5);
+        r.io.write(0x1F4, 1, 1);
+        r.io.write(0x1F5, 1, 0);
+        r.io.write(0x1F7, 1, 0x20);
+        CHECK(r.read_block(1) == pattern(106));
+    }
+}

@@ -11,7 +11,9 @@ namespace {
 
 x86::Gp sized(const x86::Gp& r32, unsigned size) { return size == 1 ? r32.r8() : size == 2 ? r32.r16() : r32; }
 
-x86::Mem host_mem(unsigned size) { return x86::Mem(x86::rbp, 0, size); }
+// Every memory operand of this file is probed `indexed` (rbp = the addend, rbx the linear
+// address, which nothing here changes between the probe and the access): [rbp + rbx].
+x86::Mem host_mem(unsigned size) { return Emitter::host_at(size); }
 
 // Loads a source operand (register, immediate or memory through rbp, which the caller probed)
 // zero-extended into `dst`.
@@ -53,17 +55,23 @@ asmjit::InstId alu_id(ZydisMnemonic m) {
     }
 }
 
-// A 32-bit source operand as it stands: the guest register's host register, the immediate, or
-// the probed memory (rbp). False when the register is not cached (the scratch forms then).
-bool src32(Emitter& e, const Insn& in, unsigned i, asmjit::Operand& out) {
+// Any size: a source operand as it stands (srcn) and a register operand's host register
+// (AL..BL, AX..DI, EAX..EDI: `r10b`, `r10w`, `r10d`). False for AH..BH and without the register
+// cache (the scratch forms then).
+bool srcn(Emitter& e, const Insn& in, unsigned i, asmjit::Operand& out) {
+    const unsigned n = in.size(i);
     if (in.is_reg(i)) {
         x86::Gp r;
-        if (!e.reg32(in.regv(i), r)) return false;
+        if (!e.regn(in.regv(i), r)) return false;
         out = r;
     } else if (in.is_imm(i)) {
-        out = asmjit::imm(int32_t(uint32_t(in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i)))));
+        // The immediate at the operation's size (an imm8 sign-extended to it by the guest's
+        // encoding is masked at that size), signed for the host's encoder.
+        const unsigned sz = in.size(0);
+        const uint32_t v = uint32_t(in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i)));
+        out = asmjit::imm(sz == 1 ? int32_t(int8_t(v)) : sz == 2 ? int32_t(int16_t(v)) : int32_t(v));
     } else {
-        out = host_mem(4);
+        out = host_mem(n);
     }
     return true;
 }
@@ -81,14 +89,23 @@ bool emit_alu(Emitter& e, const Insn& in) {
     x86::Assembler& a = e.a;
     if (in.is_mem(0) || in.is_mem(1)) {
         e.ea();
-        e.probe(n, in.is_mem(0) && writes);
+        e.probe(n, in.is_mem(0) && writes, true);
     }
     asmjit::Operand src;
     x86::Gp dst;
-    if (n == 4 && in.is_reg(0) && src32(e, in, 1, src) && e.reg32(in.regv(0), dst, writes)) {
-        // In place on the guest's host registers: `cmp r13d, r10d`, `add r8d, [rbp]`.
+    if (in.is_reg(0) && srcn(e, in, 1, src) && e.regn(in.regv(0), dst, writes)) {
+        // In place on the guest's host registers: `cmp r13d, r10d`, `add r8d, [rbp]`,
+        // `xor r10b, r8b` (an 8- or 16-bit host write keeps the register's other bits, as the
+        // guest's does).
         if (carry_in) e.load_cf();
         a.emit(alu_id(m), dst, src);
+        e.capture_flags(kArithFlags, logic ? AF : 0);
+        return true;
+    }
+    if (in.is_mem(0) && srcn(e, in, 1, src)) {
+        // `add [rbp], r10d`, `and byte [rbp], 0x7F`: no move through a scratch register.
+        if (carry_in) e.load_cf();
+        a.emit(alu_id(m), host_mem(n), src);
         e.capture_flags(kArithFlags, logic ? AF : 0);
         return true;
     }
@@ -117,9 +134,9 @@ bool emit_incdec(Emitter& e, const Insn& in) {
     const bool cf_through = e.flags_cached() && e.live_flags(CF);
     const uint32_t written = cf_through ? kArithFlags : (PF | AF | ZF | SF | OF);
     x86::Gp dst;
-    if (n == 4 && in.is_reg(0) && e.reg32(in.regv(0), dst, true)) {
+    if (in.is_reg(0) && e.regn(in.regv(0), dst, true)) {
         if (cf_through) e.load_cf();
-        e.a.emit(id, dst);  // `inc r10d`
+        e.a.emit(id, dst);  // `inc r10d`, `dec r9b`
         e.capture_flags(written);
         return true;
     }
@@ -131,7 +148,7 @@ bool emit_incdec(Emitter& e, const Insn& in) {
         e.store_reg(in.regv(0), x86::eax);
     } else {
         e.ea();
-        e.probe(n, true);
+        e.probe(n, true, true);
         if (cf_through) e.load_cf();
         e.a.emit(id, host_mem(n));
         e.capture_flags(written);
@@ -145,7 +162,7 @@ bool emit_negnot(Emitter& e, const Insn& in) {
     const bool neg = in.mnem() == ZYDIS_MNEMONIC_NEG;
     const asmjit::InstId id = neg ? x86::Inst::kIdNeg : x86::Inst::kIdNot;
     x86::Gp dst;
-    if (n == 4 && in.is_reg(0) && e.reg32(in.regv(0), dst, true)) {
+    if (in.is_reg(0) && e.regn(in.regv(0), dst, true)) {
         e.a.emit(id, dst);
         if (neg) e.capture_flags(kArithFlags);
         return true;
@@ -157,7 +174,7 @@ bool emit_negnot(Emitter& e, const Insn& in) {
         e.store_reg(in.regv(0), x86::eax);
     } else {
         e.ea();
-        e.probe(n, true);
+        e.probe(n, true, true);
         e.a.emit(id, host_mem(n));
         if (neg) e.capture_flags(kArithFlags);
     }
@@ -169,16 +186,16 @@ bool emit_mov(Emitter& e, const Insn& in) {
     const unsigned n = in.size(0);
     if (in.is_mem(0) || in.is_mem(1)) {
         e.ea();
-        e.probe(n, in.is_mem(0));
+        e.probe(n, in.is_mem(0), true);
     }
     asmjit::Operand src;
     x86::Gp dst;
-    if (n == 4 && in.is_reg(0) && src32(e, in, 1, src) && e.reg32(in.regv(0), dst, true)) {
-        e.a.emit(x86::Inst::kIdMov, dst, src);  // `mov r8d, r10d`, `mov r8d, [rbp]`
+    if (in.is_reg(0) && srcn(e, in, 1, src) && e.regn(in.regv(0), dst, true)) {
+        e.a.emit(x86::Inst::kIdMov, dst, src);  // `mov r8d, r10d`, `mov r8d, [rbp]`, `mov r10b, 7`
         return true;
     }
-    if (n == 4 && in.is_mem(0) && src32(e, in, 1, src)) {
-        e.a.emit(x86::Inst::kIdMov, host_mem(4), src);  // `mov [rbp], r10d`, `mov dword [rbp], imm`
+    if (in.is_mem(0) && srcn(e, in, 1, src)) {
+        e.a.emit(x86::Inst::kIdMov, host_mem(n), src);  // `mov [rbp], r10d`, `mov byte [rbp], 0`
         return true;
     }
     load_src(e, in, 1, x86::ecx);
@@ -192,7 +209,15 @@ bool emit_movx(Emitter& e, const Insn& in) {
     const unsigned from = in.size(1);
     if (in.is_mem(1)) {
         e.ea();
-        e.probe(from, false);
+        e.probe(from, false, true);
+    }
+    x86::Gp dst, src;
+    if ((in.is_mem(1) || e.regn(in.regv(1), src)) && e.regn(in.regv(0), dst, true) && from < in.size(0)) {
+        // Straight into the destination's host register: `movzx r10d, byte [rbp]`, `movsx
+        // r9w, r8b`.
+        const asmjit::Operand s = in.is_mem(1) ? asmjit::Operand(host_mem(from)) : asmjit::Operand(src);
+        e.a.emit(in.mnem() == ZYDIS_MNEMONIC_MOVSX ? x86::Inst::kIdMovsx : x86::Inst::kIdMovzx, dst, s);
+        return true;
     }
     load_src(e, in, 1, x86::ecx);
     if (in.mnem() == ZYDIS_MNEMONIC_MOVSX) e.a.movsx(x86::ecx, sized(x86::ecx, from));
@@ -205,6 +230,22 @@ bool emit_lea(Emitter& e, const Insn& in) {
     if (in.nops() != 2 || !in.is_reg(0) || !Emitter::is_gpr(in.regv(0)) || (in.asize != 4 && in.asize != 2) ||
         in.size(0) < 2)
         return false;
+    const InsnMem& m = in.mem;
+    const bool base = m.base != ZYDIS_REGISTER_NONE, index = m.index != ZYDIS_REGISTER_NONE;
+    x86::Gp dst, hb, hi;
+    if (in.asize == 4 && in.size(0) == 4 && e.reg32(in.regv(0), dst) && (!base || e.reg32(ZydisRegister(m.base), hb)) &&
+        (!index || e.reg32(ZydisRegister(m.index), hi))) {
+        // Straight into the destination: `lea r9d, [r10 + r8*4 + 8]`. The low 32 bits of the
+        // 64-bit sum depend only on the low 32 bits of the registers (as in Emitter::ea).
+        e.reg32(in.regv(0), dst, true);
+        const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+        if (base && index) e.a.lea(dst, x86::ptr(hb.r64(), hi.r64(), shift, int32_t(m.disp)));
+        else if (base && m.disp) e.a.lea(dst, x86::ptr(hb.r64(), int32_t(m.disp)));
+        else if (base) e.a.mov(dst, hb);
+        else if (index) e.a.lea(dst, x86::ptr_abs(uint64_t(int64_t(int32_t(m.disp))), hi.r64(), shift));
+        else e.a.mov(dst, m.disp);
+        return true;
+    }
     e.ea();
     e.store_reg(in.regv(0), x86::ebx);
     return true;

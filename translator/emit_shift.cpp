@@ -105,6 +105,30 @@ bool emit_shift(Emitter& e, const Insn& in) {
     const bool through_cf = k == Kind::Rcl || k == Kind::Rcr;
     const uint32_t written = rotate ? (CF | OF) : kArithFlags;
     x86::Assembler& a = e.a;
+    x86::Gp reg;
+    if (!by_cl && count != 0 && n == 4 && in.is_reg(0) && (k == Kind::Shl || k == Kind::Shr || k == Kind::Sar) &&
+        e.reg32(in.regv(0), reg, true)) {
+        // A 32-bit register shifted by an immediate 1..31, in place (`shr r8d, 8`). The host
+        // defines SF ZF PF and CF (the count is below the width); OF is computed as above (from
+        // the original operand, kept in eax only when OF is live) and AF is 0.
+        const uint32_t live = e.live_flags(kArithFlags);
+        const bool of = (live & OF) && k != Kind::Sar;
+        if (of) a.mov(x86::eax, reg);
+        a.emit(host_id(k), reg, asmjit::imm(count));
+        // Every flag is written, so r14 takes the host's at once; OF and AF are cleared (SAR's
+        // OF is 0) and the computed OF ORed in.
+        e.capture_flags(kArithFlags, AF | OF);
+        if (of) {
+            if (k == Kind::Shl) {
+                of_left(a, w, x86::eax);  // MSB XOR bit 30
+            } else {                      // Shr: the MSB
+                a.shr(x86::eax, w - 1);
+                a.shl(x86::eax, 11);
+            }
+            e.merge_flags(x86::eax, OF | AF);
+        }
+        return true;
+    }
     if (in.is_mem(0)) {
         e.ea();
         e.probe(n, true);

@@ -139,6 +139,16 @@ bool Emitter::reg32(ZydisRegister r, x86::Gp& out, bool write) {
     return true;
 }
 
+bool Emitter::regn(ZydisRegister r, x86::Gp& out, bool write) {
+    if (!regs_ || !is_gpr(r)) return false;
+    const GuestReg g = guest_reg(r);
+    if (g.high) return false;
+    if (write) dirty_ |= uint8_t(1u << g.index);
+    const x86::Gp h = host_gpr(g.index);
+    out = g.size == 4 ? x86::Gp(h.r32()) : g.size == 2 ? x86::Gp(h.r16()) : x86::Gp(h.r8());
+    return true;
+}
+
 void Emitter::emit_store(uint8_t mask) {
     if (!regs_) return;
     for (unsigned i = 0; i < 8; ++i)
@@ -246,8 +256,8 @@ void Emitter::ea() {
             if (base) {
                 a.lea(x86::ebx, x86::ptr(hb, hi, shift, int32_t(m.disp)));
             } else {
-                a.mov(x86::ebx, m.disp);
-                a.lea(x86::ebx, x86::ptr(x86::rbx, hi, shift));
+                // [index*s + disp32], no base: the displacement sign-extended (only the low 32 bits count)
+                a.lea(x86::ebx, x86::ptr_abs(uint64_t(int64_t(int32_t(m.disp))), hi, shift));
             }
         } else if (m.disp) {
             a.lea(x86::ebx, x86::ptr(hb, int32_t(m.disp)));
@@ -275,7 +285,7 @@ void Emitter::ea() {
     seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
 }
 
-void Emitter::probe(unsigned size, bool write) {
+void Emitter::probe(unsigned size, bool write, bool indexed) {
     if (seg_pending_ >= 0) {
         // Cpu::linear's fast path, inline: the access kind the segment allows without the
         // descriptor checks (Cpu::seg_ok: present, writable, not expand-down...), and offset +
@@ -296,22 +306,30 @@ void Emitter::probe(unsigned size, bool write) {
     }
     const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
     ++probes;
-    // rax = the entry: the page number's low kTlbBits bits, times 32 (sizeof(TlbEntry)).
+    // rax = the entry's offset: the page number's low kTlbBits bits, times 32 (sizeof(TlbEntry)).
     a.mov(x86::eax, x86::ebx);
     a.shr(x86::eax, kPageBits - 5);
     a.and_(x86::eax, int32_t((kTlbEntries - 1) << 5));
-    a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user))));
-    a.add(x86::rax, x86::rdx);
+    // The table in the low 2 GiB (Mmu's MAP_32BIT mapping): its address is the displacement
+    // of [rax + disp32]; else the base is loaded and added.
+    const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user));
+    int32_t base = 0;
+    if (table + kTlbEntries * sizeof(TlbEntry) <= 0x7FFFFFFFu) {
+        base = int32_t(table);
+    } else {
+        a.mov(x86::rdx, asmjit::imm(table));
+        a.add(x86::rax, x86::rdx);
+    }
     // The page of the last byte against the tag: an access that crosses into the next page
     // never matches (the entry of the first byte's page cannot hold the next page's tag), so
     // the one compare also sends it to the slow path.
     if (size == 1) a.mov(x86::edx, x86::ebx);
     else a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
     a.and_(x86::edx, int32_t(kPageMask));
-    a.cmp(x86::edx, x86::dword_ptr(x86::rax, int32_t(offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))));
+    a.cmp(x86::edx, x86::dword_ptr(x86::rax, base + int32_t(offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))));
     a.jne(slow());
-    a.mov(x86::rbp, x86::qword_ptr(x86::rax, int32_t(offsetof(TlbEntry, addend))));
-    a.add(x86::rbp, x86::rbx);
+    a.mov(x86::rbp, x86::qword_ptr(x86::rax, base + int32_t(offsetof(TlbEntry, addend))));
+    if (!indexed) a.add(x86::rbp, x86::rbx);
 }
 
 asmjit::Label Emitter::slow() {

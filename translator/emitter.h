@@ -122,6 +122,10 @@ public:
     // slow() afterwards; a 32-bit host write zero-extends, as the guest's into its slot.
     // False (the scratch forms then) otherwise.
     bool reg32(ZydisRegister r, x86::Gp& out, bool write = false);
+    // reg32 for every size but AH..BH: AL..BL, AX..DI and EAX..EDI as the host register's low
+    // byte, word or dword (`r10b`, `r10w`, `r10d`). A host write of 8 or 16 bits leaves the rest
+    // of the register alone, as the guest's does; of 32 bits it zero-extends, as above.
+    bool regn(ZydisRegister r, x86::Gp& out, bool write = false);
     // Stores the registers of `mask` to CpuState (emission only; the state is unchanged).
     void emit_store(uint8_t mask);
     // Loads all eight and the guest flags (r14) from CpuState, and the budget (xmm15) from
@@ -160,7 +164,11 @@ public:
     // After ea() of a segment that is not flat it first runs the segment's checks (the access
     // kind allowed by Cpu::seg_ok(), the limit; any doubt goes to the slow path) and adds the
     // base, so ebx is linear afterwards.
-    void probe(unsigned size, bool write);
+    // `indexed`: rbp = the entry's addend only (host minus linear address), and the caller
+    // accesses [rbp + rbx] (host_at()) without changing rbx: one add fewer per access.
+    void probe(unsigned size, bool write, bool indexed = false);
+    // The probed operand after probe(size, write, true): [rbp + rbx].
+    static x86::Mem host_at(unsigned size) { return x86::Mem(x86::rbp, x86::rbx, 0, 0, size); }
     // The slow path label of the current instruction (created on first use, emitted at the end).
     asmjit::Label slow();
     // The label after the current instruction's code, where its slow path rejoins.

@@ -398,7 +398,7 @@ bool Jit::emit(Block& b) {
     code.init(asmjit::Environment::host(), base);
     x86::Assembler a(&code);
     const uint64_t epilogue = uint64_t(reinterpret_cast<uintptr_t>(epilogue_));
-    asmjit::Label entry_exit = a.newLabel(), budget_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel(),
+    asmjit::Label budget_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel(),
                   stopfault = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
     std::vector<uint8_t> live;
@@ -426,8 +426,6 @@ bool Jit::emit(Block& b) {
     // The exit request at block entry: nothing of the block runs when it is set. A chained
     // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
     // as well: the block must fit in it whole (the dispatcher shortens blocks near it).
-    a.cmp(exit_word, 0);
-    a.jne(entry_exit);
     // The block's instructions are counted at once, here, against the budget in xmm15 (R =
     // icount_end - icount, docs/translator.md "Counting"): a register, not a read-modify-write
     // of CpuState::icount, so a chained loop carries no store-forwarding chain through memory.
@@ -436,9 +434,15 @@ bool Jit::emit(Block& b) {
     // has not run yet (icount is exact whenever C++ looks) and a whole run adds nothing.
     a.psubq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
     if (chain) {
-        a.movmskpd(x86::eax, x86::xmm15);  // bit 0: the sign of R
-        a.test(x86::al, 1);
+        // Both tests in one branch: movmskpd puts R's sign in bit 0 (the upper quadword of
+        // xmm15 is always 0), the exit request is ORed in, and any bit set leaves (the cold
+        // path gives the block's instructions back first).
+        a.movmskpd(x86::eax, x86::xmm15);
+        a.or_(x86::eax, exit_word);
         a.jnz(budget_exit);
+    } else {
+        a.cmp(exit_word, 0);
+        a.jne(budget_exit);
     }
     e.pending = -int(b.ninsns);
     std::vector<asmjit::Label> starts(b.ninsns + 1);  // --trace jit: each instruction's host code
@@ -515,7 +519,6 @@ bool Jit::emit(Block& b) {
     // registers newer than CpuState, and icount is R's.
     a.bind(budget_exit);
     a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
-    a.bind(entry_exit);
     je.set_rip(b.eip);
     a.mov(x86::eax, asmjit::imm(kBlockExit));
     if (exit_thunk_) {
