@@ -195,6 +195,10 @@ const std::vector<Case>& forms() {
         {"rcl word [m], 1", [](Asm& a) { a.rcl(mw(0x62), 1); }},
         {"rcr dword [m], 5", [](Asm& a) { a.rcr(md(0x64), 5); }},
         {"shld [m], edx, 4", [](Asm& a) { a.shld(md(0x68), ax::edx, 4); }},
+        {"shrd [m], cx, 9", [](Asm& a) { a.shrd(mw(0xA0), ax::cx, 9); }},
+        {"shrd [m], eax, cl", [](Asm& a) { a.shrd(md(0x98), ax::eax, ax::cl); }},
+        {"shld [m], ecx, cl", [](Asm& a) { a.shld(md(0x9C), ax::ecx, ax::cl); }},
+        {"shrd esi, esi, 3", [](Asm& a) { a.shrd(ax::esi, ax::esi, 3); }},
         {"xchg [m], si", [](Asm& a) { a.xchg(mw(0x6C), ax::si); }},
         {"cmpxchg [m], ecx", [](Asm& a) { a.cmpxchg(md(0x70), ax::ecx); }},
         {"xadd [m], dl", [](Asm& a) { a.xadd(mb(0x74), ax::dl); }},
@@ -206,6 +210,7 @@ const std::vector<Case>& forms() {
         {"mul dword [m]", [](Asm& a) { a.mul(md(0x88)); }},
         {"imul esi, [m]", [](Asm& a) { a.imul(ax::esi, md(0x8C)); }},
         {"imul word [m]", [](Asm& a) { a.imul(mw(0x90)); }},
+        {"xor edx, edx; div dword [m]", [](Asm& a) { a.xor_(ax::edx, ax::edx); a.div(md(0x94)); }},
     };
     return f;
 }

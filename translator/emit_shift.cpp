@@ -13,7 +13,8 @@
 //
 // Registers: eax the original operand (zero-extended), edx the result, ecx the count (CL forms),
 // [rbp + rbx] the memory operand of a shift (probed indexed, emitter.h; the result is stored
-// right after the host instruction), [rbp] that of SHLD/SHRD (whose source takes ebx); ebx
+// right after the host instruction), that of SHLD/SHRD too when the
+// source is read from its host register (else it takes ebx and the operand is [rbp]); ebx
 // (free once the result is stored, or the operand probed) and ecx (once the count is used) for
 // the flag arithmetic, whose pieces are merged into the guest flags one by
 // one (Emitter::merge_flags, or_flags; no other host register is scratch: the guest registers
@@ -274,9 +275,15 @@ bool emit_shxd(Emitter& e, const Insn& in) {
     if (n == 2 && (by_cl || count > 16)) return false;
     const bool left = in.mnem() == ZYDIS_MNEMONIC_SHLD;
     x86::Assembler& a = e.a;
+    // A memory destination with the source in its host register (the cache on) is probed
+    // indexed: [rbp + rbx], rbx untouched; otherwise the source is loaded into ebx and the
+    // operand is [rbp].
+    x86::Gp src = x86::ebx;
+    const bool indexed = in.is_mem(0) && e.regn(in.regv(1), src);
+    if (indexed) src = src.r32();
     if (in.is_mem(0)) {
         e.ea();
-        e.probe(n, true);
+        e.probe(n, true, indexed);
     }
     if (!by_cl && count == 0) return true;
     if (by_cl) {
@@ -284,29 +291,32 @@ bool emit_shxd(Emitter& e, const Insn& in) {
         a.and_(x86::ecx, 0x1F);
         a.jz(e.done());
     }
-    load_dest(e, in);
-    e.load_reg(x86::ebx, in.regv(1));  // the memory operand is probed: ebx is free
+    load_dest(e, in, indexed);
+    if (!indexed) e.load_reg(x86::ebx, in.regv(1));  // the memory operand is probed: ebx is free
     a.mov(x86::edx, x86::eax);
     const asmjit::Operand cnt = by_cl ? asmjit::Operand(x86::cl) : asmjit::Operand(asmjit::imm(count));
-    a.emit(left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, sized(x86::edx, n), sized(x86::ebx, n), cnt);
+    a.emit(left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, sized(x86::edx, n), sized(src, n), cnt);
+    // The result goes out first (a mov: the host flags stay); edx is free for OF then. A
+    // register destination that is also the source was copied into ebx before.
+    store_dest(e, in, indexed);
     if (e.live_flags(kArithFlags)) {
         // ecx (the count is used) collects the flags.
         a.pushfq();
         a.pop(x86::rcx);
         a.and_(x86::ecx, int32_t(SF | ZF | PF | CF));
         if (left) {
-            of_left(a, w, x86::ebx);  // MSB(dest) XOR bit w-2 of dest; the source is used
+            of_left(a, w, x86::edx);  // MSB(dest) XOR bit w-2 of dest
         } else {  // MSB(dest) XOR bit 0 of src: the low bit of their sum (the flags are taken)
-            a.and_(x86::ebx, 1);
+            a.mov(x86::edx, src);
+            a.and_(x86::edx, 1);
             a.bt(x86::eax, w - 1);
-            a.adc(x86::ebx, 0);
-            a.and_(x86::ebx, 1);
-            a.shl(x86::ebx, 11);
+            a.adc(x86::edx, 0);
+            a.and_(x86::edx, 1);
+            a.shl(x86::edx, 11);
         }
-        a.or_(x86::ecx, x86::ebx);
+        a.or_(x86::ecx, x86::edx);
         e.merge_flags(x86::ecx, kArithFlags);  // AF: 0
     }
-    store_dest(e, in);
     return true;
 }
 
