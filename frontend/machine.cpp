@@ -179,6 +179,8 @@ Machine::Result Machine::run(uint64_t max_insns) {
         ended_ = false;
     }
     const uint64_t start = retired();
+    // When the CPU was found halted with retired() at halted_retired (sleep_while_halted).
+    uint64_t halted_since = 0, halted_retired = UINT64_MAX;
     for (;;) {
         clock.run_due();
         uint64_t left = 0;
@@ -194,7 +196,7 @@ Machine::Result Machine::run(uint64_t max_insns) {
         if (quit_) return finish({StopReason::Quit, quit_status_, resets_});
         if (serviced) continue;
         if (cpu.s.halted && !(cpu.exit_request.load(std::memory_order_acquire) & (Cpu::kExitIrq | Cpu::kExitStop))) {
-            if (!sleep_while_halted()) return finish({StopReason::HaltForever, 0, resets_});
+            if (!sleep_while_halted(halted_since, halted_retired)) return finish({StopReason::HaltForever, 0, resets_});
             continue;
         }
         const uint64_t deadline = clock.next_deadline();
@@ -247,10 +249,14 @@ void Machine::move_lapic(uint32_t base, bool enabled) {
     phys.set_region_access(lapic_region_, enabled, enabled);
 }
 
-bool Machine::sleep_while_halted() {
+bool Machine::sleep_while_halted(uint64_t& halted_since, uint64_t& halted_retired) {
     // Only an interrupt ends HLT. With IF clear only an NMI could, and no device raises NMI
     // yet; with IF set an interrupt needs INTR already asserted or a timer still to fire.
     // Either way, when nothing can come the run ends instead of hanging (status 3).
+    // With --icount a timer whose interrupt never reaches the CPU (masked at the PIC, or PIT
+    // counter 2, which has no IRQ) would let HLT skip guest time from tick to tick for ever, as
+    // fast as the host goes: after kHaltedWaitLimit of guest time with nothing delivered
+    // (retired() counts interrupt deliveries) and no host input to wait for, the run ends too.
     const bool intr = cpu.intr_source && cpu.intr_source->intr();
     if (cpu.s.nmi_pending) return true;
     if (!(cpu.s.eflags & IF)) return false;
@@ -258,7 +264,16 @@ bool Machine::sleep_while_halted() {
         cpu.request_exit(Cpu::kExitIrq);
         return true;
     }
-    if (clock.idle() && !async_inputs.load(std::memory_order_acquire)) return false;
+    const bool inputs = async_inputs.load(std::memory_order_acquire);
+    if (clock.idle() && !inputs) return false;
+    if (clock.mode() == Clock::Mode::Icount && !inputs) {
+        if (retired() != halted_retired) {
+            halted_retired = retired();
+            halted_since = clock.now();
+        } else if (clock.now() - halted_since >= kHaltedWaitLimit) {
+            return false;
+        }
+    }
     const uint64_t deadline = clock.next_deadline();
     if (clock.mode() == Clock::Mode::Host) clock.sleep_until(deadline, cpu.exit_request);
     else clock.advance_to(deadline);  // icount: HLT skips the time; the events run on the way

@@ -159,6 +159,11 @@ public:
     // Host mode: the executor runs at most this many instructions before Machine::run reads the
     // host clock again (see Machine::run).
     static constexpr uint64_t kHostSlice = 20000;
+    // --icount: guest time (ns) a CPU may stay halted in one run() call, with no interrupt taken
+    // and no host input that could come (async_inputs), before the run ends with HaltForever.
+    // HLT skips guest time from deadline to deadline; a timer that ticks to no effect (its IRQ
+    // masked, or counter 2 behind port 61h) would otherwise keep it skipping for ever.
+    static constexpr uint64_t kHaltedWaitLimit = 60ull * 1000 * 1000 * 1000;
 
     // The CPU registers and mode, for the triple-fault report and --stats.
     std::string describe_cpu() const;
@@ -213,7 +218,7 @@ private:
 
     // A halted CPU: sleeps (host time) or skips (icount) to the next deadline; false when
     // nothing can ever wake it.
-    bool sleep_while_halted();
+    bool sleep_while_halted(uint64_t& halted_since, uint64_t& halted_retired);
     // The local APIC's window follows IA32_APIC_BASE.
     void move_lapic(uint32_t base, bool enabled);
     RegionId lapic_region_ = 0;

@@ -1,8 +1,8 @@
 // The in-place emitter forms (docs/translator.md, "In place"): the ALU group, INC/DEC, NEG/NOT
 // and MOV of 8 and 16 bits on the host registers themselves (`xor r10b, r8b`), immediates and
 // registers stored straight to memory (`mov byte [rbp], 0`), MOVZX/MOVSX into the destination's
-// host register, LEA into its destination, and the 32-bit shifts by an immediate in place with
-// their OF computed. Each form runs under the interpreter and the JIT (the default, the flags
+// host register, LEA into its destination, the shifts by an immediate and ROL/ROR by an immediate
+// in place with their OF computed, and the memory forms that access [rbp + rbx]. Each form runs under the interpreter and the JIT (the default, the flags
 // in memory, no liveness), flat and paged, with the flags after it pushed (so every flag is
 // live) or overwritten (dead), and right before a faulting access (live only for the fault);
 // the whole CPU state and RAM must agree.
@@ -156,6 +156,61 @@ const std::vector<Case>& forms() {
         {"sar esi, 4", [](Asm& a) { a.sar(ax::esi, 4); }},
         {"sar ebp, 1", [](Asm& a) { a.sar(ax::ebp, 1); }},
         {"shl ecx, 30", [](Asm& a) { a.shl(ax::ecx, 30); }},
+        // 8/16-bit shifts by an immediate below the width in place; by the width or more (the
+        // interpreter's CF) and AH..BH on the scratch path.
+        {"shl dl, 3", [](Asm& a) { a.shl(ax::dl, 3); }},
+        {"shl al, 1", [](Asm& a) { a.shl(ax::al, 1); }},
+        {"shr si, 15", [](Asm& a) { a.shr(ax::si, 15); }},
+        {"shr cl, 7", [](Asm& a) { a.shr(ax::cl, 7); }},
+        {"sar bx, 4", [](Asm& a) { a.sar(ax::bx, 4); }},
+        {"sar dl, 1", [](Asm& a) { a.sar(ax::dl, 1); }},
+        {"shl di, 9", [](Asm& a) { a.shl(ax::di, 9); }},
+        {"shl cl, 8", [](Asm& a) { a.shl(ax::cl, 8); }},
+        {"shr dx, 17", [](Asm& a) { a.shr(ax::dx, 17); }},
+        {"sar bl, 12", [](Asm& a) { a.sar(ax::bl, 12); }},
+        {"shl ah, 3", [](Asm& a) { a.shl(ax::ah, 3); }},
+        // ROL/ROR by an immediate in place (count 1: the host's OF; others computed), and by a
+        // multiple of the width (CF and OF change, the value not) on the scratch path.
+        {"rol eax, 1", [](Asm& a) { a.rol(ax::eax, 1); }},
+        {"rol edx, 13", [](Asm& a) { a.rol(ax::edx, 13); }},
+        {"ror esi, 1", [](Asm& a) { a.ror(ax::esi, 1); }},
+        {"ror ebp, 31", [](Asm& a) { a.ror(ax::ebp, 31); }},
+        {"rol cx, 8", [](Asm& a) { a.rol(ax::cx, 8); }},
+        {"ror di, 3", [](Asm& a) { a.ror(ax::di, 3); }},
+        {"rol dl, 1", [](Asm& a) { a.rol(ax::dl, 1); }},
+        {"ror bl, 1", [](Asm& a) { a.ror(ax::bl, 1); }},
+        {"rol al, 9", [](Asm& a) { a.rol(ax::al, 9); }},
+        {"ror cl, 5", [](Asm& a) { a.ror(ax::cl, 5); }},
+        {"rol dl, 8", [](Asm& a) { a.rol(ax::dl, 8); }},
+        {"ror si, 16", [](Asm& a) { a.ror(ax::si, 16); }},
+        {"rol bh, 2", [](Asm& a) { a.rol(ax::bh, 2); }},
+        // Memory forms that access [rbp + rbx] (shifts, XCHG, CMPXCHG, XADD, BT*, BSF/BSR,
+        // MUL/IMUL).
+        {"shl byte [m], 3", [](Asm& a) { a.shl(mb(0x50), 3); }},
+        {"sar word [m], 1", [](Asm& a) { a.sar(mw(0x52), 1); }},
+        {"shr dword [m], cl", [](Asm& a) { a.shr(md(0x54), ax::cl); }},
+        {"shl word [m], 17", [](Asm& a) { a.shl(mw(0x58), 17); }},
+        {"rol dword [m], 7", [](Asm& a) { a.rol(md(0x5C), 7); }},
+        {"ror byte [m], cl", [](Asm& a) { a.ror(mb(0x60), ax::cl); }},
+        {"rcl word [m], 1", [](Asm& a) { a.rcl(mw(0x62), 1); }},
+        {"rcr dword [m], 5", [](Asm& a) { a.rcr(md(0x64), 5); }},
+        {"shld [m], edx, 4", [](Asm& a) { a.shld(md(0x68), ax::edx, 4); }},
+        {"shrd [m], cx, 9", [](Asm& a) { a.shrd(mw(0xA0), ax::cx, 9); }},
+        {"shrd [m], eax, cl", [](Asm& a) { a.shrd(md(0x98), ax::eax, ax::cl); }},
+        {"shld [m], ecx, cl", [](Asm& a) { a.shld(md(0x9C), ax::ecx, ax::cl); }},
+        {"shrd esi, esi, 3", [](Asm& a) { a.shrd(ax::esi, ax::esi, 3); }},
+        {"xchg [m], si", [](Asm& a) { a.xchg(mw(0x6C), ax::si); }},
+        {"cmpxchg [m], ecx", [](Asm& a) { a.cmpxchg(md(0x70), ax::ecx); }},
+        {"xadd [m], dl", [](Asm& a) { a.xadd(mb(0x74), ax::dl); }},
+        {"bts dword [m], 13", [](Asm& a) { a.bts(md(0x78), 13); }},
+        {"bt word [m], 3", [](Asm& a) { a.bt(mw(0x7C), 3); }},
+        {"btc [m], ax", [](Asm& a) { a.btc(mw(0x1000), ax::ax); }},  // within +-4 KiB
+        {"bsf edx, [m]", [](Asm& a) { a.bsf(ax::edx, md(0x80)); }},
+        {"bsr cx, [m]", [](Asm& a) { a.bsr(ax::cx, mw(0x84)); }},
+        {"mul dword [m]", [](Asm& a) { a.mul(md(0x88)); }},
+        {"imul esi, [m]", [](Asm& a) { a.imul(ax::esi, md(0x8C)); }},
+        {"imul word [m]", [](Asm& a) { a.imul(mw(0x90)); }},
+        {"xor edx, edx; div dword [m]", [](Asm& a) { a.xor_(ax::edx, ax::edx); a.div(md(0x94)); }},
     };
     return f;
 }

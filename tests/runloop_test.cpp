@@ -189,3 +189,36 @@ TEST_CASE("runloop: the exit port answers on 0xF4-0xF7 as QEMU's isa-debug-exit"
     CHECK(m->io.read(0xF4, 1) == 0);
     CHECK(m->io.read(0xF6, 2) == 0);
 }
+
+// A halted CPU that nothing wakes while a timer keeps ticking (the PIT from power-on, and
+// counter 2 gated on through port 61h as jit_diff's programs do) must not keep run(budget)
+// skipping from tick to tick for ever under --icount (docs/runloop.md, "Time").
+TEST_CASE("runloop: --icount, HLT that no ticking timer can wake ends the run", "[runloop][halt]") {
+    for (const bool if_set : {false, true}) {
+        INFO((if_set ? "IF set, IRQs masked at both PICs" : "IF clear"));
+        std::vector<uint8_t> code = {0xB0, 0x03, 0xE6, 0x61};  // mov al, 3; out 61h, al: counter 2 runs
+        if (if_set) emit(code, {0xB0, 0xFF, 0xE6, 0x21, 0xE6, 0xA1, 0xFB});  // mov al, 0FFh; out 21h/A1h, al; sti
+        else emit(code, {0xFA});                                              // cli
+        emit(code, {0xF4, 0xEB, 0xFD});                                       // hlt; jmp to the hlt
+        MachineConfig cfg;
+        cfg.cpu_mode = test_cpu_mode();
+        cfg.ram_bytes = 1u << 20;
+        cfg.firmware = reset_vector_rom(code);
+        cfg.icount_shift = 0;
+        Machine m(cfg);
+        const uint64_t t0 = m.clock.now();
+        REQUIRE(!m.clock.idle());  // the PIT ticks
+        const Machine::Result r = m.run(1000000);
+        CHECK(r.reason == StopReason::HaltForever);
+        CHECK(m.cpu.s.halted);
+        CHECK(m.retired() < 20);
+        // IF clear ends it at once; with IF set guest time ran to the bound (and not past it by
+        // more than a tick of the 18.2 Hz PIT).
+        const uint64_t waited = m.clock.now() - t0;
+        if (if_set) CHECK(waited >= Machine::kHaltedWaitLimit);
+        CHECK(waited < Machine::kHaltedWaitLimit + 60000000);
+        // Another run returns the same way, without running anything.
+        CHECK(m.run(1000).reason == StopReason::HaltForever);
+        CHECK(m.retired() < 20);
+    }
+}

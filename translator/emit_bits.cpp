@@ -21,9 +21,9 @@ bool emit_bitscan(Emitter& e, const Insn& in) {
         e.load_reg(x86::ecx, in.regv(1));
     } else if (in.is_mem(1) && e.mem_ok()) {
         e.ea();
-        e.probe(n, false);
-        if (n == 4) a.mov(x86::ecx, x86::dword_ptr(x86::rbp));
-        else a.movzx(x86::ecx, x86::word_ptr(x86::rbp));
+        e.probe(n, false, true);
+        if (n == 4) a.mov(x86::ecx, Emitter::host_at(4));
+        else a.movzx(x86::ecx, Emitter::host_at(2));
     } else {
         return false;
     }

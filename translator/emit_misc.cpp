@@ -38,8 +38,8 @@ bool emit_xchg(Emitter& e, const Insn& in) {
     const unsigned mi = in.is_mem(0) ? 0 : 1, ri = 1 - mi;
     if (!in.is_mem(mi) || !gpr_operand(in, ri) || !e.mem_ok()) return false;
     e.ea();
-    e.probe(n, true);
-    const x86::Mem m(x86::rbp, 0, n);
+    e.probe(n, true, true);
+    const x86::Mem m = Emitter::host_at(n);  // [rbp + rbx]: one add fewer
     if (n == 4) a.mov(x86::eax, m);
     else a.movzx(x86::eax, m);
     e.load_reg(x86::ecx, in.regv(ri));
@@ -67,8 +67,8 @@ static bool emit_exchange_op(Emitter& e, const Insn& in, bool cmpxchg) {
         dst = sized(x86::edx, n);
     } else {
         e.ea();
-        e.probe(n, true);
-        dst = x86::Mem(x86::rbp, 0, n);
+        e.probe(n, true, true);
+        dst = Emitter::host_at(n);  // [rbp + rbx]; rbx is not touched below
     }
     e.load_reg(x86::ecx, in.regv(1));
     if (cmpxchg) {
@@ -173,8 +173,8 @@ bool emit_bt(Emitter& e, const Insn& in) {
             if (in.asize == 2) a.movzx(x86::ebx, x86::bx);
             a.and_(x86::ecx, int32_t(w - 1));
         }
-        e.probe(n, !test_only);
-        a.emit(id, x86::Mem(x86::rbp, 0, n), offset);
+        e.probe(n, !test_only, true);
+        a.emit(id, Emitter::host_at(n), offset);
     }
     if (e.live_flags(CF)) {
         a.setc(x86::dl);

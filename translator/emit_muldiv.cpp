@@ -27,9 +27,9 @@ bool load_source(Emitter& e, const Insn& in, unsigned i) {
     }
     // The caller checked mem_ok().
     e.ea();
-    e.probe(n, false);
-    if (n == 4) e.a.mov(x86::ecx, x86::dword_ptr(x86::rbp));
-    else e.a.movzx(x86::ecx, x86::Mem(x86::rbp, 0, n));
+    e.probe(n, false, true);  // [rbp + rbx], read once
+    if (n == 4) e.a.mov(x86::ecx, Emitter::host_at(4));
+    else e.a.movzx(x86::ecx, Emitter::host_at(n));
     return true;
 }
 

@@ -12,8 +12,11 @@
 // memory operand is still probed for writing, as the semantics function accesses it.
 //
 // Registers: eax the original operand (zero-extended), edx the result, ecx the count (CL forms),
-// rbp the memory operand (emitter.h); ebx (free once the operand is probed) and ecx (once the
-// count is used) for the flag arithmetic, whose pieces are merged into the guest flags one by
+// [rbp + rbx] the memory operand of a shift (probed indexed, emitter.h; the result is stored
+// right after the host instruction), that of SHLD/SHRD too when the
+// source is read from its host register (else it takes ebx and the operand is [rbp]); ebx
+// (free once the result is stored, or the operand probed) and ecx (once the count is used) for
+// the flag arithmetic, whose pieces are merged into the guest flags one by
 // one (Emitter::merge_flags, or_flags; no other host register is scratch: the guest registers
 // and flags live there).
 #include "cpu/flags.h"
@@ -60,17 +63,21 @@ bool dest_ok(Emitter& e, const Insn& in) {
     return in.is_mem(0) && e.mem_ok();
 }
 
+// A memory destination: [rbp + rbx] after an indexed probe, else [rbp].
+x86::Mem dest_mem(unsigned n, bool indexed) { return indexed ? Emitter::host_at(n) : x86::Mem(x86::rbp, 0, n); }
+
 // eax = the destination's value, zero-extended.
-void load_dest(Emitter& e, const Insn& in) {
+void load_dest(Emitter& e, const Insn& in, bool indexed = false) {
     const unsigned n = in.size(0);
     if (in.is_reg(0)) e.load_reg(x86::eax, in.regv(0));
-    else if (n == 4) e.a.mov(x86::eax, x86::dword_ptr(x86::rbp));
-    else e.a.movzx(x86::eax, x86::Mem(x86::rbp, 0, n));
+    else if (n == 4) e.a.mov(x86::eax, dest_mem(n, indexed));
+    else e.a.movzx(x86::eax, dest_mem(n, indexed));
 }
 
-void store_dest(Emitter& e, const Insn& in) {
+// edx (its low bytes) into the destination; host flags are left alone.
+void store_dest(Emitter& e, const Insn& in, bool indexed = false) {
     if (in.is_reg(0)) e.store_reg(in.regv(0), x86::edx);
-    else e.a.mov(x86::Mem(x86::rbp, 0, in.size(0)), sized(x86::edx, in.size(0)));
+    else e.a.mov(dest_mem(in.size(0), indexed), sized(x86::edx, in.size(0)));
 }
 
 // t = OF (bit 11) as a 1-bit left step of the operand in eax (zero-extended) sets it: MSB XOR
@@ -106,32 +113,54 @@ bool emit_shift(Emitter& e, const Insn& in) {
     const uint32_t written = rotate ? (CF | OF) : kArithFlags;
     x86::Assembler& a = e.a;
     x86::Gp reg;
-    if (!by_cl && count != 0 && n == 4 && in.is_reg(0) && (k == Kind::Shl || k == Kind::Shr || k == Kind::Sar) &&
-        e.reg32(in.regv(0), reg, true)) {
-        // A 32-bit register shifted by an immediate 1..31, in place (`shr r8d, 8`). The host
-        // defines SF ZF PF and CF (the count is below the width); OF is computed as above (from
-        // the original operand, kept in eax only when OF is live) and AF is 0.
-        const uint32_t live = e.live_flags(kArithFlags);
-        const bool of = (live & OF) && k != Kind::Sar;
-        if (of) a.mov(x86::eax, reg);
-        a.emit(host_id(k), reg, asmjit::imm(count));
-        // Every flag is written, so r14 takes the host's at once; OF and AF are cleared (SAR's
-        // OF is 0) and the computed OF ORed in.
-        e.capture_flags(kArithFlags, AF | OF);
+    const bool plain_shift = k == Kind::Shl || k == Kind::Shr || k == Kind::Sar;
+    if (!by_cl && in.is_reg(0) &&
+        ((plain_shift && count != 0 && count < w) || ((k == Kind::Rol || k == Kind::Ror) && count % w != 0)) &&
+        e.regn(in.regv(0), reg, true)) {
+        // A register shifted by an immediate below its width, or rotated by one that is not a
+        // multiple of it, in place (`shr r8d, 8`, `rol r10w, 8`). The host then defines SF ZF
+        // PF CF of the shift (CF: the last bit shifted out), CF of the rotation (the result's
+        // low or high bit, as the interpreter's) and OF of a masked count of 1 (SDM Vol. 2B,
+        // "RCL/RCR/ROL/ROR", "SAL/SAR/SHL/SHR": the same rule as ours). OF of other counts is
+        // computed as above from the original operand, kept in eax only when OF is live; AF of
+        // the shifts is 0. AH..BH (regn declines) and the other counts keep the path below.
+        const uint32_t wr = plain_shift ? kArithFlags : (CF | OF);
+        const uint32_t live = e.live_flags(wr);
+        const bool of = (live & OF) && k != Kind::Sar && !(!plain_shift && count == 1);
         if (of) {
-            if (k == Kind::Shl) {
-                of_left(a, w, x86::eax);  // MSB XOR bit 30
-            } else {                      // Shr: the MSB
+            if (n == 4) a.mov(x86::eax, reg);
+            else a.movzx(x86::eax, reg);
+        }
+        a.emit(host_id(k), reg, asmjit::imm(count));
+        // r14 takes the host's flags (at once when every flag is written or the rest is dead);
+        // OF (and AF of a shift) cleared, the computed OF merged after.
+        const uint32_t clear = plain_shift ? (AF | OF) : (count == 1 ? 0 : OF);
+        e.capture_flags(wr, clear);
+        if (of) {
+            switch (k) {
+            case Kind::Shl:
+            case Kind::Rol:  // MSB XOR bit w-2
+                of_left(a, w, x86::eax);
+                break;
+            case Kind::Shr:  // the MSB
                 a.shr(x86::eax, w - 1);
                 a.shl(x86::eax, 11);
+                break;
+            default:  // Ror: MSB XOR bit 0
+                a.mov(x86::ecx, x86::eax);
+                a.shr(x86::eax, w - 1);
+                a.xor_(x86::eax, x86::ecx);
+                a.and_(x86::eax, 1);
+                a.shl(x86::eax, 11);
+                break;
             }
-            e.merge_flags(x86::eax, OF | AF);
+            e.merge_flags(x86::eax, plain_shift ? (OF | AF) : OF);
         }
         return true;
     }
     if (in.is_mem(0)) {
         e.ea();
-        e.probe(n, true);
+        e.probe(n, true, true);  // [rbp + rbx]: the result is stored before ebx computes flags
     }
     if (!by_cl && (count == 0 || (through_cf && count % (w + 1) == 0))) return true;  // nothing changes
     if (by_cl) {
@@ -144,11 +173,14 @@ bool emit_shift(Emitter& e, const Insn& in) {
                 a.je(e.done());
             }
     }
-    load_dest(e, in);
+    load_dest(e, in, true);
     a.mov(x86::edx, x86::eax);
     if (through_cf) e.load_cf();
     const asmjit::Operand cnt = by_cl ? asmjit::Operand(x86::cl) : asmjit::Operand(asmjit::imm(count));
     a.emit(host_id(k), sized(x86::edx, n), cnt);
+    // The result goes out first (a mov: the host flags stay), so that ebx, the memory
+    // operand's linear address, is free for the flags below.
+    store_dest(e, in, true);
     if (e.live_flags(written)) {
         // ebx collects what the host defines (or CF computed from the result); the count in
         // ecx is needed afterwards only by the shifts' soft CF, which no rotation has.
@@ -227,7 +259,6 @@ bool emit_shift(Emitter& e, const Insn& in) {
             e.merge_flags(x86::ebx, written);  // AF of the shifts: 0
         }
     }
-    store_dest(e, in);
     return true;
 }
 
@@ -244,9 +275,15 @@ bool emit_shxd(Emitter& e, const Insn& in) {
     if (n == 2 && (by_cl || count > 16)) return false;
     const bool left = in.mnem() == ZYDIS_MNEMONIC_SHLD;
     x86::Assembler& a = e.a;
+    // A memory destination with the source in its host register (the cache on) is probed
+    // indexed: [rbp + rbx], rbx untouched; otherwise the source is loaded into ebx and the
+    // operand is [rbp].
+    x86::Gp src = x86::ebx;
+    const bool indexed = in.is_mem(0) && e.regn(in.regv(1), src);
+    if (indexed) src = src.r32();
     if (in.is_mem(0)) {
         e.ea();
-        e.probe(n, true);
+        e.probe(n, true, indexed);
     }
     if (!by_cl && count == 0) return true;
     if (by_cl) {
@@ -254,29 +291,32 @@ bool emit_shxd(Emitter& e, const Insn& in) {
         a.and_(x86::ecx, 0x1F);
         a.jz(e.done());
     }
-    load_dest(e, in);
-    e.load_reg(x86::ebx, in.regv(1));  // the memory operand is probed: ebx is free
+    load_dest(e, in, indexed);
+    if (!indexed) e.load_reg(x86::ebx, in.regv(1));  // the memory operand is probed: ebx is free
     a.mov(x86::edx, x86::eax);
     const asmjit::Operand cnt = by_cl ? asmjit::Operand(x86::cl) : asmjit::Operand(asmjit::imm(count));
-    a.emit(left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, sized(x86::edx, n), sized(x86::ebx, n), cnt);
+    a.emit(left ? x86::Inst::kIdShld : x86::Inst::kIdShrd, sized(x86::edx, n), sized(src, n), cnt);
+    // The result goes out first (a mov: the host flags stay); edx is free for OF then. A
+    // register destination that is also the source was copied into ebx before.
+    store_dest(e, in, indexed);
     if (e.live_flags(kArithFlags)) {
         // ecx (the count is used) collects the flags.
         a.pushfq();
         a.pop(x86::rcx);
         a.and_(x86::ecx, int32_t(SF | ZF | PF | CF));
         if (left) {
-            of_left(a, w, x86::ebx);  // MSB(dest) XOR bit w-2 of dest; the source is used
+            of_left(a, w, x86::edx);  // MSB(dest) XOR bit w-2 of dest
         } else {  // MSB(dest) XOR bit 0 of src: the low bit of their sum (the flags are taken)
-            a.and_(x86::ebx, 1);
+            a.mov(x86::edx, src);
+            a.and_(x86::edx, 1);
             a.bt(x86::eax, w - 1);
-            a.adc(x86::ebx, 0);
-            a.and_(x86::ebx, 1);
-            a.shl(x86::ebx, 11);
+            a.adc(x86::edx, 0);
+            a.and_(x86::edx, 1);
+            a.shl(x86::edx, 11);
         }
-        a.or_(x86::ecx, x86::ebx);
+        a.or_(x86::ecx, x86::edx);
         e.merge_flags(x86::ecx, kArithFlags);  // AF: 0
     }
-    store_dest(e, in);
     return true;
 }
 
