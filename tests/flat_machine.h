@@ -26,6 +26,16 @@ inline void enter_flat32(xlat::Machine& m, uint32_t eip, uint32_t esp) {
     m.mmu.flush_all();
 }
 
+// Turns 4 KiB paging on over the first 4 MiB, identity-mapped through the page directory and
+// table at `page_dir` and `page_table`, with the page at `absent` not present (a #PF target).
+inline void page_first_4mib(xlat::Machine& m, uint32_t page_dir, uint32_t page_table, uint32_t absent) {
+    auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
+    put32(page_dir, page_table | 3);
+    for (uint32_t p = 0; p < 1024; ++p) put32(page_table + p * 4, p == (absent >> 12) ? 0 : ((p << 12) | 3));
+    m.cpu.s.cr3 = page_dir;
+    m.cpu.s.cr0 |= xlat::CR0_PG;
+}
+
 // The bytes `body` assembles (32-bit code) for address `base`.
 template <typename F> std::vector<uint8_t> assemble_at(uint32_t base, F&& body) {
     asmjit::Environment env(asmjit::Arch::kX86);

@@ -37,8 +37,6 @@ constexpr uint32_t kHandler = 0x9000;   // every exception vector: HLT
 constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
 constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
 
-void put32(Machine& m, uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); }
-
 struct Start {
     uint32_t regs[8];
     uint32_t flags;  // arithmetic flags at the start
@@ -51,12 +49,7 @@ void setup(Machine& m, const std::vector<uint8_t>& code, const Start& st, bool p
     CpuState& s = m.cpu.s;
     enter_flat32(m, kCode, kStack);
     install_halting_idt(m, kGdt, kIdt, kHandler);
-    if (paging) {
-        put32(m, kPageDir, kPageTable | 3);
-        for (uint32_t p = 0; p < 1024; ++p) put32(m, kPageTable + p * 4, p == (kAbsent >> 12) ? 0 : ((p << 12) | 3));
-        s.cr3 = kPageDir;
-        s.cr0 |= CR0_PG;
-    }
+    if (paging) page_first_4mib(m, kPageDir, kPageTable, kAbsent);
     for (unsigned i = 0; i < 8; ++i) s.set_reg32(i, st.regs[i]);
     s.set_reg32(ESP, kStack);
     s.eflags = FIXED1 | (st.flags & kArithFlags);
@@ -66,13 +59,6 @@ void setup(Machine& m, const std::vector<uint8_t>& code, const Start& st, bool p
     m.phys.write_bytes(kCode, code.data(), code.size());
     m.cpu.state_loaded();
     m.mmu.flush_all();
-}
-
-std::unique_ptr<Machine> machine(CpuMode mode, uint32_t disable) {
-    MachineConfig cfg = small_config();
-    cfg.cpu_mode = mode;
-    cfg.jit_disable = disable;
-    return std::make_unique<Machine>(cfg);
 }
 
 const char* config_name(uint32_t disable) {
@@ -96,13 +82,13 @@ struct Outcome {
 // difference from the interpreter fails the test.
 Outcome run_all(const std::vector<uint8_t>& code, const Start& st, bool paging,
                 std::initializer_list<uint32_t> disables, uint64_t budget = 100000) {
-    auto ref = machine(CpuMode::Interp, 0);
+    auto ref = mode_machine(CpuMode::Interp, 0);
     setup(*ref, code, st, paging);
     const Machine::Result rr = ref->run(budget);
     Outcome o;
     for (uint32_t disable : disables) {
         INFO(config_name(disable) << ", budget " << budget << (paging ? ", paging" : ""));
-        auto m = machine(CpuMode::Jit, disable);
+        auto m = mode_machine(CpuMode::Jit, disable);
         setup(*m, code, st, paging);
         const Machine::Result r = m->run(budget);
         CHECK(run_differences(*ref, *m, rr, r) == "");
@@ -360,7 +346,7 @@ TEST_CASE("another thread's exit request stops a chained loop with the flags in 
           "[jit][jit_flags][chain]") {
     const std::vector<uint8_t> code = chained_flag_loop(true);
     const Start st = starts()[3];
-    auto m = machine(CpuMode::Jit, 0);
+    auto m = mode_machine(CpuMode::Jit, 0);
     setup(*m, code, st, false);
     m->run(1000);  // translates and links the loop
     std::thread t([&] {
@@ -374,7 +360,7 @@ TEST_CASE("another thread's exit request stops a chained loop with the flags in 
     CHECK(r == StopReason::None);
     CHECK(m->jit->stats().dispatches - before <= 3);  // it ran chained
     // The state where it stopped is the interpreter's after as many instructions.
-    auto ref = machine(CpuMode::Interp, 0);
+    auto ref = mode_machine(CpuMode::Interp, 0);
     setup(*ref, code, st, false);
     ref->run(m->cpu.s.icount);
     CHECK(ref->cpu.s.icount == m->cpu.s.icount);

@@ -34,8 +34,6 @@ constexpr uint32_t kHandler = 0x9000;  // every exception vector: HLT
 constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
 constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
 
-void put32(Machine& m, uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); }
-
 struct Start {
     uint32_t regs[8];
     uint32_t flags;
@@ -45,12 +43,7 @@ void setup(Machine& m, const std::vector<uint8_t>& code, const Start& st, bool p
     CpuState& s = m.cpu.s;
     enter_flat32(m, kCode, kStack);
     install_halting_idt(m, kGdt, kIdt, kHandler);
-    if (paging) {
-        put32(m, kPageDir, kPageTable | 3);
-        for (uint32_t p = 0; p < 1024; ++p) put32(m, kPageTable + p * 4, p == (kAbsent >> 12) ? 0 : ((p << 12) | 3));
-        s.cr3 = kPageDir;
-        s.cr0 |= CR0_PG;
-    }
+    if (paging) page_first_4mib(m, kPageDir, kPageTable, kAbsent);
     for (unsigned i = 0; i < 8; ++i) s.set_reg32(i, st.regs[i]);
     s.set_reg32(ESP, kStack);
     s.eflags = FIXED1 | (st.flags & kArithFlags);
@@ -62,23 +55,16 @@ void setup(Machine& m, const std::vector<uint8_t>& code, const Start& st, bool p
     m.mmu.flush_all();
 }
 
-std::unique_ptr<Machine> machine(CpuMode mode, uint32_t disable) {
-    MachineConfig cfg = small_config();
-    cfg.cpu_mode = mode;
-    cfg.jit_disable = disable;
-    return std::make_unique<Machine>(cfg);
-}
-
 // Runs `code` under the interpreter and the JIT with each of `disables`; returns the default
 // JIT's natively run instructions and the interpreter's exception count.
 std::pair<uint64_t, uint64_t> run_all(const std::vector<uint8_t>& code, const Start& st, bool paging) {
-    auto ref = machine(CpuMode::Interp, 0);
+    auto ref = mode_machine(CpuMode::Interp, 0);
     setup(*ref, code, st, paging);
     const Machine::Result rr = ref->run(100000);
     uint64_t native = 0, exceptions = 0;
     for (uint32_t disable : {0u, uint32_t(kDisableRegs), uint32_t(kDisableFlags)}) {
         INFO("--jit-disable " << disable << (paging ? ", paging" : ""));
-        auto m = machine(CpuMode::Jit, disable);
+        auto m = mode_machine(CpuMode::Jit, disable);
         setup(*m, code, st, paging);
         const Machine::Result r = m->run(100000);
         CHECK(run_differences(*ref, *m, rr, r) == "");

@@ -33,8 +33,6 @@ constexpr uint32_t kHandler = 0x9000;    // every exception vector: HLT
 constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
 constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
 
-void put32(Machine& m, uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); }
-
 // Flat protected mode with a GDT and an IDT whose 32 exception gates lead to a HLT, so that a
 // fault's frame (EIP, error code) lands on the stack where RAM compares it; optionally 4 KiB
 // paging with kAbsent not present.
@@ -42,12 +40,7 @@ void setup(Machine& m, const std::vector<uint8_t>& code, const uint32_t regs[8],
     CpuState& s = m.cpu.s;
     enter_flat32(m, kCode, kStack);
     install_halting_idt(m, kGdt, kIdt, kHandler);
-    if (paging) {
-        put32(m, kPageDir, kPageTable | 3);
-        for (uint32_t p = 0; p < 1024; ++p) put32(m, kPageTable + p * 4, p == (kAbsent >> 12) ? 0 : ((p << 12) | 3));
-        s.cr3 = kPageDir;
-        s.cr0 |= CR0_PG;
-    }
+    if (paging) page_first_4mib(m, kPageDir, kPageTable, kAbsent);
     for (unsigned i = 0; i < 8; ++i) s.set_reg32(i, regs[i]);
     s.eflags = FIXED1 | 0x8D5;  // CF PF AF ZF SF OF all set: a lost flag store shows
     std::vector<uint8_t> data(4096);
@@ -56,13 +49,6 @@ void setup(Machine& m, const std::vector<uint8_t>& code, const uint32_t regs[8],
     m.phys.write_bytes(kCode, code.data(), code.size());
     m.cpu.state_loaded();
     m.mmu.flush_all();
-}
-
-std::unique_ptr<Machine> machine(CpuMode mode, uint32_t disable) {
-    MachineConfig cfg = small_config();
-    cfg.cpu_mode = mode;
-    cfg.jit_disable = disable;
-    return std::make_unique<Machine>(cfg);
 }
 
 struct Outcome {
@@ -74,13 +60,13 @@ struct Outcome {
 // Runs `code` from `regs` for at most `budget` instructions under the interpreter, the JIT and
 // the JIT without the register cache; every difference from the interpreter fails the test.
 Outcome run_all(const std::vector<uint8_t>& code, const uint32_t regs[8], bool paging, uint64_t budget = 100000) {
-    auto ref = machine(CpuMode::Interp, 0);
+    auto ref = mode_machine(CpuMode::Interp, 0);
     setup(*ref, code, regs, paging);
     const Machine::Result rr = ref->run(budget);
     Outcome o;
     for (uint32_t disable : {0u, uint32_t(kDisableRegs)}) {
         INFO((disable ? "jit, --jit-disable regs" : "jit") << ", budget " << budget << (paging ? ", paging" : ""));
-        auto m = machine(CpuMode::Jit, disable);
+        auto m = mode_machine(CpuMode::Jit, disable);
         setup(*m, code, regs, paging);
         const Machine::Result r = m->run(budget);
         CHECK(run_differences(*ref, *m, rr, r) == "");

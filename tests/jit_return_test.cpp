@@ -28,10 +28,7 @@ constexpr uint32_t kCode = 0x10000;
 constexpr uint32_t kStack = 0x200000;
 
 std::unique_ptr<Machine> flat_machine(CpuMode mode, uint32_t disable = 0) {
-    MachineConfig cfg = small_config();
-    cfg.cpu_mode = mode;
-    cfg.jit_disable = disable;
-    auto m = std::make_unique<Machine>(cfg);
+    auto m = mode_machine(mode, disable);
     enter_flat32(*m, kCode, kStack);
     return m;
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 
 #include "frontend/machine.h"
 
@@ -23,6 +24,15 @@ inline xlat::MachineConfig small_config(uint64_t ram_bytes = 4u << 20) {
     cfg.ram_bytes = ram_bytes;
     cfg.firmware.assign(64 << 10, 0xF4);
     return cfg;
+}
+
+// small_config's machine with the executor `mode` and the --jit-disable bits `jit_disable`: the
+// translator tests run each guest under both executors and several JIT configurations.
+inline std::unique_ptr<xlat::Machine> mode_machine(xlat::CpuMode mode, uint32_t jit_disable = 0) {
+    xlat::MachineConfig cfg = small_config();
+    cfg.cpu_mode = mode;
+    cfg.jit_disable = jit_disable;
+    return std::make_unique<xlat::Machine>(cfg);
 }
 
 // Puts the distribution's SeaBIOS (256 KiB) in `cfg` as the firmware; false, with a WARN that the
