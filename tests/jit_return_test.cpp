@@ -57,12 +57,30 @@ void check_same(Pair& p) {
     CHECK(ram_difference(*p.i, *p.j) == "");
 }
 
+// fib(EAX) -> EAX at the label `fib` (bound here): two calls per call, the argument saved on
+// the stack; clobbers ECX.
+void emit_fib(ax::Assembler& a, asmjit::Label fib) {
+    asmjit::Label ret = a.newLabel();
+    a.bind(fib);
+    a.cmp(ax::eax, 2);
+    a.jb(ret);
+    a.push(ax::eax);
+    a.dec(ax::eax);
+    a.call(fib);
+    a.xchg(ax::dword_ptr(ax::esp), ax::eax);
+    a.sub(ax::eax, 2);
+    a.call(fib);
+    a.pop(ax::ecx);
+    a.add(ax::eax, ax::ecx);
+    a.bind(ret);
+    a.ret();
+}
+
 // sum(n) = n + sum(n - 1), 3000 frames deep (more than the return stack's 2048), and fib(12)
 // (shallow, two calls per call), 20 times; EDI and ESI add up the results.
 std::vector<uint8_t> recursion() {
     return assemble([](ax::Assembler& a) {
-        asmjit::Label outer = a.newLabel(), sum = a.newLabel(), sdone = a.newLabel(), fib = a.newLabel(),
-                      fret = a.newLabel();
+        asmjit::Label outer = a.newLabel(), sum = a.newLabel(), sdone = a.newLabel(), fib = a.newLabel();
         a.xor_(ax::edi, ax::edi);
         a.xor_(ax::esi, ax::esi);
         a.mov(ax::ebp, 20);
@@ -86,19 +104,7 @@ std::vector<uint8_t> recursion() {
         a.add(ax::eax, ax::ecx);
         a.bind(sdone);
         a.ret();
-        a.bind(fib);
-        a.cmp(ax::eax, 2);
-        a.jb(fret);
-        a.push(ax::eax);
-        a.dec(ax::eax);
-        a.call(fib);
-        a.xchg(ax::dword_ptr(ax::esp), ax::eax);
-        a.sub(ax::eax, 2);
-        a.call(fib);
-        a.pop(ax::ecx);
-        a.add(ax::eax, ax::ecx);
-        a.bind(fret);
-        a.ret();
+        emit_fib(a, fib);
     });
 }
 
@@ -124,7 +130,7 @@ TEST_CASE("shallow recursion returns through the return stack, not the jump cach
     // fib(15) 30 times: 59,000 returns. Only a RET whose frame went with a return to the
     // dispatcher (the host slice, every 20,000 instructions or so) misses.
     const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
-        asmjit::Label outer = a.newLabel(), fib = a.newLabel(), fret = a.newLabel();
+        asmjit::Label outer = a.newLabel(), fib = a.newLabel();
         a.xor_(ax::esi, ax::esi);
         a.mov(ax::ebp, 30);
         a.bind(outer);
@@ -134,19 +140,7 @@ TEST_CASE("shallow recursion returns through the return stack, not the jump cach
         a.dec(ax::ebp);
         a.jnz(outer);
         a.hlt();
-        a.bind(fib);
-        a.cmp(ax::eax, 2);
-        a.jb(fret);
-        a.push(ax::eax);
-        a.dec(ax::eax);
-        a.call(fib);
-        a.xchg(ax::dword_ptr(ax::esp), ax::eax);
-        a.sub(ax::eax, 2);
-        a.call(fib);
-        a.pop(ax::ecx);
-        a.add(ax::eax, ax::ecx);
-        a.bind(fret);
-        a.ret();
+        emit_fib(a, fib);
     });
     for (uint32_t disable : {0u, uint32_t(kDisableRetStack)}) {
         INFO("disable " << disable);
