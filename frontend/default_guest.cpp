@@ -15,18 +15,18 @@ std::string default_guest_dir() {
     return {};
 }
 
-void use_default_guest(Options& opt) {
-    if (!opt.bios.empty() || !opt.kernel.empty()) return;
+std::string use_default_guest(Options& opt) {
+    if (!opt.bios.empty() || !opt.kernel.empty()) return {};
     const std::string dir = default_guest_dir();
     const std::string kernel = dir + "/vmlinuz", initrd = dir + "/initrd.gz";
     if (dir.empty() || access(kernel.c_str(), R_OK) != 0 || access(initrd.c_str(), R_OK) != 0)
-        throw UsageError("no -bios or -kernel given and the default Linux guest is not built" +
-                         (dir.empty() ? std::string() : " in " + dir) +
-                         ": run roms/build-linux-guest (in xlat's sources) once");
+        return "no -bios or -kernel given and the default Linux guest is not built" +
+               (dir.empty() ? std::string() : " in " + dir) + ": run roms/build-linux-guest (in xlat's sources) once";
     opt.kernel = kernel;
     opt.initrd = {initrd};
     opt.append = kDefaultGuestAppend;
     if (opt.serial.empty()) opt.serial = {"stdio"};
+    return {};
 }
 
 } // namespace xlat

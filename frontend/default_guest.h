@@ -20,7 +20,10 @@ constexpr const char* kDefaultGuestAppend = "console=ttyS0 cryptomgr.notests=1 q
 std::string default_guest_dir();
 
 // When opt names neither -bios nor -kernel: points it at the default guest (kernel, initrd,
-// command line, COM1 on stdio unless -serial is given). Throws UsageError with one line saying how to build the guest when it is not there.
-void use_default_guest(Options& opt);
+// command line, COM1 on stdio unless -serial is given). When the guest is not there it leaves
+// opt alone and returns the one line saying how to build it, for the caller to raise once every
+// other option has been checked (a bad option is the error to fix first, and the one the user
+// typed); otherwise it returns "".
+std::string use_default_guest(Options& opt);
 
 } // namespace xlat

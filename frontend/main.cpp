@@ -62,11 +62,13 @@ int run(int argc, char** argv) {
     if (opt.version) { std::puts(kVersion); return 0; }
     if (opt.trace_help) { std::fputs(trace_help().c_str(), stdout); return 0; }
 
-    use_default_guest(opt);  // neither -bios nor -kernel: the Linux guest of roms/build-linux-guest
+    // Neither -bios nor -kernel: the Linux guest of roms/build-linux-guest. When it is not built,
+    // that error waits until the other options are checked.
+    const std::string no_guest = use_default_guest(opt);
 
     MachineConfig cfg;
     cfg.ram_bytes = opt.ram_bytes;
-    cfg.firmware = firmware_for(opt);
+    if (no_guest.empty()) cfg.firmware = firmware_for(opt);
     // The debug console's host side. A write that fails (a closed pipe: SIGPIPE is ignored, so
     // it fails with EPIPE; a full disk; file:/dev/full) ends the run with one line and status
     // kExitOutputError: the guest's output is what the run is for, and `xlat | head` should end
@@ -123,6 +125,7 @@ int run(int argc, char** argv) {
         throw UsageError("--screenshot needs a display: use -vga std");
     }
 
+    if (!no_guest.empty()) throw UsageError(no_guest);
     // The kernel and its initrd or modules are opened before the machine is built.
     GuestKernel guest = GuestKernel::open(opt);
 

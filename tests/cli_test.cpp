@@ -231,6 +231,27 @@ TEST_CASE("cli: the demo ROM greets and exits with status 1", "[cli]") {
         CHECK(r.err.find("default Linux guest is not built in " + empty.dir.string()) != std::string::npos);
         CHECK(r.err.find("roms/build-linux-guest") != std::string::npos);
     }
+    SECTION("no guest built and a bad option: the bad option is the one line") {
+        // Regression: the missing guest was reported first, hiding -rtc, -boot and --vgabios
+        // errors on a machine where roms/build-linux-guest had not run (CI with no mirror).
+        ScratchDir empty("cli-no-guest-bad");
+        const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+            {{"-rtc", "base=yesterday"}, "yesterday"},
+            {{"-boot", "order=x"}, "'x' is not a boot device"},
+            {{"-vga", "std", "--vgabios", (empty.dir / "missing.bin").string()}, "missing.bin"},
+        };
+        for (const auto& [args, names] : cases) {
+            std::vector<std::string> argv = {"env", "XLAT_GUEST_DIR=" + empty.dir.string(), kXlat};
+            argv.insert(argv.end(), args.begin(), args.end());
+            ProcessResult r = run_process(argv, 60);
+            INFO(args[0] << " " << args[1]);
+            INFO(describe(r));
+            CHECK(r.exit_status == 1);
+            CHECK(count_lines(r.err) == 1);
+            CHECK(r.err.find(names) != std::string::npos);
+            CHECK(r.err.find("default Linux guest") == std::string::npos);
+        }
+    }
     SECTION("QEMU's spellings: -bios, -m, -debugcon stdio") {
         ProcessResult r = xlat({"-bios", kDemo, "-m", "64", "-debugcon", "stdio", "--max-insns", kGuard});
         INFO(describe(r));
