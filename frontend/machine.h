@@ -48,6 +48,7 @@ struct MachineConfig {
     // retired") and xlat explain's hottest blocks need it. The command line turns it on only
     // with --stats; true here: tests that build machines compare the counts.
     bool jit_profile = true;
+    PerfMap* jit_perf_map = nullptr;       // --jit-perfmap (translator/perf_map.h): outlives the machine
     uint64_t ram_bytes = 128ull << 20;     // guest RAM
     std::vector<uint8_t> firmware;         // BIOS image, 64 KiB to 256 KiB, a multiple of 64 KiB
     std::function<void(char)> debugcon;    // receives the debug console's output; empty: discarded

@@ -22,6 +22,7 @@
 #include "frontend/qmp.h"
 #include "frontend/multiboot.h"
 #include "frontend/options.h"
+#include "translator/perf_map.h"
 
 using namespace xlat;
 
@@ -92,6 +93,15 @@ int run(int argc, char** argv) {
     cfg.jit_hot_runs = opt.jit_hot_runs ? opt.jit_hot_runs : Jit::kDefaultHotRuns;
     cfg.jit_disable = opt.jit_disable;
     cfg.jit_profile = opt.stats;  // block run counts cost a memory increment per block run
+    std::unique_ptr<PerfMap> perf_map;  // before the machine: its Jit writes to it to the end
+    if (opt.jit_perfmap) {
+        try {
+            perf_map = std::make_unique<PerfMap>();
+        } catch (const std::runtime_error& e) {
+            throw UsageError(e.what());
+        }
+        cfg.jit_perf_map = perf_map.get();
+    }
     cfg.icount_shift = opt.icount_shift;
     try {
         cfg.rtc_start = rtc_start_time(opt.rtc_base, &cfg.rtc_start_ns);

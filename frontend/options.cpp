@@ -229,6 +229,9 @@ po::options_description describe() {
         ("jit-hot-runs", po::value<std::string>()->value_name("N"),
          "translate a block the Nth time it runs; the interpreter runs it until then (default 3; 1: "
          "translate every block at once)")
+        ("jit-perfmap", po::bool_switch(),
+         "write /tmp/perf-PID.map, one line per translated block (named xlat:LINEAR-EIP), so that "
+         "`perf report` and `perf annotate` name samples in translated code (QEMU's -perfmap)")
         ("jit-disable", po::value<std::string>()->value_name("LIST"),
          "native emission to switch off, comma-separated: alu, move, control, stack, cond, shift, "
          "muldiv, bit, string, simple (NOP, BSWAP), tlb "
@@ -490,6 +493,8 @@ Options parse_options(int argc, const char* const* argv) {
             throw UsageError("invalid --jit-hot-runs " + quote(v) + ": use a count from 1 to 1000000");
         o.jit_hot_runs = unsigned(n);
     }
+    o.jit_perfmap = vm["jit-perfmap"].as<bool>();
+    if (o.jit_perfmap && o.cpu_mode != "jit") throw UsageError("--jit-perfmap needs --cpu-mode jit: the interpreter emits no code");
     if (vm.count("jit-disable")) {
         try {
             o.jit_disable = parse_jit_disable(vm["jit-disable"].as<std::string>());

@@ -44,6 +44,7 @@ struct Options {
     uint64_t jit_cache_bytes = 0;  // --jit-cache-size; 0: not given (the JIT's default, Jit::kDefaultCacheBytes)
     uint32_t jit_disable = 0;                // --jit-disable: JitDisable bits
     unsigned jit_hot_runs = 0;               // --jit-hot-runs; 0: not given (Jit::kDefaultHotRuns)
+    bool jit_perfmap = false;                // --jit-perfmap: /tmp/perf-PID.map for Linux perf
     uint64_t max_insns = 0;         // 0: no limit
     int icount_shift = -1;          // --icount / -icount shift=N: N (0-10); -1: host time
     std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE

@@ -49,11 +49,6 @@ std::string make_disk(const ScratchDir& dir) {
     return dir.file("disk.img", disk);
 }
 
-std::string describe(const ProcessResult& r) {
-    return "exit status " + std::to_string(r.exit_status) + (r.timed_out ? ", timed out" : "") + "\nstdout: " + r.out +
-           "\nstderr: " + r.err;
-}
-
 } // namespace
 
 TEST_CASE("boot: SeaBIOS loads a boot sector from -hda, which reads the disk through INT 13h", "[boot][seabios]") {

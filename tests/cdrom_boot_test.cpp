@@ -30,11 +30,6 @@ std::string read_file(const std::string& path) {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-std::string describe(const ProcessResult& r) {
-    return "exit status " + std::to_string(r.exit_status) + (r.timed_out ? ", timed out" : "") + "\nstdout: " + r.out +
-           "\nstderr: " + r.err;
-}
-
 // What the tests need from the host; a missing piece skips the test with a warning.
 bool have_tools() {
     if (!std::filesystem::exists(kSeaBios)) {

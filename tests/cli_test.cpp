@@ -31,11 +31,6 @@ ProcessResult xlat(std::vector<std::string> args, double timeout_s = 60) {
     return run_process(args, timeout_s);
 }
 
-std::string describe(const ProcessResult& r) {
-    return "exit status " + std::to_string(r.exit_status) + (r.term_signal ? ", signal " + std::to_string(r.term_signal) : "") +
-           (r.timed_out ? ", timed out" : "") + "\nstdout: " + r.out + "\nstderr: " + r.err;
-}
-
 size_t count_lines(const std::string& s) {
     size_t n = 0;
     for (char c : s) n += c == '\n';

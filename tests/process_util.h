@@ -25,10 +25,17 @@ struct ProcessResult {
     bool timed_out = false;  // killed after the time limit
     int exit_status = -1;    // the exit status when it exited normally
     int term_signal = 0;     // the signal that ended it, if one did
+    int pid = 0;             // its process ID (0: not started)
     long max_rss_kb = 0;     // its peak resident memory (getrusage's ru_maxrss)
     std::string out;         // everything written to stdout
     std::string err;         // everything written to stderr
 };
+
+// The result in words, for a failed check's message.
+inline std::string describe(const ProcessResult& r) {
+    return "exit status " + std::to_string(r.exit_status) + (r.term_signal ? ", signal " + std::to_string(r.term_signal) : "") +
+           (r.timed_out ? ", timed out" : "") + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
 
 // Runs argv[0] (searched on PATH when it has no '/') with stdin from /dev/null, collecting stdout
 // and stderr, and kills it (and its process group) after timeout_s seconds. A non-empty cwd is
@@ -70,6 +77,7 @@ inline ProcessResult run_process(const std::vector<std::string>& argv, double ti
     if (pid < 0) { close(out_pipe[0]); close(err_pipe[0]); close(exec_pipe[0]); return r; }
     int exec_errno = 0;
     r.started = read(exec_pipe[0], &exec_errno, sizeof exec_errno) != sizeof exec_errno;
+    if (r.started) r.pid = int(pid);
     close(exec_pipe[0]);
 
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s);

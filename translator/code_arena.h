@@ -25,6 +25,7 @@ public:
 
     // The executable address of the next byte; code is relocated to it before commit().
     uint8_t* cursor() const { return base_ + used_; }
+    const uint8_t* base() const { return base_; }
     size_t left() const { return size_ - used_; }
     size_t size() const { return size_; }
     size_t used() const { return used_; }

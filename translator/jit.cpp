@@ -14,6 +14,7 @@
 #include "cpu/mode.h"
 #include "translator/emitter.h"
 #include "translator/helpers.h"
+#include "translator/perf_map.h"
 
 namespace xlat {
 
@@ -767,6 +768,11 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     }
     ++stats_.blocks_translated;
     stats_.insns_translated += n;
+    if (perf_map_) {
+        char name[48];
+        std::snprintf(name, sizeof name, "xlat:%08x", lin);
+        perf_map_->add(b->code, b->code_size, name);
+    }
     stats_.code_bytes += b->code_size;
     if (cpu_.trace.enabled(kTraceJit))
         cpu_.trace.log(kTraceJit, "translated %04x:%08x (linear %08x): %u instructions, %u guest bytes -> %u host bytes",
@@ -917,6 +923,11 @@ void Jit::run_cold(uint64_t end) {
         const uint32_t next = s.eip();
         if (next <= eip || next - eip > 15 || ((s.seg[CS].base + next) >> kPageBits) != page) return;
     }
+}
+
+void Jit::set_perf_map(PerfMap* map) {
+    perf_map_ = map;
+    if (map) map->add(arena_.base(), fixed_bytes_, "xlat_jit_prologue_epilogue_thunks");
 }
 
 void Jit::flush() {

@@ -22,6 +22,8 @@
 
 namespace xlat {
 
+class PerfMap;
+
 struct JitStats {
     uint64_t blocks_translated = 0;  // blocks decoded and emitted
     uint64_t insns_translated = 0;   // guest instructions in them
@@ -104,6 +106,10 @@ public:
     void step();
 
     const JitStats& stats() const { return stats_; }
+    // --jit-perfmap: names the shared code (prologue, epilogue, thunks) at once and every block
+    // translated from now on in `map` (translator/perf_map.h; shared by the process's Jits, not
+    // owned). Null: no map.
+    void set_perf_map(PerfMap* map);
     // Adds the native instructions of the blocks' runs to Cpu::stats (per mnemonic) and to
     // JitStats: the blocks count their whole runs in Block::runs and nothing else, so that
     // chained code has no per-block statistics work. Machine::run calls it when it returns and
@@ -154,6 +160,7 @@ private:
     static constexpr unsigned kHeatEntries = 16384;
     std::vector<Heat> heat_;
     unsigned hot_runs_ = 1;
+    PerfMap* perf_map_ = nullptr;    // set_perf_map
     bool profile_ = true;            // blocks count their runs (the constructor's `profile`)
     bool cold_ = false;              // lookup() returned null for a block that is not hot yet
     std::vector<Insn> scratch_insns_;
