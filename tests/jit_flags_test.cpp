@@ -136,6 +136,8 @@ const std::vector<Writer>& writers() {
         {"shl eax, 1", [](Asm& a, unsigned) { a.shl(ax::eax, 1); }},
         {"shr eax, 3", [](Asm& a, unsigned) { a.shr(ax::eax, 3); }},
         {"sar edx, cl", [](Asm& a, unsigned) { a.sar(ax::edx, ax::cl); }},
+        {"sar eax, 3", [](Asm& a, unsigned) { a.sar(ax::eax, 3); }},  // OF 0 by the interpreter's rule
+        {"sar dx, 9", [](Asm& a, unsigned) { a.sar(ax::dx, 9); }},
         {"shl ax, cl", [](Asm& a, unsigned) { a.shl(ax::ax, ax::cl); }},
         {"rol eax, 5", [](Asm& a, unsigned) { a.rol(ax::eax, 5); }},
         {"ror dl, cl", [](Asm& a, unsigned) { a.ror(ax::dl, ax::cl); }},

@@ -545,7 +545,9 @@ void Emitter::load_cf() {
 bool Emitter::host_flag_reader(const Insn& in) {
     // The instructions whose emitters read the guest flags (cond(), load_cf()) before emitting
     // anything that changes the host flags: Jcc rel, SETcc reg, CMOVcc reg, reg, ADC/SBB reg,
-    // reg/imm. Anything else (or one of these declining into a fallback call) settles r14 first.
+    // reg/imm, and INC/DEC reg (whose load_cf() takes the CF the host holds: `xor; dec; jnz`
+    // needs no `bt r14d` between). Anything else (or one of these declining into a fallback
+    // call) settles r14 first.
     const ZydisMnemonic m = in.mnem();
     auto gpr = [&](unsigned i) { return in.is_reg(i) && is_gpr(in.regv(i)); };
     switch (m) {
@@ -566,6 +568,8 @@ bool Emitter::host_flag_reader(const Insn& in) {
         return in.nops() == 2 && gpr(0) && gpr(1);
     case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
         return in.nops() == 2 && gpr(0) && (gpr(1) || in.is_imm(1));
+    case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC:
+        return in.nops() == 1 && gpr(0);
     default: return false;
     }
 }
@@ -576,6 +580,9 @@ x86::CondCode Emitter::cond(unsigned cc) {
     const bool neg = cc & 1;
     if (fcache_ && !(disabled & kDisableFlags) && (reads[cc >> 1] & ~host_ok_) == 0)
         return x86::CondCode(cc);  // the Jcc encoding is asmjit's
+    // r14 is read: a lazily cleared bit among those read is cleared first (OF of an in-place
+    // SAR, 0 by the interpreter's rule, which the host may leave set).
+    if (ffix_ & reads[cc >> 1]) settle_flags();
     const bool compound = (cc >> 1) >= 6;
     if (!compound) {
         test_flags(reads[cc >> 1]);
