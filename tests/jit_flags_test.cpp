@@ -136,6 +136,8 @@ const std::vector<Writer>& writers() {
         {"shl eax, 1", [](Asm& a, unsigned) { a.shl(ax::eax, 1); }},
         {"shr eax, 3", [](Asm& a, unsigned) { a.shr(ax::eax, 3); }},
         {"sar edx, cl", [](Asm& a, unsigned) { a.sar(ax::edx, ax::cl); }},
+        {"sar eax, 3", [](Asm& a, unsigned) { a.sar(ax::eax, 3); }},  // OF 0 by the interpreter's rule
+        {"sar dx, 9", [](Asm& a, unsigned) { a.sar(ax::dx, 9); }},
         {"shl ax, cl", [](Asm& a, unsigned) { a.shl(ax::ax, ax::cl); }},
         {"rol eax, 5", [](Asm& a, unsigned) { a.rol(ax::eax, 5); }},
         {"ror dl, cl", [](Asm& a, unsigned) { a.ror(ax::dl, ax::cl); }},
@@ -367,4 +369,85 @@ TEST_CASE("another thread's exit request stops a chained loop with the flags in 
     m->jit->sync_stats();  // the per-mnemonic counts of whole block runs
     CHECK(state_differences(*ref, *m) == "");
     CHECK(ram_difference(*ref, *m) == "");
+}
+
+namespace {
+
+// The six arithmetic flags from the bits of `k` (0..63): CF PF AF ZF SF OF.
+uint32_t flag_combination(unsigned k) {
+    static const uint32_t bit[6] = {CF, PF, AF, ZF, SF, OF};
+    uint32_t f = 0;
+    for (unsigned i = 0; i < 6; ++i)
+        if (k & (1u << i)) f |= bit[i];
+    return f;
+}
+
+// Every condition code into RAM at `slot` (16 bytes) by SETcc, with a Jcc on one of them.
+void all_conditions(Asm& a, uint32_t slot) {
+    for (unsigned cc = 0; cc < 16; ++cc) a.set(ax::CondCode(cc), ax::byte_ptr(slot + cc));
+    asmjit::Label l = a.newLabel();
+    a.jle(l);  // ends the block: the next one's entry loads r14 from EFLAGS again
+    a.mov(ax::byte_ptr(slot + 16), 1);  // no flag changes: the next reader sees the same ones
+    a.bind(l);
+}
+
+} // namespace
+
+TEST_CASE("r14's layout: every flag combination through the entry, r14's conditions, PUSHFD, a "
+          "fallback's write-back and reload", "[jit][jit_flags]") {
+    // r14 is not EFLAGS (docs/translator.md, "Guest flags in r14": AH at bits 8-15, OF at bit
+    // 0): each of the 64 combinations of the arithmetic flags is loaded into r14 at the block's
+    // entry, read by every condition from r14 (bit tests; L, LE through `add al; sahf`), by a
+    // native PUSHFD (r14 converted), written back for a fallback LAHF, changed by a fallback
+    // CMC (r14 loaded again), read again, carried by ADC from r14's CF and by a Jcc to a block
+    // whose entry loads them once more.
+    const std::vector<uint8_t> code = assemble([](Asm& a) {
+        all_conditions(a, kData);
+        a.pushfd();
+        a.pop(ax::edx);
+        a.lahf();
+        a.mov(ax::byte_ptr(kData + 0x20), ax::ah);
+        a.cmc();
+        all_conditions(a, kData + 0x40);
+        a.adc(ax::esi, 0);
+        a.lahf();
+        a.pushfd();
+        a.pop(ax::edi);
+        a.hlt();
+    });
+    for (unsigned k = 0; k < 64; ++k) {
+        INFO("flags " << std::hex << flag_combination(k));
+        Start st = starts()[0];
+        st.flags = flag_combination(k);
+        const Outcome o = run_all(code, st, false, {0u, uint32_t(kDisableRegs), uint32_t(kDisableFlags)});
+        CHECK(o.exceptions == 0);
+        CHECK((o.state.reg32(EDX) & kArithFlags) == st.flags);  // the program's PUSHFD saw them
+    }
+}
+
+TEST_CASE("r14's layout: a run stopped after every instruction of the writers and readers writes "
+          "back the interpreter's flags", "[jit][jit_flags]") {
+    // A budget of k stops the run after exactly k instructions: the capped block ends there, so
+    // the flags of whatever instruction k is (each writer of writers(), a reader from r14 or the
+    // host flags, an INC/DEC merging into the CF before it) are captured last and written back
+    // to CpuState through the exit stub; every stop is compared with the interpreter's.
+    const std::vector<uint8_t> code = assemble([](Asm& a) {
+        unsigned cc = 0;
+        for (const Writer& w : writers()) {
+            w.emit(a, cc & 15);
+            a.set(ax::CondCode(cc & 15), ax::bl);
+            a.inc(ax::ebp);  // CF from the writer, the rest its own
+            a.cmov(ax::CondCode((cc + 5) & 15), ax::edi, ax::ebx);  // r14
+            a.add(ax::byte_ptr(kData + (cc & 15)), ax::bl);
+            ++cc;
+        }
+        a.hlt();
+    });
+    const unsigned n = unsigned(writers().size()) * 5 + 1;
+    for (unsigned s : {0u, 2u}) {
+        for (uint64_t budget = 1; budget <= n; ++budget) {
+            const Outcome o = run_all(code, starts()[s], false, {0u, uint32_t(kDisableFlags)}, budget);
+            CHECK(o.exceptions == 0);
+        }
+    }
 }

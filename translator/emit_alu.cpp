@@ -114,8 +114,8 @@ bool emit_alu(Emitter& e, const Insn& in) {
         e.load_reg(x86::eax, in.regv(0));
         if (carry_in) e.load_cf();
         a.emit(alu_id(m), sized(x86::eax, n), sized(x86::ecx, n));
+        if (writes) e.store_reg(in.regv(0), x86::eax);  // first: the capture clobbers eax
         e.capture_flags(kArithFlags, logic ? AF : 0);
-        if (writes) e.store_reg(in.regv(0), x86::eax);
     } else {
         if (carry_in) e.load_cf();
         a.emit(alu_id(m), host_mem(n), sized(x86::ecx, n));
@@ -129,7 +129,7 @@ bool emit_incdec(Emitter& e, const Insn& in) {
     const unsigned n = in.size(0);
     const asmjit::InstId id = in.mnem() == ZYDIS_MNEMONIC_INC ? x86::Inst::kIdInc : x86::Inst::kIdDec;
     // INC/DEC leave CF alone, on the host too: with the guest's CF in the host's first (one bt
-    // of r14), the host flags hold all six afterwards, so the capture is a plain `pop r14` and
+    // of r14), the host flags hold all six afterwards, so the capture is the plain one (lahf, seto, mov) and
     // a Jcc after it (dec ecx / jnz) reads the host flags.
     const bool cf_through = e.flags_cached() && e.live_flags(CF);
     const uint32_t written = cf_through ? kArithFlags : (PF | AF | ZF | SF | OF);
@@ -144,8 +144,8 @@ bool emit_incdec(Emitter& e, const Insn& in) {
         e.load_reg(x86::eax, in.regv(0));
         if (cf_through) e.load_cf();
         e.a.emit(id, sized(x86::eax, n));
+        e.store_reg(in.regv(0), x86::eax);  // first: the capture clobbers eax
         e.capture_flags(written);
-        e.store_reg(in.regv(0), x86::eax);
     } else {
         e.ea();
         e.probe(n, true, true);
@@ -170,8 +170,8 @@ bool emit_negnot(Emitter& e, const Insn& in) {
     if (in.is_reg(0)) {
         e.load_reg(x86::eax, in.regv(0));
         e.a.emit(id, sized(x86::eax, n));
+        e.store_reg(in.regv(0), x86::eax);  // first: the capture clobbers eax
         if (neg) e.capture_flags(kArithFlags);
-        e.store_reg(in.regv(0), x86::eax);
     } else {
         e.ea();
         e.probe(n, true, true);

@@ -122,40 +122,43 @@ bool emit_shift(Emitter& e, const Insn& in) {
         // PF CF of the shift (CF: the last bit shifted out), CF of the rotation (the result's
         // low or high bit, as the interpreter's) and OF of a masked count of 1 (SDM Vol. 2B,
         // "RCL/RCR/ROL/ROR", "SAL/SAR/SHL/SHR": the same rule as ours). OF of other counts is
-        // computed as above from the original operand, kept in eax only when OF is live; AF of
-        // the shifts is 0. AH..BH (regn declines) and the other counts keep the path below.
+        // computed as above from the original operand, into ecx before the shift and only when
+        // OF is live; AF of the shifts is 0. AH..BH (regn declines) and the other counts keep the path below.
         const uint32_t wr = plain_shift ? kArithFlags : (CF | OF);
         const uint32_t live = e.live_flags(wr);
         const bool of = (live & OF) && k != Kind::Sar && !(!plain_shift && count == 1);
         if (of) {
-            if (n == 4) a.mov(x86::eax, reg);
-            else a.movzx(x86::eax, reg);
+            // OF from the original, as 0 or 1 in ecx, before the shift (the capture clobbers
+            // eax; the host flags after the shift stay the guest's for a Jcc that follows),
+            // then stored whole into r14b. AF of a shift is cleared lazily (the capture's
+            // `clear`).
+            if (n == 4) a.mov(x86::ecx, reg);
+            else a.movzx(x86::ecx, reg);
+            switch (k) {
+            case Kind::Shl:
+            case Kind::Rol:  // MSB XOR bit w-2: bit 1 of the two-bit value plus 1 (of_left)
+                a.shr(x86::ecx, w - 2);
+                a.add(x86::ecx, 1);
+                a.shr(x86::ecx, 1);
+                a.and_(x86::ecx, 1);
+                break;
+            case Kind::Shr:  // the MSB
+                a.shr(x86::ecx, w - 1);
+                break;
+            default:  // Ror: MSB XOR bit 0
+                a.mov(x86::edx, x86::ecx);
+                a.shr(x86::ecx, w - 1);
+                a.xor_(x86::ecx, x86::edx);
+                a.and_(x86::ecx, 1);
+                break;
+            }
         }
         a.emit(host_id(k), reg, asmjit::imm(count));
         // r14 takes the host's flags (at once when every flag is written or the rest is dead);
         // OF (and AF of a shift) cleared, the computed OF merged after.
         const uint32_t clear = plain_shift ? (AF | OF) : (count == 1 ? 0 : OF);
         e.capture_flags(wr, clear);
-        if (of) {
-            switch (k) {
-            case Kind::Shl:
-            case Kind::Rol:  // MSB XOR bit w-2
-                of_left(a, w, x86::eax);
-                break;
-            case Kind::Shr:  // the MSB
-                a.shr(x86::eax, w - 1);
-                a.shl(x86::eax, 11);
-                break;
-            default:  // Ror: MSB XOR bit 0
-                a.mov(x86::ecx, x86::eax);
-                a.shr(x86::eax, w - 1);
-                a.xor_(x86::eax, x86::ecx);
-                a.and_(x86::eax, 1);
-                a.shl(x86::eax, 11);
-                break;
-            }
-            e.merge_flags(x86::eax, plain_shift ? (OF | AF) : OF);
-        }
+        if (of) e.merge_of(x86::ecx);
         return true;
     }
     if (in.is_mem(0)) {
@@ -250,7 +253,10 @@ bool emit_shift(Emitter& e, const Insn& in) {
                 a.mov(x86::ecx, x86::eax);
                 a.shr(x86::ecx, w - 1);
                 if (k == Kind::Ror) a.xor_(x86::ecx, x86::eax);
-                else a.emit(x86::Inst::kIdXor, x86::ecx, e.flags_operand());  // CF is bit 0, not yet merged
+                else {  // the incoming CF, not yet merged (edx is free: the result is stored)
+                    e.load_cf_bit(x86::edx);
+                    a.xor_(x86::ecx, x86::edx);
+                }
                 a.and_(x86::ecx, 1);
                 a.shl(x86::ecx, 11);
                 a.or_(x86::ebx, x86::ecx);

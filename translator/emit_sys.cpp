@@ -174,8 +174,7 @@ bool emit_pushf(Emitter& e, const Insn& in) {
     a.mov(x86::ecx, Emitter::field(offsetof(CpuState, eflags), 4));
     if (e.flags_cached()) {
         a.and_(x86::ecx, int32_t(~(VM | RF | kArithFlags)));
-        a.mov(x86::eax, x86::r14d);
-        a.and_(x86::eax, int32_t(kArithFlags));
+        Emitter::emit_r14_to_eflags_bits(a, x86::eax);  // r14's layout: emitter.h
         a.or_(x86::ecx, x86::eax);
     } else {
         a.and_(x86::ecx, int32_t(~(VM | RF)));

@@ -166,7 +166,7 @@ void Emitter::emit_load_all(int adjust) {
     a.movq(x86::xmm15, x86::rax);
     if (!regs_) return;
     for (unsigned i = 0; i < 8; ++i) a.mov(host_gpr(i), gpr_mem(i, 8));
-    if (fcache_) a.mov(x86::r14d, field(offsetof(CpuState, eflags), 4));
+    if (fcache_) emit_r14_load(a);
 }
 
 void Emitter::emit_icount_store(int pend, const x86::Gp& t1, const x86::Gp& t2) {
@@ -361,15 +361,57 @@ uint32_t Emitter::live_flags(uint32_t written) const {
 
 // ---- the guest flags in r14 (docs/translator.md, "Guest flags in r14") ----
 //
+// Layout (emitter.h): r14 bits 8-15 = AH as `lahf` leaves it (SF ZF 0 AF 0 PF 1 CF), bits 0-7 =
+// OF as exactly 0 or 1 (`seto al`), bits 16-63 garbage. A capture is `lahf; seto al; mov r14d,
+// eax`: three cheap instructions where `pushfq; pop r14` cost about 1.3 ns on the AMD host
+// here (docs/translator.md has the numbers). Every writer keeps r14b 0 or 1: the host flags are
+// restored from r14 with `add al, 0x7F` (OF set exactly when al is 1) and `sahf`.
+//
 // Compile-time state, like the register cache's dirty set: fdirty_ (r14 may be newer than
-// CpuState::eflags), ffix_ (bits a `pop r14` took from the host where the interpreter's value is
-// 0: AF of the logic instructions; cleared lazily, so that a Jcc right after still finds the host
-// flags intact) and host_ok_ (the arithmetic flags the host FLAGS register holds as the guest's:
-// set by a capture, kept into the next instruction only when that one reads them first thing,
-// see host_flag_reader).
+// CpuState::eflags), ffix_ (EFLAGS bits a capture took from the host where the interpreter's
+// value is 0: AF of the logic instructions; cleared lazily, so that a Jcc right after still finds
+// the host flags intact) and host_ok_ (the arithmetic flags the host FLAGS register holds as the
+// guest's: set by a capture, kept into the next instruction only when that one reads them first
+// thing, see host_flag_reader).
+
+void Emitter::emit_r14_load(x86::Assembler& a) {
+    // r14 = EFLAGS bits 0-7 << 8, OF in bit 0 (the adc adds it to the zeros the shift left;
+    // OF's own copy, moved to bit 19, is garbage there).
+    a.mov(x86::r14d, field(offsetof(CpuState, eflags), 4));
+    a.shl(x86::r14d, 8);
+    a.bt(x86::r14d, 11 + 8);
+    a.adc(x86::r14d, 0);
+}
+
+void Emitter::emit_r14_to_eflags_bits(x86::Assembler& a, const x86::Gp& t) {
+    // t = AH:OF, swapped to OF:AH (EFLAGS bits 0-7 in place), OF moved from bit 8 to bit 11.
+    a.movzx(t, x86::r14w);
+    a.rol(t.r16(), 8);
+    a.shl(t.r8Hi(), 3);
+    a.and_(t, int32_t(kArithFlags));
+}
+
+void Emitter::emit_r14_store(x86::Assembler& a, const x86::Gp& t) {
+    // eflags ^= (eflags ^ flags) & arithmetic: one load and one read-modify-write.
+    const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
+    a.movzx(t, x86::r14w);
+    a.rol(t.r16(), 8);
+    a.shl(t.r8Hi(), 3);
+    a.xor_(t, fl);
+    a.and_(t, int32_t(kArithFlags));
+    a.xor_(fl, t);
+}
+
+void Emitter::emit_host_flags_from_r14(x86::Assembler& a) {
+    // al is 0 or 1: 0x7F + 1 overflows, 0x7F + 0 does not; sahf then sets SF ZF AF PF CF from
+    // AH and leaves OF alone. (LAHF/SAHF in 64-bit mode: every x86-64 host since 2005.)
+    a.mov(x86::eax, x86::r14d);
+    a.add(x86::al, 0x7F);
+    a.sahf();
+}
 
 void Emitter::emit_flags_fix() {
-    if (fcache_ && ffix_) a.and_(x86::r14d, int32_t(~ffix_));
+    if (fcache_ && ffix_) a.and_(x86::r14d, int32_t(~r14_mask(ffix_)));
 }
 
 void Emitter::settle_flags() {
@@ -383,29 +425,48 @@ void Emitter::emit_flags_store(bool force, const x86::Gp& scratch) {
     if (fcache_ && (fdirty_ || force)) store_flags_code(scratch);
 }
 
-void Emitter::store_flags_code(const x86::Gp& scratch) {
-    // eflags ^= (eflags ^ r14) & arithmetic: r14's other bits are garbage (a pushfq's).
-    const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
-    a.mov(scratch, fl);
-    a.xor_(scratch, x86::r14d);
-    a.and_(scratch, int32_t(kArithFlags));
-    a.xor_(fl, scratch);
-}
-
-asmjit::Operand Emitter::flags_operand() const {
-    if (fcache_) return x86::r14d;
-    return field(offsetof(CpuState, eflags), 4);
-}
+void Emitter::store_flags_code(const x86::Gp& scratch) { emit_r14_store(a, scratch); }
 
 void Emitter::test_flags(uint32_t mask) {
-    a.emit(x86::Inst::kIdTest, flags_operand(), asmjit::imm(int32_t(mask)));
+    if (fcache_) a.test(x86::r14d, int32_t(r14_mask(mask)));
+    else a.test(field(offsetof(CpuState, eflags), 4), int32_t(mask));
     host_ok_ = 0;
 }
+
+void Emitter::load_cf_bit(const x86::Gp& t) {
+    if (fcache_) {
+        a.mov(t, x86::r14d);
+        a.shr(t, 8);
+    } else {
+        a.mov(t, field(offsetof(CpuState, eflags), 4));
+    }
+    a.and_(t, 1);
+    host_ok_ = 0;
+}
+
+namespace {
+
+// `v` (EFLAGS layout, only bits of `mask`) into r14's layout in place: the bits 0-7 up by 8,
+// OF from bit 11 (19 after the shift) to bit 0.
+void to_r14_layout(x86::Assembler& a, const x86::Gp& v, uint32_t mask) {
+    if (!(mask & OF)) {
+        a.shl(v, 8);
+    } else if (!(mask & 0xD5)) {
+        a.shr(v, 11);
+    } else {
+        a.shl(v, 8);
+        a.bt(v, 11 + 8);
+        a.adc(v, 0);
+    }
+}
+
+} // namespace
 
 void Emitter::merge_flags(const x86::Gp& value32, uint32_t mask) {
     host_ok_ = 0;
     if (fcache_) {
-        a.and_(x86::r14d, int32_t(~mask));
+        to_r14_layout(a, value32, mask);
+        a.and_(x86::r14d, int32_t(~r14_mask(mask)));
         a.or_(x86::r14d, value32);
         ffix_ &= ~mask;
         fdirty_ = true;
@@ -422,11 +483,24 @@ void Emitter::merge_flags(const x86::Gp& value32, uint32_t mask) {
 void Emitter::or_flags(const x86::Gp& value32) {
     host_ok_ = 0;
     if (fcache_) {
+        to_r14_layout(a, value32, kArithFlags);
         a.or_(x86::r14d, value32);
         fdirty_ = true;
     } else {
         a.or_(field(offsetof(CpuState, eflags), 4), value32);
     }
+}
+
+void Emitter::merge_of(const x86::Gp& bit32) {
+    if (fcache_) {
+        a.mov(x86::r14b, bit32.r8());  // r14b is OF, 0 or 1, whole
+        ffix_ &= ~OF;
+        fdirty_ = true;
+        host_ok_ &= ~OF;  // the host's OF is not this one; the others stay as they are
+        return;
+    }
+    a.shl(bit32, 11);
+    merge_flags(bit32, OF);
 }
 
 void Emitter::capture_flags(uint32_t written, uint32_t clear) {
@@ -446,32 +520,34 @@ void Emitter::capture_flags(uint32_t written, uint32_t clear) {
     ffix_ &= ~written;  // r14's values of these are stale (dead) or replaced below
     if (!live) return;
     fdirty_ = true;
+    a.lahf();
+    a.seto(x86::al);  // always: r14b stays exactly 0 or 1 (OF may be dead, not garbage)
     if ((live_flags(kArithFlags) & ~written) == 0) {
         // Every flag the instruction leaves alone is dead: r14 takes the host's six at once, and
         // the host flags stay intact for a condition that follows.
-        a.pushfq();
-        a.pop(x86::r14);
+        a.mov(x86::r14d, x86::eax);
         ffix_ |= clear & live;
         return;
     }
-    a.pushfq();
-    a.pop(x86::rcx);
-    a.and_(x86::ecx, int32_t(written & ~clear));
-    a.and_(x86::r14d, int32_t(~written));
-    a.or_(x86::r14d, x86::ecx);
+    a.and_(x86::eax, int32_t(r14_mask(written & ~clear)));
+    a.and_(x86::r14d, int32_t(~r14_mask(written)));
+    a.or_(x86::r14d, x86::eax);
     host_ok_ = 0;
 }
 
 void Emitter::load_cf() {
     if (fcache_ && (host_ok_ & CF) && !(disabled & kDisableFlags)) return;  // the host's CF is the guest's
-    a.emit(x86::Inst::kIdBt, flags_operand(), asmjit::imm(0));
+    if (fcache_) a.bt(x86::r14d, 8);
+    else a.bt(field(offsetof(CpuState, eflags), 4), 0);
     host_ok_ = fcache_ ? CF : 0;  // bt leaves the others undefined
 }
 
 bool Emitter::host_flag_reader(const Insn& in) {
     // The instructions whose emitters read the guest flags (cond(), load_cf()) before emitting
     // anything that changes the host flags: Jcc rel, SETcc reg, CMOVcc reg, reg, ADC/SBB reg,
-    // reg/imm. Anything else (or one of these declining into a fallback call) settles r14 first.
+    // reg/imm, and INC/DEC reg (whose load_cf() takes the CF the host holds: `xor; dec; jnz`
+    // needs no `bt r14d` between). Anything else (or one of these declining into a fallback
+    // call) settles r14 first.
     const ZydisMnemonic m = in.mnem();
     auto gpr = [&](unsigned i) { return in.is_reg(i) && is_gpr(in.regv(i)); };
     switch (m) {
@@ -492,6 +568,8 @@ bool Emitter::host_flag_reader(const Insn& in) {
         return in.nops() == 2 && gpr(0) && gpr(1);
     case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
         return in.nops() == 2 && gpr(0) && (gpr(1) || in.is_imm(1));
+    case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC:
+        return in.nops() == 1 && gpr(0);
     default: return false;
     }
 }
@@ -502,14 +580,25 @@ x86::CondCode Emitter::cond(unsigned cc) {
     const bool neg = cc & 1;
     if (fcache_ && !(disabled & kDisableFlags) && (reads[cc >> 1] & ~host_ok_) == 0)
         return x86::CondCode(cc);  // the Jcc encoding is asmjit's
+    // r14 is read: a lazily cleared bit among those read is cleared first (OF of an in-place
+    // SAR, 0 by the interpreter's rule, which the host may leave set).
+    if (ffix_ & reads[cc >> 1]) settle_flags();
     const bool compound = (cc >> 1) >= 6;
     if (!compound) {
         test_flags(reads[cc >> 1]);
         return neg ? x86::CondCode::kZ : x86::CondCode::kNZ;
     }
+    if (fcache_) {
+        // SF != OF (or ZF too): the host flags from r14 in three instructions and the host
+        // condition, where testing the two bits took a shift, an xor and a test or more. The
+        // host then holds every flag r14 holds exactly (not the lazily cleared ones).
+        emit_host_flags_from_r14(a);
+        host_ok_ = kArithFlags & ~ffix_;
+        return x86::CondCode(cc);
+    }
     host_ok_ = 0;
     // SF != OF, or ZF or SF != OF: OF (bit 11) shifted onto SF (bit 7).
-    a.emit(x86::Inst::kIdMov, x86::eax, flags_operand());
+    a.mov(x86::eax, field(offsetof(CpuState, eflags), 4));
     a.mov(x86::ecx, x86::eax);
     a.shr(x86::ecx, 4);
     a.xor_(x86::ecx, x86::eax);
@@ -599,12 +688,9 @@ void Emitter::end_native() {
         }
         if (host_ok) {
             // The fast path left the guest's flags in the host's for the instruction after it
-            // (cond()): so does this path, from r14 (popfq at CPL 3 changes no IF or IOPL, and
-            // only arithmetic bits are set, so DF TF AC are 0 as the ABI wants).
-            a.mov(x86::eax, x86::r14d);
-            a.and_(x86::eax, int32_t(kArithFlags));
-            a.push(x86::rax);
-            a.popfq();
+            // (cond()): so does this path, from r14 (`add al; sahf`: three instructions where
+            // a `push; popfq` was among the slowest on the host, and no system flag to mind).
+            emit_host_flags_from_r14(a);
         }
         a.jmp(back);
     });

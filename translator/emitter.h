@@ -179,17 +179,33 @@ public:
     asmjit::Label done();
 
     // ---- flags (docs/translator.md, "Guest flags in r14") ----
-    // With the register cache on, the guest's arithmetic flags (OF SF ZF AF PF CF, at the host's
-    // bit positions) live in r14d inside blocks and along chained jumps; its other bits are
-    // garbage and the non-arithmetic flags (DF, IF, TF...) stay in CpuState::eflags. Emitters
-    // reach the flags only through the functions here. With --jit-disable regs they stay in
+    // With the register cache on, the guest's arithmetic flags live in r14 inside blocks and
+    // along chained jumps, in the layout `lahf; seto al; mov r14d, eax` leaves: bits 8-15 are
+    // AH (SF ZF 0 AF 0 PF 1 CF, EFLAGS bits 0-7 moved up by 8), bits 0-7 are OF as exactly 0 or
+    // 1, bits 16-63 are garbage. The non-arithmetic flags (DF, IF, TF...) stay in
+    // CpuState::eflags. Emitters reach the flags only through the functions here, which take
+    // and give EFLAGS bit masks and values. With --jit-disable regs they stay in
     // CpuState::eflags, as before the cache.
+    // r14's bits for the EFLAGS arithmetic bits of `eflags_bits` (OF -> bit 0, the rest + 8).
+    static constexpr uint32_t r14_mask(uint32_t eflags_bits) {
+        return ((eflags_bits & 0xD5u) << 8) | ((eflags_bits >> 11) & 1u);
+    }
+    // Emission only (also the dispatcher's entry and the thunks, Jit::emit_fixed): r14 from
+    // CpuState::eflags (clobbers the host flags); r14's arithmetic flags into CpuState::eflags
+    // (`t`: a 32-bit scratch with a high byte, eax..ebx; clobbers it and the host flags); the
+    // host's arithmetic flags from r14 (clobbers eax: OF from `add al, 0x7F`, the rest `sahf`).
+    static void emit_r14_load(x86::Assembler& a);
+    static void emit_r14_store(x86::Assembler& a, const x86::Gp& t);
+    static void emit_host_flags_from_r14(x86::Assembler& a);
+    // `t` (eax..ebx, 32 bits) = r14's arithmetic flags in EFLAGS layout, other bits 0.
+    static void emit_r14_to_eflags_bits(x86::Assembler& a, const x86::Gp& t);
     bool flags_cached() const { return fcache_; }
     // After a host instruction that computed the guest flags `written` (EFLAGS bits) as the
     // guest would: keeps them (in r14 or CpuState::eflags) if a later reader may need them.
     // `clear` bits are stored as 0 whatever the host says (AF of the logic instructions: the
     // interpreter's rule). Nothing may change the host flags between the instruction and this
-    // call; rcx may be clobbered. Afterwards the host flags still hold the guest's `written &
+    // call; rax (the cached form: lahf/seto) and rcx (the memory form) are clobbered, so an
+    // emitter keeps no value in eax across it (it stores its result first). Afterwards the host flags still hold the guest's `written &
     // ~clear` (a Jcc right after uses them, see cond()): an emitter that changes the host flags
     // after this call says so with host_flags_changed().
     void capture_flags(uint32_t written, uint32_t clear = 0);
@@ -197,22 +213,28 @@ public:
     // The EFLAGS bits of `written` that a later reader may need (all of them with the "flags"
     // category disabled): what an emitter that computes flags itself must store.
     uint32_t live_flags(uint32_t written) const;
-    // Stores the `mask` bits of `value32` (other bits zero) into the guest flags; `value32` is
-    // clobbered (only in the CpuState::eflags form), so are the host flags.
+    // Stores the `mask` bits of `value32` (EFLAGS layout, other bits zero) into the guest flags;
+    // `value32` and the host flags are clobbered (r14's layout is made from it in place).
     void merge_flags(const x86::Gp& value32, uint32_t mask);
-    // ORs `value32` (bits of a mask merge_flags just cleared) into the guest flags.
+    // ORs `value32` (EFLAGS layout, bits of a mask merge_flags just cleared) into the guest
+    // flags; `value32` and the host flags are clobbered.
     void or_flags(const x86::Gp& value32);
-    // The guest flags as an operand (r14d or CpuState::eflags) for reading the arithmetic
-    // bits, e.g. `xor ecx, flags_operand()`; test_flags(mask) sets host ZF = no bit of mask set.
-    asmjit::Operand flags_operand() const;
+    // Stores OF = `bit32` (exactly 0 or 1; eax..ebx, whose low byte is taken) into the guest
+    // flags: `mov r14b, cl` with the cache, which leaves the host flags alone (those a capture
+    // just took stay usable by a condition); without it they are clobbered.
+    void merge_of(const x86::Gp& bit32);
+    // Sets host ZF = no bit of `mask` (EFLAGS bits) set in the guest flags.
     void test_flags(uint32_t mask);
+    // `t` (a 32-bit scratch) = guest CF as 0 or 1 (clobbers the host flags).
+    void load_cf_bit(const x86::Gp& t);
     // Loads guest CF into host CF (for ADC, SBB, RCL, RCR); nothing when the host's CF is the
     // guest's already (the instruction before computed it).
     void load_cf();
     // Evaluates guest condition `cc` (0-15, the Jcc encoding); returns the host condition that
     // is true exactly when the guest's is. The host condition itself when the flags it reads
     // were computed by the instruction just before (which left the host flags alone since),
-    // else a test of r14 (or CpuState::eflags); may clobber eax and ecx.
+    // else a test of one r14 bit (or of CpuState::eflags), or for L, LE and their negations the
+    // host flags restored from r14 (emit_host_flags_from_r14); may clobber eax and ecx.
     x86::CondCode cond(unsigned cc);
     // Emission only, state unchanged (the block's exits, Jit::emit): the pending fix-ups of
     // r14 (bits a capture left as the host's where the interpreter's are 0), then the write-back

@@ -123,18 +123,15 @@ void Jit::emit_fixed() {
     const bool regs = !(disabled_ & kDisableRegs);
     const x86::Mem icount = Emitter::field(offsetof(CpuState, icount), 8);
     const x86::Mem icount_end = x86::qword_ptr(x86::r15, icount_end_disp_);
-    const x86::Mem eflags = Emitter::field(offsetof(CpuState, eflags), 4);
     auto gpr = [](unsigned i) { return Emitter::field(offsetof(CpuState, gpr) + 8 * i, 8); };
     auto load_all = [&] {
         for (unsigned i = 0; i < 8; ++i) a.mov(Emitter::host_gpr(i), gpr(i));
-        a.mov(x86::r14d, eflags);
+        Emitter::emit_r14_load(a);  // r14's layout (emitter.h) from EFLAGS
     };
-    auto store_all = [&](const x86::Gp& t) {  // the registers, then r14's arithmetic flags (t: scratch)
+    // The registers, then r14's arithmetic flags (t: scratch with a high byte, eax..ebx).
+    auto store_all = [&](const x86::Gp& t) {
         for (unsigned i = 0; i < 8; ++i) a.mov(gpr(i), Emitter::host_gpr(i));
-        a.mov(t, eflags);
-        a.xor_(t, x86::r14d);
-        a.and_(t, int32_t(kArithFlags));
-        a.xor_(eflags, t);
+        Emitter::emit_r14_store(a, t);
     };
     a.mov(x86::rax, icount_end);
     a.sub(x86::rax, icount);
@@ -177,7 +174,7 @@ void Jit::emit_fixed() {
         const int32_t cpu_disp = int32_t(reinterpret_cast<const char*>(&cpu_.s) - reinterpret_cast<const char*>(&cpu_));
         auto call_thunk = [&](bool slow) {
             asmjit::Label stop = a.newLabel(), ret = a.newLabel();
-            store_all(x86::r8d);      // the guest registers are free as scratch once stored
+            store_all(x86::eax);      // rax is free here (ecx: pending, edx: the EIP)
             a.movsxd(x86::r12, x86::ecx);  // pending: callee-saved, kept over the call
             a.movq(x86::r9, x86::xmm15);
             a.mov(x86::r8, icount_end);
