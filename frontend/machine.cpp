@@ -31,10 +31,12 @@ Machine::Machine(const MachineConfig& cfg)
              [this](bool on) { phys.set_a20(on); }}),
       no_reboot_(cfg.no_reboot) {
     cpu.clock = &clock;
-    if (cfg.cpu_mode == CpuMode::Jit) jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes, cfg.jit_disable, cfg.jit_hot_runs,
-                                                                cfg.jit_profile);
-    if (jit && cfg.jit_perf_map) jit->set_perf_map(cfg.jit_perf_map);
-    else interp.enable_blocks();  // the interpreter runs from decoded blocks (docs/cpu.md)
+    if (cfg.cpu_mode == CpuMode::Jit) {
+        jit = std::make_unique<Jit>(cpu, interp, cfg.jit_cache_bytes, cfg.jit_disable, cfg.jit_hot_runs, cfg.jit_profile);
+        if (cfg.jit_perf_map) jit->set_perf_map(cfg.jit_perf_map);
+    } else {
+        interp.enable_blocks();  // the interpreter runs from decoded blocks (docs/cpu.md)
+    }
     // icount time counts what retired() counts: every instruction since power-on, over resets.
     if (cfg.icount_shift >= 0)
         clock.use_icount([](const void* m) { return static_cast<const Machine*>(m)->retired(); }, this,

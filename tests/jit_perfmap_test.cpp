@@ -130,3 +130,25 @@ TEST_CASE("jit perf map: --jit-perfmap writes /tmp/perf-PID.map; refused with th
     CHECK(bad.exit_status == 1);
     CHECK(bad.err.find("--jit-perfmap needs --cpu-mode jit") != std::string::npos);
 }
+
+TEST_CASE("jit perf map: a machine's executor is the same with and without the map", "[jit][perfmap]") {
+    // Regression: setting the map was put between `if (jit mode) make the Jit` and its `else
+    // interp.enable_blocks()`, so that a JIT machine without a map ran its interpreter steps from
+    // the interpreter's own block cache (which nothing invalidated: stale code after a write,
+    // the jit_smc tests and a Linux guest that ran freed init text) and an interpreter machine
+    // ran without its blocks.
+    ScratchDir dir("perfmap-exec");
+    PerfMap map((dir.dir / "perf.map").string());
+    for (PerfMap* with : {static_cast<PerfMap*>(nullptr), &map}) {
+        MachineConfig cfg = small_config();
+        cfg.jit_perf_map = with;
+        cfg.cpu_mode = CpuMode::Jit;
+        Machine j(cfg);
+        CHECK(j.jit);
+        CHECK_FALSE(j.interp.blocks_enabled());
+        cfg.cpu_mode = CpuMode::Interp;
+        Machine i(cfg);
+        CHECK_FALSE(i.jit);
+        CHECK(i.interp.blocks_enabled());
+    }
+}
