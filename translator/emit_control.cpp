@@ -68,6 +68,7 @@ bool emit_jmp(Emitter& e, const Insn& in) {
 }
 
 bool emit_call(Emitter& e, const Insn& in) {
+    if (emit_stack_member(e, in)) return true;  // a member of a stack group (emit_stack.cpp)
     if (in.far() || in.opsize() != 4 || !flat_stack(e)) return false;
     uint32_t target = 0;
     if (in.is_imm(0)) {
@@ -92,6 +93,7 @@ bool emit_call(Emitter& e, const Insn& in) {
 // RET and RET imm16, 32- or 16-bit operand size: EIP (or IP, zero-extended) popped, ESP +=
 // size + imm16.
 bool emit_ret(Emitter& e, const Insn& in) {
+    if (emit_stack_member(e, in)) return true;  // a member of a stack group (emit_stack.cpp)
     const unsigned n = in.opsize();
     if (in.far() || (n != 4 && n != 2) || !flat_stack(e) || !cs_flat(e)) return false;
     const uint32_t extra = in.nops() >= 1 && in.is_imm(0) ? (in.val[0] & 0xFFFF) : 0;
@@ -108,6 +110,7 @@ bool emit_ret(Emitter& e, const Insn& in) {
 }
 
 bool emit_push(Emitter& e, const Insn& in) {
+    if (emit_stack_member(e, in)) return true;  // a member of a stack group (emit_stack.cpp)
     if (in.opsize() != 4 || !flat_stack(e) || in.nops() != 1) return false;
     if (!(in.is_imm(0) || (in.is_reg(0) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4))) return false;
     x86::Assembler& a = e.a;
@@ -124,6 +127,7 @@ bool emit_push(Emitter& e, const Insn& in) {
 }
 
 bool emit_pop(Emitter& e, const Insn& in) {
+    if (emit_stack_member(e, in)) return true;  // a member of a stack group (emit_stack.cpp)
     if (in.opsize() != 4 || !flat_stack(e) || in.nops() != 1 || in.row->form != Form::Any) return false;
     if (!(in.is_reg(0) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4)) return false;
     x86::Assembler& a = e.a;
