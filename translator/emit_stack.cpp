@@ -314,8 +314,10 @@ void emit_access(x86::Assembler& a, const StackAccess& x, x86::Mem m) {
 
 bool emit_stack_member(Emitter& e, const Insn& in) {
     if (!e.block_insns || (e.disabled & kDisableStackGroup) || !e.regs_cached()) return false;
-    const unsigned k = unsigned(&in - e.block_insns);
-    if (k >= e.block_ninsns) return false;
+    // Only the block's own instructions (an emitter may pass a copy it made).
+    const uintptr_t at = reinterpret_cast<uintptr_t>(&in), first = reinterpret_cast<uintptr_t>(e.block_insns);
+    if (at < first || at >= first + e.block_ninsns * sizeof(Insn)) return false;
+    const unsigned k = unsigned((at - first) / sizeof(Insn));
     const StackUse u = classify(e, in);
     if (u.kind != StackUse::Member) return false;
     Emitter::StackGroup& g = e.stack_group;
