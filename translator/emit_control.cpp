@@ -22,6 +22,19 @@ bool target_ok(const Emitter& e, uint32_t target) { return target <= mode_cs_lim
 
 uint32_t relative_target(const Insn& in) { return (in.next_eip + in.val[0]) & size_mask(in.opsize()); }
 
+// ebx = ESP + disp, the stack slot's linear address (a flat 32-bit stack), for an indexed probe:
+// with the register cache one `lea` from r12 (`mov ebx, r12d; sub ebx, 4` before).
+void stack_slot(Emitter& e, int32_t disp) {
+    x86::Gp esp;
+    if (e.reg32(ZYDIS_REGISTER_ESP, esp)) {
+        if (disp) e.a.lea(x86::ebx, x86::ptr(esp.r64(), disp));
+        else e.a.mov(x86::ebx, esp);
+        return;
+    }
+    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
+    if (disp) e.a.add(x86::ebx, disp);
+}
+
 } // namespace
 
 bool emit_jcc(Emitter& e, const Insn& in) {
@@ -68,6 +81,7 @@ bool emit_jmp(Emitter& e, const Insn& in) {
 }
 
 bool emit_call(Emitter& e, const Insn& in) {
+    if (emit_stack_member(e, in)) return true;  // a member of a stack group (emit_stack.cpp)
     if (in.far() || in.opsize() != 4 || !flat_stack(e)) return false;
     uint32_t target = 0;
     if (in.is_imm(0)) {
@@ -77,11 +91,10 @@ bool emit_call(Emitter& e, const Insn& in) {
         return false;
     }
     x86::Assembler& a = e.a;
-    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
-    a.sub(x86::ebx, 4);
-    e.probe(4, true);
+    stack_slot(e, -4);
+    e.probe(4, true, true);
     if (!in.is_imm(0)) e.load_reg(x86::eax, in.regv(0));  // before ESP changes (CALL ESP)
-    a.mov(x86::dword_ptr(x86::rbp), in.next_eip);
+    a.mov(Emitter::host_at(4), in.next_eip);
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
     if (in.is_imm(0)) e.set_rip(target);
     else a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
@@ -92,14 +105,15 @@ bool emit_call(Emitter& e, const Insn& in) {
 // RET and RET imm16, 32- or 16-bit operand size: EIP (or IP, zero-extended) popped, ESP +=
 // size + imm16.
 bool emit_ret(Emitter& e, const Insn& in) {
+    if (emit_stack_member(e, in)) return true;  // a member of a stack group (emit_stack.cpp)
     const unsigned n = in.opsize();
     if (in.far() || (n != 4 && n != 2) || !flat_stack(e) || !cs_flat(e)) return false;
     const uint32_t extra = in.nops() >= 1 && in.is_imm(0) ? (in.val[0] & 0xFFFF) : 0;
     x86::Assembler& a = e.a;
-    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
-    e.probe(n, false);
-    if (n == 4) a.mov(x86::eax, x86::dword_ptr(x86::rbp));
-    else a.movzx(x86::eax, x86::word_ptr(x86::rbp));
+    stack_slot(e, 0);
+    e.probe(n, false, true);
+    if (n == 4) a.mov(x86::eax, Emitter::host_at(4));
+    else a.movzx(x86::eax, Emitter::host_at(2));
     a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(n + extra)));
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
     a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
@@ -108,28 +122,29 @@ bool emit_ret(Emitter& e, const Insn& in) {
 }
 
 bool emit_push(Emitter& e, const Insn& in) {
+    if (emit_stack_member(e, in)) return true;  // a member of a stack group (emit_stack.cpp)
     if (in.opsize() != 4 || !flat_stack(e) || in.nops() != 1) return false;
     if (!(in.is_imm(0) || (in.is_reg(0) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4))) return false;
     x86::Assembler& a = e.a;
-    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
-    a.sub(x86::ebx, 4);
-    e.probe(4, true);
-    if (in.is_imm(0)) a.mov(x86::dword_ptr(x86::rbp), in.val[0]);  // sign-extended already
+    stack_slot(e, -4);
+    e.probe(4, true, true);
+    if (in.is_imm(0)) a.mov(Emitter::host_at(4), in.val[0]);  // sign-extended already
     else {
         e.load_reg(x86::eax, in.regv(0));  // PUSH ESP pushes the value before the push
-        a.mov(x86::dword_ptr(x86::rbp), x86::eax);
+        a.mov(Emitter::host_at(4), x86::eax);
     }
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
     return true;
 }
 
 bool emit_pop(Emitter& e, const Insn& in) {
+    if (emit_stack_member(e, in)) return true;  // a member of a stack group (emit_stack.cpp)
     if (in.opsize() != 4 || !flat_stack(e) || in.nops() != 1 || in.row->form != Form::Any) return false;
     if (!(in.is_reg(0) && Emitter::is_gpr(in.regv(0)) && in.size(0) == 4)) return false;
     x86::Assembler& a = e.a;
-    e.load_reg(x86::ebx, ZYDIS_REGISTER_ESP);
-    e.probe(4, false);
-    a.mov(x86::eax, x86::dword_ptr(x86::rbp));
+    stack_slot(e, 0);
+    e.probe(4, false, true);
+    a.mov(x86::eax, Emitter::host_at(4));
     a.lea(x86::ecx, x86::ptr(x86::rbx, 4));
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
     e.store_reg(in.regv(0), x86::eax);  // POP ESP: the popped value wins

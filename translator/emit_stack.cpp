@@ -4,6 +4,9 @@
 // emit_control.cpp's emitter first (the 32-bit register and immediate forms) and otherwise
 // takes the form itself. Like those, only with a flat 32-bit stack (SS flat, SS.B set): the
 // stack slot is ESP - size, probed inline. None of them touches a flag.
+#include <algorithm>
+#include <cstdint>
+
 #include "cpu/flags.h"
 #include "cpu/mode.h"
 #include "cpu/table.h"
@@ -160,5 +163,264 @@ bool emit_call_more(Emitter& e, const Insn& in) {
     e.rip_set = true;
     return true;
 }
+
+// ---- stack groups (docs/translator.md, "Stack groups") ----
+//
+// Compiled code touches the stack in runs: `push ebx; push esi; sub esp, 12; mov [esp+8], eax;
+// call f` or `mov ebx, [esp]; mov esi, [esp+4]; add esp, 12; ret`. Every access used to take its
+// own inline TLB probe (ten host instructions), although all of them fall at known offsets from
+// one ESP. A group is such a run within a block: the ESP-relative accesses (its members) and
+// register-only instructions between them that leave ESP alone or add a constant to it. Its first
+// member (the leader) probes the whole range the members touch, [ESP + lo, ESP + hi], once (the
+// write tag if any member writes): when that range lies in one page and hits, rbp = the host
+// address of ESP + lo and every member is one host access at [rbp + constant], since none can
+// miss or fault. Otherwise (a miss, the range crossing a page, a code page) the leader takes its
+// own probe out of line and sets rbp = 0, and each later member, seeing rbp = 0, does the same:
+// the accesses run one by one as before, each with its own slow path, so a fault is delivered by
+// the member that takes it with exactly the interpreter's state. Members test rbp (one fused
+// test-and-branch) instead of probing.
+namespace {
+
+struct StackUse {
+    enum Kind { Stop, Neutral, Member } kind = Stop;
+    int64_t off = 0;     // a member's access: at ESP (before the instruction) + off
+    unsigned size = 0;   // bytes accessed
+    bool write = false;
+    int64_t delta = 0;   // ESP after the instruction minus ESP before
+};
+
+constexpr int64_t kGroupSpan = 128;  // bytes a group may cover (a wider one crosses pages more often)
+
+bool is_esp(ZydisRegister r) {
+    return r == ZYDIS_REGISTER_ESP || r == ZYDIS_REGISTER_SP || r == ZYDIS_REGISTER_SPL;
+}
+
+// A general register the in-place forms reach (regn): not AH..BH.
+bool plain_gpr(const Insn& in, unsigned i) {
+    if (!in.is_reg(i) || !Emitter::is_gpr(in.regv(i))) return false;
+    const ZydisRegister r = in.regv(i);
+    return !(r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH);
+}
+
+bool seg_flat(const Emitter& e, unsigned seg) {
+    const unsigned sr = seg - ZYDIS_REGISTER_ES;
+    return sr < kSegCount && (mode_bits(e.key) & (1u << (kModeFlatShift + sr)));
+}
+
+// Register-only instructions whose emitters touch neither rbp nor memory (nor call out), so a
+// group's rbp survives them.
+bool neutral_mnemonic(ZydisMnemonic m) {
+    switch (m) {
+    case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
+    case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_NOP: case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR:
+    case ZYDIS_MNEMONIC_SAR:
+        return true;
+    default:
+        return false;
+    }
+}
+
+StackUse member(int64_t off, unsigned size, bool write, int64_t delta) {
+    StackUse u;
+    u.kind = StackUse::Member;
+    u.off = off, u.size = size, u.write = write, u.delta = delta;
+    return u;
+}
+
+// What `in` does with the stack. The members are the forms emit_stack_member emits: PUSH r32 /
+// imm, POP r32 (not ESP), CALL rel32 / r32, RET (imm16) with a 32-bit operand, MOV between a
+// register (not AH..BH) or an immediate and [ESP + disp] (32-bit addressing, a flat segment).
+StackUse classify(const Emitter& e, const Insn& in) {
+    const StackUse stop;
+    const ZydisMnemonic m = in.mnem();
+    const bool stack = flat_stack(e) && e.regs_cached();
+    switch (m) {
+    case ZYDIS_MNEMONIC_PUSH:
+        if (stack && in.opsize() == 4 && in.nops() == 1 && (in.is_imm(0) || gpr_of_size(in, 0, 4)))
+            return member(-4, 4, true, -4);
+        return stop;
+    case ZYDIS_MNEMONIC_POP:
+        if (stack && in.opsize() == 4 && in.nops() == 1 && in.row->form == Form::Any && gpr_of_size(in, 0, 4) &&
+            !is_esp(in.regv(0)))
+            return member(0, 4, false, 4);
+        return stop;
+    case ZYDIS_MNEMONIC_CALL: {
+        if (!stack || in.far() || in.opsize() != 4 || in.nops() < 1) return stop;
+        const bool ok = in.is_imm(0) ? ((in.next_eip + in.val[0]) <= mode_cs_limit(e.key))
+                                     : (gpr_of_size(in, 0, 4) && cs_flat(e));
+        return ok ? member(-4, 4, true, -4) : stop;
+    }
+    case ZYDIS_MNEMONIC_RET: {
+        if (!stack || in.far() || in.opsize() != 4 || !cs_flat(e)) return stop;
+        const uint32_t extra = in.nops() >= 1 && in.is_imm(0) ? (in.val[0] & 0xFFFF) : 0;
+        return member(0, 4, false, 4 + int64_t(extra));
+    }
+    default:
+        break;
+    }
+    int mem = -1;
+    for (unsigned i = 0; i < in.nops(); ++i)
+        if (in.is_mem(i)) mem = int(i);
+    if (m == ZYDIS_MNEMONIC_MOV && mem >= 0) {
+        const InsnMem& x = in.mem;
+        const unsigned n = in.size(unsigned(mem));
+        if (!stack || in.row->form != Form::Any || in.nops() != 2 || in.addrsize() != 4 ||
+            x.base != ZYDIS_REGISTER_ESP || x.index != ZYDIS_REGISTER_NONE || !seg_flat(e, x.segment) ||
+            (n != 1 && n != 2 && n != 4))
+            return stop;
+        if (mem == 1 && plain_gpr(in, 0) && in.size(0) == n && !is_esp(in.regv(0)))
+            return member(int32_t(x.disp), n, false, 0);
+        if (mem == 0 && ((plain_gpr(in, 1) && in.size(1) == n) || in.is_imm(1)))
+            return member(int32_t(x.disp), n, true, 0);
+        return stop;
+    }
+    if ((mem >= 0 && m != ZYDIS_MNEMONIC_LEA) || !neutral_mnemonic(m)) return stop;
+    StackUse u;
+    u.kind = StackUse::Neutral;
+    if (in.nops() >= 1 && in.is_reg(0) && is_esp(in.regv(0))) {
+        // ESP written: only ADD/SUB ESP, imm keep it known (CMP and TEST only read it).
+        if (m == ZYDIS_MNEMONIC_CMP || m == ZYDIS_MNEMONIC_TEST) return u;
+        if ((m == ZYDIS_MNEMONIC_ADD || m == ZYDIS_MNEMONIC_SUB) && in.regv(0) == ZYDIS_REGISTER_ESP &&
+            in.nops() == 2 && in.is_imm(1)) {
+            u.delta = m == ZYDIS_MNEMONIC_ADD ? int32_t(in.val[1]) : -int64_t(int32_t(in.val[1]));
+            return u;
+        }
+        return stop;
+    }
+    return u;
+}
+
+// One member's access: a load into a register, or a store of a register or an immediate.
+struct StackAccess {
+    enum Op { Load, StoreReg, StoreImm } op = Load;
+    x86::Gp reg;
+    uint32_t imm = 0;
+    unsigned size = 4;
+};
+
+void emit_access(x86::Assembler& a, const StackAccess& x, x86::Mem m) {
+    m.setSize(x.size);
+    if (x.op == StackAccess::Load) a.mov(x.reg, m);
+    else if (x.op == StackAccess::StoreReg) a.mov(m, x.reg);
+    else if (x.size == 1) a.mov(m, int32_t(int8_t(x.imm)));
+    else if (x.size == 2) a.mov(m, int32_t(int16_t(x.imm)));
+    else a.mov(m, int32_t(x.imm));
+}
+
+} // namespace
+
+bool emit_stack_member(Emitter& e, const Insn& in) {
+    if (!e.block_insns || (e.disabled & kDisableStackGroup) || !e.regs_cached()) return false;
+    // Only the block's own instructions (an emitter may pass a copy it made).
+    const uintptr_t at = reinterpret_cast<uintptr_t>(&in), first = reinterpret_cast<uintptr_t>(e.block_insns);
+    if (at < first || at >= first + e.block_ninsns * sizeof(Insn)) return false;
+    const unsigned k = unsigned((at - first) / sizeof(Insn));
+    const StackUse u = classify(e, in);
+    if (u.kind != StackUse::Member) return false;
+    Emitter::StackGroup& g = e.stack_group;
+    const bool leader = !(g.leader < k && k < g.end);
+    int64_t esp = 0;  // ESP here minus ESP at the leader
+    int64_t lo = 0, hi = 0;
+    bool write = false;
+    if (leader) {
+        // The group: members and neutral instructions from here on while the range stays
+        // within kGroupSpan bytes; worth it from two members.
+        unsigned members = 0, end = k;
+        int64_t d = 0;
+        lo = INT64_MAX, hi = INT64_MIN;
+        for (unsigned j = k; j < e.block_ninsns; ++j) {
+            const StackUse v = classify(e, e.block_insns[j]);
+            if (v.kind == StackUse::Stop) break;
+            if (v.kind == StackUse::Member) {
+                const int64_t l = std::min(lo, d + v.off), h = std::max(hi, d + v.off + int64_t(v.size) - 1);
+                if (h - l >= kGroupSpan) break;
+                lo = l, hi = h, write |= v.write, end = j + 1;
+                ++members;
+            }
+            d += v.delta;
+            if (d < -kGroupSpan * 64 || d > kGroupSpan * 64) break;
+        }
+        if (members < 2) return false;
+        g.leader = k, g.end = end, g.lo = int(lo);
+    } else {
+        for (unsigned j = g.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
+    }
+
+    x86::Assembler& a = e.a;
+    const ZydisMnemonic m = in.mnem();
+    StackAccess acc;
+    acc.size = u.size;
+    x86::Gp r;
+    switch (m) {
+    case ZYDIS_MNEMONIC_PUSH:
+        if (in.is_imm(0)) acc.op = StackAccess::StoreImm, acc.imm = in.val[0];
+        else e.reg32(in.regv(0), r), acc.op = StackAccess::StoreReg, acc.reg = r;  // PUSH ESP: before the push
+        break;
+    case ZYDIS_MNEMONIC_POP:
+        e.reg32(in.regv(0), r, true), acc.op = StackAccess::Load, acc.reg = r;
+        break;
+    case ZYDIS_MNEMONIC_CALL:
+        acc.op = StackAccess::StoreImm, acc.imm = in.next_eip;
+        break;
+    case ZYDIS_MNEMONIC_RET:
+        acc.op = StackAccess::Load, acc.reg = x86::eax;
+        break;
+    default:  // MOV
+        if (in.is_mem(1)) e.regn(in.regv(0), r, true), acc.op = StackAccess::Load, acc.reg = r;
+        else if (in.is_imm(1)) acc.op = StackAccess::StoreImm, acc.imm = in.val[1];
+        else e.regn(in.regv(1), r), acc.op = StackAccess::StoreReg, acc.reg = r;
+        break;
+    }
+
+    const asmjit::Label own = a.newLabel(), tail = a.newLabel(), slow = e.slow();
+    const x86::Gp esp64 = Emitter::host_gpr(4);
+    if (leader) {
+        // rbx = ESP + lo (32-bit: it wraps as the guest's address does); the probe of hi - lo
+        // + 1 bytes hits only when the whole range is in the entry's page (the page of its
+        // last byte is compared), so no member can wrap or cross.
+        a.lea(x86::ebx, x86::ptr(esp64, int32_t(lo)));
+        e.probe(unsigned(hi - lo + 1), write, false, own);
+    } else {
+        a.test(x86::rbp, x86::rbp);
+        a.jz(own);
+    }
+    emit_access(a, acc, x86::Mem(x86::rbp, int32_t(esp + u.off - g.lo), acc.size));
+    a.bind(tail);
+    // What the member writes besides: rip, then ESP (CALL ESP jumps to ESP before the push).
+    if (m == ZYDIS_MNEMONIC_CALL) {
+        if (in.is_imm(0)) e.set_rip(in.next_eip + in.val[0]);
+        else e.reg32(in.regv(0), r), a.mov(Emitter::field(offsetof(CpuState, rip), 4), r);
+        e.rip_set = true;
+    } else if (m == ZYDIS_MNEMONIC_RET) {
+        a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
+        e.rip_set = true;
+    }
+    if (u.delta) {
+        e.reg32(ZYDIS_REGISTER_ESP, r, true);
+        a.lea(r, x86::ptr(esp64, int32_t(u.delta)));
+    }
+    // Out of line: this member's own probe (its slow path on a miss), and rbp = 0 after it, so
+    // the members after it probe for themselves too. The registers are as the instruction
+    // began (the access is its first write).
+    const int32_t off = int32_t(u.off);
+    const unsigned size = u.size;
+    const bool w = u.write;
+    e.defer([&e, own, tail, slow, off, size, w, acc, esp64] {
+        x86::Assembler& a = e.a;
+        a.bind(own);
+        a.xor_(x86::ebp, x86::ebp);  // a miss below leaves it 0 for the members after
+        a.lea(x86::ebx, x86::ptr(esp64, off));
+        e.probe(size, w, false, slow);
+        emit_access(a, acc, x86::Mem(x86::rbp, 0, size));
+        a.xor_(x86::ebp, x86::ebp);
+        a.jmp(tail);
+    });
+    return true;
+}
+
+bool emit_mov_stack(Emitter& e, const Insn& in) { return emit_stack_member(e, in) || emit_mov(e, in); }
 
 } // namespace xlat

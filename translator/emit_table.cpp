@@ -17,7 +17,7 @@ NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category) {
     case ZYDIS_MNEMONIC_CMPXCHG: category = kDisableAlu; return emit_cmpxchg;
     case ZYDIS_MNEMONIC_CMPXCHG8B: category = kDisableAlu; return emit_cmpxchg8b;
     case ZYDIS_MNEMONIC_XADD: category = kDisableAlu; return emit_xadd;
-    case ZYDIS_MNEMONIC_MOV: category = kDisableMove; return emit_mov;
+    case ZYDIS_MNEMONIC_MOV: category = kDisableMove; return emit_mov_stack;
     case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: category = kDisableMove; return emit_movx;
     case ZYDIS_MNEMONIC_LEA: category = kDisableMove; return emit_lea;
     case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JNB:

@@ -23,7 +23,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"cond", kDisableCond}, {"tlb", kDisableTlb}, {"flags", kDisableFlags}, {"chain", kDisableChain},
         {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
         {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}, {"sys", kDisableSys},
-        {"retstack", kDisableRetStack}};
+        {"retstack", kDisableRetStack}, {"stackgroup", kDisableStackGroup}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -34,7 +34,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, regs, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, regs, all)");
     }
     return bits;
 }
@@ -206,6 +206,7 @@ void Emitter::call_helper(HelperFn fn, const Insn* insn, uint32_t at) {
 }
 
 void Emitter::call_fallback(const Insn* insn, uint32_t at, bool is_last) {
+    stack_group.end = 0;  // the semantics function may move ESP; rbp is kept but not trusted
     if (!(regs_ && call_thunk)) {
         commit_icount();
         call_helper(&helper_fallback, insn, at);
@@ -286,7 +287,9 @@ void Emitter::ea() {
     seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
 }
 
-void Emitter::probe(unsigned size, bool write, bool indexed) {
+void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss) {
+    if (!miss.isValid()) miss = slow();
+    else seg_pending_ = -1;  // a flat segment (the caller's promise)
     if (seg_pending_ >= 0) {
         // Cpu::linear's fast path, inline: the access kind the segment allows without the
         // descriptor checks (Cpu::seg_ok: present, writable, not expand-down...), and offset +
@@ -298,11 +301,11 @@ void Emitter::probe(unsigned size, bool write, bool indexed) {
                                         reinterpret_cast<const char*>(&cpu.s));
         const size_t seg = offsetof(CpuState, seg) + sr * sizeof(SegmentCache);
         a.test(x86::byte_ptr(x86::r15, ok_disp), int32_t(1u << unsigned(write ? Access::Write : Access::Read)));
-        a.jz(slow());
+        a.jz(miss);
         a.lea(x86::rdx, x86::ptr(x86::rbx, int32_t(size - 1)));
         a.mov(x86::eax, field(seg + offsetof(SegmentCache, limit), 4));
         a.cmp(x86::rdx, x86::rax);
-        a.ja(slow());
+        a.ja(miss);
         a.add(x86::ebx, field(seg + offsetof(SegmentCache, base), 4));
     }
     const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
@@ -328,7 +331,7 @@ void Emitter::probe(unsigned size, bool write, bool indexed) {
     else a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
     a.and_(x86::edx, int32_t(kPageMask));
     a.cmp(x86::edx, x86::dword_ptr(x86::rax, base + int32_t(offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))));
-    a.jne(slow());
+    a.jne(miss);
     a.mov(x86::rbp, x86::qword_ptr(x86::rax, base + int32_t(offsetof(TlbEntry, addend))));
     if (!indexed) a.add(x86::rbp, x86::rbx);
 }

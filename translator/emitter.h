@@ -45,6 +45,7 @@ enum JitDisable : uint32_t {
     kDisableSimple = 1u << 14,  // "simple": NOP, BSWAP
     kDisableSys = 1u << 15,     // "sys": RDTSC, IN, OUT, CLI, STI, CLD, STD
     kDisableRetStack = 1u << 16,  // "retstack": RET through the inline jump cache (no host return stack)
+    kDisableStackGroup = 1u << 17,  // "stackgroup": one probe per stack access (no shared probe, emit_stack.cpp)
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -170,7 +171,9 @@ public:
     // base, so ebx is linear afterwards.
     // `indexed`: rbp = the entry's addend only (host minus linear address), and the caller
     // accesses [rbp + rbx] (host_at()) without changing rbx: one add fewer per access.
-    void probe(unsigned size, bool write, bool indexed = false);
+    // `miss`: where a miss goes instead of the instruction's slow path (a flat segment only: no
+    // segment checks; emit_stack.cpp's out-of-line probes).
+    void probe(unsigned size, bool write, bool indexed = false, asmjit::Label miss = asmjit::Label());
     // The probed operand after probe(size, write, true): [rbp + rbx].
     static x86::Mem host_at(unsigned size) { return x86::Mem(x86::rbp, x86::rbx, 0, 0, size); }
     // The slow path label of the current instruction (created on first use, emitted at the end).
@@ -254,10 +257,23 @@ public:
     void end_native();
     // Emits the queued slow paths and exit stubs (after the block's body).
     void emit_cold();
+    // Queues out-of-line code of the current instruction, emitted with the slow paths.
+    void defer(std::function<void()> f) { cold_.push_back(std::move(f)); }
     // Stores the exact icount into CpuState now (before a helper call that counts its own
     // instruction); pending is 0 afterwards and the reload() after the call takes R from it.
     void commit_icount();
     x86::Mem exit_word() const { return x86::dword_ptr(x86::r15, exit_disp); }
+
+    // ---- stack groups (emit_stack.cpp; docs/translator.md, "Stack groups") ----
+    // The block's instructions (set by Jit::emit; null: no look-ahead, no groups), and the group
+    // of ESP-relative accesses that shares one probe: instructions [leader, end), rbp = the host
+    // address of ESP(leader) + lo, or 0 once a member took its own probe. A fallback call ends it.
+    const Insn* block_insns = nullptr;
+    unsigned block_ninsns = 0;
+    struct StackGroup {
+        unsigned leader = 0, end = 0;
+        int lo = 0;
+    } stack_group;
 
 private:
     static x86::Mem gpr_mem(unsigned gpr, unsigned size, bool high = false);
@@ -335,6 +351,10 @@ bool emit_push_more(Emitter& e, const Insn& in);  // emit_stack.cpp: emit_push, 
 bool emit_pop_more(Emitter& e, const Insn& in);
 bool emit_call_more(Emitter& e, const Insn& in);
 bool emit_leave(Emitter& e, const Insn& in);
+// Stack groups (emit_stack.cpp): an ESP-relative access (PUSH/POP r32, imm, CALL, RET, MOV to or
+// from [ESP + disp]) as a member of a group sharing one probe; false: the caller's own form.
+bool emit_stack_member(Emitter& e, const Insn& in);
+bool emit_mov_stack(Emitter& e, const Insn& in);  // MOV: emit_stack_member, else emit_mov
 bool emit_rdtsc(Emitter& e, const Insn& in);    // emit_sys.cpp
 bool emit_in(Emitter& e, const Insn& in);       // IN and OUT
 bool emit_pushf(Emitter& e, const Insn& in);    // PUSHF, PUSHFD

@@ -518,6 +518,8 @@ bool Jit::emit(Block& b) {
     auto addr = [](const uint8_t* p) { return uint64_t(reinterpret_cast<uintptr_t>(p)); };
     if (exit_thunk_) e.exit_thunk = addr(exit_thunk_), e.slow_thunk = addr(slow_thunk_), e.call_thunk = addr(call_thunk_);
     e.slow_count = &stats_.slow_paths;
+    e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)
+    e.block_ninsns = b.ninsns;
     e.chain_branch = chain;
     e.taken = a.newLabel();
     e.branch_at = a.newLabel();

@@ -1,0 +1,215 @@
+// Stack groups (docs/translator.md, "Stack groups"): the ESP-relative accesses of a run of
+// instructions (PUSH, POP, CALL, RET, MOV to and from [ESP + disp]) share one inline TLB probe of
+// the range they touch; when that probe misses (the range crosses a page, a page is absent or
+// holds code) each access takes its own probe, so a fault comes from the access that takes it.
+// Each case runs under the interpreter and the JIT (with the groups, without them, and with the
+// categories around them switched off) and compares the whole CPU state, CR2, the exception
+// counts and RAM.
+#include <catch2/catch.hpp>
+
+#include <asmjit/x86.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flat_machine.h"
+#include "frontend/machine.h"
+#include "test_machine.h"
+#include "translator/emitter.h"
+#include "translator/jit.h"
+
+using namespace xlat;
+namespace ax = asmjit::x86;
+
+namespace {
+
+constexpr uint32_t kCode = 0x10000;
+constexpr uint32_t kAbsent = 0x40000;  // not present with paging on
+constexpr uint32_t kHandler = 0x9000;  // every exception vector: HLT
+constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
+constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
+
+void setup(Machine& m, const std::vector<uint8_t>& code, uint32_t esp, bool paging) {
+    CpuState& s = m.cpu.s;
+    enter_flat32(m, kCode, esp);
+    install_halting_idt(m, kGdt, kIdt, kHandler);
+    if (paging) page_first_4mib(m, kPageDir, kPageTable, kAbsent);
+    static const uint32_t regs[8] = {0x01234567, 0x89ABCDEF, 0xFEDCBA98, 0x76543210, 0, 0x0BADF00D, 0x13579BDF, 0x2468ACE0};
+    for (unsigned i = 0; i < 8; ++i)
+        if (i != ESP) s.set_reg32(i, regs[i]);
+    s.eflags = FIXED1 | 0x8D5;
+    m.phys.write_bytes(kCode, code.data(), code.size());
+    m.cpu.state_loaded();
+    m.mmu.flush_all();
+}
+
+struct Outcome {
+    CpuState state;
+    uint64_t exceptions = 0;          // exceptions the interpreter delivered
+    uint64_t probes = 0, probes_off = 0;  // inline probes run by the JIT with and without groups
+};
+
+// Runs `code` (ESP = `esp`) for at most `budget` instructions under the interpreter and the JIT
+// with each of `disables`; every difference from the interpreter fails the test.
+Outcome run_all(const std::vector<uint8_t>& code, uint32_t esp, bool paging, uint64_t budget = 200000) {
+    auto ref = mode_machine(CpuMode::Interp, 0);
+    setup(*ref, code, esp, paging);
+    const Machine::Result rr = ref->run(budget);
+    Outcome o;
+    for (uint32_t disable : {0u, uint32_t(kDisableStackGroup), uint32_t(kDisableAlu), uint32_t(kDisableMove),
+                             uint32_t(kDisableStack), uint32_t(kDisableControl), uint32_t(kDisableChain)}) {
+        INFO("jit, --jit-disable bits " << std::hex << disable << ", esp " << esp << (paging ? ", paging" : ""));
+        auto m = mode_machine(CpuMode::Jit, disable);
+        setup(*m, code, esp, paging);
+        const Machine::Result r = m->run(budget);
+        CHECK(run_differences(*ref, *m, rr, r) == "");
+        m->jit->sync_stats();
+        if (disable == 0) o.probes = m->jit->stats().probes_run;
+        if (disable == kDisableStackGroup) o.probes_off = m->jit->stats().probes_run;
+    }
+    o.state = ref->cpu.s;
+    for (uint64_t e : ref->cpu.stats.exceptions) o.exceptions += e;
+    return o;
+}
+
+template <typename F> std::vector<uint8_t> assemble(F&& body) { return assemble_at(kCode, body); }
+
+} // namespace
+
+TEST_CASE("a stack group's read that crosses into an absent page faults there, after the members before it", "[jit][stackgroup]") {
+    // ESP 8 bytes below the absent page: the push, the sub and the first two loads are done
+    // when the third load (at the absent page's first byte) faults; the handler's frame goes
+    // below ESP, where RAM compares it.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        a.push(ax::ebx);
+        a.sub(ax::esp, 4);
+        a.mov(ax::eax, ax::dword_ptr(ax::esp, 8));
+        a.mov(ax::ecx, ax::dword_ptr(ax::esp, 4));
+        a.mov(ax::edx, ax::dword_ptr(ax::esp, 16));  // kAbsent: #PF
+        a.mov(ax::esi, 1);
+        a.hlt();
+    });
+    const Outcome o = run_all(code, kAbsent - 8, true);
+    CHECK(o.exceptions == 1);
+    CHECK(o.state.cr2 == kAbsent);
+    CHECK(o.state.reg32(EDX) == 0xFEDCBA98);  // not loaded
+    CHECK(o.state.reg32(ESI) == 0x13579BDF);
+}
+
+TEST_CASE("a stack group's write into an absent page faults there with ESP and memory as the interpreter's", "[jit][stackgroup]") {
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        a.push(ax::ecx);
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::eax);
+        a.mov(ax::esi, ax::edi);
+        a.mov(ax::dword_ptr(ax::esp, 16), ax::ebx);  // kAbsent: #PF (write)
+        a.push(ax::edx);
+        a.hlt();
+    });
+    const Outcome o = run_all(code, kAbsent - 12, true);
+    CHECK(o.exceptions == 1);
+    CHECK(o.state.cr2 == kAbsent);
+    CHECK(o.state.reg32(ESI) == 0x2468ACE0);
+}
+
+TEST_CASE("a stack group whose first access faults delivers the fault from it", "[jit][stackgroup]") {
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        a.mov(ax::eax, ax::dword_ptr(ax::esp, 4));  // kAbsent: #PF
+        a.mov(ax::ecx, ax::dword_ptr(ax::esp));
+        a.push(ax::edx);
+        a.hlt();
+    });
+    const Outcome o = run_all(code, kAbsent - 4, true);
+    CHECK(o.exceptions == 1);
+    CHECK(o.state.cr2 == kAbsent);
+    CHECK(o.state.reg32(EAX) == 0x01234567);
+}
+
+TEST_CASE("pushes and pops across a page boundary and across address 0 run as the interpreter's", "[jit][stackgroup]") {
+    // A frame that straddles a page boundary (both present) takes the per-access path; one that
+    // wraps from address 0 to the top of the address space writes to the firmware ROM there.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        a.push(ax::eax);
+        a.push(ax::ebx);
+        a.push(0x5A5A);
+        a.mov(ax::dword_ptr(ax::esp, 4), ax::ecx);
+        a.mov(ax::edx, ax::dword_ptr(ax::esp, 8));
+        a.pop(ax::esi);
+        a.pop(ax::edi);
+        a.pop(ax::ebp);
+        a.hlt();
+    });
+    for (uint32_t esp : {0x30008u, 0x30004u, 0x30010u, 0x3000Cu, 0x8u, 0x4u}) {
+        const Outcome o = run_all(code, esp, false);
+        CHECK(o.state.reg32(ESP) == esp);
+        CHECK(o.exceptions == 0);
+    }
+}
+
+TEST_CASE("call-heavy code with saved registers and stack arguments at every alignment to a page boundary", "[jit][stackgroup]") {
+    // f(n): push ebx; push esi; sub esp, 8; arguments at [esp + 20]; f(n - 1) and f(n - 2) with
+    // the argument stored at [esp]; the result summed through [esp + 4]. Started with ESP at
+    // each dword of the 64 bytes below a page boundary, so some frames straddle it.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label f = a.newLabel(), leaf = a.newLabel(), out = a.newLabel();
+        a.push(14);
+        a.call(f);
+        a.add(ax::esp, 4);
+        a.hlt();
+        a.bind(f);
+        a.push(ax::ebx);
+        a.push(ax::esi);
+        a.sub(ax::esp, 8);
+        a.mov(ax::ebx, ax::dword_ptr(ax::esp, 20));
+        a.cmp(ax::ebx, 2);
+        a.jb(leaf);
+        a.lea(ax::eax, ax::ptr(ax::ebx, -1));
+        a.mov(ax::dword_ptr(ax::esp), ax::eax);
+        a.call(f);
+        a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);
+        a.lea(ax::eax, ax::ptr(ax::ebx, -2));
+        a.mov(ax::dword_ptr(ax::esp), ax::eax);
+        a.call(f);
+        a.add(ax::eax, ax::dword_ptr(ax::esp, 4));
+        a.jmp(out);
+        a.bind(leaf);
+        a.mov(ax::eax, ax::ebx);
+        a.bind(out);
+        a.add(ax::esp, 8);
+        a.pop(ax::esi);
+        a.pop(ax::ebx);
+        a.ret();
+    });
+    for (uint32_t k = 0; k < 16; ++k) {
+        const uint32_t esp = 0x38000 - 4 * k;
+        const Outcome o = run_all(code, esp, k & 1);
+        CHECK(o.state.reg32(EAX) == 377);  // fib(14)
+        CHECK(o.state.reg32(ESP) == esp);
+        // The groups take effect: fewer probes than one per access.
+        CHECK(o.probes < o.probes_off);
+    }
+}
+
+TEST_CASE("a stack group writing into a page that holds translated code stops after that write", "[jit][stackgroup][smc]") {
+    // The stack is in the code's own page, below the code: every push and store to it is a
+    // write to a code page (no write tag in the TLB), which invalidates the page's blocks and
+    // ends the running block after the writing instruction.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label loop = a.newLabel();
+        a.mov(ax::ebp, 3);
+        a.bind(loop);
+        a.push(ax::eax);
+        a.push(ax::ebx);
+        a.mov(ax::dword_ptr(ax::esp, 4), ax::ecx);
+        a.mov(ax::edx, ax::dword_ptr(ax::esp, 4));
+        a.pop(ax::esi);
+        a.pop(ax::edi);
+        a.dec(ax::ebp);
+        a.jnz(loop);
+        a.hlt();
+    });
+    const Outcome o = run_all(code, kCode + 0xF00, false);
+    CHECK(o.state.reg32(EDX) == 0x89ABCDEF);
+    CHECK(o.state.reg32(EDI) == 0x89ABCDEF);
+    CHECK(o.state.reg32(ESP) == kCode + 0xF00);
+}
