@@ -205,6 +205,18 @@ void Emitter::call_helper(HelperFn fn, const Insn* insn, uint32_t at) {
     emit_call(fn, insn, at);
 }
 
+// A call site of the shared fallback or slow-path thunk (Jit::emit_fixed, docs/translator.md
+// "Shared exit code"): rbx = the Insn, edx = its EIP, ecx = the instructions of the block
+// counted before it; back with eax = 0 and everything reloaded, or a stop or fault.
+void Emitter::call_shared_thunk(uint64_t thunk, const Insn* insn, uint32_t at, int counted) {
+    a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
+    a.mov(x86::edx, asmjit::imm(at));
+    a.mov(x86::ecx, asmjit::imm(counted));
+    a.call(asmjit::imm(thunk));
+    a.test(x86::eax, x86::eax);
+    a.jnz(stopfault);
+}
+
 void Emitter::call_fallback(const Insn* insn, uint32_t at, bool is_last) {
     stack_group.end = 0;  // the semantics function may move ESP; rbp is kept but not trusted
     if (!(regs_ && call_thunk)) {
@@ -225,12 +237,7 @@ void Emitter::call_fallback(const Insn* insn, uint32_t at, bool is_last) {
     // so only the lazy fix-ups of r14 must be applied first. It also acts on the exit request
     // after the last instruction, which the end of the block would have done anyway.
     settle_flags();
-    a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
-    a.mov(x86::edx, asmjit::imm(at));
-    a.mov(x86::ecx, asmjit::imm(pending));
-    a.call(asmjit::imm(call_thunk));
-    a.test(x86::eax, x86::eax);
-    a.jnz(stopfault);
+    call_shared_thunk(call_thunk, insn, at, pending);
     pending = 0;
     dirty_ = 0;
     fdirty_ = false;
@@ -655,12 +662,7 @@ void Emitter::end_native() {
             // are (as the instruction began: no emitter writes one before its last branch
             // here) and r14 (no fix-up is pending at a slow path: begin() settled them, and
             // the flag readers that keep them have no memory operand).
-            a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));
-            a.mov(x86::edx, asmjit::imm(at));
-            a.mov(x86::ecx, asmjit::imm(before));
-            a.call(asmjit::imm(slow_thunk));
-            a.test(x86::eax, x86::eax);
-            a.jnz(stopfault);
+            call_shared_thunk(slow_thunk, insn, at, before);
         } else {
         if (slow_count) {
             a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow_count)));

@@ -276,6 +276,8 @@ public:
     } stack_group;
 
 private:
+    // The call of slow_thunk or call_thunk with its three arguments, and the stop/fault test.
+    void call_shared_thunk(uint64_t thunk, const Insn* insn, uint32_t at, int counted);
     static x86::Mem gpr_mem(unsigned gpr, unsigned size, bool high = false);
     void emit_call(HelperFn fn, const Insn* insn, uint32_t at);
     const bool regs_ = !(disabled & kDisableRegs);
