@@ -265,3 +265,22 @@ TEST_CASE("AH, CH, DH and BH are read and written right by every emitter", "[jit
         CHECK(o.native > 20);
     }
 }
+
+TEST_CASE("IDIV r32 with negative results writes 32-bit registers into their slots with --jit-disable regs", "[jit][regcache]") {
+    // Regression (jit_diff seed 238579399 with XLAT_JIT_DIFF_DISABLE=regs): the native IDIV r/m32
+    // divides in 64 bits, so its quotient and remainder are sign-extended in rax/rdx; with the
+    // registers kept in CpuState the 32-bit store wrote all of rdx into EDX's 64-bit slot
+    // (edx fffffffffffffff8 where the interpreter has fffffff8).
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        a.mov(ax::eax, -1000);
+        a.cdq();
+        a.mov(ax::ecx, 7);
+        a.idiv(ax::ecx);  // quotient -142, remainder -6: both negative
+        a.mov(ax::ebx, ax::edx);
+        a.hlt();
+    });
+    const Outcome o = run_all(code, kRegs, false);
+    CHECK(o.state.reg32(EAX) == uint32_t(-142));
+    CHECK(o.state.reg32(EDX) == uint32_t(-6));
+    CHECK(o.state.gpr[EDX] == 0xFFFFFFFAull);  // zero-extended in the slot, as every 32-bit write
+}

@@ -106,8 +106,13 @@ void Emitter::load_reg(const x86::Gp& dst32, ZydisRegister r) {
 void Emitter::store_reg(ZydisRegister r, const x86::Gp& src32) {
     const GuestReg g = guest_reg(r);
     if (!regs_) {
-        // A 32-bit write zero-extends into the 64-bit slot; src32 was written as 32 bits.
-        if (g.size == 4) a.mov(gpr_mem(g.index, 8), src32.r64());
+        // A 32-bit write zero-extends into the 64-bit slot. The upper half is written as 0
+        // rather than taken from src32's 64-bit register: an emitter may leave it set (IDIV
+        // r/m32 divides in 64 bits: its remainder and quotient are sign-extended in rdx/rax).
+        if (g.size == 4) {
+            a.mov(gpr_mem(g.index, 4), src32);
+            a.mov(x86::dword_ptr(x86::r15, int32_t(offsetof(CpuState, gpr) + 8 * g.index + 4)), 0);
+        }
         else if (g.size == 2) a.mov(gpr_mem(g.index, 2), src32.r16());
         else a.mov(gpr_mem(g.index, 1, g.high), src32.r8());
         return;
