@@ -111,7 +111,7 @@ void Emitter::store_reg(ZydisRegister r, const x86::Gp& src32) {
         // r/m32 divides in 64 bits: its remainder and quotient are sign-extended in rdx/rax).
         if (g.size == 4) {
             a.mov(gpr_mem(g.index, 4), src32);
-            a.mov(x86::dword_ptr(x86::r15, int32_t(offsetof(CpuState, gpr) + 8 * g.index + 4)), 0);
+            a.mov(gpr_mem(g.index, 4).cloneAdjusted(4), 0);
         }
         else if (g.size == 2) a.mov(gpr_mem(g.index, 2), src32.r16());
         else a.mov(gpr_mem(g.index, 1, g.high), src32.r8());
@@ -398,20 +398,27 @@ void Emitter::emit_r14_load(x86::Assembler& a) {
     a.adc(x86::r14d, 0);
 }
 
-void Emitter::emit_r14_to_eflags_bits(x86::Assembler& a, const x86::Gp& t) {
-    // t = AH:OF, swapped to OF:AH (EFLAGS bits 0-7 in place), OF moved from bit 8 to bit 11.
+namespace {
+
+// t = AH:OF, swapped to OF:AH (EFLAGS bits 0-7 in place), OF moved from bit 8 to bit 11; bit 1
+// (LAHF's reserved 1) comes along, which callers mask with kArithFlags.
+void r14_in_eflags_layout(x86::Assembler& a, const x86::Gp& t) {
     a.movzx(t, x86::r14w);
     a.rol(t.r16(), 8);
     a.shl(t.r8Hi(), 3);
+}
+
+} // namespace
+
+void Emitter::emit_r14_to_eflags_bits(x86::Assembler& a, const x86::Gp& t) {
+    r14_in_eflags_layout(a, t);
     a.and_(t, int32_t(kArithFlags));
 }
 
 void Emitter::emit_r14_store(x86::Assembler& a, const x86::Gp& t) {
     // eflags ^= (eflags ^ flags) & arithmetic: one load and one read-modify-write.
     const x86::Mem fl = field(offsetof(CpuState, eflags), 4);
-    a.movzx(t, x86::r14w);
-    a.rol(t.r16(), 8);
-    a.shl(t.r8Hi(), 3);
+    r14_in_eflags_layout(a, t);
     a.xor_(t, fl);
     a.and_(t, int32_t(kArithFlags));
     a.xor_(fl, t);
