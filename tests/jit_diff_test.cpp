@@ -116,7 +116,7 @@ private:
         if (pick(3) == 0) v = uint32_t(int32_t(int8_t(v)));
         return size == 4 ? v : size == 2 ? (v & 0xFFFF) : (v & 0xFF);
     }
-    static constexpr unsigned kForms = 52;
+    static constexpr unsigned kForms = 53;
     // RDTSC (icount cases; #GP with CR4.TSD at CPL 3), PUSHF/PUSHFD (popped again or not),
     // POPF/POPFD of random flags (DF, IOPL, AC, ID, IF with icount, TF now and then: their rules
     // at CPL 0 and 3 and every IOPL), IN/OUT by imm8 and DX of all sizes (denied by IOPL and
@@ -161,6 +161,53 @@ private:
         }
     }
     // BSF BSR TZCNT LZCNT of 16 and 32 bits, register and memory sources, zero sources often.
+    // A table lookup with a bounded index (translator/emitter.h, "register bounds"): MOVZX, AND
+    // or SHR bounds a register, something may raise it again (or keep it), then an access at
+    // [index * scale + window offset]: its offsets may lie in one page (a constant-page probe),
+    // cross one, or leave the window.
+    void bounded_lookup(ax::Assembler& a) {
+        const ax::Gp r = r32();
+        uint64_t bound = 0xFFFFFFFF;
+        switch (pick(3)) {
+        case 0:
+            if (pick(3)) a.movzx(r, r8()), bound = 0xFF;
+            else a.movzx(r, r16()), bound = 0xFFFF;
+            break;
+        case 1: {
+            const int32_t m = pick(2) ? int32_t(0x3FC) : int32_t(pick(0x1000));
+            a.and_(r, m);
+            bound = uint32_t(m);
+            break;
+        }
+        default: {
+            const unsigned k = 16 + pick(16);
+            a.shr(r, k);
+            bound = 0xFFFFFFFFu >> k;
+            break;
+        }
+        }
+        const unsigned s = size(), shift = pick(4);
+        // Half the time the offsets the bound allows end just inside a page of the window, so
+        // that a raised index crosses into the next (paging maps the window's pages apart).
+        const uint64_t span = (bound << shift) + s;
+        uint32_t off = pick(0x2000);
+        if (span < 0x1000 && pick(2)) off = uint32_t(0x1000 * (1 + pick(2)) - span - pick(16));
+        switch (pick(8)) {
+        case 0: a.inc(r); break;
+        case 1: a.add(r, int32_t(1 + pick(0x100))); break;
+        case 2: a.add(r.r8(), uint8_t(rng_())); break;
+        case 3: a.mov(r.r16(), uint16_t(rng_())); break;
+        case 4: a.and_(r, int32_t(int8_t(rng_()))); break;
+        default: break;
+        }
+        const ax::Mem m(segmented_ ? off : kData + off, r, shift, s);
+        switch (pick(4)) {
+        case 0: a.mov(reg(s), m); break;
+        case 1: a.mov(m, reg(s)); break;
+        case 2: a.emit(pick(2) ? ax::Inst::kIdXor : ax::Inst::kIdAdd, reg(s), m); break;
+        default: a.emit(pick(2) ? ax::Inst::kIdAdd : ax::Inst::kIdCmp, m, reg(s)); break;
+        }
+    }
     void bit_scans(ax::Assembler& a) {
         static const asmjit::InstId ops[] = {ax::Inst::kIdBsf, ax::Inst::kIdBsr, ax::Inst::kIdTzcnt, ax::Inst::kIdLzcnt};
         const asmjit::InstId op = ops[pick(4)];
@@ -587,6 +634,7 @@ private:
         case 48: a.pause(); break;
         case 49: case 50: sys_forms(a); break;
         case 51: bit_scans(a); break;
+        case 52: bounded_lookup(a); break;
         default: a.sub(d, reg(sz)); break;
         }
     }

@@ -1,6 +1,7 @@
 #include "translator/emitter.h"
 
 #include <cstddef>
+#include <algorithm>
 #include <sstream>
 #include <stdexcept>
 
@@ -23,7 +24,8 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"cond", kDisableCond}, {"tlb", kDisableTlb}, {"flags", kDisableFlags}, {"chain", kDisableChain},
         {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
         {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}, {"sys", kDisableSys},
-        {"retstack", kDisableRetStack}, {"stackgroup", kDisableStackGroup}};
+        {"retstack", kDisableRetStack}, {"stackgroup", kDisableStackGroup},
+        {"bounds", kDisableBounds}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -34,7 +36,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, regs, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, regs, all)");
     }
     return bits;
 }
@@ -297,6 +299,102 @@ void Emitter::ea() {
     if (in->asize == 2 && (base || index)) a.movzx(x86::ebx, x86::bx);
     const unsigned sr = unsigned(m.segment) - ZYDIS_REGISTER_ES;
     seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
+    // The range of offsets this operand can take, when every register in it is bounded (ESP
+    // never is: emitters may form a stack operand after moving ESP). With 32-bit addressing and
+    // no wrap past 4 GiB the offset is disp + base + index * scale, each term unsigned.
+    ea_known_ = false;
+    if (in->asize == 4 && seg_pending_ < 0 && !(disabled & kDisableBounds)) {
+        uint64_t span = 0;
+        bool known = true;
+        auto add = [&](uint16_t r, unsigned scale) {
+            if (r == ZYDIS_REGISTER_NONE) return;
+            const GuestReg g = guest_reg(ZydisRegister(r));
+            if (g.index == 4 || bound_[g.index] == 0xFFFFFFFFu) known = false;
+            else span += uint64_t(bound_[g.index]) * scale;
+        };
+        add(m.base, 1);
+        add(m.index, m.scale ? m.scale : 1);
+        if (known) ea_known_ = true, ea_lo_ = m.disp, ea_span_ = span;
+    }
+}
+
+void Emitter::track_bounds(const Insn& i) {
+    // What the instruction leaves in each register, as an upper bound. Only instructions known
+    // to write nothing but their first operand (and the flags) keep the other registers' bounds;
+    // anything else forgets them all.
+    const ZydisMnemonic m = i.mnem();
+    auto forget_all = [&] { for (uint32_t& b : bound_) b = 0xFFFFFFFFu; };
+    switch (m) {
+    case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_NOP:
+    case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JLE:
+    case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JNLE:
+    case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JNP: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ:
+    case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JZ:
+        return;  // no register written
+    case ZYDIS_MNEMONIC_PUSH:
+        bound_[4] = 0xFFFFFFFFu;  // ESP only (and memory)
+        return;
+    case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_INC:
+    case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG: case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_SHL:
+    case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
+    case ZYDIS_MNEMONIC_RCL: case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_SETBE:
+    case ZYDIS_MNEMONIC_SETL: case ZYDIS_MNEMONIC_SETLE: case ZYDIS_MNEMONIC_SETNB: case ZYDIS_MNEMONIC_SETNBE:
+    case ZYDIS_MNEMONIC_SETNL: case ZYDIS_MNEMONIC_SETNLE: case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_SETNP:
+    case ZYDIS_MNEMONIC_SETNS: case ZYDIS_MNEMONIC_SETNZ: case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_SETP:
+    case ZYDIS_MNEMONIC_SETS: case ZYDIS_MNEMONIC_SETZ: case ZYDIS_MNEMONIC_BSWAP:
+        break;  // the first operand only, below
+    case ZYDIS_MNEMONIC_POP:
+        bound_[4] = 0xFFFFFFFFu;
+        break;  // ESP, and the first operand below
+    default:
+        forget_all();
+        return;
+    }
+    if (i.nops() < 1 || !i.is_reg(0)) return;  // a memory destination: no register written
+    const ZydisRegister r = i.regv(0);
+    if (!is_gpr(r)) {
+        if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_SEGMENT) forget_all();  // not expected here
+        return;
+    }
+    const GuestReg g = guest_reg(r);
+    uint32_t& b = bound_[g.index];
+    const uint32_t old = b;
+    if (g.high) {
+        b = old < 0x10000u ? 0xFFFFu : 0xFFFFFFFFu;  // AH..BH: bits 8-15
+        return;
+    }
+    if (g.size < 4) {
+        // The low byte or word replaced, the rest kept: at most old | mask (old with its low bits
+        // cleared is at most the bound with them cleared). AND and SHR only lower it.
+        if (m != ZYDIS_MNEMONIC_AND && m != ZYDIS_MNEMONIC_SHR) b = old | (g.size == 1 ? 0xFFu : 0xFFFFu);
+        return;
+    }
+    auto src_bound = [&]() -> uint32_t {  // the second operand's bound (0xFFFFFFFF: unknown)
+        if (i.nops() < 2) return 0xFFFFFFFFu;
+        if (i.is_imm(1)) return i.val[1];
+        if (i.is_reg(1) && is_gpr(i.regv(1))) {
+            const GuestReg s = guest_reg(i.regv(1));
+            if (s.high) return 0xFFu;
+            const uint32_t mask = s.size == 1 ? 0xFFu : s.size == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+            return std::min(bound_[s.index], mask);
+        }
+        if (i.is_mem(1)) return i.size(1) == 1 ? 0xFFu : i.size(1) == 2 ? 0xFFFFu : 0xFFFFFFFFu;
+        return 0xFFFFFFFFu;
+    };
+    switch (m) {
+    case ZYDIS_MNEMONIC_MOV: b = src_bound(); break;
+    case ZYDIS_MNEMONIC_MOVZX: b = src_bound(); break;  // a byte or word source, zero-extended
+    case ZYDIS_MNEMONIC_AND: b = std::min(old, src_bound()); break;
+    case ZYDIS_MNEMONIC_SHR:
+        if (i.nops() >= 2 && i.is_imm(1)) b = old >> (i.val[1] & 31);  // by CL: at most old
+        break;
+    case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_SUB:
+        b = (i.nops() >= 2 && i.is_reg(1) && i.regv(1) == r) ? 0 : 0xFFFFFFFFu;  // xor eax, eax
+        break;
+    default: b = 0xFFFFFFFFu; break;
+    }
 }
 
 void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss) {
@@ -322,15 +420,34 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     }
     const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
     ++probes;
+    const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user));
+    const bool low_table = table + kTlbEntries * sizeof(TlbEntry) <= 0x7FFFFFFFu;
+    const bool known = ea_known_;
+    ea_known_ = false;
+    if (known && low_table) {
+        // Every byte of the access lies in one page the bounds name (ea(), track_bounds): its
+        // TLB entry is a constant, and so is the tag it must hold. ebx (the address, which the
+        // access adds) is the only thing that waits for the registers.
+        const uint64_t last = uint64_t(ea_lo_) + ea_span_ + size - 1;
+        const uint32_t page = ea_lo_ & kPageMask;
+        if (last <= 0xFFFFFFFFu && (uint32_t(last) & kPageMask) == page) {
+            const uintptr_t entry = table + ((page >> kPageBits) & (kTlbEntries - 1)) * sizeof(TlbEntry);
+            a.cmp(x86::dword_ptr(uint64_t(entry + offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))), int32_t(page));
+            a.jne(miss);
+            a.mov(x86::rbp, x86::qword_ptr(uint64_t(entry + offsetof(TlbEntry, addend))));
+            if (!indexed) a.add(x86::rbp, x86::rbx);
+            ++const_probes;
+            return;
+        }
+    }
     // rax = the entry's offset: the page number's low kTlbBits bits, times 32 (sizeof(TlbEntry)).
     a.mov(x86::eax, x86::ebx);
     a.shr(x86::eax, kPageBits - 5);
     a.and_(x86::eax, int32_t((kTlbEntries - 1) << 5));
     // The table in the low 2 GiB (Mmu's MAP_32BIT mapping): its address is the displacement
     // of [rax + disp32]; else the base is loaded and added.
-    const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user));
     int32_t base = 0;
-    if (table + kTlbEntries * sizeof(TlbEntry) <= 0x7FFFFFFFu) {
+    if (low_table) {
         base = int32_t(table);
     } else {
         a.mov(x86::rdx, asmjit::imm(table));
@@ -647,6 +764,7 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     fdirty_begin_ = fdirty_;
     has_slow_ = has_done_ = false;
     seg_pending_ = -1;
+    ea_known_ = false;
 }
 
 void Emitter::end_native() {

@@ -46,6 +46,7 @@ enum JitDisable : uint32_t {
     kDisableSys = 1u << 15,     // "sys": RDTSC, IN, OUT, CLI, STI, CLD, STD
     kDisableRetStack = 1u << 16,  // "retstack": RET through the inline jump cache (no host return stack)
     kDisableStackGroup = 1u << 17,  // "stackgroup": one probe per stack access (no shared probe, emit_stack.cpp)
+    kDisableBounds = 1u << 18,  // "bounds": no constant-page probes from register bounds (every probe indexes the TLB by address)
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -94,6 +95,7 @@ public:
     asmjit::Label stop_exit;         // a slow path that saw the exit request leaves here (eax = 0)
     uint64_t* slow_count = nullptr;  // counts slow-path entries (inline TLB misses and callouts)
     unsigned probes = 0;             // inline TLB probes emitted in the block so far
+    unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
     // The Jcc is emitted in its rel32 form at `branch_at`, so that Jit::emit may patch it to
@@ -154,7 +156,23 @@ public:
     // `last`) the exit request leaving the block. pending is 0 afterwards.
     void call_fallback(const Insn* insn, uint32_t at, bool last);
     // The block's entry for the dispatcher: dirty() = all (a chained entry follows it).
-    void enter_block() { dirty_ = 0xFF, fdirty_ = true, ffix_ = 0, host_ok_ = 0; }
+    void enter_block() {
+        dirty_ = 0xFF, fdirty_ = true, ffix_ = 0, host_ok_ = 0;
+        for (uint32_t& b : bound_) b = 0xFFFFFFFFu;
+    }
+
+    // ---- register bounds (docs/translator.md, "Constant-page probes") ----
+    // An upper bound of each guest register's 32-bit value at the start of the current
+    // instruction, from the block's own instructions since its entry (0xFFFFFFFF: none known):
+    // `movzx edx, dl` bounds EDX by 255, `and eax, 0x3FC` by 0x3FC, `shr ecx, 24` by 255. A
+    // memory operand whose every register is bounded spans a known range of offsets; when that
+    // range lies within one page (of a flat segment), probe() compares the TLB entry of that
+    // page, a constant, instead of computing the entry from the address: the probe no longer
+    // waits for the index (a table lookup `xor eax, [edx*4 + table]` after `movzx edx, dl`
+    // waits for the load alone, as natively). Jit::emit calls track_bounds after every
+    // instruction, native or not (the bounds hold on its slow path too: same semantics).
+    void track_bounds(const Insn& in);
+    uint32_t bound(unsigned gpr) const { return bound_[gpr]; }
 
     // ---- memory ----
     // True when the memory operand can be emitted inline: 16- or 32-bit addressing, a flat
@@ -289,6 +307,12 @@ private:
     asmjit::Label slow_, done_;
     bool has_slow_ = false, has_done_ = false;
     int seg_pending_ = -1;  // ea() of a segment that is not flat: the SegReg probe() checks
+    uint32_t bound_[8];     // track_bounds: each register's upper bound (0xFFFFFFFF: unknown)
+    // ea() of a flat segment with every register bounded: the offsets lie in [ea_lo_, ea_lo_ +
+    // ea_span_] before the access size; the next probe() takes it (and clears ea_known_).
+    bool ea_known_ = false;
+    uint32_t ea_lo_ = 0;
+    uint64_t ea_span_ = 0;
     // The guest flags in r14 (docs/translator.md, "Guest flags in r14"); compile-time state.
     void settle_flags();  // emit_flags_fix(), then none pending and the host flags clobbered
     void store_flags_code(const x86::Gp& scratch);  // r14 into CpuState::eflags

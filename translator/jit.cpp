@@ -575,6 +575,7 @@ bool Jit::emit(Block& b) {
                                    [&](const auto& p) { return p.first == in.mnemonic; });
             if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
             else ++it->second;
+            e.track_bounds(in);
             continue;
         }
         ++rows_.helper[in.mnemonic];
@@ -582,6 +583,7 @@ bool Jit::emit(Block& b) {
         if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
         // The semantics function reads and writes the guest registers in CpuState.
         e.call_fallback(&in, b.eips[i], last);
+        e.track_bounds(in);
     }
     b.probe_count = uint16_t(e.probes);
     starts[b.ninsns] = a.newLabel();
@@ -685,6 +687,8 @@ bool Jit::emit(Block& b) {
         for (unsigned i = 0; i <= b.ninsns; ++i) at[i] = uint32_t(code.labelOffset(starts[i]));
         trace_block(b, at);
     }
+    stats_.probes_emitted += e.probes;
+    stats_.const_probes += e.const_probes;
     for (unsigned i = 0; i < b.ninsns; ++i)
         if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
     return true;
@@ -1075,6 +1079,9 @@ std::string Jit::describe_stats() const {
     const uint64_t misses = j.slow_paths, hits = j.probes_run >= misses ? j.probes_run - misses : 0;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes %" PRIu64 ": %" PRIu64 " hits, %" PRIu64
                   " misses (slow paths: TLB miss, page crossing, MMIO, code page)\n", j.probes_run, hits, misses);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "jit: inline TLB probes emitted %" PRIu64 ", of a constant page %" PRIu64
+                  " (every register of the address bounded)\n", j.probes_emitted, j.const_probes);
     out += buf;
     // The forms run through fallback calls, most frequent first.
     std::vector<size_t> order;

@@ -1,0 +1,278 @@
+// Constant-page probes (docs/translator.md, "Constant-page probes"): when every register of a
+// memory operand has an upper bound known from the block's earlier instructions (`movzx edx, dl`,
+// `and eax, 0x3FC`, `shr ecx, 24`) and the offsets it can take lie in one page, the inline probe
+// compares that page's TLB entry, a constant. A bound kept where an instruction raised the
+// register would send an access into the wrong page: these guests put a page right after the
+// table's (and one right before it) that paging maps to distant frames, so an access through
+// the wrong page's entry reads other bytes than the interpreter. Each case runs under the interpreter and the JIT (with the
+// bounds, without them, and with categories around them switched off) and compares the whole
+// CPU state, CR2, the exception counts and RAM. (Without paging the neighbours are the host's
+// neighbours too, and a wrong bound can reach outside guest RAM: the paged runs are the sharp
+// ones.)
+#include <catch2/catch.hpp>
+
+#include <asmjit/x86.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "flat_machine.h"
+#include "frontend/machine.h"
+#include "test_machine.h"
+#include "translator/emitter.h"
+#include "translator/jit.h"
+
+using namespace xlat;
+namespace ax = asmjit::x86;
+
+namespace {
+
+constexpr uint32_t kCode = 0x10000;
+constexpr uint32_t kTablePage = 0x20000;       // the table's page; the table at its last KiB
+constexpr uint32_t kTable = kTablePage + 0xC00;  // 256 dwords up to the page's last byte
+constexpr uint32_t kNextPage = kTablePage + 0x1000;  // linear page mapped to kFar
+constexpr uint32_t kPrevPage = kTablePage - 0x1000;  // linear page mapped to kFar + 0x1000
+constexpr uint32_t kFar = 0x300000;
+constexpr uint32_t kAbsent = 0x40000;           // not present with paging on
+constexpr uint32_t kHandler = 0x9000;           // every exception vector: HLT
+constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
+constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
+
+void setup(Machine& m, const std::vector<uint8_t>& code, bool paging) {
+    CpuState& s = m.cpu.s;
+    enter_flat32(m, kCode, 0x8000);
+    install_halting_idt(m, kGdt, kIdt, kHandler);
+    auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
+    // Distinct words in the table's page, the page after it and the distant frame.
+    for (uint32_t a = 0; a < 0x1000; a += 4) {
+        put32(kTablePage + a, 0x1000000u + a * 2654435761u);
+        put32(kNextPage + a, 0x2000000u + a * 40503u);
+        put32(kFar + a, 0x3000000u + a * 2246822519u);
+        put32(kPrevPage + a, 0x4000000u + a * 3266489917u);
+        put32(kFar + 0x1000 + a, 0x5000000u + a * 668265263u);
+    }
+    if (paging) {
+        page_first_4mib(m, kPageDir, kPageTable, kAbsent);
+        put32(kPageTable + (kNextPage >> 12) * 4, kFar | 3);  // linear kNextPage -> physical kFar
+        put32(kPageTable + (kPrevPage >> 12) * 4, (kFar + 0x1000) | 3);
+    }
+    static const uint32_t regs[8] = {0x01234567, 0x89ABCDEF, 0xFEDCBAFF, 0x76543210, 0, 0x0BADF00D, 0x13579BDF, 0x2468ACE0};
+    for (unsigned i = 0; i < 8; ++i)
+        if (i != ESP) s.set_reg32(i, regs[i]);
+    s.eflags = FIXED1 | 0x8D5;
+    m.phys.write_bytes(kCode, code.data(), code.size());
+    m.cpu.state_loaded();
+    m.mmu.flush_all();
+}
+
+struct Outcome {
+    CpuState state;
+    uint64_t exceptions = 0;
+    uint64_t const_probes = 0, const_probes_off = 0;  // emitted with and without the bounds
+};
+
+Outcome run_all(const std::vector<uint8_t>& code, bool paging, uint64_t budget = 100000) {
+    auto ref = mode_machine(CpuMode::Interp, 0);
+    setup(*ref, code, paging);
+    const Machine::Result rr = ref->run(budget);
+    Outcome o;
+    for (uint32_t disable : {0u, uint32_t(kDisableBounds), uint32_t(kDisableAlu), uint32_t(kDisableMove),
+                             uint32_t(kDisableRegs), uint32_t(kDisableChain)}) {
+        INFO("jit, --jit-disable bits " << std::hex << disable << (paging ? ", paging" : ", flat"));
+        auto m = mode_machine(CpuMode::Jit, disable);
+        setup(*m, code, paging);
+        const Machine::Result r = m->run(budget);
+        CHECK(run_differences(*ref, *m, rr, r) == "");
+        if (disable == 0) o.const_probes = m->jit->stats().const_probes;
+        if (disable == kDisableBounds) o.const_probes_off = m->jit->stats().const_probes;
+    }
+    o.state = ref->cpu.s;
+    for (uint64_t e : ref->cpu.stats.exceptions) o.exceptions += e;
+    return o;
+}
+
+template <typename F> std::vector<uint8_t> assemble(F&& body) { return assemble_at(kCode, body); }
+
+// A read and a write of the table's page, so that its TLB entry holds both tags: a later access
+// through the constant page then takes the fast path (a cold entry would send it to the slow
+// path, whose semantics are right whatever the bound).
+void warm_table_page(ax::Assembler& a) {
+    a.mov(ax::eax, ax::dword_ptr(uint64_t(kTablePage)));
+    a.mov(ax::dword_ptr(uint64_t(kTablePage)), ax::eax);
+}
+
+} // namespace
+
+TEST_CASE("a byte-indexed table lookup probes one constant page and computes what the interpreter does", "[jit][bounds]") {
+    // The CRC-32 inner loop over 64 bytes of the table's page: movzx, xor, shr, movzx, then the
+    // lookup [edx*4 + table], whose offsets (0..1023, plus 3) lie in the table's page.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label loop = a.newLabel();
+        a.mov(ax::esi, kTablePage);
+        a.mov(ax::eax, 0xFFFFFFFF);
+        a.bind(loop);
+        a.movzx(ax::edx, ax::byte_ptr(ax::esi));
+        a.inc(ax::esi);
+        a.xor_(ax::dl, ax::al);
+        a.shr(ax::eax, 8);
+        a.movzx(ax::edx, ax::dl);
+        a.xor_(ax::eax, ax::dword_ptr(uint64_t(kTable), ax::edx, 2));
+        a.cmp(ax::esi, kTablePage + 64);
+        a.jnz(loop);
+        a.hlt();
+    });
+    for (bool paging : {false, true}) {
+        const Outcome o = run_all(code, paging);
+        CHECK(o.exceptions == 0);
+        CHECK(o.state.reg32(ESI) == kTablePage + 64);
+        CHECK(o.const_probes >= 1);      // the lookup took the constant page
+        CHECK(o.const_probes_off == 0);  // and --jit-disable bounds turns it off
+    }
+}
+
+TEST_CASE("an instruction that can raise a bounded register takes its bound away", "[jit][bounds]") {
+    // EDX = 0xFF (movzx: bounded by 255, so [edx*4 + table] stays in the table's page), then one
+    // instruction that can raise it, then the lookup: with EDX raised the access lands in the
+    // next page, which paging maps to a distant frame. A bound wrongly kept reads the table
+    // page's neighbour in host memory instead, or writes there.
+    using Raise = std::function<void(ax::Assembler&)>;
+    const std::vector<std::pair<const char*, Raise>> raises = {
+        {"inc", [](ax::Assembler& a) { a.inc(ax::edx); }},
+        {"add", [](ax::Assembler& a) { a.add(ax::edx, 1); }},
+        {"sub -1", [](ax::Assembler& a) { a.sub(ax::edx, -1); }},
+        {"adc", [](ax::Assembler& a) { a.stc(); a.adc(ax::edx, 0); }},
+        {"sbb", [](ax::Assembler& a) { a.stc(); a.sbb(ax::edx, -2); }},
+        {"or", [](ax::Assembler& a) { a.or_(ax::edx, 0x100); }},
+        {"xor", [](ax::Assembler& a) { a.xor_(ax::edx, 0x100); }},
+        {"xor reg", [](ax::Assembler& a) { a.xor_(ax::edx, ax::ecx); }},
+        {"neg", [](ax::Assembler& a) { a.neg(ax::edx); }},
+        {"not", [](ax::Assembler& a) { a.not_(ax::edx); }},
+        {"shl", [](ax::Assembler& a) { a.shl(ax::edx, 1); }},
+        {"rol", [](ax::Assembler& a) { a.rol(ax::edx, 8); }},
+        {"ror", [](ax::Assembler& a) { a.ror(ax::edx, 31); }},
+        {"lea", [](ax::Assembler& a) { a.lea(ax::edx, ax::ptr(ax::edx, 1)); }},
+        {"movsx", [](ax::Assembler& a) { a.movsx(ax::edx, ax::dl); }},
+        {"mov dh", [](ax::Assembler& a) { a.mov(ax::dh, 1); }},
+        {"mov dx", [](ax::Assembler& a) { a.mov(ax::dx, 0x1FF); }},
+        {"add dl", [](ax::Assembler& a) { a.mov(ax::dh, 0); a.add(ax::dx, 1); }},
+        {"mov reg", [](ax::Assembler& a) { a.mov(ax::edx, ax::ecx); }},
+        {"mov imm, and imm8", [](ax::Assembler& a) { a.mov(ax::edx, 0x404); a.and_(ax::edx, -4); }},  // 0x404, not 0xFC
+        {"mov mem", [](ax::Assembler& a) { a.mov(ax::edx, ax::dword_ptr(kTablePage + 8)); }},
+        {"cmov", [](ax::Assembler& a) { a.cmp(ax::edx, 0); a.cmovne(ax::edx, ax::ecx); }},
+        {"setcc dh", [](ax::Assembler& a) { a.cmp(ax::edx, 0); a.setne(ax::dh); }},
+        {"xchg", [](ax::Assembler& a) { a.xchg(ax::edx, ax::ecx); }},
+        {"xadd", [](ax::Assembler& a) { a.xadd(ax::edx, ax::ecx); }},
+        {"imul", [](ax::Assembler& a) { a.imul(ax::edx, ax::edx, 3); }},
+        {"mul", [](ax::Assembler& a) { a.mov(ax::eax, 0x1000000); a.mov(ax::esi, 0x10000); a.mul(ax::esi); }},  // EDX 0x100
+        {"cdq", [](ax::Assembler& a) { a.mov(ax::eax, 0x80000000); a.cdq(); }},
+        {"pop", [](ax::Assembler& a) { a.push(ax::ecx); a.pop(ax::edx); }},
+        {"cpuid (fallback)", [](ax::Assembler& a) { a.xor_(ax::eax, ax::eax); a.cpuid(); a.and_(ax::edx, 0x7FF); }},  // 0x669 ("ineI")
+        // Last: a bound kept here would reach far outside guest RAM (0xFF000000 * 4).
+        {"bswap", [](ax::Assembler& a) { a.bswap(ax::edx); }},
+    };
+    for (const auto& [name, raise] : raises) {
+        for (bool write : {false, true}) {
+            const std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
+                warm_table_page(a);
+                a.mov(ax::ecx, 0x40000123);  // a large value for the register-to-register cases
+                a.mov(ax::ebx, 0x5A5A5A5A);
+                a.movzx(ax::edx, ax::dl);   // EDX = 0xFF, bounded
+                raise(a);
+                // A table at the end of its page (raised values go to the next page) and one
+                // at its start (values that went negative go to the page before).
+                if (write) {
+                    a.mov(ax::dword_ptr(uint64_t(kTable), ax::edx, 2), ax::ebx);
+                    a.mov(ax::dword_ptr(uint64_t(kTablePage), ax::edx, 2), ax::ebx);
+                } else {
+                    a.mov(ax::ebx, ax::dword_ptr(uint64_t(kTable), ax::edx, 2));
+                    a.mov(ax::edi, ax::dword_ptr(uint64_t(kTablePage), ax::edx, 2));
+                }
+                a.hlt();
+            });
+            // Paged only: without paging a wrong bound reads the host's neighbours, the same
+            // bytes as the guest's, or past guest RAM.
+            INFO(name << (write ? ", write" : ", read"));
+            run_all(code, true);
+        }
+    }
+}
+
+TEST_CASE("what keeps a bound keeps the access in the table's page", "[jit][bounds]") {
+    // Partial writes below the bound, AND and SHR only lower it, a PUSH leaves it: the constant
+    // page is taken and the values are the interpreter's.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        warm_table_page(a);
+        a.movzx(ax::edx, ax::dl);
+        a.mov(ax::dl, 0xC3);                 // the low byte replaced: still at most 0xFF
+        a.and_(ax::edx, ax::ecx);            // lower or equal
+        a.shr(ax::edx, ax::cl);              // by CL (0x23 & 31 = 3): lower or equal
+        a.push(ax::edx);                     // ESP only
+        a.mov(ax::eax, ax::dword_ptr(uint64_t(kTable), ax::edx, 2));
+        a.mov(ax::ecx, 0xFFFFFFFF);
+        a.shr(ax::ecx, 24);                  // 0xFF
+        a.and_(ax::esi, 0x3FC);              // at most 0x3FC
+        a.add(ax::eax, ax::dword_ptr(uint64_t(kTable), ax::ecx, 2));
+        a.mov(ax::dword_ptr(ax::esi, kTable), ax::eax);  // a write through the constant page
+        a.mov(ax::ebx, ax::dword_ptr(uint64_t(kTablePage + 0x10)));  // an absolute address
+        a.hlt();
+    });
+    for (bool paging : {false, true}) {
+        const Outcome o = run_all(code, paging);
+        CHECK(o.exceptions == 0);
+        CHECK(o.const_probes >= 4);
+        CHECK(o.const_probes_off == 0);
+    }
+}
+
+TEST_CASE("a constant-page probe that misses goes the slow way: faults, page crossings, wraps and code pages", "[jit][bounds]") {
+    SECTION("an absent page faults with CR2 at the access") {
+        const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+            a.movzx(ax::edx, ax::dl);
+            a.mov(ax::esi, 7);
+            a.mov(ax::eax, ax::dword_ptr(uint64_t(kAbsent + 0x100), ax::edx, 2));  // #PF
+            a.mov(ax::esi, 8);
+            a.hlt();
+        });
+        const Outcome o = run_all(code, true);
+        CHECK(o.exceptions == 1);
+        CHECK(o.state.cr2 == kAbsent + 0x100 + 0xFF * 4);
+        CHECK(o.state.reg32(ESI) == 7);
+    }
+    SECTION("an absolute dword that crosses into the remapped page") {
+        const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+            a.mov(ax::eax, ax::dword_ptr(uint64_t(kTablePage + 0xFFE)));
+            a.mov(ax::dword_ptr(uint64_t(kTablePage + 0xFFD)), ax::eax);
+            a.hlt();
+        });
+        for (bool paging : {false, true}) run_all(code, paging);
+    }
+    SECTION("offsets that wrap past 4 GiB") {
+        const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+            a.movzx(ax::edx, ax::dl);                                  // 0xFF
+            a.mov(ax::eax, ax::dword_ptr(ax::edx, int32_t(0xFFFFFF80 + kTablePage)));  // wraps to kTablePage + 0x7F
+            a.hlt();
+        });
+        for (bool paging : {false, true}) run_all(code, paging);
+    }
+    SECTION("a write through a constant page into the running block's code") {
+        // ECX = 0 and bounded by 0x3F; the store [ecx + patch] changes the NOP after it (in the
+        // same block) into INC EAX, which must run.
+        const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+            asmjit::Label patch = a.newLabel();
+            a.xor_(ax::eax, ax::eax);
+            a.mov(ax::ecx, 0);
+            a.and_(ax::ecx, 0x3F);
+            a.mov(ax::ptr(patch, ax::ecx, 0, 0, 1), 0x40);  // inc eax
+            a.nop();
+            a.bind(patch);
+            a.nop();
+            a.hlt();
+        });
+        for (bool paging : {false, true}) {
+            const Outcome o = run_all(code, paging);
+            CHECK(o.state.reg32(EAX) == 1);
+        }
+    }
+}
