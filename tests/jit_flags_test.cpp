@@ -451,3 +451,33 @@ TEST_CASE("r14's layout: a run stopped after every instruction of the writers an
         }
     }
 }
+
+TEST_CASE("CF that reaches an INC or DEC in the host flags reaches every later reader as the "
+          "interpreter's", "[jit][jit_flags]") {
+    // `xor eax, edx; dec ecx`: the writer's capture is left out (Emitter::next_takes_host_cf),
+    // the INC/DEC takes CF from the host and captures all six. Each writer, then INC or DEC of
+    // a register, then a reader of CF: a native ADC and SETC, PUSHFD, a fallback (LAHF), a
+    // fault's frame (a load from an absent page), and a run stopped after every instruction.
+    enum Reader { kAdc, kSetc, kPushfd, kLahf, kFault, kReaders };
+    for (const Writer& w : writers()) {
+        for (unsigned r = 0; r < kReaders; ++r) {
+            INFO("writer " << w.name << ", reader " << r);
+            const std::vector<uint8_t> code = assemble([&](Asm& a) {
+                a.add(ax::ebp, ax::esi);  // flags of their own first
+                w.emit(a, 5);
+                if (r % 2) a.dec(ax::edi); else a.inc(ax::bp);
+                switch (r) {
+                case kAdc: a.adc(ax::esi, 0); break;
+                case kSetc: a.setc(ax::bl); break;
+                case kPushfd: a.pushfd(); a.pop(ax::ebx); break;
+                case kLahf: a.lahf(); break;
+                default: a.mov(ax::ebx, ax::dword_ptr(kAbsent + 0x20)); break;
+                }
+                a.hlt();
+            });
+            const Start st = starts()[r % 4];  // a copy: starts() returns a temporary
+            for (uint64_t budget = 1; budget <= 6; ++budget)
+                run_all(code, st, true, {0u, uint32_t(kDisableRegs), uint32_t(kDisableFlags)}, budget);
+        }
+    }
+}

@@ -642,8 +642,25 @@ void Emitter::merge_of(const x86::Gp& bit32) {
     merge_flags(bit32, OF);
 }
 
+bool Emitter::next_takes_host_cf() const {
+    // INC/DEC of a register right after this instruction, emitted natively: its load_cf() takes
+    // the CF the host holds (host_flag_reader keeps host_ok_ into it) and its capture takes all
+    // six, so nothing reads the CF this instruction leaves in r14. Only after a register or
+    // immediate form: one with a memory operand has a slow path, whose rejoin and exit check
+    // sit between the two.
+    if (!fcache_ || (disabled & (kDisableFlags | kDisableAlu | kDisableAll))) return false;
+    if (!block_insns || cur_ + 1 >= block_ninsns) return false;
+    for (unsigned k = 0; k < in->nops(); ++k)
+        if (in->is_mem(k)) return false;
+    const Insn& n = block_insns[cur_ + 1];
+    const ZydisMnemonic m = n.mnem();
+    return (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC) && n.nops() == 1 && n.is_reg(0) &&
+           is_gpr(n.regv(0));
+}
+
 void Emitter::capture_flags(uint32_t written, uint32_t clear) {
-    const uint32_t live = live_flags(written);
+    uint32_t live = live_flags(written);
+    if ((live & CF) && (written & ~clear & CF) && next_takes_host_cf()) live &= ~CF;  // `xor; dec; jnz`
     if (!fcache_) {
         host_ok_ = 0;
         if (!live) return;
@@ -751,6 +768,7 @@ x86::CondCode Emitter::cond(unsigned cc) {
 
 void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     in = &i;
+    cur_ = block_insns && &i >= block_insns && &i < block_insns + block_ninsns ? unsigned(&i - block_insns) : ~0u;
     eip = at;
     live_after = live;
     last = is_last;
