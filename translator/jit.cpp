@@ -740,7 +740,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     const CpuState& s = cpu_.s;
     const unsigned room = kPageSize - (lin & ~kPageMask);
     const unsigned n = decode_block(decoder_, host, room, eip, mode_cs_limit(key), decode_mode(s),
-                                    s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_);
+                                    s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_, &interp_);
     if (!n) return nullptr;
     auto b = std::make_unique<Block>();
     b->eip = eip;
