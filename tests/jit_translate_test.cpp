@@ -15,6 +15,7 @@
 #include "frontend/machine.h"
 #include "test_machine.h"
 #include "translator/block.h"
+#include "translator/emitter.h"
 
 using namespace xlat;
 namespace ax = asmjit::x86;
@@ -173,4 +174,38 @@ TEST_CASE("a block translated after its cold runs runs the bytes memory holds th
     CHECK(mj->jit->stats().blocks_translated >= 1);
     CHECK(mi->cpu.s.reg32(EAX) == 2 + 2 * 100);
     CHECK(state_differences(*mi, *mj) == "");
+}
+
+TEST_CASE("a block of 64 of the longest translations fits the assembler's buffer", "[jit][translate]") {
+    // The assembler writes every block into one fixed buffer (translator/jit.cpp, Jit::Assembly);
+    // a block that does not fit is left to the interpreter. IN AX, DX with its helper call, and
+    // with --jit-disable regs the inline register spills and loads around it, are among the
+    // longest host code per guest instruction (238 bytes in a Linux boot, without its cold path).
+    const std::vector<uint8_t> code = assemble_at(kCode, [](ax::Assembler& a) {
+        a.mov(ax::edx, 0x2E0);  // an unclaimed port: all ones
+        for (unsigned i = 0; i < Block::kMaxInsns; ++i) a.in(ax::ax, ax::dx);
+        a.hlt();
+    });
+    for (uint32_t disable : {0u, uint32_t(kDisableRegs)}) {
+        INFO("jit_disable " << disable);
+        MachineConfig cj = small_config(), ci = small_config();
+        cj.cpu_mode = CpuMode::Jit;
+        cj.jit_disable = disable;
+        ci.cpu_mode = CpuMode::Interp;
+        auto mj = std::make_unique<Machine>(cj), mi = std::make_unique<Machine>(ci);
+        for (Machine* m : {mi.get(), mj.get()}) {
+            enter_flat32(*m, kCode, 0x30000);
+            m->phys.write_bytes(kCode, code.data(), code.size());
+        }
+        mi->run(1000);
+        mj->run(1000);
+        CHECK(mj->cpu.s.halted);
+        CHECK(state_differences(*mi, *mj) == "");
+        unsigned full = 0;
+        mj->jit->for_each_block([&](const Block& b) {
+            if (b.ninsns == Block::kMaxInsns && b.native_count == Block::kMaxInsns) ++full;
+        });
+        CHECK(full == 1);
+        CHECK(mj->jit->stats().interp_steps == 0);
+    }
 }
