@@ -68,6 +68,7 @@ struct Jit::Assembly {
     x86::Assembler a;
     Overflow overflow;
     std::unique_ptr<uint8_t[]> buffer{new uint8_t[kBufferBytes]};
+    std::vector<ColdCode> cold;  // the Emitter's queue of out-of-line code, kept for its memory
 
     // Ready for a block whose code will be at `base`.
     void start(uint64_t base) {
@@ -81,6 +82,7 @@ struct Jit::Assembly {
         overflow.hit = false;
         code.setErrorHandler(&overflow);
         code.attach(&a);
+        cold.clear();
     }
 };
 
@@ -549,7 +551,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
     std::vector<uint8_t>& live = scratch_live_;
     flag_liveness(b, live);
-    Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out);
+    Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out, asm_->cold);
     JitEmit je{*this, a, b, epilogue, e};
     const bool chain = je.chain();
     e.stop_exit = stopped;
@@ -561,16 +563,13 @@ Jit::EmitResult Jit::emit(Block& b) {
     e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)
     e.block_ninsns = b.ninsns;
     e.chain_branch = chain;
-    e.taken = a.newLabel();
-    e.branch_at = a.newLabel();
     b.native.reset(new uint16_t[b.ninsns]);
     b.native_mix.clear();
     b.native_count = 0;
     // The dispatcher's prologue loads the budget, the guest registers and flags into host
     // registers (Jit::emit_fixed); a chained jump brings them along. Either way every register
     // and the flags may be newer than CpuState at the entry (Block::code = chain_entry).
-    asmjit::Label chain_entry = a.newLabel();
-    a.bind(chain_entry);
+    const uint32_t chain_entry = uint32_t(a.offset());
     e.enter_block();
     // The exit request at block entry: nothing of the block runs when it is set. A chained
     // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
@@ -641,7 +640,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             // at `taken`. The way not taken falls into exit 1.
             b.exit_eip[0] = target;
             JitEmit::Patch p{0};
-            p.at_label = e.branch_at;
+            p.at = e.branch_at;
             p.unlinked_label = e.taken;
             p.opcode_bytes = 2;
             je.add_patch(p);
@@ -727,7 +726,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         b.unlinked_rel[p.k] = int32_t(unlinked - (at + p.opcode_bytes + 4));
     }
     b.code = arena_.commit(buf.data(), buf.size());
-    b.chain_entry = static_cast<uint8_t*>(b.code) + code.labelOffset(chain_entry);  // the same
+    b.chain_entry = static_cast<uint8_t*>(b.code) + chain_entry;  // the same
     b.code_size = uint32_t(buf.size());
     if (trace) trace_block(b, trace_at_);
     for (unsigned i = 0; i < b.ninsns; ++i)
