@@ -123,7 +123,7 @@ public:
     static constexpr size_t kDefaultCacheBytes = 128u << 20;  // a Linux boot filled 32 MiB three times
     // The command line's --jit-hot-runs: in a boot of the default Linux guest 29 % of the
     // instructions translated were in blocks that ran once and 12 % in blocks that ran two or
-    // three times; a translation costs about a microsecond per instruction, an interpreted run
+    // three times; a translation costs about 0.8 us per instruction, an interpreted run
     // a few tens of nanoseconds (docs/translator.md, "Cold blocks").
     static constexpr unsigned kDefaultHotRuns = 3;
 
