@@ -1,12 +1,13 @@
 #include "translator/block.h"
 
 #include "cpu/table.h"
+#include "translator/interp.h"
 
 namespace xlat {
 
 unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
                       DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
-                      std::vector<uint32_t>& eips) {
+                      std::vector<uint32_t>& eips, const Interpreter* known) {
     insns.clear();
     eips.clear();
     if (cap == 0 || cap > Block::kMaxInsns) cap = Block::kMaxInsns;
@@ -18,8 +19,16 @@ unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, u
         const unsigned avail = in_limit >= 14 ? 15 : in_limit + 1;
         const unsigned have = room - off < avail ? room - off : avail;
         Insn in;
-        // NeedMore: the instruction crosses the page; the interpreter fetches both pages.
-        if (dec.decode(bytes + off, have, avail, at, mode, x87_nm, in) != DecodeStatus::Ok || !in.row) break;
+        // Decoded before and its bytes unchanged: what Zydis would make of them again, as long
+        // as they fit in `have` (else the decoder below says why they do not).
+        if (known && room - off >= 16 && known->cached(bytes + off, mode, in) && in.length <= have) {
+            in.next_eip = at + in.length;
+            if (mode != DecodeMode::Prot32) in.next_eip &= 0xFFFF;
+            if (!in.row) break;
+        } else if (dec.decode(bytes + off, have, avail, at, mode, x87_nm, in) != DecodeStatus::Ok || !in.row) {
+            // NeedMore: the instruction crosses the page; the interpreter fetches both pages.
+            break;
+        }
         // A 16-bit EIP that wraps around leaves the page's bytes: the block ends before it.
         if (mode != DecodeMode::Prot32 && in.next_eip != at + in.length) break;
         insns.push_back(in);

@@ -75,14 +75,17 @@ struct Block {
     static constexpr unsigned kMaxInsns = 64;  // size cap of a block
 };
 
+class Interpreter;
+
 // Decodes a block at `eip` from `bytes`, which holds the `room` bytes from EIP to the end of its
 // page. Stops after an instruction whose row ends blocks (kEndsBlock, a REP string instruction),
 // before an instruction that crosses the page end or the CS limit `cs_limit` (or wraps a 16-bit
 // EIP), is not an instruction or has no row (the interpreter's step delivers exactly the fault
 // those raise), and after `cap` instructions. Returns the instruction count (0: nothing the
-// translator may take; the interpreter steps).
+// translator may take; the interpreter steps). `known`: an interpreter whose decode cache is
+// asked first (Interpreter::cached: the same bytes in the same mode decode to the same Insn).
 unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
                       DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
-                      std::vector<uint32_t>& eips);
+                      std::vector<uint32_t>& eips, const Interpreter* known = nullptr);
 
 } // namespace xlat

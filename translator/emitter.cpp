@@ -796,61 +796,69 @@ void Emitter::end_native() {
     if (!has_slow_) return;
     const asmjit::Label slow = slow_, back = done_.isValid() && has_done_ ? done_ : a.newLabel();
     if (!has_done_) a.bind(back);
-    const int before = pending;
-    const Insn* insn = in;
-    const uint32_t at = eip;
-    const uint8_t spill_set = dirty_begin_;
-    const bool flags_set = fdirty_begin_;
-    const uint32_t host_ok = fcache_ ? host_ok_ : 0;
-    cold_.push_back([this, slow, back, before, insn, at, spill_set, flags_set, host_ok] {
-        const x86::Mem icount = field(offsetof(CpuState, icount), 8);
-        a.bind(slow);
-        if (regs_ && slow_thunk) {
-            // The shared slow path (Jit::emit_fixed): it stores all eight registers as they
-            // are (as the instruction began: no emitter writes one before its last branch
-            // here) and r14 (no fix-up is pending at a slow path: begin() settled them, and
-            // the flag readers that keep them have no memory operand).
-            call_shared_thunk(slow_thunk, insn, at, before);
-        } else {
-        if (slow_count) {
-            a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow_count)));
-            a.inc(x86::qword_ptr(x86::rax));
-        }
-        emit_icount_store(before);
-        // The registers as they were when the instruction began (an emitter writes none before
-        // its last branch here), for the semantics function and a fault.
-        emit_store(spill_set);
-        if (flags_set && fcache_) store_flags_code(x86::ecx);
-        emit_call(&helper_slow, insn, at);
-        a.test(x86::eax, x86::eax);
-        a.jnz(fault_exit);
-        // A write to translated code (or a device's interrupt) ends the block after this
-        // instruction, as at every boundary of the interpreter. CpuState holds the registers.
-        asmjit::Label stay = a.newLabel();
-        a.cmp(exit_word(), 0);
-        a.je(stay);
-        a.add(icount, 1);  // `before` is added already; rip is committed by helper_slow
-        a.xor_(x86::eax, x86::eax);
-        if (stop_exit.isValid()) a.jmp(stop_exit);  // records where the block stopped
-        else a.jmp(asmjit::imm(epilogue));
-        a.bind(stay);
-        // What the instruction wrote, and the caller-saved host registers (and xmm15) the call
-        // clobbered; R as it was (the instruction is counted in `pending`, not by helper_slow).
-        // The fast path's dirty set at `back` covers these (they are clean here).
-        emit_load_all(before);
-        }
-        if (host_ok) {
-            // The fast path left the guest's flags in the host's for the instruction after it
-            // (cond()): so does this path, from r14 (`add al; sahf`: three instructions where
-            // a `push; popfq` was among the slowest on the host, and no system flag to mind).
-            emit_host_flags_from_r14(a);
-        }
-        a.jmp(back);
-    });
+    ColdCode c;
+    c.insn = in;
+    c.slow = slow;
+    c.back = back;
+    c.before = pending;
+    c.at = eip;
+    c.spill_set = dirty_begin_;
+    c.flags_set = fdirty_begin_;
+    c.host_ok = fcache_ ? host_ok_ : 0;
+    cold_.push_back(std::move(c));
+}
+
+void Emitter::emit_slow_path(const ColdCode& c) {
+    const x86::Mem icount = field(offsetof(CpuState, icount), 8);
+    a.bind(c.slow);
+    if (regs_ && slow_thunk) {
+        // The shared slow path (Jit::emit_fixed): it stores all eight registers as they
+        // are (as the instruction began: no emitter writes one before its last branch
+        // here) and r14 (no fix-up is pending at a slow path: begin() settled them, and
+        // the flag readers that keep them have no memory operand).
+        call_shared_thunk(slow_thunk, c.insn, c.at, c.before);
+    } else {
+    if (slow_count) {
+        a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow_count)));
+        a.inc(x86::qword_ptr(x86::rax));
+    }
+    emit_icount_store(c.before);
+    // The registers as they were when the instruction began (an emitter writes none before
+    // its last branch here), for the semantics function and a fault.
+    emit_store(c.spill_set);
+    if (c.flags_set && fcache_) store_flags_code(x86::ecx);
+    emit_call(&helper_slow, c.insn, c.at);
+    a.test(x86::eax, x86::eax);
+    a.jnz(fault_exit);
+    // A write to translated code (or a device's interrupt) ends the block after this
+    // instruction, as at every boundary of the interpreter. CpuState holds the registers.
+    asmjit::Label stay = a.newLabel();
+    a.cmp(exit_word(), 0);
+    a.je(stay);
+    a.add(icount, 1);  // `before` is added already; rip is committed by helper_slow
+    a.xor_(x86::eax, x86::eax);
+    if (stop_exit.isValid()) a.jmp(stop_exit);  // records where the block stopped
+    else a.jmp(asmjit::imm(epilogue));
+    a.bind(stay);
+    // What the instruction wrote, and the caller-saved host registers (and xmm15) the call
+    // clobbered; R as it was (the instruction is counted in `pending`, not by helper_slow).
+    // The fast path's dirty set at `back` covers these (they are clean here).
+    emit_load_all(c.before);
+    }
+    if (c.host_ok) {
+        // The fast path left the guest's flags in the host's for the instruction after it
+        // (cond()): so does this path, from r14 (`add al; sahf`: three instructions where
+        // a `push; popfq` was among the slowest on the host, and no system flag to mind).
+        emit_host_flags_from_r14(a);
+    }
+    a.jmp(c.back);
 }
 
 void Emitter::emit_cold() {
-    for (auto& f : cold_) f();
+    for (const ColdCode& c : cold_) {
+        if (c.insn) emit_slow_path(c);
+        else c.f();
+    }
     cold_.clear();
 }
 

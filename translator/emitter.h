@@ -51,12 +51,29 @@ enum JitDisable : uint32_t {
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
 
+// Out-of-line code queued while a block is emitted, emitted after its body (Emitter::emit_cold)
+// in the order queued: a native instruction's slow path (end_native) as a plain record, or
+// other deferred code (Emitter::defer). A record instead of a closure per slow path: those were
+// a heap allocation each (docs/translator.md, "What a translation costs").
+struct ColdCode {
+    const Insn* insn = nullptr;   // the slow path's instruction; null: `f` instead
+    asmjit::Label slow, back;     // its entry, and where it rejoins the fast path
+    int before = 0;               // Emitter::pending as the instruction began
+    uint32_t at = 0;              // its EIP
+    uint8_t spill_set = 0;        // the dirty registers as it began
+    bool flags_set = false;       // r14 dirty as it began
+    uint32_t host_ok = 0;         // the host flags the fast path leaves as the guest's
+    std::function<void()> f;
+};
+
 class Emitter {
 public:
+    // `cold`: where out-of-line code is queued (empty; the caller keeps it from block to block,
+    // so its memory is reused).
     Emitter(x86::Assembler& a, Cpu& cpu, uint64_t key, uint32_t disabled, int32_t exit_disp, uint64_t epilogue,
-            asmjit::Label fault_exit)
+            asmjit::Label fault_exit, std::vector<ColdCode>& cold)
         : a(a), cpu(cpu), key(key), disabled(disabled), exit_disp(exit_disp), epilogue(epilogue),
-          fault_exit(fault_exit) {}
+          fault_exit(fault_exit), cold_(cold) {}
 
     x86::Assembler& a;
     Cpu& cpu;
@@ -98,12 +115,13 @@ public:
     unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
-    // The Jcc is emitted in its rel32 form at `branch_at`, so that Jit::emit may patch it to
-    // the taken target's block itself (one taken branch instead of two).
+    // The Jcc is emitted in its rel32 form at offset `branch_at`, so that Jit::emit may patch it
+    // to the taken target's block itself (one taken branch instead of two). The Jcc creates
+    // `taken` (a label per block cost more than the Jcc ending a block is worth).
     bool chain_branch = false;
     bool branched = false;
     asmjit::Label taken;
-    asmjit::Label branch_at;
+    uint32_t branch_at = 0;
 
     // ---- guest state ----
     static x86::Mem field(size_t off, unsigned size) { return x86::Mem(x86::r15, int32_t(off), size); }
@@ -276,7 +294,10 @@ public:
     // Emits the queued slow paths and exit stubs (after the block's body).
     void emit_cold();
     // Queues out-of-line code of the current instruction, emitted with the slow paths.
-    void defer(std::function<void()> f) { cold_.push_back(std::move(f)); }
+    void defer(std::function<void()> f) {
+        cold_.emplace_back();
+        cold_.back().f = std::move(f);
+    }
     // Stores the exact icount into CpuState now (before a helper call that counts its own
     // instruction); pending is 0 afterwards and the reload() after the call takes R from it.
     void commit_icount();
@@ -324,7 +345,8 @@ private:
     bool fdirty_begin_ = true;   // fdirty_ when the current instruction began (its slow path)
     uint32_t ffix_ = 0;          // bits of r14 that must be cleared before anyone looks at them
     uint32_t host_ok_ = 0;       // arithmetic flags the host's FLAGS hold as the guest's now
-    std::vector<std::function<void()>> cold_;
+    std::vector<ColdCode>& cold_;
+    void emit_slow_path(const ColdCode& c);  // end_native's slow path
 };
 
 using NativeEmitFn = bool (*)(Emitter&, const Insn&);

@@ -48,8 +48,7 @@ const Insn& Interpreter::fetch() {
     }
     last_bytes_ = host;
     const uint8_t mode = uint8_t(decode_mode(s));
-    CachedInsn& e = cache_[(reinterpret_cast<uintptr_t>(host) ^ (reinterpret_cast<uintptr_t>(host) >> 12)) &
-                           (kCacheEntries - 1)];
+    CachedInsn& e = cache_[cache_slot(host)];
     uint64_t now[2];
     std::memcpy(now, host, 16);
     if (e.host == host && e.mode == mode && (now[0] & e.mask[0]) == e.bytes[0] && (now[1] & e.mask[1]) == e.bytes[1]) {
@@ -71,6 +70,16 @@ const Insn& Interpreter::fetch() {
     e.bytes[0] = now[0] & e.mask[0];
     e.bytes[1] = now[1] & e.mask[1];
     return e.insn;
+}
+
+bool Interpreter::cached(const uint8_t* host, DecodeMode mode, Insn& out) const {
+    const CachedInsn& e = cache_[cache_slot(host)];
+    if (e.host != host || e.mode != uint8_t(mode)) return false;
+    uint64_t now[2];
+    std::memcpy(now, host, 16);
+    if ((now[0] & e.mask[0]) != e.bytes[0] || (now[1] & e.mask[1]) != e.bytes[1]) return false;
+    out = e.insn;
+    return true;
 }
 
 void Interpreter::step() {

@@ -48,9 +48,47 @@ uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
     return kBlockNext;
 }
 
+// One CodeHolder and Assembler for every block of a Jit (docs/translator.md, "What a translation
+// costs"): a CodeHolder per block allocated its zone (labels, sections) and a 16 KB code buffer
+// anew and freed them again, and first touches of that memory faulted. Reset between blocks,
+// the CodeHolder keeps its zone's memory, and the code goes into one fixed buffer, which cannot
+// grow: emission past its end fails, which the error handler notes (asmjit reports it as
+// kErrorTooLarge; the block is then left to the interpreter). The largest block of a Linux boot
+// took 7.5 KB; the buffer holds 64 instructions of 4 KB each.
+struct Jit::Assembly {
+    struct Overflow : asmjit::ErrorHandler {
+        bool hit = false;
+        void handleError(asmjit::Error err, const char*, asmjit::BaseEmitter*) override {
+            if (err == asmjit::kErrorTooLarge) hit = true;
+        }
+    };
+    static constexpr size_t kBufferBytes = size_t(Block::kMaxInsns) * 4096;
+    const asmjit::Environment env = asmjit::Environment::host();
+    asmjit::CodeHolder code;
+    x86::Assembler a;
+    Overflow overflow;
+    std::unique_ptr<uint8_t[]> buffer{new uint8_t[kBufferBytes]};
+    std::vector<ColdCode> cold;  // the Emitter's queue of out-of-line code, kept for its memory
+
+    // Ready for a block whose code will be at `base`.
+    void start(uint64_t base) {
+        code.reset(asmjit::ResetPolicy::kSoft);  // detaches `a`; keeps the zone's memory
+        code.init(env, base);
+        asmjit::CodeBuffer& cb = code.textSection()->_buffer;
+        cb._data = buffer.get();
+        cb._size = 0;
+        cb._capacity = kBufferBytes;
+        cb._flags = asmjit::CodeBufferFlags::kIsExternal | asmjit::CodeBufferFlags::kIsFixed;
+        overflow.hit = false;
+        code.setErrorHandler(&overflow);
+        code.attach(&a);
+        cold.clear();
+    }
+};
+
 Jit::Jit(Cpu& cpu, Interpreter& interp, size_t cache_bytes, uint32_t disabled, unsigned hot_runs, bool profile)
     : cpu_(cpu), interp_(interp), decoder_(instruction_table()), arena_(cache_bytes), cache_(cpu.mmu.phys()),
-      disabled_(disabled), hot_runs_(hot_runs), profile_(profile) {
+      disabled_(disabled), hot_runs_(hot_runs), profile_(profile), asm_(std::make_unique<Assembly>()) {
     if (hot_runs_ > 1) heat_.resize(kHeatEntries);
     exit_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.exit_request) - reinterpret_cast<char*>(&cpu_.s));
     icount_end_disp_ = int32_t(reinterpret_cast<char*>(&cpu_.icount_end) - reinterpret_cast<char*>(&cpu_.s));
@@ -333,14 +371,13 @@ struct JitEmit {
             return;
         }
         if (same_page(target)) {
-            asmjit::Label patch = a.newLabel(), stub = a.newLabel();
-            a.bind(patch);
             // jmp rel32, no short form: the patch needs the four bytes. Linked, it enters the
             // next block after its register loads, with the guest registers in host registers.
+            // Its offset and its stub's (right after it) are known here: no labels needed.
+            const uint32_t at = uint32_t(a.offset());
             a.db(0xE9);
             a.dd(0);
-            a.bind(stub);
-            patches.push_back(Patch{k, patch, stub});
+            add_patch(Patch{k, at, uint32_t(a.offset())});
             link_stub(k, target);
             return;
         }
@@ -444,10 +481,11 @@ struct JitEmit {
         } else if (same_page(target)) {
             // call rel32, patched like a direct jump; unlinked it calls its stub (below).
             b.exit_eip[0] = target;
-            asmjit::Label patch = a.newLabel();
-            a.bind(patch);
+            const uint32_t at = uint32_t(a.offset());
             a.call(stub);  // E8 rel32 (a call has no short form)
-            patches.push_back(Patch{0, patch, stub});
+            Patch p{0, at};
+            p.unlinked_label = stub;
+            add_patch(p);
             linkable = true;
         } else {
             b.exit_eip[0] = target;
@@ -489,28 +527,32 @@ struct JitEmit {
         jump_cache();
     }
 
-    // The patchable rel32s: exit k, the label of its jmp/call, and where it goes unlinked.
+    // The patchable rel32s: exit k, the offset of its jmp/call/Jcc, and where it goes unlinked;
+    // either offset may be a label's, known once the block is assembled. At most one per exit.
     struct Patch {
         unsigned k;
-        asmjit::Label at, unlinked;
+        uint32_t at = 0, unlinked = 0;
+        asmjit::Label at_label = {}, unlinked_label = {};
         unsigned opcode_bytes = 1;  // before the rel32: 1 (E8, E9), 2 (0F 8x)
     };
-    std::vector<Patch> patches;
+    Patch patches[Block::kExits] = {};
+    unsigned npatches = 0;
+    void add_patch(const Patch& p) { patches[npatches++] = p; }
 };
 
-bool Jit::emit(Block& b) {
+Jit::EmitResult Jit::emit(Block& b) {
     const uint64_t base = uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor()));
-    asmjit::CodeHolder code;
-    code.init(asmjit::Environment::host(), base);
-    x86::Assembler a(&code);
+    asm_->start(base);
+    asmjit::CodeHolder& code = asm_->code;
+    x86::Assembler& a = asm_->a;
     const uint64_t epilogue = uint64_t(reinterpret_cast<uintptr_t>(epilogue_));
     asmjit::Label budget_exit = a.newLabel(), stopped = a.newLabel(), out = a.newLabel(),
                   stopfault = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
-    std::vector<uint8_t> live;
+    std::vector<uint8_t>& live = scratch_live_;
     flag_liveness(b, live);
-    Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out);
-    JitEmit je{*this, a, b, epilogue, e, {}};
+    Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out, asm_->cold);
+    JitEmit je{*this, a, b, epilogue, e};
     const bool chain = je.chain();
     e.stop_exit = stopped;
     e.stopfault = stopfault;
@@ -521,16 +563,13 @@ bool Jit::emit(Block& b) {
     e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)
     e.block_ninsns = b.ninsns;
     e.chain_branch = chain;
-    e.taken = a.newLabel();
-    e.branch_at = a.newLabel();
     b.native.reset(new uint16_t[b.ninsns]);
     b.native_mix.clear();
     b.native_count = 0;
     // The dispatcher's prologue loads the budget, the guest registers and flags into host
     // registers (Jit::emit_fixed); a chained jump brings them along. Either way every register
     // and the flags may be newer than CpuState at the entry (Block::code = chain_entry).
-    asmjit::Label chain_entry = a.newLabel();
-    a.bind(chain_entry);
+    const uint32_t chain_entry = uint32_t(a.offset());
     e.enter_block();
     // The exit request at block entry: nothing of the block runs when it is set. A chained
     // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
@@ -554,12 +593,14 @@ bool Jit::emit(Block& b) {
         a.jne(budget_exit);
     }
     e.pending = -int(b.ninsns);
-    std::vector<asmjit::Label> starts(b.ninsns + 1);  // --trace jit: each instruction's host code
+    // --trace jit: where each instruction's host code begins, then where the exits begin (the
+    // one section's offsets are final: nothing moves it).
+    const bool trace = cpu_.trace.on(kTraceJit);
+    if (trace) trace_at_.assign(b.ninsns + 1, 0);
     for (unsigned i = 0; i < b.ninsns; ++i) {
         const Insn& in = b.insns[i];
         const bool last = i + 1 == b.ninsns;
-        starts[i] = a.newLabel();
-        a.bind(starts[i]);
+        if (trace) trace_at_[i] = uint32_t(a.offset());
         e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : live[i], last);
         uint32_t category = 0;
         const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
@@ -586,8 +627,7 @@ bool Jit::emit(Block& b) {
         e.track_bounds(in);
     }
     b.probe_count = uint16_t(e.probes);
-    starts[b.ninsns] = a.newLabel();
-    a.bind(starts[b.ninsns]);
+    if (trace) trace_at_[b.ninsns] = uint32_t(a.offset());
     // The exits (docs/translator.md, "Chaining").
     const Insn& li = b.insns[b.ninsns - 1];
     const bool last_native = b.native[b.ninsns - 1] != 0;
@@ -601,7 +641,11 @@ bool Jit::emit(Block& b) {
             // jump, linked straight to the taken target's block; unlinked it goes to the stub
             // at `taken`. The way not taken falls into exit 1.
             b.exit_eip[0] = target;
-            je.patches.push_back(JitEmit::Patch{0, e.branch_at, e.taken, 2});
+            JitEmit::Patch p{0};
+            p.at = e.branch_at;
+            p.unlinked_label = e.taken;
+            p.opcode_bytes = 2;
+            je.add_patch(p);
             je.direct(1, li.next_eip);
             a.bind(e.taken);
             je.link_stub(0, target);
@@ -671,27 +715,27 @@ bool Jit::emit(Block& b) {
     je.record(slots_.stopped);
     a.jmp(asmjit::imm(epilogue));
     e.emit_cold();
-    if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return false;
+    if (asm_->overflow.hit) return EmitResult::TooLarge;
+    if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return EmitResult::ArenaFull;
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
-    if (buf.size() + 16 > arena_.left()) return false;
-    for (const JitEmit::Patch& p : je.patches) {
-        b.patch_off[p.k] = uint32_t(code.labelOffset(p.at) + p.opcode_bytes);
+    if (buf.size() + 16 > arena_.left()) return EmitResult::ArenaFull;
+    for (unsigned i = 0; i < je.npatches; ++i) {
+        const JitEmit::Patch& p = je.patches[i];
+        const uint32_t at = p.at_label.isValid() ? uint32_t(code.labelOffset(p.at_label)) : p.at;
+        const uint32_t unlinked = p.unlinked_label.isValid() ? uint32_t(code.labelOffset(p.unlinked_label)) : p.unlinked;
+        b.patch_off[p.k] = at + p.opcode_bytes;
         // A jump falls into its stub (rel32 0); a call's or a Jcc's stub is elsewhere.
-        b.unlinked_rel[p.k] = int32_t(code.labelOffset(p.unlinked) - (code.labelOffset(p.at) + p.opcode_bytes + 4));
+        b.unlinked_rel[p.k] = int32_t(unlinked - (at + p.opcode_bytes + 4));
     }
     b.code = arena_.commit(buf.data(), buf.size());
-    b.chain_entry = static_cast<uint8_t*>(b.code) + code.labelOffset(chain_entry);  // the same
+    b.chain_entry = static_cast<uint8_t*>(b.code) + chain_entry;  // the same
     b.code_size = uint32_t(buf.size());
-    if (cpu_.trace.on(kTraceJit)) {
-        std::vector<uint32_t> at(b.ninsns + 1);
-        for (unsigned i = 0; i <= b.ninsns; ++i) at[i] = uint32_t(code.labelOffset(starts[i]));
-        trace_block(b, at);
-    }
+    if (trace) trace_block(b, trace_at_);
     stats_.probes_emitted += e.probes;
     stats_.const_probes += e.const_probes;
     for (unsigned i = 0; i < b.ninsns; ++i)
         if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
-    return true;
+    return EmitResult::Emitted;
 }
 
 void Jit::trace_block(const Block& b, const std::vector<uint32_t>& at) const {
@@ -744,7 +788,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     const CpuState& s = cpu_.s;
     const unsigned room = kPageSize - (lin & ~kPageMask);
     const unsigned n = decode_block(decoder_, host, room, eip, mode_cs_limit(key), decode_mode(s),
-                                    s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_);
+                                    s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_, &interp_);
     if (!n) return nullptr;
     auto b = std::make_unique<Block>();
     b->eip = eip;
@@ -765,9 +809,10 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
         b->paddr = uint32_t(host - ram);
         if (cache_.page_too_hot(b->paddr)) return nullptr;
     }
-    if (!emit(*b)) {
-        flush_pending_ = true;  // the arena is full: flushed at the dispatcher's next turn
-        return nullptr;
+    switch (emit(*b)) {
+    case EmitResult::Emitted: break;
+    case EmitResult::ArenaFull: flush_pending_ = true; return nullptr;  // flushed at the dispatcher's next turn
+    case EmitResult::TooLarge: return nullptr;  // the interpreter runs it
     }
     ++stats_.blocks_translated;
     stats_.insns_translated += n;

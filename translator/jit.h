@@ -125,7 +125,7 @@ public:
     static constexpr size_t kDefaultCacheBytes = 128u << 20;  // a Linux boot filled 32 MiB three times
     // The command line's --jit-hot-runs: in a boot of the default Linux guest 29 % of the
     // instructions translated were in blocks that ran once and 12 % in blocks that ran two or
-    // three times; a translation costs about a microsecond per instruction, an interpreted run
+    // three times; a translation costs about 0.8 us per instruction, an interpreted run
     // a few tens of nanoseconds (docs/translator.md, "Cold blocks").
     static constexpr unsigned kDefaultHotRuns = 3;
 
@@ -167,6 +167,12 @@ private:
     bool cold_ = false;              // lookup() returned null for a block that is not hot yet
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;
+    std::vector<uint8_t> scratch_live_;  // emit(): the flags live after each instruction
+    std::vector<uint32_t> trace_at_;     // emit() with --trace jit: where each instruction's code begins
+    // The assembler every block is emitted with (translator/jit.cpp): one CodeHolder and
+    // Assembler, reset between blocks, and a fixed buffer.
+    struct Assembly;
+    std::unique_ptr<Assembly> asm_;
     int32_t icount_end_disp_ = 0;    // &cpu.icount_end - &cpu.s
     // Written by a block's code as it leaves: the block that stopped before its end (a fault,
     // an exit request after a helper), and the block whose unlinked exit asks to be linked.
@@ -199,8 +205,10 @@ private:
     // The block to run at CS:EIP with at most `budget` instructions, or null (interpreter).
     Block* lookup(uint64_t budget);
     Block* translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap);
-    // Emits the block's host code into the arena; false when the arena is full.
-    bool emit(Block& b);
+    // Emits the block's host code into the arena: Emitted, ArenaFull, or TooLarge when its code
+    // does not fit the assembler's buffer (Assembly::kBufferBytes: the interpreter runs it).
+    enum class EmitResult { Emitted, ArenaFull, TooLarge };
+    EmitResult emit(Block& b);
     void emit_fixed();
     // --trace jit: the block's guest instructions beside their host code (`at`: where each
     // instruction's host code begins, then where the exits begin).
