@@ -19,6 +19,7 @@
 #include "flat_machine.h"
 #include "frontend/machine.h"
 #include "test_machine.h"
+#include "translator/emitter.h"
 
 using namespace xlat;
 
@@ -156,12 +157,14 @@ std::vector<Layout> layouts() {
     return v;
 }
 
-// Runs `l` for `budget` instructions under the interpreter and the JIT: what differs (empty:
-// nothing), with the interpreter's machine left in `out`.
-std::string run_both(const Layout& l, uint64_t budget, std::unique_ptr<Machine>& out, Machine::Result& result) {
-    auto machine = [](CpuMode mode) {
+// Runs `l` for `budget` instructions under the interpreter and the JIT (with the --jit-disable
+// bits `jit_disable`): what differs (empty: nothing), with the interpreter's machine left in `out`.
+std::string run_both(const Layout& l, uint64_t budget, std::unique_ptr<Machine>& out, Machine::Result& result,
+                     uint32_t jit_disable = 0) {
+    auto machine = [jit_disable](CpuMode mode) {
         MachineConfig cfg = small_config(2u << 20);  // room for the regions; less to clear and compare
         cfg.cpu_mode = mode;
+        cfg.jit_disable = jit_disable;
         return std::make_unique<Machine>(cfg);
     };
     auto mi = machine(CpuMode::Interp), mj = machine(CpuMode::Jit);
@@ -185,6 +188,10 @@ TEST_CASE("REP string instructions count every completed iteration when a page f
         std::unique_ptr<Machine> m;
         Machine::Result r{};
         CHECK(run_both(l, 100000, m, r) == "");
+        // The JIT's fallback call (helper_fallback: the semantics function from the start) too.
+        std::unique_ptr<Machine> unused;
+        Machine::Result unused_result{};
+        CHECK(run_both(l, 100000, unused, unused_result, kDisableString) == "");
         const CpuState& s = m->cpu.s;
         CHECK(r.reason == StopReason::HaltForever);  // the handler's HLT, IF clear
         CHECK(s.cr2 >> 12 == l.absent_page() >> 12);
