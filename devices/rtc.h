@@ -82,4 +82,12 @@ private:
 // the host's time, *phase_ns (when given) receives the nanoseconds past that second (0 for a DATE).
 int64_t rtc_start_time(const std::string& base, uint32_t* phase_ns = nullptr);
 
+// The RTC's start with --icount when -rtc does not say (the -rtc base= spelling). Everything else
+// the guest reads of time (TSC, PIT, HPET, PM timer, APIC timer, the RTC's own ticking) follows
+// the instruction count there; a start at the host's time of day was the one value that still
+// came from the host: Linux mixes it into its random pool at boot, and its wait for the RTC's
+// update (whose phase was the host's nanoseconds) took a different number of instructions each
+// run. `-rtc base=utc` still asks for the host's time.
+constexpr const char* kIcountRtcBase = "2026-01-01T00:00:00";
+
 } // namespace xlat

@@ -100,7 +100,10 @@ Machine::Machine(const MachineConfig& cfg)
     io.claim(0x61, 1, pit, 1, 1, 1);
     pit->irq0.connect(&board.isa_irqs(), 0);
     uint32_t rtc_ns = cfg.rtc_start_ns;
-    const int64_t rtc_secs = cfg.rtc_start == INT64_MIN ? rtc_start_time("utc", &rtc_ns) : cfg.rtc_start;
+    // Not given: the host's time, or with --icount a fixed date, as the command line's default.
+    const int64_t rtc_secs = cfg.rtc_start != INT64_MIN ? cfg.rtc_start
+                             : cfg.icount_shift >= 0 ? rtc_start_time(kIcountRtcBase, &rtc_ns)
+                                                     : rtc_start_time("utc", &rtc_ns);
     rtc = &devices.add<Rtc146818>(clock, rtc_secs, rtc_ns);
     io.claim(0x70, 2, rtc, 0, 1, 1);
     rtc->irq8.connect(&board.isa_irqs(), 8);

@@ -63,7 +63,7 @@ struct MachineConfig {
     BootOrder boot;                        // -boot: CMOS boot bytes, fw_cfg bootorder and menu
     std::array<std::function<void(uint8_t)>, 4> serial_out;  // what COM1-COM4 transmit goes here
     int icount_shift = -1;                 // >= 0: --icount, each instruction 2^shift ns; -1: host time
-    int64_t rtc_start = INT64_MIN;         // the RTC's time at power-on (-rtc base=); INT64_MIN: host UTC
+    int64_t rtc_start = INT64_MIN;         // the RTC's time at power-on (-rtc base=); INT64_MIN: host UTC, with --icount kIcountRtcBase
     uint32_t rtc_start_ns = 0;             // and the nanoseconds past rtc_start (rtc_start_time's phase)
     bool vga = false;                      // the std VGA in PCI slot 2 (-vga std)
     std::vector<uint8_t> vga_rom;          // its expansion ROM (the VGA BIOS); empty: none

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "devices/rtc.h"
 #include "frontend/listen_socket.h"
 #include "memory/phys.h"
 #include "memory/trace.h"
@@ -242,11 +243,12 @@ po::options_description describe() {
          "stop after N instructions, 1 or more, counted over the whole run (resets included; each "
          "iteration of a REP string instruction counts as one); exit status 124")
         ("rtc", po::value<std::string>()->value_name("base=B"),
-         "the RTC's time at power-on: base=utc (default), base=localtime or base=DATE "
-         "(2006-06-17T16:01:21 or 2006-06-17), as QEMU's -rtc")
+         "the RTC's time at power-on: base=utc (default; with --icount base=2026-01-01), "
+         "base=localtime or base=DATE (2006-06-17T16:01:21 or 2006-06-17), as QEMU's -rtc")
         ("icount", po::value<std::string>()->implicit_value("")->value_name("shift=N"),
          "guest time from the instruction count, each instruction 2^N ns (N 0-10, default 0), as "
-         "QEMU's -icount shift=N: runs repeat to the instruction (default: the host's clock)")
+         "QEMU's -icount shift=N: runs repeat to the instruction, the RTC starts at 2026-01-01 "
+         "unless -rtc says otherwise (default: the host's clock)")
         ("stats", po::bool_switch(), "print execution statistics at exit")
         ("trace", po::value<std::string>()->value_name("LIST"), ("comma-separated trace points:" + traces).c_str())
         ("trace-file,D", po::value<std::string>()->value_name("FILE"), "write the trace lines to FILE instead of stderr, as QEMU's -D")
@@ -510,6 +512,9 @@ Options parse_options(int argc, const char* const* argv) {
         o.rtc_base = v.substr(5);
     }
     if (vm.count("icount")) o.icount_shift = parse_icount(vm["icount"].as<std::string>());
+    // A run with --icount repeats to the instruction: its RTC starts at a fixed date unless
+    // -rtc says otherwise (devices/rtc.h).
+    if (!vm.count("rtc") && o.icount_shift >= 0) o.rtc_base = kIcountRtcBase;
     o.stats = vm["stats"].as<bool>();
     if (vm.count("trace")) o.trace_mask = parse_trace(vm["trace"].as<std::string>(), &o.trace_help);
     if (vm.count("debug-break-insn")) {

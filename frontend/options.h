@@ -47,7 +47,7 @@ struct Options {
     bool jit_perfmap = false;                // --jit-perfmap: /tmp/perf-PID.map for Linux perf
     uint64_t max_insns = 0;         // 0: no limit
     int icount_shift = -1;          // --icount / -icount shift=N: N (0-10); -1: host time
-    std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE
+    std::string rtc_base = "utc";   // -rtc base=utc|localtime|DATE; with --icount kIcountRtcBase unless given
     bool stats = false;
     uint32_t trace_mask = 0;
     bool trace_help = false;        // --trace help: list the trace points and exit

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -309,6 +310,67 @@ TEST_CASE("cli: -icount shift=N and --icount run a ROM the same", "[cli]") {
         INFO(describe(r));
         CHECK(r.exit_status == 124);
     }
+}
+
+TEST_CASE("cli: --icount runs repeat: the RTC's date and phase, the TSC, the PIT and port 61h", "[cli]") {
+    // Everything the guest reads of time comes from the instruction count under --icount; the RTC
+    // once started at the host's time of day to the nanosecond, so a guest that waits for its
+    // seconds to change (Linux's RTC read) waited a different number of instructions each run,
+    // and Linux boots with the same flags differed from there on (docs/runloop.md, "Time").
+    // The ROM (real mode, F000:0000) writes to the debug console, as raw bytes: how many turns
+    // of a loop it took the RTC's seconds to change (32 bits), the RTC's seconds, minutes, hours,
+    // day, month, year and century (BCD), the TSC's low 32 bits, PIT counter 0 latched (low,
+    // high) and port 61h; then it exits through port 0xF4 (status 1).
+    const std::vector<uint8_t> code = {
+        0x66, 0x31, 0xF6,                    // xor esi, esi
+        0xB0, 0x00, 0xE6, 0x70, 0xE4, 0x71,  // mov al, 0 / out 70h, al / in al, 71h: seconds
+        0x88, 0xC3,                          // mov bl, al
+        0x66, 0x46,                          // L: inc esi
+        0xB0, 0x00, 0xE6, 0x70, 0xE4, 0x71,  // seconds again
+        0x38, 0xD8,                          // cmp al, bl
+        0x74, 0xF4,                          // je L
+        0x66, 0x89, 0xF0,                    // mov eax, esi
+        0xE6, 0xE9, 0x66, 0xC1, 0xE8, 0x08,  // out 0E9h, al / shr eax, 8 (four bytes)
+        0xE6, 0xE9, 0x66, 0xC1, 0xE8, 0x08, 0xE6, 0xE9, 0x66, 0xC1, 0xE8, 0x08, 0xE6, 0xE9,
+        0xB0, 0x00, 0xE6, 0x70, 0xE4, 0x71, 0xE6, 0xE9,  // RTC register 0 (seconds) to the console
+        0xB0, 0x02, 0xE6, 0x70, 0xE4, 0x71, 0xE6, 0xE9,  // 2: minutes
+        0xB0, 0x04, 0xE6, 0x70, 0xE4, 0x71, 0xE6, 0xE9,  // 4: hours
+        0xB0, 0x07, 0xE6, 0x70, 0xE4, 0x71, 0xE6, 0xE9,  // 7: day of the month
+        0xB0, 0x08, 0xE6, 0x70, 0xE4, 0x71, 0xE6, 0xE9,  // 8: month
+        0xB0, 0x09, 0xE6, 0x70, 0xE4, 0x71, 0xE6, 0xE9,  // 9: year
+        0xB0, 0x32, 0xE6, 0x70, 0xE4, 0x71, 0xE6, 0xE9,  // 32h: century
+        0x0F, 0x31,                                      // rdtsc
+        0xE6, 0xE9, 0x66, 0xC1, 0xE8, 0x08,              // EAX's four bytes
+        0xE6, 0xE9, 0x66, 0xC1, 0xE8, 0x08, 0xE6, 0xE9, 0x66, 0xC1, 0xE8, 0x08, 0xE6, 0xE9,
+        0xB0, 0x00, 0xE6, 0x43,                          // latch PIT counter 0
+        0xE4, 0x40, 0xE6, 0xE9, 0xE4, 0x40, 0xE6, 0xE9,  // its low and high byte
+        0xE4, 0x61, 0xE6, 0xE9,                          // port 61h (the refresh bit toggles with time)
+        0xB0, 0x00, 0xE6, 0xF4,                          // exit, status 1
+        0xF4};
+    std::vector<uint8_t> image = reset_vector_rom({0xEA, 0x00, 0x00, 0x00, 0xF0});  // jmp F000:0000
+    std::copy(code.begin(), code.end(), image.begin());
+    Scratch s;
+    const std::string rom = s.file("time.bin", std::string(image.begin(), image.end()));
+    // 2^10 ns an instruction: the RTC's first second is about a million instructions.
+    std::string first;
+    for (const char* mode : {"jit", "interp", "jit"}) {
+        ProcessResult r = xlat({"--cpu-mode", mode, "-bios", rom, "--icount", "shift=10", "--max-insns", kGuard});
+        INFO("--cpu-mode " << mode << ": " << describe(r));
+        REQUIRE(r.exit_status == 1);
+        REQUIRE(r.out.size() == 4 + 7 + 4 + 3);
+        // The fixed start, 2026-01-01 00:00:00 UTC, one second in.
+        CHECK(r.out.substr(4, 7) == std::string("\x01\x00\x00\x01\x01\x26\x20", 7));
+        uint32_t turns = 0;
+        std::memcpy(&turns, r.out.data(), 4);
+        CHECK(turns > 100000);  // most of a second of 6-instruction turns
+        if (first.empty()) first = r.out;
+        CHECK(r.out == first);  // the same in every run and in both executors
+    }
+    // -rtc still sets the start under --icount.
+    ProcessResult r = xlat({"-bios", rom, "--icount", "shift=10", "-rtc", "base=2006-06-17T16:01:21", "--max-insns", kGuard});
+    INFO(describe(r));
+    REQUIRE(r.out.size() == 4 + 7 + 4 + 3);
+    CHECK(r.out.substr(4, 7) == std::string("\x22\x01\x16\x17\x06\x06\x20", 7));
 }
 
 TEST_CASE("cli: -no-reboot ends a triple fault with status 6 and the CPU state", "[cli]") {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <ctime>
 #include <initializer_list>
 #include <memory>
 #include <string>
@@ -298,4 +299,19 @@ TEST_CASE("clock: two --icount runs of the clock ROM measure the same to the tic
         INFO(dev->name());
         CHECK(save_state(*dev) == save_state(*b.m->devices.find(dev->name())));
     }
+}
+
+TEST_CASE("clock: with --icount the RTC starts at a fixed date unless told, with host time at the host's", "[clock]") {
+    // The host's time of day was the one value an --icount guest still read from the host
+    // (devices/rtc.h, kIcountRtcBase).
+    MachineConfig cfg = small_config();
+    cfg.icount_shift = 0;
+    CHECK(Machine(cfg).rtc->seconds() == 1767225600);  // 2026-01-01 00:00:00 UTC
+    cfg.rtc_start = 1149782400;                         // told: 2006-06-08
+    CHECK(Machine(cfg).rtc->seconds() == 1149782400);
+    cfg = small_config();  // host time
+    const int64_t host = int64_t(std::time(nullptr));
+    const int64_t rtc = Machine(cfg).rtc->seconds();
+    CHECK(rtc >= host);
+    CHECK(rtc <= host + 5);
 }

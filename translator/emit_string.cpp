@@ -36,8 +36,6 @@ namespace xlat {
 
 namespace {
 
-constexpr uint64_t kRepBurst = 1024;  // cpu/string.cpp: iterations of one interpreter step
-
 // The exit-request part of the interpreter's yield rule (cpu/string.cpp, rep_must_yield):
 // kExitCode never stops a REP; kExitIrq only when an interrupt could be taken now.
 bool exit_wanted(Cpu& c) {
@@ -233,12 +231,14 @@ uint32_t helper_rep_string(Cpu* cp, const Insn* in, uint32_t eip) noexcept {
             break;
         }
     }
-    // Per-mnemonic statistics as the interpreter keeps them: the dispatcher counts this
-    // instruction once after a whole run of the block (and not when it faulted); the
-    // interpreter also counts every further iteration, and for a REP that faults, the
-    // iterations of the steps of kRepBurst (1024, cpu/string.cpp) it had completed before.
-    if (status == kBlockNext) c.stats.executed[in->mnemonic] += s.icount - start;
-    else c.stats.executed[in->mnemonic] += kRepBurst * (done / kRepBurst);
+    // Per-mnemonic statistics as the interpreter keeps them: every completed iteration. The
+    // dispatcher counts this instruction once after a whole run of the block, so here every
+    // further one; when it faulted, every iteration completed before the fault (the block's
+    // count leaves the faulting instruction out). Nothing here depends on where the
+    // interpreter's steps of a long REP would have begun and ended (its bursts of 1024, a stop
+    // for the exit request): the semantics function, called above after `done` iterations,
+    // starts a burst of its own.
+    c.stats.executed[in->mnemonic] += status == kBlockNext ? s.icount - start : done;
     return status;
 }
 

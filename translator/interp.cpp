@@ -120,6 +120,10 @@ void Interpreter::step() {
         const uint64_t counted_before = s.icount;
         // The same non-throwing call a translated block makes for a row without an emitter.
         if (helper_semantics(&cpu_, &in) != kBlockNext) {
+            // The iterations a REP string instruction completed before the one that faulted
+            // retired (each counted in icount): statistics count them too, so that they do
+            // not depend on where the steps of a long REP began (cpu/string.cpp, kRepBurst).
+            cpu_.stats.executed[in.mnemonic] += s.icount - counted_before;
             deliver_pending_fault(cpu_);
             ++s.icount;
             return;
@@ -456,8 +460,10 @@ bool Interpreter::run_block(Block* b, uint64_t budget) {
             }
         }
     } catch (const GuestFault& f) {
-        // Instruction i faulted: the ones before it retired, it counts as a step (as in step()).
+        // Instruction i faulted: the ones before it retired, it counts as a step (as in step()),
+        // and so did the iterations a REP string instruction completed before its fault.
         for (unsigned k = 0; k < i; ++k) ++cpu_.stats.executed[insns[k].mnemonic];
+        cpu_.stats.executed[insns[i].mnemonic] += s.icount - start - i;
         s.fault = PendingFault{1, f.vector, f.error_code, f.address};
         deliver_pending_fault(cpu_);
         ++s.icount;

@@ -41,7 +41,11 @@ uint32_t helper_fallback(Cpu* c, const Insn* in, uint32_t eip) noexcept {
     s.set_eip(in->next_eip);
     const uint64_t before = s.icount;
     const uint32_t st = helper_semantics(c, in);
-    if (st != kBlockNext) return st;
+    if (st != kBlockNext) {
+        // The iterations a REP string instruction completed before its fault (interp.cpp, step()).
+        c->stats.executed[in->mnemonic] += s.icount - before;
+        return st;
+    }
     // A REP string instruction counts its further iterations itself (cpu/string.cpp).
     c->stats.executed[in->mnemonic] += 1 + (s.icount - before);
     ++s.icount;

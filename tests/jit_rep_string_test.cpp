@@ -1,0 +1,226 @@
+// The instruction counts of REP string instructions under the JIT's helper (helper_rep_string,
+// translator/emit_string.cpp) and the interpreter (cpu/string.cpp): one icount per iteration, and
+// per-mnemonic statistics that count every completed iteration, also when the REP ends in a fault
+// partway or the --max-insns budget stops it between two iterations. The helper walks page-sized
+// runs and hands an element it cannot take (one crossing a page, a page that faults) to the
+// semantics function, which runs a burst of its own from there; the interpreter's steps begin
+// and end elsewhere. jit_diff seed 2703141704 (a REPNE CMPSW at CPL 3 whose source crossed a page
+// and later faulted) counted 1036 CMPSW under the JIT and 1024 under the interpreter, each as
+// many as that executor's last yield before the fault had left: the counts now depend on no yield.
+#include <catch2/catch.hpp>
+
+#include <cstring>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "flat_machine.h"
+#include "frontend/machine.h"
+#include "test_machine.h"
+#include "translator/emitter.h"
+
+using namespace xlat;
+
+namespace {
+
+constexpr uint32_t kCode = 0x10000;
+constexpr uint32_t kStack = 0x38000;
+constexpr uint32_t kHandler = 0x9000;  // every exception vector: HLT
+constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
+constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
+constexpr uint32_t kSrcRegion = 0x100000, kDstRegion = 0x180000;  // 8 pages each
+constexpr uint32_t kCount = 50000;  // ECX: more than any run here reaches
+
+enum class Op { MOVS, CMPS, SCAS, LODS, STOS };
+
+struct Form {
+    Op op;
+    uint8_t prefix;  // F3 (REP/REPE) or F2 (REPNE; a plain repeat for MOVS)
+    const char* name;
+};
+
+bool reads_src(Op op) { return op == Op::MOVS || op == Op::CMPS || op == Op::LODS; }
+bool uses_dst(Op op) { return op != Op::LODS; }
+
+ZydisMnemonic mnemonic(Op op, unsigned sz) {
+    static const ZydisMnemonic m[5][3] = {
+        {ZYDIS_MNEMONIC_MOVSB, ZYDIS_MNEMONIC_MOVSW, ZYDIS_MNEMONIC_MOVSD},
+        {ZYDIS_MNEMONIC_CMPSB, ZYDIS_MNEMONIC_CMPSW, ZYDIS_MNEMONIC_CMPSD},
+        {ZYDIS_MNEMONIC_SCASB, ZYDIS_MNEMONIC_SCASW, ZYDIS_MNEMONIC_SCASD},
+        {ZYDIS_MNEMONIC_LODSB, ZYDIS_MNEMONIC_LODSW, ZYDIS_MNEMONIC_LODSD},
+        {ZYDIS_MNEMONIC_STOSB, ZYDIS_MNEMONIC_STOSW, ZYDIS_MNEMONIC_STOSD}};
+    return m[int(op)][sz == 1 ? 0 : sz == 2 ? 1 : 2];
+}
+
+// One REP string instruction and its operands: each operand walks its 8-page region from a start
+// `lead` elements before a page boundary (`mis` bytes off the element grid, so that with words and
+// dwords every page boundary falls inside an element), and in the region of `fault_src` (or the
+// destination's) the page two pages past the first boundary is not present.
+struct Layout {
+    Form form;
+    unsigned sz;
+    bool down;
+    unsigned mis;
+    uint32_t lead;
+    bool fault_src;
+
+    uint32_t start(uint32_t region) const {
+        // Up: the first boundary is region + 0x2000, the absent page region + 0x4000.
+        // Down: the first boundary is region + 0x6000, the absent page region + 0x3000.
+        return down ? region + 0x6000 + (lead - 1) * sz - mis : region + 0x2000 - lead * sz + mis;
+    }
+    uint32_t absent(uint32_t region) const { return down ? region + 0x3000 : region + 0x4000; }
+    uint32_t absent_page() const { return absent(fault_src ? kSrcRegion : kDstRegion); }
+    // REPE compares equal bytes, REPNE different ones: neither stops before the fault.
+    bool repe() const { return form.prefix == 0xF3; }
+
+    // The iterations that complete before one touches the absent page, counted by walking the
+    // elements: what ECX, ESI, EDI and the statistics must show after the fault.
+    uint32_t completed() const {
+        const uint32_t page = absent_page();
+        auto touches = [&](uint32_t at) { return at < page + 0x1000 && at + sz > page; };
+        for (uint32_t i = 0;; ++i) {
+            const uint32_t d = down ? uint32_t(0) - i * sz : i * sz;
+            if (reads_src(form.op) && fault_src && touches(start(kSrcRegion) + d)) return i;
+            if (uses_dst(form.op) && !fault_src && touches(start(kDstRegion) + d)) return i;
+        }
+    }
+
+    std::string describe() const {
+        std::ostringstream o;
+        o << form.name << " size " << sz << (down ? " down" : " up") << ", " << mis << " off the grid, "
+          << lead << " elements before a page boundary, absent page in the "
+          << (fault_src ? "source" : "destination");
+        return o.str();
+    }
+};
+
+void setup(Machine& m, const Layout& l) {
+    CpuState& s = m.cpu.s;
+    enter_flat32(m, kCode, kStack);
+    install_halting_idt(m, kGdt, kIdt, kHandler);
+    // Identity paging over the first 4 MiB but the absent page.
+    auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
+    put32(kPageDir, kPageTable | 3);
+    for (uint32_t p = 0; p < 1024; ++p) put32(kPageTable + p * 4, p == (l.absent_page() >> 12) ? 0 : ((p << 12) | 3));
+    s.cr3 = kPageDir;
+    s.cr0 |= CR0_PG;
+    // REPE: equal bytes everywhere, AL/AX/EAX too; REPNE: source, destination and EAX differ.
+    const bool compare = l.form.op == Op::CMPS || l.form.op == Op::SCAS;
+    std::vector<uint8_t> src(0x8000), dst(0x8000);
+    for (size_t i = 0; i < src.size(); ++i) {
+        src[i] = compare ? (l.repe() ? 0x5A : 0x11) : uint8_t(i * 7 + 3);
+        dst[i] = compare ? (l.repe() ? 0x5A : 0x22) : uint8_t(i * 13 + 1);
+    }
+    m.phys.write_bytes(kSrcRegion, src.data(), src.size());
+    m.phys.write_bytes(kDstRegion, dst.data(), dst.size());
+    s.set_reg32(EAX, compare ? (l.repe() ? 0x5A5A5A5Au : 0x33333333u) : 0x12345678u);
+    s.set_reg32(ECX, kCount);
+    s.set_reg32(ESI, l.start(kSrcRegion));
+    s.set_reg32(EDI, l.start(kDstRegion));
+    s.eflags = FIXED1 | (l.down ? DF : 0);
+    // [66] F3/F2 <op>; hlt
+    static const uint8_t opcode[5] = {0xA4, 0xA6, 0xAE, 0xAC, 0xAA};
+    std::vector<uint8_t> code;
+    if (l.sz == 2) code.push_back(0x66);
+    code.push_back(l.form.prefix);
+    code.push_back(uint8_t(opcode[int(l.form.op)] + (l.sz == 1 ? 0 : 1)));
+    code.push_back(0xF4);
+    m.phys.write_bytes(kCode, code.data(), code.size());
+    m.cpu.state_loaded();
+    m.mmu.flush_all();
+}
+
+const Form kForms[] = {
+    {Op::MOVS, 0xF3, "rep movs"}, {Op::MOVS, 0xF2, "F2 movs"},    {Op::STOS, 0xF3, "rep stos"},
+    {Op::LODS, 0xF3, "rep lods"}, {Op::CMPS, 0xF3, "repe cmps"},  {Op::CMPS, 0xF2, "repne cmps"},
+    {Op::SCAS, 0xF3, "repe scas"}, {Op::SCAS, 0xF2, "repne scas"}};
+
+// Every layout: each form, size, direction, alignment and the operand that faults.
+std::vector<Layout> layouts() {
+    std::vector<Layout> v;
+    for (const Form& f : kForms)
+        for (unsigned sz : {1u, 2u, 4u})
+            for (bool down : {false, true})
+                for (unsigned mis : {0u, 1u}) {
+                    if (sz == 1 && mis) continue;  // bytes never cross a page
+                    // A few elements before the boundary, and more than a burst (1024) of them
+                    // where the page has room.
+                    for (uint32_t lead : {5u, std::min(1030u, 4096 / sz - 2)})
+                        for (bool fault_src : {false, true}) {
+                            if (fault_src ? !reads_src(f.op) : !uses_dst(f.op)) continue;
+                            v.push_back(Layout{f, sz, down, mis, lead, fault_src});
+                        }
+                }
+    return v;
+}
+
+// Runs `l` for `budget` instructions under the interpreter and the JIT (with the --jit-disable
+// bits `jit_disable`): what differs (empty: nothing), with the interpreter's machine left in `out`.
+std::string run_both(const Layout& l, uint64_t budget, std::unique_ptr<Machine>& out, Machine::Result& result,
+                     uint32_t jit_disable = 0) {
+    auto machine = [jit_disable](CpuMode mode) {
+        MachineConfig cfg = small_config(2u << 20);  // room for the regions; less to clear and compare
+        cfg.cpu_mode = mode;
+        cfg.jit_disable = jit_disable;
+        return std::make_unique<Machine>(cfg);
+    };
+    auto mi = machine(CpuMode::Interp), mj = machine(CpuMode::Jit);
+    setup(*mi, l);
+    setup(*mj, l);
+    const Machine::Result ri = mi->run(budget), rj = mj->run(budget);
+    const std::string d = run_differences(*mi, *mj, ri, rj);
+    out = std::move(mi);
+    result = ri;
+    return d;
+}
+
+} // namespace
+
+TEST_CASE("REP string instructions count every completed iteration when a page fault ends them partway",
+          "[jit][string]") {
+    for (const Layout& l : layouts()) {
+        const uint32_t k = l.completed();
+        INFO(l.describe() << ": " << k << " iterations before the fault");
+        REQUIRE(k > 2048);  // past the second burst
+        std::unique_ptr<Machine> m;
+        Machine::Result r{};
+        CHECK(run_both(l, 100000, m, r) == "");
+        // The JIT's fallback call (helper_fallback: the semantics function from the start) too.
+        std::unique_ptr<Machine> unused;
+        Machine::Result unused_result{};
+        CHECK(run_both(l, 100000, unused, unused_result, kDisableString) == "");
+        const CpuState& s = m->cpu.s;
+        CHECK(r.reason == StopReason::HaltForever);  // the handler's HLT, IF clear
+        CHECK(s.cr2 >> 12 == l.absent_page() >> 12);
+        CHECK(s.reg32(ECX) == kCount - k);
+        // The completed iterations retired; the faulting one counts in icount only, and the
+        // handler's HLT one more.
+        CHECK(m->cpu.stats.executed[mnemonic(l.form.op, l.sz)] == k);
+        CHECK(s.icount == uint64_t(k) + 2);
+    }
+}
+
+TEST_CASE("REP string instructions stop exactly at a budget that ends them partway", "[jit][string]") {
+    for (const Layout& l : layouts()) {
+        const uint32_t k = l.completed(), lead = l.lead;
+        // At the first page boundary (where the helper hands over with words and dwords off the
+        // grid), at the end of the burst the semantics function starts at the handover, and
+        // at the fault (counted in icount, not in the statistics).
+        const std::set<uint64_t> budgets = {lead, lead + 1023, k + 1};
+        for (uint64_t b : budgets) {
+            INFO(l.describe() << ", budget " << b << " (" << k << " iterations before the fault)");
+            std::unique_ptr<Machine> m;
+            Machine::Result r{};
+            CHECK(run_both(l, b, m, r) == "");
+            const CpuState& s = m->cpu.s;
+            CHECK(r.reason == StopReason::MaxInsns);
+            CHECK(s.icount == b);
+            // b iterations completed, or with b = k + 1 the k before the fault, which counts.
+            CHECK(m->cpu.stats.executed[mnemonic(l.form.op, l.sz)] == std::min<uint64_t>(b, k));
+            CHECK(s.reg32(ECX) == kCount - std::min<uint64_t>(b, k));
+        }
+    }
+}
