@@ -16,6 +16,7 @@
 #include "test_machine.h"
 #include "translator/block.h"
 #include "translator/emitter.h"
+#include "translator/jit.h"
 
 using namespace xlat;
 namespace ax = asmjit::x86;
@@ -208,4 +209,42 @@ TEST_CASE("a block of 64 of the longest translations fits the assembler's buffer
         CHECK(full == 1);
         CHECK(mj->jit->stats().interp_steps == 0);
     }
+}
+
+TEST_CASE("a block whose first instruction crosses its page's end is left to the interpreter without "
+          "a decode at every run", "[jit][translate][cold]") {
+    // L (2 bytes before a page end): mov eax, imm32 (crossing it) / inc ecx / cmp ecx, 5000 /
+    // jne L / hlt. No block can start at L (a block stays within its page), so translate() gives
+    // up there; the dispatcher then leaves L to the interpreter for Jit::kRetryAfter runs before
+    // it tries again, instead of decoding it at every one of the 5000 turns.
+    constexpr uint32_t kLoop = kCode + 0xFFE;
+    const std::vector<uint8_t> entry = assemble_at(kCode, [](ax::Assembler& a) {
+        a.xor_(ax::ecx, ax::ecx);
+        a.jmp(uint64_t(kLoop));
+    });
+    const std::vector<uint8_t> loop = assemble_at(kLoop, [](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel();
+        a.bind(top);
+        a.long_().mov(ax::eax, 0x12345678);
+        a.inc(ax::ecx);
+        a.cmp(ax::ecx, 5000);
+        a.jne(top);
+        a.hlt();
+    });
+    MachineConfig ci = small_config();
+    ci.cpu_mode = CpuMode::Interp;
+    auto mi = std::make_unique<Machine>(ci);
+    enter_flat32(*mi, kCode, 0x30000);
+    auto mj = flat_machine(3);
+    for (Machine* m : {mi.get(), mj.get()}) {
+        m->phys.write_bytes(kCode, entry.data(), entry.size());
+        m->phys.write_bytes(kLoop, loop.data(), loop.size());
+    }
+    const Machine::Result ri = mi->run(100000), rj = mj->run(100000);
+    CHECK(run_differences(*mi, *mj, ri, rj) == "");
+    CHECK(mj->cpu.s.reg32(ECX) == 5000);
+    const uint64_t gave_up = mj->jit->stats().gave_up;
+    CHECK(gave_up >= 1);                           // it tried
+    CHECK(gave_up <= 5000 / Jit::kRetryAfter + 2);  // and not at every turn
+    CHECK(mj->jit->stats().blocks_translated >= 1);  // the rest of the loop is translated
 }

@@ -793,7 +793,11 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     const unsigned room = kPageSize - (lin & ~kPageMask);
     const unsigned n = decode_block(decoder_, host, room, eip, mode_cs_limit(key), decode_mode(s),
                                     s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_, &interp_);
-    if (!n) return nullptr;
+    gave_up_ = false;
+    if (!n) {
+        gave_up_ = true, ++stats_.gave_up;
+        return nullptr;
+    }
     auto b = std::make_unique<Block>();
     b->eip = eip;
     b->cs_base = cs_base;
@@ -811,7 +815,10 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     if (host >= ram && host < ram + phys.ram_size()) {
         b->ram = true;
         b->paddr = uint32_t(host - ram);
-        if (cache_.page_too_hot(b->paddr)) return nullptr;
+        if (cache_.page_too_hot(b->paddr)) {
+            gave_up_ = true, ++stats_.gave_up;
+            return nullptr;
+        }
     }
     switch (emit(*b)) {
     case EmitResult::Emitted: break;
@@ -850,17 +857,21 @@ Block* Jit::lookup(uint64_t budget) {
     if (!b || !b->valid || b->host != host || b->eip != eip || b->cs_base != cs_base || b->key != key) {
         b = cache_.find(host, eip, cs_base, key, 0);
         if (b) ++stats_.hash_hits;
+        Heat* heat = nullptr;
         if (!b && hot_runs_ > 1) {
             // Not translated: only once it has run often enough (cold blocks, docs/translator.md).
             const uintptr_t h = reinterpret_cast<uintptr_t>(host);
-            Heat& e = heat_[(h ^ (h >> 14)) & (kHeatEntries - 1)];
-            if (e.host != host) e = Heat{host, 0};
-            if (++e.count < hot_runs_) {
+            heat = &heat_[(h ^ (h >> 14)) & (kHeatEntries - 1)];
+            if (heat->host != host) *heat = Heat{host, 0};
+            if (++heat->count < int32_t(hot_runs_)) {
                 cold_ = true;
                 return nullptr;
             }
         }
-        if (!b && !(b = translate(host, lin, eip, cs_base, key, 0))) return nullptr;
+        if (!b && !(b = translate(host, lin, eip, cs_base, key, 0))) {
+            if (heat && gave_up_) heat->count = -kRetryAfter;  // not again at the next run
+            return nullptr;
+        }
         cache_.set_jump(lin, b);
     } else {
         ++stats_.jump_hits;
@@ -1115,6 +1126,9 @@ std::string Jit::describe_stats() const {
                   "jit: dispatcher lookups %" PRIu64 ": jump cache hits %" PRIu64 ", block hash hits %" PRIu64
                   ", not found %" PRIu64 "; interpreter decodes %" PRIu64 "\n",
                   j.lookups, j.jump_hits, j.hash_hits, j.lookups - j.jump_hits - j.hash_hits, interp_.decodes());
+    out += buf;
+    std::snprintf(buf, sizeof buf, "jit: translations given up %" PRIu64
+                  " (no instruction within the page, or a page invalidated too often)\n", j.gave_up);
     out += buf;
     std::snprintf(buf, sizeof buf,
                   "jit: instructions run natively %" PRIu64 ", through helper calls %" PRIu64 " (privileged %" PRIu64

@@ -54,6 +54,7 @@ struct JitStats {
     uint64_t lookups = 0;            // dispatcher lookups of the block at CS:EIP
     uint64_t jump_hits = 0;          // ... found in the jump cache
     uint64_t hash_hits = 0;          // ... found in the block hash (the jump cache missed)
+    uint64_t gave_up = 0;            // translations given up (nothing decodes in the page, a too hot page)
 };
 
 // Per Zydis mnemonic, the instances the translator emitted as native host code and as fallback
@@ -80,6 +81,11 @@ std::string fallback_shape(const Insn& in);
 
 class Jit {
 public:
+    // After translate() gives up for a reason that lasts (no instruction decodes within the page:
+    // the first one crosses its end; a page whose blocks were invalidated too often), the
+    // dispatcher leaves the address to the interpreter for this many runs before it tries again,
+    // instead of decoding it again at every run (a Linux boot made 1.03 million such attempts).
+    static constexpr int32_t kRetryAfter = 1024;
     // `cache_bytes`: size of the code arena (--jit-cache-size).
     // `disabled`: JitDisable bits (--jit-disable, translator/emitter.h).
     // `hot_runs`: a block is translated the hot_runs-th time the dispatcher finds no translation
@@ -157,8 +163,9 @@ private:
     // count restarts when another address takes the entry): the blocks' heat (hot_runs).
     struct Heat {
         const uint8_t* host = nullptr;
-        uint32_t count = 0;
+        int32_t count = 0;  // negative: a translation gave up here; the interpreter runs it that many more times first
     };
+    bool gave_up_ = false;  // translate(): the last nullptr was such a reason
     static constexpr unsigned kHeatEntries = 16384;
     std::vector<Heat> heat_;
     unsigned hot_runs_ = 1;
