@@ -276,3 +276,28 @@ TEST_CASE("a constant-page probe that misses goes the slow way: faults, page cro
         }
     }
 }
+
+TEST_CASE("a bit-string instruction whose register offset moves the address leaves the bounds' page",
+          "[jit][bounds]") {
+    // BT/BTS/BTR/BTC m, r address the dword (offset SAR 5) * 4 bytes from the operand: EDX bounded
+    // by 255 names the table's page, but the bit offset 0x8000 (0x1000 bytes) lands in the next
+    // page, which paging maps to a distant frame. The probe must take the moved address.
+    for (int which = 0; which < 4; ++which) {
+        const std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
+            warm_table_page(a);
+            a.movzx(ax::edx, ax::dl);
+            a.mov(ax::ecx, 0x8000 + 5);
+            const ax::Mem m = ax::dword_ptr(ax::edx, int32_t(kTable - 0x400));
+            switch (which) {
+            case 0: a.bt(m, ax::ecx); break;
+            case 1: a.bts(m, ax::ecx); break;
+            case 2: a.btr(m, ax::ecx); break;
+            default: a.btc(m, ax::ecx); break;
+            }
+            a.setc(ax::bl);
+            a.hlt();
+        });
+        INFO("bit-string instruction " << which);
+        run_all(code, true);
+    }
+}

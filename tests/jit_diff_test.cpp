@@ -201,10 +201,16 @@ private:
         default: break;
         }
         const ax::Mem m(segmented_ ? off : kData + off, r, shift, s);
-        switch (pick(4)) {
+        switch (pick(5)) {
         case 0: a.mov(reg(s), m); break;
         case 1: a.mov(m, reg(s)); break;
         case 2: a.emit(pick(2) ? ax::Inst::kIdXor : ax::Inst::kIdAdd, reg(s), m); break;
+        case 3: {  // a bit offset in a register moves the address out of the bound's range
+            const ax::Gp o = r32();
+            if (o.id() != r.id()) a.and_(o, int32_t(0x3FFFF));
+            a.emit(pick(2) ? ax::Inst::kIdBts : ax::Inst::kIdBt, ax::Mem(segmented_ ? off : kData + off, r, shift, 4), o);
+            break;
+        }
         default: a.emit(pick(2) ? ax::Inst::kIdAdd : ax::Inst::kIdCmp, m, reg(s)); break;
         }
     }

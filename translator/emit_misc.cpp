@@ -172,6 +172,7 @@ bool emit_bt(Emitter& e, const Insn& in) {
             a.lea(x86::ebx, x86::ptr(x86::rbx, x86::rax, n == 2 ? 1 : 2));
             if (in.asize == 2) a.movzx(x86::ebx, x86::bx);
             a.and_(x86::ecx, int32_t(w - 1));
+            e.ea_moved();  // the bit offset moves the address anywhere: no constant page
         }
         e.probe(n, !test_only, true);
         a.emit(id, Emitter::host_at(n), offset);

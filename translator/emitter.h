@@ -200,6 +200,9 @@ public:
     // Computes the effective address (the offset in the segment) into ebx; for a flat segment
     // that is the linear address, otherwise the next probe() checks it and adds the base.
     void ea();
+    // An emitter that moves ebx after ea() (BT's bit offset) says so before probe(): the range
+    // ea() derived from the register bounds (a constant-page probe) no longer holds.
+    void ea_moved() { ea_known_ = false; }
     // The inline probe of the TLB for an access of `size` bytes at ebx: rbp = host address,
     // or a jump to the instruction's slow path. `write`: the write tag (also for read-modify-write).
     // After ea() of a segment that is not flat it first runs the segment's checks (the access
