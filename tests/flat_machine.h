@@ -37,6 +37,19 @@ inline void page_first_4mib(xlat::Machine& m, uint32_t page_dir, uint32_t page_t
     m.cpu.s.cr0 |= xlat::CR0_PG;
 }
 
+// The last step of the JIT tests' setups: the registers but ESP (enter_flat32 set it), EFLAGS,
+// the program at `base`, then the CPU told its state changed and the TLB flushed.
+inline void load_program(xlat::Machine& m, uint32_t base, const std::vector<uint8_t>& code,
+                         const uint32_t (&regs)[8], uint32_t eflags) {
+    xlat::CpuState& s = m.cpu.s;
+    for (unsigned i = 0; i < 8; ++i)
+        if (i != xlat::ESP) s.set_reg32(i, regs[i]);
+    s.eflags = eflags;
+    m.phys.write_bytes(base, code.data(), code.size());
+    m.cpu.state_loaded();
+    m.mmu.flush_all();
+}
+
 // The bytes `body` assembles (32-bit code) for address `base`.
 template <typename F> std::vector<uint8_t> assemble_at(uint32_t base, F&& body) {
     asmjit::Environment env(asmjit::Arch::kX86);

@@ -41,7 +41,6 @@ constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
 constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
 
 void setup(Machine& m, const std::vector<uint8_t>& code, bool paging) {
-    CpuState& s = m.cpu.s;
     enter_flat32(m, kCode, 0x8000);
     install_halting_idt(m, kGdt, kIdt, kHandler);
     auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
@@ -59,12 +58,7 @@ void setup(Machine& m, const std::vector<uint8_t>& code, bool paging) {
         put32(kPageTable + (kPrevPage >> 12) * 4, (kFar + 0x1000) | 3);
     }
     static const uint32_t regs[8] = {0x01234567, 0x89ABCDEF, 0xFEDCBAFF, 0x76543210, 0, 0x0BADF00D, 0x13579BDF, 0x2468ACE0};
-    for (unsigned i = 0; i < 8; ++i)
-        if (i != ESP) s.set_reg32(i, regs[i]);
-    s.eflags = FIXED1 | 0x8D5;
-    m.phys.write_bytes(kCode, code.data(), code.size());
-    m.cpu.state_loaded();
-    m.mmu.flush_all();
+    load_program(m, kCode, code, regs, FIXED1 | 0x8D5);
 }
 
 struct Outcome {

@@ -190,7 +190,6 @@ public:
     // waits for the load alone, as natively). Jit::emit calls track_bounds after every
     // instruction, native or not (the bounds hold on its slow path too: same semantics).
     void track_bounds(const Insn& in);
-    uint32_t bound(unsigned gpr) const { return bound_[gpr]; }
 
     // ---- memory ----
     // True when the memory operand can be emitted inline: 16- or 32-bit addressing, a flat
