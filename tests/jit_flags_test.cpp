@@ -481,3 +481,70 @@ TEST_CASE("CF that reaches an INC or DEC in the host flags reaches every later r
         }
     }
 }
+
+TEST_CASE("the host flags carried across register moves reach every reader as the interpreter's",
+          "[jit][jit_flags]") {
+    // `cmp eax, ecx; mov edx, esi; lea ebx, [esi+8]; jb`: register MOVs, MOVZX/MOVSX and LEA change
+    // no host flag, so the readers after them take the writer's host flags (and a logic
+    // instruction's AF fix-up of r14 waits past them: Emitter::flag_transparent). Each writer,
+    // then each of those forms (AH..BH, immediates and zero included), then every condition code
+    // through SETcc, CMOVcc and Jcc, then ADC and PUSHFD; with the moves as fallback calls too
+    // (--jit-disable move), and runs stopped after every instruction of one writer's program.
+    using Form = std::function<void(Asm&)>;
+    const std::vector<std::pair<const char*, Form>> moves = {
+        {"mov edx, esi", [](Asm& a) { a.mov(ax::edx, ax::esi); }},
+        {"mov ebx, 0", [](Asm& a) { a.mov(ax::ebx, 0); }},
+        {"mov dh, al; mov cx, 5", [](Asm& a) { a.mov(ax::dh, ax::al); a.mov(ax::cx, 5); }},
+        {"lea ebx, [esi+eax*4+8]", [](Asm& a) { a.lea(ax::ebx, ax::ptr(ax::esi, ax::eax, 2, 8)); }},
+        {"movzx ebx, al; movsx edx, ah", [](Asm& a) { a.movzx(ax::ebx, ax::al); a.movsx(ax::edx, ax::ah); }},
+        {"lea ebx, [ebx]; mov bh, bl", [](Asm& a) { a.lea(ax::ebx, ax::ptr(ax::ebx)); a.mov(ax::bh, ax::bl); }},
+    };
+    for (const Writer& w : writers()) {
+        for (const auto& mv : moves) {
+            INFO("writer " << w.name << ", then " << mv.first);
+            const std::vector<uint8_t> code = assemble([&](Asm& a) {
+                for (unsigned cc = 0; cc < 16; ++cc) {
+                    const ax::CondCode c = ax::CondCode(cc);
+                    const uint32_t slot = kData + cc * 8;
+                    asmjit::Label skip = a.newLabel();
+                    w.emit(a, cc);
+                    mv.second(a);
+                    a.set(c, ax::al);
+                    a.cmov(c, ax::edi, ax::ebp);
+                    a.mov(ax::byte_ptr(slot), ax::al);
+                    w.emit(a, cc);
+                    mv.second(a);
+                    a.j(c, skip);
+                    a.inc(ax::byte_ptr(slot + 1));
+                    a.bind(skip);
+                    a.rol(ax::esi, 5);
+                }
+                w.emit(a, 0);
+                mv.second(a);
+                a.adc(ax::ebp, 0);
+                w.emit(a, 1);
+                mv.second(a);
+                a.pushfd();
+                a.pop(ax::esi);
+                a.hlt();
+            });
+            const Start st = starts()[std::hash<std::string>()(w.name) % 4];
+            run_all(code, st, false, {0u, uint32_t(kDisableMove), uint32_t(kDisableFlags)});
+        }
+    }
+    // Stopped after every instruction: the moves' flags reach CpuState at the stop as well.
+    const Writer& w = writers()[8];  // xor eax, edx: AF cleared, a fix-up pending across the moves
+    const std::vector<uint8_t> code = assemble([&](Asm& a) {
+        for (const auto& mv : moves) {
+            asmjit::Label skip = a.newLabel();
+            w.emit(a, 0);
+            mv.second(a);
+            a.j(ax::CondCode::kNZ, skip);
+            a.inc(ax::ebp);
+            a.bind(skip);
+        }
+        a.hlt();
+    });
+    for (uint64_t budget = 1; budget <= 40; ++budget)
+        run_all(code, starts()[1], false, {0u, uint32_t(kDisableMove)}, budget);
+}

@@ -739,6 +739,26 @@ bool Emitter::host_flag_reader(const Insn& in) {
     }
 }
 
+bool Emitter::flag_transparent(const Insn& in) {
+    // Register-only moves, whatever path their emitters take (emit_alu.cpp): MOV and MOVZX/MOVSX
+    // between registers or from an immediate are host MOV/MOVZX/MOVSX, and load_reg and
+    // store_reg leave the host flags alone (AH..BH go through CpuState); LEA of 32-bit
+    // addressing into a 32-bit register is one host LEA or MOV with the register cache on (the
+    // flags cache is on only with it). A fallback call instead (its category disabled) settles
+    // r14 and reloads, which clears host_ok_ as after any call.
+    const ZydisMnemonic m = in.mnem();
+    auto reg_or_imm = [&](unsigned k) { return (in.is_reg(k) && is_gpr(in.regv(k))) || in.is_imm(k); };
+    switch (m) {
+    case ZYDIS_MNEMONIC_MOV:
+    case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX:
+        return in.nops() == 2 && in.is_reg(0) && is_gpr(in.regv(0)) && reg_or_imm(1) &&
+               (m == ZYDIS_MNEMONIC_MOV || !in.is_imm(1));
+    case ZYDIS_MNEMONIC_LEA:
+        return in.nops() == 2 && in.is_reg(0) && is_gpr(in.regv(0)) && in.asize == 4 && in.size(0) == 4;
+    default: return false;
+    }
+}
+
 x86::CondCode Emitter::cond(unsigned cc) {
     // The flags each pair of conditions reads (Jcc encoding >> 1).
     static const uint32_t reads[8] = {OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF};
@@ -782,8 +802,10 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     live_after = live;
     last = is_last;
     rip_set = false;
-    // The host flags carry over only into an instruction that reads them before changing them.
-    if (!(fcache_ && host_flag_reader(i))) {
+    // The host flags carry over only into an instruction that reads them before changing them,
+    // or one whose code never changes them (`cmp; mov; lea; jb`: the Jcc takes the CMP's
+    // host flags, not r14; the fix-ups of r14 wait too).
+    if (!(fcache_ && (host_flag_reader(i) || flag_transparent(i)))) {
         settle_flags();
         host_ok_ = 0;
     }

@@ -340,6 +340,7 @@ private:
     void settle_flags();  // emit_flags_fix(), then none pending and the host flags clobbered
     void store_flags_code(const x86::Gp& scratch);  // r14 into CpuState::eflags
     static bool host_flag_reader(const Insn& in);
+    static bool flag_transparent(const Insn& in);  // emits no host flag change (begin() keeps host_ok_)
     bool next_takes_host_cf() const;  // capture_flags: CF reaches the next instruction in the host's flags
     unsigned cur_ = ~0u;              // the current instruction's index in block_insns (~0: none)
     const bool fcache_ = regs_;
