@@ -85,7 +85,9 @@ inline void install_halting_idt(xlat::Machine& m, uint32_t gdt, uint32_t idt, ui
 // What differs between two machines in what every executor must agree on: the general
 // registers, EIP, EFLAGS (undefined flags included), the instruction count and the per-mnemonic
 // statistics. Empty: nothing. The tests add what else they compare.
-inline std::string state_differences(const xlat::Machine& i, const xlat::Machine& j) {
+// `stats`: the per-mnemonic counts too (a JIT keeps them only when it counts block runs,
+// MachineConfig::jit_profile).
+inline std::string state_differences(const xlat::Machine& i, const xlat::Machine& j, bool stats = true) {
     std::ostringstream d;
     const xlat::CpuState &a = i.cpu.s, &b = j.cpu.s;
     static const char* names[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
@@ -94,7 +96,7 @@ inline std::string state_differences(const xlat::Machine& i, const xlat::Machine
     if (a.rip != b.rip) d << "eip " << std::hex << a.rip << " vs " << b.rip << "; ";
     if (a.eflags != b.eflags) d << "eflags " << std::hex << a.eflags << " vs " << b.eflags << "; ";
     if (a.icount != b.icount) d << "icount " << std::dec << a.icount << " vs " << b.icount << "; ";
-    for (size_t m = 0; m < i.cpu.stats.executed.size(); ++m)
+    for (size_t m = 0; stats && m < i.cpu.stats.executed.size(); ++m)
         if (i.cpu.stats.executed[m] != j.cpu.stats.executed[m])
             d << "executed " << ZydisMnemonicGetString(ZydisMnemonic(m)) << " " << std::dec << i.cpu.stats.executed[m]
               << " vs " << j.cpu.stats.executed[m] << "; ";
@@ -116,10 +118,10 @@ inline std::string ram_difference(xlat::Machine& i, xlat::Machine& j) {
 // What differs between a reference run (the interpreter) and another run of the same guest: the
 // stop reason, the whole CPU state, CR2, the exception counts and RAM (empty: nothing).
 inline std::string run_differences(xlat::Machine& i, xlat::Machine& j, const xlat::Machine::Result& ri,
-                                   const xlat::Machine::Result& rj) {
+                                   const xlat::Machine::Result& rj, bool stats = true) {
     std::ostringstream d;
     if (ri.reason != rj.reason) d << "stop reason " << int(ri.reason) << " vs " << int(rj.reason) << "; ";
-    d << state_differences(i, j);
+    d << state_differences(i, j, stats);
     if (i.cpu.s.cr2 != j.cpu.s.cr2) d << "cr2 " << std::hex << i.cpu.s.cr2 << " vs " << j.cpu.s.cr2 << "; ";
     for (unsigned v = 0; v < 32; ++v)
         if (i.cpu.stats.exceptions[v] != j.cpu.stats.exceptions[v]) d << "exceptions " << v << "; ";

@@ -68,6 +68,8 @@ const char* config_name(uint32_t disable) {
     case kDisableFlags: return "jit, --jit-disable flags";
     case kDisableChain: return "jit, --jit-disable chain";
     case kDisableAlu: return "jit, --jit-disable alu";
+    case kDisableMove: return "jit, --jit-disable move";
+    case kDisableLoopFlags: return "jit, --jit-disable loopflags";
     default: return "jit, other";
     }
 }
@@ -76,23 +78,31 @@ struct Outcome {
     CpuState state;
     uint64_t native = 0;      // instructions the default JIT ran natively
     uint64_t exceptions = 0;  // exceptions the interpreter delivered
+    uint64_t lazy_loops = 0;  // self-loops the default JIT translated with lazy flags
 };
 
 // Runs `code` under the interpreter and the JIT in each configuration of `disables`; every
-// difference from the interpreter fails the test.
+// difference from the interpreter fails the test. `profile`: the JIT counts block runs
+// (MachineConfig::jit_profile, as with --stats); without, its blocks take the forms the command
+// line runs by default (a Jcc linked straight to its target, lazy self-loops).
 Outcome run_all(const std::vector<uint8_t>& code, const Start& st, bool paging,
-                std::initializer_list<uint32_t> disables, uint64_t budget = 100000) {
+                std::initializer_list<uint32_t> disables, uint64_t budget = 100000, bool profile = true) {
     auto ref = mode_machine(CpuMode::Interp, 0);
     setup(*ref, code, st, paging);
     const Machine::Result rr = ref->run(budget);
     Outcome o;
     for (uint32_t disable : disables) {
-        INFO(config_name(disable) << ", budget " << budget << (paging ? ", paging" : ""));
-        auto m = mode_machine(CpuMode::Jit, disable);
+        INFO(config_name(disable) << ", budget " << budget << (paging ? ", paging" : "")
+                                  << (profile ? "" : ", block runs not counted"));
+        MachineConfig cfg = small_config();
+        cfg.cpu_mode = CpuMode::Jit;
+        cfg.jit_disable = disable;
+        cfg.jit_profile = profile;
+        auto m = std::make_unique<Machine>(cfg);
         setup(*m, code, st, paging);
         const Machine::Result r = m->run(budget);
-        CHECK(run_differences(*ref, *m, rr, r) == "");
-        if (!disable) o.native = m->jit->stats().native_run;
+        CHECK(run_differences(*ref, *m, rr, r, profile) == "");
+        if (!disable) o.native = m->jit->stats().native_run, o.lazy_loops = m->jit->stats().lazy_loops;
     }
     o.state = ref->cpu.s;
     for (uint64_t e : ref->cpu.stats.exceptions) o.exceptions += e;
@@ -547,4 +557,104 @@ TEST_CASE("the host flags carried across register moves reach every reader as th
     });
     for (uint64_t budget = 1; budget <= 40; ++budget)
         run_all(code, starts()[1], false, {0u, uint32_t(kDisableMove)}, budget);
+}
+
+namespace {
+
+// A loop back to its own start (the translator's lazy self-loop, Jit::emit): a store and a load
+// at EDI + ESI, then ESI += `step`, `cmp esi, ebp` (or `cmp si, imm` with `narrow`) and the
+// Jcc `cc` back. The CMP's flags are not captured round the back edge; where they are wanted
+// (the stop at the second copy's head, a slow path or a fault of the store or load, the way
+// out) the CMP is done again. ESI starts at `from`, EDI is `at` - `from`: the accesses walk
+// from `at` in steps of `step`, across pages (TLB misses on later turns) and into kAbsent
+// when paging.
+std::vector<uint8_t> lazy_loop(uint32_t at, uint32_t from, uint32_t step, ax::CondCode cc, bool narrow) {
+    return assemble([&](Asm& a) {
+        asmjit::Label top = a.newLabel();
+        a.mov(ax::esi, from);
+        a.mov(ax::edi, at - from);
+        a.bind(top);
+        a.mov(ax::byte_ptr(ax::edi, ax::esi), ax::al);
+        a.mov(ax::edx, ax::dword_ptr(ax::edi, ax::esi, 0, 8));
+        a.add(ax::esi, step);
+        if (narrow) a.cmp(ax::si, int32_t(int16_t(0x7C00))); else a.cmp(ax::esi, ax::ebp);
+        a.j(cc, top);
+        a.pushfd();  // the flags the CMP left, as the loop ends
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("a self-loop's lazy flags: the CMP done again at every stop, slow path, fault and exit",
+          "[jit][jit_flags]") {
+    struct Loop {
+        uint32_t at, from, step;
+        ax::CondCode cc;
+        bool narrow;
+        uint32_t limit;  // EBP
+    };
+    // Across the signed boundary (OF and SF change from turn to turn), upwards with JB, JL, JNE
+    // and JLE, downwards with JA and JG, a narrow compare; the walk crosses pages.
+    const Loop loops[] = {
+        {kPages + 0x800, 0x7FFFF000, 0x400, ax::CondCode::kNZ, false, 0x80001400},
+        {kPages + 0x800, 0xFFFFF000, 0x400, ax::CondCode::kL, false, 0x00001000},
+        {kPages + 0x100, 0x10, 0x500, ax::CondCode::kB, false, 0x3000},
+        {kPages + 0x100, 0x10, 0x500, ax::CondCode::kLE, false, 0x2F00},
+        {kPages + 0x9000, 0x6000, uint32_t(-0x480), ax::CondCode::kA, false, 0x1000},
+        {kPages + 0x9000, 0x6000, uint32_t(-0x480), ax::CondCode::kG, false, 0x1000},
+        {kPages + 0x800, 0x7400, 0x180, ax::CondCode::kL, true, 0},
+    };
+    for (const Loop& l : loops) {
+        for (bool paging : {false, true}) {
+            INFO("loop from " << std::hex << l.from << " step " << l.step << " cc " << unsigned(l.cc)
+                              << (l.narrow ? " narrow" : ""));
+            Start st = starts()[2];
+            st.regs[EBP] = l.limit;
+            const std::vector<uint8_t> code = lazy_loop(l.at, l.from, l.step, l.cc, l.narrow);
+            const Outcome o = run_all(code, st, paging, {0u, uint32_t(kDisableMove), uint32_t(kDisableLoopFlags)},
+                                      100000, false);
+            CHECK(o.lazy_loops == 1);  // the loop was one
+            // Stopped at every instruction of the first turns: the second copy's head among them.
+            for (uint64_t budget = 1; budget <= 40; ++budget)
+                run_all(code, st, paging, {0u, uint32_t(kDisableMove)}, budget, false);
+        }
+    }
+    // Into a page that is not present on a later turn: the #PF's frame holds the CMP's flags.
+    Start st = starts()[1];
+    st.regs[EBP] = 0x7FFFFFFF;
+    const std::vector<uint8_t> code = lazy_loop(kAbsent - 0xC00, 0x7FFFF000, 0x400, ax::CondCode::kL, false);
+    const Outcome o = run_all(code, st, true, {0u, uint32_t(kDisableMove)}, 100000, false);
+    CHECK(o.exceptions == 1);
+    CHECK(o.lazy_loops == 1);
+}
+
+TEST_CASE("another thread's exit request stops a lazy self-loop with the CMP's flags written back",
+          "[jit][jit_flags][chain]") {
+    // Millions of turns, so that the request comes while the second copy runs.
+    const std::vector<uint8_t> code = lazy_loop(kPages + 0x100, 0x7F000000, 1, ax::CondCode::kL, false);
+    Start st = starts()[3];
+    st.regs[EBP] = 0x7FFFFFF0;
+    MachineConfig cfg = small_config();
+    cfg.cpu_mode = CpuMode::Jit;
+    cfg.jit_profile = false;
+    auto m = std::make_unique<Machine>(cfg);
+    setup(*m, code, st, false);
+    m->run(1000);  // translates the loop and runs it some turns
+    REQUIRE(m->jit->stats().lazy_loops == 1);
+    std::thread t([&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        m->cpu.request_exit(Cpu::kExitAsync);
+    });
+    const StopReason r = m->jit->run(0);
+    t.join();
+    m->cpu.exit_request.fetch_and(~Cpu::kExitAsync);
+    CHECK(r == StopReason::None);
+    CHECK(m->cpu.s.rip != 0);
+    auto ref = mode_machine(CpuMode::Interp, 0);
+    setup(*ref, code, st, false);
+    ref->run(m->cpu.s.icount);
+    CHECK(ref->cpu.s.icount == m->cpu.s.icount);
+    CHECK(state_differences(*ref, *m, false) == "");
+    CHECK(ram_difference(*ref, *m) == "");
 }

@@ -124,6 +124,16 @@ bool emit_alu(Emitter& e, const Insn& in) {
     return true;
 }
 
+bool emit_compare_again(Emitter& e, const Insn& in) {
+    asmjit::Operand src;
+    x86::Gp dst;
+    if (in.mnem() != ZYDIS_MNEMONIC_CMP || !operands_ok(e, in, 2) || !in.is_reg(0) || in.is_mem(1) ||
+        !srcn(e, in, 1, src) || !e.regn(in.regv(0), dst))
+        return false;
+    e.a.emit(x86::Inst::kIdCmp, dst, src);
+    return true;
+}
+
 bool emit_incdec(Emitter& e, const Insn& in) {
     if (!operands_ok(e, in, 1)) return false;
     const unsigned n = in.size(0);

@@ -45,7 +45,8 @@ bool emit_jcc(Emitter& e, const Insn& in) {
     if (e.chain_branch && e.last) {
         // The block's two exits (Jit::emit) follow: taken at `e.taken`, not taken below; each
         // sets rip itself or chains to the next block, whose entry does.
-        e.taken = e.a.newLabel();
+        // A lazy self-loop's second copy jumps back to its own head (Jit::emit).
+        e.taken = e.loop_head.isValid() ? e.loop_head : e.a.newLabel();
         e.branch_at = uint32_t(e.a.offset());
         e.a.long_().j(cc, e.taken);  // 0F 8x rel32: Jit::emit may patch it
         e.branched = true;

@@ -25,7 +25,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
         {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}, {"sys", kDisableSys},
         {"retstack", kDisableRetStack}, {"stackgroup", kDisableStackGroup},
-        {"bounds", kDisableBounds}};
+        {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -36,7 +36,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, regs, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, loopflags, regs, all)");
     }
     return bits;
 }
@@ -68,18 +68,7 @@ GuestReg guest_reg(ZydisRegister r) {
 // rax, rcx, rdx, rbx: the host registers with a high-byte form (AH..BH need no REX prefix).
 bool has_high_byte(const x86::Gp& r) { return r.id() <= x86::Gp::kIdBx; }
 
-// The 16 conditional jumps and the 16 SETcc (host_flag_reader, track_bounds).
-bool is_jcc(ZydisMnemonic m) {
-    switch (m) {
-    case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JLE:
-    case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JNLE:
-    case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JNP: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ:
-    case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JZ:
-        return true;
-    default: return false;
-    }
-}
-
+// The 16 SETcc (host_flag_reader, track_bounds; is_jcc, after this namespace, the Jccs).
 bool is_setcc(ZydisMnemonic m) {
     switch (m) {
     case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_SETBE: case ZYDIS_MNEMONIC_SETL: case ZYDIS_MNEMONIC_SETLE:
@@ -92,6 +81,18 @@ bool is_setcc(ZydisMnemonic m) {
 }
 
 } // namespace
+
+// The 16 conditional jumps (host_flag_reader, track_bounds, Jit's lazy self-loops).
+bool is_jcc(ZydisMnemonic m) {
+    switch (m) {
+    case ZYDIS_MNEMONIC_JB: case ZYDIS_MNEMONIC_JBE: case ZYDIS_MNEMONIC_JL: case ZYDIS_MNEMONIC_JLE:
+    case ZYDIS_MNEMONIC_JNB: case ZYDIS_MNEMONIC_JNBE: case ZYDIS_MNEMONIC_JNL: case ZYDIS_MNEMONIC_JNLE:
+    case ZYDIS_MNEMONIC_JNO: case ZYDIS_MNEMONIC_JNP: case ZYDIS_MNEMONIC_JNS: case ZYDIS_MNEMONIC_JNZ:
+    case ZYDIS_MNEMONIC_JO: case ZYDIS_MNEMONIC_JP: case ZYDIS_MNEMONIC_JS: case ZYDIS_MNEMONIC_JZ:
+        return true;
+    default: return false;
+    }
+}
 
 x86::Gp Emitter::host_gpr(unsigned i) {
     // docs/translator.md: ESI and EDI in their namesakes, the rest in r8 + their number, so the
@@ -567,7 +568,9 @@ void Emitter::emit_host_flags_from_r14(x86::Assembler& a) {
 }
 
 void Emitter::emit_flags_fix() {
-    if (fcache_ && ffix_) a.and_(x86::r14d, int32_t(~r14_mask(ffix_)));
+    if (!(fcache_ && ffix_)) return;
+    need_r14();
+    a.and_(x86::r14d, int32_t(~r14_mask(ffix_)));
 }
 
 void Emitter::settle_flags() {
@@ -581,15 +584,38 @@ void Emitter::emit_flags_store(bool force, const x86::Gp& scratch) {
     if (fcache_ && (fdirty_ || force)) store_flags_code(scratch);
 }
 
-void Emitter::store_flags_code(const x86::Gp& scratch) { emit_r14_store(a, scratch); }
+void Emitter::store_flags_code(const x86::Gp& scratch) {
+    need_r14();
+    emit_r14_store(a, scratch);
+}
+
+void Emitter::emit_materialize() {
+    if (!recipe) return;
+    emit_compare_again(*this, *recipe);  // Jit::emit's lazy_loop_w checked that it can
+    a.lahf();
+    a.seto(x86::al);
+    a.mov(x86::r14d, x86::eax);
+    fdirty_ = true;
+}
+
+void Emitter::need_r14() {
+    if (!lazy || !recipe) return;
+    a.push(x86::rax);
+    a.pushfq();
+    emit_materialize();
+    a.popfq();
+    a.pop(x86::rax);
+}
 
 void Emitter::test_flags(uint32_t mask) {
+    need_r14();
     if (fcache_) a.test(x86::r14d, int32_t(r14_mask(mask)));
     else a.test(field(offsetof(CpuState, eflags), 4), int32_t(mask));
     host_ok_ = 0;
 }
 
 void Emitter::load_cf_bit(const x86::Gp& t) {
+    need_r14();
     if (fcache_) {
         a.mov(t, x86::r14d);
         a.shr(t, 8);
@@ -620,6 +646,7 @@ void to_r14_layout(x86::Assembler& a, const x86::Gp& v, uint32_t mask) {
 
 void Emitter::merge_flags(const x86::Gp& value32, uint32_t mask) {
     host_ok_ = 0;
+    need_r14();
     if (fcache_) {
         to_r14_layout(a, value32, mask);
         a.and_(x86::r14d, int32_t(~r14_mask(mask)));
@@ -638,6 +665,7 @@ void Emitter::merge_flags(const x86::Gp& value32, uint32_t mask) {
 
 void Emitter::or_flags(const x86::Gp& value32) {
     host_ok_ = 0;
+    need_r14();
     if (fcache_) {
         to_r14_layout(a, value32, kArithFlags);
         a.or_(x86::r14d, value32);
@@ -648,6 +676,7 @@ void Emitter::or_flags(const x86::Gp& value32) {
 }
 
 void Emitter::merge_of(const x86::Gp& bit32) {
+    need_r14();
     if (fcache_) {
         a.mov(x86::r14b, bit32.r8());  // r14b is OF, 0 or 1, whole
         ffix_ &= ~OF;
@@ -703,6 +732,7 @@ void Emitter::capture_flags(uint32_t written, uint32_t clear) {
         return;
     }
     a.and_(x86::eax, int32_t(r14_mask(written & ~clear)));
+    need_r14();  // the unwritten flags come from r14 (rax and the host flags kept)
     a.and_(x86::r14d, int32_t(~r14_mask(written)));
     a.or_(x86::r14d, x86::eax);
     host_ok_ = 0;
@@ -710,6 +740,7 @@ void Emitter::capture_flags(uint32_t written, uint32_t clear) {
 
 void Emitter::load_cf() {
     if (fcache_ && (host_ok_ & CF) && !(disabled & kDisableFlags)) return;  // the host's CF is the guest's
+    need_r14();
     if (fcache_) a.bt(x86::r14d, 8);
     else a.bt(field(offsetof(CpuState, eflags), 4), 0);
     host_ok_ = fcache_ ? CF : 0;  // bt leaves the others undefined
@@ -768,6 +799,7 @@ x86::CondCode Emitter::cond(unsigned cc) {
     // r14 is read: a lazily cleared bit among those read is cleared first (OF of an in-place
     // SAR, 0 by the interpreter's rule, which the host may leave set).
     if (ffix_ & reads[cc >> 1]) settle_flags();
+    need_r14();
     const bool compound = (cc >> 1) >= 6;
     if (!compound) {
         test_flags(reads[cc >> 1]);
@@ -836,12 +868,14 @@ void Emitter::end_native() {
     c.spill_set = dirty_begin_;
     c.flags_set = fdirty_begin_;
     c.host_ok = fcache_ ? host_ok_ : 0;
+    c.lazy = lazy;
     cold_.push_back(std::move(c));
 }
 
 void Emitter::emit_slow_path(const ColdCode& c) {
     const x86::Mem icount = field(offsetof(CpuState, icount), 8);
     a.bind(c.slow);
+    if (c.lazy) emit_materialize();  // the thunk stores r14 (the registers are as the instruction began)
     if (regs_ && slow_thunk) {
         // The shared slow path (Jit::emit_fixed): it stores all eight registers as they
         // are (as the instruction began: no emitter writes one before its last branch

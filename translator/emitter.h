@@ -47,6 +47,7 @@ enum JitDisable : uint32_t {
     kDisableRetStack = 1u << 16,  // "retstack": RET through the inline jump cache (no host return stack)
     kDisableStackGroup = 1u << 17,  // "stackgroup": one probe per stack access (no shared probe, emit_stack.cpp)
     kDisableBounds = 1u << 18,  // "bounds": no constant-page probes from register bounds (every probe indexes the TLB by address)
+    kDisableLoopFlags = 1u << 19,  // "loopflags": a block that loops to itself captures its CMP's flags on the back edge
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -63,6 +64,7 @@ struct ColdCode {
     uint8_t spill_set = 0;        // the dirty registers as it began
     bool flags_set = false;       // r14 dirty as it began
     uint32_t host_ok = 0;         // the host flags the fast path leaves as the guest's
+    bool lazy = false;            // Emitter::lazy as it began: the slow path does the recipe CMP first
     std::function<void()> f;
 };
 
@@ -284,6 +286,22 @@ public:
     bool flags_fix_pending() const { return fcache_ && ffix_; }  // emit_flags_fix() emits something
     void emit_flags_store(bool force = false, const x86::Gp& scratch = x86::ecx);
 
+    // ---- lazy flags of a self-loop (docs/translator.md, "Lazy flags of a self-loop") ----
+    // A block that loops to itself through `cmp; jcc` (Jit::emit picks them) is emitted twice:
+    // the first copy is entered as any block, the second only from the two copies' Jcc, so at
+    // its head the guest flags are those of the CMP (`recipe`) on the host registers, which
+    // nothing has changed since; the CMP's flags are never captured on the back edge. While
+    // `lazy` is set (from the second copy's head until the first instruction that writes every
+    // live flag, and after the CMP in both copies) every path that stores or reads r14 does the
+    // CMP again first: the cold ones (head stop, slow paths, exits) with emit_materialize, any
+    // other (a fallback call's spill, a condition not in the host flags) inline with need_r14,
+    // which keeps rax and the host flags.
+    const Insn* recipe = nullptr;
+    bool lazy = false;
+    asmjit::Label loop_head;  // valid: the last Jcc's taken way is this label (the second copy's head)
+    // Emission only: r14 = the recipe's flags (clobbers rax and the host flags).
+    void emit_materialize();
+
     // ---- control ----
     // Ends the block with CpuState::rip = `target`.
     void set_rip(uint32_t target) { a.mov(field(offsetof(CpuState, rip), 4), target); }
@@ -341,6 +359,7 @@ private:
     void store_flags_code(const x86::Gp& scratch);  // r14 into CpuState::eflags
     static bool host_flag_reader(const Insn& in);
     static bool flag_transparent(const Insn& in);  // emits no host flag change (begin() keeps host_ok_)
+    void need_r14();  // before a read or write of r14 on the fast path: emit_materialize if lazy (rax, flags kept)
     bool next_takes_host_cf() const;  // capture_flags: CF reaches the next instruction in the host's flags
     unsigned cur_ = ~0u;              // the current instruction's index in block_insns (~0: none)
     const bool fcache_ = regs_;
@@ -351,6 +370,9 @@ private:
     std::vector<ColdCode>& cold_;
     void emit_slow_path(const ColdCode& c);  // end_native's slow path
 };
+
+// The 16 conditional jumps (Jcc rel).
+bool is_jcc(ZydisMnemonic m);
 
 using NativeEmitFn = bool (*)(Emitter&, const Insn&);
 // The native emitter for a mnemonic (nullptr: none), and the JitDisable bit that turns it off.
@@ -414,5 +436,8 @@ bool emit_pushf(Emitter& e, const Insn& in);    // PUSHF, PUSHFD
 bool emit_cli_sti(Emitter& e, const Insn& in);
 bool emit_cld_std(Emitter& e, const Insn& in);
 bool emit_bitscan(Emitter& e, const Insn& in);  // emit_bits.cpp: BSF, BSR, TZCNT, LZCNT
+// emit_alu.cpp: the host compare of a CMP between registers or a register and an immediate on the
+// guest's host registers, flags not captured (Emitter::emit_materialize); false when it cannot.
+bool emit_compare_again(Emitter& e, const Insn& in);
 
 } // namespace xlat

@@ -311,6 +311,53 @@ void flag_liveness(const Block& b, std::vector<uint8_t>& live_after) {
     }
 }
 
+// The guest register (0-7) a general register operand names (AH..BH: EAX..EBX's), or -1.
+int gpr_index(ZydisRegister r) {
+    const ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, r);
+    return big >= ZYDIS_REGISTER_EAX && big <= ZYDIS_REGISTER_EDI ? int(big - ZYDIS_REGISTER_EAX) : -1;
+}
+
+// A block that loops to itself through `cmp; jcc` whose CMP's flags may stay lazy round the
+// back edge (docs/translator.md, "Lazy flags of a self-loop"): the index of the first
+// instruction W that writes every flag live after it and reads none, before which only moves
+// run that leave the CMP's registers alone (so the CMP done again anywhere before W's write
+// gives the flags the back edge left); -1 when the block is not one.
+int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live) {
+    const unsigned n = b.ninsns;
+    if (n < 2) return -1;
+    const Insn& j = b.insns[n - 1];
+    const Insn& c = b.insns[n - 2];
+    if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
+    if (((j.next_eip + j.val[0]) & size_mask(j.opsize())) != b.eip) return -1;
+    if (c.mnem() != ZYDIS_MNEMONIC_CMP || c.nops() != 2 || !c.is_reg(0) || !(c.is_reg(1) || c.is_imm(1))) return -1;
+    int regs[2] = {gpr_index(c.regv(0)), c.is_reg(1) ? gpr_index(c.regv(1)) : -1};
+    auto high = [](ZydisRegister r) { return r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH; };
+    if (regs[0] < 0 || high(c.regv(0)) || (c.is_reg(1) && (regs[1] < 0 || high(c.regv(1))))) return -1;
+    for (unsigned i = 0; i + 1 < n; ++i) {
+        const Insn& in = b.insns[i];
+        const uint8_t written = uint8_t(in.flags_written & 0x3F), read = uint8_t(in.flags_read & 0x3F);
+        switch (in.mnem()) {
+        case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
+        case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC:
+        case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
+            // W: from here the flags are its own (captured when live, else dead).
+            if (read || (live[i] & ~written)) return -1;
+            return int(i);
+        case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+            if (in.nops() >= 1 && in.is_reg(0)) {
+                const int d = gpr_index(in.regv(0));
+                if (d < 0 || d == regs[0] || d == regs[1]) return -1;
+            }
+            break;
+        case ZYDIS_MNEMONIC_NOP:
+            break;
+        default:
+            return -1;
+        }
+    }
+    return -1;
+}
+
 } // namespace
 
 // The block's entry and exits (docs/translator.md, "Chaining").
@@ -575,6 +622,14 @@ Jit::EmitResult Jit::emit(Block& b) {
     // and the flags may be newer than CpuState at the entry (Block::code = chain_entry).
     const uint32_t chain_entry = uint32_t(a.offset());
     e.enter_block();
+    // A self-loop whose CMP's flags stay lazy round the back edge (Emitter::recipe).
+    const int lazy_w = chain && !profile_ && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags |
+                                                            kDisableAll | kDisableAlu | kDisableControl))
+                           ? lazy_loop_w(b, live)
+                           : -1;
+    e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
+    asmjit::Label budget_exit2 = a.newLabel();  // the second copy's (lazy_w >= 0)
+    bool copy_bad = false;
     // The exit request at block entry: nothing of the block runs when it is set. A chained
     // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
     // as well: the block must fit in it whole (the dispatcher shortens blocks near it).
@@ -601,35 +656,52 @@ Jit::EmitResult Jit::emit(Block& b) {
     // one section's offsets are final: nothing moves it).
     const bool trace = cpu_.trace.on(kTraceJit);
     if (trace) trace_at_.assign(b.ninsns + 1, 0);
-    for (unsigned i = 0; i < b.ninsns; ++i) {
-        const Insn& in = b.insns[i];
-        const bool last = i + 1 == b.ninsns;
-        if (trace) trace_at_[i] = uint32_t(a.offset());
-        e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : live[i], last);
-        uint32_t category = 0;
-        const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
-        b.native[i] = 0;
-        const unsigned probes_before = e.probes;
-        if (fn && !(disabled_ & category) && fn(e, in)) {
-            e.end_native();
-            ++e.pending;
-            b.native[i] = uint16_t(in.mnemonic | std::min(e.probes - probes_before, 15u) << 12);
-            ++b.native_count;
-            ++rows_.native[in.mnemonic];  // xlat explain's classes
-            auto it = std::find_if(b.native_mix.begin(), b.native_mix.end(),
-                                   [&](const auto& p) { return p.first == in.mnemonic; });
-            if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
-            else ++it->second;
+    // The block's instructions, once; a lazy self-loop's second copy (`again`) runs them again
+    // for the translation's statistics to count them once.
+    auto emit_body = [&](bool again) {
+        for (unsigned i = 0; i < b.ninsns; ++i) {
+            const Insn& in = b.insns[i];
+            const bool last = i + 1 == b.ninsns;
+            if (trace && !again) trace_at_[i] = uint32_t(a.offset());
+            // A lazy self-loop's CMP: its flags are not captured (the host's go to the Jcc; the
+            // ways out do the CMP again).
+            const bool lazy_cmp = lazy_w >= 0 && i + 2 == b.ninsns;
+            e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : lazy_cmp ? 0 : live[i], last);
+            // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
+            auto done_insn = [&] {
+                if (int(i) == lazy_w) e.lazy = false;  // W's own flags from here (or dead)
+                if (lazy_cmp) e.lazy = true;
+            };
+            uint32_t category = 0;
+            const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
+            if (!again) b.native[i] = 0;
+            const unsigned probes_before = e.probes;
+            if (fn && !(disabled_ & category) && fn(e, in)) {
+                e.end_native();
+                ++e.pending;
+                e.track_bounds(in);
+                done_insn();
+                if (again) continue;
+                b.native[i] = uint16_t(in.mnemonic | std::min(e.probes - probes_before, 15u) << 12);
+                ++b.native_count;
+                ++rows_.native[in.mnemonic];  // xlat explain's classes
+                auto it = std::find_if(b.native_mix.begin(), b.native_mix.end(),
+                                       [&](const auto& p) { return p.first == in.mnemonic; });
+                if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
+                else ++it->second;
+                continue;
+            }
+            if (!again) ++rows_.helper[in.mnemonic];
+            a.inc(je.abs(fallbacks_.counter(fallback_shape(in)), 8, x86::rcx));
+            if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
+            // The semantics function reads and writes the guest registers in CpuState.
+            e.call_fallback(&in, b.eips[i], last);
             e.track_bounds(in);
-            continue;
+            done_insn();
         }
-        ++rows_.helper[in.mnemonic];
-        a.inc(je.abs(fallbacks_.counter(fallback_shape(in)), 8, x86::rcx));
-        if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
-        // The semantics function reads and writes the guest registers in CpuState.
-        e.call_fallback(&in, b.eips[i], last);
-        e.track_bounds(in);
-    }
+    };
+    e.lazy = false;  // the first copy is entered with r14 whole
+    emit_body(false);
     b.probe_count = uint16_t(e.probes);
     if (trace) trace_at_[b.ninsns] = uint32_t(a.offset());
     // The exits (docs/translator.md, "Chaining").
@@ -638,9 +710,40 @@ Jit::EmitResult Jit::emit(Block& b) {
     const int pending = e.pending;
     const ZydisMnemonic lm = li.mnem();
     const bool is_jump = lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL;
-    if (last_native && e.branched) {
+    if (last_native && e.branched && lazy_w >= 0 && pending == 0) {
+        // A lazy self-loop (docs/translator.md, "Lazy flags of a self-loop"). Not taken: the
+        // CMP's flags into r14 (its registers are as it left them), then exit 1. Taken: the
+        // second copy, entered only from the ends of both copies, so its prefix knows the
+        // flags are the CMP's; its own Jcc goes back to its own head.
+        asmjit::Label exit1 = a.newLabel();
+        e.emit_materialize();
+        a.bind(exit1);
+        je.direct(1, li.next_eip);
+        a.bind(e.taken);
+        const asmjit::Label head = e.taken;
+        e.enter_block();  // conservative at a join: every register and the flags may be dirty
+        e.stack_group = Emitter::StackGroup{};
+        e.lazy = true;
+        a.psubq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
+        a.movmskpd(x86::eax, x86::xmm15);
+        a.or_(x86::eax, exit_word);
+        a.jnz(budget_exit2);
+        e.pending = -int(b.ninsns);
+        e.loop_head = head;
+        const unsigned probes = e.probes;
+        emit_body(true);
+        e.probes = probes;
+        e.loop_head = asmjit::Label();
+        // The same instructions took the same emitters in the first copy; should the second end
+        // otherwise, the block is not translated (the interpreter runs it).
+        copy_bad = !(e.branched && e.taken == head && e.pending == 0);
+        e.emit_materialize();
+        a.jmp(exit1);
+        ++stats_.lazy_loops;
+    } else if (last_native && e.branched) {
         const uint32_t target = (li.next_eip + li.val[0]) & size_mask(li.opsize());
-        if (chain && pending == 0 && !profile_ && !e.flags_fix_pending() && je.same_page(target)) {
+        if (lazy_w >= 0) e.emit_materialize();  // the first copy's CMP (a tail is pending)
+        if (lazy_w < 0 && chain && pending == 0 && !profile_ && !e.flags_fix_pending() && je.same_page(target)) {
             // Nothing to do on the way out (no tail): the Jcc itself is exit 0's patchable
             // jump, linked straight to the taken target's block; unlinked it goes to the stub
             // at `taken`. The way not taken falls into exit 1.
@@ -652,11 +755,13 @@ Jit::EmitResult Jit::emit(Block& b) {
             je.add_patch(p);
             je.direct(1, li.next_eip);
             a.bind(e.taken);
+            if (lazy_w >= 0) e.emit_materialize();
             je.link_stub(0, target);
         } else {
             je.tail(pending);
             je.direct(1, li.next_eip);
             a.bind(e.taken);
+            if (lazy_w >= 0) e.emit_materialize();
             je.tail(pending);
             je.direct(0, target);
         }
@@ -694,6 +799,12 @@ Jit::EmitResult Jit::emit(Block& b) {
     }
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
     // registers newer than CpuState, and icount is R's.
+    if (lazy_w >= 0) {
+        // The second copy's stop at its head: the CMP's flags into r14 first.
+        a.bind(budget_exit2);
+        e.emit_materialize();
+        a.jmp(budget_exit);
+    }
     a.bind(budget_exit);
     a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
     je.set_rip(b.eip);
@@ -719,7 +830,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     je.record(slots_.stopped);
     a.jmp(asmjit::imm(epilogue));
     e.emit_cold();
-    if (asm_->overflow.hit) return EmitResult::TooLarge;
+    if (asm_->overflow.hit || copy_bad) return EmitResult::TooLarge;
     if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return EmitResult::ArenaFull;
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
     if (buf.size() + 16 > arena_.left()) return EmitResult::ArenaFull;
@@ -1145,6 +1256,9 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes emitted %" PRIu64 ", of a constant page %" PRIu64
                   " (every register of the address bounded)\n", j.probes_emitted, j.const_probes);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)\n",
+                  j.lazy_loops);
     out += buf;
     // The forms run through fallback calls, most frequent first.
     std::vector<size_t> order;

@@ -41,6 +41,7 @@ struct JitStats {
     uint64_t ic_exits = 0;           // exits through the inline jump cache probe (emitted)
     uint64_t probes_emitted = 0;     // inline TLB probes emitted
     uint64_t const_probes = 0;       // ... of them of a constant page (Emitter::track_bounds)
+    uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
     // The return stack (counted by the blocks with profiling on, off its fast path):
     uint64_t ret_misses = 0;         // native RETs whose EIP was not the top frame's (frames dropped)
     uint64_t call_overflows = 0;     // native CALLs at the depth limit (frames dropped)
