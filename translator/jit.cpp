@@ -721,24 +721,35 @@ Jit::EmitResult Jit::emit(Block& b) {
         je.direct(1, li.next_eip);
         a.bind(e.taken);
         const asmjit::Label head = e.taken;
-        e.enter_block();  // conservative at a join: every register and the flags may be dirty
-        e.stack_group = Emitter::StackGroup{};
-        e.lazy = true;
-        a.psubq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
+        // The second copy holds two turns when they fit the budget's table: one entry test for
+        // both (docs/translator.md, "Lazy flags of a self-loop"). R must hold both turns; the
+        // first turn's way out gives the second's instructions back.
+        const unsigned turns = 2 * b.ninsns <= Block::kMaxInsns ? 2 : 1;
+        a.psubq(x86::xmm15, budget_const(budget_consts_, turns * b.ninsns));
         a.movmskpd(x86::eax, x86::xmm15);
         a.or_(x86::eax, exit_word);
         a.jnz(budget_exit2);
-        e.pending = -int(b.ninsns);
-        e.loop_head = head;
-        const unsigned probes = e.probes;
-        emit_body(true);
-        e.probes = probes;
-        e.loop_head = asmjit::Label();
-        // The same instructions took the same emitters in the first copy; should the second end
-        // otherwise, the block is not translated (the interpreter runs it).
-        copy_bad = !(e.branched && e.taken == head && e.pending == 0);
-        e.emit_materialize();
-        a.jmp(exit1);
+        e.pending = -int(turns * b.ninsns);
+        const unsigned probes = e.probes, const_probes = e.const_probes;  // counted once per block
+        for (unsigned t = 0; t < turns; ++t) {
+            const bool back = t + 1 == turns;
+            const asmjit::Label next = back ? head : a.newLabel();
+            e.enter_block();  // conservative at a join: every register and the flags may be dirty
+            e.stack_group = Emitter::StackGroup{};
+            e.lazy = true;
+            e.loop_head = next;
+            emit_body(true);
+            e.loop_head = asmjit::Label();
+            // The same instructions took the same emitters in the first copy; should a turn end
+            // otherwise, the block is not translated (the interpreter runs it).
+            const int left = int((turns - 1 - t) * b.ninsns);
+            copy_bad |= !(e.branched && e.taken == next && e.pending == -left);
+            e.emit_materialize();
+            if (left) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(left)));
+            a.jmp(exit1);
+            if (!back) a.bind(next);
+        }
+        e.probes = probes, e.const_probes = const_probes;
         ++stats_.lazy_loops;
     } else if (last_native && e.branched) {
         const uint32_t target = (li.next_eip + li.val[0]) & size_mask(li.opsize());
@@ -800,9 +811,11 @@ Jit::EmitResult Jit::emit(Block& b) {
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
     // registers newer than CpuState, and icount is R's.
     if (lazy_w >= 0) {
-        // The second copy's stop at its head: the CMP's flags into r14 first.
+        // The second copy's stop at its head: the CMP's flags into r14 first, and the second
+        // turn's instructions back (budget_exit gives back the first's).
         a.bind(budget_exit2);
         e.emit_materialize();
+        if (2 * b.ninsns <= Block::kMaxInsns) a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
         a.jmp(budget_exit);
     }
     a.bind(budget_exit);
