@@ -628,7 +628,8 @@ Jit::EmitResult Jit::emit(Block& b) {
                            ? lazy_loop_w(b, live)
                            : -1;
     e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
-    asmjit::Label budget_exit2 = a.newLabel();  // the second copy's (lazy_w >= 0)
+    // The second copy's stop at its head (lazy_w >= 0 only: a label per block costs translation time).
+    const asmjit::Label budget_exit2 = lazy_w >= 0 ? a.newLabel() : asmjit::Label();
     bool copy_bad = false;
     // The exit request at block entry: nothing of the block runs when it is set. A chained
     // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
