@@ -20,7 +20,6 @@ bool cs_flat(const Emitter& e) { return mode_bits(e.key) & (1u << (kModeFlatShif
 // A static target the CS limit allows.
 bool target_ok(const Emitter& e, uint32_t target) { return target <= mode_cs_limit(e.key); }
 
-uint32_t relative_target(const Insn& in) { return (in.next_eip + in.val[0]) & size_mask(in.opsize()); }
 
 // ebx = ESP + disp, the stack slot's linear address (a flat 32-bit stack), for an indexed probe:
 // with the register cache one `lea` from r12 (`mov ebx, r12d; sub ebx, 4` before).

@@ -94,6 +94,8 @@ bool is_jcc(ZydisMnemonic m) {
     }
 }
 
+uint32_t relative_target(const Insn& in) { return (in.next_eip + in.val[0]) & size_mask(in.opsize()); }
+
 x86::Gp Emitter::host_gpr(unsigned i) {
     // docs/translator.md: ESI and EDI in their namesakes, the rest in r8 + their number, so the
     // low three bits of a guest base register's encoding carry over (ESP -> r12 needs a SIB

@@ -373,6 +373,9 @@ private:
 
 // The 16 conditional jumps (Jcc rel).
 bool is_jcc(ZydisMnemonic m);
+// The target EIP of a relative jump or call (`in.val[0]` its displacement), wrapped at the
+// operand size.
+uint32_t relative_target(const Insn& in);
 
 using NativeEmitFn = bool (*)(Emitter&, const Insn&);
 // The native emitter for a mnemonic (nullptr: none), and the JitDisable bit that turns it off.

@@ -328,7 +328,7 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live) {
     const Insn& j = b.insns[n - 1];
     const Insn& c = b.insns[n - 2];
     if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
-    if (((j.next_eip + j.val[0]) & size_mask(j.opsize())) != b.eip) return -1;
+    if (relative_target(j) != b.eip) return -1;
     if (c.mnem() != ZYDIS_MNEMONIC_CMP || c.nops() != 2 || !c.is_reg(0) || !(c.is_reg(1) || c.is_imm(1))) return -1;
     int regs[2] = {gpr_index(c.regv(0)), c.is_reg(1) ? gpr_index(c.regv(1)) : -1};
     auto high = [](ZydisRegister r) { return r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH; };
@@ -630,6 +630,8 @@ Jit::EmitResult Jit::emit(Block& b) {
     e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
     // The second copy's stop at its head (lazy_w >= 0 only: a label per block costs translation time).
     const asmjit::Label budget_exit2 = lazy_w >= 0 ? a.newLabel() : asmjit::Label();
+    // Its second copy holds two turns when they fit the budget's table (one entry test for both).
+    const unsigned lazy_turns = 2 * b.ninsns <= Block::kMaxInsns ? 2 : 1;
     bool copy_bad = false;
     // The exit request at block entry: nothing of the block runs when it is set. A chained
     // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
@@ -640,19 +642,23 @@ Jit::EmitResult Jit::emit(Block& b) {
     // R turns negative exactly when the block does not fit (icount + ninsns > icount_end).
     // Emitter::pending starts at -ninsns, so a helper call or slow path stores icount less what
     // has not run yet (icount is exact whenever C++ looks) and a whole run adds nothing.
-    a.psubq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
-    if (chain) {
-        // Both tests in one branch: movmskpd puts R's sign in bit 0 (the upper quadword of
-        // xmm15 is always 0), the exit request is ORed in, and any bit set leaves (the cold
-        // path gives the block's instructions back first).
-        a.movmskpd(x86::eax, x86::xmm15);
-        a.or_(x86::eax, exit_word);
-        a.jnz(budget_exit);
-    } else {
-        a.cmp(exit_word, 0);
-        a.jne(budget_exit);
-    }
-    e.pending = -int(b.ninsns);
+    // `k` instructions charged, and the test (also a lazy self-loop's second copy's head).
+    auto entry_test = [&](unsigned k, asmjit::Label stop) {
+        a.psubq(x86::xmm15, budget_const(budget_consts_, k));
+        if (chain) {
+            // Both tests in one branch: movmskpd puts R's sign in bit 0 (the upper quadword of
+            // xmm15 is always 0), the exit request is ORed in, and any bit set leaves (the cold
+            // path gives the block's instructions back first).
+            a.movmskpd(x86::eax, x86::xmm15);
+            a.or_(x86::eax, exit_word);
+            a.jnz(stop);
+        } else {
+            a.cmp(exit_word, 0);
+            a.jne(stop);
+        }
+        e.pending = -int(k);
+    };
+    entry_test(b.ninsns, budget_exit);
     // --trace jit: where each instruction's host code begins, then where the exits begin (the
     // one section's offsets are final: nothing moves it).
     const bool trace = cpu_.trace.on(kTraceJit);
@@ -725,15 +731,10 @@ Jit::EmitResult Jit::emit(Block& b) {
         // The second copy holds two turns when they fit the budget's table: one entry test for
         // both (docs/translator.md, "Lazy flags of a self-loop"). R must hold both turns; the
         // first turn's way out gives the second's instructions back.
-        const unsigned turns = 2 * b.ninsns <= Block::kMaxInsns ? 2 : 1;
-        a.psubq(x86::xmm15, budget_const(budget_consts_, turns * b.ninsns));
-        a.movmskpd(x86::eax, x86::xmm15);
-        a.or_(x86::eax, exit_word);
-        a.jnz(budget_exit2);
-        e.pending = -int(turns * b.ninsns);
+        entry_test(lazy_turns * b.ninsns, budget_exit2);
         const unsigned probes = e.probes, const_probes = e.const_probes;  // counted once per block
-        for (unsigned t = 0; t < turns; ++t) {
-            const bool back = t + 1 == turns;
+        for (unsigned t = 0; t < lazy_turns; ++t) {
+            const bool back = t + 1 == lazy_turns;
             const asmjit::Label next = back ? head : a.newLabel();
             e.enter_block();  // conservative at a join: every register and the flags may be dirty
             e.stack_group = Emitter::StackGroup{};
@@ -743,7 +744,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             e.loop_head = asmjit::Label();
             // The same instructions took the same emitters in the first copy; should a turn end
             // otherwise, the block is not translated (the interpreter runs it).
-            const int left = int((turns - 1 - t) * b.ninsns);
+            const int left = int((lazy_turns - 1 - t) * b.ninsns);
             copy_bad |= !(e.branched && e.taken == next && e.pending == -left);
             e.emit_materialize();
             if (left) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(left)));
@@ -753,7 +754,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         e.probes = probes, e.const_probes = const_probes;
         ++stats_.lazy_loops;
     } else if (last_native && e.branched) {
-        const uint32_t target = (li.next_eip + li.val[0]) & size_mask(li.opsize());
+        const uint32_t target = relative_target(li);
         if (lazy_w >= 0) e.emit_materialize();  // the first copy's CMP (a tail is pending)
         if (lazy_w < 0 && chain && pending == 0 && !profile_ && !e.flags_fix_pending() && je.same_page(target)) {
             // Nothing to do on the way out (no tail): the Jcc itself is exit 0's patchable
@@ -767,7 +768,6 @@ Jit::EmitResult Jit::emit(Block& b) {
             je.add_patch(p);
             je.direct(1, li.next_eip);
             a.bind(e.taken);
-            if (lazy_w >= 0) e.emit_materialize();
             je.link_stub(0, target);
         } else {
             je.tail(pending);
@@ -779,7 +779,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         }
     } else if (last_native && is_jump && li.is_imm(0)) {
         je.tail(pending);
-        const uint32_t target = (li.next_eip + li.val[0]) & size_mask(li.opsize());
+        const uint32_t target = relative_target(li);
         if (lm == ZYDIS_MNEMONIC_CALL && je.return_stack()) je.call_exit(target, false, li.next_eip);
         else je.direct(0, target);
     } else if (last_native && (is_jump || lm == ZYDIS_MNEMONIC_RET)) {
@@ -816,7 +816,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // turn's instructions back (budget_exit gives back the first's).
         a.bind(budget_exit2);
         e.emit_materialize();
-        if (2 * b.ninsns <= Block::kMaxInsns) a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
+        if (lazy_turns == 2) a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
         a.jmp(budget_exit);
     }
     a.bind(budget_exit);
