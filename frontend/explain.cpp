@@ -278,20 +278,27 @@ json host_listing(const uint8_t* code, size_t size) {
 
 constexpr size_t kHotBlocks = 6;
 
-json hot_blocks(const Machine& m, const std::unordered_map<const Block*, uint64_t>& runs_before) {
+// A block's runs and the guest instructions they ran (Block::insns_run: a superblock's runs
+// through a side exit ran only part of it).
+struct BlockRuns {
+    uint64_t runs = 0, insns = 0;
+};
+BlockRuns block_runs(const Block& b) { return {b.runs, b.insns_run(b.runs, b.side_runs)}; }
+
+json hot_blocks(const Machine& m, const std::unordered_map<const Block*, BlockRuns>& runs_before) {
     struct Hot {
         const Block* b;
-        uint64_t runs;
+        uint64_t runs, insns;
     };
     std::vector<Hot> hot;
     m.jit->for_each_block([&](const Block& b) {
         auto it = runs_before.find(&b);
-        const uint64_t runs = b.runs - (it == runs_before.end() ? 0 : std::min(it->second, b.runs));
-        if (runs) hot.push_back({&b, runs});
+        const BlockRuns now = block_runs(b), before = it == runs_before.end() ? BlockRuns{} : it->second;
+        const uint64_t runs = now.runs - std::min(before.runs, now.runs);
+        if (runs) hot.push_back({&b, runs, now.insns - std::min(before.insns, now.insns)});
     });
     std::sort(hot.begin(), hot.end(), [](const Hot& a, const Hot& b) {
-        const uint64_t x = a.runs * a.b->ninsns, y = b.runs * b.b->ninsns;
-        return x != y ? x > y : a.b->cs_base + a.b->eip < b.b->cs_base + b.b->eip;
+        return a.insns != b.insns ? a.insns > b.insns : a.b->cs_base + a.b->eip < b.b->cs_base + b.b->eip;
     });
     if (hot.size() > kHotBlocks) hot.resize(kHotBlocks);
     Decoder dec(instruction_table());
@@ -311,7 +318,7 @@ json hot_blocks(const Machine& m, const std::unordered_map<const Block*, uint64_
                        {"eip", hex32(b.eip)},
                        {"runs", h.runs},
                        {"length", b.ninsns},
-                       {"instructions", h.runs * b.ninsns},
+                       {"instructions", h.insns},
                        {"host_bytes", b.code_size},
                        {"guest", guest},
                        {"host", host_listing(static_cast<const uint8_t*>(b.code), b.code_size)}});
@@ -357,7 +364,7 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
     RunData d;
     CpuStats before{};
     uint64_t counted_before = 0;
-    std::unordered_map<const Block*, uint64_t> runs_before;
+    std::unordered_map<const Block*, BlockRuns> runs_before;
     bool reached = false;  // out here: the listener below outlives the window's first run
     if (eo.window) {
         // The debugger's breakpoint finds the window's first instruction (invisible to the guest:
@@ -379,7 +386,7 @@ RunData run_guest(const Options& opt, CpuMode mode, const ExplainOptions& eo, bo
                              stop_name(r.reason) + ")");
         before = m.cpu.stats;
         counted_before = m.retired();
-        if (m.jit) m.jit->for_each_block([&](const Block& b) { runs_before[&b] = b.runs; });
+        if (m.jit) m.jit->for_each_block([&](const Block& b) { runs_before[&b] = block_runs(b); });
     }
     const auto t0 = std::chrono::steady_clock::now();
     d.result = m.run(eo.window ? eo.count : opt.max_insns);

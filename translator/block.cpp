@@ -1,13 +1,14 @@
 #include "translator/block.h"
 
 #include "cpu/table.h"
+#include "translator/emitter.h"
 #include "translator/interp.h"
 
 namespace xlat {
 
 unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
                       DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
-                      std::vector<uint32_t>& eips, const Interpreter* known) {
+                      std::vector<uint32_t>& eips, const Interpreter* known, unsigned side_exits) {
     insns.clear();
     eips.clear();
     if (cap == 0 || cap > Block::kMaxInsns) cap = Block::kMaxInsns;
@@ -37,7 +38,15 @@ unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, u
         const uint16_t facts = in.row->facts;
         // A REP string instruction stops between iterations at the budget or an exit request
         // with EIP on itself: nothing may follow it in the block.
-        if ((facts & kEndsBlock) || ((facts & kString) && (in.rep() || in.repne()))) break;
+        if ((facts & kString) && (in.rep() || in.repne())) break;
+        if (facts & kEndsBlock) {
+            // A superblock's side exit: a Jcc forward, within the CS limit (Jit::emit's native
+            // Jcc takes exactly those) and the page (so that a side exit may chain).
+            if (!side_exits || !is_jcc(in.mnem()) || in.nops() != 1 || !in.is_imm(0)) break;
+            const uint32_t target = relative_target(in);
+            if (target <= at || target > cs_limit || target - eip >= room || mode != DecodeMode::Prot32) break;
+            --side_exits;
+        }
     }
     return unsigned(insns.size());
 }

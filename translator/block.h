@@ -49,13 +49,29 @@ struct Block {
     // instruction after the call is where the host return lands) and the block it is linked to;
     // the links into this block, unpatched when it is invalidated. Exits 0 and 1 are a branch's
     // two ways (or a jump's target), exit 2 the return point after a CALL (the return stack,
-    // docs/translator.md).
-    static constexpr unsigned kExits = 3;
+    // docs/translator.md). Exits 3 and up are a superblock's side exits, in order: the taken
+    // ways of the Jccs inside it (docs/translator.md, "Superblocks").
+    static constexpr unsigned kSideExits = 3;
+    static constexpr unsigned kExits = 3 + kSideExits;
     uint32_t exit_eip[kExits] = {};
     uint32_t patch_off[kExits] = {};
     int32_t unlinked_rel[kExits] = {};
     Block* linked[kExits] = {};
     std::vector<std::pair<Block*, uint8_t>> incoming;
+    // A superblock's side exits: how many, the index of each one's Jcc, and (with block runs
+    // counted) the runs that left through each; Block::runs counts them too, so that the whole
+    // runs are runs less these (Jit::sync_stats).
+    uint8_t nsides = 0;
+    uint16_t side_at[kSideExits] = {};
+    uint64_t side_runs[kSideExits] = {};
+    uint64_t side_folded[kSideExits] = {};
+    // Guest instructions run by `runs` runs of which `sides[k]` left through side exit k (a
+    // run stopped early counts whole: the hottest-block report's estimate).
+    uint64_t insns_run(uint64_t runs, const uint64_t* sides) const {
+        uint64_t n = runs * ninsns;
+        for (unsigned k = 0; k < nsides; ++k) n -= sides[k] * (ninsns - side_at[k] - 1u);
+        return n;
+    }
     uint16_t native_count = 0;    // instructions emitted natively
     uint16_t probe_count = 0;     // inline TLB probes in a whole run
     // The interpreter's block path (translator/interp.cpp): every instruction's mnemonic with its
@@ -81,11 +97,13 @@ class Interpreter;
 // page. Stops after an instruction whose row ends blocks (kEndsBlock, a REP string instruction),
 // before an instruction that crosses the page end or the CS limit `cs_limit` (or wraps a 16-bit
 // EIP), is not an instruction or has no row (the interpreter's step delivers exactly the fault
-// those raise), and after `cap` instructions. Returns the instruction count (0: nothing the
+// those raise), and after `cap` instructions. With `side_exits`, up to that many Jccs that jump
+// forward (to a target within the CS limit) do not end it: a superblock goes on at the way not
+// taken (docs/translator.md, "Superblocks"). Returns the instruction count (0: nothing the
 // translator may take; the interpreter steps). `known`: an interpreter whose decode cache is
 // asked first (Interpreter::cached: the same bytes in the same mode decode to the same Insn).
 unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
                       DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
-                      std::vector<uint32_t>& eips, const Interpreter* known = nullptr);
+                      std::vector<uint32_t>& eips, const Interpreter* known = nullptr, unsigned side_exits = 0);
 
 } // namespace xlat

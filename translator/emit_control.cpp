@@ -52,6 +52,18 @@ bool emit_jcc(Emitter& e, const Insn& in) {
         e.rip_set = true;
         return true;
     }
+    if (e.chain_branch && e.index() != ~0u && e.nsides < Emitter::kMaxSides) {
+        // Inside a superblock: the way taken leaves through a side exit (Jit::emit), the way
+        // not taken goes on in the block; nothing changes the state the next instruction sees.
+        Emitter::SideExit& x = e.sides[e.nsides++];
+        x.label = e.a.newLabel();
+        x.index = e.index();
+        x.target = target;
+        x.pending = e.pending + 1;
+        x.ffix = e.flags_fix_bits();
+        e.a.j(cc, x.label);
+        return true;
+    }
     e.a.mov(x86::edx, in.next_eip);
     e.a.mov(x86::ecx, target);
     e.a.cmov(cc, x86::edx, x86::ecx);

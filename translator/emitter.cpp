@@ -25,7 +25,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
         {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}, {"sys", kDisableSys},
         {"retstack", kDisableRetStack}, {"stackgroup", kDisableStackGroup},
-        {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags}};
+        {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags}, {"superblocks", kDisableSuperblocks}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -36,7 +36,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, loopflags, regs, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, loopflags, superblocks, regs, all)");
     }
     return bits;
 }
@@ -573,6 +573,10 @@ void Emitter::emit_flags_fix() {
     if (!(fcache_ && ffix_)) return;
     need_r14();
     a.and_(x86::r14d, int32_t(~r14_mask(ffix_)));
+}
+
+void Emitter::emit_flags_fix_bits(uint32_t bits) {
+    if (fcache_ && bits) a.and_(x86::r14d, int32_t(~r14_mask(bits)));
 }
 
 void Emitter::settle_flags() {

@@ -48,6 +48,7 @@ enum JitDisable : uint32_t {
     kDisableStackGroup = 1u << 17,  // "stackgroup": one probe per stack access (no shared probe, emit_stack.cpp)
     kDisableBounds = 1u << 18,  // "bounds": no constant-page probes from register bounds (every probe indexes the TLB by address)
     kDisableLoopFlags = 1u << 19,  // "loopflags": a block that loops to itself captures its CMP's flags on the back edge
+    kDisableSuperblocks = 1u << 20,  // "superblocks": every Jcc ends its block (no side exits)
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -124,6 +125,24 @@ public:
     bool branched = false;
     asmjit::Label taken;
     uint32_t branch_at = 0;
+    // A superblock (docs/translator.md, "Superblocks"): a native Jcc that is not the block's
+    // last instruction jumps to a side exit at `label`, which Jit::emit emits with the block's
+    // exits: `index` is the Jcc's in the block, `pending` Emitter::pending after it (minus the
+    // instructions the way out gives back), `ffix` the fix-ups of r14 pending at it.
+    static constexpr unsigned kMaxSides = 3;
+    struct SideExit {
+        asmjit::Label label;
+        unsigned index = 0;
+        uint32_t target = 0;
+        int pending = 0;
+        uint32_t ffix = 0;
+    };
+    SideExit sides[kMaxSides];
+    unsigned nsides = 0;
+    unsigned index() const { return cur_; }  // the current instruction's in the block (~0: none)
+    uint32_t flags_fix_bits() const { return fcache_ ? ffix_ : 0; }
+    // Emission only: the fix-ups `bits` (a flags_fix_bits() of before) applied to r14.
+    void emit_flags_fix_bits(uint32_t bits);
 
     // ---- guest state ----
     static x86::Mem field(size_t off, unsigned size) { return x86::Mem(x86::r15, int32_t(off), size); }

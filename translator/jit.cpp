@@ -623,7 +623,11 @@ Jit::EmitResult Jit::emit(Block& b) {
     const uint32_t chain_entry = uint32_t(a.offset());
     e.enter_block();
     // A self-loop whose CMP's flags stay lazy round the back edge (Emitter::recipe).
-    const int lazy_w = chain && !profile_ && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags |
+    // A superblock's Jccs inside it (decode_block let them through: Jit::translate).
+    unsigned mid_jccs = 0;
+    for (unsigned i = 0; i + 1 < b.ninsns; ++i) mid_jccs += is_jcc(b.insns[i].mnem());
+    e.nsides = 0;
+    const int lazy_w = chain && !profile_ && !mid_jccs && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags |
                                                             kDisableAll | kDisableAlu | kDisableControl))
                            ? lazy_loop_w(b, live)
                            : -1;
@@ -809,6 +813,31 @@ Jit::EmitResult Jit::emit(Block& b) {
         a.xor_(x86::eax, x86::eax);
         je.to_epilogue();
     }
+    // A superblock's side exits (docs/translator.md, "Superblocks"): the fix-ups of r14 that
+    // were pending at the Jcc, the budget made exact at it, then exit 3 + k, linked to the
+    // target's block like any direct exit.
+    static_assert(Emitter::kMaxSides == Block::kSideExits, "one side exit per Jcc inside the block");
+    if (e.nsides != mid_jccs || (mid_jccs && !chain)) {  // cannot happen (Jit::translate)
+        asm_->cold.clear();
+        return EmitResult::NoSides;
+    }
+    b.nsides = uint8_t(e.nsides);
+    for (unsigned k = 0; k < e.nsides; ++k) {
+        const Emitter::SideExit& x = e.sides[k];
+        b.side_at[k] = uint16_t(x.index);
+        a.bind(x.label);
+        e.emit_flags_fix_bits(x.ffix);
+        // pending < 0: the instructions after the Jcc were counted at the entry; > 0: those
+        // since a fallback call (which stored icount) are not counted yet (JitEmit::tail).
+        if (x.pending < 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-x.pending)));
+        if (x.pending > 0) a.psubq(x86::xmm15, budget_const(budget_consts_, unsigned(x.pending)));
+        if (profile_) {
+            a.inc(je.abs(&b.runs, 8, x86::rcx));
+            a.inc(je.abs(&b.side_runs[k], 8, x86::rcx));
+        }
+        je.direct(3 + k, x.target);
+    }
+    if (e.nsides) ++stats_.superblocks, stats_.side_exits += e.nsides;
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
     // registers newer than CpuState, and icount is R's.
     if (lazy_w >= 0) {
@@ -916,8 +945,11 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     const auto t0 = std::chrono::steady_clock::now();
     const CpuState& s = cpu_.s;
     const unsigned room = kPageSize - (lin & ~kPageMask);
+    // A superblock goes on past forward Jccs where its exits chain (docs/translator.md, "Superblocks").
+    const bool sides = cap == 0 && !(disabled_ & (kDisableChain | kDisableSuperblocks | kDisableControl | kDisableAll));
     const unsigned n = decode_block(decoder_, host, room, eip, mode_cs_limit(key), decode_mode(s),
-                                    s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_, &interp_);
+                                    s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_, &interp_,
+                                    sides ? Block::kSideExits : 0);
     gave_up_ = false;
     if (!n) {
         gave_up_ = true, ++stats_.gave_up;
@@ -945,13 +977,24 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
             return nullptr;
         }
     }
-    switch (emit(*b)) {
+    EmitResult r = emit(*b);
+    if (r == EmitResult::NoSides) {
+        // A Jcc inside it was not emitted natively (cannot happen: decode_block takes only
+        // those the native Jcc takes): the block again, ending at its first Jcc.
+        unsigned k = 0;
+        while (k + 1 < n && !is_jcc(b->insns[k].mnem())) ++k;
+        b->ninsns = uint16_t(k + 1);
+        b->nbytes = uint16_t(b->eips[k] - eip + b->insns[k].length);
+        r = emit(*b);
+    }
+    switch (r) {
+    case EmitResult::NoSides: return nullptr;
     case EmitResult::Emitted: break;
     case EmitResult::ArenaFull: flush_pending_ = true; return nullptr;  // flushed at the dispatcher's next turn
     case EmitResult::TooLarge: return nullptr;  // the interpreter runs it
     }
     ++stats_.blocks_translated;
-    stats_.insns_translated += n;
+    stats_.insns_translated += b->ninsns;
     if (perf_map_) {
         char name[48];
         std::snprintf(name, sizeof name, "xlat:%08x", lin);
@@ -1033,9 +1076,23 @@ void Jit::sync_stats() const {
     stats_.fallback_calls = 0;
     for (uint64_t n : fallbacks_.count) stats_.fallback_calls += n;
     cache_.for_each_all([&](Block& b) {
-        const uint64_t d = b.runs - b.folded;
+        uint64_t d = b.runs - b.folded;
         if (!d) return;
         b.folded = b.runs;
+        // Runs that left a superblock through a side exit ran its instructions up to that Jcc.
+        for (unsigned k = 0; k < b.nsides; ++k) {
+            const uint64_t ds = b.side_runs[k] - b.side_folded[k];
+            b.side_folded[k] = b.side_runs[k];
+            d -= ds;
+            for (unsigned i = 0; i <= b.side_at[k]; ++i) {
+                const uint16_t nat = b.native[i];
+                stats_.probes_run += ds * (nat >> 12);
+                if (!nat) continue;
+                cpu_.stats.executed[nat & Block::kNativeMnemonic] += ds;
+                stats_.native_run += ds;
+            }
+            stats_.blocks_run += ds;
+        }
         for (const auto& [mn, count] : b.native_mix) cpu_.stats.executed[mn] += d * count;
         stats_.native_run += d * b.native_count;
         stats_.probes_run += d * b.probe_count;
@@ -1273,6 +1330,9 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)\n",
                   j.lazy_loops);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc forward), side exits %" PRIu64 "\n",
+                  j.superblocks, j.side_exits);
     out += buf;
     // The forms run through fallback calls, most frequent first.
     std::vector<size_t> order;

@@ -42,6 +42,8 @@ struct JitStats {
     uint64_t probes_emitted = 0;     // inline TLB probes emitted
     uint64_t const_probes = 0;       // ... of them of a constant page (Emitter::track_bounds)
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
+    uint64_t superblocks = 0;        // blocks translated past a Jcc (docs/translator.md, "Superblocks")
+    uint64_t side_exits = 0;         // ... their Jccs inside them, each a side exit
     // The return stack (counted by the blocks with profiling on, off its fast path):
     uint64_t ret_misses = 0;         // native RETs whose EIP was not the top frame's (frames dropped)
     uint64_t call_overflows = 0;     // native CALLs at the depth limit (frames dropped)
@@ -215,7 +217,7 @@ private:
     Block* translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap);
     // Emits the block's host code into the arena: Emitted, ArenaFull, or TooLarge when its code
     // does not fit the assembler's buffer (Assembly::kBufferBytes: the interpreter runs it).
-    enum class EmitResult { Emitted, ArenaFull, TooLarge };
+    enum class EmitResult { Emitted, ArenaFull, TooLarge, NoSides };
     EmitResult emit(Block& b);
     void emit_fixed();
     // --trace jit: the block's guest instructions beside their host code (`at`: where each
