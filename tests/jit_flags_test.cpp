@@ -666,8 +666,9 @@ TEST_CASE("another thread's exit request stops a lazy self-loop with the CMP's f
 namespace {
 
 // A loop whose block goes on past three Jccs forward (a superblock, docs/translator.md): a load,
-// `cmp; jb` (side exit 0, no fix-up pending), `xor; shl; js` (side exit 1 with AF's fix-up
-// pending in r14), a store after them (into kAbsent when paging, on a later turn: a #PF inside the
+// `cmp; jb` (side exit 0; the CMP's flags not captured, done again at the side exit and by the
+// slow path of the store after it until the ADD), `xor; shl; js` (side exit 1 with AF's fix-up
+// pending in r14), stores after them (into kAbsent when paging, on a later turn: a #PF inside the
 // superblock after its side exits), DAA (a fallback call: the instructions after it are
 // counted at the way out, not at the entry) and `jc` after it (side exit 2). Side exit 1 lands
 // on a PUSHFD (its flags into EDI), the others on the counter's step, whose block ends in the
@@ -682,6 +683,7 @@ std::vector<uint8_t> side_exit_loop(uint32_t at) {
         a.mov(ax::eax, ax::dword_ptr(ax::ecx, ax::ecx, 2, kPages));
         a.cmp(ax::eax, 0x30000000);
         a.jb(low);
+        a.mov(ax::dword_ptr(ax::esi, 8), ax::ecx);  // the CMP's flags lazy here (its #PF's frame)
         a.add(ax::ebx, ax::eax);
         a.xor_(ax::eax, ax::edx);
         a.shl(ax::eax, 3);  // AF: 0 by the interpreter's rule, 1 on some hosts (AMD): r14's fix-up

@@ -61,6 +61,7 @@ bool emit_jcc(Emitter& e, const Insn& in) {
         x.target = target;
         x.pending = e.pending + 1;
         x.ffix = e.flags_fix_bits();
+        x.recipe = e.lazy ? e.recipe : nullptr;
         e.a.j(cc, x.label);
         return true;
     }

@@ -128,7 +128,8 @@ public:
     // A superblock (docs/translator.md, "Superblocks"): a native Jcc that is not the block's
     // last instruction jumps to a side exit at `label`, which Jit::emit emits with the block's
     // exits: `index` is the Jcc's in the block, `pending` Emitter::pending after it (minus the
-    // instructions the way out gives back), `ffix` the fix-ups of r14 pending at it.
+    // instructions the way out gives back), `ffix` the fix-ups of r14 pending at it, `recipe`
+    // the CMP whose flags r14 lacks (lazy at the Jcc).
     static constexpr unsigned kMaxSides = 3;
     struct SideExit {
         asmjit::Label label;
@@ -136,6 +137,7 @@ public:
         uint32_t target = 0;
         int pending = 0;
         uint32_t ffix = 0;
+        const Insn* recipe = nullptr;  // lazy at the Jcc: the CMP to do again into r14
     };
     SideExit sides[kMaxSides];
     unsigned nsides = 0;

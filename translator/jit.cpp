@@ -317,23 +317,20 @@ int gpr_index(ZydisRegister r) {
     return big >= ZYDIS_REGISTER_EAX && big <= ZYDIS_REGISTER_EDI ? int(big - ZYDIS_REGISTER_EAX) : -1;
 }
 
-// A block that loops to itself through `cmp; jcc` whose CMP's flags may stay lazy round the
-// back edge (docs/translator.md, "Lazy flags of a self-loop"): the index of the first
-// instruction W that writes every flag live after it and reads none, before which only moves
-// run that leave the CMP's registers alone (so the CMP done again anywhere before W's write
-// gives the flags the back edge left); -1 when the block is not one.
-int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live) {
-    const unsigned n = b.ninsns;
-    if (n < 2) return -1;
-    const Insn& j = b.insns[n - 1];
-    const Insn& c = b.insns[n - 2];
-    if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
-    if (relative_target(j) != b.eip) return -1;
-    if (c.mnem() != ZYDIS_MNEMONIC_CMP || c.nops() != 2 || !c.is_reg(0) || !(c.is_reg(1) || c.is_imm(1))) return -1;
-    int regs[2] = {gpr_index(c.regv(0)), c.is_reg(1) ? gpr_index(c.regv(1)) : -1};
+// A CMP whose flags can be had again by doing it again: register and register or immediate
+// (no memory: done again on a cold path it could fault), no AH..BH.
+bool recipe_cmp(const Insn& c, int regs[2]) {
+    if (c.mnem() != ZYDIS_MNEMONIC_CMP || c.nops() != 2 || !c.is_reg(0) || !(c.is_reg(1) || c.is_imm(1))) return false;
+    regs[0] = gpr_index(c.regv(0)), regs[1] = c.is_reg(1) ? gpr_index(c.regv(1)) : -1;
     auto high = [](ZydisRegister r) { return r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH; };
-    if (regs[0] < 0 || high(c.regv(0)) || (c.is_reg(1) && (regs[1] < 0 || high(c.regv(1))))) return -1;
-    for (unsigned i = 0; i + 1 < n; ++i) {
+    return !(regs[0] < 0 || high(c.regv(0)) || (c.is_reg(1) && (regs[1] < 0 || high(c.regv(1)))));
+}
+
+// The index of the first instruction W in [from, to) that writes every flag live after it and
+// reads none, before which only moves run that leave the CMP's registers `regs` alone (so the
+// CMP done again anywhere before W's write gives the flags it left); -1 when there is none.
+int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from, unsigned to, const int regs[2]) {
+    for (unsigned i = from; i < to; ++i) {
         const Insn& in = b.insns[i];
         const uint8_t written = uint8_t(in.flags_written & 0x3F), read = uint8_t(in.flags_read & 0x3F);
         switch (in.mnem()) {
@@ -356,6 +353,20 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live) {
         }
     }
     return -1;
+}
+
+// A block that loops to itself through `cmp; jcc` whose CMP's flags may stay lazy round the
+// back edge (docs/translator.md, "Lazy flags of a self-loop"): W (lazy_w_from) from the block's
+// start; -1 when the block is not one.
+int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live) {
+    const unsigned n = b.ninsns;
+    if (n < 2) return -1;
+    const Insn& j = b.insns[n - 1];
+    if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
+    if (relative_target(j) != b.eip) return -1;
+    int regs[2];
+    if (!recipe_cmp(b.insns[n - 2], regs)) return -1;
+    return lazy_w_from(b, live, 0, n - 1, regs);
 }
 
 } // namespace
@@ -632,6 +643,22 @@ Jit::EmitResult Jit::emit(Block& b) {
                            ? lazy_loop_w(b, live)
                            : -1;
     e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
+    // A superblock's `cmp; jcc` inside it whose CMP's flags stay lazy along the way not taken
+    // until W (docs/translator.md, "Superblocks"): bit 0, the CMP (not captured; the recipe from
+    // there); bit 1, W (the flags its own after it).
+    uint8_t* const lazy_role = scratch_lazy_role_;
+    std::fill(lazy_role, lazy_role + b.ninsns, uint8_t(0));
+    if (mid_jccs && chain && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags | kDisableAll |
+                                            kDisableAlu | kDisableControl))) {
+        for (unsigned j = 1; j + 1 < b.ninsns; ++j) {
+            int regs[2];
+            if (!is_jcc(b.insns[j].mnem()) || !recipe_cmp(b.insns[j - 1], regs)) continue;
+            const int w = lazy_w_from(b, live, j + 1, b.ninsns, regs);
+            if (w < 0) continue;
+            lazy_role[j - 1] |= 1;
+            lazy_role[w] |= 2;
+        }
+    }
     // The second copy's stop at its head (lazy_w >= 0 only: a label per block costs translation time).
     const asmjit::Label budget_exit2 = lazy_w >= 0 ? a.newLabel() : asmjit::Label();
     // Its second copy holds two turns when they fit the budget's table (one entry test for both).
@@ -676,12 +703,13 @@ Jit::EmitResult Jit::emit(Block& b) {
             if (trace && !again) trace_at_[i] = uint32_t(a.offset());
             // A lazy self-loop's CMP: its flags are not captured (the host's go to the Jcc; the
             // ways out do the CMP again).
-            const bool lazy_cmp = lazy_w >= 0 && i + 2 == b.ninsns;
+            const bool lazy_cmp = (lazy_w >= 0 && i + 2 == b.ninsns) || (lazy_role[i] & 1);
             e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : lazy_cmp ? 0 : live[i], last);
             // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
             auto done_insn = [&] {
-                if (int(i) == lazy_w) e.lazy = false;  // W's own flags from here (or dead)
+                if (int(i) == lazy_w || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
                 if (lazy_cmp) e.lazy = true;
+                if (lazy_role[i] & 1) e.recipe = &in;
             };
             uint32_t category = 0;
             const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
@@ -827,6 +855,13 @@ Jit::EmitResult Jit::emit(Block& b) {
         b.side_at[k] = uint16_t(x.index);
         a.bind(x.label);
         e.emit_flags_fix_bits(x.ffix);
+        if (x.recipe) {
+            // The CMP before the Jcc was not captured: done again into r14.
+            const Insn* const keep = e.recipe;
+            e.recipe = x.recipe;
+            e.emit_materialize();
+            e.recipe = keep;
+        }
         // pending < 0: the instructions after the Jcc were counted at the entry; > 0: those
         // since a fallback call (which stored icount) are not counted yet (JitEmit::tail).
         if (x.pending < 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-x.pending)));

@@ -178,6 +178,7 @@ private:
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;
     std::vector<uint8_t> scratch_live_;  // emit(): the flags live after each instruction
+    uint8_t scratch_lazy_role_[Block::kMaxInsns] = {};  // emit(): a superblock's lazy CMPs and their Ws
     std::vector<uint32_t> trace_at_;     // emit() with --trace jit: where each instruction's code begins
     // The assembler every block is emitted with (translator/jit.cpp): one CodeHolder and
     // Assembler, reset between blocks, and a fixed buffer.
