@@ -350,6 +350,9 @@ public:
                                                // map changed; its dispatcher clears it
     std::atomic<uint32_t> exit_request{0};
     void request_exit(uint32_t bits) { exit_request.fetch_or(bits, std::memory_order_release); }
+    // The translator's scratch word: a stack group's host address while its block runs
+    // (translator/emit_stack.cpp). Nothing between blocks.
+    uint64_t jit_group_base = 0;
     // The executor's budget: the CpuState::icount at which it stops. A REP string instruction
     // counts one per iteration and stops between iterations when it gets there (cpu/string.cpp).
     uint64_t icount_end = UINT64_MAX;

@@ -184,6 +184,54 @@ TEST_CASE("call-heavy code with saved registers and stack arguments at every ali
     }
 }
 
+TEST_CASE("a stack group goes on past other instructions' accesses and a Jcc; its members after them load its "
+          "address again", "[jit][stackgroup][superblock]") {
+    // A loop whose superblock holds a stack group interrupted by a load and a store elsewhere, an
+    // ALU access to the stack of its own and a Jcc forward (a side exit); it runs with ESP 64
+    // bytes lower first (its groups hit), then at ESP (a miss must not leave the first phase's
+    // address to the members that load it again). ESP starts at each
+    // dword of the 24 bytes below kAbsent with paging (for the first three the group's range
+    // runs into the absent page: its probe misses, every member probes for itself and the one in
+    // the absent page faults), and below a present page boundary without.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label phase = a.newLabel(), top = a.newLabel(), skip = a.newLabel();
+        a.sub(ax::esp, 64);
+        a.mov(ax::ebx, 2);
+        a.bind(phase);
+        a.mov(ax::edi, 40);
+        a.bind(top);
+        a.mov(ax::dword_ptr(ax::esp), ax::eax);          // the group's leader
+        a.mov(ax::ecx, ax::dword_ptr(0x20000));          // an access of another instruction
+        a.cmp(ax::dword_ptr(ax::esp, 4), ax::ecx);       // and one to the stack, of its own
+        a.jb(skip);                                      // a side exit
+        a.mov(ax::dword_ptr(0x20004), ax::edx);
+        a.add(ax::eax, 0x01234567);
+        a.bind(skip);
+        a.mov(ax::edx, ax::dword_ptr(ax::esp, 8));       // members after them: rbp again
+        a.mov(ax::dword_ptr(ax::esp, 12), ax::esi);
+        a.add(ax::esi, ax::edx);
+        a.mov(ax::dword_ptr(ax::esp, 4), ax::esi);
+        a.dec(ax::edi);
+        a.jnz(top);
+        a.add(ax::esp, 64);
+        a.dec(ax::ebx);
+        a.jnz(phase);
+        a.hlt();
+    });
+    for (uint32_t k = 0; k < 12; ++k) {
+        const bool paging = k & 1;
+        const uint32_t esp = (paging ? kAbsent : 0x38000) - 4 * (k / 2 + 1);
+        INFO("esp " << std::hex << esp << (paging ? ", paging" : ""));
+        const Outcome o = run_all(code, esp, paging);
+        // Without paging the loop runs out; the groups take effect: fewer probes than one per access.
+        if (!paging) CHECK(o.state.reg32(EBX) == 0);
+        if (!paging) CHECK(o.probes < o.probes_off);
+        // With paging, a member's access [esp + 15] at most: in the absent page for ESP 4, 8 and
+        // 12 below it (a #PF, whose frame lands below ESP, where RAM compares it).
+        if (paging) CHECK(o.exceptions == (esp + 15 >= kAbsent ? 1u : 0u));
+    }
+}
+
 TEST_CASE("a stack group writing into a page that holds translated code stops after that write", "[jit][stackgroup][smc]") {
     // The stack is in the code's own page, below the code: every push and store to it is a
     // write to a code page (no write tag in the TLB), which invalidates the page's blocks and

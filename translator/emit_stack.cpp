@@ -182,7 +182,9 @@ bool emit_call_more(Emitter& e, const Insn& in) {
 namespace {
 
 struct StackUse {
-    enum Kind { Stop, Neutral, Member } kind = Stop;
+    // Clobber: an access of its own (its probe takes rbp), neither a member nor a writer of ESP;
+    // the members after it load rbp again from Cpu::jit_group_base (Emitter::group_slot_disp).
+    enum Kind { Stop, Neutral, Member, Clobber } kind = Stop;
     int64_t off = 0;     // a member's access: at ESP (before the instruction) + off
     unsigned size = 0;   // bytes accessed
     bool write = false;
@@ -267,18 +269,33 @@ StackUse classify(const Emitter& e, const Insn& in) {
     if (m == ZYDIS_MNEMONIC_MOV && mem >= 0) {
         const InsnMem& x = in.mem;
         const unsigned n = in.size(unsigned(mem));
-        if (!stack || in.row->form != Form::Any || in.nops() != 2 || in.addrsize() != 4 ||
-            x.base != ZYDIS_REGISTER_ESP || x.index != ZYDIS_REGISTER_NONE || !seg_flat(e, x.segment) ||
-            (n != 1 && n != 2 && n != 4))
-            return stop;
-        if (mem == 1 && plain_gpr(in, 0) && in.size(0) == n && !is_esp(in.regv(0)))
-            return member(int32_t(x.disp), n, false, 0);
-        if (mem == 0 && ((plain_gpr(in, 1) && in.size(1) == n) || in.is_imm(1)))
-            return member(int32_t(x.disp), n, true, 0);
-        return stop;
+        if (stack && in.row->form == Form::Any && in.nops() == 2 && in.addrsize() == 4 &&
+            x.base == ZYDIS_REGISTER_ESP && x.index == ZYDIS_REGISTER_NONE && seg_flat(e, x.segment) &&
+            (n == 1 || n == 2 || n == 4)) {
+            if (mem == 1 && plain_gpr(in, 0) && in.size(0) == n && !is_esp(in.regv(0)))
+                return member(int32_t(x.disp), n, false, 0);
+            if (mem == 0 && ((plain_gpr(in, 1) && in.size(1) == n) || in.is_imm(1)))
+                return member(int32_t(x.disp), n, true, 0);
+        }
     }
-    if ((mem >= 0 && m != ZYDIS_MNEMONIC_LEA) || !neutral_mnemonic(m)) return stop;
     StackUse u;
+    if (mem >= 0 && m != ZYDIS_MNEMONIC_LEA) {
+        // A MOV or an ALU instruction with a memory operand of its own: the group goes on past
+        // it (its members after it load rbp again) unless it writes ESP (or SP, SPL).
+        if (!e.group_slot_disp || !(m == ZYDIS_MNEMONIC_MOV || neutral_mnemonic(m)) || in.row->form != Form::Any)
+            return stop;
+        if (in.nops() >= 1 && in.is_reg(0) && Emitter::is_gpr(in.regv(0)) &&
+            ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, in.regv(0)) == ZYDIS_REGISTER_ESP)
+            return stop;
+        u.kind = StackUse::Clobber;
+        return u;
+    }
+    // A Jcc inside a superblock: its taken way leaves the block (the group with it).
+    if (is_jcc(m)) {
+        u.kind = StackUse::Neutral;
+        return u;
+    }
+    if (!neutral_mnemonic(m)) return stop;
     u.kind = StackUse::Neutral;
     if (in.nops() >= 1 && in.is_reg(0) && is_esp(in.regv(0))) {
         // ESP written: only ADD/SUB ESP, imm keep it known (CMP and TEST only read it).
@@ -327,24 +344,30 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     bool write = false;
     if (leader) {
         // The group: members and neutral instructions from here on while the range stays
-        // within kGroupSpan bytes; worth it from two members.
+        // within kGroupSpan bytes; worth it from two members. A member after an access of
+        // another instruction (Clobber) loads rbp again (bit j of `reload`).
         unsigned members = 0, end = k;
         int64_t d = 0;
         lo = INT64_MAX, hi = INT64_MIN;
-        for (unsigned j = k; j < e.block_ninsns; ++j) {
+        bool clobbered = false;
+        uint64_t reload = 0;
+        for (unsigned j = k; j < e.block_ninsns && j < 64; ++j) {
             const StackUse v = classify(e, e.block_insns[j]);
             if (v.kind == StackUse::Stop) break;
+            clobbered |= v.kind == StackUse::Clobber;
             if (v.kind == StackUse::Member) {
                 const int64_t l = std::min(lo, d + v.off), h = std::max(hi, d + v.off + int64_t(v.size) - 1);
                 if (h - l >= kGroupSpan) break;
                 lo = l, hi = h, write |= v.write, end = j + 1;
+                if (clobbered) reload |= uint64_t(1) << j;
+                clobbered = false;
                 ++members;
             }
             d += v.delta;
             if (d < -kGroupSpan * 64 || d > kGroupSpan * 64) break;
         }
         if (members < 2) return false;
-        g.leader = k, g.end = end, g.lo = int(lo);
+        g.leader = k, g.end = end, g.lo = int(lo), g.reload = reload;
     } else {
         for (unsigned j = g.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
     }
@@ -377,13 +400,16 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
 
     const asmjit::Label own = a.newLabel(), tail = a.newLabel(), slow = e.slow();
     const x86::Gp esp64 = Emitter::host_gpr(4);
+    const x86::Mem slot(x86::r15, e.group_slot_disp, 8);
     if (leader) {
         // rbx = ESP + lo (32-bit: it wraps as the guest's address does); the probe of hi - lo
         // + 1 bytes hits only when the whole range is in the entry's page (the page of its
         // last byte is compared), so no member can wrap or cross.
         a.lea(x86::ebx, x86::ptr(esp64, int32_t(lo)));
         e.probe(unsigned(hi - lo + 1), write, false, own);
+        if (g.reload) a.mov(slot, x86::rbp);  // for the members after an access of another instruction
     } else {
+        if (g.reload >> k & 1) a.mov(x86::rbp, slot);
         a.test(x86::rbp, x86::rbp);
         a.jz(own);
     }
@@ -408,10 +434,12 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     const int32_t off = int32_t(u.off);
     const unsigned size = u.size;
     const bool w = u.write;
-    e.defer([&e, own, tail, slow, off, size, w, acc, esp64] {
+    const bool zero_slot = leader && g.reload;
+    e.defer([&e, own, tail, slow, off, size, w, acc, esp64, zero_slot, slot] {
         x86::Assembler& a = e.a;
         a.bind(own);
         a.xor_(x86::ebp, x86::ebp);  // a miss below leaves it 0 for the members after
+        if (zero_slot) a.mov(slot, x86::rbp);  // and for those that load it again
         a.lea(x86::ebx, x86::ptr(esp64, off));
         e.probe(size, w, false, slow);
         emit_access(a, acc, x86::Mem(x86::rbp, 0, size));

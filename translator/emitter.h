@@ -353,7 +353,11 @@ public:
     struct StackGroup {
         unsigned leader = 0, end = 0;
         int lo = 0;
+        uint64_t reload = 0;  // bit k: member k loads rbp from the slot first (an access since the last member)
     } stack_group;
+    // Cpu::jit_group_base - CpuState: where a group's leader leaves rbp (0 on a miss) for its
+    // members after other instructions' accesses (0: no such groups).
+    int32_t group_slot_disp = 0;
 
 private:
     // The call of slow_thunk or call_thunk with its three arguments, and the stop/fault test.

@@ -623,6 +623,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (exit_thunk_) e.exit_thunk = addr(exit_thunk_), e.slow_thunk = addr(slow_thunk_), e.call_thunk = addr(call_thunk_);
     e.slow_count = &stats_.slow_paths;
     e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)
+    e.group_slot_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_group_base) - reinterpret_cast<char*>(&cpu_.s));
     e.block_ninsns = b.ninsns;
     e.chain_branch = chain;
     b.native.reset(new uint16_t[b.ninsns]);
