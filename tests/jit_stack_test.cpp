@@ -184,10 +184,11 @@ TEST_CASE("call-heavy code with saved registers and stack arguments at every ali
     }
 }
 
-TEST_CASE("a stack group goes on past other instructions' accesses and a Jcc; its members after them load its "
-          "address again", "[jit][stackgroup][superblock]") {
-    // A loop whose superblock holds a stack group interrupted by a load and a store elsewhere, an
-    // ALU access to the stack of its own and a Jcc forward (a side exit); it runs with ESP 64
+TEST_CASE("a stack group goes on past other instructions' accesses and a Jcc, takes ALU members, and its members "
+          "after them load its address again", "[jit][stackgroup][superblock]") {
+    // A loop whose superblock holds a stack group interrupted by a load and a store elsewhere and
+    // a Jcc forward (a side exit), with ALU members (CMP, ADD to memory, TEST of a byte) among
+    // its MOVs; it runs with ESP 64
     // bytes lower first (its groups hit), then at ESP (a miss must not leave the first phase's
     // address to the members that load it again). ESP starts at each
     // dword of the 24 bytes below kAbsent with paging (for the first three the group's range
@@ -202,11 +203,13 @@ TEST_CASE("a stack group goes on past other instructions' accesses and a Jcc; it
         a.bind(top);
         a.mov(ax::dword_ptr(ax::esp), ax::eax);          // the group's leader
         a.mov(ax::ecx, ax::dword_ptr(0x20000));          // an access of another instruction
-        a.cmp(ax::dword_ptr(ax::esp, 4), ax::ecx);       // and one to the stack, of its own
+        a.cmp(ax::dword_ptr(ax::esp, 4), ax::ecx);       // an ALU member
         a.jb(skip);                                      // a side exit
         a.mov(ax::dword_ptr(0x20004), ax::edx);
         a.add(ax::eax, 0x01234567);
         a.bind(skip);
+        a.add(ax::dword_ptr(ax::esp, 12), ax::edi);      // ALU members: the group's address
+        a.test(ax::byte_ptr(ax::esp, 9), 0x40);
         a.mov(ax::edx, ax::dword_ptr(ax::esp, 8));       // members after them: rbp again
         a.mov(ax::dword_ptr(ax::esp, 12), ax::esi);
         a.add(ax::esi, ax::edx);

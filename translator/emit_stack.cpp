@@ -189,6 +189,7 @@ struct StackUse {
     unsigned size = 0;   // bytes accessed
     bool write = false;
     int64_t delta = 0;   // ESP after the instruction minus ESP before
+    bool alu = false;    // a member whose own emitter accesses it (alu_stack_form)
 };
 
 constexpr int64_t kGroupSpan = 128;  // bytes a group may cover (a wider one crosses pages more often)
@@ -230,6 +231,33 @@ StackUse member(int64_t off, unsigned size, bool write, int64_t delta) {
     u.kind = StackUse::Member;
     u.off = off, u.size = size, u.write = write, u.delta = delta;
     return u;
+}
+
+// An ALU-group instruction or TEST between [ESP + disp] and a register (not ESP as the
+// destination) or an immediate: a member whose access its own emitter makes, through probe()
+// (stack_member_probe). Not a leader.
+bool alu_stack_form(const Emitter& e, const Insn& in, int& mem) {
+    const ZydisMnemonic m = in.mnem();
+    switch (m) {
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_TEST:
+        break;
+    default:
+        return false;
+    }
+    if (in.nops() != 2 || in.row->form != Form::Any || in.addrsize() != 4 || !e.group_slot_disp) return false;
+    mem = in.is_mem(0) ? 0 : in.is_mem(1) ? 1 : -1;
+    if (mem < 0) return false;
+    const InsnMem& x = in.mem;
+    const unsigned n = in.size(unsigned(mem));
+    if (x.base != ZYDIS_REGISTER_ESP || x.index != ZYDIS_REGISTER_NONE || !seg_flat(e, x.segment) ||
+        (n != 1 && n != 2 && n != 4))
+        return false;
+    const unsigned other = 1 - unsigned(mem);
+    if (!(in.is_imm(other) || (in.is_reg(other) && Emitter::is_gpr(in.regv(other))))) return false;
+    // A register destination is not ESP (a write of ESP would move the group's frame).
+    return !(mem == 1 && ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, in.regv(0)) == ZYDIS_REGISTER_ESP);
 }
 
 // What `in` does with the stack. The members are the forms emit_stack_member emits: PUSH r32 /
@@ -279,6 +307,13 @@ StackUse classify(const Emitter& e, const Insn& in) {
         }
     }
     StackUse u;
+    int alu_mem = -1;
+    if (stack && alu_stack_form(e, in, alu_mem)) {
+        const bool writes = alu_mem == 0 && m != ZYDIS_MNEMONIC_CMP && m != ZYDIS_MNEMONIC_TEST;
+        u = member(int32_t(in.mem.disp), in.size(unsigned(alu_mem)), writes, 0);
+        u.alu = true;
+        return u;
+    }
     if (mem >= 0 && m != ZYDIS_MNEMONIC_LEA) {
         // A MOV or an ALU instruction with a memory operand of its own: the group goes on past
         // it (its members after it load rbp again) unless it writes ESP (or SP, SPL).
@@ -336,7 +371,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     if (at < first || at >= first + e.block_ninsns * sizeof(Insn)) return false;
     const unsigned k = unsigned((at - first) / sizeof(Insn));
     const StackUse u = classify(e, in);
-    if (u.kind != StackUse::Member) return false;
+    if (u.kind != StackUse::Member || u.alu) return false;
     Emitter::StackGroup& g = e.stack_group;
     const bool leader = !(g.leader < k && k < g.end);
     int64_t esp = 0;  // ESP here minus ESP at the leader
@@ -360,7 +395,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
                 if (h - l >= kGroupSpan) break;
                 lo = l, hi = h, write |= v.write, end = j + 1;
                 if (clobbered) reload |= uint64_t(1) << j;
-                clobbered = false;
+                clobbered = v.alu;  // its own probe, should it miss, leaves rbp the TLB's
                 ++members;
             }
             d += v.delta;
@@ -445,6 +480,37 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
         emit_access(a, acc, x86::Mem(x86::rbp, 0, size));
         a.xor_(x86::ebp, x86::ebp);
         a.jmp(tail);
+    });
+    return true;
+}
+
+bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, bool write) {
+    // An ALU member of the current group (alu_stack_form): rbp = the group's host address (again
+    // from the slot after another access), rbx = its offset in the group's range, so that the
+    // emitter's [rbp + rbx] is the operand; rbp = 0 (the leader missed) takes the ordinary
+    // probe out of line, which leaves rbp and rbx as the TLB's (the members after it load rbp
+    // again: the leader's scan marks them).
+    const Emitter::StackGroup& g = e.stack_group;
+    if (!(g.leader < k && k < g.end) || (e.disabled & kDisableStackGroup) || !e.regs_cached()) return false;
+    const StackUse u = classify(e, in);
+    if (u.kind != StackUse::Member || !u.alu || size != u.size || write != u.write) return false;
+    int64_t esp = 0;
+    for (unsigned j = g.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
+    x86::Assembler& a = e.a;
+    const x86::Mem slot(x86::r15, e.group_slot_disp, 8);
+    const asmjit::Label own = a.newLabel(), back = a.newLabel(), slow = e.slow();
+    if (g.reload >> k & 1) a.mov(x86::rbp, slot);
+    a.test(x86::rbp, x86::rbp);
+    a.jz(own);
+    a.mov(x86::ebx, uint32_t(esp + u.off - g.lo));
+    a.bind(back);
+    const x86::Gp esp64 = Emitter::host_gpr(4);
+    const int32_t off = int32_t(u.off);
+    e.defer([&e, own, back, slow, off, size, write, esp64] {
+        e.a.bind(own);
+        e.a.lea(x86::ebx, x86::ptr(esp64, off));
+        e.probe(size, write, true, slow);
+        e.a.jmp(back);
     });
     return true;
 }

@@ -418,6 +418,12 @@ void Emitter::track_bounds(const Insn& i) {
 }
 
 void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss) {
+    // An ALU member of a stack group takes the group's address (emit_stack.cpp).
+    if (indexed && !miss.isValid() && in && cur_ != ~0u && cur_ < 64 && seg_pending_ < 0 &&
+        stack_member_probe(*this, *in, cur_, size, write)) {
+        ea_known_ = false;
+        return;
+    }
     if (!miss.isValid()) miss = slow();
     else seg_pending_ = -1;  // a flat segment (the caller's promise)
     if (seg_pending_ >= 0) {

@@ -402,6 +402,10 @@ bool is_jcc(ZydisMnemonic m);
 // operand size.
 uint32_t relative_target(const Insn& in);
 
+// An ALU-group member of the current stack group (emit_stack.cpp): its operand's address from
+// the group, as probe(size, write, true) would leave it ([rbp + rbx]); false: not one.
+bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, bool write);
+
 using NativeEmitFn = bool (*)(Emitter&, const Insn&);
 // The native emitter for a mnemonic (nullptr: none), and the JitDisable bit that turns it off.
 NativeEmitFn native_emitter(ZydisMnemonic m, uint32_t& category);
