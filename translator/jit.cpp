@@ -634,23 +634,22 @@ Jit::EmitResult Jit::emit(Block& b) {
     // and the flags may be newer than CpuState at the entry (Block::code = chain_entry).
     const uint32_t chain_entry = uint32_t(a.offset());
     e.enter_block();
-    // A self-loop whose CMP's flags stay lazy round the back edge (Emitter::recipe).
     // A superblock's Jccs inside it (decode_block let them through: Jit::translate).
     unsigned mid_jccs = 0;
     for (unsigned i = 0; i + 1 < b.ninsns; ++i) mid_jccs += is_jcc(b.insns[i].mnem());
     e.nsides = 0;
-    const int lazy_w = chain && !profile_ && !mid_jccs && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags |
-                                                            kDisableAll | kDisableAlu | kDisableControl))
-                           ? lazy_loop_w(b, live)
-                           : -1;
+    // Lazy CMPs (Emitter::recipe) need chained exits and the native CMP, Jcc and flags.
+    const bool lazy_ok = chain && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags | kDisableAll |
+                                                 kDisableAlu | kDisableControl));
+    // A self-loop whose CMP's flags stay lazy round the back edge (not a superblock).
+    const int lazy_w = lazy_ok && !profile_ && !mid_jccs ? lazy_loop_w(b, live) : -1;
     e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
     // A superblock's `cmp; jcc` inside it whose CMP's flags stay lazy along the way not taken
     // until W (docs/translator.md, "Superblocks"): bit 0, the CMP (not captured; the recipe from
     // there); bit 1, W (the flags its own after it).
     uint8_t* const lazy_role = scratch_lazy_role_;
     std::fill(lazy_role, lazy_role + b.ninsns, uint8_t(0));
-    if (mid_jccs && chain && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags | kDisableAll |
-                                            kDisableAlu | kDisableControl))) {
+    if (mid_jccs && lazy_ok) {
         for (unsigned j = 1; j + 1 < b.ninsns; ++j) {
             int regs[2];
             if (!is_jcc(b.insns[j].mnem()) || !recipe_cmp(b.insns[j - 1], regs)) continue;
