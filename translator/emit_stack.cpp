@@ -233,6 +233,15 @@ StackUse member(int64_t off, unsigned size, bool write, int64_t delta) {
     return u;
 }
 
+// Operand `mem` of a two-operand instruction of the plain form is [ESP + disp] of 1, 2 or 4
+// bytes, with 32-bit addressing and a flat segment (a member's access).
+bool esp_slot(const Emitter& e, const Insn& in, int mem) {
+    const InsnMem& x = in.mem;
+    const unsigned n = in.size(unsigned(mem));
+    return in.row->form == Form::Any && in.nops() == 2 && in.addrsize() == 4 && x.base == ZYDIS_REGISTER_ESP &&
+           x.index == ZYDIS_REGISTER_NONE && seg_flat(e, x.segment) && (n == 1 || n == 2 || n == 4);
+}
+
 // An ALU-group instruction or TEST between [ESP + disp] and a register (not ESP as the
 // destination) or an immediate: a member whose access its own emitter makes, through probe()
 // (stack_member_probe). Not a leader.
@@ -246,18 +255,13 @@ bool alu_stack_form(const Emitter& e, const Insn& in, int& mem) {
     default:
         return false;
     }
-    if (in.nops() != 2 || in.row->form != Form::Any || in.addrsize() != 4 || !e.group_slot_disp) return false;
+    if (!e.group_slot_disp || in.nops() != 2) return false;
     mem = in.is_mem(0) ? 0 : in.is_mem(1) ? 1 : -1;
-    if (mem < 0) return false;
-    const InsnMem& x = in.mem;
-    const unsigned n = in.size(unsigned(mem));
-    if (x.base != ZYDIS_REGISTER_ESP || x.index != ZYDIS_REGISTER_NONE || !seg_flat(e, x.segment) ||
-        (n != 1 && n != 2 && n != 4))
-        return false;
+    if (mem < 0 || !esp_slot(e, in, mem)) return false;
     const unsigned other = 1 - unsigned(mem);
     if (!(in.is_imm(other) || (in.is_reg(other) && Emitter::is_gpr(in.regv(other))))) return false;
     // A register destination is not ESP (a write of ESP would move the group's frame).
-    return !(mem == 1 && ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, in.regv(0)) == ZYDIS_REGISTER_ESP);
+    return !(mem == 1 && is_esp(in.regv(0)));
 }
 
 // What `in` does with the stack. The members are the forms emit_stack_member emits: PUSH r32 /
@@ -294,17 +298,12 @@ StackUse classify(const Emitter& e, const Insn& in) {
     int mem = -1;
     for (unsigned i = 0; i < in.nops(); ++i)
         if (in.is_mem(i)) mem = int(i);
-    if (m == ZYDIS_MNEMONIC_MOV && mem >= 0) {
-        const InsnMem& x = in.mem;
+    if (m == ZYDIS_MNEMONIC_MOV && mem >= 0 && stack && esp_slot(e, in, mem)) {
         const unsigned n = in.size(unsigned(mem));
-        if (stack && in.row->form == Form::Any && in.nops() == 2 && in.addrsize() == 4 &&
-            x.base == ZYDIS_REGISTER_ESP && x.index == ZYDIS_REGISTER_NONE && seg_flat(e, x.segment) &&
-            (n == 1 || n == 2 || n == 4)) {
-            if (mem == 1 && plain_gpr(in, 0) && in.size(0) == n && !is_esp(in.regv(0)))
-                return member(int32_t(x.disp), n, false, 0);
-            if (mem == 0 && ((plain_gpr(in, 1) && in.size(1) == n) || in.is_imm(1)))
-                return member(int32_t(x.disp), n, true, 0);
-        }
+        if (mem == 1 && plain_gpr(in, 0) && in.size(0) == n && !is_esp(in.regv(0)))
+            return member(int32_t(in.mem.disp), n, false, 0);
+        if (mem == 0 && ((plain_gpr(in, 1) && in.size(1) == n) || in.is_imm(1)))
+            return member(int32_t(in.mem.disp), n, true, 0);
     }
     StackUse u;
     int alu_mem = -1;
@@ -319,9 +318,7 @@ StackUse classify(const Emitter& e, const Insn& in) {
         // it (its members after it load rbp again) unless it writes ESP (or SP, SPL).
         if (!e.group_slot_disp || !(m == ZYDIS_MNEMONIC_MOV || neutral_mnemonic(m)) || in.row->form != Form::Any)
             return stop;
-        if (in.nops() >= 1 && in.is_reg(0) && Emitter::is_gpr(in.regv(0)) &&
-            ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, in.regv(0)) == ZYDIS_REGISTER_ESP)
-            return stop;
+        if (in.nops() >= 1 && in.is_reg(0) && is_esp(in.regv(0))) return stop;
         u.kind = StackUse::Clobber;
         return u;
     }
@@ -360,6 +357,24 @@ void emit_access(x86::Assembler& a, const StackAccess& x, x86::Mem m) {
     else if (x.size == 1) a.mov(m, int32_t(int8_t(x.imm)));
     else if (x.size == 2) a.mov(m, int32_t(int16_t(x.imm)));
     else a.mov(m, int32_t(x.imm));
+}
+
+// ESP at member k minus ESP at its group's leader (known at translation time).
+int64_t esp_since_leader(const Emitter& e, unsigned k) {
+    int64_t esp = 0;
+    for (unsigned j = e.stack_group.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
+    return esp;
+}
+
+// Where a group's leader leaves rbp for the members after other accesses (Cpu::jit_group_base).
+x86::Mem group_slot(const Emitter& e) { return x86::Mem(x86::r15, e.group_slot_disp, 8); }
+
+// A later member's start: rbp again from the slot when the leader's scan marked it, and to
+// `own` (its own probe) when the group's probe missed (rbp = 0).
+void member_entry(Emitter& e, unsigned k, asmjit::Label own) {
+    if (e.stack_group.reload >> k & 1) e.a.mov(x86::rbp, group_slot(e));
+    e.a.test(x86::rbp, x86::rbp);
+    e.a.jz(own);
 }
 
 } // namespace
@@ -404,7 +419,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
         if (members < 2) return false;
         g.leader = k, g.end = end, g.lo = int(lo), g.reload = reload;
     } else {
-        for (unsigned j = g.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
+        esp = esp_since_leader(e, k);
     }
 
     x86::Assembler& a = e.a;
@@ -435,7 +450,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
 
     const asmjit::Label own = a.newLabel(), tail = a.newLabel(), slow = e.slow();
     const x86::Gp esp64 = Emitter::host_gpr(4);
-    const x86::Mem slot(x86::r15, e.group_slot_disp, 8);
+    const x86::Mem slot = group_slot(e);
     if (leader) {
         // rbx = ESP + lo (32-bit: it wraps as the guest's address does); the probe of hi - lo
         // + 1 bytes hits only when the whole range is in the entry's page (the page of its
@@ -444,9 +459,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
         e.probe(unsigned(hi - lo + 1), write, false, own);
         if (g.reload) a.mov(slot, x86::rbp);  // for the members after an access of another instruction
     } else {
-        if (g.reload >> k & 1) a.mov(x86::rbp, slot);
-        a.test(x86::rbp, x86::rbp);
-        a.jz(own);
+        member_entry(e, k, own);
     }
     emit_access(a, acc, x86::Mem(x86::rbp, int32_t(esp + u.off - g.lo), acc.size));
     a.bind(tail);
@@ -494,15 +507,10 @@ bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, b
     if (!(g.leader < k && k < g.end) || (e.disabled & kDisableStackGroup) || !e.regs_cached()) return false;
     const StackUse u = classify(e, in);
     if (u.kind != StackUse::Member || !u.alu || size != u.size || write != u.write) return false;
-    int64_t esp = 0;
-    for (unsigned j = g.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
     x86::Assembler& a = e.a;
-    const x86::Mem slot(x86::r15, e.group_slot_disp, 8);
     const asmjit::Label own = a.newLabel(), back = a.newLabel(), slow = e.slow();
-    if (g.reload >> k & 1) a.mov(x86::rbp, slot);
-    a.test(x86::rbp, x86::rbp);
-    a.jz(own);
-    a.mov(x86::ebx, uint32_t(esp + u.off - g.lo));
+    member_entry(e, k, own);
+    a.mov(x86::ebx, uint32_t(esp_since_leader(e, k) + u.off - g.lo));
     a.bind(back);
     const x86::Gp esp64 = Emitter::host_gpr(4);
     const int32_t off = int32_t(u.off);

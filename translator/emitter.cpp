@@ -419,8 +419,7 @@ void Emitter::track_bounds(const Insn& i) {
 
 void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss) {
     // An ALU member of a stack group takes the group's address (emit_stack.cpp).
-    if (indexed && !miss.isValid() && in && cur_ != ~0u && cur_ < 64 && seg_pending_ < 0 &&
-        stack_member_probe(*this, *in, cur_, size, write)) {
+    if (indexed && !miss.isValid() && in && seg_pending_ < 0 && stack_member_probe(*this, *in, cur_, size, write)) {
         ea_known_ = false;
         return;
     }
@@ -578,7 +577,7 @@ void Emitter::emit_host_flags_from_r14(x86::Assembler& a) {
 void Emitter::emit_flags_fix() {
     if (!(fcache_ && ffix_)) return;
     need_r14();
-    a.and_(x86::r14d, int32_t(~r14_mask(ffix_)));
+    emit_flags_fix_bits(ffix_);
 }
 
 void Emitter::emit_flags_fix_bits(uint32_t bits) {
