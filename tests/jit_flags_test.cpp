@@ -81,6 +81,7 @@ struct Outcome {
     uint64_t exceptions = 0;  // exceptions the interpreter delivered
     uint64_t lazy_loops = 0;  // self-loops the default JIT translated with lazy flags
     uint64_t side_exits = 0;  // side exits of the superblocks the default JIT translated
+    uint64_t relearnt = 0, flipped = 0, learnt_again = 0;  // its superblocks' learning (Jit::relearn)
 };
 
 // Runs `code` under the interpreter and the JIT in each configuration of `disables`; every
@@ -88,7 +89,8 @@ struct Outcome {
 // (MachineConfig::jit_profile, as with --stats); without, its blocks take the forms the command
 // line runs by default (a Jcc linked straight to its target, lazy self-loops).
 Outcome run_all(const std::vector<uint8_t>& code, const Start& st, bool paging,
-                std::initializer_list<uint32_t> disables, uint64_t budget = 100000, bool profile = true) {
+                std::initializer_list<uint32_t> disables, uint64_t budget = 100000, bool profile = true,
+                uint32_t learn_runs = Jit::kLearnRuns, uint32_t watch_exits = Jit::kWatchExits) {
     auto ref = mode_machine(CpuMode::Interp, 0);
     setup(*ref, code, st, paging);
     const Machine::Result rr = ref->run(budget);
@@ -101,12 +103,15 @@ Outcome run_all(const std::vector<uint8_t>& code, const Start& st, bool paging,
         cfg.jit_disable = disable;
         cfg.jit_profile = profile;
         auto m = std::make_unique<Machine>(cfg);
+        m->jit->set_learn_runs(learn_runs, watch_exits);
         setup(*m, code, st, paging);
         const Machine::Result r = m->run(budget);
         CHECK(run_differences(*ref, *m, rr, r, profile) == "");
-        if (!disable)
-            o.native = m->jit->stats().native_run, o.lazy_loops = m->jit->stats().lazy_loops,
-            o.side_exits = m->jit->stats().side_exits;
+        if (!disable) {
+            const JitStats& js = m->jit->stats();
+            o.native = js.native_run, o.lazy_loops = js.lazy_loops, o.side_exits = js.side_exits;
+            o.relearnt = js.relearnt, o.flipped = js.flipped, o.learnt_again = js.learnt_again;
+        }
     }
     o.state = ref->cpu.s;
     for (uint64_t e : ref->cpu.stats.exceptions) o.exceptions += e;
@@ -363,8 +368,11 @@ TEST_CASE("another thread's exit request stops a chained loop with the flags in 
     const std::vector<uint8_t> code = chained_flag_loop(true);
     const Start st = starts()[3];
     auto m = mode_machine(CpuMode::Jit, 0);
+    // Its superblocks learn their ways in the first run (and not again later: that returns to
+    // the dispatcher, Jit::relearn).
+    m->jit->set_learn_runs(Jit::kLearnRuns, 1u << 30);
     setup(*m, code, st, false);
-    m->run(1000);  // translates and links the loop
+    m->run(100000);  // translates and links the loop
     std::thread t([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
         m->cpu.request_exit(Cpu::kExitAsync);
@@ -731,6 +739,96 @@ TEST_CASE("a superblock's side exits: every way out, every stop, a fault after t
                 // superblock: it is shortened, or it runs again from the dispatcher).
                 for (uint64_t budget = 1; budget <= 60; ++budget)
                     run_all(code, st, paging, {0u, uint32_t(kDisableSuperblocks)}, budget, profile);
+            }
+        }
+    }
+}
+
+namespace {
+
+// A loop whose superblock learns its ways (docs/translator.md, "Learning the way a Jcc goes"):
+// a store first (into kAbsent when paging, late in the second phase: a #PF in a learnt block),
+// then `test ecx, ebp; jnz common`, taken seven turns in eight while EBP is 7 (the first phase:
+// the Jcc is flipped) and never once EBP is 0 (the second phase, from turn 1500: the flipped
+// Jcc's side exit is the way every turn goes, and the block learns again). The way taken holds
+// two more Jccs right after ALU instructions whose flags nothing after the Jcc reads (`sub; jo`
+// and `xor; js`, the logic group's AF cleared): their side exits capture the host flags, and
+// land on PUSHFDs that fold them into EDI. The way not taken starts a block with a Jcc inside it.
+std::vector<uint8_t> learning_loop(uint32_t at) {
+    return assemble([&](Asm& a) {
+        asmjit::Label top = a.newLabel(), common = a.newLabel(), ovf = a.newLabel(), neg = a.newLabel(),
+                      step = a.newLabel(), odd = a.newLabel(), same = a.newLabel();
+        a.xor_(ax::ecx, ax::ecx);
+        a.mov(ax::esi, at);
+        a.mov(ax::ebp, 7);
+        a.bind(top);
+        a.mov(ax::edx, ax::ecx);
+        a.and_(ax::edx, 0x3FF);
+        a.mov(ax::eax, ax::dword_ptr(ax::edx, ax::edx, 2, kPages));
+        a.mov(ax::dword_ptr(ax::esi), ax::ecx);
+        a.add(ax::esi, 4);
+        a.test(ax::ecx, ax::ebp);
+        a.jnz(common);
+        a.jp(odd);  // the way not taken: a block whose first instruction is a Jcc inside it
+        a.add(ax::edi, 5);
+        a.bind(odd);
+        a.add(ax::edi, ax::ecx);
+        a.jmp(step);
+        a.bind(common);
+        a.sub(ax::eax, ax::edx);
+        a.jo(ovf);
+        a.add(ax::ebx, ax::eax);
+        a.xor_(ax::eax, ax::ebx);
+        a.js(neg);
+        a.or_(ax::ebx, ax::edx);
+        a.jmp(step);
+        a.bind(ovf);
+        a.pushfd();
+        a.pop(ax::eax);
+        a.xor_(ax::edi, ax::eax);
+        a.jmp(step);
+        a.bind(neg);
+        a.pushfd();
+        a.pop(ax::eax);
+        a.add(ax::edi, ax::eax);
+        a.bind(step);
+        a.inc(ax::ecx);
+        a.cmp(ax::ecx, 1500);
+        a.jne(same);
+        a.xor_(ax::ebp, ax::ebp);
+        a.bind(same);
+        a.cmp(ax::ecx, 3000);
+        a.jne(top);
+        a.pushfd();
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("a superblock learns the way its Jccs go, and learns again when it changes",
+          "[jit][jit_flags][superblock][learn]") {
+    const std::initializer_list<uint32_t> configs = {0u, uint32_t(kDisableLearn), uint32_t(kDisableSuperblocks),
+                                                     uint32_t(kDisableRegs), uint32_t(kDisableFlags)};
+    for (bool profile : {true, false}) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 4; ++k) {
+                INFO("start " << k << (paging ? ", paging" : "") << (profile ? "" : ", block runs not counted"));
+                const Start st = starts()[k];
+                // The store reaches kAbsent at turn 2900, in the second phase.
+                const std::vector<uint8_t> code = learning_loop(kAbsent - 2900 * 4);
+                // Learning from 16 runs and learning again after 64 exits the flipped way.
+                const Outcome o = run_all(code, st, paging, configs, 1000000, profile, 16, 64);
+                CHECK(o.exceptions == (paging ? 1u : 0u));
+                CHECK(o.relearnt >= 2);      // the loop's superblock, in both phases
+                CHECK(o.flipped >= 1);       // `jnz common` in the first phase
+                CHECK(o.learnt_again >= 1);  // and in the second
+                // Stopped in the middle of either phase (in a learning block, a learnt one, at
+                // a side exit or inside one), and the defaults (learning from 256 runs).
+                for (uint64_t budget : {700ull, 1501ull, 9999ull, 20003ull, 23456ull, 31000ull, 40001ull})
+                    run_all(code, st, paging, {0u}, budget, profile, 16, 64);
+                const Outcome d = run_all(code, st, paging, {0u}, 1000000, profile);
+                CHECK(d.flipped >= 1);
             }
         }
     }

@@ -448,7 +448,8 @@ TEST_CASE("another thread's exit request stops an endless recursion promptly", "
     });
     auto m = flat_machine(CpuMode::Jit);
     m->phys.write_bytes(kCode, code.data(), code.size());
-    m->run(1000);
+    m->jit->set_learn_runs(Jit::kLearnRuns, 1u << 30);  // its superblocks do not learn again later
+    m->run(100000);  // translated, linked, and its superblocks learnt their ways (Jit::kLearnRuns)
     std::thread t([&] {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         m->cpu.request_exit(Cpu::kExitAsync);

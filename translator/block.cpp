@@ -8,7 +8,8 @@ namespace xlat {
 
 unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
                       DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
-                      std::vector<uint32_t>& eips, const Interpreter* known, unsigned side_exits) {
+                      std::vector<uint32_t>& eips, const Interpreter* known, unsigned side_exits,
+                      const uint32_t* flips, unsigned nflips) {
     insns.clear();
     eips.clear();
     if (cap == 0 || cap > Block::kMaxInsns) cap = Block::kMaxInsns;
@@ -46,6 +47,9 @@ unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, u
             const uint32_t target = relative_target(in);
             if (target <= at || target > cs_limit || target - eip >= room || mode != DecodeMode::Prot32) break;
             --side_exits;
+            // A learnt way: the block goes on at the target (forward in the page: no loop).
+            for (unsigned k = 0; k < nflips; ++k)
+                if (flips[k] == at) off = target - eip;
         }
     }
     return unsigned(insns.size());

@@ -65,6 +65,19 @@ struct Block {
     uint16_t side_at[kSideExits] = {};
     uint64_t side_runs[kSideExits] = {};
     uint64_t side_folded[kSideExits] = {};
+    // Learning a superblock's ways (docs/translator.md, "Learning the way a Jcc goes"): while
+    // `learning`, its entry counts `learn_left` down and each side exit counts `side_hits`; at 0
+    // the dispatcher translates it again (Jit::relearn), following the taken way of each Jcc
+    // whose side exit most runs took (`flipped` of them), without those counters. Then, while
+    // `watching`, the side exits of those Jccs count `watch_left` down: at 0 the block learns
+    // again (the program's phase changed), `generation` counting how often.
+    bool learning = false;
+    bool watching = false;
+    uint8_t flipped = 0;
+    uint8_t generation = 0;
+    uint32_t learn_left = 0;
+    uint32_t watch_left = 0;
+    uint32_t side_hits[kSideExits] = {};
     // Guest instructions run by `runs` runs of which `sides[k]` left through side exit k (a
     // run stopped early counts whole: the hottest-block report's estimate).
     uint64_t insns_run(uint64_t runs, const uint64_t* sides) const {
@@ -99,11 +112,13 @@ class Interpreter;
 // EIP), is not an instruction or has no row (the interpreter's step delivers exactly the fault
 // those raise), and after `cap` instructions. With `side_exits`, up to that many Jccs that jump
 // forward (to a target within the CS limit) do not end it: a superblock goes on at the way not
-// taken (docs/translator.md, "Superblocks"). Returns the instruction count (0: nothing the
+// taken (docs/translator.md, "Superblocks"), or at the way taken for a Jcc whose EIP is one of
+// the `nflips` in `flips` (the way most runs went: "Learning the way a Jcc goes"). Returns the instruction count (0: nothing the
 // translator may take; the interpreter steps). `known`: an interpreter whose decode cache is
 // asked first (Interpreter::cached: the same bytes in the same mode decode to the same Insn).
 unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
                       DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
-                      std::vector<uint32_t>& eips, const Interpreter* known = nullptr, unsigned side_exits = 0);
+                      std::vector<uint32_t>& eips, const Interpreter* known = nullptr, unsigned side_exits = 0,
+                      const uint32_t* flips = nullptr, unsigned nflips = 0);
 
 } // namespace xlat

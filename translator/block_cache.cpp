@@ -1,5 +1,7 @@
 #include "translator/block_cache.h"
 
+#include <algorithm>
+
 namespace xlat {
 
 Block*& HostIndex::head(const uint8_t* host) {
@@ -95,6 +97,18 @@ unsigned BlockCache::invalidate_page(uint32_t paddr) {
     phys_.set_code_page(page << kPageBits, false);
     ++invalidations_[page];
     return unsigned(list.size());
+}
+
+void BlockCache::retire(Block* b) {
+    if (!b->valid) return;
+    if (b->ram) {
+        auto it = by_page_.find(b->paddr >> kPageBits);
+        if (it != by_page_.end()) {
+            std::vector<Block*>& list = it->second;
+            list.erase(std::remove(list.begin(), list.end(), b), list.end());
+        }
+    }
+    unlink(b);
 }
 
 void BlockCache::clear() {

@@ -107,6 +107,9 @@ public:
     // Invalidates every block whose bytes lie in the physical page of `paddr`; the page stops
     // being a code page. Returns how many blocks it dropped.
     unsigned invalidate_page(uint32_t paddr);
+    // Drops one block that another translation of the same context replaces (Jit::relearn);
+    // its page stays a code page.
+    void retire(Block* b);
     // Drops every block (the arena was flushed): no page is a code page any more.
     void clear();
 

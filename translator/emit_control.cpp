@@ -40,7 +40,12 @@ bool emit_jcc(Emitter& e, const Insn& in) {
     if (!in.is_imm(0)) return false;
     const uint32_t target = relative_target(in);
     if (!target_ok(e, target)) return false;
-    const x86::CondCode cc = e.cond(in.opcode & 0xF);
+    // Inside a superblock (below), a learnt way: decode_block went on at the target, so the
+    // condition is negated (its low bit) and the side exit goes to the next instruction.
+    const unsigned next = e.index() + 1;
+    const bool flipped = e.chain_branch && !e.last && e.index() != ~0u && e.nsides < Emitter::kMaxSides &&
+                         e.block_eips && next < e.block_ninsns && e.block_eips[next] != in.next_eip;
+    const x86::CondCode cc = e.cond((in.opcode & 0xF) ^ (flipped ? 1u : 0u));
     if (e.chain_branch && e.last) {
         // The block's two exits (Jit::emit) follow: taken at `e.taken`, not taken below; each
         // sets rip itself or chains to the next block, whose entry does.
@@ -54,14 +59,16 @@ bool emit_jcc(Emitter& e, const Insn& in) {
     }
     if (e.chain_branch && e.index() != ~0u && e.nsides < Emitter::kMaxSides) {
         // Inside a superblock: the way taken leaves through a side exit (Jit::emit), the way
-        // not taken goes on in the block; nothing changes the state the next instruction sees.
+        // not taken goes on in the block (a learnt way: the other way round); nothing changes
+        // the state the next instruction sees.
         Emitter::SideExit& x = e.sides[e.nsides++];
         x.label = e.a.newLabel();
         x.index = e.index();
-        x.target = target;
+        x.target = flipped ? in.next_eip : target;
         x.pending = e.pending + 1;
         x.ffix = e.flags_fix_bits();
         x.recipe = e.lazy ? e.recipe : nullptr;
+        x.flipped = flipped;
         e.a.j(cc, x.label);
         return true;
     }

@@ -25,7 +25,8 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
         {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}, {"sys", kDisableSys},
         {"retstack", kDisableRetStack}, {"stackgroup", kDisableStackGroup},
-        {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags}, {"superblocks", kDisableSuperblocks}};
+        {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags}, {"superblocks", kDisableSuperblocks},
+        {"learn", kDisableLearn}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -36,7 +37,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, loopflags, superblocks, regs, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, loopflags, superblocks, learn, regs, all)");
     }
     return bits;
 }

@@ -49,6 +49,7 @@ enum JitDisable : uint32_t {
     kDisableBounds = 1u << 18,  // "bounds": no constant-page probes from register bounds (every probe indexes the TLB by address)
     kDisableLoopFlags = 1u << 19,  // "loopflags": a block that loops to itself captures its CMP's flags on the back edge
     kDisableSuperblocks = 1u << 20,  // "superblocks": every Jcc ends its block (no side exits)
+    kDisableLearn = 1u << 21,   // "learn": a superblock goes on at every Jcc's way not taken (no learnt ways)
 };
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
@@ -138,6 +139,7 @@ public:
         int pending = 0;
         uint32_t ffix = 0;
         const Insn* recipe = nullptr;  // lazy at the Jcc: the CMP to do again into r14
+        bool flipped = false;          // a learnt way: the Jcc's way not taken leaves here
     };
     SideExit sides[kMaxSides];
     unsigned nsides = 0;
@@ -350,6 +352,7 @@ public:
     // address of ESP(leader) + lo, or 0 once a member took its own probe. A fallback call ends it.
     const Insn* block_insns = nullptr;
     unsigned block_ninsns = 0;
+    const uint32_t* block_eips = nullptr;  // their EIPs (a Jcc followed by its target: emit_jcc)
     struct StackGroup {
         unsigned leader = 0, end = 0;
         int lo = 0;

@@ -24,6 +24,11 @@ namespace {
 // A block's direct exit k (0, 1) that is not linked yet returns kBlockLink0 + k, with the block
 // in Jit::slots_.link_from: the dispatcher links it to the block it runs next.
 constexpr uint32_t kBlockLink0 = 4;
+// A learning superblock's entry counted its last learning run (Jit::relearn): nothing of it ran.
+constexpr uint32_t kBlockLearnt = kBlockLink0 + Block::kExits;
+// A watched superblock's flipped Jccs were taken the other way too often (Jit::relearn): it left
+// through a side exit, whose target is in CpuState::rip.
+constexpr uint32_t kBlockRelearn = kBlockLearnt + 1;
 constexpr size_t kFallbackRowsShown = 24;  // --stats: the most frequent fallback forms
 
 // The budget constant k (Jit::emit_fixed's table) as the memory operand of a block's
@@ -326,6 +331,20 @@ bool recipe_cmp(const Insn& c, int regs[2]) {
     return !(regs[0] < 0 || high(c.regv(0)) || (c.is_reg(1) && (regs[1] < 0 || high(c.regv(1)))));
 }
 
+// An instruction whose native emitter (emit_alu) leaves all six flags in the host's, as the
+// guest's but for AF of the logic group (the interpreter's 0): 1, or 2 for the logic group; 0
+// for any other. A superblock's side exit right after it may take them from there.
+int side_capture(const Insn& in) {
+    switch (in.mnem()) {
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_ADC:
+    case ZYDIS_MNEMONIC_SBB:
+        return 1;
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_TEST:
+        return 2;
+    default: return 0;
+    }
+}
+
 // The index of the first instruction W in [from, to) that writes every flag live after it and
 // reads none, before which only moves run that leave the CMP's registers `regs` alone (so the
 // CMP done again anywhere before W's write gives the flags it left); -1 when there is none.
@@ -625,6 +644,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)
     e.group_slot_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_group_base) - reinterpret_cast<char*>(&cpu_.s));
     e.block_ninsns = b.ninsns;
+    e.block_eips = b.eips.get();
     e.chain_branch = chain;
     b.native.reset(new uint16_t[b.ninsns]);
     b.native_mix.clear();
@@ -658,6 +678,12 @@ Jit::EmitResult Jit::emit(Block& b) {
             lazy_role[j - 1] |= 1;
             lazy_role[w] |= 2;
         }
+        // Bit 2: an ALU instruction right before a Jcc inside it whose flags nothing on the
+        // way on reads (every flag dead after the Jcc): not captured in the block; the side
+        // exit captures the host flags the Jcc left (docs/translator.md, "Superblocks").
+        for (unsigned j = 1; j + 1 < b.ninsns; ++j)
+            if (is_jcc(b.insns[j].mnem()) && !(lazy_role[j - 1] & 1) && live[j] == 0 && side_capture(b.insns[j - 1]))
+                lazy_role[j - 1] |= 4;
     }
     // The second copy's stop at its head (lazy_w >= 0 only: a label per block costs translation time).
     const asmjit::Label budget_exit2 = lazy_w >= 0 ? a.newLabel() : asmjit::Label();
@@ -690,6 +716,17 @@ Jit::EmitResult Jit::emit(Block& b) {
         e.pending = -int(k);
     };
     entry_test(b.ninsns, budget_exit);
+    // A learning superblock counts its entries down (docs/translator.md, "Learning the way a Jcc
+    // goes"): at 0 it returns to the dispatcher before it runs (`learnt`), which translates it
+    // again with the ways learnt. The host flags are free here (the guest's are in r14).
+    if (!mid_jccs || !chain || (disabled_ & kDisableLearn)) b.learning = false;
+    const asmjit::Label learnt = b.learning ? a.newLabel() : asmjit::Label();
+    if (b.learning) {
+        b.learn_left = learn_runs_;
+        std::fill(b.side_hits, b.side_hits + Block::kSideExits, 0u);
+        a.dec(je.abs(&b.learn_left, 4, x86::rcx));
+        a.jz(learnt);
+    }
     // --trace jit: where each instruction's host code begins, then where the exits begin (the
     // one section's offsets are final: nothing moves it).
     const bool trace = cpu_.trace.on(kTraceJit);
@@ -704,7 +741,9 @@ Jit::EmitResult Jit::emit(Block& b) {
             // A lazy self-loop's CMP: its flags are not captured (the host's go to the Jcc; the
             // ways out do the CMP again).
             const bool lazy_cmp = (lazy_w >= 0 && i + 2 == b.ninsns) || (lazy_role[i] & 1);
-            e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : lazy_cmp ? 0 : live[i], last);
+            // Its flags captured at the side exit only (bit 2), or by nothing (dead, lazy).
+            const bool uncaptured = lazy_cmp || (lazy_role[i] & 4);
+            e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : uncaptured ? 0 : live[i], last);
             // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
             auto done_insn = [&] {
                 if (int(i) == lazy_w || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
@@ -850,10 +889,23 @@ Jit::EmitResult Jit::emit(Block& b) {
         return EmitResult::NoSides;
     }
     b.nsides = uint8_t(e.nsides);
+    b.flipped = 0;
+    for (unsigned k = 0; k < e.nsides; ++k) b.flipped += e.sides[k].flipped;
+    // A learnt superblock with flipped Jccs watches them, unless it learnt often enough.
+    b.watching = !b.learning && b.flipped && b.generation + 1u < kLearnGenerations;
+    if (b.watching) b.watch_left = watch_exits_;
+    asmjit::Label watched[Block::kSideExits];
     for (unsigned k = 0; k < e.nsides; ++k) {
         const Emitter::SideExit& x = e.sides[k];
         b.side_at[k] = uint16_t(x.index);
         a.bind(x.label);
+        if (x.index > 0 && (lazy_role[x.index - 1] & 4) && b.native[x.index - 1]) {
+            // Its ALU instruction's flags, left in the host's by it and the Jcc, into r14.
+            a.lahf();
+            a.seto(x86::al);
+            a.mov(x86::r14d, x86::eax);
+            if (side_capture(b.insns[x.index - 1]) == 2) e.emit_flags_fix_bits(AF);  // the logic group's AF: 0
+        }
         e.emit_flags_fix_bits(x.ffix);
         if (x.recipe) {
             // The CMP before the Jcc was not captured: done again into r14.
@@ -870,6 +922,12 @@ Jit::EmitResult Jit::emit(Block& b) {
             a.inc(je.abs(&b.runs, 8, x86::rcx));
             a.inc(je.abs(&b.side_runs[k], 8, x86::rcx));
         }
+        if (b.learning) a.inc(je.abs(&b.side_hits[k], 4, x86::rcx));
+        if (b.watching && x.flipped) {
+            watched[k] = a.newLabel();
+            a.dec(je.abs(&b.watch_left, 4, x86::rcx));
+            a.jz(watched[k]);
+        }
         je.direct(3 + k, x.target);
     }
     if (e.nsides) ++stats_.superblocks, stats_.side_exits += e.nsides;
@@ -883,10 +941,29 @@ Jit::EmitResult Jit::emit(Block& b) {
         if (lazy_turns == 2) a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
         a.jmp(budget_exit);
     }
+    // A watched side exit's count done: the exit made (CpuState::rip its target), then to the
+    // dispatcher with the block in slots_.learnt.
+    for (unsigned k = 0; k < e.nsides; ++k) {
+        if (!watched[k].isValid()) continue;
+        a.bind(watched[k]);
+        je.set_rip(e.sides[k].target);
+        je.record(slots_.learnt);
+        a.mov(x86::eax, asmjit::imm(kBlockRelearn));
+        je.to_epilogue();
+    }
+    // The learning runs done: as the budget's stop, with the block in slots_.learnt.
+    const asmjit::Label give_back = a.newLabel();
+    if (b.learning) {
+        a.bind(learnt);
+        je.record(slots_.learnt);
+        a.mov(x86::eax, asmjit::imm(kBlockLearnt));
+        a.jmp(give_back);
+    }
     a.bind(budget_exit);
+    a.mov(x86::eax, asmjit::imm(kBlockExit));
+    a.bind(give_back);
     a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
     je.set_rip(b.eip);
-    a.mov(x86::eax, asmjit::imm(kBlockExit));
     if (exit_thunk_) {
         a.jmp(asmjit::imm(addr(exit_thunk_)));
     } else {
@@ -976,7 +1053,8 @@ bool Jit::needs_interp() const {
     return s.inhibit_irq || (s.eflags & RF) || cpu_.trace.on(TraceFlag(kTraceInsn | kTraceExec));
 }
 
-Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap) {
+Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap,
+                      bool learn, unsigned generation, const uint32_t* flips, unsigned nflips) {
     const auto t0 = std::chrono::steady_clock::now();
     const CpuState& s = cpu_.s;
     const unsigned room = kPageSize - (lin & ~kPageMask);
@@ -984,7 +1062,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     const bool sides = cap == 0 && !(disabled_ & (kDisableChain | kDisableSuperblocks | kDisableControl | kDisableAll));
     const unsigned n = decode_block(decoder_, host, room, eip, mode_cs_limit(key), decode_mode(s),
                                     s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_, &interp_,
-                                    sides ? Block::kSideExits : 0);
+                                    sides ? Block::kSideExits : 0, flips, nflips);
     gave_up_ = false;
     if (!n) {
         gave_up_ = true, ++stats_.gave_up;
@@ -996,6 +1074,8 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     b->key = key;
     b->host = host;
     b->cap = cap;
+    b->learning = learn;  // Jit::emit keeps it for a superblock only
+    b->generation = uint8_t(generation);
     b->ninsns = uint16_t(n);
     b->insns.reset(new Insn[n]);
     b->eips.reset(new uint32_t[n]);
@@ -1179,11 +1259,65 @@ void Jit::run_block(Block* b) {
         ++s.icount;
         return;
     }
+    if (st == kBlockLearnt || st == kBlockRelearn) {
+        relearn(slots_.learnt, st == kBlockRelearn);
+        return;
+    }
     if (st >= kBlockLink0) {
         pending_link_ = slots_.link_from;
         pending_exit_ = st - kBlockLink0;
     }
     if (st != kBlockExit) interp_.debug_traps();  // a task switch's T bit
+}
+
+void Jit::relearn(Block* old, bool again) {
+    if (!old->valid) return;
+    const uint32_t lin = old->cs_base + old->eip;
+    if (again) {
+        // Learning again, from the ways not taken.
+        if (!old->watching) return;
+        old->watching = false;  // asked once (it keeps counting should no translation replace it)
+        if (cpu_.trace.enabled(kTraceJit))
+            cpu_.trace.log(kTraceJit, "%08x: its flipped Jccs went the other way %u times: learning again", old->eip,
+                           watch_exits_);
+        Block* b = translate(old->host, lin, old->eip, old->cs_base, old->key, 0, true, old->generation + 1u);
+        if (!b) return;
+        ++stats_.learnt_again;
+        cache_.retire(old);
+        cache_.set_jump(lin, b);
+        unlink_dead();
+        return;
+    }
+    if (!old->learning) return;
+    old->learning = false;  // asked once (it keeps counting should no translation replace it)
+    // Side exit k's Jcc is flipped when three in four of the runs that reached it left there
+    // (a Jcc that goes either way as often stays as it is: flipped, the way on would be as
+    // often cut short). The entry that returned here counted itself but did not run.
+    uint32_t flips[Block::kSideExits];
+    unsigned n = 0;
+    uint64_t reaching = learn_runs_ - 1;
+    for (unsigned k = 0; k < old->nsides; ++k) {
+        const uint64_t hits = std::min<uint64_t>(old->side_hits[k], reaching);
+        if (4 * hits > 3 * reaching) flips[n++] = old->eips[old->side_at[k]];
+        reaching -= hits;
+    }
+    if (cpu_.trace.enabled(kTraceJit)) {
+        std::string ways;
+        for (unsigned k = 0; k < old->nsides; ++k) {
+            char one[64];
+            std::snprintf(one, sizeof one, "%s%08x %u", k ? ", " : "", old->eips[old->side_at[k]], old->side_hits[k]);
+            ways += one;
+        }
+        cpu_.trace.log(kTraceJit, "learnt %08x after %u runs: side exits taken (Jcc, runs) %s; %u Jcc(s) to follow at the way taken",
+                       old->eip, learn_runs_ - 1, ways.c_str(), n);
+    }
+    Block* b = translate(old->host, lin, old->eip, old->cs_base, old->key, 0, false, old->generation, flips, n);
+    if (!b) return;
+    ++stats_.relearnt;
+    stats_.flipped += b->flipped;
+    cache_.retire(old);
+    cache_.set_jump(lin, b);
+    unlink_dead();  // the links into the old translation go back to their stubs (relinked to this one)
 }
 
 void Jit::run_cold(uint64_t end) {
@@ -1366,8 +1500,10 @@ std::string Jit::describe_stats() const {
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)\n",
                   j.lazy_loops);
     out += buf;
-    std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc forward), side exits %" PRIu64 "\n",
-                  j.superblocks, j.side_exits);
+    std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc forward), side exits %" PRIu64
+                  "; translated again with their learnt ways %" PRIu64 ", Jccs followed at the way taken %" PRIu64
+                  ", learnt again %" PRIu64 "\n",
+                  j.superblocks, j.side_exits, j.relearnt, j.flipped, j.learnt_again);
     out += buf;
     // The forms run through fallback calls, most frequent first.
     std::vector<size_t> order;

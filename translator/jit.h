@@ -44,6 +44,9 @@ struct JitStats {
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
     uint64_t superblocks = 0;        // blocks translated past a Jcc (docs/translator.md, "Superblocks")
     uint64_t side_exits = 0;         // ... their Jccs inside them, each a side exit
+    uint64_t relearnt = 0;           // superblocks translated again with their learnt ways (Jit::relearn)
+    uint64_t learnt_again = 0;       // ... watched ones that learnt again
+    uint64_t flipped = 0;            // ... Jccs in them followed at the way taken
     // The return stack (counted by the blocks with profiling on, off its fast path):
     uint64_t ret_misses = 0;         // native RETs whose EIP was not the top frame's (frames dropped)
     uint64_t call_overflows = 0;     // native CALLs at the depth limit (frames dropped)
@@ -137,6 +140,18 @@ public:
     // three times; a translation costs about 0.8 us per instruction, an interpreted run
     // a few tens of nanoseconds (docs/translator.md, "Cold blocks").
     static constexpr unsigned kDefaultHotRuns = 3;
+    // A superblock's learning runs (Block::learning): the entries after which it is translated
+    // again with its learnt ways (docs/translator.md, "Learning the way a Jcc goes"). Tests set
+    // fewer (at least 2) to see it happen in a short run.
+    static constexpr uint32_t kLearnRuns = 256;
+    // A learnt superblock learns again when its flipped Jccs' side exits were taken this often
+    // (Block::watching), at most kLearnGenerations - 1 times (it keeps its last ways then).
+    static constexpr uint32_t kWatchExits = 4096;
+    static constexpr unsigned kLearnGenerations = 4;
+    void set_learn_runs(uint32_t n, uint32_t watch_exits = kWatchExits) {
+        learn_runs_ = n < 2 ? 2 : n;
+        watch_exits_ = watch_exits ? watch_exits : 1;
+    }
 
 private:
     Cpu& cpu_;
@@ -174,6 +189,8 @@ private:
     unsigned hot_runs_ = 1;
     PerfMap* perf_map_ = nullptr;    // set_perf_map
     bool profile_ = true;            // blocks count their runs (the constructor's `profile`)
+    uint32_t learn_runs_ = kLearnRuns;  // set_learn_runs
+    uint32_t watch_exits_ = kWatchExits;
     bool cold_ = false;              // lookup() returned null for a block that is not hot yet
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;
@@ -190,6 +207,7 @@ private:
     struct ExitSlots {
         Block* stopped = nullptr;
         Block* link_from = nullptr;
+        Block* learnt = nullptr;  // a superblock to translate again (Jit::relearn)
     } slots_;
     // The host return stack (docs/translator.md, "The return stack"): a translated CALL pushes
     // a 16-byte frame (the guest return EIP, then the host return address of a `call`) on the
@@ -215,7 +233,15 @@ private:
     bool needs_interp() const;
     // The block to run at CS:EIP with at most `budget` instructions, or null (interpreter).
     Block* lookup(uint64_t budget);
-    Block* translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap);
+    // `learn`: a superblock counts its runs and its side exits (Block::learning); `flips`: the
+    // EIPs of the Jccs it follows at the way taken (decode_block).
+    Block* translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap,
+                     bool learn = true, unsigned generation = 0, const uint32_t* flips = nullptr, unsigned nflips = 0);
+    // A superblock's learning runs are done (`again` false): it is translated again, following
+    // each Jcc the way most of them went, without the counters; or a watched superblock's
+    // flipped Jccs went the other way too often (`again`): it learns again (docs/translator.md,
+    // "Learning the way a Jcc goes").
+    void relearn(Block* b, bool again);
     // Emits the block's host code into the arena: Emitted, ArenaFull, or TooLarge when its code
     // does not fit the assembler's buffer (Assembly::kBufferBytes: the interpreter runs it).
     enum class EmitResult { Emitted, ArenaFull, TooLarge, NoSides };
