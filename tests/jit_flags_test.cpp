@@ -71,6 +71,7 @@ const char* config_name(uint32_t disable) {
     case kDisableMove: return "jit, --jit-disable move";
     case kDisableLoopFlags: return "jit, --jit-disable loopflags";
     case kDisableSuperblocks: return "jit, --jit-disable superblocks";
+    case kDisableLearn: return "jit, --jit-disable learn";
     default: return "jit, other";
     }
 }

@@ -293,14 +293,24 @@ namespace {
 // writes them whatever its operands (the ALU group, INC/DEC, NEG on registers): before
 // anything that may fault or is a fallback call, every flag is live, so that a fault or a
 // semantics function sees the interpreter's EFLAGS.
-void flag_liveness(const Block& b, std::vector<uint8_t>& live_after) {
+void flag_liveness(const Block& b, uint32_t disabled, std::vector<uint8_t>& live_after) {
     live_after.assign(b.ninsns, 0x3F);
     uint8_t live = 0x3F;
     for (unsigned i = b.ninsns; i-- > 0;) {
         live_after[i] = live;
         const Insn& in = b.insns[i];
+        // A fallback call (no native emitter, or its category switched off) may stop the block
+        // after it: every flag is live before it, so that CpuState is exact there.
+        uint32_t category = 0;
+        if ((disabled & kDisableAll) || !native_emitter(in.mnem(), category) || (disabled & category)) {
+            live = 0x3F;
+            continue;
+        }
         bool mem = false;
-        for (unsigned k = 0; k < in.nops(); ++k) mem |= in.is_mem(k);
+        // LEA's memory operand is an address computed, not accessed: emitted natively it cannot
+        // fault (a fallback call could stop the block after it, with r14 stale: all live then).
+        if (in.mnem() != ZYDIS_MNEMONIC_LEA || (disabled & (kDisableMove | kDisableAll)))
+            for (unsigned k = 0; k < in.nops(); ++k) mem |= in.is_mem(k);
         switch (in.mnem()) {
         case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
         case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
@@ -631,7 +641,7 @@ Jit::EmitResult Jit::emit(Block& b) {
                   stopfault = a.newLabel();
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
     std::vector<uint8_t>& live = scratch_live_;
-    flag_liveness(b, live);
+    flag_liveness(b, disabled_, live);
     Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out, asm_->cold);
     JitEmit je{*this, a, b, epilogue, e};
     const bool chain = je.chain();
