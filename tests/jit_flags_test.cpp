@@ -834,3 +834,56 @@ TEST_CASE("a superblock learns the way its Jccs go, and learns again when it cha
         }
     }
 }
+
+namespace {
+
+// A block of several lazy flag writers, each up to the instruction W that writes every flag
+// after it (docs/translator.md, "Lazy flags before a writer"): `cmp; jb` forward (a superblock's
+// lazy CMP), `sub esp, 12` (ADD/SUB with an immediate: its first operand taken back from the
+// result), `and edx, imm` (the logic group: TEST of the result, AF 0), `sub ebx, ecx` (two
+// registers), each followed by a load before its W. Load `fault` reads kAbsent (a #PF when
+// paging): the slow path must make the flags of its own region's writer, and the handler's
+// frame shows them.
+std::vector<uint8_t> lazy_writers(unsigned fault) {
+    auto at = [&](unsigned k) { return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    return assemble([&](Asm& a) {
+        asmjit::Label side = a.newLabel();
+        a.cmp(ax::eax, ax::ecx);
+        a.jb(side);
+        a.mov(ax::edx, at(0));
+        a.add(ax::ebp, 7);  // W of the CMP
+        a.sub(ax::esp, 12);
+        a.mov(ax::dword_ptr(ax::esp), ax::ebx);
+        a.mov(ax::esi, at(1));
+        a.xor_(ax::edi, ax::esi);  // W of the SUB
+        a.and_(ax::edx, 0x80FF00);
+        a.mov(ax::eax, at(2));
+        a.or_(ax::ebp, 3);  // W of the AND
+        a.sub(ax::ebx, ax::ecx);
+        a.mov(ax::esi, at(3));
+        a.neg(ax::edi);  // W of the SUB
+        a.bind(side);
+        a.pushfd();
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("several lazy flag writers in one block: each slow path makes its own writer's flags",
+          "[jit][jit_flags][superblock]") {
+    for (unsigned fault = 0; fault < 5; ++fault) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 4; ++k) {
+                INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
+                Start st = starts()[k];
+                st.regs[ECX] = st.regs[EAX] - 1 + 2 * (k & 1);  // the JB either way
+                const Outcome o = run_all(lazy_writers(fault), st, paging,
+                                          {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks),
+                                           uint32_t(kDisableLoopFlags), uint32_t(kDisableRegs)});
+                const bool reaches = !(st.regs[EAX] < st.regs[ECX]);
+                CHECK(o.exceptions == (paging && fault < 4 && reaches ? 1u : 0u));
+            }
+        }
+    }
+}

@@ -124,14 +124,39 @@ bool emit_alu(Emitter& e, const Insn& in) {
     return true;
 }
 
-bool emit_compare_again(Emitter& e, const Insn& in) {
+int emit_flags_again(Emitter& e, const Insn& in) {
+    const ZydisMnemonic m = in.mnem();
     asmjit::Operand src;
     x86::Gp dst;
-    if (in.mnem() != ZYDIS_MNEMONIC_CMP || !operands_ok(e, in, 2) || !in.is_reg(0) || in.is_mem(1) ||
-        !srcn(e, in, 1, src) || !e.regn(in.regv(0), dst))
-        return false;
-    e.a.emit(x86::Inst::kIdCmp, dst, src);
-    return true;
+    if (!operands_ok(e, in, 2) || !in.is_reg(0) || in.is_mem(1) || !srcn(e, in, 1, src) || !e.regn(in.regv(0), dst))
+        return -1;
+    x86::Assembler& a = e.a;
+    switch (m) {
+    case ZYDIS_MNEMONIC_CMP: a.emit(x86::Inst::kIdCmp, dst, src); return 0;
+    case ZYDIS_MNEMONIC_TEST: a.emit(x86::Inst::kIdTest, dst, src); return 1;
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR:
+        // SF ZF PF from the result (in the register), CF OF 0, AF the interpreter's 0.
+        a.test(dst, dst);
+        return 1;
+    case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_ADD: {
+        // The first operand as it was, from the result and the second (32-bit: Jit's recipe_ok),
+        // and the operation again on it: the same six flags.
+        if (in.size(0) != 4) return -1;
+        const bool sub = m == ZYDIS_MNEMONIC_SUB;
+        if (in.is_imm(1)) {
+            const uint32_t v = uint32_t(in.val[1] & size_mask(in.imm_signed(1) ? in.opsize() : in.size(1)));
+            a.lea(x86::eax, x86::ptr(dst.r64(), int32_t(sub ? v : 0u - v)));
+            a.emit(sub ? x86::Inst::kIdCmp : x86::Inst::kIdAdd, x86::eax, asmjit::imm(int32_t(v)));
+            return 0;
+        }
+        const x86::Gp s = src.as<x86::Gp>();
+        a.mov(x86::eax, dst);
+        a.emit(sub ? x86::Inst::kIdAdd : x86::Inst::kIdSub, x86::eax, s);
+        a.emit(sub ? x86::Inst::kIdCmp : x86::Inst::kIdAdd, x86::eax, s);
+        return 0;
+    }
+    default: return -1;
+    }
 }
 
 bool emit_incdec(Emitter& e, const Insn& in) {

@@ -603,10 +603,11 @@ void Emitter::store_flags_code(const x86::Gp& scratch) {
 
 void Emitter::emit_materialize() {
     if (!recipe) return;
-    emit_compare_again(*this, *recipe);  // Jit::emit's lazy_loop_w checked that it can
+    const int clear_af = emit_flags_again(*this, *recipe);  // Jit::emit's recipe_ok checked that it can
     a.lahf();
     a.seto(x86::al);
     a.mov(x86::r14d, x86::eax);
+    if (clear_af > 0) emit_flags_fix_bits(AF);
     fdirty_ = true;
 }
 
@@ -881,13 +882,21 @@ void Emitter::end_native() {
     c.flags_set = fdirty_begin_;
     c.host_ok = fcache_ ? host_ok_ : 0;
     c.lazy = lazy;
+    c.recipe = recipe;
     cold_.push_back(std::move(c));
 }
 
 void Emitter::emit_slow_path(const ColdCode& c) {
     const x86::Mem icount = field(offsetof(CpuState, icount), 8);
     a.bind(c.slow);
-    if (c.lazy) emit_materialize();  // the thunk stores r14 (the registers are as the instruction began)
+    if (c.lazy) {
+        // The recipe of when it was queued: the thunk stores r14 (the registers are as the
+        // instruction began).
+        const Insn* const now = recipe;
+        recipe = c.recipe;
+        emit_materialize();
+        recipe = now;
+    }
     if (regs_ && slow_thunk) {
         // The shared slow path (Jit::emit_fixed): it stores all eight registers as they
         // are (as the instruction began: no emitter writes one before its last branch

@@ -66,7 +66,8 @@ struct ColdCode {
     uint8_t spill_set = 0;        // the dirty registers as it began
     bool flags_set = false;       // r14 dirty as it began
     uint32_t host_ok = 0;         // the host flags the fast path leaves as the guest's
-    bool lazy = false;            // Emitter::lazy as it began: the slow path does the recipe CMP first
+    bool lazy = false;            // Emitter::lazy as it began: the slow path does its recipe first
+    const Insn* recipe = nullptr; // ... Emitter::recipe then (a block may hold several lazy writers)
     std::function<void()> f;
 };
 
@@ -471,8 +472,12 @@ bool emit_pushf(Emitter& e, const Insn& in);    // PUSHF, PUSHFD
 bool emit_cli_sti(Emitter& e, const Insn& in);
 bool emit_cld_std(Emitter& e, const Insn& in);
 bool emit_bitscan(Emitter& e, const Insn& in);  // emit_bits.cpp: BSF, BSR, TZCNT, LZCNT
-// emit_alu.cpp: the host compare of a CMP between registers or a register and an immediate on the
-// guest's host registers, flags not captured (Emitter::emit_materialize); false when it cannot.
-bool emit_compare_again(Emitter& e, const Insn& in);
+// emit_alu.cpp: the host flags of a flag writer whose flags were not captured, had again from
+// the guest's host registers it left (Emitter::emit_materialize): a CMP or TEST between
+// registers or a register and an immediate done again, TEST of the result of AND/OR/XOR, the
+// first operand of a 32-bit ADD/SUB taken back from its result (in eax) and the operation done
+// on it. Returns 1 when AF is to be cleared after the capture (the logic group), 0 when not, -1
+// when it cannot (Jit's recipe_ok admits only the forms it can).
+int emit_flags_again(Emitter& e, const Insn& in);
 
 } // namespace xlat

@@ -332,13 +332,25 @@ int gpr_index(ZydisRegister r) {
     return big >= ZYDIS_REGISTER_EAX && big <= ZYDIS_REGISTER_EDI ? int(big - ZYDIS_REGISTER_EAX) : -1;
 }
 
-// A CMP whose flags can be had again by doing it again: register and register or immediate
-// (no memory: done again on a cold path it could fault), no AH..BH.
-bool recipe_cmp(const Insn& c, int regs[2]) {
-    if (c.mnem() != ZYDIS_MNEMONIC_CMP || c.nops() != 2 || !c.is_reg(0) || !(c.is_reg(1) || c.is_imm(1))) return false;
+// A flag writer whose flags can be had again from the registers it left (a recipe,
+// emit_flags_again): CMP and TEST of a register and a register or an immediate (done again),
+// AND/OR/XOR of them (TEST of the result), 32-bit ADD/SUB of them with two different registers
+// (the first operand taken back from the result); no memory operand (done again on a cold path
+// it could fault), no AH..BH. `regs`: the guest registers it needs unchanged (-1: none).
+bool recipe_ok(const Insn& c, int regs[2]) {
+    if (c.nops() != 2 || !c.is_reg(0) || !(c.is_reg(1) || c.is_imm(1))) return false;
     regs[0] = gpr_index(c.regv(0)), regs[1] = c.is_reg(1) ? gpr_index(c.regv(1)) : -1;
     auto high = [](ZydisRegister r) { return r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH; };
-    return !(regs[0] < 0 || high(c.regv(0)) || (c.is_reg(1) && (regs[1] < 0 || high(c.regv(1)))));
+    if (regs[0] < 0 || high(c.regv(0)) || (c.is_reg(1) && (regs[1] < 0 || high(c.regv(1))))) return false;
+    switch (c.mnem()) {
+    case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: return true;
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR:
+        regs[1] = -1;  // the result alone
+        return true;
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB:
+        return c.size(0) == 4 && regs[0] != regs[1];
+    default: return false;
+    }
 }
 
 // An instruction whose native emitter (emit_alu) leaves all six flags in the host's, as the
@@ -394,7 +406,7 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live) {
     if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
     if (relative_target(j) != b.eip) return -1;
     int regs[2];
-    if (!recipe_cmp(b.insns[n - 2], regs)) return -1;
+    if (!recipe_ok(b.insns[n - 2], regs)) return -1;
     return lazy_w_from(b, live, 0, n - 1, regs);
 }
 
@@ -682,7 +694,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (mid_jccs && lazy_ok) {
         for (unsigned j = 1; j + 1 < b.ninsns; ++j) {
             int regs[2];
-            if (!is_jcc(b.insns[j].mnem()) || !recipe_cmp(b.insns[j - 1], regs)) continue;
+            if (!is_jcc(b.insns[j].mnem()) || !recipe_ok(b.insns[j - 1], regs)) continue;
             const int w = lazy_w_from(b, live, j + 1, b.ninsns, regs);
             if (w < 0) continue;
             lazy_role[j - 1] |= 1;
@@ -694,6 +706,22 @@ Jit::EmitResult Jit::emit(Block& b) {
         for (unsigned j = 1; j + 1 < b.ninsns; ++j)
             if (is_jcc(b.insns[j].mnem()) && !(lazy_role[j - 1] & 1) && live[j] == 0 && side_capture(b.insns[j - 1]))
                 lazy_role[j - 1] |= 4;
+    }
+    // Any other flag writer with a recipe whose flags something may still need (a fault, a slow
+    // path) before an instruction W that writes every live flag, with only moves that leave its
+    // registers alone between: not captured either, lazy until W (`sub esp, 12; mov [esp], ebx;
+    // ...; xor edi, edi`; docs/translator.md, "Lazy flags before a writer").
+    if (lazy_ok) {
+        for (unsigned i = 0; i + 1 < b.ninsns; ++i) {
+            int regs[2];
+            if ((lazy_role[i] & 5) || !live[i] || is_jcc(b.insns[i + 1].mnem()) || !recipe_ok(b.insns[i], regs)) continue;
+            if (lazy_w >= 0 && int(i) < lazy_w) continue;  // a lazy self-loop's second copy is lazy there
+            const int w = lazy_w_from(b, live, i + 1, b.ninsns, regs);
+            if (w < 0) continue;
+            lazy_role[i] |= 1;
+            lazy_role[w] |= 2;
+            i = unsigned(w) - 1;  // W may start the next one
+        }
     }
     // The second copy's stop at its head (lazy_w >= 0 only: a label per block costs translation time).
     const asmjit::Label budget_exit2 = lazy_w >= 0 ? a.newLabel() : asmjit::Label();
