@@ -841,7 +841,8 @@ namespace {
 // after it (docs/translator.md, "Lazy flags before a writer"): `cmp; jb` forward (a superblock's
 // lazy CMP), `sub esp, 12` (ADD/SUB with an immediate: its first operand taken back from the
 // result), `and edx, imm` (the logic group: TEST of the result, AF 0), `sub ebx, ecx` (two
-// registers), each followed by a load before its W. Load `fault` reads kAbsent (a #PF when
+// registers), `add ecx, imm` and `sub edi, imm` (the start's registers: every flag either way),
+// each followed by a load before its W. Load `fault` reads kAbsent (a #PF when
 // paging): the slow path must make the flags of its own region's writer, and the handler's
 // frame shows them.
 std::vector<uint8_t> lazy_writers(unsigned fault) {
@@ -862,6 +863,12 @@ std::vector<uint8_t> lazy_writers(unsigned fault) {
         a.sub(ax::ebx, ax::ecx);
         a.mov(ax::esi, at(3));
         a.neg(ax::edi);  // W of the SUB
+        a.add(ax::ecx, 0x7FFFFF00);
+        a.mov(ax::eax, at(4));
+        a.xor_(ax::esi, ax::eax);  // W of the ADD
+        a.sub(ax::edi, int32_t(0x80000010));
+        a.mov(ax::edx, at(5));
+        a.test(ax::edx, ax::edx);  // W of the SUB
         a.bind(side);
         a.pushfd();
         a.hlt();
@@ -872,7 +879,7 @@ std::vector<uint8_t> lazy_writers(unsigned fault) {
 
 TEST_CASE("several lazy flag writers in one block: each slow path makes its own writer's flags",
           "[jit][jit_flags][superblock]") {
-    for (unsigned fault = 0; fault < 5; ++fault) {
+    for (unsigned fault = 0; fault < 7; ++fault) {
         for (bool paging : {false, true}) {
             for (unsigned k = 0; k < 4; ++k) {
                 INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
@@ -882,7 +889,7 @@ TEST_CASE("several lazy flag writers in one block: each slow path makes its own 
                                           {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks),
                                            uint32_t(kDisableLoopFlags), uint32_t(kDisableRegs)});
                 const bool reaches = !(st.regs[EAX] < st.regs[ECX]);
-                CHECK(o.exceptions == (paging && fault < 4 && reaches ? 1u : 0u));
+                CHECK(o.exceptions == (paging && fault < 6 && reaches ? 1u : 0u));
             }
         }
     }
