@@ -894,3 +894,37 @@ TEST_CASE("several lazy flag writers in one block: each slow path makes its own 
         }
     }
 }
+
+TEST_CASE("a lazy writer inside a self-loop whose CMP stays lazy: each way out makes the CMP's flags",
+          "[jit][jit_flags]") {
+    // `and edx, imm` (lazy until the ADD, its load's slow path making its flags), then the
+    // loop's own `cmp; jne` (lazy round the back edge, made again on the way out): the way out
+    // must make the CMP's flags, not the AND's; a load of the last turn may fault.
+    for (bool paging : {false, true}) {
+        for (unsigned k = 0; k < 4; ++k) {
+            INFO("start " << k << (paging ? ", paging" : ""));
+            const std::vector<uint8_t> code = assemble([&](Asm& a) {
+                asmjit::Label top = a.newLabel();
+                a.xor_(ax::ecx, ax::ecx);
+                a.mov(ax::esi, kAbsent - 250 * 0x80);
+                a.bind(top);
+                a.and_(ax::edx, 0x7FC);
+                a.mov(ax::eax, ax::dword_ptr(ax::esi, ax::edx));
+                a.add(ax::ebx, ax::eax);
+                a.add(ax::edx, 0x134);
+                a.mov(ax::edi, ax::dword_ptr(ax::esi, 0x10));
+                a.add(ax::esi, 0x80);  // into kAbsent at turn 250 (paging)
+                a.inc(ax::ecx);
+                a.cmp(ax::ecx, 300);
+                a.jne(top);
+                a.pushfd();
+                a.hlt();
+            });
+            const Start st = starts()[k];
+            const Outcome o = run_all(code, st, paging, {0u, uint32_t(kDisableLoopFlags)}, 100000, false);
+            CHECK(o.lazy_loops >= 1);
+            for (uint64_t budget : {50ull, 333ull, 1001ull})
+                run_all(code, st, paging, {0u}, budget, false);
+        }
+    }
+}

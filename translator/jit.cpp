@@ -785,8 +785,9 @@ Jit::EmitResult Jit::emit(Block& b) {
             // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
             auto done_insn = [&] {
                 if (int(i) == lazy_w || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
-                if (lazy_cmp) e.lazy = true;
-                if (lazy_role[i] & 1) e.recipe = &in;
+                // Lazy from here, with this writer's recipe (a self-loop's CMP too: a lazy writer
+                // before it in the body set its own).
+                if (lazy_cmp) e.lazy = true, e.recipe = &in;
             };
             uint32_t category = 0;
             const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
