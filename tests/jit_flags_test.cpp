@@ -928,3 +928,52 @@ TEST_CASE("a lazy writer inside a self-loop whose CMP stays lazy: each way out m
         }
     }
 }
+
+TEST_CASE("a superblock that loops to itself: its second copy's side exits join the first's",
+          "[jit][jit_flags][superblock]") {
+    // `cmp byte [ecx + kPages], 0x80; jb low` inside a block that ends `cmp ecx, 600; jne` back
+    // to its own start (a lazy self-loop whose second copy holds two turns): the side exit to
+    // `low` from the first copy and from either turn of the second, which lands on a PUSHFD
+    // (the flags there into EBX); a store that runs into kAbsent at turn 500 (paging); learning
+    // after 16 runs, so that the learnt block (no counters at its entry) loops most of the time.
+    const std::vector<uint8_t> code = assemble([](Asm& a) {
+        asmjit::Label top = a.newLabel(), low = a.newLabel(), done = a.newLabel();
+        a.xor_(ax::ecx, ax::ecx);
+        a.mov(ax::esi, kAbsent - 500 * 4);
+        a.bind(top);
+        a.cmp(ax::byte_ptr(ax::ecx, int32_t(kPages)), 0x80);
+        a.jb(low);
+        a.add(ax::edi, ax::ecx);
+        a.mov(ax::dword_ptr(ax::esi), ax::edi);
+        a.add(ax::esi, 4);
+        a.inc(ax::ecx);
+        a.cmp(ax::ecx, 600);
+        a.jne(top);
+        a.jmp(done);
+        a.bind(low);
+        a.pushfd();
+        a.pop(ax::eax);
+        a.add(ax::ebx, ax::eax);
+        a.add(ax::esi, 4);
+        a.inc(ax::ecx);
+        a.cmp(ax::ecx, 600);
+        a.jne(top);
+        a.bind(done);
+        a.pushfd();
+        a.hlt();
+    });
+    for (bool paging : {false, true}) {
+        for (unsigned k = 0; k < 4; ++k) {
+            INFO("start " << k << (paging ? ", paging" : ""));
+            const Start st = starts()[k];
+            const Outcome o = run_all(code, st, paging, {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableSuperblocks),
+                                                         uint32_t(kDisableLearn)},
+                                      100000, false, 16, 64);
+            CHECK(o.lazy_loops >= 1);
+            CHECK(o.side_exits >= 1);
+            CHECK(o.exceptions == (paging ? 1u : 0u));
+            for (uint64_t budget : {100ull, 777ull, 1500ull, 2001ull, 3333ull})
+                run_all(code, st, paging, {0u}, budget, false, 16, 64);
+        }
+    }
+}

@@ -43,7 +43,7 @@ bool emit_jcc(Emitter& e, const Insn& in) {
     // Inside a superblock (below), a learnt way: decode_block went on at the target, so the
     // condition is negated (its low bit) and the side exit goes to the next instruction.
     const unsigned next = e.index() + 1;
-    const bool flipped = e.chain_branch && !e.last && e.index() != ~0u && e.nsides < Emitter::kMaxSides &&
+    const bool flipped = e.chain_branch && !e.last && e.index() != ~0u && e.nsides < Emitter::kSideCapacity &&
                          e.block_eips && next < e.block_ninsns && e.block_eips[next] != in.next_eip;
     const x86::CondCode cc = e.cond((in.opcode & 0xF) ^ (flipped ? 1u : 0u));
     if (e.chain_branch && e.last) {
@@ -57,7 +57,7 @@ bool emit_jcc(Emitter& e, const Insn& in) {
         e.rip_set = true;
         return true;
     }
-    if (e.chain_branch && e.index() != ~0u && e.nsides < Emitter::kMaxSides) {
+    if (e.chain_branch && e.index() != ~0u && e.nsides < Emitter::kSideCapacity) {
         // Inside a superblock: the way taken leaves through a side exit (Jit::emit), the way
         // not taken goes on in the block (a learnt way: the other way round); nothing changes
         // the state the next instruction sees.

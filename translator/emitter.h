@@ -133,6 +133,8 @@ public:
     // instructions the way out gives back), `ffix` the fix-ups of r14 pending at it, `recipe`
     // the CMP whose flags r14 lacks (lazy at the Jcc).
     static constexpr unsigned kMaxSides = 3;
+    // Entries: a superblock that is a lazy self-loop has its Jccs inside it once per copy and turn.
+    static constexpr unsigned kSideCapacity = 3 * kMaxSides;
     struct SideExit {
         asmjit::Label label;
         unsigned index = 0;
@@ -142,7 +144,7 @@ public:
         const Insn* recipe = nullptr;  // lazy at the Jcc: the CMP to do again into r14
         bool flipped = false;          // a learnt way: the Jcc's way not taken leaves here
     };
-    SideExit sides[kMaxSides];
+    SideExit sides[kSideCapacity];
     unsigned nsides = 0;
     unsigned index() const { return cur_; }  // the current instruction's in the block (~0: none)
     uint32_t flags_fix_bits() const { return fcache_ ? ffix_ : 0; }

@@ -684,7 +684,9 @@ Jit::EmitResult Jit::emit(Block& b) {
     const bool lazy_ok = chain && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags | kDisableAll |
                                                  kDisableAlu | kDisableControl));
     // A self-loop whose CMP's flags stay lazy round the back edge (not a superblock).
-    const int lazy_w = lazy_ok && !profile_ && !mid_jccs ? lazy_loop_w(b, live) : -1;
+    // A learning superblock is entered once a turn (its entry counts the runs): no second copy.
+    if (!mid_jccs || !chain || (disabled_ & kDisableLearn)) b.learning = false;
+    const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live) : -1;
     e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
     // A superblock's `cmp; jcc` inside it whose CMP's flags stay lazy along the way not taken
     // until W (docs/translator.md, "Superblocks"): bit 0, the CMP (not captured; the recipe from
@@ -757,7 +759,6 @@ Jit::EmitResult Jit::emit(Block& b) {
     // A learning superblock counts its entries down (docs/translator.md, "Learning the way a Jcc
     // goes"): at 0 it returns to the dispatcher before it runs (`learnt`), which translates it
     // again with the ways learnt. The host flags are free here (the guest's are in r14).
-    if (!mid_jccs || !chain || (disabled_ & kDisableLearn)) b.learning = false;
     const asmjit::Label learnt = b.learning ? a.newLabel() : asmjit::Label();
     if (b.learning) {
         b.learn_left = learn_runs_;
@@ -819,6 +820,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     };
     e.lazy = false;  // the first copy is entered with r14 whole
     emit_body(false);
+    const unsigned first_sides = e.nsides;  // a superblock's side exits (a second copy's come after)
     b.probe_count = uint16_t(e.probes);
     if (trace) trace_at_[b.ninsns] = uint32_t(a.offset());
     // The exits (docs/translator.md, "Chaining").
@@ -923,20 +925,30 @@ Jit::EmitResult Jit::emit(Block& b) {
     // were pending at the Jcc, the budget made exact at it, then exit 3 + k, linked to the
     // target's block like any direct exit.
     static_assert(Emitter::kMaxSides == Block::kSideExits, "one side exit per Jcc inside the block");
-    if (e.nsides != mid_jccs || (mid_jccs && !chain)) {  // cannot happen (Jit::translate)
+    if (first_sides != mid_jccs || (mid_jccs && !chain)) {  // cannot happen (Jit::translate)
         asm_->cold.clear();
         return EmitResult::NoSides;
     }
-    b.nsides = uint8_t(e.nsides);
+    // A lazy self-loop's second copy has the same Jccs again (`again`, once per turn): each
+    // makes its own way out exact, then joins the first copy's side exit of that Jcc at
+    // `common` (the counts and the linked exit).
+    if (e.nsides != first_sides && e.nsides != first_sides * (1 + lazy_turns)) copy_bad = true;
+    b.nsides = uint8_t(first_sides);
     b.flipped = 0;
-    for (unsigned k = 0; k < e.nsides; ++k) b.flipped += e.sides[k].flipped;
+    for (unsigned k = 0; k < first_sides; ++k) b.flipped += e.sides[k].flipped;
     // A learnt superblock with flipped Jccs watches them, unless it learnt often enough.
     b.watching = !b.learning && b.flipped && b.generation + 1u < kLearnGenerations;
     if (b.watching) b.watch_left = watch_exits_;
-    asmjit::Label watched[Block::kSideExits];
-    for (unsigned k = 0; k < e.nsides; ++k) {
-        const Emitter::SideExit& x = e.sides[k];
-        b.side_at[k] = uint16_t(x.index);
+    asmjit::Label watched[Block::kSideExits], common[Block::kSideExits];
+    for (unsigned n = 0; n < e.nsides && !copy_bad; ++n) {
+        const Emitter::SideExit& x = e.sides[n];
+        const bool again = n >= first_sides;
+        const unsigned k = again ? (n - first_sides) % first_sides : n;
+        if (again && e.sides[k].index != x.index) {  // cannot happen: the same Jccs in order
+            copy_bad = true;
+            break;
+        }
+        if (!again) b.side_at[k] = uint16_t(x.index);
         a.bind(x.label);
         if (x.index > 0 && (lazy_role[x.index - 1] & 4) && b.native[x.index - 1]) {
             // Its ALU instruction's flags, left in the host's by it and the Jcc, into r14.
@@ -957,6 +969,12 @@ Jit::EmitResult Jit::emit(Block& b) {
         // since a fallback call (which stored icount) are not counted yet (JitEmit::tail).
         if (x.pending < 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-x.pending)));
         if (x.pending > 0) a.psubq(x86::xmm15, budget_const(budget_consts_, unsigned(x.pending)));
+        if (again) {
+            a.jmp(common[k]);
+            continue;
+        }
+        common[k] = a.newLabel();
+        a.bind(common[k]);
         if (profile_) {
             a.inc(je.abs(&b.runs, 8, x86::rcx));
             a.inc(je.abs(&b.side_runs[k], 8, x86::rcx));
@@ -969,7 +987,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         }
         je.direct(3 + k, x.target);
     }
-    if (e.nsides) ++stats_.superblocks, stats_.side_exits += e.nsides;
+    if (first_sides) ++stats_.superblocks, stats_.side_exits += first_sides;
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
     // registers newer than CpuState, and icount is R's.
     if (lazy_w >= 0) {
@@ -982,7 +1000,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     }
     // A watched side exit's count done: the exit made (CpuState::rip its target), then to the
     // dispatcher with the block in slots_.learnt.
-    for (unsigned k = 0; k < e.nsides; ++k) {
+    for (unsigned k = 0; k < first_sides; ++k) {
         if (!watched[k].isValid()) continue;
         a.bind(watched[k]);
         je.set_rip(e.sides[k].target);
