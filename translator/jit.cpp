@@ -683,7 +683,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     // Lazy CMPs (Emitter::recipe) need chained exits and the native CMP, Jcc and flags.
     const bool lazy_ok = chain && !(disabled_ & (kDisableLoopFlags | kDisableRegs | kDisableFlags | kDisableAll |
                                                  kDisableAlu | kDisableControl));
-    // A self-loop whose CMP's flags stay lazy round the back edge (not a superblock).
+    // A self-loop whose CMP's flags stay lazy round the back edge (a superblock too, once learnt).
     // A learning superblock is entered once a turn (its entry counts the runs): no second copy.
     if (!mid_jccs || !chain || (disabled_ & kDisableLearn)) b.learning = false;
     const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live) : -1;
