@@ -127,7 +127,10 @@ struct DiffRun {
 // per-mnemonic statistics are compared too; without, the blocks take the forms the command line
 // runs by default (a Jcc linked straight to its target, lazy self-loops) and the statistics of
 // native instructions are not kept.
-inline DiffRun run_both(const Case& k, std::vector<uint32_t>* native = nullptr, bool profile = true) {
+// `learn_runs`: superblocks learn their ways after that many runs (and again after twice as
+// many exits the flipped way; Jit::set_learn_runs), 0 for the default.
+inline DiffRun run_both(const Case& k, std::vector<uint32_t>* native = nullptr, bool profile = true,
+                        uint32_t learn_runs = 0) {
     MachineConfig ci = small_config(), cj = small_config();
     cj.jit_profile = profile;
     ci.cpu_mode = CpuMode::Interp;
@@ -140,6 +143,7 @@ inline DiffRun run_both(const Case& k, std::vector<uint32_t>* native = nullptr, 
     r.interp = std::make_unique<Machine>(ci);
     r.jit = std::make_unique<Machine>(cj);
     Machine &mi = *r.interp, &mj = *r.jit;
+    if (learn_runs) mj.jit->set_learn_runs(learn_runs, 2 * learn_runs);
     setup(mi, k);
     setup(mj, k);
     r.ri = mi.run(k.budget);
