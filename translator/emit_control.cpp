@@ -40,11 +40,11 @@ bool emit_jcc(Emitter& e, const Insn& in) {
     if (!in.is_imm(0)) return false;
     const uint32_t target = relative_target(in);
     if (!target_ok(e, target)) return false;
-    // Inside a superblock (below), a learnt way: decode_block went on at the target, so the
-    // condition is negated (its low bit) and the side exit goes to the next instruction.
+    // A Jcc inside a superblock (below); a learnt way: decode_block went on at the target, so
+    // the condition is negated (its low bit) and the side exit goes to the next instruction.
+    const bool side = e.chain_branch && !e.last && e.index() != ~0u && e.nsides < Emitter::kSideCapacity;
     const unsigned next = e.index() + 1;
-    const bool flipped = e.chain_branch && !e.last && e.index() != ~0u && e.nsides < Emitter::kSideCapacity &&
-                         e.block_eips && next < e.block_ninsns && e.block_eips[next] != in.next_eip;
+    const bool flipped = side && e.block_eips && next < e.block_ninsns && e.block_eips[next] != in.next_eip;
     const x86::CondCode cc = e.cond((in.opcode & 0xF) ^ (flipped ? 1u : 0u));
     if (e.chain_branch && e.last) {
         // The block's two exits (Jit::emit) follow: taken at `e.taken`, not taken below; each
@@ -57,7 +57,7 @@ bool emit_jcc(Emitter& e, const Insn& in) {
         e.rip_set = true;
         return true;
     }
-    if (e.chain_branch && e.index() != ~0u && e.nsides < Emitter::kSideCapacity) {
+    if (side) {
         // Inside a superblock: the way taken leaves through a side exit (Jit::emit), the way
         // not taken goes on in the block (a learnt way: the other way round); nothing changes
         // the state the next instruction sees.

@@ -601,13 +601,16 @@ void Emitter::store_flags_code(const x86::Gp& scratch) {
     emit_r14_store(a, scratch);
 }
 
-void Emitter::emit_materialize() {
-    if (!recipe) return;
-    const int clear_af = emit_flags_again(*this, *recipe);  // Jit::emit's recipe_ok checked that it can
+void Emitter::emit_materialize(const Insn* r) {
+    if (!r) return;
+    emit_capture_host(emit_flags_again(*this, *r) > 0);  // Jit::emit's recipe_ok checked that it can
+}
+
+void Emitter::emit_capture_host(bool clear_af) {
     a.lahf();
     a.seto(x86::al);
     a.mov(x86::r14d, x86::eax);
-    if (clear_af > 0) emit_flags_fix_bits(AF);
+    if (clear_af) emit_flags_fix_bits(AF);
     fdirty_ = true;
 }
 
@@ -889,14 +892,9 @@ void Emitter::end_native() {
 void Emitter::emit_slow_path(const ColdCode& c) {
     const x86::Mem icount = field(offsetof(CpuState, icount), 8);
     a.bind(c.slow);
-    if (c.lazy) {
-        // The recipe of when it was queued: the thunk stores r14 (the registers are as the
-        // instruction began).
-        const Insn* const now = recipe;
-        recipe = c.recipe;
-        emit_materialize();
-        recipe = now;
-    }
+    // The recipe of when it was queued: the thunk stores r14 (the registers are as the
+    // instruction began).
+    if (c.lazy) emit_materialize(c.recipe);
     if (regs_ && slow_thunk) {
         // The shared slow path (Jit::emit_fixed): it stores all eight registers as they
         // are (as the instruction began: no emitter writes one before its last branch

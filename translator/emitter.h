@@ -325,8 +325,13 @@ public:
     const Insn* recipe = nullptr;
     bool lazy = false;
     asmjit::Label loop_head;  // valid: the last Jcc's taken way is this label (the second copy's head)
-    // Emission only: r14 = the recipe's flags (clobbers rax and the host flags).
-    void emit_materialize();
+    // Emission only: r14 = the recipe's flags (clobbers rax and the host flags); the one-argument
+    // form with recipe `r` (a side exit's or a slow path's, of when it was queued; null: nothing).
+    void emit_materialize() { emit_materialize(recipe); }
+    void emit_materialize(const Insn* r);
+    // Emission only: r14 = the six arithmetic flags the host holds (`lahf; seto al; mov r14d,
+    // eax`), AF cleared when `clear_af` (the logic group's, the interpreter's 0).
+    void emit_capture_host(bool clear_af);
 
     // ---- control ----
     // Ends the block with CpuState::rip = `target`.

@@ -952,19 +952,11 @@ Jit::EmitResult Jit::emit(Block& b) {
         a.bind(x.label);
         if (x.index > 0 && (lazy_role[x.index - 1] & 4) && b.native[x.index - 1]) {
             // Its ALU instruction's flags, left in the host's by it and the Jcc, into r14.
-            a.lahf();
-            a.seto(x86::al);
-            a.mov(x86::r14d, x86::eax);
-            if (side_capture(b.insns[x.index - 1]) == 2) e.emit_flags_fix_bits(AF);  // the logic group's AF: 0
+            e.emit_capture_host(side_capture(b.insns[x.index - 1]) == 2);
         }
         e.emit_flags_fix_bits(x.ffix);
-        if (x.recipe) {
-            // The CMP before the Jcc was not captured: done again into r14.
-            const Insn* const keep = e.recipe;
-            e.recipe = x.recipe;
-            e.emit_materialize();
-            e.recipe = keep;
-        }
+        // The CMP before the Jcc was not captured: done again into r14.
+        e.emit_materialize(x.recipe);
         // pending < 0: the instructions after the Jcc were counted at the entry; > 0: those
         // since a fallback call (which stored icount) are not counted yet (JitEmit::tail).
         if (x.pending < 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-x.pending)));
@@ -1330,6 +1322,15 @@ void Jit::run_block(Block* b) {
 void Jit::relearn(Block* old, bool again) {
     if (!old->valid) return;
     const uint32_t lin = old->cs_base + old->eip;
+    // The new translation takes the old one's place; the links into the old one go back to
+    // their stubs (relinked to the new one as they run). False when none was made.
+    auto replace = [&](Block* b) {
+        if (!b) return false;
+        cache_.retire(old);
+        cache_.set_jump(lin, b);
+        unlink_dead();
+        return true;
+    };
     if (again) {
         // Learning again, from the ways not taken.
         if (!old->watching) return;
@@ -1337,12 +1338,8 @@ void Jit::relearn(Block* old, bool again) {
         if (cpu_.trace.enabled(kTraceJit))
             cpu_.trace.log(kTraceJit, "%08x: its flipped Jccs went the other way %u times: learning again", old->eip,
                            watch_exits_);
-        Block* b = translate(old->host, lin, old->eip, old->cs_base, old->key, 0, true, old->generation + 1u);
-        if (!b) return;
-        ++stats_.learnt_again;
-        cache_.retire(old);
-        cache_.set_jump(lin, b);
-        unlink_dead();
+        if (replace(translate(old->host, lin, old->eip, old->cs_base, old->key, 0, true, old->generation + 1u)))
+            ++stats_.learnt_again;
         return;
     }
     if (!old->learning) return;
@@ -1369,12 +1366,9 @@ void Jit::relearn(Block* old, bool again) {
                        old->eip, learn_runs_ - 1, ways.c_str(), n);
     }
     Block* b = translate(old->host, lin, old->eip, old->cs_base, old->key, 0, false, old->generation, flips, n);
-    if (!b) return;
+    if (!replace(b)) return;
     ++stats_.relearnt;
     stats_.flipped += b->flipped;
-    cache_.retire(old);
-    cache_.set_jump(lin, b);
-    unlink_dead();  // the links into the old translation go back to their stubs (relinked to this one)
 }
 
 void Jit::run_cold(uint64_t end) {
