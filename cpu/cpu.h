@@ -353,6 +353,9 @@ public:
     // The translator's scratch word: a stack group's host address while its block runs
     // (translator/emit_stack.cpp). Nothing between blocks.
     uint64_t jit_group_base = 0;
+    // The translator's other scratch word: a lazy shift's operand as it was, for its flags'
+    // recipe (translator/emit_shift.cpp, emit_shift_flags_again). Nothing between blocks.
+    uint32_t jit_flag_stash = 0;
     // The executor's budget: the CpuState::icount at which it stops. A REP string instruction
     // counts one per iteration and stops between iterations when it gets there (cpu/string.cpp).
     uint64_t icount_end = UINT64_MAX;

@@ -65,11 +65,20 @@ struct Outcome {
     CpuState state;
     uint64_t exceptions = 0;
     uint64_t const_probes = 0, const_probes_off = 0;  // emitted with and without the bounds
+    uint64_t folded = 0;                              // of the first, folded into the access
 };
 
-Outcome run_all(const std::vector<uint8_t>& code, bool paging, uint64_t budget = 100000) {
+// `upper`: the upper halves of the eight 64-bit register slots set at the start (a 32-bit guest
+// never sees them; a 32-bit write clears them), so an access that added a whole host register
+// whose upper half was not 0 lands 16 GiB away.
+Outcome run_all(const std::vector<uint8_t>& code, bool paging, uint64_t budget = 100000, bool upper = false) {
+    auto dirty_upper = [&](Machine& m) {
+        if (upper)
+            for (unsigned i = 0; i < 8; ++i) m.cpu.s.gpr[i] |= uint64_t(0x4 + i) << 32;
+    };
     auto ref = mode_machine(CpuMode::Interp, 0);
     setup(*ref, code, paging);
+    dirty_upper(*ref);
     const Machine::Result rr = ref->run(budget);
     Outcome o;
     for (uint32_t disable : {0u, uint32_t(kDisableBounds), uint32_t(kDisableAlu), uint32_t(kDisableMove),
@@ -77,9 +86,10 @@ Outcome run_all(const std::vector<uint8_t>& code, bool paging, uint64_t budget =
         INFO("jit, --jit-disable bits " << std::hex << disable << (paging ? ", paging" : ", flat"));
         auto m = mode_machine(CpuMode::Jit, disable);
         setup(*m, code, paging);
+        dirty_upper(*m);
         const Machine::Result r = m->run(budget);
         CHECK(run_differences(*ref, *m, rr, r) == "");
-        if (disable == 0) o.const_probes = m->jit->stats().const_probes;
+        if (disable == 0) o.const_probes = m->jit->stats().const_probes, o.folded = m->jit->stats().folded_accesses;
         if (disable == kDisableBounds) o.const_probes_off = m->jit->stats().const_probes;
     }
     o.state = ref->cpu.s;
@@ -293,5 +303,96 @@ TEST_CASE("a bit-string instruction whose register offset moves the address leav
         });
         INFO("bit-string instruction " << which);
         run_all(code, true);
+    }
+}
+
+TEST_CASE("a constant-page access folds its register into the access: upper halves, sizes, every form", "[jit][bounds]") {
+    // `mov eax, [edx*4 + table]` after `movzx edx, dl` is emitted as `mov r8d, [rbp + r10*4 +
+    // table]`: the host register is added whole. Every register slot starts with its upper
+    // half set; the bound's 32-bit write clears it, a later 8-bit write keeps it clear. Loads,
+    // stores, read-modify-writes, MOVZX/MOVSX, INC/NEG and CMP of memory, base or index, every
+    // register as the one added, and a destination that is that register too.
+    const ax::Gp regs[] = {ax::eax, ax::ecx, ax::edx, ax::ebx, ax::ebp, ax::esi, ax::edi};
+    for (const ax::Gp& r : regs) {
+        const std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
+            warm_table_page(a);
+            a.mov(ax::esp, 0x8000);
+            a.push(r);
+            a.and_(r, 0x3F);                          // bounded: 0x3F, upper half cleared
+            if (r.id() < 4) a.mov(r.r8(), 0x2D);      // an 8-bit write keeps the bound at 0xFF
+            const ax::Gp t = r == ax::eax ? ax::ecx : ax::eax;
+            a.mov(t, ax::dword_ptr(uint64_t(kTable), r, 2));             // index, scale 4
+            a.add(ax::dword_ptr(uint64_t(kTablePage + 0x10), r, 2), t);  // read-modify-write
+            a.movzx(t, ax::word_ptr(r, int32_t(kTable + 2)));            // base
+            a.movsx(t, ax::byte_ptr(uint64_t(kTablePage + 0x100), r, 0));
+            a.inc(ax::dword_ptr(r, int32_t(kTablePage + 0x200)));
+            a.neg(ax::word_ptr(uint64_t(kTablePage), r, 3));
+            a.cmp(ax::byte_ptr(uint64_t(kTable), r, 0), 7);
+            a.setb(t.r8());
+            a.mov(ax::dword_ptr(uint64_t(kTablePage + 0x20), r, 2), t);
+            a.add(ax::dword_ptr(uint64_t(kTable + 0x10), r, 2), t);      // may cross: not folded
+            a.xor_(r, ax::dword_ptr(uint64_t(kTable), r, 2));           // the register is the destination too
+            a.pop(r);
+            a.hlt();
+        });
+        INFO("register " << r.id());
+        for (bool paging : {false, true}) {
+            const Outcome o = run_all(code, paging, 100000, true);
+            CHECK(o.exceptions == 0);
+            CHECK(o.folded >= 9);   // every access after the bound
+            CHECK(o.const_probes >= o.folded);
+        }
+    }
+}
+
+TEST_CASE("a folded access that misses goes the slow way: an absent page, a write to code, a stop", "[jit][bounds]") {
+    SECTION("an absent page faults with CR2 at the access") {
+        const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+            a.movzx(ax::edx, ax::dl);
+            a.mov(ax::esi, 7);
+            a.add(ax::dword_ptr(uint64_t(kAbsent + 0x100), ax::edx, 2), ax::esi);  // #PF
+            a.mov(ax::esi, 8);
+            a.hlt();
+        });
+        const Outcome o = run_all(code, true, 100000, true);
+        CHECK(o.exceptions == 1);
+        CHECK(o.state.cr2 == kAbsent + 0x100 + 0xFF * 4);
+        CHECK(o.state.reg32(ESI) == 7);
+        CHECK(o.folded >= 1);
+    }
+    SECTION("a store into the running block's code through a folded access") {
+        const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+            asmjit::Label patch = a.newLabel();
+            a.xor_(ax::eax, ax::eax);
+            a.mov(ax::ecx, 1);
+            a.and_(ax::ecx, 0x3F);
+            a.mov(ax::ptr(patch, ax::ecx, 0, -1, 1), 0x40);  // inc eax
+            a.nop();
+            a.bind(patch);
+            a.nop();
+            a.hlt();
+        });
+        for (bool paging : {false, true}) {
+            const Outcome o = run_all(code, paging, 100000, true);
+            CHECK(o.state.reg32(EAX) == 1);
+        }
+    }
+    SECTION("a budget that stops the run at every instruction of a folded loop") {
+        const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+            asmjit::Label loop = a.newLabel();
+            warm_table_page(a);
+            a.mov(ax::ecx, 40);
+            a.bind(loop);
+            a.movzx(ax::edx, ax::cl);
+            a.add(ax::eax, ax::dword_ptr(uint64_t(kTable), ax::edx, 2));
+            a.mov(ax::dword_ptr(uint64_t(kTable), ax::edx, 2), ax::eax);
+            a.dec(ax::ecx);
+            a.jnz(loop);
+            a.hlt();
+        });
+        for (uint64_t budget : {5, 6, 7, 8, 9, 50, 123}) {
+            INFO("budget " << budget);
+            run_all(code, true, budget, true);
+        }
     }
 }

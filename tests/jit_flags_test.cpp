@@ -895,6 +895,100 @@ TEST_CASE("several lazy flag writers in one block: each slow path makes its own 
     }
 }
 
+namespace {
+
+// Lazy writers whose recipe needs what they overwrote (docs/translator.md, "Lazy flags before a
+// writer"): shifts by an immediate (their operand as it was, stashed before them: counts 1 and
+// more, 8, 16 and 32 bits, SHL SHR SAR) and INC/DEC (the CF they keep, stashed: set by a CMP
+// either way, by a shift, by a logic instruction), each followed by a load before its W. Load
+// `fault` reads kAbsent (a #PF when paging): the slow path must make its own writer's flags.
+std::vector<uint8_t> lazy_stashed(unsigned fault) {
+    auto at = [&](unsigned k) { return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    return assemble([&](Asm& a) {
+        a.shl(ax::edx, 3);
+        a.mov(ax::esi, at(0));
+        a.add(ax::ebp, 7);  // W of the SHL
+        a.shr(ax::bl, 1);
+        a.mov(ax::eax, at(1));
+        a.xor_(ax::edi, ax::esi);  // W of the SHR
+        a.sar(ax::cx, 5);
+        a.mov(ax::esi, at(2));
+        a.or_(ax::ebp, 3);  // W of the SAR
+        a.cmp(ax::eax, ax::edx);
+        a.inc(ax::edi);  // CF of the CMP kept
+        a.mov(ax::eax, at(3));
+        a.neg(ax::esi);  // W of the INC
+        a.shl(ax::dx, 1);
+        a.dec(ax::ecx);  // CF of the SHL kept
+        a.mov(ax::edx, at(4));
+        a.sub(ax::ebx, ax::eax);  // W of the DEC
+        a.shr(ax::ebx, 31);
+        a.mov(ax::edi, at(5));
+        a.add(ax::ecx, ax::edi);  // W of the SHR
+        a.xor_(ax::eax, ax::ebx);
+        a.dec(ax::al);  // CF of the XOR (0) kept
+        a.mov(ax::esi, at(6));
+        a.sar(ax::ebx, 1);
+        a.mov(ax::ecx, at(7));
+        a.pushfd();
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("lazy shifts and INC/DEC: each slow path makes its own writer's flags from the stash",
+          "[jit][jit_flags]") {
+    for (unsigned fault = 0; fault < 9; ++fault) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 4; ++k) {
+                INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
+                const Outcome o = run_all(lazy_stashed(fault), starts()[k], paging,
+                                          {0u, uint32_t(kDisableFlags), uint32_t(kDisableShift), uint32_t(kDisableAlu),
+                                           uint32_t(kDisableRegs)});
+                CHECK(o.exceptions == (paging && fault < 8 ? 1u : 0u));
+            }
+        }
+    }
+}
+
+TEST_CASE("a self-loop that ends `dec; jnz` keeps the DEC lazy round the back edge", "[jit][jit_flags]") {
+    // The CRC's bit loop: `mov; and; shr; neg; and; xor; dec edx; jnz`, the DEC's flags lazy
+    // (its CF, the XOR's 0, stashed); then an ADC that reads that CF, and a shifted-out CF kept
+    // by an INC of a second loop that ends `shr; inc; cmp; jne`. Budgets stop inside the loops.
+    for (unsigned k = 0; k < 4; ++k) {
+        const std::vector<uint8_t> code = assemble([&](Asm& a) {
+            asmjit::Label bit = a.newLabel(), two = a.newLabel();
+            a.mov(ax::edx, 8 * 40);
+            a.bind(bit);
+            a.mov(ax::ebx, ax::eax);
+            a.and_(ax::eax, 1);
+            a.shr(ax::ebx, 1);
+            a.neg(ax::eax);
+            a.and_(ax::eax, int32_t(0xEDB88320));
+            a.xor_(ax::eax, ax::ebx);
+            a.dec(ax::edx);
+            a.jnz(bit);
+            a.adc(ax::edi, 0);
+            a.xor_(ax::ecx, ax::ecx);
+            a.bind(two);
+            a.shr(ax::esi, 1);
+            a.inc(ax::ecx);
+            a.mov(ax::dword_ptr(kData + 0x80), ax::esi);
+            a.cmp(ax::ecx, 33);
+            a.jne(two);
+            a.pushfd();
+            a.hlt();
+        });
+        INFO("start " << k);
+        const Start st = starts()[k];
+        const Outcome o = run_all(code, st, false, {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableShift)}, 100000, false);
+        CHECK(o.lazy_loops >= 1);
+        for (uint64_t budget : {13ull, 50ull, 333ull, 1001ull})
+            run_all(code, st, true, {0u}, budget, false);
+    }
+}
+
 TEST_CASE("a lazy writer inside a self-loop whose CMP stays lazy: each way out makes the CMP's flags",
           "[jit][jit_flags]") {
     // `and edx, imm` (lazy until the ADD, its load's slow path making its flags), then the

@@ -11,9 +11,9 @@ namespace {
 
 x86::Gp sized(const x86::Gp& r32, unsigned size) { return size == 1 ? r32.r8() : size == 2 ? r32.r16() : r32; }
 
-// Every memory operand of this file is probed `indexed` (rbp = the addend, rbx the linear
-// address, which nothing here changes between the probe and the access): [rbp + rbx].
-x86::Mem host_mem(unsigned size) { return Emitter::host_at(size); }
+// Every memory operand of this file (LEA's is no access) is ea(true) and probed `indexed`
+// (rbp = the addend, rbx the linear address, which nothing here changes between the probe and
+// the access): [rbp + rbx], or the folded operand (Emitter::host_mem).
 
 // Loads a source operand (register, immediate or memory through rbp, which the caller probed)
 // zero-extended into `dst`.
@@ -24,8 +24,8 @@ void load_src(Emitter& e, const Insn& in, unsigned i, const x86::Gp& dst) {
         e.a.mov(dst, in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i)));
     } else {
         const unsigned n = in.size(i);
-        if (n == 4) e.a.mov(dst, host_mem(4));
-        else e.a.movzx(dst, host_mem(n));
+        if (n == 4) e.a.mov(dst, e.host_mem(4));
+        else e.a.movzx(dst, e.host_mem(n));
     }
 }
 
@@ -71,7 +71,7 @@ bool srcn(Emitter& e, const Insn& in, unsigned i, asmjit::Operand& out) {
         const uint32_t v = uint32_t(in.val[i] & size_mask(in.imm_signed(i) ? in.opsize() : in.size(i)));
         out = asmjit::imm(sz == 1 ? int32_t(int8_t(v)) : sz == 2 ? int32_t(int16_t(v)) : int32_t(v));
     } else {
-        out = host_mem(n);
+        out = e.host_mem(n);
     }
     return true;
 }
@@ -88,7 +88,7 @@ bool emit_alu(Emitter& e, const Insn& in) {
     const bool carry_in = m == ZYDIS_MNEMONIC_ADC || m == ZYDIS_MNEMONIC_SBB;
     x86::Assembler& a = e.a;
     if (in.is_mem(0) || in.is_mem(1)) {
-        e.ea();
+        e.ea(true);
         e.probe(n, in.is_mem(0) && writes, true);
     }
     asmjit::Operand src;
@@ -105,7 +105,7 @@ bool emit_alu(Emitter& e, const Insn& in) {
     if (in.is_mem(0) && srcn(e, in, 1, src)) {
         // `add [rbp], r10d`, `and byte [rbp], 0x7F`: no move through a scratch register.
         if (carry_in) e.load_cf();
-        a.emit(alu_id(m), host_mem(n), src);
+        a.emit(alu_id(m), e.host_mem(n), src);
         e.capture_flags(kArithFlags, logic ? AF : 0);
         return true;
     }
@@ -118,7 +118,7 @@ bool emit_alu(Emitter& e, const Insn& in) {
         e.capture_flags(kArithFlags, logic ? AF : 0);
     } else {
         if (carry_in) e.load_cf();
-        a.emit(alu_id(m), host_mem(n), sized(x86::ecx, n));
+        a.emit(alu_id(m), e.host_mem(n), sized(x86::ecx, n));
         e.capture_flags(kArithFlags, logic ? AF : 0);
     }
     return true;
@@ -128,6 +128,16 @@ int emit_flags_again(Emitter& e, const Insn& in) {
     const ZydisMnemonic m = in.mnem();
     asmjit::Operand src;
     x86::Gp dst;
+    if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC) {
+        // The operand as it was from the result, the CF it keeps from the stash (Jit::emit put
+        // it there when it is live), and the same INC/DEC at the same size.
+        if (!operands_ok(e, in, 1) || !in.is_reg(0) || !e.regn(in.regv(0), dst)) return -1;
+        const bool inc = m == ZYDIS_MNEMONIC_INC;
+        e.a.lea(x86::eax, x86::ptr(dst.r64(), inc ? -1 : 1));
+        e.a.bt(e.stash_mem(), 0);
+        e.a.emit(inc ? x86::Inst::kIdInc : x86::Inst::kIdDec, sized(x86::eax, in.size(0)));
+        return 0;
+    }
     if (!operands_ok(e, in, 2) || !in.is_reg(0) || in.is_mem(1) || !srcn(e, in, 1, src) || !e.regn(in.regv(0), dst))
         return -1;
     x86::Assembler& a = e.a;
@@ -182,10 +192,10 @@ bool emit_incdec(Emitter& e, const Insn& in) {
         e.store_reg(in.regv(0), x86::eax);  // first: the capture clobbers eax
         e.capture_flags(written);
     } else {
-        e.ea();
+        e.ea(true);
         e.probe(n, true, true);
         if (cf_through) e.load_cf();
-        e.a.emit(id, host_mem(n));
+        e.a.emit(id, e.host_mem(n));
         e.capture_flags(written);
     }
     return true;
@@ -208,9 +218,9 @@ bool emit_negnot(Emitter& e, const Insn& in) {
         e.store_reg(in.regv(0), x86::eax);  // first: the capture clobbers eax
         if (neg) e.capture_flags(kArithFlags);
     } else {
-        e.ea();
+        e.ea(true);
         e.probe(n, true, true);
-        e.a.emit(id, host_mem(n));
+        e.a.emit(id, e.host_mem(n));
         if (neg) e.capture_flags(kArithFlags);
     }
     return true;
@@ -220,7 +230,7 @@ bool emit_mov(Emitter& e, const Insn& in) {
     if (in.row->form != Form::Any || !operands_ok(e, in, 2) || in.is_imm(0)) return false;
     const unsigned n = in.size(0);
     if (in.is_mem(0) || in.is_mem(1)) {
-        e.ea();
+        e.ea(true);
         e.probe(n, in.is_mem(0), true);
     }
     asmjit::Operand src;
@@ -230,12 +240,12 @@ bool emit_mov(Emitter& e, const Insn& in) {
         return true;
     }
     if (in.is_mem(0) && srcn(e, in, 1, src)) {
-        e.a.emit(x86::Inst::kIdMov, host_mem(n), src);  // `mov [rbp], r10d`, `mov byte [rbp], 0`
+        e.a.emit(x86::Inst::kIdMov, e.host_mem(n), src);  // `mov [rbp], r10d`, `mov byte [rbp], 0`
         return true;
     }
     load_src(e, in, 1, x86::ecx);
     if (in.is_reg(0)) e.store_reg(in.regv(0), x86::ecx);
-    else e.a.mov(host_mem(n), sized(x86::ecx, n));
+    else e.a.mov(e.host_mem(n), sized(x86::ecx, n));
     return true;
 }
 
@@ -243,14 +253,14 @@ bool emit_movx(Emitter& e, const Insn& in) {
     if (!operands_ok(e, in, 2) || !in.is_reg(0)) return false;
     const unsigned from = in.size(1);
     if (in.is_mem(1)) {
-        e.ea();
+        e.ea(true);
         e.probe(from, false, true);
     }
     x86::Gp dst, src;
     if ((in.is_mem(1) || e.regn(in.regv(1), src)) && e.regn(in.regv(0), dst, true) && from < in.size(0)) {
         // Straight into the destination's host register: `movzx r10d, byte [rbp]`, `movsx
         // r9w, r8b`.
-        const asmjit::Operand s = in.is_mem(1) ? asmjit::Operand(host_mem(from)) : asmjit::Operand(src);
+        const asmjit::Operand s = in.is_mem(1) ? asmjit::Operand(e.host_mem(from)) : asmjit::Operand(src);
         e.a.emit(in.mnem() == ZYDIS_MNEMONIC_MOVSX ? x86::Inst::kIdMovsx : x86::Inst::kIdMovzx, dst, s);
         return true;
     }

@@ -326,4 +326,36 @@ bool emit_shxd(Emitter& e, const Insn& in) {
     return true;
 }
 
+bool stash_recipe(const Insn& in) {
+    const ZydisMnemonic m = in.mnem();
+    return m == ZYDIS_MNEMONIC_SHL || m == ZYDIS_MNEMONIC_SHR || m == ZYDIS_MNEMONIC_SAR;
+}
+
+void emit_shift_flags_again(Emitter& e, const Insn& in) {
+    x86::Assembler& a = e.a;
+    const Kind k = kind_of(in.mnem());
+    const unsigned n = in.size(0), w = 8 * n, count = unsigned(in.val[1] & 0x1F);
+    // The same shift of the same value: SF ZF PF CF as the in-place emitter's host left them
+    // (its count is below the width: Jit's recipe_ok), AF the interpreter's 0.
+    a.mov(x86::eax, e.stash_mem());
+    a.emit(host_id(k), sized(x86::eax, n), asmjit::imm(count));
+    e.emit_capture_host(true);
+    // OF whole into r14b, as the in-place emitter computes it (whatever the count): SHL's first
+    // 1-bit step (MSB XOR bit w-2), SHR's MSB, SAR's 0.
+    if (k == Kind::Sar) {
+        a.mov(x86::r14b, 0);
+        return;
+    }
+    a.mov(x86::eax, e.stash_mem());
+    if (k == Kind::Shl) {
+        a.shr(x86::eax, w - 2);
+        a.add(x86::eax, 1);
+        a.shr(x86::eax, 1);
+    } else {
+        a.shr(x86::eax, w - 1);
+    }
+    a.and_(x86::eax, 1);
+    a.mov(x86::r14b, x86::al);
+}
+
 } // namespace xlat

@@ -285,7 +285,39 @@ bool Emitter::mem_ok() const {
     return unsigned(in->mem.segment) - ZYDIS_REGISTER_ES < kSegCount;
 }
 
-void Emitter::ea() {
+void Emitter::ea(bool fold) {
+    const InsnMem& m = in->mem;
+    const bool base = m.base != ZYDIS_REGISTER_NONE, index = m.index != ZYDIS_REGISTER_NONE;
+    folded_ = false;
+    ea_deferred_ = false;
+    const unsigned sr = unsigned(m.segment) - ZYDIS_REGISTER_ES;
+    seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
+    // The range of offsets this operand can take, when every register in it is bounded (ESP
+    // never is: emitters may form a stack operand after moving ESP). With 32-bit addressing and
+    // no wrap past 4 GiB the offset is disp + base + index * scale, each term unsigned.
+    ea_known_ = false;
+    if (in->asize == 4 && seg_pending_ < 0 && !(disabled & kDisableBounds)) {
+        uint64_t span = 0;
+        bool known = true;
+        auto add = [&](uint16_t r, unsigned scale) {
+            if (r == ZYDIS_REGISTER_NONE) return;
+            const GuestReg g = guest_reg(ZydisRegister(r));
+            if (g.index == 4 || bound_[g.index] == 0xFFFFFFFFu) known = false;
+            else span += uint64_t(bound_[g.index]) * scale;
+        };
+        add(m.base, 1);
+        add(m.index, m.scale ? m.scale : 1);
+        if (known) ea_known_ = true, ea_lo_ = m.disp, ea_span_ = span;
+    }
+    // The displacement below 2 GiB: disp32 of the folded operand, sign-extended, is disp itself.
+    if (fold && regs_ && ea_known_ && !(base && index) && m.disp < 0x80000000u) {
+        ea_deferred_ = true;
+        return;
+    }
+    emit_ea();
+}
+
+void Emitter::emit_ea() {
     const InsnMem& m = in->mem;
     const bool base = m.base != ZYDIS_REGISTER_NONE, index = m.index != ZYDIS_REGISTER_NONE;
     const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
@@ -324,25 +356,6 @@ void Emitter::ea() {
     }
     // 16-bit addressing: BX/BP/SI/DI and the displacement wrap at 64 KiB (SDM Vol. 2A, 2.1.5).
     if (in->asize == 2 && (base || index)) a.movzx(x86::ebx, x86::bx);
-    const unsigned sr = unsigned(m.segment) - ZYDIS_REGISTER_ES;
-    seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
-    // The range of offsets this operand can take, when every register in it is bounded (ESP
-    // never is: emitters may form a stack operand after moving ESP). With 32-bit addressing and
-    // no wrap past 4 GiB the offset is disp + base + index * scale, each term unsigned.
-    ea_known_ = false;
-    if (in->asize == 4 && seg_pending_ < 0 && !(disabled & kDisableBounds)) {
-        uint64_t span = 0;
-        bool known = true;
-        auto add = [&](uint16_t r, unsigned scale) {
-            if (r == ZYDIS_REGISTER_NONE) return;
-            const GuestReg g = guest_reg(ZydisRegister(r));
-            if (g.index == 4 || bound_[g.index] == 0xFFFFFFFFu) known = false;
-            else span += uint64_t(bound_[g.index]) * scale;
-        };
-        add(m.base, 1);
-        add(m.index, m.scale ? m.scale : 1);
-        if (known) ea_known_ = true, ea_lo_ = m.disp, ea_span_ = span;
-    }
 }
 
 void Emitter::track_bounds(const Insn& i) {
@@ -419,8 +432,20 @@ void Emitter::track_bounds(const Insn& i) {
 }
 
 void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss) {
+    const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(
+        ((mode_bits(key) >> kModeCplShift) & 3) == 3));
+    const bool low_table = table + kTlbEntries * sizeof(TlbEntry) <= 0x7FFFFFFFu;
+    // Every byte of the access in one page the bounds name (ea(), track_bounds)?
+    const uint64_t last = uint64_t(ea_lo_) + ea_span_ + size - 1;
+    const uint32_t page = ea_lo_ & kPageMask;
+    const bool one_page = ea_known_ && low_table && last <= 0xFFFFFFFFu && (uint32_t(last) & kPageMask) == page;
+    if (ea_deferred_) {
+        ea_deferred_ = false;
+        if (!(one_page && indexed && !miss.isValid())) emit_ea();  // no fold: ebx as usual
+        else folded_ = true;
+    }
     // An ALU member of a stack group takes the group's address (emit_stack.cpp).
-    if (indexed && !miss.isValid() && in && seg_pending_ < 0 && stack_member_probe(*this, *in, cur_, size, write)) {
+    if (indexed && !miss.isValid() && in && seg_pending_ < 0 && !folded_ && stack_member_probe(*this, *in, cur_, size, write)) {
         ea_known_ = false;
         return;
     }
@@ -444,27 +469,33 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         a.ja(miss);
         a.add(x86::ebx, field(seg + offsetof(SegmentCache, base), 4));
     }
-    const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
     ++probes;
-    const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user));
-    const bool low_table = table + kTlbEntries * sizeof(TlbEntry) <= 0x7FFFFFFFu;
-    const bool known = ea_known_;
     ea_known_ = false;
-    if (known && low_table) {
+    if (one_page) {
         // Every byte of the access lies in one page the bounds name (ea(), track_bounds): its
         // TLB entry is a constant, and so is the tag it must hold. ebx (the address, which the
-        // access adds) is the only thing that waits for the registers.
-        const uint64_t last = uint64_t(ea_lo_) + ea_span_ + size - 1;
-        const uint32_t page = ea_lo_ & kPageMask;
-        if (last <= 0xFFFFFFFFu && (uint32_t(last) & kPageMask) == page) {
-            const uintptr_t entry = table + ((page >> kPageBits) & (kTlbEntries - 1)) * sizeof(TlbEntry);
-            a.cmp(x86::dword_ptr(uint64_t(entry + offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))), int32_t(page));
-            a.jne(miss);
-            a.mov(x86::rbp, x86::qword_ptr(uint64_t(entry + offsetof(TlbEntry, addend))));
-            if (!indexed) a.add(x86::rbp, x86::rbx);
-            ++const_probes;
-            return;
+        // access adds) is the only thing that waits for the registers; folded, not even that:
+        // the access adds the register itself (its bound came from a 32-bit write in this block,
+        // so its upper half is 0, and the range lies below 4 GiB).
+        const uintptr_t entry = table + ((page >> kPageBits) & (kTlbEntries - 1)) * sizeof(TlbEntry);
+        a.cmp(x86::dword_ptr(uint64_t(entry + offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))), int32_t(page));
+        a.jne(miss);
+        a.mov(x86::rbp, x86::qword_ptr(uint64_t(entry + offsetof(TlbEntry, addend))));
+        if (folded_) {
+            ++folded;
+            const InsnMem& m = in->mem;
+            const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+            if (m.index != ZYDIS_REGISTER_NONE)
+                fold_mem_ = x86::Mem(x86::rbp, host_gpr(guest_reg(ZydisRegister(m.index)).index), shift, int32_t(m.disp), 0);
+            else if (m.base != ZYDIS_REGISTER_NONE)
+                fold_mem_ = x86::Mem(x86::rbp, host_gpr(guest_reg(ZydisRegister(m.base)).index), 0, int32_t(m.disp), 0);
+            else
+                fold_mem_ = x86::Mem(x86::rbp, int32_t(m.disp), 0);
+        } else if (!indexed) {
+            a.add(x86::rbp, x86::rbx);
         }
+        ++const_probes;
+        return;
     }
     // rax = the entry's offset: the page number's low kTlbBits bits, times 32 (sizeof(TlbEntry)).
     a.mov(x86::eax, x86::ebx);
@@ -603,7 +634,24 @@ void Emitter::store_flags_code(const x86::Gp& scratch) {
 
 void Emitter::emit_materialize(const Insn* r) {
     if (!r) return;
+    if (stash_recipe(*r)) return emit_shift_flags_again(*this, *r);
     emit_capture_host(emit_flags_again(*this, *r) > 0);  // Jit::emit's recipe_ok checked that it can
+}
+
+void Emitter::stash_cf() {
+    load_cf();  // the host's CF when it is the guest's, else from r14 (done again first when lazy)
+    a.setc(x86::Mem(x86::r15, stash_disp, 1));
+}
+
+void Emitter::stash_operand(ZydisRegister r) {
+    const ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, r);
+    x86::Gp h;
+    if (reg32(big, h)) {
+        a.mov(stash_mem(), h);
+    } else {
+        load_reg(x86::eax, big);
+        a.mov(stash_mem(), x86::eax);
+    }
 }
 
 void Emitter::emit_capture_host(bool clear_af) {
@@ -845,6 +893,7 @@ x86::CondCode Emitter::cond(unsigned cc) {
 
 void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     in = &i;
+    folded_ = ea_deferred_ = false;
     cur_ = block_insns && &i >= block_insns && &i < block_insns + block_ninsns ? unsigned(&i - block_insns) : ~0u;
     eip = at;
     live_after = live;

@@ -118,6 +118,7 @@ public:
     uint64_t* slow_count = nullptr;  // counts slow-path entries (inline TLB misses and callouts)
     unsigned probes = 0;             // inline TLB probes emitted in the block so far
     unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
+    unsigned folded = 0;             // of those, folded into the access (ea(true))
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
     // The Jcc is emitted in its rel32 form at offset `branch_at`, so that Jit::emit may patch it
@@ -226,7 +227,11 @@ public:
     bool mem_ok() const;
     // Computes the effective address (the offset in the segment) into ebx; for a flat segment
     // that is the linear address, otherwise the next probe() checks it and adds the base.
-    void ea();
+    // `fold`: the caller accesses the operand only through host_mem() after probe(size, write,
+    // true), never ebx; when the operand's range lies in one page (the register bounds) and it
+    // names at most one register, probe() then folds the address into the access instead
+    // (`xor r8d, [rbp + r10*4 + 0x140460]`: no lea on the way from the index to the load).
+    void ea(bool fold = false);
     // An emitter that moves ebx after ea() (BT's bit offset) says so before probe(): the range
     // ea() derived from the register bounds (a constant-page probe) no longer holds.
     void ea_moved() { ea_known_ = false; }
@@ -242,6 +247,14 @@ public:
     void probe(unsigned size, bool write, bool indexed = false, asmjit::Label miss = asmjit::Label());
     // The probed operand after probe(size, write, true): [rbp + rbx].
     static x86::Mem host_at(unsigned size) { return x86::Mem(x86::rbp, x86::rbx, 0, 0, size); }
+    // The same after ea(true): [rbp + rbx], or the folded operand (rbp + the guest's register
+    // and displacement: rbp is the entry's addend and the register's upper half is 0).
+    x86::Mem host_mem(unsigned size) const {
+        if (!folded_) return host_at(size);
+        x86::Mem m = fold_mem_;
+        m.setSize(size);
+        return m;
+    }
     // The slow path label of the current instruction (created on first use, emitted at the end).
     asmjit::Label slow();
     // The label after the current instruction's code, where its slow path rejoins.
@@ -369,6 +382,15 @@ public:
     // Cpu::jit_group_base - CpuState: where a group's leader leaves rbp (0 on a miss) for its
     // members after other instructions' accesses (0: no such groups).
     int32_t group_slot_disp = 0;
+    // Cpu::jit_flag_stash - CpuState: where a lazy shift keeps its operand as it was (its
+    // recipe's input: emit_shift_flags_again). stash_operand stores the 32-bit register holding
+    // `r` there (host flags left alone; clobbers eax when the register is not cached).
+    int32_t stash_disp = 0;
+    x86::Mem stash_mem() const { return x86::Mem(x86::r15, stash_disp, 4); }
+    void stash_operand(ZydisRegister r);
+    // The guest's CF into the stash's bit 0 (a lazy INC/DEC's recipe keeps it; clobbers the host
+    // flags but CF).
+    void stash_cf();
 
 private:
     // The call of slow_thunk or call_thunk with its three arguments, and the stop/fault test.
@@ -390,6 +412,11 @@ private:
     bool ea_known_ = false;
     uint32_t ea_lo_ = 0;
     uint64_t ea_span_ = 0;
+    // ea(true) left the address to probe() (ebx not computed yet: emit_ea does it when the
+    // probe does not fold); folded_: the last probe folded it into fold_mem_ (host_mem()).
+    bool ea_deferred_ = false, folded_ = false;
+    x86::Mem fold_mem_;
+    void emit_ea();  // ea()'s code: the offset into ebx
     // The guest flags in r14 (docs/translator.md, "Guest flags in r14"); compile-time state.
     void settle_flags();  // emit_flags_fix(), then none pending and the host flags clobbered
     void store_flags_code(const x86::Gp& scratch);  // r14 into CpuState::eflags
@@ -486,5 +513,12 @@ bool emit_bitscan(Emitter& e, const Insn& in);  // emit_bits.cpp: BSF, BSR, TZCN
 // on it. Returns 1 when AF is to be cleared after the capture (the logic group), 0 when not, -1
 // when it cannot (Jit's recipe_ok admits only the forms it can).
 int emit_flags_again(Emitter& e, const Insn& in);
+// emit_shift.cpp: r14 = the flags of SHL/SHR/SAR of a register by an immediate below its width,
+// from its operand as it was (Emitter::stash_operand stored it before the shift): the shift done
+// again on it in eax, the capture, AF cleared and OF the interpreter's (clobbers rax and the
+// host flags, as emit_materialize may).
+void emit_shift_flags_again(Emitter& e, const Insn& in);
+// A flag writer whose recipe is emit_shift_flags_again (the others' is emit_flags_again).
+bool stash_recipe(const Insn& in);
 
 } // namespace xlat

@@ -335,15 +335,32 @@ int gpr_index(ZydisRegister r) {
 // A flag writer whose flags can be had again from the registers it left (a recipe,
 // emit_flags_again): CMP and TEST of a register and a register or an immediate (done again),
 // AND/OR/XOR of them (TEST of the result), 32-bit ADD/SUB of them with two different registers
-// (the first operand taken back from the result); no memory operand (done again on a cold path
-// it could fault), no AH..BH. `regs`: the guest registers it needs unchanged (-1: none).
-bool recipe_ok(const Insn& c, int regs[2]) {
+// (the first operand taken back from the result), INC/DEC of a register (likewise, with the CF
+// it keeps stashed), SHL/SHR/SAR of a register by an immediate below its width (done again on
+// its operand stashed before it: emit_shift_flags_again); no
+// memory operand (done again on a cold path it could fault), no AH..BH. `regs`: the guest
+// registers it needs unchanged (-1: none); `shifts`: the shifts admitted (their category on).
+bool recipe_ok(const Insn& c, int regs[2], bool shifts) {
+    auto high = [](ZydisRegister r) { return r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH; };
+    if (c.mnem() == ZYDIS_MNEMONIC_INC || c.mnem() == ZYDIS_MNEMONIC_DEC) {
+        // Its operand taken back from the result, CF (which it keeps) from the stash (Jit::emit
+        // stores the CF before it there when CF is live after it).
+        if (c.nops() != 1 || !c.is_reg(0) || high(c.regv(0))) return false;
+        regs[0] = gpr_index(c.regv(0)), regs[1] = -1;
+        return regs[0] >= 0;
+    }
     if (c.nops() != 2 || !c.is_reg(0) || !(c.is_reg(1) || c.is_imm(1))) return false;
     regs[0] = gpr_index(c.regv(0)), regs[1] = c.is_reg(1) ? gpr_index(c.regv(1)) : -1;
-    auto high = [](ZydisRegister r) { return r >= ZYDIS_REGISTER_AH && r <= ZYDIS_REGISTER_BH; };
     if (regs[0] < 0 || high(c.regv(0)) || (c.is_reg(1) && (regs[1] < 0 || high(c.regv(1))))) return false;
     switch (c.mnem()) {
     case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: return true;
+    case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR: {
+        // By an immediate below the width, in place (emit_shift): the operand as it was is
+        // stashed before it (Emitter::stash_operand), so no register need stay.
+        const unsigned count = unsigned(c.val[1] & 0x1F);
+        regs[0] = regs[1] = -1;
+        return shifts && c.is_imm(1) && count != 0 && count < 8 * c.size(0);
+    }
     case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR:
         regs[1] = -1;  // the result alone
         return true;
@@ -399,14 +416,14 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
 // A block that loops to itself through `cmp; jcc` whose CMP's flags may stay lazy round the
 // back edge (docs/translator.md, "Lazy flags of a self-loop"): W (lazy_w_from) from the block's
 // start; -1 when the block is not one.
-int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live) {
+int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts) {
     const unsigned n = b.ninsns;
     if (n < 2) return -1;
     const Insn& j = b.insns[n - 1];
     if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
     if (relative_target(j) != b.eip) return -1;
     int regs[2];
-    if (!recipe_ok(b.insns[n - 2], regs)) return -1;
+    if (!recipe_ok(b.insns[n - 2], regs, shifts)) return -1;
     return lazy_w_from(b, live, 0, n - 1, regs);
 }
 
@@ -665,6 +682,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     e.slow_count = &stats_.slow_paths;
     e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)
     e.group_slot_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_group_base) - reinterpret_cast<char*>(&cpu_.s));
+    e.stash_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_flag_stash) - reinterpret_cast<char*>(&cpu_.s));
     e.block_ninsns = b.ninsns;
     e.block_eips = b.eips.get();
     e.chain_branch = chain;
@@ -686,7 +704,8 @@ Jit::EmitResult Jit::emit(Block& b) {
     // A self-loop whose CMP's flags stay lazy round the back edge (a superblock too, once learnt).
     // A learning superblock is entered once a turn (its entry counts the runs): no second copy.
     if (!mid_jccs || !chain || (disabled_ & kDisableLearn)) b.learning = false;
-    const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live) : -1;
+    const bool shifts = !(disabled_ & kDisableShift);  // lazy shifts (recipe_ok): their category on
+    const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live, shifts) : -1;
     e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
     // A superblock's `cmp; jcc` inside it whose CMP's flags stay lazy along the way not taken
     // until W (docs/translator.md, "Superblocks"): bit 0, the CMP (not captured; the recipe from
@@ -696,7 +715,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (mid_jccs && lazy_ok) {
         for (unsigned j = 1; j + 1 < b.ninsns; ++j) {
             int regs[2];
-            if (!is_jcc(b.insns[j].mnem()) || !recipe_ok(b.insns[j - 1], regs)) continue;
+            if (!is_jcc(b.insns[j].mnem()) || !recipe_ok(b.insns[j - 1], regs, shifts)) continue;
             const int w = lazy_w_from(b, live, j + 1, b.ninsns, regs);
             if (w < 0) continue;
             lazy_role[j - 1] |= 1;
@@ -716,7 +735,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (lazy_ok) {
         for (unsigned i = 0; i + 1 < b.ninsns; ++i) {
             int regs[2];
-            if ((lazy_role[i] & 5) || !live[i] || is_jcc(b.insns[i + 1].mnem()) || !recipe_ok(b.insns[i], regs)) continue;
+            if ((lazy_role[i] & 5) || !live[i] || is_jcc(b.insns[i + 1].mnem()) || !recipe_ok(b.insns[i], regs, shifts)) continue;
             if (lazy_w >= 0 && int(i) < lazy_w) continue;  // a lazy self-loop's second copy is lazy there
             const int w = lazy_w_from(b, live, i + 1, b.ninsns, regs);
             if (w < 0) continue;
@@ -783,6 +802,12 @@ Jit::EmitResult Jit::emit(Block& b) {
             // Its flags captured at the side exit only (bit 2), or by nothing (dead, lazy).
             const bool uncaptured = lazy_cmp || (lazy_role[i] & 4);
             e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : uncaptured ? 0 : live[i], last);
+            // A lazy shift's recipe takes its operand as it was from the stash (no lazy writer is
+            // before it: a shift ends every lazy stretch, lazy_w_from).
+            if (lazy_cmp && stash_recipe(in)) e.stash_operand(in.regv(0));
+            // A lazy INC/DEC's the CF it keeps, when something may read it (the same reason).
+            if (lazy_cmp && (in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && (live[i] & CF))
+                e.stash_cf();
             // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
             auto done_insn = [&] {
                 if (int(i) == lazy_w || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
@@ -844,7 +869,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // both (docs/translator.md, "Lazy flags of a self-loop"). R must hold both turns; the
         // first turn's way out gives the second's instructions back.
         entry_test(lazy_turns * b.ninsns, budget_exit2);
-        const unsigned probes = e.probes, const_probes = e.const_probes;  // counted once per block
+        const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded;  // counted once per block
         for (unsigned t = 0; t < lazy_turns; ++t) {
             const bool back = t + 1 == lazy_turns;
             const asmjit::Label next = back ? head : a.newLabel();
@@ -863,7 +888,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             a.jmp(exit1);
             if (!back) a.bind(next);
         }
-        e.probes = probes, e.const_probes = const_probes;
+        e.probes = probes, e.const_probes = const_probes, e.folded = folded;
         ++stats_.lazy_loops;
     } else if (last_native && e.branched) {
         const uint32_t target = relative_target(li);
@@ -1052,6 +1077,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (trace) trace_block(b, trace_at_);
     stats_.probes_emitted += e.probes;
     stats_.const_probes += e.const_probes;
+    stats_.folded_accesses += e.folded;
     for (unsigned i = 0; i < b.ninsns; ++i)
         if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
     return EmitResult::Emitted;
@@ -1546,7 +1572,8 @@ std::string Jit::describe_stats() const {
                   " misses (slow paths: TLB miss, page crossing, MMIO, code page)\n", j.probes_run, hits, misses);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes emitted %" PRIu64 ", of a constant page %" PRIu64
-                  " (every register of the address bounded)\n", j.probes_emitted, j.const_probes);
+                  " (every register of the address bounded), folded into the access %" PRIu64 "\n",
+                  j.probes_emitted, j.const_probes, j.folded_accesses);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)\n",
                   j.lazy_loops);
