@@ -353,9 +353,11 @@ public:
     // The translator's scratch word: a stack group's host address while its block runs
     // (translator/emit_stack.cpp). Nothing between blocks.
     uint64_t jit_group_base = 0;
-    // The translator's other scratch word: a lazy shift's operand as it was, for its flags'
-    // recipe (translator/emit_shift.cpp, emit_shift_flags_again). Nothing between blocks.
-    uint32_t jit_flag_stash = 0;
+    // The translator's other scratch words: what a lazy flag writer's recipe needs that the
+    // block overwrites (translator/jit.cpp, docs/translator.md "Lazy flags before a writer"):
+    // [0] a shift's operand as it was or an INC/DEC's CF, [1] and [2] its first and second
+    // operand's registers as it left them. Nothing between blocks.
+    uint32_t jit_flag_stash[3] = {0, 0, 0};
     // The executor's budget: the CpuState::icount at which it stops. A REP string instruction
     // counts one per iteration and stops between iterations when it gets there (cpu/string.cpp).
     uint64_t icount_end = UINT64_MAX;

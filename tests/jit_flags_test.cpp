@@ -887,7 +887,7 @@ TEST_CASE("several lazy flag writers in one block: each slow path makes its own 
                 st.regs[ECX] = st.regs[EAX] - 1 + 2 * (k & 1);  // the JB either way
                 const Outcome o = run_all(lazy_writers(fault), st, paging,
                                           {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks),
-                                           uint32_t(kDisableLoopFlags), uint32_t(kDisableRegs)});
+                                           uint32_t(kDisableLoopFlags), uint32_t(kDisableRegs), uint32_t(kDisableTlb)});
                 const bool reaches = !(st.regs[EAX] < st.regs[ECX]);
                 CHECK(o.exceptions == (paging && fault < 6 && reaches ? 1u : 0u));
             }
@@ -930,6 +930,57 @@ std::vector<uint8_t> lazy_stashed(unsigned fault) {
         a.mov(ax::esi, at(6));
         a.sar(ax::ebx, 1);
         a.mov(ax::ecx, at(7));
+        a.sub(ax::edx, ax::ecx);  // W of the SAR
+        a.inc(ax::ebp);
+        a.dec(ax::ecx);  // W of the INC (CF the SUB's, in the host's flags), lazy itself
+        a.mov(ax::edi, at(8));
+        a.add(ax::esi, ax::ebx);  // W of the DEC
+        a.pushfd();
+        a.hlt();
+    });
+}
+
+// Lazy writers whose registers a move in their stretch overwrites (stashed right after the
+// writer, the recipe taking them from there): a superblock's `cmp ebx, edx; jb` then `mov ebx,
+// edx`; CMP whose second register a load overwrites; SUB of two registers with both
+// overwritten; ADD of an immediate whose result a load overwrites; AND of a byte register
+// overwritten by MOVZX; TEST of two byte registers; INC (its CF stashed too). Load `fault`
+// reads kAbsent (a #PF when paging).
+std::vector<uint8_t> lazy_clobbered(unsigned fault) {
+    auto at = [&](unsigned k) { return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    auto byte_at = [&](unsigned k) { return ax::byte_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    return assemble([&](Asm& a) {
+        asmjit::Label side = a.newLabel();
+        a.cmp(ax::ebx, ax::edx);
+        a.jb(side);
+        a.mov(ax::dword_ptr(ax::esp, -4), ax::ebp);
+        a.mov(ax::ebx, ax::edx);
+        a.mov(ax::eax, at(0));
+        a.add(ax::ebp, 7);  // W of the CMP
+        a.cmp(ax::ecx, ax::esi);
+        a.mov(ax::esi, at(1));  // its second register, by the access that may fault
+        a.xor_(ax::edi, ax::esi);  // W of the CMP
+        a.sub(ax::ebx, ax::ecx);
+        a.mov(ax::ecx, 0x55);
+        a.movzx(ax::ebx, ax::cl);
+        a.mov(ax::eax, at(2));
+        a.or_(ax::ebp, 3);  // W of the SUB
+        a.add(ax::edi, 0x7FFFFFF0);
+        a.mov(ax::edi, at(3));
+        a.neg(ax::esi);  // W of the ADD
+        a.and_(ax::dl, 0x3C);
+        a.movzx(ax::edx, byte_at(4));
+        a.sub(ax::ebx, ax::eax);  // W of the AND
+        a.test(ax::al, ax::bl);
+        a.mov(ax::al, 1);
+        a.mov(ax::bl, byte_at(5));
+        a.add(ax::ecx, ax::edi);  // W of the TEST
+        a.stc();
+        a.inc(ax::esi);
+        a.lea(ax::esi, ax::ptr(ax::esi, ax::esi, 1, 3));
+        a.mov(ax::ecx, at(6));
+        a.xor_(ax::ebp, ax::ecx);  // W of the INC
+        a.bind(side);
         a.pushfd();
         a.hlt();
     });
@@ -937,16 +988,66 @@ std::vector<uint8_t> lazy_stashed(unsigned fault) {
 
 } // namespace
 
+TEST_CASE("lazy writers whose registers a move overwrites: each slow path takes them from the stash",
+          "[jit][jit_flags][superblock]") {
+    for (unsigned fault = 0; fault < 8; ++fault) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 4; ++k) {
+                INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
+                Start st = starts()[k];
+                st.regs[EDX] = st.regs[EBX] - 1 + 2 * (k & 1);  // the JB either way
+                const Outcome o = run_all(lazy_clobbered(fault), st, paging,
+                                          {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks),
+                                           uint32_t(kDisableMove), uint32_t(kDisableRegs)});
+                const bool reaches = !(st.regs[EBX] < st.regs[EDX]);
+                CHECK(o.exceptions == (paging && fault < 7 && reaches ? 1u : 0u));
+            }
+        }
+    }
+}
+
+TEST_CASE("a self-loop whose CMP's register the loop's first load overwrites", "[jit][jit_flags]") {
+    // `mov eax, [esi]` at the top overwrites the register of the `cmp eax, 300; jne` that ends
+    // the loop: the CMP's flags stay lazy round the back edge with EAX stashed, and the load's
+    // slow path (the page at turn 250 is absent when paging) makes them from the stash.
+    for (bool paging : {false, true}) {
+        for (unsigned k = 0; k < 4; ++k) {
+            INFO("start " << k << (paging ? ", paging" : ""));
+            const std::vector<uint8_t> code = assemble([&](Asm& a) {
+                asmjit::Label top = a.newLabel();
+                a.xor_(ax::edi, ax::edi);
+                a.mov(ax::esi, kAbsent - 250 * 0x80);
+                a.bind(top);
+                a.mov(ax::eax, ax::dword_ptr(ax::esi));
+                a.add(ax::ebx, ax::eax);
+                a.add(ax::esi, 0x80);
+                a.lea(ax::eax, ax::ptr(ax::edi, 1));
+                a.mov(ax::edi, ax::eax);
+                a.cmp(ax::eax, 300);
+                a.jne(top);
+                a.pushfd();
+                a.hlt();
+            });
+            const Start st = starts()[k];
+            const Outcome o = run_all(code, st, paging, {0u, uint32_t(kDisableLoopFlags)}, 100000, false);
+            CHECK(o.lazy_loops >= 1);
+            CHECK(o.exceptions == (paging ? 1u : 0u));
+            for (uint64_t budget : {50ull, 333ull, 1001ull})
+                run_all(code, st, paging, {0u}, budget, false);
+        }
+    }
+}
+
 TEST_CASE("lazy shifts and INC/DEC: each slow path makes its own writer's flags from the stash",
           "[jit][jit_flags]") {
-    for (unsigned fault = 0; fault < 9; ++fault) {
+    for (unsigned fault = 0; fault < 10; ++fault) {
         for (bool paging : {false, true}) {
             for (unsigned k = 0; k < 4; ++k) {
                 INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
                 const Outcome o = run_all(lazy_stashed(fault), starts()[k], paging,
                                           {0u, uint32_t(kDisableFlags), uint32_t(kDisableShift), uint32_t(kDisableAlu),
-                                           uint32_t(kDisableRegs)});
-                CHECK(o.exceptions == (paging && fault < 8 ? 1u : 0u));
+                                           uint32_t(kDisableRegs), uint32_t(kDisableTlb)});
+                CHECK(o.exceptions == (paging && fault < 9 ? 1u : 0u));
             }
         }
     }

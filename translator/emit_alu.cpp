@@ -128,22 +128,36 @@ int emit_flags_again(Emitter& e, const Insn& in) {
     const ZydisMnemonic m = in.mnem();
     asmjit::Operand src;
     x86::Gp dst;
+    // Registers a move after the writer overwrote come from the stash (Jit::emit stored them
+    // right after it): the first operand's into eax, the second's as a memory operand.
+    const unsigned st = e.stashed(in);
+    auto first = [&]() -> bool {
+        if (!(st & 1)) return e.regn(in.regv(0), dst);
+        e.a.mov(x86::eax, e.stash_mem(1));
+        dst = sized(x86::eax, in.size(0));
+        return true;
+    };
     if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC) {
         // The operand as it was from the result, the CF it keeps from the stash (Jit::emit put
         // it there when it is live), and the same INC/DEC at the same size.
-        if (!operands_ok(e, in, 1) || !in.is_reg(0) || !e.regn(in.regv(0), dst)) return -1;
+        if (!operands_ok(e, in, 1) || !in.is_reg(0) || !first()) return -1;
         const bool inc = m == ZYDIS_MNEMONIC_INC;
         e.a.lea(x86::eax, x86::ptr(dst.r64(), inc ? -1 : 1));
         e.a.bt(e.stash_mem(), 0);
         e.a.emit(inc ? x86::Inst::kIdInc : x86::Inst::kIdDec, sized(x86::eax, in.size(0)));
         return 0;
     }
-    if (!operands_ok(e, in, 2) || !in.is_reg(0) || in.is_mem(1) || !srcn(e, in, 1, src) || !e.regn(in.regv(0), dst))
-        return -1;
+    if (!operands_ok(e, in, 2) || !in.is_reg(0) || in.is_mem(1)) return -1;
+    if (st & 2) src = e.stash_mem(2, in.size(1));
+    else if (!srcn(e, in, 1, src)) return -1;
+    if (!first()) return -1;
     x86::Assembler& a = e.a;
     switch (m) {
     case ZYDIS_MNEMONIC_CMP: a.emit(x86::Inst::kIdCmp, dst, src); return 0;
-    case ZYDIS_MNEMONIC_TEST: a.emit(x86::Inst::kIdTest, dst, src); return 1;
+    case ZYDIS_MNEMONIC_TEST:
+        if (src.isMem()) a.emit(x86::Inst::kIdTest, src, dst);  // TEST has no reg, mem form
+        else a.emit(x86::Inst::kIdTest, dst, src);
+        return 1;
     case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR:
         // SF ZF PF from the result (in the register), CF OF 0, AF the interpreter's 0.
         a.test(dst, dst);
@@ -159,10 +173,9 @@ int emit_flags_again(Emitter& e, const Insn& in) {
             a.emit(sub ? x86::Inst::kIdCmp : x86::Inst::kIdAdd, x86::eax, asmjit::imm(int32_t(v)));
             return 0;
         }
-        const x86::Gp s = src.as<x86::Gp>();
-        a.mov(x86::eax, dst);
-        a.emit(sub ? x86::Inst::kIdAdd : x86::Inst::kIdSub, x86::eax, s);
-        a.emit(sub ? x86::Inst::kIdCmp : x86::Inst::kIdAdd, x86::eax, s);
+        if (!(st & 1)) a.mov(x86::eax, dst);  // else there already
+        a.emit(sub ? x86::Inst::kIdAdd : x86::Inst::kIdSub, x86::eax, src);
+        a.emit(sub ? x86::Inst::kIdCmp : x86::Inst::kIdAdd, x86::eax, src);
         return 0;
     }
     default: return -1;
@@ -181,8 +194,10 @@ bool emit_incdec(Emitter& e, const Insn& in) {
     x86::Gp dst;
     if (in.is_reg(0) && e.regn(in.regv(0), dst, true)) {
         if (cf_through) e.load_cf();
+        const bool host_cf = e.host_cf_ok();
         e.a.emit(id, dst);  // `inc r10d`, `dec r9b`
         e.capture_flags(written);
+        e.host_cf_kept(host_cf);  // a lazy `inc; dec` stashes the DEC's CF from the host's
         return true;
     }
     if (in.is_reg(0)) {

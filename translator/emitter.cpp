@@ -268,8 +268,11 @@ void Emitter::call_fallback(const Insn* insn, uint32_t at, bool is_last) {
         return;
     }
     // The shared thunk stores all eight registers and r14 (storing a clean one is harmless),
-    // so only the lazy fix-ups of r14 must be applied first. It also acts on the exit request
-    // after the last instruction, which the end of the block would have done anyway.
+    // so only the lazy fix-ups of r14 must be applied first, and a lazy writer's flags made
+    // (a move inside its stretch is a fallback under --jit-disable move or tlb, and may fault).
+    // It also acts on the exit request after the last instruction, which the end of the block
+    // would have done anyway.
+    if (lazy) emit_materialize();
     settle_flags();
     call_shared_thunk(call_thunk, insn, at, pending);
     pending = 0;
@@ -640,17 +643,17 @@ void Emitter::emit_materialize(const Insn* r) {
 
 void Emitter::stash_cf() {
     load_cf();  // the host's CF when it is the guest's, else from r14 (done again first when lazy)
-    a.setc(x86::Mem(x86::r15, stash_disp, 1));
+    a.setc(stash_mem(0, 1));
 }
 
-void Emitter::stash_operand(ZydisRegister r) {
+void Emitter::stash_operand(ZydisRegister r, unsigned k) {
     const ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, r);
     x86::Gp h;
     if (reg32(big, h)) {
-        a.mov(stash_mem(), h);
+        a.mov(stash_mem(k), h);
     } else {
         load_reg(x86::eax, big);
-        a.mov(stash_mem(), x86::eax);
+        a.mov(stash_mem(k), x86::eax);
     }
 }
 
@@ -850,6 +853,8 @@ bool Emitter::flag_transparent(const Insn& in) {
                (m == ZYDIS_MNEMONIC_MOV || !in.is_imm(1));
     case ZYDIS_MNEMONIC_LEA:
         return in.nops() == 2 && in.is_reg(0) && is_gpr(in.regv(0)) && in.asize == 4 && in.size(0) == 4;
+    case ZYDIS_MNEMONIC_NOP:
+        return true;  // nothing emitted (a multi-byte NOP's memory operand is not accessed)
     default: return false;
     }
 }

@@ -292,6 +292,14 @@ public:
     // after this call says so with host_flags_changed().
     void capture_flags(uint32_t written, uint32_t clear = 0);
     void host_flags_changed() { host_ok_ = 0; }
+    // INC/DEC leave the host's CF as it was: when it was the guest's before (`was`) and the
+    // capture left the host's flags alone (host_ok_ not cleared), it still is.
+    bool host_cf_ok() const { return fcache_ && (host_ok_ & CF); }
+    // Emits no host flag change, natively (begin() keeps host_ok_; Jit's lazy_w_from).
+    static bool flag_transparent(const Insn& in);
+    void host_cf_kept(bool was) {
+        if (was && host_ok_) host_ok_ |= CF;
+    }
     // The EFLAGS bits of `written` that a later reader may need (all of them with the "flags"
     // category disabled): what an emitter that computes flags itself must store.
     uint32_t live_flags(uint32_t written) const;
@@ -382,12 +390,23 @@ public:
     // Cpu::jit_group_base - CpuState: where a group's leader leaves rbp (0 on a miss) for its
     // members after other instructions' accesses (0: no such groups).
     int32_t group_slot_disp = 0;
-    // Cpu::jit_flag_stash - CpuState: where a lazy shift keeps its operand as it was (its
-    // recipe's input: emit_shift_flags_again). stash_operand stores the 32-bit register holding
-    // `r` there (host flags left alone; clobbers eax when the register is not cached).
+    // Cpu::jit_flag_stash - CpuState: where a lazy writer keeps what its recipe needs and the
+    // block overwrites (word 0: a shift's operand as it was, emit_shift_flags_again, or an
+    // INC/DEC's CF; words 1 and 2: its operands' registers as it left them, when a move in its
+    // stretch overwrites them). stash_operand stores the 32-bit register holding `r` in word
+    // `k` (host flags left alone; clobbers eax when the register is not cached).
     int32_t stash_disp = 0;
-    x86::Mem stash_mem() const { return x86::Mem(x86::r15, stash_disp, 4); }
-    void stash_operand(ZydisRegister r);
+    x86::Mem stash_mem(unsigned k = 0, unsigned size = 4) const {
+        return x86::Mem(x86::r15, stash_disp + int32_t(4 * k), size);
+    }
+    void stash_operand(ZydisRegister r, unsigned k = 0);
+    // Which of a lazy writer's operand registers its recipe takes from stash words 1 and 2
+    // (bit 0: the first operand's, bit 1: the second's), by its index in the block (Jit::emit).
+    const uint8_t* recipe_stash = nullptr;
+    unsigned stashed(const Insn& r) const {
+        return recipe_stash && block_insns && &r >= block_insns && &r < block_insns + block_ninsns
+                   ? recipe_stash[&r - block_insns] : 0;
+    }
     // The guest's CF into the stash's bit 0 (a lazy INC/DEC's recipe keeps it; clobbers the host
     // flags but CF).
     void stash_cf();
@@ -421,7 +440,6 @@ private:
     void settle_flags();  // emit_flags_fix(), then none pending and the host flags clobbered
     void store_flags_code(const x86::Gp& scratch);  // r14 into CpuState::eflags
     static bool host_flag_reader(const Insn& in);
-    static bool flag_transparent(const Insn& in);  // emits no host flag change (begin() keeps host_ok_)
     void need_r14();  // before a read or write of r14 on the fast path: emit_materialize if lazy (rax, flags kept)
     bool next_takes_host_cf() const;  // capture_flags: CF reaches the next instruction in the host's flags
     unsigned cur_ = ~0u;              // the current instruction's index in block_insns (~0: none)

@@ -387,10 +387,23 @@ int side_capture(const Insn& in) {
 // The index of the first instruction W in [from, to) that writes every flag live after it and
 // reads none, before which only moves run that leave the CMP's registers `regs` alone (so the
 // CMP done again anywhere before W's write gives the flags it left); -1 when there is none.
-int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from, unsigned to, const int regs[2]) {
+// With `clobbered`, a move may overwrite them: bit k set for regs[k] (the block stashes it
+// right after the writer, and the recipe takes it from there).
+// `host_kept`: the host's flags at `from` are the writer's (not after a self-loop's back edge,
+// whose entry test changes them).
+int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from, unsigned to, const int regs[2],
+                uint8_t* clobbered = nullptr, bool host_kept = true) {
+    if (clobbered) *clobbered = 0;
+    bool accessed = !host_kept;  // the host's flags changed since `from` (Emitter::flag_transparent)
     for (unsigned i = from; i < to; ++i) {
         const Insn& in = b.insns[i];
-        const uint8_t written = uint8_t(in.flags_written & 0x3F), read = uint8_t(in.flags_read & 0x3F);
+        uint8_t written = uint8_t(in.flags_written & 0x3F);
+        const uint8_t read = uint8_t(in.flags_read & 0x3F);
+        // INC/DEC keep CF. Their emitters take it from the host's flags when it is there (only
+        // register moves since the writer, which leave the host's flags alone: an access's
+        // probe changes them), so then they end a lazy stretch too; else load_cf would do the
+        // recipe inline (pushfq, popfq: slower than capturing the writer's flags).
+        if ((in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && !accessed) written |= kFlagBitCF;
         switch (in.mnem()) {
         case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
         case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC:
@@ -399,12 +412,19 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
             if (read || (live[i] & ~written)) return -1;
             return int(i);
         case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+            if (!Emitter::flag_transparent(in)) accessed = true;
             if (in.nops() >= 1 && in.is_reg(0)) {
                 const int d = gpr_index(in.regv(0));
-                if (d < 0 || d == regs[0] || d == regs[1]) return -1;
+                if (d < 0) return -1;
+                for (unsigned k = 0; k < 2; ++k) {
+                    if (d != regs[k]) continue;
+                    if (!clobbered) return -1;
+                    *clobbered |= uint8_t(1u << k);
+                }
             }
             break;
         case ZYDIS_MNEMONIC_NOP:
+            if (!Emitter::flag_transparent(in)) accessed = true;
             break;
         default:
             return -1;
@@ -416,7 +436,7 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
 // A block that loops to itself through `cmp; jcc` whose CMP's flags may stay lazy round the
 // back edge (docs/translator.md, "Lazy flags of a self-loop"): W (lazy_w_from) from the block's
 // start; -1 when the block is not one.
-int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts) {
+int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, uint8_t* clobbered) {
     const unsigned n = b.ninsns;
     if (n < 2) return -1;
     const Insn& j = b.insns[n - 1];
@@ -424,7 +444,7 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts) {
     if (relative_target(j) != b.eip) return -1;
     int regs[2];
     if (!recipe_ok(b.insns[n - 2], regs, shifts)) return -1;
-    return lazy_w_from(b, live, 0, n - 1, regs);
+    return lazy_w_from(b, live, 0, n - 1, regs, clobbered, false);
 }
 
 } // namespace
@@ -682,7 +702,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     e.slow_count = &stats_.slow_paths;
     e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)
     e.group_slot_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_group_base) - reinterpret_cast<char*>(&cpu_.s));
-    e.stash_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_flag_stash) - reinterpret_cast<char*>(&cpu_.s));
+    e.stash_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_flag_stash[0]) - reinterpret_cast<char*>(&cpu_.s));
     e.block_ninsns = b.ninsns;
     e.block_eips = b.eips.get();
     e.chain_branch = chain;
@@ -705,8 +725,14 @@ Jit::EmitResult Jit::emit(Block& b) {
     // A learning superblock is entered once a turn (its entry counts the runs): no second copy.
     if (!mid_jccs || !chain || (disabled_ & kDisableLearn)) b.learning = false;
     const bool shifts = !(disabled_ & kDisableShift);  // lazy shifts (recipe_ok): their category on
-    const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live, shifts) : -1;
+    // Which of each lazy writer's registers a move in its stretch overwrites (Emitter::stashed).
+    uint8_t* const stash = scratch_stash_;
+    std::fill(stash, stash + b.ninsns, uint8_t(0));
+    e.recipe_stash = stash;
+    uint8_t clobbered = 0;
+    const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live, shifts, &clobbered) : -1;
     e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
+    if (lazy_w >= 0) stash[b.ninsns - 2] = clobbered;
     // A superblock's `cmp; jcc` inside it whose CMP's flags stay lazy along the way not taken
     // until W (docs/translator.md, "Superblocks"): bit 0, the CMP (not captured; the recipe from
     // there); bit 1, W (the flags its own after it).
@@ -716,10 +742,11 @@ Jit::EmitResult Jit::emit(Block& b) {
         for (unsigned j = 1; j + 1 < b.ninsns; ++j) {
             int regs[2];
             if (!is_jcc(b.insns[j].mnem()) || !recipe_ok(b.insns[j - 1], regs, shifts)) continue;
-            const int w = lazy_w_from(b, live, j + 1, b.ninsns, regs);
+            const int w = lazy_w_from(b, live, j + 1, b.ninsns, regs, &clobbered);
             if (w < 0) continue;
             lazy_role[j - 1] |= 1;
             lazy_role[w] |= 2;
+            stash[j - 1] = clobbered;
         }
         // Bit 2: an ALU instruction right before a Jcc inside it whose flags nothing on the
         // way on reads (every flag dead after the Jcc): not captured in the block; the side
@@ -737,17 +764,22 @@ Jit::EmitResult Jit::emit(Block& b) {
             int regs[2];
             if ((lazy_role[i] & 5) || !live[i] || is_jcc(b.insns[i + 1].mnem()) || !recipe_ok(b.insns[i], regs, shifts)) continue;
             if (lazy_w >= 0 && int(i) < lazy_w) continue;  // a lazy self-loop's second copy is lazy there
-            const int w = lazy_w_from(b, live, i + 1, b.ninsns, regs);
+            const int w = lazy_w_from(b, live, i + 1, b.ninsns, regs, &clobbered);
             if (w < 0) continue;
             lazy_role[i] |= 1;
             lazy_role[w] |= 2;
+            stash[i] = clobbered;
             i = unsigned(w) - 1;  // W may start the next one
         }
     }
     // The second copy's stop at its head (lazy_w >= 0 only: a label per block costs translation time).
     const asmjit::Label budget_exit2 = lazy_w >= 0 ? a.newLabel() : asmjit::Label();
     // Its second copy holds two turns when they fit the budget's table (one entry test for both).
-    const unsigned lazy_turns = 2 * b.ninsns <= Block::kMaxInsns ? 2 : 1;
+    // Up to kLazyTurns, as many as the budget's table holds and the side exits' entries (each
+    // turn has the superblock's Jccs again).
+    unsigned lazy_turns = std::min(kLazyTurns, Block::kMaxInsns / b.ninsns);
+    if (mid_jccs) lazy_turns = std::min(lazy_turns, Emitter::kSideCapacity / mid_jccs - 1);
+    lazy_turns = std::max(lazy_turns, 1u);
     bool copy_bad = false;
     // The exit request at block entry: nothing of the block runs when it is set. A chained
     // jump lands here too, so the budget (--max-insns, --icount, the host slice) is tested
@@ -810,6 +842,12 @@ Jit::EmitResult Jit::emit(Block& b) {
                 e.stash_cf();
             // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
             auto done_insn = [&] {
+                // A lazy writer's registers that a move in its stretch overwrites, as it left
+                // them (a move: the host flags stay for the Jcc after it).
+                if (lazy_cmp && stash[i]) {
+                    if (stash[i] & 1) e.stash_operand(in.regv(0), 1);
+                    if (stash[i] & 2) e.stash_operand(in.regv(1), 2);
+                }
                 if (int(i) == lazy_w || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
                 // Lazy from here, with this writer's recipe (a self-loop's CMP too: a lazy writer
                 // before it in the body set its own).
@@ -1012,7 +1050,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // turn's instructions back (budget_exit gives back the first's).
         a.bind(budget_exit2);
         e.emit_materialize();
-        if (lazy_turns == 2) a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
+        if (lazy_turns > 1) a.paddq(x86::xmm15, budget_const(budget_consts_, (lazy_turns - 1) * b.ninsns));
         a.jmp(budget_exit);
     }
     // A watched side exit's count done: the exit made (CpuState::rip its target), then to the

@@ -149,6 +149,9 @@ public:
     // (Block::watching), at most kLearnGenerations - 1 times (it keeps its last ways then).
     static constexpr uint32_t kWatchExits = 4096;
     static constexpr unsigned kLearnGenerations = 4;
+    // A lazy self-loop's second copy holds up to this many turns behind one entry test
+    // (docs/translator.md, "Lazy flags of a self-loop").
+    static constexpr unsigned kLazyTurns = 2;
     void set_learn_runs(uint32_t n, uint32_t watch_exits = kWatchExits) {
         learn_runs_ = n < 2 ? 2 : n;
         watch_exits_ = watch_exits ? watch_exits : 1;
@@ -197,6 +200,7 @@ private:
     std::vector<uint32_t> scratch_eips_;
     std::vector<uint8_t> scratch_live_;  // emit(): the flags live after each instruction
     uint8_t scratch_lazy_role_[Block::kMaxInsns] = {};  // emit(): a superblock's lazy CMPs and their Ws
+    uint8_t scratch_stash_[Block::kMaxInsns] = {};      // emit(): their registers stashed (Emitter::stashed)
     std::vector<uint32_t> trace_at_;     // emit() with --trace jit: where each instruction's code begins
     // The assembler every block is emitted with (translator/jit.cpp): one CodeHolder and
     // Assembler, reset between blocks, and a fixed buffer.
