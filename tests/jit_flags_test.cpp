@@ -837,6 +837,26 @@ TEST_CASE("a superblock learns the way its Jccs go, and learns again when it cha
 
 namespace {
 
+// Runs `program(fault)` for each of its `runs` loads faulting in turn (the last run: none of
+// them; each reads kAbsent, absent when paging), flat and paged, from the four starts (`fix`
+// adjusts start k); a run sees one #PF exactly when paging and `reaches` says the start gets
+// to the faulting load.
+template <typename Program, typename Fix, typename Reaches>
+void each_load_faulting(unsigned runs, Program&& program, Fix&& fix, Reaches&& reaches,
+                        std::initializer_list<uint32_t> disables) {
+    for (unsigned fault = 0; fault < runs; ++fault) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 4; ++k) {
+                INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
+                Start st = starts()[k];
+                fix(st, k);
+                const Outcome o = run_all(program(fault), st, paging, disables);
+                CHECK(o.exceptions == (paging && fault + 1 < runs && reaches(st) ? 1u : 0u));
+            }
+        }
+    }
+}
+
 // A block of several lazy flag writers, each up to the instruction W that writes every flag
 // after it (docs/translator.md, "Lazy flags before a writer"): `cmp; jb` forward (a superblock's
 // lazy CMP), `sub esp, 12` (ADD/SUB with an immediate: its first operand taken back from the
@@ -879,20 +899,11 @@ std::vector<uint8_t> lazy_writers(unsigned fault) {
 
 TEST_CASE("several lazy flag writers in one block: each slow path makes its own writer's flags",
           "[jit][jit_flags][superblock]") {
-    for (unsigned fault = 0; fault < 7; ++fault) {
-        for (bool paging : {false, true}) {
-            for (unsigned k = 0; k < 4; ++k) {
-                INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
-                Start st = starts()[k];
-                st.regs[ECX] = st.regs[EAX] - 1 + 2 * (k & 1);  // the JB either way
-                const Outcome o = run_all(lazy_writers(fault), st, paging,
-                                          {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks),
-                                           uint32_t(kDisableLoopFlags), uint32_t(kDisableRegs), uint32_t(kDisableTlb)});
-                const bool reaches = !(st.regs[EAX] < st.regs[ECX]);
-                CHECK(o.exceptions == (paging && fault < 6 && reaches ? 1u : 0u));
-            }
-        }
-    }
+    // The JB either way by the start; loads after it fault only where it falls through.
+    each_load_faulting(7, lazy_writers, [](Start& st, unsigned k) { st.regs[ECX] = st.regs[EAX] - 1 + 2 * (k & 1); },
+                       [](const Start& st) { return !(st.regs[EAX] < st.regs[ECX]); },
+                       {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks), uint32_t(kDisableLoopFlags),
+                        uint32_t(kDisableRegs), uint32_t(kDisableTlb)});
 }
 
 namespace {
@@ -990,20 +1001,10 @@ std::vector<uint8_t> lazy_clobbered(unsigned fault) {
 
 TEST_CASE("lazy writers whose registers a move overwrites: each slow path takes them from the stash",
           "[jit][jit_flags][superblock]") {
-    for (unsigned fault = 0; fault < 8; ++fault) {
-        for (bool paging : {false, true}) {
-            for (unsigned k = 0; k < 4; ++k) {
-                INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
-                Start st = starts()[k];
-                st.regs[EDX] = st.regs[EBX] - 1 + 2 * (k & 1);  // the JB either way
-                const Outcome o = run_all(lazy_clobbered(fault), st, paging,
-                                          {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks),
-                                           uint32_t(kDisableMove), uint32_t(kDisableRegs)});
-                const bool reaches = !(st.regs[EBX] < st.regs[EDX]);
-                CHECK(o.exceptions == (paging && fault < 7 && reaches ? 1u : 0u));
-            }
-        }
-    }
+    each_load_faulting(8, lazy_clobbered, [](Start& st, unsigned k) { st.regs[EDX] = st.regs[EBX] - 1 + 2 * (k & 1); },
+                       [](const Start& st) { return !(st.regs[EBX] < st.regs[EDX]); },
+                       {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks), uint32_t(kDisableMove),
+                        uint32_t(kDisableRegs)});
 }
 
 TEST_CASE("a self-loop whose CMP's register the loop's first load overwrites", "[jit][jit_flags]") {
@@ -1040,17 +1041,9 @@ TEST_CASE("a self-loop whose CMP's register the loop's first load overwrites", "
 
 TEST_CASE("lazy shifts and INC/DEC: each slow path makes its own writer's flags from the stash",
           "[jit][jit_flags]") {
-    for (unsigned fault = 0; fault < 10; ++fault) {
-        for (bool paging : {false, true}) {
-            for (unsigned k = 0; k < 4; ++k) {
-                INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
-                const Outcome o = run_all(lazy_stashed(fault), starts()[k], paging,
-                                          {0u, uint32_t(kDisableFlags), uint32_t(kDisableShift), uint32_t(kDisableAlu),
-                                           uint32_t(kDisableRegs), uint32_t(kDisableTlb)});
-                CHECK(o.exceptions == (paging && fault < 9 ? 1u : 0u));
-            }
-        }
-    }
+    each_load_faulting(10, lazy_stashed, [](Start&, unsigned) {}, [](const Start&) { return true; },
+                       {0u, uint32_t(kDisableFlags), uint32_t(kDisableShift), uint32_t(kDisableAlu),
+                        uint32_t(kDisableRegs), uint32_t(kDisableTlb)});
 }
 
 TEST_CASE("a self-loop that ends `dec; jnz` keeps the DEC lazy round the back edge", "[jit][jit_flags]") {
