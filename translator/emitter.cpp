@@ -18,6 +18,11 @@ uint32_t helper_slow(Cpu* c, const Insn* in, uint32_t eip) noexcept {
     return helper_semantics(c, in);
 }
 
+bool jit_bmi2(uint32_t disabled) {
+    static const bool host = asmjit::CpuInfo::host().hasFeature(asmjit::CpuFeatures::X86::kBMI2);
+    return host && !(disabled & kDisableBmi2);
+}
+
 uint32_t parse_jit_disable(const std::string& list) {
     static const struct { const char* name; uint32_t bit; } names[] = {
         {"alu", kDisableAlu}, {"move", kDisableMove}, {"control", kDisableControl}, {"stack", kDisableStack},
@@ -26,7 +31,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}, {"sys", kDisableSys},
         {"retstack", kDisableRetStack}, {"stackgroup", kDisableStackGroup},
         {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags}, {"superblocks", kDisableSuperblocks},
-        {"learn", kDisableLearn}};
+        {"learn", kDisableLearn}, {"bmi2", kDisableBmi2}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -37,7 +42,7 @@ uint32_t parse_jit_disable(const std::string& list) {
             if (item == n.name) bits |= n.bit, found = true;
         if (!found)
             throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, loopflags, superblocks, learn, regs, all)");
+                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, loopflags, superblocks, learn, bmi2, regs, all)");
     }
     return bits;
 }
@@ -501,8 +506,13 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         return;
     }
     // rax = the entry's offset: the page number's low kTlbBits bits, times 32 (sizeof(TlbEntry)).
-    a.mov(x86::eax, x86::ebx);
-    a.shr(x86::eax, kPageBits - 5);
+    // RORX (BMI2) rotates into eax without a move first; the AND drops the bits rotated round.
+    if (bmi2_) {
+        a.rorx(x86::eax, x86::ebx, kPageBits - 5);
+    } else {
+        a.mov(x86::eax, x86::ebx);
+        a.shr(x86::eax, kPageBits - 5);
+    }
     a.and_(x86::eax, int32_t((kTlbEntries - 1) << 5));
     // The table in the low 2 GiB (Mmu's MAP_32BIT mapping): its address is the displacement
     // of [rax + disp32]; else the base is loaded and added.

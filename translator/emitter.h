@@ -50,7 +50,11 @@ enum JitDisable : uint32_t {
     kDisableLoopFlags = 1u << 19,  // "loopflags": a block that loops to itself captures its CMP's flags on the back edge
     kDisableSuperblocks = 1u << 20,  // "superblocks": every Jcc ends its block (no side exits)
     kDisableLearn = 1u << 21,   // "learn": a superblock goes on at every Jcc's way not taken (no learnt ways)
+    kDisableBmi2 = 1u << 22,    // "bmi2": no BMI2 instructions even where the host has them (the TLB probe's RORX)
 };
+// Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
+// `disabled` does not switch it off. The code computes the same either way.
+bool jit_bmi2(uint32_t disabled);
 // Parses a comma-separated --jit-disable list; throws std::invalid_argument naming a bad item.
 uint32_t parse_jit_disable(const std::string& list);
 
@@ -417,6 +421,7 @@ private:
     static x86::Mem gpr_mem(unsigned gpr, unsigned size, bool high = false);
     void emit_call(HelperFn fn, const Insn* insn, uint32_t at);
     const bool regs_ = !(disabled & kDisableRegs);
+    const bool bmi2_ = jit_bmi2(disabled);  // the probe's RORX
     // &cpu.s - &cpu: the Cpu* every helper takes is r15 minus this (Cpu is not standard-layout,
     // so no offsetof; the same for every block of this CPU).
     const int32_t cpu_disp_ = int32_t(reinterpret_cast<const char*>(&cpu.s) - reinterpret_cast<const char*>(&cpu));
