@@ -298,7 +298,7 @@ bool emit_lea(Emitter& e, const Insn& in) {
         // Straight into the destination: `lea r9d, [r10 + r8*4 + 8]`. The low 32 bits of the
         // 64-bit sum depend only on the low 32 bits of the registers (as in Emitter::ea).
         e.reg32(in.regv(0), dst, true);
-        const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+        const unsigned shift = Emitter::scale_shift(m);
         if (base && index) e.a.lea(dst, x86::ptr(hb.r64(), hi.r64(), shift, int32_t(m.disp)));
         else if (base && m.disp) e.a.lea(dst, x86::ptr(hb.r64(), int32_t(m.disp)));
         else if (base) e.a.mov(dst, hb);

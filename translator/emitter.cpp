@@ -328,7 +328,7 @@ void Emitter::ea(bool fold) {
 void Emitter::emit_ea() {
     const InsnMem& m = in->mem;
     const bool base = m.base != ZYDIS_REGISTER_NONE, index = m.index != ZYDIS_REGISTER_NONE;
-    const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+    const unsigned shift = scale_shift(m);
     if (regs_ && (base || index)) {
         // The cached registers themselves: the low 32 (16) bits of the 64-bit sum depend only
         // on the low 32 (16) bits of the registers, so whatever their upper halves hold the
@@ -492,7 +492,7 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         if (folded_) {
             ++folded;
             const InsnMem& m = in->mem;
-            const unsigned shift = m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0;
+            const unsigned shift = scale_shift(m);
             if (m.index != ZYDIS_REGISTER_NONE)
                 fold_mem_ = x86::Mem(x86::rbp, host_gpr(guest_reg(ZydisRegister(m.index)).index), shift, int32_t(m.disp), 0);
             else if (m.base != ZYDIS_REGISTER_NONE)

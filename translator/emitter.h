@@ -249,6 +249,8 @@ public:
     // `miss`: where a miss goes instead of the instruction's slow path (a flat segment only: no
     // segment checks; emit_stack.cpp's out-of-line probes).
     void probe(unsigned size, bool write, bool indexed = false, asmjit::Label miss = asmjit::Label());
+    // A memory operand's scale (0, 1, 2, 4, 8) as the shift of a host address (0-3).
+    static unsigned scale_shift(const InsnMem& m) { return m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0; }
     // The probed operand after probe(size, write, true): [rbp + rbx].
     static x86::Mem host_at(unsigned size) { return x86::Mem(x86::rbp, x86::rbx, 0, 0, size); }
     // The same after ea(true): [rbp + rbx], or the folded operand (rbp + the guest's register
