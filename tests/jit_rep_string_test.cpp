@@ -224,3 +224,139 @@ TEST_CASE("REP string instructions stop exactly at a budget that ends them partw
         }
     }
 }
+
+TEST_CASE("A REP string instruction stopped at a budget resumes in its translated block", "[jit][string]") {
+    // Stopped between iterations, the REP leaves EIP on itself and RF set (as the interpreter
+    // does). The dispatcher used to send every instruction with RF set to the interpreter,
+    // which then ran the rest of the REP one element at a time; now the REP's own block
+    // (helper_rep_string) takes it up again and clears RF as it starts. Two runs, the first
+    // ending partway through the REP: both executors agree after each, and the second run
+    // leaves nothing to the interpreter.
+    for (const Layout& l : layouts()) {
+        if (l.lead < 1000) continue;  // room before the first page boundary for a stop there
+        INFO(l.describe());
+        auto machine = [](CpuMode mode) {
+            MachineConfig cfg = small_config(2u << 20);
+            cfg.cpu_mode = mode;
+            return std::make_unique<Machine>(cfg);
+        };
+        auto mi = machine(CpuMode::Interp), mj = machine(CpuMode::Jit);
+        setup(*mi, l);
+        setup(*mj, l);
+        const uint64_t first = l.lead / 2;
+        Machine::Result ri = mi->run(first), rj = mj->run(first);
+        CHECK(run_differences(*mi, *mj, ri, rj) == "");
+        CHECK((mj->cpu.s.eflags & RF) != 0);
+        CHECK(mj->cpu.s.eip() == kCode);  // on the instruction, prefixes and all
+        const uint64_t steps = mj->jit->stats().interp_steps;
+        ri = mi->run(100000), rj = mj->run(100000);
+        CHECK(run_differences(*mi, *mj, ri, rj) == "");
+        CHECK(rj.reason == StopReason::HaltForever);
+        CHECK(mj->cpu.s.reg32(ECX) == kCount - l.completed());
+        CHECK(mj->jit->stats().interp_steps == steps);
+    }
+}
+
+TEST_CASE("A block that ends in a REP string instruction chains to the next one", "[jit][string][chain]") {
+    // ebx turns of: mov ecx, 64; mov esi/edi; rep stosd (or movsd); add; dec ebx; jnz; then
+    // int3, whose handler halts.
+    // The REP's block used to return to the dispatcher every time; it now goes on through a
+    // linked exit when the REP ran to its end. Budgets that stop inside a REP, inside the
+    // blocks around it and nowhere; an exit request cannot differ from a budget here.
+    namespace ax = asmjit::x86;
+    for (bool movs : {false, true}) {
+        const std::vector<uint8_t> code = assemble_at(kCode, [movs](ax::Assembler& a) {
+            asmjit::Label loop = a.newLabel();
+            a.mov(ax::ebx, 300);
+            a.bind(loop);
+            a.mov(ax::ecx, 64);
+            a.mov(ax::esi, kSrcRegion);
+            a.mov(ax::edi, kDstRegion);
+            a.rep();
+            if (movs) a.movsd();
+            else a.stosd();
+            a.add(ax::eax, 3);
+            a.dec(ax::ebx);
+            a.jnz(loop);
+            a.int3();  // its frame keeps EFLAGS: RF must be clear again after a resumed REP
+        });
+        // 1 + 70 per turn: 5000 stops at the REP's 26th iteration of turn 72, 38 more end it
+        // exactly (RF clear again), 5033 stops in the ADD-DEC-JNZ block after it.
+        const std::vector<std::vector<uint64_t>> plans = {{0}, {5000, 38, 0}, {5000, 0}, {5033, 0}};
+        for (const std::vector<uint64_t>& plan : plans) {
+            INFO((movs ? "rep movsd" : "rep stosd") << ", runs of " << plan[0] << (plan.size() > 2 ? ", 38" : "")
+                                                    << " and to the end");
+            auto run = [&](CpuMode mode) {
+                MachineConfig cfg = small_config(2u << 20);
+                cfg.cpu_mode = mode;
+                auto m = std::make_unique<Machine>(cfg);
+                enter_flat32(*m, kCode, kStack);
+                install_halting_idt(*m, kGdt, kIdt, kHandler);
+                const uint32_t regs[8] = {0x11111111u, 0, 0, 0, 0, 0, 0, 0};
+                load_program(*m, kCode, code, regs, FIXED1);
+                std::vector<uint8_t> src(0x1000);
+                for (size_t i = 0; i < src.size(); ++i) src[i] = uint8_t(i * 5 + 1);
+                m->phys.write_bytes(kSrcRegion, src.data(), src.size());
+                return m;
+            };
+            Machine::Result ri{}, rj{};
+            auto mi = run(CpuMode::Interp);
+            auto mj = run(CpuMode::Jit);
+            for (uint64_t budget : plan) {
+                ri = mi->run(budget), rj = mj->run(budget);
+                INFO("after the run of " << budget);
+                CHECK(run_differences(*mi, *mj, ri, rj) == "");
+                if (budget == 5000) CHECK((mj->cpu.s.eflags & RF) != 0);  // stopped inside the REP
+            }
+            CHECK(mj->cpu.s.reg32(EBX) == 0);
+            CHECK(mj->cpu.s.reg32(EAX) == 0x11111111u + 900);
+            // 300 turns: a return to the dispatcher per turn was the old way.
+            CHECK(mj->jit->stats().dispatches < 30);
+        }
+    }
+}
+
+TEST_CASE("A REP string instruction over memory with nothing behind it runs burst after burst in its helper",
+          "[jit][string]") {
+    // The helper's fast path cannot take an address with no RAM behind it, so the semantics
+    // function runs the REP in bursts of 1024 iterations; the helper goes on with the next
+    // burst itself (EIP back after the next instruction first: a burst moves it back only to
+    // yield). Several bursts, a budget inside the third, and the instructions after it.
+    namespace ax = asmjit::x86;
+    for (bool movs : {false, true}) {
+        const std::vector<uint8_t> code = assemble_at(kCode, [movs](ax::Assembler& a) {
+            a.mov(ax::ecx, 5000);
+            a.mov(ax::esi, movs ? 0x40000000u : kSrcRegion);  // 1 GiB: beyond the 2 MiB of RAM
+            a.mov(ax::edi, movs ? kDstRegion : 0x40001000u);
+            a.rep();
+            if (movs) a.movsb();
+            else a.stosb();
+            a.add(ax::eax, 3);
+            a.hlt();
+        });
+        for (uint64_t budget : {uint64_t(0), uint64_t(2500)}) {
+            INFO((movs ? "rep movsb from nothing" : "rep stosb into nothing") << ", budget " << budget);
+            auto run = [&](CpuMode mode) {
+                MachineConfig cfg = small_config(2u << 20);
+                cfg.cpu_mode = mode;
+                auto m = std::make_unique<Machine>(cfg);
+                enter_flat32(*m, kCode, kStack);
+                const uint32_t regs[8] = {0x100, 0, 0, 0, 0, 0, 0, 0};
+                load_program(*m, kCode, code, regs, FIXED1);
+                return m;
+            };
+            auto mi = run(CpuMode::Interp), mj = run(CpuMode::Jit);
+            Machine::Result ri = mi->run(budget), rj = mj->run(budget);
+            CHECK(run_differences(*mi, *mj, ri, rj) == "");
+            if (budget) {
+                CHECK(mj->cpu.s.reg32(ECX) == 5000 - (budget - 3));
+                ri = mi->run(0), rj = mj->run(0);
+                CHECK(run_differences(*mi, *mj, ri, rj) == "");
+            }
+            CHECK(rj.reason == StopReason::HaltForever);
+            CHECK(mj->cpu.s.reg32(ECX) == 0);
+            CHECK(mj->cpu.s.reg32(EAX) == 0x103);
+            CHECK(mj->cpu.s.icount == 3 + 5000 + 2);  // each iteration one, the ADD and the HLT
+        }
+    }
+}

@@ -155,6 +155,8 @@ uint32_t helper_rep_string(Cpu* cp, const Insn* in, uint32_t eip) noexcept {
     CpuState& s = c.s;
     s.insn_eip = eip;
     s.set_eip(in->next_eip);
+    // Resumed between iterations, RF is set (Jit::run): it covered this instruction's start.
+    s.eflags &= ~RF;
     const uint64_t start = s.icount;
     const Op op = string_op(in->mnem());
     const bool stop_zf = in->repne();  // REPNE stops on ZF = 1, REPE on ZF = 0
@@ -198,6 +200,18 @@ uint32_t helper_rep_string(Cpu* cp, const Insn* in, uint32_t eip) noexcept {
             // would walk the page tables once per element over memory with nothing behind it.
             if (done) ++s.icount;
             status = helper_semantics(&c, in);
+            // A stop for the size of its burst alone (EIP back on the instruction, RF set, the
+            // budget not reached, nothing to stop for): the next burst, as the interpreter's
+            // next step would take it. Returning instead would have the dispatcher resume the
+            // REP here (Jit::run), this helper try the fast path again first, and memory with
+            // nothing behind it walk the page tables once per burst.
+            while (status == kBlockNext && s.eip() == eip && (s.eflags & RF) && s.icount + 1 < c.icount_end &&
+                   !exit_wanted(c) && c.areg(ECX, asz) != 0) {
+                s.eflags &= ~RF;
+                s.set_eip(in->next_eip);  // as at the start: a burst sets EIP back only to yield
+                ++s.icount;  // the burst that ended (the semantics function counts the rest)
+                status = helper_semantics(&c, in);
+            }
             done += count - c.areg(ECX, asz);
             break;
         }

@@ -972,6 +972,19 @@ Jit::EmitResult Jit::emit(Block& b) {
             a.xor_(x86::eax, x86::eax);
             je.to_epilogue();
         }
+    } else if (last_native && (li.row->facts & kString) && (li.rep() || li.repne()) && !(li.row->facts & kEndsBlock)) {
+        // A native REP string instruction (helper_rep_string) changes no mode: when it ran to
+        // its end (rip = the next instruction) the block goes on there like any direct exit;
+        // stopped between iterations (the budget, an exit request: rip on the instruction, RF
+        // set) or faulted, it returns to the dispatcher, which resumes it.
+        je.tail(pending);
+        const asmjit::Label stopped_rep = a.newLabel();
+        a.cmp(Emitter::field(offsetof(CpuState, rip), 4), int32_t(li.next_eip));
+        a.jne(stopped_rep);
+        je.direct(0, li.next_eip);
+        a.bind(stopped_rep);
+        a.xor_(x86::eax, x86::eax);
+        je.to_epilogue();
     } else if (!(li.row->facts & kEndsBlock) && !((li.row->facts & kString) && (li.rep() || li.repne()))) {
         // Cut by the size cap, the page end or an instruction left to the interpreter: on to
         // the next instruction, with the same mode key (only kEndsBlock rows change it).
@@ -1164,6 +1177,18 @@ bool Jit::needs_interp() const {
     // An interrupt shadow, RF and the instruction traces are per-instruction business of the
     // interpreter's step; kModeInterp (TF, breakpoints, #AC) is tested with the key.
     return s.inhibit_irq || (s.eflags & RF) || cpu_.trace.on(TraceFlag(kTraceInsn | kTraceExec));
+}
+
+bool Jit::rf_only() const {
+    const CpuState& s = cpu_.s;
+    return (s.eflags & RF) && !s.inhibit_irq && !cpu_.trace.on(TraceFlag(kTraceInsn | kTraceExec));
+}
+
+bool Jit::resumes_rep(const Block& b) {
+    // A block that begins with a REP string instruction ends there (decode_block); native, it
+    // is helper_rep_string, which clears RF as the instruction starts.
+    const Insn& in = b.insns[0];
+    return b.ninsns == 1 && b.native[0] && (in.row->facts & kString) && (in.rep() || in.repne());
 }
 
 Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap,
@@ -1534,7 +1559,13 @@ StopReason Jit::run(uint64_t max_insns, bool exact) {
             break;
         }
         if (s.halted) break;
-        Block* b = needs_interp() ? nullptr : lookup(exact ? end - s.icount : UINT64_MAX);
+        // RF set by a REP string instruction that stopped between iterations (the budget, an
+        // exit request) only keeps an instruction breakpoint from firing again, and with one
+        // armed the mode key sends everything to the interpreter: its native block resumes it
+        // (the interpreter would run the rest of a long REP one element at a time).
+        const bool rf = rf_only();
+        Block* b = needs_interp() && !rf ? nullptr : lookup(exact ? end - s.icount : UINT64_MAX);
+        if (b && rf && !resumes_rep(*b)) b = nullptr;
         if (pending_link_) {
             // The exit that returned last asked for a link: this is the block it leads to
             // (link() checks that it is).

@@ -236,6 +236,10 @@ private:
 
     // True when the state must be run by the interpreter for now.
     bool needs_interp() const;
+    // needs_interp() for RF alone, and the blocks that may run then: a native REP string
+    // instruction resuming between its iterations (Jit::run).
+    bool rf_only() const;
+    static bool resumes_rep(const Block& b);
     // The block to run at CS:EIP with at most `budget` instructions, or null (interpreter).
     Block* lookup(uint64_t budget);
     // `learn`: a superblock counts its runs and its side exits (Block::learning); `flips`: the
