@@ -8,6 +8,7 @@
 
 #include "frontend/machine.h"
 #include "frontend/multiboot.h"
+#include "flat_machine.h"
 #include "test_machine.h"
 
 using namespace xlat;
@@ -135,4 +136,84 @@ TEST_CASE("writes to code pages are reported whoever writes: CPU, DMA-style bulk
     load_multiboot(m, BootFile::from_bytes("multiboot.elf", kernel), "", {});
     CHECK(!seen.empty());
     CHECK(std::all_of(seen.begin(), seen.end(), [](auto& w) { return (w.first & kPageMask) == 0x100000; }));
+}
+
+TEST_CASE("an instruction that crosses a page is decoded once and checked again on both pages", "[interp]") {
+    // The decode cache holds only instructions at least 16 bytes before the end of their page;
+    // those in the last 15 bytes have a cache of their own (Interpreter::fetch_page_end), which
+    // reads the bytes again through the TLB, the next page's too, and compares. Real mode: CS =
+    // 0x1000, the instruction at 0x1FFE (linear 0x11FFE) is mov eax, imm32 (66 B8 + 4 bytes),
+    // two bytes in one page and four in the next; a jmp back to it follows it.
+    Machine m = make();
+    m.cpu.load_seg_real(CS, 0x1000);
+    const uint8_t code[] = {0x66, 0xB8, 0x01, 0x02, 0x03, 0x04, 0xEB, 0xF8};  // mov eax, 0x04030201; jmp -8
+    m.phys.write_bytes(0x11FFE, code, sizeof code);
+    m.cpu.s.set_eip(0x1FFE);
+    const uint64_t before = m.interp.decodes();
+    for (int i = 0; i < 50; ++i) m.step(), m.step();
+    CHECK(m.cpu.s.eip() == 0x1FFE);
+    CHECK(m.cpu.s.reg32(EAX) == 0x04030201u);
+    CHECK(m.interp.decodes() - before == 2);  // the MOV and the JMP, once each
+    // A byte in the next page changes: the MOV is decoded again, with its new immediate.
+    const uint8_t b = 0x44;
+    m.phys.write_bytes(0x12003, &b, 1);
+    m.step();
+    CHECK(m.cpu.s.reg32(EAX) == 0x44030201u);
+    CHECK(m.interp.decodes() - before == 3);
+    // A byte in its own page: 66 B8 becomes 66 B9 (mov ecx, imm32).
+    const uint8_t mov_ecx = 0xB9;
+    m.phys.write_bytes(0x11FFF, &mov_ecx, 1);
+    m.cpu.s.set_eip(0x1FFE);
+    m.step();
+    CHECK(m.cpu.s.reg32(ECX) == 0x44030201u);
+    CHECK(m.interp.decodes() - before == 4);
+    // Cached, it still checks the CS limit where it runs: its last byte past the limit is #GP.
+    m.cpu.s.seg[CS].limit = 0x2002;
+    m.cpu.s.set_eip(0x1FFE);
+    m.cpu.s.idtr = TableRegister{0, 0x3FF};
+    m.cpu.s.set_reg32(ESP, 0x1000);
+    m.step();
+    CHECK(m.cpu.stats.exceptions[kGP] == 1);
+}
+
+TEST_CASE("a cached instruction that crosses into a page not present faults there every time", "[interp]") {
+    // Flat protected mode with paging: the instruction starts 2 bytes before the end of the page
+    // at 0x20000; the page after it is present, then not, then present again mapping other bytes.
+    Machine m = make();
+    CpuState& s = m.cpu.s;
+    enter_flat32(m, 0x20FFE, 0x8000);
+    install_halting_idt(m, 0x700, 0x800, 0x9000);
+    page_first_4mib(m, 0x60000, 0x61000, 0x3FF000);
+    auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
+    const uint32_t pt = 0x61000;
+    // Page 0x21000 maps frame 0x21000 or 0x30000 (PTE 0x21): mov eax, imm32 (B8 + 4 bytes).
+    const uint8_t first[] = {0xB8, 0x01}, second[] = {0x02, 0x03, 0x04}, other[] = {0x12, 0x13, 0x14};
+    m.phys.write_bytes(0x20FFE, first, 2);
+    m.phys.write_bytes(0x21000, second, 3);
+    m.phys.write_bytes(0x30000, other, 3);
+    m.cpu.state_loaded();
+    auto run_it = [&](uint32_t pte, uint32_t want_eax) {
+        put32(pt + 0x21 * 4, pte);
+        m.mmu.flush_all();
+        s.set_eip(0x20FFE);
+        s.set_reg32(EAX, 0);
+        m.interp.step();
+        if (want_eax) {
+            CHECK(s.reg32(EAX) == want_eax);
+            CHECK(s.eip() == 0x21003);
+        } else {
+            CHECK(s.eip() == 0x9000);  // delivered: the #PF handler's HLT is next
+            CHECK(s.cr2 == 0x21000);
+        }
+    };
+    const uint64_t before = m.interp.decodes();
+    run_it(0x21000 | 3, 0x04030201u);
+    run_it(0x21000 | 3, 0x04030201u);
+    CHECK(m.interp.decodes() - before == 1);
+    run_it(0, 0);
+    CHECK(m.cpu.stats.exceptions[kPF] == 1);
+    run_it(0, 0);
+    CHECK(m.cpu.stats.exceptions[kPF] == 2);
+    run_it(0x30000 | 3, 0x14131201u);  // the other frame's bytes
+    run_it(0x21000 | 3, 0x04030201u);
 }

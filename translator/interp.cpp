@@ -10,7 +10,7 @@
 namespace xlat {
 
 Interpreter::Interpreter(Cpu& cpu)
-    : cpu_(cpu), table_(instruction_table()), decoder_(table_), cache_(kCacheEntries) {}
+    : cpu_(cpu), table_(instruction_table()), decoder_(table_), cache_(kCacheEntries), page_end_(kPageEndEntries) {}
 
 void Interpreter::decode(Insn& in) {
     CpuState& s = cpu_.s;
@@ -40,7 +40,8 @@ void Interpreter::decode(Insn& in) {
 const Insn& Interpreter::fetch() {
     CpuState& s = cpu_.s;
     const uint32_t lin = cpu_.linear(CS, s.eip(), 1, Access::Exec);
-    const uint8_t* host = (lin & ~kPageMask) <= kPageSize - 16 ? cpu_.mmu.exec_host(lin, cpu_.user()) : nullptr;
+    const uint8_t* host = cpu_.mmu.exec_host(lin, cpu_.user());  // faults as the decoder's fetch would
+    if ((lin & ~kPageMask) > kPageSize - 16 && host) return fetch_page_end(lin);  // RAM or ROM
     if (!host) {
         ++decodes_;
         decode(scratch_);
@@ -69,6 +70,38 @@ const Insn& Interpreter::fetch() {
     e.mask[1] = len <= 8 ? 0 : len >= 16 ? ~0ull : (1ull << (8 * (len - 8))) - 1;
     e.bytes[0] = now[0] & e.mask[0];
     e.bytes[1] = now[1] & e.mask[1];
+    return e.insn;
+}
+
+const Insn& Interpreter::fetch_page_end(uint32_t lin) {
+    CpuState& s = cpu_.s;
+    const uint32_t eip = s.eip();
+    const uint8_t mode = uint8_t(decode_mode(s));
+    PageEndInsn& e = page_end_[(lin ^ (lin >> 12)) & (kPageEndEntries - 1)];
+    const unsigned len = e.insn.length;
+    const uint32_t last = eip + len - 1u;
+    // Past the CS limit the decoder below raises the #GP (and reads only what it may).
+    if (e.lin == lin && e.mode == mode && last >= eip && last <= s.seg[CS].limit) {
+        // Read as the decoder would: the first page up to its end, then the next page, whose
+        // fault (an instruction that crosses into a page not present) is the same #PF.
+        uint8_t now[ZYDIS_MAX_INSTRUCTION_LENGTH];
+        const unsigned room = kPageSize - (lin & ~kPageMask);
+        unsigned have = cpu_.mmu.fetch(lin, now, len < room ? len : room, cpu_.user());
+        if (have < len) have += cpu_.mmu.fetch(lin + have, now + have, len - have, cpu_.user());
+        if (std::memcmp(now, e.bytes, len) == 0) {
+            e.insn.next_eip = eip + len;
+            if (mode != 2) e.insn.next_eip &= 0xFFFF;
+            last_bytes_ = e.bytes;
+            return e.insn;
+        }
+    }
+    ++decodes_;
+    e.mode = 0xFF;  // empty should the decode fault
+    decode(e.insn);
+    e.lin = lin;
+    e.mode = mode;
+    std::memcpy(e.bytes, scratch_bytes_, e.insn.length);
+    last_bytes_ = e.bytes;
     return e.insn;
 }
 

@@ -112,6 +112,22 @@ private:
     }
     std::vector<CachedInsn> cache_;
     Insn scratch_;  // for instructions the cache does not hold
+    // The instructions that start in the last 15 bytes of a page (the decode cache above holds
+    // none of them), direct-mapped by linear address: the bytes they were decoded from, which
+    // fetch_page_end() reads again through the TLB (both pages, for one that crosses) and
+    // compares. The JIT's blocks end before an instruction that crosses a page, so the
+    // interpreter runs every one of those: a hot one in the Linux kernel (at 0xC4124FFC in our
+    // guest, a million runs per boot) cost two Zydis decodes a run, 7 % of a boot's host
+    // instructions (callgrind, docs/translator.md).
+    struct PageEndInsn {
+        uint32_t lin = 0;
+        uint8_t mode = 0xFF;  // as CachedInsn; 0xFF: empty
+        uint8_t bytes[ZYDIS_MAX_INSTRUCTION_LENGTH] = {};
+        Insn insn;
+    };
+    static constexpr size_t kPageEndEntries = 256;
+    std::vector<PageEndInsn> page_end_;
+    const Insn& fetch_page_end(uint32_t lin);
     uint64_t decodes_ = 0;
 
     // ---- the block path ----
