@@ -15,6 +15,17 @@ using namespace xlat;
 
 namespace {
 Machine make() { return Machine(small_config()); }
+
+// Runs the (cached) real-mode instruction at CS:`eip` again with the CS limit `limit`, which
+// its last byte passes: #GP, whatever the cache holds.
+void run_past_limit(Machine& m, uint32_t eip, uint32_t limit) {
+    m.cpu.s.seg[CS].limit = limit;
+    m.cpu.s.set_eip(eip);
+    m.cpu.s.idtr = TableRegister{0, 0x3FF};
+    m.cpu.s.set_reg32(ESP, 0x1000);
+    m.step();
+    CHECK(m.cpu.stats.exceptions[kGP] == 1);
+}
 } // namespace
 
 TEST_CASE("self-modifying code runs the bytes it wrote", "[interp]") {
@@ -56,12 +67,7 @@ TEST_CASE("a cached instruction still checks the CS limit where it runs", "[inte
     m.cpu.s.set_eip(0);
     m.step();  // decoded and cached
     CHECK(m.cpu.s.reg32(EAX) == 0x04030201u);
-    m.cpu.s.seg[CS].limit = 4;  // now the instruction runs past the limit
-    m.cpu.s.set_eip(0);
-    m.cpu.s.idtr = TableRegister{0, 0x3FF};
-    m.cpu.s.set_reg32(ESP, 0x1000);
-    m.step();
-    CHECK(m.cpu.stats.exceptions[kGP] == 1);
+    run_past_limit(m, 0, 4);  // now the instruction runs past the limit
 }
 
 TEST_CASE("CpuState is the whole CPU: a copy restored runs on as the original did", "[interp]") {
@@ -167,13 +173,8 @@ TEST_CASE("an instruction that crosses a page is decoded once and checked again 
     m.step();
     CHECK(m.cpu.s.reg32(ECX) == 0x44030201u);
     CHECK(m.interp.decodes() - before == 4);
-    // Cached, it still checks the CS limit where it runs: its last byte past the limit is #GP.
-    m.cpu.s.seg[CS].limit = 0x2002;
-    m.cpu.s.set_eip(0x1FFE);
-    m.cpu.s.idtr = TableRegister{0, 0x3FF};
-    m.cpu.s.set_reg32(ESP, 0x1000);
-    m.step();
-    CHECK(m.cpu.stats.exceptions[kGP] == 1);
+    // Cached, it still checks the CS limit where it runs.
+    run_past_limit(m, 0x1FFE, 0x2002);
 }
 
 TEST_CASE("a cached instruction that crosses into a page not present faults there every time", "[interp]") {

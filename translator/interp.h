@@ -118,7 +118,7 @@ private:
     // compares. The JIT's blocks end before an instruction that crosses a page, so the
     // interpreter runs every one of those: a hot one in the Linux kernel (at 0xC4124FFC in our
     // guest, a million runs per boot) cost two Zydis decodes a run, 7 % of a boot's host
-    // instructions (callgrind, docs/translator.md).
+    // instructions (callgrind, docs/performance.md).
     struct PageEndInsn {
         uint32_t lin = 0;
         uint8_t mode = 0xFF;  // as CachedInsn; 0xFF: empty
