@@ -168,9 +168,16 @@ TEST_CASE("linux: the guest's clocks agree with the host's: sleep 5 takes 5 s, d
     REQUIRE(date != std::string::npos);
     const double guest_date = std::stod(text.substr(date + 6));
     INFO("guest date " << guest_date << ", host " << std::fixed << host_at_date);
-    // date prints whole seconds: the guest's time lies in [guest_date, guest_date + 1).
+    // date prints whole seconds: the guest's time lies in [guest_date, guest_date + 1). The
+    // kernel set its clock from the RTC's whole seconds plus half a second (rtc_hctosys: "the
+    // best guess is to add 0.5s"; "rtc_cmos 00:00: setting system clock" in the log), so it
+    // runs up to half a second ahead of the host's or behind it, as on the hardware, by the
+    // fraction of a second the host's clock showed then. The bound was 0.1 s ahead, which
+    // failed whenever that fraction was under 0.4 and the DATE line came late in a second: in
+    // 7 of 58 runs on 2026-12-06, with main's binaries from before and after that day's
+    // changes alike (1 of 16 and 6 of 42; 0.11 to 0.22 s ahead).
     CHECK(guest_date + 1 > host_at_date - 1.0);
-    CHECK(guest_date < host_at_date + 0.1);
+    CHECK(guest_date < host_at_date + 0.6);
     // The kernel's view: the APIC timer, the TSC at 1 GHz, and no complaint about either.
     CHECK(has_line_starting(text, "lapic"));
     CHECK(has_line_starting(text, "tsc"));
