@@ -39,7 +39,7 @@ unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, u
         const uint16_t facts = in.row->facts;
         // A REP string instruction stops between iterations at the budget or an exit request
         // with EIP on itself: nothing may follow it in the block.
-        if ((facts & kString) && (in.rep() || in.repne())) break;
+        if (is_rep_string(in)) break;
         if (facts & kEndsBlock) {
             // A superblock's side exit: a Jcc forward, within the CS limit (Jit::emit's native
             // Jcc takes exactly those) and the page (so that a side exit may chain).

@@ -104,6 +104,10 @@ struct Block {
     static constexpr unsigned kMaxInsns = 64;  // size cap of a block
 };
 
+// A REP/REPE/REPNE string instruction: it ends its block (decode_block), and a native one is
+// helper_rep_string, which may stop between its iterations (Jit::emit's exit after it).
+inline bool is_rep_string(const Insn& in) { return (in.row->facts & kString) && (in.rep() || in.repne()); }
+
 class Interpreter;
 
 // Decodes a block at `eip` from `bytes`, which holds the `room` bytes from EIP to the end of its

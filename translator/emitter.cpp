@@ -26,12 +26,12 @@ bool jit_bmi2(uint32_t disabled) {
 uint32_t parse_jit_disable(const std::string& list) {
     static const struct { const char* name; uint32_t bit; } names[] = {
         {"alu", kDisableAlu}, {"move", kDisableMove}, {"control", kDisableControl}, {"stack", kDisableStack},
-        {"cond", kDisableCond}, {"tlb", kDisableTlb}, {"flags", kDisableFlags}, {"chain", kDisableChain},
-        {"all", kDisableAll}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
-        {"string", kDisableString}, {"regs", kDisableRegs}, {"simple", kDisableSimple}, {"sys", kDisableSys},
-        {"retstack", kDisableRetStack}, {"stackgroup", kDisableStackGroup},
-        {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags}, {"superblocks", kDisableSuperblocks},
-        {"learn", kDisableLearn}, {"bmi2", kDisableBmi2}};
+        {"cond", kDisableCond}, {"shift", kDisableShift}, {"muldiv", kDisableMuldiv}, {"bit", kDisableBit},
+        {"string", kDisableString}, {"simple", kDisableSimple}, {"sys", kDisableSys}, {"tlb", kDisableTlb},
+        {"flags", kDisableFlags}, {"chain", kDisableChain}, {"retstack", kDisableRetStack},
+        {"stackgroup", kDisableStackGroup}, {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags},
+        {"superblocks", kDisableSuperblocks}, {"learn", kDisableLearn}, {"bmi2", kDisableBmi2},
+        {"regs", kDisableRegs}, {"all", kDisableAll}};
     uint32_t bits = 0;
     std::stringstream ss(list);
     std::string item;
@@ -40,9 +40,11 @@ uint32_t parse_jit_disable(const std::string& list) {
         bool found = false;
         for (const auto& n : names)
             if (item == n.name) bits |= n.bit, found = true;
-        if (!found)
-            throw std::invalid_argument("unknown --jit-disable item '" + item +
-                                        "' (known: alu, move, control, stack, cond, shift, muldiv, bit, string, simple, sys, tlb, flags, chain, retstack, stackgroup, bounds, loopflags, superblocks, learn, bmi2, regs, all)");
+        if (!found) {
+            std::string known;  // the table's order
+            for (const auto& n : names) known += std::string(known.empty() ? "" : ", ") + n.name;
+            throw std::invalid_argument("unknown --jit-disable item '" + item + "' (known: " + known + ")");
+        }
     }
     return bits;
 }

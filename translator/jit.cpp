@@ -972,7 +972,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             a.xor_(x86::eax, x86::eax);
             je.to_epilogue();
         }
-    } else if (last_native && (li.row->facts & kString) && (li.rep() || li.repne()) && !(li.row->facts & kEndsBlock)) {
+    } else if (last_native && is_rep_string(li) && !(li.row->facts & kEndsBlock)) {
         // A native REP string instruction (helper_rep_string) changes no mode: when it ran to
         // its end (rip = the next instruction) the block goes on there like any direct exit;
         // stopped between iterations (the budget, an exit request: rip on the instruction, RF
@@ -985,7 +985,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         a.bind(stopped_rep);
         a.xor_(x86::eax, x86::eax);
         je.to_epilogue();
-    } else if (!(li.row->facts & kEndsBlock) && !((li.row->facts & kString) && (li.rep() || li.repne()))) {
+    } else if (!(li.row->facts & kEndsBlock) && !is_rep_string(li)) {
         // Cut by the size cap, the page end or an instruction left to the interpreter: on to
         // the next instruction, with the same mode key (only kEndsBlock rows change it).
         je.tail(pending);
@@ -1187,8 +1187,7 @@ bool Jit::rf_only() const {
 bool Jit::resumes_rep(const Block& b) {
     // A block that begins with a REP string instruction ends there (decode_block); native, it
     // is helper_rep_string, which clears RF as the instruction starts.
-    const Insn& in = b.insns[0];
-    return b.ninsns == 1 && b.native[0] && (in.row->facts & kString) && (in.rep() || in.repne());
+    return b.ninsns == 1 && b.native[0] && is_rep_string(b.insns[0]);
 }
 
 Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap,
