@@ -97,6 +97,11 @@ struct Layout {
     }
 };
 
+// A machine with room for the regions (less to clear and compare than small_config's 4 MiB).
+std::unique_ptr<Machine> machine(CpuMode mode, uint32_t jit_disable = 0) {
+    return mode_machine(mode, jit_disable, 2u << 20);
+}
+
 void setup(Machine& m, const Layout& l) {
     CpuState& s = m.cpu.s;
     enter_flat32(m, kCode, kStack);
@@ -161,13 +166,7 @@ std::vector<Layout> layouts() {
 // bits `jit_disable`): what differs (empty: nothing), with the interpreter's machine left in `out`.
 std::string run_both(const Layout& l, uint64_t budget, std::unique_ptr<Machine>& out, Machine::Result& result,
                      uint32_t jit_disable = 0) {
-    auto machine = [jit_disable](CpuMode mode) {
-        MachineConfig cfg = small_config(2u << 20);  // room for the regions; less to clear and compare
-        cfg.cpu_mode = mode;
-        cfg.jit_disable = jit_disable;
-        return std::make_unique<Machine>(cfg);
-    };
-    auto mi = machine(CpuMode::Interp), mj = machine(CpuMode::Jit);
+    auto mi = machine(CpuMode::Interp), mj = machine(CpuMode::Jit, jit_disable);
     setup(*mi, l);
     setup(*mj, l);
     const Machine::Result ri = mi->run(budget), rj = mj->run(budget);
@@ -235,11 +234,6 @@ TEST_CASE("A REP string instruction stopped at a budget resumes in its translate
     for (const Layout& l : layouts()) {
         if (l.lead < 1000) continue;  // room before the first page boundary for a stop there
         INFO(l.describe());
-        auto machine = [](CpuMode mode) {
-            MachineConfig cfg = small_config(2u << 20);
-            cfg.cpu_mode = mode;
-            return std::make_unique<Machine>(cfg);
-        };
         auto mi = machine(CpuMode::Interp), mj = machine(CpuMode::Jit);
         setup(*mi, l);
         setup(*mj, l);
@@ -287,9 +281,7 @@ TEST_CASE("A block that ends in a REP string instruction chains to the next one"
             INFO((movs ? "rep movsd" : "rep stosd") << ", runs of " << plan[0] << (plan.size() > 2 ? ", 38" : "")
                                                     << " and to the end");
             auto run = [&](CpuMode mode) {
-                MachineConfig cfg = small_config(2u << 20);
-                cfg.cpu_mode = mode;
-                auto m = std::make_unique<Machine>(cfg);
+                auto m = machine(mode);
                 enter_flat32(*m, kCode, kStack);
                 install_halting_idt(*m, kGdt, kIdt, kHandler);
                 const uint32_t regs[8] = {0x11111111u, 0, 0, 0, 0, 0, 0, 0};
@@ -337,9 +329,7 @@ TEST_CASE("A REP string instruction over memory with nothing behind it runs burs
         for (uint64_t budget : {uint64_t(0), uint64_t(2500)}) {
             INFO((movs ? "rep movsb from nothing" : "rep stosb into nothing") << ", budget " << budget);
             auto run = [&](CpuMode mode) {
-                MachineConfig cfg = small_config(2u << 20);
-                cfg.cpu_mode = mode;
-                auto m = std::make_unique<Machine>(cfg);
+                auto m = machine(mode);
                 enter_flat32(*m, kCode, kStack);
                 const uint32_t regs[8] = {0x100, 0, 0, 0, 0, 0, 0, 0};
                 load_program(*m, kCode, code, regs, FIXED1);

@@ -28,8 +28,9 @@ inline xlat::MachineConfig small_config(uint64_t ram_bytes = 4u << 20) {
 
 // small_config's machine with the executor `mode` and the --jit-disable bits `jit_disable`: the
 // translator tests run each guest under both executors and several JIT configurations.
-inline std::unique_ptr<xlat::Machine> mode_machine(xlat::CpuMode mode, uint32_t jit_disable = 0) {
-    xlat::MachineConfig cfg = small_config();
+inline std::unique_ptr<xlat::Machine> mode_machine(xlat::CpuMode mode, uint32_t jit_disable = 0,
+                                                   uint64_t ram_bytes = 4u << 20) {
+    xlat::MachineConfig cfg = small_config(ram_bytes);
     cfg.cpu_mode = mode;
     cfg.jit_disable = jit_disable;
     return std::make_unique<xlat::Machine>(cfg);
