@@ -41,7 +41,7 @@ const Insn& Interpreter::fetch() {
     CpuState& s = cpu_.s;
     const uint32_t lin = cpu_.linear(CS, s.eip(), 1, Access::Exec);
     const uint8_t* host = cpu_.mmu.exec_host(lin, cpu_.user());  // faults as the decoder's fetch would
-    if ((lin & ~kPageMask) > kPageSize - 16 && host) return fetch_page_end(lin);  // RAM or ROM
+    if ((lin & ~kPageMask) > kPageSize - 16 && host) return fetch_page_end(lin, host);  // RAM or ROM
     if (!host) {
         ++decodes_;
         decode(scratch_);
@@ -73,7 +73,7 @@ const Insn& Interpreter::fetch() {
     return e.insn;
 }
 
-const Insn& Interpreter::fetch_page_end(uint32_t lin) {
+const Insn& Interpreter::fetch_page_end(uint32_t lin, const uint8_t* host) {
     CpuState& s = cpu_.s;
     const uint32_t eip = s.eip();
     const uint8_t mode = uint8_t(decode_mode(s));
@@ -82,11 +82,13 @@ const Insn& Interpreter::fetch_page_end(uint32_t lin) {
     const uint32_t last = eip + len - 1u;
     // Past the CS limit the decoder below raises the #GP (and reads only what it may).
     if (e.lin == lin && e.mode == mode && last >= eip && last <= s.seg[CS].limit) {
-        // Read as the decoder would: the first page up to its end, then the next page, whose
-        // fault (an instruction that crosses into a page not present) is the same #PF.
+        // The first page's bytes at `host` (fetch() translated it), then the next page's through
+        // the TLB as the decoder reads them, whose fault (an instruction that crosses into a page
+        // not present) is the same #PF.
         uint8_t now[ZYDIS_MAX_INSTRUCTION_LENGTH];
         const unsigned room = kPageSize - (lin & ~kPageMask);
-        unsigned have = cpu_.mmu.fetch(lin, now, len < room ? len : room, cpu_.user());
+        unsigned have = len < room ? len : room;
+        std::memcpy(now, host, have);
         if (have < len) have += cpu_.mmu.fetch(lin + have, now + have, len - have, cpu_.user());
         if (std::memcmp(now, e.bytes, len) == 0) {
             e.insn.next_eip = eip + len;

@@ -127,7 +127,7 @@ private:
     };
     static constexpr size_t kPageEndEntries = 256;
     std::vector<PageEndInsn> page_end_;
-    const Insn& fetch_page_end(uint32_t lin);
+    const Insn& fetch_page_end(uint32_t lin, const uint8_t* host);  // host: lin's bytes (exec_host)
     uint64_t decodes_ = 0;
 
     // ---- the block path ----
