@@ -966,7 +966,26 @@ void Emitter::emit_slow_path(const ColdCode& c) {
         // are (as the instruction began: no emitter writes one before its last branch
         // here) and r14 (no fix-up is pending at a slow path: begin() settled them, and
         // the flag readers that keep them have no memory operand).
-        call_shared_thunk(slow_thunk, c.insn, c.at, c.before);
+        // The site: the call, the jump back (or past the record to the flags' restore), then
+        // the record the thunk reads (Emitter::SlowSite).
+        a.call(asmjit::imm(slow_thunk));
+        asmjit::Label tail;
+        if (c.host_ok) {
+            tail = a.newLabel();
+            a.long_().jmp(tail);
+        } else {
+            a.long_().jmp(c.back);
+        }
+        const uint32_t data = uint32_t(a.offset());
+        static_assert(sizeof(SlowSite) == 24 && offsetof(SlowSite, stopfault) == 8 && offsetof(SlowSite, eip) == 16,
+                      "the record's layout is embedded here field by field");
+        a.dq(reinterpret_cast<uintptr_t>(c.insn));
+        a.embedLabel(stopfault, 8);
+        a.dd(c.at);
+        a.dd(uint32_t(c.before));
+        if (data_ranges) data_ranges->emplace_back(data, uint32_t(a.offset()));
+        if (!c.host_ok) return;
+        a.bind(tail);
     } else {
     if (slow_count) {
         a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow_count)));

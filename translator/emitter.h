@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "cpu/cpu.h"
@@ -116,6 +117,20 @@ public:
     // block stops, CpuState is current); the block's `stopfault` label sorts those out.
     uint64_t exit_thunk = 0, slow_thunk = 0, call_thunk = 0;
     static constexpr uint32_t kBlockStop = 3;
+    // A slow path's call site is `call slow_thunk; jmp rel32` and then this record, which the
+    // thunk reads at its return address + kSlowSiteAt (the jmp's 5 bytes) instead of three
+    // register loads at the site: translation time is mostly asmjit encoding instructions, and
+    // the data is a plain copy. On a stop or fault the thunk leaves through `stopfault`.
+    struct SlowSite {
+        uint64_t insn;       // the Insn*
+        uint64_t stopfault;  // the block's `stopfault` label, absolute
+        uint32_t eip;
+        int32_t counted;     // the emitter's `pending` there
+    };
+    static constexpr int32_t kSlowSiteAt = 5;
+    // With --trace jit: the [begin, end) offsets of data embedded among the block's code, which
+    // the trace prints as data instead of disassembling.
+    std::vector<std::pair<uint32_t, uint32_t>>* data_ranges = nullptr;
     asmjit::Label stopfault;
     // Set by Jit::emit for chaining and exact statistics (docs/translator.md, "Chaining"):
     asmjit::Label stop_exit;         // a slow path that saw the exit request leaves here (eax = 0)

@@ -201,7 +201,7 @@ void Jit::emit_fixed() {
     // Shared exit code (docs/translator.md, "Shared exit code"): what every exit and slow path
     // of a block did inline before, once per arena. Only with the register cache: they store
     // all eight host registers, which are the guest's then.
-    size_t exit_at = 0, slow_at = 0, call_at = 0;
+    size_t exit_at = 0, slow_at = 0, call_at = 0, link_at = 0, jump_at[2] = {0, 0};
     if (regs) {
         // To the dispatcher, status in eax (kept), rip stored: icount from R, registers, flags.
         a.align(asmjit::AlignMode::kCode, 16);
@@ -219,8 +219,18 @@ void Jit::emit_fixed() {
         // from icount afresh (the block's pending is 0 after the call). Called from the block
         // with rsp 16-byte aligned, so one more 8 aligns the helper's call.
         const int32_t cpu_disp = int32_t(reinterpret_cast<const char*>(&cpu_.s) - reinterpret_cast<const char*>(&cpu_));
+        // The slow path's site passes its three in a record after it (Emitter::SlowSite): the
+        // thunk loads them from its return address, and leaves a stop or fault through the
+        // record's `stopfault` (the return address dropped) instead of returning.
+        using Site = Emitter::SlowSite;
         auto call_thunk = [&](bool slow) {
             asmjit::Label stop = a.newLabel(), ret = a.newLabel();
+            if (slow) {
+                a.mov(x86::rax, x86::qword_ptr(x86::rsp));
+                a.mov(x86::rbx, x86::qword_ptr(x86::rax, Emitter::kSlowSiteAt + int32_t(offsetof(Site, insn))));
+                a.mov(x86::edx, x86::dword_ptr(x86::rax, Emitter::kSlowSiteAt + int32_t(offsetof(Site, eip))));
+                a.mov(x86::ecx, x86::dword_ptr(x86::rax, Emitter::kSlowSiteAt + int32_t(offsetof(Site, counted))));
+            }
             store_all(x86::eax);      // rax is free here (ecx: pending, edx: the EIP)
             a.movsxd(x86::r12, x86::ecx);  // pending: callee-saved, kept over the call
             a.movq(x86::r9, x86::xmm15);
@@ -250,13 +260,89 @@ void Jit::emit_fixed() {
             a.movq(x86::xmm15, x86::rax);
             load_all();
             a.xor_(x86::eax, x86::eax);
-            a.bind(ret);
+            if (!slow) {
+                a.bind(ret);
+                a.ret();
+                a.bind(stop);
+                a.mov(x86::eax, int32_t(Emitter::kBlockStop));
+                a.ret();
+                return;
+            }
             a.ret();
             a.bind(stop);
-            if (slow) a.add(icount, 1);  // rip is committed by helper_slow
+            a.add(icount, 1);  // rip is committed by helper_slow
             a.mov(x86::eax, int32_t(Emitter::kBlockStop));
-            a.ret();
+            // A stop, or a fault (eax as the helper left it): to the site's `stopfault`, the
+            // return address dropped.
+            a.bind(ret);
+            a.pop(x86::rcx);
+            a.jmp(x86::qword_ptr(x86::rcx, Emitter::kSlowSiteAt + int32_t(offsetof(Site, stopfault))));
         };
+        // An unlinked direct exit's stub (JitEmit::link_stub): the record after its call holds
+        // rip, the status and the block to record in slots_.link_from, then the exit thunk.
+        const intptr_t link_slot = reinterpret_cast<const char*>(&slots_.link_from) - reinterpret_cast<const char*>(&cpu_.s);
+        if (link_slot == intptr_t(int32_t(link_slot))) {
+            a.align(asmjit::AlignMode::kCode, 16);
+            link_at = code.textSection()->buffer().size();
+            a.pop(x86::rax);
+            a.mov(x86::ecx, x86::dword_ptr(x86::rax, int32_t(offsetof(LinkSite, eip))));
+            a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::ecx);
+            a.mov(x86::rdx, x86::qword_ptr(x86::rax, int32_t(offsetof(LinkSite, block))));
+            a.mov(x86::qword_ptr(x86::r15, int32_t(link_slot)), x86::rdx);
+            a.mov(x86::eax, x86::dword_ptr(x86::rax, int32_t(offsetof(LinkSite, status))));
+            a.jmp(asmjit::imm(uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor())) + exit_at));
+        }
+        // The jump cache's probe (JitEmit::probe_jump_cache) for blocks with CS base 0, one per
+        // TLB (CPL 3 or not): eax = the linear address (rax zero-extended), rcx = the calling
+        // block's key. A hit returns rdx = the block, whose chained entry the site then jumps
+        // to or calls (its own indirect branch, which the host predicts per site); a miss
+        // drops the return address and goes to the dispatcher (rip holds the target).
+        const Block shape;  // Block is not standard-layout (no offsetof): its fields' offsets from one
+        auto block_off = [&](const void* field) {
+            return int32_t(static_cast<const char*>(field) - reinterpret_cast<const char*>(&shape));
+        };
+        for (unsigned user = 0; user < 2; ++user) {
+            a.align(asmjit::AlignMode::kCode, 16);
+            jump_at[user] = code.textSection()->buffer().size();
+            const asmjit::Label miss = a.newLabel();
+            a.mov(x86::rbx, x86::rcx);
+            a.mov(x86::ecx, x86::eax);
+            a.shr(x86::ecx, 10);
+            a.xor_(x86::ecx, x86::eax);
+            a.and_(x86::ecx, int32_t(BlockCache::kJumpEntries - 1));
+            a.shl(x86::ecx, 4);
+            static_assert(sizeof(BlockCache::JumpEntry) == 16, "the probe scales the index by 16");
+            a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(cache_.jump_table())));
+            a.add(x86::rdx, x86::rcx);
+            a.cmp(x86::eax, x86::dword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, lin))));
+            a.jne(miss);
+            a.mov(x86::rdx, x86::qword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, block))));
+            a.cmp(x86::qword_ptr(x86::rdx, block_off(&shape.key)), x86::rbx);
+            a.jne(miss);
+            a.cmp(x86::dword_ptr(x86::rdx, block_off(&shape.cs_base)), 0);
+            a.jne(miss);
+            a.cmp(x86::byte_ptr(x86::rdx, block_off(&shape.valid)), 0);
+            a.je(miss);
+            // The TLB's fetch entry for the page: the block's host address must be where it maps.
+            a.mov(x86::ecx, x86::eax);
+            a.shr(x86::ecx, kPageBits - 5);  // the entry's offset: page number * sizeof(TlbEntry)
+            a.and_(x86::ecx, int32_t((kTlbEntries - 1) << 5));
+            a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(cpu_.mmu.tlb_entries(user != 0))));
+            a.add(x86::rcx, x86::rbx);
+            a.mov(x86::ebx, x86::eax);
+            a.and_(x86::ebx, int32_t(kPageMask));
+            a.cmp(x86::ebx, x86::dword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, tag) + 4 * int(Access::Exec))));
+            a.jne(miss);
+            a.mov(x86::rbx, x86::qword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, addend))));
+            a.add(x86::rbx, x86::rax);  // rax is the linear address
+            a.cmp(x86::rbx, x86::qword_ptr(x86::rdx, block_off(&shape.host)));
+            a.jne(miss);
+            a.ret();
+            a.bind(miss);
+            a.add(x86::rsp, 8);
+            a.xor_(x86::eax, x86::eax);
+            a.jmp(asmjit::imm(uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor())) + exit_at));
+        }
         a.align(asmjit::AlignMode::kCode, 16);
         slow_at = code.textSection()->buffer().size();
         call_thunk(true);
@@ -282,6 +368,8 @@ void Jit::emit_fixed() {
     exit_thunk_ = exit_at ? at + exit_at : nullptr;
     slow_thunk_ = slow_at ? at + slow_at : nullptr;
     call_thunk_ = call_at ? at + call_at : nullptr;
+    link_thunk_ = link_at ? at + link_at : nullptr;
+    for (unsigned user = 0; user < 2; ++user) jump_thunk_[user] = jump_at[user] ? at + jump_at[user] : nullptr;
     budget_consts_ = at + consts;
     fixed_bytes_ = arena_.used();
 }
@@ -531,6 +619,17 @@ struct JitEmit {
     // The stub of an unlinked direct exit k: back to the dispatcher, which links the exit to
     // the block it runs next (Jit::link).
     void link_stub(unsigned k, uint32_t target) {
+        if (j.link_thunk_) {
+            // Shared (Jit::LinkSite): one call and its record instead of four instructions.
+            a.call(asmjit::imm(reinterpret_cast<uintptr_t>(j.link_thunk_)));
+            const uint32_t data = uint32_t(a.offset());
+            static_assert(sizeof(Jit::LinkSite) == 16 && offsetof(Jit::LinkSite, block) == 8, "embedded field by field");
+            a.dd(target);
+            a.dd(kBlockLink0 + k);
+            a.dq(reinterpret_cast<uintptr_t>(&b));
+            if (e.data_ranges) e.data_ranges->emplace_back(data, uint32_t(a.offset()));
+            return;
+        }
         set_rip(target);
         record(j.slots_.link_from);
         a.mov(x86::eax, asmjit::imm(kBlockLink0 + k));
@@ -554,6 +653,16 @@ struct JitEmit {
     // `miss`, which the caller binds.
     void probe_jump_cache(asmjit::Label miss, bool call) {
         ++j.stats_.ic_exits;
+        const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
+        if (b.cs_base == 0 && j.jump_thunk_[user]) {
+            // The shared probe (Jit::jump_thunk_); a miss leaves from there, so `miss` is
+            // bound by the caller but never reached.
+            a.mov(x86::rcx, asmjit::imm(b.key));
+            a.call(asmjit::imm(reinterpret_cast<uintptr_t>(j.jump_thunk_[user])));
+            if (call) a.call(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
+            else a.jmp(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
+            return;
+        }
         a.mov(x86::ecx, x86::eax);
         a.shr(x86::ecx, 10);
         a.xor_(x86::ecx, x86::eax);
@@ -573,7 +682,6 @@ struct JitEmit {
         a.cmp(x86::byte_ptr(x86::rdx, off(b.valid)), 0);
         a.je(miss);
         // The TLB's fetch entry for the page: the block's host address must be where it maps.
-        const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
         a.mov(x86::ecx, x86::eax);
         a.shr(x86::ecx, kPageBits - 5);  // the entry's offset: page number * sizeof(TlbEntry)
         a.and_(x86::ecx, int32_t((kTlbEntries - 1) << 5));
@@ -821,6 +929,8 @@ Jit::EmitResult Jit::emit(Block& b) {
     // one section's offsets are final: nothing moves it).
     const bool trace = cpu_.trace.on(kTraceJit);
     if (trace) trace_at_.assign(b.ninsns + 1, 0);
+    trace_data_.clear();
+    e.data_ranges = trace ? &trace_data_ : nullptr;
     // The block's instructions, once; a lazy self-loop's second copy (`again`) runs them again
     // for the translation's statistics to count them once.
     auto emit_body = [&](bool again) {
@@ -1144,6 +1254,21 @@ void Jit::trace_block(const Block& b, const std::vector<uint32_t>& at) const {
     const uint8_t* code = static_cast<const uint8_t*>(b.code);
     auto host_range = [&](uint32_t from, uint32_t to) {
         while (from < to) {
+            // A slow path's record (Emitter::SlowSite) among the code: printed as data.
+            const auto d = std::find_if(trace_data_.begin(), trace_data_.end(),
+                                        [&](const std::pair<uint32_t, uint32_t>& r) { return r.first == from; });
+            if (d != trace_data_.end()) {
+                std::string hex;
+                for (uint32_t k = d->first; k < d->second; ++k) {
+                    char byte[4];
+                    std::snprintf(byte, sizeof byte, "%02x", code[k]);
+                    hex += byte;
+                }
+                cpu_.trace.log(kTraceJit, "      %012" PRIxPTR "  (data, %u bytes: %s)", reinterpret_cast<uintptr_t>(code + from),
+                               d->second - d->first, hex.c_str());
+                from = d->second;
+                continue;
+            }
             ZydisDecodedInstruction in;
             ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
             char text[128] = "(bad)";

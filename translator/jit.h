@@ -175,6 +175,17 @@ private:
     const uint8_t* exit_thunk_ = nullptr;
     const uint8_t* slow_thunk_ = nullptr;
     const uint8_t* call_thunk_ = nullptr;
+    // The jump cache's probe (JitEmit::probe_jump_cache), shared by blocks with CS base 0:
+    // [user] for CPL 3 (the TLB it checks). eax = the linear address, rcx = the block's key;
+    // returns rdx = the block to enter, or leaves for the dispatcher (emit_fixed).
+    const uint8_t* jump_thunk_[2] = {nullptr, nullptr};
+    // An unlinked direct exit's stub: `call link_thunk_` and a LinkSite after it (emit_fixed).
+    const uint8_t* link_thunk_ = nullptr;
+    struct LinkSite {
+        uint32_t eip;     // CpuState::rip
+        uint32_t status;  // kBlockLink0 + the exit
+        uint64_t block;   // the Block*, for slots_.link_from
+    };
     // Cpu::icount_end is kept within this of icount while blocks run.
     static constexpr uint64_t kUnbounded = uint64_t(1) << 62;
     size_t fixed_bytes_ = 0;         // arena bytes of the prologue and epilogue
@@ -202,6 +213,7 @@ private:
     uint8_t scratch_lazy_role_[Block::kMaxInsns] = {};  // emit(): a superblock's lazy CMPs and their Ws
     uint8_t scratch_stash_[Block::kMaxInsns] = {};      // emit(): their registers stashed (Emitter::stashed)
     std::vector<uint32_t> trace_at_;     // emit() with --trace jit: where each instruction's code begins
+    std::vector<std::pair<uint32_t, uint32_t>> trace_data_;  // with --trace jit: the block's embedded data (Emitter::data_ranges)
     // The assembler every block is emitted with (translator/jit.cpp): one CodeHolder and
     // Assembler, reset between blocks, and a fixed buffer.
     struct Assembly;
