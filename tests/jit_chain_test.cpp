@@ -249,3 +249,52 @@ TEST_CASE("cold blocks: the interpreter runs a block until its hot_runs-th run, 
         }
     }
 }
+
+TEST_CASE("the jump cache never enters a block translated for another mode", "[jit][chain]") {
+    // Page 0 jumps through a register to page 1 (the jump cache) and back, 200 turns; page 1
+    // reads [0x20000] through DS. At turn 100 DS is loaded with a segment based at 0x1000: the
+    // mode key changes (DS no longer flat), and the block of page 1 translated before, whose
+    // access does not add a base, is in the jump cache for the same linear address. Entering
+    // it would read 0x20000 where the guest reads 0x21000.
+    constexpr uint32_t kGdt = 0x700, kIdt = 0x800, kHandler = 0x9000;
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel(), skip = a.newLabel(), far = a.newLabel(), back = a.newLabel();
+        a.mov(ax::ecx, 200);
+        a.xor_(ax::edi, ax::edi);
+        a.bind(top);
+        a.cmp(ax::ecx, 100);
+        a.jne(skip);
+        a.mov(ax::eax, 0x18);
+        a.mov(ax::ds, ax::ax);
+        a.bind(skip);
+        a.lea(ax::eax, ax::ptr(far));
+        a.jmp(ax::eax);
+        a.bind(back);
+        a.dec(ax::ecx);
+        a.jnz(top);
+        a.hlt();
+        while (a.offset() < 4096) a.db(0xCC);
+        a.bind(far);
+        a.add(ax::edi, ax::dword_ptr(0x20000));
+        a.lea(ax::ebx, ax::ptr(back));
+        a.jmp(ax::ebx);
+    });
+    REQUIRE(code.size() > 4096);
+    auto mi = flat_machine(CpuMode::Interp), mj = flat_machine(CpuMode::Jit);
+    for (Machine* m : {mi.get(), mj.get()}) {
+        install_halting_idt(*m, kGdt, kIdt, kHandler);
+        const uint32_t based_data[2] = {0x1000FFFFu, 0x00CF9300u};  // base 0x1000, limit 4 GiB - 4 KiB
+        m->phys.write_bytes(kGdt + 24, based_data, sizeof based_data);
+        m->cpu.s.gdtr = TableRegister{kGdt, 31};
+        const uint32_t flat = 3, based = 1000;
+        m->phys.write_bytes(0x20000, &flat, 4);
+        m->phys.write_bytes(0x21000, &based, 4);
+        m->phys.write_bytes(kCode, code.data(), code.size());
+        m->run(100000);
+        CHECK(m->cpu.s.halted);
+    }
+    CHECK(mj->cpu.s.reg32(EDI) == 100 * 3 + 100 * 1000);
+    CHECK(state_differences(*mi, *mj) == "");
+    const JitStats& st = mj->jit->stats();
+    CHECK(st.ic_exits >= 2);
+}
