@@ -1,5 +1,6 @@
 #include "translator/emitter.h"
 
+#include <cassert>
 #include <cstddef>
 #include <algorithm>
 #include <sstream>
@@ -977,12 +978,10 @@ void Emitter::emit_slow_path(const ColdCode& c) {
             a.long_().jmp(c.back);
         }
         const uint32_t data = uint32_t(a.offset());
-        static_assert(sizeof(SlowSite) == 24 && offsetof(SlowSite, stopfault) == 8 && offsetof(SlowSite, eip) == 16,
-                      "the record's layout is embedded here field by field");
-        a.dq(reinterpret_cast<uintptr_t>(c.insn));
-        a.embedLabel(stopfault, 8);
-        a.dd(c.at);
-        a.dd(uint32_t(c.before));
+        assert(a.code()->isLabelBound(stopfault));  // Jit::emit binds it before emit_cold()
+        const SlowSite site{reinterpret_cast<uintptr_t>(c.insn), c.at, c.before,
+                            int32_t(a.code()->labelOffset(stopfault)) - int32_t(data)};
+        a.embed(&site, sizeof site);
         if (data_ranges) data_ranges->emplace_back(data, uint32_t(a.offset()));
         if (!c.host_ok) return;
         a.bind(tail);

@@ -120,12 +120,14 @@ public:
     // A slow path's call site is `call slow_thunk; jmp rel32` and then this record, which the
     // thunk reads at its return address + kSlowSiteAt (the jmp's 5 bytes) instead of three
     // register loads at the site: translation time is mostly asmjit encoding instructions, and
-    // the data is a plain copy. On a stop or fault the thunk leaves through `stopfault`.
+    // the data is one copy. On a stop or fault the thunk leaves through `stopfault` (bound
+    // before the cold code is emitted, so its offset is known).
     struct SlowSite {
         uint64_t insn;       // the Insn*
-        uint64_t stopfault;  // the block's `stopfault` label, absolute
         uint32_t eip;
         int32_t counted;     // the emitter's `pending` there
+        int32_t stopfault;   // the block's `stopfault` label, relative to the record
+        uint32_t unused = 0;
     };
     static constexpr int32_t kSlowSiteAt = 5;
     // With --trace jit: the [begin, end) offsets of data embedded among the block's code, which

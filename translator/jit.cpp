@@ -276,7 +276,10 @@ void Jit::emit_fixed() {
             // return address dropped.
             a.bind(ret);
             a.pop(x86::rcx);
-            a.jmp(x86::qword_ptr(x86::rcx, Emitter::kSlowSiteAt + int32_t(offsetof(Site, stopfault))));
+            a.add(x86::rcx, Emitter::kSlowSiteAt);
+            a.movsxd(x86::rdx, x86::dword_ptr(x86::rcx, int32_t(offsetof(Site, stopfault))));
+            a.add(x86::rcx, x86::rdx);
+            a.jmp(x86::rcx);
         };
         // An unlinked direct exit's stub (JitEmit::link_stub): the record after its call holds
         // rip, the status and the block to record in slots_.link_from, then the exit thunk.
@@ -623,10 +626,8 @@ struct JitEmit {
             // Shared (Jit::LinkSite): one call and its record instead of four instructions.
             a.call(asmjit::imm(reinterpret_cast<uintptr_t>(j.link_thunk_)));
             const uint32_t data = uint32_t(a.offset());
-            static_assert(sizeof(Jit::LinkSite) == 16 && offsetof(Jit::LinkSite, block) == 8, "embedded field by field");
-            a.dd(target);
-            a.dd(kBlockLink0 + k);
-            a.dq(reinterpret_cast<uintptr_t>(&b));
+            const Jit::LinkSite site{target, kBlockLink0 + k, reinterpret_cast<uintptr_t>(&b)};
+            a.embed(&site, sizeof site);
             if (e.data_ranges) e.data_ranges->emplace_back(data, uint32_t(a.offset()));
             return;
         }
