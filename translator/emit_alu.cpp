@@ -138,12 +138,14 @@ int emit_flags_again(Emitter& e, const Insn& in) {
         return true;
     };
     if (m == ZYDIS_MNEMONIC_INC || m == ZYDIS_MNEMONIC_DEC) {
-        // The operand as it was from the result, the CF it keeps from the stash (Jit::emit put
-        // it there when it is live), and the same INC/DEC at the same size.
+        // The operand as it was from the result, the CF it keeps from the stash (stash bit 2:
+        // Jit::emit put it there) or from r14, which holds it then, and the same INC/DEC at the
+        // same size.
         if (!operands_ok(e, in, 1) || !in.is_reg(0) || !first()) return -1;
         const bool inc = m == ZYDIS_MNEMONIC_INC;
         e.a.lea(x86::eax, x86::ptr(dst.r64(), inc ? -1 : 1));
-        e.a.bt(e.stash_mem(), 0);
+        if (st & 4) e.a.bt(e.stash_mem(), 0);
+        else e.a.bt(x86::r14d, 8);
         e.a.emit(inc ? x86::Inst::kIdInc : x86::Inst::kIdDec, sized(x86::eax, in.size(0)));
         return 0;
     }

@@ -424,7 +424,8 @@ public:
     }
     void stash_operand(ZydisRegister r, unsigned k = 0);
     // Which of a lazy writer's operand registers its recipe takes from stash words 1 and 2
-    // (bit 0: the first operand's, bit 1: the second's), by its index in the block (Jit::emit).
+    // (bit 0: the first operand's, bit 1: the second's), and for a lazy INC/DEC whether the CF
+    // it keeps is in stash word 0 (bit 2; else r14 holds it), by its index in the block (Jit::emit).
     const uint8_t* recipe_stash = nullptr;
     unsigned stashed(const Insn& r) const {
         return recipe_stash && block_insns && &r >= block_insns && &r < block_insns + block_ninsns

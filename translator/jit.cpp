@@ -948,9 +948,22 @@ Jit::EmitResult Jit::emit(Block& b) {
             // A lazy shift's recipe takes its operand as it was from the stash (no lazy writer is
             // before it: a shift ends every lazy stretch, lazy_w_from).
             if (lazy_cmp && stash_recipe(in)) e.stash_operand(in.regv(0));
-            // A lazy INC/DEC's the CF it keeps, when something may read it (the same reason).
-            if (lazy_cmp && (in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && (live[i] & CF))
-                e.stash_cf();
+            // A lazy INC/DEC's the CF it keeps, when something may read it and r14 may not hold
+            // it. r14 holds the guest's CF outside lazy stretches unless the host's flags hold a
+            // capture not made yet (host_cf_ok: a rotate right before an INC leaves its CF there
+            // for it), and inside the stretch of a lazy INC/DEC that took its CF from r14 (which
+            // keeps CF): then the recipe takes CF from r14 (stash bit 2 clear). A lazy self-loop
+            // always stashes (its second copy begins lazy, and both copies share the recipes).
+            if (lazy_cmp && (in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && (live[i] & CF)) {
+                const bool r14_cf =
+                    e.flags_cached() && !e.host_cf_ok() && lazy_w < 0 &&
+                    (!e.lazy || (e.recipe && (e.recipe->mnem() == ZYDIS_MNEMONIC_INC || e.recipe->mnem() == ZYDIS_MNEMONIC_DEC) &&
+                                 !(e.stashed(*e.recipe) & 4)));
+                if (!r14_cf) {
+                    e.stash_cf();
+                    stash[i] |= 4;
+                }
+            }
             // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
             auto done_insn = [&] {
                 // A lazy writer's registers that a move in its stretch overwrites, as it left
