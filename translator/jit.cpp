@@ -1268,7 +1268,7 @@ void Jit::trace_block(const Block& b, const std::vector<uint32_t>& at) const {
     const uint8_t* code = static_cast<const uint8_t*>(b.code);
     auto host_range = [&](uint32_t from, uint32_t to) {
         while (from < to) {
-            // A slow path's record (Emitter::SlowSite) among the code: printed as data.
+            // A record among the code (Emitter::SlowSite, Jit::LinkSite): printed as data.
             const auto d = std::find_if(trace_data_.begin(), trace_data_.end(),
                                         [&](const std::pair<uint32_t, uint32_t>& r) { return r.first == from; });
             if (d != trace_data_.end()) {
