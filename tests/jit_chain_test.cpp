@@ -55,6 +55,18 @@ std::vector<uint8_t> endless_loop() {
     });
 }
 
+// The end of a loop counted down in ECX (`back`: dec ecx; jnz top), a HLT after it, and `far`
+// at the start of the next page (the code starts at a page boundary): the two-page loops below
+// jump there and back.
+void loop_end_then_next_page(ax::Assembler& a, asmjit::Label back, asmjit::Label top, asmjit::Label far) {
+    a.bind(back);
+    a.dec(ax::ecx);
+    a.jnz(top);
+    a.hlt();
+    while (a.offset() < 4096) a.db(0xCC);
+    a.bind(far);
+}
+
 } // namespace
 
 TEST_CASE("a chained loop stops at exactly the instruction budget", "[jit][chain]") {
@@ -126,12 +138,7 @@ TEST_CASE("rewriting a block that others jump into runs the new code", "[jit][ch
         a.long_().mov(ax::eax, 3);
         a.add(ax::edi, ax::eax);
         a.jmp(far);
-        a.bind(back);
-        a.dec(ax::ecx);
-        a.jnz(top);
-        a.hlt();
-        while (a.offset() < 4096) a.db(0xCC);
-        a.bind(far);
+        loop_end_then_next_page(a, back, top, far);
         a.bind(p1);
         a.long_().mov(ax::edx, 5);
         a.add(ax::esi, ax::edx);
@@ -269,12 +276,7 @@ TEST_CASE("the jump cache never enters a block translated for another mode", "[j
         a.bind(skip);
         a.lea(ax::eax, ax::ptr(far));
         a.jmp(ax::eax);
-        a.bind(back);
-        a.dec(ax::ecx);
-        a.jnz(top);
-        a.hlt();
-        while (a.offset() < 4096) a.db(0xCC);
-        a.bind(far);
+        loop_end_then_next_page(a, back, top, far);
         a.add(ax::edi, ax::dword_ptr(0x20000));
         a.lea(ax::ebx, ax::ptr(back));
         a.jmp(ax::ebx);

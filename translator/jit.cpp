@@ -144,6 +144,54 @@ void Jit::map_changed(void* ctx, uint32_t, uint64_t) {
 // saves the six callee-saved registers and keeps rsp 16-byte aligned at every call a block
 // makes; r15 = CpuState*; then it jumps to the block (third argument), whose entry loads the
 // guest registers and flags.
+namespace {
+
+// The jump cache's probe for the linear address in eax (rax zero-extended), rbx = the key the
+// block must have been translated for: rdx = the block when the entry holds it for that key
+// and CS base `cs_base`, it is valid, and its host address is where the TLB `tlb` maps that
+// linear address now (a changed mapping or a flushed TLB misses); else to `miss`. Uses rax,
+// rbx, rcx and rdx only (the guest registers stay in host registers). Block is not
+// standard-layout: `off` gives its fields' offsets from the block `shape`.
+void emit_jump_probe(x86::Assembler& a, const BlockCache& cache, const TlbEntry* tlb, uint32_t cs_base,
+                     const Block& shape, asmjit::Label miss) {
+    auto off = [&](const void* field) {
+        return int32_t(static_cast<const char*>(field) - reinterpret_cast<const char*>(&shape));
+    };
+    a.mov(x86::ecx, x86::eax);
+    a.shr(x86::ecx, 10);
+    a.xor_(x86::ecx, x86::eax);
+    a.and_(x86::ecx, int32_t(BlockCache::kJumpEntries - 1));
+    a.shl(x86::ecx, 4);
+    static_assert(sizeof(BlockCache::JumpEntry) == 16, "the probe scales the index by 16");
+    a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(cache.jump_table())));
+    a.add(x86::rdx, x86::rcx);
+    a.cmp(x86::eax, x86::dword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, lin))));
+    a.jne(miss);
+    a.mov(x86::rdx, x86::qword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, block))));
+    a.cmp(x86::qword_ptr(x86::rdx, off(&shape.key)), x86::rbx);
+    a.jne(miss);
+    a.cmp(x86::dword_ptr(x86::rdx, off(&shape.cs_base)), int32_t(cs_base));
+    a.jne(miss);
+    a.cmp(x86::byte_ptr(x86::rdx, off(&shape.valid)), 0);
+    a.je(miss);
+    // The TLB's fetch entry for the page: the block's host address must be where it maps.
+    a.mov(x86::ecx, x86::eax);
+    a.shr(x86::ecx, kPageBits - 5);  // the entry's offset: page number * sizeof(TlbEntry)
+    a.and_(x86::ecx, int32_t((kTlbEntries - 1) << 5));
+    a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(tlb)));
+    a.add(x86::rcx, x86::rbx);
+    a.mov(x86::ebx, x86::eax);
+    a.and_(x86::ebx, int32_t(kPageMask));
+    a.cmp(x86::ebx, x86::dword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, tag) + 4 * int(Access::Exec))));
+    a.jne(miss);
+    a.mov(x86::rbx, x86::qword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, addend))));
+    a.add(x86::rbx, x86::rax);  // eax was written as 32 bits: rax is the linear address
+    a.cmp(x86::rbx, x86::qword_ptr(x86::rdx, off(&shape.host)));
+    a.jne(miss);
+}
+
+} // namespace
+
 void Jit::emit_fixed() {
     asmjit::CodeHolder code;
     code.init(asmjit::Environment::host(), uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor())));
@@ -300,46 +348,13 @@ void Jit::emit_fixed() {
         // block's key. A hit returns rdx = the block, whose chained entry the site then jumps
         // to or calls (its own indirect branch, which the host predicts per site); a miss
         // drops the return address and goes to the dispatcher (rip holds the target).
-        const Block shape;  // Block is not standard-layout (no offsetof): its fields' offsets from one
-        auto block_off = [&](const void* field) {
-            return int32_t(static_cast<const char*>(field) - reinterpret_cast<const char*>(&shape));
-        };
+        const Block shape;  // Block is not standard-layout: emit_jump_probe takes offsets from one
         for (unsigned user = 0; user < 2; ++user) {
             a.align(asmjit::AlignMode::kCode, 16);
             jump_at[user] = code.textSection()->buffer().size();
             const asmjit::Label miss = a.newLabel();
             a.mov(x86::rbx, x86::rcx);
-            a.mov(x86::ecx, x86::eax);
-            a.shr(x86::ecx, 10);
-            a.xor_(x86::ecx, x86::eax);
-            a.and_(x86::ecx, int32_t(BlockCache::kJumpEntries - 1));
-            a.shl(x86::ecx, 4);
-            static_assert(sizeof(BlockCache::JumpEntry) == 16, "the probe scales the index by 16");
-            a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(cache_.jump_table())));
-            a.add(x86::rdx, x86::rcx);
-            a.cmp(x86::eax, x86::dword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, lin))));
-            a.jne(miss);
-            a.mov(x86::rdx, x86::qword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, block))));
-            a.cmp(x86::qword_ptr(x86::rdx, block_off(&shape.key)), x86::rbx);
-            a.jne(miss);
-            a.cmp(x86::dword_ptr(x86::rdx, block_off(&shape.cs_base)), 0);
-            a.jne(miss);
-            a.cmp(x86::byte_ptr(x86::rdx, block_off(&shape.valid)), 0);
-            a.je(miss);
-            // The TLB's fetch entry for the page: the block's host address must be where it maps.
-            a.mov(x86::ecx, x86::eax);
-            a.shr(x86::ecx, kPageBits - 5);  // the entry's offset: page number * sizeof(TlbEntry)
-            a.and_(x86::ecx, int32_t((kTlbEntries - 1) << 5));
-            a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(cpu_.mmu.tlb_entries(user != 0))));
-            a.add(x86::rcx, x86::rbx);
-            a.mov(x86::ebx, x86::eax);
-            a.and_(x86::ebx, int32_t(kPageMask));
-            a.cmp(x86::ebx, x86::dword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, tag) + 4 * int(Access::Exec))));
-            a.jne(miss);
-            a.mov(x86::rbx, x86::qword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, addend))));
-            a.add(x86::rbx, x86::rax);  // rax is the linear address
-            a.cmp(x86::rbx, x86::qword_ptr(x86::rdx, block_off(&shape.host)));
-            a.jne(miss);
+            emit_jump_probe(a, cache_, cpu_.mmu.tlb_entries(user != 0), 0, shape, miss);
             a.ret();
             a.bind(miss);
             a.add(x86::rsp, 8);
@@ -664,38 +679,8 @@ struct JitEmit {
             else a.jmp(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
             return;
         }
-        a.mov(x86::ecx, x86::eax);
-        a.shr(x86::ecx, 10);
-        a.xor_(x86::ecx, x86::eax);
-        a.and_(x86::ecx, int32_t(BlockCache::kJumpEntries - 1));
-        a.shl(x86::ecx, 4);
-        static_assert(sizeof(BlockCache::JumpEntry) == 16, "the probe scales the index by 16");
-        a.mov(x86::rdx, asmjit::imm(reinterpret_cast<uintptr_t>(j.cache_.jump_table())));
-        a.add(x86::rdx, x86::rcx);
-        a.cmp(x86::eax, x86::dword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, lin))));
-        a.jne(miss);
-        a.mov(x86::rdx, x86::qword_ptr(x86::rdx, int32_t(offsetof(BlockCache::JumpEntry, block))));
-        a.mov(x86::rcx, asmjit::imm(b.key));
-        a.cmp(x86::qword_ptr(x86::rdx, off(b.key)), x86::rcx);
-        a.jne(miss);
-        a.cmp(x86::dword_ptr(x86::rdx, off(b.cs_base)), int32_t(b.cs_base));
-        a.jne(miss);
-        a.cmp(x86::byte_ptr(x86::rdx, off(b.valid)), 0);
-        a.je(miss);
-        // The TLB's fetch entry for the page: the block's host address must be where it maps.
-        a.mov(x86::ecx, x86::eax);
-        a.shr(x86::ecx, kPageBits - 5);  // the entry's offset: page number * sizeof(TlbEntry)
-        a.and_(x86::ecx, int32_t((kTlbEntries - 1) << 5));
-        a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(j.cpu_.mmu.tlb_entries(user))));
-        a.add(x86::rcx, x86::rbx);
-        a.mov(x86::ebx, x86::eax);
-        a.and_(x86::ebx, int32_t(kPageMask));
-        a.cmp(x86::ebx, x86::dword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, tag) + 4 * int(Access::Exec))));
-        a.jne(miss);
-        a.mov(x86::rbx, x86::qword_ptr(x86::rcx, int32_t(offsetof(TlbEntry, addend))));
-        a.add(x86::rbx, x86::rax);  // eax was written as 32 bits: rax is the linear address
-        a.cmp(x86::rbx, x86::qword_ptr(x86::rdx, off(b.host)));
-        a.jne(miss);
+        a.mov(x86::rbx, asmjit::imm(b.key));
+        emit_jump_probe(a, j.cache_, j.cpu_.mmu.tlb_entries(user), b.cs_base, b, miss);
         if (call) a.call(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
         else a.jmp(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
     }
