@@ -247,8 +247,9 @@ void Emitter::call_helper(HelperFn fn, const Insn* insn, uint32_t at) {
     emit_call(fn, insn, at);
 }
 
-// A call site of the shared fallback or slow-path thunk (Jit::emit_fixed, docs/translator.md
-// "Shared exit code"): rbx = the Insn, edx = its EIP, ecx = the instructions of the block
+// A call site of the shared fallback thunk (Jit::emit_fixed, docs/translator.md "Shared exit
+// code"; a slow path's site passes these in a record, emit_slow_path): rbx = the Insn, edx = its
+// EIP, ecx = the instructions of the block
 // counted before it; back with eax = 0 and everything reloaded, or a stop or fault.
 void Emitter::call_shared_thunk(uint64_t thunk, const Insn* insn, uint32_t at, int counted) {
     a.mov(x86::rbx, asmjit::imm(reinterpret_cast<uintptr_t>(insn)));

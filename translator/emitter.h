@@ -110,11 +110,13 @@ public:
     int32_t icount_end_disp = 0;
     // The arena's shared out-of-line code (Jit::emit_fixed; docs/translator.md, "Shared exit
     // code"), 0 with --jit-disable regs (the inline forms then). exit_thunk: stores icount from
-    // R, all eight registers and r14, then the epilogue (eax: the status). slow_thunk and
-    // call_thunk: rbx = Insn*, edx = its EIP, ecx = pending; they store icount, the registers
-    // and the flags, call helper_slow / helper_fallback and return eax = 0 with everything
-    // reloaded, kBlockFault, or kBlockStop (the exit request was set after the instruction: the
-    // block stops, CpuState is current); the block's `stopfault` label sorts those out.
+    // R, all eight registers and r14, then the epilogue (eax: the status). call_thunk: rbx =
+    // Insn*, edx = its EIP, ecx = pending; slow_thunk: the same from the SlowSite record after
+    // its call (below). They store icount, the registers and the flags, call helper_fallback /
+    // helper_slow and return eax = 0 with everything reloaded; else call_thunk returns
+    // kBlockFault, or kBlockStop (the exit request was set after the instruction: the block
+    // stops, CpuState is current), and the block's `stopfault` label sorts those out, to which
+    // slow_thunk goes itself.
     uint64_t exit_thunk = 0, slow_thunk = 0, call_thunk = 0;
     static constexpr uint32_t kBlockStop = 3;
     // A slow path's call site is `call slow_thunk; jmp rel32` and then this record, which the
@@ -436,7 +438,7 @@ public:
     void stash_cf();
 
 private:
-    // The call of slow_thunk or call_thunk with its three arguments, and the stop/fault test.
+    // The call of call_thunk with its three arguments, and the stop/fault test.
     void call_shared_thunk(uint64_t thunk, const Insn* insn, uint32_t at, int counted);
     static x86::Mem gpr_mem(unsigned gpr, unsigned size, bool high = false);
     void emit_call(HelperFn fn, const Insn* insn, uint32_t at);

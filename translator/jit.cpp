@@ -140,10 +140,6 @@ void Jit::map_changed(void* ctx, uint32_t, uint64_t) {
     j.cpu_.request_exit(Cpu::kExitCode);
 }
 
-// The prologue and the epilogue, at the start of the arena (docs/translator.md): the prologue
-// saves the six callee-saved registers and keeps rsp 16-byte aligned at every call a block
-// makes; r15 = CpuState*; then it jumps to the block (third argument), whose entry loads the
-// guest registers and flags.
 namespace {
 
 // The jump cache's probe for the linear address in eax (rax zero-extended), rbx = the key the
@@ -192,6 +188,10 @@ void emit_jump_probe(x86::Assembler& a, const BlockCache& cache, const TlbEntry*
 
 } // namespace
 
+// The prologue and the epilogue, at the start of the arena (docs/translator.md): the prologue
+// saves the six callee-saved registers and keeps rsp 16-byte aligned at every call a block
+// makes; r15 = CpuState*; then it jumps to the block (third argument), whose entry loads the
+// guest registers and flags.
 void Jit::emit_fixed() {
     asmjit::CodeHolder code;
     code.init(asmjit::Environment::host(), uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor())));
@@ -659,30 +659,31 @@ struct JitEmit {
     // rbx are used: the guest registers stay in host registers for the block entered.
     void jump_cache() {
         asmjit::Label miss = a.newLabel();
-        probe_jump_cache(miss, false);
+        if (!probe_jump_cache(miss, false)) return;
         a.bind(miss);
         a.xor_(x86::eax, x86::eax);
         to_epilogue();
     }
     // The probe itself: a hit jumps to the block's chained entry (`call`: calls it, for a CALL
     // with its return-stack frame pushed; the host return lands right after), a miss goes to
-    // `miss`, which the caller binds.
-    void probe_jump_cache(asmjit::Label miss, bool call) {
+    // `miss`, which the caller binds and leads to the dispatcher when this returns true; false:
+    // the shared probe took the miss itself, and `miss` is not used.
+    bool probe_jump_cache(asmjit::Label miss, bool call) {
         ++j.stats_.ic_exits;
         const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
         if (b.cs_base == 0 && j.jump_thunk_[user]) {
-            // The shared probe (Jit::jump_thunk_); a miss leaves from there, so `miss` is
-            // bound by the caller but never reached.
+            // The shared probe (Jit::jump_thunk_): a miss leaves from there.
             a.mov(x86::rcx, asmjit::imm(b.key));
             a.call(asmjit::imm(reinterpret_cast<uintptr_t>(j.jump_thunk_[user])));
             if (call) a.call(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
             else a.jmp(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
-            return;
+            return false;
         }
         a.mov(x86::rbx, asmjit::imm(b.key));
         emit_jump_probe(a, j.cache_, j.cpu_.mmu.tlb_entries(user), b.cs_base, b, miss);
         if (call) a.call(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
         else a.jmp(x86::qword_ptr(x86::rdx, off(b.chain_entry)));
+        return true;
     }
 
     // ---- the return stack (docs/translator.md, "The return stack") ----
@@ -707,11 +708,11 @@ struct JitEmit {
             a.mov(x86::ecx, ret_eip);
             a.push(x86::rcx);
         }
-        bool linkable = false;
+        bool linkable = false, missed = false;  // missed: `miss` is used (probe_jump_cache)
         if (indirect) {
             a.mov(x86::eax, Emitter::field(offsetof(CpuState, rip), 4));
             if (b.cs_base) a.add(x86::eax, int32_t(b.cs_base));
-            probe_jump_cache(miss, true);
+            missed = probe_jump_cache(miss, true);
         } else if (same_page(target)) {
             // call rel32, patched like a direct jump; unlinked it calls its stub (below).
             b.exit_eip[0] = target;
@@ -724,7 +725,7 @@ struct JitEmit {
         } else {
             b.exit_eip[0] = target;
             a.mov(x86::eax, b.cs_base + target);
-            probe_jump_cache(miss, true);
+            missed = probe_jump_cache(miss, true);
         }
         // The host return lands here: the callee's RET found this frame on top and rip =
         // ret_eip; the guest registers and flags are in host registers, the budget in xmm15.
@@ -733,7 +734,7 @@ struct JitEmit {
             a.bind(stub);
             link_stub(0, target);
         }
-        if (!linkable) {
+        if (missed) {
             a.bind(miss);  // rip holds the target
             a.xor_(x86::eax, x86::eax);
             to_epilogue();
