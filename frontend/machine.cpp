@@ -170,15 +170,19 @@ void Machine::reset() {
 // HLT. How a deadline interrupts running guest code depends on where time comes from:
 //   --icount  time is the instruction count, so the budget is exactly the instructions until
 //             the earliest deadline: the run ends on it, to the instruction, every time.
-//   host      the executor runs slices of at most kHostSlice instructions and the host clock is
-//             read between them (one vDSO clock_gettime, about 20 ns, per slice). We chose this
-//             over a timer thread that sets kExitTimer: no second thread per machine, no lock
-//             on the deadline queue (only this thread touches it), and nothing for the executor
-//             to do beyond honouring its budget, which it must do anyway. The cost is latency:
-//             an event runs up to one slice late (about 0.1-0.5 ms in the interpreter, less
-//             in translated code), well under the 1 ms tick of the fastest guest timers we
-//             expect. kExitTimer still ends a run early when a device schedules an event
-//             before the deadline the run was measured against.
+//   host      the executor runs slices of instructions and the host clock is read between
+//             them (one vDSO clock_gettime, about 20 ns, per slice). We chose this over a timer
+//             thread that sets kExitTimer: no second thread per machine, no lock on the
+//             deadline queue (only this thread touches it), and nothing for the executor to do
+//             beyond honouring its budget, which it must do anyway. The cost is latency: an
+//             event runs up to one slice late. A slice is sized to last about kHostSliceNs
+//             (0.1 ms) at the speed the last one ran (next_host_slice), well under the 1 ms tick
+//             of the fastest guest timers we expect: 20,000 instructions in the interpreter, up
+//             to a million in translated loops, where a fixed 20,000 returned to the dispatcher
+//             every 5-10 us and lost the JIT's return stack each time (docs/runloop.md). A slice
+//             that runs slower than the last one is late by that factor once; the next is sized
+//             to the new speed. kExitTimer still ends a run early when a device schedules an
+//             event before the deadline the run was measured against.
 Machine::Result Machine::run(uint64_t max_insns) {
     {
         std::lock_guard<std::mutex> lock(ctl_mu_);
@@ -206,9 +210,10 @@ Machine::Result Machine::run(uint64_t max_insns) {
             continue;
         }
         const uint64_t deadline = clock.next_deadline();
+        const bool host = clock.mode() == Clock::Mode::Host;
         uint64_t budget = clock.mode() == Clock::Mode::Icount
                               ? (deadline == Clock::kNever ? 0 : clock.insns_until(deadline))
-                              : kHostSlice;
+                              : host ? host_slice_ : kHostSlice;
         // The host clock's slice is only how often the clock is read: the JIT may end it at the
         // end of a block. A budget from the instruction count (--icount, --max-insns) is exact.
         // A soft slice overshoots by less than a block, so it must end that far before --max-insns.
@@ -218,8 +223,15 @@ Machine::Result Machine::run(uint64_t max_insns) {
             exact = true;
         }
         clock.set_budget_deadline(deadline);
+        const uint64_t t0 = host ? Clock::host_ns() : 0, r0 = retired();
         StopReason r = jit ? jit->run(budget, exact) : interp.run(budget);
         clock.set_budget_deadline(0);
+        // A slice that ran to its end measures the speed the next one is sized for; one that an
+        // exit request or HLT ended early says nothing about it.
+        if (host && !exact && r == StopReason::MaxInsns) {
+            host_slice_ = next_host_slice(host_slice_, retired() - r0, Clock::host_ns() - t0);
+            ++host_slices_;
+        }
         switch (r) {
         case StopReason::None:      // an exit request, or HLT
         case StopReason::MaxInsns:  // the budget is spent; the limit itself is checked above
@@ -242,6 +254,14 @@ Machine::Result Machine::run(uint64_t max_insns) {
         }
         return finish({r, cpu.exit_status, resets_});
     }
+}
+
+uint64_t Machine::next_host_slice(uint64_t slice, uint64_t insns, uint64_t ns) {
+    // Instructions that would have taken kHostSliceNs at this slice's speed (a slice too short
+    // to read, ns 0, counts as fast); at most twice the last slice, so one fast slice among
+    // slow ones does not make the next one long.
+    const uint64_t want = ns ? insns * kHostSliceNs / ns : kMaxHostSlice;
+    return std::clamp(std::min(want, 2 * slice), kHostSlice, kMaxHostSlice);
 }
 
 void Machine::move_lapic(uint32_t base, bool enabled) {
@@ -347,6 +367,11 @@ std::string Machine::describe_stats() const {
     std::snprintf(buf, sizeof buf, "interrupts delivered: %" PRIu64 "\nTLB: %" PRIu64 " hits, %" PRIu64 " misses, %" PRIu64
                   " flushes, %" PRIu64 " page walks\n", st.interrupts, ms.hits, ms.misses, ms.flushes, ms.walks);
     out += buf;
+    if (clock.mode() == Clock::Mode::Host) {
+        std::snprintf(buf, sizeof buf, "host-clock slices run to their end: %" PRIu64 ", the next %" PRIu64
+                      " instructions (sized to last %" PRIu64 " us)\n", host_slices_, host_slice_, kHostSliceNs / 1000);
+        out += buf;
+    }
     if (jit) out += jit->describe_stats();
     else out += interp.describe_stats();
     return out;

@@ -157,9 +157,19 @@ public:
     size_t write_linear(uint32_t lin, const uint8_t* data, size_t len);
     size_t read_physical(uint64_t paddr, uint8_t* out, size_t len);
 
-    // Host mode: the executor runs at most this many instructions before Machine::run reads the
-    // host clock again (see Machine::run).
+    // Host mode: the executor runs a slice of instructions, then Machine::run reads the host
+    // clock again (see Machine::run). The slice adapts so that it lasts about kHostSliceNs of
+    // host time, between kHostSlice and kMaxHostSlice instructions.
     static constexpr uint64_t kHostSlice = 20000;
+    static constexpr uint64_t kMaxHostSlice = 1000000;
+    static constexpr uint64_t kHostSliceNs = 100000;
+    // The next slice after one of `insns` instructions that took `ns` of host time (ns 0: too
+    // short to read): what would have lasted kHostSliceNs, growing at most 2x a slice, within
+    // [kHostSlice, kMaxHostSlice].
+    static uint64_t next_host_slice(uint64_t slice, uint64_t insns, uint64_t ns);
+    // Host mode: slices that ran to their end so far, and the size of the next one.
+    uint64_t host_slices() const { return host_slices_; }
+    uint64_t host_slice() const { return host_slice_; }
     // --icount: guest time (ns) a CPU may stay halted in one run() call, with no interrupt taken
     // and no host input that could come (async_inputs), before the run ends with HaltForever.
     // HLT skips guest time from deadline to deadline; a timer that ticks to no effect (its IRQ
@@ -228,6 +238,8 @@ private:
     IdeLayout ide_media_{};
     bool boot_once_pending_ = false;  // -boot once= is in force until the next reset
     uint64_t resets_ = 0;
+    uint64_t host_slice_ = kHostSlice;  // host mode: the current slice (next_host_slice)
+    uint64_t host_slices_ = 0;           // host mode: slices run to their end (--stats)
     uint64_t retired_before_reset_ = 0;  // icount of the CPU before its resets, summed
 };
 

@@ -222,3 +222,37 @@ TEST_CASE("runloop: --icount, HLT that no ticking timer can wake ends the run", 
         CHECK(m.retired() < 20);
     }
 }
+
+// Host time: the executor runs slices sized to last about Machine::kHostSliceNs at the speed the
+// last one ran (Machine::run), so that fast translated code does not return to Machine::run
+// every few microseconds (each return also drops the JIT's return stack).
+TEST_CASE("runloop: the next host-clock slice is sized by the speed of the last one", "[runloop]") {
+    const uint64_t lo = Machine::kHostSlice, hi = Machine::kMaxHostSlice, ns = Machine::kHostSliceNs;
+    // 2 instructions per ns would fill a slice with 200,000: growth is at most twice the last.
+    CHECK(Machine::next_host_slice(lo, lo, lo / 2) == 2 * lo);
+    CHECK(Machine::next_host_slice(300000, 300000, 100000) == 300000 * ns / 100000);
+    CHECK(Machine::next_host_slice(400000, 400000, 2 * ns) == 200000);  // twice as slow: half
+    CHECK(Machine::next_host_slice(hi, hi, 100 * ns) == lo);            // never below the floor
+    CHECK(Machine::next_host_slice(hi, hi, ns / 4) == hi);              // nor above the ceiling
+    CHECK(Machine::next_host_slice(lo, lo, 0) == 2 * lo);               // too short to read: fast
+}
+
+TEST_CASE("runloop: a long guest loop runs in slices of at least kHostSlice instructions", "[runloop]") {
+    // mov ecx, N / l: dec ecx / jnz l / exit: 2N + 1 instructions of payload.
+    const uint32_t turns = 10000000;
+    std::vector<uint8_t> code = {0xB9, uint8_t(turns), uint8_t(turns >> 8), uint8_t(turns >> 16), uint8_t(turns >> 24),
+                                 0x49, 0x75, 0xFD};
+    emit_exit(code);
+    auto m = machine(pm_paging_rom(code));
+    REQUIRE(m->clock.mode() == Clock::Mode::Host);
+    Machine::Result r = m->run(0);
+    REQUIRE(r.reason == StopReason::ExitPort);
+    CHECK(m->retired() == kPmSetupInsns + 2 * uint64_t(turns) + 1 + 2);
+    const uint64_t fixed = 2 * uint64_t(turns) / Machine::kHostSlice;  // slices of the floor's size
+    CHECK(m->host_slices() <= fixed);
+    CHECK(m->host_slice() >= Machine::kHostSlice);
+    CHECK(m->host_slice() <= Machine::kMaxHostSlice);
+    // Translated, the loop runs at hundreds of millions of instructions a second or more (a
+    // slice of the floor's size lasts a few microseconds), so the slices grow well past the floor.
+    if (test_cpu_mode() == CpuMode::Jit) CHECK(m->host_slices() < fixed / 4);
+}
