@@ -152,9 +152,11 @@ void register_misc(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_CPUID, CPUID, "misc");
     t.add(ZYDIS_MNEMONIC_RDTSC, RDTSC, "misc", kSensitive);
     t.add(ZYDIS_MNEMONIC_IN, IN, "misc", kSensitive);
-    // A port write may remap memory (A20, PAM) or raise an interrupt that must be taken at the
-    // next boundary: the block ends so that the dispatcher looks.
-    t.add(ZYDIS_MNEMONIC_OUT, OUT, "misc", kSensitive | kEndsBlock);
+    // A port write may remap memory (A20, PAM), raise an interrupt that must be taken at the next
+    // boundary, reset or stop the machine: each sets the exit request, which every executor
+    // tests after every instruction that calls out (docs/runloop.md), so the block goes on only
+    // when none of them happened. As IN.
+    t.add(ZYDIS_MNEMONIC_OUT, OUT, "misc", kSensitive);
     t.add(ZYDIS_MNEMONIC_UD0, UD, "misc", kEndsBlock);
     t.add(ZYDIS_MNEMONIC_UD1, UD, "misc", kEndsBlock);
     t.add(ZYDIS_MNEMONIC_UD2, UD, "misc", kEndsBlock);

@@ -248,3 +248,78 @@ TEST_CASE("a block whose first instruction crosses its page's end is left to the
     CHECK(gave_up <= 5000 / Jit::kRetryAfter + 2);  // and not at every turn
     CHECK(mj->jit->stats().blocks_translated >= 1);  // the rest of the loop is translated
 }
+
+// OUT does not end its block (cpu/misc.cpp): the block goes on after it unless a device asked
+// for the dispatcher through the exit request (emit_sys.cpp, emit_in). Two such devices: port
+// 92h's A20 gate changes the memory map, so the load right after the OUT must see the new one
+// (the TLB still maps the old until the dispatcher flushes); the exit port stops the machine,
+// so nothing after its OUT may run.
+TEST_CASE("an OUT goes on in its block unless a device asks for the dispatcher", "[jit][translate]") {
+    constexpr uint32_t kLow = 0x2000, kHigh = 0x100000 + kLow;  // kHigh wraps to kLow with A20 off
+    const std::vector<uint8_t> code = assemble_at(kCode, [](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel();
+        // The 8042's own A20 gate off (output port DDh), so that port 92h's bit 1 decides.
+        a.mov(ax::al, 0xD1);
+        a.out(0x64, ax::al);
+        a.mov(ax::al, 0xDD);
+        a.out(0x60, ax::al);
+        a.xor_(ax::esi, ax::esi);
+        a.xor_(ax::edi, ax::edi);
+        a.mov(ax::edx, 200);
+        a.bind(top);
+        a.in(ax::al, 0x92);
+        a.or_(ax::al, 2);
+        a.out(0x92, ax::al);                            // A20 on
+        a.add(ax::esi, ax::dword_ptr(uint64_t(kHigh)));  // reads 1 MiB + 2000h
+        a.and_(ax::al, 0xFD);
+        a.out(0x92, ax::al);                            // A20 off
+        a.add(ax::edi, ax::dword_ptr(uint64_t(kHigh)));  // reads 2000h
+        a.dec(ax::edx);
+        a.jnz(top);
+        // A loop through a port that asks for nothing (Linux's io_delay): its OUTs run in one block.
+        asmjit::Label delay = a.newLabel();
+        a.mov(ax::edx, 100);
+        a.bind(delay);
+        a.out(0x80, ax::al);
+        a.inc(ax::ebx);
+        a.out(0x80, ax::al);
+        a.dec(ax::edx);
+        a.jnz(delay);
+        a.mov(ax::al, 4);
+        a.out(0xF4, ax::al);                            // exit port: status 9
+        a.mov(ax::eax, 0x12345678);                     // must not run
+        a.hlt();
+    });
+    MachineConfig cj = small_config(4u << 20), ci = small_config(4u << 20);
+    cj.cpu_mode = CpuMode::Jit;
+    cj.jit_hot_runs = 1;
+    ci.cpu_mode = CpuMode::Interp;
+    auto mj = std::make_unique<Machine>(cj), mi = std::make_unique<Machine>(ci);
+    for (Machine* m : {mi.get(), mj.get()}) {
+        enter_flat32(*m, kCode, 0x30000);
+        m->phys.write_bytes(kCode, code.data(), code.size());
+        m->phys.write(kLow, 4, 1);
+        m->phys.write(kHigh, 4, 1000);
+    }
+    const Machine::Result ri = mi->run(100000), rj = mj->run(100000);
+    REQUIRE(ri.reason == StopReason::ExitPort);
+    CHECK(rj.reason == StopReason::ExitPort);
+    CHECK((rj.exit_status & 0xFF) == 9);
+    CHECK(mi->cpu.s.reg32(ESI) == 200 * 1000);
+    CHECK(mi->cpu.s.reg32(EDI) == 200 * 1);
+    CHECK(mj->cpu.s.reg32(ESI) == 200 * 1000);
+    CHECK(mj->cpu.s.reg32(EDI) == 200 * 1);
+    CHECK((mj->cpu.s.reg32(EAX) & 0xFF) == 4);  // the MOV after the exit port's OUT did not run
+    CHECK(mj->retired() == mi->retired());
+    CHECK(state_differences(*mi, *mj) == "");
+    CHECK(mj->cpu.s.reg32(EBX) == 100);
+    // The delay loop ran translated, both its OUTs natively inside one block. (Each A20 change
+    // flushes every block: the first loop's blocks are gone.)
+    unsigned with_outs = 0;
+    mj->jit->for_each_block([&](const Block& b) {
+        unsigned outs = 0;
+        for (unsigned i = 0; i < b.ninsns; ++i) outs += b.insns[i].mnem() == ZYDIS_MNEMONIC_OUT;
+        if (outs == 2 && b.native_count == b.ninsns) ++with_outs;
+    });
+    CHECK(with_outs >= 1);  // the loop's, and the one that enters it
+}

@@ -124,9 +124,12 @@ bool emit_rdtsc(Emitter& e, const Insn&) {
 
 // IN AL/AX/EAX, imm8 or DX and OUT imm8 or DX, AL/AX/EAX, where the mode key says the port needs
 // no permission check. Devices may read the clock (icount) and the instruction's EIPs (a stop),
-// so both are committed. OUT ends its block (kEndsBlock: it may remap memory or raise an
-// interrupt), which then returns to the dispatcher; after an IN the exit request is tested, as
-// after a fallback call, and a set one leaves with the instruction done.
+// so both are committed. After either the exit request is tested, as after a fallback call, and
+// a set one leaves with the instruction done: everything a port write can do that the block must
+// not run past asks for it (a memory map change or A20, kExitCode; an interrupt, kExitIrq; a
+// reset or power-off, kExitStop; a clock event due sooner, kExitTimer). OUT ended its block
+// until 2026-12-06: Linux's io_delay (`out 0x80, al; ret`, 1.4 million times in a boot) then
+// returned to the dispatcher every time, and its RET missed the return stack.
 bool emit_in(Emitter& e, const Insn& in) {
     const bool out = in.mnem() == ZYDIS_MNEMONIC_OUT;
     const unsigned pi = out ? 0 : 1, di = out ? 1 : 0;  // port and data operands
@@ -143,14 +146,14 @@ bool emit_in(Emitter& e, const Insn& in) {
         e.load_reg(x86::edx, in.regv(di));
         a.or_(x86::ecx, int32_t(size << 16));
         light_call(e, reinterpret_cast<const void*>(&helper_out), 0);
-        e.rip_set = true;
-        return true;
+    } else {
+        a.mov(x86::edx, size);
+        light_call(e, reinterpret_cast<const void*>(&helper_in), size == 4 ? (1u << EAX) : 0);
+        e.store_reg(in.regv(di), x86::eax);
     }
-    a.mov(x86::edx, size);
-    light_call(e, reinterpret_cast<const void*>(&helper_in), size == 4 ? (1u << EAX) : 0);
-    e.store_reg(in.regv(di), x86::eax);
-    // A device may have asked for the dispatcher (an interrupt, a stop): the instruction is
-    // done, so it leaves as a slow path that saw the exit request does (Emitter::end_native).
+    // A device may have asked for the dispatcher (an interrupt, a stop, a new memory map): the
+    // instruction is done, so it leaves as a slow path that saw the exit request does
+    // (Emitter::end_native).
     asmjit::Label stay = a.newLabel();
     a.cmp(e.exit_word(), 0);
     a.je(stay);
