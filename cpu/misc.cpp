@@ -147,7 +147,10 @@ void register_misc(InsnTable& t) {
     t.add(ZYDIS_MNEMONIC_CMC, CMC, "misc");
     t.add(ZYDIS_MNEMONIC_CLD, CLD, "misc");
     t.add(ZYDIS_MNEMONIC_STD, STD, "misc");
-    t.add(ZYDIS_MNEMONIC_CLI, CLI, "misc", kSensitive | kEndsBlock);
+    // CLI does not end a block: blocks take interrupts only at their ends anyway, and a cleared
+    // IF (or VIF) asks nothing of the dispatcher. STI does: its interrupt shadow covers exactly
+    // the next instruction, which the dispatcher steps (translator/jit.cpp, Jit::run).
+    t.add(ZYDIS_MNEMONIC_CLI, CLI, "misc", kSensitive);
     t.add(ZYDIS_MNEMONIC_STI, STI, "misc", kSensitive | kEndsBlock);
     t.add(ZYDIS_MNEMONIC_CPUID, CPUID, "misc");
     t.add(ZYDIS_MNEMONIC_RDTSC, RDTSC, "misc", kSensitive);

@@ -249,12 +249,12 @@ TEST_CASE("a block whose first instruction crosses its page's end is left to the
     CHECK(mj->jit->stats().blocks_translated >= 1);  // the rest of the loop is translated
 }
 
-// OUT does not end its block (cpu/misc.cpp): the block goes on after it unless a device asked
+// OUT and CLI do not end their block (cpu/misc.cpp): the block goes on after an OUT unless a device asked
 // for the dispatcher through the exit request (emit_sys.cpp, emit_in). Two such devices: port
 // 92h's A20 gate changes the memory map, so the load right after the OUT must see the new one
 // (the TLB still maps the old until the dispatcher flushes); the exit port stops the machine,
 // so nothing after its OUT may run.
-TEST_CASE("an OUT goes on in its block unless a device asks for the dispatcher", "[jit][translate]") {
+TEST_CASE("an OUT or a CLI goes on in its block unless a device asks for the dispatcher", "[jit][translate]") {
     constexpr uint32_t kLow = 0x2000, kHigh = 0x100000 + kLow;  // kHigh wraps to kLow with A20 off
     const std::vector<uint8_t> code = assemble_at(kCode, [](ax::Assembler& a) {
         asmjit::Label top = a.newLabel();
@@ -282,6 +282,7 @@ TEST_CASE("an OUT goes on in its block unless a device asks for the dispatcher",
         a.bind(delay);
         a.out(0x80, ax::al);
         a.inc(ax::ebx);
+        a.cli();                                        // CLI does not end a block either
         a.out(0x80, ax::al);
         a.dec(ax::edx);
         a.jnz(delay);
@@ -317,9 +318,12 @@ TEST_CASE("an OUT goes on in its block unless a device asks for the dispatcher",
     // flushes every block: the first loop's blocks are gone.)
     unsigned with_outs = 0;
     mj->jit->for_each_block([&](const Block& b) {
-        unsigned outs = 0;
-        for (unsigned i = 0; i < b.ninsns; ++i) outs += b.insns[i].mnem() == ZYDIS_MNEMONIC_OUT;
-        if (outs == 2 && b.native_count == b.ninsns) ++with_outs;
+        unsigned outs = 0, clis = 0;
+        for (unsigned i = 0; i < b.ninsns; ++i) {
+            outs += b.insns[i].mnem() == ZYDIS_MNEMONIC_OUT;
+            clis += b.insns[i].mnem() == ZYDIS_MNEMONIC_CLI;
+        }
+        if (outs == 2 && clis == 1 && b.native_count == b.ninsns) ++with_outs;
     });
     CHECK(with_outs >= 1);  // the loop's, and the one that enters it
 }
