@@ -85,7 +85,7 @@ bool emit_jmp(Emitter& e, const Insn& in) {
     if (in.is_imm(0)) {
         const uint32_t target = relative_target(in);
         if (!target_ok(e, target)) return false;
-        e.set_rip(target);
+        e.set_rip_of_branch(target);
     } else if (in.is_reg(0) && in.size(0) == 4 && cs_flat(e) && Emitter::is_gpr(in.regv(0))) {
         e.load_reg(x86::eax, in.regv(0));
         e.a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
@@ -117,7 +117,7 @@ bool emit_call(Emitter& e, const Insn& in) {
     if (!in.is_imm(0)) e.load_reg(x86::eax, in.regv(0));  // before ESP changes (CALL ESP)
     a.mov(Emitter::host_at(4), in.next_eip);
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
-    if (in.is_imm(0)) e.set_rip(target);
+    if (in.is_imm(0)) e.set_rip_of_branch(target);
     else a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
     e.rip_set = true;
     return true;

@@ -465,7 +465,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     a.bind(tail);
     // What the member writes besides: rip, then ESP (CALL ESP jumps to ESP before the push).
     if (m == ZYDIS_MNEMONIC_CALL) {
-        if (in.is_imm(0)) e.set_rip(in.next_eip + in.val[0]);
+        if (in.is_imm(0)) e.set_rip_of_branch(uint32_t(in.next_eip + in.val[0]));
         else e.reg32(in.regv(0), r), a.mov(Emitter::field(offsetof(CpuState, rip), 4), r);
         e.rip_set = true;
     } else if (m == ZYDIS_MNEMONIC_RET) {

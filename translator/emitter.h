@@ -382,6 +382,12 @@ public:
     // ---- control ----
     // Ends the block with CpuState::rip = `target`.
     void set_rip(uint32_t target) { a.mov(field(offsetof(CpuState, rip), 4), target); }
+    // rip = the static target of a JMP or CALL rel, unless the instruction is the block's last:
+    // then the block's exit (Jit::emit: JitEmit::direct, call_exit) stores rip on the ways out
+    // that read it (to the dispatcher, the jump cache) and a linked exit needs none.
+    void set_rip_of_branch(uint32_t target) {
+        if (!last) set_rip(target);
+    }
 
     // ---- per-instruction bookkeeping (Jit::emit) ----
     void begin(const Insn& i, uint32_t at, uint8_t live, bool is_last);

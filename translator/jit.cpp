@@ -724,6 +724,7 @@ struct JitEmit {
             linkable = true;
         } else {
             b.exit_eip[0] = target;
+            set_rip(target);  // the CALL left it to its exit (Emitter::set_rip_of_branch)
             a.mov(x86::eax, b.cs_base + target);
             missed = probe_jump_cache(miss, true);
         }
