@@ -908,6 +908,63 @@ TEST_CASE("several lazy flag writers in one block: each slow path makes its own 
 
 namespace {
 
+// Side exits inside lazy stretches (docs/translator.md, "Lazy flags before a writer"): a Jcc
+// after a load reads its writer's flags, which only the host's held and the load's probe
+// changed, so its condition makes them again (the recipe) where r14 took a capture. TEST of a
+// byte register (AF 0), CMP (its first register then overwritten by a load: the recipe from the
+// stash), SUB of an immediate, each with loads before and after its Jcc. Load `fault` reads
+// kAbsent (a #PF when paging).
+std::vector<uint8_t> lazy_side_jccs(unsigned fault) {
+    auto at = [&](unsigned k) { return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    return assemble([&](Asm& a) {
+        asmjit::Label side = a.newLabel();
+        a.test(ax::al, ax::al);
+        a.mov(ax::edx, at(0));
+        a.jz(side);  // the TEST's ZF, after a load
+        a.mov(ax::esi, at(1));
+        a.add(ax::ebp, 7);  // W of the TEST
+        a.cmp(ax::eax, ax::ecx);
+        a.mov(ax::edi, at(2));
+        a.mov(ax::eax, at(3));  // overwrites the CMP's first register
+        a.jle(side);            // ZF, SF and OF of the CMP: its EAX from the stash
+        a.xor_(ax::esi, ax::edi);  // W of the CMP
+        a.sub(ax::ebx, 0x100);
+        a.mov(ax::edx, at(4));
+        a.jbe(side);  // CF and ZF of the SUB
+        a.mov(ax::esi, at(5));
+        a.test(ax::edx, ax::edx);  // W of the SUB
+        a.bind(side);
+        a.pushfd();
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("a side exit inside a lazy stretch: its Jcc makes the writer's flags again after a load",
+          "[jit][jit_flags][superblock]") {
+    unsigned faults = 0;
+    for (unsigned fault = 0; fault < 7; ++fault) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 8; ++k) {
+                INFO("load " << fault << " faults" << (paging ? ", paging" : "") << ", start " << k);
+                // Each Jcc either way: AL zero or not, ECX about EAX (signed), EBX about 100h.
+                Start st = starts()[k & 3];
+                if (k & 4) st.regs[EAX] &= 0xFFFFFF00u;
+                st.regs[ECX] = st.regs[EAX] - 1 + 2 * (k & 1);
+                st.regs[EBX] = (k & 2) ? 0x100 : 0x80000101u;
+                const Outcome o = run_all(lazy_side_jccs(fault), st, paging,
+                                          {0u, uint32_t(kDisableFlags), uint32_t(kDisableSuperblocks),
+                                           uint32_t(kDisableRegs), uint32_t(kDisableTlb)});
+                faults += unsigned(o.exceptions);
+            }
+        }
+    }
+    CHECK(faults >= 10);  // the loads after the Jccs are reached, and fault, from several starts
+}
+
+namespace {
+
 // Lazy writers whose recipe needs what they overwrote (docs/translator.md, "Lazy flags before a
 // writer"): shifts by an immediate (their operand as it was, stashed before them: counts 1 and
 // more, 8, 16 and 32 bits, SHL SHR SAR) and INC/DEC (the CF they keep, stashed: set by a CMP

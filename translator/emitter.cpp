@@ -879,6 +879,15 @@ x86::CondCode Emitter::cond(unsigned cc) {
     const bool neg = cc & 1;
     if (fcache_ && !(disabled & kDisableFlags) && (reads[cc >> 1] & ~host_ok_) == 0)
         return x86::CondCode(cc);  // the Jcc encoding is asmjit's
+    if (fcache_ && !(disabled & kDisableFlags) && lazy && recipe && !stash_recipe(*recipe)) {
+        // A side exit's Jcc inside a lazy stretch, after an access changed the host's flags
+        // (Jit::emit's lazy_w_from admits it): the writer's flags again in the host's (its
+        // recipe: `test r8b, r8b`, one instruction where r14 took four and a test), and the host
+        // condition. r14 stays as it was: the stretch goes on.
+        const int clear_af = emit_flags_again(*this, *recipe);  // recipe_ok: never -1 here
+        host_ok_ = clear_af < 0 ? 0 : kArithFlags & ~(clear_af > 0 ? uint32_t(AF) : 0u);
+        if ((reads[cc >> 1] & ~host_ok_) == 0) return x86::CondCode(cc);
+    }
     // r14 is read: a lazily cleared bit among those read is cleared first (OF of an in-place
     // SAR, 0 by the interpreter's rule, which the host may leave set).
     if (ffix_ & reads[cc >> 1]) settle_flags();

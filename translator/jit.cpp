@@ -498,7 +498,7 @@ int side_capture(const Insn& in) {
 // `host_kept`: the host's flags at `from` are the writer's (not after a self-loop's back edge,
 // whose entry test changes them).
 int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from, unsigned to, const int regs[2],
-                uint8_t* clobbered = nullptr, bool host_kept = true) {
+                uint8_t* clobbered = nullptr, bool host_kept = true, bool side_jccs = true) {
     if (clobbered) *clobbered = 0;
     bool accessed = !host_kept;  // the host's flags changed since `from` (Emitter::flag_transparent)
     for (unsigned i = from; i < to; ++i) {
@@ -533,6 +533,10 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
             if (!Emitter::flag_transparent(in)) accessed = true;
             break;
         default:
+            // A superblock's side exit (a Jcc inside the block) reads the writer's flags: its
+            // condition makes them again in the host's flags when an access changed those
+            // (Emitter::cond), and its way out captures them (SideExit::recipe).
+            if (side_jccs && is_jcc(in.mnem()) && i + 1 < b.ninsns && in.nops() == 1 && in.is_imm(0)) break;
             return -1;
         }
     }
@@ -550,7 +554,7 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, u
     if (relative_target(j) != b.eip) return -1;
     int regs[2];
     if (!recipe_ok(b.insns[n - 2], regs, shifts)) return -1;
-    return lazy_w_from(b, live, 0, n - 1, regs, clobbered, false);
+    return lazy_w_from(b, live, 0, n - 1, regs, clobbered, false, false);
 }
 
 } // namespace
