@@ -254,5 +254,6 @@ TEST_CASE("runloop: a long guest loop runs in slices of at least kHostSlice inst
     CHECK(m->host_slice() <= Machine::kMaxHostSlice);
     // Translated, the loop runs at hundreds of millions of instructions a second or more (a
     // slice of the floor's size lasts a few microseconds), so the slices grow well past the floor.
+    WARN("slices " << m->host_slices() << " last " << m->host_slice());
     if (test_cpu_mode() == CpuMode::Jit) CHECK(m->host_slices() < fixed / 4);
 }
