@@ -1140,6 +1140,49 @@ TEST_CASE("a self-loop that ends `dec; jnz` keeps the DEC lazy round the back ed
     }
 }
 
+TEST_CASE("a self-loop whose first flag writer is a shift keeps its DEC lazy round the back edge",
+          "[jit][jit_flags]") {
+    // The bench's `pages` loop: moves, then `shl ecx, 3` (a shift by an immediate writes every
+    // flag: the loop's W), a load through the shifted register, a ROL whose CF the DEC keeps,
+    // and `dec edx; jnz`. The DEC's flags stay lazy round the back edge (its CF stashed); a load
+    // walks into a page that is absent when paging (a #PF at turn 30, its frame holding the
+    // DEC's flags). Budgets stop inside the loop.
+    for (bool paging : {false, true}) {
+        for (unsigned k = 0; k < 4; ++k) {
+            INFO("start " << k << (paging ? ", paging" : ""));
+            const std::vector<uint8_t> code = assemble([&](Asm& a) {
+                asmjit::Label top = a.newLabel();
+                a.mov(ax::edx, 40);
+                a.mov(ax::esi, kAbsent - 30 * 0x80);
+                a.bind(top);
+                a.mov(ax::ecx, ax::eax);
+                a.mov(ax::ebx, ax::edi);
+                a.shl(ax::ecx, 3);  // W
+                a.and_(ax::ecx, 0x1F8);
+                a.add(ax::ebx, ax::dword_ptr(ax::ecx, kData));
+                a.add(ax::ebx, ax::dword_ptr(ax::esi));
+                a.add(ax::esi, 0x80);
+                a.add(ax::eax, 0x805);
+                a.rol(ax::edi, 1);
+                a.mov(ax::dword_ptr(ax::ecx, kData + 0x400), ax::ebx);
+                a.xor_(ax::edi, ax::ebx);
+                a.dec(ax::edx);
+                a.jnz(top);
+                a.pushfd();
+                a.hlt();
+            });
+            const Start st = starts()[k];
+            const Outcome o = run_all(code, st, paging, {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableShift)}, 100000, false);
+            CHECK(o.lazy_loops >= 1);
+            CHECK(o.exceptions == (paging ? 1u : 0u));
+            // 2 + 13k stop at a turn's start: 41 and 262 at the second copy's head (its stop
+            // makes the DEC's flags), the others inside a turn.
+            for (uint64_t budget : {13ull, 41ull, 50ull, 262ull, 333ull, 1001ull})
+                run_all(code, st, paging, {0u}, budget, false);
+        }
+    }
+}
+
 TEST_CASE("a lazy writer inside a self-loop whose CMP stays lazy: each way out makes the CMP's flags",
           "[jit][jit_flags]") {
     // `and edx, imm` (lazy until the ADD, its load's slow path making its flags), then the

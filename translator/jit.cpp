@@ -498,7 +498,7 @@ int side_capture(const Insn& in) {
 // `host_kept`: the host's flags at `from` are the writer's (not after a self-loop's back edge,
 // whose entry test changes them).
 int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from, unsigned to, const int regs[2],
-                uint8_t* clobbered = nullptr, bool host_kept = true, bool side_jccs = true) {
+                uint8_t* clobbered = nullptr, bool host_kept = true, bool side_jccs = true, bool shift_w = false) {
     if (clobbered) *clobbered = 0;
     bool accessed = !host_kept;  // the host's flags changed since `from` (Emitter::flag_transparent)
     for (unsigned i = from; i < to; ++i) {
@@ -532,6 +532,17 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
         case ZYDIS_MNEMONIC_NOP:
             if (!Emitter::flag_transparent(in)) accessed = true;
             break;
+        case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR:
+            // A self-loop's prefix only (`shift_w`): a native shift of a register by an immediate
+            // below its width writes every flag (`mov ecx, eax; shl ecx, 10` at the top of the
+            // bench's `pages` loop). Not in a stretch inside a block: a shift may be a lazy
+            // writer itself, whose stashed operand would share the stash with the stretch's.
+            if (shift_w && in.nops() >= 2 && in.is_reg(0) && in.is_imm(1) && (in.val[1] & 0x1F) != 0 &&
+                (in.val[1] & 0x1F) < 8 * in.size(0)) {
+                if (read || (live[i] & ~written)) return -1;
+                return int(i);
+            }
+            return -1;
         default:
             // A superblock's side exit (a Jcc inside the block) reads the writer's flags: its
             // condition makes them again in the host's flags when an access changed those
@@ -554,7 +565,7 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, u
     if (relative_target(j) != b.eip) return -1;
     int regs[2];
     if (!recipe_ok(b.insns[n - 2], regs, shifts)) return -1;
-    return lazy_w_from(b, live, 0, n - 1, regs, clobbered, false, false);
+    return lazy_w_from(b, live, 0, n - 1, regs, clobbered, false, false, shifts);
 }
 
 } // namespace
