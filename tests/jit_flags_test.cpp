@@ -1064,36 +1064,51 @@ TEST_CASE("lazy writers whose registers a move overwrites: each slow path takes 
                         uint32_t(kDisableRegs)});
 }
 
+namespace {
+
+// A self-loop program (`body`) from the four starts, flat and paged: against the interpreter
+// under `disables` (block runs not counted: the form the command line runs), where the default
+// must have made it a lazy self-loop, then under the default with each of `budgets`. With
+// `paged_faults` set, the interpreter delivered that many exceptions when paging and none flat.
+template <typename Body>
+void lazy_loop_runs(Body&& body, std::initializer_list<uint32_t> disables, std::initializer_list<uint64_t> budgets,
+                    int paged_faults = -1) {
+    for (bool paging : {false, true}) {
+        for (unsigned k = 0; k < 4; ++k) {
+            INFO("start " << k << (paging ? ", paging" : ""));
+            const std::vector<uint8_t> code = assemble(body);
+            const Start st = starts()[k];
+            const Outcome o = run_all(code, st, paging, disables, 100000, false);
+            CHECK(o.lazy_loops >= 1);
+            if (paged_faults >= 0) CHECK(o.exceptions == (paging ? uint64_t(paged_faults) : 0u));
+            for (uint64_t budget : budgets) run_all(code, st, paging, {0u}, budget, false);
+        }
+    }
+}
+
+} // namespace
+
 TEST_CASE("a self-loop whose CMP's register the loop's first load overwrites", "[jit][jit_flags]") {
     // `mov eax, [esi]` at the top overwrites the register of the `cmp eax, 300; jne` that ends
     // the loop: the CMP's flags stay lazy round the back edge with EAX stashed, and the load's
     // slow path (the page at turn 250 is absent when paging) makes them from the stash.
-    for (bool paging : {false, true}) {
-        for (unsigned k = 0; k < 4; ++k) {
-            INFO("start " << k << (paging ? ", paging" : ""));
-            const std::vector<uint8_t> code = assemble([&](Asm& a) {
-                asmjit::Label top = a.newLabel();
-                a.xor_(ax::edi, ax::edi);
-                a.mov(ax::esi, kAbsent - 250 * 0x80);
-                a.bind(top);
-                a.mov(ax::eax, ax::dword_ptr(ax::esi));
-                a.add(ax::ebx, ax::eax);
-                a.add(ax::esi, 0x80);
-                a.lea(ax::eax, ax::ptr(ax::edi, 1));
-                a.mov(ax::edi, ax::eax);
-                a.cmp(ax::eax, 300);
-                a.jne(top);
-                a.pushfd();
-                a.hlt();
-            });
-            const Start st = starts()[k];
-            const Outcome o = run_all(code, st, paging, {0u, uint32_t(kDisableLoopFlags)}, 100000, false);
-            CHECK(o.lazy_loops >= 1);
-            CHECK(o.exceptions == (paging ? 1u : 0u));
-            for (uint64_t budget : {50ull, 333ull, 1001ull})
-                run_all(code, st, paging, {0u}, budget, false);
-        }
-    }
+    lazy_loop_runs(
+        [](Asm& a) {
+            asmjit::Label top = a.newLabel();
+            a.xor_(ax::edi, ax::edi);
+            a.mov(ax::esi, kAbsent - 250 * 0x80);
+            a.bind(top);
+            a.mov(ax::eax, ax::dword_ptr(ax::esi));
+            a.add(ax::ebx, ax::eax);
+            a.add(ax::esi, 0x80);
+            a.lea(ax::eax, ax::ptr(ax::edi, 1));
+            a.mov(ax::edi, ax::eax);
+            a.cmp(ax::eax, 300);
+            a.jne(top);
+            a.pushfd();
+            a.hlt();
+        },
+        {0u, uint32_t(kDisableLoopFlags)}, {50, 333, 1001}, 1);
 }
 
 TEST_CASE("lazy shifts and INC/DEC: each slow path makes its own writer's flags from the stash",
@@ -1146,41 +1161,31 @@ TEST_CASE("a self-loop whose first flag writer is a shift keeps its DEC lazy rou
     // flag: the loop's W), a load through the shifted register, a ROL whose CF the DEC keeps,
     // and `dec edx; jnz`. The DEC's flags stay lazy round the back edge (its CF stashed); a load
     // walks into a page that is absent when paging (a #PF at turn 30, its frame holding the
-    // DEC's flags). Budgets stop inside the loop.
-    for (bool paging : {false, true}) {
-        for (unsigned k = 0; k < 4; ++k) {
-            INFO("start " << k << (paging ? ", paging" : ""));
-            const std::vector<uint8_t> code = assemble([&](Asm& a) {
-                asmjit::Label top = a.newLabel();
-                a.mov(ax::edx, 40);
-                a.mov(ax::esi, kAbsent - 30 * 0x80);
-                a.bind(top);
-                a.mov(ax::ecx, ax::eax);
-                a.mov(ax::ebx, ax::edi);
-                a.shl(ax::ecx, 3);  // W
-                a.and_(ax::ecx, 0x1F8);
-                a.add(ax::ebx, ax::dword_ptr(ax::ecx, kData));
-                a.add(ax::ebx, ax::dword_ptr(ax::esi));
-                a.add(ax::esi, 0x80);
-                a.add(ax::eax, 0x805);
-                a.rol(ax::edi, 1);
-                a.mov(ax::dword_ptr(ax::ecx, kData + 0x400), ax::ebx);
-                a.xor_(ax::edi, ax::ebx);
-                a.dec(ax::edx);
-                a.jnz(top);
-                a.pushfd();
-                a.hlt();
-            });
-            const Start st = starts()[k];
-            const Outcome o = run_all(code, st, paging, {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableShift)}, 100000, false);
-            CHECK(o.lazy_loops >= 1);
-            CHECK(o.exceptions == (paging ? 1u : 0u));
-            // 2 + 13k stop at a turn's start: 41 and 262 at the second copy's head (its stop
-            // makes the DEC's flags), the others inside a turn.
-            for (uint64_t budget : {13ull, 41ull, 50ull, 262ull, 333ull, 1001ull})
-                run_all(code, st, paging, {0u}, budget, false);
-        }
-    }
+    // DEC's flags). Budgets of 2 + 13k stop at a turn's start: 41 and 262 at the second copy's
+    // head (its stop makes the DEC's flags), the others inside a turn.
+    lazy_loop_runs(
+        [](Asm& a) {
+            asmjit::Label top = a.newLabel();
+            a.mov(ax::edx, 40);
+            a.mov(ax::esi, kAbsent - 30 * 0x80);
+            a.bind(top);
+            a.mov(ax::ecx, ax::eax);
+            a.mov(ax::ebx, ax::edi);
+            a.shl(ax::ecx, 3);  // W
+            a.and_(ax::ecx, 0x1F8);
+            a.add(ax::ebx, ax::dword_ptr(ax::ecx, kData));
+            a.add(ax::ebx, ax::dword_ptr(ax::esi));
+            a.add(ax::esi, 0x80);
+            a.add(ax::eax, 0x805);
+            a.rol(ax::edi, 1);
+            a.mov(ax::dword_ptr(ax::ecx, kData + 0x400), ax::ebx);
+            a.xor_(ax::edi, ax::ebx);
+            a.dec(ax::edx);
+            a.jnz(top);
+            a.pushfd();
+            a.hlt();
+        },
+        {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableShift)}, {13, 41, 50, 262, 333, 1001}, 1);
 }
 
 TEST_CASE("a lazy writer inside a self-loop whose CMP stays lazy: each way out makes the CMP's flags",
@@ -1188,33 +1193,25 @@ TEST_CASE("a lazy writer inside a self-loop whose CMP stays lazy: each way out m
     // `and edx, imm` (lazy until the ADD, its load's slow path making its flags), then the
     // loop's own `cmp; jne` (lazy round the back edge, made again on the way out): the way out
     // must make the CMP's flags, not the AND's; a load of the last turn may fault.
-    for (bool paging : {false, true}) {
-        for (unsigned k = 0; k < 4; ++k) {
-            INFO("start " << k << (paging ? ", paging" : ""));
-            const std::vector<uint8_t> code = assemble([&](Asm& a) {
-                asmjit::Label top = a.newLabel();
-                a.xor_(ax::ecx, ax::ecx);
-                a.mov(ax::esi, kAbsent - 250 * 0x80);
-                a.bind(top);
-                a.and_(ax::edx, 0x7FC);
-                a.mov(ax::eax, ax::dword_ptr(ax::esi, ax::edx));
-                a.add(ax::ebx, ax::eax);
-                a.add(ax::edx, 0x134);
-                a.mov(ax::edi, ax::dword_ptr(ax::esi, 0x10));
-                a.add(ax::esi, 0x80);  // into kAbsent at turn 250 (paging)
-                a.inc(ax::ecx);
-                a.cmp(ax::ecx, 300);
-                a.jne(top);
-                a.pushfd();
-                a.hlt();
-            });
-            const Start st = starts()[k];
-            const Outcome o = run_all(code, st, paging, {0u, uint32_t(kDisableLoopFlags)}, 100000, false);
-            CHECK(o.lazy_loops >= 1);
-            for (uint64_t budget : {50ull, 333ull, 1001ull})
-                run_all(code, st, paging, {0u}, budget, false);
-        }
-    }
+    lazy_loop_runs(
+        [](Asm& a) {
+            asmjit::Label top = a.newLabel();
+            a.xor_(ax::ecx, ax::ecx);
+            a.mov(ax::esi, kAbsent - 250 * 0x80);
+            a.bind(top);
+            a.and_(ax::edx, 0x7FC);
+            a.mov(ax::eax, ax::dword_ptr(ax::esi, ax::edx));
+            a.add(ax::ebx, ax::eax);
+            a.add(ax::edx, 0x134);
+            a.mov(ax::edi, ax::dword_ptr(ax::esi, 0x10));
+            a.add(ax::esi, 0x80);  // into kAbsent at turn 250 (paging)
+            a.inc(ax::ecx);
+            a.cmp(ax::ecx, 300);
+            a.jne(top);
+            a.pushfd();
+            a.hlt();
+        },
+        {0u, uint32_t(kDisableLoopFlags)}, {50, 333, 1001});
 }
 
 TEST_CASE("a superblock that loops to itself: its second copy's side exits join the first's",
