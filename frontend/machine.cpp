@@ -178,10 +178,11 @@ void Machine::reset() {
 //             event runs up to one slice late. A slice is sized to last about kHostSliceNs
 //             (0.1 ms) at the speed the last one ran (next_host_slice), well under the 1 ms tick
 //             of the fastest guest timers we expect: 20,000 instructions in the interpreter, up
-//             to a million in translated loops, where a fixed 20,000 returned to the dispatcher
+//             to 250,000 in translated loops, where a fixed 20,000 returned to the dispatcher
 //             every 5-10 us and lost the JIT's return stack each time (docs/runloop.md). A slice
-//             that runs slower than the last one is late by that factor once; the next is sized
-//             to the new speed. kExitTimer still ends a run early when a device schedules an
+//             that runs slower than the last one is late by that factor once (at most 12.5 times
+//             the old fixed slice's time at the slower speed: a polling loop of port reads after
+//             a fast loop); the next is sized to the new speed. kExitTimer still ends a run early when a device schedules an
 //             event before the deadline the run was measured against.
 Machine::Result Machine::run(uint64_t max_insns) {
     {

@@ -161,7 +161,7 @@ public:
     // clock again (see Machine::run). The slice adapts so that it lasts about kHostSliceNs of
     // host time, between kHostSlice and kMaxHostSlice instructions.
     static constexpr uint64_t kHostSlice = 20000;
-    static constexpr uint64_t kMaxHostSlice = 1000000;
+    static constexpr uint64_t kMaxHostSlice = 250000;
     static constexpr uint64_t kHostSliceNs = 100000;
     // The next slice after one of `insns` instructions that took `ns` of host time (ns 0: too
     // short to read): what would have lasted kHostSliceNs, growing at most 2x a slice, within
