@@ -511,6 +511,15 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
         // recipe inline (pushfq, popfq: slower than capturing the writer's flags).
         if ((in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && !accessed) written |= kFlagBitCF;
         switch (in.mnem()) {
+        case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR:
+            // A W in a self-loop's prefix only (`shift_w`): a native shift of a register by an
+            // immediate below its width writes every flag (`mov ecx, eax; shl ecx, 10` at the top
+            // of the bench's `pages` loop). Not in a stretch inside a block: a shift may be a
+            // lazy writer itself, whose stashed operand would share the stash with the stretch's.
+            if (!(shift_w && in.nops() >= 2 && in.is_reg(0) && in.is_imm(1) && (in.val[1] & 0x1F) != 0 &&
+                  (in.val[1] & 0x1F) < 8 * in.size(0)))
+                return -1;
+            [[fallthrough]];
         case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
         case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC:
         case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
@@ -532,17 +541,6 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
         case ZYDIS_MNEMONIC_NOP:
             if (!Emitter::flag_transparent(in)) accessed = true;
             break;
-        case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR:
-            // A self-loop's prefix only (`shift_w`): a native shift of a register by an immediate
-            // below its width writes every flag (`mov ecx, eax; shl ecx, 10` at the top of the
-            // bench's `pages` loop). Not in a stretch inside a block: a shift may be a lazy
-            // writer itself, whose stashed operand would share the stash with the stretch's.
-            if (shift_w && in.nops() >= 2 && in.is_reg(0) && in.is_imm(1) && (in.val[1] & 0x1F) != 0 &&
-                (in.val[1] & 0x1F) < 8 * in.size(0)) {
-                if (read || (live[i] & ~written)) return -1;
-                return int(i);
-            }
-            return -1;
         default:
             // A superblock's side exit (a Jcc inside the block) reads the writer's flags: its
             // condition makes them again in the host's flags when an access changed those
