@@ -54,7 +54,6 @@ bool emit_jcc(Emitter& e, const Insn& in) {
         e.branch_at = uint32_t(e.a.offset());
         e.a.long_().j(cc, e.taken);  // 0F 8x rel32: Jit::emit may patch it
         e.branched = true;
-        e.rip_set = true;
         return true;
     }
     if (side) {
@@ -76,7 +75,6 @@ bool emit_jcc(Emitter& e, const Insn& in) {
     e.a.mov(x86::ecx, target);
     e.a.cmov(cc, x86::edx, x86::ecx);
     e.a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::edx);
-    e.rip_set = true;
     return true;
 }
 
@@ -97,7 +95,6 @@ bool emit_jmp(Emitter& e, const Insn& in) {
     } else {
         return false;
     }
-    e.rip_set = true;
     return true;
 }
 
@@ -119,7 +116,6 @@ bool emit_call(Emitter& e, const Insn& in) {
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
     if (in.is_imm(0)) e.set_rip_of_branch(target);
     else a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
-    e.rip_set = true;
     return true;
 }
 
@@ -138,7 +134,6 @@ bool emit_ret(Emitter& e, const Insn& in) {
     a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(n + extra)));
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
     a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
-    e.rip_set = true;
     return true;
 }
 

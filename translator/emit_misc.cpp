@@ -219,7 +219,6 @@ bool emit_loop(Emitter& e, const Insn& in) {
         a.bind(skip);
     }
     a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::edx);
-    e.rip_set = true;
     return true;
 }
 

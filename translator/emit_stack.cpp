@@ -160,7 +160,6 @@ bool emit_call_more(Emitter& e, const Insn& in) {
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ebx);
     if (in.is_imm(0)) e.set_rip(target);
     else a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::ecx);
-    e.rip_set = true;
     return true;
 }
 
@@ -467,10 +466,8 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     if (m == ZYDIS_MNEMONIC_CALL) {
         if (in.is_imm(0)) e.set_rip_of_branch(uint32_t(in.next_eip + in.val[0]));
         else e.reg32(in.regv(0), r), a.mov(Emitter::field(offsetof(CpuState, rip), 4), r);
-        e.rip_set = true;
     } else if (m == ZYDIS_MNEMONIC_RET) {
         a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
-        e.rip_set = true;
     }
     if (u.delta) {
         e.reg32(ZYDIS_REGISTER_ESP, r, true);

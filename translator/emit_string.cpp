@@ -364,7 +364,7 @@ bool emit_rep_string(Emitter& e, const Insn& in) {
     a.test(x86::eax, x86::eax);
     a.jnz(e.fault_exit);
     e.reload();  // ECX, ESI, EDI (EAX for LODS, the flags for CMPS/SCAS) as the helper left them
-    e.rip_set = true;  // the helper set rip: the next instruction, or this one to resume
+    // The helper set rip: the next instruction, or this one to resume.
     return true;
 }
 

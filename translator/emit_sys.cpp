@@ -221,10 +221,7 @@ bool emit_cli_sti(Emitter& e, const Insn& in) {
         a.bind(set);
     }
     e.host_flags_changed();
-    if (in.mnem() == ZYDIS_MNEMONIC_STI) {
-        e.set_rip(in.next_eip);
-        e.rip_set = true;
-    }
+    if (in.mnem() == ZYDIS_MNEMONIC_STI) e.set_rip(in.next_eip);
     return true;
 }
 

@@ -926,7 +926,6 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     eip = at;
     live_after = live;
     last = is_last;
-    rip_set = false;
     // The host flags carry over only into an instruction that reads them before changing them,
     // or one whose code never changes them (`cmp; mov; lea; jb`: the Jcc takes the CMP's
     // host flags, not r14; the fix-ups of r14 wait too).

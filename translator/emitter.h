@@ -102,7 +102,6 @@ public:
     // block's entry adds all its instructions at once, so this starts at -ninsns
     // (docs/translator.md, "Counting").
     int pending = 0;
-    bool rip_set = false;      // the instruction wrote CpuState::rip itself (a jump)
 
     // The instruction budget (docs/translator.md, "Counting"): xmm15's low quadword holds R =
     // Cpu::icount_end - icount inside blocks and along chained jumps, so that icount in
