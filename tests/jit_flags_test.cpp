@@ -837,6 +837,12 @@ TEST_CASE("a superblock learns the way its Jccs go, and learns again when it cha
 
 namespace {
 
+// Load k of a program run by each_load_faulting (or as it runs): kAbsent's slot when k is the
+// load that faults, else its own slot in kData.
+ax::Mem load_slot(unsigned k, unsigned fault) {
+    return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k);
+}
+
 // Runs `program(fault)` for each of its `runs` loads faulting in turn (the last run: none of
 // them; each reads kAbsent, absent when paging), flat and paged, from the four starts (`fix`
 // adjusts start k); a run sees one #PF exactly when paging and `reaches` says the start gets
@@ -866,7 +872,7 @@ void each_load_faulting(unsigned runs, Program&& program, Fix&& fix, Reaches&& r
 // paging): the slow path must make the flags of its own region's writer, and the handler's
 // frame shows them.
 std::vector<uint8_t> lazy_writers(unsigned fault) {
-    auto at = [&](unsigned k) { return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    auto at = [&](unsigned k) { return load_slot(k, fault); };
     return assemble([&](Asm& a) {
         asmjit::Label side = a.newLabel();
         a.cmp(ax::eax, ax::ecx);
@@ -915,7 +921,7 @@ namespace {
 // stash), SUB of an immediate, each with loads before and after its Jcc. Load `fault` reads
 // kAbsent (a #PF when paging).
 std::vector<uint8_t> lazy_side_jccs(unsigned fault) {
-    auto at = [&](unsigned k) { return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    auto at = [&](unsigned k) { return load_slot(k, fault); };
     return assemble([&](Asm& a) {
         asmjit::Label side = a.newLabel();
         a.test(ax::al, ax::al);
@@ -971,7 +977,7 @@ namespace {
 // either way, by a shift, by a logic instruction), each followed by a load before its W. Load
 // `fault` reads kAbsent (a #PF when paging): the slow path must make its own writer's flags.
 std::vector<uint8_t> lazy_stashed(unsigned fault) {
-    auto at = [&](unsigned k) { return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    auto at = [&](unsigned k) { return load_slot(k, fault); };
     return assemble([&](Asm& a) {
         a.shl(ax::edx, 3);
         a.mov(ax::esi, at(0));
@@ -1015,7 +1021,7 @@ std::vector<uint8_t> lazy_stashed(unsigned fault) {
 // overwritten by MOVZX; TEST of two byte registers; INC (its CF stashed too). Load `fault`
 // reads kAbsent (a #PF when paging).
 std::vector<uint8_t> lazy_clobbered(unsigned fault) {
-    auto at = [&](unsigned k) { return ax::dword_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
+    auto at = [&](unsigned k) { return load_slot(k, fault); };
     auto byte_at = [&](unsigned k) { return ax::byte_ptr(k == fault ? kAbsent + 0x40 : kData + 0x40 + 4 * k); };
     return assemble([&](Asm& a) {
         asmjit::Label side = a.newLabel();
