@@ -1194,6 +1194,41 @@ TEST_CASE("a self-loop whose first flag writer is a shift keeps its DEC lazy rou
         {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableShift)}, {13, 41, 50, 262, 333, 1001}, 1);
 }
 
+TEST_CASE("a self-loop whose first flag writer is an INC or DEC after a move takes CF from the loop's CMP",
+          "[jit][jit_flags]") {
+    // The quicksort's scans (`mov esi, eax; inc ebp; mov edx, [eax]; add eax, 4; cmp edx, ebx;
+    // jb`): the INC/DEC keeps CF, which is the loop CMP's. In the second copy that CMP's flags
+    // are lazy, so the INC/DEC makes them again into the host's flags (Emitter::load_cf) and
+    // stashes its CF for the load's slow path. The CMPs cross zero, so their CF is 1 on some
+    // turns and 0 on others; the load walks into a page that is absent when paging, on a turn
+    // where the CF the INC/DEC keeps is 1 (the DEC loop, turn 6) or 0 (the INC loop, turn 10):
+    // the #PF's frame holds the INC/DEC's flags. Budgets of 2 + 6k (or 2 + 6k + 1) stop at a
+    // turn's start.
+    for (bool inc : {false, true}) {
+        INFO((inc ? "INC" : "DEC"));
+        lazy_loop_runs(
+            [inc](Asm& a) {
+                asmjit::Label top = a.newLabel();
+                const auto r = inc ? ax::ebp : ax::edi;
+                a.mov(r, inc ? uint32_t(-24) : 16u);
+                a.mov(ax::ecx, inc ? 40u : uint32_t(-20));
+                a.mov(ax::eax, inc ? kAbsent - 10 * 4 : kAbsent + 6 * 4 + 0xFFC);
+                a.bind(top);
+                a.mov(ax::esi, ax::eax);
+                if (inc) a.inc(r);  // W of the second copy
+                else a.dec(r);
+                a.mov(ax::edx, ax::dword_ptr(ax::eax));
+                if (inc) a.add(ax::eax, 4);
+                else a.sub(ax::eax, 4);
+                a.cmp(r, ax::ecx);
+                a.jne(top);
+                a.pushfd();
+                a.hlt();
+            },
+            {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableFlags)}, {14, 33, 45, 50, 57, 63, 111, 333}, 1);
+    }
+}
+
 TEST_CASE("a lazy writer inside a self-loop whose CMP stays lazy: each way out makes the CMP's flags",
           "[jit][jit_flags]") {
     // `and edx, imm` (lazy until the ADD, its load's slow path making its flags), then the

@@ -195,7 +195,7 @@ bool emit_incdec(Emitter& e, const Insn& in) {
     const uint32_t written = cf_through ? kArithFlags : (PF | AF | ZF | SF | OF);
     x86::Gp dst;
     if (in.is_reg(0) && e.regn(in.regv(0), dst, true)) {
-        if (cf_through) e.load_cf();
+        if (cf_through) e.load_cf(true);  // dst is a guest's host register, never rax
         const bool host_cf = e.host_cf_ok();
         e.a.emit(id, dst);  // `inc r10d`, `dec r9b`
         e.capture_flags(written);

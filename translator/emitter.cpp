@@ -656,7 +656,7 @@ void Emitter::emit_materialize(const Insn* r) {
 }
 
 void Emitter::stash_cf() {
-    load_cf();  // the host's CF when it is the guest's, else from r14 (done again first when lazy)
+    load_cf(true);  // the host's CF when it is the guest's, else from r14 (done again first when lazy)
     a.setc(stash_mem(0, 1));
 }
 
@@ -819,8 +819,16 @@ void Emitter::capture_flags(uint32_t written, uint32_t clear) {
     host_ok_ = 0;
 }
 
-void Emitter::load_cf() {
+void Emitter::load_cf(bool scratch_free) {
     if (fcache_ && (host_ok_ & CF) && !(disabled & kDisableFlags)) return;  // the host's CF is the guest's
+    if (scratch_free && fcache_ && lazy && recipe && !stash_recipe(*recipe) && !(disabled & kDisableFlags)) {
+        // Lazy (a self-loop's second copy, docs/translator.md "Lazy flags of a self-loop"): the
+        // recipe's flags made again straight into the host's, whose CF is then the guest's; r14
+        // stays as it was (still stale), and rax and the host flags were free to clobber.
+        emit_flags_again(*this, *recipe);
+        host_ok_ = CF;
+        return;
+    }
     need_r14();
     if (fcache_) a.bt(x86::r14d, 8);
     else a.bt(field(offsetof(CpuState, eflags), 4), 0);

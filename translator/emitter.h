@@ -342,8 +342,10 @@ public:
     // `t` (a 32-bit scratch) = guest CF as 0 or 1 (clobbers the host flags).
     void load_cf_bit(const x86::Gp& t);
     // Loads guest CF into host CF (for ADC, SBB, RCL, RCR); nothing when the host's CF is the
-    // guest's already (the instruction before computed it).
-    void load_cf();
+    // guest's already (the instruction before computed it). `scratch_free`: rax and the host
+    // flags hold nothing the caller needs, so a lazy recipe is made again straight into the
+    // host's flags (one CMP, say) instead of into r14 with pushfq/popfq round it.
+    void load_cf(bool scratch_free = false);
     // Evaluates guest condition `cc` (0-15, the Jcc encoding); returns the host condition that
     // is true exactly when the guest's is. The host condition itself when the flags it reads
     // were computed by the instruction just before (which left the host flags alone since),

@@ -497,8 +497,12 @@ int side_capture(const Insn& in) {
 // right after the writer, and the recipe takes it from there).
 // `host_kept`: the host's flags at `from` are the writer's (not after a self-loop's back edge,
 // whose entry test changes them).
+// `loop`: a self-loop's prefix (lazy_loop_w), where INC/DEC may be W after an access too (its
+// load_cf makes the loop's recipe into the host's flags: Emitter::load_cf(true)), and a shift
+// with `shift_w`.
 int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from, unsigned to, const int regs[2],
-                uint8_t* clobbered = nullptr, bool host_kept = true, bool side_jccs = true, bool shift_w = false) {
+                uint8_t* clobbered = nullptr, bool host_kept = true, bool side_jccs = true, bool shift_w = false,
+                bool loop = false) {
     if (clobbered) *clobbered = 0;
     bool accessed = !host_kept;  // the host's flags changed since `from` (Emitter::flag_transparent)
     for (unsigned i = from; i < to; ++i) {
@@ -509,7 +513,12 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
         // register moves since the writer, which leave the host's flags alone: an access's
         // probe changes them), so then they end a lazy stretch too; else load_cf would do the
         // recipe inline (pushfq, popfq: slower than capturing the writer's flags).
-        if ((in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && !accessed) written |= kFlagBitCF;
+        // In a self-loop's prefix the recipe is the loop's CMP, which the INC/DEC makes again
+        // into the host's flags itself when they hold nothing else (after the head's entry test,
+        // after an access): the quicksort's `mov esi, eax; inc ebp; mov edx, [eax]; add eax, 4;
+        // cmp edx, ebx; jb`.
+        if ((in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && (!accessed || loop))
+            written |= kFlagBitCF;
         switch (in.mnem()) {
         case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR:
             // A W in a self-loop's prefix only (`shift_w`): a native shift of a register by an
@@ -563,7 +572,7 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, u
     if (relative_target(j) != b.eip) return -1;
     int regs[2];
     if (!recipe_ok(b.insns[n - 2], regs, shifts)) return -1;
-    return lazy_w_from(b, live, 0, n - 1, regs, clobbered, false, false, shifts);
+    return lazy_w_from(b, live, 0, n - 1, regs, clobbered, false, false, shifts, true);
 }
 
 } // namespace
