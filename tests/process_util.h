@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -26,7 +27,12 @@ struct ProcessResult {
     int exit_status = -1;    // the exit status when it exited normally
     int term_signal = 0;     // the signal that ended it, if one did
     int pid = 0;             // its process ID (0: not started)
-    long max_rss_kb = 0;     // its peak resident memory (getrusage's ru_maxrss)
+    long max_rss_kb = 0;     // its peak resident memory (getrusage's ru_maxrss), see forked_rss_kb
+    // What of max_rss_kb may be ours: Linux keeps the peak across exec, so the child's counts
+    // the pages it shared with this process between fork and exec (our resident size then,
+    // hundreds of MB for a sanitizer build's test run). max_rss_kb - forked_rss_kb bounds
+    // nothing below, but a child that used gigabytes still shows them.
+    long forked_rss_kb = 0;
     std::string out;         // everything written to stdout
     std::string err;         // everything written to stderr
 };
@@ -35,6 +41,18 @@ struct ProcessResult {
 inline std::string describe(const ProcessResult& r) {
     return "exit status " + std::to_string(r.exit_status) + (r.term_signal ? ", signal " + std::to_string(r.term_signal) : "") +
            (r.timed_out ? ", timed out" : "") + "\nstdout: " + r.out + "\nstderr: " + r.err;
+}
+
+// This process's resident size now (VmRSS in /proc/self/status), in KiB; 0 if unreadable.
+inline long self_rss_kb() {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return 0;
+    char line[256];
+    long kb = 0;
+    while (std::fgets(line, sizeof line, f))
+        if (std::strncmp(line, "VmRSS:", 6) == 0) kb = std::strtol(line + 6, nullptr, 10);
+    std::fclose(f);
+    return kb;
 }
 
 // Runs argv[0] (searched on PATH when it has no '/') with stdin from /dev/null, collecting stdout
@@ -52,6 +70,7 @@ inline ProcessResult run_process(const std::vector<std::string>& argv, double ti
     std::vector<char*> args;
     for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
+    r.forked_rss_kb = self_rss_kb();
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
