@@ -1229,6 +1229,78 @@ TEST_CASE("a self-loop whose first flag writer is an INC or DEC after a move tak
     }
 }
 
+TEST_CASE("a self-loop with moves between its CMP and its Jcc keeps the CMP lazy across them",
+          "[jit][jit_flags]") {
+    // The heap sort's sift-down ends `cmp eax, edi; mov ebx, [ebx + a]; mov [esp], ebp; jb`: the
+    // loop's flag writer is the last instruction before the Jcc but moves. Their slow paths and
+    // the Jcc (after an access changed the host's flags) make the CMP's flags again; a move
+    // there that overwrites a CMP register has it stashed. (a) a load, a store and a LEA after
+    // `cmp eax, edi`, the load walking into a page absent when paging (a #PF at turn 25, its
+    // frame holding the CMP's flags; EAX crosses EDI from below zero, so CF changes on the way);
+    // (b) `cmp ebx, ecx; mov ebx, [esi]`: the load overwrites the CMP's first register with the
+    // next dword of kPages (each differs from the last; the CMP finds turn 20's at turn 21); (c) the sorted-hash loop's `cmp eax, 0x40; lea ecx, [edx + ebx]; jnz`.
+    struct Loop {
+        const char* what;
+        int faults;
+        std::function<void(Asm&, asmjit::Label)> body;
+    };
+    const std::vector<Loop> loops = {
+        {"cmp eax, edi; load, store, lea", 1,
+         [](Asm& a, asmjit::Label top) {
+             a.mov(ax::eax, uint32_t(-20));
+             a.mov(ax::edi, 30);
+             a.mov(ax::esi, kAbsent - 25 * 0x80);
+             a.bind(top);
+             a.mov(ax::ecx, ax::eax);
+             a.add(ax::eax, 1);  // W
+             a.mov(ax::edx, ax::dword_ptr(kData + 0x20));
+             a.add(ax::edx, ax::ecx);
+             a.cmp(ax::eax, ax::edi);
+             a.mov(ax::ebx, ax::dword_ptr(ax::esi));
+             a.mov(ax::dword_ptr(kData + 0x40), ax::edx);
+             a.lea(ax::esi, ax::ptr(ax::esi, 0x80));
+             a.jne(top);
+         }},
+        {"cmp ebx, ecx; mov ebx, [esi]", 0,
+         [](Asm& a, asmjit::Label top) {
+             a.mov(ax::ecx, 0x3C2F2215);  // the dword at kPages + 80 (turn 20's)
+             a.mov(ax::esi, kPages);
+             a.bind(top);
+             a.add(ax::edx, 1);  // W
+             a.cmp(ax::ebx, ax::ecx);
+             a.mov(ax::ebx, ax::dword_ptr(ax::esi));
+             a.lea(ax::esi, ax::ptr(ax::esi, 4));
+             a.jne(top);
+         }},
+        {"cmp eax, 0x40; lea ecx, [edx + ebx]", 0,
+         [](Asm& a, asmjit::Label top) {
+             a.xor_(ax::eax, ax::eax);
+             a.mov(ax::esi, kPages);
+             a.bind(top);
+             a.mov(ax::ebx, ax::dword_ptr(ax::esi, ax::eax, 2));
+             a.mov(ax::edx, ax::ecx);
+             a.inc(ax::eax);  // W
+             a.shl(ax::edx, 5);
+             a.sub(ax::edx, ax::ecx);
+             a.cmp(ax::eax, 0x40);
+             a.lea(ax::ecx, ax::ptr(ax::edx, ax::ebx));
+             a.jne(top);
+         }},
+    };
+    for (const Loop& l : loops) {
+        INFO(l.what);
+        lazy_loop_runs(
+            [&l](Asm& a) {
+                asmjit::Label top = a.newLabel();
+                l.body(a, top);
+                a.pushfd();
+                a.hlt();
+            },
+            {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableFlags), uint32_t(kDisableMove)},
+            {13, 41, 50, 101, 262, 333, 1001}, l.faults);
+    }
+}
+
 TEST_CASE("a lazy writer inside a self-loop whose CMP stays lazy: each way out makes the CMP's flags",
           "[jit][jit_flags]") {
     // `and edx, imm` (lazy until the ADD, its load's slow path making its flags), then the

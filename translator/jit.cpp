@@ -564,15 +564,43 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
 // A block that loops to itself through `cmp; jcc` whose CMP's flags may stay lazy round the
 // back edge (docs/translator.md, "Lazy flags of a self-loop"): W (lazy_w_from) from the block's
 // start; -1 when the block is not one.
-int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, uint8_t* clobbered) {
+// `cmp_at`: the loop's flag writer, the last instruction before the Jcc that is not a move
+// (MOV, MOVZX, MOVSX, LEA, NOP, which may access memory: the heap sort's `cmp eax, edi; mov ebx,
+// [ebx + a]; mov [esp], ebp; jb`); a move there that overwrites one of its registers has it
+// stashed (`clobbered`), as a move in the prefix does.
+int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, uint8_t* clobbered, unsigned* cmp_at) {
     const unsigned n = b.ninsns;
     if (n < 2) return -1;
     const Insn& j = b.insns[n - 1];
     if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
     if (relative_target(j) != b.eip) return -1;
+    auto move = [](const Insn& in) {
+        switch (in.mnem()) {
+        case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+        case ZYDIS_MNEMONIC_NOP:
+            return true;
+        default: return false;
+        }
+    };
+    unsigned k = n - 2;
+    while (k > 0 && move(b.insns[k])) --k;
     int regs[2];
-    if (!recipe_ok(b.insns[n - 2], regs, shifts)) return -1;
-    return lazy_w_from(b, live, 0, n - 1, regs, clobbered, false, false, shifts, true);
+    if (!recipe_ok(b.insns[k], regs, shifts)) return -1;
+    // A shift's recipe merges into r14 (emit_shift_flags_again): the Jcc after an access would
+    // make it round a pushfq/popfq.
+    if (k + 2 != n && stash_recipe(b.insns[k])) return -1;
+    uint8_t tail = 0;
+    for (unsigned i = k + 1; i + 1 < n; ++i) {
+        const Insn& in = b.insns[i];
+        if (in.nops() < 1 || !in.is_reg(0) || in.mnem() == ZYDIS_MNEMONIC_NOP) continue;
+        const int d = gpr_index(in.regv(0));
+        if (d < 0) return -1;
+        for (unsigned r = 0; r < 2; ++r)
+            if (d == regs[r]) tail |= uint8_t(1u << r);
+    }
+    const int w = lazy_w_from(b, live, 0, k + 1, regs, clobbered, false, false, shifts, true);
+    if (w >= 0) *clobbered |= tail, *cmp_at = k;
+    return w;
 }
 
 } // namespace
@@ -848,9 +876,10 @@ Jit::EmitResult Jit::emit(Block& b) {
     std::fill(stash, stash + b.ninsns, uint8_t(0));
     e.recipe_stash = stash;
     uint8_t clobbered = 0;
-    const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live, shifts, &clobbered) : -1;
-    e.recipe = lazy_w >= 0 ? &b.insns[b.ninsns - 2] : nullptr;
-    if (lazy_w >= 0) stash[b.ninsns - 2] = clobbered;
+    unsigned loop_cmp = 0;  // the lazy self-loop's flag writer (lazy_loop_w)
+    const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live, shifts, &clobbered, &loop_cmp) : -1;
+    e.recipe = lazy_w >= 0 ? &b.insns[loop_cmp] : nullptr;
+    if (lazy_w >= 0) stash[loop_cmp] = clobbered;
     // A superblock's `cmp; jcc` inside it whose CMP's flags stay lazy along the way not taken
     // until W (docs/translator.md, "Superblocks"): bit 0, the CMP (not captured; the recipe from
     // there); bit 1, W (the flags its own after it).
@@ -881,7 +910,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         for (unsigned i = 0; i + 1 < b.ninsns; ++i) {
             int regs[2];
             if ((lazy_role[i] & 5) || !live[i] || is_jcc(b.insns[i + 1].mnem()) || !recipe_ok(b.insns[i], regs, shifts)) continue;
-            if (lazy_w >= 0 && int(i) < lazy_w) continue;  // a lazy self-loop's second copy is lazy there
+            if (lazy_w >= 0 && (int(i) < lazy_w || i == loop_cmp)) continue;  // a lazy self-loop's second copy is lazy there
             const int w = lazy_w_from(b, live, i + 1, b.ninsns, regs, &clobbered);
             if (w < 0) continue;
             lazy_role[i] |= 1;
@@ -950,7 +979,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             if (trace && !again) trace_at_[i] = uint32_t(a.offset());
             // A lazy self-loop's CMP: its flags are not captured (the host's go to the Jcc; the
             // ways out do the CMP again).
-            const bool lazy_cmp = (lazy_w >= 0 && i + 2 == b.ninsns) || (lazy_role[i] & 1);
+            const bool lazy_cmp = (lazy_w >= 0 && i == loop_cmp) || (lazy_role[i] & 1);
             // Its flags captured at the side exit only (bit 2), or by nothing (dead, lazy).
             const bool uncaptured = lazy_cmp || (lazy_role[i] & 4);
             e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : uncaptured ? 0 : live[i], last);
