@@ -293,6 +293,52 @@ TEST_CASE("a RET into a page remapped meanwhile runs the new mapping's code", "[
     }
 }
 
+TEST_CASE("a RET whose own access takes its slow path returns to the EIP that path popped", "[jit][retstack][paging]") {
+    // A translated RET leaves the popped EIP in eax for the return stack's exit and stores no
+    // rip (Emitter::rip_in_eax); when its stack access misses the TLB, its slow path pops it
+    // into rip instead and must load eax from there before it rejoins. f reloads CR3 (the TLB
+    // flushed) before each return: a lone RET, a stack group's `pop ebx; ret`, and RET 4 (the
+    // caller pushed an argument); each returns to the site after its call, which adds to EDI.
+    constexpr uint32_t PD = 0x50000, PT = 0x51000;
+    const std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
+        asmjit::Label loop = a.newLabel(), lone = a.newLabel(), group = a.newLabel(), imm = a.newLabel();
+        a.mov(ax::ecx, 20);
+        a.bind(loop);
+        a.call(lone);
+        a.add(ax::edi, 1);
+        a.call(group);
+        a.add(ax::edi, 0x100);
+        a.push(ax::ecx);
+        a.call(imm);
+        a.add(ax::edi, 0x10000);
+        a.dec(ax::ecx);
+        a.jnz(loop);
+        a.hlt();
+        for (int k = 0; k < 3; ++k) {
+            a.bind(k == 0 ? lone : k == 1 ? group : imm);
+            if (k == 1) a.push(ax::ebx);
+            a.mov(ax::eax, ax::cr3);
+            a.mov(ax::cr3, ax::eax);
+            if (k == 1) a.pop(ax::ebx);
+            if (k == 2) a.ret(4);
+            else a.ret();
+        }
+    });
+    for (uint32_t disable : {0u, uint32_t(kDisableStackGroup), uint32_t(kDisableRetStack)}) {
+        INFO("--jit-disable bits " << disable);
+        Pair p = run_both(code, 100000, [&](Machine& m) {
+            for (uint32_t i = 0; i < 1024; ++i) m.phys.write(PT + 4 * i, 4, (i << 12) | 7);
+            m.phys.write(PD, 4, PT | 7);
+            m.cpu.s.cr3 = PD;
+            m.cpu.s.cr0 |= CR0_PG;
+            m.cpu.state_loaded();
+        }, disable);
+        CHECK(p.j->cpu.s.halted);
+        CHECK(p.j->cpu.s.reg32(EDI) == 20u * 0x10101u);
+        check_same(p);
+    }
+}
+
 TEST_CASE("far calls, RETF, RET imm16 and indirect calls between near ones", "[jit][retstack]") {
     // g (near, RET 8 drops its two arguments) calls far through a pointer; the far procedure
     // calls a near one through a register and one through memory, and returns with RETF 4.

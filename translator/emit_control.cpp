@@ -133,7 +133,7 @@ bool emit_ret(Emitter& e, const Insn& in) {
     else a.movzx(x86::eax, Emitter::host_at(2));
     a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(n + extra)));
     e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
-    a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
+    e.set_rip_of_ret();
     return true;
 }
 

@@ -467,7 +467,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
         if (in.is_imm(0)) e.set_rip_of_branch(uint32_t(in.next_eip + in.val[0]));
         else e.reg32(in.regv(0), r), a.mov(Emitter::field(offsetof(CpuState, rip), 4), r);
     } else if (m == ZYDIS_MNEMONIC_RET) {
-        a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
+        e.set_rip_of_ret();
     }
     if (u.delta) {
         e.reg32(ZYDIS_REGISTER_ESP, r, true);

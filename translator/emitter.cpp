@@ -944,6 +944,7 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     dirty_begin_ = dirty_;
     fdirty_begin_ = fdirty_;
     has_slow_ = has_done_ = false;
+    rip_in_eax = false;
     seg_pending_ = -1;
     ea_known_ = false;
 }
@@ -970,6 +971,7 @@ void Emitter::end_native() {
     c.host_ok = fcache_ ? host_ok_ : 0;
     c.lazy = lazy;
     c.recipe = recipe;
+    c.rip_to_eax = rip_in_eax;
     cold_.push_back(std::move(c));
 }
 
@@ -988,7 +990,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
         // the record the thunk reads (Emitter::SlowSite).
         a.call(asmjit::imm(slow_thunk));
         asmjit::Label tail;
-        if (c.host_ok) {
+        if (c.host_ok || c.rip_to_eax) {
             tail = a.newLabel();
             a.long_().jmp(tail);
         } else {
@@ -1000,7 +1002,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
                             int32_t(a.code()->labelOffset(stopfault)) - int32_t(data)};
         a.embed(&site, sizeof site);
         if (data_ranges) data_ranges->emplace_back(data, uint32_t(a.offset()));
-        if (!c.host_ok) return;
+        if (!c.host_ok && !c.rip_to_eax) return;
         a.bind(tail);
     } else {
     if (slow_count) {
@@ -1036,6 +1038,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
         // a `push; popfq` was among the slowest on the host, and no system flag to mind).
         emit_host_flags_from_r14(a);
     }
+    if (c.rip_to_eax) a.mov(x86::eax, field(offsetof(CpuState, rip), 4));  // after the flags: a MOV keeps them
     a.jmp(c.back);
 }
 

@@ -73,6 +73,7 @@ struct ColdCode {
     uint32_t host_ok = 0;         // the host flags the fast path leaves as the guest's
     bool lazy = false;            // Emitter::lazy as it began: the slow path does its recipe first
     const Insn* recipe = nullptr; // ... Emitter::recipe then (a block may hold several lazy writers)
+    bool rip_to_eax = false;      // after the semantics function, eax = CpuState::rip (Emitter::rip_in_eax)
     std::function<void()> f;
 };
 
@@ -388,6 +389,17 @@ public:
     // that read it (to the dispatcher, the jump cache) and a linked exit needs none.
     void set_rip_of_branch(uint32_t target) {
         if (!last) set_rip(target);
+    }
+    // A RET whose exit is the return stack's (JitEmit::ret_exit; Jit::emit sets `ret_in_eax`
+    // before the block's last instruction when it will be): the RET leaves the popped EIP in eax
+    // and stores no rip (`rip_in_eax`); the exit compares eax with the frame and stores rip only
+    // on a miss, and the RET's slow path loads eax from rip before it rejoins.
+    bool ret_in_eax = false;
+    bool rip_in_eax = false;
+    // The RET's emitters: rip = eax, or nothing when the exit takes it from eax.
+    void set_rip_of_ret() {
+        if (ret_in_eax) rip_in_eax = true;
+        else a.mov(field(offsetof(CpuState, rip), 4), x86::eax);
     }
 
     // ---- per-instruction bookkeeping (Jit::emit) ----

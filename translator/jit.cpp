@@ -800,13 +800,15 @@ struct JitEmit {
     // Otherwise the host stack no longer follows the guest's (a return address rewritten, a
     // longjmp, a stack switch, a CALL without RET, or no frame at all): every frame is dropped
     // and the jump cache looks the target up.
-    void ret_exit() {
+    // `in_eax`: the RET left the EIP in eax and not in rip (Emitter::rip_in_eax).
+    void ret_exit(bool in_eax) {
         asmjit::Label miss = a.newLabel();
-        a.mov(x86::eax, Emitter::field(offsetof(CpuState, rip), 4));
+        if (!in_eax) a.mov(x86::eax, Emitter::field(offsetof(CpuState, rip), 4));
         a.cmp(x86::rax, x86::qword_ptr(x86::rsp, 8));
         a.jne(miss);
         a.ret(8);
         a.bind(miss);
+        if (in_eax) a.mov(Emitter::field(offsetof(CpuState, rip), 4), x86::eax);
         if (j.profile_) a.inc(abs(&j.stats_.ret_misses, 8, x86::rcx));
         a.mov(x86::rsp, abs(&j.rs_.base, 8, x86::rcx));
         if (b.cs_base) a.add(x86::eax, int32_t(b.cs_base));
@@ -875,6 +877,8 @@ Jit::EmitResult Jit::emit(Block& b) {
     uint8_t* const stash = scratch_stash_;
     std::fill(stash, stash + b.ninsns, uint8_t(0));
     e.recipe_stash = stash;
+    // A RET (always a block's last instruction) leaves the EIP in eax for the return stack's exit.
+    e.ret_in_eax = je.return_stack();
     uint8_t clobbered = 0;
     unsigned loop_cmp = 0;  // the lazy self-loop's flag writer (lazy_loop_w)
     const int lazy_w = lazy_ok && !profile_ && !b.learning ? lazy_loop_w(b, live, shifts, &clobbered, &loop_cmp) : -1;
@@ -1125,7 +1129,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         if (lm == ZYDIS_MNEMONIC_CALL && je.return_stack()) {
             je.call_exit(0, true, li.next_eip);
         } else if (lm == ZYDIS_MNEMONIC_RET && je.return_stack()) {
-            je.ret_exit();
+            je.ret_exit(e.rip_in_eax);
         } else if (chain) {
             a.mov(x86::eax, Emitter::field(offsetof(CpuState, rip), 4));
             if (b.cs_base) a.add(x86::eax, int32_t(b.cs_base));
