@@ -182,8 +182,8 @@ void Machine::reset() {
 //             every 5-10 us and lost the JIT's return stack each time (docs/runloop.md). A slice
 //             that runs slower than the last one is late by that factor once (at most 12.5 times
 //             the old fixed slice's time at the slower speed: a polling loop of port reads after
-//             a fast loop); the next is sized to the new speed. kExitTimer still ends a run early when a device schedules an
-//             event before the deadline the run was measured against.
+//             a fast loop); the next is sized to the new speed. kExitTimer still ends a run early
+//             when a device schedules an event before the deadline the run was measured against.
 Machine::Result Machine::run(uint64_t max_insns) {
     {
         std::lock_guard<std::mutex> lock(ctl_mu_);

@@ -497,6 +497,25 @@ int side_capture(const Insn& in) {
 // right after the writer, and the recipe takes it from there).
 // `host_kept`: the host's flags at `from` are the writer's (not after a self-loop's back edge,
 // whose entry test changes them).
+// The moves a lazy stretch may hold: MOV, MOVZX, MOVSX, LEA and NOP (memory operands too).
+bool stretch_move(ZydisMnemonic m) {
+    switch (m) {
+    case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+    case ZYDIS_MNEMONIC_NOP:
+        return true;
+    default: return false;
+    }
+}
+
+// Which of a lazy writer's registers `regs` the move `in` overwrites (bit k for regs[k]: the
+// block stashes it right after the writer); -1 when it writes other than a general register.
+int move_overwrites(const Insn& in, const int regs[2]) {
+    if (in.mnem() == ZYDIS_MNEMONIC_NOP || in.nops() < 1 || !in.is_reg(0)) return 0;
+    const int d = gpr_index(in.regv(0));
+    if (d < 0) return -1;
+    return (d == regs[0] ? 1 : 0) | (d == regs[1] ? 2 : 0);
+}
+
 // `loop`: a self-loop's prefix (lazy_loop_w), where INC/DEC may be W after an access too (its
 // load_cf makes the loop's recipe into the host's flags: Emitter::load_cf(true)), and a shift
 // with `shift_w`.
@@ -537,14 +556,9 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
             return int(i);
         case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
             if (!Emitter::flag_transparent(in)) accessed = true;
-            if (in.nops() >= 1 && in.is_reg(0)) {
-                const int d = gpr_index(in.regv(0));
-                if (d < 0) return -1;
-                for (unsigned k = 0; k < 2; ++k) {
-                    if (d != regs[k]) continue;
-                    if (!clobbered) return -1;
-                    *clobbered |= uint8_t(1u << k);
-                }
+            if (const int o = move_overwrites(in, regs)) {
+                if (o < 0 || !clobbered) return -1;
+                *clobbered |= uint8_t(o);
             }
             break;
         case ZYDIS_MNEMONIC_NOP:
@@ -574,16 +588,8 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, u
     const Insn& j = b.insns[n - 1];
     if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
     if (relative_target(j) != b.eip) return -1;
-    auto move = [](const Insn& in) {
-        switch (in.mnem()) {
-        case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
-        case ZYDIS_MNEMONIC_NOP:
-            return true;
-        default: return false;
-        }
-    };
     unsigned k = n - 2;
-    while (k > 0 && move(b.insns[k])) --k;
+    while (k > 0 && stretch_move(b.insns[k].mnem())) --k;
     int regs[2];
     if (!recipe_ok(b.insns[k], regs, shifts)) return -1;
     // A shift's recipe merges into r14 (emit_shift_flags_again): the Jcc after an access would
@@ -591,12 +597,9 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, u
     if (k + 2 != n && stash_recipe(b.insns[k])) return -1;
     uint8_t tail = 0;
     for (unsigned i = k + 1; i + 1 < n; ++i) {
-        const Insn& in = b.insns[i];
-        if (in.nops() < 1 || !in.is_reg(0) || in.mnem() == ZYDIS_MNEMONIC_NOP) continue;
-        const int d = gpr_index(in.regv(0));
-        if (d < 0) return -1;
-        for (unsigned r = 0; r < 2; ++r)
-            if (d == regs[r]) tail |= uint8_t(1u << r);
+        const int o = move_overwrites(b.insns[i], regs);
+        if (o < 0) return -1;
+        tail |= uint8_t(o);
     }
     const int w = lazy_w_from(b, live, 0, k + 1, regs, clobbered, false, false, shifts, true);
     if (w >= 0) *clobbered |= tail, *cmp_at = k;
