@@ -1,5 +1,8 @@
 #include "memory/mmu.h"
 
+#include <cstdlib>
+#include <new>
+
 #if defined(__linux__)
 #include <sys/mman.h>
 #endif
@@ -17,6 +20,7 @@ constexpr uint32_t PF_P = 1u << 0, PF_W = 1u << 1, PF_U = 1u << 2, PF_RSVD = 1u 
 constexpr uint64_t kPaeReserved = 0x7FFFFFF000000000ull;
 
 constexpr size_t kTlbBytes = 2 * kTlbEntries * sizeof(TlbEntry);
+constexpr size_t kFastBytes = 4 * size_t(kFastPages) * sizeof(uintptr_t);
 
 } // namespace
 
@@ -34,9 +38,32 @@ Mmu::Mmu(PhysMem& phys, const Tracer* trace) : phys_(phys), trace_(trace) {
     }
     tlb_[0] = tlb_mem_;
     tlb_[1] = tlb_mem_ + kTlbEntries;
+#if defined(__linux__)
+    // Anonymous memory reads as zeros and costs nothing until written: the table is "all miss".
+    int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+#if defined(MAP_32BIT)
+    void* fast = mmap(nullptr, kFastBytes, PROT_READ | PROT_WRITE, flags | MAP_32BIT, -1, 0);
+    if (fast != MAP_FAILED && reinterpret_cast<uintptr_t>(fast) + kFastBytes > 0x7FFFFFFFu) {
+        munmap(fast, kFastBytes);
+        fast = MAP_FAILED;
+    }
+    if (fast == MAP_FAILED)
+#else
+    void* fast = MAP_FAILED;
+#endif
+        fast = mmap(nullptr, kFastBytes, PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (fast != MAP_FAILED) fast_mem_ = static_cast<uintptr_t*>(fast), fast_mapped_ = true;
+#endif
+    if (!fast_mem_) {
+        fast_mem_ = static_cast<uintptr_t*>(std::calloc(4 * size_t(kFastPages), sizeof(uintptr_t)));
+        if (!fast_mem_) throw std::bad_alloc();
+    }
+    for (unsigned k = 0; k < 4; ++k) fast_[k / 2][k % 2] = fast_mem_ + size_t(k) * kFastPages;
     for (unsigned i = 0; i < 2 * kTlbEntries; ++i) {
-        tlb_mem_[i].flags = 0;
-        clear(tlb_mem_[i]);
+        TlbEntry& e = tlb_mem_[i];
+        e.flags = 0;
+        e.tag[0] = e.tag[1] = e.tag[2] = kTlbInvalid;
+        clear(e);
     }
     used_.reserve(2 * kTlbEntries);
     // A map change may alter what any cached translation points at, and map changes are rare
@@ -50,6 +77,10 @@ Mmu::~Mmu() {
 #if defined(__linux__) && defined(MAP_32BIT)
     if (!tlb_heap_) munmap(tlb_mem_, kTlbBytes);
 #endif
+#if defined(__linux__)
+    if (fast_mapped_) munmap(fast_mem_, kFastBytes);
+#endif
+    if (!fast_mapped_) std::free(fast_mem_);
 }
 
 bool Mmu::load_pdptes(uint32_t cr3, uint64_t (&out)[4]) {
@@ -114,7 +145,11 @@ void Mmu::drop_write_tags(uint32_t paddr) {
     const uint64_t page = paddr & kPageMask;
     for (uint32_t i : used_) {
         TlbEntry& e = tlb_mem_[i];
-        if (e.paddr == page) e.tag[int(Access::Write)] = kTlbInvalid;
+        if (e.paddr == page) {
+            unmirror(e);
+            e.tag[int(Access::Write)] = kTlbInvalid;
+            mirror(e);
+        }
     }
 }
 
@@ -292,6 +327,7 @@ bool Mmu::fill(uint32_t lin, Access acc, bool user, uint64_t& paddr, GuestFault&
                    !phys_.is_code_page(uint32_t(paddr))) {
             e.tag[int(Access::Write)] = lin & kPageMask;
         }
+        mirror(e);
     }
     return true;
 }

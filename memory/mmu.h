@@ -39,6 +39,8 @@ constexpr uint32_t kTlbListed = 2;   // TlbEntry::flags: the entry is on the MMU
 // grow with the size.
 constexpr unsigned kTlbBits = 13;
 constexpr unsigned kTlbEntries = 1u << kTlbBits;
+// Linear pages of a 32-bit address space: the fast pages' length (Mmu::fast_pages).
+constexpr unsigned kFastPages = 1u << 20;
 
 struct MmuStats {
     uint64_t hits = 0, misses = 0, flushes = 0, walks = 0;
@@ -182,8 +184,14 @@ public:
         return reinterpret_cast<const uint8_t*>(lin + e.addend);
     }
 
-    // The TLB entries of a privilege (the JIT's inline probe reads them; kTlbEntries of them).
+    // The TLB entries of a privilege (the JIT's jump probe reads their Exec tags; kTlbEntries of them).
     const TlbEntry* tlb_entries(bool user) const { return tlb_[user]; }
+    // The page table of a privilege and access kind (read or write) that the JIT's inline data
+    // probe reads: kFastPages addends indexed by the whole linear page number, each the addend of
+    // the TLB entry that holds that page's tag for that kind, or 0 (take the slow path). It
+    // mirrors the TLB exactly (every change of a Read or Write tag updates it), so a page needs
+    // no tag: the index is the page.
+    const uintptr_t* fast_pages(bool user, bool write) const { return fast_[user][write]; }
     // The entry that caches the page of `lin` at a privilege.
     TlbEntry& entry(bool user, uint32_t lin) { return tlb_[user][(lin >> kPageBits) & (kTlbEntries - 1)]; }
     // Entries on the list of used entries (for the tests: what a flush will visit).
@@ -235,12 +243,31 @@ private:
     TlbEntry* tlb_mem_ = nullptr;
     std::unique_ptr<TlbEntry[]> tlb_heap_;
     TlbEntry* tlb_[2];
+    // The fast pages (fast_pages): [privilege][read, write], kFastPages each, in one mapping of
+    // 32 MiB of address space of which only the parts a guest's pages index are ever touched;
+    // in the low 2 GiB where the host allows it, like the TLB (the probe's displacement).
+    uintptr_t* fast_mem_ = nullptr;
+    bool fast_mapped_ = false;
+    uintptr_t* fast_[2][2];
     // The entries (index into tlb_mem_) that may hold a tag: every entry is listed once, when
     // its first tag since the last flush is set (kTlbListed), so that a flush, a CR3 load or a
     // new code page visits these and not the whole TLB.
     std::vector<uint32_t> used_;
+    // The fast pages' copies of an entry's Read and Write tags: dropped (before the tags change)
+    // and set again (after).
+    void unmirror(const TlbEntry& e) {
+        uintptr_t* const* fast = fast_[&e >= tlb_[1]];
+        for (unsigned k = 0; k < 2; ++k)
+            if (e.tag[k] != kTlbInvalid) fast[k][e.tag[k] >> kPageBits] = 0;
+    }
+    void mirror(const TlbEntry& e) {
+        uintptr_t* const* fast = fast_[&e >= tlb_[1]];
+        for (unsigned k = 0; k < 2; ++k)
+            if (e.tag[k] != kTlbInvalid) fast[k][e.tag[k] >> kPageBits] = e.addend;
+    }
     // Sets an entry's tags to kTlbInvalid (its other fields with them), keeping kTlbListed.
-    static void clear(TlbEntry& e) {
+    void clear(TlbEntry& e) {
+        unmirror(e);
         e.tag[0] = e.tag[1] = e.tag[2] = kTlbInvalid;
         e.flags &= kTlbListed;
         e.addend = 0;

@@ -139,9 +139,10 @@ inline DiffRun run_both(const Case& k, std::vector<uint32_t>* native = nullptr, 
     // XLAT_JIT_DIFF_DISABLE=LIST runs the jit with --jit-disable LIST (e.g. regs: the emitters'
     // memory forms of the guest registers and flags).
     if (const char* off = std::getenv("XLAT_JIT_DIFF_DISABLE")) cj.jit_disable = parse_jit_disable(off);
-    // A quarter of the cases (by a random register) probe the TLB without BMI2's RORX, so a host
-    // that has it runs both forms.
-    if ((k.regs[0] & 3) == 0) cj.jit_disable |= kDisableBmi2;
+    // A quarter of the cases (by a random register) probe the TLB's tags instead of the fast
+    // pages, and half of those without BMI2's RORX, so a host that has it runs every form.
+    if ((k.regs[0] & 3) == 0) cj.jit_disable |= kDisablePageTable;
+    if ((k.regs[0] & 7) == 0) cj.jit_disable |= kDisableBmi2;
     DiffRun r;
     r.interp = std::make_unique<Machine>(ci);
     r.jit = std::make_unique<Machine>(cj);

@@ -452,3 +452,83 @@ TEST_CASE("a new code page drops the write tags of every alias that maps it, and
     CHECK(reported == 1);
     CHECK(r.rd32(0x8004) == 2);
 }
+
+namespace {
+
+// The fast pages (Mmu::fast_pages) hold, for every linear page and access kind, the addend of
+// the TLB entry that holds the page's tag for that kind, and 0 where no entry does.
+void check_fast_pages(Mmu& mmu, const std::vector<uint32_t>& pages) {
+    for (bool user : {false, true})
+        for (bool write : {false, true})
+            for (uint32_t lin : pages) {
+                const TlbEntry& e = mmu.entry(user, lin);
+                const uintptr_t want = e.tag[write ? 1 : 0] == lin ? e.addend : 0;
+                CAPTURE(user, write, lin);
+                REQUIRE(mmu.fast_pages(user, write)[lin >> kPageBits] == want);
+            }
+}
+
+} // namespace
+
+TEST_CASE("the fast pages mirror the TLB's read and write tags through fills, evictions and flushes", "[mmu][tlb]") {
+    // Eight linear pages, four of them aliases of the others in the TLB (kTlbEntries pages
+    // apart), mapped to physical pages that change under random reads, writes (supervisor and
+    // user), PTE changes with INVLPG, CR3 loads with global pages, full flushes and code pages
+    // set and cleared; after every step each page's fast entries must equal the TLB's.
+    Rig r;
+    const uint32_t span = kTlbEntries << kPageBits;  // 32 MiB: one page table covers 4 MiB
+    std::vector<uint32_t> pages;
+    for (uint32_t i = 0; i < 4; ++i) pages.push_back(0x400000 + i * 0x1000), pages.push_back(0x400000 + span + i * 0x1000);
+    // PDEs for 0x400000 and 0x400000 + span, one page table each.
+    r.wr32(0x1000 + 4 * (0x400000 >> 22), 0x2000 | P | W | U);
+    r.wr32(0x1000 + 4 * ((0x400000 + span) >> 22), 0x3000 | P | W | U);
+    auto pte_at = [&](uint32_t lin) { return (lin >= span ? 0x3000u : 0x2000u) + 4 * ((lin >> 12) & 0x3FF); };
+    uint32_t seed = 12345;
+    auto next = [&] { seed = seed * 1103515245u + 12345u; return seed >> 8; };
+    auto remap = [&](uint32_t lin) {
+        const uint32_t frame = 0x10000 + (next() % 6) * 0x1000;  // shared frames: aliases of each other
+        const uint32_t bits = P | (next() % 4 ? W : 0) | (next() % 3 ? U : 0) | (next() % 4 == 0 ? G : 0);
+        r.wr32(pte_at(lin), frame | bits);
+    };
+    for (uint32_t lin : pages) remap(lin);
+    r.paging32(0x1000, false, false, true);
+    check_fast_pages(r.mmu, pages);
+    unsigned faults = 0, hits = 0;
+    for (unsigned step = 0; step < 3000; ++step) {
+        const uint32_t lin = pages[next() % pages.size()] + (next() % 1024) * 4;
+        const bool user = next() % 2;
+        const unsigned op = next() % 16;
+        CAPTURE(step, op, lin, user);
+        try {
+            if (op < 6) {
+                r.mmu.read<uint32_t>(lin, user);
+            } else if (op < 11) {
+                r.mmu.write<uint32_t>(lin, step, user);
+            } else if (op == 11) {
+                remap(lin);
+                r.mmu.invalidate_page(lin);
+            } else if (op == 12) {
+                remap(lin);  // behind the TLB's back: a CR3 load drops it unless it is global
+                r.paging32(0x1000, false, false, true);
+            } else if (op == 13) {
+                r.mmu.flush_all();
+            } else {
+                uint64_t paddr = 0;
+                if (r.mmu.debug_translate(lin, paddr)) r.phys.set_code_page(uint32_t(paddr), op == 14);
+            }
+            ++hits;
+        } catch (const GuestFault&) {
+            ++faults;
+        }
+        check_fast_pages(r.mmu, pages);
+    }
+    // Both kinds of outcome were exercised.
+    CHECK(faults > 100);
+    CHECK(hits > 1000);
+    // And a filled page's fast entry is the TLB's addend (not only 0 = 0).
+    unsigned filled = 0;
+    for (uint32_t lin : pages)
+        for (bool user : {false, true})
+            filled += r.mmu.fast_pages(user, false)[lin >> kPageBits] != 0;
+    CHECK(filled > 0);
+}

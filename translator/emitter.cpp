@@ -32,6 +32,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"flags", kDisableFlags}, {"chain", kDisableChain}, {"retstack", kDisableRetStack},
         {"stackgroup", kDisableStackGroup}, {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags},
         {"superblocks", kDisableSuperblocks}, {"learn", kDisableLearn}, {"bmi2", kDisableBmi2},
+        {"pagetable", kDisablePageTable},
         {"regs", kDisableRegs}, {"all", kDisableAll}};
     uint32_t bits = 0;
     std::stringstream ss(list);
@@ -450,7 +451,13 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     // Every byte of the access in one page the bounds name (ea(), track_bounds)?
     const uint64_t last = uint64_t(ea_lo_) + ea_span_ + size - 1;
     const uint32_t page = ea_lo_ & kPageMask;
-    const bool one_page = ea_known_ && low_table && last <= 0xFFFFFFFFu && (uint32_t(last) & kPageMask) == page;
+    const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
+    const uintptr_t pages = reinterpret_cast<uintptr_t>(cpu.mmu.fast_pages(user, write));
+    const bool low_pages = pages + kFastPages * sizeof(uintptr_t) <= 0x7FFFFFFFu;
+    // A range of another size (a stack group's) keeps the tag compare, which folds the crossing test.
+    const bool fast = !(disabled & kDisablePageTable) && (size & (size - 1)) == 0 && size <= 8;
+    const bool one_page = ea_known_ && (fast ? low_pages : low_table) && last <= 0xFFFFFFFFu &&
+                          (uint32_t(last) & kPageMask) == page;
     if (ea_deferred_) {
         ea_deferred_ = false;
         if (!(one_page && indexed && !miss.isValid())) emit_ea();  // no fold: ebx as usual
@@ -461,6 +468,7 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         ea_known_ = false;
         return;
     }
+    const bool miss_given = miss.isValid();
     if (!miss.isValid()) miss = slow();
     else seg_pending_ = -1;  // a flat segment (the caller's promise)
     if (seg_pending_ >= 0) {
@@ -489,10 +497,17 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         // access adds) is the only thing that waits for the registers; folded, not even that:
         // the access adds the register itself (its bound came from a 32-bit write in this block,
         // so its upper half is 0, and the range lies below 4 GiB).
-        const uintptr_t entry = table + ((page >> kPageBits) & (kTlbEntries - 1)) * sizeof(TlbEntry);
-        a.cmp(x86::dword_ptr(uint64_t(entry + offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))), int32_t(page));
-        a.jne(miss);
-        a.mov(x86::rbp, x86::qword_ptr(uint64_t(entry + offsetof(TlbEntry, addend))));
+        if (fast) {
+            // The page's addend in the fast pages: 0 is a miss.
+            a.mov(x86::rbp, x86::qword_ptr(uint64_t(pages + (page >> kPageBits) * sizeof(uintptr_t))));
+            a.test(x86::rbp, x86::rbp);
+            a.jz(miss);
+        } else {
+            const uintptr_t entry = table + ((page >> kPageBits) & (kTlbEntries - 1)) * sizeof(TlbEntry);
+            a.cmp(x86::dword_ptr(uint64_t(entry + offsetof(TlbEntry, tag) + 4 * (write ? 1 : 0))), int32_t(page));
+            a.jne(miss);
+            a.mov(x86::rbp, x86::qword_ptr(uint64_t(entry + offsetof(TlbEntry, addend))));
+        }
         if (folded_) {
             ++folded;
             const InsnMem& m = in->mem;
@@ -507,6 +522,46 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
             a.add(x86::rbp, x86::rbx);
         }
         ++const_probes;
+        return;
+    }
+    if (fast) {
+        // The fast pages (Mmu::fast_pages): rbp = the addend at the index of the whole page
+        // number, 0 for a miss; no tag to compare. Then the access must not cross into the
+        // next page: an aligned access of 2, 4 or 8 bytes cannot (one test and branch); an
+        // unaligned one takes the exact test out of line, and any other size takes it here
+        // (the page of its last byte against the page of ebx: 32-bit, so a wrap past 4 GiB
+        // differs too).
+        a.mov(x86::eax, x86::ebx);
+        a.shr(x86::eax, kPageBits);
+        if (low_pages) {
+            a.mov(x86::rbp, x86::qword_ptr(uint64_t(pages), x86::rax, 3));
+        } else {
+            a.mov(x86::rdx, asmjit::imm(pages));
+            a.mov(x86::rbp, x86::qword_ptr(x86::rdx, x86::rax, 3));
+        }
+        a.test(x86::rbp, x86::rbp);
+        a.jz(miss);
+        auto crossing = [this, size](asmjit::Label to) {
+            a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
+            a.xor_(x86::edx, x86::ebx);
+            a.test(x86::edx, int32_t(kPageMask));
+            a.jnz(to);
+        };
+        // (Not for a stack group's range, `miss` given: its size is no alignment of ESP's.)
+        if (size > 1 && (size & (size - 1)) == 0 && size <= 8 && !in_cold_ && !miss_given) {
+            const asmjit::Label odd = a.newLabel(), back = a.newLabel();
+            a.test(x86::bl, int32_t(size - 1));
+            a.jnz(odd);
+            a.bind(back);
+            defer([this, odd, back, miss, crossing] {
+                a.bind(odd);
+                crossing(miss);
+                a.jmp(back);
+            });
+        } else if (size > 1) {
+            crossing(miss);
+        }
+        if (!indexed) a.add(x86::rbp, x86::rbx);
         return;
     }
     // rax = the entry's offset: the page number's low kTlbBits bits, times 32 (sizeof(TlbEntry)).
@@ -1043,11 +1098,13 @@ void Emitter::emit_slow_path(const ColdCode& c) {
 }
 
 void Emitter::emit_cold() {
+    in_cold_ = true;
     for (const ColdCode& c : cold_) {
         if (c.insn) emit_slow_path(c);
         else c.f();
     }
     cold_.clear();
+    in_cold_ = false;
 }
 
 void Emitter::commit_icount() {

@@ -52,6 +52,7 @@ enum JitDisable : uint32_t {
     kDisableSuperblocks = 1u << 20,  // "superblocks": every Jcc ends its block (no side exits)
     kDisableLearn = 1u << 21,   // "learn": a superblock goes on at every Jcc's way not taken (no learnt ways)
     kDisableBmi2 = 1u << 22,    // "bmi2": no BMI2 instructions even where the host has them (the TLB probe's RORX)
+    kDisablePageTable = 1u << 23,  // "pagetable": the data probe indexes the TLB and compares its tag (no fast pages)
 };
 // Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
 // `disabled` does not switch it off. The code computes the same either way.
@@ -463,6 +464,7 @@ private:
     void emit_call(HelperFn fn, const Insn* insn, uint32_t at);
     const bool regs_ = !(disabled & kDisableRegs);
     const bool bmi2_ = jit_bmi2(disabled);  // the probe's RORX
+    bool in_cold_ = false;  // emit_cold() runs: deferred code may not defer more
     // &cpu.s - &cpu: the Cpu* every helper takes is r15 minus this (Cpu is not standard-layout,
     // so no offsetof; the same for every block of this CPU).
     const int32_t cpu_disp_ = int32_t(reinterpret_cast<const char*>(&cpu.s) - reinterpret_cast<const char*>(&cpu));

@@ -1,0 +1,131 @@
+// The inline data probe (docs/translator.md, "The fast pages"): the addend comes from
+// Mmu::fast_pages at the index of the whole page number, 0 being a miss; an aligned access of
+// 2, 4 or 8 bytes cannot cross into the next page, and an unaligned one takes the exact crossing
+// test out of line, rejoining the fast path when it stays in its page. These guests access every
+// offset around a page's end with every size and form that probes (loads, MOVZX, stores, a
+// read-modify-write, CMPXCHG8B), where the next page is mapped to a distant frame or absent, and
+// compare the JIT's whole state and RAM with the interpreter's.
+#include <catch2/catch.hpp>
+
+#include <asmjit/x86.h>
+
+#include <vector>
+
+#include "flat_machine.h"
+#include "frontend/machine.h"
+#include "test_machine.h"
+#include "translator/emitter.h"
+#include "translator/jit.h"
+
+using namespace xlat;
+namespace ax = asmjit::x86;
+
+namespace {
+
+constexpr uint32_t kCode = 0x10000;
+constexpr uint32_t kPage = 0x20000;              // the accesses run round its end
+constexpr uint32_t kNext = kPage + 0x1000;       // mapped to kFar with paging (or absent)
+constexpr uint32_t kFar = 0x300000;
+constexpr uint32_t kHandler = 0x9000;            // every exception vector: HLT
+constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
+constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
+constexpr uint32_t kAbsentElsewhere = 0x50000;   // page_first_4mib wants one absent page
+
+void setup(Machine& m, const std::vector<uint8_t>& code, bool paging, bool next_absent) {
+    enter_flat32(m, kCode, 0x8000);
+    install_halting_idt(m, kGdt, kIdt, kHandler);
+    auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
+    for (uint32_t a = 0; a < 0x1000; a += 4) {
+        put32(kPage + a, 0x11000000u + a * 2654435761u);
+        put32(kNext + a, 0x22000000u + a * 40503u);
+        put32(kFar + a, 0x33000000u + a * 2246822519u);
+    }
+    if (paging) {
+        page_first_4mib(m, kPageDir, kPageTable, kAbsentElsewhere);
+        put32(kPageTable + (kNext >> 12) * 4, next_absent ? 0 : (kFar | 3));
+    }
+    static const uint32_t regs[8] = {0x01234567, 0x89ABCDEF, 0xFEDCBAFF, 0x76543210, 0, 0x0BADF00D, 0x13579BDF, 0x2468ACE0};
+    load_program(m, kCode, code, regs, FIXED1 | 0x8D5);
+}
+
+// Runs `code` under the interpreter and the JIT (with the fast pages and without, and with
+// categories around the probe switched off); every JIT run must equal the interpreter's.
+// Returns the interpreter's final state and its exception count.
+CpuState run_all(const std::vector<uint8_t>& code, bool paging, bool next_absent, uint64_t& exceptions) {
+    auto ref = mode_machine(CpuMode::Interp, 0);
+    setup(*ref, code, paging, next_absent);
+    const Machine::Result rr = ref->run(200000);
+    for (uint32_t disable : {0u, uint32_t(kDisablePageTable), uint32_t(kDisableStackGroup), uint32_t(kDisableRegs),
+                             uint32_t(kDisableBounds), uint32_t(kDisablePageTable | kDisableBmi2)}) {
+        INFO("jit, --jit-disable bits " << std::hex << disable << (paging ? ", paging" : ", flat")
+                                        << (next_absent ? ", next page absent" : ""));
+        auto m = mode_machine(CpuMode::Jit, disable);
+        setup(*m, code, paging, next_absent);
+        const Machine::Result r = m->run(200000);
+        CHECK(run_differences(*ref, *m, rr, r) == "");
+    }
+    exceptions = 0;
+    for (uint64_t e : ref->cpu.stats.exceptions) exceptions += e;
+    return ref->cpu.s;
+}
+
+// ESI walks from kPage + 0xFF0 one byte at a time for ECX turns; each turn reads a dword and a
+// word at ESI, adds ECX into the dword (read-modify-write), stores a word at ESI + 1 and a byte at
+// ESI + 3, and sums what it read into EDI. With `cmpxchg8b`, also a CMPXCHG8B at ESI.
+std::vector<uint8_t> walk_program(unsigned turns, bool cmpxchg8b) {
+    return assemble_at(kCode, [&](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel();
+        a.mov(ax::esi, kPage + 0xFF0);
+        a.mov(ax::ecx, turns);
+        a.xor_(ax::edi, ax::edi);
+        a.bind(top);
+        a.mov(ax::eax, ax::dword_ptr(ax::esi));
+        a.add(ax::edi, ax::eax);
+        a.movzx(ax::edx, ax::word_ptr(ax::esi));
+        a.add(ax::edi, ax::edx);
+        a.add(ax::dword_ptr(ax::esi), ax::ecx);
+        a.mov(ax::word_ptr(ax::esi, 1), ax::dx);
+        a.mov(ax::byte_ptr(ax::esi, 3), ax::cl);
+        if (cmpxchg8b) {
+            // EDX:EAX = the qword as it is now, so the exchange writes ECX:EBX on every turn.
+            a.mov(ax::eax, ax::dword_ptr(ax::esi));
+            a.mov(ax::edx, ax::dword_ptr(ax::esi, 4));
+            a.mov(ax::ebx, ax::edi);
+            a.cmpxchg8b(ax::qword_ptr(ax::esi));
+        }
+        a.inc(ax::esi);
+        a.dec(ax::ecx);
+        a.jnz(top);
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("the inline probe: every offset round a page's end, aligned, unaligned and crossing", "[jit][probe]") {
+    for (bool cmpxchg8b : {false, true}) {
+        INFO("cmpxchg8b " << cmpxchg8b);
+        // 0xFF0 to 0x100F: aligned and unaligned in the page, crossing, then in the next page.
+        const std::vector<uint8_t> code = walk_program(32, cmpxchg8b);
+        for (bool paging : {false, true}) {
+            uint64_t exceptions = 0;
+            const CpuState s = run_all(code, paging, false, exceptions);
+            CHECK(exceptions == 0);
+            CHECK(s.reg32(ESI) == kPage + 0x1010);
+            CHECK(s.reg32(ECX) == 0);
+        }
+    }
+}
+
+TEST_CASE("the inline probe: an unaligned access that crosses into an absent page faults there", "[jit][probe]") {
+    for (bool cmpxchg8b : {false, true}) {
+        INFO("cmpxchg8b " << cmpxchg8b);
+        const std::vector<uint8_t> code = walk_program(32, cmpxchg8b);
+        uint64_t exceptions = 0;
+        const CpuState s = run_all(code, true, true, exceptions);
+        CHECK(exceptions == 1);
+        CHECK(s.cr2 == kNext);
+        // The first access to reach kNext: CMPXCHG8B's qword at 0xFF9, else the dword read at 0xFFD.
+        CHECK(s.reg32(ESI) == kPage + (cmpxchg8b ? 0xFF9u : 0xFFDu));
+    }
+}
