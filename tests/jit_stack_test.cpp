@@ -258,3 +258,50 @@ TEST_CASE("a stack group writing into a page that holds translated code stops af
     CHECK(o.state.reg32(EDI) == 0x89ABCDEF);
     CHECK(o.state.reg32(ESP) == kCode + 0xF00);
 }
+
+TEST_CASE("a stack group takes MOVZX and MOVSX loads as members and goes on past SETcc and CMOVcc", "[jit][stackgroup]") {
+    // A loop whose group is byte and word loads extended into 32- and 16-bit registers (the
+    // first of them its leader; values negative as signed on some turns, from the stores at the
+    // turn's end), with SETcc and CMOVcc of registers between them: one probe per turn with the
+    // groups. With paging the absent page starts at ESP + 0x31 + k for k = 0..4, so that each
+    // access in turn is the first to reach it (the loads end at 0x31, 0x32, 0x33 and 0x34, the
+    // store at 0x37): every member probes for itself and that one faults.
+    const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel();
+        a.sub(ax::esp, 64);
+        a.mov(ax::edi, 40);
+        a.bind(top);
+        a.movzx(ax::ecx, ax::byte_ptr(ax::esp, 0x31));   // the leader
+        a.cmp(ax::edx, ax::edi);
+        a.setl(ax::al);                                  // neutral
+        a.cmovg(ax::edx, ax::ecx);                       // neutral
+        a.movsx(ax::esi, ax::word_ptr(ax::esp, 0x31));
+        a.movsx(ax::bx, ax::byte_ptr(ax::esp, 0x33));
+        a.movzx(ax::ebp, ax::word_ptr(ax::esp, 0x33));
+        a.add(ax::edx, 0x9E3779B9);
+        a.add(ax::edx, ax::esi);
+        a.add(ax::edx, ax::ebx);
+        a.add(ax::edx, ax::ebp);
+        a.mov(ax::dword_ptr(ax::esp, 0x34), ax::esi);
+        a.mov(ax::dword_ptr(ax::esp, 0x30), ax::edx);
+        a.dec(ax::edi);
+        a.jnz(top);
+        a.add(ax::esp, 64);
+        a.hlt();
+    });
+    for (uint32_t k = 0; k < 10; ++k) {
+        const bool paging = k & 1;
+        const uint32_t esp = paging ? kAbsent + 64 - 0x31 - k / 2 : 0x38000 - 4 * k;
+        INFO("esp " << std::hex << esp << (paging ? ", paging" : ""));
+        const Outcome o = run_all(code, esp, paging);
+        if (!paging) {
+            CHECK(o.exceptions == 0);
+            CHECK(o.state.reg32(EDI) == 0);
+            // One probe per turn with the groups, seven without them.
+            CHECK(o.probes * 5 < o.probes_off);
+        } else {
+            CHECK(o.exceptions == 1);
+            CHECK(o.state.cr2 == kAbsent);
+        }
+    }
+}

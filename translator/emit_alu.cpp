@@ -268,6 +268,7 @@ bool emit_mov(Emitter& e, const Insn& in) {
 
 bool emit_movx(Emitter& e, const Insn& in) {
     if (!operands_ok(e, in, 2) || !in.is_reg(0)) return false;
+    if (emit_stack_member(e, in)) return true;  // a load of a stack group (emit_stack.cpp)
     const unsigned from = in.size(1);
     if (in.is_mem(1)) {
         e.ea(true);

@@ -218,7 +218,17 @@ bool neutral_mnemonic(ZydisMnemonic m) {
     case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
     case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
     case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_NOP: case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR:
-    case ZYDIS_MNEMONIC_SAR:
+    case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_SETBE: case ZYDIS_MNEMONIC_SETL:
+    case ZYDIS_MNEMONIC_SETLE: case ZYDIS_MNEMONIC_SETNB: case ZYDIS_MNEMONIC_SETNBE: case ZYDIS_MNEMONIC_SETNL:
+    case ZYDIS_MNEMONIC_SETNLE: case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_SETNP: case ZYDIS_MNEMONIC_SETNS:
+    case ZYDIS_MNEMONIC_SETNZ: case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_SETP: case ZYDIS_MNEMONIC_SETS:
+    case ZYDIS_MNEMONIC_SETZ: case ZYDIS_MNEMONIC_CMOVB: case ZYDIS_MNEMONIC_CMOVBE: case ZYDIS_MNEMONIC_CMOVL:
+    case ZYDIS_MNEMONIC_CMOVLE: case ZYDIS_MNEMONIC_CMOVNB: case ZYDIS_MNEMONIC_CMOVNBE: case ZYDIS_MNEMONIC_CMOVNL:
+    case ZYDIS_MNEMONIC_CMOVNLE: case ZYDIS_MNEMONIC_CMOVNO: case ZYDIS_MNEMONIC_CMOVNP: case ZYDIS_MNEMONIC_CMOVNS:
+    case ZYDIS_MNEMONIC_CMOVNZ: case ZYDIS_MNEMONIC_CMOVO: case ZYDIS_MNEMONIC_CMOVP: case ZYDIS_MNEMONIC_CMOVS:
+    case ZYDIS_MNEMONIC_CMOVZ:
+        // SETcc and CMOVcc of registers (emit_control.cpp): the condition from the host's
+        // flags or r14, through eax, ecx, edx.
         return true;
     default:
         return false;
@@ -304,6 +314,10 @@ StackUse classify(const Emitter& e, const Insn& in) {
         if (mem == 0 && ((plain_gpr(in, 1) && in.size(1) == n) || in.is_imm(1)))
             return member(int32_t(in.mem.disp), n, true, 0);
     }
+    // MOVZX and MOVSX of [ESP + disp] into a register (not ESP): a load that extends.
+    if ((m == ZYDIS_MNEMONIC_MOVZX || m == ZYDIS_MNEMONIC_MOVSX) && mem == 1 && stack && esp_slot(e, in, 1) &&
+        plain_gpr(in, 0) && in.size(0) > in.size(1) && !is_esp(in.regv(0)))
+        return member(int32_t(in.mem.disp), in.size(1), false, 0);
     StackUse u;
     int alu_mem = -1;
     if (stack && alu_stack_form(e, in, alu_mem)) {
@@ -341,9 +355,10 @@ StackUse classify(const Emitter& e, const Insn& in) {
     return u;
 }
 
-// One member's access: a load into a register, or a store of a register or an immediate.
+// One member's access: a load into a register (zero- or sign-extended for MOVZX, MOVSX), or
+// a store of a register or an immediate.
 struct StackAccess {
-    enum Op { Load, StoreReg, StoreImm } op = Load;
+    enum Op { Load, LoadZx, LoadSx, StoreReg, StoreImm } op = Load;
     x86::Gp reg;
     uint32_t imm = 0;
     unsigned size = 4;
@@ -352,6 +367,8 @@ struct StackAccess {
 void emit_access(x86::Assembler& a, const StackAccess& x, x86::Mem m) {
     m.setSize(x.size);
     if (x.op == StackAccess::Load) a.mov(x.reg, m);
+    else if (x.op == StackAccess::LoadZx) a.movzx(x.reg, m);
+    else if (x.op == StackAccess::LoadSx) a.movsx(x.reg, m);
     else if (x.op == StackAccess::StoreReg) a.mov(m, x.reg);
     else if (x.size == 1) a.mov(m, int32_t(int8_t(x.imm)));
     else if (x.size == 2) a.mov(m, int32_t(int16_t(x.imm)));
@@ -439,6 +456,10 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
         break;
     case ZYDIS_MNEMONIC_RET:
         acc.op = StackAccess::Load, acc.reg = x86::eax;
+        break;
+    case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX:
+        e.regn(in.regv(0), r, true);
+        acc.op = m == ZYDIS_MNEMONIC_MOVZX ? StackAccess::LoadZx : StackAccess::LoadSx, acc.reg = r;
         break;
     default:  // MOV
         if (in.is_mem(1)) e.regn(in.regv(0), r, true), acc.op = StackAccess::Load, acc.reg = r;
