@@ -1375,3 +1375,27 @@ TEST_CASE("a superblock that loops to itself: its second copy's side exits join 
         }
     }
 }
+
+TEST_CASE("a self-loop's lazy TEST of one register that the next turn's load overwrites", "[jit][jit_flags]") {
+    // A string copy, `movzx eax, byte [esi + edx]; mov [edi + edx], al; inc edx; test al, al;
+    // jnz`: the TEST's flags stay lazy round the back edge with its one register stashed once,
+    // and the store's slow path in the next turn (the destination's page is absent at turn 177
+    // when paging: a #PF whose frame holds EFLAGS) makes them from the stash, not from the byte
+    // the load just put in EAX (0xFD at turn 176, 0x0A at 177: SF and PF differ).
+    lazy_loop_runs(
+        [](Asm& a) {
+            asmjit::Label top = a.newLabel();
+            a.mov(ax::esi, kPages + 40);  // setup's bytes: the next 0 is 255 bytes on
+            a.mov(ax::edi, kAbsent - 177);
+            a.xor_(ax::edx, ax::edx);
+            a.bind(top);
+            a.movzx(ax::eax, ax::byte_ptr(ax::esi, ax::edx));
+            a.mov(ax::byte_ptr(ax::edi, ax::edx), ax::al);
+            a.inc(ax::edx);
+            a.test(ax::al, ax::al);
+            a.jnz(top);
+            a.pushfd();
+            a.hlt();
+        },
+        {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableFlags)}, {50, 333, 1001}, 1);
+}

@@ -459,7 +459,10 @@ bool recipe_ok(const Insn& c, int regs[2], bool shifts) {
     regs[0] = gpr_index(c.regv(0)), regs[1] = c.is_reg(1) ? gpr_index(c.regv(1)) : -1;
     if (regs[0] < 0 || high(c.regv(0)) || (c.is_reg(1) && (regs[1] < 0 || high(c.regv(1))))) return false;
     switch (c.mnem()) {
-    case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: return true;
+    case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST:
+        // `test al, al`: one register, kept (or stashed) once; emit_flags_again uses it twice.
+        if (c.is_reg(1) && c.regv(1) == c.regv(0)) regs[1] = -1;
+        return true;
     case ZYDIS_MNEMONIC_SHL: case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR: {
         // By an immediate below the width, in place (emit_shift): the operand as it was is
         // stashed before it (Emitter::stash_operand), so no register need stay.
