@@ -37,6 +37,15 @@ inline void page_first_4mib(xlat::Machine& m, uint32_t page_dir, uint32_t page_t
     m.cpu.s.cr0 |= xlat::CR0_PG;
 }
 
+// Fills the 4 KiB page at physical `pa` with distinct dwords, `base + offset * mul`, so that a
+// test can tell which page (and offset) an access read.
+inline void fill_page_words(xlat::Machine& m, uint32_t pa, uint32_t base, uint32_t mul) {
+    for (uint32_t a = 0; a < 0x1000; a += 4) {
+        const uint32_t v = base + a * mul;
+        m.phys.write_bytes(pa + a, &v, 4);
+    }
+}
+
 // The last step of the JIT tests' setups: the registers but ESP (enter_flat32 set it), EFLAGS,
 // the program at `base`, then the CPU told its state changed and the TLB flushed.
 inline void load_program(xlat::Machine& m, uint32_t base, const std::vector<uint8_t>& code,

@@ -45,13 +45,11 @@ void setup(Machine& m, const std::vector<uint8_t>& code, bool paging) {
     install_halting_idt(m, kGdt, kIdt, kHandler);
     auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
     // Distinct words in the table's page, the page after it and the distant frame.
-    for (uint32_t a = 0; a < 0x1000; a += 4) {
-        put32(kTablePage + a, 0x1000000u + a * 2654435761u);
-        put32(kNextPage + a, 0x2000000u + a * 40503u);
-        put32(kFar + a, 0x3000000u + a * 2246822519u);
-        put32(kPrevPage + a, 0x4000000u + a * 3266489917u);
-        put32(kFar + 0x1000 + a, 0x5000000u + a * 668265263u);
-    }
+    fill_page_words(m, kTablePage, 0x1000000u, 2654435761u);
+    fill_page_words(m, kNextPage, 0x2000000u, 40503u);
+    fill_page_words(m, kFar, 0x3000000u, 2246822519u);
+    fill_page_words(m, kPrevPage, 0x4000000u, 3266489917u);
+    fill_page_words(m, kFar + 0x1000, 0x5000000u, 668265263u);
     if (paging) {
         page_first_4mib(m, kPageDir, kPageTable, kAbsent);
         put32(kPageTable + (kNextPage >> 12) * 4, kFar | 3);  // linear kNextPage -> physical kFar

@@ -35,11 +35,9 @@ void setup(Machine& m, const std::vector<uint8_t>& code, bool paging, bool next_
     enter_flat32(m, kCode, 0x8000);
     install_halting_idt(m, kGdt, kIdt, kHandler);
     auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
-    for (uint32_t a = 0; a < 0x1000; a += 4) {
-        put32(kPage + a, 0x11000000u + a * 2654435761u);
-        put32(kNext + a, 0x22000000u + a * 40503u);
-        put32(kFar + a, 0x33000000u + a * 2246822519u);
-    }
+    fill_page_words(m, kPage, 0x11000000u, 2654435761u);
+    fill_page_words(m, kNext, 0x22000000u, 40503u);
+    fill_page_words(m, kFar, 0x33000000u, 2246822519u);
     if (paging) {
         page_first_4mib(m, kPageDir, kPageTable, kAbsentElsewhere);
         put32(kPageTable + (kNext >> 12) * 4, next_absent ? 0 : (kFar | 3));
