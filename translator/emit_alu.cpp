@@ -150,15 +150,14 @@ int emit_flags_again(Emitter& e, const Insn& in) {
         return 0;
     }
     if (!operands_ok(e, in, 2) || !in.is_reg(0) || in.is_mem(1)) return -1;
-    if (in.is_reg(1) && in.regv(1) == in.regv(0)) {
-        // `test al, al`: the one register (recipe_ok asked for it once) on both sides.
-        if (!first()) return -1;
-        src = dst;
-    } else {
+    // `test al, al`: the one register (recipe_ok asked for it once) on both sides.
+    const bool one_reg = in.is_reg(1) && in.regv(1) == in.regv(0);
+    if (!one_reg) {
         if (st & 2) src = e.stash_mem(2, in.size(1));
         else if (!srcn(e, in, 1, src)) return -1;
-        if (!first()) return -1;
     }
+    if (!first()) return -1;
+    if (one_reg) src = dst;
     x86::Assembler& a = e.a;
     switch (m) {
     case ZYDIS_MNEMONIC_CMP: a.emit(x86::Inst::kIdCmp, dst, src); return 0;

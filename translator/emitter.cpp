@@ -445,13 +445,12 @@ void Emitter::track_bounds(const Insn& i) {
 }
 
 void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss) {
-    const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(
-        ((mode_bits(key) >> kModeCplShift) & 3) == 3));
+    const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
+    const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user));
     const bool low_table = table + kTlbEntries * sizeof(TlbEntry) <= 0x7FFFFFFFu;
     // Every byte of the access in one page the bounds name (ea(), track_bounds)?
     const uint64_t last = uint64_t(ea_lo_) + ea_span_ + size - 1;
     const uint32_t page = ea_lo_ & kPageMask;
-    const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
     const uintptr_t pages = reinterpret_cast<uintptr_t>(cpu.mmu.fast_pages(user, write));
     const bool low_pages = pages + kFastPages * sizeof(uintptr_t) <= 0x7FFFFFFFu;
     // A range of another size (a stack group's) keeps the tag compare, which folds the crossing test.
@@ -526,11 +525,11 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     }
     if (fast) {
         // The fast pages (Mmu::fast_pages): rbp = the addend at the index of the whole page
-        // number, 0 for a miss; no tag to compare. Then the access must not cross into the
-        // next page: an aligned access of 2, 4 or 8 bytes cannot (one test and branch); an
-        // unaligned one takes the exact test out of line, and any other size takes it here
-        // (the page of its last byte against the page of ebx: 32-bit, so a wrap past 4 GiB
-        // differs too).
+        // number, 0 for a miss; no tag to compare. Then an access of 2, 4 or 8 bytes (`fast`'s
+        // sizes) must not cross into the next page: an aligned one cannot (one test and
+        // branch); an unaligned one takes the exact test out of line (the page of its last
+        // byte against the page of ebx: 32-bit, so a wrap past 4 GiB differs too). Code that
+        // is out of line already, and a stack group's range, take that test in place.
         a.mov(x86::eax, x86::ebx);
         a.shr(x86::eax, kPageBits);
         if (low_pages) {
@@ -548,7 +547,7 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
             a.jnz(to);
         };
         // (Not for a stack group's range, `miss` given: its size is no alignment of ESP's.)
-        if (size > 1 && (size & (size - 1)) == 0 && size <= 8 && !in_cold_ && !miss_given) {
+        if (size > 1 && !in_cold_ && !miss_given) {
             const asmjit::Label odd = a.newLabel(), back = a.newLabel();
             a.test(x86::bl, int32_t(size - 1));
             a.jnz(odd);
