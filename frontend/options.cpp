@@ -240,7 +240,8 @@ po::options_description describe() {
          "CALL/RET), stackgroup (one TLB probe for a run of stack accesses), bounds (constant-page TLB probes for table lookups with a bounded index), loopflags (lazy flags of "
          "a self-loop), superblocks (blocks going on past a Jcc forward), learn (superblocks following the way "
          "their Jccs went), bmi2 (BMI2 instructions where the host has them: the pagetable probe's RORX), "
-         "pagetable (the data probe's page-number table; off, it compares the TLB entry's tag), regs (guest registers in "
+         "pagetable (the data probe's page-number table; off, it compares the TLB entry's tag), predict (the data "
+         "probe's addend predicted from the block's code at CPL 0-2), regs (guest registers in "
          "host registers), all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),

@@ -81,7 +81,7 @@ Outcome run_all(const std::vector<uint8_t>& code, bool paging, uint64_t budget =
     Outcome o;
     for (uint32_t disable : {0u, uint32_t(kDisableBounds), uint32_t(kDisableAlu), uint32_t(kDisableMove),
                              uint32_t(kDisableRegs), uint32_t(kDisableChain), uint32_t(kDisablePageTable),
-                             uint32_t(kDisableBounds | kDisablePageTable | kDisableBmi2)}) {
+                             uint32_t(kDisableBounds | kDisablePageTable | kDisableBmi2), uint32_t(kDisablePredict)}) {
         INFO("jit, --jit-disable bits " << std::hex << disable << (paging ? ", paging" : ", flat"));
         auto m = mode_machine(CpuMode::Jit, disable);
         setup(*m, code, paging);

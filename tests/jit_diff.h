@@ -143,6 +143,8 @@ inline DiffRun run_both(const Case& k, std::vector<uint32_t>* native = nullptr, 
     // pages, and half of those without BMI2's RORX, so a host that has it runs every form.
     if ((k.regs[0] & 3) == 0) cj.jit_disable |= kDisablePageTable;
     if ((k.regs[0] & 7) == 0) cj.jit_disable |= kDisableBmi2;
+    // Another quarter load the addend before the access instead of predicting it.
+    if ((k.regs[0] & 3) == 1) cj.jit_disable |= kDisablePredict;
     DiffRun r;
     r.interp = std::make_unique<Machine>(ci);
     r.jit = std::make_unique<Machine>(cj);

@@ -747,6 +747,7 @@ void run_many(unsigned cases, bool profile = true) {
     std::vector<uint32_t> native(ZYDIS_MNEMONIC_MAX_VALUE + 1);
     uint64_t lazy_loops = 0;  // self-loops translated with lazy flags (only without profiling)
     uint64_t relearnt = 0;    // superblocks translated again with their learnt ways
+    uint64_t predicted[2] = {0, 0};  // data probes with a predicted addend, at CPL 0 and at CPL 3
     for (unsigned i = 0; i < cases; ++i) {
         const uint32_t seed = seed0 + i;
         std::mt19937 rng(seed);
@@ -763,6 +764,7 @@ void run_many(unsigned cases, bool profile = true) {
         const DiffRun run = run_both(k, &native, profile, learn);
         lazy_loops += run.jit->jit->stats().lazy_loops;
         relearnt += run.jit->jit->stats().relearnt;
+        predicted[k.ring3] += run.jit->jit->stats().predicted_probes;
         const std::string& diff = run.diff;
         if (!diff.empty()) {
             FAIL("seed " << seed << " (XLAT_JIT_DIFF_SEED=" << seed << "), " << (k.paging ? "paging" : "flat")
@@ -771,6 +773,11 @@ void run_many(unsigned cases, bool profile = true) {
                          << ", code " << hex(k.code) << ": interpreter vs jit: " << diff);
         }
     }
+    // The probes predicted their block's code page's addend at CPL 0 (the random frames of
+    // the data pages when paging: mostly another addend) and never at CPL 3 (Jit::emit).
+    INFO("probes with a predicted addend at CPL 0 " << predicted[0] << ", at CPL 3 " << predicted[1]);
+    CHECK(predicted[0] > cases);
+    CHECK(predicted[1] == 0);
     // Every native emitter was used (translator/emitter.cpp maps mnemonics to them); counted
     // only where block runs are. Without, the lazy self-loops were made (self_loop's form).
     if (!profile) {

@@ -54,7 +54,7 @@ CpuState run_all(const std::vector<uint8_t>& code, bool paging, bool next_absent
     setup(*ref, code, paging, next_absent);
     const Machine::Result rr = ref->run(200000);
     for (uint32_t disable : {0u, uint32_t(kDisablePageTable), uint32_t(kDisableStackGroup), uint32_t(kDisableRegs),
-                             uint32_t(kDisableBounds), uint32_t(kDisablePageTable | kDisableBmi2)}) {
+                             uint32_t(kDisableBounds), uint32_t(kDisablePageTable | kDisableBmi2), uint32_t(kDisablePredict)}) {
         INFO("jit, --jit-disable bits " << std::hex << disable << (paging ? ", paging" : ", flat")
                                         << (next_absent ? ", next page absent" : ""));
         auto m = mode_machine(CpuMode::Jit, disable);

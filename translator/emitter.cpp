@@ -32,7 +32,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"flags", kDisableFlags}, {"chain", kDisableChain}, {"retstack", kDisableRetStack},
         {"stackgroup", kDisableStackGroup}, {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags},
         {"superblocks", kDisableSuperblocks}, {"learn", kDisableLearn}, {"bmi2", kDisableBmi2},
-        {"pagetable", kDisablePageTable},
+        {"pagetable", kDisablePageTable}, {"predict", kDisablePredict},
         {"regs", kDisableRegs}, {"all", kDisableAll}};
     uint32_t bits = 0;
     std::stringstream ss(list);
@@ -530,16 +530,41 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         // branch); an unaligned one takes the exact test out of line (the page of its last
         // byte against the page of ebx: 32-bit, so a wrap past 4 GiB differs too). Code that
         // is out of line already, and a stack group's range, take that test in place.
+        //
+        // With a predicted addend (Jit::emit, "The predicted addend"), rbp is that constant
+        // before the address is known, and the page's entry is compared with it rather than
+        // loaded into it: the access waits for the address only, not for the table's load (a
+        // load's latency on every dependent access: sort's and chase's loads feed the next
+        // address). Equal means the page is mapped with that addend for this access (an entry
+        // is 0 or a page-aligned addend; the prediction is neither 0 nor anything not taken
+        // from the table). Otherwise the entry is loaded out of line, and 0 is a miss as ever.
+        const bool predict = predict_addend && !in_cold_;
+        if (predict) a.mov(x86::rbp, asmjit::imm(predict_addend));
         a.mov(x86::eax, x86::ebx);
         a.shr(x86::eax, kPageBits);
-        if (low_pages) {
-            a.mov(x86::rbp, x86::qword_ptr(uint64_t(pages), x86::rax, 3));
-        } else {
+        x86::Mem entry = x86::qword_ptr(uint64_t(pages), x86::rax, 3);
+        if (!low_pages) {
             a.mov(x86::rdx, asmjit::imm(pages));
-            a.mov(x86::rbp, x86::qword_ptr(x86::rdx, x86::rax, 3));
+            entry = x86::qword_ptr(x86::rdx, x86::rax, 3);
         }
-        a.test(x86::rbp, x86::rbp);
-        a.jz(miss);
+        if (predict) {
+            ++predicted;
+            const asmjit::Label other = a.newLabel(), back = a.newLabel();
+            a.cmp(x86::rbp, entry);
+            a.jne(other);
+            a.bind(back);
+            defer([this, other, back, entry, miss] {
+                a.bind(other);
+                a.mov(x86::rbp, entry);
+                a.test(x86::rbp, x86::rbp);
+                a.jz(miss);
+                a.jmp(back);
+            });
+        } else {
+            a.mov(x86::rbp, entry);
+            a.test(x86::rbp, x86::rbp);
+            a.jz(miss);
+        }
         auto crossing = [this, size](asmjit::Label to) {
             a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
             a.xor_(x86::edx, x86::ebx);

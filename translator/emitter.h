@@ -53,6 +53,7 @@ enum JitDisable : uint32_t {
     kDisableLearn = 1u << 21,   // "learn": a superblock goes on at every Jcc's way not taken (no learnt ways)
     kDisableBmi2 = 1u << 22,    // "bmi2": no BMI2 instructions even where the host has them (the TLB probe's RORX)
     kDisablePageTable = 1u << 23,  // "pagetable": the data probe indexes the TLB and compares its tag (no fast pages)
+    kDisablePredict = 1u << 24,  // "predict": the data probe loads the addend before the access (no predicted addend)
 };
 // Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
 // `disabled` does not switch it off. The code computes the same either way.
@@ -143,6 +144,7 @@ public:
     unsigned probes = 0;             // inline TLB probes emitted in the block so far
     unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
     unsigned folded = 0;             // of those, folded into the access (ea(true))
+    unsigned predicted = 0;          // of those, with a predicted addend (predict_addend)
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
     // The Jcc is emitted in its rel32 form at offset `branch_at`, so that Jit::emit may patch it
@@ -426,6 +428,9 @@ public:
     // address of ESP(leader) + lo, or 0 once a member took its own probe. A fallback call ends it.
     const Insn* block_insns = nullptr;
     unsigned block_ninsns = 0;
+    // The addend the fast-pages probe predicts (docs/translator.md, "The predicted addend"): 0 =
+    // none (the probe loads the page's addend before the access).
+    uint64_t predict_addend = 0;
     const uint32_t* block_eips = nullptr;  // their EIPs (a Jcc followed by its target: emit_jcc)
     struct StackGroup {
         unsigned leader = 0, end = 0;

@@ -858,6 +858,14 @@ Jit::EmitResult Jit::emit(Block& b) {
     e.group_slot_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_group_base) - reinterpret_cast<char*>(&cpu_.s));
     e.stash_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_flag_stash[0]) - reinterpret_cast<char*>(&cpu_.s));
     e.block_ninsns = b.ninsns;
+    // The addend the data probes predict (docs/translator.md, "The predicted addend"): the one
+    // of the block's own code (host address less linear address), at CPL 0-2 only. Without
+    // paging every page of RAM has the same addend, and a kernel's data mostly lies in the
+    // same direct map as its code; a user program's pages are scattered over frames, so there
+    // the probe loads the addend as ever.
+    const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
+    e.predict_addend = user || (disabled_ & kDisablePredict)
+                           ? 0 : uint64_t(reinterpret_cast<uintptr_t>(b.host)) - uint64_t(uint32_t(b.cs_base + b.eip));
     e.block_eips = b.eips.get();
     e.chain_branch = chain;
     b.native.reset(new uint16_t[b.ninsns]);
@@ -1079,7 +1087,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // both (docs/translator.md, "Lazy flags of a self-loop"). R must hold both turns; the
         // first turn's way out gives the second's instructions back.
         entry_test(lazy_turns * b.ninsns, budget_exit2);
-        const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded;  // counted once per block
+        const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted;  // counted once per block
         for (unsigned t = 0; t < lazy_turns; ++t) {
             const bool back = t + 1 == lazy_turns;
             const asmjit::Label next = back ? head : a.newLabel();
@@ -1098,7 +1106,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             a.jmp(exit1);
             if (!back) a.bind(next);
         }
-        e.probes = probes, e.const_probes = const_probes, e.folded = folded;
+        e.probes = probes, e.const_probes = const_probes, e.folded = folded, e.predicted = predicted;
         ++stats_.lazy_loops;
     } else if (last_native && e.branched) {
         const uint32_t target = relative_target(li);
@@ -1300,6 +1308,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (trace) trace_block(b, trace_at_);
     stats_.probes_emitted += e.probes;
     stats_.const_probes += e.const_probes;
+    stats_.predicted_probes += e.predicted;
     stats_.folded_accesses += e.folded;
     for (unsigned i = 0; i < b.ninsns; ++i)
         if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
@@ -1827,8 +1836,9 @@ std::string Jit::describe_stats() const {
                   " misses (slow paths: TLB miss, page crossing, MMIO, code page)\n", j.probes_run, hits, misses);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes emitted %" PRIu64 ", of a constant page %" PRIu64
-                  " (every register of the address bounded), folded into the access %" PRIu64 "\n",
-                  j.probes_emitted, j.const_probes, j.folded_accesses);
+                  " (every register of the address bounded), folded into the access %" PRIu64
+                  ", with a predicted addend %" PRIu64 "\n",
+                  j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)\n",
                   j.lazy_loops);

@@ -42,6 +42,7 @@ struct JitStats {
     uint64_t probes_emitted = 0;     // inline TLB probes emitted
     uint64_t const_probes = 0;       // ... of them of a constant page (Emitter::track_bounds)
     uint64_t folded_accesses = 0;    // ... of those, the address folded into the access (Emitter::ea)
+    uint64_t predicted_probes = 0;   // ... of them with a predicted addend (Emitter::predict_addend)
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
     uint64_t superblocks = 0;        // blocks translated past a Jcc (docs/translator.md, "Superblocks")
     uint64_t side_exits = 0;         // ... their Jccs inside them, each a side exit
