@@ -30,10 +30,19 @@ constexpr uint32_t kHandler = 0x9000;  // every exception vector: HLT
 constexpr uint32_t kGdt = 0x700, kIdt = 0x800;
 constexpr uint32_t kPageDir = 0x60000, kPageTable = 0x61000;
 
-void setup(Machine& m, const std::vector<uint8_t>& code, uint32_t esp, bool paging) {
+// `paging`: 0 flat, 1 the first 4 MiB identity-mapped but kAbsent, 2 as 1 with the stack's
+// pages (kScattered) in descending frames elsewhere, so that no two of them are adjacent in RAM
+// and none has the addend of the code's page (the probes' prediction, "The predicted addend").
+constexpr uint32_t kScattered = 0x30000, kScatteredFrames = 0x200000;
+
+void setup(Machine& m, const std::vector<uint8_t>& code, uint32_t esp, unsigned paging) {
     enter_flat32(m, kCode, esp);
     install_halting_idt(m, kGdt, kIdt, kHandler);
     if (paging) page_first_4mib(m, kPageDir, kPageTable, kAbsent);
+    for (uint32_t p = 0; paging == 2 && p < 16; ++p) {
+        const uint32_t pte = (kScatteredFrames + (15 - p) * 0x2000) | 3;
+        m.phys.write_bytes(kPageTable + ((kScattered >> 12) + p) * 4, &pte, 4);
+    }
     static const uint32_t regs[8] = {0x01234567, 0x89ABCDEF, 0xFEDCBA98, 0x76543210, 0, 0x0BADF00D, 0x13579BDF, 0x2468ACE0};
     load_program(m, kCode, code, regs, FIXED1 | 0x8D5);
 }
@@ -46,14 +55,15 @@ struct Outcome {
 
 // Runs `code` (ESP = `esp`) for at most `budget` instructions under the interpreter and the JIT
 // with each of `disables`; every difference from the interpreter fails the test.
-Outcome run_all(const std::vector<uint8_t>& code, uint32_t esp, bool paging, uint64_t budget = 200000) {
+Outcome run_all(const std::vector<uint8_t>& code, uint32_t esp, unsigned paging, uint64_t budget = 200000) {
     auto ref = mode_machine(CpuMode::Interp, 0);
     setup(*ref, code, esp, paging);
     const Machine::Result rr = ref->run(budget);
     Outcome o;
     for (uint32_t disable : {0u, uint32_t(kDisableStackGroup), uint32_t(kDisableAlu), uint32_t(kDisableMove),
-                             uint32_t(kDisableStack), uint32_t(kDisableControl), uint32_t(kDisableChain)}) {
-        INFO("jit, --jit-disable bits " << std::hex << disable << ", esp " << esp << (paging ? ", paging" : ""));
+                             uint32_t(kDisableStack), uint32_t(kDisableControl), uint32_t(kDisableChain),
+                             uint32_t(kDisablePredict)}) {
+        INFO("jit, --jit-disable bits " << std::hex << disable << ", esp " << esp << ", paging " << paging);
         auto m = mode_machine(CpuMode::Jit, disable);
         setup(*m, code, esp, paging);
         const Machine::Result r = m->run(budget);
@@ -143,7 +153,8 @@ TEST_CASE("pushes and pops across a page boundary and across address 0 run as th
 TEST_CASE("call-heavy code with saved registers and stack arguments at every alignment to a page boundary", "[jit][stackgroup]") {
     // f(n): push ebx; push esi; sub esp, 8; arguments at [esp + 20]; f(n - 1) and f(n - 2) with
     // the argument stored at [esp]; the result summed through [esp + 4]. Started with ESP at
-    // each dword of the 64 bytes below a page boundary, so some frames straddle it.
+    // each dword of the 64 bytes below a page boundary, so some frames straddle it; flat, paged,
+    // and paged with the stack's pages in scattered frames.
     const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
         asmjit::Label f = a.newLabel(), leaf = a.newLabel(), out = a.newLabel();
         a.push(14);
@@ -176,7 +187,7 @@ TEST_CASE("call-heavy code with saved registers and stack arguments at every ali
     });
     for (uint32_t k = 0; k < 16; ++k) {
         const uint32_t esp = 0x38000 - 4 * k;
-        const Outcome o = run_all(code, esp, k & 1);
+        const Outcome o = run_all(code, esp, k % 3);
         CHECK(o.state.reg32(EAX) == 377);  // fib(14)
         CHECK(o.state.reg32(ESP) == esp);
         // The groups take effect: fewer probes than one per access.
