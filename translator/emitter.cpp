@@ -553,37 +553,25 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
             a.cmp(x86::rbp, entry);
             a.jne(other);
             a.bind(back);
-            defer([this, other, back, entry, miss] {
-                a.bind(other);
-                a.mov(x86::rbp, entry);
-                a.test(x86::rbp, x86::rbp);
-                a.jz(miss);
-                a.jmp(back);
-            });
+            cold_.emplace_back();
+            ColdCode& c = cold_.back();
+            c.probe = ColdCode::Probe::Reload, c.slow = other, c.back = back, c.miss = miss, c.entry = entry;
         } else {
             a.mov(x86::rbp, entry);
             a.test(x86::rbp, x86::rbp);
             a.jz(miss);
         }
-        auto crossing = [this, size](asmjit::Label to) {
-            a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
-            a.xor_(x86::edx, x86::ebx);
-            a.test(x86::edx, int32_t(kPageMask));
-            a.jnz(to);
-        };
         // (Not for a stack group's range, `miss` given: its size is no alignment of ESP's.)
         if (size > 1 && !in_cold_ && !miss_given) {
             const asmjit::Label odd = a.newLabel(), back = a.newLabel();
             a.test(x86::bl, int32_t(size - 1));
             a.jnz(odd);
             a.bind(back);
-            defer([this, odd, back, miss, crossing] {
-                a.bind(odd);
-                crossing(miss);
-                a.jmp(back);
-            });
+            cold_.emplace_back();
+            ColdCode& c = cold_.back();
+            c.probe = ColdCode::Probe::Crossing, c.size = uint8_t(size), c.slow = odd, c.back = back, c.miss = miss;
         } else if (size > 1) {
-            crossing(miss);
+            emit_crossing_test(size, miss);
         }
         if (!indexed) a.add(x86::rbp, x86::rbx);
         return;
@@ -616,6 +604,15 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     a.jne(miss);
     a.mov(x86::rbp, x86::qword_ptr(x86::rax, base + int32_t(offsetof(TlbEntry, addend))));
     if (!indexed) a.add(x86::rbp, x86::rbx);
+}
+
+void Emitter::emit_crossing_test(unsigned size, asmjit::Label to) {
+    // The page of the access's last byte against the page of ebx (32-bit: a wrap past 4 GiB
+    // differs too).
+    a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
+    a.xor_(x86::edx, x86::ebx);
+    a.test(x86::edx, int32_t(kPageMask));
+    a.jnz(to);
 }
 
 asmjit::Label Emitter::slow() {
@@ -1124,8 +1121,21 @@ void Emitter::emit_slow_path(const ColdCode& c) {
 void Emitter::emit_cold() {
     in_cold_ = true;
     for (const ColdCode& c : cold_) {
-        if (c.insn) emit_slow_path(c);
-        else c.f();
+        if (c.insn) {
+            emit_slow_path(c);
+        } else if (c.probe == ColdCode::Probe::Reload) {
+            a.bind(c.slow);
+            a.mov(x86::rbp, c.entry);
+            a.test(x86::rbp, x86::rbp);
+            a.jz(c.miss);
+            a.jmp(c.back);
+        } else if (c.probe == ColdCode::Probe::Crossing) {
+            a.bind(c.slow);
+            emit_crossing_test(c.size, c.miss);
+            a.jmp(c.back);
+        } else {
+            c.f();
+        }
     }
     cold_.clear();
     in_cold_ = false;

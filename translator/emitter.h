@@ -76,6 +76,15 @@ struct ColdCode {
     bool lazy = false;            // Emitter::lazy as it began: the slow path does its recipe first
     const Insn* recipe = nullptr; // ... Emitter::recipe then (a block may hold several lazy writers)
     bool rip_to_eax = false;      // after the semantics function, eax = CpuState::rip (Emitter::rip_in_eax)
+    // A fast-pages probe's out-of-line parts (insn null), records rather than closures (one or
+    // two per probe; a closure of this size is a heap allocation, which is translation time):
+    // Reload, a predicted probe's other addend: at `slow`, rbp = `entry` (the page's fast
+    // entry), 0 to `miss`, else back to `back`. Crossing, an unaligned access: at `slow`, the
+    // exact crossing test of `size` bytes at ebx, to `miss` when it crosses, else to `back`.
+    enum class Probe : uint8_t { None, Reload, Crossing } probe = Probe::None;
+    uint8_t size = 0;
+    asmjit::Label miss;
+    x86::Mem entry;
     std::function<void()> f;
 };
 
@@ -488,6 +497,8 @@ private:
     // probe does not fold); folded_: the last probe folded it into fold_mem_ (host_mem()).
     bool ea_deferred_ = false, folded_ = false;
     x86::Mem fold_mem_;
+    // An access of `size` bytes at ebx that crosses into the next page goes to `to`.
+    void emit_crossing_test(unsigned size, asmjit::Label to);
     void emit_ea();  // ea()'s code: the offset into ebx
     // The guest flags in r14 (docs/translator.md, "Guest flags in r14"); compile-time state.
     void settle_flags();  // emit_flags_fix(), then none pending and the host flags clobbered
