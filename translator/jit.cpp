@@ -864,7 +864,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     // same direct map as its code; a user program's pages are scattered over frames, so there
     // the probe loads the addend as ever.
     const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
-    e.predict_addend = user || (disabled_ & kDisablePredict)
+    e.predict_addend = user || !b.host || (disabled_ & kDisablePredict)
                            ? 0 : uint64_t(reinterpret_cast<uintptr_t>(b.host)) - uint64_t(uint32_t(b.cs_base + b.eip));
     e.block_eips = b.eips.get();
     e.chain_branch = chain;
