@@ -66,5 +66,6 @@ private:
 
 constexpr uint32_t mode_bits(uint64_t key) { return uint32_t(key >> 32); }
 constexpr uint32_t mode_cs_limit(uint64_t key) { return uint32_t(key); }
+constexpr unsigned mode_cpl(uint64_t key) { return (mode_bits(key) >> kModeCplShift) & 3; }
 
 } // namespace xlat

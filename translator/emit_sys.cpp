@@ -25,7 +25,7 @@ constexpr unsigned kGprCount = 8;
 // ECX EDX EBX (r8-r11), ESI EDI (rsi, rdi); ESP and EBP are in r12 and r13.
 constexpr uint8_t kCallerSaved = 0xCF;
 
-unsigned cpl_of(const Emitter& e) { return (mode_bits(e.key) >> kModeCplShift) & 3; }
+unsigned cpl_of(const Emitter& e) { return mode_cpl(e.key); }
 
 // The displacement of CpuState inside Cpu: a helper's Cpu* is r15 minus it.
 int32_t cpu_disp(const Emitter& e) {

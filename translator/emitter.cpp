@@ -445,7 +445,7 @@ void Emitter::track_bounds(const Insn& i) {
 }
 
 void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss) {
-    const bool user = ((mode_bits(key) >> kModeCplShift) & 3) == 3;
+    const bool user = mode_cpl(key) == 3;
     const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user));
     const bool low_table = table + kTlbEntries * sizeof(TlbEntry) <= 0x7FFFFFFFu;
     // Every byte of the access in one page the bounds name (ea(), track_bounds)?
@@ -535,9 +535,10 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         // before the address is known, and the page's entry is compared with it rather than
         // loaded into it: the access waits for the address only, not for the table's load (a
         // load's latency on every dependent access: sort's and chase's loads feed the next
-        // address). Equal means the page is mapped with that addend for this access (an entry
-        // is 0 or a page-aligned addend; the prediction is neither 0 nor anything not taken
-        // from the table). Otherwise the entry is loaded out of line, and 0 is a miss as ever.
+        // address). Equal means the page is mapped with that addend for this access: an entry
+        // is 0 or the addend of a translation the TLB holds, and the prediction is never 0
+        // (Jit::emit gives none then). Otherwise the entry is loaded out of line, and 0 is a
+        // miss as ever.
         const bool predict = predict_addend && !in_cold_;
         if (predict) a.mov(x86::rbp, asmjit::imm(predict_addend));
         a.mov(x86::eax, x86::ebx);

@@ -726,7 +726,7 @@ struct JitEmit {
     // the shared probe took the miss itself, and `miss` is not used.
     bool probe_jump_cache(asmjit::Label miss, bool call) {
         ++j.stats_.ic_exits;
-        const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
+        const bool user = mode_cpl(b.key) == 3;
         if (b.cs_base == 0 && j.jump_thunk_[user]) {
             // The shared probe (Jit::jump_thunk_): a miss leaves from there.
             a.mov(x86::rcx, asmjit::imm(b.key));
@@ -863,7 +863,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     // paging every page of RAM has the same addend, and a kernel's data mostly lies in the
     // same direct map as its code; a user program's pages are scattered over frames, so there
     // the probe loads the addend as ever.
-    const bool user = ((mode_bits(b.key) >> kModeCplShift) & 3) == 3;
+    const bool user = mode_cpl(b.key) == 3;
     e.predict_addend = user || !b.host || (disabled_ & kDisablePredict)
                            ? 0 : uint64_t(reinterpret_cast<uintptr_t>(b.host)) - uint64_t(uint32_t(b.cs_base + b.eip));
     e.block_eips = b.eips.get();
