@@ -145,6 +145,8 @@ inline DiffRun run_both(const Case& k, std::vector<uint32_t>* native = nullptr, 
     if ((k.regs[0] & 7) == 0) cj.jit_disable |= kDisableBmi2;
     // Another quarter load the addend before the access instead of predicting it.
     if ((k.regs[0] & 3) == 1) cj.jit_disable |= kDisablePredict;
+    // And another enters every linked block through its entry test (no fused entry tests).
+    if ((k.regs[0] & 3) == 2) cj.jit_disable |= kDisableFuse;
     DiffRun r;
     r.interp = std::make_unique<Machine>(ci);
     r.jit = std::make_unique<Machine>(cj);

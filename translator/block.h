@@ -58,6 +58,22 @@ struct Block {
     int32_t unlinked_rel[kExits] = {};
     Block* linked[kExits] = {};
     std::vector<std::pair<Block*, uint8_t>> incoming;
+    // Fused entry tests (docs/translator.md, "Fused entry tests"): a linked exit k with
+    // `fused[k]` jumps past its target's entry test (to `body_off`), charging the target's
+    // instructions itself (the psubq whose disp32 is at `fuse_off[k]`; 0: exit k cannot fuse),
+    // because this block's entry test covered them: its budget constant (at `entry_const`,
+    // 0: the shared table's) is {ninsns, ninsns + fuse_p}, fuse_p covering every fused
+    // successor's instructions and what their own entry tests cover. `fuse_source`: nothing in
+    // the block takes the budget afresh, so that what its entry covered stays covered.
+    uint32_t fuse_off[kExits] = {};
+    bool fused[kExits] = {};
+    bool fuse_source = false;
+    uint16_t fuse_p = 0;
+    uint32_t entry_const = 0;
+    uint32_t body_off = 0;
+    // The instructions the entry test charges R's upper quadword: at most this many run from
+    // the entry without another test (the dispatcher's budget compares with it).
+    unsigned reach() const { return unsigned(ninsns) + fuse_p; }
     // A superblock's side exits: how many, the index of each one's Jcc, and (with block runs
     // counted) the runs that left through each; Block::runs counts them too, so that the whole
     // runs are runs less these (Jit::sync_stats).

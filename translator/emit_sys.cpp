@@ -53,6 +53,8 @@ void light_call(Emitter& e, const void* fn, uint8_t outputs) {
     a.sub(x86::rbx, Emitter::field(offsetof(CpuState, icount), 8));
     if (e.pending) a.add(x86::rbx, int32_t(e.pending));
     a.movq(x86::xmm15, x86::rbx);
+    a.punpcklqdq(x86::xmm15, x86::xmm15);  // both quadwords (docs/translator.md, "Fused entry tests")
+    e.budget_reloaded = true;
     if (e.regs_cached())
         for (unsigned i = 0; i < kGprCount; ++i)
             if (keep & (1u << i))

@@ -32,7 +32,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"flags", kDisableFlags}, {"chain", kDisableChain}, {"retstack", kDisableRetStack},
         {"stackgroup", kDisableStackGroup}, {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags},
         {"superblocks", kDisableSuperblocks}, {"learn", kDisableLearn}, {"bmi2", kDisableBmi2},
-        {"pagetable", kDisablePageTable}, {"predict", kDisablePredict},
+        {"pagetable", kDisablePageTable}, {"predict", kDisablePredict}, {"fuse", kDisableFuse},
         {"regs", kDisableRegs}, {"all", kDisableAll}};
     uint32_t bits = 0;
     std::stringstream ss(list);
@@ -207,6 +207,8 @@ void Emitter::emit_load_all(int adjust) {
     a.sub(x86::rax, field(offsetof(CpuState, icount), 8));
     if (adjust) a.add(x86::rax, int32_t(adjust));
     a.movq(x86::xmm15, x86::rax);
+    a.punpcklqdq(x86::xmm15, x86::xmm15);  // both quadwords (docs/translator.md, "Fused entry tests")
+    budget_reloaded = true;
     if (!regs_) return;
     for (unsigned i = 0; i < 8; ++i) a.mov(host_gpr(i), gpr_mem(i, 8));
     if (fcache_) emit_r14_load(a);
@@ -244,6 +246,7 @@ void Emitter::emit_call(HelperFn fn, const Insn* insn, uint32_t at) {
 }
 
 void Emitter::call_helper(HelperFn fn, const Insn* insn, uint32_t at) {
+    budget_reloaded = true;  // the caller takes R afresh after it
     spill();
     emit_call(fn, insn, at);
 }
@@ -285,6 +288,7 @@ void Emitter::call_fallback(const Insn* insn, uint32_t at, bool is_last) {
     if (lazy) emit_materialize();
     settle_flags();
     call_shared_thunk(call_thunk, insn, at, pending);
+    budget_reloaded = true;
     pending = 0;
     dirty_ = 0;
     fdirty_ = false;

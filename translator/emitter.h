@@ -54,6 +54,7 @@ enum JitDisable : uint32_t {
     kDisableBmi2 = 1u << 22,    // "bmi2": no BMI2 instructions even where the host has them (the TLB probe's RORX)
     kDisablePageTable = 1u << 23,  // "pagetable": the data probe indexes the TLB and compares its tag (no fast pages)
     kDisablePredict = 1u << 24,  // "predict": the data probe loads the addend before the access (no predicted addend)
+    kDisableFuse = 1u << 25,     // "fuse": every chained jump enters its target's entry test (no fused entry tests)
 };
 // Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
 // `disabled` does not switch it off. The code computes the same either way.
@@ -119,6 +120,10 @@ public:
     // Cpu::icount_end - icount inside blocks and along chained jumps, so that icount in
     // CpuState is exact = icount_end - R + pending; `icount_end_disp` is Cpu::icount_end - CpuState.
     int32_t icount_end_disp = 0;
+    // Set when the block's code takes R afresh from CpuState anywhere (a fallback call, a
+    // helper that counts or may count, a slow path without the shared thunk): such a block
+    // may not cover its successors' instructions at its entry (Block::fuse_source).
+    bool budget_reloaded = false;
     // The arena's shared out-of-line code (Jit::emit_fixed; docs/translator.md, "Shared exit
     // code"), 0 with --jit-disable regs (the inline forms then). exit_thunk: stores icount from
     // R, all eight registers and r14, then the epilogue (eax: the status). call_thunk: rbx =

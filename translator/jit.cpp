@@ -231,6 +231,7 @@ void Jit::emit_fixed() {
     a.mov(x86::rax, icount_end);
     a.sub(x86::rax, icount);
     a.movq(x86::xmm15, x86::rax);
+    a.punpcklqdq(x86::xmm15, x86::xmm15);  // R in both quadwords (docs/translator.md, "Fused entry tests")
     if (regs) load_all();
     a.jmp(x86::rdx);
     a.align(asmjit::AlignMode::kCode, 16);
@@ -282,6 +283,14 @@ void Jit::emit_fixed() {
             store_all(x86::eax);      // rax is free here (ecx: pending, edx: the EIP)
             a.movsxd(x86::r12, x86::ecx);  // pending: callee-saved, kept over the call
             a.movq(x86::r9, x86::xmm15);
+            if (slow) {
+                // R less the upper quadword (what a fused entry test covered beyond R's own
+                // block, docs/translator.md "Fused entry tests"): callee-saved, put back after.
+                a.pshufd(x86::xmm14, x86::xmm15, 0x4E);
+                a.movq(x86::r13, x86::xmm14);
+                a.neg(x86::r13);
+                a.add(x86::r13, x86::r9);
+            }
             a.mov(x86::r8, icount_end);
             a.sub(x86::r8, x86::r9);
             a.add(x86::r8, x86::r12);
@@ -304,8 +313,17 @@ void Jit::emit_fixed() {
             a.jne(stop);
             a.mov(x86::rax, icount_end);
             a.sub(x86::rax, icount);
-            if (slow) a.add(x86::rax, x86::r12);
-            a.movq(x86::xmm15, x86::rax);
+            if (slow) {
+                // R as it was, and its upper quadword as far below it as before.
+                a.add(x86::rax, x86::r12);
+                a.movq(x86::xmm15, x86::rax);
+                a.sub(x86::rax, x86::r13);
+                a.movq(x86::xmm14, x86::rax);
+                a.punpcklqdq(x86::xmm15, x86::xmm14);
+            } else {
+                a.movq(x86::xmm15, x86::rax);
+                a.punpcklqdq(x86::xmm15, x86::xmm15);
+            }
             load_all();
             a.xor_(x86::eax, x86::eax);
             if (!slow) {
@@ -368,10 +386,27 @@ void Jit::emit_fixed() {
         call_at = code.textSection()->buffer().size();
         call_thunk(false);
     }
-    // The budget's constants (docs/translator.md, "Counting"): 16-byte entries {k, 0} for k =
-    // 0..kMaxInsns, the memory operands of the blocks' `psubq xmm15` (SSE2 wants them aligned).
+    // A fusion source's test again at its entry, its upper quadword made from R (Jit::emit's
+    // budget_exit; docs/translator.md, "Fused entry tests"): rcx = the source's constant. The
+    // flags say how it went (ZF: on into the block), eax the test's bits.
+    a.align(asmjit::AlignMode::kCode, 16);
+    const size_t resync_at = code.textSection()->buffer().size();
+    a.movdqa(x86::xmm14, x86::xmmword_ptr(x86::rcx));
+    a.paddq(x86::xmm15, x86::xmm14);
+    a.pshufd(x86::xmm15, x86::xmm15, 0x44);
+    a.psubq(x86::xmm15, x86::xmm14);
+    a.movmskpd(x86::eax, x86::xmm15);
+    a.or_(x86::eax, x86::dword_ptr(x86::r15, exit_disp_));
+    a.ret();
+    // The budget's constants (docs/translator.md, "Counting"): 16-byte entries {k, k} for k =
+    // 0..kMaxInsns, the memory operands of the blocks' `psubq xmm15` (SSE2 wants them aligned),
+    // then {k, 0}, a fused exit's charge ("Fused entry tests").
     a.align(asmjit::AlignMode::kData, 16);
     const size_t consts = code.textSection()->buffer().size();
+    for (unsigned k = 0; k <= Block::kMaxInsns; ++k) {
+        a.dq(k);
+        a.dq(k);
+    }
     for (unsigned k = 0; k <= Block::kMaxInsns; ++k) {
         a.dq(k);
         a.dq(0);
@@ -389,6 +424,8 @@ void Jit::emit_fixed() {
     link_thunk_ = link_at ? at + link_at : nullptr;
     for (unsigned user = 0; user < 2; ++user) jump_thunk_[user] = jump_at[user] ? at + jump_at[user] : nullptr;
     budget_consts_ = at + consts;
+    fuse_consts_ = budget_consts_ + 16 * (Block::kMaxInsns + 1);
+    resync_thunk_ = exit_at ? at + resync_at : nullptr;  // with the shared exit code only
     fixed_bytes_ = arena_.used();
 }
 
@@ -609,6 +646,26 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, u
     return w;
 }
 
+// Whether the block may be a fusion source (docs/translator.md, "Fused entry tests"): it has an
+// exit that may be fused, a direct way on to a later EIP of its own page other than a CALL's (a
+// superblock's side exits all go forward), and it does not loop to itself: a self-loop's entry
+// runs every turn and its way out once, so covering its successor there would cost every turn
+// (the upper quadword charged for it each time, turn after turn) and gain once.
+bool fusion_source_shape(const Block& b) {
+    const uint32_t page = (b.cs_base + b.eip) >> kPageBits;
+    auto forward = [&](uint32_t t) { return t > b.eip && ((b.cs_base + t) >> kPageBits) == page; };
+    const Insn& li = b.insns[b.ninsns - 1];
+    const ZydisMnemonic lm = li.mnem();
+    const bool branch = is_jcc(lm) || lm == ZYDIS_MNEMONIC_LOOP || lm == ZYDIS_MNEMONIC_JECXZ || lm == ZYDIS_MNEMONIC_JCXZ;
+    if ((branch || (lm == ZYDIS_MNEMONIC_JMP && li.is_imm(0))) && relative_target(li) == b.eip) return false;
+    for (unsigned i = 0; i + 1 < b.ninsns; ++i)
+        if (is_jcc(b.insns[i].mnem())) return true;
+    if (branch) return forward(li.next_eip) || forward(relative_target(li));
+    if (lm == ZYDIS_MNEMONIC_JMP) return li.is_imm(0) && forward(relative_target(li));
+    if (li.row->facts & kEndsBlock) return false;  // CALL, RET, indirect jumps, mode changes
+    return forward(li.next_eip);
+}
+
 } // namespace
 
 // The block's entry and exits (docs/translator.md, "Chaining").
@@ -618,6 +675,9 @@ struct JitEmit {
     Block& b;
     uint64_t epilogue;
     Emitter& e;
+    // The block may become a fusion source (docs/translator.md, "Fused entry tests"): its
+    // forward exits within the page charge what Jit::link makes them charge.
+    bool fuse = false;
 
     // A memory operand at host address `p`: r15-relative when it lies within 2 GiB of the
     // CpuState (the Jit and its blocks usually do), else through `tmp`.
@@ -673,6 +733,13 @@ struct JitEmit {
             return;
         }
         if (same_page(target)) {
+            // A forward exit of a block that may fuse (not a CALL's return point: the callee
+            // runs in between): `psubq xmm15, [rip + d]`, d patched by Jit::link from the
+            // {0, 0} constant to the target's {n, 0} when the exit is fused.
+            if (fuse && k != 2 && target > b.eip) {
+                a.psubq(x86::xmm15, budget_const(j.fuse_consts_, 0));
+                b.fuse_off[k] = uint32_t(a.offset()) - 4;
+            }
             // jmp rel32, no short form: the patch needs the four bytes. Linked, it enters the
             // next block after its register loads, with the guest registers in host registers.
             // Its offset and its stub's (right after it) are known here: no labels needed.
@@ -848,6 +915,21 @@ Jit::EmitResult Jit::emit(Block& b) {
     Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out, asm_->cold);
     JitEmit je{*this, a, b, epilogue, e};
     const bool chain = je.chain();
+    // Fused entry tests (docs/translator.md): only a block of native instructions, none a REP
+    // string, may cover its successors at its entry (what Emitter::budget_reloaded then finds
+    // decides: Block::fuse_source).
+    std::fill(b.fuse_off, b.fuse_off + Block::kExits, 0u);
+    std::fill(b.fused, b.fused + Block::kExits, false);
+    b.fuse_source = false;
+    b.fuse_p = 0;
+    b.entry_const = b.body_off = 0;
+    je.fuse = chain && resync_thunk_ && !(disabled_ & (kDisableFuse | kDisableAll)) && fusion_source_shape(b);
+    for (unsigned i = 0; i < b.ninsns && je.fuse; ++i) {
+        uint32_t category = 0;
+        const Insn& in = b.insns[i];
+        if (!native_emitter(in.mnem(), category) || (disabled_ & category) || is_rep_string(in)) je.fuse = false;
+    }
+    const asmjit::Label entry_const = je.fuse ? a.newLabel() : asmjit::Label();
     e.stop_exit = stopped;
     e.stopfault = stopfault;
     e.icount_end_disp = icount_end_disp_;
@@ -956,12 +1038,14 @@ Jit::EmitResult Jit::emit(Block& b) {
     // Emitter::pending starts at -ninsns, so a helper call or slow path stores icount less what
     // has not run yet (icount is exact whenever C++ looks) and a whole run adds nothing.
     // `k` instructions charged, and the test (also a lazy self-loop's second copy's head).
-    auto entry_test = [&](unsigned k, asmjit::Label stop) {
-        a.psubq(x86::xmm15, budget_const(budget_consts_, k));
+    auto entry_test = [&](unsigned k, asmjit::Label stop, asmjit::Label own = {}) {
+        // `own`: the block's own constant {k, k + fuse_p}, which Jit::link rewrites.
+        a.psubq(x86::xmm15, own.isValid() ? x86::xmmword_ptr(own) : budget_const(budget_consts_, k));
         if (chain) {
-            // Both tests in one branch: movmskpd puts R's sign in bit 0 (the upper quadword of
-            // xmm15 is always 0), the exit request is ORed in, and any bit set leaves (the cold
-            // path gives the block's instructions back first).
+            // Both tests in one branch: movmskpd puts R's sign in bit 0 and that of the upper
+            // quadword (R less what fused successors run, "Fused entry tests") in bit 1, the
+            // exit request is ORed in, and any bit set leaves (the cold path gives the block's
+            // instructions back first).
             a.movmskpd(x86::eax, x86::xmm15);
             a.or_(x86::eax, exit_word);
             a.jnz(stop);
@@ -971,7 +1055,10 @@ Jit::EmitResult Jit::emit(Block& b) {
         }
         e.pending = -int(k);
     };
-    entry_test(b.ninsns, budget_exit);
+    entry_test(b.ninsns, budget_exit, entry_const);
+    const uint32_t body = uint32_t(a.offset());  // where a fused exit enters
+    const asmjit::Label body_label = chain && resync_thunk_ ? a.newLabel() : asmjit::Label();
+    if (body_label.isValid()) a.bind(body_label);
     // A learning superblock counts its entries down (docs/translator.md, "Learning the way a Jcc
     // goes"): at 0 it returns to the dispatcher before it runs (`learnt`), which translates it
     // again with the ways learnt. The host flags are free here (the guest's are in r14).
@@ -1265,6 +1352,15 @@ Jit::EmitResult Jit::emit(Block& b) {
         a.jmp(give_back);
     }
     a.bind(budget_exit);
+    if (body_label.isValid()) {
+        // The upper quadword may be below what R says only because entry tests of fusion
+        // sources covered successors that did not run ("Fused entry tests"): the test again
+        // with it made from R (Jit::resync_thunk_), and on into the block when that passes.
+        if (entry_const.isValid()) a.lea(x86::rcx, x86::ptr(entry_const));
+        else a.lea(x86::rcx, budget_const(budget_consts_, b.ninsns));
+        a.call(asmjit::imm(reinterpret_cast<uintptr_t>(resync_thunk_)));
+        a.jz(body_label);
+    }
     a.mov(x86::eax, asmjit::imm(kBlockExit));
     a.bind(give_back);
     a.paddq(x86::xmm15, budget_const(budget_consts_, b.ninsns));
@@ -1290,6 +1386,14 @@ Jit::EmitResult Jit::emit(Block& b) {
     je.record(slots_.stopped);
     a.jmp(asmjit::imm(epilogue));
     e.emit_cold();
+    if (entry_const.isValid()) {
+        a.align(asmjit::AlignMode::kData, 16);
+        a.bind(entry_const);
+        const uint32_t data = uint32_t(a.offset());
+        a.dq(b.ninsns);
+        a.dq(b.ninsns);
+        if (e.data_ranges) e.data_ranges->emplace_back(data, uint32_t(a.offset()));
+    }
     if (asm_->overflow.hit || copy_bad) return EmitResult::TooLarge;
     if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return EmitResult::ArenaFull;
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
@@ -1304,6 +1408,12 @@ Jit::EmitResult Jit::emit(Block& b) {
     }
     b.code = arena_.commit(buf.data(), buf.size());
     b.chain_entry = static_cast<uint8_t*>(b.code) + chain_entry;  // the same
+    b.body_off = body;
+    if (entry_const.isValid()) {
+        b.entry_const = uint32_t(code.labelOffset(entry_const));
+        b.fuse_source = !e.budget_reloaded;
+        for (unsigned i = 0; i < b.ninsns; ++i) b.fuse_source &= b.native[i] != 0;
+    }
     b.code_size = uint32_t(buf.size());
     if (trace) trace_block(b, trace_at_);
     stats_.probes_emitted += e.probes;
@@ -1492,9 +1602,11 @@ Block* Jit::lookup(uint64_t budget) {
     } else {
         ++stats_.jump_hits;
     }
-    if (b->ninsns <= budget) return b;
-    // The budget ends inside the block: a shorter block stops exactly on it (--max-insns, icount).
-    const uint16_t cap = uint16_t(budget);
+    if (b->reach() <= budget) return b;
+    // The budget ends inside the block (or inside what its entry test covers of the blocks
+    // fused to it): a block with a cap stops exactly on it (--max-insns, icount), and links to
+    // nothing.
+    const uint16_t cap = uint16_t(std::min<uint64_t>(budget, Block::kMaxInsns));
     Block* s2 = cache_.find(host, eip, cs_base, key, cap);
     return s2 ? s2 : translate(host, lin, eip, cs_base, key, cap);
 }
@@ -1559,17 +1671,58 @@ void Jit::link(Block* from, unsigned k, Block* to) {
     const uint32_t lf = from->cs_base + from->eip, lt = to->cs_base + to->eip;
     if ((lf >> kPageBits) != (lt >> kPageBits)) return;
     if (from->host - (lf & ~kPageMask) != to->host - (lt & ~kPageMask)) return;
-    uint8_t* at = static_cast<uint8_t*>(from->code) + from->patch_off[k];
-    arena_.patch32(at, int32_t(static_cast<uint8_t*>(to->chain_entry) - (at + 4)));
     from->linked[k] = to;
     to->incoming.emplace_back(from, uint8_t(k));
     ++stats_.links;
+    // Fused (docs/translator.md, "Fused entry tests"): a forward exit of a fusion source, whose
+    // entry test can be made to cover the target's instructions and what the target's covers.
+    // Forward only: every cycle of links keeps an entry test, so a chained loop still sees the
+    // budget and the exit request.
+    if (from->fuse_source && from->fuse_off[k] && to->eip > from->eip && cover(from, to->reach())) {
+        set_fused(from, k, true);
+        ++stats_.fused_links;
+        return;
+    }
+    patch_rel(from, from->patch_off[k], to->chain_entry);
+}
+
+void Jit::patch_rel(Block* b, uint32_t off, const void* target) {
+    uint8_t* at = static_cast<uint8_t*>(b->code) + off;
+    arena_.patch32(at, int32_t(static_cast<const uint8_t*>(target) - (at + 4)));
+}
+
+void Jit::set_fused(Block* from, unsigned k, bool fused) {
+    Block* to = from->linked[k];
+    from->fused[k] = fused;
+    patch_rel(from, from->fuse_off[k], fuse_consts_ + 16 * (fused ? to->ninsns : 0));
+    patch_rel(from, from->patch_off[k], fused ? static_cast<uint8_t*>(to->code) + to->body_off : to->chain_entry);
+}
+
+bool Jit::cover(Block* b, unsigned need) {
+    if (need <= b->fuse_p) return true;
+    if (need > kMaxFuse) return false;
+    b->fuse_p = uint16_t(need);
+    arena_.patch32(static_cast<uint8_t*>(b->code) + b->entry_const + 8, int32_t(b->reach()));
+    // What the blocks fused into this one cover grows with it (each link's source covers more
+    // than its target: the links fused form no cycle, and this ends).
+    for (const auto& [f, k] : b->incoming) {
+        if (!f->valid || f->linked[k] != b || !f->fused[k]) continue;
+        if (!cover(f, b->reach())) {
+            set_fused(f, k, false);  // too far: its exit enters the entry test again
+            ++stats_.fuse_limited;
+        }
+    }
+    return true;
 }
 
 void Jit::unlink_dead() {
     for (Block* d : cache_.take_dead()) {
         for (const auto& [from, k] : d->incoming) {
             if (from->linked[k] != d) continue;
+            if (from->fused[k]) {
+                from->fused[k] = false;
+                patch_rel(from, from->fuse_off[k], fuse_consts_);  // charges nothing again
+            }
             arena_.patch32(static_cast<uint8_t*>(from->code) + from->patch_off[k], from->unlinked_rel[k]);  // back to its stub
             from->linked[k] = nullptr;
             ++stats_.unlinks;
@@ -1777,10 +1930,11 @@ StopReason Jit::run(uint64_t max_insns, bool exact) {
             interp_.step();
             continue;
         }
-        if (!exact && b->ninsns > end - s.icount) {
+        if (!exact && b->reach() > end - s.icount) {
             // A soft budget ends inside this block: the whole block runs (its entry test reads
-            // icount_end), and the run stops after it.
-            cpu_.icount_end = s.icount + b->ninsns;
+            // icount_end), and what its entry covers of the blocks fused to it, and the run
+            // stops after them.
+            cpu_.icount_end = s.icount + b->reach();
             run_block(b);
             cpu_.icount_end = run_end;
             continue;
@@ -1810,9 +1964,9 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf,
                   "jit: block runs %" PRIu64 ", returns to the dispatcher %" PRIu64 ", links made %" PRIu64
-                  ", unlinked %" PRIu64 ", inline jump cache exits emitted %" PRIu64 "; return stack: RETs "
+                  " (%" PRIu64 " fused past the entry test), unlinked %" PRIu64 ", inline jump cache exits emitted %" PRIu64 "; return stack: RETs "
                   "not predicted %" PRIu64 ", CALLs at the depth limit %" PRIu64 "\n",
-                  j.blocks_run, j.dispatches, j.links, j.unlinks, j.ic_exits, j.ret_misses, j.call_overflows);
+                  j.blocks_run, j.dispatches, j.links, j.fused_links, j.unlinks, j.ic_exits, j.ret_misses, j.call_overflows);
     out += buf;
     std::snprintf(buf, sizeof buf,
                   "jit: dispatcher lookups %" PRIu64 ": jump cache hits %" PRIu64 ", block hash hits %" PRIu64

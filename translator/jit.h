@@ -42,6 +42,8 @@ struct JitStats {
     uint64_t probes_emitted = 0;     // inline TLB probes emitted
     uint64_t const_probes = 0;       // ... of them of a constant page (Emitter::track_bounds)
     uint64_t folded_accesses = 0;    // ... of those, the address folded into the access (Emitter::ea)
+    uint64_t fused_links = 0;        // links made past their target's entry test (Jit::link)
+    uint64_t fuse_limited = 0;       // fused links made to enter the entry test again: their source would cover more than Jit::kMaxFuse
     uint64_t predicted_probes = 0;   // ... of them with a predicted addend (Emitter::predict_addend)
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
     uint64_t superblocks = 0;        // blocks translated past a Jcc (docs/translator.md, "Superblocks")
@@ -171,7 +173,9 @@ private:
     using EnterFn = uint32_t (*)(CpuState* s, Cpu* c, const void* code);
     EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
     const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
-    const uint8_t* budget_consts_ = nullptr;  // {k, 0} quadword pairs, k = 0..kMaxInsns (emit_fixed)
+    const uint8_t* budget_consts_ = nullptr;  // {k, k} quadword pairs, k = 0..kMaxInsns (emit_fixed)
+    const uint8_t* resync_thunk_ = nullptr;   // a fusion source's entry test again (emit_fixed)
+    const uint8_t* fuse_consts_ = nullptr;    // {k, 0}: a fused exit's charge (docs/translator.md, "Fused entry tests")
     // The shared exit code (emit_fixed; null with --jit-disable regs): Emitter::exit_thunk etc.
     const uint8_t* exit_thunk_ = nullptr;
     const uint8_t* slow_thunk_ = nullptr;
@@ -246,6 +250,14 @@ private:
     // Unpatches the links into invalidated blocks (dispatcher only).
     void unlink_dead();
     void link(Block* from, unsigned k, Block* to);
+    // Fused entry tests (docs/translator.md): exit k of `from` made to jump past its target's
+    // entry test (charging the target's instructions) or back to the entry; `b`'s entry test
+    // made to cover at least `need` instructions beyond its own, and so those fused into it
+    // (false: more than kMaxFuse). The rel32 at `off` in b's code made to reach `target`.
+    void set_fused(Block* from, unsigned k, bool fused);
+    bool cover(Block* b, unsigned need);
+    void patch_rel(Block* b, uint32_t off, const void* target);
+    static constexpr unsigned kMaxFuse = 2 * Block::kMaxInsns;
 
     // True when the state must be run by the interpreter for now.
     bool needs_interp() const;
