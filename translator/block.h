@@ -71,6 +71,8 @@ struct Block {
     uint16_t fuse_p = 0;
     uint32_t entry_const = 0;
     uint32_t body_off = 0;
+    // A lazy self-loop's second copy's head (docs/translator.md, "Where loops start"), 0: none.
+    uint32_t loop_head_off = 0;
     // The instructions the entry test charges R's upper quadword: at most this many run from
     // the entry without another test (the dispatcher's budget compares with it).
     unsigned reach() const { return unsigned(ninsns) + fuse_p; }

@@ -36,6 +36,11 @@ public:
     // chaining, with no block running): through the writable view, or without one the page is
     // made read+write for the store and read+execute again.
     void patch32(uint8_t* at, int32_t value);
+    // Moves the cursor on to a multiple of `align` (a power of two; the bytes skipped stay unused).
+    void align_cursor(size_t align) {
+        used_ = (used_ + align - 1) & ~(align - 1);
+        if (used_ > size_) used_ = size_;
+    }
     // Everything after the first `keep` bytes (the dispatcher's prologue and epilogue) is free.
     void reset(size_t keep);
     // True when the arena has a separate writable view (the memfd), false in the mprotect mode.

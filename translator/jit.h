@@ -124,6 +124,12 @@ public:
     void step();
 
     const JitStats& stats() const { return stats_; }
+    // A fusion source covers at most this many instructions beyond its own (docs/translator.md,
+    // "Fused entry tests").
+    static constexpr unsigned kMaxFuse = 2 * Block::kMaxInsns;
+    // A block that loops to itself, and a lazy self-loop's second copy, start at a multiple of
+    // this in the arena (docs/translator.md, "Where loops start").
+    static constexpr unsigned kLoopAlign = 64;
     // --jit-perfmap: names the shared code (prologue, epilogue, thunks) at once and every block
     // translated from now on in `map` (translator/perf_map.h; shared by the process's Jits, not
     // owned). Null: no map.
@@ -257,7 +263,6 @@ private:
     void set_fused(Block* from, unsigned k, bool fused);
     bool cover(Block* b, unsigned need);
     void patch_rel(Block* b, uint32_t off, const void* target);
-    static constexpr unsigned kMaxFuse = 2 * Block::kMaxInsns;
 
     // True when the state must be run by the interpreter for now.
     bool needs_interp() const;
