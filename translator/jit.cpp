@@ -386,9 +386,10 @@ void Jit::emit_fixed() {
         call_at = code.textSection()->buffer().size();
         call_thunk(false);
     }
-    // A fusion source's test again at its entry, its upper quadword made from R (Jit::emit's
-    // budget_exit; docs/translator.md, "Fused entry tests"): rcx = the source's constant. The
-    // flags say how it went (ZF: on into the block), eax the test's bits.
+    // A chained block's entry test again after it failed, its upper quadword made from R
+    // (Jit::emit's budget_exit; docs/translator.md, "Fused entry tests"): rcx = the block's
+    // budget constant (its own, or the table's). The flags say how it went (ZF: on into the
+    // block), eax the test's bits.
     a.align(asmjit::AlignMode::kCode, 16);
     const size_t resync_at = code.textSection()->buffer().size();
     a.movdqa(x86::xmm14, x86::xmmword_ptr(x86::rcx));

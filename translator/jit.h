@@ -180,7 +180,7 @@ private:
     EnterFn enter_ = nullptr;        // the prologue: saves host registers, jumps to the block
     const uint8_t* epilogue_ = nullptr;  // where every block exits to, status in EAX
     const uint8_t* budget_consts_ = nullptr;  // {k, k} quadword pairs, k = 0..kMaxInsns (emit_fixed)
-    const uint8_t* resync_thunk_ = nullptr;   // a fusion source's entry test again (emit_fixed)
+    const uint8_t* resync_thunk_ = nullptr;   // a chained block's entry test again, L made from R (emit_fixed)
     const uint8_t* fuse_consts_ = nullptr;    // {k, 0}: a fused exit's charge (docs/translator.md, "Fused entry tests")
     // The shared exit code (emit_fixed; null with --jit-disable regs): Emitter::exit_thunk etc.
     const uint8_t* exit_thunk_ = nullptr;
