@@ -469,6 +469,11 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     }
 
     const asmjit::Label own = a.newLabel(), tail = a.newLabel(), slow = e.slow();
+    // Its slow path (a miss or a page crossing of its own probe) rejoins at the instruction's
+    // end, past the `xor ebp, ebp` below: it clears rbp itself, or a member after it would take
+    // the probe's addend for the group's base (a POP across a page end, then a PUSH: found by
+    // jit_diff seed 1476924185, a write to guest page 0).
+    e.slow_zero_rbp = true;
     const x86::Gp esp64 = Emitter::host_gpr(4);
     const x86::Mem slot = group_slot(e);
     if (leader) {

@@ -1025,6 +1025,7 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     dirty_begin_ = dirty_;
     fdirty_begin_ = fdirty_;
     has_slow_ = has_done_ = false;
+    slow_zero_rbp = false;
     rip_in_eax = false;
     seg_pending_ = -1;
     ea_known_ = false;
@@ -1053,6 +1054,7 @@ void Emitter::end_native() {
     c.lazy = lazy;
     c.recipe = recipe;
     c.rip_to_eax = rip_in_eax;
+    c.zero_rbp = slow_zero_rbp;
     cold_.push_back(std::move(c));
 }
 
@@ -1071,7 +1073,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
         // the record the thunk reads (Emitter::SlowSite).
         a.call(asmjit::imm(slow_thunk));
         asmjit::Label tail;
-        if (c.host_ok || c.rip_to_eax) {
+        if (c.host_ok || c.rip_to_eax || c.zero_rbp) {
             tail = a.newLabel();
             a.long_().jmp(tail);
         } else {
@@ -1083,7 +1085,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
                             int32_t(a.code()->labelOffset(stopfault)) - int32_t(data)};
         a.embed(&site, sizeof site);
         if (data_ranges) data_ranges->emplace_back(data, uint32_t(a.offset()));
-        if (!c.host_ok && !c.rip_to_eax) return;
+        if (!c.host_ok && !c.rip_to_eax && !c.zero_rbp) return;
         a.bind(tail);
     } else {
     if (slow_count) {
@@ -1113,6 +1115,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
     // The fast path's dirty set at `back` covers these (they are clean here).
     emit_load_all(c.before);
     }
+    if (c.zero_rbp) a.xor_(x86::ebp, x86::ebp);  // before the host flags are made (it changes them)
     if (c.host_ok) {
         // The fast path left the guest's flags in the host's for the instruction after it
         // (cond()): so does this path, from r14 (`add al; sahf`: three instructions where

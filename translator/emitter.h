@@ -77,6 +77,7 @@ struct ColdCode {
     bool lazy = false;            // Emitter::lazy as it began: the slow path does its recipe first
     const Insn* recipe = nullptr; // ... Emitter::recipe then (a block may hold several lazy writers)
     bool rip_to_eax = false;      // after the semantics function, eax = CpuState::rip (Emitter::rip_in_eax)
+    bool zero_rbp = false;        // rbp = 0 before it rejoins (a stack group's member: Emitter::slow_zero_rbp)
     // A fast-pages probe's out-of-line parts (insn null), records rather than closures (one or
     // two per probe; a closure of this size is a heap allocation, which is translation time):
     // Reload, a predicted probe's other addend: at `slow`, rbp = `entry` (the page's fast
@@ -124,6 +125,10 @@ public:
     // helper that counts or may count, a slow path without the shared thunk): such a block
     // may not cover its successors' instructions at its entry (Block::fuse_source).
     bool budget_reloaded = false;
+    // The current instruction's slow path sets rbp = 0 before it rejoins: a stack group's member
+    // reaches its slow path only from its own probe out of line, after which the members that
+    // follow must see rbp = 0 and probe for themselves (emit_stack.cpp). Reset per instruction.
+    bool slow_zero_rbp = false;
     // The arena's shared out-of-line code (Jit::emit_fixed; docs/translator.md, "Shared exit
     // code"), 0 with --jit-disable regs (the inline forms then). exit_thunk: stores icount from
     // R, all eight registers and r14, then the epilogue (eax: the status). call_thunk: rbx =
