@@ -246,7 +246,6 @@ void Emitter::emit_call(HelperFn fn, const Insn* insn, uint32_t at) {
 }
 
 void Emitter::call_helper(HelperFn fn, const Insn* insn, uint32_t at) {
-    budget_reloaded = true;  // the caller takes R afresh after it
     spill();
     emit_call(fn, insn, at);
 }

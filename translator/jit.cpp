@@ -652,13 +652,25 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, u
 // superblock's side exits all go forward), and it does not loop to itself: a self-loop's entry
 // runs every turn and its way out once, so covering its successor there would cost every turn
 // (the upper quadword charged for it each time, turn after turn) and gain once.
+// A direct conditional branch at the end of a block: a Jcc, LOOP, JCXZ or JECXZ.
+bool end_branch(ZydisMnemonic m) {
+    return is_jcc(m) || m == ZYDIS_MNEMONIC_LOOP || m == ZYDIS_MNEMONIC_JECXZ || m == ZYDIS_MNEMONIC_JCXZ;
+}
+
+// The block's last instruction branches or jumps back to the block's own start.
+bool loops_to_itself(const Block& b) {
+    const Insn& li = b.insns[b.ninsns - 1];
+    const ZydisMnemonic lm = li.mnem();
+    return (end_branch(lm) || (lm == ZYDIS_MNEMONIC_JMP && li.is_imm(0))) && relative_target(li) == b.eip;
+}
+
 bool fusion_source_shape(const Block& b) {
     const uint32_t page = (b.cs_base + b.eip) >> kPageBits;
     auto forward = [&](uint32_t t) { return t > b.eip && ((b.cs_base + t) >> kPageBits) == page; };
     const Insn& li = b.insns[b.ninsns - 1];
     const ZydisMnemonic lm = li.mnem();
-    const bool branch = is_jcc(lm) || lm == ZYDIS_MNEMONIC_LOOP || lm == ZYDIS_MNEMONIC_JECXZ || lm == ZYDIS_MNEMONIC_JCXZ;
-    if ((branch || (lm == ZYDIS_MNEMONIC_JMP && li.is_imm(0))) && relative_target(li) == b.eip) return false;
+    const bool branch = end_branch(lm);
+    if (loops_to_itself(b)) return false;
     for (unsigned i = 0; i + 1 < b.ninsns; ++i)
         if (is_jcc(b.insns[i].mnem())) return true;
     if (branch) return forward(li.next_eip) || forward(relative_target(li));
@@ -903,15 +915,10 @@ struct JitEmit {
 };
 
 Jit::EmitResult Jit::emit(Block& b) {
-    {
-        // A block that loops to itself starts at a multiple of kLoopAlign: where a loop's
-        // code falls against the host's 64-byte fetch blocks moved its speed by 5-10 % from one
-        // build to the next (docs/translator.md, "Where loops start").
-        const Insn& li = b.insns[b.ninsns - 1];
-        const ZydisMnemonic lm = li.mnem();
-        if ((is_jcc(lm) || (lm == ZYDIS_MNEMONIC_JMP && li.is_imm(0))) && relative_target(li) == b.eip)
-            arena_.align_cursor(kLoopAlign);
-    }
+    // A block that loops to itself starts at a multiple of kLoopAlign: where a loop's code
+    // falls against the host's 64-byte fetch blocks moved its speed by 5-10 % from one build to
+    // the next (docs/translator.md, "Where loops start").
+    if (loops_to_itself(b)) arena_.align_cursor(kLoopAlign);
     const uint64_t base = uint64_t(reinterpret_cast<uintptr_t>(arena_.cursor()));
     asm_->start(base);
     asmjit::CodeHolder& code = asm_->code;
@@ -1047,10 +1054,10 @@ Jit::EmitResult Jit::emit(Block& b) {
     // R turns negative exactly when the block does not fit (icount + ninsns > icount_end).
     // Emitter::pending starts at -ninsns, so a helper call or slow path stores icount less what
     // has not run yet (icount is exact whenever C++ looks) and a whole run adds nothing.
-    // `k` instructions charged, and the test (also a lazy self-loop's second copy's head).
-    auto entry_test = [&](unsigned k, asmjit::Label stop, asmjit::Label own = {}) {
-        // `own`: the block's own constant {k, k + fuse_p}, which Jit::link rewrites.
-        a.psubq(x86::xmm15, own.isValid() ? x86::xmmword_ptr(own) : budget_const(budget_consts_, k));
+    // `k` instructions charged (the operand `charge`), and the test (also a lazy self-loop's
+    // second copy's head).
+    auto entry_test = [&](const x86::Mem& charge, unsigned k, asmjit::Label stop) {
+        a.psubq(x86::xmm15, charge);
         if (chain) {
             // Both tests in one branch: movmskpd puts R's sign in bit 0 and that of the upper
             // quadword (R less what fused successors run, "Fused entry tests") in bit 1, the
@@ -1065,7 +1072,11 @@ Jit::EmitResult Jit::emit(Block& b) {
         }
         e.pending = -int(k);
     };
-    entry_test(b.ninsns, budget_exit, entry_const);
+    // The entry's charge: the block's own constant {n, n + fuse_p} (Jit::link rewrites it) or
+    // the table's {n, n}; the budget stop's test again takes it too.
+    const x86::Mem entry_charge =
+        entry_const.isValid() ? x86::xmmword_ptr(entry_const) : budget_const(budget_consts_, b.ninsns);
+    entry_test(entry_charge, b.ninsns, budget_exit);
     const uint32_t body = uint32_t(a.offset());  // where a fused exit enters
     const asmjit::Label body_label = chain && resync_thunk_ ? a.newLabel() : asmjit::Label();
     if (body_label.isValid()) a.bind(body_label);
@@ -1187,7 +1198,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // The second copy holds two turns when they fit the budget's table: one entry test for
         // both (docs/translator.md, "Lazy flags of a self-loop"). R must hold both turns; the
         // first turn's way out gives the second's instructions back.
-        entry_test(lazy_turns * b.ninsns, budget_exit2);
+        entry_test(budget_const(budget_consts_, lazy_turns * b.ninsns), lazy_turns * b.ninsns, budget_exit2);
         const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted;  // counted once per block
         for (unsigned t = 0; t < lazy_turns; ++t) {
             const bool back = t + 1 == lazy_turns;
@@ -1370,8 +1381,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // The upper quadword may be below what R says only because entry tests of fusion
         // sources covered successors that did not run ("Fused entry tests"): the test again
         // with it made from R (Jit::resync_thunk_), and on into the block when that passes.
-        if (entry_const.isValid()) a.lea(x86::rcx, x86::ptr(entry_const));
-        else a.lea(x86::rcx, budget_const(budget_consts_, b.ninsns));
+        a.lea(x86::rcx, entry_charge);
         a.call(asmjit::imm(reinterpret_cast<uintptr_t>(resync_thunk_)));
         a.jz(body_label);
     }
