@@ -242,7 +242,8 @@ po::options_description describe() {
          "their Jccs went), bmi2 (BMI2 instructions where the host has them: the pagetable probe's RORX), "
          "pagetable (the data probe's page-number table; off, it compares the TLB entry's tag), predict (the data "
          "probe's addend predicted from the block's code at CPL 0-2), fuse (forward links past their target's "
-         "entry test, the source's test covering both), regs (guest registers in "
+         "entry test, the source's test covering both), twoturns (two turns per entry test in a self-loop "
+         "whose flags are not lazy), regs (guest registers in "
          "host registers), all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),

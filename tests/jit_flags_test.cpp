@@ -72,6 +72,7 @@ const char* config_name(uint32_t disable) {
     case kDisableLoopFlags: return "jit, --jit-disable loopflags";
     case kDisableSuperblocks: return "jit, --jit-disable superblocks";
     case kDisableLearn: return "jit, --jit-disable learn";
+    case kDisableTwoTurns: return "jit, --jit-disable twoturns";
     default: return "jit, other";
     }
 }
@@ -81,6 +82,7 @@ struct Outcome {
     uint64_t native = 0;      // instructions the default JIT ran natively
     uint64_t exceptions = 0;  // exceptions the interpreter delivered
     uint64_t lazy_loops = 0;  // self-loops the default JIT translated with lazy flags
+    uint64_t two_turn_loops = 0;  // ... and the other self-loops it translated with two turns per entry test
     uint64_t side_exits = 0;  // side exits of the superblocks the default JIT translated
     uint64_t relearnt = 0, flipped = 0, learnt_again = 0;  // its superblocks' learning (Jit::relearn)
 };
@@ -111,6 +113,7 @@ Outcome run_all(const std::vector<uint8_t>& code, const Start& st, bool paging,
         if (!disable) {
             const JitStats& js = m->jit->stats();
             o.native = js.native_run, o.lazy_loops = js.lazy_loops, o.side_exits = js.side_exits;
+            o.two_turn_loops = js.two_turn_loops;
             o.relearnt = js.relearnt, o.flipped = js.flipped, o.learnt_again = js.learnt_again;
         }
     }
@@ -1398,4 +1401,106 @@ TEST_CASE("a self-loop's lazy TEST of one register that the next turn's load ove
             a.hlt();
         },
         {0u, uint32_t(kDisableLoopFlags), uint32_t(kDisableFlags)}, {50, 333, 1001}, 1);
+}
+
+namespace {
+
+// Strings of setup's bytes (a 0 every 256 bytes, at kPages + 39 + 256k) walked by a self-loop
+// whose flags cannot be lazy (`cmp byte [edx], 0` has no recipe: docs/translator.md, "Two turns
+// of any self-loop"): `count` strings from kPages + `from`, then one that runs from below
+// kAbsent into it (its bytes made nonzero first: a #PF in the loop when paging).
+template <typename Loop> std::vector<uint8_t> string_walk(uint32_t from, unsigned count, Loop&& loop) {
+    return assemble([&](Asm& a) {
+        asmjit::Label again = a.newLabel(), done = a.newLabel();
+        a.mov(ax::edi, kAbsent - 0x50);
+        a.mov(ax::ecx, 0x50);
+        a.mov(ax::al, 0x41);
+        a.rep().stosb();
+        a.mov(ax::ecx, count);
+        a.mov(ax::edx, kPages + from - 1);
+        a.xor_(ax::ebp, ax::ebp);
+        a.bind(again);
+        loop(a);
+        a.add(ax::esi, ax::edx);  // where each string ended, summed (RAM compares the rest)
+        a.dec(ax::ecx);
+        a.jnz(again);
+        a.test(ax::ebp, ax::ebp);
+        a.jnz(done);
+        a.inc(ax::ebp);
+        a.mov(ax::ecx, 1);
+        a.mov(ax::edx, kAbsent - 0x51);
+        a.jmp(again);
+        a.bind(done);
+        a.pushfd();
+        a.hlt();
+    });
+}
+
+} // namespace
+
+TEST_CASE("a self-loop whose flags are not lazy runs two turns per entry test: every stop, slow path, "
+          "fault and exit as the interpreter's", "[jit][jit_flags]") {
+    struct Case {
+        const char* name;
+        std::function<void(Asm&)> loop;  // from EDX - 1 (the loop increments first)
+        uint64_t two_turns;              // self-loops with two turns the default JIT makes
+    };
+    const Case cases[] = {
+        // strlen: `inc edx; cmp byte [edx], 0; jne`, the strings benchmark's.
+        {"inc; cmp byte [edx], 0; jne",
+         [](Asm& a) {
+             asmjit::Label top = a.newLabel();
+             a.bind(top);
+             a.inc(ax::edx);
+             a.cmp(ax::byte_ptr(ax::edx), 0);
+             a.jne(top);
+         },
+         1},
+        // A superblock that loops to itself (a Jcc inside it to the way out): its second copy's
+        // side exits join the first's.
+        {"movzx; inc; test; je out; cmp byte [edx], 0x11; jne",
+         [](Asm& a) {
+             asmjit::Label top = a.newLabel(), out = a.newLabel();
+             a.bind(top);
+             a.movzx(ax::eax, ax::byte_ptr(ax::edx, 1));
+             a.inc(ax::edx);
+             a.test(ax::al, ax::al);
+             a.je(out);
+             a.cmp(ax::byte_ptr(ax::edx), 0x11);  // setup's byte at 60 + 256k
+             a.jne(top);
+             a.bind(out);
+             a.inc(ax::edx);
+         },
+         1},
+        // A TEST at the end leaves r14's AF clear pending at the Jcc: one turn per entry test.
+        {"inc; test byte [edx], 0xFF; jnz",
+         [](Asm& a) {
+             asmjit::Label top = a.newLabel();
+             a.bind(top);
+             a.inc(ax::edx);
+             a.test(ax::byte_ptr(ax::edx), 0xFF);
+             a.jnz(top);
+         },
+         0},
+    };
+    for (const Case& c : cases) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 2; ++k) {
+                INFO(c.name << ", start " << k << (paging ? ", paging" : ""));
+                // From 0xF28: the first string crosses into the next page (a TLB miss, the
+                // load's slow path, in a later turn).
+                const std::vector<uint8_t> code = string_walk(0xF28, 5, c.loop);
+                const Start st = starts()[k];
+                const Outcome o =
+                    run_all(code, st, paging, {0u, uint32_t(kDisableTwoTurns), uint32_t(kDisableMove)}, 100000, false);
+                CHECK(o.two_turn_loops == c.two_turns);
+                CHECK(o.lazy_loops == 0);
+                CHECK(o.exceptions == (paging ? 1u : 0u));
+                // Stopped at every instruction of the first strings' turns, the second copy's
+                // head and the turn between its two among them; then in the later ones.
+                for (uint64_t budget = 1; budget <= 48; ++budget) run_all(code, st, paging, {0u}, budget, false);
+                for (uint64_t budget : {301u, 777u, 1280u, 1283u}) run_all(code, st, paging, {0u}, budget, false);
+            }
+        }
+    }
 }

@@ -55,6 +55,7 @@ enum JitDisable : uint32_t {
     kDisablePageTable = 1u << 23,  // "pagetable": the data probe indexes the TLB and compares its tag (no fast pages)
     kDisablePredict = 1u << 24,  // "predict": the data probe loads the addend before the access (no predicted addend)
     kDisableFuse = 1u << 25,     // "fuse": every chained jump enters its target's entry test (no fused entry tests)
+    kDisableTwoTurns = 1u << 26,  // "twoturns": a self-loop without lazy flags runs one turn per entry test
 };
 // Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
 // `disabled` does not switch it off. The code computes the same either way.

@@ -1036,8 +1036,15 @@ Jit::EmitResult Jit::emit(Block& b) {
             i = unsigned(w) - 1;  // W may start the next one
         }
     }
-    // The second copy's stop at its head (lazy_w >= 0 only: a label per block costs translation time).
-    const asmjit::Label budget_exit2 = lazy_w >= 0 ? a.newLabel() : asmjit::Label();
+    // A self-loop whose flags are not lazy still runs two turns per entry test, from a second
+    // copy like a lazy self-loop's (docs/translator.md, "Two turns of any self-loop"): the
+    // strings' `inc edx; cmp byte [edx], 0; jne`, whose CMP of memory has no recipe.
+    const bool two_turns = lazy_w < 0 && lazy_ok && !profile_ && !b.learning && !(disabled_ & kDisableTwoTurns) &&
+                           b.ninsns * 2 <= Block::kMaxInsns && is_jcc(b.insns[b.ninsns - 1].mnem()) &&
+                           b.insns[b.ninsns - 1].nops() == 1 && b.insns[b.ninsns - 1].is_imm(0) &&
+                           relative_target(b.insns[b.ninsns - 1]) == b.eip;
+    // The second copy's stop at its head (those loops only: a label per block costs translation time).
+    const asmjit::Label budget_exit2 = lazy_w >= 0 || two_turns ? a.newLabel() : asmjit::Label();
     // Its second copy holds two turns when they fit the budget's table (one entry test for both).
     // Up to kLazyTurns, as many as the budget's table holds and the side exits' entries (each
     // turn has the superblock's Jccs again).
@@ -1180,13 +1187,16 @@ Jit::EmitResult Jit::emit(Block& b) {
     const int pending = e.pending;
     const ZydisMnemonic lm = li.mnem();
     const bool is_jump = lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL;
-    if (last_native && e.branched && lazy_w >= 0 && pending == 0) {
+    // The way not taken of a non-lazy loop leaves nothing to do (no r14 fix-up pending: a TEST's
+    // AF clear would have to be made on both ways first).
+    const bool second_copy = lazy_w >= 0 || (two_turns && lazy_turns > 1 && !e.flags_fix_pending());
+    if (last_native && e.branched && second_copy && pending == 0) {
         // A lazy self-loop (docs/translator.md, "Lazy flags of a self-loop"). Not taken: the
         // CMP's flags into r14 (its registers are as it left them), then exit 1. Taken: the
         // second copy, entered only from the ends of both copies, so its prefix knows the
         // flags are the CMP's; its own Jcc goes back to its own head.
         asmjit::Label exit1 = a.newLabel();
-        e.emit_materialize();
+        if (lazy_w >= 0) e.emit_materialize();
         a.bind(exit1);
         je.direct(1, li.next_eip);
         // The second copy's head at an address that is a multiple of kLoopAlign (the bytes
@@ -1205,7 +1215,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             const asmjit::Label next = back ? head : a.newLabel();
             e.enter_block();  // conservative at a join: every register and the flags may be dirty
             e.stack_group = Emitter::StackGroup{};
-            e.lazy = true;
+            e.lazy = lazy_w >= 0;
             e.loop_head = next;
             emit_body(true);
             e.loop_head = asmjit::Label();
@@ -1213,13 +1223,15 @@ Jit::EmitResult Jit::emit(Block& b) {
             // otherwise, the block is not translated (the interpreter runs it).
             const int left = int((lazy_turns - 1 - t) * b.ninsns);
             copy_bad |= !(e.branched && e.taken == next && e.pending == -left);
-            e.emit_materialize();
+            if (lazy_w >= 0) e.emit_materialize();
+            else copy_bad |= e.flags_fix_pending();
             if (left) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(left)));
             a.jmp(exit1);
             if (!back) a.bind(next);
         }
         e.probes = probes, e.const_probes = const_probes, e.folded = folded, e.predicted = predicted;
-        ++stats_.lazy_loops;
+        if (lazy_w >= 0) ++stats_.lazy_loops;
+        else ++stats_.two_turn_loops;
     } else if (last_native && e.branched) {
         const uint32_t target = relative_target(li);
         if (lazy_w >= 0) e.emit_materialize();  // the first copy's CMP (a tail is pending)
@@ -1350,11 +1362,11 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (first_sides) ++stats_.superblocks, stats_.side_exits += first_sides;
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
     // registers newer than CpuState, and icount is R's.
-    if (lazy_w >= 0) {
+    if (lazy_w >= 0 || two_turns) {
         // The second copy's stop at its head: the CMP's flags into r14 first, and the second
         // turn's instructions back (budget_exit gives back the first's).
         a.bind(budget_exit2);
-        e.emit_materialize();
+        if (lazy_w >= 0) e.emit_materialize();
         if (lazy_turns > 1) a.paddq(x86::xmm15, budget_const(budget_consts_, (lazy_turns - 1) * b.ninsns));
         a.jmp(budget_exit);
     }
@@ -2018,8 +2030,8 @@ std::string Jit::describe_stats() const {
                   ", with a predicted addend %" PRIu64 "\n",
                   j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes);
     out += buf;
-    std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)\n",
-                  j.lazy_loops);
+    std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
+                  ", others with two turns per entry test %" PRIu64 "\n", j.lazy_loops, j.two_turn_loops);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc forward), side exits %" PRIu64
                   "; translated again with their learnt ways %" PRIu64 ", Jccs followed at the way taken %" PRIu64

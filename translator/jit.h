@@ -46,6 +46,7 @@ struct JitStats {
     uint64_t fuse_limited = 0;       // fused links made to enter the entry test again: their source would cover more than Jit::kMaxFuse
     uint64_t predicted_probes = 0;   // ... of them with a predicted addend (Emitter::predict_addend)
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
+    uint64_t two_turn_loops = 0;     // other self-loops translated with two turns per entry test
     uint64_t superblocks = 0;        // blocks translated past a Jcc (docs/translator.md, "Superblocks")
     uint64_t side_exits = 0;         // ... their Jccs inside them, each a side exit
     uint64_t relearnt = 0;           // superblocks translated again with their learnt ways (Jit::relearn)
