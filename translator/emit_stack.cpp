@@ -520,27 +520,35 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     return true;
 }
 
-bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, bool write) {
-    // An ALU member of the current group (alu_stack_form): rbp = the group's host address (again
-    // from the slot after another access), rbx = its offset in the group's range, so that the
-    // emitter's [rbp + rbx] is the operand; rbp = 0 (the leader missed) takes the ordinary
-    // probe out of line, which leaves rbp and rbx as the TLB's (the members after it load rbp
-    // again: the leader's scan marks them).
+bool stack_alu_member(const Emitter& e, const Insn& in, unsigned k) {
     const Emitter::StackGroup& g = e.stack_group;
     if (!(g.leader < k && k < g.end) || (e.disabled & kDisableStackGroup) || !e.regs_cached()) return false;
     const StackUse u = classify(e, in);
-    if (u.kind != StackUse::Member || !u.alu || size != u.size || write != u.write) return false;
+    return u.kind == StackUse::Member && u.alu;
+}
+
+bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, bool write) {
+    // An ALU member of the current group (alu_stack_form): rbp = the group's host address (again
+    // from the slot after another access), and the emitter's operand is [rbp + its offset in
+    // the group's range] (Emitter::fold_into); rbp = 0 (the leader missed) takes the ordinary
+    // probe out of line, whose rbp is then moved down by that offset (the members after it load
+    // rbp again: the leader's scan marks them).
+    if (!stack_alu_member(e, in, k)) return false;
+    const StackUse u = classify(e, in);
+    if (size != u.size || write != u.write) return false;
     x86::Assembler& a = e.a;
     const asmjit::Label own = a.newLabel(), back = a.newLabel(), slow = e.slow();
     member_entry(e, k, own);
-    a.mov(x86::ebx, uint32_t(esp_since_leader(e, k) + u.off - g.lo));
     a.bind(back);
+    const int32_t disp = int32_t(esp_since_leader(e, k) + u.off - e.stack_group.lo);
+    e.fold_into(x86::Mem(x86::rbp, disp, 0));
     const x86::Gp esp64 = Emitter::host_gpr(4);
     const int32_t off = int32_t(u.off);
-    e.defer([&e, own, back, slow, off, size, write, esp64] {
+    e.defer([&e, own, back, slow, off, disp, size, write, esp64] {
         e.a.bind(own);
         e.a.lea(x86::ebx, x86::ptr(esp64, off));
         e.probe(size, write, true, slow);
+        e.a.lea(x86::rbp, x86::ptr(x86::rbp, x86::rbx, 0, -disp));
         e.a.jmp(back);
     });
     return true;

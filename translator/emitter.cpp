@@ -306,7 +306,7 @@ void Emitter::ea(bool fold) {
     const InsnMem& m = in->mem;
     const bool base = m.base != ZYDIS_REGISTER_NONE, index = m.index != ZYDIS_REGISTER_NONE;
     folded_ = false;
-    ea_deferred_ = false;
+    ea_deferred_ = ea_member_ = false;
     const unsigned sr = unsigned(m.segment) - ZYDIS_REGISTER_ES;
     seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
     // The range of offsets this operand can take, when every register in it is bounded (ESP
@@ -329,6 +329,11 @@ void Emitter::ea(bool fold) {
     // The displacement below 2 GiB: disp32 of the folded operand, sign-extended, is disp itself.
     if (fold && regs_ && ea_known_ && !(base && index) && m.disp < 0x80000000u) {
         ea_deferred_ = true;
+        return;
+    }
+    // A stack group's ALU member takes its address from the group (probe, stack_member_probe).
+    if (fold && seg_pending_ < 0 && cur_ != ~0u && stack_alu_member(*this, *in, cur_)) {
+        ea_deferred_ = ea_member_ = true;
         return;
     }
     emit_ea();
@@ -461,7 +466,14 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     const bool fast = !(disabled & kDisablePageTable) && (size & (size - 1)) == 0 && size <= 8;
     const bool one_page = ea_known_ && (fast ? low_pages : low_table) && last <= 0xFFFFFFFFu &&
                           (uint32_t(last) & kPageMask) == page;
-    if (ea_deferred_) {
+    if (ea_deferred_ && ea_member_) {
+        ea_deferred_ = ea_member_ = false;
+        if (indexed && !miss.isValid() && stack_member_probe(*this, *in, cur_, size, write)) {
+            ea_known_ = false;
+            return;
+        }
+        emit_ea();  // not as the group has it (another size or access): ebx as usual
+    } else if (ea_deferred_) {
         ea_deferred_ = false;
         if (!(one_page && indexed && !miss.isValid())) emit_ea();  // no fold: ebx as usual
         else folded_ = true;
@@ -1010,7 +1022,7 @@ x86::CondCode Emitter::cond(unsigned cc) {
 
 void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     in = &i;
-    folded_ = ea_deferred_ = false;
+    folded_ = ea_deferred_ = ea_member_ = false;
     cur_ = block_insns && &i >= block_insns && &i < block_insns + block_ninsns ? unsigned(&i - block_insns) : ~0u;
     eip = at;
     live_after = live;

@@ -295,8 +295,14 @@ public:
     static unsigned scale_shift(const InsnMem& m) { return m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0; }
     // The probed operand after probe(size, write, true): [rbp + rbx].
     static x86::Mem host_at(unsigned size) { return x86::Mem(x86::rbp, x86::rbx, 0, 0, size); }
+    // The operand of the current instruction's access is `m` (host_mem; a stack group's member).
+    void fold_into(const x86::Mem& m) {
+        folded_ = true;
+        fold_mem_ = m;
+    }
     // The same after ea(true): [rbp + rbx], or the folded operand (rbp + the guest's register
-    // and displacement: rbp is the entry's addend and the register's upper half is 0).
+    // and displacement: rbp is the entry's addend and the register's upper half is 0; or rbp +
+    // a stack group member's offset in the group's range).
     x86::Mem host_mem(unsigned size) const {
         if (!folded_) return host_at(size);
         x86::Mem m = fold_mem_;
@@ -507,6 +513,9 @@ private:
     // ea(true) left the address to probe() (ebx not computed yet: emit_ea does it when the
     // probe does not fold); folded_: the last probe folded it into fold_mem_ (host_mem()).
     bool ea_deferred_ = false, folded_ = false;
+    // ea(true) of a stack group's ALU member: probe() takes the group's address (ebx is
+    // computed only when it does not: stack_member_probe).
+    bool ea_member_ = false;
     x86::Mem fold_mem_;
     // An access of `size` bytes at ebx that crosses into the next page goes to `to`.
     void emit_crossing_test(unsigned size, asmjit::Label to);
@@ -534,8 +543,10 @@ bool is_jcc(ZydisMnemonic m);
 uint32_t relative_target(const Insn& in);
 
 // An ALU-group member of the current stack group (emit_stack.cpp): its operand's address from
-// the group, as probe(size, write, true) would leave it ([rbp + rbx]); false: not one.
+// the group, folded into host_mem() ([rbp + its offset in the group]); false: not one.
 bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, bool write);
+// Whether instruction `k` (`in`) is such a member (ea(true) leaves its address to the probe).
+bool stack_alu_member(const Emitter& e, const Insn& in, unsigned k);
 
 using NativeEmitFn = bool (*)(Emitter&, const Insn&);
 // The native emitter for a mnemonic (nullptr: none), and the JitDisable bit that turns it off.
