@@ -519,9 +519,14 @@ private:
             break;
         }
         case 13:
-            switch (pick(3)) {
+            switch (pick(4)) {
             case 0: a.lea(r32(), ax::ptr(src32(), src32(), pick(4), int32_t(rng_()))); break;
             case 1: a.lea(pick(2) ? r32() : r16(), ax::ptr(uint64_t(rng_() & 0xFFFFFFF), src32(), pick(4))); break;  // no base
+            case 2: {  // `lea esi, [esi]` (gcc's padding, emitted as nothing) or [another register]
+                const ax::Gp d = r32();
+                a.lea(d, ax::ptr(pick(2) ? d : src32()));
+                break;
+            }
             default: a.lea(r32(), ax::ptr(ax::ebx, int32_t(pick(300)))); break;
             }
             break;

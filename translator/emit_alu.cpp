@@ -309,7 +309,8 @@ bool emit_lea(Emitter& e, const Insn& in) {
         const unsigned shift = Emitter::scale_shift(m);
         if (base && index) e.a.lea(dst, x86::ptr(hb.r64(), hi.r64(), shift, int32_t(m.disp)));
         else if (base && m.disp) e.a.lea(dst, x86::ptr(hb.r64(), int32_t(m.disp)));
-        else if (base) e.a.mov(dst, hb);
+        else if (base && dst != hb) e.a.mov(dst, hb);
+        else if (base) {}  // `lea esi, [esi]`, gcc's padding before a loop: nothing (the upper half is 0 already)
         else if (index) e.a.lea(dst, x86::ptr_abs(uint64_t(int64_t(int32_t(m.disp))), hi.r64(), shift));
         else e.a.mov(dst, m.disp);
         return true;
