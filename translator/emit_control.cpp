@@ -173,8 +173,13 @@ bool emit_setcc(Emitter& e, const Insn& in) {
     if (in.is_reg(0)) {
         if (!Emitter::is_gpr(in.regv(0))) return false;
         const x86::CondCode c = e.cond(cc);
-        e.a.set(c, x86::dl);
-        e.store_reg(in.regv(0), x86::edx);
+        x86::Gp r;
+        if (e.regn(in.regv(0), r, true)) {
+            e.a.set(c, r);  // `setl r8b`: AL..BL in their host register's low byte
+        } else {
+            e.a.set(c, x86::dl);
+            e.store_reg(in.regv(0), x86::edx);
+        }
     } else {
         if (!in.is_mem(0) || !e.mem_ok()) return false;
         e.ea();
