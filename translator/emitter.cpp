@@ -63,6 +63,13 @@ bool Emitter::is_gpr(ZydisRegister r) {
 
 namespace {
 
+// Low bits known to be 0 in a 32-bit value (32 for 0).
+uint8_t ctz32(uint32_t v) { return v ? uint8_t(__builtin_ctz(v)) : uint8_t(32); }
+
+} // namespace
+
+namespace {
+
 // A guest register operand: its number (EAX = 0 .. EDI = 7), size and whether it is AH..BH.
 struct GuestReg {
     unsigned index, size;
@@ -309,6 +316,17 @@ void Emitter::ea(bool fold) {
     ea_deferred_ = ea_member_ = false;
     const unsigned sr = unsigned(m.segment) - ZYDIS_REGISTER_ES;
     seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
+    // The address's known low zero bits (track_align): a flat segment adds nothing to it.
+    ea_tz_ = 0;
+    if (in->asize == 4 && seg_pending_ < 0) {
+        auto reg_tz = [&](uint16_t r) -> unsigned {
+            if (r == ZYDIS_REGISTER_NONE) return 32;
+            const GuestReg g = guest_reg(ZydisRegister(r));
+            return g.size < 4 || g.high ? 0 : tz_[g.index];
+        };
+        const unsigned idx = index ? std::min(32u, reg_tz(m.index) + scale_shift(m)) : 32;
+        ea_tz_ = uint8_t(std::min({reg_tz(m.base), idx, unsigned(ctz32(uint32_t(m.disp)))}));
+    }
     // The range of offsets this operand can take, when every register in it is bounded (ESP
     // never is: emitters may form a stack operand after moving ESP). With 32-bit addressing and
     // no wrap past 4 GiB the offset is disp + base + index * scale, each term unsigned.
@@ -380,7 +398,88 @@ void Emitter::emit_ea() {
     if (in->asize == 2 && (base || index)) a.movzx(x86::ebx, x86::bx);
 }
 
+void Emitter::track_align(const Insn& i) {
+    // Like the bounds: the registers' known low zero bits after `i`, from the block's own
+    // instructions; anything not understood leaves 0 (nothing known) in what it may write.
+    const ZydisMnemonic m = i.mnem();
+    if (is_jcc(m)) return;
+    switch (m) {
+    case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_NOP:
+        return;
+    case ZYDIS_MNEMONIC_PUSH:
+        tz_[4] = 0;
+        return;
+    case ZYDIS_MNEMONIC_POP:
+        tz_[4] = 0;
+        break;
+    case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_INC:
+    case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG: case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_SHL:
+    case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
+    case ZYDIS_MNEMONIC_RCL: case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_BSWAP:
+        break;  // the first operand only, below
+    default:
+        if (is_setcc(m)) break;
+        for (uint8_t& z : tz_) z = 0;
+        return;
+    }
+    if (i.nops() < 1 || !i.is_reg(0)) return;
+    const ZydisRegister r = i.regv(0);
+    if (!is_gpr(r)) {
+        if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_SEGMENT) for (uint8_t& z : tz_) z = 0;
+        return;
+    }
+    const GuestReg g = guest_reg(r);
+    uint8_t& z = tz_[g.index];
+    if (g.high || g.size < 4) {
+        z = 0;  // part of it replaced
+        return;
+    }
+    // The second operand's known low zero bits (0: unknown), a 32-bit register or an immediate.
+    auto src = [&]() -> uint8_t {
+        if (i.nops() < 2) return 0;
+        if (i.is_imm(1)) return ctz32(uint32_t(i.val[1]));
+        if (i.is_reg(1) && is_gpr(i.regv(1))) {
+            const GuestReg s = guest_reg(i.regv(1));
+            return s.high || s.size < 4 ? 0 : tz_[s.index];
+        }
+        return 0;
+    };
+    const uint8_t old = z;
+    switch (m) {
+    case ZYDIS_MNEMONIC_MOV: z = src(); break;
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_OR:
+        z = std::min(old, src());
+        break;
+    case ZYDIS_MNEMONIC_XOR:
+        z = (i.nops() >= 2 && i.is_reg(1) && i.regv(1) == r) ? 32 : std::min(old, src());  // xor eax, eax
+        break;
+    case ZYDIS_MNEMONIC_AND: z = std::max(old, src()); break;
+    case ZYDIS_MNEMONIC_SHL:
+        z = i.nops() >= 2 && i.is_imm(1) ? uint8_t(std::min(32u, old + unsigned(i.val[1] & 31))) : 0;
+        break;
+    case ZYDIS_MNEMONIC_LEA: {
+        const InsnMem& a = i.mem;
+        if (i.asize != 4) {
+            z = 0;
+            break;
+        }
+        auto reg_tz = [&](uint16_t reg) -> unsigned {
+            if (reg == ZYDIS_REGISTER_NONE) return 32;
+            const GuestReg b = guest_reg(ZydisRegister(reg));
+            return b.size < 4 || b.high ? 0 : tz_[b.index];
+        };
+        const unsigned idx = a.index == ZYDIS_REGISTER_NONE ? 32 : std::min(32u, reg_tz(a.index) + scale_shift(a));
+        z = uint8_t(std::min({reg_tz(a.base), idx, unsigned(ctz32(uint32_t(a.disp)))}));
+        break;
+    }
+    default: z = 0; break;
+    }
+}
+
 void Emitter::track_bounds(const Insn& i) {
+    track_align(i);
     // What the instruction leaves in each register, as an upper bound. Only instructions known
     // to write nothing but their first operand (and the flags) keep the other registers' bounds;
     // anything else forgets them all.
@@ -466,6 +565,11 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     const bool fast = !(disabled & kDisablePageTable) && (size & (size - 1)) == 0 && size <= 8;
     const bool one_page = ea_known_ && (fast ? low_pages : low_table) && last <= 0xFFFFFFFFu &&
                           (uint32_t(last) & kPageMask) == page;
+    // ea()'s address aligned to the access's size (taken once: a second probe of the same
+    // instruction at another address tests the crossing).
+    const bool aligned = size > 1 && (size & (size - 1)) == 0 && ea_tz_ >= unsigned(__builtin_ctz(size)) &&
+                         !(disabled & kDisableBounds);
+    ea_tz_ = 0;
     if (ea_deferred_ && ea_member_) {
         ea_deferred_ = ea_member_ = false;
         if (indexed && !miss.isValid() && stack_member_probe(*this, *in, cur_, size, write)) {
@@ -579,7 +683,10 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
             a.jz(miss);
         }
         // (Not for a stack group's range, `miss` given: its size is no alignment of ESP's.)
-        if (size > 1 && !in_cold_ && !miss_given) {
+        // Nor for an address known to be aligned to the size (track_align): it cannot cross.
+        if (aligned) {
+            ++aligned_probes;
+        } else if (size > 1 && !in_cold_ && !miss_given) {
             const asmjit::Label odd = a.newLabel(), back = a.newLabel();
             a.test(x86::bl, int32_t(size - 1));
             a.jnz(odd);
@@ -1023,6 +1130,7 @@ x86::CondCode Emitter::cond(unsigned cc) {
 void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     in = &i;
     folded_ = ea_deferred_ = ea_member_ = false;
+    ea_tz_ = 0;
     cur_ = block_insns && &i >= block_insns && &i < block_insns + block_ninsns ? unsigned(&i - block_insns) : ~0u;
     eip = at;
     live_after = live;

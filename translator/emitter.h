@@ -165,6 +165,7 @@ public:
     unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
     unsigned folded = 0;             // of those, folded into the access (ea(true))
     unsigned predicted = 0;          // of those, with a predicted addend (predict_addend)
+    unsigned aligned_probes = 0;     // of those, of an address aligned to the size (no crossing test: track_align)
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
     // The Jcc is emitted in its rel32 form at offset `branch_at`, so that Jit::emit may patch it
@@ -252,6 +253,7 @@ public:
     void enter_block() {
         dirty_ = 0xFF, fdirty_ = true, ffix_ = 0, host_ok_ = 0;
         for (uint32_t& b : bound_) b = 0xFFFFFFFFu;
+        for (uint8_t& z : tz_) z = 0;
     }
 
     // ---- register bounds (docs/translator.md, "Constant-page probes") ----
@@ -280,7 +282,7 @@ public:
     void ea(bool fold = false);
     // An emitter that moves ebx after ea() (BT's bit offset) says so before probe(): the range
     // ea() derived from the register bounds (a constant-page probe) no longer holds.
-    void ea_moved() { ea_known_ = false; }
+    void ea_moved() { ea_known_ = false, ea_tz_ = 0; }
     // The inline probe of the TLB for an access of `size` bytes at ebx: rbp = host address,
     // or a jump to the instruction's slow path. `write`: the write tag (also for read-modify-write).
     // After ea() of a segment that is not flat it first runs the segment's checks (the access
@@ -505,6 +507,12 @@ private:
     bool has_slow_ = false, has_done_ = false;
     int seg_pending_ = -1;  // ea() of a segment that is not flat: the SegReg probe() checks
     uint32_t bound_[8];     // track_bounds: each register's upper bound (0xFFFFFFFF: unknown)
+    // track_bounds too: how many low bits of each register are known to be 0 (0-32), and
+    // ea()'s of the operand's address (a flat segment, 32-bit addressing; else 0), which the
+    // next probe() takes: an access that aligned cannot cross a page (no crossing test).
+    uint8_t tz_[8] = {};
+    uint8_t ea_tz_ = 0;
+    void track_align(const Insn& in);
     // ea() of a flat segment with every register bounded: the offsets lie in [ea_lo_, ea_lo_ +
     // ea_span_] before the access size; the next probe() takes it (and clears ea_known_).
     bool ea_known_ = false;

@@ -1209,7 +1209,8 @@ Jit::EmitResult Jit::emit(Block& b) {
         // both (docs/translator.md, "Lazy flags of a self-loop"). R must hold both turns; the
         // first turn's way out gives the second's instructions back.
         entry_test(budget_const(budget_consts_, lazy_turns * b.ninsns), lazy_turns * b.ninsns, budget_exit2);
-        const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted;  // counted once per block
+        const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted,
+                       aligned = e.aligned_probes;  // counted once per block
         for (unsigned t = 0; t < lazy_turns; ++t) {
             const bool back = t + 1 == lazy_turns;
             const asmjit::Label next = back ? head : a.newLabel();
@@ -1230,6 +1231,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             if (!back) a.bind(next);
         }
         e.probes = probes, e.const_probes = const_probes, e.folded = folded, e.predicted = predicted;
+        e.aligned_probes = aligned;
         if (lazy_w >= 0) ++stats_.lazy_loops;
         else ++stats_.two_turn_loops;
     } else if (last_native && e.branched) {
@@ -1455,6 +1457,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     stats_.probes_emitted += e.probes;
     stats_.const_probes += e.const_probes;
     stats_.predicted_probes += e.predicted;
+    stats_.aligned_probes += e.aligned_probes;
     stats_.folded_accesses += e.folded;
     for (unsigned i = 0; i < b.ninsns; ++i)
         if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
@@ -2027,8 +2030,8 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes emitted %" PRIu64 ", of a constant page %" PRIu64
                   " (every register of the address bounded), folded into the access %" PRIu64
-                  ", with a predicted addend %" PRIu64 "\n",
-                  j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes);
+                  ", with a predicted addend %" PRIu64 ", of an address aligned to its size %" PRIu64 "\n",
+                  j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes, j.aligned_probes);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
                   ", others with two turns per entry test %" PRIu64 "\n", j.lazy_loops, j.two_turn_loops);
