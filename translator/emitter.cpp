@@ -66,17 +66,15 @@ namespace {
 // Low bits known to be 0 in a 32-bit value (32 for 0).
 uint8_t ctz32(uint32_t v) { return v ? uint8_t(__builtin_ctz(v)) : uint8_t(32); }
 
-} // namespace
-
-namespace {
-
 // A guest register operand: its number (EAX = 0 .. EDI = 7), size and whether it is AH..BH.
 struct GuestReg {
     unsigned index, size;
     bool high;
 };
 
-GuestReg guest_reg(ZydisRegister r) {
+// Inline: the bounds, alignment and address work call it for every operand of every
+// instruction translated (a call was 0.4 % of a Linux boot's samples).
+[[gnu::always_inline]] inline GuestReg guest_reg(ZydisRegister r) {
     if (r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI) return {unsigned(r - ZYDIS_REGISTER_EAX), 4, false};
     if (r >= ZYDIS_REGISTER_AX && r <= ZYDIS_REGISTER_DI) return {unsigned(r - ZYDIS_REGISTER_AX), 2, false};
     const unsigned i = r - ZYDIS_REGISTER_AL;
@@ -350,7 +348,7 @@ void Emitter::ea(bool fold) {
         return;
     }
     // A stack group's ALU member takes its address from the group (probe, stack_member_probe).
-    if (fold && seg_pending_ < 0 && cur_ != ~0u && stack_alu_member(*this, *in, cur_)) {
+    if (fold && seg_pending_ < 0 && cur_ != ~0u && m.base == ZYDIS_REGISTER_ESP && stack_alu_member(*this, *in, cur_)) {
         ea_deferred_ = ea_member_ = true;
         return;
     }
