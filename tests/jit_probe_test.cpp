@@ -132,8 +132,8 @@ TEST_CASE("the inline probe: an unaligned access that crosses into an absent pag
 namespace {
 
 // ECX = 0..15, EBX from ECX by `recipe` (round kPage's end), then a dword and a word read at EBX
-// and a dword at EBX + 2, summed into EDI. The JIT knows some of these addresses aligned (Emitter::track_align) and
-// tests no crossing for them; the others cross on some turns.
+// and a dword at EBX + 2, summed into EDI. The JIT knows some of these addresses aligned
+// (Emitter::track_bounds) and tests no crossing for them; the others cross on some turns.
 template <typename Recipe> std::vector<uint8_t> aligned_program(Recipe&& recipe) {
     return assemble_at(kCode, [&](ax::Assembler& a) {
         asmjit::Label top = a.newLabel();

@@ -314,7 +314,7 @@ void Emitter::ea(bool fold) {
     ea_deferred_ = ea_member_ = false;
     const unsigned sr = unsigned(m.segment) - ZYDIS_REGISTER_ES;
     seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
-    // The address's known low zero bits (track_align): a flat segment adds nothing to it.
+    // The address's known low zero bits (track_bounds, tz_after): a flat segment adds nothing to it.
     ea_tz_ = 0;
     if (in->asize == 4 && seg_pending_ < 0) {
         auto reg_tz = [&](uint16_t r) -> unsigned {
@@ -396,99 +396,63 @@ void Emitter::emit_ea() {
     if (in->asize == 2 && (base || index)) a.movzx(x86::ebx, x86::bx);
 }
 
-void Emitter::track_align(const Insn& i) {
-    // Like the bounds: the registers' known low zero bits after `i`, from the block's own
-    // instructions; anything not understood leaves 0 (nothing known) in what it may write.
-    const ZydisMnemonic m = i.mnem();
-    if (is_jcc(m)) return;
-    switch (m) {
-    case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_NOP:
-        return;
-    case ZYDIS_MNEMONIC_PUSH:
-        tz_[4] = 0;
-        return;
-    case ZYDIS_MNEMONIC_POP:
-        tz_[4] = 0;
-        break;
-    case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
-    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
-    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_INC:
-    case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG: case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_SHL:
-    case ZYDIS_MNEMONIC_SHR: case ZYDIS_MNEMONIC_SAR: case ZYDIS_MNEMONIC_ROL: case ZYDIS_MNEMONIC_ROR:
-    case ZYDIS_MNEMONIC_RCL: case ZYDIS_MNEMONIC_RCR: case ZYDIS_MNEMONIC_BSWAP:
-        break;  // the first operand only, below
-    default:
-        if (is_setcc(m)) break;
-        for (uint8_t& z : tz_) z = 0;
-        return;
-    }
-    if (i.nops() < 1 || !i.is_reg(0)) return;
-    const ZydisRegister r = i.regv(0);
-    if (!is_gpr(r)) {
-        if (ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_SEGMENT) for (uint8_t& z : tz_) z = 0;
-        return;
-    }
-    const GuestReg g = guest_reg(r);
-    uint8_t& z = tz_[g.index];
-    if (g.high || g.size < 4) {
-        z = 0;  // part of it replaced
-        return;
-    }
-    // The second operand's known low zero bits (0: unknown), a 32-bit register or an immediate.
+namespace {
+
+// How many low bits of the register `g` that `i` writes (its first operand, 32 bits or part)
+// are known to be 0 afterwards, from `tz` before it (Emitter::track_bounds): `mov r, imm` (the
+// immediate's), `mov r, r2` (r2's), SHL by an immediate (+ the count), LEA (the least of base,
+// index + scale and displacement), ADD/SUB/OR/XOR (the least of the two; `xor r, r` 32), AND
+// (the most); anything else, or a write of part of the register, 0 (nothing known).
+uint8_t tz_after(const Insn& i, const GuestReg& g, const uint8_t (&tz)[8]) {
+    if (g.high || g.size < 4) return 0;
+    auto reg_tz = [&](uint16_t reg) -> unsigned {
+        if (reg == ZYDIS_REGISTER_NONE) return 32;
+        const GuestReg b = guest_reg(ZydisRegister(reg));
+        return b.size < 4 || b.high ? 0 : tz[b.index];
+    };
+    // The second operand's (0: unknown), a 32-bit register or an immediate.
     auto src = [&]() -> uint8_t {
         if (i.nops() < 2) return 0;
         if (i.is_imm(1)) return ctz32(uint32_t(i.val[1]));
-        if (i.is_reg(1) && is_gpr(i.regv(1))) {
-            const GuestReg s = guest_reg(i.regv(1));
-            return s.high || s.size < 4 ? 0 : tz_[s.index];
-        }
-        return 0;
+        return i.is_reg(1) && Emitter::is_gpr(i.regv(1)) ? uint8_t(reg_tz(i.regv(1))) : 0;
     };
-    const uint8_t old = z;
-    switch (m) {
-    case ZYDIS_MNEMONIC_MOV: z = src(); break;
-    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_OR:
-        z = std::min(old, src());
-        break;
+    const uint8_t old = tz[g.index];
+    switch (i.mnem()) {
+    case ZYDIS_MNEMONIC_MOV: return src();
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_OR: return std::min(old, src());
     case ZYDIS_MNEMONIC_XOR:
-        z = (i.nops() >= 2 && i.is_reg(1) && i.regv(1) == r) ? 32 : std::min(old, src());  // xor eax, eax
-        break;
-    case ZYDIS_MNEMONIC_AND: z = std::max(old, src()); break;
+        return (i.nops() >= 2 && i.is_reg(1) && i.regv(1) == i.regv(0)) ? 32 : std::min(old, src());  // xor eax, eax
+    case ZYDIS_MNEMONIC_AND: return std::max(old, src());
     case ZYDIS_MNEMONIC_SHL:
-        z = i.nops() >= 2 && i.is_imm(1) ? uint8_t(std::min(32u, old + unsigned(i.val[1] & 31))) : 0;
-        break;
+        return i.nops() >= 2 && i.is_imm(1) ? uint8_t(std::min(32u, old + unsigned(i.val[1] & 31))) : 0;
     case ZYDIS_MNEMONIC_LEA: {
         const InsnMem& a = i.mem;
-        if (i.asize != 4) {
-            z = 0;
-            break;
-        }
-        auto reg_tz = [&](uint16_t reg) -> unsigned {
-            if (reg == ZYDIS_REGISTER_NONE) return 32;
-            const GuestReg b = guest_reg(ZydisRegister(reg));
-            return b.size < 4 || b.high ? 0 : tz_[b.index];
-        };
-        const unsigned idx = a.index == ZYDIS_REGISTER_NONE ? 32 : std::min(32u, reg_tz(a.index) + scale_shift(a));
-        z = uint8_t(std::min({reg_tz(a.base), idx, unsigned(ctz32(uint32_t(a.disp)))}));
-        break;
+        if (i.asize != 4) return 0;
+        const unsigned idx = a.index == ZYDIS_REGISTER_NONE ? 32 : std::min(32u, reg_tz(a.index) + Emitter::scale_shift(a));
+        return uint8_t(std::min({reg_tz(a.base), idx, unsigned(ctz32(uint32_t(a.disp)))}));
     }
-    default: z = 0; break;
+    default: return 0;
     }
 }
 
+} // namespace
+
 void Emitter::track_bounds(const Insn& i) {
-    track_align(i);
-    // What the instruction leaves in each register, as an upper bound. Only instructions known
-    // to write nothing but their first operand (and the flags) keep the other registers' bounds;
-    // anything else forgets them all.
+    // What the instruction leaves in each register, as an upper bound and as low bits known to
+    // be 0 (tz_after). Only instructions known to write nothing but their first operand (and
+    // the flags) keep the other registers' bounds; anything else forgets them all.
     const ZydisMnemonic m = i.mnem();
-    auto forget_all = [&] { for (uint32_t& b : bound_) b = 0xFFFFFFFFu; };
+    auto forget_all = [&] {
+        for (uint32_t& b : bound_) b = 0xFFFFFFFFu;
+        for (uint8_t& z : tz_) z = 0;
+    };
     if (is_jcc(m)) return;  // no register written
     switch (m) {
     case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_BT: case ZYDIS_MNEMONIC_NOP:
         return;  // no register written
     case ZYDIS_MNEMONIC_PUSH:
         bound_[4] = 0xFFFFFFFFu;  // ESP only (and memory)
+        tz_[4] = 0;
         return;
     case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
     case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
@@ -499,6 +463,7 @@ void Emitter::track_bounds(const Insn& i) {
         break;  // the first operand only, below
     case ZYDIS_MNEMONIC_POP:
         bound_[4] = 0xFFFFFFFFu;
+        tz_[4] = 0;
         break;  // ESP, and the first operand below
     default:
         if (is_setcc(m)) break;  // the first operand only, below
@@ -512,6 +477,7 @@ void Emitter::track_bounds(const Insn& i) {
         return;
     }
     const GuestReg g = guest_reg(r);
+    tz_[g.index] = tz_after(i, g, tz_);
     uint32_t& b = bound_[g.index];
     const uint32_t old = b;
     if (g.high) {
@@ -681,7 +647,7 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
             a.jz(miss);
         }
         // (Not for a stack group's range, `miss` given: its size is no alignment of ESP's.)
-        // Nor for an address known to be aligned to the size (track_align): it cannot cross.
+        // Nor for an address known to be aligned to the size (track_bounds, tz_after): it cannot cross.
         if (aligned) {
             ++aligned_probes;
         } else if (size > 1 && !in_cold_ && !miss_given) {

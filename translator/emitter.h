@@ -165,7 +165,7 @@ public:
     unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
     unsigned folded = 0;             // of those, folded into the access (ea(true))
     unsigned predicted = 0;          // of those, with a predicted addend (predict_addend)
-    unsigned aligned_probes = 0;     // of those, of an address aligned to the size (no crossing test: track_align)
+    unsigned aligned_probes = 0;     // of those, of an address aligned to the size (no crossing test: tz_after)
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
     // The Jcc is emitted in its rel32 form at offset `branch_at`, so that Jit::emit may patch it
@@ -512,7 +512,6 @@ private:
     // next probe() takes: an access that aligned cannot cross a page (no crossing test).
     uint8_t tz_[8] = {};
     uint8_t ea_tz_ = 0;
-    void track_align(const Insn& in);
     // ea() of a flat segment with every register bounded: the offsets lie in [ea_lo_, ea_lo_ +
     // ea_span_] before the access size; the next probe() takes it (and clears ea_known_).
     bool ea_known_ = false;
