@@ -520,11 +520,21 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     return true;
 }
 
-bool stack_alu_member(const Emitter& e, const Insn& in, unsigned k) {
+namespace {
+
+// Instruction `k` (`in`) is an ALU member of the current group: what it does with the stack in `u`.
+bool alu_member(const Emitter& e, const Insn& in, unsigned k, StackUse& u) {
     const Emitter::StackGroup& g = e.stack_group;
     if (!(g.leader < k && k < g.end) || (e.disabled & kDisableStackGroup) || !e.regs_cached()) return false;
-    const StackUse u = classify(e, in);
+    u = classify(e, in);
     return u.kind == StackUse::Member && u.alu;
+}
+
+} // namespace
+
+bool stack_alu_member(const Emitter& e, const Insn& in, unsigned k) {
+    StackUse u;
+    return alu_member(e, in, k, u);
 }
 
 bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, bool write) {
@@ -533,9 +543,8 @@ bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, b
     // the group's range] (Emitter::fold_into); rbp = 0 (the leader missed) takes the ordinary
     // probe out of line, whose rbp is then moved down by that offset (the members after it load
     // rbp again: the leader's scan marks them).
-    if (!stack_alu_member(e, in, k)) return false;
-    const StackUse u = classify(e, in);
-    if (size != u.size || write != u.write) return false;
+    StackUse u;
+    if (!alu_member(e, in, k, u) || size != u.size || write != u.write) return false;
     x86::Assembler& a = e.a;
     const asmjit::Label own = a.newLabel(), back = a.newLabel(), slow = e.slow();
     member_entry(e, k, own);
