@@ -121,7 +121,10 @@ void setup(Machine& m, const Layout& l) {
     }
     m.phys.write_bytes(kSrcRegion, src.data(), src.size());
     m.phys.write_bytes(kDstRegion, dst.data(), dst.size());
-    s.set_reg32(EAX, compare ? (l.repe() ? 0x5A5A5A5Au : 0x33333333u) : 0x12345678u);
+    // STOS aligned: a pattern of one byte repeated (gcc's memset; the helper fills it with
+    // memset), misaligned: four different bytes.
+    const uint32_t fill = l.form.op == Op::STOS && !l.mis ? 0x5C5C5C5Cu : 0x12345678u;
+    s.set_reg32(EAX, compare ? (l.repe() ? 0x5A5A5A5Au : 0x33333333u) : fill);
     s.set_reg32(ECX, kCount);
     s.set_reg32(ESI, l.start(kSrcRegion));
     s.set_reg32(EDI, l.start(kDstRegion));

@@ -82,11 +82,21 @@ void copy_run(uint8_t* d, const uint8_t* s, uint32_t k, unsigned sz, bool down) 
 
 void fill_run(uint8_t* d, uint32_t v, uint32_t k, unsigned sz, bool down) {
     uint8_t* low = down ? d - (size_t(k) - 1) * sz : d;
-    if (sz == 1) {
-        std::memset(low, int(v & 0xFF), k);
+    // A pattern of one byte repeated (sz 1, or gcc's memset as REP STOSD of c * 0x01010101):
+    // memset. Otherwise the first element, then what is filled copied after itself.
+    const uint32_t mask = sz == 4 ? 0xFFFFFFFFu : sz == 2 ? 0xFFFFu : 0xFFu;
+    if (((v ^ ((v & 0xFFu) * 0x01010101u)) & mask) == 0) {
+        std::memset(low, int(v & 0xFF), size_t(k) * sz);
         return;
     }
-    for (uint32_t i = 0; i < k; ++i) std::memcpy(low + size_t(i) * sz, &v, sz);  // little-endian host
+    const size_t total = size_t(k) * sz;
+    if (total == 0) return;
+    std::memcpy(low, &v, sz);  // little-endian host
+    for (size_t done = sz; done < total;) {
+        const size_t n = std::min(done, total - done);
+        std::memcpy(low + done, low, n);
+        done += n;
+    }
 }
 
 enum class Op { MOVS, CMPS, SCAS, LODS, STOS };
