@@ -530,9 +530,10 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     const bool one_page = ea_known_ && (fast ? low_pages : low_table) && last <= 0xFFFFFFFFu &&
                           (uint32_t(last) & kPageMask) == page;
     // ea()'s address aligned to the access's size (taken once: a second probe of the same
-    // instruction at another address tests the crossing).
+    // instruction at another address tests the crossing). Not a probe whose address ea() did
+    // not give: a stack group's range or a member's own probe (`miss` given), out-of-line code.
     const bool aligned = size > 1 && (size & (size - 1)) == 0 && ea_tz_ >= unsigned(__builtin_ctz(size)) &&
-                         !(disabled & kDisableBounds);
+                         !(disabled & kDisableBounds) && !miss.isValid() && !in_cold_;
     ea_tz_ = 0;
     if (ea_deferred_ && ea_member_) {
         ea_deferred_ = ea_member_ = false;
