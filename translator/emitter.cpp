@@ -81,6 +81,19 @@ struct GuestReg {
     return i < 4 ? GuestReg{i, 1, false} : GuestReg{i - 4, 1, true};
 }
 
+// How many low bits of a 32-bit address `m` are known to be 0, from each register's count in
+// `tz` (Emitter::track_bounds): the least over base, index + scale and displacement. For ea()'s
+// operand and for LEA's result (tz_after).
+uint8_t address_tz(const InsnMem& m, const uint8_t (&tz)[8]) {
+    auto reg_tz = [&](uint16_t r) -> unsigned {
+        if (r == ZYDIS_REGISTER_NONE) return 32;
+        const GuestReg g = guest_reg(ZydisRegister(r));
+        return g.size < 4 || g.high ? 0 : tz[g.index];
+    };
+    const unsigned idx = m.index == ZYDIS_REGISTER_NONE ? 32 : std::min(32u, reg_tz(m.index) + Emitter::scale_shift(m));
+    return uint8_t(std::min({reg_tz(m.base), idx, unsigned(ctz32(uint32_t(m.disp)))}));
+}
+
 // rax, rcx, rdx, rbx: the host registers with a high-byte form (AH..BH need no REX prefix).
 bool has_high_byte(const x86::Gp& r) { return r.id() <= x86::Gp::kIdBx; }
 
@@ -315,16 +328,7 @@ void Emitter::ea(bool fold) {
     const unsigned sr = unsigned(m.segment) - ZYDIS_REGISTER_ES;
     seg_pending_ = (mode_bits(key) & (1u << (kModeFlatShift + sr))) ? -1 : int(sr);
     // The address's known low zero bits (track_bounds, tz_after): a flat segment adds nothing to it.
-    ea_tz_ = 0;
-    if (in->asize == 4 && seg_pending_ < 0) {
-        auto reg_tz = [&](uint16_t r) -> unsigned {
-            if (r == ZYDIS_REGISTER_NONE) return 32;
-            const GuestReg g = guest_reg(ZydisRegister(r));
-            return g.size < 4 || g.high ? 0 : tz_[g.index];
-        };
-        const unsigned idx = index ? std::min(32u, reg_tz(m.index) + scale_shift(m)) : 32;
-        ea_tz_ = uint8_t(std::min({reg_tz(m.base), idx, unsigned(ctz32(uint32_t(m.disp)))}));
-    }
+    ea_tz_ = in->asize == 4 && seg_pending_ < 0 ? address_tz(m, tz_) : 0;
     // The range of offsets this operand can take, when every register in it is bounded (ESP
     // never is: emitters may form a stack operand after moving ESP). With 32-bit addressing and
     // no wrap past 4 GiB the offset is disp + base + index * scale, each term unsigned.
@@ -405,16 +409,13 @@ namespace {
 // (the most); anything else, or a write of part of the register, 0 (nothing known).
 uint8_t tz_after(const Insn& i, const GuestReg& g, const uint8_t (&tz)[8]) {
     if (g.high || g.size < 4) return 0;
-    auto reg_tz = [&](uint16_t reg) -> unsigned {
-        if (reg == ZYDIS_REGISTER_NONE) return 32;
-        const GuestReg b = guest_reg(ZydisRegister(reg));
-        return b.size < 4 || b.high ? 0 : tz[b.index];
-    };
     // The second operand's (0: unknown), a 32-bit register or an immediate.
     auto src = [&]() -> uint8_t {
         if (i.nops() < 2) return 0;
         if (i.is_imm(1)) return ctz32(uint32_t(i.val[1]));
-        return i.is_reg(1) && Emitter::is_gpr(i.regv(1)) ? uint8_t(reg_tz(i.regv(1))) : 0;
+        if (!i.is_reg(1) || !Emitter::is_gpr(i.regv(1))) return 0;
+        const GuestReg s = guest_reg(i.regv(1));
+        return s.size < 4 || s.high ? 0 : tz[s.index];
     };
     const uint8_t old = tz[g.index];
     switch (i.mnem()) {
@@ -425,12 +426,7 @@ uint8_t tz_after(const Insn& i, const GuestReg& g, const uint8_t (&tz)[8]) {
     case ZYDIS_MNEMONIC_AND: return std::max(old, src());
     case ZYDIS_MNEMONIC_SHL:
         return i.nops() >= 2 && i.is_imm(1) ? uint8_t(std::min(32u, old + unsigned(i.val[1] & 31))) : 0;
-    case ZYDIS_MNEMONIC_LEA: {
-        const InsnMem& a = i.mem;
-        if (i.asize != 4) return 0;
-        const unsigned idx = a.index == ZYDIS_REGISTER_NONE ? 32 : std::min(32u, reg_tz(a.index) + Emitter::scale_shift(a));
-        return uint8_t(std::min({reg_tz(a.base), idx, unsigned(ctz32(uint32_t(a.disp)))}));
-    }
+    case ZYDIS_MNEMONIC_LEA: return i.asize == 4 ? address_tz(i.mem, tz) : 0;
     default: return 0;
     }
 }

@@ -623,12 +623,16 @@ int lazy_w_from(const Block& b, const std::vector<uint8_t>& live, unsigned from,
 // (MOV, MOVZX, MOVSX, LEA, NOP, which may access memory: the heap sort's `cmp eax, edi; mov ebx,
 // [ebx + a]; mov [esp], ebp; jb`); a move there that overwrites one of its registers has it
 // stashed (`clobbered`), as a move in the prefix does.
+// The block ends in a Jcc rel back to its own start (the self-loops that get a second copy:
+// lazy_loop_w's, and Jit::emit's two turns of the others).
+bool jcc_self_loop(const Block& b) {
+    const Insn& j = b.insns[b.ninsns - 1];
+    return is_jcc(j.mnem()) && j.nops() == 1 && j.is_imm(0) && relative_target(j) == b.eip;
+}
+
 int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, uint8_t* clobbered, unsigned* cmp_at) {
     const unsigned n = b.ninsns;
-    if (n < 2) return -1;
-    const Insn& j = b.insns[n - 1];
-    if (!is_jcc(j.mnem()) || j.nops() != 1 || !j.is_imm(0)) return -1;
-    if (relative_target(j) != b.eip) return -1;
+    if (n < 2 || !jcc_self_loop(b)) return -1;
     unsigned k = n - 2;
     while (k > 0 && stretch_move(b.insns[k].mnem())) --k;
     int regs[2];
@@ -1040,9 +1044,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     // copy like a lazy self-loop's (docs/translator.md, "Two turns of any self-loop"): the
     // strings' `inc edx; cmp byte [edx], 0; jne`, whose CMP of memory has no recipe.
     const bool two_turns = lazy_w < 0 && lazy_ok && !profile_ && !b.learning && !(disabled_ & kDisableTwoTurns) &&
-                           b.ninsns * 2 <= Block::kMaxInsns && is_jcc(b.insns[b.ninsns - 1].mnem()) &&
-                           b.insns[b.ninsns - 1].nops() == 1 && b.insns[b.ninsns - 1].is_imm(0) &&
-                           relative_target(b.insns[b.ninsns - 1]) == b.eip;
+                           b.ninsns * 2 <= Block::kMaxInsns && jcc_self_loop(b);
     // The second copy's stop at its head (those loops only: a label per block costs translation time).
     const asmjit::Label budget_exit2 = lazy_w >= 0 || two_turns ? a.newLabel() : asmjit::Label();
     // Its second copy holds two turns when they fit the budget's table (one entry test for both).
@@ -1189,8 +1191,9 @@ Jit::EmitResult Jit::emit(Block& b) {
     const bool is_jump = lm == ZYDIS_MNEMONIC_JMP || lm == ZYDIS_MNEMONIC_CALL;
     // The way not taken of a non-lazy loop leaves nothing to do (no r14 fix-up pending: a TEST's
     // AF clear would have to be made on both ways first).
-    const bool second_copy = lazy_w >= 0 || (two_turns && lazy_turns > 1 && !e.flags_fix_pending());
-    if (last_native && e.branched && second_copy && pending == 0) {
+    const bool second_copy = (lazy_w >= 0 || (two_turns && lazy_turns > 1 && !e.flags_fix_pending())) &&
+                             last_native && e.branched && pending == 0;
+    if (second_copy) {
         // A lazy self-loop (docs/translator.md, "Lazy flags of a self-loop"). Not taken: the
         // CMP's flags into r14 (its registers are as it left them), then exit 1. Taken: the
         // second copy, entered only from the ends of both copies, so its prefix knows the
@@ -1364,7 +1367,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (first_sides) ++stats_.superblocks, stats_.side_exits += first_sides;
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
     // registers newer than CpuState, and icount is R's.
-    if (lazy_w >= 0 || two_turns) {
+    if (second_copy) {
         // The second copy's stop at its head: the CMP's flags into r14 first, and the second
         // turn's instructions back (budget_exit gives back the first's).
         a.bind(budget_exit2);
