@@ -9,6 +9,7 @@
 
 #include <asmjit/x86.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -336,6 +337,156 @@ TEST_CASE("a stack group takes MOVZX and MOVSX loads as members and goes on past
         } else {
             CHECK(o.exceptions == 1);
             CHECK(o.state.cr2 == kAbsent);
+        }
+    }
+}
+
+namespace {
+
+struct LoopOutcome {
+    CpuState state;
+    uint64_t exceptions = 0;   // exceptions the interpreter delivered
+    uint64_t reuse_loops = 0;  // self-loops the default JIT gave a stack group probed once for all turns
+};
+
+// As run_all, without counting block runs (as without --stats: a self-loop gets its second copy,
+// "Stack groups across turns"), under the default and with the reuse, the groups and MOV off.
+LoopOutcome run_loop_all(const std::vector<uint8_t>& code, unsigned paging, uint64_t budget) {
+    auto ref = mode_machine(CpuMode::Interp, 0);
+    setup(*ref, code, 0x38000, paging);
+    const Machine::Result rr = ref->run(budget);
+    LoopOutcome o;
+    for (uint32_t disable : {0u, uint32_t(kDisableGroupReuse), uint32_t(kDisableStackGroup), uint32_t(kDisableMove)}) {
+        INFO("jit, --jit-disable bits " << std::hex << disable << ", paging " << paging << ", budget " << std::dec
+                                        << budget << ", block runs not counted");
+        MachineConfig cfg = small_config();
+        cfg.cpu_mode = CpuMode::Jit;
+        cfg.jit_disable = disable;
+        cfg.jit_profile = false;
+        auto m = std::make_unique<Machine>(cfg);
+        setup(*m, code, 0x38000, paging);
+        const Machine::Result r = m->run(budget);
+        CHECK(run_differences(*ref, *m, rr, r, false) == "");
+        if (disable == 0) o.reuse_loops = m->jit->stats().group_reuse_loops;
+    }
+    o.state = ref->cpu.s;
+    for (uint64_t e : ref->cpu.stats.exceptions) o.exceptions += e;
+    return o;
+}
+
+} // namespace
+
+TEST_CASE("a self-loop that leaves ESP alone probes its stack group once for all its turns; a miss, a page "
+          "crossing, a fault, a moving ESP, two groups and a fallback call as the interpreter's", "[jit][stackgroup]") {
+    // The loop runs 5 or 6 turns in each of four frames read from a table, so that its block is
+    // entered with another ESP each time: mid-page, a frame whose group's range [ESP + 4, ESP +
+    // 0x14) crosses a page end (its probe misses every turn: the slot must not keep the frame
+    // before's address), mid-page again, and 16 bytes below kAbsent (with paging, the member at
+    // [ESP + 0x10] faults in the first turn; the fault's frame lands below ESP).
+    constexpr uint32_t kTable = 0x20000;
+    const uint32_t frames[] = {0x37E00, 0x38FF4, 0x37E40, kAbsent - 0x10};
+    struct Case {
+        const char* name;
+        std::function<void(ax::Assembler&, asmjit::Label)> loop;  // binds top, ends with its Jcc to it
+        uint64_t reuse;                                 // such self-loops the default JIT makes
+        bool faults;                                    // the last frame faults with paging
+    };
+    const Case cases[] = {
+        {"one group, lazy DEC",
+         [](ax::Assembler& a, asmjit::Label top) {
+             a.bind(top);
+             a.mov(ax::eax, ax::dword_ptr(ax::esp, 4));  // the leader
+             a.add(ax::eax, ax::ecx);
+             a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);
+             a.mov(ax::dword_ptr(ax::esp, 8), ax::ecx);
+             a.mov(ax::dword_ptr(ax::esp, 0x10), ax::edx);
+             a.add(ax::edx, ax::eax);
+             a.dec(ax::ecx);
+             a.jnz(top);
+         },
+         1, true},
+        // A CMP of memory last has no recipe: two turns per entry test; ALU members.
+        {"one group with ALU members, CMP of memory last",
+         [](ax::Assembler& a, asmjit::Label top) {
+             a.bind(top);
+             a.mov(ax::eax, ax::dword_ptr(ax::esp, 4));
+             a.add(ax::eax, ax::ecx);
+             a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);
+             a.mov(ax::dword_ptr(ax::esp, 0x10), ax::edx);
+             a.add(ax::dword_ptr(ax::esp, 8), ax::ecx);
+             a.inc(ax::ecx);
+             a.cmp(ax::dword_ptr(ax::esp, 0xC), ax::ecx);
+             a.jne(top);
+         },
+         1, true},
+        // A second group (beyond the first's span) leaves its own address in the slot.
+        {"two groups",
+         [](ax::Assembler& a, asmjit::Label top) {
+             a.bind(top);
+             a.mov(ax::eax, ax::dword_ptr(ax::esp, 4));
+             a.add(ax::eax, ax::ecx);
+             a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);
+             a.mov(ax::dword_ptr(ax::esp, 0x10), ax::edx);
+             a.mov(ax::dword_ptr(ax::esp, 0x200), ax::eax);
+             a.mov(ax::dword_ptr(ax::esp, 0x204), ax::ecx);
+             a.dec(ax::ecx);
+             a.jnz(top);
+         },
+         0, true},
+        // ESP 4 lower each turn: the turn before's address is not this turn's.
+        {"ESP moving",
+         [](ax::Assembler& a, asmjit::Label top) {
+             a.bind(top);
+             a.sub(ax::esp, 4);
+             a.mov(ax::dword_ptr(ax::esp), ax::ecx);
+             a.mov(ax::eax, ax::dword_ptr(ax::esp, 8));
+             a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);
+             a.dec(ax::ecx);
+             a.jnz(top);
+         },
+         0, false},
+        // A privileged MOV from CR0: a fallback call between the turns.
+        {"a fallback call",
+         [](ax::Assembler& a, asmjit::Label top) {
+             a.bind(top);
+             a.mov(ax::eax, ax::dword_ptr(ax::esp, 4));
+             a.add(ax::eax, ax::ecx);
+             a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);
+             a.mov(ax::ebx, ax::cr0);
+             a.mov(ax::dword_ptr(ax::esp, 0x10), ax::edx);
+             a.mov(ax::dword_ptr(ax::esp, 8), ax::ecx);
+             a.dec(ax::ecx);
+             a.jnz(top);
+         },
+         0, true},
+    };
+    for (const Case& c : cases) {
+        const std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
+            asmjit::Label outer = a.newLabel(), top = a.newLabel();
+            for (unsigned i = 0; i < 4; ++i) a.mov(ax::dword_ptr(kTable + 4 * i), frames[i]);
+            a.xor_(ax::ebp, ax::ebp);
+            a.bind(outer);
+            a.mov(ax::esp, ax::dword_ptr(uint64_t(kTable), ax::ebp, 2));
+            a.mov(ax::dword_ptr(ax::esp, 4), 0x1234);
+            a.mov(ax::dword_ptr(ax::esp, 0xC), 11);
+            a.mov(ax::ecx, 5);
+            c.loop(a, top);
+            a.add(ax::esi, ax::eax);
+            a.inc(ax::ebp);
+            a.cmp(ax::ebp, 4);
+            a.jne(outer);
+            a.hlt();
+        });
+        for (unsigned paging = 0; paging < 2; ++paging) {
+            INFO(c.name << (paging ? ", paging" : ""));
+            const LoopOutcome o = run_loop_all(code, paging, 100000);
+            CHECK(o.reuse_loops == c.reuse);
+            CHECK(o.exceptions == (paging && c.faults ? 1u : 0u));
+            if (!paging) CHECK(o.state.reg32(EBP) == 4);  // every frame's loop ran out
+            // Stopped at every instruction of the first frames' turns (the second copy's head,
+            // its turns, the reprobe), then in the later frames.
+            for (uint64_t budget = 1; budget <= 90; ++budget) run_loop_all(code, paging, budget);
+            for (uint64_t budget : {131u, 150u, 177u, 203u}) run_loop_all(code, paging, budget);
         }
     }
 }

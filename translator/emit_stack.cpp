@@ -434,6 +434,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
         }
         if (members < 2) return false;
         g.leader = k, g.end = end, g.lo = int(lo), g.reload = reload;
+        ++e.group_leaders;
     } else {
         esp = esp_since_leader(e, k);
     }
@@ -476,13 +477,35 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     e.slow_zero_rbp = true;
     const x86::Gp esp64 = Emitter::host_gpr(4);
     const x86::Mem slot = group_slot(e);
-    if (leader) {
+    const bool keep = leader && (g.reload || e.group_keep);  // the leader leaves rbp in the slot
+    if (leader && e.group_reuse) {
+        // A self-loop's later turn (docs/translator.md, "Stack groups across turns"): ESP is
+        // the same as at the previous turn's leader, which left rbp in the slot (0 when it
+        // missed): taken from there; 0 probes again, out of line.
+        const asmjit::Label reprobe = a.newLabel(), back = a.newLabel();
+        a.mov(x86::rbp, slot);
+        a.test(x86::rbp, x86::rbp);
+        a.jz(reprobe);
+        a.bind(back);
+        const int32_t range_lo = int32_t(lo);
+        const unsigned range = unsigned(hi - lo + 1);
+        e.defer([&e, reprobe, back, own, esp64, range_lo, range, write, slot] {
+            x86::Assembler& a = e.a;
+            a.bind(reprobe);
+            a.lea(x86::ebx, x86::ptr(esp64, range_lo));
+            e.ea_moved();
+            e.probe(range, write, false, own);
+            a.mov(slot, x86::rbp);
+            a.jmp(back);
+        });
+    } else if (leader) {
         // rbx = ESP + lo (32-bit: it wraps as the guest's address does); the probe of hi - lo
         // + 1 bytes hits only when the whole range is in the entry's page (the page of its
         // last byte is compared), so no member can wrap or cross.
         a.lea(x86::ebx, x86::ptr(esp64, int32_t(lo)));
         e.probe(unsigned(hi - lo + 1), write, false, own);
-        if (g.reload) a.mov(slot, x86::rbp);  // for the members after an access of another instruction
+        // For the members after an access of another instruction, and a self-loop's next turn.
+        if (keep) a.mov(slot, x86::rbp);
     } else {
         member_entry(e, k, own);
     }
@@ -505,7 +528,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     const int32_t off = int32_t(u.off);
     const unsigned size = u.size;
     const bool w = u.write;
-    const bool zero_slot = leader && g.reload;
+    const bool zero_slot = keep;
     e.defer([&e, own, tail, slow, off, size, w, acc, esp64, zero_slot, slot] {
         x86::Assembler& a = e.a;
         a.bind(own);
@@ -560,6 +583,20 @@ bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, b
         e.a.lea(x86::rbp, x86::ptr(x86::rbp, x86::rbx, 0, -disp));
         e.a.jmp(back);
     });
+    return true;
+}
+
+bool block_keeps_esp(const Insn* insns, unsigned n) {
+    for (unsigned i = 0; i < n; ++i) {
+        const Insn& in = insns[i];
+        const ZydisMnemonic m = in.mnem();
+        if (is_jcc(m)) continue;
+        // Register-only forms and MOV-like ones write their first operand alone (CMP and TEST
+        // none): ESP is written only when it is that operand.
+        if (!neutral_mnemonic(m)) return false;
+        if (m != ZYDIS_MNEMONIC_CMP && m != ZYDIS_MNEMONIC_TEST && in.nops() >= 1 && in.is_reg(0) && is_esp(in.regv(0)))
+            return false;
+    }
     return true;
 }
 

@@ -33,7 +33,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"stackgroup", kDisableStackGroup}, {"bounds", kDisableBounds}, {"loopflags", kDisableLoopFlags},
         {"superblocks", kDisableSuperblocks}, {"learn", kDisableLearn}, {"bmi2", kDisableBmi2},
         {"pagetable", kDisablePageTable}, {"predict", kDisablePredict}, {"fuse", kDisableFuse},
-        {"twoturns", kDisableTwoTurns},
+        {"twoturns", kDisableTwoTurns}, {"groupreuse", kDisableGroupReuse},
         {"regs", kDisableRegs}, {"all", kDisableAll}};
     uint32_t bits = 0;
     std::stringstream ss(list);

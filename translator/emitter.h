@@ -56,6 +56,7 @@ enum JitDisable : uint32_t {
     kDisablePredict = 1u << 24,  // "predict": the data probe loads the addend before the access (no predicted addend)
     kDisableFuse = 1u << 25,     // "fuse": every chained jump enters its target's entry test (no fused entry tests)
     kDisableTwoTurns = 1u << 26,  // "twoturns": a self-loop without lazy flags runs one turn per entry test
+    kDisableGroupReuse = 1u << 27,  // "groupreuse": a self-loop's second copy probes its stack group every turn
 };
 // Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
 // `disabled` does not switch it off. The code computes the same either way.
@@ -468,6 +469,12 @@ public:
     // Cpu::jit_group_base - CpuState: where a group's leader leaves rbp (0 on a miss) for its
     // members after other instructions' accesses (0: no such groups).
     int32_t group_slot_disp = 0;
+    // A self-loop whose ESP nothing in it writes (block_keeps_esp; docs/translator.md, "Stack
+    // groups across turns"): `group_keep`, every leader leaves rbp (0 on a miss) in the slot;
+    // `group_reuse` (its second copy, when the first had one group and no fallback call), the
+    // leader takes rbp from the slot, the previous turn's, and probes only when it is 0.
+    bool group_keep = false, group_reuse = false;
+    unsigned group_leaders = 0;  // groups begun in the block so far (their leaders)
     // Cpu::jit_flag_stash - CpuState: where a lazy writer keeps what its recipe needs and the
     // block overwrites (word 0: a shift's operand as it was, emit_shift_flags_again, or an
     // INC/DEC's CF; words 1 and 2: its operands' registers as it left them, when a move in its
@@ -610,6 +617,9 @@ bool emit_leave(Emitter& e, const Insn& in);
 // Stack groups (emit_stack.cpp): an ESP-relative access (PUSH/POP r32, imm, CALL, RET, MOV to or
 // from [ESP + disp]) as a member of a group sharing one probe; false: the caller's own form.
 bool emit_stack_member(Emitter& e, const Insn& in);
+// No instruction of these writes ESP (each is a register-only or MOV-like form whose
+// destination is not ESP, SP or SPL, or a Jcc): a stack group's range is the same every turn.
+bool block_keeps_esp(const Insn* insns, unsigned n);
 bool emit_mov_stack(Emitter& e, const Insn& in);  // MOV: emit_stack_member, else emit_mov
 bool emit_rdtsc(Emitter& e, const Insn& in);    // emit_sys.cpp
 bool emit_in(Emitter& e, const Insn& in);       // IN and OUT

@@ -1179,6 +1179,10 @@ Jit::EmitResult Jit::emit(Block& b) {
         }
     };
     e.lazy = false;  // the first copy is entered with r14 whole
+    // A self-loop that leaves ESP alone: its stack group's leader keeps rbp in the slot for the
+    // next turn (docs/translator.md, "Stack groups across turns").
+    e.group_keep = (lazy_w >= 0 || two_turns) && !(disabled_ & (kDisableGroupReuse | kDisableStackGroup)) &&
+                   block_keeps_esp(b.insns.get(), b.ninsns);
     emit_body(false);
     const unsigned first_sides = e.nsides;  // a superblock's side exits (a second copy's come after)
     b.probe_count = uint16_t(e.probes);
@@ -1214,6 +1218,12 @@ Jit::EmitResult Jit::emit(Block& b) {
         entry_test(budget_const(budget_consts_, lazy_turns * b.ninsns), lazy_turns * b.ninsns, budget_exit2);
         const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted,
                        aligned = e.aligned_probes;  // counted once per block
+        // Its turns take the stack group's rbp from the turn before when the first copy had one
+        // group (the only writer of the slot) and no fallback call (a semantics function may
+        // do anything between two turns; a native instruction's slow path no more than between
+        // two members).
+        e.group_reuse = e.group_keep && e.group_leaders == 1 && b.native_count == b.ninsns;
+        if (e.group_reuse) ++stats_.group_reuse_loops;
         for (unsigned t = 0; t < lazy_turns; ++t) {
             const bool back = t + 1 == lazy_turns;
             const asmjit::Label next = back ? head : a.newLabel();
@@ -1237,6 +1247,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         e.aligned_probes = aligned;
         if (lazy_w >= 0) ++stats_.lazy_loops;
         else ++stats_.two_turn_loops;
+        e.group_reuse = false;
     } else if (last_native && e.branched) {
         const uint32_t target = relative_target(li);
         if (lazy_w >= 0) e.emit_materialize();  // the first copy's CMP (a tail is pending)
@@ -2037,7 +2048,8 @@ std::string Jit::describe_stats() const {
                   j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes, j.aligned_probes);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
-                  ", others with two turns per entry test %" PRIu64 "\n", j.lazy_loops, j.two_turn_loops);
+                  ", others with two turns per entry test %" PRIu64 "; of both, with a stack group probed once"
+                  " for all turns %" PRIu64 "\n", j.lazy_loops, j.two_turn_loops, j.group_reuse_loops);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc forward), side exits %" PRIu64
                   "; translated again with their learnt ways %" PRIu64 ", Jccs followed at the way taken %" PRIu64

@@ -48,6 +48,7 @@ struct JitStats {
     uint64_t aligned_probes = 0;     // ... of them of an address known aligned to its size (Emitter::track_bounds, tz_after)
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
     uint64_t two_turn_loops = 0;     // other self-loops translated with two turns per entry test
+    uint64_t group_reuse_loops = 0;  // self-loops whose later turns take their stack group's rbp from the turn before
     uint64_t superblocks = 0;        // blocks translated past a Jcc (docs/translator.md, "Superblocks")
     uint64_t side_exits = 0;         // ... their Jccs inside them, each a side exit
     uint64_t relearnt = 0;           // superblocks translated again with their learnt ways (Jit::relearn)
