@@ -206,3 +206,78 @@ TEST_CASE("the inline probe: addresses known aligned test no crossing, the other
     CHECK(n->jit->stats().aligned_probes >= 1);
     CHECK(m->jit->stats().aligned_probes == 2 * n->jit->stats().aligned_probes);
 }
+
+TEST_CASE("a predicted probe after another's slow path still compares a nonzero rbp: misses, a crossing, a page "
+          "mapped elsewhere, an absent page", "[jit][probe]") {
+    // Straight-line loads and stores at CPL 0 (the probes predict the code page's addend) whose
+    // later probes keep rbp from the one before (no `mov rbp, addend`): each earlier one takes
+    // its slow path here (a first touch of its page, a crossing of kPage's end, kNext mapped to
+    // kFar, whose addend is not the prediction), which must leave the prediction in rbp, or a
+    // later probe of a page whose entry is 0 (never touched, absent, beyond RAM) would take that
+    // 0 for its addend. Each order of the accesses, with kNext mapped far or absent.
+    struct Access {
+        uint32_t at;
+        bool write;
+    };
+    const std::vector<std::vector<Access>> orders = {
+        {{kPage + 0x10, false}, {kNext + 0x20, false}, {kPage + 0xFFE, false}, {kNext + 0x30, false},
+         {kPage + 0x40, true}, {0x401000, false}},
+        {{kPage + 0xFFE, false}, {kPage + 0x10, true}, {kNext + 0x30, true}, {kPage + 0x44, false},
+         {kNext + 0x20, false}},
+        {{kNext + 0x30, false}, {kPage + 0x10, false}, {0x401000, false}, {kPage + 0x20, false}},
+    };
+    uint64_t kept = 0;
+    for (size_t k = 0; k < orders.size(); ++k) {
+        const std::vector<uint8_t> code = assemble_at(kCode, [&](ax::Assembler& a) {
+            static const ax::Gp regs[] = {ax::eax, ax::ecx, ax::edx, ax::ebx, ax::esi, ax::edi};
+            unsigned r = 0;
+            // EBP's value (the start's 0x0BADF00D) is not known to the block: no constant-page probes.
+            for (const Access& x : orders[k]) {
+                const ax::Mem at = ax::dword_ptr(ax::ebp, int32_t(x.at - 0x0BADF00Du));
+                if (x.write) a.mov(at, ax::edi);
+                else a.mov(regs[r++ % 6], at);
+            }
+            a.hlt();
+        });
+        for (int paging = 0; paging < 2; ++paging) {
+            for (bool next_absent : {false, true}) {
+                if (!paging && next_absent) continue;
+                INFO("order " << k << (paging ? ", paging" : ", flat") << (next_absent ? ", kNext absent" : ""));
+                uint64_t exceptions = 0;
+                run_all(code, paging, next_absent, exceptions);
+                // The page beyond the first 4 MiB is not mapped with paging (nor kNext when absent).
+                bool faults = false;
+                for (const Access& x : orders[k])
+                    faults |= next_absent ? (x.at & ~0xFFFu) == kNext : x.at == 0x401000;
+                CHECK(exceptions == (paging && faults ? 1u : 0u));
+            }
+        }
+        auto m = mode_machine(CpuMode::Jit, 0);
+        setup(*m, code, false, false);
+        m->run(200000);
+        kept += m->jit->stats().predicted_kept;
+    }
+    // The later probes of each block kept rbp.
+    CHECK(kept >= 8);
+    // A stack group's member between two predicted probes: its group's probe missed (its range
+    // [ESP + 4, ESP + 12) crosses a page end), so the member after a load of its own takes rbp
+    // = 0 from the group's slot and probes for itself (a hit: its page was read before),
+    // leaving rbp 0; the probe after it must load the prediction again (its page untouched: an
+    // entry of 0).
+    const std::vector<uint8_t> group = assemble_at(kCode, [&](ax::Assembler& a) {
+        a.mov(ax::esi, ax::dword_ptr(ax::ebp, int32_t(0x39100 - 0x0BADF00Du)));  // the member's page in the TLB
+        a.mov(ax::esp, 0x38FF8);
+        a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);  // the leader
+        a.mov(ax::ecx, ax::dword_ptr(ax::ebp, int32_t(kPage + 0x10 - 0x0BADF00Du)));
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::ecx);  // a member: rbp again from the slot
+        a.mov(ax::edx, ax::dword_ptr(ax::ebp, int32_t(kFar + 0x10 - 0x0BADF00Du)));
+        a.hlt();
+    });
+    for (int paging = 0; paging < 2; ++paging) {
+        INFO("a stack group between" << (paging ? ", paging" : ", flat"));
+        uint64_t exceptions = 0;
+        const CpuState st = run_all(group, paging, false, exceptions);
+        CHECK(exceptions == 0);
+        CHECK(st.reg32(EDX) != 0);
+    }
+}

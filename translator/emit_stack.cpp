@@ -540,6 +540,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
         a.xor_(x86::ebp, x86::ebp);
         a.jmp(tail);
     });
+    e.rbp_set = false;  // rbp the group's (or 0), not a prediction
     return true;
 }
 
@@ -583,6 +584,7 @@ bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, b
         e.a.lea(x86::rbp, x86::ptr(x86::rbp, x86::rbx, 0, -disp));
         e.a.jmp(back);
     });
+    e.rbp_set = false;  // rbp the group's (or 0)
     return true;
 }
 

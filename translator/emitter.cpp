@@ -284,6 +284,7 @@ void Emitter::call_shared_thunk(uint64_t thunk, const Insn* insn, uint32_t at, i
 
 void Emitter::call_fallback(const Insn* insn, uint32_t at, bool is_last) {
     stack_group.end = 0;  // the semantics function may move ESP; rbp is kept but not trusted
+    rbp_set = false;
     if (!(regs_ && call_thunk)) {
         commit_icount();
         call_helper(&helper_fallback, insn, at);
@@ -531,6 +532,9 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     const bool aligned = size > 1 && (size & (size - 1)) == 0 && ea_tz_ >= unsigned(__builtin_ctz(size)) &&
                          !(disabled & kDisableBounds) && !miss.isValid() && !in_cold_;
     ea_tz_ = 0;
+    // rbp as a predicted probe may take it (rbp_set): every path below but that one writes rbp.
+    const bool rbp_was_set = rbp_set;
+    rbp_set = false;
     if (ea_deferred_ && ea_member_) {
         ea_deferred_ = ea_member_ = false;
         if (indexed && !miss.isValid() && stack_member_probe(*this, *in, cur_, size, write)) {
@@ -621,7 +625,9 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         // (Jit::emit gives none then). Otherwise the entry is loaded out of line, and 0 is a
         // miss as ever.
         const bool predict = predict_addend && !in_cold_;
-        if (predict) a.mov(x86::rbp, asmjit::imm(predict_addend));
+        if (predict && !rbp_was_set) a.mov(x86::rbp, asmjit::imm(predict_addend));
+        else if (predict) ++predicted_kept;
+        rbp_set = predict && indexed;
         a.mov(x86::eax, x86::ebx);
         a.shr(x86::eax, kPageBits);
         x86::Mem entry = x86::qword_ptr(uint64_t(pages), x86::rax, 3);
@@ -1112,7 +1118,34 @@ void Emitter::begin(const Insn& i, uint32_t at, uint8_t live, bool is_last) {
     ea_known_ = false;
 }
 
+namespace {
+
+// The forms whose emitters write rbp in probe() alone (and in a stack group's member, which
+// clears rbp_set itself): MOV, MOVZX, MOVSX, LEA, the ALU group, TEST, INC, DEC, NEG, NOT,
+// SETcc and Jcc.
+bool keeps_rbp(ZydisMnemonic m) {
+    switch (m) {
+    case ZYDIS_MNEMONIC_MOV: case ZYDIS_MNEMONIC_MOVZX: case ZYDIS_MNEMONIC_MOVSX: case ZYDIS_MNEMONIC_LEA:
+    case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_ADC: case ZYDIS_MNEMONIC_SBB:
+    case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR: case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP:
+    case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_INC: case ZYDIS_MNEMONIC_DEC: case ZYDIS_MNEMONIC_NEG:
+    case ZYDIS_MNEMONIC_NOT: case ZYDIS_MNEMONIC_SETB: case ZYDIS_MNEMONIC_SETBE: case ZYDIS_MNEMONIC_SETL:
+    case ZYDIS_MNEMONIC_SETLE: case ZYDIS_MNEMONIC_SETNB: case ZYDIS_MNEMONIC_SETNBE: case ZYDIS_MNEMONIC_SETNL:
+    case ZYDIS_MNEMONIC_SETNLE: case ZYDIS_MNEMONIC_SETNO: case ZYDIS_MNEMONIC_SETNP: case ZYDIS_MNEMONIC_SETNS:
+    case ZYDIS_MNEMONIC_SETNZ: case ZYDIS_MNEMONIC_SETO: case ZYDIS_MNEMONIC_SETP: case ZYDIS_MNEMONIC_SETS:
+    case ZYDIS_MNEMONIC_SETZ:
+        return true;
+    default:
+        return is_jcc(m);
+    }
+}
+
+} // namespace
+
 void Emitter::end_native() {
+    // rbp stays set past the instruction only after the plain forms, whose emitters write rbp
+    // in probe() alone, and with no path that skipped part of the instruction (done()).
+    if (has_done_ || !in || !keeps_rbp(in->mnem())) rbp_set = false;
     if (has_done_) {
         // A path that skipped part of the instruction joins here: r14 gets its fix-ups on the
         // path that captured, and the host flags are not the guest's on the other.
@@ -1136,6 +1169,7 @@ void Emitter::end_native() {
     c.recipe = recipe;
     c.rip_to_eax = rip_in_eax;
     c.zero_rbp = slow_zero_rbp;
+    c.restore_rbp = rbp_set ? predict_addend : 0;
     cold_.push_back(std::move(c));
 }
 
@@ -1154,7 +1188,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
         // the record the thunk reads (Emitter::SlowSite).
         a.call(asmjit::imm(slow_thunk));
         asmjit::Label tail;
-        if (c.host_ok || c.rip_to_eax || c.zero_rbp) {
+        if (c.host_ok || c.rip_to_eax || c.zero_rbp || c.restore_rbp) {
             tail = a.newLabel();
             a.long_().jmp(tail);
         } else {
@@ -1166,7 +1200,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
                             int32_t(a.code()->labelOffset(stopfault)) - int32_t(data)};
         a.embed(&site, sizeof site);
         if (data_ranges) data_ranges->emplace_back(data, uint32_t(a.offset()));
-        if (!c.host_ok && !c.rip_to_eax && !c.zero_rbp) return;
+        if (!c.host_ok && !c.rip_to_eax && !c.zero_rbp && !c.restore_rbp) return;
         a.bind(tail);
     } else {
     if (slow_count) {
@@ -1197,6 +1231,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
     emit_load_all(c.before);
     }
     if (c.zero_rbp) a.xor_(x86::ebp, x86::ebp);  // before the host flags are made (it changes them)
+    if (c.restore_rbp) a.mov(x86::rbp, asmjit::imm(c.restore_rbp));  // the prediction again (rbp_set)
     if (c.host_ok) {
         // The fast path left the guest's flags in the host's for the instruction after it
         // (cond()): so does this path, from r14 (`add al; sahf`: three instructions where

@@ -80,6 +80,7 @@ struct ColdCode {
     const Insn* recipe = nullptr; // ... Emitter::recipe then (a block may hold several lazy writers)
     bool rip_to_eax = false;      // after the semantics function, eax = CpuState::rip (Emitter::rip_in_eax)
     bool zero_rbp = false;        // rbp = 0 before it rejoins (a stack group's member: Emitter::slow_zero_rbp)
+    uint64_t restore_rbp = 0;     // rbp = this before it rejoins (0: as the slow path left it; Emitter::rbp_set)
     // A fast-pages probe's out-of-line parts (insn null), records rather than closures (one or
     // two per probe; a closure of this size is a heap allocation, which is translation time):
     // Reload, a predicted probe's other addend: at `slow`, rbp = `entry` (the page's fast
@@ -131,6 +132,14 @@ public:
     // reaches its slow path only from its own probe out of line, after which the members that
     // follow must see rbp = 0 and probe for themselves (emit_stack.cpp). Reset per instruction.
     bool slow_zero_rbp = false;
+    // rbp is not 0 on every path that reaches here (docs/translator.md, "The predicted addend
+    // kept"): a predicted probe's compare then needs no `mov rbp, addend` first, since an entry
+    // equal to any nonzero rbp is that page's addend. Set by a predicted probe whose access adds
+    // rbp (its slow path puts the prediction back in rbp before it rejoins); cleared by every
+    // other probe, a stack group's member, a fallback call, a join (enter_block), and at the end
+    // of an instruction that is not of the plain forms whose emitters write rbp only in probe()
+    // (end_native, keeps_rbp).
+    bool rbp_set = false;
     // The arena's shared out-of-line code (Jit::emit_fixed; docs/translator.md, "Shared exit
     // code"), 0 with --jit-disable regs (the inline forms then). exit_thunk: stores icount from
     // R, all eight registers and r14, then the epilogue (eax: the status). call_thunk: rbx =
@@ -166,6 +175,7 @@ public:
     unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
     unsigned folded = 0;             // of those, folded into the access (ea(true))
     unsigned predicted = 0;          // of those, with a predicted addend (predict_addend)
+    unsigned predicted_kept = 0;     // ... of those, rbp kept from the probe before (rbp_set: no `mov rbp`)
     unsigned aligned_probes = 0;     // of those, of an address aligned to the size (no crossing test: tz_after)
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
@@ -253,6 +263,7 @@ public:
     // The block's entry for the dispatcher: dirty() = all (a chained entry follows it).
     void enter_block() {
         dirty_ = 0xFF, fdirty_ = true, ffix_ = 0, host_ok_ = 0;
+        rbp_set = false;
         for (uint32_t& b : bound_) b = 0xFFFFFFFFu;
         for (uint8_t& z : tz_) z = 0;
     }

@@ -1217,6 +1217,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // first turn's way out gives the second's instructions back.
         entry_test(budget_const(budget_consts_, lazy_turns * b.ninsns), lazy_turns * b.ninsns, budget_exit2);
         const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted,
+                       predicted_kept = e.predicted_kept,
                        aligned = e.aligned_probes;  // counted once per block
         // Its turns take the stack group's rbp from the turn before when the first copy had one
         // group (the only writer of the slot) and no fallback call (a semantics function may
@@ -1244,6 +1245,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             if (!back) a.bind(next);
         }
         e.probes = probes, e.const_probes = const_probes, e.folded = folded, e.predicted = predicted;
+        e.predicted_kept = predicted_kept;
         e.aligned_probes = aligned;
         if (lazy_w >= 0) ++stats_.lazy_loops;
         else ++stats_.two_turn_loops;
@@ -1471,6 +1473,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     stats_.probes_emitted += e.probes;
     stats_.const_probes += e.const_probes;
     stats_.predicted_probes += e.predicted;
+    stats_.predicted_kept += e.predicted_kept;
     stats_.aligned_probes += e.aligned_probes;
     stats_.folded_accesses += e.folded;
     for (unsigned i = 0; i < b.ninsns; ++i)
@@ -2044,8 +2047,10 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes emitted %" PRIu64 ", of a constant page %" PRIu64
                   " (every register of the address bounded), folded into the access %" PRIu64
-                  ", with a predicted addend %" PRIu64 ", of an address aligned to its size %" PRIu64 "\n",
-                  j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes, j.aligned_probes);
+                  ", with a predicted addend %" PRIu64 " (%" PRIu64 " of them with rbp kept from the probe before)"
+                  ", of an address aligned to its size %" PRIu64 "\n",
+                  j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes, j.predicted_kept,
+                  j.aligned_probes);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
                   ", others with two turns per entry test %" PRIu64 "; of both, with a stack group probed once"
