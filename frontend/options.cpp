@@ -243,7 +243,7 @@ po::options_description describe() {
          "pagetable (the data probe's page-number table; off, it compares the TLB entry's tag), predict (the data "
          "probe's addend predicted from the block's code at CPL 0-2), fuse (forward links past their target's "
          "entry test, the source's test covering both), twoturns (two turns per entry test in a self-loop "
-         "whose flags are not lazy), groupreuse (a self-loop's stack group probed once for all its turns), regs (guest registers in "
+         "whose flags are not lazy), groupreuse (a self-loop's stack group probed once per entry), regs (guest registers in "
          "host registers), all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),

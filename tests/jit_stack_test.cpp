@@ -346,7 +346,7 @@ namespace {
 struct LoopOutcome {
     CpuState state;
     uint64_t exceptions = 0;   // exceptions the interpreter delivered
-    uint64_t reuse_loops = 0;  // self-loops the default JIT gave a stack group probed once for all turns
+    uint64_t reuse_loops = 0;  // self-loops the default JIT gave a stack group probed once per entry
 };
 
 // As run_all, without counting block runs (as without --stats: a self-loop gets its second copy,
@@ -376,7 +376,7 @@ LoopOutcome run_loop_all(const std::vector<uint8_t>& code, unsigned paging, uint
 
 } // namespace
 
-TEST_CASE("a self-loop that leaves ESP alone probes its stack group once for all its turns; a miss, a page "
+TEST_CASE("a self-loop that leaves ESP alone probes its stack group once per entry; a miss, a page "
           "crossing, a fault, a moving ESP, two groups and a fallback call as the interpreter's", "[jit][stackgroup]") {
     // The loop runs 5 or 6 turns in each of four frames read from a table, so that its block is
     // entered with another ESP each time: mid-page, a frame whose group's range [ESP + 4, ESP +

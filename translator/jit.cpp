@@ -2054,7 +2054,7 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
                   ", others with two turns per entry test %" PRIu64 "; of both, with a stack group probed once"
-                  " for all turns %" PRIu64 "\n", j.lazy_loops, j.two_turn_loops, j.group_reuse_loops);
+                  " per entry %" PRIu64 "\n", j.lazy_loops, j.two_turn_loops, j.group_reuse_loops);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc forward), side exits %" PRIu64
                   "; translated again with their learnt ways %" PRIu64 ", Jccs followed at the way taken %" PRIu64
