@@ -490,3 +490,62 @@ TEST_CASE("a self-loop that leaves ESP alone probes its stack group once per ent
         }
     }
 }
+
+TEST_CASE("a stack member's own probe at CPL 3 takes the user's pages: a supervisor page the kernel wrote "
+          "faults", "[jit][stackgroup]") {
+    // The kernel writes a supervisor page (its fast-pages entry for writes is filled), then
+    // IRETs to CPL 3, whose stack group's range runs into that page: the group's probe misses,
+    // the member in the supervisor page probes for itself (a shared probe out of line, docs/
+    // translator.md, "Shared probes out of line") and must fault (#PF, U/S) as it would through
+    // the user's pages, not write through the kernel's.
+    constexpr uint32_t kSuper = 0x39000, kTss = 0x6000, kRing0Stack = 0x7000, kUser = kCode + 0x100;
+    const std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
+        a.mov(ax::dword_ptr(kSuper + 0x10), 0x55);
+        a.mov(ax::eax, ax::dword_ptr(kSuper + 0x20));
+        a.push(0x23);
+        a.push(kSuper - 8);  // ESP: [ESP + 4, ESP + 12) runs into the supervisor page
+        a.pushfd();
+        a.push(0x1B);
+        a.push(kUser);
+        a.iretd();
+        while (a.offset() < kUser - kCode) a.nop();
+        a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);   // the leader (a user page)
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::ecx);   // the supervisor page: #PF
+        a.mov(ax::dword_ptr(ax::esp, 12), ax::edx);
+        a.hlt();
+    });
+    auto user_setup = [&](Machine& m) {
+        setup(m, code, 0x8000, 1);
+        auto put32 = [&](uint32_t pa, uint32_t v) { m.phys.write_bytes(pa, &v, 4); };
+        // Ring-3 code and data (0x18, 0x20), and a TSS whose ESP0 takes the fault.
+        put32(kGdt + 0x18, 0x0000FFFF), put32(kGdt + 0x1C, 0x00CFFA00);
+        put32(kGdt + 0x20, 0x0000FFFF), put32(kGdt + 0x24, 0x00CFF200);
+        m.cpu.s.gdtr.limit = 0x27;
+        put32(kTss + 4, kRing0Stack), put32(kTss + 8, 0x10);
+        m.cpu.s.tr = SegmentCache{kTss, 103, 0x28, uint16_t(SEG_P | 0xB)};
+        // User pages but the supervisor one (and kAbsent).
+        put32(kPageDir, kPageTable | 7);
+        for (uint32_t p = 0; p < 1024; ++p) {
+            const uint32_t pa = p << 12;
+            put32(kPageTable + p * 4, pa == kAbsent ? 0 : pa | (pa == kSuper ? 3 : 7));
+        }
+        m.cpu.state_loaded();
+        m.mmu.flush_all();
+    };
+    auto ref = mode_machine(CpuMode::Interp, 0);
+    user_setup(*ref);
+    const Machine::Result rr = ref->run(1000);
+    uint64_t exceptions = 0;
+    for (uint64_t e : ref->cpu.stats.exceptions) exceptions += e;
+    CHECK(exceptions == 1);
+    CHECK(ref->cpu.s.cr2 == kSuper);
+    for (uint32_t disable : {0u, uint32_t(kDisableStackGroup), uint32_t(kDisablePageTable)}) {
+        INFO("jit, --jit-disable bits " << std::hex << disable);
+        auto m = mode_machine(CpuMode::Jit, disable);
+        user_setup(*m);
+        const Machine::Result r = m->run(1000);
+        CHECK(run_differences(*ref, *m, rr, r) == "");
+        m->jit->sync_stats();
+        if (disable == 0) CHECK(m->jit->stats().shared_probes >= 2);
+    }
+}

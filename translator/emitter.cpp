@@ -624,6 +624,18 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         // is 0 or the addend of a translation the TLB holds, and the prediction is never 0
         // (Jit::emit gives none then). Otherwise the entry is loaded out of line, and 0 is a
         // miss as ever.
+        // Out of line (a stack member's own probe, a leader's probe again): a call of the
+        // shared probe of this size (Jit::probe_thunk_), not the probe's ten instructions again
+        // in every block (translation time; docs/translator.md, "Shared probes out of line").
+        const uint64_t thunk = in_cold_ ? probe_thunk[write][__builtin_ctz(size)] : 0;
+        if (thunk) {
+            a.call(asmjit::imm(thunk));
+            a.test(x86::rbp, x86::rbp);
+            a.jz(miss);
+            ++shared_probes;
+            if (!indexed) a.add(x86::rbp, x86::rbx);
+            return;
+        }
         const bool predict = predict_addend && !in_cold_;
         if (predict && !rbp_was_set) a.mov(x86::rbp, asmjit::imm(predict_addend));
         else if (predict) ++predicted_kept;

@@ -150,6 +150,10 @@ public:
     // stops, CpuState is current), and the block's `stopfault` label sorts those out, to which
     // slow_thunk goes itself.
     uint64_t exit_thunk = 0, slow_thunk = 0, call_thunk = 0;
+    // The shared fast-pages probes out-of-line code calls (Jit::probe_thunk_, indexed by log2 of
+    // the size): ebx = the linear address; rbp = the addend or 0; eax, edx and the flags
+    // clobbered. 0: the probe inline (no fast pages).
+    uint64_t probe_thunk[2][4] = {};
     static constexpr uint32_t kBlockStop = 3;
     // A slow path's call site is `call slow_thunk; jmp rel32` and then this record, which the
     // thunk reads at its return address + kSlowSiteAt (the jmp's 5 bytes) instead of three
@@ -177,6 +181,7 @@ public:
     unsigned predicted = 0;          // of those, with a predicted addend (predict_addend)
     unsigned predicted_kept = 0;     // ... of those, rbp kept from the probe before (rbp_set: no `mov rbp`)
     unsigned aligned_probes = 0;     // of those, of an address aligned to the size (no crossing test: tz_after)
+    unsigned shared_probes = 0;      // of those, calls of a shared probe out of line (probe_thunk)
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
     // The Jcc is emitted in its rel32 form at offset `branch_at`, so that Jit::emit may patch it

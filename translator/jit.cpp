@@ -386,6 +386,37 @@ void Jit::emit_fixed() {
         call_at = code.textSection()->buffer().size();
         call_thunk(false);
     }
+    // The shared out-of-line data probes (docs/translator.md, "Shared probes out of line"):
+    // ebx = the linear address; rbp = the addend of its page in the fast pages, 0 for a miss or
+    // an access of `size` bytes that crosses into the next page. eax, edx, the flags clobbered.
+    size_t probe_at[2][2][4] = {};
+    for (unsigned user = 0; user < 2; ++user)
+        for (unsigned write = 0; write < 2; ++write)
+            for (unsigned lg = 0; lg < 4; ++lg) {
+                a.align(asmjit::AlignMode::kCode, 16);
+                probe_at[user][write][lg] = code.textSection()->buffer().size();
+                const uintptr_t pages = reinterpret_cast<uintptr_t>(cpu_.mmu.fast_pages(user != 0, write != 0));
+                const asmjit::Label done = a.newLabel();
+                a.mov(x86::eax, x86::ebx);
+                a.shr(x86::eax, kPageBits);
+                if (pages + kFastPages * sizeof(uintptr_t) <= 0x7FFFFFFFu) {
+                    a.mov(x86::rbp, x86::qword_ptr(uint64_t(pages), x86::rax, 3));
+                } else {
+                    a.mov(x86::rdx, asmjit::imm(pages));
+                    a.mov(x86::rbp, x86::qword_ptr(x86::rdx, x86::rax, 3));
+                }
+                if (lg) {
+                    a.test(x86::rbp, x86::rbp);
+                    a.jz(done);
+                    a.lea(x86::edx, x86::ptr(x86::rbx, int32_t((1u << lg) - 1)));
+                    a.xor_(x86::edx, x86::ebx);
+                    a.test(x86::edx, int32_t(kPageMask));
+                    a.jz(done);
+                    a.xor_(x86::ebp, x86::ebp);
+                }
+                a.bind(done);
+                a.ret();
+            }
     // A chained block's entry test again after it failed, its upper quadword made from R
     // (Jit::emit's budget_exit; docs/translator.md, "Fused entry tests"): rcx = the block's
     // budget constant (its own, or the table's). The flags say how it went (ZF: on into the
@@ -424,6 +455,9 @@ void Jit::emit_fixed() {
     call_thunk_ = call_at ? at + call_at : nullptr;
     link_thunk_ = link_at ? at + link_at : nullptr;
     for (unsigned user = 0; user < 2; ++user) jump_thunk_[user] = jump_at[user] ? at + jump_at[user] : nullptr;
+    for (unsigned user = 0; user < 2; ++user)
+        for (unsigned write = 0; write < 2; ++write)
+            for (unsigned lg = 0; lg < 4; ++lg) probe_thunk_[user][write][lg] = at + probe_at[user][write][lg];
     budget_consts_ = at + consts;
     fuse_consts_ = budget_consts_ + 16 * (Block::kMaxInsns + 1);
     resync_thunk_ = exit_at ? at + resync_at : nullptr;  // with the shared exit code only
@@ -956,6 +990,11 @@ Jit::EmitResult Jit::emit(Block& b) {
     e.icount_end_disp = icount_end_disp_;
     auto addr = [](const uint8_t* p) { return uint64_t(reinterpret_cast<uintptr_t>(p)); };
     if (exit_thunk_) e.exit_thunk = addr(exit_thunk_), e.slow_thunk = addr(slow_thunk_), e.call_thunk = addr(call_thunk_);
+    {
+        const unsigned user = mode_cpl(b.key) == 3;
+        for (unsigned write = 0; write < 2; ++write)
+            for (unsigned lg = 0; lg < 4; ++lg) e.probe_thunk[write][lg] = addr(probe_thunk_[user][write][lg]);
+    }
     e.slow_count = &stats_.slow_paths;
     e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)
     e.group_slot_disp = int32_t(reinterpret_cast<char*>(&cpu_.jit_group_base) - reinterpret_cast<char*>(&cpu_.s));
@@ -1475,6 +1514,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     stats_.predicted_probes += e.predicted;
     stats_.predicted_kept += e.predicted_kept;
     stats_.aligned_probes += e.aligned_probes;
+    stats_.shared_probes += e.shared_probes;
     stats_.folded_accesses += e.folded;
     for (unsigned i = 0; i < b.ninsns; ++i)
         if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
@@ -2048,9 +2088,9 @@ std::string Jit::describe_stats() const {
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes emitted %" PRIu64 ", of a constant page %" PRIu64
                   " (every register of the address bounded), folded into the access %" PRIu64
                   ", with a predicted addend %" PRIu64 " (%" PRIu64 " of them with rbp kept from the probe before)"
-                  ", of an address aligned to its size %" PRIu64 "\n",
+                  ", of an address aligned to its size %" PRIu64 ", calls of a shared probe out of line %" PRIu64 "\n",
                   j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes, j.predicted_kept,
-                  j.aligned_probes);
+                  j.aligned_probes, j.shared_probes);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
                   ", others with two turns per entry test %" PRIu64 "; of both, with a stack group probed once"

@@ -47,6 +47,7 @@ struct JitStats {
     uint64_t predicted_probes = 0;   // ... of them with a predicted addend (Emitter::predict_addend)
     uint64_t predicted_kept = 0;     // ... of those, rbp kept from the probe before (Emitter::rbp_set)
     uint64_t aligned_probes = 0;     // ... of them of an address known aligned to its size (Emitter::track_bounds, tz_after)
+    uint64_t shared_probes = 0;      // ... of them calls of a shared probe out of line (Jit::probe_thunk_)
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
     uint64_t two_turn_loops = 0;     // other self-loops translated with two turns per entry test
     uint64_t group_reuse_loops = 0;  // self-loops whose later turns take their stack group's rbp from the turn before
@@ -194,6 +195,9 @@ private:
     // [user] for CPL 3 (the TLB it checks). eax = the linear address, rcx = the block's key;
     // returns rdx = the block to enter, or leaves for the dispatcher (emit_fixed).
     const uint8_t* jump_thunk_[2] = {nullptr, nullptr};
+    // Out-of-line data probes (docs/translator.md, "Shared probes out of line"): [user][write]
+    // [log2 size], rbp = the page's addend from the fast pages, or 0 (a miss or a crossing).
+    const uint8_t* probe_thunk_[2][2][4] = {};
     // An unlinked direct exit's stub: `call link_thunk_` and a LinkSite after it (emit_fixed).
     const uint8_t* link_thunk_ = nullptr;
     struct LinkSite {
