@@ -119,6 +119,20 @@ bool emit_call(Emitter& e, const Insn& in) {
     return true;
 }
 
+// ESP = ebx (ESP as the instruction began) + `delta`, after the access: straight into ESP's
+// host register when the registers are cached (one LEA), else through ecx.
+namespace {
+void esp_after(Emitter& e, int32_t delta) {
+    x86::Gp r;
+    if (e.reg32(ZYDIS_REGISTER_ESP, r, true)) {
+        e.a.lea(r, x86::ptr(x86::rbx, delta));
+    } else {
+        e.a.lea(x86::ecx, x86::ptr(x86::rbx, delta));
+        e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
+    }
+}
+} // namespace
+
 // RET and RET imm16, 32- or 16-bit operand size: EIP (or IP, zero-extended) popped, ESP +=
 // size + imm16.
 bool emit_ret(Emitter& e, const Insn& in) {
@@ -131,8 +145,7 @@ bool emit_ret(Emitter& e, const Insn& in) {
     e.probe(n, false, true);
     if (n == 4) a.mov(x86::eax, Emitter::host_at(4));
     else a.movzx(x86::eax, Emitter::host_at(2));
-    a.lea(x86::ecx, x86::ptr(x86::rbx, int32_t(n + extra)));
-    e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
+    esp_after(e, int32_t(n + extra));
     e.set_rip_of_ret();
     return true;
 }
@@ -161,8 +174,7 @@ bool emit_pop(Emitter& e, const Insn& in) {
     stack_slot(e, 0);
     e.probe(4, false, true);
     a.mov(x86::eax, Emitter::host_at(4));
-    a.lea(x86::ecx, x86::ptr(x86::rbx, 4));
-    e.store_reg(ZYDIS_REGISTER_ESP, x86::ecx);
+    esp_after(e, 4);
     e.store_reg(in.regv(0), x86::eax);  // POP ESP: the popped value wins
     return true;
 }
