@@ -10,6 +10,7 @@
 #include <asmjit/x86.h>
 
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "flat_machine.h"
@@ -273,6 +274,37 @@ TEST_CASE("a predicted probe after another's slow path still compares a nonzero 
         a.mov(ax::edx, ax::dword_ptr(ax::ebp, int32_t(kFar + 0x10 - 0x0BADF00Du)));
         a.hlt();
     });
+    // A self-loop (two turns per entry, as without --stats) whose turn ends with a stack group's
+    // members probing for themselves (rbp 0) and begins with a predicted probe of a page not
+    // touched yet (EBP walks a page a turn): the second turn must load the prediction again.
+    const std::vector<uint8_t> loop = assemble_at(kCode, [&](ax::Assembler& a) {
+        asmjit::Label top = a.newLabel();
+        a.mov(ax::esp, 0x38FF8);
+        a.mov(ax::ebp, 0x100000);
+        a.mov(ax::ecx, 7);
+        a.bind(top);
+        a.mov(ax::eax, ax::dword_ptr(ax::ebp, 0x10));
+        a.mov(ax::dword_ptr(ax::esp, 4), ax::eax);  // the group's range crosses into 0x39000
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::ecx);
+        a.add(ax::ebp, 0x1000);
+        a.dec(ax::ecx);
+        a.jnz(top);
+        a.hlt();
+    });
+    for (int paging = 0; paging < 2; ++paging) {
+        INFO("a self-loop" << (paging ? ", paging" : ", flat"));
+        auto ref = mode_machine(CpuMode::Interp, 0);
+        setup(*ref, loop, paging, false);
+        const Machine::Result rr = ref->run(200000);
+        MachineConfig cfg = small_config();
+        cfg.cpu_mode = CpuMode::Jit;
+        cfg.jit_profile = false;
+        auto m = std::make_unique<Machine>(cfg);
+        setup(*m, loop, paging, false);
+        const Machine::Result r = m->run(200000);
+        CHECK(run_differences(*ref, *m, rr, r, false) == "");
+        CHECK(m->cpu.s.reg32(ECX) == 0);
+    }
     for (int paging = 0; paging < 2; ++paging) {
         INFO("a stack group between" << (paging ? ", paging" : ", flat"));
         uint64_t exceptions = 0;

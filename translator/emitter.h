@@ -179,7 +179,7 @@ public:
     unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
     unsigned folded = 0;             // of those, folded into the access (ea(true))
     unsigned predicted = 0;          // of those, with a predicted addend (predict_addend)
-    unsigned predicted_kept = 0;     // ... of those, rbp kept from the probe before (rbp_set: no `mov rbp`)
+    unsigned predicted_kept = 0;     // `mov rbp` of a prediction left out (rbp_set), in every copy
     unsigned aligned_probes = 0;     // of those, of an address aligned to the size (no crossing test: tz_after)
     unsigned shared_probes = 0;      // of those, calls of a shared probe out of line (probe_thunk)
     // A native Jcc that ends the block branches to `taken` instead of storing rip when

@@ -1255,23 +1255,28 @@ Jit::EmitResult Jit::emit(Block& b) {
         // both (docs/translator.md, "Lazy flags of a self-loop"). R must hold both turns; the
         // first turn's way out gives the second's instructions back.
         entry_test(budget_const(budget_consts_, lazy_turns * b.ninsns), lazy_turns * b.ninsns, budget_exit2);
+        // (Counted once per block; the `mov rbp` a probe did without, predicted_kept, in every copy.)
         const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted,
-                       predicted_kept = e.predicted_kept,
-                       aligned = e.aligned_probes;  // counted once per block
+                       aligned = e.aligned_probes;
         // Its turns take the stack group's rbp from the turn before when the first copy had one
         // group (the only writer of the slot) and no fallback call (a semantics function may
         // do anything between two turns; a native instruction's slow path no more than between
         // two members).
         e.group_reuse = e.group_keep && e.group_leaders == 1 && b.native_count == b.ninsns;
         if (e.group_reuse) ++stats_.group_reuse_loops;
+        bool turn_rbp = false;  // rbp_set at the end of the turn before
         for (unsigned t = 0; t < lazy_turns; ++t) {
             const bool back = t + 1 == lazy_turns;
             const asmjit::Label next = back ? head : a.newLabel();
             e.enter_block();  // conservative at a join: every register and the flags may be dirty
+            // A later turn is entered from the turn before's Jcc alone (its way taken goes to
+            // `next`): rbp as that turn left it ("The predicted addend kept").
+            if (t > 0) e.rbp_set = turn_rbp;
             e.stack_group = Emitter::StackGroup{};
             e.lazy = lazy_w >= 0;
             e.loop_head = next;
             emit_body(true);
+            turn_rbp = e.rbp_set;
             e.loop_head = asmjit::Label();
             // The same instructions took the same emitters in the first copy; should a turn end
             // otherwise, the block is not translated (the interpreter runs it).
@@ -1284,7 +1289,6 @@ Jit::EmitResult Jit::emit(Block& b) {
             if (!back) a.bind(next);
         }
         e.probes = probes, e.const_probes = const_probes, e.folded = folded, e.predicted = predicted;
-        e.predicted_kept = predicted_kept;
         e.aligned_probes = aligned;
         if (lazy_w >= 0) ++stats_.lazy_loops;
         else ++stats_.two_turn_loops;
@@ -2087,7 +2091,7 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: inline TLB probes emitted %" PRIu64 ", of a constant page %" PRIu64
                   " (every register of the address bounded), folded into the access %" PRIu64
-                  ", with a predicted addend %" PRIu64 " (%" PRIu64 " of them with rbp kept from the probe before)"
+                  ", with a predicted addend %" PRIu64 " (%" PRIu64 " loads of the prediction left out: rbp kept from the probe before)"
                   ", of an address aligned to its size %" PRIu64 ", calls of a shared probe out of line %" PRIu64 "\n",
                   j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes, j.predicted_kept,
                   j.aligned_probes, j.shared_probes);

@@ -45,7 +45,7 @@ struct JitStats {
     uint64_t fused_links = 0;        // links made past their target's entry test (Jit::link)
     uint64_t fuse_limited = 0;       // fused links made to enter the entry test again: their source would cover more than Jit::kMaxFuse
     uint64_t predicted_probes = 0;   // ... of them with a predicted addend (Emitter::predict_addend)
-    uint64_t predicted_kept = 0;     // ... of those, rbp kept from the probe before (Emitter::rbp_set)
+    uint64_t predicted_kept = 0;     // `mov rbp` of a prediction left out: rbp kept from the probe before (Emitter::rbp_set; in every copy of a self-loop)
     uint64_t aligned_probes = 0;     // ... of them of an address known aligned to its size (Emitter::track_bounds, tz_after)
     uint64_t shared_probes = 0;      // ... of them calls of a shared probe out of line (Jit::probe_thunk_)
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
