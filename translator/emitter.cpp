@@ -1266,8 +1266,15 @@ void Emitter::emit_cold() {
             a.jz(c.miss);
             a.jmp(c.back);
         } else if (c.probe == ColdCode::Probe::Crossing) {
+            // The crossing test shared (Jit::cross_thunk_: translation time), else in place.
             a.bind(c.slow);
-            emit_crossing_test(c.size, c.miss);
+            const uint64_t thunk = cross_thunk[__builtin_ctz(c.size)];
+            if (thunk) {
+                a.call(asmjit::imm(thunk));
+                a.jnz(c.miss);
+            } else {
+                emit_crossing_test(c.size, c.miss);
+            }
             a.jmp(c.back);
         } else {
             c.f();

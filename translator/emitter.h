@@ -154,6 +154,9 @@ public:
     // the size): ebx = the linear address; rbp = the addend or 0; eax, edx and the flags
     // clobbered. 0: the probe inline (no fast pages).
     uint64_t probe_thunk[2][4] = {};
+    // The shared crossing tests (Jit::cross_thunk_, by log2 of the size, 2 to 8 bytes): ZF clear
+    // when an access of that size at ebx crosses into the next page; edx and the flags clobbered.
+    uint64_t cross_thunk[4] = {};
     static constexpr uint32_t kBlockStop = 3;
     // A slow path's call site is `call slow_thunk; jmp rel32` and then this record, which the
     // thunk reads at its return address + kSlowSiteAt (the jmp's 5 bytes) instead of three

@@ -417,6 +417,16 @@ void Jit::emit_fixed() {
                 a.bind(done);
                 a.ret();
             }
+    // The shared crossing tests: ZF clear when `size` bytes at ebx cross into the next page.
+    size_t cross_at[4] = {};
+    for (unsigned lg = 1; lg < 4; ++lg) {
+        a.align(asmjit::AlignMode::kCode, 16);
+        cross_at[lg] = code.textSection()->buffer().size();
+        a.lea(x86::edx, x86::ptr(x86::rbx, int32_t((1u << lg) - 1)));
+        a.xor_(x86::edx, x86::ebx);
+        a.test(x86::edx, int32_t(kPageMask));
+        a.ret();
+    }
     // A chained block's entry test again after it failed, its upper quadword made from R
     // (Jit::emit's budget_exit; docs/translator.md, "Fused entry tests"): rcx = the block's
     // budget constant (its own, or the table's). The flags say how it went (ZF: on into the
@@ -458,6 +468,7 @@ void Jit::emit_fixed() {
     for (unsigned user = 0; user < 2; ++user)
         for (unsigned write = 0; write < 2; ++write)
             for (unsigned lg = 0; lg < 4; ++lg) probe_thunk_[user][write][lg] = at + probe_at[user][write][lg];
+    for (unsigned lg = 1; lg < 4; ++lg) cross_thunk_[lg] = at + cross_at[lg];
     budget_consts_ = at + consts;
     fuse_consts_ = budget_consts_ + 16 * (Block::kMaxInsns + 1);
     resync_thunk_ = exit_at ? at + resync_at : nullptr;  // with the shared exit code only
@@ -994,6 +1005,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         const unsigned user = mode_cpl(b.key) == 3;
         for (unsigned write = 0; write < 2; ++write)
             for (unsigned lg = 0; lg < 4; ++lg) e.probe_thunk[write][lg] = addr(probe_thunk_[user][write][lg]);
+        for (unsigned lg = 1; lg < 4; ++lg) e.cross_thunk[lg] = addr(cross_thunk_[lg]);
     }
     e.slow_count = &stats_.slow_paths;
     e.block_insns = b.insns.get();  // the stack groups' look-ahead (emit_stack.cpp)

@@ -198,6 +198,9 @@ private:
     // Out-of-line data probes (docs/translator.md, "Shared probes out of line"): [user][write]
     // [log2 size], rbp = the page's addend from the fast pages, or 0 (a miss or a crossing).
     const uint8_t* probe_thunk_[2][2][4] = {};
+    // The crossing test of an access of 2, 4 or 8 bytes at ebx (by log2 of the size; 0 unused):
+    // ZF clear when it crosses into the next page (docs/translator.md, "Shared probes out of line").
+    const uint8_t* cross_thunk_[4] = {};
     // An unlinked direct exit's stub: `call link_thunk_` and a LinkSite after it (emit_fixed).
     const uint8_t* link_thunk_ = nullptr;
     struct LinkSite {
