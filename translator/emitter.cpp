@@ -640,13 +640,7 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         if (predict && !rbp_was_set) a.mov(x86::rbp, asmjit::imm(predict_addend));
         else if (predict) ++predicted_kept;
         rbp_set = predict && indexed;
-        a.mov(x86::eax, x86::ebx);
-        a.shr(x86::eax, kPageBits);
-        x86::Mem entry = x86::qword_ptr(uint64_t(pages), x86::rax, 3);
-        if (!low_pages) {
-            a.mov(x86::rdx, asmjit::imm(pages));
-            entry = x86::qword_ptr(x86::rdx, x86::rax, 3);
-        }
+        const x86::Mem entry = fast_pages_entry(a, pages);
         if (predict) {
             ++predicted;
             const asmjit::Label other = a.newLabel(), back = a.newLabel();
@@ -709,12 +703,24 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
     if (!indexed) a.add(x86::rbp, x86::rbx);
 }
 
-void Emitter::emit_crossing_test(unsigned size, asmjit::Label to) {
+x86::Mem Emitter::fast_pages_entry(x86::Assembler& a, uintptr_t pages) {
+    a.mov(x86::eax, x86::ebx);
+    a.shr(x86::eax, kPageBits);
+    if (pages + kFastPages * sizeof(uintptr_t) <= 0x7FFFFFFFu) return x86::qword_ptr(uint64_t(pages), x86::rax, 3);
+    a.mov(x86::rdx, asmjit::imm(pages));
+    return x86::qword_ptr(x86::rdx, x86::rax, 3);
+}
+
+void Emitter::crossing_flags(x86::Assembler& a, unsigned size) {
     // The page of the access's last byte against the page of ebx (32-bit: a wrap past 4 GiB
     // differs too).
     a.lea(x86::edx, x86::ptr(x86::rbx, int32_t(size - 1)));
     a.xor_(x86::edx, x86::ebx);
     a.test(x86::edx, int32_t(kPageMask));
+}
+
+void Emitter::emit_crossing_test(unsigned size, asmjit::Label to) {
+    crossing_flags(a, size);
     a.jnz(to);
 }
 

@@ -313,6 +313,12 @@ public:
     // `miss`: where a miss goes instead of the instruction's slow path (a flat segment only: no
     // segment checks; emit_stack.cpp's out-of-line probes).
     void probe(unsigned size, bool write, bool indexed = false, asmjit::Label miss = asmjit::Label());
+    // The parts of the fast-pages probe that Jit::emit_fixed's shared probes also take:
+    // rax = the page number of ebx, and the entry of the table `pages` for it (through rdx when
+    // the table is not in the low 2 GiB); and the crossing test of `size` bytes at ebx, ZF clear
+    // when the last byte lies in the next page (edx clobbered).
+    static x86::Mem fast_pages_entry(x86::Assembler& a, uintptr_t pages);
+    static void crossing_flags(x86::Assembler& a, unsigned size);
     // A memory operand's scale (0, 1, 2, 4, 8) as the shift of a host address (0-3).
     static unsigned scale_shift(const InsnMem& m) { return m.scale == 8 ? 3 : m.scale == 4 ? 2 : m.scale == 2 ? 1 : 0; }
     // The probed operand after probe(size, write, true): [rbp + rbx].

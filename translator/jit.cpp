@@ -397,20 +397,11 @@ void Jit::emit_fixed() {
                 probe_at[user][write][lg] = code.textSection()->buffer().size();
                 const uintptr_t pages = reinterpret_cast<uintptr_t>(cpu_.mmu.fast_pages(user != 0, write != 0));
                 const asmjit::Label done = a.newLabel();
-                a.mov(x86::eax, x86::ebx);
-                a.shr(x86::eax, kPageBits);
-                if (pages + kFastPages * sizeof(uintptr_t) <= 0x7FFFFFFFu) {
-                    a.mov(x86::rbp, x86::qword_ptr(uint64_t(pages), x86::rax, 3));
-                } else {
-                    a.mov(x86::rdx, asmjit::imm(pages));
-                    a.mov(x86::rbp, x86::qword_ptr(x86::rdx, x86::rax, 3));
-                }
+                a.mov(x86::rbp, Emitter::fast_pages_entry(a, pages));
                 if (lg) {
                     a.test(x86::rbp, x86::rbp);
                     a.jz(done);
-                    a.lea(x86::edx, x86::ptr(x86::rbx, int32_t((1u << lg) - 1)));
-                    a.xor_(x86::edx, x86::ebx);
-                    a.test(x86::edx, int32_t(kPageMask));
+                    Emitter::crossing_flags(a, 1u << lg);
                     a.jz(done);
                     a.xor_(x86::ebp, x86::ebp);
                 }
@@ -422,9 +413,7 @@ void Jit::emit_fixed() {
     for (unsigned lg = 1; lg < 4; ++lg) {
         a.align(asmjit::AlignMode::kCode, 16);
         cross_at[lg] = code.textSection()->buffer().size();
-        a.lea(x86::edx, x86::ptr(x86::rbx, int32_t((1u << lg) - 1)));
-        a.xor_(x86::edx, x86::ebx);
-        a.test(x86::edx, int32_t(kPageMask));
+        Emitter::crossing_flags(a, 1u << lg);
         a.ret();
     }
     // A chained block's entry test again after it failed, its upper quadword made from R
