@@ -238,12 +238,13 @@ po::options_description describe() {
          "muldiv, bit, string, simple (NOP, BSWAP), sys (RDTSC, IN, OUT, CLI, STI, CLD, STD), tlb "
          "(inline memory access), flags (flag liveness), chain, retstack (host return stack for "
          "CALL/RET), stackgroup (one TLB probe for a run of stack accesses), bounds (constant-page TLB probes for table lookups with a bounded index), loopflags (lazy flags of "
-         "a self-loop), superblocks (blocks going on past a Jcc forward), learn (superblocks following the way "
+         "a self-loop), superblocks (blocks going on past a Jcc), learn (superblocks following the way "
          "their Jccs went), bmi2 (BMI2 instructions where the host has them: the pagetable probe's RORX), "
          "pagetable (the data probe's page-number table; off, it compares the TLB entry's tag), predict (the data "
          "probe's addend predicted from the block's code at CPL 0-2), fuse (forward links past their target's "
          "entry test, the source's test covering both), twoturns (two turns per entry test in a self-loop "
-         "whose flags are not lazy), groupreuse (a self-loop's stack group probed once per entry), regs (guest registers in "
+         "whose flags are not lazy), groupreuse (a self-loop's stack group probed once per entry), backward (superblocks going on past a Jcc "
+         "backward to before their start once they learnt it is taken), regs (guest registers in "
          "host registers), all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),

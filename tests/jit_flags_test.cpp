@@ -73,6 +73,7 @@ const char* config_name(uint32_t disable) {
     case kDisableSuperblocks: return "jit, --jit-disable superblocks";
     case kDisableLearn: return "jit, --jit-disable learn";
     case kDisableTwoTurns: return "jit, --jit-disable twoturns";
+    case kDisableBackward: return "jit, --jit-disable backward";
     default: return "jit, other";
     }
 }
@@ -85,6 +86,7 @@ struct Outcome {
     uint64_t two_turn_loops = 0;  // ... and the other self-loops it translated with two turns per entry test
     uint64_t side_exits = 0;  // side exits of the superblocks the default JIT translated
     uint64_t relearnt = 0, flipped = 0, learnt_again = 0;  // its superblocks' learning (Jit::relearn)
+    uint64_t back_ways = 0;   // ... blocks going on at a way learnt backward
 };
 
 // Runs `code` under the interpreter and the JIT in each configuration of `disables`; every
@@ -115,6 +117,7 @@ Outcome run_all(const std::vector<uint8_t>& code, const Start& st, bool paging,
             o.native = js.native_run, o.lazy_loops = js.lazy_loops, o.side_exits = js.side_exits;
             o.two_turn_loops = js.two_turn_loops;
             o.relearnt = js.relearnt, o.flipped = js.flipped, o.learnt_again = js.learnt_again;
+            o.back_ways = js.back_ways;
         }
     }
     o.state = ref->cpu.s;
@@ -736,8 +739,11 @@ TEST_CASE("a superblock's side exits: every way out, every stop, a fault after t
                 const std::vector<uint8_t> code = side_exit_loop(kAbsent - 0x1000 + 0x80);
                 const Outcome o = run_all(code, st, paging, configs, 100000, profile);
                 // Two superblocks of three side exits each: the one entered at the start (it runs
-                // into the loop) and the loop's own, entered from the JNE.
-                CHECK(o.side_exits == 6);
+                // into the loop) and the loop's own, entered from the JNE; and one each in the
+                // two blocks that end in the JNE back to the loop's start (entered at the step and
+                // at the PUSHFD): a Jcc backward to before a block's start is a side exit too
+                // (docs/translator.md, "Ways learnt backward").
+                CHECK(o.side_exits == 8);
                 CHECK(o.exceptions == (paging ? 1u : 0u));  // the store into kAbsent
                 // Stopped after every instruction of the first turns (the budget inside the
                 // superblock: it is shortened, or it runs again from the dispatcher).
@@ -833,6 +839,80 @@ TEST_CASE("a superblock learns the way its Jccs go, and learns again when it cha
                     run_all(code, st, paging, {0u}, budget, profile, 16, 64);
                 const Outcome d = run_all(code, st, paging, {0u}, 1000000, profile);
                 CHECK(d.flipped >= 1);
+            }
+        }
+    }
+}
+
+namespace {
+
+// Two loops whose back edge is in a block of its own (docs/translator.md, "Ways learnt
+// backward"). The first calls a function every turn, so the block after the CALL's return point
+// ends in `jb head`, a Jcc backward to before its start: a side exit, taken every turn, so the
+// block learns to go on at `head` (an ADC that reads the CMP's CF, a load, a store that runs
+// into kAbsent when paging, at turn 150: a #PF in the part before the block's start) up to the
+// next CALL. The second is the sieve's scan: `test; jnz skip` forward, taken every other turn,
+// and the block at `skip` ends in `jne top`, taken every turn but the last: going on at `top`
+// would come round to `skip`, its own start (a loop entered in its middle), so that block ends
+// at its JNE instead. `at`: the first turn's store address.
+std::vector<uint8_t> back_way_loops(uint32_t at) {
+    return assemble([&](Asm& a) {
+        asmjit::Label head = a.newLabel(), fn = a.newLabel(), top = a.newLabel(), skip = a.newLabel();
+        a.xor_(ax::ecx, ax::ecx);
+        a.mov(ax::esi, at);
+        a.bind(head);
+        a.adc(ax::ebx, 0);  // CF: the CMP's on the way back (1), the start's the first time
+        a.mov(ax::eax, ax::dword_ptr(uint64_t(kPages), ax::ecx, 2));
+        a.mov(ax::dword_ptr(ax::esi), ax::ecx);
+        a.call(fn);
+        a.add(ax::edi, ax::eax);  // the return point: a block that ends in the JB
+        a.add(ax::esi, 4);
+        a.inc(ax::ecx);
+        a.cmp(ax::ecx, 200);
+        a.jb(head);
+        a.xor_(ax::ecx, ax::ecx);
+        a.bind(top);
+        a.test(ax::byte_ptr(ax::ecx, kPages), 1);  // the bytes alternate: taken every other turn
+        a.jnz(skip);
+        a.add(ax::ebp, ax::ecx);
+        a.bind(skip);
+        a.inc(ax::ecx);
+        a.cmp(ax::ecx, 300);
+        a.jne(top);
+        a.pushfd();
+        a.hlt();
+        a.bind(fn);
+        a.xor_(ax::eax, 0x5A5A5A5A);
+        a.shl(ax::eax, 3);
+        a.ret();
+    });
+}
+
+} // namespace
+
+TEST_CASE("a superblock learns a way backward to before its start, but not round to its own start",
+          "[jit][jit_flags][superblock][learn]") {
+    const std::initializer_list<uint32_t> configs = {0u, uint32_t(kDisableBackward), uint32_t(kDisableLearn),
+                                                     uint32_t(kDisableRegs), uint32_t(kDisableFlags)};
+    for (bool profile : {true, false}) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 4; ++k) {
+                INFO("start " << k << (paging ? ", paging" : "") << (profile ? "" : ", block runs not counted"));
+                const Start st = starts()[k];
+                const std::vector<uint8_t> code = back_way_loops(kAbsent - 150 * 4);
+                // Learning from 16 runs.
+                const Outcome o = run_all(code, st, paging, configs, 100000, profile, 16, 64);
+                CHECK(o.exceptions == (paging ? 1u : 0u));
+                // The first loop's block after the return point, and not the second's at `skip`.
+                CHECK(o.back_ways == 1);
+                // Stopped in the first turns, inside the learnt block's part before its start
+                // (turns 20-23), around the store's turn, in the second loop.
+                for (uint64_t budget = 1; budget <= 40; ++budget)
+                    run_all(code, st, paging, {0u, uint32_t(kDisableBackward)}, budget, profile, 16, 64);
+                for (uint64_t budget = 240; budget <= 290; ++budget)
+                    run_all(code, st, paging, {0u}, budget, profile, 16, 64);
+                for (uint64_t budget : {1795ull, 1799ull, 1803ull, 2407ull, 2420ull, 2999ull, 3333ull})
+                    run_all(code, st, paging, {0u}, budget, profile, 16, 64);
             }
         }
     }

@@ -23,7 +23,7 @@ struct Block {
     bool valid = true;            // false once invalidated (a write to its page, a flush)
     uint16_t cap = 0;             // instruction cap it was decoded with (0: none but kMaxInsns)
     uint16_t ninsns = 0;          // instructions in the block
-    uint16_t nbytes = 0;          // guest bytes it covers
+    uint16_t nbytes = 0;          // guest bytes of its instructions
     uint32_t code_size = 0;       // bytes of host code
     void* code = nullptr;         // host code: enter it with the dispatcher's prologue
     // Where chained jumps and the inline jump cache enter: after the loads of the guest
@@ -135,12 +135,14 @@ class Interpreter;
 // those raise), and after `cap` instructions. With `side_exits`, up to that many Jccs that jump
 // forward (to a target within the CS limit) do not end it: a superblock goes on at the way not
 // taken (docs/translator.md, "Superblocks"), or at the way taken for a Jcc whose EIP is one of
-// the `nflips` in `flips` (the way most runs went: "Learning the way a Jcc goes"). Returns the instruction count (0: nothing the
+// the `nflips` in `flips` (the way most runs went: "Learning the way a Jcc goes"). With
+// `backward`, so do Jccs to before EIP in its page ("Side exits backward"; the bytes before
+// `bytes` in the page are read then). Returns the instruction count (0: nothing the
 // translator may take; the interpreter steps). `known`: an interpreter whose decode cache is
 // asked first (Interpreter::cached: the same bytes in the same mode decode to the same Insn).
 unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, uint32_t eip, uint32_t cs_limit,
                       DecodeMode mode, bool x87_nm, unsigned cap, std::vector<Insn>& insns,
                       std::vector<uint32_t>& eips, const Interpreter* known = nullptr, unsigned side_exits = 0,
-                      const uint32_t* flips = nullptr, unsigned nflips = 0);
+                      const uint32_t* flips = nullptr, unsigned nflips = 0, bool backward = false);
 
 } // namespace xlat

@@ -57,6 +57,7 @@ enum JitDisable : uint32_t {
     kDisableFuse = 1u << 25,     // "fuse": every chained jump enters its target's entry test (no fused entry tests)
     kDisableTwoTurns = 1u << 26,  // "twoturns": a self-loop without lazy flags runs one turn per entry test
     kDisableGroupReuse = 1u << 27,  // "groupreuse": a self-loop's second copy probes its stack group every turn
+    kDisableBackward = 1u << 28,  // "backward": a superblock ends at a Jcc backward (no ways learnt backward)
 };
 // Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
 // `disabled` does not switch it off. The code computes the same either way.

@@ -695,6 +695,14 @@ bool end_branch(ZydisMnemonic m) {
     return is_jcc(m) || m == ZYDIS_MNEMONIC_LOOP || m == ZYDIS_MNEMONIC_JECXZ || m == ZYDIS_MNEMONIC_JCXZ;
 }
 
+// The guest bytes of the block's instructions (a learnt way skips some and may go back to the
+// page before the block's start: "Ways learnt backward").
+uint16_t guest_bytes(const Block& b) {
+    unsigned n = 0;
+    for (unsigned i = 0; i < b.ninsns; ++i) n += b.insns[i].length;
+    return uint16_t(n);
+}
+
 // The block's last instruction branches or jumps back to the block's own start.
 bool loops_to_itself(const Block& b) {
     const Insn& li = b.insns[b.ninsns - 1];
@@ -1571,7 +1579,7 @@ void Jit::trace_block(const Block& b, const std::vector<uint32_t>& at) const {
     host_range(0, at[0]);
     const DecodeMode mode = decode_mode(cpu_.s);
     for (unsigned i = 0; i < b.ninsns; ++i) {
-        const std::string g = decoder_.disassemble(b.host + (b.eips[i] - b.eip), b.insns[i].length, mode, b.cs_base + b.eips[i]);
+        const std::string g = decoder_.disassemble(b.host + (int64_t(b.eips[i]) - int64_t(b.eip)), b.insns[i].length, mode, b.cs_base + b.eips[i]);
         cpu_.trace.log(kTraceJit, "  %08x  %-40s %s", b.eips[i], g.c_str(), b.native[i] ? "native" : "helper call");
         host_range(at[i], at[i + 1]);
     }
@@ -1606,7 +1614,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     const bool sides = cap == 0 && !(disabled_ & (kDisableChain | kDisableSuperblocks | kDisableControl | kDisableAll));
     const unsigned n = decode_block(decoder_, host, room, eip, mode_cs_limit(key), decode_mode(s),
                                     s.cr0 & (CR0_EM | CR0_TS), cap, scratch_insns_, scratch_eips_, &interp_,
-                                    sides ? Block::kSideExits : 0, flips, nflips);
+                                    sides ? Block::kSideExits : 0, flips, nflips, sides && !(disabled_ & kDisableBackward));
     gave_up_ = false;
     if (!n) {
         gave_up_ = true, ++stats_.gave_up;
@@ -1625,7 +1633,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     b->eips.reset(new uint32_t[n]);
     std::memcpy(b->insns.get(), scratch_insns_.data(), n * sizeof(Insn));
     std::memcpy(b->eips.get(), scratch_eips_.data(), n * sizeof(uint32_t));
-    b->nbytes = uint16_t(scratch_eips_.back() - eip + scratch_insns_.back().length);
+    b->nbytes = guest_bytes(*b);
     PhysMem& phys = cpu_.mmu.phys();
     const uint8_t* ram = phys.ram();
     if (host >= ram && host < ram + phys.ram_size()) {
@@ -1643,7 +1651,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
         unsigned k = 0;
         while (k + 1 < n && !is_jcc(b->insns[k].mnem())) ++k;
         b->ninsns = uint16_t(k + 1);
-        b->nbytes = uint16_t(b->eips[k] - eip + b->insns[k].length);
+        b->nbytes = guest_bytes(*b);
         r = emit(*b);
     }
     switch (r) {
@@ -1654,6 +1662,11 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     }
     ++stats_.blocks_translated;
     stats_.insns_translated += b->ninsns;
+    for (unsigned i = 0; i < b->ninsns; ++i)
+        if (b->eips[i] < eip) {
+            ++stats_.back_ways;  // docs/translator.md, "Ways learnt backward"
+            break;
+        }
     if (perf_map_) {
         char name[48];
         std::snprintf(name, sizeof name, "xlat:%08x", lin);
@@ -2101,10 +2114,10 @@ std::string Jit::describe_stats() const {
                   ", others with two turns per entry test %" PRIu64 "; of both, with a stack group probed once"
                   " per entry %" PRIu64 "\n", j.lazy_loops, j.two_turn_loops, j.group_reuse_loops);
     out += buf;
-    std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc forward), side exits %" PRIu64
+    std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc), side exits %" PRIu64
                   "; translated again with their learnt ways %" PRIu64 ", Jccs followed at the way taken %" PRIu64
-                  ", learnt again %" PRIu64 "\n",
-                  j.superblocks, j.side_exits, j.relearnt, j.flipped, j.learnt_again);
+                  " (blocks going on before their start %" PRIu64 "), learnt again %" PRIu64 "\n",
+                  j.superblocks, j.side_exits, j.relearnt, j.flipped, j.back_ways, j.learnt_again);
     out += buf;
     // The forms run through fallback calls, most frequent first.
     std::vector<size_t> order;

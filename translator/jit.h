@@ -56,6 +56,7 @@ struct JitStats {
     uint64_t relearnt = 0;           // superblocks translated again with their learnt ways (Jit::relearn)
     uint64_t learnt_again = 0;       // ... watched ones that learnt again
     uint64_t flipped = 0;            // ... Jccs in them followed at the way taken
+    uint64_t back_ways = 0;          // ... of them going on at a way learnt backward, before their start
     // The return stack (counted by the blocks with profiling on, off its fast path):
     uint64_t ret_misses = 0;         // native RETs whose EIP was not the top frame's (frames dropped)
     uint64_t call_overflows = 0;     // native CALLs at the depth limit (frames dropped)
