@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <cstddef>
+#include <cstring>
 #include <algorithm>
 #include <sstream>
 #include <stdexcept>
@@ -644,13 +645,11 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         const x86::Mem entry = fast_pages_entry(a, pages);
         if (predict) {
             ++predicted;
-            const asmjit::Label other = a.newLabel(), back = a.newLabel();
             a.cmp(x86::rbp, entry);
-            a.jne(other);
-            a.bind(back);
+            const uint32_t other = jcc_forward(x86::CondCode::kNE);
             cold_.emplace_back();
             ColdCode& c = cold_.back();
-            c.probe = ColdCode::Probe::Reload, c.slow = other, c.back = back, c.miss = miss, c.entry = entry;
+            c.probe = ColdCode::Probe::Reload, c.slow_rel = other, c.back = here(), c.miss = miss, c.entry = entry;
         } else {
             a.mov(x86::rbp, entry);
             a.test(x86::rbp, x86::rbp);
@@ -661,13 +660,11 @@ void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss)
         if (aligned) {
             ++aligned_probes;
         } else if (size > 1 && !in_cold_ && !miss_given) {
-            const asmjit::Label odd = a.newLabel(), back = a.newLabel();
             a.test(x86::bl, int32_t(size - 1));
-            a.jnz(odd);
-            a.bind(back);
+            const uint32_t odd = jcc_forward(x86::CondCode::kNZ);
             cold_.emplace_back();
             ColdCode& c = cold_.back();
-            c.probe = ColdCode::Probe::Crossing, c.size = uint8_t(size), c.slow = odd, c.back = back, c.miss = miss;
+            c.probe = ColdCode::Probe::Crossing, c.size = uint8_t(size), c.slow_rel = odd, c.back = here(), c.miss = miss;
         } else if (size > 1) {
             emit_crossing_test(size, miss);
         }
@@ -731,6 +728,32 @@ asmjit::Label Emitter::slow() {
         has_slow_ = true;
     }
     return slow_;
+}
+
+uint32_t Emitter::jcc_forward(x86::CondCode cc) {
+    const uint8_t op[6] = {0x0F, uint8_t(0x80 | unsigned(cc)), 0, 0, 0, 0};
+    a.embed(op, sizeof op);
+    return here() - 4;
+}
+
+void Emitter::land(uint32_t rel) {
+    // (A buffer that overflowed stops growing: `rel` lies inside it still, and the block is
+    // given up: Jit::emit.)
+    const int32_t d = int32_t(here() - (rel + 4));
+    std::memcpy(a.code()->textSection()->buffer().data() + rel, &d, 4);
+}
+
+void Emitter::jmp_back(uint32_t to, bool long32) {
+    const int32_t d8 = int32_t(to) - int32_t(here() + 2);
+    if (!long32 && d8 >= -128) {
+        const uint8_t op[2] = {0xEB, uint8_t(d8)};
+        a.embed(op, sizeof op);
+        return;
+    }
+    const int32_t d = int32_t(to) - int32_t(here() + 5);
+    uint8_t op[5] = {0xE9};
+    std::memcpy(op + 1, &d, 4);
+    a.embed(op, sizeof op);
 }
 
 asmjit::Label Emitter::done() {
@@ -1173,12 +1196,10 @@ void Emitter::end_native() {
         a.bind(done_);
     }
     if (!has_slow_) return;
-    const asmjit::Label slow = slow_, back = done_.isValid() && has_done_ ? done_ : a.newLabel();
-    if (!has_done_) a.bind(back);
     ColdCode c;
     c.insn = in;
-    c.slow = slow;
-    c.back = back;
+    c.slow = slow_;
+    c.back = here();
     c.before = pending;
     c.at = eip;
     c.spill_set = dirty_begin_;
@@ -1206,12 +1227,14 @@ void Emitter::emit_slow_path(const ColdCode& c) {
         // The site: the call, the jump back (or past the record to the flags' restore), then
         // the record the thunk reads (Emitter::SlowSite).
         a.call(asmjit::imm(slow_thunk));
-        asmjit::Label tail;
-        if (c.host_ok || c.rip_to_eax || c.zero_rbp || c.restore_rbp) {
-            tail = a.newLabel();
-            a.long_().jmp(tail);
+        const bool tail = c.host_ok || c.rip_to_eax || c.zero_rbp || c.restore_rbp;
+        uint32_t to_tail = 0;
+        if (tail) {
+            const uint8_t op[5] = {0xE9, 0, 0, 0, 0};  // jmp rel32 past the record: land() below
+            a.embed(op, sizeof op);
+            to_tail = here() - 4;
         } else {
-            a.long_().jmp(c.back);
+            jmp_back(c.back, true);
         }
         const uint32_t data = uint32_t(a.offset());
         assert(a.code()->isLabelBound(stopfault));  // Jit::emit binds it before emit_cold()
@@ -1219,8 +1242,8 @@ void Emitter::emit_slow_path(const ColdCode& c) {
                             int32_t(a.code()->labelOffset(stopfault)) - int32_t(data)};
         a.embed(&site, sizeof site);
         if (data_ranges) data_ranges->emplace_back(data, uint32_t(a.offset()));
-        if (!c.host_ok && !c.rip_to_eax && !c.zero_rbp && !c.restore_rbp) return;
-        a.bind(tail);
+        if (!tail) return;
+        land(to_tail);
     } else {
     if (slow_count) {
         a.mov(x86::rax, asmjit::imm(reinterpret_cast<uintptr_t>(slow_count)));
@@ -1258,7 +1281,7 @@ void Emitter::emit_slow_path(const ColdCode& c) {
         emit_host_flags_from_r14(a);
     }
     if (c.rip_to_eax) a.mov(x86::eax, field(offsetof(CpuState, rip), 4));  // after the flags: a MOV keeps them
-    a.jmp(c.back);
+    jmp_back(c.back);
 }
 
 void Emitter::emit_cold() {
@@ -1267,14 +1290,14 @@ void Emitter::emit_cold() {
         if (c.insn) {
             emit_slow_path(c);
         } else if (c.probe == ColdCode::Probe::Reload) {
-            a.bind(c.slow);
+            land(c.slow_rel);
             a.mov(x86::rbp, c.entry);
             a.test(x86::rbp, x86::rbp);
             a.jz(c.miss);
-            a.jmp(c.back);
+            jmp_back(c.back);
         } else if (c.probe == ColdCode::Probe::Crossing) {
             // The crossing test shared (Jit::cross_thunk_: translation time), else in place.
-            a.bind(c.slow);
+            land(c.slow_rel);
             const uint64_t thunk = cross_thunk[__builtin_ctz(c.size)];
             if (thunk) {
                 a.call(asmjit::imm(thunk));
@@ -1282,7 +1305,7 @@ void Emitter::emit_cold() {
             } else {
                 emit_crossing_test(c.size, c.miss);
             }
-            a.jmp(c.back);
+            jmp_back(c.back);
         } else {
             c.f();
         }

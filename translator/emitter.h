@@ -71,7 +71,9 @@ uint32_t parse_jit_disable(const std::string& list);
 // a heap allocation each (docs/translator.md, "What a translation costs").
 struct ColdCode {
     const Insn* insn = nullptr;   // the slow path's instruction; null: `f` instead
-    asmjit::Label slow, back;     // its entry, and where it rejoins the fast path
+    asmjit::Label slow;           // its entry (an instruction's: where its jumps to Emitter::slow() go)
+    uint32_t slow_rel = 0;        // a probe's part: its entry is where the one jump whose rel32 is here goes
+    uint32_t back = 0;            // where it rejoins the fast path (an offset in the block's code)
     int before = 0;               // Emitter::pending as the instruction began
     uint32_t at = 0;              // its EIP
     uint8_t spill_set = 0;        // the dirty registers as it began
@@ -342,6 +344,19 @@ public:
     asmjit::Label slow();
     // The label after the current instruction's code, where its slow path rejoins.
     asmjit::Label done();
+
+    // ---- jumps between the body and its out-of-line code without asmjit labels ----
+    // A label costs asmjit an allocation, a link and a bind: a fifth of a translation's time
+    // went to them (docs/translator.md, "Jumps by offset"). Where exactly one jump goes out of
+    // line and the code there comes back, offsets in the block's one code buffer do.
+    uint32_t here() const { return uint32_t(a.offset()); }
+    // `jcc rel32` to code not emitted yet; returns where its rel32 is, for land().
+    uint32_t jcc_forward(x86::CondCode cc);
+    // The jump whose rel32 is at `rel` lands here.
+    void land(uint32_t rel);
+    // `jmp` back to `to`, emitted already: rel8 when it reaches, else rel32; rel32 always with
+    // `long32` (a slow path's site has a fixed layout).
+    void jmp_back(uint32_t to, bool long32 = false);
 
     // ---- flags (docs/translator.md, "Guest flags in r14") ----
     // With the register cache on, the guest's arithmetic flags live in r14 inside blocks and
