@@ -854,7 +854,13 @@ namespace {
 // next CALL. The second is the sieve's scan: `test; jnz skip` forward, taken every other turn,
 // and the block at `skip` ends in `jne top`, taken every turn but the last: going on at `top`
 // would come round to `skip`, its own start (a loop entered in its middle), so that block ends
-// at its JNE instead. `at`: the first turn's store address.
+// at its JNE instead. The third is the heap sort's sift-down: the block at `other` (the way
+// `jnz other` takes every other turn) learns to go on at `common` (its `jb common` is taken five
+// times in eight) and comes round to its own start by the way not taken of the loop's `jb` back:
+// it stops there (that Jcc backward is taken as a rule). The fourth is a strchr entered at its test (`jmp test`, forty times): the
+// block there learns to go on at the loop's start and would come round to its own start by the
+// way not taken of `je out` forward, the way the loop goes: it ends at its JNE instead. `at`:
+// the first turn's store address.
 std::vector<uint8_t> back_way_loops(uint32_t at) {
     return assemble([&](Asm& a) {
         asmjit::Label head = a.newLabel(), fn = a.newLabel(), top = a.newLabel(), skip = a.newLabel();
@@ -879,6 +885,47 @@ std::vector<uint8_t> back_way_loops(uint32_t at) {
         a.inc(ax::ecx);
         a.cmp(ax::ecx, 300);
         a.jne(top);
+        asmjit::Label sift = a.newLabel(), common = a.newLabel(), other = a.newLabel();
+        a.xor_(ax::ecx, ax::ecx);
+        a.bind(sift);
+        a.test(ax::ecx, 1);
+        a.jnz(other);
+        a.add(ax::edx, 3);
+        a.bind(common);
+        a.add(ax::ebx, ax::ecx);
+        a.inc(ax::ecx);
+        a.cmp(ax::ecx, 400);
+        a.jb(sift);
+        a.bind(other);  // also the loop's way out
+        asmjit::Label done = a.newLabel();
+        a.cmp(ax::ecx, 400);
+        a.jae(done);
+        a.add(ax::edx, 5);
+        a.mov(ax::eax, ax::ecx);
+        a.and_(ax::eax, 15);
+        a.cmp(ax::eax, 10);
+        a.jb(common);  // taken five turns in eight: a Jcc backward is followed from one in two
+        a.add(ax::edx, 7);
+        a.jmp(common);
+        a.bind(done);
+        asmjit::Label outer = a.newLabel(), scan = a.newLabel(), test = a.newLabel(), out = a.newLabel();
+        a.xor_(ax::edi, ax::edi);
+        a.bind(outer);
+        a.mov(ax::ecx, ax::edi);
+        a.jmp(test);
+        a.bind(scan);
+        a.movzx(ax::eax, ax::byte_ptr(ax::ecx, kPages));
+        a.inc(ax::ecx);
+        a.test(ax::al, ax::al);
+        a.je(out);
+        a.bind(test);
+        a.cmp(ax::al, 0x77);  // (i * 13 + 5) & 0xFF: 0x77 at i = 146 + 256k, 0 at i = 137 + 256k
+        a.jne(scan);
+        a.bind(out);
+        a.add(ax::ebp, ax::ecx);
+        a.inc(ax::edi);
+        a.cmp(ax::edi, 40);
+        a.jb(outer);
         a.pushfd();
         a.hlt();
         a.bind(fn);
@@ -900,19 +947,24 @@ TEST_CASE("a superblock learns a way backward to before its start, but not round
                 INFO("start " << k << (paging ? ", paging" : "") << (profile ? "" : ", block runs not counted"));
                 const Start st = starts()[k];
                 const std::vector<uint8_t> code = back_way_loops(kAbsent - 150 * 4);
-                // Learning from 16 runs.
-                const Outcome o = run_all(code, st, paging, configs, 100000, profile, 16, 64);
+                // Learning from 16 runs (and not again: the third loop's flipped Jcc goes the
+                // other way three turns in eight).
+                const Outcome o = run_all(code, st, paging, configs, 100000, profile, 16, 1000);
                 CHECK(o.exceptions == (paging ? 1u : 0u));
-                // The first loop's block after the return point, and not the second's at `skip`.
-                CHECK(o.back_ways == 1);
+                // The first loop's block after the return point, the third's at `other` and
+                // the fourth's outer latch at `out` (on at `outer`, up to its JMP); not the
+                // second's at `skip` nor the fourth's at `test`. With paging the #PF of the
+                // first loop ends the run (its handler halts).
+                CHECK(o.back_ways == (paging ? 1u : 3u));
                 // Stopped in the first turns, inside the learnt block's part before its start
                 // (turns 20-23), around the store's turn, in the second loop.
                 for (uint64_t budget = 1; budget <= 40; ++budget)
-                    run_all(code, st, paging, {0u, uint32_t(kDisableBackward)}, budget, profile, 16, 64);
+                    run_all(code, st, paging, {0u, uint32_t(kDisableBackward)}, budget, profile, 16, 1000);
                 for (uint64_t budget = 240; budget <= 290; ++budget)
-                    run_all(code, st, paging, {0u}, budget, profile, 16, 64);
-                for (uint64_t budget : {1795ull, 1799ull, 1803ull, 2407ull, 2420ull, 2999ull, 3333ull})
-                    run_all(code, st, paging, {0u}, budget, profile, 16, 64);
+                    run_all(code, st, paging, {0u}, budget, profile, 16, 1000);
+                for (uint64_t budget : {1795ull, 1799ull, 1803ull, 2407ull, 2420ull, 2999ull, 3333ull, 4000ull,
+                                        4321ull, 4700ull, 5003ull, 6000ull, 7777ull, 9000ull})
+                    run_all(code, st, paging, {0u}, budget, profile, 16, 1000);
             }
         }
     }

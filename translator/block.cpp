@@ -27,7 +27,10 @@ unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, u
         const uint32_t at = uint32_t(eip + off);
         // A block's EIPs are distinct (Jit::count_partial finds an instruction by its EIP).
         if (back_n && std::find(eips.begin(), eips.end(), at) != eips.end()) {
-            round = at == eip;
+            // Reached by the way not taken of the Jcc before: a loop round to the start unless
+            // that Jcc goes backward (a loop's back edge elsewhere, taken as a rule).
+            const Insn& li = insns.back();
+            round = at == eip && !(is_jcc(li.mnem()) && relative_target(li) < eips.back());
             break;
         }
         if (at > cs_limit || (mode != DecodeMode::Prot32 && at > 0xFFFF)) break;

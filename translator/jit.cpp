@@ -1903,7 +1903,8 @@ void Jit::relearn(Block* old, bool again) {
     uint64_t reaching = learn_runs_ - 1;
     for (unsigned k = 0; k < old->nsides; ++k) {
         const uint64_t hits = std::min<uint64_t>(old->side_hits[k], reaching);
-        if (4 * hits > 3 * reaching) flips[n++] = old->eips[old->side_at[k]];
+        const bool back = relative_target(old->insns[old->side_at[k]]) < old->eip;
+        if (back ? 2 * hits > reaching : 4 * hits > 3 * reaching) flips[n++] = old->eips[old->side_at[k]];
         reaching -= hits;
     }
     if (cpu_.trace.enabled(kTraceJit)) {
