@@ -200,6 +200,19 @@ std::vector<Start> starts() {
     return v;
 }
 
+// Runs `f(start k, paging, profile)` with block runs counted and not, flat and paged, from each
+// of the four starts.
+template <typename F> void each_start(F&& f) {
+    for (bool profile : {true, false}) {
+        for (bool paging : {false, true}) {
+            for (unsigned k = 0; k < 4; ++k) {
+                INFO("start " << k << (paging ? ", paging" : "") << (profile ? "" : ", block runs not counted"));
+                f(k, paging, profile);
+            }
+        }
+    }
+}
+
 // After `w`, every condition code read by each reader: SETcc and CMOVcc right after the writer
 // (host flags), again after a MOV (r14), and Jcc both right after the writer and after a MOV.
 // The results go to RAM (kData) and registers.
@@ -730,28 +743,23 @@ TEST_CASE("a superblock's side exits: every way out, every stop, a fault after t
           "[jit][jit_flags][superblock]") {
     const std::initializer_list<uint32_t> configs = {0u, uint32_t(kDisableSuperblocks), uint32_t(kDisableRegs),
                                                      uint32_t(kDisableFlags), uint32_t(kDisableChain)};
-    for (bool profile : {true, false}) {
-        for (bool paging : {false, true}) {
-            for (unsigned k = 0; k < 4; ++k) {
-                INFO("start " << k << (paging ? ", paging" : "") << (profile ? "" : ", block runs not counted"));
-                Start st = starts()[k];
-                st.regs[EDX] = 0x5A5A5A5A * (k & 1);
-                const std::vector<uint8_t> code = side_exit_loop(kAbsent - 0x1000 + 0x80);
-                const Outcome o = run_all(code, st, paging, configs, 100000, profile);
-                // Two superblocks of three side exits each: the one entered at the start (it runs
-                // into the loop) and the loop's own, entered from the JNE; and one each in the
-                // two blocks that end in the JNE back to the loop's start (entered at the step and
-                // at the PUSHFD): a Jcc backward to before a block's start is a side exit too
-                // (docs/translator.md, "Ways learnt backward").
-                CHECK(o.side_exits == 8);
-                CHECK(o.exceptions == (paging ? 1u : 0u));  // the store into kAbsent
-                // Stopped after every instruction of the first turns (the budget inside the
-                // superblock: it is shortened, or it runs again from the dispatcher).
-                for (uint64_t budget = 1; budget <= 60; ++budget)
-                    run_all(code, st, paging, {0u, uint32_t(kDisableSuperblocks)}, budget, profile);
-            }
-        }
-    }
+    each_start([&](unsigned k, bool paging, bool profile) {
+        Start st = starts()[k];
+        st.regs[EDX] = 0x5A5A5A5A * (k & 1);
+        const std::vector<uint8_t> code = side_exit_loop(kAbsent - 0x1000 + 0x80);
+        const Outcome o = run_all(code, st, paging, configs, 100000, profile);
+        // Two superblocks of three side exits each: the one entered at the start (it runs
+        // into the loop) and the loop's own, entered from the JNE; and one each in the
+        // two blocks that end in the JNE back to the loop's start (entered at the step and
+        // at the PUSHFD): a Jcc backward to before a block's start is a side exit too
+        // (docs/translator.md, "Side exits backward").
+        CHECK(o.side_exits == 8);
+        CHECK(o.exceptions == (paging ? 1u : 0u));  // the store into kAbsent
+        // Stopped after every instruction of the first turns (the budget inside the
+        // superblock: it is shortened, or it runs again from the dispatcher).
+        for (uint64_t budget = 1; budget <= 60; ++budget)
+            run_all(code, st, paging, {0u, uint32_t(kDisableSuperblocks)}, budget, profile);
+    });
 }
 
 namespace {
@@ -820,28 +828,23 @@ TEST_CASE("a superblock learns the way its Jccs go, and learns again when it cha
           "[jit][jit_flags][superblock][learn]") {
     const std::initializer_list<uint32_t> configs = {0u, uint32_t(kDisableLearn), uint32_t(kDisableSuperblocks),
                                                      uint32_t(kDisableRegs), uint32_t(kDisableFlags)};
-    for (bool profile : {true, false}) {
-        for (bool paging : {false, true}) {
-            for (unsigned k = 0; k < 4; ++k) {
-                INFO("start " << k << (paging ? ", paging" : "") << (profile ? "" : ", block runs not counted"));
-                const Start st = starts()[k];
-                // The store reaches kAbsent at turn 2900, in the second phase.
-                const std::vector<uint8_t> code = learning_loop(kAbsent - 2900 * 4);
-                // Learning from 16 runs and learning again after 64 exits the flipped way.
-                const Outcome o = run_all(code, st, paging, configs, 1000000, profile, 16, 64);
-                CHECK(o.exceptions == (paging ? 1u : 0u));
-                CHECK(o.relearnt >= 2);      // the loop's superblock, in both phases
-                CHECK(o.flipped >= 1);       // `jnz common` in the first phase
-                CHECK(o.learnt_again >= 1);  // and in the second
-                // Stopped in the middle of either phase (in a learning block, a learnt one, at
-                // a side exit or inside one), and the defaults (learning from 256 runs).
-                for (uint64_t budget : {700ull, 1501ull, 9999ull, 20003ull, 23456ull, 31000ull, 40001ull})
-                    run_all(code, st, paging, {0u}, budget, profile, 16, 64);
-                const Outcome d = run_all(code, st, paging, {0u}, 1000000, profile);
-                CHECK(d.flipped >= 1);
-            }
-        }
-    }
+    each_start([&](unsigned k, bool paging, bool profile) {
+        const Start st = starts()[k];
+        // The store reaches kAbsent at turn 2900, in the second phase.
+        const std::vector<uint8_t> code = learning_loop(kAbsent - 2900 * 4);
+        // Learning from 16 runs and learning again after 64 exits the flipped way.
+        const Outcome o = run_all(code, st, paging, configs, 1000000, profile, 16, 64);
+        CHECK(o.exceptions == (paging ? 1u : 0u));
+        CHECK(o.relearnt >= 2);      // the loop's superblock, in both phases
+        CHECK(o.flipped >= 1);       // `jnz common` in the first phase
+        CHECK(o.learnt_again >= 1);  // and in the second
+        // Stopped in the middle of either phase (in a learning block, a learnt one, at
+        // a side exit or inside one), and the defaults (learning from 256 runs).
+        for (uint64_t budget : {700ull, 1501ull, 9999ull, 20003ull, 23456ull, 31000ull, 40001ull})
+            run_all(code, st, paging, {0u}, budget, profile, 16, 64);
+        const Outcome d = run_all(code, st, paging, {0u}, 1000000, profile);
+        CHECK(d.flipped >= 1);
+    });
 }
 
 namespace {
@@ -941,33 +944,28 @@ TEST_CASE("a superblock learns a way backward to before its start, but not round
           "[jit][jit_flags][superblock][learn]") {
     const std::initializer_list<uint32_t> configs = {0u, uint32_t(kDisableBackward), uint32_t(kDisableLearn),
                                                      uint32_t(kDisableRegs), uint32_t(kDisableFlags)};
-    for (bool profile : {true, false}) {
-        for (bool paging : {false, true}) {
-            for (unsigned k = 0; k < 4; ++k) {
-                INFO("start " << k << (paging ? ", paging" : "") << (profile ? "" : ", block runs not counted"));
-                const Start st = starts()[k];
-                const std::vector<uint8_t> code = back_way_loops(kAbsent - 150 * 4);
-                // Learning from 16 runs (and not again: the third loop's flipped Jcc goes the
-                // other way three turns in eight).
-                const Outcome o = run_all(code, st, paging, configs, 100000, profile, 16, 1000);
-                CHECK(o.exceptions == (paging ? 1u : 0u));
-                // The first loop's block after the return point, the third's at `other` and
-                // the fourth's outer latch at `out` (on at `outer`, up to its JMP); not the
-                // second's at `skip` nor the fourth's at `test`. With paging the #PF of the
-                // first loop ends the run (its handler halts).
-                CHECK(o.back_ways == (paging ? 1u : 3u));
-                // Stopped in the first turns, inside the learnt block's part before its start
-                // (turns 20-23), around the store's turn, in the second loop.
-                for (uint64_t budget = 1; budget <= 40; ++budget)
-                    run_all(code, st, paging, {0u, uint32_t(kDisableBackward)}, budget, profile, 16, 1000);
-                for (uint64_t budget = 240; budget <= 290; ++budget)
-                    run_all(code, st, paging, {0u}, budget, profile, 16, 1000);
-                for (uint64_t budget : {1795ull, 1799ull, 1803ull, 2407ull, 2420ull, 2999ull, 3333ull, 4000ull,
-                                        4321ull, 4700ull, 5003ull, 6000ull, 7777ull, 9000ull})
-                    run_all(code, st, paging, {0u}, budget, profile, 16, 1000);
-            }
-        }
-    }
+    each_start([&](unsigned k, bool paging, bool profile) {
+        const Start st = starts()[k];
+        const std::vector<uint8_t> code = back_way_loops(kAbsent - 150 * 4);
+        // Learning from 16 runs (and not again: the third loop's flipped Jcc goes the
+        // other way three turns in eight).
+        const Outcome o = run_all(code, st, paging, configs, 100000, profile, 16, 1000);
+        CHECK(o.exceptions == (paging ? 1u : 0u));
+        // The first loop's block after the return point, the third's at `other` and
+        // the fourth's outer latch at `out` (on at `outer`, up to its JMP); not the
+        // second's at `skip` nor the fourth's at `test`. With paging the #PF of the
+        // first loop ends the run (its handler halts).
+        CHECK(o.back_ways == (paging ? 1u : 3u));
+        // Stopped in the first turns, inside the learnt block's part before its start
+        // (turns 20-23), around the store's turn, in the second loop.
+        for (uint64_t budget = 1; budget <= 40; ++budget)
+            run_all(code, st, paging, {0u, uint32_t(kDisableBackward)}, budget, profile, 16, 1000);
+        for (uint64_t budget = 240; budget <= 290; ++budget)
+            run_all(code, st, paging, {0u}, budget, profile, 16, 1000);
+        for (uint64_t budget : {1795ull, 1799ull, 1803ull, 2407ull, 2420ull, 2999ull, 3333ull, 4000ull,
+                                4321ull, 4700ull, 5003ull, 6000ull, 7777ull, 9000ull})
+            run_all(code, st, paging, {0u}, budget, profile, 16, 1000);
+    });
 }
 
 namespace {

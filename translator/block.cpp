@@ -65,7 +65,7 @@ unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, u
             const uint32_t target = relative_target(in);
             const int64_t toff = int64_t(target) - int64_t(eip);
             if (target > cs_limit || toff < lo || toff >= int64_t(room) || mode != DecodeMode::Prot32) break;
-            // Forward, or with `backward` to before the block's start ("Ways learnt backward"):
+            // Forward, or with `backward` to before the block's start ("Side exits backward"):
             // not to the block's start (a self-loop ends there) nor back into what it decoded
             // from there on (a loop inside it).
             if (target == eip || !(target > at || (backward && target < eip))) break;

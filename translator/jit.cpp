@@ -696,7 +696,7 @@ bool end_branch(ZydisMnemonic m) {
 }
 
 // The guest bytes of the block's instructions (a learnt way skips some and may go back to the
-// page before the block's start: "Ways learnt backward").
+// page before the block's start: "Side exits backward").
 uint16_t guest_bytes(const Block& b) {
     unsigned n = 0;
     for (unsigned i = 0; i < b.ninsns; ++i) n += b.insns[i].length;
@@ -1664,7 +1664,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     stats_.insns_translated += b->ninsns;
     for (unsigned i = 0; i < b->ninsns; ++i)
         if (b->eips[i] < eip) {
-            ++stats_.back_ways;  // docs/translator.md, "Ways learnt backward"
+            ++stats_.back_ways;  // docs/translator.md, "Side exits backward"
             break;
         }
     if (perf_map_) {
