@@ -347,7 +347,7 @@ public:
 
     // ---- jumps between the body and its out-of-line code without asmjit labels ----
     // A label costs asmjit an allocation, a link and a bind: a fifth of a translation's time
-    // went to them (docs/translator.md, "Jumps by offset"). Where exactly one jump goes out of
+    // went to them (docs/translator.md, "What a translation costs"). Where one jump goes out of
     // line and the code there comes back, offsets in the block's one code buffer do.
     uint32_t here() const { return uint32_t(a.offset()); }
     // `jcc rel32` to code not emitted yet; returns where its rel32 is, for land().
