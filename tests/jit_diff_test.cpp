@@ -123,6 +123,53 @@ private:
     // translator's lazy self-loops (Jit::emit: the CMP's flags are not captured round the back
     // edge; the moves' slow paths and faults, and a budget ending in the loop, do the CMP
     // again). Its accesses may cross pages, miss the TLB or fault on a later turn.
+    // Up to two moves through the window and registers other than the loop's counter `c`.
+    template <typename Other> void loop_moves(ax::Assembler& a, const ax::Gp& c, Other&& other) {
+        for (unsigned k = pick(3); k > 0; --k) {
+            const ax::Gp d = other();
+            switch (pick(5)) {
+            case 0: a.mov(d, mem(4)); break;
+            case 1: a.mov(mem(4), d); break;
+            case 2: a.movzx(d, mem(1)); break;
+            case 3: a.mov(mem(pick(2) ? 1 : 2), pick(2) ? 0 : 7); break;
+            default: a.lea(d, ax::ptr(ax::ebx, c, pick(4), int32_t(pick(0x100)))); break;
+            }
+        }
+    }
+    // A loop whose back edge and a way of its body are in different blocks (the heap sort's
+    // sift-down): `top` tests a register and jumps forward to `side`; `common` steps the counter
+    // and jumps back to `top`; `side`'s Jcc goes back to `common` either way, a Jcc backward to
+    // before its block's start, which a learning block may follow (docs/translator.md, "Side
+    // exits backward").
+    void split_loop(ax::Assembler& a) {
+        static const ax::Gp counters[] = {ax::ecx, ax::edx, ax::esi, ax::edi, ax::ebp};
+        static const ax::CondCode cc[] = {ax::CondCode::kZ, ax::CondCode::kNZ, ax::CondCode::kS, ax::CondCode::kP};
+        const ax::Gp c = counters[pick(5)];
+        const unsigned turns = 4 + pick(6);
+        auto other = [&] {
+            ax::Gp d = r32();
+            while (d.id() == c.id()) d = r32();
+            return d;
+        };
+        asmjit::Label top = a.newLabel(), common = a.newLabel(), side = a.newLabel(), out = a.newLabel();
+        a.mov(c, 0);
+        a.bind(top);
+        a.test(other(), value(4));
+        a.j(cc[pick(4)], side);
+        loop_moves(a, c, other);
+        a.bind(common);
+        if (pick(2)) a.inc(c); else a.add(c, 1);
+        a.cmp(c, turns);
+        a.jb(top);
+        a.jmp(out);
+        a.bind(side);
+        loop_moves(a, c, other);
+        a.test(other(), value(4));
+        a.j(cc[pick(4)], common);
+        if (pick(2)) a.adc(other(), 0);  // the TEST's CF on the way not taken
+        a.jmp(common);
+        a.bind(out);
+    }
     void self_loop(ax::Assembler& a) {
         static const ax::Gp counters[] = {ax::ecx, ax::edx, ax::esi, ax::edi, ax::ebp};
         const ax::Gp c = counters[pick(5)];
@@ -146,16 +193,7 @@ private:
             static const ax::CondCode cc[] = {ax::CondCode::kZ, ax::CondCode::kNZ, ax::CondCode::kS, ax::CondCode::kP};
             a.j(cc[pick(4)], skip);
         }
-        for (unsigned k = pick(3); k > 0; --k) {
-            const ax::Gp d = other();
-            switch (pick(5)) {
-            case 0: a.mov(d, mem(4)); break;
-            case 1: a.mov(mem(4), d); break;
-            case 2: a.movzx(d, mem(1)); break;
-            case 3: a.mov(mem(pick(2) ? 1 : 2), pick(2) ? 0 : 7); break;
-            default: a.lea(d, ax::ptr(ax::ebx, c, pick(4), int32_t(pick(0x100)))); break;
-            }
-        }
+        loop_moves(a, c, other);
         if (inner) a.bind(skip);
         if (down) {
             if (pick(2)) a.dec(c); else a.sub(c, 1);
@@ -698,7 +736,11 @@ private:
         case 49: case 50: sys_forms(a); break;
         case 51: bit_scans(a); break;
         case 52: bounded_lookup(a); break;
-        case 53: if (may_jump) self_loop(a); else bounded_lookup(a); break;
+        case 53:
+            if (!may_jump) bounded_lookup(a);
+            else if (pick(2)) self_loop(a);
+            else split_loop(a);
+            break;
         default: a.sub(d, reg(sz)); break;
         }
     }
@@ -752,6 +794,7 @@ void run_many(unsigned cases, bool profile = true) {
     std::vector<uint32_t> native(ZYDIS_MNEMONIC_MAX_VALUE + 1);
     uint64_t lazy_loops = 0;  // self-loops translated with lazy flags (only without profiling)
     uint64_t relearnt = 0;    // superblocks translated again with their learnt ways
+    uint64_t back_ways = 0;   // ... of them going on before their start (split_loop's; a few in 800 cases)
     uint64_t predicted[2] = {0, 0};  // data probes with a predicted addend, at CPL 0 and at CPL 3
     for (unsigned i = 0; i < cases; ++i) {
         const uint32_t seed = seed0 + i;
@@ -769,6 +812,7 @@ void run_many(unsigned cases, bool profile = true) {
         const DiffRun run = run_both(k, &native, profile, learn);
         lazy_loops += run.jit->jit->stats().lazy_loops;
         relearnt += run.jit->jit->stats().relearnt;
+        back_ways += run.jit->jit->stats().back_ways;
         predicted[k.ring3] += run.jit->jit->stats().predicted_probes;
         const std::string& diff = run.diff;
         if (!diff.empty()) {
@@ -786,9 +830,11 @@ void run_many(unsigned cases, bool profile = true) {
     // Every native emitter was used (translator/emitter.cpp maps mnemonics to them); counted
     // only where block runs are. Without, the lazy self-loops were made (self_loop's form).
     if (!profile) {
-        INFO("lazy self-loops " << lazy_loops << ", superblocks relearnt " << relearnt);
+        INFO("lazy self-loops " << lazy_loops << ", superblocks relearnt " << relearnt << ", going on before their start "
+                                 << back_ways);
         CHECK(lazy_loops > cases / 20);
         CHECK(relearnt > cases / 100);
+
         return;
     }
     for (size_t m = 0; m <= ZYDIS_MNEMONIC_MAX_VALUE; ++m) {
