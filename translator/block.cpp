@@ -81,15 +81,7 @@ unsigned decode_block(const Decoder& dec, const uint8_t* bytes, unsigned room, u
     // A learnt way back that came round to the block's own start would make the block a loop
     // entered in its middle (its back edge not where the compiler put it, where the lazy flags
     // of a self-loop look for it): the block ends at that Jcc instead, both ways exits.
-    if (back_n && !insns.empty()) {
-        const Insn& li = insns.back();
-        if (li.nops() == 1 && li.is_imm(0) && (li.row->facts & kEndsBlock) &&
-            (is_jcc(li.mnem()) || li.mnem() == ZYDIS_MNEMONIC_JMP || li.mnem() == ZYDIS_MNEMONIC_LOOP ||
-             li.mnem() == ZYDIS_MNEMONIC_JECXZ || li.mnem() == ZYDIS_MNEMONIC_JCXZ) &&
-            relative_target(li) == eip)
-            round = true;
-        if (round) insns.resize(back_n), eips.resize(back_n);
-    }
+    if (back_n && (round || jumps_to(insns.back(), eip))) insns.resize(back_n), eips.resize(back_n);
     return unsigned(insns.size());
 }
 

@@ -127,6 +127,15 @@ bool is_jcc(ZydisMnemonic m) {
 
 uint32_t relative_target(const Insn& in) { return (in.next_eip + in.val[0]) & size_mask(in.opsize()); }
 
+bool end_branch(ZydisMnemonic m) {
+    return is_jcc(m) || m == ZYDIS_MNEMONIC_LOOP || m == ZYDIS_MNEMONIC_JECXZ || m == ZYDIS_MNEMONIC_JCXZ;
+}
+
+bool jumps_to(const Insn& in, uint32_t eip) {
+    const ZydisMnemonic m = in.mnem();
+    return (end_branch(m) || (m == ZYDIS_MNEMONIC_JMP && in.is_imm(0))) && relative_target(in) == eip;
+}
+
 x86::Gp Emitter::host_gpr(unsigned i) {
     // docs/translator.md: ESI and EDI in their namesakes, the rest in r8 + their number, so the
     // low three bits of a guest base register's encoding carry over (ESP -> r12 needs a SIB
@@ -736,6 +745,12 @@ uint32_t Emitter::jcc_forward(x86::CondCode cc) {
     return here() - 4;
 }
 
+uint32_t Emitter::jmp_forward() {
+    const uint8_t op[5] = {0xE9, 0, 0, 0, 0};
+    a.embed(op, sizeof op);
+    return here() - 4;
+}
+
 void Emitter::land(uint32_t rel) {
     // (A buffer that overflowed stops growing: `rel` lies inside it still, and the block is
     // given up: Jit::emit.)
@@ -1228,14 +1243,9 @@ void Emitter::emit_slow_path(const ColdCode& c) {
         // the record the thunk reads (Emitter::SlowSite).
         a.call(asmjit::imm(slow_thunk));
         const bool tail = c.host_ok || c.rip_to_eax || c.zero_rbp || c.restore_rbp;
-        uint32_t to_tail = 0;
-        if (tail) {
-            const uint8_t op[5] = {0xE9, 0, 0, 0, 0};  // jmp rel32 past the record: land() below
-            a.embed(op, sizeof op);
-            to_tail = here() - 4;
-        } else {
-            jmp_back(c.back, true);
-        }
+        uint32_t to_tail = 0;  // past the record: land() below
+        if (tail) to_tail = jmp_forward();
+        else jmp_back(c.back, true);
         const uint32_t data = uint32_t(a.offset());
         assert(a.code()->isLabelBound(stopfault));  // Jit::emit binds it before emit_cold()
         const SlowSite site{reinterpret_cast<uintptr_t>(c.insn), c.at, c.before,

@@ -350,8 +350,9 @@ public:
     // went to them (docs/translator.md, "What a translation costs"). Where one jump goes out of
     // line and the code there comes back, offsets in the block's one code buffer do.
     uint32_t here() const { return uint32_t(a.offset()); }
-    // `jcc rel32` to code not emitted yet; returns where its rel32 is, for land().
+    // `jcc rel32` and `jmp rel32` to code not emitted yet; return where their rel32 is, for land().
     uint32_t jcc_forward(x86::CondCode cc);
+    uint32_t jmp_forward();
     // The jump whose rel32 is at `rel` lands here.
     void land(uint32_t rel);
     // `jmp` back to `to`, emitted already: rel8 when it reaches, else rel32; rel32 always with
@@ -596,6 +597,10 @@ bool is_jcc(ZydisMnemonic m);
 // The target EIP of a relative jump or call (`in.val[0]` its displacement), wrapped at the
 // operand size.
 uint32_t relative_target(const Insn& in);
+// A direct conditional branch: a Jcc, LOOP, JCXZ or JECXZ.
+bool end_branch(ZydisMnemonic m);
+// A direct conditional branch or a relative JMP to `eip`.
+bool jumps_to(const Insn& in, uint32_t eip);
 
 // An ALU-group member of the current stack group (emit_stack.cpp): its operand's address from
 // the group, folded into host_mem() ([rbp + its offset in the group]); false: not one.

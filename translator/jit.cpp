@@ -685,16 +685,6 @@ int lazy_loop_w(const Block& b, const std::vector<uint8_t>& live, bool shifts, u
     return w;
 }
 
-// Whether the block may be a fusion source (docs/translator.md, "Fused entry tests"): it has an
-// exit that may be fused, a direct way on to a later EIP of its own page other than a CALL's (a
-// superblock's side exits all go forward), and it does not loop to itself: a self-loop's entry
-// runs every turn and its way out once, so covering its successor there would cost every turn
-// (the upper quadword charged for it each time, turn after turn) and gain once.
-// A direct conditional branch at the end of a block: a Jcc, LOOP, JCXZ or JECXZ.
-bool end_branch(ZydisMnemonic m) {
-    return is_jcc(m) || m == ZYDIS_MNEMONIC_LOOP || m == ZYDIS_MNEMONIC_JECXZ || m == ZYDIS_MNEMONIC_JCXZ;
-}
-
 // The guest bytes of the block's instructions (a learnt way skips some and may go back to the
 // page before the block's start: "Side exits backward").
 uint16_t guest_bytes(const Block& b) {
@@ -704,12 +694,14 @@ uint16_t guest_bytes(const Block& b) {
 }
 
 // The block's last instruction branches or jumps back to the block's own start.
-bool loops_to_itself(const Block& b) {
-    const Insn& li = b.insns[b.ninsns - 1];
-    const ZydisMnemonic lm = li.mnem();
-    return (end_branch(lm) || (lm == ZYDIS_MNEMONIC_JMP && li.is_imm(0))) && relative_target(li) == b.eip;
-}
+bool loops_to_itself(const Block& b) { return jumps_to(b.insns[b.ninsns - 1], b.eip); }
 
+// Whether the block may be a fusion source (docs/translator.md, "Fused entry tests"): it has an
+// exit that may be fused, a direct way on to a later EIP of its own page other than a CALL's (a
+// superblock is taken as one: its side exits go forward, or before its start with "Side exits
+// backward", where JitEmit::direct fuses nothing), and it does not loop to itself: a self-loop's
+// entry runs every turn and its way out once, so covering its successor there would cost every
+// turn (the upper quadword charged for it each time, turn after turn) and gain once.
 bool fusion_source_shape(const Block& b) {
     const uint32_t page = (b.cs_base + b.eip) >> kPageBits;
     auto forward = [&](uint32_t t) { return t > b.eip && ((b.cs_base + t) >> kPageBits) == page; };
