@@ -64,6 +64,7 @@ struct Outcome {
     uint64_t exceptions = 0;
     uint64_t const_probes = 0, const_probes_off = 0;  // emitted with and without the bounds
     uint64_t folded = 0;                              // of the first, folded into the access
+    uint64_t zx_left = 0;                             // MOVZX left out or made a MOV (JitStats::movzx_left)
 };
 
 // `upper`: the upper halves of the eight 64-bit register slots set at the start (a 32-bit guest
@@ -88,8 +89,13 @@ Outcome run_all(const std::vector<uint8_t>& code, bool paging, uint64_t budget =
         dirty_upper(*m);
         const Machine::Result r = m->run(budget);
         CHECK(run_differences(*ref, *m, rr, r) == "");
-        if (disable == 0) o.const_probes = m->jit->stats().const_probes, o.folded = m->jit->stats().folded_accesses;
-        if (disable == kDisableBounds) o.const_probes_off = m->jit->stats().const_probes;
+        if (disable == 0)
+            o.const_probes = m->jit->stats().const_probes, o.folded = m->jit->stats().folded_accesses,
+            o.zx_left = m->jit->stats().movzx_left;
+        if (disable == kDisableBounds) {
+            o.const_probes_off = m->jit->stats().const_probes;
+            CHECK(m->jit->stats().movzx_left == 0);  // a bounds rule: off with them
+        }
     }
     o.state = ref->cpu.s;
     for (uint64_t e : ref->cpu.stats.exceptions) o.exceptions += e;
@@ -104,6 +110,48 @@ template <typename F> std::vector<uint8_t> assemble(F&& body) { return assemble_
 void warm_table_page(ax::Assembler& a) {
     a.mov(ax::eax, ax::dword_ptr(uint64_t(kTablePage)));
     a.mov(ax::dword_ptr(uint64_t(kTablePage)), ax::eax);
+}
+
+using Raise = std::function<void(ax::Assembler&)>;
+
+// One instruction each that can raise EDX = 0xFF above 0xFF (into the next page of a table at
+// the end of its page, scaled by 4).
+const std::vector<std::pair<const char*, Raise>>& raises() {
+    static const std::vector<std::pair<const char*, Raise>> list = {
+        {"inc", [](ax::Assembler& a) { a.inc(ax::edx); }},
+        {"add", [](ax::Assembler& a) { a.add(ax::edx, 1); }},
+        {"sub -1", [](ax::Assembler& a) { a.sub(ax::edx, -1); }},
+        {"adc", [](ax::Assembler& a) { a.stc(); a.adc(ax::edx, 0); }},
+        {"sbb", [](ax::Assembler& a) { a.stc(); a.sbb(ax::edx, -2); }},
+        {"or", [](ax::Assembler& a) { a.or_(ax::edx, 0x100); }},
+        {"xor", [](ax::Assembler& a) { a.xor_(ax::edx, 0x100); }},
+        {"xor reg", [](ax::Assembler& a) { a.xor_(ax::edx, ax::ecx); }},
+        {"neg", [](ax::Assembler& a) { a.neg(ax::edx); }},
+        {"not", [](ax::Assembler& a) { a.not_(ax::edx); }},
+        {"shl", [](ax::Assembler& a) { a.shl(ax::edx, 1); }},
+        {"rol", [](ax::Assembler& a) { a.rol(ax::edx, 8); }},
+        {"ror", [](ax::Assembler& a) { a.ror(ax::edx, 31); }},
+        {"lea", [](ax::Assembler& a) { a.lea(ax::edx, ax::ptr(ax::edx, 1)); }},
+        {"movsx", [](ax::Assembler& a) { a.movsx(ax::edx, ax::dl); }},
+        {"mov dh", [](ax::Assembler& a) { a.mov(ax::dh, 1); }},
+        {"mov dx", [](ax::Assembler& a) { a.mov(ax::dx, 0x1FF); }},
+        {"add dl", [](ax::Assembler& a) { a.mov(ax::dh, 0); a.add(ax::dx, 1); }},
+        {"mov reg", [](ax::Assembler& a) { a.mov(ax::edx, ax::ecx); }},
+        {"mov imm, and imm8", [](ax::Assembler& a) { a.mov(ax::edx, 0x404); a.and_(ax::edx, -4); }},  // 0x404, not 0xFC
+        {"mov mem", [](ax::Assembler& a) { a.mov(ax::edx, ax::dword_ptr(kTablePage + 8)); }},
+        {"cmov", [](ax::Assembler& a) { a.cmp(ax::edx, 0); a.cmovne(ax::edx, ax::ecx); }},
+        {"setcc dh", [](ax::Assembler& a) { a.cmp(ax::edx, 0); a.setne(ax::dh); }},
+        {"xchg", [](ax::Assembler& a) { a.xchg(ax::edx, ax::ecx); }},
+        {"xadd", [](ax::Assembler& a) { a.xadd(ax::edx, ax::ecx); }},
+        {"imul", [](ax::Assembler& a) { a.imul(ax::edx, ax::edx, 3); }},
+        {"mul", [](ax::Assembler& a) { a.mov(ax::eax, 0x1000000); a.mov(ax::esi, 0x10000); a.mul(ax::esi); }},  // EDX 0x100
+        {"cdq", [](ax::Assembler& a) { a.mov(ax::eax, 0x80000000); a.cdq(); }},
+        {"pop", [](ax::Assembler& a) { a.push(ax::ecx); a.pop(ax::edx); }},
+        {"cpuid (fallback)", [](ax::Assembler& a) { a.xor_(ax::eax, ax::eax); a.cpuid(); a.and_(ax::edx, 0x7FF); }},  // 0x669 ("ineI")
+        // Last: a bound kept here would reach far outside guest RAM (0xFF000000 * 4).
+        {"bswap", [](ax::Assembler& a) { a.bswap(ax::edx); }},
+    };
+    return list;
 }
 
 } // namespace
@@ -140,42 +188,7 @@ TEST_CASE("an instruction that can raise a bounded register takes its bound away
     // instruction that can raise it, then the lookup: with EDX raised the access lands in the
     // next page, which paging maps to a distant frame. A bound wrongly kept reads the table
     // page's neighbour in host memory instead, or writes there.
-    using Raise = std::function<void(ax::Assembler&)>;
-    const std::vector<std::pair<const char*, Raise>> raises = {
-        {"inc", [](ax::Assembler& a) { a.inc(ax::edx); }},
-        {"add", [](ax::Assembler& a) { a.add(ax::edx, 1); }},
-        {"sub -1", [](ax::Assembler& a) { a.sub(ax::edx, -1); }},
-        {"adc", [](ax::Assembler& a) { a.stc(); a.adc(ax::edx, 0); }},
-        {"sbb", [](ax::Assembler& a) { a.stc(); a.sbb(ax::edx, -2); }},
-        {"or", [](ax::Assembler& a) { a.or_(ax::edx, 0x100); }},
-        {"xor", [](ax::Assembler& a) { a.xor_(ax::edx, 0x100); }},
-        {"xor reg", [](ax::Assembler& a) { a.xor_(ax::edx, ax::ecx); }},
-        {"neg", [](ax::Assembler& a) { a.neg(ax::edx); }},
-        {"not", [](ax::Assembler& a) { a.not_(ax::edx); }},
-        {"shl", [](ax::Assembler& a) { a.shl(ax::edx, 1); }},
-        {"rol", [](ax::Assembler& a) { a.rol(ax::edx, 8); }},
-        {"ror", [](ax::Assembler& a) { a.ror(ax::edx, 31); }},
-        {"lea", [](ax::Assembler& a) { a.lea(ax::edx, ax::ptr(ax::edx, 1)); }},
-        {"movsx", [](ax::Assembler& a) { a.movsx(ax::edx, ax::dl); }},
-        {"mov dh", [](ax::Assembler& a) { a.mov(ax::dh, 1); }},
-        {"mov dx", [](ax::Assembler& a) { a.mov(ax::dx, 0x1FF); }},
-        {"add dl", [](ax::Assembler& a) { a.mov(ax::dh, 0); a.add(ax::dx, 1); }},
-        {"mov reg", [](ax::Assembler& a) { a.mov(ax::edx, ax::ecx); }},
-        {"mov imm, and imm8", [](ax::Assembler& a) { a.mov(ax::edx, 0x404); a.and_(ax::edx, -4); }},  // 0x404, not 0xFC
-        {"mov mem", [](ax::Assembler& a) { a.mov(ax::edx, ax::dword_ptr(kTablePage + 8)); }},
-        {"cmov", [](ax::Assembler& a) { a.cmp(ax::edx, 0); a.cmovne(ax::edx, ax::ecx); }},
-        {"setcc dh", [](ax::Assembler& a) { a.cmp(ax::edx, 0); a.setne(ax::dh); }},
-        {"xchg", [](ax::Assembler& a) { a.xchg(ax::edx, ax::ecx); }},
-        {"xadd", [](ax::Assembler& a) { a.xadd(ax::edx, ax::ecx); }},
-        {"imul", [](ax::Assembler& a) { a.imul(ax::edx, ax::edx, 3); }},
-        {"mul", [](ax::Assembler& a) { a.mov(ax::eax, 0x1000000); a.mov(ax::esi, 0x10000); a.mul(ax::esi); }},  // EDX 0x100
-        {"cdq", [](ax::Assembler& a) { a.mov(ax::eax, 0x80000000); a.cdq(); }},
-        {"pop", [](ax::Assembler& a) { a.push(ax::ecx); a.pop(ax::edx); }},
-        {"cpuid (fallback)", [](ax::Assembler& a) { a.xor_(ax::eax, ax::eax); a.cpuid(); a.and_(ax::edx, 0x7FF); }},  // 0x669 ("ineI")
-        // Last: a bound kept here would reach far outside guest RAM (0xFF000000 * 4).
-        {"bswap", [](ax::Assembler& a) { a.bswap(ax::edx); }},
-    };
-    for (const auto& [name, raise] : raises) {
+    for (const auto& [name, raise] : raises()) {
         for (bool write : {false, true}) {
             const std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
                 warm_table_page(a);
@@ -392,6 +405,61 @@ TEST_CASE("a folded access that misses goes the slow way: an absent page, a writ
         for (uint64_t budget : {5, 6, 7, 8, 9, 50, 123}) {
             INFO("budget " << budget);
             run_all(code, true, budget, true);
+        }
+    }
+}
+
+TEST_CASE("a MOVZX of a register known to fit its source is a MOV or nothing", "[jit][bounds]") {
+    // crc's table loop zero-extends the same byte twice: `movzx edx, byte [ebx]; xor dl, al;
+    // movzx edx, dl`. The bound says EDX holds no more than DL already, and the host register's
+    // upper half is 0 (the bound came from a 32-bit write), so the second is left out; from a
+    // register that fits into another it is a MOV. Every register slot starts with its upper half
+    // set: a MOV or an omission that kept another register's upper half, or the source's, sends
+    // the folded lookups after it 16 GiB away or leaves a slot the interpreter's does not have.
+    SECTION("bytes and words that fit: four MOVZX left out or made a MOV") {
+        const std::vector<uint8_t> code = assemble([](ax::Assembler& a) {
+            warm_table_page(a);
+            a.movzx(ax::edx, ax::byte_ptr(uint64_t(kTablePage + 5)));  // bound 0xFF, upper half cleared
+            a.xor_(ax::dl, ax::al);                                     // still 0xFF
+            a.movzx(ax::edx, ax::dl);                                   // nothing
+            a.mov(ax::ecx, ax::dword_ptr(uint64_t(kTable), ax::edx, 2));
+            a.movzx(ax::ebx, ax::dl);                                   // mov ebx, edx
+            a.add(ax::ecx, ax::dword_ptr(uint64_t(kTable), ax::ebx, 2));
+            a.movzx(ax::esi, ax::word_ptr(uint64_t(kTablePage + 0x10)));  // bound 0xFFFF
+            a.add(ax::si, ax::dx);                                       // still 0xFFFF
+            a.movzx(ax::edi, ax::si);                                    // mov edi, esi
+            a.movzx(ax::esi, ax::si);                                    // nothing
+            a.and_(ax::edi, 0xFF);
+            a.xor_(ax::ecx, ax::dword_ptr(uint64_t(kTable), ax::edi, 2));
+            a.movzx(ax::eax, ax::ah);  // a high byte: never (its bound is not the register's)
+            a.hlt();
+        });
+        for (bool paging : {false, true}) {
+            const Outcome o = run_all(code, paging, 100000, true);
+            CHECK(o.exceptions == 0);
+            CHECK(o.zx_left == 4);
+            CHECK(o.folded >= 3);
+        }
+    }
+    SECTION("after an instruction that can raise the register: zero-extended") {
+        // EDX = 0xFF, bounded; raised above 0xFF (the low byte another value); then MOVZX into
+        // another register and into itself, and a lookup through it. Left out, EDX would stay
+        // raised and the lookup would land in the next page.
+        for (const auto& [name, raise] : raises()) {
+            const std::vector<uint8_t> code = assemble([&](ax::Assembler& a) {
+                warm_table_page(a);
+                a.mov(ax::ecx, 0x40000123);
+                a.movzx(ax::edx, ax::dl);
+                raise(a);
+                a.movzx(ax::edi, ax::dl);
+                a.movzx(ax::edx, ax::dl);
+                a.mov(ax::ebx, ax::dword_ptr(uint64_t(kTable), ax::edx, 2));
+                a.movzx(ax::esi, ax::dx);  // EDX fits DX now: a MOV, the one counted
+                a.hlt();
+            });
+            INFO(name);
+            const Outcome o = run_all(code, true, 100000, true);
+            CHECK(o.zx_left == 1);
         }
     }
 }

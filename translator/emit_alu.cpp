@@ -279,7 +279,18 @@ bool emit_movx(Emitter& e, const Insn& in) {
         e.ea(true);
         e.probe(from, false, true);
     }
-    x86::Gp dst, src;
+    x86::Gp dst, src, whole;
+    if (in.mnem() == ZYDIS_MNEMONIC_MOVZX && in.is_reg(1) && in.size(0) == 4 && e.fits_in(in.regv(1), whole) &&
+        e.reg32(in.regv(0), dst, true)) {
+        // The source's register holds no more than the source (its bound, "Constant-page
+        // probes"), and its host register's upper half is 0 (a bound is known only after a
+        // 32-bit write in this block): `movzx edx, byte [ebx]; xor dl, al; movzx edx, dl`, crc's
+        // table loop, needs no second zero-extension on the chain to its lookup. A MOV when the
+        // registers differ (the host renames it), nothing when they are one.
+        if (whole != dst) e.a.mov(dst, whole);
+        ++e.zx_left;
+        return true;
+    }
     if ((in.is_mem(1) || e.regn(in.regv(1), src)) && e.regn(in.regv(0), dst, true) && from < in.size(0)) {
         // Straight into the destination's host register: `movzx r10d, byte [rbp]`, `movsx
         // r9w, r8b`.

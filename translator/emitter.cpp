@@ -524,6 +524,13 @@ void Emitter::track_bounds(const Insn& i) {
     }
 }
 
+bool Emitter::fits_in(ZydisRegister r, x86::Gp& whole) const {
+    if (!regs_ || (disabled & kDisableBounds) || !is_gpr(r)) return false;
+    const GuestReg g = guest_reg(r);
+    whole = host_gpr(g.index).r32();
+    return !g.high && g.size < 4 && bound_[g.index] <= (g.size == 1 ? 0xFFu : 0xFFFFu);
+}
+
 void Emitter::probe(unsigned size, bool write, bool indexed, asmjit::Label miss) {
     const bool user = mode_cpl(key) == 3;
     const uintptr_t table = reinterpret_cast<uintptr_t>(cpu.mmu.tlb_entries(user));

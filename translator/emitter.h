@@ -184,6 +184,7 @@ public:
     unsigned probes = 0;             // inline TLB probes emitted in the block so far
     unsigned const_probes = 0;       // of those, probes of a constant page (register bounds)
     unsigned folded = 0;             // of those, folded into the access (ea(true))
+    unsigned zx_left = 0;            // MOVZX of a register that fits already: a MOV or nothing
     unsigned predicted = 0;          // of those, with a predicted addend (predict_addend)
     unsigned predicted_kept = 0;     // `mov rbp` of a prediction left out (rbp_set), in every copy
     unsigned aligned_probes = 0;     // of those, of an address aligned to the size (no crossing test: tz_after)
@@ -290,6 +291,10 @@ public:
     // waits for the load alone, as natively). Jit::emit calls track_bounds after every
     // instruction, native or not (the bounds hold on its slow path too: same semantics).
     void track_bounds(const Insn& in);
+    // A byte or word register (not AH..BH) whose 32-bit register is known to hold no more than
+    // it (its bound at most 0xFF or 0xFFFF): zero-extending it changes nothing. With the
+    // register cache and the bounds on only. `whole`: the 32-bit host register that holds it.
+    bool fits_in(ZydisRegister r, x86::Gp& whole) const;
 
     // ---- memory ----
     // True when the memory operand can be emitted inline: 16- or 32-bit addressing, a flat

@@ -1258,7 +1258,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         entry_test(budget_const(budget_consts_, lazy_turns * b.ninsns), lazy_turns * b.ninsns, budget_exit2);
         // (Counted once per block; the `mov rbp` a probe did without, predicted_kept, in every copy.)
         const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted,
-                       aligned = e.aligned_probes;
+                       aligned = e.aligned_probes, zx_left = e.zx_left;
         // Its turns take the stack group's rbp from the turn before when the first copy had one
         // group (the only writer of the slot) and no fallback call (a semantics function may
         // do anything between two turns; a native instruction's slow path no more than between
@@ -1290,7 +1290,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             if (!back) a.bind(next);
         }
         e.probes = probes, e.const_probes = const_probes, e.folded = folded, e.predicted = predicted;
-        e.aligned_probes = aligned;
+        e.aligned_probes = aligned, e.zx_left = zx_left;
         if (lazy_w >= 0) ++stats_.lazy_loops;
         else ++stats_.two_turn_loops;
         e.group_reuse = false;
@@ -1521,6 +1521,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     stats_.aligned_probes += e.aligned_probes;
     stats_.shared_probes += e.shared_probes;
     stats_.folded_accesses += e.folded;
+    stats_.movzx_left += e.zx_left;
     for (unsigned i = 0; i < b.ninsns; ++i)
         if (b.native[i]) ++stats_.native_insns, ++stats_.native_by_mnemonic[b.native[i] & Block::kNativeMnemonic];
     return EmitResult::Emitted;
@@ -2102,6 +2103,9 @@ std::string Jit::describe_stats() const {
                   ", of an address aligned to its size %" PRIu64 ", calls of a shared probe out of line %" PRIu64 "\n",
                   j.probes_emitted, j.const_probes, j.folded_accesses, j.predicted_probes, j.predicted_kept,
                   j.aligned_probes, j.shared_probes);
+    out += buf;
+    std::snprintf(buf, sizeof buf, "jit: MOVZX of a register known to fit its source (its bound) %" PRIu64
+                  ": a MOV or nothing\n", j.movzx_left);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
                   ", others with two turns per entry test %" PRIu64 "; of both, with a stack group probed once"

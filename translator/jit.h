@@ -42,6 +42,7 @@ struct JitStats {
     uint64_t probes_emitted = 0;     // inline TLB probes emitted
     uint64_t const_probes = 0;       // ... of them of a constant page (Emitter::track_bounds)
     uint64_t folded_accesses = 0;    // ... of those, the address folded into the access (Emitter::ea)
+    uint64_t movzx_left = 0;         // MOVZX of a register already zero-extended (its bound): a MOV or nothing
     uint64_t fused_links = 0;        // links made past their target's entry test (Jit::link)
     uint64_t fuse_limited = 0;       // fused links made to enter the entry test again: their source would cover more than Jit::kMaxFuse
     uint64_t predicted_probes = 0;   // ... of them with a predicted addend (Emitter::predict_addend)
