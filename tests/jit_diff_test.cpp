@@ -290,6 +290,13 @@ private:
         case 4: a.and_(r, int32_t(int8_t(rng_()))); break;
         default: break;
         }
+        // Zero-extended again, into itself or another register: left out or a MOV where the
+        // bound says it fits (docs/translator.md, "A MOVZX that changes nothing").
+        if (pick(4) == 0) {
+            const ax::Gp d = pick(2) ? r : r32();
+            if (r.id() < 4 && pick(2)) a.movzx(d, r.r8());
+            else a.movzx(d, r.r16());
+        }
         const ax::Mem m(segmented_ ? off : kData + off, r, shift, s);
         switch (pick(5)) {
         case 0: a.mov(reg(s), m); break;
