@@ -103,6 +103,16 @@ struct Block {
         for (unsigned k = 0; k < nsides; ++k) n -= sides[k] * (ninsns - side_at[k] - 1u);
         return n;
     }
+    // A side trace (docs/translator.md, "Side traces"): the self-loop's side exit at its Jcc
+    // `trace_jcc` goes on in the block instead, through instructions of its own (`trace_own`
+    // of them, from that exit's target) that come back into the loop at its instruction
+    // `trace_join`, then through the loop's instructions from there to its back edge again.
+    // They are insns[trace_at, trace_at + trace_len) after the block's own ninsns, those of
+    // the trace first; the way out of the trace's last Jcc, when it has one, shares side exit
+    // `trace_slot`'s target. trace_len 0: none.
+    uint16_t trace_jcc = 0, trace_at = 0, trace_own = 0, trace_len = 0, trace_join = 0;
+    int8_t trace_slot = -1;
+    unsigned ntotal() const { return trace_len ? unsigned(trace_at) + trace_len : ninsns; }
     uint16_t native_count = 0;    // instructions emitted natively
     uint16_t probe_count = 0;     // inline TLB probes in a whole run
     // The interpreter's block path (translator/interp.cpp): every instruction's mnemonic with its

@@ -396,7 +396,7 @@ void member_entry(Emitter& e, unsigned k, asmjit::Label own) {
 } // namespace
 
 bool emit_stack_member(Emitter& e, const Insn& in) {
-    if (!e.block_insns || (e.disabled & kDisableStackGroup) || !e.regs_cached()) return false;
+    if (!e.block_insns || (e.disabled & kDisableStackGroup) || !e.regs_cached() || e.no_groups) return false;
     // Only the block's own instructions (an emitter may pass a copy it made).
     const uintptr_t at = reinterpret_cast<uintptr_t>(&in), first = reinterpret_cast<uintptr_t>(e.block_insns);
     if (at < first || at >= first + e.block_ninsns * sizeof(Insn)) return false;
@@ -549,7 +549,7 @@ namespace {
 // Instruction `k` (`in`) is an ALU member of the current group: what it does with the stack in `u`.
 bool alu_member(const Emitter& e, const Insn& in, unsigned k, StackUse& u) {
     const Emitter::StackGroup& g = e.stack_group;
-    if (!(g.leader < k && k < g.end) || (e.disabled & kDisableStackGroup) || !e.regs_cached()) return false;
+    if (!(g.leader < k && k < g.end) || (e.disabled & kDisableStackGroup) || !e.regs_cached() || e.no_groups) return false;
     u = classify(e, in);
     return u.kind == StackUse::Member && u.alu;
 }

@@ -35,7 +35,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"superblocks", kDisableSuperblocks}, {"learn", kDisableLearn}, {"bmi2", kDisableBmi2},
         {"pagetable", kDisablePageTable}, {"predict", kDisablePredict}, {"fuse", kDisableFuse},
         {"twoturns", kDisableTwoTurns}, {"groupreuse", kDisableGroupReuse},
-        {"backward", kDisableBackward},
+        {"backward", kDisableBackward}, {"traces", kDisableTraces},
         {"regs", kDisableRegs}, {"all", kDisableAll}};
     uint32_t bits = 0;
     std::stringstream ss(list);
@@ -878,6 +878,38 @@ void Emitter::emit_flags_store(bool force, const x86::Gp& scratch) {
 void Emitter::store_flags_code(const x86::Gp& scratch) {
     need_r14();
     emit_r14_store(a, scratch);
+}
+
+Emitter::State Emitter::save() const {
+    State s;
+    s.pending = pending, s.rbp_set = rbp_set, s.lazy = lazy, s.branched = branched, s.rip_in_eax = rip_in_eax;
+    s.fdirty = fdirty_, s.recipe = recipe, s.loop_head = loop_head, s.taken = taken, s.branch_at = branch_at;
+    s.stack_group = stack_group, s.dirty = dirty_, s.ffix = ffix_, s.host_ok = host_ok_;
+    std::copy(bound_, bound_ + 8, s.bound);
+    std::copy(tz_, tz_ + 8, s.tz);
+    return s;
+}
+
+void Emitter::restore(const State& s) {
+    pending = s.pending, rbp_set = s.rbp_set, lazy = s.lazy, branched = s.branched, rip_in_eax = s.rip_in_eax;
+    fdirty_ = s.fdirty, recipe = s.recipe, loop_head = s.loop_head, taken = s.taken, branch_at = s.branch_at;
+    stack_group = s.stack_group, dirty_ = s.dirty, ffix_ = s.ffix, host_ok_ = s.host_ok;
+    std::copy(s.bound, s.bound + 8, bound_);
+    std::copy(s.tz, s.tz + 8, tz_);
+}
+
+void Emitter::trace_entry(int capture) {
+    if (capture) {
+        emit_capture_host(capture == 2);  // the host's flags left alone but for AF's clearing
+        if (capture == 2) host_ok_ = 0;
+    }
+    if (!lazy) return;
+    emit_flags_fix_bits(ffix_);
+    emit_materialize();
+    lazy = false;
+    ffix_ = 0;
+    fdirty_ = true;
+    host_ok_ = 0;
 }
 
 void Emitter::emit_materialize(const Insn* r) {

@@ -58,6 +58,7 @@ enum JitDisable : uint32_t {
     kDisableTwoTurns = 1u << 26,  // "twoturns": a self-loop without lazy flags runs one turn per entry test
     kDisableGroupReuse = 1u << 27,  // "groupreuse": a self-loop's second copy probes its stack group every turn
     kDisableBackward = 1u << 28,  // "backward": a superblock ends at a Jcc backward (no ways learnt backward)
+    kDisableTraces = 1u << 29,    // "traces": a self-loop's side exit leaves the block (no side trace back into the loop)
 };
 // Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
 // `disabled` does not switch it off. The code computes the same either way.
@@ -205,7 +206,8 @@ public:
     // the CMP whose flags r14 lacks (lazy at the Jcc).
     static constexpr unsigned kMaxSides = 3;
     // Entries: a superblock that is a lazy self-loop has its Jccs inside it once per copy and turn.
-    static constexpr unsigned kSideCapacity = 3 * kMaxSides;
+    // A side trace (Jit::emit) adds its own Jcc and those of the loop's tail it runs, per copy and turn.
+    static constexpr unsigned kSideCapacity = 32;
     struct SideExit {
         asmjit::Label label;
         unsigned index = 0;
@@ -521,6 +523,32 @@ public:
     // `group_reuse` (its second copy, when the first had one group and no fallback call), the
     // leader takes rbp from the slot, the previous turn's, and probes only when it is 0.
     bool group_keep = false, group_reuse = false;
+    // A side trace (Jit::emit, docs/translator.md "Side traces") forms no stack groups: its
+    // accesses probe for themselves and never touch the group slot, whose value the loop's
+    // later turns may take.
+    bool no_groups = false;
+
+    // ---- what the emission knows between instructions, saved and put back (Jit::emit's side
+    // traces: a trace is emitted after the block's body from the state at its Jcc) ----
+    struct State {
+        int pending;
+        bool rbp_set, lazy, branched, rip_in_eax, fdirty;
+        const Insn* recipe;
+        asmjit::Label loop_head, taken;
+        uint32_t branch_at;
+        StackGroup stack_group;
+        uint8_t dirty;
+        uint32_t bound[8];
+        uint8_t tz[8];
+        uint32_t ffix, host_ok;
+    };
+    State save() const;
+    void restore(const State& s);
+    // At a side trace's start, what its side exit would have done to r14: the host's flags
+    // captured (`capture`: 1, or 2 with AF cleared) for an ALU instruction before the Jcc that
+    // left them uncaptured, and the lazy flags (if any) made again; r14 holds the guest's flags
+    // from here (the trace's instructions have no lazy roles).
+    void trace_entry(int capture);
     unsigned group_leaders = 0;  // groups begun in the block so far (their leaders)
     // Cpu::jit_flag_stash - CpuState: where a lazy writer keeps what its recipe needs and the
     // block overwrites (word 0: a shift's operand as it was, emit_shift_flags_again, or an

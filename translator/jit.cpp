@@ -967,6 +967,16 @@ Jit::EmitResult Jit::emit(Block& b) {
     const x86::Mem exit_word = x86::dword_ptr(x86::r15, exit_disp_);
     std::vector<uint8_t>& live = scratch_live_;
     flag_liveness(b, disabled_, live);
+    // A side trace's instructions (docs/translator.md, "Side traces") after the block's own: its
+    // own ones keep every flag they write (a fault in the next may read them), the loop's tail
+    // copied after them what the loop's own copy keeps.
+    const unsigned total = b.ntotal();
+    const unsigned tr_own_end = b.trace_at + b.trace_own;
+    auto orig = [&](unsigned i) {  // the block's instruction that `i` is a copy of (-1: the trace's own)
+        return i < b.ninsns ? int(i) : i < tr_own_end ? -1 : int(b.trace_join + (i - tr_own_end));
+    };
+    live.resize(total);
+    for (unsigned i = b.ninsns; i < total; ++i) live[i] = orig(i) < 0 ? uint8_t(0x3F) : live[unsigned(orig(i))];
     Emitter e(a, cpu_, b.key, disabled_, exit_disp_, epilogue, out, asm_->cold);
     JitEmit je{*this, a, b, epilogue, e};
     const bool chain = je.chain();
@@ -1011,7 +1021,8 @@ Jit::EmitResult Jit::emit(Block& b) {
                            ? 0 : uint64_t(reinterpret_cast<uintptr_t>(b.host)) - uint64_t(uint32_t(b.cs_base + b.eip));
     e.block_eips = b.eips.get();
     e.chain_branch = chain;
-    b.native.reset(new uint16_t[b.ninsns]);
+    b.native.reset(new uint16_t[total]);
+    std::fill(b.native.get(), b.native.get() + total, uint16_t(0));
     b.native_mix.clear();
     b.native_count = 0;
     // The dispatcher's prologue loads the budget, the guest registers and flags into host
@@ -1032,7 +1043,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     const bool shifts = !(disabled_ & kDisableShift);  // lazy shifts (recipe_ok): their category on
     // Which of each lazy writer's registers a move in its stretch overwrites (Emitter::stashed).
     uint8_t* const stash = scratch_stash_;
-    std::fill(stash, stash + b.ninsns, uint8_t(0));
+    std::fill(stash, stash + total, uint8_t(0));
     e.recipe_stash = stash;
     // A RET (always a block's last instruction) leaves the EIP in eax for the return stack's exit.
     e.ret_in_eax = je.return_stack();
@@ -1045,7 +1056,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     // until W (docs/translator.md, "Superblocks"): bit 0, the CMP (not captured; the recipe from
     // there); bit 1, W (the flags its own after it).
     uint8_t* const lazy_role = scratch_lazy_role_;
-    std::fill(lazy_role, lazy_role + b.ninsns, uint8_t(0));
+    std::fill(lazy_role, lazy_role + total, uint8_t(0));
     if (mid_jccs && lazy_ok) {
         for (unsigned j = 1; j + 1 < b.ninsns; ++j) {
             int regs[2];
@@ -1080,6 +1091,10 @@ Jit::EmitResult Jit::emit(Block& b) {
             i = unsigned(w) - 1;  // W may start the next one
         }
     }
+    // The side trace's copy of the loop's tail: the roles and stashes of the loop's own copy (a
+    // lazy stretch within the tail is the same there; one reaching into it from before ends
+    // at its W as in the loop, the trace having made the flags whole at its start).
+    for (unsigned i = tr_own_end; i < total; ++i) lazy_role[i] = lazy_role[orig(i)], stash[i] = stash[orig(i)];
     // A self-loop whose flags are not lazy still runs two turns per entry test, from a second
     // copy like a lazy self-loop's (docs/translator.md, "Two turns of any self-loop"): the
     // strings' `inc edx; cmp byte [edx], 0; jne`, whose CMP of memory has no recipe.
@@ -1147,14 +1162,18 @@ Jit::EmitResult Jit::emit(Block& b) {
     e.data_ranges = trace ? &trace_data_ : nullptr;
     // The block's instructions, once; a lazy self-loop's second copy (`again`) runs them again
     // for the translation's statistics to count them once.
-    auto emit_body = [&](bool again) {
-        for (unsigned i = 0; i < b.ninsns; ++i) {
+    // A side trace's instruction (i >= ninsns) counts as `again`: the block's statistics have
+    // the block's own; one left to a fallback call makes the trace fail (`trace_bad`).
+    bool trace_bad = false;
+    auto emit_one = [&](unsigned i, bool again, bool last) {
+        {
             const Insn& in = b.insns[i];
-            const bool last = i + 1 == b.ninsns;
-            if (trace && !again) trace_at_[i] = uint32_t(a.offset());
+            const int oi = orig(i);
+            const bool in_trace = i >= b.ninsns;
+            if (trace && !again && !in_trace) trace_at_[i] = uint32_t(a.offset());
             // A lazy self-loop's CMP: its flags are not captured (the host's go to the Jcc; the
             // ways out do the CMP again).
-            const bool lazy_cmp = (lazy_w >= 0 && i == loop_cmp) || (lazy_role[i] & 1);
+            const bool lazy_cmp = (lazy_w >= 0 && oi == int(loop_cmp)) || (lazy_role[i] & 1);
             // Its flags captured at the side exit only (bit 2), or by nothing (dead, lazy).
             const bool uncaptured = lazy_cmp || (lazy_role[i] & 4);
             e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : uncaptured ? 0 : live[i], last);
@@ -1185,7 +1204,7 @@ Jit::EmitResult Jit::emit(Block& b) {
                     if (stash[i] & 1) e.stash_operand(in.regv(0), 1);
                     if (stash[i] & 2) e.stash_operand(in.regv(1), 2);
                 }
-                if (int(i) == lazy_w || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
+                if ((lazy_w >= 0 && oi == lazy_w) || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
                 // Lazy from here, with this writer's recipe (a self-loop's CMP too: a lazy writer
                 // before it in the body set its own).
                 if (lazy_cmp) e.lazy = true, e.recipe = &in;
@@ -1199,7 +1218,8 @@ Jit::EmitResult Jit::emit(Block& b) {
                 ++e.pending;
                 e.track_bounds(in);
                 done_insn();
-                if (again) continue;
+                if (in_trace) b.native[i] = uint16_t(in.mnemonic);
+                if (again) return;
                 b.native[i] = uint16_t(in.mnemonic | std::min(e.probes - probes_before, 15u) << 12);
                 ++b.native_count;
                 ++rows_.native[in.mnemonic];  // xlat explain's classes
@@ -1207,8 +1227,9 @@ Jit::EmitResult Jit::emit(Block& b) {
                                        [&](const auto& p) { return p.first == in.mnemonic; });
                 if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
                 else ++it->second;
-                continue;
+                return;
             }
+            trace_bad |= in_trace;
             if (!again) ++rows_.helper[in.mnemonic];
             a.inc(je.abs(fallbacks_.counter(fallback_shape(in)), 8, x86::rcx));
             if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
@@ -1218,12 +1239,34 @@ Jit::EmitResult Jit::emit(Block& b) {
             done_insn();
         }
     };
+    // The state at the side trace's Jcc in each copy and turn (`instance`, 0 the first copy),
+    // with the side exit it made there: the trace is emitted from it after the block's body.
+    struct TraceSnap {
+        unsigned rec, instance;
+        Emitter::State st;
+    };
+    std::vector<TraceSnap> snaps;
+    unsigned instance = 0;
+    auto emit_body = [&](bool again) {
+        for (unsigned i = 0; i < b.ninsns; ++i) {
+            emit_one(i, again, i + 1 == b.ninsns);
+            if (b.trace_len && i == b.trace_jcc && e.nsides && e.sides[e.nsides - 1].index == i)
+                snaps.push_back(TraceSnap{e.nsides - 1, instance, e.save()});
+        }
+    };
     e.lazy = false;  // the first copy is entered with r14 whole
     // A self-loop that leaves ESP alone: its stack group's leader keeps rbp in the slot for the
     // next turn (docs/translator.md, "Stack groups across turns").
     e.group_keep = (lazy_w >= 0 || two_turns) && !(disabled_ & (kDisableGroupReuse | kDisableStackGroup)) &&
                    block_keeps_esp(b.insns.get(), b.ninsns);
     emit_body(false);
+    // Where each copy's and turn's back edge goes, and the instructions its way out gives back
+    // (a side trace ends as they do).
+    asmjit::Label inst_back[1 + kLazyTurns];
+    int inst_left[1 + kLazyTurns] = {};
+    bool inst_rbp[1 + kLazyTurns] = {};
+    inst_back[0] = e.taken;
+    asmjit::Label loop_exit;  // a second copy's exit 1 (both copies' way out of the loop)
     const unsigned first_sides = e.nsides;  // a superblock's side exits (a second copy's come after)
     b.probe_count = uint16_t(e.probes);
     if (trace) trace_at_[b.ninsns] = uint32_t(a.offset());
@@ -1243,6 +1286,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // second copy, entered only from the ends of both copies, so its prefix knows the
         // flags are the CMP's; its own Jcc goes back to its own head.
         asmjit::Label exit1 = a.newLabel();
+        loop_exit = exit1;
         if (lazy_w >= 0) e.emit_materialize();
         a.bind(exit1);
         je.direct(1, li.next_eip);
@@ -1276,8 +1320,12 @@ Jit::EmitResult Jit::emit(Block& b) {
             e.stack_group = Emitter::StackGroup{};
             e.lazy = lazy_w >= 0;
             e.loop_head = next;
+            instance = 1 + t;
+            inst_back[instance] = next;
+            inst_left[instance] = int((lazy_turns - 1 - t) * b.ninsns);
             emit_body(true);
             turn_rbp = e.rbp_set;
+            inst_rbp[instance] = !back && turn_rbp;  // the next turn begins with rbp as this one left it
             e.loop_head = asmjit::Label();
             // The same instructions took the same emitters in the first copy; should a turn end
             // otherwise, the block is not translated (the interpreter runs it).
@@ -1382,8 +1430,71 @@ Jit::EmitResult Jit::emit(Block& b) {
     b.watching = !b.learning && b.flipped && b.generation + 1u < kLearnGenerations;
     if (b.watching) b.watch_left = watch_exits_;
     asmjit::Label watched[Block::kSideExits], common[Block::kSideExits];
-    for (unsigned n = 0; n < e.nsides && !copy_bad; ++n) {
+    // A side trace (docs/translator.md, "Side traces") takes the place of its Jcc's side exit in
+    // each copy and turn, emitted from the state at that Jcc; its own side exits come after the
+    // block's (n >= block_sides), each joining the block's side exit of the same target.
+    const bool traces = b.trace_len && second_copy && !copy_bad && snaps.size() == 1u + lazy_turns;
+    const unsigned block_sides = e.nsides;
+    const Emitter::State post = e.save();
+    const unsigned probes0 = e.probes, const_probes0 = e.const_probes, folded0 = e.folded, predicted0 = e.predicted,
+                   aligned0 = e.aligned_probes, zx_left0 = e.zx_left;
+    int traced_k = -1;
+    for (unsigned k = 0; k < first_sides && traces; ++k)
+        if (e.sides[k].index == b.trace_jcc) traced_k = int(k);
+    if (traces) e.block_ninsns = total;  // the trace's instructions too (look-ahead, Emitter::stashed)
+    auto trace_slot = [&](unsigned idx) {  // a trace's Jcc at `idx`: the block's side exit of its target
+        const int oi = orig(idx);
+        if (oi < 0) return int(b.trace_slot);
+        for (unsigned k = 0; k < first_sides; ++k)
+            if (e.sides[k].index == unsigned(oi)) return int(k);
+        return -1;
+    };
+    auto emit_trace = [&](const TraceSnap& sn) {
+        e.restore(sn.st);
+        a.bind(e.sides[sn.rec].label);
+        e.no_groups = true;
+        e.stack_group = Emitter::StackGroup{};
+        // What the side exit would have done to r14 first (below).
+        const unsigned j = b.trace_jcc;
+        e.trace_entry(j > 0 && (lazy_role[j - 1] & 4) && b.native[j - 1] ? 1 + (side_capture(b.insns[j - 1]) == 2) : 0);
+        // The first copy's trace runs where the stack group's leader may not have: the slot
+        // (which the second copy's turns take) made 0, so that the next turn probes again.
+        if (sn.instance == 0 && e.group_keep && e.group_slot_disp) a.mov(x86::qword_ptr(x86::r15, e.group_slot_disp), 0);
+        // Fewer instructions than the way it replaces: those it skips given back to R.
+        const int give = int(b.ninsns) - 1 - int(j) - int(b.trace_len);
+        if (give > 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(give))), e.pending += give;
+        e.loop_head = inst_back[sn.instance];
+        e.branched = false;
+        for (unsigned i = b.trace_at; i < total; ++i) emit_one(i, true, i + 1 == total);
+        // It ends as the copy or turn it left: its back edge to the same place, with the same
+        // instructions left to give back on the way out, and rbp as the next turn expects it.
+        const int left = inst_left[sn.instance];
+        trace_bad |= !(e.branched && e.taken == inst_back[sn.instance] && e.pending == -left);
+        trace_bad |= inst_rbp[sn.instance] && !e.rbp_set;
+        if (lazy_w >= 0) e.emit_materialize();
+        else trace_bad |= e.flags_fix_pending();
+        if (left) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(left)));
+        a.jmp(loop_exit);
+        e.loop_head = asmjit::Label();
+    };
+    for (unsigned n = 0; n < e.nsides && !copy_bad && !trace_bad; ++n) {
         const Emitter::SideExit& x = e.sides[n];
+        if (n >= block_sides) {
+            const int k = trace_slot(x.index);
+            if (k < 0 || k == traced_k || !common[k].isValid()) {
+                trace_bad = true;
+                break;
+            }
+            a.bind(x.label);
+            if (x.index > 0 && (lazy_role[x.index - 1] & 4) && b.native[x.index - 1])
+                e.emit_capture_host(side_capture(b.insns[x.index - 1]) == 2);
+            e.emit_flags_fix_bits(x.ffix);
+            e.emit_materialize(x.recipe);
+            if (x.pending < 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-x.pending)));
+            if (x.pending > 0) a.psubq(x86::xmm15, budget_const(budget_consts_, unsigned(x.pending)));
+            a.jmp(common[k]);
+            continue;
+        }
         const bool again = n >= first_sides;
         const unsigned k = again ? (n - first_sides) % first_sides : n;
         if (again && e.sides[k].index != x.index) {  // cannot happen: the same Jccs in order
@@ -1391,6 +1502,11 @@ Jit::EmitResult Jit::emit(Block& b) {
             break;
         }
         if (!again) b.side_at[k] = uint16_t(x.index);
+        if (traces && int(k) == traced_k) {
+            for (const TraceSnap& sn : snaps)
+                if (sn.rec == n) emit_trace(sn);
+            continue;
+        }
         a.bind(x.label);
         if (x.index > 0 && (lazy_role[x.index - 1] & 4) && b.native[x.index - 1]) {
             // Its ALU instruction's flags, left in the host's by it and the Jcc, into r14.
@@ -1420,6 +1536,13 @@ Jit::EmitResult Jit::emit(Block& b) {
             a.jz(watched[k]);
         }
         je.direct(3 + k, x.target);
+    }
+    if (traces) {
+        e.restore(post);
+        e.no_groups = false;
+        e.probes = probes0, e.const_probes = const_probes0, e.folded = folded0, e.predicted = predicted0;
+        e.aligned_probes = aligned0, e.zx_left = zx_left0;
+        trace_bad |= e.nsides > Emitter::kSideCapacity - 1;  // a Jcc past the capacity would not have branched
     }
     if (first_sides) ++stats_.superblocks, stats_.side_exits += first_sides;
     // Cold: nothing of the block ran (exit request, budget); a chained jump may have brought
@@ -1492,6 +1615,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         a.dq(b.ninsns);
         if (e.data_ranges) e.data_ranges->emplace_back(data, uint32_t(a.offset()));
     }
+    if (traces && (trace_bad || asm_->overflow.hit)) return EmitResult::NoTrace;
     if (asm_->overflow.hit || copy_bad) return EmitResult::TooLarge;
     if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return EmitResult::ArenaFull;
     const asmjit::CodeBuffer& buf = code.textSection()->buffer();
@@ -1513,6 +1637,8 @@ Jit::EmitResult Jit::emit(Block& b) {
         for (unsigned i = 0; i < b.ninsns; ++i) b.fuse_source &= b.native[i] != 0;
     }
     b.code_size = uint32_t(buf.size());
+    if (traces) ++stats_.side_traces;
+    else b.trace_len = 0;  // planned, but the loop got no second copy
     if (trace) trace_block(b, trace_at_);
     stats_.probes_emitted += e.probes;
     stats_.const_probes += e.const_probes;
@@ -1598,6 +1724,107 @@ bool Jit::resumes_rep(const Block& b) {
     return b.ninsns == 1 && b.native[0] && is_rep_string(b.insns[0]);
 }
 
+void Jit::plan_trace(Block& b, const uint8_t* host, uint32_t cs_limit, DecodeMode mode, bool x87_nm) {
+    b.trace_len = 0;
+    const unsigned n = b.ninsns;
+    if (n < 3 || !loops_to_itself(b) || !is_jcc(b.insns[n - 1].mnem())) return;
+    // The side exits' ordinals (Block::side_at order) and targets, as Jit::emit makes them.
+    int slot_of[Block::kMaxInsns];
+    uint32_t side_target[Block::kSideExits] = {};
+    unsigned sides = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        slot_of[i] = -1;
+        if (i + 1 == n || !is_jcc(b.insns[i].mnem())) continue;
+        if (sides == Block::kSideExits) return;
+        const bool flipped = b.eips[i + 1] != b.insns[i].next_eip;
+        side_target[sides] = flipped ? b.insns[i].next_eip : relative_target(b.insns[i]);
+        slot_of[i] = int(sides++);
+    }
+    auto in_loop = [&](uint32_t at, unsigned after) {  // the loop's instruction at `at` after `after`
+        for (unsigned m = after + 1; m < n; ++m)
+            if (b.eips[m] == at) return int(m);
+        return -1;
+    };
+    const uint32_t page = (b.cs_base + b.eip) >> kPageBits;
+    for (unsigned j = 0; j + 1 < n; ++j) {
+        if (slot_of[j] < 0) continue;
+        const uint32_t t = side_target[slot_of[j]];
+        if (((b.cs_base + t) >> kPageBits) != page) continue;
+        // The way out may come straight back into the loop later on (an `if` without `else`).
+        int join = in_loop(t, j);
+        unsigned own = 0;
+        int exit_slot = -1;
+        if (join < 0) {
+            const unsigned room = kPageSize - ((b.cs_base + t) & ~kPageMask);
+            const unsigned c = decode_block(decoder_, host + (int64_t(t) - int64_t(b.eip)), room, t, cs_limit, mode, x87_nm,
+                                            kTraceOwn, trace_insns_, trace_eips_, &interp_);
+            bool bad = c == 0;
+            for (unsigned i = 0; i < c && !bad && join < 0; ++i) {
+                const Insn& in = trace_insns_[i];
+                if ((join = in_loop(trace_eips_[i], j)) >= 0) {  // fell into the loop's code
+                    own = i;
+                    break;
+                }
+                uint32_t category = 0;
+                if (!native_emitter(in.mnem(), category) || (disabled_ & category) || is_rep_string(in) ||
+                    (in.mnem() != ZYDIS_MNEMONIC_JMP && !block_keeps_esp(&in, 1))) {
+                    bad = true;
+                    break;
+                }
+                if (is_jcc(in.mnem())) {
+                    // Its last instruction: one way back into the loop, the other one of the
+                    // loop's side exits' targets.
+                    if (!in.is_imm(0)) break;
+                    const uint32_t taken = relative_target(in), not_taken = in.next_eip;
+                    uint32_t out = 0;
+                    if ((join = in_loop(taken, j)) >= 0) out = not_taken;
+                    else if ((join = in_loop(not_taken, j)) >= 0) out = taken;
+                    else break;
+                    for (unsigned k = 0; k < sides; ++k)
+                        if (side_target[k] == out && k != unsigned(slot_of[j])) exit_slot = int(k);
+                    if (exit_slot < 0) join = -1;
+                    own = i + 1;
+                    break;
+                }
+                if (in.mnem() == ZYDIS_MNEMONIC_JMP && in.is_imm(0) && !in.far()) {  // back by a JMP
+                    if ((join = in_loop(relative_target(in), j)) >= 0) own = i + 1;
+                    break;
+                }
+                if (in.row->facts & kEndsBlock) break;
+                if (i + 1 == c) {  // decoded to its cap or page end: on only when that is the loop
+                    if ((join = in_loop(in.next_eip, j)) >= 0) own = c;
+                }
+            }
+            if (bad) join = -1;
+        }
+        if (join < 0) continue;
+        const unsigned tail = n - unsigned(join);
+        // Not longer than the way it replaces (its instructions are charged at the entry), and
+        // within the emitter's arrays.
+        if (own + tail > n - 1 - j || n + own + tail > kMaxTotal) continue;
+        std::unique_ptr<Insn[]> insns(new Insn[n + own + tail]);
+        std::unique_ptr<uint32_t[]> eips(new uint32_t[n + own + tail]);
+        std::copy(b.insns.get(), b.insns.get() + n, insns.get());
+        std::copy(b.eips.get(), b.eips.get() + n, eips.get());
+        std::copy(trace_insns_.begin(), trace_insns_.begin() + own, insns.get() + n);
+        std::copy(trace_eips_.begin(), trace_eips_.begin() + own, eips.get() + n);
+        std::copy(b.insns.get() + join, b.insns.get() + n, insns.get() + n + own);
+        std::copy(b.eips.get() + join, b.eips.get() + n, eips.get() + n + own);
+        b.insns = std::move(insns);
+        b.eips = std::move(eips);
+        b.trace_jcc = uint16_t(j);
+        b.trace_at = uint16_t(n);
+        b.trace_own = uint16_t(own);
+        b.trace_len = uint16_t(own + tail);
+        b.trace_join = uint16_t(join);
+        b.trace_slot = int8_t(exit_slot);
+        if (cpu_.trace.enabled(kTraceJit))
+            cpu_.trace.log(kTraceJit, "%08x: a side trace at the Jcc at %08x: %u instructions from %08x, back into the loop at %08x",
+                           b.eip, b.eips[j], own, t, b.eips[join]);
+        return;
+    }
+}
+
 Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap,
                       bool learn, unsigned generation, const uint32_t* flips, unsigned nflips) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -1637,8 +1864,17 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
             return nullptr;
         }
     }
+    // A side trace (docs/translator.md, "Side traces"): for self-loops without the learning
+    // counters, whose second copy the statistics of --stats leave out too.
+    if (sides && !learn && !profile_ && !(disabled_ & (kDisableTraces | kDisableLearn)))
+        plan_trace(*b, host, mode_cs_limit(key), decode_mode(s), s.cr0 & (CR0_EM | CR0_TS));
     EmitResult r = emit(*b);
+    if (r == EmitResult::NoTrace) {
+        b->trace_len = 0;
+        r = emit(*b);
+    }
     if (r == EmitResult::NoSides) {
+        b->trace_len = 0;
         // A Jcc inside it was not emitted natively (cannot happen: decode_block takes only
         // those the native Jcc takes): the block again, ending at its first Jcc.
         unsigned k = 0;
@@ -1648,7 +1884,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
         r = emit(*b);
     }
     switch (r) {
-    case EmitResult::NoSides: return nullptr;
+    case EmitResult::NoSides: case EmitResult::NoTrace: return nullptr;
     case EmitResult::Emitted: break;
     case EmitResult::ArenaFull: flush_pending_ = true; return nullptr;  // flushed at the dispatcher's next turn
     case EmitResult::TooLarge: return nullptr;  // the interpreter runs it
@@ -2109,7 +2345,8 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
                   ", others with two turns per entry test %" PRIu64 "; of both, with a stack group probed once"
-                  " per entry %" PRIu64 "\n", j.lazy_loops, j.two_turn_loops, j.group_reuse_loops);
+                  " per entry %" PRIu64 "; of both, with a side trace back into the loop %" PRIu64 "\n", j.lazy_loops,
+                  j.two_turn_loops, j.group_reuse_loops, j.side_traces);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc), side exits %" PRIu64
                   "; translated again with their learnt ways %" PRIu64 ", Jccs followed at the way taken %" PRIu64

@@ -52,6 +52,7 @@ struct JitStats {
     uint64_t lazy_loops = 0;         // self-loops translated with their CMP's flags lazy (Emitter::recipe)
     uint64_t two_turn_loops = 0;     // other self-loops translated with two turns per entry test
     uint64_t group_reuse_loops = 0;  // self-loops whose later turns take their stack group's rbp from the turn before
+    uint64_t side_traces = 0;        // self-loops translated with a side trace (Block::trace_len)
     uint64_t superblocks = 0;        // blocks translated past a Jcc (docs/translator.md, "Superblocks")
     uint64_t side_exits = 0;         // ... their Jccs inside them, each a side exit
     uint64_t relearnt = 0;           // superblocks translated again with their learnt ways (Jit::relearn)
@@ -234,8 +235,14 @@ private:
     std::vector<Insn> scratch_insns_;
     std::vector<uint32_t> scratch_eips_;
     std::vector<uint8_t> scratch_live_;  // emit(): the flags live after each instruction
-    uint8_t scratch_lazy_role_[Block::kMaxInsns] = {};  // emit(): a superblock's lazy CMPs and their Ws
-    uint8_t scratch_stash_[Block::kMaxInsns] = {};      // emit(): their registers stashed (Emitter::stashed)
+    // emit(): a superblock's lazy CMPs and their Ws, and their registers stashed (Emitter::stashed),
+    // per instruction of the block and of its side trace (Block::ntotal).
+    static constexpr unsigned kMaxTotal = 3 * Block::kMaxInsns;
+    static constexpr unsigned kTraceOwn = 8;  // instructions of a side trace's own at most
+    uint8_t scratch_lazy_role_[kMaxTotal] = {};
+    uint8_t scratch_stash_[kMaxTotal] = {};
+    std::vector<Insn> trace_insns_;     // plan_trace(): the side trace's own instructions, decoded
+    std::vector<uint32_t> trace_eips_;
     std::vector<uint32_t> trace_at_;     // emit() with --trace jit: where each instruction's code begins
     std::vector<std::pair<uint32_t, uint32_t>> trace_data_;  // with --trace jit: the block's embedded data (Emitter::data_ranges)
     // The assembler every block is emitted with (translator/jit.cpp): one CodeHolder and
@@ -296,8 +303,15 @@ private:
     void relearn(Block* b, bool again);
     // Emits the block's host code into the arena: Emitted, ArenaFull, or TooLarge when its code
     // does not fit the assembler's buffer (Assembly::kBufferBytes: the interpreter runs it).
-    enum class EmitResult { Emitted, ArenaFull, TooLarge, NoSides };
+    // NoTrace: its side trace could not be emitted as planned (an instruction of it left to a
+    // fallback call, too many side exits, too much code): translate() emits it again without.
+    enum class EmitResult { Emitted, ArenaFull, TooLarge, NoSides, NoTrace };
     EmitResult emit(Block& b);
+    // A self-loop superblock's side trace (docs/translator.md, "Side traces"): decodes the
+    // instructions from one of its side exits' targets up to where they come back into the
+    // loop and appends them, then the loop's instructions from there on, to the block's
+    // (Block::trace_*). `host`: the block's first byte.
+    void plan_trace(Block& b, const uint8_t* host, uint32_t cs_limit, DecodeMode mode, bool x87_nm);
     void emit_fixed();
     // --trace jit: the block's guest instructions beside their host code (`at`: where each
     // instruction's host code begins, then where the exits begin).
