@@ -147,6 +147,9 @@ inline DiffRun run_both(const Case& k, std::vector<uint32_t>* native = nullptr, 
     if ((k.regs[0] & 3) == 1) cj.jit_disable |= kDisablePredict;
     // And another enters every linked block through its entry test (no fused entry tests).
     if ((k.regs[0] & 3) == 2) cj.jit_disable |= kDisableFuse;
+    // And a quarter (by other bits) leave every self-loop's side exit to leave the block (no
+    // side traces, docs/translator.md "Side traces").
+    if ((k.regs[0] >> 2 & 3) == 3) cj.jit_disable |= kDisableTraces;
     DiffRun r;
     r.interp = std::make_unique<Machine>(ci);
     r.jit = std::make_unique<Machine>(cj);

@@ -802,6 +802,7 @@ void run_many(unsigned cases, bool profile = true) {
     uint64_t lazy_loops = 0;  // self-loops translated with lazy flags (only without profiling)
     uint64_t relearnt = 0;    // superblocks translated again with their learnt ways
     uint64_t back_ways = 0;   // ... of them going on before their start (split_loop's; a few in 800 cases)
+    uint64_t traces = 0;      // self-loops with a side trace (self_loop's Jcc forward inside it; a few in 800 cases)
     uint64_t predicted[2] = {0, 0};  // data probes with a predicted addend, at CPL 0 and at CPL 3
     for (unsigned i = 0; i < cases; ++i) {
         const uint32_t seed = seed0 + i;
@@ -820,6 +821,7 @@ void run_many(unsigned cases, bool profile = true) {
         lazy_loops += run.jit->jit->stats().lazy_loops;
         relearnt += run.jit->jit->stats().relearnt;
         back_ways += run.jit->jit->stats().back_ways;
+        traces += run.jit->jit->stats().side_traces;
         predicted[k.ring3] += run.jit->jit->stats().predicted_probes;
         const std::string& diff = run.diff;
         if (!diff.empty()) {
@@ -838,7 +840,7 @@ void run_many(unsigned cases, bool profile = true) {
     // only where block runs are. Without, the lazy self-loops were made (self_loop's form).
     if (!profile) {
         INFO("lazy self-loops " << lazy_loops << ", superblocks relearnt " << relearnt << ", going on before their start "
-                                 << back_ways);
+                                 << back_ways << ", side traces " << traces);
         CHECK(lazy_loops > cases / 20);
         CHECK(relearnt > cases / 100);
 
