@@ -1160,84 +1160,81 @@ Jit::EmitResult Jit::emit(Block& b) {
     if (trace) trace_at_.assign(b.ninsns + 1, 0);
     trace_data_.clear();
     e.data_ranges = trace ? &trace_data_ : nullptr;
-    // The block's instructions, once; a lazy self-loop's second copy (`again`) runs them again
-    // for the translation's statistics to count them once.
-    // A side trace's instruction (i >= ninsns) counts as `again`: the block's statistics have
-    // the block's own; one left to a fallback call makes the trace fail (`trace_bad`).
+    // One instruction: `again` in a lazy self-loop's second copy, so that the translation's
+    // statistics count the block's instructions once; a side trace's (i >= ninsns) counts as
+    // `again` too, and one left to a fallback call makes the trace fail (`trace_bad`).
     bool trace_bad = false;
     auto emit_one = [&](unsigned i, bool again, bool last) {
-        {
-            const Insn& in = b.insns[i];
-            const int oi = orig(i);
-            const bool in_trace = i >= b.ninsns;
-            if (trace && !again && !in_trace) trace_at_[i] = uint32_t(a.offset());
-            // A lazy self-loop's CMP: its flags are not captured (the host's go to the Jcc; the
-            // ways out do the CMP again).
-            const bool lazy_cmp = (lazy_w >= 0 && oi == int(loop_cmp)) || (lazy_role[i] & 1);
-            // Its flags captured at the side exit only (bit 2), or by nothing (dead, lazy).
-            const bool uncaptured = lazy_cmp || (lazy_role[i] & 4);
-            e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : uncaptured ? 0 : live[i], last);
-            // A lazy shift's recipe takes its operand as it was from the stash (no lazy writer is
-            // before it: a shift ends every lazy stretch, lazy_w_from).
-            if (lazy_cmp && stash_recipe(in)) e.stash_operand(in.regv(0));
-            // A lazy INC/DEC's the CF it keeps, when something may read it and r14 may not hold
-            // it. r14 holds the guest's CF outside lazy stretches unless the host's flags hold a
-            // capture not made yet (host_cf_ok: a rotate right before an INC leaves its CF there
-            // for it), and inside the stretch of a lazy INC/DEC that took its CF from r14 (which
-            // keeps CF): then the recipe takes CF from r14 (stash bit 2 clear). A lazy self-loop
-            // always stashes (its second copy begins lazy, and both copies share the recipes).
-            if (lazy_cmp && (in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && (live[i] & CF)) {
-                const bool r14_cf =
-                    e.flags_cached() && !e.host_cf_ok() && lazy_w < 0 &&
-                    (!e.lazy || (e.recipe && (e.recipe->mnem() == ZYDIS_MNEMONIC_INC || e.recipe->mnem() == ZYDIS_MNEMONIC_DEC) &&
-                                 !(e.stashed(*e.recipe) & 4)));
-                if (!r14_cf) {
-                    e.stash_cf();
-                    stash[i] |= 4;
-                }
+        const Insn& in = b.insns[i];
+        const int oi = orig(i);
+        const bool in_trace = i >= b.ninsns;
+        if (trace && !again && !in_trace) trace_at_[i] = uint32_t(a.offset());
+        // A lazy self-loop's CMP: its flags are not captured (the host's go to the Jcc; the
+        // ways out do the CMP again).
+        const bool lazy_cmp = (lazy_w >= 0 && oi == int(loop_cmp)) || (lazy_role[i] & 1);
+        // Its flags captured at the side exit only (bit 2), or by nothing (dead, lazy).
+        const bool uncaptured = lazy_cmp || (lazy_role[i] & 4);
+        e.begin(in, b.eips[i], (disabled_ & kDisableFlags) ? 0x3F : uncaptured ? 0 : live[i], last);
+        // A lazy shift's recipe takes its operand as it was from the stash (no lazy writer is
+        // before it: a shift ends every lazy stretch, lazy_w_from).
+        if (lazy_cmp && stash_recipe(in)) e.stash_operand(in.regv(0));
+        // A lazy INC/DEC's the CF it keeps, when something may read it and r14 may not hold
+        // it. r14 holds the guest's CF outside lazy stretches unless the host's flags hold a
+        // capture not made yet (host_cf_ok: a rotate right before an INC leaves its CF there
+        // for it), and inside the stretch of a lazy INC/DEC that took its CF from r14 (which
+        // keeps CF): then the recipe takes CF from r14 (stash bit 2 clear). A lazy self-loop
+        // always stashes (its second copy begins lazy, and both copies share the recipes).
+        if (lazy_cmp && (in.mnem() == ZYDIS_MNEMONIC_INC || in.mnem() == ZYDIS_MNEMONIC_DEC) && (live[i] & CF)) {
+            const bool r14_cf =
+                e.flags_cached() && !e.host_cf_ok() && lazy_w < 0 &&
+                (!e.lazy || (e.recipe && (e.recipe->mnem() == ZYDIS_MNEMONIC_INC || e.recipe->mnem() == ZYDIS_MNEMONIC_DEC) &&
+                             !(e.stashed(*e.recipe) & 4)));
+            if (!r14_cf) {
+                e.stash_cf();
+                stash[i] |= 4;
             }
-            // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
-            auto done_insn = [&] {
-                // A lazy writer's registers that a move in its stretch overwrites, as it left
-                // them (a move: the host flags stay for the Jcc after it).
-                if (lazy_cmp && stash[i]) {
-                    if (stash[i] & 1) e.stash_operand(in.regv(0), 1);
-                    if (stash[i] & 2) e.stash_operand(in.regv(1), 2);
-                }
-                if ((lazy_w >= 0 && oi == lazy_w) || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
-                // Lazy from here, with this writer's recipe (a self-loop's CMP too: a lazy writer
-                // before it in the body set its own).
-                if (lazy_cmp) e.lazy = true, e.recipe = &in;
-            };
-            uint32_t category = 0;
-            const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
-            if (!again) b.native[i] = 0;
-            const unsigned probes_before = e.probes;
-            if (fn && !(disabled_ & category) && fn(e, in)) {
-                e.end_native();
-                ++e.pending;
-                e.track_bounds(in);
-                done_insn();
-                if (in_trace) b.native[i] = uint16_t(in.mnemonic);
-                if (again) return;
-                b.native[i] = uint16_t(in.mnemonic | std::min(e.probes - probes_before, 15u) << 12);
-                ++b.native_count;
-                ++rows_.native[in.mnemonic];  // xlat explain's classes
-                auto it = std::find_if(b.native_mix.begin(), b.native_mix.end(),
-                                       [&](const auto& p) { return p.first == in.mnemonic; });
-                if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
-                else ++it->second;
-                return;
+        }
+        // After the CMP r14 is stale: anything but the Jcc that wants it does the CMP again.
+        auto done_insn = [&] {
+            // A lazy writer's registers that a move in its stretch overwrites, as it left
+            // them (a move: the host flags stay for the Jcc after it).
+            if (lazy_cmp && stash[i]) {
+                if (stash[i] & 1) e.stash_operand(in.regv(0), 1);
+                if (stash[i] & 2) e.stash_operand(in.regv(1), 2);
             }
-            trace_bad |= in_trace;
-            if (!again) ++rows_.helper[in.mnemonic];
-            a.inc(je.abs(fallbacks_.counter(fallback_shape(in)), 8, x86::rcx));
-            if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
-            // The semantics function reads and writes the guest registers in CpuState.
-            e.call_fallback(&in, b.eips[i], last);
+            if ((lazy_w >= 0 && oi == lazy_w) || (lazy_role[i] & 2)) e.lazy = false;  // W's own flags from here (or dead)
+            // Lazy from here, with this writer's recipe (a self-loop's CMP too: a lazy writer
+            // before it in the body set its own).
+            if (lazy_cmp) e.lazy = true, e.recipe = &in;
+        };
+        uint32_t category = 0;
+        const NativeEmitFn fn = (disabled_ & kDisableAll) ? nullptr : native_emitter(in.mnem(), category);
+        if (!again) b.native[i] = 0;
+        const unsigned probes_before = e.probes;
+        if (fn && !(disabled_ & category) && fn(e, in)) {
+            e.end_native();
+            ++e.pending;
             e.track_bounds(in);
             done_insn();
+            if (in_trace) b.native[i] = uint16_t(in.mnemonic);
+            if (again) return;
+            b.native[i] = uint16_t(in.mnemonic | std::min(e.probes - probes_before, 15u) << 12);
+            ++b.native_count;
+            ++rows_.native[in.mnemonic];  // xlat explain's classes
+            auto it = std::find_if(b.native_mix.begin(), b.native_mix.end(),
+                                   [&](const auto& p) { return p.first == in.mnemonic; });
+            if (it == b.native_mix.end()) b.native_mix.emplace_back(in.mnemonic, 1);
+            else ++it->second;
+            return;
         }
+        trace_bad |= in_trace;
+        if (!again) ++rows_.helper[in.mnemonic];
+        a.inc(je.abs(fallbacks_.counter(fallback_shape(in)), 8, x86::rcx));
+        if (in.row->facts & kPrivileged) a.inc(je.abs(&stats_.privileged_calls, 8, x86::rcx));
+        // The semantics function reads and writes the guest registers in CpuState.
+        e.call_fallback(&in, b.eips[i], last);
+        e.track_bounds(in);
+        done_insn();
     };
     // The state at the side trace's Jcc in each copy and turn (`instance`, 0 the first copy),
     // with the side exit it made there: the trace is emitted from it after the block's body.
@@ -1247,6 +1244,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     };
     std::vector<TraceSnap> snaps;
     unsigned instance = 0;
+    // The block's instructions, once, or again in a second copy's turn.
     auto emit_body = [&](bool again) {
         for (unsigned i = 0; i < b.ninsns; ++i) {
             emit_one(i, again, i + 1 == b.ninsns);
