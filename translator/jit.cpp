@@ -1458,9 +1458,23 @@ Jit::EmitResult Jit::emit(Block& b) {
         // The first copy's trace runs where the stack group's leader may not have: the slot
         // (which the second copy's turns take) made 0, so that the next turn probes again.
         if (sn.instance == 0 && e.group_keep && e.group_slot_disp) a.mov(x86::qword_ptr(x86::r15, e.group_slot_disp), 0);
-        // Fewer instructions than the way it replaces: those it skips given back to R.
+        // Fewer instructions than the way it replaces: those it skips given back to R. More:
+        // charged here, and when R does not hold them, the side exit as it would have been
+        // (r14 made whole above), to its target's block (`common` of its side exit).
         const int give = int(b.ninsns) - 1 - int(j) - int(b.trace_len);
         if (give > 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(give))), e.pending += give;
+        asmjit::Label short_budget;
+        uint32_t short_ffix = 0;
+        if (give < 0) {
+            short_budget = a.newLabel();
+            short_ffix = e.flags_fix_bits();
+            a.psubq(x86::xmm15, budget_const(budget_consts_, unsigned(-give)));
+            a.movmskpd(x86::eax, x86::xmm15);
+            a.test(x86::al, 1);
+            a.jnz(short_budget);
+            e.host_flags_changed();
+            e.pending += give;
+        }
         e.loop_head = inst_back[sn.instance];
         e.branched = false;
         for (unsigned i = b.trace_at; i < total; ++i) emit_one(i, true, i + 1 == total);
@@ -1474,6 +1488,14 @@ Jit::EmitResult Jit::emit(Block& b) {
         if (left) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(left)));
         a.jmp(loop_exit);
         e.loop_head = asmjit::Label();
+        if (short_budget.isValid()) {
+            const Emitter::SideExit& x = e.sides[sn.rec];
+            a.bind(short_budget);
+            a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-give)));
+            e.emit_flags_fix_bits(short_ffix);
+            if (x.pending < 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-x.pending)));
+            a.jmp(common[traced_k]);
+        }
     };
     for (unsigned n = 0; n < e.nsides && !copy_bad && !trace_bad; ++n) {
         const Emitter::SideExit& x = e.sides[n];
@@ -1501,8 +1523,21 @@ Jit::EmitResult Jit::emit(Block& b) {
         }
         if (!again) b.side_at[k] = uint16_t(x.index);
         if (traces && int(k) == traced_k) {
+            // The side exit itself, for the traces longer than the way they replace when the
+            // budget does not hold them (emit_trace's `short_budget`).
+            const bool longer = int(b.ninsns) - 1 - int(b.trace_jcc) < int(b.trace_len);
+            if (!again && longer) common[k] = a.newLabel();
             for (const TraceSnap& sn : snaps)
                 if (sn.rec == n) emit_trace(sn);
+            if (!again && longer) {
+                a.bind(common[k]);
+                if (b.watching && x.flipped) {
+                    watched[k] = a.newLabel();
+                    a.dec(je.abs(&b.watch_left, 4, x86::rcx));
+                    a.jz(watched[k]);
+                }
+                je.direct(3 + k, x.target);
+            }
             continue;
         }
         a.bind(x.label);
@@ -1797,9 +1832,9 @@ void Jit::plan_trace(Block& b, const uint8_t* host, uint32_t cs_limit, DecodeMod
         }
         if (join < 0) continue;
         const unsigned tail = n - unsigned(join);
-        // Not longer than the way it replaces (its instructions are charged at the entry), and
-        // within the emitter's arrays.
-        if (own + tail > n - 1 - j || n + own + tail > kMaxTotal) continue;
+        // At most kTraceOwn longer than the way it replaces (the entry charged that way's
+        // instructions; the trace tests the budget for the rest), and within the emitter's arrays.
+        if (own + tail > n - 1 - j + kTraceOwn || n + own + tail > kMaxTotal) continue;
         std::unique_ptr<Insn[]> insns(new Insn[n + own + tail]);
         std::unique_ptr<uint32_t[]> eips(new uint32_t[n + own + tail]);
         std::copy(b.insns.get(), b.insns.get() + n, insns.get());
