@@ -132,7 +132,8 @@ void sift_like(ax::Assembler& a, asmjit::Label top, asmjit::Label out) {
 }
 
 // As sift_like, the loop's own way three instructions shorter than the trace: the trace tests the
-// budget for the three more (a stop near a budget's end takes the side exit as without it).
+// budget for the three more (a stop near a budget's end takes the side exit as without it). Its
+// first instruction writes every flag: the lazy CMP's are not made again at its start.
 void sift_longer(ax::Assembler& a, asmjit::Label top, asmjit::Label out) {
     asmjit::Label other = a.newLabel(), join = a.newLabel();
     a.bind(top);
@@ -151,11 +152,11 @@ void sift_longer(ax::Assembler& a, asmjit::Label top, asmjit::Label out) {
     a.jnz(top);
     a.jmp(out);
     a.bind(other);
-    a.add(ax::edx, ax::dword_ptr(ax::edi));
-    a.add(ax::edi, 0x40);
-    a.mov(ax::dword_ptr(ax::esp, 8), ax::edx);
-    a.mov(ax::esi, ax::dword_ptr(ax::esp, 12));
-    a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);
+    a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);   // ends the CMP's lazy stretch: its own flags after
+    a.mov(ax::esi, ax::dword_ptr(ax::edi));      // may fault (paged): EFLAGS this CMP's there
+    a.lea(ax::edi, ax::ptr(ax::edi, 0x40));
+    a.mov(ax::dword_ptr(ax::esp, 8), ax::esi);
+    a.lea(ax::edx, ax::ptr(ax::edx, ax::esi));
     a.jae(join);
 }
 

@@ -898,12 +898,12 @@ void Emitter::restore(const State& s) {
     std::copy(s.tz, s.tz + 8, tz_);
 }
 
-void Emitter::trace_entry(int capture) {
+void Emitter::trace_entry(int capture, bool keep_lazy) {
     if (capture) {
         emit_capture_host(capture == 2);  // the host's flags left alone but for AF's clearing
         if (capture == 2) host_ok_ = 0;
     }
-    if (!lazy) return;
+    if (!lazy || keep_lazy) return;
     emit_flags_fix_bits(ffix_);
     emit_materialize();
     lazy = false;

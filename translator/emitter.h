@@ -546,9 +546,10 @@ public:
     void restore(const State& s);
     // At a side trace's start, what its side exit would have done to r14: the host's flags
     // captured (`capture`: 1, or 2 with AF cleared) for an ALU instruction before the Jcc that
-    // left them uncaptured, and the lazy flags (if any) made again; r14 holds the guest's flags
-    // from here (the trace's instructions have no lazy roles).
-    void trace_entry(int capture);
+    // left them uncaptured, and the lazy flags (if any) made again, so that r14 holds the
+    // guest's flags from here; unless `keep_lazy` (the trace's first instruction writes every
+    // flag and reads none: it ends the lazy stretch, its slow path doing the recipe first).
+    void trace_entry(int capture, bool keep_lazy);
     unsigned group_leaders = 0;  // groups begun in the block so far (their leaders)
     // Cpu::jit_flag_stash - CpuState: where a lazy writer keeps what its recipe needs and the
     // block overwrites (word 0: a shift's operand as it was, emit_shift_flags_again, or an

@@ -1095,6 +1095,18 @@ Jit::EmitResult Jit::emit(Block& b) {
     // lazy stretch within the tail is the same there; one reaching into it from before ends
     // at its W as in the loop, the trace having made the flags whole at its start).
     for (unsigned i = tr_own_end; i < total; ++i) lazy_role[i] = lazy_role[orig(i)], stash[i] = stash[orig(i)];
+    // The trace's first instruction of its own, when it writes every flag and reads none, is
+    // W for flags lazy at its Jcc (bit 1): the trace need not make them again at its start.
+    if (b.trace_len && b.trace_own) {
+        const Insn& w = b.insns[b.trace_at];
+        switch (w.mnem()) {
+        case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
+        case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_NEG:
+            if (!(w.flags_read & 0x3F) && !(0x3F & ~w.flags_written)) lazy_role[b.trace_at] |= 2;
+            break;
+        default: break;
+        }
+    }
     // A self-loop whose flags are not lazy still runs two turns per entry test, from a second
     // copy like a lazy self-loop's (docs/translator.md, "Two turns of any self-loop"): the
     // strings' `inc edx; cmp byte [edx], 0; jne`, whose CMP of memory has no recipe.
@@ -1454,7 +1466,8 @@ Jit::EmitResult Jit::emit(Block& b) {
         e.stack_group = Emitter::StackGroup{};
         // What the side exit would have done to r14 first (below).
         const unsigned j = b.trace_jcc;
-        e.trace_entry(j > 0 && (lazy_role[j - 1] & 4) && b.native[j - 1] ? 1 + (side_capture(b.insns[j - 1]) == 2) : 0);
+        e.trace_entry(j > 0 && (lazy_role[j - 1] & 4) && b.native[j - 1] ? 1 + (side_capture(b.insns[j - 1]) == 2) : 0,
+                      (lazy_role[b.trace_at] & 2) && b.trace_own);
         // The first copy's trace runs where the stack group's leader may not have: the slot
         // (which the second copy's turns take) made 0, so that the next turn probes again.
         if (sn.instance == 0 && e.group_keep && e.group_slot_disp) a.mov(x86::qword_ptr(x86::r15, e.group_slot_disp), 0);
