@@ -102,16 +102,22 @@ struct Case {
 // three turns in eight, coming back at `join` by a Jcc whose other way is the loop's side exit
 // `out`. The trace's own stack accesses must form no group of their own (its leader would leave
 // another address in the slot). EDI walks up to kAbsent in the trace only.
-void sift_like(ax::Assembler& a, asmjit::Label top, asmjit::Label out) {
+// `longer`: the loop's own way three instructions shorter than the trace, which tests the budget
+// for the three more (a stop near a budget's end takes the side exit as without it), and whose
+// first instruction writes every flag (the lazy CMP's are not made again at its start; its load
+// faults right after that one).
+void sift_like(ax::Assembler& a, asmjit::Label top, asmjit::Label out, bool longer) {
     asmjit::Label other = a.newLabel(), join = a.newLabel();
     a.bind(top);
     a.mov(ax::eax, ax::dword_ptr(kData, ax::ebx, 2));
     a.cmp(ax::eax, 0xA0000000);
     a.jae(other);
     a.mov(ax::dword_ptr(ax::esp), ax::eax);      // the way most turns take: the group's leader
-    a.mov(ax::dword_ptr(ax::esp, 8), ax::ecx);
-    a.lea(ax::edx, ax::ptr(ax::edx, ax::eax));
-    a.mov(ax::eax, ax::dword_ptr(kData + 4, ax::ebx, 2));
+    if (!longer) {
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::ecx);
+        a.lea(ax::edx, ax::ptr(ax::edx, ax::eax));
+        a.mov(ax::eax, ax::dword_ptr(kData + 4, ax::ebx, 2));
+    }
     a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);
     a.jb(out);
     a.bind(join);
@@ -123,48 +129,27 @@ void sift_like(ax::Assembler& a, asmjit::Label top, asmjit::Label out) {
     a.jnz(top);
     a.jmp(out);
     a.bind(other);                               // the trace's own instructions
-    a.add(ax::edx, ax::dword_ptr(ax::edi));      // may fault (paged): EFLAGS the CMP's there
-    a.add(ax::edi, 0x40);
-    a.mov(ax::dword_ptr(ax::esp, 8), ax::edx);
-    a.mov(ax::esi, ax::dword_ptr(ax::esp, 12));
-    a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);
+    if (longer) {
+        a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);  // ends the CMP's lazy stretch: its own flags after
+        a.mov(ax::esi, ax::dword_ptr(ax::edi));     // may fault (paged): EFLAGS this CMP's there
+        a.lea(ax::edi, ax::ptr(ax::edi, 0x40));
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::esi);
+        a.lea(ax::edx, ax::ptr(ax::edx, ax::esi));
+    } else {
+        a.add(ax::edx, ax::dword_ptr(ax::edi));     // may fault (paged): EFLAGS the CMP's there
+        a.add(ax::edi, 0x40);
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::edx);
+        a.mov(ax::esi, ax::dword_ptr(ax::esp, 12));
+        a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);
+    }
     a.jae(join);                                 // almost always: its other way is `out`
-}
-
-// As sift_like, the loop's own way three instructions shorter than the trace: the trace tests the
-// budget for the three more (a stop near a budget's end takes the side exit as without it). Its
-// first instruction writes every flag: the lazy CMP's are not made again at its start.
-void sift_longer(ax::Assembler& a, asmjit::Label top, asmjit::Label out) {
-    asmjit::Label other = a.newLabel(), join = a.newLabel();
-    a.bind(top);
-    a.mov(ax::eax, ax::dword_ptr(kData, ax::ebx, 2));
-    a.cmp(ax::eax, 0xA0000000);
-    a.jae(other);
-    a.mov(ax::dword_ptr(ax::esp), ax::eax);
-    a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);
-    a.jb(out);
-    a.bind(join);
-    a.mov(ax::dword_ptr(kData + 8, ax::ebx, 2), ax::edx);
-    a.lea(ax::ebx, ax::ptr(ax::ebx, ax::ebx, 1, 1));
-    a.and_(ax::ebx, 0x3FF);
-    a.add(ax::edx, ax::ebx);
-    a.dec(ax::ecx);
-    a.jnz(top);
-    a.jmp(out);
-    a.bind(other);
-    a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);   // ends the CMP's lazy stretch: its own flags after
-    a.mov(ax::esi, ax::dword_ptr(ax::edi));      // may fault (paged): EFLAGS this CMP's there
-    a.lea(ax::edi, ax::ptr(ax::edi, 0x40));
-    a.mov(ax::dword_ptr(ax::esp, 8), ax::esi);
-    a.lea(ax::edx, ax::ptr(ax::edx, ax::esi));
-    a.jae(join);
 }
 
 const Case kCases[] = {
     {"the sift-down's diamond: a stack group, a lazy DEC at the back edge, a load in the trace",
-     [](ax::Assembler& a, asmjit::Label top, asmjit::Label out) { sift_like(a, top, out); }, true},
+     [](ax::Assembler& a, asmjit::Label top, asmjit::Label out) { sift_like(a, top, out, false); }, true},
     {"the same with a trace longer than the loop's own way",
-     [](ax::Assembler& a, asmjit::Label top, asmjit::Label out) { sift_longer(a, top, out); }, true},
+     [](ax::Assembler& a, asmjit::Label top, asmjit::Label out) { sift_like(a, top, out, true); }, true},
     // The way out skips part of the loop and comes back into it at once (no instructions of its
     // own): an `if` without `else`; a CMP's lazy flags at the back edge.
     {"an if without else, a lazy CMP at the back edge",
