@@ -190,6 +190,16 @@ public:
     unsigned predicted_kept = 0;     // `mov rbp` of a prediction left out (rbp_set), in every copy
     unsigned aligned_probes = 0;     // of those, of an address aligned to the size (no crossing test: tz_after)
     unsigned shared_probes = 0;      // of those, calls of a shared probe out of line (probe_thunk)
+    // The counts above that a block's statistics take once per instruction, whatever copies of
+    // it are emitted (a self-loop's second copy, a side trace: Jit::emit puts them back after).
+    struct Counts {
+        unsigned probes, const_probes, folded, zx_left, predicted, aligned_probes;
+    };
+    Counts counts() const { return {probes, const_probes, folded, zx_left, predicted, aligned_probes}; }
+    void set_counts(const Counts& c) {
+        probes = c.probes, const_probes = c.const_probes, folded = c.folded, zx_left = c.zx_left;
+        predicted = c.predicted, aligned_probes = c.aligned_probes;
+    }
     // A native Jcc that ends the block branches to `taken` instead of storing rip when
     // `chain_branch` is set (the block's exits are emitted by Jit::emit); it sets `branched`.
     // The Jcc is emitted in its rel32 form at offset `branch_at`, so that Jit::emit may patch it

@@ -1097,15 +1097,11 @@ Jit::EmitResult Jit::emit(Block& b) {
     for (unsigned i = tr_own_end; i < total; ++i) lazy_role[i] = lazy_role[orig(i)], stash[i] = stash[orig(i)];
     // The trace's first instruction of its own, when it writes every flag and reads none, is
     // W for flags lazy at its Jcc (bit 1): the trace need not make them again at its start.
+    // (lazy_w_from's rule for W, the host's flags not kept: they are the Jcc's.)
     if (b.trace_len && b.trace_own) {
-        const Insn& w = b.insns[b.trace_at];
-        switch (w.mnem()) {
-        case ZYDIS_MNEMONIC_ADD: case ZYDIS_MNEMONIC_SUB: case ZYDIS_MNEMONIC_AND: case ZYDIS_MNEMONIC_OR:
-        case ZYDIS_MNEMONIC_XOR: case ZYDIS_MNEMONIC_CMP: case ZYDIS_MNEMONIC_TEST: case ZYDIS_MNEMONIC_NEG:
-            if (!(w.flags_read & 0x3F) && !(0x3F & ~w.flags_written)) lazy_role[b.trace_at] |= 2;
-            break;
-        default: break;
-        }
+        const int none[2] = {-1, -1};
+        if (lazy_w_from(b, live, b.trace_at, b.trace_at + 1u, none, nullptr, false) == int(b.trace_at))
+            lazy_role[b.trace_at] |= 2;
     }
     // A self-loop whose flags are not lazy still runs two turns per entry test, from a second
     // copy like a lazy self-loop's (docs/translator.md, "Two turns of any self-loop"): the
@@ -1311,8 +1307,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         // first turn's way out gives the second's instructions back.
         entry_test(budget_const(budget_consts_, lazy_turns * b.ninsns), lazy_turns * b.ninsns, budget_exit2);
         // (Counted once per block; the `mov rbp` a probe did without, predicted_kept, in every copy.)
-        const unsigned probes = e.probes, const_probes = e.const_probes, folded = e.folded, predicted = e.predicted,
-                       aligned = e.aligned_probes, zx_left = e.zx_left;
+        const Emitter::Counts counts = e.counts();
         // Its turns take the stack group's rbp from the turn before when the first copy had one
         // group (the only writer of the slot) and no fallback call (a semantics function may
         // do anything between two turns; a native instruction's slow path no more than between
@@ -1347,8 +1342,7 @@ Jit::EmitResult Jit::emit(Block& b) {
             a.jmp(exit1);
             if (!back) a.bind(next);
         }
-        e.probes = probes, e.const_probes = const_probes, e.folded = folded, e.predicted = predicted;
-        e.aligned_probes = aligned, e.zx_left = zx_left;
+        e.set_counts(counts);
         if (lazy_w >= 0) ++stats_.lazy_loops;
         else ++stats_.two_turn_loops;
         e.group_reuse = false;
@@ -1446,8 +1440,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     const bool traces = b.trace_len && second_copy && !copy_bad && snaps.size() == 1u + lazy_turns;
     const unsigned block_sides = e.nsides;
     const Emitter::State post = e.save();
-    const unsigned probes0 = e.probes, const_probes0 = e.const_probes, folded0 = e.folded, predicted0 = e.predicted,
-                   aligned0 = e.aligned_probes, zx_left0 = e.zx_left;
+    const Emitter::Counts counts = e.counts();  // the block's statistics count its instructions once
     int traced_k = -1;
     for (unsigned k = 0; k < first_sides && traces; ++k)
         if (e.sides[k].index == b.trace_jcc) traced_k = int(k);
@@ -1510,47 +1503,45 @@ Jit::EmitResult Jit::emit(Block& b) {
             a.jmp(common[traced_k]);
         }
     };
+    // The block's side exit k, where every way out to its target ends (the first copy's stub,
+    // the later copies', the traces').
+    auto exit_to = [&](unsigned k, const Emitter::SideExit& x) {
+        if (!common[k].isValid()) common[k] = a.newLabel();
+        a.bind(common[k]);
+        if (profile_) {
+            a.inc(je.abs(&b.runs, 8, x86::rcx));
+            a.inc(je.abs(&b.side_runs[k], 8, x86::rcx));
+        }
+        if (b.learning) a.inc(je.abs(&b.side_hits[k], 4, x86::rcx));
+        if (b.watching && x.flipped) {
+            watched[k] = a.newLabel();
+            a.dec(je.abs(&b.watch_left, 4, x86::rcx));
+            a.jz(watched[k]);
+        }
+        je.direct(3 + k, x.target);
+    };
     for (unsigned n = 0; n < e.nsides && !copy_bad && !trace_bad; ++n) {
         const Emitter::SideExit& x = e.sides[n];
-        if (n >= block_sides) {
-            const int k = trace_slot(x.index);
-            if (k < 0 || k == traced_k || !common[k].isValid()) {
-                trace_bad = true;
-                break;
-            }
-            a.bind(x.label);
-            if (x.index > 0 && (lazy_role[x.index - 1] & 4) && b.native[x.index - 1])
-                e.emit_capture_host(side_capture(b.insns[x.index - 1]) == 2);
-            e.emit_flags_fix_bits(x.ffix);
-            e.emit_materialize(x.recipe);
-            if (x.pending < 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-x.pending)));
-            if (x.pending > 0) a.psubq(x86::xmm15, budget_const(budget_consts_, unsigned(x.pending)));
-            a.jmp(common[k]);
-            continue;
-        }
+        const bool own_trace = n >= block_sides;  // a side trace's own Jcc's (or its copy of the loop's)
         const bool again = n >= first_sides;
-        const unsigned k = again ? (n - first_sides) % first_sides : n;
-        if (again && e.sides[k].index != x.index) {  // cannot happen: the same Jccs in order
+        const int k = own_trace ? trace_slot(x.index) : int(again ? (n - first_sides) % first_sides : n);
+        if (own_trace && (k < 0 || k == traced_k || !common[k].isValid())) {
+            trace_bad = true;
+            break;
+        }
+        if (!own_trace && again && e.sides[k].index != x.index) {  // cannot happen: the same Jccs in order
             copy_bad = true;
             break;
         }
         if (!again) b.side_at[k] = uint16_t(x.index);
-        if (traces && int(k) == traced_k) {
+        if (!own_trace && traces && k == traced_k) {
             // The side exit itself, for the traces longer than the way they replace when the
             // budget does not hold them (emit_trace's `short_budget`).
             const bool longer = int(b.ninsns) - 1 - int(b.trace_jcc) < int(b.trace_len);
             if (!again && longer) common[k] = a.newLabel();
             for (const TraceSnap& sn : snaps)
                 if (sn.rec == n) emit_trace(sn);
-            if (!again && longer) {
-                a.bind(common[k]);
-                if (b.watching && x.flipped) {
-                    watched[k] = a.newLabel();
-                    a.dec(je.abs(&b.watch_left, 4, x86::rcx));
-                    a.jz(watched[k]);
-                }
-                je.direct(3 + k, x.target);
-            }
+            if (!again && longer) exit_to(unsigned(k), x);
             continue;
         }
         a.bind(x.label);
@@ -1565,29 +1556,13 @@ Jit::EmitResult Jit::emit(Block& b) {
         // since a fallback call (which stored icount) are not counted yet (JitEmit::tail).
         if (x.pending < 0) a.paddq(x86::xmm15, budget_const(budget_consts_, unsigned(-x.pending)));
         if (x.pending > 0) a.psubq(x86::xmm15, budget_const(budget_consts_, unsigned(x.pending)));
-        if (again) {
-            a.jmp(common[k]);
-            continue;
-        }
-        common[k] = a.newLabel();
-        a.bind(common[k]);
-        if (profile_) {
-            a.inc(je.abs(&b.runs, 8, x86::rcx));
-            a.inc(je.abs(&b.side_runs[k], 8, x86::rcx));
-        }
-        if (b.learning) a.inc(je.abs(&b.side_hits[k], 4, x86::rcx));
-        if (b.watching && x.flipped) {
-            watched[k] = a.newLabel();
-            a.dec(je.abs(&b.watch_left, 4, x86::rcx));
-            a.jz(watched[k]);
-        }
-        je.direct(3 + k, x.target);
+        if (again) a.jmp(common[k]);
+        else exit_to(unsigned(k), x);
     }
     if (traces) {
         e.restore(post);
         e.no_groups = false;
-        e.probes = probes0, e.const_probes = const_probes0, e.folded = folded0, e.predicted = predicted0;
-        e.aligned_probes = aligned0, e.zx_left = zx_left0;
+        e.set_counts(counts);
         trace_bad |= e.nsides > Emitter::kSideCapacity - 1;  // a Jcc past the capacity would not have branched
     }
     if (first_sides) ++stats_.superblocks, stats_.side_exits += first_sides;
