@@ -55,6 +55,8 @@ struct Outcome {
     uint64_t exceptions = 0;    // exceptions the interpreter delivered
     uint64_t traces = 0;        // side traces the default JIT made
     uint64_t traces_off = 0;    // ... with --jit-disable traces
+    uint64_t selects = 0;       // second-copy turns with a select the default JIT made
+    uint64_t selects_off = 0;   // ... with --jit-disable select
 };
 
 // Runs `code` for at most `budget` instructions under the interpreter and, without counting
@@ -65,8 +67,8 @@ Outcome run_all(const std::vector<uint8_t>& code, bool paging, uint64_t budget) 
     setup(*ref, code, paging);
     const Machine::Result rr = ref->run(budget);
     Outcome o;
-    for (uint32_t disable : {0u, uint32_t(kDisableTraces), uint32_t(kDisableStackGroup), uint32_t(kDisableLoopFlags),
-                             uint32_t(kDisablePredict), uint32_t(kDisableBounds)}) {
+    for (uint32_t disable : {0u, uint32_t(kDisableTraces), uint32_t(kDisableSelect), uint32_t(kDisableStackGroup),
+                             uint32_t(kDisableLoopFlags), uint32_t(kDisablePredict), uint32_t(kDisableBounds)}) {
         INFO("jit, --jit-disable bits " << std::hex << disable << ", paging " << paging << ", budget " << std::dec
                                         << budget);
         MachineConfig cfg = small_config();
@@ -80,6 +82,8 @@ Outcome run_all(const std::vector<uint8_t>& code, bool paging, uint64_t budget) 
         CHECK(run_differences(*ref, *m, rr, r, false) == "");
         if (disable == 0) o.traces = m->jit->stats().side_traces;
         if (disable == kDisableTraces) o.traces_off = m->jit->stats().side_traces;
+        if (disable == 0) o.selects = m->jit->stats().selects;
+        if (disable == kDisableSelect) o.selects_off = m->jit->stats().selects;
     }
     o.state = ref->cpu.s;
     for (uint64_t e : ref->cpu.stats.exceptions) o.exceptions += e;
@@ -317,5 +321,80 @@ TEST_CASE("a side trace's bytes are the loop's page: a write to them translates 
         CHECK(o.exceptions == 0);
         CHECK(o.state.reg32(ESI) == 0);
         for (uint64_t budget : {2500u, 2600u, 2700u, 2800u, 3000u}) run_all(code, paging, budget);
+    }
+}
+
+// A select (docs/translator.md, "Selects"): the sift-down's diamond, whose ways both end in the
+// same CMP of the stack and a Jcc to the same way out, runs in the second copy's turns as
+// conditional moves of both ways (the loop's way: a store and a load of the stack group, an LEA
+// with an index, moves of a register and of an immediate; the trace's: moves after the CMP),
+// the instructions the trace's way runs fewer given back. ESP `esp`: at 0x38000 the group's
+// range lies in one page and the selects run; at 0x37FF8 it crosses a page end, the group's
+// probe misses at every turn and the turns take the Jcc and the trace instead (the select's
+// guard). A load after the join walks EDI up to kAbsent: with paging the 71st turn faults there,
+// the state the select left.
+std::vector<uint8_t> select_program(uint32_t esp) {
+    return assemble([&](ax::Assembler& a) {
+        asmjit::Label outer = a.newLabel(), top = a.newLabel(), out = a.newLabel(), other = a.newLabel(),
+                      join = a.newLabel();
+        a.mov(ax::esp, esp);
+        a.mov(ax::dword_ptr(ax::esp, 4), 1);   // the limit: below almost every value
+        a.mov(ax::dword_ptr(ax::esp, 12), 0x55);
+        a.mov(ax::edi, kAbsent - 0x40 * 70);
+        a.mov(ax::dword_ptr(kData + 0x3800), 6);
+        a.bind(outer);
+        a.xor_(ax::ebx, ax::ebx);
+        a.mov(ax::ecx, 40);
+        a.bind(top);
+        a.mov(ax::eax, ax::dword_ptr(kData, ax::ebx, 2));
+        a.cmp(ax::eax, 0xA0000000);
+        a.jae(other);                                // about three turns in eight
+        a.mov(ax::dword_ptr(ax::esp), ax::ebp);       // the loop's way: the group's leader
+        a.lea(ax::ebp, ax::ptr(ax::esi, ax::ebx, 2, 0x10));
+        a.mov(ax::edx, ax::eax);
+        a.mov(ax::esi, 0x1234);
+        a.mov(ax::esi, ax::dword_ptr(ax::esp, 12));
+        a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);
+        a.jae(out);
+        a.bind(join);
+        a.add(ax::edx, ax::dword_ptr(ax::edi));      // may fault (paged)
+        a.add(ax::edi, 0x40);
+        a.mov(ax::dword_ptr(kData + 0x2000, ax::ebx, 2), ax::edx);
+        a.add(ax::edx, ax::ebp);
+        a.lea(ax::ebx, ax::ptr(ax::ebx, ax::ebx, 1, 1));
+        a.and_(ax::ebx, 0x3FF);
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::edx);   // a member after other accesses
+        a.dec(ax::ecx);
+        a.jnz(top);
+        a.jmp(out);
+        a.bind(other);                               // the trace's own instructions
+        a.cmp(ax::dword_ptr(ax::esp, 4), ax::eax);
+        a.mov(ax::edx, ax::ecx);
+        a.lea(ax::ebp, ax::ptr(ax::esi, 0x20));
+        a.mov(ax::esi, 0x77);
+        a.jb(join);
+        a.bind(out);
+        a.dec(ax::dword_ptr(kData + 0x3800));
+        a.jnz(outer);
+        a.hlt();
+    });
+}
+
+TEST_CASE("a select runs both ways of the sift-down's diamond as the interpreter runs either: stops "
+          "round it, a fault after it, its guard when the stack group misses", "[jit][traces][select]") {
+    for (const uint32_t esp : {0x38000u, 0x37FF8u}) {
+        const std::vector<uint8_t> code = select_program(esp);
+        for (unsigned paging = 0; paging < 2; ++paging) {
+            INFO("ESP " << std::hex << esp << (paging ? ", paging" : ""));
+            const Outcome o = run_all(code, paging, 200000);
+            CHECK(o.traces == 1);
+            CHECK(o.selects > 0);
+            CHECK(o.selects_off == 0);
+            CHECK(o.exceptions == (paging ? 1u : 0u));
+            if (paging) CHECK(o.state.cr2 == kAbsent);
+            else CHECK(o.state.reg32(ECX) == 0);
+            for (uint64_t budget = 1; budget <= 120; ++budget) run_all(code, paging, budget);
+            for (uint64_t budget = 121; budget <= 1600; budget += 7) run_all(code, paging, budget);
+        }
     }
 }

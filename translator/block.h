@@ -112,6 +112,10 @@ struct Block {
     // `trace_slot`'s target. trace_len 0: none.
     uint16_t trace_jcc = 0, trace_at = 0, trace_own = 0, trace_len = 0, trace_join = 0;
     int8_t trace_slot = -1;
+    // A select (docs/translator.md, "Selects"): in the second copy's turns the trace's way and
+    // the loop's way from the trace's Jcc to the flag writer at `select_f` run as one, without
+    // the branch. 0: none.
+    uint16_t select_f = 0;
     unsigned ntotal() const { return trace_len ? unsigned(trace_at) + trace_len : ninsns; }
     uint16_t native_count = 0;    // instructions emitted natively
     uint16_t probe_count = 0;     // inline TLB probes in a whole run

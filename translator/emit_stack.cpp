@@ -393,7 +393,59 @@ void member_entry(Emitter& e, unsigned k, asmjit::Label own) {
     e.a.jz(own);
 }
 
+// The group a leader at `k` forms: members and neutral instructions from there on while the
+// range stays within kGroupSpan bytes; worth it from two members. A member after an access of
+// another instruction (Clobber) loads rbp again (bit j of `reload`). `hi` the range's last
+// byte from ESP(k), `write` whether a member writes. False: fewer than two members.
+bool scan_group(const Emitter& e, unsigned k, Emitter::StackGroup& g, int64_t& hi, bool& write) {
+    unsigned members = 0, end = k;
+    int64_t d = 0, lo = INT64_MAX;
+    hi = INT64_MIN, write = false;
+    bool clobbered = false;
+    uint64_t reload = 0;
+    for (unsigned j = k; j < e.block_ninsns && j < 64; ++j) {
+        const StackUse v = classify(e, e.block_insns[j]);
+        if (v.kind == StackUse::Stop) break;
+        clobbered |= v.kind == StackUse::Clobber;
+        if (v.kind == StackUse::Member) {
+            const int64_t l = std::min(lo, d + v.off), h = std::max(hi, d + v.off + int64_t(v.size) - 1);
+            if (h - l >= kGroupSpan) break;
+            lo = l, hi = h, write |= v.write, end = j + 1;
+            if (clobbered) reload |= uint64_t(1) << j;
+            clobbered = v.alu;  // its own probe, should it miss, leaves rbp the TLB's
+            ++members;
+        }
+        d += v.delta;
+        if (d < -kGroupSpan * 64 || d > kGroupSpan * 64) break;
+    }
+    if (members < 2) return false;
+    g.leader = k, g.end = end, g.lo = int(lo), g.reload = reload;
+    return true;
+}
+
 } // namespace
+
+bool select_group(const Emitter& e, unsigned k, Emitter::StackGroup& g) {
+    if (!e.block_insns || (e.disabled & kDisableStackGroup) || !e.regs_cached() || e.no_groups || k >= e.block_ninsns)
+        return false;
+    const Emitter::StackGroup& cur = e.stack_group;
+    const StackUse u = classify(e, e.block_insns[k]);
+    if ((cur.leader < k && k < cur.end) || u.kind != StackUse::Member || u.alu) return false;
+    int64_t hi = 0;
+    bool write = false;
+    return scan_group(e, k, g, hi, write);
+}
+
+bool select_member(const Emitter& e, unsigned k, const Emitter::StackGroup& g, int32_t& off, unsigned& size) {
+    if (!(g.leader <= k && k < g.end) || k >= e.block_ninsns) return false;
+    const Insn& in = e.block_insns[k];
+    const StackUse u = classify(e, in);
+    if (u.kind != StackUse::Member || u.alu || in.mnem() != ZYDIS_MNEMONIC_MOV || u.size != 4 || u.delta) return false;
+    int64_t esp = 0;  // ESP at k minus ESP at the leader
+    for (unsigned j = g.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
+    off = int32_t(esp + u.off - g.lo), size = u.size;
+    return true;
+}
 
 bool emit_stack_member(Emitter& e, const Insn& in) {
     if (!e.block_insns || (e.disabled & kDisableStackGroup) || !e.regs_cached() || e.no_groups) return false;
@@ -409,31 +461,8 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
     int64_t lo = 0, hi = 0;
     bool write = false;
     if (leader) {
-        // The group: members and neutral instructions from here on while the range stays
-        // within kGroupSpan bytes; worth it from two members. A member after an access of
-        // another instruction (Clobber) loads rbp again (bit j of `reload`).
-        unsigned members = 0, end = k;
-        int64_t d = 0;
-        lo = INT64_MAX, hi = INT64_MIN;
-        bool clobbered = false;
-        uint64_t reload = 0;
-        for (unsigned j = k; j < e.block_ninsns && j < 64; ++j) {
-            const StackUse v = classify(e, e.block_insns[j]);
-            if (v.kind == StackUse::Stop) break;
-            clobbered |= v.kind == StackUse::Clobber;
-            if (v.kind == StackUse::Member) {
-                const int64_t l = std::min(lo, d + v.off), h = std::max(hi, d + v.off + int64_t(v.size) - 1);
-                if (h - l >= kGroupSpan) break;
-                lo = l, hi = h, write |= v.write, end = j + 1;
-                if (clobbered) reload |= uint64_t(1) << j;
-                clobbered = v.alu;  // its own probe, should it miss, leaves rbp the TLB's
-                ++members;
-            }
-            d += v.delta;
-            if (d < -kGroupSpan * 64 || d > kGroupSpan * 64) break;
-        }
-        if (members < 2) return false;
-        g.leader = k, g.end = end, g.lo = int(lo), g.reload = reload;
+        if (!scan_group(e, k, g, hi, write)) return false;
+        lo = g.lo;
         ++e.group_leaders;
     } else {
         esp = esp_since_leader(e, k);

@@ -35,7 +35,7 @@ uint32_t parse_jit_disable(const std::string& list) {
         {"superblocks", kDisableSuperblocks}, {"learn", kDisableLearn}, {"bmi2", kDisableBmi2},
         {"pagetable", kDisablePageTable}, {"predict", kDisablePredict}, {"fuse", kDisableFuse},
         {"twoturns", kDisableTwoTurns}, {"groupreuse", kDisableGroupReuse},
-        {"backward", kDisableBackward}, {"traces", kDisableTraces},
+        {"backward", kDisableBackward}, {"traces", kDisableTraces}, {"select", kDisableSelect},
         {"regs", kDisableRegs}, {"all", kDisableAll}};
     uint32_t bits = 0;
     std::stringstream ss(list);

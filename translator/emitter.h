@@ -59,6 +59,7 @@ enum JitDisable : uint32_t {
     kDisableGroupReuse = 1u << 27,  // "groupreuse": a self-loop's second copy probes its stack group every turn
     kDisableBackward = 1u << 28,  // "backward": a superblock ends at a Jcc backward (no ways learnt backward)
     kDisableTraces = 1u << 29,    // "traces": a self-loop's side exit leaves the block (no side trace back into the loop)
+    kDisableSelect = 1u << 30,    // "select": a side trace's two ways stay a branch (no select of both in the loop)
 };
 // Whether emitted code may use BMI2 (RORX): the host has it (CPUID leaf 7, EBX bit 8) and
 // `disabled` does not switch it off. The code computes the same either way.
@@ -290,6 +291,14 @@ public:
         rbp_set = false;
         for (uint32_t& b : bound_) b = 0xFFFFFFFFu;
         for (uint8_t& z : tz_) z = 0;
+    }
+
+    // Guest register i written by code no emitter made (Jit::emit's selects): dirty, its bound
+    // and known low bits forgotten.
+    void forget_reg(unsigned i) {
+        dirty_ |= uint8_t(1u << i);
+        bound_[i] = 0xFFFFFFFFu;
+        tz_[i] = 0;
     }
 
     // ---- register bounds (docs/translator.md, "Constant-page probes") ----
@@ -651,6 +660,12 @@ bool jumps_to(const Insn& in, uint32_t eip);
 bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, bool write);
 // Whether instruction `k` (`in`) is such a member (ea(true) leaves its address to the probe).
 bool stack_alu_member(const Emitter& e, const Insn& in, unsigned k);
+// For Jit::emit's selects (docs/translator.md, "Selects"): the group that instruction `k` would
+// lead here (no group is active there, and it is a MOV-like member with another after it), in
+// `g`; and for a MOV of 4 bytes between [ESP + disp] and a register at `k` within that group,
+// its access's offset from the group's rbp (`off`). False: none.
+bool select_group(const Emitter& e, unsigned k, Emitter::StackGroup& g);
+bool select_member(const Emitter& e, unsigned k, const Emitter::StackGroup& g, int32_t& off, unsigned& size);
 
 using NativeEmitFn = bool (*)(Emitter&, const Insn&);
 // The native emitter for a mnemonic (nullptr: none), and the JitDisable bit that turns it off.

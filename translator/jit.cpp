@@ -551,6 +551,82 @@ bool recipe_ok(const Insn& c, int regs[2], bool shifts) {
     }
 }
 
+// A 32-bit general register's index (EAX..EDI), or -1.
+int gpr32(ZydisRegister r) { return r >= ZYDIS_REGISTER_EAX && r <= ZYDIS_REGISTER_EDI ? int(r - ZYDIS_REGISTER_EAX) : -1; }
+
+// The registers (bit i: EAX..EDI) that a memory operand's address reads.
+unsigned address_regs(const Insn& in) {
+    unsigned m = 0;
+    for (const uint16_t r : {in.mem.base, in.mem.index}) {
+        const int g = gpr32(ZydisRegister(r));
+        if (g >= 0) m |= 1u << g;
+    }
+    return m;
+}
+
+// A move a select can make under a condition (docs/translator.md, "Selects"): MOV r32, r32 or
+// imm32, LEA r32 with a 32-bit address that has a base, and with `stack` a MOV of 4 bytes between
+// [ESP + disp] and a register (a stack group's member, which Jit::emit checks). Sets the register
+// written (-1 for a store) and those read.
+bool select_move(const Insn& in, bool stack, int& written, unsigned& read) {
+    if (in.nops() != 2 || in.opsize() != 4 || in.lock() || in.rep() || in.repne()) return false;
+    const ZydisMnemonic m = in.mnem();
+    read = 0, written = -1;
+    if (m == ZYDIS_MNEMONIC_MOV && in.is_mem(0)) {  // a store
+        const int s = in.is_reg(1) ? gpr32(in.regv(1)) : -1;
+        if (!stack || s < 0 || in.mem.base != ZYDIS_REGISTER_ESP || in.mem.index != ZYDIS_REGISTER_NONE || in.asize != 4)
+            return false;
+        read = 1u << s | 1u << 4;
+        return true;
+    }
+    if (!in.is_reg(0) || (written = gpr32(in.regv(0))) < 0 || written == 4) return false;
+    if (m == ZYDIS_MNEMONIC_MOV && in.is_reg(1)) {
+        const int s = gpr32(in.regv(1));
+        if (s < 0) return false;
+        read = 1u << s;
+        return true;
+    }
+    if (m == ZYDIS_MNEMONIC_MOV && in.is_imm(1)) return true;
+    if (m == ZYDIS_MNEMONIC_MOV && in.is_mem(1)) {  // a load
+        if (!stack || in.mem.base != ZYDIS_REGISTER_ESP || in.mem.index != ZYDIS_REGISTER_NONE || in.asize != 4) return false;
+        read = 1u << 4;
+        return true;
+    }
+    if (m == ZYDIS_MNEMONIC_LEA && in.is_mem(1) && in.asize == 4 && gpr32(ZydisRegister(in.mem.base)) >= 0 &&
+        (in.mem.index == ZYDIS_REGISTER_NONE || gpr32(ZydisRegister(in.mem.index)) >= 0)) {
+        read = address_regs(in);
+        return true;
+    }
+    return false;
+}
+
+// The same instruction but for where it is (its next EIP).
+bool same_form(const Insn& x, const Insn& y) {
+    return x.row == y.row && x.mnemonic == y.mnemonic && x.nvisible == y.nvisible && x.osize == y.osize &&
+           x.asize == y.asize && x.attrs == y.attrs && x.opcode == y.opcode && x.modrm == y.modrm &&
+           std::equal(x.val, x.val + 3, y.val) && std::equal(x.reg, x.reg + 3, y.reg) &&
+           std::equal(x.opsz, x.opsz + 3, y.opsz) && std::equal(x.kind, x.kind + 3, y.kind) &&
+           x.mem.segment == y.mem.segment && x.mem.base == y.mem.base && x.mem.index == y.mem.index &&
+           x.mem.scale == y.mem.scale && x.mem.disp == y.mem.disp;
+}
+
+// The registers a CMP or TEST reads (its operands' and its address's), or ~0u for any other
+// instruction or a register that is not a 32-bit one.
+unsigned compare_regs(const Insn& in) {
+    if (in.mnem() != ZYDIS_MNEMONIC_CMP && in.mnem() != ZYDIS_MNEMONIC_TEST) return ~0u;
+    unsigned m = 0;
+    for (unsigned k = 0; k < in.nops(); ++k) {
+        if (in.is_reg(k)) {
+            const int g = gpr32(in.regv(k));
+            if (g < 0 || in.size(k) != 4) return ~0u;
+            m |= 1u << g;
+        } else if (in.is_mem(k)) {
+            m |= address_regs(in);
+        }
+    }
+    return m;
+}
+
 // An instruction whose native emitter (emit_alu) leaves all six flags in the host's, as the
 // guest's but for AF of the logic group (the interpreter's 0): 1, or 2 for the logic group; 0
 // for any other. A superblock's side exit right after it may take them from there.
@@ -1252,9 +1328,138 @@ Jit::EmitResult Jit::emit(Block& b) {
     };
     std::vector<TraceSnap> snaps;
     unsigned instance = 0;
+    // A select (docs/translator.md, "Selects"; Jit::plan_select) in a second copy's turn, at
+    // the trace's Jcc j: the loop's way N (moves, then F at select_f) and the trace's way T
+    // (moves and the same F) as conditional moves, both ways' moves one after the other, each
+    // under its way's condition, so that no branch goes either way; the instructions that T
+    // runs fewer given back to R under T's; then F and N's Jcc as ever. N's stack accesses take
+    // the stack group's rbp from the slot (its leader, the first of them, would: the group of
+    // the turn before), which must not be 0: otherwise the Jcc and N as ever (their leader
+    // probes again, the side exit takes the trace), and both join at F with the state of both.
+    // False: not here (nothing emitted).
+    bool select_bad = false;
+    auto emit_select = [&](unsigned j) -> bool {
+        const unsigned f = b.select_f, join = b.trace_join;
+        if (!e.group_reuse || !e.regs_cached() || (lazy_role[j - 1] & 4) || !b.native[j - 1] ||
+            (disabled_ & (kDisableSelect | kDisableCond | kDisableMove)))
+            return false;
+        // N's stack accesses: the first leads the group, every one a member of it.
+        Emitter::StackGroup g;
+        int lead = -1;
+        for (unsigned k = j + 1; k < f && lead < 0; ++k)
+            if (b.insns[k].is_mem(0) || (b.insns[k].is_mem(1) && b.insns[k].mnem() == ZYDIS_MNEMONIC_MOV)) lead = int(k);
+        if (lead >= 0 && !select_group(e, unsigned(lead), g)) return false;
+        int32_t offs[Block::kMaxInsns] = {};
+        for (unsigned k = j + 1; k < f; ++k) {
+            const Insn& in = b.insns[k];
+            unsigned size = 0;
+            if ((in.is_mem(0) || (in.is_mem(1) && in.mnem() == ZYDIS_MNEMONIC_MOV)) && !select_member(e, k, g, offs[k], size))
+                return false;
+        }
+        const Emitter::State s0 = e.save();
+        const asmjit::Label fallback = a.newLabel(), at_f = a.newLabel();
+        const x86::Mem slot(x86::r15, e.group_slot_disp, 8);
+        if (lead >= 0) {
+            a.mov(x86::rbp, slot);
+            a.test(x86::rbp, x86::rbp);
+            a.jz(fallback);
+            e.host_flags_changed();
+        }
+        // T's way is the side exit's: the Jcc's condition, negated when its way in the block is
+        // the one taken (a learnt way).
+        const Insn& ji = b.insns[j];
+        const bool flipped = b.eips[j + 1] != ji.next_eip;
+        const x86::CondCode ct = e.cond((ji.opcode & 0xF) ^ (flipped ? 1u : 0u));
+        const x86::CondCode cn = x86::negateCond(ct);
+        auto move = [&](const Insn& in, x86::CondCode c, unsigned k) {
+            x86::Gp d, r;
+            if (in.is_mem(0)) {  // N's store: the slot's old value under T's condition
+                const x86::Mem m = x86::dword_ptr(x86::rbp, offs[k]);
+                e.reg32(in.regv(1), r);
+                a.mov(x86::eax, m);
+                a.cmov(c, x86::eax, r);
+                a.mov(m, x86::eax);
+                return;
+            }
+            e.reg32(in.regv(0), d, true);
+            e.forget_reg(unsigned(in.regv(0) - ZYDIS_REGISTER_EAX));
+            if (in.mnem() == ZYDIS_MNEMONIC_LEA) {
+                const x86::Gp base = Emitter::host_gpr(unsigned(in.mem.base - ZYDIS_REGISTER_EAX));
+                const int32_t disp = int32_t(in.mem.disp);
+                if (in.mem.index != ZYDIS_REGISTER_NONE) {
+                    const x86::Gp index = Emitter::host_gpr(unsigned(in.mem.index - ZYDIS_REGISTER_EAX));
+                    const unsigned shift = in.mem.scale == 8 ? 3 : in.mem.scale == 4 ? 2 : in.mem.scale == 2 ? 1 : 0;
+                    a.lea(x86::eax, x86::ptr(base, index, shift, disp));
+                } else {
+                    a.lea(x86::eax, x86::ptr(base, disp));
+                }
+                a.cmov(c, d, x86::eax);
+            } else if (in.is_mem(1)) {  // N's load
+                a.cmov(c, d, x86::dword_ptr(x86::rbp, offs[k]));
+            } else if (in.is_reg(1)) {
+                e.reg32(in.regv(1), r);
+                a.cmov(c, d, r);
+            } else {
+                a.mov(x86::eax, int32_t(in.val[1]));  // MOV: no flags changed
+                a.cmov(c, d, x86::eax);
+            }
+        };
+        for (unsigned k = j + 1; k < f; ++k) move(b.insns[k], cn, k);
+        bool seen_f = false;
+        for (unsigned k = b.trace_at; k + 1 < unsigned(b.trace_at) + b.trace_own; ++k) {
+            if (!seen_f && same_form(b.insns[k], b.insns[f])) seen_f = true;
+            else move(b.insns[k], ct, k);
+        }
+        // T runs `d` instructions fewer than N, which the entry charged: given back to both
+        // quadwords of R (eax = d under T's condition, else 0).
+        const int d = int(join - 1 - j) - int(b.trace_own);
+        if (d > 0) {
+            a.mov(x86::eax, 0);
+            a.mov(x86::ecx, d);
+            a.cmov(ct, x86::eax, x86::ecx);
+            a.movd(x86::xmm14, x86::eax);
+            a.pshufd(x86::xmm14, x86::xmm14, 0x44);
+            a.paddq(x86::xmm15, x86::xmm14);
+        }
+        // As if the Jcc and N's moves had run (R made exact above).
+        e.pending += int(f - j);
+        e.rbp_set = false;
+        if (lead >= 0) e.stack_group = g;  // rbp the group's, as its leader leaves it
+        Emitter::State sel = e.save();
+        a.jmp(at_f);
+        // The guard's other way: the Jcc (its side exit, the trace) and N's moves as ever.
+        if (lead >= 0) a.bind(fallback);
+        Emitter::State fb = s0;
+        if (lead >= 0) fb.rbp_set = false, fb.host_ok = 0;  // the guard's rbp and test
+        e.restore(fb);
+        for (unsigned k = j; k < f; ++k) {
+            emit_one(k, true, false);
+            if (k == j && e.nsides && e.sides[e.nsides - 1].index == k)
+                snaps.push_back(TraceSnap{e.nsides - 1, instance, e.save()});
+        }
+        fb = e.save();
+        // Both ways at F: what one knows that the other does not is forgotten; what the
+        // emission cannot merge makes the block translate again without the select.
+        const Emitter::StackGroup& g1 = sel.stack_group;
+        const Emitter::StackGroup& g2 = fb.stack_group;
+        select_bad |= sel.pending != fb.pending || sel.lazy != fb.lazy || sel.recipe != fb.recipe || sel.ffix != fb.ffix ||
+                      sel.branched != fb.branched || g1.leader != g2.leader || g1.end != g2.end || g1.lo != g2.lo ||
+                      g1.reload != g2.reload;
+        sel.rbp_set &= fb.rbp_set, sel.rip_in_eax &= fb.rip_in_eax, sel.fdirty |= fb.fdirty;
+        sel.dirty |= fb.dirty, sel.host_ok &= fb.host_ok;
+        for (unsigned r = 0; r < 8; ++r) sel.bound[r] = std::max(sel.bound[r], fb.bound[r]), sel.tz[r] = std::min(sel.tz[r], fb.tz[r]);
+        a.bind(at_f);
+        e.restore(sel);
+        ++stats_.selects;
+        return true;
+    };
     // The block's instructions, once, or again in a second copy's turn.
     auto emit_body = [&](bool again) {
         for (unsigned i = 0; i < b.ninsns; ++i) {
+            if (again && b.select_f && i == b.trace_jcc && emit_select(i)) {
+                i = b.select_f - 1u;
+                continue;
+            }
             emit_one(i, again, i + 1 == b.ninsns);
             if (b.trace_len && i == b.trace_jcc && e.nsides && e.sides[e.nsides - 1].index == i)
                 snaps.push_back(TraceSnap{e.nsides - 1, instance, e.save()});
@@ -1636,6 +1841,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         a.dq(b.ninsns);
         if (e.data_ranges) e.data_ranges->emplace_back(data, uint32_t(a.offset()));
     }
+    if (select_bad) return EmitResult::NoSelect;
     if (traces && (trace_bad || asm_->overflow.hit)) return EmitResult::NoTrace;
     if (asm_->overflow.hit || copy_bad) return EmitResult::TooLarge;
     if (code.flatten() || code.resolveUnresolvedLinks() || code.relocateToBase(base)) return EmitResult::ArenaFull;
@@ -1659,7 +1865,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     }
     b.code_size = uint32_t(buf.size());
     if (traces) ++stats_.side_traces;
-    else b.trace_len = 0;  // planned, but the loop got no second copy
+    else b.trace_len = 0, b.select_f = 0;  // planned, but the loop got no second copy
     if (trace) trace_block(b, trace_at_);
     stats_.probes_emitted += e.probes;
     stats_.const_probes += e.const_probes;
@@ -1846,6 +2052,65 @@ void Jit::plan_trace(Block& b, const uint8_t* host, uint32_t cs_limit, DecodeMod
     }
 }
 
+void Jit::plan_select(Block& b) {
+    b.select_f = 0;
+    if (!b.trace_len || !b.trace_own || (disabled_ & kDisableSelect)) return;
+    const unsigned j = b.trace_jcc, join = b.trace_join, n = b.ninsns, at = b.trace_at, own = b.trace_own;
+    // N: the loop's way, insns (j, join): moves, then F and its Jcc to a side exit.
+    if (j == 0 || join < j + 3 || join + 1 > n || own < 2 || own > join - 1 - j) return;
+    const unsigned f = join - 2, xn = join - 1;
+    const Insn& fi = b.insns[f];
+    const unsigned f_reads = compare_regs(fi);
+    if (f_reads == ~0u || !is_jcc(b.insns[xn].mnem()) || !b.insns[xn].is_imm(0)) return;
+    for (unsigned k = j + 1; k < f; ++k) {
+        int w;
+        unsigned r;
+        if (!select_move(b.insns[k], true, w, r)) return;
+    }
+    // Where N's Jcc leaves the loop, and when.
+    const Insn& xi = b.insns[xn];
+    const bool x_flipped = b.eips[xn + 1] != xi.next_eip;
+    const uint32_t out = x_flipped ? xi.next_eip : relative_target(xi);
+    const unsigned out_cc = (xi.opcode & 0xF) ^ (x_flipped ? 1u : 0u);
+    // T: moves, the same F, moves that leave F's registers alone, a Jcc to the join or to the
+    // same way out under the same condition.
+    const Insn& ti = b.insns[at + own - 1];
+    if (!is_jcc(ti.mnem()) || !ti.is_imm(0)) return;
+    const uint32_t taken = relative_target(ti);
+    unsigned t_cc;
+    if (taken == b.eips[join] && ti.next_eip == out) t_cc = (ti.opcode & 0xF) ^ 1u;
+    else if (ti.next_eip == b.eips[join] && taken == out) t_cc = ti.opcode & 0xF;
+    else return;
+    if (t_cc != out_cc) return;
+    // Nothing in T writes a register the Jcc's flag writer reads (its recipe may be done again
+    // after the select; N's writes of them are in the stash as ever).
+    const unsigned jcc_reads = address_regs(b.insns[j - 1]) | [&] {
+        unsigned m = 0;
+        for (unsigned k = 0; k < b.insns[j - 1].nops(); ++k)
+            if (b.insns[j - 1].is_reg(k)) {
+                const int g = gpr32(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, b.insns[j - 1].regv(k)));
+                if (g >= 0) m |= 1u << g;
+            }
+        return m;
+    }();
+    bool seen_f = false;
+    for (unsigned k = at; k + 1 < at + own; ++k) {
+        const Insn& in = b.insns[k];
+        if (!seen_f && same_form(in, fi)) {
+            seen_f = true;
+            continue;
+        }
+        int w;
+        unsigned r;
+        if (!select_move(in, false, w, r) || (jcc_reads >> w & 1) || (seen_f && (f_reads >> w & 1))) return;
+    }
+    if (!seen_f) return;
+    b.select_f = uint16_t(f);
+    if (cpu_.trace.enabled(kTraceJit))
+        cpu_.trace.log(kTraceJit, "%08x: a select at the Jcc at %08x: its trace's %u instructions and the loop's %u to %08x as one",
+                       b.eip, b.eips[j], own, join - 1 - j, b.eips[f]);
+}
+
 Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap,
                       bool learn, unsigned generation, const uint32_t* flips, unsigned nflips) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -1887,15 +2152,23 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     }
     // A side trace (docs/translator.md, "Side traces"): for self-loops without the learning
     // counters, whose second copy the statistics of --stats leave out too.
-    if (sides && !learn && !profile_ && !(disabled_ & (kDisableTraces | kDisableLearn)))
+    if (sides && !learn && !profile_ && !(disabled_ & (kDisableTraces | kDisableLearn))) {
         plan_trace(*b, host, mode_cs_limit(key), decode_mode(s), s.cr0 & (CR0_EM | CR0_TS));
+        plan_select(*b);
+    }
     EmitResult r = emit(*b);
+    if (r == EmitResult::NoSelect) {
+        b->select_f = 0;
+        r = emit(*b);
+    }
     if (r == EmitResult::NoTrace) {
         b->trace_len = 0;
+        b->select_f = 0;
         r = emit(*b);
     }
     if (r == EmitResult::NoSides) {
         b->trace_len = 0;
+        b->select_f = 0;
         // A Jcc inside it was not emitted natively (cannot happen: decode_block takes only
         // those the native Jcc takes): the block again, ending at its first Jcc.
         unsigned k = 0;
@@ -1905,7 +2178,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
         r = emit(*b);
     }
     switch (r) {
-    case EmitResult::NoSides: case EmitResult::NoTrace: return nullptr;
+    case EmitResult::NoSides: case EmitResult::NoTrace: case EmitResult::NoSelect: return nullptr;
     case EmitResult::Emitted: break;
     case EmitResult::ArenaFull: flush_pending_ = true; return nullptr;  // flushed at the dispatcher's next turn
     case EmitResult::TooLarge: return nullptr;  // the interpreter runs it

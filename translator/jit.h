@@ -53,6 +53,7 @@ struct JitStats {
     uint64_t two_turn_loops = 0;     // other self-loops translated with two turns per entry test
     uint64_t group_reuse_loops = 0;  // self-loops whose later turns take their stack group's rbp from the turn before
     uint64_t side_traces = 0;        // self-loops translated with a side trace (Block::trace_len)
+    uint64_t selects = 0;            // turns of second copies with a select (Block::select_f)
     uint64_t superblocks = 0;        // blocks translated past a Jcc (docs/translator.md, "Superblocks")
     uint64_t side_exits = 0;         // ... their Jccs inside them, each a side exit
     uint64_t relearnt = 0;           // superblocks translated again with their learnt ways (Jit::relearn)
@@ -305,13 +306,14 @@ private:
     // does not fit the assembler's buffer (Assembly::kBufferBytes: the interpreter runs it).
     // NoTrace: its side trace could not be emitted as planned (an instruction of it left to a
     // fallback call, too many side exits, too much code): translate() emits it again without.
-    enum class EmitResult { Emitted, ArenaFull, TooLarge, NoSides, NoTrace };
+    enum class EmitResult { Emitted, ArenaFull, TooLarge, NoSides, NoTrace, NoSelect };
     EmitResult emit(Block& b);
     // A self-loop superblock's side trace (docs/translator.md, "Side traces"): decodes the
     // instructions from one of its side exits' targets up to where they come back into the
     // loop and appends them, then the loop's instructions from there on, to the block's
     // (Block::trace_*). `host`: the block's first byte.
     void plan_trace(Block& b, const uint8_t* host, uint32_t cs_limit, DecodeMode mode, bool x87_nm);
+    void plan_select(Block& b);
     void emit_fixed();
     // --trace jit: the block's guest instructions beside their host code (`at`: where each
     // instruction's host code begins, then where the exits begin).
