@@ -1338,6 +1338,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     // probes again, the side exit takes the trace), and both join at F with the state of both.
     // False: not here (nothing emitted).
     bool select_bad = false;
+    unsigned selects = 0;
     auto emit_select = [&](unsigned j) -> bool {
         const unsigned f = b.select_f, join = b.trace_join;
         if (!e.group_reuse || !e.regs_cached() || (lazy_role[j - 1] & 4) || !b.native[j - 1] ||
@@ -1450,7 +1451,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         for (unsigned r = 0; r < 8; ++r) sel.bound[r] = std::max(sel.bound[r], fb.bound[r]), sel.tz[r] = std::min(sel.tz[r], fb.tz[r]);
         a.bind(at_f);
         e.restore(sel);
-        ++stats_.selects;
+        ++selects;
         return true;
     };
     // The block's instructions, once, or again in a second copy's turn.
@@ -1866,6 +1867,7 @@ Jit::EmitResult Jit::emit(Block& b) {
     b.code_size = uint32_t(buf.size());
     if (traces) ++stats_.side_traces;
     else b.trace_len = 0, b.select_f = 0;  // planned, but the loop got no second copy
+    stats_.selects += selects;
     if (trace) trace_block(b, trace_at_);
     stats_.probes_emitted += e.probes;
     stats_.const_probes += e.const_probes;
@@ -2052,10 +2054,11 @@ void Jit::plan_trace(Block& b, const uint8_t* host, uint32_t cs_limit, DecodeMod
     }
 }
 
-void Jit::plan_select(Block& b) {
+void Jit::plan_select(Block& b, const uint32_t* mixed, unsigned nmixed) {
     b.select_f = 0;
     if (!b.trace_len || !b.trace_own || (disabled_ & kDisableSelect)) return;
     const unsigned j = b.trace_jcc, join = b.trace_join, n = b.ninsns, at = b.trace_at, own = b.trace_own;
+    if (!mixed || std::find(mixed, mixed + nmixed, b.eips[j]) == mixed + nmixed) return;
     // N: the loop's way, insns (j, join): moves, then F and its Jcc to a side exit.
     if (j == 0 || join < j + 3 || join + 1 > n || own < 2 || own > join - 1 - j) return;
     const unsigned f = join - 2, xn = join - 1;
@@ -2112,7 +2115,8 @@ void Jit::plan_select(Block& b) {
 }
 
 Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap,
-                      bool learn, unsigned generation, const uint32_t* flips, unsigned nflips) {
+                      bool learn, unsigned generation, const uint32_t* flips, unsigned nflips, const uint32_t* mixed,
+                      unsigned nmixed) {
     const auto t0 = std::chrono::steady_clock::now();
     const CpuState& s = cpu_.s;
     const unsigned room = kPageSize - (lin & ~kPageMask);
@@ -2154,7 +2158,7 @@ Block* Jit::translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t 
     // counters, whose second copy the statistics of --stats leave out too.
     if (sides && !learn && !profile_ && !(disabled_ & (kDisableTraces | kDisableLearn))) {
         plan_trace(*b, host, mode_cs_limit(key), decode_mode(s), s.cr0 & (CR0_EM | CR0_TS));
-        plan_select(*b);
+        plan_select(*b, mixed, nmixed);
     }
     EmitResult r = emit(*b);
     if (r == EmitResult::NoSelect) {
@@ -2421,13 +2425,15 @@ void Jit::relearn(Block* old, bool again) {
     // Side exit k's Jcc is flipped when three in four of the runs that reached it left there
     // (a Jcc that goes either way as often stays as it is: flipped, the way on would be as
     // often cut short). The entry that returned here counted itself but did not run.
-    uint32_t flips[Block::kSideExits];
-    unsigned n = 0;
+    // Those that went either way in at least one run in four are `mixed` (Jit::plan_select).
+    uint32_t flips[Block::kSideExits], mixed[Block::kSideExits];
+    unsigned n = 0, nmixed = 0;
     uint64_t reaching = learn_runs_ - 1;
     for (unsigned k = 0; k < old->nsides; ++k) {
         const uint64_t hits = std::min<uint64_t>(old->side_hits[k], reaching);
         const bool back = relative_target(old->insns[old->side_at[k]]) < old->eip;
         if (back ? 2 * hits > reaching : 4 * hits > 3 * reaching) flips[n++] = old->eips[old->side_at[k]];
+        if (4 * hits >= reaching && 4 * hits <= 3 * reaching && hits) mixed[nmixed++] = old->eips[old->side_at[k]];
         reaching -= hits;
     }
     if (cpu_.trace.enabled(kTraceJit)) {
@@ -2440,7 +2446,7 @@ void Jit::relearn(Block* old, bool again) {
         cpu_.trace.log(kTraceJit, "learnt %08x after %u runs: side exits taken (Jcc, runs) %s; %u Jcc(s) to follow at the way taken",
                        old->eip, learn_runs_ - 1, ways.c_str(), n);
     }
-    Block* b = translate(old->host, lin, old->eip, old->cs_base, old->key, 0, false, old->generation, flips, n);
+    Block* b = translate(old->host, lin, old->eip, old->cs_base, old->key, 0, false, old->generation, flips, n, mixed, nmixed);
     if (!replace(b)) return;
     ++stats_.relearnt;
     stats_.flipped += b->flipped;
@@ -2639,8 +2645,9 @@ std::string Jit::describe_stats() const {
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: self-loops with lazy flags %" PRIu64 " (the CMP before the back edge not captured)"
                   ", others with two turns per entry test %" PRIu64 "; of both, with a stack group probed once"
-                  " per entry %" PRIu64 "; of both, with a side trace back into the loop %" PRIu64 "\n", j.lazy_loops,
-                  j.two_turn_loops, j.group_reuse_loops, j.side_traces);
+                  " per entry %" PRIu64 "; of both, with a side trace back into the loop %" PRIu64
+                  " (turns whose trace's way and loop's way run as one select, without the branch: %" PRIu64 ")\n",
+                  j.lazy_loops, j.two_turn_loops, j.group_reuse_loops, j.side_traces, j.selects);
     out += buf;
     std::snprintf(buf, sizeof buf, "jit: superblocks %" PRIu64 " (blocks going on past a Jcc), side exits %" PRIu64
                   "; translated again with their learnt ways %" PRIu64 ", Jccs followed at the way taken %" PRIu64

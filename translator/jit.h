@@ -296,7 +296,8 @@ private:
     // `learn`: a superblock counts its runs and its side exits (Block::learning); `flips`: the
     // EIPs of the Jccs it follows at the way taken (decode_block).
     Block* translate(const uint8_t* host, uint32_t lin, uint32_t eip, uint32_t cs_base, uint64_t key, uint16_t cap,
-                     bool learn = true, unsigned generation = 0, const uint32_t* flips = nullptr, unsigned nflips = 0);
+                     bool learn = true, unsigned generation = 0, const uint32_t* flips = nullptr, unsigned nflips = 0,
+                     const uint32_t* mixed = nullptr, unsigned nmixed = 0);
     // A superblock's learning runs are done (`again` false): it is translated again, following
     // each Jcc the way most of them went, without the counters; or a watched superblock's
     // flipped Jccs went the other way too often (`again`): it learns again (docs/translator.md,
@@ -313,7 +314,9 @@ private:
     // loop and appends them, then the loop's instructions from there on, to the block's
     // (Block::trace_*). `host`: the block's first byte.
     void plan_trace(Block& b, const uint8_t* host, uint32_t cs_limit, DecodeMode mode, bool x87_nm);
-    void plan_select(Block& b);
+    // `mixed`: the EIPs of the Jccs whose learning runs went either way as often (each at least
+    // one run in four): only there does a select pay for both ways (docs/translator.md, "Selects").
+    void plan_select(Block& b, const uint32_t* mixed, unsigned nmixed);
     void emit_fixed();
     // --trace jit: the block's guest instructions beside their host code (`at`: where each
     // instruction's host code begins, then where the exits begin).
