@@ -411,3 +411,62 @@ TEST_CASE("a select only where the learning runs went either way as often", "[ji
         CHECK(o.selects == 0);
     }
 }
+
+// Selects of ways of moves alone: an `if` with an `else` (the trace's way a move and a JMP back
+// to the join) and one without (the trace's way empty: the join at once), the loop's way a move,
+// an LEA and a store of the stack group, its other member after the join; the branch goes either
+// way as often. ESP as in select_program.
+std::vector<uint8_t> select_moves_program(uint32_t esp, bool with_else) {
+    return assemble([&](ax::Assembler& a) {
+        asmjit::Label outer = a.newLabel(), top = a.newLabel(), out = a.newLabel(), other = a.newLabel(),
+                      join = a.newLabel();
+        a.mov(ax::esp, esp);
+        a.mov(ax::dword_ptr(kData + 0x3800), 6);
+        a.bind(outer);
+        a.xor_(ax::ebx, ax::ebx);
+        a.mov(ax::ecx, 40);
+        a.bind(top);
+        a.mov(ax::eax, ax::dword_ptr(kData, ax::ebx, 2));
+        a.cmp(ax::eax, 0x80000000);
+        a.jae(with_else ? other : join);             // about one turn in two
+        a.mov(ax::edx, ax::eax);                     // the loop's way
+        a.lea(ax::esi, ax::ptr(ax::esi, ax::eax, 1, 3));
+        a.mov(ax::dword_ptr(ax::esp, 8), ax::edx);    // the group's leader
+        a.bind(join);
+        a.add(ax::ebp, ax::edx);
+        a.mov(ax::dword_ptr(ax::esp, 4), ax::ebp);    // its other member
+        a.lea(ax::ebx, ax::ptr(ax::ebx, ax::ebx, 1, 1));
+        a.and_(ax::ebx, 0x3FF);
+        a.dec(ax::ecx);
+        a.jnz(top);
+        a.jmp(out);
+        if (with_else) {
+            a.bind(other);
+            a.mov(ax::edx, ax::ecx);
+            a.jmp(join);
+        }
+        a.bind(out);
+        a.dec(ax::dword_ptr(kData + 0x3800));
+        a.jnz(outer);
+        a.hlt();
+    });
+}
+
+TEST_CASE("a select of two ways of moves alone, an if with an else and one without", "[jit][traces][select]") {
+    for (const bool with_else : {true, false}) {
+        for (const uint32_t esp : {0x38000u, 0x37FF8u}) {
+            const std::vector<uint8_t> code = select_moves_program(esp, with_else);
+            for (unsigned paging = 0; paging < 2; ++paging) {
+                INFO((with_else ? "with else" : "without") << ", ESP " << std::hex << esp << (paging ? ", paging" : ""));
+                const Outcome o = run_all(code, paging, 200000);
+                CHECK(o.traces == 1);
+                CHECK(o.selects > 0);
+                CHECK(o.selects_off == 0);
+                CHECK(o.exceptions == 0);
+                CHECK(o.state.reg32(ECX) == 0);
+                for (uint64_t budget = 1; budget <= 100; ++budget) run_all(code, paging, budget);
+                for (uint64_t budget = 101; budget <= 1200; budget += 11) run_all(code, paging, budget);
+            }
+        }
+    }
+}

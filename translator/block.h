@@ -116,6 +116,7 @@ struct Block {
     // the loop's way from the trace's Jcc to the flag writer at `select_f` run as one, without
     // the branch. 0: none.
     uint16_t select_f = 0;
+    bool select_cmp = false;  // both ways end in the same CMP at select_f and a Jcc; else select_f is the join
     unsigned ntotal() const { return trace_len ? unsigned(trace_at) + trace_len : ninsns; }
     uint16_t native_count = 0;    // instructions emitted natively
     uint16_t probe_count = 0;     // inline TLB probes in a whole run

@@ -436,6 +436,10 @@ bool select_group(const Emitter& e, unsigned k, Emitter::StackGroup& g) {
     return scan_group(e, k, g, hi, write);
 }
 
+bool select_in_group(const Emitter& e, unsigned k, const Emitter::StackGroup& g) {
+    return g.leader <= k && k < g.end && k < e.block_ninsns && classify(e, e.block_insns[k]).kind == StackUse::Member;
+}
+
 bool select_member(const Emitter& e, unsigned k, const Emitter::StackGroup& g, int32_t& off, unsigned& size) {
     if (!(g.leader <= k && k < g.end) || k >= e.block_ninsns) return false;
     const Insn& in = e.block_insns[k];

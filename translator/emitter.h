@@ -666,6 +666,8 @@ bool stack_alu_member(const Emitter& e, const Insn& in, unsigned k);
 // its access's offset from the group's rbp (`off`). False: none.
 bool select_group(const Emitter& e, unsigned k, Emitter::StackGroup& g);
 bool select_member(const Emitter& e, unsigned k, const Emitter::StackGroup& g, int32_t& off, unsigned& size);
+// Whether instruction `k` is a member of group `g` (any kind: its access lies in the group's range).
+bool select_in_group(const Emitter& e, unsigned k, const Emitter::StackGroup& g);
 
 using NativeEmitFn = bool (*)(Emitter&, const Insn&);
 // The native emitter for a mnemonic (nullptr: none), and the JitDisable bit that turns it off.

@@ -1350,6 +1350,14 @@ Jit::EmitResult Jit::emit(Block& b) {
         for (unsigned k = j + 1; k < f && lead < 0; ++k)
             if (b.insns[k].is_mem(0) || (b.insns[k].is_mem(1) && b.insns[k].mnem() == ZYDIS_MNEMONIC_MOV)) lead = int(k);
         if (lead >= 0 && !select_group(e, unsigned(lead), g)) return false;
+        // F runs after T's moves that follow it in T: it must not fault, so an access of its
+        // own is the group's (a member, whose page the guard vouches for).
+        const Insn& fi = b.insns[f];
+        if (b.select_cmp && (fi.is_mem(0) || fi.is_mem(1))) {
+            if (lead < 0 || f >= g.end || fi.mem.base != ZYDIS_REGISTER_ESP || fi.mem.index != ZYDIS_REGISTER_NONE ||
+                fi.asize != 4 || !select_in_group(e, f, g))
+                return false;
+        }
         int32_t offs[Block::kMaxInsns] = {};
         for (unsigned k = j + 1; k < f; ++k) {
             const Insn& in = b.insns[k];
@@ -1406,10 +1414,14 @@ Jit::EmitResult Jit::emit(Block& b) {
             }
         };
         for (unsigned k = j + 1; k < f; ++k) move(b.insns[k], cn, k);
-        bool seen_f = false;
-        for (unsigned k = b.trace_at; k + 1 < unsigned(b.trace_at) + b.trace_own; ++k) {
-            if (!seen_f && same_form(b.insns[k], b.insns[f])) seen_f = true;
-            else move(b.insns[k], ct, k);
+        // T's moves: all its own but its last, a Jcc or JMP (or a move falling into the join),
+        // and F in it.
+        bool seen_f = !b.select_cmp;
+        for (unsigned k = b.trace_at; k < unsigned(b.trace_at) + b.trace_own; ++k) {
+            const Insn& in = b.insns[k];
+            if (is_jcc(in.mnem()) || in.mnem() == ZYDIS_MNEMONIC_JMP) continue;
+            if (!seen_f && same_form(in, b.insns[f])) seen_f = true;
+            else move(in, ct, k);
         }
         // T runs `d` instructions fewer than N, which the entry charged: given back to both
         // quadwords of R (eax = d under T's condition, else 0).
@@ -2055,59 +2067,63 @@ void Jit::plan_trace(Block& b, const uint8_t* host, uint32_t cs_limit, DecodeMod
 }
 
 void Jit::plan_select(Block& b, const uint32_t* mixed, unsigned nmixed) {
-    b.select_f = 0;
-    if (!b.trace_len || !b.trace_own || (disabled_ & kDisableSelect)) return;
+    b.select_f = 0, b.select_cmp = false;
+    if (!b.trace_len || (disabled_ & kDisableSelect)) return;
     const unsigned j = b.trace_jcc, join = b.trace_join, n = b.ninsns, at = b.trace_at, own = b.trace_own;
     if (!mixed || std::find(mixed, mixed + nmixed, b.eips[j]) == mixed + nmixed) return;
-    // N: the loop's way, insns (j, join): moves, then F and its Jcc to a side exit.
-    if (j == 0 || join < j + 3 || join + 1 > n || own < 2 || own > join - 1 - j) return;
-    const unsigned f = join - 2, xn = join - 1;
-    const Insn& fi = b.insns[f];
-    const unsigned f_reads = compare_regs(fi);
-    if (f_reads == ~0u || !is_jcc(b.insns[xn].mnem()) || !b.insns[xn].is_imm(0)) return;
-    for (unsigned k = j + 1; k < f; ++k) {
-        int w;
-        unsigned r;
-        if (!select_move(b.insns[k], true, w, r)) return;
-    }
-    // Where N's Jcc leaves the loop, and when.
-    const Insn& xi = b.insns[xn];
-    const bool x_flipped = b.eips[xn + 1] != xi.next_eip;
-    const uint32_t out = x_flipped ? xi.next_eip : relative_target(xi);
-    const unsigned out_cc = (xi.opcode & 0xF) ^ (x_flipped ? 1u : 0u);
-    // T: moves, the same F, moves that leave F's registers alone, a Jcc to the join or to the
-    // same way out under the same condition.
-    const Insn& ti = b.insns[at + own - 1];
-    if (!is_jcc(ti.mnem()) || !ti.is_imm(0)) return;
-    const uint32_t taken = relative_target(ti);
-    unsigned t_cc;
-    if (taken == b.eips[join] && ti.next_eip == out) t_cc = (ti.opcode & 0xF) ^ 1u;
-    else if (ti.next_eip == b.eips[join] && taken == out) t_cc = ti.opcode & 0xF;
-    else return;
-    if (t_cc != out_cc) return;
+    if (j == 0 || join < j + 2 || join + 1 > n || own > join - 1 - j) return;  // N not empty, T no longer
     // Nothing in T writes a register the Jcc's flag writer reads (its recipe may be done again
     // after the select; N's writes of them are in the stash as ever).
-    const unsigned jcc_reads = address_regs(b.insns[j - 1]) | [&] {
-        unsigned m = 0;
-        for (unsigned k = 0; k < b.insns[j - 1].nops(); ++k)
-            if (b.insns[j - 1].is_reg(k)) {
-                const int g = gpr32(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, b.insns[j - 1].regv(k)));
-                if (g >= 0) m |= 1u << g;
-            }
-        return m;
-    }();
-    bool seen_f = false;
-    for (unsigned k = at; k + 1 < at + own; ++k) {
-        const Insn& in = b.insns[k];
-        if (!seen_f && same_form(in, fi)) {
-            seen_f = true;
-            continue;
-        }
-        int w;
-        unsigned r;
-        if (!select_move(in, false, w, r) || (jcc_reads >> w & 1) || (seen_f && (f_reads >> w & 1))) return;
+    const Insn& ci = b.insns[j - 1];
+    unsigned jcc_reads = address_regs(ci);
+    for (unsigned k = 0; k < ci.nops(); ++k) {
+        const int g = ci.is_reg(k) ? gpr32(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LEGACY_32, ci.regv(k))) : -1;
+        if (g >= 0) jcc_reads |= 1u << g;
     }
-    if (!seen_f) return;
+    auto moves = [&](unsigned from, unsigned to, bool stack, unsigned not_written) {
+        for (unsigned k = from; k < to; ++k) {
+            int w;
+            unsigned r;
+            if (!select_move(b.insns[k], stack, w, r) || (w >= 0 && (not_written >> w & 1))) return false;
+        }
+        return true;
+    };
+    // Either way's moves alone, T's ending by a JMP to the join or falling into it (an `if` with
+    // an `else`, or without one: T empty).
+    const bool t_jmp = own && b.insns[at + own - 1].mnem() == ZYDIS_MNEMONIC_JMP;
+    unsigned f = 0;
+    if (moves(j + 1, join, true, 0) && moves(at, at + own - (t_jmp ? 1 : 0), false, jcc_reads)) f = join;
+    // Or both ending in the same flag writer F and a Jcc to the same way out under the same
+    // condition: N = moves, F, its Jcc to a side exit; T = moves, F, moves that leave F's
+    // registers alone, its Jcc to the join or to N's way out (the sift-down).
+    for (bool cmp = !f; cmp;) {
+        cmp = false;
+        if (join < j + 3 || own < 2) break;
+        const unsigned fk = join - 2, xn = join - 1;
+        const Insn& fi = b.insns[fk];
+        const unsigned f_reads = compare_regs(fi);
+        if (f_reads == ~0u || !is_jcc(b.insns[xn].mnem()) || !b.insns[xn].is_imm(0) || !moves(j + 1, fk, true, 0)) break;
+        // Where N's Jcc leaves the loop, and when.
+        const Insn& xi = b.insns[xn];
+        const bool x_flipped = b.eips[xn + 1] != xi.next_eip;
+        const uint32_t out = x_flipped ? xi.next_eip : relative_target(xi);
+        const unsigned out_cc = (xi.opcode & 0xF) ^ (x_flipped ? 1u : 0u);
+        const Insn& ti = b.insns[at + own - 1];
+        if (!is_jcc(ti.mnem()) || !ti.is_imm(0)) break;
+        const uint32_t taken = relative_target(ti);
+        unsigned t_cc;
+        if (taken == b.eips[join] && ti.next_eip == out) t_cc = (ti.opcode & 0xF) ^ 1u;
+        else if (ti.next_eip == b.eips[join] && taken == out) t_cc = ti.opcode & 0xF;
+        else break;
+        unsigned p = at;
+        while (p + 1 < at + own && !same_form(b.insns[p], fi)) ++p;
+        if (t_cc != out_cc || p + 1 == at + own || !moves(at, p, false, jcc_reads) ||
+            !moves(p + 1, at + own - 1, false, jcc_reads | f_reads))
+            break;
+        f = fk;
+        b.select_cmp = true;
+    }
+    if (!f) return;
     b.select_f = uint16_t(f);
     if (cpu_.trace.enabled(kTraceJit))
         cpu_.trace.log(kTraceJit, "%08x: a select at the Jcc at %08x: its trace's %u instructions and the loop's %u to %08x as one",
