@@ -245,7 +245,8 @@ po::options_description describe() {
          "entry test, the source's test covering both), twoturns (two turns per entry test in a self-loop "
          "whose flags are not lazy), groupreuse (a self-loop's stack group probed once per entry), backward (superblocks going on past a Jcc "
          "backward to before their start once they learnt it is taken), traces (a self-loop's side exit "
-         "that comes back into the loop going on in the block), regs (guest registers in "
+         "that comes back into the loop going on in the block), select (a side trace's way and the loop's, "
+         "when the branch went either way as often, run as conditional moves without it), regs (guest registers in "
          "host registers), all; those instructions run "
          "through their semantics functions (for bisecting a JIT bug)")
         ("max-insns", po::value<std::string>()->value_name("N"),
