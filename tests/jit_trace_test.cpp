@@ -335,19 +335,35 @@ TEST_CASE("a side trace's bytes are the loop's page: a write to them translates 
 // probe misses at every turn and the turns take the Jcc and the trace instead (the select's
 // guard). A load after the join walks EDI up to kAbsent: with paging the 71st turn faults there,
 // the state the select left.
-std::vector<uint8_t> select_program(uint32_t esp, bool rare = false) {
+// The select programs' frame: ESP, `setup`, then six rounds of the loop (EBX from 0, ECX 40
+// turns), which `loop` emits from `top`, its way out to `out`.
+std::vector<uint8_t> select_rounds(uint32_t esp, const std::function<void(ax::Assembler&)>& setup,
+                                   const std::function<void(ax::Assembler&, asmjit::Label, asmjit::Label)>& loop) {
     return assemble([&](ax::Assembler& a) {
-        asmjit::Label outer = a.newLabel(), top = a.newLabel(), out = a.newLabel(), other = a.newLabel(),
-                      join = a.newLabel();
+        asmjit::Label outer = a.newLabel(), top = a.newLabel(), out = a.newLabel();
         a.mov(ax::esp, esp);
-        a.mov(ax::dword_ptr(ax::esp, 4), 0x08000000);  // the limit: the loop's way leaves by it one turn in twenty
-        a.mov(ax::dword_ptr(ax::esp, 12), 0x55);
-        a.mov(ax::edi, kAbsent - 0x40 * 70);
+        setup(a);
         a.mov(ax::dword_ptr(kData + 0x3800), 6);
         a.bind(outer);
         a.xor_(ax::ebx, ax::ebx);
         a.mov(ax::ecx, 40);
         a.bind(top);
+        loop(a, top, out);
+        a.bind(out);
+        a.dec(ax::dword_ptr(kData + 0x3800));
+        a.jnz(outer);
+        a.hlt();
+    });
+}
+
+std::vector<uint8_t> select_program(uint32_t esp, bool rare = false) {
+    auto setup = [](ax::Assembler& a) {
+        a.mov(ax::dword_ptr(ax::esp, 4), 0x08000000);  // the limit: the loop's way leaves by it one turn in twenty
+        a.mov(ax::dword_ptr(ax::esp, 12), 0x55);
+        a.mov(ax::edi, kAbsent - 0x40 * 70);
+    };
+    return select_rounds(esp, setup, [&](ax::Assembler& a, asmjit::Label top, asmjit::Label out) {
+        asmjit::Label other = a.newLabel(), join = a.newLabel();
         a.mov(ax::eax, ax::dword_ptr(kData, ax::ebx, 2));
         a.movzx(ax::edx, ax::dl);                    // bounded before the select
         if (rare) {
@@ -380,11 +396,7 @@ std::vector<uint8_t> select_program(uint32_t esp, bool rare = false) {
         a.mov(ax::edx, ax::eax);
         a.lea(ax::ebp, ax::ptr(ax::esi, 0x20));
         a.mov(ax::esi, 0x77);
-        a.jb(join);
-        a.bind(out);
-        a.dec(ax::dword_ptr(kData + 0x3800));
-        a.jnz(outer);
-        a.hlt();
+        a.jb(join);                                  // `out` right after it
     });
 }
 
@@ -423,15 +435,8 @@ TEST_CASE("a select only where the learning runs went either way as often", "[ji
 // an LEA and a store of the stack group, its other member after the join; the branch goes either
 // way in turn. ESP as in select_program.
 std::vector<uint8_t> select_moves_program(uint32_t esp, bool with_else) {
-    return assemble([&](ax::Assembler& a) {
-        asmjit::Label outer = a.newLabel(), top = a.newLabel(), out = a.newLabel(), other = a.newLabel(),
-                      join = a.newLabel();
-        a.mov(ax::esp, esp);
-        a.mov(ax::dword_ptr(kData + 0x3800), 6);
-        a.bind(outer);
-        a.xor_(ax::ebx, ax::ebx);
-        a.mov(ax::ecx, 40);
-        a.bind(top);
+    return select_rounds(esp, [](ax::Assembler&) {}, [&](ax::Assembler& a, asmjit::Label top, asmjit::Label out) {
+        asmjit::Label other = a.newLabel(), join = a.newLabel();
         a.mov(ax::eax, ax::dword_ptr(kData, ax::ebx, 2));
         a.test(ax::bl, 1);
         a.jnz(with_else ? other : join);             // every other turn
@@ -441,7 +446,7 @@ std::vector<uint8_t> select_moves_program(uint32_t esp, bool with_else) {
         a.bind(join);
         a.add(ax::ebp, ax::edx);
         a.mov(ax::dword_ptr(ax::esp, 4), ax::ebp);    // its other member
-        a.lea(ax::ebx, ax::ptr(ax::ebx, ax::ebx, 2, 1));  // EBX = 5 EBX + 1: every value, odd and even in turn
+        a.lea(ax::ebx, ax::ptr(ax::ebx, ax::ebx, 2, 1));
         a.and_(ax::ebx, 0x3FF);
         a.dec(ax::ecx);
         a.jnz(top);
@@ -451,10 +456,6 @@ std::vector<uint8_t> select_moves_program(uint32_t esp, bool with_else) {
             a.mov(ax::edx, ax::ecx);
             a.jmp(join);
         }
-        a.bind(out);
-        a.dec(ax::dword_ptr(kData + 0x3800));
-        a.jnz(outer);
-        a.hlt();
     });
 }
 
