@@ -375,10 +375,10 @@ void emit_access(x86::Assembler& a, const StackAccess& x, x86::Mem m) {
     else a.mov(m, int32_t(x.imm));
 }
 
-// ESP at member k minus ESP at its group's leader (known at translation time).
-int64_t esp_since_leader(const Emitter& e, unsigned k) {
+// ESP at member k minus ESP at the leader of its group `g` (known at translation time).
+int64_t esp_since_leader(const Emitter& e, const Emitter::StackGroup& g, unsigned k) {
     int64_t esp = 0;
-    for (unsigned j = e.stack_group.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
+    for (unsigned j = g.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
     return esp;
 }
 
@@ -440,14 +440,12 @@ bool select_in_group(const Emitter& e, unsigned k, const Emitter::StackGroup& g)
     return g.leader <= k && k < g.end && k < e.block_ninsns && classify(e, e.block_insns[k]).kind == StackUse::Member;
 }
 
-bool select_member(const Emitter& e, unsigned k, const Emitter::StackGroup& g, int32_t& off, unsigned& size) {
+bool select_member(const Emitter& e, unsigned k, const Emitter::StackGroup& g, int32_t& off) {
     if (!(g.leader <= k && k < g.end) || k >= e.block_ninsns) return false;
     const Insn& in = e.block_insns[k];
     const StackUse u = classify(e, in);
     if (u.kind != StackUse::Member || u.alu || in.mnem() != ZYDIS_MNEMONIC_MOV || u.size != 4 || u.delta) return false;
-    int64_t esp = 0;  // ESP at k minus ESP at the leader
-    for (unsigned j = g.leader; j < k; ++j) esp += classify(e, e.block_insns[j]).delta;
-    off = int32_t(esp + u.off - g.lo), size = u.size;
+    off = int32_t(esp_since_leader(e, g, k) + u.off - g.lo);
     return true;
 }
 
@@ -469,7 +467,7 @@ bool emit_stack_member(Emitter& e, const Insn& in) {
         lo = g.lo;
         ++e.group_leaders;
     } else {
-        esp = esp_since_leader(e, k);
+        esp = esp_since_leader(e, e.stack_group, k);
     }
 
     x86::Assembler& a = e.a;
@@ -606,7 +604,7 @@ bool stack_member_probe(Emitter& e, const Insn& in, unsigned k, unsigned size, b
     const asmjit::Label own = a.newLabel(), back = a.newLabel(), slow = e.slow();
     member_entry(e, k, own);
     a.bind(back);
-    const int32_t disp = int32_t(esp_since_leader(e, k) + u.off - e.stack_group.lo);
+    const int32_t disp = int32_t(esp_since_leader(e, e.stack_group, k) + u.off - e.stack_group.lo);
     e.fold_into(x86::Mem(x86::rbp, disp, 0));
     const x86::Gp esp64 = Emitter::host_gpr(4);
     const int32_t off = int32_t(u.off);

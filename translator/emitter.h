@@ -665,7 +665,7 @@ bool stack_alu_member(const Emitter& e, const Insn& in, unsigned k);
 // `g`; and for a MOV of 4 bytes between [ESP + disp] and a register at `k` within that group,
 // its access's offset from the group's rbp (`off`). False: none.
 bool select_group(const Emitter& e, unsigned k, Emitter::StackGroup& g);
-bool select_member(const Emitter& e, unsigned k, const Emitter::StackGroup& g, int32_t& off, unsigned& size);
+bool select_member(const Emitter& e, unsigned k, const Emitter::StackGroup& g, int32_t& off);
 // Whether instruction `k` is a member of group `g` (any kind: its access lies in the group's range).
 bool select_in_group(const Emitter& e, unsigned k, const Emitter::StackGroup& g);
 

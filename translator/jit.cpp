@@ -567,37 +567,20 @@ unsigned address_regs(const Insn& in) {
 // A move a select can make under a condition (docs/translator.md, "Selects"): MOV r32, r32 or
 // imm32, LEA r32 with a 32-bit address that has a base, and with `stack` a MOV of 4 bytes between
 // [ESP + disp] and a register (a stack group's member, which Jit::emit checks). Sets the register
-// written (-1 for a store) and those read.
-bool select_move(const Insn& in, bool stack, int& written, unsigned& read) {
+// written (-1 for a store).
+bool select_move(const Insn& in, bool stack, int& written) {
     if (in.nops() != 2 || in.opsize() != 4 || in.lock() || in.rep() || in.repne()) return false;
     const ZydisMnemonic m = in.mnem();
-    read = 0, written = -1;
-    if (m == ZYDIS_MNEMONIC_MOV && in.is_mem(0)) {  // a store
-        const int s = in.is_reg(1) ? gpr32(in.regv(1)) : -1;
-        if (!stack || s < 0 || in.mem.base != ZYDIS_REGISTER_ESP || in.mem.index != ZYDIS_REGISTER_NONE || in.asize != 4)
-            return false;
-        read = 1u << s | 1u << 4;
-        return true;
-    }
+    const bool esp_slot = in.mem.base == ZYDIS_REGISTER_ESP && in.mem.index == ZYDIS_REGISTER_NONE && in.asize == 4;
+    written = -1;
+    if (m == ZYDIS_MNEMONIC_MOV && in.is_mem(0))  // a store
+        return stack && esp_slot && in.is_reg(1) && gpr32(in.regv(1)) >= 0;
     if (!in.is_reg(0) || (written = gpr32(in.regv(0))) < 0 || written == 4) return false;
-    if (m == ZYDIS_MNEMONIC_MOV && in.is_reg(1)) {
-        const int s = gpr32(in.regv(1));
-        if (s < 0) return false;
-        read = 1u << s;
-        return true;
-    }
+    if (m == ZYDIS_MNEMONIC_MOV && in.is_reg(1)) return gpr32(in.regv(1)) >= 0;
     if (m == ZYDIS_MNEMONIC_MOV && in.is_imm(1)) return true;
-    if (m == ZYDIS_MNEMONIC_MOV && in.is_mem(1)) {  // a load
-        if (!stack || in.mem.base != ZYDIS_REGISTER_ESP || in.mem.index != ZYDIS_REGISTER_NONE || in.asize != 4) return false;
-        read = 1u << 4;
-        return true;
-    }
-    if (m == ZYDIS_MNEMONIC_LEA && in.is_mem(1) && in.asize == 4 && gpr32(ZydisRegister(in.mem.base)) >= 0 &&
-        (in.mem.index == ZYDIS_REGISTER_NONE || gpr32(ZydisRegister(in.mem.index)) >= 0)) {
-        read = address_regs(in);
-        return true;
-    }
-    return false;
+    if (m == ZYDIS_MNEMONIC_MOV && in.is_mem(1)) return stack && esp_slot;  // a load
+    return m == ZYDIS_MNEMONIC_LEA && in.is_mem(1) && in.asize == 4 && gpr32(ZydisRegister(in.mem.base)) >= 0 &&
+           (in.mem.index == ZYDIS_REGISTER_NONE || gpr32(ZydisRegister(in.mem.index)) >= 0);
 }
 
 // The same instruction but for where it is (its next EIP).
@@ -1328,6 +1311,10 @@ Jit::EmitResult Jit::emit(Block& b) {
     };
     std::vector<TraceSnap> snaps;
     unsigned instance = 0;
+    auto snap_at = [&](unsigned i) {  // after instruction i: the trace's Jcc's side exit made there
+        if (b.trace_len && i == b.trace_jcc && e.nsides && e.sides[e.nsides - 1].index == i)
+            snaps.push_back(TraceSnap{e.nsides - 1, instance, e.save()});
+    };
     // A select (docs/translator.md, "Selects"; Jit::plan_select) in a second copy's turn, at
     // the trace's Jcc j: the loop's way N (moves, then F at select_f) and the trace's way T
     // (moves and the same F) as conditional moves, both ways' moves one after the other, each
@@ -1345,10 +1332,13 @@ Jit::EmitResult Jit::emit(Block& b) {
             (disabled_ & (kDisableSelect | kDisableCond | kDisableMove)))
             return false;
         // N's stack accesses: the first leads the group, every one a member of it.
+        auto stack_access = [&](unsigned k) {  // N's moves that touch memory: [ESP + disp] (select_move)
+            return b.insns[k].is_mem(0) || (b.insns[k].is_mem(1) && b.insns[k].mnem() == ZYDIS_MNEMONIC_MOV);
+        };
         Emitter::StackGroup g;
         int lead = -1;
         for (unsigned k = j + 1; k < f && lead < 0; ++k)
-            if (b.insns[k].is_mem(0) || (b.insns[k].is_mem(1) && b.insns[k].mnem() == ZYDIS_MNEMONIC_MOV)) lead = int(k);
+            if (stack_access(k)) lead = int(k);
         if (lead >= 0 && !select_group(e, unsigned(lead), g)) return false;
         // F runs after T's moves that follow it in T: it must not fault, so an access of its
         // own is the group's (a member, whose page the guard vouches for).
@@ -1359,12 +1349,8 @@ Jit::EmitResult Jit::emit(Block& b) {
                 return false;
         }
         int32_t offs[Block::kMaxInsns] = {};
-        for (unsigned k = j + 1; k < f; ++k) {
-            const Insn& in = b.insns[k];
-            unsigned size = 0;
-            if ((in.is_mem(0) || (in.is_mem(1) && in.mnem() == ZYDIS_MNEMONIC_MOV)) && !select_member(e, k, g, offs[k], size))
-                return false;
-        }
+        for (unsigned k = j + 1; k < f; ++k)
+            if (stack_access(k) && !select_member(e, k, g, offs[k])) return false;
         const Emitter::State s0 = e.save();
         const asmjit::Label fallback = a.newLabel(), at_f = a.newLabel();
         const x86::Mem slot(x86::r15, e.group_slot_disp, 8);
@@ -1397,8 +1383,7 @@ Jit::EmitResult Jit::emit(Block& b) {
                 const int32_t disp = int32_t(in.mem.disp);
                 if (in.mem.index != ZYDIS_REGISTER_NONE) {
                     const x86::Gp index = Emitter::host_gpr(unsigned(in.mem.index - ZYDIS_REGISTER_EAX));
-                    const unsigned shift = in.mem.scale == 8 ? 3 : in.mem.scale == 4 ? 2 : in.mem.scale == 2 ? 1 : 0;
-                    a.lea(x86::eax, x86::ptr(base, index, shift, disp));
+                    a.lea(x86::eax, x86::ptr(base, index, Emitter::scale_shift(in.mem), disp));
                 } else {
                     a.lea(x86::eax, x86::ptr(base, disp));
                 }
@@ -1447,8 +1432,7 @@ Jit::EmitResult Jit::emit(Block& b) {
         e.restore(fb);
         for (unsigned k = j; k < f; ++k) {
             emit_one(k, true, false);
-            if (k == j && e.nsides && e.sides[e.nsides - 1].index == k)
-                snaps.push_back(TraceSnap{e.nsides - 1, instance, e.save()});
+            snap_at(k);
         }
         fb = e.save();
         // Both ways at F: what one knows that the other does not is forgotten; what the
@@ -1474,8 +1458,7 @@ Jit::EmitResult Jit::emit(Block& b) {
                 continue;
             }
             emit_one(i, again, i + 1 == b.ninsns);
-            if (b.trace_len && i == b.trace_jcc && e.nsides && e.sides[e.nsides - 1].index == i)
-                snaps.push_back(TraceSnap{e.nsides - 1, instance, e.save()});
+            snap_at(i);
         }
     };
     e.lazy = false;  // the first copy is entered with r14 whole
@@ -2083,8 +2066,7 @@ void Jit::plan_select(Block& b, const uint32_t* mixed, unsigned nmixed) {
     auto moves = [&](unsigned from, unsigned to, bool stack, unsigned not_written) {
         for (unsigned k = from; k < to; ++k) {
             int w;
-            unsigned r;
-            if (!select_move(b.insns[k], stack, w, r) || (w >= 0 && (not_written >> w & 1))) return false;
+            if (!select_move(b.insns[k], stack, w) || (w >= 0 && (not_written >> w & 1))) return false;
         }
         return true;
     };
@@ -2096,33 +2078,32 @@ void Jit::plan_select(Block& b, const uint32_t* mixed, unsigned nmixed) {
     // Or both ending in the same flag writer F and a Jcc to the same way out under the same
     // condition: N = moves, F, its Jcc to a side exit; T = moves, F, moves that leave F's
     // registers alone, its Jcc to the join or to N's way out (the sift-down).
-    for (bool cmp = !f; cmp;) {
-        cmp = false;
-        if (join < j + 3 || own < 2) break;
+    auto ends_alike = [&]() -> unsigned {  // F's index, or 0
+        if (join < j + 3 || own < 2) return 0;
         const unsigned fk = join - 2, xn = join - 1;
         const Insn& fi = b.insns[fk];
         const unsigned f_reads = compare_regs(fi);
-        if (f_reads == ~0u || !is_jcc(b.insns[xn].mnem()) || !b.insns[xn].is_imm(0) || !moves(j + 1, fk, true, 0)) break;
+        if (f_reads == ~0u || !is_jcc(b.insns[xn].mnem()) || !b.insns[xn].is_imm(0) || !moves(j + 1, fk, true, 0)) return 0;
         // Where N's Jcc leaves the loop, and when.
         const Insn& xi = b.insns[xn];
         const bool x_flipped = b.eips[xn + 1] != xi.next_eip;
         const uint32_t out = x_flipped ? xi.next_eip : relative_target(xi);
         const unsigned out_cc = (xi.opcode & 0xF) ^ (x_flipped ? 1u : 0u);
         const Insn& ti = b.insns[at + own - 1];
-        if (!is_jcc(ti.mnem()) || !ti.is_imm(0)) break;
+        if (!is_jcc(ti.mnem()) || !ti.is_imm(0)) return 0;
         const uint32_t taken = relative_target(ti);
         unsigned t_cc;
         if (taken == b.eips[join] && ti.next_eip == out) t_cc = (ti.opcode & 0xF) ^ 1u;
         else if (ti.next_eip == b.eips[join] && taken == out) t_cc = ti.opcode & 0xF;
-        else break;
+        else return 0;
         unsigned p = at;
         while (p + 1 < at + own && !same_form(b.insns[p], fi)) ++p;
         if (t_cc != out_cc || p + 1 == at + own || !moves(at, p, false, jcc_reads) ||
             !moves(p + 1, at + own - 1, false, jcc_reads | f_reads))
-            break;
-        f = fk;
-        b.select_cmp = true;
-    }
+            return 0;
+        return fk;
+    };
+    if (!f && (f = ends_alike())) b.select_cmp = true;
     if (!f) return;
     b.select_f = uint16_t(f);
     if (cpu_.trace.enabled(kTraceJit))
